@@ -1,0 +1,157 @@
+package central
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/listeners"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"allimi/sync"
+)
+
+// Central's own identity on the embedded broker.
+const (
+	centralUsername = "allimi-central"
+	centralClientID = "allimi-central"
+)
+
+// authHook authenticates kiosks against the registry and confines each to
+// its own topics: it may publish only on its up topic and read only its ack
+// topic and the catalogs.
+type authHook struct {
+	mqtt.HookBase
+	store           *Store
+	centralPassword []byte
+}
+
+func (h *authHook) ID() string { return "allimi-auth" }
+
+func (h *authHook) Provides(b byte) bool {
+	return bytes.Contains([]byte{mqtt.OnConnectAuthenticate, mqtt.OnACLCheck}, []byte{b})
+}
+
+// OnConnectAuthenticate also pins the client id to the user: a kiosk that
+// connected with another kiosk's client id would take over its session.
+func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	user := string(pk.Connect.Username)
+	if user == centralUsername {
+		ok := subtle.ConstantTimeCompare(pk.Connect.Password, h.centralPassword) == 1 && cl.ID == centralClientID
+		if !ok {
+			h.Log.Warn("central credentials refused", "remote", cl.Net.Remote)
+		}
+		return ok
+	}
+	id, ok := h.store.CheckKiosk(user, string(pk.Connect.Password))
+	if !ok || cl.ID != "allimi-kiosk-"+id {
+		h.Log.Warn("kiosk refused", "username", user, "client", cl.ID, "remote", cl.Net.Remote)
+		return false
+	}
+	return true
+}
+
+func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
+	user := string(cl.Properties.Username)
+	if user == centralUsername {
+		return true
+	}
+	id, ok := strings.CutPrefix(user, "kiosk-")
+	if !ok {
+		return false
+	}
+	if write {
+		return topic == sync.UpTopic(id)
+	}
+	return topic == sync.AckTopic(id) || strings.HasPrefix(topic, "allimi/v1/catalog/")
+}
+
+// embeddedBroker is the mochi-mqtt broker central runs unless told to use
+// an external one.
+type embeddedBroker struct {
+	server *mqtt.Server
+	socket string // central's own way in: a unix socket, never on the network
+}
+
+func startBroker(cfg Config, store *Store, keys *Keys, log *slog.Logger) (*embeddedBroker, error) {
+	caps := mqtt.NewDefaultServerCapabilities()
+	// Kiosks keep their own windows far below this; it bounds a misbehaving client.
+	caps.MaximumInflight = 8192
+	caps.MaximumPacketSize = 128 << 20 // catalog bodies are retained messages of some MiB
+	srv := mqtt.New(&mqtt.Options{Capabilities: caps, Logger: log.With("component", "broker")})
+	if err := srv.AddHook(&authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}, nil); err != nil {
+		return nil, err
+	}
+	tlsCfg, err := brokerTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.MQTT, TLSConfig: tlsCfg})); err != nil {
+		return nil, fmt.Errorf("MQTT listener on %s: %w", cfg.MQTT, err)
+	}
+	sock := filepath.Join(cfg.Data, "broker.sock")
+	if len(sock) > 100 { // sun_path is 108 bytes
+		f, err := os.CreateTemp("", "allimi-broker-*.sock")
+		if err != nil {
+			return nil, err
+		}
+		sock = f.Name()
+		f.Close()
+	}
+	if err := srv.AddListener(listeners.NewUnixSock(listeners.Config{ID: "central", Address: sock})); err != nil {
+		return nil, fmt.Errorf("broker socket %s: %w", sock, err)
+	}
+	if err := srv.Serve(); err != nil {
+		return nil, err
+	}
+	return &embeddedBroker{server: srv, socket: sock}, nil
+}
+
+func (b *embeddedBroker) Close() error {
+	err := b.server.Close()
+	os.Remove(b.socket)
+	return err
+}
+
+// brokerTLS builds the listener's TLS configuration: a certificate and key
+// turn TLS on; a CA file also requires kiosks to present a certificate it signed.
+func brokerTLS(cfg Config) (*tls.Config, error) {
+	if cfg.TLSCert == "" && cfg.TLSKey == "" {
+		if cfg.TLSCA != "" {
+			return nil, fmt.Errorf("--tls-ca needs --tls-cert and --tls-key")
+		}
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	t := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSCA != "" {
+		pool, err := loadPool(cfg.TLSCA)
+		if err != nil {
+			return nil, err
+		}
+		t.ClientCAs, t.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	return t, nil
+}
+
+func loadPool(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("TLS CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("TLS CA %s: no PEM certificate in it", path)
+	}
+	return pool, nil
+}

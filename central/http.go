@@ -1,0 +1,146 @@
+package central
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"allimi"
+)
+
+// maxCatalogBody bounds a catalog upload.
+const maxCatalogBody = 64 << 20
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
+	mux.HandleFunc("GET /api/v1/conflicts", s.handleConflicts)
+	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.admin(s.handleResolve))
+	mux.HandleFunc("GET /api/v1/rejections", s.handleRejections)
+	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
+	return mux
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	ok := s.ingest.isConnected()
+	code := http.StatusOK
+	status := "ok"
+	if !ok {
+		code, status = http.StatusServiceUnavailable, "broker unreachable"
+	}
+	writeJSON(w, code, map[string]any{"status": status, "broker": ok})
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
+	st, err := s.store.Stats()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleConflicts(w http.ResponseWriter, r *http.Request) {
+	cs, err := s.store.Conflicts(r.URL.Query().Get("all") != "")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
+}
+
+func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("conflict id %q: not a number", r.PathValue("id")))
+		return
+	}
+	var body struct {
+		Decision allimi.ConsentAction `json:"decision"`
+		Official string               `json:"official"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v", err))
+		return
+	}
+	switch err := s.store.ResolveConflict(id, body.Decision, body.Official); {
+	case errors.Is(err, allimi.ErrNotFound):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, allimi.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"resolved": id})
+	}
+}
+
+func (s *Server) handleRejections(w http.ResponseWriter, _ *http.Request) {
+	rs, err := s.store.Rejections(100)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rejections": rs})
+}
+
+func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxCatalogBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	if len(body) > maxCatalogBody {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("catalog larger than %d bytes", maxCatalogBody))
+		return
+	}
+	var version uint64
+	if v := r.URL.Query().Get("version"); v != "" {
+		if version, err = strconv.ParseUint(v, 10, 64); err != nil {
+			writeError(w, http.StatusBadRequest, fmt.Errorf("version %q: not a number", v))
+			return
+		}
+	}
+	m, err := s.PublishCatalog(r.PathValue("name"), version, body)
+	switch {
+	case errors.Is(err, allimi.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		writeJSON(w, http.StatusOK, m)
+	}
+}
+
+// admin lets through only requests bearing the admin token of keys.json.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.keys.AdminToken)) != 1 {
+			writeError(w, http.StatusUnauthorized, errors.New("admin token required (Authorization: Bearer, from keys.json)"))
+			return
+		}
+		h(w, r)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
+}

@@ -1,0 +1,199 @@
+package central
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	stdsync "sync"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"allimi"
+	"allimi/sync"
+)
+
+// ingest takes kiosk events off the broker, commits what has arrived in one
+// transaction, and only then acknowledges: first to the broker (PUBACK),
+// then to each kiosk on its ack topic.
+type ingest struct {
+	store    *Store
+	metrics  *metrics
+	log      *slog.Logger
+	batchMax int
+	msgs     chan paho.Message
+	now      func() time.Time
+
+	// onConnect runs after every (re)connection, e.g. to republish
+	// retained catalogs that a restarted broker has forgotten.
+	onConnect func()
+
+	mu        stdsync.Mutex
+	client    paho.Client
+	connected bool
+}
+
+func newIngest(store *Store, m *metrics, log *slog.Logger, batchMax int) *ingest {
+	if batchMax <= 0 {
+		batchMax = 1000
+	}
+	return &ingest{store: store, metrics: m, log: log.With("component", "ingest"), batchMax: batchMax,
+		msgs: make(chan paho.Message, 4*batchMax), now: time.Now}
+}
+
+// connect starts the MQTT client; it keeps reconnecting in the background.
+func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
+	opts := conn.ClientOptions().
+		SetOnConnectHandler(func(c paho.Client) {
+			// Subscribe at every connection: a broker restarted without
+			// persistence has forgotten our session.
+			t := c.Subscribe(sync.UpFilter, 1, func(_ paho.Client, m paho.Message) {
+				select {
+				case in.msgs <- m:
+				case <-ctx.Done():
+				}
+			})
+			go func() {
+				if t.Wait() && t.Error() != nil {
+					in.log.Error("subscribe failed", "err", t.Error())
+				}
+			}()
+			in.setConnected(true)
+			in.log.Info("connected to broker", "broker", conn.Broker)
+			if in.onConnect != nil {
+				go in.onConnect()
+			}
+		}).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			in.setConnected(false)
+			in.log.Warn("lost the broker", "err", err)
+		})
+	in.mu.Lock()
+	in.client = paho.NewClient(opts)
+	in.mu.Unlock()
+	in.client.Connect()
+}
+
+func (in *ingest) setConnected(v bool) {
+	in.mu.Lock()
+	in.connected = v
+	in.mu.Unlock()
+	if v {
+		in.metrics.brokerState.Set(1)
+	} else {
+		in.metrics.brokerState.Set(0)
+	}
+}
+
+func (in *ingest) isConnected() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.connected
+}
+
+func (in *ingest) disconnect() {
+	in.mu.Lock()
+	c := in.client
+	in.mu.Unlock()
+	if c != nil {
+		c.Disconnect(250)
+	}
+}
+
+// run commits batches until ctx ends.
+func (in *ingest) run(ctx context.Context) {
+	for {
+		var first paho.Message
+		select {
+		case <-ctx.Done():
+			return
+		case first = <-in.msgs:
+		}
+		// Drain what has already arrived: one transaction, one fsync.
+		batch := []paho.Message{first}
+	drain:
+		for len(batch) < in.batchMax {
+			select {
+			case m := <-in.msgs:
+				batch = append(batch, m)
+			default:
+				break drain
+			}
+		}
+		for !in.commit(batch) {
+			// The store refused (disk full, I/O error). Nothing is acked:
+			// keep the batch and try again, without spinning.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+func (in *ingest) commit(batch []paho.Message) bool {
+	items := make([]Incoming, len(batch))
+	for i, m := range batch {
+		items[i] = in.decode(m.Topic(), m.Payload())
+	}
+	start := time.Now()
+	out, err := in.store.Commit(items)
+	if err != nil {
+		in.log.Error("commit failed; will retry", "records", len(items), "err", err)
+		return false
+	}
+	in.metrics.commitTime.Observe(time.Since(start).Seconds())
+	in.metrics.batchSize.Observe(float64(len(items)))
+	in.metrics.records.WithLabelValues("stored").Add(float64(out.Stored))
+	in.metrics.records.WithLabelValues("duplicate").Add(float64(out.Duplicates))
+	in.metrics.records.WithLabelValues("rejected").Add(float64(out.Rejected))
+	for _, m := range batch {
+		m.Ack()
+	}
+	for kiosk, hw := range out.HW {
+		b, _ := json.Marshal(sync.Ack{V: 1, Kiosk: kiosk, UpTo: hw})
+		// Retained, so that a kiosk hears where it stands as soon as it connects.
+		in.client.Publish(sync.AckTopic(kiosk), 1, true, b)
+		in.metrics.acksSent.Inc()
+	}
+	return true
+}
+
+// decode turns one up message into an Incoming: the event, or why it was refused.
+func (in *ingest) decode(topic string, payload []byte) Incoming {
+	kiosk, ok := sync.ParseUpTopic(topic)
+	if !ok {
+		return in.reject(topic, "", fmt.Errorf("topic %q is not a kiosk up topic", topic))
+	}
+	e, err := sync.DecodeEvent(payload)
+	if err != nil {
+		return in.reject(topic, kiosk, err)
+	}
+	if e.Kiosk != kiosk {
+		return in.reject(topic, kiosk, fmt.Errorf("payload says kiosk %q but arrived on the topic of %q", e.Kiosk, kiosk))
+	}
+	if err := e.Validate(in.now()); err != nil {
+		return in.reject(topic, kiosk, fmt.Errorf("record %d: %w", e.Seq, err))
+	}
+	return Incoming{Kiosk: kiosk, Event: &e}
+}
+
+func (in *ingest) reject(topic, kiosk string, err error) Incoming {
+	level := slog.LevelWarn
+	if errors.Is(err, allimi.ErrUnsupportedVersion) {
+		level = slog.LevelError // a kiosk newer than central: upgrade central
+	}
+	in.log.Log(context.Background(), level, "record refused", "topic", topic, "err", err)
+	return Incoming{Kiosk: kiosk, Reject: err}
+}
+
+// publishRetained queues a retained QoS 1 message; paho sends it once connected.
+func (in *ingest) publishRetained(topic string, payload []byte) {
+	in.mu.Lock()
+	c := in.client
+	in.mu.Unlock()
+	c.Publish(topic, 1, true, payload)
+}

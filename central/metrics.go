@@ -1,0 +1,52 @@
+package central
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are central's Prometheus series, on a registry of their own so
+// that several centrals can live in one test process.
+type metrics struct {
+	reg         *prometheus.Registry
+	records     *prometheus.CounterVec
+	batchSize   prometheus.Histogram
+	commitTime  prometheus.Histogram
+	acksSent    prometheus.Counter
+	brokerState prometheus.Gauge
+}
+
+func newMetrics(store *Store) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "allimi_ingest_records_total", Help: "Kiosk records received, by result (stored, duplicate, rejected).",
+		}, []string{"result"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "allimi_ingest_batch_records", Help: "Records committed per bbolt transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 7),
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "allimi_ingest_commit_seconds", Help: "Time to commit one ingest batch durably.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		acksSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "allimi_ingest_acks_sent_total", Help: "Application acks published to kiosks.",
+		}),
+		brokerState: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "allimi_broker_connected", Help: "1 while central's ingest client is connected to the broker.",
+		}),
+	}
+	subscribers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "allimi_subscribers", Help: "Citizens with at least one active consent.",
+	}, func() float64 {
+		st, err := store.Stats()
+		if err != nil {
+			return -1
+		}
+		return float64(st.Subscribers)
+	})
+	m.reg.MustRegister(m.records, m.batchSize, m.commitTime, m.acksSent, m.brokerState, subscribers,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

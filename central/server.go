@@ -1,0 +1,195 @@
+package central
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"allimi/sync"
+)
+
+// Config is central's configuration; every field has a flag of the same name.
+type Config struct {
+	Data string // data directory: central.db and keys.json
+	MQTT string // embedded broker's listen address
+	// Broker, when set, is an external broker's URL (tcp://host:port,
+	// ssl://host:port) used instead of the embedded one.
+	Broker         string
+	BrokerUsername string
+	BrokerPassword string
+	HTTP           string // HTTP API listen address
+	// TLS for the embedded broker's listener (cert+key), and the CA that
+	// signs kiosk client certificates (or, with an external ssl:// broker,
+	// the CA to trust).
+	TLSCert, TLSKey, TLSCA string
+	ConflictWindow         time.Duration
+	BatchMax               int
+	Logger                 *slog.Logger
+}
+
+// DefaultConfig works on a fresh machine.
+func DefaultConfig() Config {
+	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
+		ConflictWindow: time.Hour, BatchMax: 1000}
+}
+
+// DBFile is the name of central's bbolt file in the data directory.
+const DBFile = "central.db"
+
+// OpenData opens the data directory's keys and store, for commands that work
+// while central is stopped.
+func OpenData(dir string, opt StoreOptions) (*Store, *Keys, error) {
+	keys, err := LoadKeys(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := OpenStore(filepath.Join(dir, DBFile), keys, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, keys, nil
+}
+
+// Server is a running central.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *Store
+	keys    *Keys
+	metrics *metrics
+	broker  *embeddedBroker
+	ingest  *ingest
+	http    *http.Server
+	httpLn  net.Listener
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// Start opens the data, starts the broker (unless external), the ingest and
+// the HTTP API, and returns once all listen.
+func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, done: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			s.closeParts()
+		}
+	}()
+	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow}); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(s.store)
+	s.ingest = newIngest(s.store, s.metrics, s.log, cfg.BatchMax)
+
+	conn := sync.Conn{ClientID: centralClientID}
+	if cfg.Broker == "" {
+		if s.broker, err = startBroker(cfg, s.store, s.keys, s.log); err != nil {
+			return nil, err
+		}
+		conn.Broker, conn.Username, conn.Password = "unix://"+s.broker.socket, centralUsername, s.keys.BrokerPassword
+	} else {
+		conn.Broker, conn.Username, conn.Password = cfg.Broker, cfg.BrokerUsername, cfg.BrokerPassword
+		if cfg.TLSCA != "" {
+			pool, err := loadPool(cfg.TLSCA)
+			if err != nil {
+				return nil, err
+			}
+			conn.TLS = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+	}
+
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
+		return nil, fmt.Errorf("HTTP listener on %s: %w", cfg.HTTP, err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel = cancel
+	s.ingest.onConnect = func() {
+		if err := s.publishCatalogs(); err != nil {
+			s.log.Error("catalogs not published", "err", err)
+		}
+	}
+	s.ingest.connect(runCtx, conn)
+	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("HTTP server stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer close(s.done)
+		s.ingest.run(runCtx)
+	}()
+	s.log.Info("central serving", "http", s.httpLn.Addr().String(), "mqtt", cfg.MQTT, "broker", conn.Broker)
+	return s, nil
+}
+
+// HTTPAddr is the address the HTTP API listens on.
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+// Close stops everything, in the order that loses nothing: HTTP, ingest,
+// broker, then the store.
+func (s *Server) Close() error {
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_ = s.http.Shutdown(ctx)
+		cancel()
+	}
+	if s.cancel != nil {
+		s.cancel()
+		<-s.done
+	}
+	return s.closeParts()
+}
+
+func (s *Server) closeParts() error {
+	if s.ingest != nil {
+		s.ingest.disconnect()
+	}
+	if s.broker != nil {
+		_ = s.broker.Close()
+	}
+	if s.store != nil {
+		return s.store.Close()
+	}
+	return nil
+}
+
+// PublishCatalog stores and signs a new catalog version and publishes it.
+func (s *Server) PublishCatalog(name string, version uint64, body []byte) (sync.Manifest, error) {
+	m, err := s.store.PutCatalog(name, version, body)
+	if err != nil || !s.ingest.isConnected() {
+		return m, err // published at the next connection
+	}
+	return m, s.publishCatalogs()
+}
+
+// publishCatalogs publishes every stored catalog, retained: the body first,
+// then the manifest that points at it.
+func (s *Server) publishCatalogs() error {
+	cats, err := s.store.Catalogs()
+	if err != nil {
+		return err
+	}
+	for _, c := range cats {
+		mb, err := json.Marshal(c.Manifest)
+		if err != nil {
+			return err
+		}
+		s.ingest.publishRetained(sync.CatalogBodyTopic(c.Manifest.Name), c.Body)
+		s.ingest.publishRetained(sync.CatalogTopic(c.Manifest.Name), mb)
+	}
+	return nil
+}

@@ -1,0 +1,612 @@
+package central
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+)
+
+// Buckets of central's bbolt file, named after what they hold.
+var (
+	bucketEvents     = []byte("events")     // kiosk 0x00 seq → sealed event
+	bucketHW         = []byte("hw")         // kiosk → highest contiguous stored seq
+	bucketCitizens   = []byte("citizens")   // citizen key → citizenRecord
+	bucketConsents   = []byte("consents")   // citizen key | type 0x00 channel → consentState
+	bucketConsentLog = []byte("consentlog") // citizen key | hlc | kiosk 0x00 seq | index → consentChange
+	bucketConflicts  = []byte("conflicts")  // id → Conflict
+	bucketRejected   = []byte("rejected")   // id → Rejection
+	bucketActive     = []byte("active")     // type 0x00 channel → count of active grants
+	bucketMeta       = []byte("meta")       // counters
+	bucketKiosks     = []byte("kiosks")     // kiosk id → kioskRecord
+	bucketCatalogs   = []byte("catalogs")   // name → storedCatalog
+	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
+		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs}
+
+	keyStored      = []byte("stored")
+	keyDuplicates  = []byte("duplicates")
+	keyRejected    = []byte("rejected")
+	keySubscribers = []byte("subscribers")
+)
+
+// ErrInUse is returned when another process holds the data directory.
+var ErrInUse = errors.New("the data directory is in use by a running central: stop it first")
+
+// maxRejectionsKept bounds the rejection log; the counter keeps counting.
+const maxRejectionsKept = 10000
+
+// Store is central's registry: events, citizens, the consent log, conflicts,
+// kiosks and catalogs, in one bbolt file.
+type Store struct {
+	db     *bbolt.DB
+	keys   *Keys
+	window time.Duration
+	now    func() time.Time
+}
+
+// StoreOptions tune a Store.
+type StoreOptions struct {
+	// ConflictWindow: a grant and a withdrawal of the same type and channel,
+	// from different kiosks, whose clocks are this close are concurrent.
+	ConflictWindow time.Duration
+}
+
+// OpenStore opens (creating if needed) central's bbolt file.
+func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare %s: %w", path, err)
+	}
+	if opt.ConflictWindow <= 0 {
+		opt.ConflictWindow = time.Hour
+	}
+	return &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Incoming is one message from a kiosk's up topic, decoded and validated by
+// the caller: either an Event or the reason it was refused.
+type Incoming struct {
+	Kiosk  string // from the topic, which the broker's ACL vouches for
+	Event  *allimi.Event
+	Reject error
+}
+
+// Outcome says what a Commit did.
+type Outcome struct {
+	Stored, Duplicates, Rejected int
+	// HW holds, for every kiosk seen in the batch, the highest sequence
+	// number up to which central now holds every record.
+	HW map[string]uint64
+}
+
+type citizenRecord struct {
+	PII      []byte    `json:"pii"` // sealed allimi.Citizen
+	Verified bool      `json:"verified"`
+	Active   int       `json:"active"` // active grants
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+type consentState struct {
+	Action allimi.ConsentAction `json:"action"`
+	HLC    uint64               `json:"hlc"`
+	Kiosk  string               `json:"kiosk"`
+	Seq    uint64               `json:"seq"`
+	By     allimi.Actor         `json:"by"`
+	At     time.Time            `json:"at"`
+}
+
+// Commit stores a batch in one transaction: new events, their effect on
+// citizens and consents, rejections, and the kiosks' high-water marks. An
+// event already stored (same kiosk and seq) is counted as a duplicate and
+// changes nothing.
+func (s *Store) Commit(batch []Incoming) (Outcome, error) {
+	var out Outcome
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		out = Outcome{HW: map[string]uint64{}}
+		events, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
+		for _, in := range batch {
+			if in.Reject != nil {
+				out.Rejected++
+				if err := s.logRejection(tx, in); err != nil {
+					return err
+				}
+				continue
+			}
+			e := in.Event
+			key := eventKey(e.Kiosk, e.Seq)
+			if events.Get(key) != nil {
+				out.Duplicates++
+			} else {
+				plain, err := json.Marshal(e)
+				if err != nil {
+					return err
+				}
+				if err := events.Put(key, s.keys.Seal(plain, key)); err != nil {
+					return err
+				}
+				if err := s.apply(tx, e); err != nil {
+					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
+				}
+				out.Stored++
+			}
+			out.HW[e.Kiosk] = 0
+		}
+		for k := range out.HW {
+			hw, err := advanceHW(tx, k)
+			if err != nil {
+				return err
+			}
+			out.HW[k] = hw
+		}
+		for _, c := range []struct {
+			k []byte
+			n int
+		}{{keyStored, out.Stored}, {keyDuplicates, out.Duplicates}, {keyRejected, out.Rejected}} {
+			if err := addU64(meta, c.k, int64(c.n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) logRejection(tx *bbolt.Tx, in Incoming) error {
+	b := tx.Bucket(bucketRejected)
+	id, _ := b.NextSequence()
+	r := Rejection{ID: id, At: s.now().UTC(), Kiosk: in.Kiosk, Reason: in.Reject.Error()}
+	v, _ := json.Marshal(r)
+	if err := b.Put(u64(id), v); err != nil {
+		return err
+	}
+	if id > maxRejectionsKept {
+		return b.Delete(u64(id - maxRejectionsKept))
+	}
+	return nil
+}
+
+// Rejection records a refused up message (no payload: it may hold personal data).
+type Rejection struct {
+	ID     uint64    `json:"id"`
+	At     time.Time `json:"at"`
+	Kiosk  string    `json:"kiosk"`
+	Reason string    `json:"reason"`
+}
+
+// advanceHW moves kiosk's high-water mark over every stored contiguous record.
+func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
+	hwb, events := tx.Bucket(bucketHW), tx.Bucket(bucketEvents)
+	hw := getU64(hwb, []byte(kiosk))
+	start := hw
+	for events.Get(eventKey(kiosk, hw+1)) != nil {
+		hw++
+	}
+	if hw != start {
+		if err := hwb.Put([]byte(kiosk), u64(hw)); err != nil {
+			return 0, err
+		}
+	}
+	return hw, nil
+}
+
+// apply folds a new event into the citizen's record and consent states.
+func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event) error {
+	p, err := e.Consents()
+	if err != nil {
+		return err
+	}
+	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+	cits := tx.Bucket(bucketCitizens)
+	var rec citizenRecord
+	if v := cits.Get(ck); v != nil {
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("citizen record: %w", err)
+		}
+	} else {
+		rec.Created = s.now().UTC()
+	}
+	if e.Kind == allimi.KindSignup || rec.PII == nil {
+		pii, _ := json.Marshal(e.Citizen)
+		rec.PII = s.keys.Seal(pii, ck)
+	}
+	rec.Verified = rec.Verified || p.Verified
+	rec.Updated = s.now().UTC()
+	delta := 0
+	for i, c := range p.Consents {
+		d, err := s.applyConsent(tx, ck, e, i, c)
+		if err != nil {
+			return err
+		}
+		delta += d
+	}
+	return putCitizen(tx, ck, &rec, delta)
+}
+
+// putCitizen stores the record with its active grants moved by delta,
+// keeping the subscriber count (people with at least one active grant).
+func putCitizen(tx *bbolt.Tx, ck []byte, rec *citizenRecord, delta int) error {
+	before := rec.Active
+	rec.Active += delta
+	meta := tx.Bucket(bucketMeta)
+	var err error
+	switch {
+	case before == 0 && rec.Active > 0:
+		err = addU64(meta, keySubscribers, 1)
+	case before > 0 && rec.Active == 0:
+		err = addU64(meta, keySubscribers, -1)
+	}
+	if err != nil {
+		return err
+	}
+	v, _ := json.Marshal(rec)
+	return tx.Bucket(bucketCitizens).Put(ck, v)
+}
+
+// applyConsent appends the change to the log and decides the type and
+// channel's state. It returns the change in active grants (-1, 0 or +1).
+//
+// Order: changes from one kiosk follow its hybrid clock. Changes from
+// different kiosks whose clocks lie within the conflict window are
+// concurrent: if they disagree, the withdrawal wins and an official is shown
+// the conflict. Otherwise the later change wins. A resolution made at central
+// supersedes everything older than it.
+func (s *Store) applyConsent(tx *bbolt.Tx, ck []byte, e *allimi.Event, idx int, c allimi.Consent) (int, error) {
+	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq), u64(uint64(idx))}, nil)
+	lv, _ := json.Marshal(struct {
+		allimi.Consent
+		Kiosk string `json:"kiosk"`
+		Seq   uint64 `json:"seq"`
+		HLC   uint64 `json:"hlc"`
+	}{c, e.Kiosk, e.Seq, e.HLC})
+	if err := tx.Bucket(bucketConsentLog).Put(logKey, lv); err != nil {
+		return 0, err
+	}
+	next := consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At}
+	return s.setConsent(tx, ck, c.Type, c.Channel, next)
+}
+
+func (s *Store) setConsent(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
+	cons := tx.Bucket(bucketConsents)
+	sk := consentKey(ck, t, ch)
+	var cur consentState
+	have := false
+	if v := cons.Get(sk); v != nil {
+		if err := json.Unmarshal(v, &cur); err != nil {
+			return 0, fmt.Errorf("consent state: %w", err)
+		}
+		have = true
+	}
+	win := true
+	if have {
+		switch {
+		case cur.By.Kind == allimi.ActorCentral && next.HLC <= cur.HLC:
+			win = false
+		case cur.Kiosk == next.Kiosk || next.By.Kind == allimi.ActorCentral:
+			win = next.HLC > cur.HLC
+		case cur.Action != next.Action && absDuration(allimi.HLCTime(next.HLC).Sub(allimi.HLCTime(cur.HLC))) <= s.window:
+			if err := s.recordConflict(tx, ck, t, ch, cur, next); err != nil {
+				return 0, err
+			}
+			win = next.Action == allimi.ActionWithdraw
+		default:
+			win = next.HLC > cur.HLC
+		}
+	}
+	if !win {
+		return 0, nil
+	}
+	v, _ := json.Marshal(next)
+	if err := cons.Put(sk, v); err != nil {
+		return 0, err
+	}
+	delta := 0
+	wasActive := have && cur.Action == allimi.ActionGrant
+	isActive := next.Action == allimi.ActionGrant
+	switch {
+	case !wasActive && isActive:
+		delta = 1
+	case wasActive && !isActive:
+		delta = -1
+	}
+	if delta != 0 {
+		if err := addU64(tx.Bucket(bucketActive), typeChannelKey(t, ch), int64(delta)); err != nil {
+			return 0, err
+		}
+	}
+	return delta, nil
+}
+
+// Conflict is a grant and a withdrawal that crossed: the withdrawal was
+// applied, and an official should confirm with the person.
+type Conflict struct {
+	ID         uint64                  `json:"id"`
+	Type       allimi.NotificationType `json:"type"`
+	Channel    allimi.Channel          `json:"channel"`
+	Grant      ConsentRef              `json:"grant"`
+	Withdrawal ConsentRef              `json:"withdrawal"`
+	DetectedAt time.Time               `json:"detectedAt"`
+	Resolved   *Resolution             `json:"resolved,omitempty"`
+	// CitizenKey is stored so that the view can name the person.
+	CitizenKey []byte `json:"citizenKey,omitempty"`
+}
+
+// ConsentRef points at one consent change.
+type ConsentRef struct {
+	Kiosk string       `json:"kiosk"`
+	Seq   uint64       `json:"seq"`
+	At    time.Time    `json:"at"`
+	By    allimi.Actor `json:"by"`
+}
+
+// Resolution is an official's decision on a conflict.
+type Resolution struct {
+	Decision allimi.ConsentAction `json:"decision"`
+	Official string               `json:"official"`
+	At       time.Time            `json:"at"`
+}
+
+func (s *Store) recordConflict(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, ch allimi.Channel, a, b consentState) error {
+	if a.Action == allimi.ActionWithdraw {
+		a, b = b, a
+	}
+	bk := tx.Bucket(bucketConflicts)
+	id, _ := bk.NextSequence()
+	c := Conflict{ID: id, CitizenKey: ck, Type: t, Channel: ch, DetectedAt: s.now().UTC(),
+		Grant:      ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
+		Withdrawal: ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
+	v, _ := json.Marshal(c)
+	return bk.Put(u64(id), v)
+}
+
+// ConflictView is a conflict as an official sees it: the person's name and
+// number masked.
+type ConflictView struct {
+	Conflict
+	Name   string `json:"name"`
+	Mobile string `json:"mobile"`
+}
+
+// Conflicts lists conflicts, unresolved ones only unless all is set.
+func (s *Store) Conflicts(all bool) ([]ConflictView, error) {
+	out := []ConflictView{}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
+			var c Conflict
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			if c.Resolved != nil && !all {
+				return nil
+			}
+			cv := ConflictView{Conflict: c}
+			if cit, err := s.citizen(tx, c.CitizenKey); err == nil {
+				cv.Name, cv.Mobile = cit.MaskedName(), cit.MaskedMobile()
+			}
+			cv.CitizenKey = nil
+			out = append(out, cv)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ResolveConflict records an official's decision and sets the consent
+// accordingly, superseding every older change.
+func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, official string) error {
+	if decision != allimi.ActionGrant && decision != allimi.ActionWithdraw {
+		return fmt.Errorf("decision %q: must be grant or withdraw: %w", decision, allimi.ErrInvalid)
+	}
+	if official == "" {
+		return fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket(bucketConflicts)
+		v := bk.Get(u64(id))
+		if v == nil {
+			return fmt.Errorf("conflict %d: %w", id, allimi.ErrNotFound)
+		}
+		var c Conflict
+		if err := json.Unmarshal(v, &c); err != nil {
+			return err
+		}
+		if c.Resolved != nil {
+			return fmt.Errorf("conflict %d: already resolved by %s: %w", id, c.Resolved.Official, allimi.ErrInvalid)
+		}
+		now := s.now().UTC()
+		c.Resolved = &Resolution{Decision: decision, Official: official, At: now}
+		// The resolution's clock must follow everything it settles.
+		var cur consentState
+		if v := tx.Bucket(bucketConsents).Get(consentKey(c.CitizenKey, c.Type, c.Channel)); v != nil {
+			_ = json.Unmarshal(v, &cur)
+		}
+		hlc := allimi.NextHLC(cur.HLC, now)
+		next := consentState{Action: decision, HLC: hlc, By: allimi.Actor{Kind: allimi.ActorCentral, Official: official}, At: now}
+		delta, err := s.setConsent(tx, c.CitizenKey, c.Type, c.Channel, next)
+		if err != nil {
+			return err
+		}
+		if delta != 0 {
+			var rec citizenRecord
+			if err := json.Unmarshal(tx.Bucket(bucketCitizens).Get(c.CitizenKey), &rec); err != nil {
+				return fmt.Errorf("citizen record: %w", err)
+			}
+			rec.Updated = now
+			if err := putCitizen(tx, c.CitizenKey, &rec, delta); err != nil {
+				return err
+			}
+		}
+		nv, _ := json.Marshal(c)
+		return bk.Put(u64(id), nv)
+	})
+}
+
+func (s *Store) citizen(tx *bbolt.Tx, ck []byte) (allimi.Citizen, error) {
+	var c allimi.Citizen
+	v := tx.Bucket(bucketCitizens).Get(ck)
+	if v == nil {
+		return c, allimi.ErrNotFound
+	}
+	var rec citizenRecord
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return c, err
+	}
+	plain, err := s.keys.Open(rec.PII, ck)
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(plain, &c)
+}
+
+// ConsentOf reports the current consent of a person for a type and channel.
+func (s *Store) ConsentOf(mobile, birthDate string, t allimi.NotificationType, ch allimi.Channel) (allimi.ConsentAction, bool, error) {
+	var st consentState
+	found := false
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketConsents).Get(consentKey(s.keys.CitizenKey(mobile, birthDate), t, ch))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &st)
+	})
+	return st.Action, found, err
+}
+
+// Stats are the registry's counters.
+type Stats struct {
+	Subscribers int64 `json:"subscribers"`
+	Records     struct {
+		Stored     int64 `json:"stored"`
+		Duplicates int64 `json:"duplicates"`
+		Rejected   int64 `json:"rejected"`
+	} `json:"records"`
+	// Active counts active grants per notification type and channel.
+	Active    map[string]map[string]int64 `json:"active"`
+	Conflicts int                         `json:"conflicts"`
+	Kiosks    map[string]uint64           `json:"kiosks"` // high-water mark per kiosk
+}
+
+// Stats reads the counters.
+func (s *Store) Stats() (Stats, error) {
+	var st Stats
+	st.Active = map[string]map[string]int64{}
+	st.Kiosks = map[string]uint64{}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		st.Subscribers = int64(getU64(m, keySubscribers))
+		st.Records.Stored = int64(getU64(m, keyStored))
+		st.Records.Duplicates = int64(getU64(m, keyDuplicates))
+		st.Records.Rejected = int64(getU64(m, keyRejected))
+		_ = tx.Bucket(bucketActive).ForEach(func(k, v []byte) error {
+			t, ch, _ := bytes.Cut(k, []byte{0})
+			if st.Active[string(t)] == nil {
+				st.Active[string(t)] = map[string]int64{}
+			}
+			st.Active[string(t)][string(ch)] = int64(binary.BigEndian.Uint64(v))
+			return nil
+		})
+		_ = tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
+			var c Conflict
+			if json.Unmarshal(v, &c) == nil && c.Resolved == nil {
+				st.Conflicts++
+			}
+			return nil
+		})
+		return tx.Bucket(bucketHW).ForEach(func(k, v []byte) error {
+			st.Kiosks[string(k)] = binary.BigEndian.Uint64(v)
+			return nil
+		})
+	})
+	return st, err
+}
+
+// HW returns the kiosk's high-water mark.
+func (s *Store) HW(kiosk string) (uint64, error) {
+	var hw uint64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		hw = getU64(tx.Bucket(bucketHW), []byte(kiosk))
+		return nil
+	})
+	return hw, err
+}
+
+// Rejections lists the most recent refused messages, newest first.
+func (s *Store) Rejections(limit int) ([]Rejection, error) {
+	out := []Rejection{}
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketRejected).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			var r Rejection
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func eventKey(kiosk string, seq uint64) []byte {
+	k := make([]byte, 0, len(kiosk)+9)
+	k = append(k, kiosk...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func consentKey(ck []byte, t allimi.NotificationType, ch allimi.Channel) []byte {
+	return append(append([]byte{}, ck...), typeChannelKey(t, ch)...)
+}
+
+func typeChannelKey(t allimi.NotificationType, ch allimi.Channel) []byte {
+	return []byte(string(t) + "\x00" + string(ch))
+}
+
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func getU64(b *bbolt.Bucket, k []byte) uint64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func addU64(b *bbolt.Bucket, k []byte, d int64) error {
+	if d == 0 {
+		return nil
+	}
+	return b.Put(k, u64(uint64(int64(getU64(b, k))+d)))
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"allimi/central"
+	"allimi/sync"
+)
+
+func centralCmd() *cobra.Command {
+	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
+	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd())
+	return c
+}
+
+func serveCmd() *cobra.Command {
+	cfg := central.DefaultConfig()
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the broker, the ingest of kiosk records and the HTTP API",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Logger = slog.Default()
+			srv, err := central.Start(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			<-cmd.Context().Done()
+			slog.Info("stopping")
+			return srv.Close()
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&cfg.Data, "data", cfg.Data, "data directory (central.db, keys.json)")
+	f.StringVar(&cfg.MQTT, "mqtt", cfg.MQTT, "listen address of the embedded MQTT broker")
+	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port) instead of the embedded one")
+	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "user name on the external broker")
+	f.StringVar(&cfg.BrokerPassword, "broker-password", "", "password on the external broker")
+	f.StringVar(&cfg.HTTP, "http", cfg.HTTP, "listen address of the HTTP API")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate (PEM) for the embedded broker")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key (PEM) for the embedded broker")
+	f.StringVar(&cfg.TLSCA, "tls-ca", "", "CA (PEM) that signs kiosk client certificates; with --broker, the CA to trust")
+	f.DurationVar(&cfg.ConflictWindow, "conflict-window", cfg.ConflictWindow, "a grant and a withdrawal from different kiosks this close in time are concurrent")
+	f.IntVar(&cfg.BatchMax, "batch-max", cfg.BatchMax, "most kiosk records committed in one transaction")
+	return c
+}
+
+func centralKioskCmd() *cobra.Command {
+	c := &cobra.Command{Use: "kiosk", Short: "Administer kiosks"}
+	var data, id string
+	var asJSON bool
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Register a kiosk and print its broker credentials (central must be stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, keys, err := central.OpenData(data, central.StoreOptions{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cred, err := st.AddKiosk(id)
+			if err != nil {
+				return usageError{err}
+			}
+			cred.CatalogKey = sync.EncodePublicKey(keys.CatalogPublicKey())
+			if asJSON {
+				return printJSON(os.Stdout, cred)
+			}
+			fmt.Printf("kiosk %s\nusername %s\npassword %s\ncatalog key %s\n", cred.ID, cred.Username, cred.Password, cred.CatalogKey)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	add.Flags().StringVar(&id, "id", "", "kiosk id: lower-case letters, digits and dashes")
+	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = add.MarkFlagRequired("id")
+	c.AddCommand(add)
+	return c
+}
+
+func centralCatalogCmd() *cobra.Command {
+	c := &cobra.Command{Use: "catalog", Short: "Administer signed catalogs"}
+	var data, name, file string
+	var version uint64
+	put := &cobra.Command{
+		Use:   "put",
+		Short: "Sign a file as the next version of a catalog (central must be stopped; it publishes at start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			body, err := os.ReadFile(file)
+			if err != nil {
+				return usageError{err}
+			}
+			if err := sync.ValidateCatalogName(name); err != nil {
+				return usageError{err}
+			}
+			st, _, err := central.OpenData(data, central.StoreOptions{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			m, err := st.PutCatalog(name, version, body)
+			if err != nil {
+				return err
+			}
+			return printJSON(os.Stdout, m)
+		},
+	}
+	put.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	put.Flags().StringVar(&name, "name", "", "catalog name")
+	put.Flags().StringVar(&file, "file", "", "catalog body")
+	put.Flags().Uint64Var(&version, "version", 0, "version (default: the stored one + 1)")
+	_ = put.MarkFlagRequired("name")
+	_ = put.MarkFlagRequired("file")
+	c.AddCommand(put)
+	return c
+}

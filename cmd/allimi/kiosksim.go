@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"allimi"
+	"allimi/sync"
+)
+
+type kioskSimOptions struct {
+	conn       sync.Conn
+	id, data   string
+	signups    int
+	wait       bool
+	asJSON     bool
+	channels   string
+	catalogKey string
+	timeout    time.Duration
+	window     int
+}
+
+func kioskSimCmd() *cobra.Command {
+	var o kioskSimOptions
+	c := &cobra.Command{
+		Use:   "kiosk-sim",
+		Short: "A headless kiosk: append synthetic signups to its outbox and, with --wait, sync them to central",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runKioskSim(cmd.Context(), o) },
+	}
+	f := c.Flags()
+	f.StringVar(&o.conn.Broker, "broker", "tcp://127.0.0.1:1883", "broker URL")
+	f.StringVar(&o.id, "id", "", "kiosk id")
+	f.StringVar(&o.conn.Username, "username", "", "broker user name (from `allimi central kiosk add`)")
+	f.StringVar(&o.conn.Password, "password", "", "broker password")
+	f.StringVar(&o.data, "data", "./kiosk-data", "kiosk data directory (kiosk.db)")
+	f.IntVar(&o.signups, "signups", 0, "synthetic signups to append")
+	f.BoolVar(&o.wait, "wait", false, "sync until nothing is pending")
+	f.BoolVar(&o.asJSON, "json", false, "print the result as JSON")
+	f.StringVar(&o.channels, "channels", "kakao", "comma-separated channels each synthetic person consents on")
+	f.StringVar(&o.catalogKey, "catalog-key", "", "central's catalog public key (base64): accept signed catalogs")
+	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting after this long")
+	f.IntVar(&o.window, "window", 0, "records in flight before central's ack (default 250)")
+	_ = c.MarkFlagRequired("id")
+	return c
+}
+
+type kioskSimResult struct {
+	Enqueued int `json:"enqueued"`
+	Acked    int `json:"acked"`
+	Pending  int `json:"pending"`
+}
+
+func runKioskSim(ctx context.Context, o kioskSimOptions) error {
+	if err := allimi.ValidateKioskID(o.id); err != nil {
+		return usageError{err}
+	}
+	if o.signups < 0 {
+		return usageError{fmt.Errorf("--signups %d: must not be negative", o.signups)}
+	}
+	var channels []allimi.Channel
+	for _, s := range strings.Split(o.channels, ",") {
+		ch := allimi.Channel(strings.TrimSpace(s))
+		if err := ch.Validate(); err != nil {
+			return usageError{fmt.Errorf("--channels: %w", err)}
+		}
+		channels = append(channels, ch)
+	}
+	db, err := sync.OpenKioskDB(o.data)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	ob, err := sync.OpenOutbox(db, o.id)
+	if err != nil {
+		return err
+	}
+	res := kioskSimResult{}
+	if res.Enqueued, err = appendSynthetic(ob, o.signups, channels); err != nil {
+		return err
+	}
+	if o.wait {
+		if res.Acked, err = drain(ctx, ob, o); err != nil {
+			return err
+		}
+	}
+	st, err := ob.State()
+	if err != nil {
+		return err
+	}
+	res.Pending = st.Pending
+	if o.asJSON {
+		return printJSON(os.Stdout, res)
+	}
+	fmt.Printf("enqueued %d, acked %d, pending %d\n", res.Enqueued, res.Acked, res.Pending)
+	return nil
+}
+
+// appendSynthetic writes n signups, 500 to a transaction (a real kiosk
+// writes one at a time; this is a kiosk that was offline for a long while).
+func appendSynthetic(ob *sync.Outbox, n int, channels []allimi.Channel) (int, error) {
+	done := 0
+	for done < n {
+		st, err := ob.State()
+		if err != nil {
+			return done, err
+		}
+		k := min(500, n-done)
+		drafts := make([]sync.Draft, k)
+		now := time.Now()
+		for i := range drafts {
+			drafts[i] = sync.SyntheticSignup(ob.Kiosk(), st.LastSeq+uint64(i)+1, channels, now)
+		}
+		if _, err := ob.Append(drafts...); err != nil {
+			return done, err
+		}
+		done += k
+	}
+	return done, nil
+}
+
+// drain runs the sender until the outbox is empty.
+func drain(ctx context.Context, ob *sync.Outbox, o kioskSimOptions) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	cfg := sync.SenderConfig{Conn: o.conn, Window: o.window}
+	if o.catalogKey != "" {
+		pub, err := sync.DecodePublicKey(o.catalogKey)
+		if err != nil {
+			return 0, usageError{fmt.Errorf("--catalog-key: %w", err)}
+		}
+		if cfg.Catalogs, err = sync.NewCatalogStore(ob.DB(), pub); err != nil {
+			return 0, err
+		}
+	}
+	s := sync.NewSender(cfg, ob)
+	runErr := make(chan error, 1)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { runErr <- s.Run(runCtx) }()
+	drained := make(chan error, 1)
+	go func() { drained <- s.WaitDrained(runCtx) }()
+	var waitErr error
+	select {
+	case err := <-runErr: // refused credentials, or ctx ended
+		if err != nil {
+			return s.Status().Acked, err
+		}
+		waitErr = ctx.Err()
+	case waitErr = <-drained:
+		stop()
+		if err := <-runErr; err != nil {
+			return s.Status().Acked, err
+		}
+	}
+	if waitErr != nil {
+		st, _ := ob.State()
+		return s.Status().Acked, fmt.Errorf("%d records still pending after %s: %w", st.Pending, o.timeout, waitErr)
+	}
+	return s.Status().Acked, nil
+}

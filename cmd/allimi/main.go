@@ -1,0 +1,77 @@
+// Command allimi is Allimi's central service and its tools: `allimi central
+// serve`, kiosk and catalog administration, the headless kiosk simulator
+// and the benchmarks.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := &cobra.Command{
+		Use:           "allimi",
+		Short:         "Allimi: public-service notifications for people who never install an app",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		lv, _ := cmd.Flags().GetString("log-level")
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(lv)); err != nil {
+			return fmt.Errorf("--log-level %q: %w", lv, err)
+		}
+		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		return nil
+	}
+	root.AddCommand(centralCmd(), kioskSimCmd(), benchCmd())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "allimi:", err)
+		os.Exit(exitCode(err))
+	}
+}
+
+// usageError marks errors in what the user typed: exit code 2.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+func exitCode(err error) int {
+	var u usageError
+	if ok := asUsage(err, &u); ok {
+		return 2
+	}
+	return 1
+}
+
+func asUsage(err error, u *usageError) bool {
+	for err != nil {
+		if x, ok := err.(usageError); ok {
+			*u = x
+			return true
+		}
+		w, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = w.Unwrap()
+	}
+	return false
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

@@ -1,0 +1,95 @@
+package allimi
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ConsentAction is what a consent change does.
+type ConsentAction string
+
+// Consent actions.
+const (
+	ActionGrant    ConsentAction = "grant"
+	ActionWithdraw ConsentAction = "withdraw"
+)
+
+// ConsentMethod is how an official took a person's consent on their behalf.
+type ConsentMethod string
+
+// Consent methods an official may record.
+const (
+	MethodSpoken      ConsentMethod = "spoken"      // said in person at the counter
+	MethodPaper       ConsentMethod = "paper"       // signed a paper form
+	MethodVaccination ConsentMethod = "vaccination" // given with the vaccination consent form
+)
+
+// Actor says who made a consent change: the person themselves, an official
+// on their behalf (with the official's id and how consent was taken), or
+// central (an official resolving a conflict at central's console).
+type Actor struct {
+	Kind     string        `json:"kind"` // "self", "official" or "central"
+	Official string        `json:"official,omitempty"`
+	Method   ConsentMethod `json:"method,omitempty"`
+}
+
+// Actor kinds.
+const (
+	ActorSelf     = "self"
+	ActorOfficial = "official"
+	ActorCentral  = "central"
+)
+
+// Validate checks the actor.
+func (a Actor) Validate() error {
+	switch a.Kind {
+	case ActorSelf:
+		if a.Official != "" || a.Method != "" {
+			return fmt.Errorf("by: a person acting for themselves has no official or method: %w", ErrInvalid)
+		}
+	case ActorOfficial, ActorCentral:
+		if strings.TrimSpace(a.Official) == "" {
+			return fmt.Errorf("by.official: empty: an official's id is required: %w", ErrInvalid)
+		}
+		if a.Kind == ActorOfficial {
+			switch a.Method {
+			case MethodSpoken, MethodPaper, MethodVaccination:
+			default:
+				return fmt.Errorf("by.method %q: must be spoken, paper or vaccination: %w", a.Method, ErrInvalid)
+			}
+		}
+	default:
+		return fmt.Errorf("by.kind %q: must be self or official: %w", a.Kind, ErrInvalid)
+	}
+	return nil
+}
+
+// Consent is one grant or withdrawal of one notification type on one channel.
+type Consent struct {
+	Type    NotificationType `json:"type"`
+	Channel Channel          `json:"channel"`
+	Action  ConsentAction    `json:"action"`
+	By      Actor            `json:"by"`
+	At      time.Time        `json:"at"` // wall clock of the kiosk, for people; ordering uses the event's HLC
+}
+
+// Validate checks every field of the consent.
+func (c Consent) Validate() error {
+	if err := c.Type.Validate(); err != nil {
+		return err
+	}
+	if err := c.Channel.Validate(); err != nil {
+		return err
+	}
+	if c.Action != ActionGrant && c.Action != ActionWithdraw {
+		return fmt.Errorf("action %q: must be grant or withdraw: %w", c.Action, ErrInvalid)
+	}
+	if err := c.By.Validate(); err != nil {
+		return err
+	}
+	if c.At.IsZero() {
+		return fmt.Errorf("at: missing: %w", ErrInvalid)
+	}
+	return nil
+}

@@ -1,0 +1,13 @@
+package allimi
+
+import "errors"
+
+// Sentinel errors shared by the packages. Wrap them with context; test with errors.Is.
+var (
+	// ErrInvalid marks input that fails validation (a bad date, an unknown code).
+	ErrInvalid = errors.New("invalid")
+	// ErrNotFound marks a lookup of something that is not stored.
+	ErrNotFound = errors.New("not found")
+	// ErrUnsupportedVersion marks a wire message of a version this build does not speak.
+	ErrUnsupportedVersion = errors.New("unsupported message version")
+)

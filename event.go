@@ -1,0 +1,113 @@
+package allimi
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// EventVersion is the version of the sync event this build writes and reads.
+const EventVersion = 1
+
+// Event kinds.
+const (
+	KindSignup  = "signup"  // a person signs up: who they are and what they consent to
+	KindConsent = "consent" // later changes to a known person's consents
+)
+
+// Event is the append-only record a kiosk sends to central. The pair
+// (Kiosk, Seq) identifies it: central stores each pair once, whatever the
+// number of times it arrives. HLC is a hybrid logical clock (milliseconds
+// since the epoch shifted left 16 bits, plus a counter) that orders a kiosk's
+// events even when its wall clock steps back.
+type Event struct {
+	V       int             `json:"v"`
+	Kiosk   string          `json:"kiosk"`
+	Seq     uint64          `json:"seq"`
+	HLC     uint64          `json:"hlc"`
+	Kind    string          `json:"kind"`
+	Citizen Citizen         `json:"citizen"`
+	Payload json.RawMessage `json:"payload"`
+	Sig     string          `json:"sig,omitempty"` // reserved for per-kiosk signatures; unused in v1
+}
+
+// ConsentPayload is the payload of signup and consent events.
+type ConsentPayload struct {
+	Consents []Consent `json:"consents"`
+	// Verified is true when the kiosk confirmed the mobile number by SMS
+	// code; false means central confirms it when the record arrives.
+	Verified bool `json:"verified"`
+}
+
+var kioskIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// ValidateKioskID checks a kiosk id: lower-case letters, digits and dashes,
+// up to 63 characters, so that it is safe inside MQTT topics and user names.
+func ValidateKioskID(id string) error {
+	if !kioskIDPattern.MatchString(id) {
+		return fmt.Errorf("kiosk id %q: use 1-63 lower-case letters, digits and dashes: %w", id, ErrInvalid)
+	}
+	return nil
+}
+
+// HLCTime is the wall-clock part of a hybrid logical clock value.
+func HLCTime(hlc uint64) time.Time { return time.UnixMilli(int64(hlc >> 16)) }
+
+// NextHLC returns a clock value after last and not before now.
+func NextHLC(last uint64, now time.Time) uint64 {
+	wall := uint64(now.UnixMilli()) << 16
+	if wall > last {
+		return wall
+	}
+	return last + 1
+}
+
+// Validate checks the whole event, normalising the citizen in place. Kiosks
+// call it before they append, central before it stores: both sides refuse
+// the same things.
+func (e *Event) Validate(now time.Time) error {
+	if e.V != EventVersion {
+		return fmt.Errorf("v=%d: this build speaks version %d: %w", e.V, EventVersion, ErrUnsupportedVersion)
+	}
+	if err := ValidateKioskID(e.Kiosk); err != nil {
+		return err
+	}
+	if e.Seq == 0 {
+		return fmt.Errorf("seq: must start at 1: %w", ErrInvalid)
+	}
+	if e.HLC == 0 {
+		return fmt.Errorf("hlc: missing: %w", ErrInvalid)
+	}
+	if e.Kind != KindSignup && e.Kind != KindConsent {
+		return fmt.Errorf("kind %q: must be signup or consent: %w", e.Kind, ErrInvalid)
+	}
+	if err := e.Citizen.Validate(now); err != nil {
+		return fmt.Errorf("citizen: %w", err)
+	}
+	p, err := e.Consents()
+	if err != nil {
+		return err
+	}
+	if len(p.Consents) == 0 {
+		return fmt.Errorf("payload.consents: empty: %w", ErrInvalid)
+	}
+	if len(p.Consents) > len(Types)*len(Channels) {
+		return fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
+	}
+	for i, c := range p.Consents {
+		if err := c.Validate(); err != nil {
+			return fmt.Errorf("payload.consents[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// Consents decodes the payload of a signup or consent event.
+func (e *Event) Consents() (ConsentPayload, error) {
+	var p ConsentPayload
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return p, fmt.Errorf("payload: %v: %w", err, ErrInvalid)
+	}
+	return p, nil
+}

@@ -1,0 +1,84 @@
+package allimi
+
+import "fmt"
+
+// NotificationType identifies one kind of notice of the public Virtual
+// Assistant Service. The ids are part of the wire format: never rename one.
+type NotificationType string
+
+// The service's ten notification types.
+const (
+	TypeTrafficPenalty       NotificationType = "traffic-penalty"
+	TypeTrafficFine          NotificationType = "traffic-fine"
+	TypeHealthCheckup        NotificationType = "health-checkup"
+	TypeLicenceRenewal       NotificationType = "licence-renewal"
+	TypeSchoolBusTraining    NotificationType = "school-bus-training"
+	TypeSeniorDriverTraining NotificationType = "senior-driver-training"
+	TypeWelfareCard          NotificationType = "welfare-card"
+	TypeVaccination          NotificationType = "vaccination"
+	TypeScholarship          NotificationType = "scholarship"
+	TypeRelief               NotificationType = "relief"
+)
+
+// Capability is something a notice of a type lets the person do.
+type Capability string
+
+// Capabilities a notification type may have.
+const (
+	CapNotify       Capability = "notify"       // tell the person
+	CapAuthenticate Capability = "authenticate" // the detail page checks who reads it
+	CapPay          Capability = "pay"          // the detail page links to payment
+	CapPerDose      Capability = "per-dose"     // one reminder per vaccine dose
+	CapEligibility  Capability = "eligibility"  // says whether, how much, how and until when
+)
+
+// TypeInfo describes a notification type. Names here are for logs and
+// operators; what a person reads comes from the kiosk's translation files.
+type TypeInfo struct {
+	ID           NotificationType
+	Name         string // Korean name as the service calls it
+	Capabilities []Capability
+}
+
+// Types lists the ten notification types in the order the service shows them.
+var Types = []TypeInfo{
+	{TypeTrafficPenalty, "교통 과태료", []Capability{CapNotify, CapAuthenticate, CapPay}},
+	{TypeTrafficFine, "교통 범칙금", []Capability{CapNotify, CapAuthenticate}},
+	{TypeHealthCheckup, "국가건강검진", []Capability{CapNotify}},
+	{TypeLicenceRenewal, "운전면허 갱신", []Capability{CapNotify}},
+	{TypeSchoolBusTraining, "어린이통학버스 운전자 안전교육", []Capability{CapNotify}},
+	{TypeSeniorDriverTraining, "고령운전자 교통안전교육", []Capability{CapNotify}},
+	{TypeWelfareCard, "복지카드 가입", []Capability{CapNotify}},
+	{TypeVaccination, "코로나19 예방접종", []Capability{CapNotify, CapPerDose}},
+	{TypeScholarship, "국가장학금", []Capability{CapNotify}},
+	{TypeRelief, "재난지원금", []Capability{CapNotify, CapEligibility}},
+}
+
+// Info returns the description of t.
+func (t NotificationType) Info() (TypeInfo, bool) {
+	for _, ti := range Types {
+		if ti.ID == t {
+			return ti, true
+		}
+	}
+	return TypeInfo{}, false
+}
+
+// Validate reports whether t is one of the known types.
+func (t NotificationType) Validate() error {
+	if _, ok := t.Info(); !ok {
+		return fmt.Errorf("notification type %q: unknown: %w", string(t), ErrInvalid)
+	}
+	return nil
+}
+
+// Has reports whether notices of type t have capability c.
+func (t NotificationType) Has(c Capability) bool {
+	ti, _ := t.Info()
+	for _, x := range ti.Capabilities {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}

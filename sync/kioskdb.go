@@ -1,0 +1,31 @@
+package sync
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// KioskDBFile is the kiosk's one bbolt file in its data directory: outbox
+// and catalogs.
+const KioskDBFile = "kiosk.db"
+
+// OpenKioskDB opens (creating) the kiosk's bbolt file in dir.
+func OpenKioskDB(dir string) (*bbolt.DB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("kiosk data directory: %w", err)
+	}
+	path := filepath.Join(dir, KioskDBFile)
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: another kiosk process is using it", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return db, nil
+}

@@ -1,0 +1,221 @@
+package sync
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	stdsync "sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+)
+
+var (
+	bucketOutbox = []byte("outbox")      // seq (8 bytes, big endian) → event JSON
+	bucketMeta   = []byte("outbox-meta") // counters below
+	keyLastSeq   = []byte("lastSeq")     // the last sequence number handed out
+	keyLastAck   = []byte("lastAck")     // the highest seq central acknowledged
+	keyLastHLC   = []byte("lastHLC")
+	keyKioskID   = []byte("kioskID")
+)
+
+// Outbox holds a kiosk's events until central acknowledges them. It lives in
+// the kiosk's bbolt file beside the catalogs.
+type Outbox struct {
+	db    *bbolt.DB
+	kiosk string
+	now   func() time.Time
+
+	mu      stdsync.Mutex
+	waiters []chan struct{} // closed on every append and ack
+}
+
+// Record is an outbox entry as it goes on the wire.
+type Record struct {
+	Seq  uint64
+	Data []byte
+}
+
+// OpenOutbox prepares the outbox buckets in db for kiosk id. A file that
+// already belongs to another kiosk id is refused: mixing two kiosks'
+// sequence numbers would lose records at central.
+func OpenOutbox(db *bbolt.DB, kiosk string) (*Outbox, error) {
+	if err := allimi.ValidateKioskID(kiosk); err != nil {
+		return nil, err
+	}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		if _, err := tx.CreateBucketIfNotExists(bucketOutbox); err != nil {
+			return err
+		}
+		m, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		switch owner := m.Get(keyKioskID); {
+		case owner == nil:
+			return m.Put(keyKioskID, []byte(kiosk))
+		case string(owner) != kiosk:
+			return fmt.Errorf("outbox %s belongs to kiosk %q, not %q: use another data directory", db.Path(), owner, kiosk)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open outbox: %w", err)
+	}
+	return &Outbox{db: db, kiosk: kiosk, now: time.Now}, nil
+}
+
+// Kiosk returns the id of the kiosk the outbox belongs to.
+func (o *Outbox) Kiosk() string { return o.kiosk }
+
+// Draft is what the caller supplies for a new event; the outbox fills in the
+// kiosk id, sequence number and clock.
+type Draft struct {
+	Kind    string
+	Citizen allimi.Citizen
+	Payload allimi.ConsentPayload
+}
+
+// Append validates the drafts and stores them as events in one transaction.
+// When it returns nil the records are on disk: this is the moment the
+// kiosk may tell the person "saved". It returns the stored events.
+func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
+	events := make([]allimi.Event, 0, len(drafts))
+	err := o.db.Update(func(tx *bbolt.Tx) error {
+		events = events[:0]
+		ob, m := tx.Bucket(bucketOutbox), tx.Bucket(bucketMeta)
+		seq, hlc := getU64(m, keyLastSeq), getU64(m, keyLastHLC)
+		now := o.now()
+		for i, d := range drafts {
+			payload, err := json.Marshal(d.Payload)
+			if err != nil {
+				return err
+			}
+			seq++
+			hlc = allimi.NextHLC(hlc, now)
+			e := allimi.Event{V: allimi.EventVersion, Kiosk: o.kiosk, Seq: seq, HLC: hlc,
+				Kind: d.Kind, Citizen: d.Citizen, Payload: payload}
+			if err := e.Validate(now); err != nil {
+				return fmt.Errorf("record %d: %w", i+1, err)
+			}
+			data, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := ob.Put(u64Key(seq), data); err != nil {
+				return err
+			}
+			events = append(events, e)
+		}
+		if err := putU64(m, keyLastSeq, seq); err != nil {
+			return err
+		}
+		return putU64(m, keyLastHLC, hlc)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("append to outbox: %w", err)
+	}
+	o.wake()
+	return events, nil
+}
+
+// Pending returns up to limit records with a sequence number above after, in order.
+func (o *Outbox) Pending(after uint64, limit int) ([]Record, error) {
+	var out []Record
+	err := o.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Seek(u64Key(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			out = append(out, Record{Seq: binary.BigEndian.Uint64(k), Data: append([]byte(nil), v...)})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Ack deletes every record up to and including upTo and remembers upTo. An
+// ack at or below the last one changes nothing; an ack beyond the last
+// sequence number handed out is refused, since central cannot hold records
+// this kiosk never wrote.
+func (o *Outbox) Ack(upTo uint64) (deleted int, err error) {
+	err = o.db.Update(func(tx *bbolt.Tx) error {
+		deleted = 0
+		m := tx.Bucket(bucketMeta)
+		if upTo <= getU64(m, keyLastAck) {
+			return nil
+		}
+		if last := getU64(m, keyLastSeq); upTo > last {
+			return fmt.Errorf("ack up to %d, but the last record written is %d: %w", upTo, last, allimi.ErrInvalid)
+		}
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, _ := c.First(); k != nil && binary.BigEndian.Uint64(k) <= upTo; k, _ = c.Next() {
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			deleted++
+		}
+		return putU64(m, keyLastAck, upTo)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("outbox ack: %w", err)
+	}
+	o.wake()
+	return deleted, nil
+}
+
+// OutboxState is a snapshot for sync health screens and tools.
+type OutboxState struct {
+	Pending int    `json:"pending"`
+	LastSeq uint64 `json:"lastSeq"`
+	LastAck uint64 `json:"lastAck"`
+}
+
+// State reads the outbox's counters.
+func (o *Outbox) State() (OutboxState, error) {
+	var s OutboxState
+	err := o.db.View(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		s.Pending = tx.Bucket(bucketOutbox).Stats().KeyN
+		s.LastSeq, s.LastAck = getU64(m, keyLastSeq), getU64(m, keyLastAck)
+		return nil
+	})
+	return s, err
+}
+
+// Changed returns a channel that is closed at the next append or ack.
+func (o *Outbox) Changed() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ch := make(chan struct{})
+	o.waiters = append(o.waiters, ch)
+	return ch
+}
+
+func (o *Outbox) wake() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ch := range o.waiters {
+		close(ch)
+	}
+	o.waiters = nil
+}
+
+func u64Key(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func getU64(b *bbolt.Bucket, k []byte) uint64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func putU64(b *bbolt.Bucket, k []byte, n uint64) error { return b.Put(k, u64Key(n)) }
+
+// DB returns the bbolt file the outbox lives in, to share it with the catalogs.
+func (o *Outbox) DB() *bbolt.DB { return o.db }

@@ -1,0 +1,256 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	stdsync "sync"
+	"time"
+
+	"allimi"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+)
+
+// SenderConfig tunes a kiosk's sender.
+type SenderConfig struct {
+	Conn Conn
+	// Window bounds the records sent but not yet acknowledged by central. It
+	// must stay well below what a broker queues for a slow subscriber
+	// (Mosquitto's max_queued_messages defaults to 1,000), or the broker
+	// drops messages and the kiosk has to wait out ResendAfter.
+	Window int
+	// ResendAfter is how long to wait for central's ack to move before
+	// sending the unacknowledged records again.
+	ResendAfter time.Duration
+	// Catalogs, when set, receives the signed catalogs central publishes.
+	Catalogs *CatalogStore
+	Logger   *slog.Logger
+}
+
+// Sender publishes a kiosk's outbox to central and deletes what central
+// acknowledges. One Sender per outbox.
+type Sender struct {
+	cfg    SenderConfig
+	outbox *Outbox
+	log    *slog.Logger
+
+	mu        stdsync.Mutex
+	connected bool
+	lastAck   uint64
+	lastAckAt time.Time
+	acked     int    // records deleted by acks since the sender started
+	epoch     uint64 // bumped at every (re)connection: resend from the last ack
+	kick      chan struct{}
+}
+
+// NewSender prepares a sender; Run starts it.
+func NewSender(cfg SenderConfig, o *Outbox) *Sender {
+	if cfg.Window <= 0 {
+		cfg.Window = 250
+	}
+	if cfg.ResendAfter <= 0 {
+		cfg.ResendAfter = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Conn.ClientID == "" {
+		cfg.Conn.ClientID = "allimi-kiosk-" + o.Kiosk()
+	}
+	return &Sender{cfg: cfg, outbox: o, log: cfg.Logger.With("kiosk", o.Kiosk()), kick: make(chan struct{}, 1)}
+}
+
+// Status is the sender's view of sync health.
+type Status struct {
+	Connected bool      `json:"connected"`
+	LastAck   uint64    `json:"lastAck"`
+	LastAckAt time.Time `json:"lastAckAt"`
+	Acked     int       `json:"acked"`
+}
+
+// Status reports the connection and the last acknowledgement.
+func (s *Sender) Status() Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Status{Connected: s.connected, LastAck: s.lastAck, LastAckAt: s.lastAckAt, Acked: s.acked}
+}
+
+func (s *Sender) poke() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run connects and keeps the outbox flowing until ctx ends. It returns only
+// when ctx is done (nil) or on a fatal error such as refused credentials.
+func (s *Sender) Run(ctx context.Context) error {
+	st, err := s.outbox.State()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.lastAck = st.LastAck
+	s.mu.Unlock()
+
+	ackTopic := AckTopic(s.outbox.Kiosk())
+	authFailed := make(chan error, 1)
+	opts := s.cfg.Conn.ClientOptions().
+		SetOnConnectHandler(func(c mqtt.Client) {
+			// [MQTT-3.1.2-4] a persistent session keeps our subscriptions,
+			// but a broker that restarted without persistence forgot them:
+			// subscribe again at every connection.
+			subs := map[string]byte{ackTopic: 1}
+			if s.cfg.Catalogs != nil {
+				subs[CatalogFilter] = 1
+			}
+			t := c.SubscribeMultiple(subs, s.onMessage)
+			go func() {
+				if t.Wait() && t.Error() != nil {
+					s.log.Warn("subscribe failed", "err", t.Error())
+				}
+			}()
+			s.mu.Lock()
+			s.connected = true
+			s.epoch++
+			s.mu.Unlock()
+			s.log.Info("connected", "broker", s.cfg.Conn.Broker)
+			s.poke()
+		}).
+		SetConnectionLostHandler(func(_ mqtt.Client, err error) {
+			s.mu.Lock()
+			s.connected = false
+			s.mu.Unlock()
+			s.log.Warn("connection lost", "err", err)
+		})
+	opts.SetConnectionNotificationHandler(func(_ mqtt.Client, n mqtt.ConnectionNotification) {
+		if f, ok := n.(mqtt.ConnectionNotificationFailed); ok && isAuthError(f.Reason) {
+			select {
+			case authFailed <- f.Reason:
+			default:
+			}
+		}
+	})
+	client := mqtt.NewClient(opts)
+	client.Connect() // retries in the background (ConnectRetry)
+	defer client.Disconnect(250)
+
+	var sentEpoch uint64
+	var lastSent uint64 // highest seq published in this epoch
+	progress := time.Now()
+	var lastSeenAck uint64
+	for {
+		s.mu.Lock()
+		connected, epoch, ack := s.connected, s.epoch, s.lastAck
+		s.mu.Unlock()
+		if ack != lastSeenAck {
+			lastSeenAck, progress = ack, time.Now()
+		}
+		if epoch != sentEpoch {
+			// A new connection: anything not acknowledged may be lost.
+			sentEpoch, lastSent = epoch, ack
+		}
+		if lastSent < ack {
+			lastSent = ack
+		}
+		if connected && lastSent > ack && time.Since(progress) > s.cfg.ResendAfter {
+			s.log.Info("no ack progress, resending", "from", ack+1, "to", lastSent)
+			lastSent, progress = ack, time.Now()
+		}
+		changed := s.outbox.Changed()
+		if connected && int(lastSent-ack) < s.cfg.Window {
+			recs, err := s.outbox.Pending(lastSent, s.cfg.Window-int(lastSent-ack))
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				client.Publish(UpTopic(s.outbox.Kiosk()), 1, false, r.Data)
+				lastSent = r.Seq
+			}
+			if len(recs) > 0 {
+				continue
+			}
+		}
+		timer := time.NewTimer(s.cfg.ResendAfter / 2)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case err := <-authFailed:
+			timer.Stop()
+			return fmt.Errorf("broker %s refused kiosk %s: %w", s.cfg.Conn.Broker, s.outbox.Kiosk(), err)
+		case <-changed:
+		case <-s.kick:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// onMessage handles acks and catalogs. The broker gets its PUBACK only after
+// what the message carries is committed to bbolt.
+func (s *Sender) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if name, body, ok := ParseCatalogTopic(m.Topic()); ok {
+		var err error
+		if body {
+			err = s.cfg.Catalogs.OfferBody(name, m.Payload())
+		} else {
+			err = s.cfg.Catalogs.OfferManifest(m.Payload())
+		}
+		if err != nil {
+			s.log.Warn("catalog refused", "catalog", name, "err", err)
+		}
+		m.Ack()
+		return
+	}
+	a, err := DecodeAck(m.Payload())
+	if err != nil || a.Kiosk != s.outbox.Kiosk() {
+		s.log.Warn("bad ack ignored", "topic", m.Topic(), "err", err)
+		m.Ack()
+		return
+	}
+	n, err := s.outbox.Ack(a.UpTo)
+	if err != nil {
+		// Not acknowledged to the broker: it comes again, and the disk
+		// may have recovered by then.
+		s.log.Error("ack not applied", "upTo", a.UpTo, "err", err)
+		if errors.Is(err, allimi.ErrInvalid) {
+			m.Ack() // an impossible ack will not become possible
+		}
+		return
+	}
+	m.Ack()
+	s.mu.Lock()
+	if a.UpTo > s.lastAck {
+		s.lastAck, s.lastAckAt = a.UpTo, time.Now()
+	}
+	s.acked += n
+	s.mu.Unlock()
+	s.poke()
+}
+
+// WaitDrained blocks until the outbox is empty or ctx ends.
+func (s *Sender) WaitDrained(ctx context.Context) error {
+	for {
+		changed := s.outbox.Changed()
+		st, err := s.outbox.State()
+		if err != nil {
+			return err
+		}
+		if st.Pending == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-changed:
+		}
+	}
+}
+
+func isAuthError(err error) bool {
+	return errors.Is(err, packets.ErrorRefusedBadUsernameOrPassword) || errors.Is(err, packets.ErrorRefusedNotAuthorised)
+}
