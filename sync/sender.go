@@ -193,14 +193,8 @@ func (s *Sender) Run(ctx context.Context) error {
 // onMessage handles acks and catalogs. The broker gets its PUBACK only after
 // what the message carries is committed to bbolt.
 func (s *Sender) onMessage(_ mqtt.Client, m mqtt.Message) {
-	if name, body, ok := ParseCatalogTopic(m.Topic()); ok {
-		var err error
-		if body {
-			err = s.cfg.Catalogs.OfferBody(name, m.Payload())
-		} else {
-			err = s.cfg.Catalogs.OfferManifest(m.Payload())
-		}
-		if err != nil {
+	if name, _, ok := ParseCatalogTopic(m.Topic()); ok {
+		if err := s.cfg.Catalogs.Offer(m.Topic(), m.Payload()); err != nil {
 			s.log.Warn("catalog refused", "catalog", name, "err", err)
 		}
 		m.Ack()

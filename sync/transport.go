@@ -37,7 +37,7 @@ func (c Conn) ClientOptions() *mqtt.ClientOptions {
 		SetKeepAlive(15 * time.Second).
 		SetPingTimeout(5 * time.Second).
 		SetWriteTimeout(10 * time.Second).
-		SetOrderMatters(false).
+		SetOrderMatters(true).
 		SetProtocolVersion(4)
 	if c.TLS != nil {
 		o.SetTLSConfig(c.TLS)

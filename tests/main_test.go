@@ -1,0 +1,46 @@
+// Package tests runs Allimi's programs as real processes: central, the
+// headless kiosk, and Debian's Mosquitto as an external broker. Crash tests
+// kill them with SIGKILL.
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// allimiBin is the path of bin/allimi under test.
+var allimiBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if dir := os.Getenv("ALLIMI_BIN"); dir != "" {
+		allimiBin = filepath.Join(dir, "allimi")
+	} else {
+		// `go test ./...` without make: build the binary once for this run.
+		tmp, err := os.MkdirTemp("", "allimi-e2e-bin-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		allimiBin = filepath.Join(tmp, "allimi")
+		cmd := exec.Command("go", "build", "-o", allimiBin, "../cmd/allimi")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build allimi:", err)
+			return 1
+		}
+	}
+	if _, err := os.Stat(allimiBin); err != nil {
+		fmt.Fprintf(os.Stderr, "%s missing: run make build\n", allimiBin)
+		return 1
+	}
+	return m.Run()
+}
