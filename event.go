@@ -67,40 +67,47 @@ func NextHLC(last uint64, now time.Time) uint64 {
 // call it before they append, central before it stores: both sides refuse
 // the same things.
 func (e *Event) Validate(now time.Time) error {
+	_, err := e.ValidatePayload(now)
+	return err
+}
+
+// ValidatePayload is Validate that also returns the decoded payload.
+func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
+	var p ConsentPayload
 	if e.V != EventVersion {
-		return fmt.Errorf("v=%d: this build speaks version %d: %w", e.V, EventVersion, ErrUnsupportedVersion)
+		return p, fmt.Errorf("v=%d: this build speaks version %d: %w", e.V, EventVersion, ErrUnsupportedVersion)
 	}
 	if err := ValidateKioskID(e.Kiosk); err != nil {
-		return err
+		return p, err
 	}
 	if e.Seq == 0 {
-		return fmt.Errorf("seq: must start at 1: %w", ErrInvalid)
+		return p, fmt.Errorf("seq: must start at 1: %w", ErrInvalid)
 	}
 	if e.HLC == 0 {
-		return fmt.Errorf("hlc: missing: %w", ErrInvalid)
+		return p, fmt.Errorf("hlc: missing: %w", ErrInvalid)
 	}
 	if e.Kind != KindSignup && e.Kind != KindConsent {
-		return fmt.Errorf("kind %q: must be signup or consent: %w", e.Kind, ErrInvalid)
+		return p, fmt.Errorf("kind %q: must be signup or consent: %w", e.Kind, ErrInvalid)
 	}
 	if err := e.Citizen.Validate(now); err != nil {
-		return fmt.Errorf("citizen: %w", err)
+		return p, fmt.Errorf("citizen: %w", err)
 	}
 	p, err := e.Consents()
 	if err != nil {
-		return err
+		return p, err
 	}
 	if len(p.Consents) == 0 {
-		return fmt.Errorf("payload.consents: empty: %w", ErrInvalid)
+		return p, fmt.Errorf("payload.consents: empty: %w", ErrInvalid)
 	}
 	if len(p.Consents) > len(Types)*len(Channels) {
-		return fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
+		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
 	}
 	for i, c := range p.Consents {
 		if err := c.Validate(); err != nil {
-			return fmt.Errorf("payload.consents[%d]: %w", i, err)
+			return p, fmt.Errorf("payload.consents[%d]: %w", i, err)
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // Consents decodes the payload of a signup or consent event.

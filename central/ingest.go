@@ -175,10 +175,11 @@ func (in *ingest) decode(topic string, payload []byte) Incoming {
 	if e.Kiosk != kiosk {
 		return in.reject(topic, kiosk, fmt.Errorf("payload says kiosk %q but arrived on the topic of %q", e.Kiosk, kiosk))
 	}
-	if err := e.Validate(in.now()); err != nil {
+	p, err := e.ValidatePayload(in.now())
+	if err != nil {
 		return in.reject(topic, kiosk, fmt.Errorf("record %d: %w", e.Seq, err))
 	}
-	return Incoming{Kiosk: kiosk, Event: &e}
+	return Incoming{Kiosk: kiosk, Event: &e, Consents: &p}
 }
 
 func (in *ingest) reject(topic, kiosk string, err error) Incoming {

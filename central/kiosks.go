@@ -73,4 +73,3 @@ func (s *Store) CheckKiosk(username, password string) (string, bool) {
 	}
 	return id, true
 }
-

@@ -193,3 +193,6 @@ func (s *Server) publishCatalogs() error {
 	}
 	return nil
 }
+
+// HW is the high-water mark central holds for a kiosk.
+func (s *Server) HW(kiosk string) (uint64, error) { return s.store.HW(kiosk) }

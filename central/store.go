@@ -19,7 +19,7 @@ var (
 	bucketHW         = []byte("hw")         // kiosk → highest contiguous stored seq
 	bucketCitizens   = []byte("citizens")   // citizen key → citizenRecord
 	bucketConsents   = []byte("consents")   // citizen key | type 0x00 channel → consentState
-	bucketConsentLog = []byte("consentlog") // citizen key | hlc | kiosk 0x00 seq | index → consentChange
+	bucketConsentLog = []byte("consentlog") // citizen key | hlc | kiosk 0x00 seq → the event's consent payload
 	bucketConflicts  = []byte("conflicts")  // id → Conflict
 	bucketRejected   = []byte("rejected")   // id → Rejection
 	bucketActive     = []byte("active")     // type 0x00 channel → count of active grants
@@ -59,7 +59,11 @@ type StoreOptions struct {
 
 // OpenStore opens (creating if needed) central's bbolt file.
 func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
+		// Address space, not memory: growing the file then needs no remap,
+		// which would stall every reader and writer.
+		InitialMmapSize: 1 << 30,
+		FreelistType:    bbolt.FreelistMapType})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrInUse)
 	}
@@ -93,6 +97,9 @@ type Incoming struct {
 	Kiosk  string // from the topic, which the broker's ACL vouches for
 	Event  *allimi.Event
 	Reject error
+	// Consents is the event's decoded payload when the caller already has
+	// it; otherwise Commit decodes it.
+	Consents *allimi.ConsentPayload
 }
 
 // Outcome says what a Commit did.
@@ -149,7 +156,7 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 				if err := events.Put(key, s.keys.Seal(plain, key)); err != nil {
 					return err
 				}
-				if err := s.apply(tx, e); err != nil {
+				if err := s.apply(tx, e, in.Consents); err != nil {
 					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
 				}
 				out.Stored++
@@ -215,10 +222,13 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 }
 
 // apply folds a new event into the citizen's record and consent states.
-func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event) error {
-	p, err := e.Consents()
-	if err != nil {
-		return err
+func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) error {
+	if p == nil {
+		dp, err := e.Consents()
+		if err != nil {
+			return err
+		}
+		p = &dp
 	}
 	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	cits := tx.Bucket(bucketCitizens)
@@ -236,9 +246,16 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event) error {
 	}
 	rec.Verified = rec.Verified || p.Verified
 	rec.Updated = s.now().UTC()
+	// The citizen's consent log: one append-only entry per event, in
+	// clock order, holding the changes without personal data.
+	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
+	if err := tx.Bucket(bucketConsentLog).Put(logKey, e.Payload); err != nil {
+		return err
+	}
 	delta := 0
-	for i, c := range p.Consents {
-		d, err := s.applyConsent(tx, ck, e, i, c)
+	for _, c := range p.Consents {
+		d, err := s.setConsent(tx, ck, c.Type, c.Channel,
+			consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At})
 		if err != nil {
 			return err
 		}
@@ -267,29 +284,14 @@ func putCitizen(tx *bbolt.Tx, ck []byte, rec *citizenRecord, delta int) error {
 	return tx.Bucket(bucketCitizens).Put(ck, v)
 }
 
-// applyConsent appends the change to the log and decides the type and
-// channel's state. It returns the change in active grants (-1, 0 or +1).
+// setConsent decides a type and channel's state after a change and returns
+// the change in active grants (-1, 0 or +1).
 //
 // Order: changes from one kiosk follow its hybrid clock. Changes from
 // different kiosks whose clocks lie within the conflict window are
 // concurrent: if they disagree, the withdrawal wins and an official is shown
 // the conflict. Otherwise the later change wins. A resolution made at central
 // supersedes everything older than it.
-func (s *Store) applyConsent(tx *bbolt.Tx, ck []byte, e *allimi.Event, idx int, c allimi.Consent) (int, error) {
-	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq), u64(uint64(idx))}, nil)
-	lv, _ := json.Marshal(struct {
-		allimi.Consent
-		Kiosk string `json:"kiosk"`
-		Seq   uint64 `json:"seq"`
-		HLC   uint64 `json:"hlc"`
-	}{c, e.Kiosk, e.Seq, e.HLC})
-	if err := tx.Bucket(bucketConsentLog).Put(logKey, lv); err != nil {
-		return 0, err
-	}
-	next := consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At}
-	return s.setConsent(tx, ck, c.Type, c.Channel, next)
-}
-
 func (s *Store) setConsent(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
 	cons := tx.Bucket(bucketConsents)
 	sk := consentKey(ck, t, ch)

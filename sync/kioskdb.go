@@ -20,7 +20,9 @@ func OpenKioskDB(dir string) (*bbolt.DB, error) {
 		return nil, fmt.Errorf("kiosk data directory: %w", err)
 	}
 	path := filepath.Join(dir, KioskDBFile)
-	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
+		// Address space, not memory: a growing file needs no remap.
+		InitialMmapSize: 256 << 20})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: another kiosk process is using it", path)
 	}

@@ -1,8 +1,298 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/spf13/cobra"
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central"
+	"allimi/sync"
+)
 
 func benchCmd() *cobra.Command {
 	c := &cobra.Command{Use: "bench", Short: "Benchmarks (make bench writes BENCHMARKS.md)"}
+	var records, runs int
+	var asJSON bool
+	drainC := &cobra.Command{
+		Use:   "drain",
+		Short: "Drain queued kiosk records to central, durable on both sides, beside two baselines",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := benchDrain(cmd.Context(), records, runs)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(os.Stdout, r)
+			}
+			fmt.Print(r.markdown())
+			return nil
+		},
+	}
+	drainC.Flags().IntVar(&records, "records", 5000, "records queued on the kiosk")
+	drainC.Flags().IntVar(&runs, "runs", 5, "runs; the median is reported")
+	drainC.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+
+	var out string
+	report := &cobra.Command{
+		Use:   "report",
+		Short: "Run every benchmark and write the report (BENCHMARKS.md)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var b strings.Builder
+			b.WriteString("# Benchmarks\n\nWritten by `make bench` (`go run ./cmd/allimi bench report --out BENCHMARKS.md`); do not edit by hand.\n\n")
+			b.WriteString(machine())
+			r, err := benchDrain(cmd.Context(), 5000, 5)
+			if err != nil {
+				return err
+			}
+			b.WriteString(r.markdown())
+			return os.WriteFile(out, []byte(b.String()), 0o644)
+		},
+	}
+	report.Flags().StringVar(&out, "out", "BENCHMARKS.md", "report file")
+	c.AddCommand(drainC, report)
 	return c
+}
+
+// drainResult holds the medians of a drain benchmark, in seconds.
+type drainResult struct {
+	Records      int       `json:"records"`
+	Runs         int       `json:"runs"`
+	Drain        float64   `json:"drainSeconds"`
+	DrainAll     []float64 `json:"drainRuns"`
+	BboltBatched float64   `json:"baselineBboltSeconds"`
+	RawQoS1      float64   `json:"baselineQoS1Seconds"`
+}
+
+func (r drainResult) markdown() string {
+	rate := func(s float64) string { return fmt.Sprintf("%.0f", float64(r.Records)/s) }
+	runs := make([]string, len(r.DrainAll))
+	for i, s := range r.DrainAll {
+		runs[i] = fmt.Sprintf("%.3f", s)
+	}
+	return fmt.Sprintf(`## Sync: drain %d queued records kiosk → central (issue 3)
+
+Command: `+"`allimi bench drain --records %d --runs %d`"+`. In one process: central with its
+embedded mochi-mqtt broker on loopback TCP and its bbolt file, and a kiosk
+sender with its own bbolt outbox. The clock runs from the sender's start
+(connect included) until the kiosk's outbox is empty, i.e. central has
+committed every record and the kiosk has deleted each on central's ack.
+Median of %d runs; every run checks that central stored exactly %d records.
+
+| what | median s | records/s |
+|---|---|---|
+| **drain, durable on both sides** | **%.3f** | **%s** |
+| baseline: raw bbolt, same records, 1,000 per transaction | %.3f | %s |
+| baseline: raw QoS 1 publishes of the same payloads, same broker, 250 in flight | %.3f | %s |
+
+Goal: under 3 s. All drain runs (s): %s.
+
+`, r.Records, r.Records, r.Runs, r.Runs, r.Records, r.Drain, rate(r.Drain), r.BboltBatched, rate(r.BboltBatched),
+		r.RawQoS1, rate(r.RawQoS1), strings.Join(runs, ", "))
+}
+
+func benchDrain(ctx context.Context, records, runs int) (drainResult, error) {
+	r := drainResult{Records: records, Runs: runs}
+	var drains, bolts, raws []float64
+	for i := 0; i < runs; i++ {
+		d, b, q, err := drainOnce(ctx, records)
+		if err != nil {
+			return r, fmt.Errorf("run %d: %w", i+1, err)
+		}
+		drains, bolts, raws = append(drains, d), append(bolts, b), append(raws, q)
+	}
+	r.DrainAll = append([]float64(nil), drains...)
+	r.Drain, r.BboltBatched, r.RawQoS1 = median(drains), median(bolts), median(raws)
+	return r, nil
+}
+
+func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err error) {
+	dir, err := os.MkdirTemp("", "allimi-bench-")
+	if err != nil {
+		return
+	}
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	cdata := filepath.Join(dir, "central")
+	st, keys, err := central.OpenData(cdata, central.StoreOptions{})
+	if err != nil {
+		return
+	}
+	cred, err := st.AddKiosk("bench")
+	st.Close()
+	if err != nil {
+		return
+	}
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.HTTP, cfg.Logger = cdata, "127.0.0.1:0", quiet
+	if cfg.MQTT, err = freePort(); err != nil {
+		return
+	}
+	srv, err := central.Start(ctx, cfg)
+	if err != nil {
+		return
+	}
+	defer srv.Close()
+
+	kdb, err := sync.OpenKioskDB(filepath.Join(dir, "kiosk"))
+	if err != nil {
+		return
+	}
+	defer kdb.Close()
+	ob, err := sync.OpenOutbox(kdb, "bench")
+	if err != nil {
+		return
+	}
+	if _, err = appendSynthetic(ob, records, []allimi.Channel{allimi.ChannelKakao}); err != nil {
+		return
+	}
+	payloads, err := ob.Pending(0, records)
+	if err != nil {
+		return
+	}
+
+	// The drain.
+	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + cfg.MQTT,
+		Username: cred.Username, Password: cred.Password}, Logger: quiet}, ob)
+	runCtx, stop := context.WithCancel(ctx)
+	start := time.Now()
+	go sender.Run(runCtx)
+	waitCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	err = sender.WaitDrained(waitCtx)
+	drain = time.Since(start).Seconds()
+	cancel()
+	stop()
+	if err != nil {
+		return
+	}
+	if hw, herr := srv.HW("bench"); herr != nil || hw != uint64(records) {
+		return 0, 0, 0, fmt.Errorf("central holds records up to %d, want %d (%v)", hw, records, herr)
+	}
+
+	// Baseline 1: the same records into a bare bbolt file, batched.
+	if bolt, err = bboltBaseline(filepath.Join(dir, "raw.db"), payloads); err != nil {
+		return
+	}
+	// Baseline 2: the same payloads as raw QoS 1 publishes to the same broker.
+	raw, err = qos1Baseline("tcp://"+cfg.MQTT, keys.BrokerPassword, payloads)
+	return
+}
+
+func bboltBaseline(path string, recs []sync.Record) (float64, error) {
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	start := time.Now()
+	for i := 0; i < len(recs); i += 1000 {
+		err := db.Update(func(tx *bbolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists([]byte("records"))
+			if err != nil {
+				return err
+			}
+			for _, r := range recs[i:min(i+1000, len(recs))] {
+				if err := b.Put([]byte(fmt.Sprintf("bench\x00%016x", r.Seq)), r.Data); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+func qos1Baseline(broker, password string, recs []sync.Record) (float64, error) {
+	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-central-bench").
+		SetUsername("allimi-central").SetPassword(password).SetProtocolVersion(4).SetCleanSession(true)
+	c := paho.NewClient(opts)
+	if t := c.Connect(); !t.WaitTimeout(10*time.Second) || t.Error() != nil {
+		return 0, fmt.Errorf("baseline connect: %v", t.Error())
+	}
+	defer c.Disconnect(100)
+	const window = 250
+	start := time.Now()
+	inflight := make([]paho.Token, 0, window)
+	for _, r := range recs {
+		if len(inflight) == window {
+			if err := waitToken(inflight[0]); err != nil {
+				return 0, err
+			}
+			inflight = inflight[1:]
+		}
+		inflight = append(inflight, c.Publish("allimi/v1/bench/raw", 1, false, r.Data))
+	}
+	for _, t := range inflight {
+		if err := waitToken(t); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+func waitToken(t paho.Token) error {
+	if !t.WaitTimeout(30 * time.Second) {
+		return fmt.Errorf("baseline publish timed out")
+	}
+	return t.Error()
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) == 0 {
+		return 0
+	}
+	return s[len(s)/2]
+}
+
+// machine describes where the figures were measured.
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if name, ok := strings.CutPrefix(line, "model name"); ok {
+				cpu = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(name), ":"))
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(strings.Split(string(b), "\n")[0], "MemTotal:")), "%d", &kb)
+		mem = fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+	}
+	kernel, _ := exec.Command("uname", "-sr").Output()
+	return fmt.Sprintf("Machine: %s, %d cores, %s RAM, %s, %s. Run %s.\n\n", cpu, runtime.NumCPU(), mem,
+		strings.TrimSpace(string(bytes.TrimSpace(kernel))), runtime.Version(), time.Now().UTC().Format("2006-01-02 15:04 MST"))
 }

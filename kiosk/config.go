@@ -1,0 +1,84 @@
+// Package kiosk holds the kiosk's screens, theme and configuration.
+//
+// It must not import fyne.io/fyne/v2/app: the screens are built against the
+// fyne.Window interface so that tests render them with Fyne's test driver
+// (fyne.io/fyne/v2/test), which needs neither cgo nor an X display. Only
+// cmd/allimi-kiosk creates the real (GLFW) application.
+package kiosk
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// DefaultBroker is the MQTT broker a kiosk connects to when its config
+// names none (make demo runs central's embedded broker there).
+const DefaultBroker = "tcp://127.0.0.1:1883"
+
+// Config is a kiosk's configuration, as written by
+// `allimi central kiosk add --json` and read from the file given by
+// allimi-kiosk's --config flag:
+//
+//	{"id":"demo-kiosk","username":"...","password":"...",
+//	 "broker":"tcp://127.0.0.1:1883","catalogKey":"base64"}
+//
+// Every field is optional.
+type Config struct {
+	// ID is the kiosk's identifier, registered at central.
+	ID string `json:"id,omitempty"`
+	// Username and Password are the kiosk's MQTT credentials.
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Broker is the MQTT broker URL; DefaultBroker when empty.
+	Broker string `json:"broker,omitempty"`
+	// CatalogKey is central's catalogue signing key, base64.
+	CatalogKey string `json:"catalogKey,omitempty"`
+
+	// Path is the file the config was loaded from; empty when none was
+	// loaded. It is not part of the JSON.
+	Path string `json:"-"`
+}
+
+// Loaded reports whether the config came from a file.
+func (c Config) Loaded() bool { return c.Path != "" }
+
+// WithDefaults returns c with the defaults filled in.
+func (c Config) WithDefaults() Config {
+	if c.Broker == "" {
+		c.Broker = DefaultBroker
+	}
+	return c
+}
+
+// ParseConfig decodes a kiosk config from JSON and fills in the defaults.
+// Unknown fields are ignored, so central may add fields before the kiosk
+// knows them.
+func ParseConfig(data []byte) (Config, error) {
+	var c Config
+	if len(bytes.TrimSpace(data)) > 0 {
+		if err := json.Unmarshal(data, &c); err != nil {
+			return Config{}, fmt.Errorf("kiosk config: %w", err)
+		}
+	}
+	return c.WithDefaults(), nil
+}
+
+// LoadConfig reads and decodes the kiosk config file at path. An empty
+// path gives the default config (nothing loaded).
+func LoadConfig(path string) (Config, error) {
+	if path == "" {
+		return Config{}.WithDefaults(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("kiosk config: %w", err)
+	}
+	c, err := ParseConfig(data)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	c.Path = path
+	return c, nil
+}

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Runs the demo (make demo): central on 127.0.0.1:8080 with its embedded MQTT
+# broker on 127.0.0.1:1883, and one kiosk window connected to it. Closing the
+# kiosk window (or Ctrl-C) stops central.
+#
+# Environment: BIN (default ./bin), DEMO_DIR (default .demo),
+# DEMO_HEALTHZ (default http://127.0.0.1:8080/healthz), DISPLAY.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+BIN=${BIN:-$PWD/bin}
+DEMO_DIR=${DEMO_DIR:-.demo}
+DEMO_HEALTHZ=${DEMO_HEALTHZ:-http://127.0.0.1:8080/healthz}
+KIOSK_ID=${KIOSK_ID:-demo-kiosk}
+KIOSK_JSON=$DEMO_DIR/kiosk.json
+
+log() { printf 'demo: %s\n' "$*"; }
+
+for b in allimi allimi-kiosk; do
+	if [ ! -x "$BIN/$b" ]; then
+		log "$BIN/$b is missing; run 'make build' first" >&2
+		exit 1
+	fi
+done
+
+# healthy URL: true when URL answers 2xx.
+healthy() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
+		return
+	fi
+	# No curl: a bare HTTP/1.0 GET over bash's /dev/tcp.
+	local hostport=${1#http://}
+	local path=/${hostport#*/}
+	hostport=${hostport%%/*}
+	local host=${hostport%:*} port=${hostport##*:}
+	local status
+	status=$(
+		exec 3<>"/dev/tcp/$host/$port" || exit 1
+		printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$hostport" >&3
+		head -n1 <&3
+	) 2>/dev/null || return 1
+	[[ $status =~ ^HTTP/[0-9.]+\ 2 ]]
+}
+
+mkdir -p "$DEMO_DIR"
+# Absolute, so that every path central derives from it (such as its broker's
+# unix:// socket URL) works whatever the working directory.
+DEMO_DIR=$(cd "$DEMO_DIR" && pwd)
+KIOSK_JSON=$DEMO_DIR/kiosk.json
+
+# Register the demo kiosk once. This needs central stopped (it writes to
+# central's database), so it comes before central starts.
+if [ -s "$KIOSK_JSON" ]; then
+	log "using the kiosk registered earlier: $KIOSK_JSON"
+else
+	log "registering kiosk $KIOSK_ID in $DEMO_DIR"
+	if ! "$BIN/allimi" central kiosk add --data "$DEMO_DIR" --id "$KIOSK_ID" --json >"$KIOSK_JSON.tmp"; then
+		rm -f "$KIOSK_JSON.tmp"
+		log "could not register the kiosk" >&2
+		exit 1
+	fi
+	mv "$KIOSK_JSON.tmp" "$KIOSK_JSON"
+	chmod 600 "$KIOSK_JSON"
+	log "kiosk config written to $KIOSK_JSON"
+fi
+
+if healthy "$DEMO_HEALTHZ"; then
+	log "something already answers $DEMO_HEALTHZ (another central?); stop it first" >&2
+	exit 1
+fi
+
+central_log=$DEMO_DIR/central.log
+log "starting central (log: $central_log)"
+"$BIN/allimi" central serve --data "$DEMO_DIR" >"$central_log" 2>&1 &
+central_pid=$!
+
+stop_central() {
+	if kill -0 "$central_pid" 2>/dev/null; then
+		log "stopping central (pid $central_pid)"
+		kill -TERM "$central_pid" 2>/dev/null || true
+		for _ in $(seq 50); do
+			kill -0 "$central_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$central_pid" 2>/dev/null; then
+			log "central did not stop in 5 s; killing it"
+			kill -KILL "$central_pid" 2>/dev/null || true
+		fi
+		wait "$central_pid" 2>/dev/null || true
+	fi
+}
+trap stop_central EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+deadline=$((SECONDS + 30))
+until healthy "$DEMO_HEALTHZ"; do
+	if ! kill -0 "$central_pid" 2>/dev/null; then
+		log "central exited before it was healthy; last lines of $central_log:" >&2
+		tail -n 20 "$central_log" >&2 || true
+		exit 1
+	fi
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		log "central not healthy after 30 s at $DEMO_HEALTHZ; last lines of $central_log:" >&2
+		tail -n 20 "$central_log" >&2 || true
+		if command -v curl >/dev/null 2>&1; then
+			log "$DEMO_HEALTHZ says: $(curl -s --max-time 2 "$DEMO_HEALTHZ" | tr -s ' \n' ' ')" >&2
+		fi
+		exit 1
+	fi
+	sleep 0.2
+done
+log "central is up: $DEMO_HEALTHZ"
+
+kiosk=("$BIN/allimi-kiosk" --config "$KIOSK_JSON" --data "$DEMO_DIR/kiosk-data")
+if [ -z "${DISPLAY:-}" ]; then
+	log "note: no DISPLAY, so the kiosk runs under Xvfb (a virtual screen nobody sees);"
+	log "      run 'make demo' from a desktop session to see the window. Ctrl-C stops the demo."
+	xvfb-run -a -s "-screen 0 1280x1024x24" "${kiosk[@]}" || log "kiosk exited with status $?"
+else
+	log "starting the kiosk on $DISPLAY; close its window to stop the demo"
+	"${kiosk[@]}" || log "kiosk exited with status $?"
+fi

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Installs what building and testing allimi needs on Debian 12, idempotently.
+#
+#   - Debian packages (only the missing ones are installed),
+#   - Go modules (go mod download),
+#   - makes sure no system mosquitto service holds 127.0.0.1:1883 (make demo's
+#     embedded broker uses that port; the tests start their own mosquitto on a
+#     random port and never rely on the system service).
+#
+# Run as root, or as a user with sudo. Safe to run again and again.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+	# cgo toolchain and the X11/GL headers Fyne's GLFW driver builds against
+	gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
+	libxinerama-dev libxi-dev libxxf86vm-dev
+	# MQTT broker and clients used by the end-to-end tests
+	mosquitto mosquitto-clients
+	# speech synthesis and audio tools for the voice tests
+	espeak-ng sox
+	# Korean font (embedded into the kiosk from assets/fonts)
+	fonts-nanum
+	# headless X server and screenshots of real windows
+	xvfb x11-apps imagemagick
+)
+
+log() { printf 'deps: %s\n' "$*"; }
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=(sudo)
+	else
+		log "not root and no sudo: cannot install packages" >&2
+	fi
+fi
+
+is_installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" = "install ok installed" ]
+}
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! is_installed "$p"; then
+		missing+=("$p")
+	fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	log "all ${#PACKAGES[@]} Debian packages already installed"
+else
+	log "installing missing Debian packages: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
+		log "cannot install without root; install them by hand: apt-get install ${missing[*]}" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	# Keep package scripts from starting services (mosquitto) while installing,
+	# unless the machine already has such a policy.
+	policy_added=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+		"${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+		policy_added=1
+	fi
+	remove_policy() {
+		if [ "$policy_added" -eq 1 ]; then
+			"${SUDO[@]}" rm -f /usr/sbin/policy-rc.d
+		fi
+	}
+	trap remove_policy EXIT
+	if ! "${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; then
+		log "install failed; running apt-get update and trying again"
+		"${SUDO[@]}" apt-get update
+		"${SUDO[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+	fi
+	remove_policy
+	trap - EXIT
+	log "installed: ${missing[*]}"
+fi
+
+# A system mosquitto (the Debian service) would clash with make demo's embedded
+# broker on 1883. Stop and disable it if it is running. Only the service's own
+# process is touched: test brokers on random ports are left alone.
+system_mosquitto_pids() {
+	local pids=""
+	if [ -r /run/mosquitto/mosquitto.pid ]; then
+		pids=$(cat /run/mosquitto/mosquitto.pid 2>/dev/null || true)
+	fi
+	# Also whatever mosquitto listens on port 1883.
+	if command -v ss >/dev/null 2>&1; then
+		pids="$pids $(ss -Hltnp 'sport = :1883' 2>/dev/null |
+			grep -o '"mosquitto",pid=[0-9]*' | grep -o '[0-9]*$' || true)"
+	fi
+	for pid in $pids; do
+		# A zombie (state Z: died, not yet reaped) holds no port.
+		if [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "mosquitto" ] &&
+			[ "$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]; then
+			echo "$pid"
+		fi
+	done | sort -u
+}
+
+pids=$(system_mosquitto_pids)
+if [ -n "$pids" ]; then
+	log "a system mosquitto is running (pid $(echo $pids)); stopping it so port 1883 is free for make demo"
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		"${SUDO[@]}" systemctl stop mosquitto || true
+		"${SUDO[@]}" systemctl disable mosquitto || true
+	elif command -v service >/dev/null 2>&1; then
+		"${SUDO[@]}" service mosquitto stop || true
+		if command -v update-rc.d >/dev/null 2>&1; then
+			"${SUDO[@]}" update-rc.d mosquitto disable >/dev/null 2>&1 || true
+		fi
+	fi
+	sleep 1
+	for pid in $(system_mosquitto_pids); do
+		log "killing mosquitto pid $pid"
+		"${SUDO[@]}" kill "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 30); do
+		[ -z "$(system_mosquitto_pids)" ] && break
+		sleep 0.1
+	done
+else
+	log "no system mosquitto running on 1883"
+fi
+if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Hltn 'sport = :1883' 2>/dev/null)" ]; then
+	log "warning: something else still listens on port 1883; make demo will fail to start its broker" >&2
+fi
+
+log "go mod download"
+go mod download
+log "done"
