@@ -2,6 +2,9 @@ package sync
 
 import (
 	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -43,4 +46,32 @@ func (c Conn) ClientOptions() *mqtt.ClientOptions {
 		o.SetTLSConfig(c.TLS)
 	}
 	return o
+}
+
+// ClientTLS builds a TLS configuration for a kiosk: ca is the PEM file of
+// the CA that signed the broker's certificate (empty: the system's roots);
+// cert and key, when given, are the kiosk's client certificate.
+func ClientTLS(ca, cert, key string) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("TLS CA: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA %s: no PEM certificate in it", ca)
+		}
+	}
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("a TLS client certificate needs both its certificate and its key")
+	}
+	if cert != "" {
+		c, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{c}
+	}
+	return t, nil
 }

@@ -23,6 +23,9 @@ type kioskSimOptions struct {
 	catalogKey string
 	timeout    time.Duration
 	window     int
+	tlsCA      string
+	tlsCert    string
+	tlsKey     string
 }
 
 func kioskSimCmd() *cobra.Command {
@@ -46,6 +49,9 @@ func kioskSimCmd() *cobra.Command {
 	f.StringVar(&o.catalogKey, "catalog-key", "", "central's catalog public key (base64): accept signed catalogs")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting after this long")
 	f.IntVar(&o.window, "window", 0, "records in flight before central's ack (default 250)")
+	f.StringVar(&o.tlsCA, "tls-ca", "", "CA (PEM) that signed the broker's certificate; use with an ssl:// broker")
+	f.StringVar(&o.tlsCert, "tls-cert", "", "kiosk client certificate (PEM), when central asks for one")
+	f.StringVar(&o.tlsKey, "tls-key", "", "kiosk client key (PEM)")
 	_ = c.MarkFlagRequired("id")
 	return c
 }
@@ -70,6 +76,13 @@ func runKioskSim(ctx context.Context, o kioskSimOptions) error {
 			return usageError{fmt.Errorf("--channels: %w", err)}
 		}
 		channels = append(channels, ch)
+	}
+	if o.tlsCA != "" || o.tlsCert != "" {
+		t, err := sync.ClientTLS(o.tlsCA, o.tlsCert, o.tlsKey)
+		if err != nil {
+			return usageError{err}
+		}
+		o.conn.TLS = t
 	}
 	db, err := sync.OpenKioskDB(o.data)
 	if err != nil {
