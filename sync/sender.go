@@ -181,7 +181,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			return nil
 		case err := <-authFailed:
 			timer.Stop()
-			return fmt.Errorf("broker %s refused kiosk %s: %w", s.cfg.Conn.Broker, s.outbox.Kiosk(), err)
+			return fmt.Errorf("broker %s refused kiosk %s (%w): check its user name and password (from `allimi central kiosk add`)", s.cfg.Conn.Broker, s.outbox.Kiosk(), err)
 		case <-changed:
 		case <-s.kick:
 		case <-timer.C:

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os/exec"
 	"testing"
 	"time"
 
@@ -65,4 +66,41 @@ func TestCrash_KioskKilledMidDrainLosesAndDuplicatesNothing(t *testing.T) {
 	assert.Zero(t, r.Pending)
 	assert.Zero(t, r.Enqueued)
 	assertAllStoredOnce(t, c, broker, cred, kdata)
+}
+
+func TestKioskSim_WrongPasswordIsAClearErrorAndKeepsTheOutbox(t *testing.T) {
+	data, kdata := t.TempDir(), t.TempDir()
+	cred := addKiosk(t, data, "wrong-pw")
+	c := startCentral(t, data)
+	broker := "tcp://" + c.mqtt
+	bad := cred
+	bad.Password = "not-the-password"
+
+	cmd := exec.Command(allimiBin, simArgs(broker, bad, kdata, "--signups", "3", "--wait", "--timeout", "1m")...)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "refused kiosk wrong-pw")
+	assert.Contains(t, string(out), "check its user name and password")
+	assert.Equal(t, 3, pendingOnDisk(t, broker, cred, kdata), "records stay queued")
+	assert.Zero(t, c.stats(t).Records.Stored)
+
+	// With the right password the same records go through.
+	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--wait")...)))
+	assert.Zero(t, r.Pending)
+	assert.EqualValues(t, 3, c.stats(t).Subscribers)
+}
+
+func TestKioskSim_BadArgumentsExitWithCode2(t *testing.T) {
+	for _, args := range [][]string{
+		{"kiosk-sim", "--id", "Bad ID", "--data", t.TempDir()},
+		{"kiosk-sim", "--id", "k", "--data", t.TempDir(), "--channels", "pigeon"},
+		{"kiosk-sim", "--id", "k", "--data", t.TempDir(), "--signups", "-1"},
+	} {
+		cmd := exec.Command(allimiBin, args...)
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "%v", args)
+		assert.Equal(t, 2, ee.ExitCode(), "%v: %s", args, out)
+		assert.Contains(t, string(out), "allimi:")
+	}
 }
