@@ -60,7 +60,7 @@ func (a Actor) Validate() error {
 			}
 		}
 	default:
-		return fmt.Errorf("by.kind %q: must be self or official: %w", a.Kind, ErrInvalid)
+		return fmt.Errorf("by.kind %q: must be self, official or central: %w", a.Kind, ErrInvalid)
 	}
 	return nil
 }

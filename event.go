@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -90,7 +91,7 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 		return p, fmt.Errorf("kind %q: must be signup or consent: %w", e.Kind, ErrInvalid)
 	}
 	if err := e.Citizen.Validate(now); err != nil {
-		return p, fmt.Errorf("citizen: %w", err)
+		return p, &CitizenError{Err: err}
 	}
 	p, err := e.Consents()
 	if err != nil {
@@ -106,8 +107,32 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 		if err := c.Validate(); err != nil {
 			return p, fmt.Errorf("payload.consents[%d]: %w", i, err)
 		}
+		if c.By.Kind == ActorCentral {
+			// Only central's own console resolves conflicts; a kiosk
+			// claiming to be central would override people's choices.
+			return p, fmt.Errorf("payload.consents[%d]: by.kind central: a kiosk cannot act as central: %w", i, ErrInvalid)
+		}
 	}
 	return p, nil
+}
+
+// CitizenError is a validation error in an event's citizen. Its message
+// quotes what was typed, for the person at the kiosk; Redacted says what was
+// wrong without the personal data, for central's logs and rejection list.
+type CitizenError struct{ Err error }
+
+func (e *CitizenError) Error() string { return "citizen: " + e.Err.Error() }
+func (e *CitizenError) Unwrap() error { return e.Err }
+
+// Redacted names the problem without quoting personal data.
+func (e *CitizenError) Redacted() string {
+	msg := e.Err.Error()
+	for _, field := range []string{"name", "mobile number", "date of birth"} {
+		if strings.HasPrefix(msg, field) {
+			return "citizen: invalid " + field + " (value withheld: personal data)"
+		}
+	}
+	return "citizen: invalid (value withheld: personal data)"
 }
 
 // Consents decodes the payload of a signup or consent event.

@@ -20,6 +20,9 @@ type storedCatalog struct {
 // refused: kiosks would refuse it too.
 func (s *Store) PutCatalog(name string, version uint64, body []byte) (sync.Manifest, error) {
 	var m sync.Manifest
+	if err := sync.ValidateCatalogName(name); err != nil {
+		return m, err
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketCatalogs)
 		var cur storedCatalog

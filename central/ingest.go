@@ -176,6 +176,11 @@ func (in *ingest) decode(topic string, payload []byte) Incoming {
 		return in.reject(topic, kiosk, fmt.Errorf("payload says kiosk %q but arrived on the topic of %q", e.Kiosk, kiosk))
 	}
 	p, err := e.ValidatePayload(in.now())
+	var ce *allimi.CitizenError
+	if errors.As(err, &ce) {
+		// Neither the log nor the rejection list may hold personal data.
+		err = fmt.Errorf("record %d: %s: %w", e.Seq, ce.Redacted(), allimi.ErrInvalid)
+	}
 	if err != nil {
 		return in.reject(topic, kiosk, fmt.Errorf("record %d: %w", e.Seq, err))
 	}

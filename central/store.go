@@ -306,9 +306,9 @@ func (s *Store) setConsent(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, c
 	win := true
 	if have {
 		switch {
-		case cur.By.Kind == allimi.ActorCentral && next.HLC <= cur.HLC:
-			win = false
-		case cur.Kiosk == next.Kiosk || next.By.Kind == allimi.ActorCentral:
+		case cur.By.Kind == allimi.ActorCentral || next.By.Kind == allimi.ActorCentral || cur.Kiosk == next.Kiosk:
+			// A resolution settles everything before it, and whatever the
+			// person does after it is theirs to decide.
 			win = next.HLC > cur.HLC
 		case cur.Action != next.Action && absDuration(allimi.HLCTime(next.HLC).Sub(allimi.HLCTime(cur.HLC))) <= s.window:
 			if err := s.recordConflict(tx, ck, t, ch, cur, next); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	stdsync "sync"
 	"time"
 
@@ -124,6 +125,9 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 // Pending returns up to limit records with a sequence number above after, in order.
 func (o *Outbox) Pending(after uint64, limit int) ([]Record, error) {
 	var out []Record
+	if after == math.MaxUint64 {
+		return nil, nil
+	}
 	err := o.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, v := c.Seek(u64Key(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {

@@ -1,0 +1,450 @@
+package sync
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
+
+	"allimi"
+)
+
+// outboxNow is the kiosk's wall clock in these tests.
+var outboxNow = time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// outboxFixture is a kiosk bbolt file in a temporary directory with an outbox.
+type outboxFixture struct {
+	t   *testing.T
+	dir string
+	db  *bbolt.DB
+	box *Outbox
+}
+
+func newOutboxFixture(t *testing.T) *outboxFixture {
+	t.Helper()
+	f := &outboxFixture{t: t, dir: t.TempDir()}
+	f.open("k1")
+	t.Cleanup(func() {
+		if f.db != nil {
+			_ = f.db.Close()
+		}
+	})
+	return f
+}
+
+func (f *outboxFixture) open(kiosk string) {
+	f.t.Helper()
+	db, err := OpenKioskDB(f.dir)
+	require.NoError(f.t, err)
+	f.db = db
+	box, err := OpenOutbox(db, kiosk)
+	require.NoError(f.t, err)
+	box.now = func() time.Time { return outboxNow }
+	f.box = box
+}
+
+func (f *outboxFixture) reopen() {
+	f.t.Helper()
+	require.NoError(f.t, f.db.Close())
+	f.db = nil
+	f.open("k1")
+}
+
+// appendN appends n synthetic signups, numbered from first, and requires success.
+func (f *outboxFixture) appendN(first uint64, n int) []allimi.Event {
+	f.t.Helper()
+	drafts := make([]Draft, n)
+	for i := range drafts {
+		drafts[i] = outboxDraft(first + uint64(i))
+	}
+	events, err := f.box.Append(drafts...)
+	require.NoError(f.t, err)
+	require.Len(f.t, events, n)
+	return events
+}
+
+func (f *outboxFixture) state() OutboxState {
+	f.t.Helper()
+	s, err := f.box.State()
+	require.NoError(f.t, err)
+	return s
+}
+
+func (f *outboxFixture) pendingSeqs(after uint64, limit int) []uint64 {
+	f.t.Helper()
+	recs, err := f.box.Pending(after, limit)
+	require.NoError(f.t, err)
+	seqs := []uint64{}
+	for _, r := range recs {
+		seqs = append(seqs, r.Seq)
+	}
+	return seqs
+}
+
+func outboxDraft(n uint64) Draft {
+	return SyntheticSignup("k1", n, []allimi.Channel{allimi.ChannelKakao}, outboxNow)
+}
+
+func outboxInvalidDraft() Draft {
+	d := outboxDraft(99)
+	d.Citizen.Mobile = "011-1234-5678"
+	return d
+}
+
+func outboxClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+func TestOutbox_AppendAssignsConsecutiveSeqsFromOne(t *testing.T) {
+	f := newOutboxFixture(t)
+	first := f.appendN(1, 3)
+	second := f.appendN(4, 2)
+
+	var seqs []uint64
+	for _, e := range append(first, second...) {
+		seqs = append(seqs, e.Seq)
+	}
+	assert.Equal(t, []uint64{1, 2, 3, 4, 5}, seqs)
+}
+
+func TestOutbox_AppendReturnsEventsThatValidate(t *testing.T) {
+	f := newOutboxFixture(t)
+	events := f.appendN(1, 3)
+	for i, e := range events {
+		assert.Equal(t, allimi.EventVersion, e.V)
+		assert.Equal(t, "k1", e.Kiosk)
+		assert.Equal(t, allimi.KindSignup, e.Kind)
+		assert.Equal(t, outboxDraft(uint64(i+1)).Citizen, e.Citizen)
+		assert.NoError(t, e.Validate(outboxNow), "event %d", e.Seq)
+	}
+}
+
+func TestOutbox_AppendStoresWhatItReturns(t *testing.T) {
+	f := newOutboxFixture(t)
+	events := f.appendN(1, 2)
+	recs, err := f.box.Pending(0, 10)
+	require.NoError(t, err)
+	require.Len(t, recs, 2)
+	for i, r := range recs {
+		var e allimi.Event
+		require.NoError(t, json.Unmarshal(r.Data, &e))
+		assert.Equal(t, events[i].Seq, r.Seq)
+		assert.Equal(t, events[i].Seq, e.Seq)
+		assert.Equal(t, events[i].HLC, e.HLC)
+		assert.Equal(t, events[i].Citizen, e.Citizen)
+		assert.JSONEq(t, string(events[i].Payload), string(e.Payload))
+	}
+}
+
+func TestOutbox_HLCIncreasesWithinABatchAndWhenTheClockStepsBack(t *testing.T) {
+	f := newOutboxFixture(t)
+	batch := f.appendN(1, 3)
+	assert.Equal(t, allimi.NextHLC(0, outboxNow), batch[0].HLC)
+	assert.Equal(t, batch[0].HLC+1, batch[1].HLC)
+	assert.Equal(t, batch[1].HLC+1, batch[2].HLC)
+
+	f.box.now = func() time.Time { return outboxNow.Add(-time.Hour) }
+	back := f.appendN(4, 1)
+	assert.Greater(t, back[0].HLC, batch[2].HLC)
+
+	// The clock survives a restart too.
+	f.reopen()
+	f.box.now = func() time.Time { return outboxNow.Add(-2 * time.Hour) }
+	again := f.appendN(5, 1)
+	assert.Greater(t, again[0].HLC, back[0].HLC)
+}
+
+func TestOutbox_RecordsSurviveReopening(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 3)
+	before, err := f.box.Pending(0, 10)
+	require.NoError(t, err)
+
+	f.reopen()
+	after, err := f.box.Pending(0, 10)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	assert.Equal(t, OutboxState{Pending: 3, LastSeq: 3}, f.state())
+
+	next := f.appendN(4, 1)
+	assert.Equal(t, uint64(4), next[0].Seq)
+}
+
+func TestOutbox_AppendOfAnInvalidDraftStoresNothing(t *testing.T) {
+	f := newOutboxFixture(t)
+	ch := f.box.Changed()
+
+	events, err := f.box.Append(outboxDraft(1), outboxInvalidDraft(), outboxDraft(3))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, allimi.ErrInvalid)
+	assert.Contains(t, err.Error(), "record 2")
+	assert.Nil(t, events)
+
+	assert.Equal(t, OutboxState{}, f.state())
+	assert.Empty(t, f.pendingSeqs(0, 10))
+	assert.False(t, outboxClosed(ch), "a refused append wakes nobody")
+
+	// The refused batch consumed no sequence number.
+	ok := f.appendN(1, 1)
+	assert.Equal(t, uint64(1), ok[0].Seq)
+}
+
+func TestOutbox_AppendRefusesBadKind(t *testing.T) {
+	f := newOutboxFixture(t)
+	d := outboxDraft(1)
+	d.Kind = "delete"
+	_, err := f.box.Append(d)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, allimi.ErrInvalid)
+	assert.Equal(t, OutboxState{}, f.state())
+}
+
+func TestOutbox_PendingAfterAndLimit(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 5)
+	for _, tc := range []struct {
+		after uint64
+		limit int
+		want  []uint64
+	}{
+		{0, 10, []uint64{1, 2, 3, 4, 5}},
+		{0, 2, []uint64{1, 2}},
+		{2, 2, []uint64{3, 4}},
+		{4, 10, []uint64{5}},
+		{5, 10, []uint64{}},
+		{9, 10, []uint64{}},
+		{0, 0, []uint64{}},
+	} {
+		t.Run(fmt.Sprintf("after %d limit %d", tc.after, tc.limit), func(t *testing.T) {
+			assert.Equal(t, tc.want, f.pendingSeqs(tc.after, tc.limit))
+		})
+	}
+}
+
+func TestOutbox_AckDeletesUpToAndIncluding(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 5)
+
+	deleted, err := f.box.Ack(3)
+	require.NoError(t, err)
+	assert.Equal(t, 3, deleted)
+	assert.Equal(t, []uint64{4, 5}, f.pendingSeqs(0, 10))
+	assert.Equal(t, OutboxState{Pending: 2, LastSeq: 5, LastAck: 3}, f.state())
+}
+
+func TestOutbox_AckAtOrBelowTheLastIsIdempotent(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 5)
+	_, err := f.box.Ack(3)
+	require.NoError(t, err)
+
+	for _, upTo := range []uint64{0, 1, 3} {
+		t.Run(fmt.Sprint(upTo), func(t *testing.T) {
+			deleted, err := f.box.Ack(upTo)
+			require.NoError(t, err)
+			assert.Zero(t, deleted)
+			assert.Equal(t, []uint64{4, 5}, f.pendingSeqs(0, 10))
+			assert.Equal(t, OutboxState{Pending: 2, LastSeq: 5, LastAck: 3}, f.state())
+		})
+	}
+}
+
+func TestOutbox_AckBeyondLastSeqRefusedAndDeletesNothing(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 3)
+	ch := f.box.Changed()
+
+	deleted, err := f.box.Ack(4)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, allimi.ErrInvalid)
+	assert.Contains(t, err.Error(), "last record written is 3")
+	assert.Zero(t, deleted)
+	assert.Equal(t, []uint64{1, 2, 3}, f.pendingSeqs(0, 10))
+	assert.Equal(t, OutboxState{Pending: 3, LastSeq: 3}, f.state())
+	assert.False(t, outboxClosed(ch), "a refused ack wakes nobody")
+}
+
+func TestOutbox_AckOnAnEmptyOutboxRefused(t *testing.T) {
+	f := newOutboxFixture(t)
+	_, err := f.box.Ack(1)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, allimi.ErrInvalid)
+	assert.Equal(t, OutboxState{}, f.state())
+}
+
+func TestOutbox_SeqNeverReusedAfterEverythingIsAcked(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 3)
+	deleted, err := f.box.Ack(3)
+	require.NoError(t, err)
+	require.Equal(t, 3, deleted)
+	require.Equal(t, OutboxState{LastSeq: 3, LastAck: 3}, f.state())
+
+	next := f.appendN(4, 1)
+	assert.Equal(t, uint64(4), next[0].Seq)
+
+	f.reopen()
+	again := f.appendN(5, 1)
+	assert.Equal(t, uint64(5), again[0].Seq)
+	assert.Equal(t, []uint64{4, 5}, f.pendingSeqs(0, 10))
+}
+
+func TestOutbox_OpenForAnotherKioskRefused(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 1)
+
+	_, err := OpenOutbox(f.db, "k2")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `belongs to kiosk "k1", not "k2"`)
+	assert.Contains(t, err.Error(), "use another data directory")
+	assert.Contains(t, err.Error(), filepath.Join(f.dir, KioskDBFile))
+
+	// Also after a restart, and the records are left alone.
+	require.NoError(t, f.db.Close())
+	db, err := OpenKioskDB(f.dir)
+	require.NoError(t, err)
+	f.db = db
+	_, err = OpenOutbox(db, "k2")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `belongs to kiosk "k1"`)
+
+	box, err := OpenOutbox(db, "k1")
+	require.NoError(t, err)
+	assert.Equal(t, "k1", box.Kiosk())
+	st, err := box.State()
+	require.NoError(t, err)
+	assert.Equal(t, OutboxState{Pending: 1, LastSeq: 1}, st)
+}
+
+func TestOutbox_OpenRefusesInvalidKioskID(t *testing.T) {
+	db, err := OpenKioskDB(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	for _, id := range []string{"", "K1", "k/1", "k+1"} {
+		t.Run(id, func(t *testing.T) {
+			_, err := OpenOutbox(db, id)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, allimi.ErrInvalid)
+		})
+	}
+}
+
+func TestOutbox_StateCounters(t *testing.T) {
+	f := newOutboxFixture(t)
+	assert.Equal(t, OutboxState{}, f.state())
+
+	f.appendN(1, 4)
+	assert.Equal(t, OutboxState{Pending: 4, LastSeq: 4}, f.state())
+
+	_, err := f.box.Ack(2)
+	require.NoError(t, err)
+	assert.Equal(t, OutboxState{Pending: 2, LastSeq: 4, LastAck: 2}, f.state())
+
+	f.appendN(5, 1)
+	assert.Equal(t, OutboxState{Pending: 3, LastSeq: 5, LastAck: 2}, f.state())
+
+	_, err = f.box.Ack(5)
+	require.NoError(t, err)
+	assert.Equal(t, OutboxState{Pending: 0, LastSeq: 5, LastAck: 5}, f.state())
+}
+
+func TestOutbox_ChangedClosesOnAppend(t *testing.T) {
+	f := newOutboxFixture(t)
+	a, b := f.box.Changed(), f.box.Changed()
+	require.False(t, outboxClosed(a))
+	f.appendN(1, 1)
+	assert.True(t, outboxClosed(a))
+	assert.True(t, outboxClosed(b), "every waiter is woken")
+
+	c := f.box.Changed()
+	assert.False(t, outboxClosed(c), "a channel taken after the append waits for the next change")
+}
+
+func TestOutbox_ChangedClosesOnAck(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 2)
+	ch := f.box.Changed()
+	require.False(t, outboxClosed(ch))
+	_, err := f.box.Ack(1)
+	require.NoError(t, err)
+	assert.True(t, outboxClosed(ch))
+}
+
+func TestOutbox_DBIsTheSharedFile(t *testing.T) {
+	f := newOutboxFixture(t)
+	assert.Same(t, f.db, f.box.DB())
+}
+
+func TestSyntheticSignup_DistinctPeopleForOneKiosk(t *testing.T) {
+	const n = 20000
+	channels := []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}
+	for _, kiosk := range []string{"k1", "seoul-gangnam-01"} {
+		t.Run(kiosk, func(t *testing.T) {
+			people := make(map[string]uint64, n)
+			mobiles := make(map[string]uint64, n)
+			for i := uint64(1); i <= n; i++ {
+				d := SyntheticSignup(kiosk, i, channels, outboxNow)
+				key := d.Citizen.Mobile + "|" + d.Citizen.BirthDate
+				if prev, dup := people[key]; dup {
+					require.Failf(t, "same person twice", "records %d and %d are both %s", prev, i, key)
+				}
+				people[key] = i
+				if prev, dup := mobiles[d.Citizen.Mobile]; dup {
+					require.Failf(t, "same mobile twice", "records %d and %d share %s", prev, i, d.Citizen.Mobile)
+				}
+				mobiles[d.Citizen.Mobile] = i
+			}
+			assert.Len(t, people, n)
+		})
+	}
+}
+
+func TestSyntheticSignup_CitizensValidate(t *testing.T) {
+	for i := uint64(1); i <= 20000; i++ {
+		c := SyntheticSignup("k1", i, []allimi.Channel{allimi.ChannelSMS}, outboxNow).Citizen
+		want := c
+		if err := c.Validate(outboxNow); err != nil {
+			require.NoError(t, err, "record %d: %+v", i, want)
+		}
+		if c != want { // already in normal form
+			require.Equal(t, want, c, "record %d", i)
+		}
+	}
+}
+
+func TestSyntheticSignup_EventsValidate(t *testing.T) {
+	channels := []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}
+	for _, i := range []uint64{1, 2, 7, 9999, 10000, 10001, 17999, 18000, 18001, 19999, 20000} {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			d := SyntheticSignup("k1", i, channels, outboxNow)
+			require.Len(t, d.Payload.Consents, len(allimi.Types)*len(channels))
+			payload, err := json.Marshal(d.Payload)
+			require.NoError(t, err)
+			e := allimi.Event{V: allimi.EventVersion, Kiosk: "k1", Seq: i, HLC: allimi.NextHLC(0, outboxNow),
+				Kind: d.Kind, Citizen: d.Citizen, Payload: payload}
+			assert.NoError(t, e.Validate(outboxNow))
+		})
+	}
+}
+
+func TestSyntheticSignup_AppendsToTheOutbox(t *testing.T) {
+	f := newOutboxFixture(t)
+	drafts := make([]Draft, 100)
+	for i := range drafts {
+		drafts[i] = SyntheticSignup("k1", uint64(i+1), allimi.Channels, outboxNow)
+	}
+	events, err := f.box.Append(drafts...)
+	require.NoError(t, err)
+	assert.Len(t, events, 100)
+	assert.Equal(t, OutboxState{Pending: 100, LastSeq: 100}, f.state())
+}
