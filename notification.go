@@ -38,20 +38,29 @@ type TypeInfo struct {
 	ID           NotificationType
 	Name         string // Korean name as the service calls it
 	Capabilities []Capability
+	// Params are the parameters an agency must give for every recipient of
+	// a notice of this type (at the notice's level or per recipient);
+	// templates may use them, plus the ones central always supplies
+	// (CommonParams).
+	Params []string
 }
+
+// CommonParams are the template variables central fills in itself: the
+// recipient's name and the short link to the detail page.
+var CommonParams = []string{"name", "link"}
 
 // Types lists the ten notification types in the order the service shows them.
 var Types = []TypeInfo{
-	{TypeTrafficPenalty, "교통 과태료", []Capability{CapNotify, CapAuthenticate, CapPay}},
-	{TypeTrafficFine, "교통 범칙금", []Capability{CapNotify, CapAuthenticate}},
-	{TypeHealthCheckup, "국가건강검진", []Capability{CapNotify}},
-	{TypeLicenceRenewal, "운전면허 갱신", []Capability{CapNotify}},
-	{TypeSchoolBusTraining, "어린이통학버스 운전자 안전교육", []Capability{CapNotify}},
-	{TypeSeniorDriverTraining, "고령운전자 교통안전교육", []Capability{CapNotify}},
-	{TypeWelfareCard, "복지카드 가입", []Capability{CapNotify}},
-	{TypeVaccination, "코로나19 예방접종", []Capability{CapNotify, CapPerDose}},
-	{TypeScholarship, "국가장학금", []Capability{CapNotify}},
-	{TypeRelief, "재난지원금", []Capability{CapNotify, CapEligibility}},
+	{TypeTrafficPenalty, "교통 과태료", []Capability{CapNotify, CapAuthenticate, CapPay}, []string{"amount", "dueDate", "violation"}},
+	{TypeTrafficFine, "교통 범칙금", []Capability{CapNotify, CapAuthenticate}, []string{"amount", "dueDate", "violation"}},
+	{TypeHealthCheckup, "국가건강검진", []Capability{CapNotify}, []string{"year"}},
+	{TypeLicenceRenewal, "운전면허 갱신", []Capability{CapNotify}, []string{"dueDate"}},
+	{TypeSchoolBusTraining, "어린이통학버스 운전자 안전교육", []Capability{CapNotify}, []string{"dueDate"}},
+	{TypeSeniorDriverTraining, "고령운전자 교통안전교육", []Capability{CapNotify}, []string{"dueDate"}},
+	{TypeWelfareCard, "복지카드 가입", []Capability{CapNotify}, nil},
+	{TypeVaccination, "코로나19 예방접종", []Capability{CapNotify, CapPerDose}, []string{"dose", "date"}},
+	{TypeScholarship, "국가장학금", []Capability{CapNotify}, []string{"semester"}},
+	{TypeRelief, "재난지원금", []Capability{CapNotify, CapEligibility}, []string{"amount", "applyUntil"}},
 }
 
 // Info returns the description of t.
