@@ -91,3 +91,8 @@ func (t NotificationType) Has(c Capability) bool {
 	}
 	return false
 }
+
+// Payable reports whether notices of type t may carry a payment link: a
+// penalty (과태료) and a fine (범칙금) can both be paid online, though only
+// the penalty's notice is authenticated for payment by the service itself.
+func (t NotificationType) Payable() bool { return t.Has(CapPay) || t == TypeTrafficFine }

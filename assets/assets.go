@@ -20,6 +20,9 @@ var nanumLicense string
 //go:embed fonts
 var files embed.FS
 
+//go:embed templates
+var templates embed.FS
+
 // Font file names inside FS.
 const (
 	FontRegularName = "NanumGothic.ttf"
@@ -38,3 +41,13 @@ func FontLicense() string { return nanumLicense }
 // FS returns every embedded file, rooted at the assets directory
 // (for example "fonts/NanumGothic.ttf").
 func FS() fs.FS { return files }
+
+// Templates returns the notification templates, one file per notification
+// type, rooted at the templates directory (for example "traffic-fine.toml").
+func Templates() fs.FS {
+	sub, err := fs.Sub(templates, "templates")
+	if err != nil {
+		panic("assets: templates: " + err.Error()) // "templates" is a valid path
+	}
+	return sub
+}

@@ -27,6 +27,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.admin(s.handleResolve))
 	mux.HandleFunc("GET /api/v1/rejections", s.handleRejections)
 	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
+	s.notifyRoutes(mux)
+	if d := s.store.details; d != nil {
+		mux.Handle("/n/", d.Handler())
+	}
 	return mux
 }
 
@@ -46,7 +50,15 @@ func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	ds, err := s.store.DeliveryStats()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Stats
+		Delivery DeliveryStats `json:"delivery"`
+	}{st, ds})
 }
 
 func (s *Server) handleConflicts(w http.ResponseWriter, r *http.Request) {

@@ -33,6 +33,8 @@ type Keys struct {
 	BrokerPassword string `json:"brokerPassword"`
 	// AdminToken authorises changes through the HTTP API.
 	AdminToken string `json:"adminToken"`
+	// ReceiptToken authenticates providers posting delivery receipts.
+	ReceiptToken string `json:"receiptToken"`
 
 	aead cipher.AEAD
 }
@@ -46,7 +48,7 @@ func LoadKeys(dir string) (*Keys, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		k = Keys{HashKey: random(32), DataKey: random(32), CatalogSeed: random(ed25519.SeedSize),
-			BrokerPassword: token(24), AdminToken: token(24)}
+			BrokerPassword: token(24), AdminToken: token(24), ReceiptToken: token(24)}
 		b, _ = json.MarshalIndent(k, "", "  ")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
@@ -63,6 +65,13 @@ func LoadKeys(dir string) (*Keys, error) {
 	}
 	if len(k.HashKey) != 32 || len(k.DataKey) != 32 || len(k.CatalogSeed) != ed25519.SeedSize {
 		return nil, fmt.Errorf("%s: a key has the wrong length: restore it from backup", path)
+	}
+	if k.ReceiptToken == "" { // keys.json written before receipts existed
+		k.ReceiptToken = token(24)
+		b, _ = json.MarshalIndent(k, "", "  ")
+		if err := writeFileSync(path, b, 0o600); err != nil {
+			return nil, fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	block, err := aes.NewCipher(k.DataKey)
 	if err != nil {
@@ -133,6 +142,13 @@ func writeFileSync(path string, b []byte, mode os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// derive makes a 32-byte key for one purpose from the hash key.
+func (k *Keys) derive(purpose string) []byte {
+	m := hmac.New(sha256.New, k.HashKey)
+	m.Write([]byte("allimi " + purpose))
+	return m.Sum(nil)
 }
 
 // CatalogPublicKey is what kiosks verify catalog signatures with.

@@ -14,6 +14,11 @@ type metrics struct {
 	commitTime  prometheus.Histogram
 	acksSent    prometheus.Counter
 	brokerState prometheus.Gauge
+
+	deliveries      *prometheus.CounterVec
+	providerSeconds *prometheus.HistogramVec
+	breakerTrips    *prometheus.CounterVec
+	notifications   *prometheus.CounterVec
 }
 
 func newMetrics(store *Store) *metrics {
@@ -37,6 +42,20 @@ func newMetrics(store *Store) *metrics {
 			Name: "allimi_broker_connected", Help: "1 while central's ingest client is connected to the broker.",
 		}),
 	}
+	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "allimi_deliveries_total", Help: "Delivery outcomes by channel (sent, delivered, failed, fellBack, deadLetter, expired, retried).",
+	}, []string{"channel", "result"})
+	m.providerSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "allimi_provider_request_seconds", Help: "Latency of one batch request to a provider.",
+		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+	}, []string{"channel"})
+	m.breakerTrips = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "allimi_provider_breaker_trips_total", Help: "Times a provider's circuit was opened.",
+	}, []string{"channel"})
+	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "allimi_notifications_total", Help: "Agency notifications received, by type.",
+	}, []string{"type"})
+	m.reg.MustRegister(m.deliveries, m.providerSeconds, m.breakerTrips, m.notifications)
 	subscribers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "allimi_subscribers", Help: "Citizens with at least one active consent.",
 	}, func() float64 {

@@ -11,8 +11,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	stdsync "sync"
 	"time"
 
+	"allimi/central/channel"
+	"allimi/central/template"
 	"allimi/sync"
 )
 
@@ -32,13 +35,18 @@ type Config struct {
 	TLSCert, TLSKey, TLSCA string
 	ConflictWindow         time.Duration
 	BatchMax               int
-	Logger                 *slog.Logger
+	// Providers configures the messenger and SMS adapters; ProviderURL,
+	// when set, points every adapter at one base URL (the fake providers).
+	Providers   channel.Config
+	ProviderURL string
+	Dispatch    DispatchConfig
+	Logger      *slog.Logger
 }
 
 // DefaultConfig works on a fresh machine.
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
-		ConflictWindow: time.Hour, BatchMax: 1000}
+		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig()}
 }
 
 // DBFile is the name of central's bbolt file in the data directory.
@@ -66,8 +74,9 @@ type Server struct {
 	keys    *Keys
 	metrics *metrics
 	broker  *embeddedBroker
-	ingest  *ingest
-	http    *http.Server
+	ingest   *ingest
+	dispatch *dispatcher
+	http     *http.Server
 	httpLn  net.Listener
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -88,11 +97,29 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.closeParts()
 		}
 	}()
-	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow}); err != nil {
+	if cfg.Dispatch.LinkBase == "" {
+		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
+	}
+	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase}); err != nil {
 		return nil, err
 	}
 	s.metrics = newMetrics(s.store)
 	s.ingest = newIngest(s.store, s.metrics, s.log, cfg.BatchMax)
+	if cfg.ProviderURL != "" {
+		cfg.Providers.SetBaseURL(cfg.ProviderURL)
+	}
+	adapters, err := channel.New(cfg.Providers, nil)
+	if err != nil {
+		return nil, fmt.Errorf("providers: %w", err)
+	}
+	tmpl, err := template.Default()
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	if cfg.Dispatch.Now == nil {
+		cfg.Dispatch.Now = time.Now
+	}
+	s.dispatch = newDispatcher(s.store, adapters, tmpl, cfg.Dispatch, s.metrics, s.log)
 
 	conn := sync.Conn{ClientID: centralClientID}
 	if cfg.Broker == "" {
@@ -130,7 +157,16 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}()
 	go func() {
 		defer close(s.done)
+		var wg stdsync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.dispatch.run(runCtx); err != nil {
+				s.log.Error("dispatcher stopped", "err", err)
+			}
+		}()
 		s.ingest.run(runCtx)
+		wg.Wait()
 	}()
 	s.log.Info("central serving", "http", s.httpLn.Addr().String(), "mqtt", cfg.MQTT, "broker", conn.Broker)
 	return s, nil

@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/detail"
 )
 
 // Buckets of central's bbolt file, named after what they hold.
@@ -26,8 +27,11 @@ var (
 	bucketMeta       = []byte("meta")       // counters
 	bucketKiosks     = []byte("kiosks")     // kiosk id → kioskRecord
 	bucketCatalogs   = []byte("catalogs")   // name → storedCatalog
+	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant
 	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
-		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs}
+		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
+		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
+		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -44,10 +48,11 @@ const maxRejectionsKept = 10000
 // Store is central's registry: events, citizens, the consent log, conflicts,
 // kiosks and catalogs, in one bbolt file.
 type Store struct {
-	db     *bbolt.DB
-	keys   *Keys
-	window time.Duration
-	now    func() time.Time
+	db      *bbolt.DB
+	keys    *Keys
+	window  time.Duration
+	now     func() time.Time
+	details *detail.Store
 }
 
 // StoreOptions tune a Store.
@@ -55,6 +60,9 @@ type StoreOptions struct {
 	// ConflictWindow: a grant and a withdrawal of the same type and channel,
 	// from different kiosks, whose clocks are this close are concurrent.
 	ConflictWindow time.Duration
+	// LinkBase is the public base URL of the detail pages; empty for tools
+	// that send nothing.
+	LinkBase string
 }
 
 // OpenStore opens (creating if needed) central's bbolt file.
@@ -85,7 +93,14 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	return &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now}, nil
+	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now}
+	if opt.LinkBase != "" {
+		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase}); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // Close closes the file.
@@ -339,6 +354,9 @@ func (s *Store) setConsent(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, c
 		if err := addU64(tx.Bucket(bucketActive), typeChannelKey(t, ch), int64(delta)); err != nil {
 			return 0, err
 		}
+		if err := setSubscribed(tx, t, ck, ch, delta > 0); err != nil {
+			return 0, err
+		}
 	}
 	return delta, nil
 }
@@ -572,6 +590,40 @@ func (s *Store) Rejections(limit int) ([]Rejection, error) {
 		return nil
 	})
 	return out, err
+}
+
+// setSubscribed keeps the index campaigns walk: for a type, every citizen
+// with an active grant and on which channels.
+func setSubscribed(tx *bbolt.Tx, t allimi.NotificationType, ck []byte, ch allimi.Channel, on bool) error {
+	b := tx.Bucket(bucketSubs)
+	k := subsKey(t, ck)
+	var mask byte
+	if v := b.Get(k); len(v) == 1 {
+		mask = v[0]
+	}
+	if on {
+		mask |= channelBit(ch)
+	} else {
+		mask &^= channelBit(ch)
+	}
+	if mask == 0 {
+		return b.Delete(k)
+	}
+	return b.Put(k, []byte{mask})
+}
+
+func subsKey(t allimi.NotificationType, ck []byte) []byte {
+	return append([]byte(string(t)+"\x00"), ck...)
+}
+
+// channelBit is a channel's bit in a subscription mask.
+func channelBit(ch allimi.Channel) byte {
+	for i, c := range allimi.Channels {
+		if c == ch {
+			return 1 << i
+		}
+	}
+	return 0
 }
 
 func eventKey(kiosk string, seq uint64) []byte {

@@ -13,12 +13,13 @@ import (
 
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
-	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd())
+	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd())
 	return c
 }
 
 func serveCmd() *cobra.Command {
 	cfg := central.DefaultConfig()
+	var configFile string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the broker, the ingest of kiosk records and the HTTP API",
@@ -46,6 +47,49 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&cfg.TLSCA, "tls-ca", "", "CA (PEM) that signs kiosk client certificates; with --broker, the CA to trust")
 	f.DurationVar(&cfg.ConflictWindow, "conflict-window", cfg.ConflictWindow, "a grant and a withdrawal from different kiosks this close in time are concurrent")
 	f.IntVar(&cfg.BatchMax, "batch-max", cfg.BatchMax, "most kiosk records committed in one transaction")
+	f.StringVar(&cfg.ProviderURL, "provider-url", "", "send to every provider at this base URL (e.g. the fakes of `allimi fake-providers`)")
+	f.StringVar(&cfg.Dispatch.LinkBase, "link-base", cfg.Dispatch.LinkBase, "public base URL of the detail pages in messages")
+	f.DurationVar(&cfg.Dispatch.Horizon, "retry-horizon", cfg.Dispatch.Horizon, "keep retrying a delivery this long, then fall back or dead-letter it")
+	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
+	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if configFile == "" {
+			return nil
+		}
+		return loadConfigFile(configFile, &cfg, cmd.Flags())
+	}
+	return c
+}
+
+func centralAgencyCmd() *cobra.Command {
+	c := &cobra.Command{Use: "agency", Short: "Administer agencies that send notifications"}
+	var data, id string
+	var asJSON bool
+	add := &cobra.Command{
+		Use:   "add",
+		Short: "Register an agency and print its API token (central must be stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, _, err := central.OpenData(data, central.StoreOptions{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			cred, err := st.AddAgency(id)
+			if err != nil {
+				return usageError{err}
+			}
+			if asJSON {
+				return printJSON(os.Stdout, cred)
+			}
+			fmt.Printf("agency %s\ntoken %s\n", cred.ID, cred.Token)
+			return nil
+		},
+	}
+	add.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	add.Flags().StringVar(&id, "id", "", "agency id: lower-case letters, digits and dashes (e.g. police, nhis)")
+	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = add.MarkFlagRequired("id")
+	c.AddCommand(add)
 	return c
 }
 

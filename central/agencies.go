@@ -1,0 +1,71 @@
+package central
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+)
+
+var (
+	bucketAgencies     = []byte("agencies")      // agency id → agencyRecord
+	bucketAgencyTokens = []byte("agency-tokens") // sha256(token) → agency id
+)
+
+// AgencyCredentials are what an agency's system needs to post notifications.
+type AgencyCredentials struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+type agencyRecord struct {
+	ID        string    `json:"id"`
+	TokenHash []byte    `json:"tokenHash"`
+	Created   time.Time `json:"created"`
+}
+
+// AddAgency registers an agency and returns its bearer token. Adding an id
+// again issues a new token and revokes the old one. Tokens are random 192-bit
+// strings, so a plain SHA-256 is enough to store them.
+func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
+	if err := allimi.ValidateKioskID(id); err != nil {
+		return AgencyCredentials{}, fmt.Errorf("agency id %q: use 1-63 lower-case letters, digits and dashes: %w", id, allimi.ErrInvalid)
+	}
+	tok := token(24)
+	h := sha256.Sum256([]byte(tok))
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		ab, tb := tx.Bucket(bucketAgencies), tx.Bucket(bucketAgencyTokens)
+		if v := ab.Get([]byte(id)); v != nil {
+			var old agencyRecord
+			if err := json.Unmarshal(v, &old); err == nil {
+				if err := tb.Delete(old.TokenHash); err != nil {
+					return err
+				}
+			}
+		}
+		v, _ := json.Marshal(agencyRecord{ID: id, TokenHash: h[:], Created: s.now().UTC()})
+		if err := ab.Put([]byte(id), v); err != nil {
+			return err
+		}
+		return tb.Put(h[:], []byte(id))
+	})
+	if err != nil {
+		return AgencyCredentials{}, fmt.Errorf("store agency %s: %w", id, err)
+	}
+	return AgencyCredentials{ID: id, Token: tok}, nil
+}
+
+// AgencyByToken returns the agency whose token this is.
+func (s *Store) AgencyByToken(tok string) (string, bool) {
+	h := sha256.Sum256([]byte(tok))
+	var id string
+	_ = s.db.View(func(tx *bbolt.Tx) error {
+		id = string(tx.Bucket(bucketAgencyTokens).Get(h[:]))
+		return nil
+	})
+	return id, id != ""
+}

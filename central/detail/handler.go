@@ -1,0 +1,269 @@
+package detail
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"allimi"
+)
+
+//go:embed page.ko.html
+var pageSource string
+
+//go:embed page.css
+var pageCSS string
+
+var (
+	pageTemplate = template.Must(template.New("page.ko.html").Parse(pageSource))
+
+	// The style block is allowed by its hash; 'unsafe-inline' is there
+	// for browsers older than CSP level 2, and browsers that know hashes
+	// ignore it. No scripts at all.
+	contentSecurityPolicy = "default-src 'none'; style-src 'sha256-" + cssHash() +
+		"' 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+func cssHash() string {
+	h := sha256.Sum256([]byte(pageCSS))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// maxFormBody bounds a POST: three small numbers or one date.
+const maxFormBody = 1 << 10
+
+// kst is Korea's time zone, which has no daylight saving; a fixed zone
+// needs no tz database on the server.
+var kst = time.FixedZone("KST", 9*60*60)
+
+// Handler serves the detail page: GET /n/{token} asks for the date of
+// birth, POST /n/{token} (year, month, day; or birthDate=YYYY-MM-DD) checks
+// it and shows the detail. Any other path gets the not-found page.
+//
+// A token that does not exist answers a little faster than one that does
+// (no hash, no decryption), so timing tells whether a token exists; with
+// 2^128 possible random parts nobody can find one by trying, so this is
+// not worth hiding.
+func (s *Store) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /n/{token}", s.serveForm)
+	mux.HandleFunc("POST /n/{token}", s.serveCheck)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+	})
+	return secure(mux)
+}
+
+// secure adds the headers every response carries: nothing cached, the
+// token never sent on as a referrer, no framing, no scripts.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("Pragma", "no-cache")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// page is what the template shows; Kind picks the page.
+type page struct {
+	Kind   string // form, details, notfound, expired, locked, error
+	CSS    template.CSS
+	Action string
+
+	// The form, filled again with what was typed after a failed try.
+	Year           string
+	Month, Day     int
+	Months, Days   []int
+	Wrong, BadDate bool
+	TriesLeft      int
+
+	MaxFailures, LockMinutes int
+	Until                    clock // locked: when to try again
+
+	Detail  Detail
+	Expires clock // last day the detail can be seen
+}
+
+// clock is a time as the page says it, in KST.
+type clock struct {
+	Year, Month, Day int
+	PM               bool
+	Hour, Minute     int  // Hour 0-11 in the morning, 12, 1-11 in the afternoon
+	OtherDay         bool // not the same day as now: say the date too
+}
+
+func kstClock(t, now time.Time) clock {
+	t, now = t.In(kst), now.In(kst)
+	c := clock{Year: t.Year(), Month: int(t.Month()), Day: t.Day(), Hour: t.Hour(), Minute: t.Minute()}
+	c.OtherDay = t.YearDay() != now.YearDay() || t.Year() != now.Year()
+	if c.Hour >= 12 {
+		c.PM = true
+		if c.Hour > 12 {
+			c.Hour -= 12
+		}
+	}
+	return c
+}
+
+// ceilMinute rounds t up to a whole minute, so "after 3:20 pm" is never
+// too early.
+func ceilMinute(t time.Time) time.Time {
+	if r := t.Truncate(time.Minute); r.Before(t) {
+		return r.Add(time.Minute)
+	}
+	return t
+}
+
+var (
+	months = intsFrom(1, 12)
+	days   = intsFrom(1, 31)
+)
+
+func intsFrom(lo, hi int) []int {
+	s := make([]int, 0, hi-lo+1)
+	for i := lo; i <= hi; i++ {
+		s = append(s, i)
+	}
+	return s
+}
+
+func (s *Store) formPage(token string) page {
+	return page{Kind: "form", Action: "/n/" + token, Months: months, Days: days}
+}
+
+func (s *Store) serveForm(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	t, ok := parseToken(token)
+	if !ok {
+		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+		return
+	}
+	if err := s.state(&t); err != nil {
+		s.renderResult(w, err, s.formPage(token))
+		return
+	}
+	s.render(w, http.StatusOK, s.formPage(token))
+}
+
+func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	if _, ok := parseToken(token); !ok {
+		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+		return
+	}
+	form := s.formPage(token)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	var dob string
+	if err := r.ParseForm(); err == nil {
+		dob = readBirthDate(r.PostForm, &form)
+	}
+	d, err := s.Check(token, dob)
+	if err != nil {
+		s.renderResult(w, err, form)
+		return
+	}
+	s.render(w, http.StatusOK, page{Kind: "details", Detail: d,
+		Expires: kstClock(d.Expires.Add(-time.Second), s.opt.Now())})
+}
+
+// readBirthDate takes the date of birth from the form's year, month and day
+// (or birthDate, YYYY-MM-DD or YYYYMMDD) and keeps what was typed in f to
+// show it again. It returns "" when the fields are not numbers, which Check
+// refuses as not a date.
+func readBirthDate(v url.Values, f *page) string {
+	y, m, d := strings.TrimSpace(v.Get("year")), strings.TrimSpace(v.Get("month")), strings.TrimSpace(v.Get("day"))
+	if y == "" && m == "" && d == "" {
+		b := strings.TrimSpace(v.Get("birthDate"))
+		if len(b) == 8 && isDigits(b) {
+			b = b[:4] + "-" + b[4:6] + "-" + b[6:]
+		}
+		if len(b) == len(allimi.DateLayout) {
+			y, m, d = b[:4], b[5:7], b[8:]
+		}
+		return keepTyped(f, y, m, d, b)
+	}
+	yi, err1 := strconv.Atoi(y)
+	mi, err2 := strconv.Atoi(m)
+	di, err3 := strconv.Atoi(d)
+	if err1 != nil || err2 != nil || err3 != nil || yi < 0 || mi < 0 || di < 0 {
+		return keepTyped(f, y, m, d, "")
+	}
+	return keepTyped(f, y, m, d, fmt.Sprintf("%04d-%02d-%02d", yi, mi, di))
+}
+
+func keepTyped(f *page, y, m, d, dob string) string {
+	if len(y) <= 4 && isDigits(y) {
+		f.Year = y
+	}
+	if n, err := strconv.Atoi(m); err == nil && n >= 1 && n <= 12 {
+		f.Month = n
+	}
+	if n, err := strconv.Atoi(d); err == nil && n >= 1 && n <= 31 {
+		f.Day = n
+	}
+	return dob
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// renderResult shows the page for an error of Check or state; form is the
+// form to show again when the person may try again.
+func (s *Store) renderResult(w http.ResponseWriter, err error, form page) {
+	var locked *LockedError
+	var wrong *WrongBirthDateError
+	switch {
+	case errors.Is(err, ErrNotFound):
+		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+	case errors.Is(err, ErrExpired):
+		s.render(w, http.StatusGone, page{Kind: "expired"})
+	case errors.As(err, &locked):
+		now := s.opt.Now()
+		until := ceilMinute(locked.Until)
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(until.Sub(now), time.Second)/time.Second)))
+		s.render(w, http.StatusTooManyRequests, page{Kind: "locked", Until: kstClock(until, now)})
+	case errors.As(err, &wrong):
+		form.Wrong, form.TriesLeft = true, wrong.TriesLeft
+		s.render(w, http.StatusForbidden, form)
+	case errors.Is(err, allimi.ErrInvalid):
+		form.BadDate = true
+		s.render(w, http.StatusBadRequest, form)
+	default:
+		s.opt.Logger.Error("detail page", "err", err)
+		s.render(w, http.StatusInternalServerError, page{Kind: "error"})
+	}
+}
+
+func (s *Store) render(w http.ResponseWriter, status int, p page) {
+	p.CSS = template.CSS(pageCSS)
+	p.MaxFailures, p.LockMinutes = s.opt.MaxFailures, int(s.opt.Lockout/time.Minute)
+	var b bytes.Buffer
+	if err := pageTemplate.ExecuteTemplate(&b, "page", p); err != nil {
+		s.opt.Logger.Error("detail page: render", "kind", p.Kind, "err", err)
+		http.Error(w, "500 internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b.Bytes())
+}

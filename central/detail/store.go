@@ -1,0 +1,616 @@
+package detail
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+)
+
+// Buckets in central's bbolt file.
+var (
+	bucketTokens   = []byte("detail-tokens")   // sequence → token record (record.go)
+	bucketAttempts = []byte("detail-attempts") // sequence → wrong tries and lock
+	bucketShared   = []byte("detail-shared")   // caller's key → shared detail
+	allBuckets     = [][]byte{bucketTokens, bucketAttempts, bucketShared}
+)
+
+// maxSharedKey bounds a shared detail's key: every token that refers to it
+// repeats it.
+const maxSharedKey = 255
+
+// Options tune a Store; zero fields take the defaults.
+type Options struct {
+	// MaxFailures wrong dates of birth in a row lock the token (5).
+	MaxFailures int
+	// Lockout is how long a lock lasts (30 minutes).
+	Lockout time.Duration
+	// Now is the clock (time.Now); tests move it instead of sleeping.
+	Now func() time.Time
+	// BaseURL is where the Handler is reachable from phones, e.g.
+	// "https://allimi.example.kr": links are BaseURL+"/n/"+token.
+	BaseURL string
+	// Logger gets server-side failures (slog.Default()). Nothing personal
+	// and no token is ever logged.
+	Logger *slog.Logger
+}
+
+// Store keeps detail tokens in central's bbolt file, so the dispatcher can
+// issue tokens inside its own transactions.
+type Store struct {
+	db   *bbolt.DB
+	macs *macs
+	opt  Options
+	base string
+}
+
+// Detail is what the page shows after the check.
+type Detail struct {
+	Type   allimi.NotificationType
+	Title  string // e.g. "교통 과태료 안내"
+	Agency string // e.g. "경찰청"
+	// Fields are shown in order as a list of label and value.
+	Fields []Field
+	// PaymentURL, https only and only for payable types (allimi.NotificationType.Payable), is
+	// shown as a big button after the check.
+	PaymentURL string
+	// Expires is when the link stops working; Unix seconds are kept.
+	Expires time.Time
+}
+
+// Field is one line of a detail: {"과태료", "40,000원"}.
+type Field struct{ Label, Value string }
+
+// NewStore creates the buckets it needs in db. secret (32 bytes) keys the
+// hash of the date of birth and the sealing of each record: give it a key
+// of its own, kept apart from the bbolt file.
+func NewStore(db *bbolt.DB, secret []byte, opts Options) (*Store, error) {
+	if len(secret) != 32 {
+		return nil, fmt.Errorf("detail store: secret is %d bytes, want 32", len(secret))
+	}
+	if opts.MaxFailures <= 0 {
+		opts.MaxFailures = 5
+	}
+	if opts.MaxFailures > 255 {
+		return nil, fmt.Errorf("detail store: MaxFailures %d: at most 255", opts.MaxFailures)
+	}
+	if opts.Lockout <= 0 {
+		opts.Lockout = 30 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	base := strings.TrimRight(opts.BaseURL, "/")
+	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("detail store: BaseURL %q: want the address phones reach, like https://allimi.example.kr", opts.BaseURL)
+	}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return fmt.Errorf("create bucket %s: %w", b, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("detail store: %w", err)
+	}
+	return &Store{db: db, macs: newMACs(secret), opt: opts, base: base}, nil
+}
+
+// Issue creates a token for one recipient of one notification inside tx
+// and returns the token and the link. The whole detail is stored with the
+// token; when many recipients share most of it, PutShared and IssueRef
+// store the shared part once.
+func (s *Store) Issue(tx *bbolt.Tx, d Detail, birthDate string) (token, link string, err error) {
+	now := s.opt.Now()
+	if err := validateDetail(d, now); err != nil {
+		return "", "", err
+	}
+	dob, err := canonicalBirthDate(birthDate, now)
+	if err != nil {
+		return "", "", err
+	}
+	return s.put(tx, formatInline, d.Expires, dob, "", appendDetail(nil, d), nil)
+}
+
+// PutShared stores inside tx what all recipients of one notice see the
+// same (type, title, agency, payment link, common fields), under key, for
+// IssueRef. Its Expires bounds the tokens that refer to it: Purge deletes
+// it with them. Putting the same key again replaces it (to fix a typo); the
+// expiry may not move earlier.
+func (s *Store) PutShared(tx *bbolt.Tx, key string, d Detail) error {
+	if key == "" || len(key) > maxSharedKey {
+		return fmt.Errorf("shared detail key %q: want 1 to %d bytes: %w", key, maxSharedKey, allimi.ErrInvalid)
+	}
+	if err := validateDetail(d, s.opt.Now()); err != nil {
+		return err
+	}
+	b := tx.Bucket(bucketShared)
+	if b == nil {
+		return errNoBuckets
+	}
+	if old := b.Get([]byte(key)); len(old) >= sharedHeaderLen && d.Expires.Unix() < int64(binary.BigEndian.Uint64(old)) {
+		return fmt.Errorf("shared detail %q: expiry moved earlier; tokens already refer to it until the old one: %w", key, allimi.ErrInvalid)
+	}
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 256), uint64(d.Expires.Unix()))
+	v = appendDetail(v, d)
+	if err := b.Put([]byte(key), v); err != nil {
+		return fmt.Errorf("shared detail %q: %w", key, err)
+	}
+	return nil
+}
+
+// IssueRef is Issue for a notice whose shared part PutShared stored under
+// key: the token keeps only the recipient's own fields, shown before the
+// shared ones. A zero expires takes the shared detail's; a later one is
+// refused. Keep keys short: every token repeats its key.
+func (s *Store) IssueRef(tx *bbolt.Tx, key string, fields []Field, birthDate string, expires time.Time) (token, link string, err error) {
+	now := s.opt.Now()
+	b := tx.Bucket(bucketShared)
+	if b == nil {
+		return "", "", errNoBuckets
+	}
+	v := b.Get([]byte(key))
+	if len(v) < sharedHeaderLen {
+		return "", "", fmt.Errorf("shared detail %q: put it with PutShared first: %w", key, allimi.ErrNotFound)
+	}
+	sharedExp := time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
+	switch {
+	case expires.IsZero():
+		expires = sharedExp
+	case expires.After(sharedExp):
+		return "", "", fmt.Errorf("expiry %s: after the shared detail's %s: %w", expires.Format(time.RFC3339), sharedExp.Format(time.RFC3339), allimi.ErrInvalid)
+	}
+	if !expires.After(now) {
+		return "", "", fmt.Errorf("expiry %s: already past: %w", expires.Format(time.RFC3339), allimi.ErrInvalid)
+	}
+	if err := validateFields(fields); err != nil {
+		return "", "", err
+	}
+	dob, err := canonicalBirthDate(birthDate, now)
+	if err != nil {
+		return "", "", err
+	}
+	return s.put(tx, formatRef, expires, dob, key, appendFields(nil, fields), nil)
+}
+
+// Reserve sets aside n token sequence numbers, base+1 to base+n, for a
+// caller that makes its tokens itself with TokenFor: a dispatcher that must
+// put the same link in a message each time it resends it, before the token
+// is stored.
+func (s *Store) Reserve(tx *bbolt.Tx, n uint64) (base uint64, err error) {
+	b := tx.Bucket(bucketTokens)
+	if b == nil {
+		return 0, errNoBuckets
+	}
+	base = b.Sequence()
+	if base+n > maxSeq {
+		return 0, fmt.Errorf("detail token sequence exhausted (%d issued)", base)
+	}
+	return base, b.SetSequence(base + n)
+}
+
+// TokenFor makes the token of a reserved sequence number from 16 secret
+// bytes the caller derives (e.g. an HMAC of what the token is for), and its link.
+func (s *Store) TokenFor(seq uint64, secret [16]byte) (token, link string) {
+	var t rawToken
+	for i, v := seqLen-1, seq; i >= 0; i-- {
+		t[i] = byte(v)
+		v >>= 8
+	}
+	copy(t[seqLen:], secret[:])
+	return t.String(), s.base + "/n/" + t.String()
+}
+
+// IssueRefToken is IssueRef for a token made by TokenFor. Issuing the same
+// token again stores the same record again.
+func (s *Store) IssueRefToken(tx *bbolt.Tx, token, key string, fields []Field, birthDate string, expires time.Time) error {
+	t, ok := parseToken(token)
+	if !ok {
+		return fmt.Errorf("detail token: malformed: %w", allimi.ErrInvalid)
+	}
+	now := s.opt.Now()
+	v := tx.Bucket(bucketShared).Get([]byte(key))
+	if len(v) < sharedHeaderLen {
+		return fmt.Errorf("shared detail %q: put it with PutShared first: %w", key, allimi.ErrNotFound)
+	}
+	if sharedExp := time.Unix(int64(binary.BigEndian.Uint64(v)), 0); expires.IsZero() || expires.After(sharedExp) {
+		expires = sharedExp
+	}
+	if !expires.After(now) {
+		return fmt.Errorf("expiry %s: already past: %w", expires.Format(time.RFC3339), allimi.ErrInvalid)
+	}
+	if err := validateFields(fields); err != nil {
+		return err
+	}
+	dob, err := canonicalBirthDate(birthDate, now)
+	if err != nil {
+		return err
+	}
+	_, _, err = s.put(tx, formatRef, expires, dob, key, appendFields(nil, fields), &t)
+	return err
+}
+
+var errNoBuckets = errors.New("detail store: the transaction's database has no detail buckets: use the db given to NewStore")
+
+// put stores a record under a new token, or under given when it is set.
+func (s *Store) put(tx *bbolt.Tx, format byte, expires time.Time, dob, shared string, plain []byte, given *rawToken) (token, link string, err error) {
+	b := tx.Bucket(bucketTokens)
+	if b == nil {
+		return "", "", errNoBuckets
+	}
+	// Records are never rewritten and keys only grow: full pages.
+	b.FillPercent = 1
+	var t rawToken
+	if given != nil {
+		t = *given
+	} else {
+		seq, err := b.NextSequence()
+		if err != nil {
+			return "", "", fmt.Errorf("issue detail token: %w", err)
+		}
+		if t, err = newToken(seq); err != nil {
+			return "", "", err
+		}
+	}
+	v := make([]byte, headerLen, headerLen+binary.MaxVarintLen64+len(shared)+len(plain)+16)
+	v[0] = format
+	binary.BigEndian.PutUint64(v[offExpires:], uint64(expires.Unix()))
+	copy(v[offMAC:], s.macs.dobMAC(&t, dob))
+	if format == formatRef {
+		v = appendString(v, shared)
+	}
+	key := bytes.Clone(t.key()) // bbolt keeps key and value until commit
+	v = s.macs.sealer(&t).Seal(v, zeroNonce, plain, sealAD(key, v))
+	if err := b.Put(key, v); err != nil {
+		return "", "", fmt.Errorf("issue detail token: %w", err)
+	}
+	token = t.String()
+	return token, s.base + "/n/" + token, nil
+}
+
+func sealAD(key, clear []byte) []byte {
+	ad := make([]byte, 0, len(key)+len(clear))
+	return append(append(ad, key...), clear...)
+}
+
+// record is an opened token record.
+type record struct {
+	expires time.Time
+	mac     []byte
+	shared  string // formatRef: the shared detail's key
+	plain   []byte // formatInline: the detail; formatRef: the fields
+	format  byte
+}
+
+// open finds and opens t's record; a token whose random part does not
+// match is not found, like one never issued.
+func (s *Store) open(tx *bbolt.Tx, t *rawToken) (record, error) {
+	b := tx.Bucket(bucketTokens)
+	if b == nil {
+		return record{}, errNoBuckets
+	}
+	v := b.Get(t.key())
+	if len(v) < headerLen {
+		return record{}, ErrNotFound
+	}
+	r := record{format: v[0], expires: expiresOf(v), mac: v[offMAC:headerLen]}
+	clear, sealed := v[:headerLen], v[headerLen:]
+	switch r.format {
+	case formatInline:
+	case formatRef:
+		d := decoder{b: sealed}
+		r.shared = d.string()
+		if d.err != nil {
+			return record{}, ErrNotFound
+		}
+		clear, sealed = v[:len(v)-len(d.b)], d.b
+	default:
+		return record{}, ErrNotFound
+	}
+	plain, err := s.macs.sealer(t).Open(nil, zeroNonce, sealed, sealAD(t.key(), clear))
+	if err != nil {
+		return record{}, ErrNotFound
+	}
+	r.plain = plain
+	return r, nil
+}
+
+// detail puts the opened record together with its shared part.
+func (s *Store) detail(tx *bbolt.Tx, r record) (Detail, error) {
+	dec := decoder{b: r.plain}
+	var d Detail
+	if r.format == formatInline {
+		d = dec.detail()
+	} else {
+		own := dec.fields()
+		v := tx.Bucket(bucketShared).Get([]byte(r.shared))
+		if len(v) < sharedHeaderLen {
+			return Detail{}, fmt.Errorf("shared detail %q of a live token: missing", r.shared)
+		}
+		sd := decoder{b: v[sharedHeaderLen:]}
+		d = sd.detail()
+		if err := sd.end(); err != nil {
+			return Detail{}, fmt.Errorf("shared detail %q: %w", r.shared, err)
+		}
+		d.Fields = append(own, d.Fields...)
+	}
+	if err := dec.end(); err != nil {
+		return Detail{}, err
+	}
+	d.Expires = r.expires
+	return d, nil
+}
+
+// attempts is a token's try counter.
+type attempts struct {
+	failures    int
+	lockedUntil time.Time
+}
+
+func readAttempts(tx *bbolt.Tx, t *rawToken, now time.Time) (a attempts, stored bool) {
+	v := tx.Bucket(bucketAttempts).Get(t.key())
+	if len(v) != attemptsLen {
+		return attempts{}, false
+	}
+	a.failures = int(v[0])
+	if u := int64(binary.BigEndian.Uint64(v[1:])); u != 0 {
+		a.lockedUntil = time.Unix(u, 0)
+		if !now.Before(a.lockedUntil) {
+			// The lock is over: a fresh series of tries.
+			a = attempts{}
+		}
+	}
+	return a, true
+}
+
+func writeAttempts(tx *bbolt.Tx, t *rawToken, a attempts) error {
+	v := make([]byte, attemptsLen)
+	v[0] = byte(a.failures)
+	if !a.lockedUntil.IsZero() {
+		binary.BigEndian.PutUint64(v[1:], uint64(a.lockedUntil.Unix()))
+	}
+	return tx.Bucket(bucketAttempts).Put(bytes.Clone(t.key()), v)
+}
+
+// Check returns the detail behind token when birthDate (YYYY-MM-DD) is the
+// recipient's. A malformed token is not found without a lookup. A wrong
+// date counts; the MaxFailures-th wrong one in a row locks the token for
+// Lockout; a right one resets the count. Counts and locks are in the bbolt
+// file, so a restart forgets none. A date of birth that is not a real date
+// (allimi.ErrInvalid) does not count.
+func (s *Store) Check(token, birthDate string) (Detail, error) {
+	t, ok := parseToken(token)
+	if !ok {
+		return Detail{}, ErrNotFound
+	}
+	now := s.opt.Now()
+	var d Detail
+	var result error
+	write := false
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		d, result, write, err = s.check(tx, &t, birthDate, now)
+		return err
+	})
+	if err == nil && write {
+		// Counting needs the write lock; check again under it so that
+		// concurrent wrong tries all count.
+		err = s.db.Update(func(tx *bbolt.Tx) error {
+			var err error
+			d, result, _, err = s.check(tx, &t, birthDate, now)
+			return err
+		})
+	}
+	if err != nil {
+		return Detail{}, fmt.Errorf("check detail token: %w", err)
+	}
+	return d, result
+}
+
+// check decides about one try. In a read-only tx it stops, with write set,
+// where the try must change the counter; result is the answer for the
+// person, err a failure of the store (which rolls tx back).
+func (s *Store) check(tx *bbolt.Tx, t *rawToken, birthDate string, now time.Time) (d Detail, result error, write bool, err error) {
+	r, a, stored, result := s.status(tx, t, now)
+	if result != nil {
+		return Detail{}, result, false, nil
+	}
+	dob, result := canonicalBirthDate(birthDate, now)
+	if result != nil {
+		return Detail{}, result, false, nil
+	}
+	if hmac.Equal(s.macs.dobMAC(t, dob), r.mac) {
+		if stored {
+			if !tx.Writable() {
+				return Detail{}, nil, true, nil
+			}
+			if err := tx.Bucket(bucketAttempts).Delete(t.key()); err != nil {
+				return Detail{}, nil, false, err
+			}
+		}
+		d, err = s.detail(tx, r)
+		return d, nil, false, err
+	}
+	if !tx.Writable() {
+		return Detail{}, nil, true, nil
+	}
+	a.failures++
+	if a.failures >= s.opt.MaxFailures {
+		a.lockedUntil = ceilSecond(now.Add(s.opt.Lockout))
+		result = &LockedError{Until: a.lockedUntil}
+	} else {
+		result = &WrongBirthDateError{TriesLeft: s.opt.MaxFailures - a.failures}
+	}
+	return Detail{}, result, false, writeAttempts(tx, t, a)
+}
+
+// ceilSecond rounds t up to a whole second: locks are stored in seconds
+// and must not end early.
+func ceilSecond(t time.Time) time.Time {
+	if r := t.Truncate(time.Second); r.Before(t) {
+		return r.Add(time.Second)
+	}
+	return t
+}
+
+// status says whether t may be tried now: not found, expired or locked.
+func (s *Store) status(tx *bbolt.Tx, t *rawToken, now time.Time) (r record, a attempts, stored bool, result error) {
+	r, result = s.open(tx, t)
+	if result != nil {
+		return r, a, false, result
+	}
+	if !now.Before(r.expires) {
+		return r, a, false, ErrExpired
+	}
+	a, stored = readAttempts(tx, t, now)
+	if !a.lockedUntil.IsZero() {
+		return r, a, stored, &LockedError{Until: a.lockedUntil}
+	}
+	return r, a, stored, nil
+}
+
+// state is status for the page's first visit: nil when the form may be
+// shown.
+func (s *Store) state(t *rawToken) error {
+	now := s.opt.Now()
+	var result error
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		_, _, _, result = s.status(tx, t, now)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
+// purgeBatch bounds the records one Purge transaction scans, so that the
+// dispatcher's transactions do not wait long for the write lock.
+var purgeBatch = 50000
+
+// Purge deletes the tokens that expired at or before now, their try
+// counters, and the shared details that expired with them; it returns the
+// number of tokens deleted. Until purged, an expired link shows "expired"
+// rather than "not found": pass a time some days back to keep that longer.
+func (s *Store) Purge(now time.Time) (int, error) {
+	total := 0
+	var from []byte
+	for {
+		var next []byte
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			b, att := tx.Bucket(bucketTokens), tx.Bucket(bucketAttempts)
+			if b == nil {
+				return errNoBuckets
+			}
+			c := b.Cursor()
+			k, v := c.First()
+			if from != nil {
+				k, v = c.Seek(from)
+			}
+			var dead [][]byte
+			for n := 0; k != nil; k, v = c.Next() {
+				if n == purgeBatch {
+					next = bytes.Clone(k)
+					break
+				}
+				n++
+				if len(v) < headerLen || !now.Before(expiresOf(v)) {
+					dead = append(dead, bytes.Clone(k))
+				}
+			}
+			// Deleting under a live cursor can skip keys: delete after.
+			for _, k := range dead {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				if err := att.Delete(k); err != nil {
+					return err
+				}
+			}
+			total += len(dead)
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("purge detail tokens: %w", err)
+		}
+		if next == nil {
+			break
+		}
+		from = next
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketShared)
+		var dead [][]byte
+		c := b.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(v) < sharedHeaderLen || !now.Before(time.Unix(int64(binary.BigEndian.Uint64(v)), 0)) {
+				dead = append(dead, bytes.Clone(k))
+			}
+		}
+		for _, k := range dead {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("purge shared details: %w", err)
+	}
+	return total, nil
+}
+
+func validateDetail(d Detail, now time.Time) error {
+	if err := d.Type.Validate(); err != nil {
+		return err
+	}
+	if strings.TrimSpace(d.Title) == "" {
+		return fmt.Errorf("detail title: empty: %w", allimi.ErrInvalid)
+	}
+	if !d.Expires.After(now) {
+		return fmt.Errorf("detail expiry %s: not in the future: %w", d.Expires.Format(time.RFC3339), allimi.ErrInvalid)
+	}
+	if d.PaymentURL != "" {
+		if !d.Type.Payable() {
+			return fmt.Errorf("detail payment link: notices of type %s have no payment: %w", d.Type, allimi.ErrInvalid)
+		}
+		u, err := url.Parse(d.PaymentURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("detail payment link %q: want an https:// address: %w", d.PaymentURL, allimi.ErrInvalid)
+		}
+	}
+	return validateFields(d.Fields)
+}
+
+func validateFields(fs []Field) error {
+	for i, f := range fs {
+		if strings.TrimSpace(f.Label) == "" {
+			return fmt.Errorf("detail field %d: empty label: %w", i, allimi.ErrInvalid)
+		}
+	}
+	return nil
+}
+
+// canonicalBirthDate checks a date of birth and returns it in
+// allimi.DateLayout, the form the hash is taken of.
+func canonicalBirthDate(s string, now time.Time) (string, error) {
+	t, err := allimi.ParseBirthDate(s, now)
+	if err != nil {
+		return "", errBirthDate
+	}
+	return t.Format(allimi.DateLayout), nil
+}

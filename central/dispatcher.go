@@ -1,0 +1,683 @@
+package central
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	stdsync "sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/channel"
+	"allimi/central/template"
+)
+
+// DispatchConfig tunes the dispatcher.
+type DispatchConfig struct {
+	// Horizon: a delivery still failing this long after its first attempt
+	// falls back to SMS (messengers) or goes to the dead-letter queue.
+	Horizon     time.Duration
+	BaseBackoff time.Duration
+	MaxBackoff  time.Duration
+	// BreakerFailures consecutive failed requests trip a provider's circuit
+	// for BreakerCooldown; meanwhile its traffic falls back to SMS.
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	// LinkBase is the public base URL of the detail pages.
+	LinkBase string
+	// ScanLimit bounds the recipients one batch selection reads.
+	ScanLimit int
+	Now       func() time.Time
+}
+
+// DefaultDispatchConfig works for the demo and the tests.
+func DefaultDispatchConfig() DispatchConfig {
+	return DispatchConfig{Horizon: 4 * time.Hour, BaseBackoff: time.Second, MaxBackoff: 10 * time.Minute,
+		BreakerFailures: 5, BreakerCooldown: 30 * time.Second, LinkBase: "http://127.0.0.1:8080", ScanLimit: 20000,
+		Now: time.Now}
+}
+
+// kst is Korea Standard Time; Korea keeps no daylight saving.
+var kst = time.FixedZone("KST", 9*3600)
+
+// QuietHours reports whether t falls between 21:00 and 08:00 KST, when
+// non-urgent notices are held.
+func QuietHours(t time.Time) bool {
+	h := t.In(kst).Hour()
+	return h >= 21 || h < 8
+}
+
+// quietEnd is the next 08:00 KST after t.
+func quietEnd(t time.Time) time.Time {
+	k := t.In(kst)
+	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, kst)
+	if !end.After(k) {
+		end = end.AddDate(0, 0, 1)
+	}
+	return end
+}
+
+type dispatcher struct {
+	store    *Store
+	adapters map[allimi.Channel]channel.Adapter
+	tmpl     *template.Set
+	cfg      DispatchConfig
+	log      *slog.Logger
+	metrics  *metrics
+	linkKey  []byte
+
+	mu       stdsync.Mutex
+	active   map[uint64]*Notification // expanding or sending
+	wake     map[allimi.Channel]chan struct{}
+	breakers map[allimi.Channel]*breaker
+}
+
+type breaker struct {
+	failures  int
+	openUntil time.Time
+}
+
+func newDispatcher(store *Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg DispatchConfig, m *metrics, log *slog.Logger) *dispatcher {
+	d := &dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
+		active: map[uint64]*Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
+	mac := hmac.New(sha256.New, store.keys.HashKey)
+	mac.Write([]byte("allimi detail link"))
+	d.linkKey = mac.Sum(nil)
+	for _, ch := range allimi.Channels {
+		d.wake[ch] = make(chan struct{}, 1)
+		d.breakers[ch] = &breaker{}
+	}
+	return d
+}
+
+func (d *dispatcher) poke(chs ...allimi.Channel) {
+	if len(chs) == 0 {
+		chs = allimi.Channels
+	}
+	for _, ch := range chs {
+		select {
+		case d.wake[ch] <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// run loads the unfinished notifications, finishes their expansions and
+// runs one sender per channel until ctx ends.
+func (d *dispatcher) run(ctx context.Context) error {
+	ns, err := d.store.ActiveNotifications()
+	if err != nil {
+		return err
+	}
+	for i := range ns {
+		d.track(ns[i])
+	}
+	for _, n := range ns {
+		if n.Status == StatusExpanding {
+			if _, err := d.expand(n.ID); err != nil {
+				d.log.Error("expansion failed", "notification", n.ID, "err", err)
+			}
+		}
+	}
+	var wg stdsync.WaitGroup
+	for ch, a := range d.adapters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.loop(ctx, ch, a)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (d *dispatcher) track(n Notification) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n.Status == StatusExpanding || n.Status == StatusSending {
+		d.active[n.ID] = &n
+	} else {
+		delete(d.active, n.ID)
+	}
+}
+
+// expand finishes a campaign's expansion and starts its sending.
+func (d *dispatcher) expand(id uint64) (Notification, error) {
+	n, err := d.store.ExpandCampaign(id)
+	if err != nil {
+		return n, err
+	}
+	d.track(n)
+	d.poke()
+	return n, nil
+}
+
+// item is one delivery about to be sent.
+type item struct {
+	ref      DeliveryRef
+	n        *Notification
+	citizen  allimi.Citizen
+	mask     byte
+	params   map[string]string
+	prev     delivery // the stored record, zero if none
+	dueKey   []byte   // set when the item came from the due queue
+	flags    byte
+	rendered bool
+}
+
+type batch struct {
+	items    []item
+	progress map[uint64]uint32 // fresh recipients read, per notification
+}
+
+func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adapter) {
+	for ctx.Err() == nil {
+		now := d.cfg.Now()
+		br := d.breakers[ch]
+		if ch == allimi.ChannelSMS && now.Before(br.openUntil) {
+			d.sleep(ctx, ch, br.openUntil.Sub(now))
+			continue
+		}
+		b, next, err := d.nextBatch(ch, a.MaxBatch(), now)
+		if err != nil {
+			d.log.Error("reading the queue", "channel", ch, "err", err)
+			d.sleep(ctx, ch, time.Second)
+			continue
+		}
+		if len(b.items) == 0 {
+			if len(b.progress) > 0 {
+				if err := d.commit(ch, b, nil, nil, now); err != nil {
+					d.log.Error("commit", "channel", ch, "err", err)
+				}
+				continue
+			}
+			d.sleep(ctx, ch, next)
+			continue
+		}
+		if now.Before(br.openUntil) {
+			// The provider is tripped: its traffic falls back without a request.
+			if err := d.commit(ch, b, nil, &channel.UnavailableError{Err: errors.New("circuit open")}, now); err != nil {
+				d.log.Error("commit", "channel", ch, "err", err)
+			}
+			continue
+		}
+		msgs, err := d.render(b)
+		if err != nil {
+			d.log.Error("render", "channel", ch, "err", err)
+			d.sleep(ctx, ch, time.Second)
+			continue
+		}
+		start := time.Now()
+		results, sendErr := a.Send(ctx, msgs)
+		if ctx.Err() != nil {
+			return // nothing committed: the same batch goes again at the next start
+		}
+		d.metrics.providerSeconds.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+		if sendErr == nil && len(results) != len(msgs) {
+			sendErr = &channel.UnavailableError{Err: fmt.Errorf("%d results for %d messages", len(results), len(msgs))}
+		}
+		d.trip(ch, sendErr)
+		for {
+			err := d.commit(ch, b, results, sendErr, d.cfg.Now())
+			if err == nil {
+				break
+			}
+			// Sent but not recorded: keep trying, the disk may come back; a
+			// crash here resends with the same keys.
+			d.log.Error("commit after send", "channel", ch, "err", err)
+			if !d.sleep(ctx, ch, time.Second) {
+				return
+			}
+		}
+	}
+}
+
+// sleep waits for a poke, the duration or ctx; it reports whether ctx is alive.
+func (d *dispatcher) sleep(ctx context.Context, ch allimi.Channel, dur time.Duration) bool {
+	if dur <= 0 || dur > time.Second {
+		dur = time.Second
+	}
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-d.wake[ch]:
+	case <-t.C:
+	}
+	return true
+}
+
+func (d *dispatcher) trip(ch allimi.Channel, err error) {
+	br := d.breakers[ch]
+	var ue *channel.UnavailableError
+	switch {
+	case err == nil:
+		br.failures = 0
+	case errors.As(err, &ue):
+		br.failures++
+		if br.failures >= d.cfg.BreakerFailures {
+			br.openUntil = d.cfg.Now().Add(d.cfg.BreakerCooldown)
+			br.failures = 0
+			d.metrics.breakerTrips.WithLabelValues(string(ch)).Inc()
+			d.log.Warn("provider tripped: falling back", "channel", ch, "until", br.openUntil, "err", err)
+		}
+	}
+}
+
+// eligible says whether a notification may be sent now.
+func eligible(n *Notification, now time.Time) bool {
+	return n.Urgent || !QuietHours(now)
+}
+
+// nextBatch picks up to max deliveries for ch: due retries and fallbacks
+// first, then fresh recipients of the active notifications, urgent first.
+// It also returns how long to sleep when there is nothing.
+func (d *dispatcher) nextBatch(ch allimi.Channel, max int, now time.Time) (batch, time.Duration, error) {
+	b := batch{progress: map[uint64]uint32{}}
+	next := time.Second
+	d.mu.Lock()
+	active := make([]*Notification, 0, len(d.active))
+	for _, n := range d.active {
+		if n.Status == StatusSending {
+			active = append(active, n)
+		}
+	}
+	d.mu.Unlock()
+	sort.Slice(active, func(i, j int) bool {
+		if active[i].Urgent != active[j].Urgent {
+			return active[i].Urgent
+		}
+		return active[i].ID < active[j].ID
+	})
+	notifs := map[uint64]*Notification{}
+	err := d.store.db.View(func(tx *bbolt.Tx) error {
+		load := func(id uint64) (*Notification, error) {
+			if n, ok := notifs[id]; ok {
+				return n, nil
+			}
+			var n Notification
+			if err := getNotification(tx, id, &n); err != nil {
+				return nil, err
+			}
+			notifs[id] = &n
+			return &n, nil
+		}
+		// Due queue.
+		c := tx.Bucket(bucketDue).Cursor()
+		prefix := []byte{channelIndex(ch)}
+		for k, v := c.Seek(prefix); k != nil && k[0] == prefix[0] && len(b.items) < max; k, v = c.Next() {
+			ref, due := parseDueKey(k)
+			if due.After(now) {
+				next = min(next, due.Sub(now))
+				break
+			}
+			n, err := load(ref.Notification)
+			if err != nil {
+				return err
+			}
+			if !eligible(n, now) {
+				continue
+			}
+			it, err := d.store.loadItem(tx, n, ref)
+			if err != nil {
+				return err
+			}
+			it.dueKey, it.flags = append([]byte(nil), k...), v[0]
+			b.items = append(b.items, it)
+		}
+		// Fresh recipients.
+		rb := tx.Bucket(bucketRecipients)
+		bit := channelBit(ch)
+		scanned := 0
+		for _, an := range active {
+			if len(b.items) >= max || scanned >= d.cfg.ScanLimit {
+				break
+			}
+			n, err := load(an.ID)
+			if err != nil {
+				return err
+			}
+			if !eligible(n, now) {
+				next = min(next, quietEnd(now).Sub(now))
+				continue
+			}
+			from := n.Progress[ch]
+			if int64(from) >= n.Recipients {
+				continue
+			}
+			rc := rb.Cursor()
+			last := from
+			for k, v := rc.Seek(recipientKey(n.ID, from+1)); k != nil && bytes.HasPrefix(k, u64(n.ID)) &&
+				len(b.items) < max && scanned < d.cfg.ScanLimit; k, v = rc.Next() {
+				scanned++
+				r, err := decodeRecipient(k, v)
+				if err != nil {
+					return err
+				}
+				last = r.Seq
+				if r.Mask&bit == 0 {
+					continue
+				}
+				it, err := d.store.itemFor(tx, n, r, ch)
+				if err != nil {
+					return err
+				}
+				b.items = append(b.items, it)
+			}
+			if last != from {
+				b.progress[n.ID] = last
+			}
+		}
+		return nil
+	})
+	return b, next, err
+}
+
+// loadItem prepares a delivery from the due queue.
+func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, error) {
+	k := recipientKey(ref.Notification, ref.Seq)
+	r, err := decodeRecipient(k, tx.Bucket(bucketRecipients).Get(k))
+	if err != nil {
+		return item{}, fmt.Errorf("delivery %s: %w", ref.Key(), err)
+	}
+	it, err := s.itemFor(tx, n, r, ref.Channel)
+	if err != nil {
+		return it, err
+	}
+	if v := tx.Bucket(bucketDeliveries).Get(ref.dbKey()); v != nil {
+		if it.prev, err = decodeDelivery(v); err != nil {
+			return it, err
+		}
+	}
+	return it, nil
+}
+
+func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Channel) (item, error) {
+	c, err := s.citizen(tx, r.CK)
+	if err != nil {
+		return item{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
+	}
+	return item{ref: DeliveryRef{n.ID, r.Seq, ch}, n: n, citizen: c, mask: r.Mask, params: r.Params}, nil
+}
+
+// link returns a recipient's detail page token and link: the secret part
+// is keyed, so unguessable, and the same at every resend, so a resent
+// message is the same message.
+func (d *dispatcher) link(n *Notification, seq uint32) (string, string) {
+	m := hmac.New(sha256.New, d.linkKey)
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:], n.ID)
+	binary.BigEndian.PutUint32(b[8:], seq)
+	m.Write(b[:])
+	var secret [16]byte
+	copy(secret[:], m.Sum(nil))
+	if d.store.details == nil {
+		tok := base64.RawURLEncoding.EncodeToString(secret[:])
+		return tok, d.cfg.LinkBase + "/n/" + tok
+	}
+	return d.store.details.TokenFor(n.TokenBase+uint64(seq), secret)
+}
+
+func (d *dispatcher) render(b batch) ([]channel.Message, error) {
+	msgs := make([]channel.Message, len(b.items))
+	for i, it := range b.items {
+		vars := make(map[string]string, len(it.n.Params)+len(it.params)+2)
+		for k, v := range it.n.Params {
+			vars[k] = v
+		}
+		for k, v := range it.params {
+			vars[k] = v
+		}
+		_, link := d.link(it.n, it.ref.Seq)
+		vars["name"], vars["link"] = it.citizen.Name, link
+		r, err := d.tmpl.Render(it.n.Type, it.ref.Channel, vars)
+		if err != nil {
+			return nil, fmt.Errorf("notification %d: %w", it.n.ID, err)
+		}
+		msgs[i] = channel.Message{Key: it.ref.Key(), Recipient: it.citizen.Mobile, Template: r.Template, Params: r.Params,
+			Title: r.Title, Text: r.Text, Link: link, LMS: r.Kind == template.LMS}
+	}
+	return msgs, nil
+}
+
+// commit records what a request did, in one transaction: each delivery's
+// state, retries and fallbacks in the due queue, dead letters, progress and
+// the statistics.
+func (d *dispatcher) commit(ch allimi.Channel, b batch, results []channel.Result, sendErr error, now time.Time) error {
+	stats := statDelta{}
+	var fellBack bool
+	err := d.store.db.Update(func(tx *bbolt.Tx) error {
+		dv, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDue)
+		for i, it := range b.items {
+			rec := it.prev
+			rec.Flags = it.flags | rec.Flags
+			if rec.First == 0 {
+				rec.First = now.UnixMilli()
+			}
+			rec.Updated = now.UnixMilli()
+			var rl *channel.RateLimitedError
+			var res channel.Result
+			switch {
+			case now.After(it.n.ExpiresAt):
+				rec.State, rec.Reason = StateExpired, "notification expired"
+				stats.add(it.n.Type, ch, MetricExpired, 1)
+			case errors.As(sendErr, &rl):
+				rec.State, rec.Reason = StateRetrying, "provider rate limit"
+				if err := due.Put(dueKey(it.ref, now.Add(max(rl.RetryAfter, time.Second))), []byte{rec.Flags}); err != nil {
+					return err
+				}
+			case sendErr != nil:
+				rec.Attempts++
+				rec.Reason = truncate(sendErr.Error(), 200)
+				fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
+				if err != nil {
+					return err
+				}
+				fellBack = fellBack || fb
+			default:
+				res = results[i]
+				rec.Attempts++
+				switch res.Status {
+				case channel.Accepted:
+					rec.State, rec.Reason = StateAccepted, ""
+					stats.add(it.n.Type, ch, MetricSent, 1)
+					if err := d.issueDetail(tx, it); err != nil {
+						return err
+					}
+				case channel.Rejected:
+					rec.Reason = truncate(res.Code+" "+res.Reason, 200)
+					fb, err := d.failed(tx, it, &rec, now, stats)
+					if err != nil {
+						return err
+					}
+					fellBack = fellBack || fb
+				default:
+					rec.Reason = truncate(res.Code+" "+res.Reason, 200)
+					fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
+					if err != nil {
+						return err
+					}
+					fellBack = fellBack || fb
+				}
+			}
+			if it.dueKey != nil {
+				if err := due.Delete(it.dueKey); err != nil {
+					return err
+				}
+			}
+			if err := dv.Put(it.ref.dbKey(), rec.encode()); err != nil {
+				return err
+			}
+		}
+		for id, seq := range b.progress {
+			var n Notification
+			if err := getNotification(tx, id, &n); err != nil {
+				return err
+			}
+			if n.Progress == nil {
+				n.Progress = map[allimi.Channel]uint32{}
+			}
+			if seq > n.Progress[ch] {
+				n.Progress[ch] = seq
+			}
+			if n.Status == StatusSending && allSent(&n) {
+				n.Status = StatusDone
+			}
+			if err := putNotification(tx, &n); err != nil {
+				return err
+			}
+			d.track(n)
+		}
+		return stats.write(tx)
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range stats {
+		p := bytes.SplitN([]byte(k), []byte{0}, 3)
+		d.metrics.deliveries.WithLabelValues(string(p[1]), string(p[2])).Add(float64(v))
+	}
+	if fellBack {
+		d.poke(allimi.ChannelSMS)
+	}
+	return nil
+}
+
+// issueDetail stores the recipient's detail page once a provider has
+// accepted a message that links to it.
+func (d *dispatcher) issueDetail(tx *bbolt.Tx, it item) error {
+	if d.store.details == nil {
+		return nil
+	}
+	tok, _ := d.link(it.n, it.ref.Seq)
+	fields := recipientFields(it.n, it.params)
+	return d.store.details.IssueRefToken(tx, tok, sharedDetailKey(it.n.ID), fields, it.citizen.BirthDate, it.n.ExpiresAt)
+}
+
+// allSent reports whether every channel has been through every recipient.
+func allSent(n *Notification) bool {
+	for _, ch := range allimi.Channels {
+		if int64(n.Progress[ch]) < n.Recipients {
+			return false
+		}
+	}
+	return true
+}
+
+// failed handles a permanent refusal: a messenger falls back to SMS/LMS
+// (unless the person gets an SMS anyway), anything else is dead-lettered.
+func (d *dispatcher) failed(tx *bbolt.Tx, it item, rec *delivery, now time.Time, stats statDelta) (bool, error) {
+	ch := it.ref.Channel
+	if ch != allimi.ChannelSMS && it.mask&channelBit(allimi.ChannelSMS) == 0 {
+		rec.State = StateFellBack
+		stats.add(it.n.Type, ch, MetricFellBack, 1)
+		sms := DeliveryRef{it.ref.Notification, it.ref.Seq, allimi.ChannelSMS}
+		return true, tx.Bucket(bucketDue).Put(dueKey(sms, now), []byte{flagFallback})
+	}
+	rec.State = StateDeadLetter
+	stats.add(it.n.Type, ch, MetricFailed, 1)
+	stats.add(it.n.Type, ch, MetricDeadLetter, 1)
+	return false, putDeadLetter(tx, it.ref, it.n.Type, *rec, now)
+}
+
+// retryOrGiveUp schedules a transient failure again with exponential
+// backoff and jitter, until the horizon.
+func (d *dispatcher) retryOrGiveUp(tx *bbolt.Tx, it item, rec *delivery, now time.Time, stats statDelta) (bool, error) {
+	if now.Sub(time.UnixMilli(rec.First)) >= d.cfg.Horizon || (it.ref.Channel != allimi.ChannelSMS && now.Before(d.breakers[it.ref.Channel].openUntil)) {
+		return d.failed(tx, it, rec, now, stats)
+	}
+	back := d.cfg.BaseBackoff << min(int(rec.Attempts), 20)
+	back = min(back, d.cfg.MaxBackoff)
+	back = back/2 + time.Duration(rand.Int64N(int64(back)+1)) // jitter: 0.5x to 1.5x
+	rec.State = StateRetrying
+	stats.add(it.n.Type, it.ref.Channel, MetricRetried, 1)
+	return false, tx.Bucket(bucketDue).Put(dueKey(it.ref, now.Add(back)), []byte{rec.Flags})
+}
+
+// Receipt is a provider's word on a delivery it accepted.
+type Receipt struct {
+	Channel        allimi.Channel `json:"channel"`
+	IdempotencyKey string         `json:"idempotencyKey"`
+	ProviderID     string         `json:"providerId"`
+	Status         string         `json:"status"` // delivered | failed
+	Reason         string         `json:"reason"`
+	At             time.Time      `json:"at"`
+}
+
+// applyReceipts moves accepted deliveries to delivered or failed (then
+// fallback or dead letter). Unknown keys and repeats are counted, not errors.
+func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err error) {
+	now := d.cfg.Now()
+	stats := statDelta{}
+	fellBack := false
+	err = d.store.db.Update(func(tx *bbolt.Tx) error {
+		applied, ignored = 0, 0
+		dv := tx.Bucket(bucketDeliveries)
+		for _, r := range rs {
+			ref, err := ParseDeliveryKey(r.IdempotencyKey)
+			if err != nil || ref.Channel != r.Channel {
+				ignored++
+				continue
+			}
+			v := dv.Get(ref.dbKey())
+			rec, err := decodeDelivery(v)
+			if v == nil || err != nil || rec.State != StateAccepted {
+				ignored++
+				continue
+			}
+			var n Notification
+			if err := getNotification(tx, ref.Notification, &n); err != nil {
+				ignored++
+				continue
+			}
+			rec.Updated = now.UnixMilli()
+			switch r.Status {
+			case "delivered":
+				rec.State = StateDelivered
+				stats.add(n.Type, ref.Channel, MetricDelivered, 1)
+			case "failed":
+				rec.Reason = truncate("receipt: "+r.Reason, 200)
+				it, err := d.store.loadItem(tx, &n, ref)
+				if err != nil {
+					return err
+				}
+				fb, err := d.failed(tx, it, &rec, now, stats)
+				if err != nil {
+					return err
+				}
+				fellBack = fellBack || fb
+			default:
+				ignored++
+				continue
+			}
+			if err := dv.Put(ref.dbKey(), rec.encode()); err != nil {
+				return err
+			}
+			applied++
+		}
+		return stats.write(tx)
+	})
+	if fellBack {
+		d.poke(allimi.ChannelSMS)
+	}
+	return applied, ignored, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+

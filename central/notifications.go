@@ -1,0 +1,507 @@
+package central
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/detail"
+)
+
+var (
+	bucketNotifications = []byte("notifications") // id → Notification
+	bucketNotifIdem     = []byte("notif-idem")    // agency 0x00 Idempotency-Key → id
+	bucketRecipients    = []byte("recipients")    // id | seq(4) → citizen key(32) | channel mask(1) | params JSON
+)
+
+// Notification statuses.
+const (
+	StatusExpanding = "expanding" // finding the recipients of a campaign
+	StatusSending   = "sending"
+	StatusDone      = "done"
+	StatusExpired   = "expired"
+)
+
+// DetailField is one line of the detail page.
+type DetailField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
+}
+
+// Notification is an agency's notice as central keeps it.
+type Notification struct {
+	ID         uint64                  `json:"id"`
+	Agency     string                  `json:"agency"`
+	Type       allimi.NotificationType `json:"type"`
+	Urgent     bool                    `json:"urgent"`
+	Params     map[string]string       `json:"params,omitempty"`
+	Title      string                  `json:"title,omitempty"`
+	Fields     []DetailField           `json:"fields,omitempty"`
+	PaymentURL string                  `json:"paymentUrl,omitempty"`
+	ExpiresAt  time.Time               `json:"expiresAt"`
+	Created    time.Time               `json:"created"`
+	Campaign   bool                    `json:"campaign"`
+	Status     string                  `json:"status"`
+	// Recipients counts subscribed recipients; NotSubscribed the listed
+	// citizens without an active consent for the type.
+	Recipients    int64 `json:"recipients"`
+	NotSubscribed int64 `json:"notSubscribed"`
+	Deliveries    int64 `json:"deliveries"` // one per recipient and consented channel
+	// Cursor is where a campaign's expansion stands (the last citizen key).
+	Cursor []byte `json:"cursor,omitempty"`
+	// Progress is, per channel, the last recipient sequence number handed
+	// to the provider and committed.
+	Progress map[allimi.Channel]uint32 `json:"progress,omitempty"`
+	// TokenBase: recipient seq's detail page token is number TokenBase+seq
+	// of the detail store.
+	TokenBase uint64 `json:"tokenBase"`
+}
+
+// NotificationRequest is the body of POST /api/v1/notifications.
+type NotificationRequest struct {
+	Type     allimi.NotificationType `json:"type"`
+	Audience struct {
+		All      bool               `json:"all"`
+		Citizens []RecipientRequest `json:"citizens"`
+	} `json:"audience"`
+	Urgent     bool              `json:"urgent"`
+	Params     map[string]string `json:"params"`
+	ExpiresAt  *time.Time        `json:"expiresAt"`
+	Title      string            `json:"title"`
+	Fields     []DetailField     `json:"fields"`
+	PaymentURL string            `json:"paymentUrl"`
+}
+
+// RecipientRequest is one listed citizen.
+type RecipientRequest struct {
+	Mobile    string            `json:"mobile"`
+	BirthDate string            `json:"birthDate"`
+	Params    map[string]string `json:"params"`
+}
+
+// FieldError is a 400: which field, and why.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Limits on what an agency may send.
+const (
+	maxParamLen      = 200
+	maxFields        = 30
+	maxNotifLifetime = 366 * 24 * time.Hour
+	defaultLifetime  = 30 * 24 * time.Hour
+)
+
+// DecodeNotificationRequest reads a JSON body, or an NDJSON one (the
+// notification on the first line, then one listed citizen per line) for
+// audiences too large for one JSON document.
+func DecodeNotificationRequest(r io.Reader, ndjson bool) (*NotificationRequest, error) {
+	if !ndjson {
+		var req NotificationRequest
+		d := json.NewDecoder(r)
+		d.DisallowUnknownFields()
+		if err := d.Decode(&req); err != nil {
+			return nil, bodyError(err)
+		}
+		return &req, nil
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var req *NotificationRequest
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		if req == nil {
+			req = &NotificationRequest{}
+			d := json.NewDecoder(bytes.NewReader(b))
+			d.DisallowUnknownFields()
+			if err := d.Decode(req); err != nil {
+				return nil, fieldErr("line 1", "%v", err)
+			}
+			continue
+		}
+		var c RecipientRequest
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&c); err != nil {
+			return nil, fieldErr(fmt.Sprintf("line %d", line), "%v", err)
+		}
+		req.Audience.Citizens = append(req.Audience.Citizens, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fieldErr(fmt.Sprintf("line %d", line+1), "%v", err)
+	}
+	if req == nil {
+		return nil, fieldErr("body", "empty")
+	}
+	return req, nil
+}
+
+func bodyError(err error) error {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		return fieldErr(ute.Field, "must be %s", ute.Type)
+	}
+	return fieldErr("body", "%v", err)
+}
+
+// validate checks a request and normalises its citizens.
+func (req *NotificationRequest) validate(now time.Time) (allimi.TypeInfo, error) {
+	ti, ok := req.Type.Info()
+	if !ok {
+		return ti, fieldErr("type", "unknown notification type %q", req.Type)
+	}
+	if req.Audience.All == (len(req.Audience.Citizens) > 0) {
+		return ti, fieldErr("audience", `give either "all": true or a list of "citizens"`)
+	}
+	if err := checkParams("params", req.Params, ti, false); err != nil {
+		return ti, err
+	}
+	for i := range req.Audience.Citizens {
+		c := &req.Audience.Citizens[i]
+		field := fmt.Sprintf("audience.citizens[%d]", i)
+		m, err := allimi.NormalizeMobile(c.Mobile)
+		if err != nil {
+			return ti, fieldErr(field+".mobile", "must be a mobile number 010-NNNN-NNNN")
+		}
+		c.Mobile = m
+		if _, err := allimi.ParseBirthDate(c.BirthDate, now); err != nil {
+			return ti, fieldErr(field+".birthDate", "must be a real date of birth YYYY-MM-DD")
+		}
+		if err := checkParams(field+".params", c.Params, ti, false); err != nil {
+			return ti, err
+		}
+		if err := checkParams(field+".params", mergeParams(req.Params, c.Params), ti, true); err != nil {
+			return ti, err
+		}
+	}
+	if req.Audience.All {
+		if err := checkParams("params", req.Params, ti, true); err != nil {
+			return ti, err
+		}
+	}
+	if req.ExpiresAt != nil {
+		if !req.ExpiresAt.After(now) {
+			return ti, fieldErr("expiresAt", "already past")
+		}
+		if req.ExpiresAt.Sub(now) > maxNotifLifetime {
+			return ti, fieldErr("expiresAt", "more than a year ahead")
+		}
+	}
+	if utf8.RuneCountInString(req.Title) > 100 {
+		return ti, fieldErr("title", "longer than 100 characters")
+	}
+	if len(req.Fields) > maxFields {
+		return ti, fieldErr("fields", "more than %d", maxFields)
+	}
+	for i, f := range req.Fields {
+		if strings.TrimSpace(f.Label) == "" || utf8.RuneCountInString(f.Label) > 50 || utf8.RuneCountInString(f.Value) > 500 {
+			return ti, fieldErr(fmt.Sprintf("fields[%d]", i), "a label of 1-50 characters and a value of at most 500")
+		}
+	}
+	if req.PaymentURL != "" {
+		u, err := url.Parse(req.PaymentURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return ti, fieldErr("paymentUrl", "must be an https:// URL")
+		}
+		if !req.Type.Payable() {
+			return ti, fieldErr("paymentUrl", "notices of type %s have nothing to pay", req.Type)
+		}
+	}
+	return ti, nil
+}
+
+// checkParams refuses unknown parameters and, when complete is set, missing ones.
+func checkParams(field string, p map[string]string, ti allimi.TypeInfo, complete bool) error {
+	for k, v := range p {
+		if !slices.Contains(ti.Params, k) {
+			return fieldErr(field+"."+k, "not a parameter of %s (allowed: %s)", ti.ID, strings.Join(ti.Params, ", "))
+		}
+		if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > maxParamLen {
+			return fieldErr(field+"."+k, "must be 1-%d characters", maxParamLen)
+		}
+	}
+	if complete {
+		for _, k := range ti.Params {
+			if _, ok := p[k]; !ok {
+				return fieldErr(field+"."+k, "required for %s", ti.ID)
+			}
+		}
+	}
+	return nil
+}
+
+func mergeParams(base, over map[string]string) map[string]string {
+	m := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		m[k] = v
+	}
+	for k, v := range over {
+		m[k] = v
+	}
+	return m
+}
+
+// CreateNotification stores a validated request. A repeat of an agency's
+// Idempotency-Key returns the notification the first request created.
+// Listed recipients are resolved in the same transaction; a campaign is
+// expanded afterwards by ExpandCampaign.
+func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequest) (Notification, bool, error) {
+	now := s.now().UTC()
+	if _, err := req.validate(now); err != nil {
+		return Notification{}, false, err
+	}
+	var n Notification
+	repeat := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		nb := tx.Bucket(bucketNotifications)
+		var ik []byte
+		if idemKey != "" {
+			ik = []byte(agency + "\x00" + idemKey)
+			if v := tx.Bucket(bucketNotifIdem).Get(ik); v != nil {
+				repeat = true
+				return json.Unmarshal(nb.Get(v), &n)
+			}
+		}
+		id, _ := nb.NextSequence()
+		n = Notification{ID: id, Agency: agency, Type: req.Type, Urgent: req.Urgent, Params: req.Params,
+			Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Created: now,
+			ExpiresAt: now.Add(defaultLifetime), Campaign: req.Audience.All, Status: StatusSending,
+			Progress: map[allimi.Channel]uint32{}}
+		if req.ExpiresAt != nil {
+			n.ExpiresAt = req.ExpiresAt.UTC()
+		}
+		if n.Campaign {
+			n.Status = StatusExpanding
+		} else {
+			if err := s.addListed(tx, &n, req.Audience.Citizens); err != nil {
+				return err
+			}
+			if err := s.finishRecipients(tx, &n); err != nil {
+				return err
+			}
+		}
+		if ik != nil {
+			if err := tx.Bucket(bucketNotifIdem).Put(ik, u64(id)); err != nil {
+				return err
+			}
+		}
+		return putNotification(tx, &n)
+	})
+	return n, repeat, err
+}
+
+func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) error {
+	rb, subs := tx.Bucket(bucketRecipients), tx.Bucket(bucketSubs)
+	var seq uint32
+	seen := map[string]bool{}
+	for _, c := range cs {
+		ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
+		var mask byte
+		if v := subs.Get(subsKey(n.Type, ck)); len(v) == 1 {
+			mask = v[0]
+		}
+		if mask == 0 || seen[string(ck)] {
+			if mask == 0 {
+				n.NotSubscribed++
+			}
+			continue
+		}
+		seen[string(ck)] = true
+		seq++
+		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, mask, c.Params)); err != nil {
+			return err
+		}
+		n.Recipients++
+		n.Deliveries += int64(bitsSet(mask))
+	}
+	return nil
+}
+
+// expandChunk is how many subscribers one expansion transaction copies.
+const expandChunk = 20000
+
+// ExpandCampaign copies the type's subscribers into the notification's
+// recipients, a chunk per transaction, resuming where it stood (after a
+// crash too). It returns the notification when done.
+func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
+	for {
+		var n Notification
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			if err := getNotification(tx, id, &n); err != nil {
+				return err
+			}
+			if n.Status != StatusExpanding {
+				return nil
+			}
+			prefix := []byte(string(n.Type) + "\x00")
+			c := tx.Bucket(bucketSubs).Cursor()
+			rb := tx.Bucket(bucketRecipients)
+			k, v := c.Seek(prefix)
+			if n.Cursor != nil {
+				k, v = c.Seek(append(append([]byte{}, prefix...), n.Cursor...))
+				if k != nil && bytes.Equal(k[len(prefix):], n.Cursor) {
+					k, v = c.Next()
+				}
+			}
+			done := 0
+			for ; k != nil && bytes.HasPrefix(k, prefix) && done < expandChunk; k, v = c.Next() {
+				ck := k[len(prefix):]
+				seq := uint32(n.Recipients) + 1
+				if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, v[0], nil)); err != nil {
+					return err
+				}
+				n.Recipients++
+				n.Deliveries += int64(bitsSet(v[0]))
+				n.Cursor = append(n.Cursor[:0], ck...)
+				done++
+			}
+			if k == nil || !bytes.HasPrefix(k, prefix) {
+				n.Status, n.Cursor = StatusSending, nil
+				if err := s.finishRecipients(tx, &n); err != nil {
+					return err
+				}
+			}
+			return putNotification(tx, &n)
+		})
+		if err != nil || n.Status != StatusExpanding {
+			return n, err
+		}
+	}
+}
+
+// finishRecipients runs once the recipients are known: it reserves their
+// detail page tokens and stores what every recipient's page shares.
+func (s *Store) finishRecipients(tx *bbolt.Tx, n *Notification) error {
+	if s.details == nil {
+		return nil
+	}
+	base, err := s.details.Reserve(tx, uint64(n.Recipients))
+	if err != nil {
+		return err
+	}
+	n.TokenBase = base
+	ti, _ := n.Type.Info()
+	title := n.Title
+	if title == "" {
+		title = ti.Name
+	}
+	fields := make([]detail.Field, len(n.Fields))
+	for i, f := range n.Fields {
+		fields[i] = detail.Field{Label: f.Label, Value: f.Value}
+	}
+	return s.details.PutShared(tx, sharedDetailKey(n.ID), detail.Detail{Type: n.Type, Title: title, Agency: n.Agency,
+		Fields: fields, PaymentURL: n.PaymentURL, Expires: n.ExpiresAt})
+}
+
+func sharedDetailKey(id uint64) string { return "n" + strconv.FormatUint(id, 10) }
+
+// GetNotification reads one notification.
+func (s *Store) GetNotification(id uint64) (Notification, error) {
+	var n Notification
+	err := s.db.View(func(tx *bbolt.Tx) error { return getNotification(tx, id, &n) })
+	return n, err
+}
+
+// ActiveNotifications lists notifications still expanding or sending.
+func (s *Store) ActiveNotifications() ([]Notification, error) {
+	var out []Notification
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketNotifications).ForEach(func(_, v []byte) error {
+			var n Notification
+			if err := json.Unmarshal(v, &n); err != nil {
+				return err
+			}
+			if n.Status == StatusExpanding || n.Status == StatusSending {
+				out = append(out, n)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+func getNotification(tx *bbolt.Tx, id uint64, n *Notification) error {
+	v := tx.Bucket(bucketNotifications).Get(u64(id))
+	if v == nil {
+		return fmt.Errorf("notification %d: %w", id, allimi.ErrNotFound)
+	}
+	return json.Unmarshal(v, n)
+}
+
+func putNotification(tx *bbolt.Tx, n *Notification) error {
+	v, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketNotifications).Put(u64(n.ID), v)
+}
+
+func recipientKey(id uint64, seq uint32) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), id)
+	return binary.BigEndian.AppendUint32(k, seq)
+}
+
+func recipientValue(ck []byte, mask byte, params map[string]string) []byte {
+	v := make([]byte, 0, len(ck)+1+64)
+	v = append(v, ck...)
+	v = append(v, mask)
+	if len(params) > 0 {
+		p, _ := json.Marshal(params)
+		v = append(v, p...)
+	}
+	return v
+}
+
+// recipient is a decoded recipients entry.
+type recipient struct {
+	Seq    uint32
+	CK     []byte
+	Mask   byte
+	Params map[string]string
+}
+
+func decodeRecipient(k, v []byte) (recipient, error) {
+	if len(k) != 12 || len(v) < 33 {
+		return recipient{}, errors.New("damaged recipient entry")
+	}
+	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: append([]byte(nil), v[:32]...), Mask: v[32]}
+	if len(v) > 33 {
+		if err := json.Unmarshal(v[33:], &r.Params); err != nil {
+			return r, fmt.Errorf("recipient params: %w", err)
+		}
+	}
+	return r, nil
+}
+
+func bitsSet(b byte) int {
+	n := 0
+	for ; b != 0; b &= b - 1 {
+		n++
+	}
+	return n
+}

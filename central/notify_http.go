@@ -1,0 +1,224 @@
+package central
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"allimi"
+)
+
+// maxNotificationBody bounds an agency request: about 2 M listed citizens as NDJSON.
+const maxNotificationBody = 256 << 20
+
+func (s *Server) notifyRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /api/v1/notifications", s.agency(s.handlePostNotification))
+	mux.HandleFunc("GET /api/v1/notifications/{id}", s.agency(s.handleGetNotification))
+	mux.HandleFunc("GET /api/v1/deadletters", s.admin(s.handleDeadLetters))
+	mux.HandleFunc("POST /api/v1/deadletters/replay", s.admin(s.handleReplay))
+	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.admin(s.handleReplay))
+	mux.HandleFunc("POST /api/v1/receipts", s.handleReceipts)
+	mux.HandleFunc("GET /stats", s.handleStatsPage)
+}
+
+
+// agency lets through requests bearing an agency's token.
+func (s *Server) agency(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		id, found := "", false
+		if ok {
+			id, found = s.store.AgencyByToken(tok)
+		}
+		if !found {
+			writeError(w, http.StatusUnauthorized, errors.New("agency token required (Authorization: Bearer, from `allimi central agency add`)"))
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+// NotificationResponse answers a POST: what was accepted and for how many.
+type NotificationResponse struct {
+	ID            uint64                  `json:"id"`
+	Type          allimi.NotificationType `json:"type"`
+	Status        string                  `json:"status"`
+	Recipients    int64                   `json:"recipients"`
+	NotSubscribed int64                   `json:"notSubscribed"`
+	Deliveries    int64                   `json:"deliveries"`
+	Urgent        bool                    `json:"urgent"`
+	Repeat        bool                    `json:"repeat,omitempty"`
+}
+
+func responseOf(n Notification) NotificationResponse {
+	return NotificationResponse{ID: n.ID, Type: n.Type, Status: n.Status, Recipients: n.Recipients,
+		NotSubscribed: n.NotSubscribed, Deliveries: n.Deliveries, Urgent: n.Urgent}
+}
+
+func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, agency string) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	ndjson := mt == "application/x-ndjson" || mt == "application/ndjson"
+	body := http.MaxBytesReader(w, r.Body, maxNotificationBody)
+	req, err := DecodeNotificationRequest(body, ndjson)
+	if err != nil {
+		writeFieldError(w, err)
+		return
+	}
+	idem := r.Header.Get("Idempotency-Key")
+	if len(idem) > 200 {
+		writeFieldError(w, fieldErr("Idempotency-Key", "longer than 200 characters"))
+		return
+	}
+	n, repeat, err := s.store.CreateNotification(agency, idem, req)
+	if err != nil {
+		writeFieldError(w, err)
+		return
+	}
+	if !repeat {
+		s.metrics.notifications.WithLabelValues(string(n.Type)).Inc()
+		s.log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
+	}
+	if n.Status == StatusExpanding {
+		if n, err = s.dispatch.expand(n.ID); err != nil {
+			writeError(w, http.StatusInternalServerError, err)
+			return
+		}
+	} else {
+		s.dispatch.track(n)
+		s.dispatch.poke()
+	}
+	resp := responseOf(n)
+	resp.Repeat = repeat
+	code := http.StatusAccepted
+	if repeat {
+		code = http.StatusOK
+	}
+	writeJSON(w, code, resp)
+}
+
+func writeFieldError(w http.ResponseWriter, err error) {
+	var fe *FieldError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &fe):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
+	case errors.As(err, &mbe):
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: send NDJSON in several notifications", mbe.Limit)})
+	default:
+		writeError(w, http.StatusInternalServerError, err)
+	}
+}
+
+func (s *Server) handleGetNotification(w http.ResponseWriter, r *http.Request, agency string) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("notification id %q: not a number", r.PathValue("id")))
+		return
+	}
+	n, err := s.store.GetNotification(id)
+	if errors.Is(err, allimi.ErrNotFound) || (err == nil && n.Agency != agency) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("notification %d: not found", id))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, responseOf(n))
+}
+
+func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
+	limit := 1000
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			limit = min(n, 100000)
+		}
+	}
+	dls, total, err := s.store.DeadLetters(limit)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "deadletters": dls})
+}
+
+func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
+	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
+	switch {
+	case errors.Is(err, allimi.ErrNotFound):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, allimi.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		s.dispatch.poke()
+		writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
+	}
+}
+
+// handleReceipts takes providers' delivery receipts. Providers authenticate
+// with the receipt token of keys.json, as a bearer token or a token query
+// parameter (for webhooks that can only be configured with a URL).
+func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		tok = r.URL.Query().Get("token")
+	}
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.keys.ReceiptToken)) != 1 {
+		writeError(w, http.StatusUnauthorized, errors.New("receipt token required"))
+		return
+	}
+	var body struct {
+		Receipts []Receipt `json:"receipts"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 32<<20)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
+		return
+	}
+	applied, ignored, err := s.dispatch.applyReceipts(body.Receipts)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"applied": applied, "ignored": ignored})
+}
+
+var statsPage = template.Must(template.New("stats").Parse(`<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>알리미 발송 현황</title>
+<style>body{font-family:sans-serif;font-size:18px;margin:1.5em;color:#111}table{border-collapse:collapse}
+th,td{border:1px solid #888;padding:.3em .6em;text-align:right}th{background:#eee}td.l{text-align:left}</style></head>
+<body><h1>알리미 발송 현황</h1>
+<table><tr><th>알림 유형</th><th>채널</th><th>구독자</th><th>발송</th><th>전달</th><th>실패</th><th>대체 발송(문자)</th><th>재시도</th><th>보류(DLQ)</th></tr>
+{{range .}}<tr><td class="l">{{.Type}}</td><td class="l">{{.Channel}}</td><td>{{.M.subscribers}}</td><td>{{.M.sent}}</td><td>{{.M.delivered}}</td><td>{{.M.failed}}</td><td>{{.M.fellBack}}</td><td>{{.M.retried}}</td><td>{{.M.deadLetter}}</td></tr>
+{{end}}</table></body></html>`))
+
+func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
+	ds, err := s.store.DeliveryStats()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	type row struct {
+		Type, Channel string
+		M             map[string]int64
+	}
+	var rows []row
+	for _, ti := range allimi.Types {
+		for _, ch := range allimi.Channels {
+			if m := ds[string(ti.ID)][string(ch)]; m != nil {
+				rows = append(rows, row{ti.Name + " (" + string(ti.ID) + ")", string(ch), m})
+			}
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = statsPage.Execute(w, rows)
+}

@@ -1,0 +1,328 @@
+package central_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central"
+	"allimi/central/channel"
+	"allimi/sync"
+)
+
+// fanout is a central with fake providers and a populated registry.
+type fanout struct {
+	tc      *testCentral
+	fake    *channel.Fake
+	fakeURL string
+	token   string // agency token
+	keys    *central.Keys
+	people  []allimi.Citizen
+}
+
+type fanoutOptions struct {
+	people        int
+	channels      []allimi.Channel
+	faults        []channel.Fault
+	now           func() time.Time
+	horizon       time.Duration
+	receipts      bool
+	undeliverable float64
+}
+
+func newFanout(t *testing.T, o fanoutOptions) *fanout {
+	t.Helper()
+	data := t.TempDir()
+	st, keys, err := central.OpenData(data, central.StoreOptions{})
+	require.NoError(t, err)
+	if o.channels == nil {
+		o.channels = []allimi.Channel{allimi.ChannelKakao}
+	}
+	require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
+	ag, err := st.AddAgency("nhis")
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	f := &fanout{token: ag.Token, keys: keys}
+	for i := 1; i <= o.people; i++ {
+		f.people = append(f.people, sync.SyntheticSignup("seed", uint64(i), nil, time.Now()).Citizen)
+	}
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), freeAddr(t)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
+	cfg.Dispatch.BaseBackoff = 10 * time.Millisecond
+	cfg.Dispatch.MaxBackoff = 50 * time.Millisecond
+	cfg.Dispatch.BreakerCooldown = 200 * time.Millisecond
+	if o.horizon > 0 {
+		cfg.Dispatch.Horizon = o.horizon
+	}
+	if o.now != nil {
+		cfg.Dispatch.Now = o.now
+	}
+	fo := channel.FakeOptions{Faults: o.faults, Seed: 1, Undeliverable: o.undeliverable}
+	if o.receipts {
+		fo.ReceiptsURL = "http://" + cfg.HTTP + "/api/v1/receipts?token=" + keys.ReceiptToken
+		fo.ReceiptInterval = 10 * time.Millisecond
+	}
+	f.fake = channel.NewFake(fo)
+	srv := httptest.NewServer(f.fake.Handler())
+	t.Cleanup(func() { srv.Close(); f.fake.Close() })
+	f.fakeURL = srv.URL
+	cfg.ProviderURL = srv.URL
+	s, err := central.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	f.tc = &testCentral{srv: s, cfg: cfg, mqtt: "tcp://" + cfg.MQTT, http: "http://" + s.HTTPAddr()}
+	return f
+}
+
+func (f *fanout) post(t *testing.T, body, idem string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, f.tc.http+"/api/v1/notifications", strings.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/json")
+	if idem != "" {
+		req.Header.Set("Idempotency-Key", idem)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return resp.StatusCode, out
+}
+
+// metric reads one figure of the delivery table.
+func (f *fanout) metric(t *testing.T, typ allimi.NotificationType, ch allimi.Channel, m string) int64 {
+	t.Helper()
+	var st struct {
+		Delivery map[string]map[string]map[string]int64 `json:"delivery"`
+	}
+	getJSON(t, f.tc.http+"/api/v1/stats", &st)
+	return st.Delivery[string(typ)][string(ch)][m]
+}
+
+// waitMetric polls until the figure reaches want.
+func (f *fanout) waitMetric(t *testing.T, typ allimi.NotificationType, ch allimi.Channel, m string, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if f.metric(t, typ, ch, m) >= want {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s/%s %s did not reach %d (is %d)", typ, ch, m, want, f.metric(t, typ, ch, m))
+}
+
+func (f *fanout) fakeStats(t *testing.T) channel.FakeStats {
+	t.Helper()
+	return f.fake.Stats()
+}
+
+func listed(people ...allimi.Citizen) string {
+	var cs []string
+	for _, p := range people {
+		cs = append(cs, fmt.Sprintf(`{"mobile":%q,"birthDate":%q}`, p.Mobile, p.BirthDate))
+	}
+	return strings.Join(cs, ",")
+}
+
+func TestNotify_ListedCitizensGetItOnTheirChannelAndTheRestAreCounted(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 3})
+	stranger := allimi.Citizen{Mobile: "010-9999-0000", BirthDate: "1944-04-04"}
+	body := `{"type":"traffic-fine","params":{"amount":"40,000","dueDate":"2026-12-31","violation":"신호위반"},
+	  "audience":{"citizens":[` + listed(f.people[0], f.people[1], stranger) + `]}, "urgent":true,
+	  "paymentUrl":"https://www.efine.go.kr/pay"}`
+	code, resp := f.post(t, body, "")
+	require.Equal(t, http.StatusAccepted, code, resp)
+	assert.EqualValues(t, 2, resp["recipients"])
+	assert.EqualValues(t, 1, resp["notSubscribed"])
+	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, central.MetricSent, 2)
+
+	msgs := f.fake.Messages(allimi.ChannelKakao)
+	require.Len(t, msgs, 2)
+	got := map[string]channel.FakeMessage{}
+	for _, m := range msgs {
+		got[m.Recipient] = m
+	}
+	for _, p := range f.people[:2] {
+		m, ok := got[p.Mobile]
+		require.True(t, ok, "%s got nothing", p.Mobile)
+		assert.Equal(t, "accepted", m.Status)
+		assert.Contains(t, m.Text, p.Name)
+		assert.Contains(t, m.Text, "40,000")
+		assert.Contains(t, m.Text, "http://"+f.tc.cfg.HTTP+"/n/")
+	}
+	assert.NotContains(t, got, f.people[2].Mobile, "not listed")
+}
+
+func TestNotify_IdempotencyKeyRepeatReturnsTheFirstResult(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 2})
+	body := `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`
+	code, first := f.post(t, body, "nhis-2026-checkup")
+	require.Equal(t, http.StatusAccepted, code, first)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 2)
+	code, again := f.post(t, body, "nhis-2026-checkup")
+	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, first["id"], again["id"])
+	assert.Equal(t, true, again["repeat"])
+	assert.Len(t, f.fake.Messages(allimi.ChannelKakao), 2, "nothing sent twice")
+}
+
+func TestNotify_InvalidBodiesAre400WithTheFieldAndReason(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 1})
+	p := f.people[0]
+	cases := []struct{ name, body, field, reason string }{
+		{"unknown type", `{"type":"parking","audience":{"all":true}}`, "type", "unknown notification type"},
+		{"no audience", `{"type":"health-checkup","params":{"year":"2026"}}`, "audience", "either"},
+		{"both audiences", `{"type":"health-checkup","params":{"year":"2026"},"audience":{"all":true,"citizens":[` + listed(p) + `]}}`, "audience", "either"},
+		{"missing parameter", `{"type":"health-checkup","audience":{"all":true}}`, "params.year", "required"},
+		{"unknown parameter", `{"type":"health-checkup","audience":{"all":true},"params":{"year":"2026","colour":"red"}}`, "params.colour", "not a parameter"},
+		{"bad mobile", `{"type":"health-checkup","params":{"year":"2026"},"audience":{"citizens":[{"mobile":"011-1234-5678","birthDate":"1950-01-02"}]}}`, "audience.citizens[0].mobile", "010"},
+		{"impossible birth date", `{"type":"health-checkup","params":{"year":"2026"},"audience":{"citizens":[{"mobile":"010-1234-5678","birthDate":"1950-02-30"}]}}`, "audience.citizens[0].birthDate", "real date"},
+		{"unknown field", `{"type":"health-checkup","audience":{"all":true},"params":{"year":"2026"},"colour":"red"}`, "body", "unknown field"},
+		{"wrong type", `{"type":"health-checkup","audience":{"all":"yes"}}`, "audience.all", "bool"},
+		{"payment on a check-up", `{"type":"health-checkup","audience":{"all":true},"params":{"year":"2026"},"paymentUrl":"https://x.kr"}`, "paymentUrl", "nothing to pay"},
+		{"http payment link", `{"type":"traffic-penalty","audience":{"all":true},"params":{"amount":"1","dueDate":"d","violation":"v"},"paymentUrl":"http://x.kr"}`, "paymentUrl", "https"},
+		{"not JSON", `{"type":`, "body", "unexpected EOF"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, resp := f.post(t, c.body, "")
+			assert.Equal(t, http.StatusBadRequest, code)
+			assert.Equal(t, c.field, resp["field"])
+			assert.Contains(t, resp["reason"], c.reason)
+		})
+	}
+	// Wrong token.
+	req, _ := http.NewRequest(http.MethodPost, f.tc.http+"/api/v1/notifications", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer nope")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Empty(t, f.fake.Messages(""), "nothing was sent")
+}
+
+func TestNotify_CampaignReachesEverySubscriberOnce(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 2500, channels: []allimi.Channel{allimi.ChannelKakao, allimi.ChannelNaver}})
+	code, resp := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code, resp)
+	assert.EqualValues(t, 2500, resp["recipients"])
+	assert.EqualValues(t, 5000, resp["deliveries"])
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 2500)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelNaver, central.MetricSent, 2500)
+	st := f.fakeStats(t)
+	assert.EqualValues(t, 2500, st.Accepted[allimi.ChannelKakao])
+	assert.EqualValues(t, 2500, st.Accepted[allimi.ChannelNaver])
+}
+
+func TestNotify_NotAKakaoUserFallsBackToSMS(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 20, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultNotUser, Rate: 1}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 20)
+	assert.EqualValues(t, 20, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack))
+	assert.Len(t, f.fake.Messages(allimi.ChannelSMS), 20)
+}
+
+func TestNotify_ProviderOutageTripsTheBreakerAndFallsBack(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 30, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultOutage, Rate: 1}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 30)
+	assert.EqualValues(t, 30, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack))
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent))
+}
+
+func TestNotify_TransientErrorsAreRetriedAndNothingIsAcceptedTwice(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 200, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultError, Rate: 0.5}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 200)
+	st := f.fakeStats(t)
+	assert.EqualValues(t, 200, st.Accepted[allimi.ChannelKakao], "each accepted once")
+	assert.Positive(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricRetried))
+}
+
+func TestNotify_SMSThatKeepsFailingIsDeadLetteredAndReplayed(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 5, channels: []allimi.Channel{allimi.ChannelSMS}, horizon: 100 * time.Millisecond,
+		faults: []channel.Fault{{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 1}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricDeadLetter, 5)
+
+	var dl struct {
+		Total       int
+		Deadletters []central.DeadLetter
+	}
+	req, _ := http.NewRequest(http.MethodGet, f.tc.http+"/api/v1/deadletters", nil)
+	req.Header.Set("Authorization", "Bearer "+f.keys.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&dl))
+	resp.Body.Close()
+	require.Equal(t, 5, dl.Total)
+	assert.Equal(t, allimi.ChannelSMS, dl.Deadletters[0].Channel)
+	assert.NotEmpty(t, dl.Deadletters[0].Reason)
+
+	// The gateway recovers; the operator replays one, then the rest.
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 0}))
+	code2, body := postJSON(t, f.tc.http+"/api/v1/deadletters/"+dl.Deadletters[0].ID+"/replay", f.keys.AdminToken, "")
+	require.Equal(t, http.StatusOK, code2, body)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 1)
+	code2, body = postJSON(t, f.tc.http+"/api/v1/deadletters/replay", f.keys.AdminToken, "")
+	require.Equal(t, http.StatusOK, code2, body)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 5)
+	assert.Len(t, f.fake.Messages(allimi.ChannelSMS), 5)
+}
+
+func TestNotify_ReceiptsMarkDeliveredAndFailedOnesFallBack(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 10, receipts: true})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricDelivered, 10)
+}
+
+func TestNotify_QuietHoursHoldNonUrgentNotices(t *testing.T) {
+	night := time.Date(2026, 11, 23, 22, 30, 0, 0, time.FixedZone("KST", 9*3600))
+	f := newFanout(t, fanoutOptions{people: 3, now: func() time.Time { return night }})
+	code, held := f.post(t, `{"type":"health-checkup","audience":{"all":true},"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	code, _ = f.post(t, `{"type":"traffic-fine","audience":{"all":true},"urgent":true,"params":{"amount":"1","dueDate":"d","violation":"v"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	// The urgent one goes at once; once it is through, the other is surely held.
+	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, central.MetricSent, 3)
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent))
+	var n map[string]any
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/notifications/%v", f.tc.http, held["id"]), nil)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&n))
+	resp.Body.Close()
+	assert.Equal(t, "sending", n["status"])
+}
+
+func TestQuietHours(t *testing.T) {
+	k := time.FixedZone("KST", 9*3600)
+	for h, want := range map[int]bool{20: false, 21: true, 23: true, 0: true, 7: true, 8: false, 12: false} {
+		assert.Equal(t, want, central.QuietHours(time.Date(2026, 1, 1, h, 30, 0, 0, k)), "%02d:30 KST", h)
+	}
+	// 12:30 UTC is 21:30 KST.
+	assert.True(t, central.QuietHours(time.Date(2026, 1, 1, 12, 30, 0, 0, time.UTC)))
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+
+	"allimi/central"
+)
+
+// fileConfig is the optional YAML file of `central serve --config`: the
+// flags' names for what flags also set, and the provider section for URLs,
+// keys and rates that do not belong on a command line.
+type fileConfig struct {
+	Data        *string    `yaml:"data"`
+	MQTT        *string    `yaml:"mqtt"`
+	Broker      *string    `yaml:"broker"`
+	HTTP        *string    `yaml:"http"`
+	ProviderURL *string    `yaml:"provider-url"`
+	LinkBase    *string    `yaml:"link-base"`
+	Providers   *yaml.Node `yaml:"providers"`
+}
+
+// loadConfigFile applies the file to cfg, except for flags given on the
+// command line, which win.
+func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usageError{err}
+	}
+	var fc fileConfig
+	d := yaml.NewDecoder(bytes.NewReader(b))
+	d.KnownFields(true)
+	if err := d.Decode(&fc); err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	set := func(name string, dst *string, v *string) {
+		if v != nil && !flags.Changed(name) {
+			*dst = *v
+		}
+	}
+	set("data", &cfg.Data, fc.Data)
+	set("mqtt", &cfg.MQTT, fc.MQTT)
+	set("broker", &cfg.Broker, fc.Broker)
+	set("http", &cfg.HTTP, fc.HTTP)
+	set("provider-url", &cfg.ProviderURL, fc.ProviderURL)
+	set("link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
+	if fc.Providers != nil {
+		if err := fc.Providers.Decode(&cfg.Providers); err != nil {
+			return usageError{fmt.Errorf("%s: providers: %w", path, err)}
+		}
+	}
+	return nil
+}
