@@ -680,4 +680,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-

@@ -33,4 +33,3 @@ func recipientFields(n *Notification, own map[string]string) []detail.Field {
 	}
 	return out
 }
-

@@ -28,7 +28,6 @@ func (s *Server) notifyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /stats", s.handleStatsPage)
 }
 
-
 // agency lets through requests bearing an agency's token.
 func (s *Server) agency(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

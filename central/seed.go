@@ -73,4 +73,3 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 	}
 	return nil
 }
-

@@ -68,18 +68,18 @@ func OpenData(dir string, opt StoreOptions) (*Store, *Keys, error) {
 
 // Server is a running central.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	store   *Store
-	keys    *Keys
-	metrics *metrics
-	broker  *embeddedBroker
+	cfg      Config
+	log      *slog.Logger
+	store    *Store
+	keys     *Keys
+	metrics  *metrics
+	broker   *embeddedBroker
 	ingest   *ingest
 	dispatch *dispatcher
 	http     *http.Server
-	httpLn  net.Listener
-	cancel  context.CancelFunc
-	done    chan struct{}
+	httpLn   net.Listener
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 // Start opens the data, starts the broker (unless external), the ingest and
