@@ -326,3 +326,68 @@ func TestQuietHours(t *testing.T) {
 	// 12:30 UTC is 21:30 KST.
 	assert.True(t, central.QuietHours(time.Date(2026, 1, 1, 12, 30, 0, 0, time.UTC)))
 }
+
+func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 1})
+	p := f.people[0]
+	body := `{"type":"traffic-fine","params":{"amount":"40,000","dueDate":"2026-12-31","violation":"신호위반"},
+	  "audience":{"citizens":[` + listed(p) + `]}, "urgent":true, "title":"교통 범칙금 안내",
+	  "fields":[{"label":"단속 장소","value":"세종로 사거리"}], "paymentUrl":"https://www.efine.go.kr/pay"}`
+	code, resp := f.post(t, body, "")
+	require.Equal(t, http.StatusAccepted, code, resp)
+	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, central.MetricSent, 1)
+	msgs := f.fake.Messages(allimi.ChannelKakao)
+	require.Len(t, msgs, 1)
+	i := strings.Index(msgs[0].Text, "http://"+f.tc.cfg.HTTP+"/n/")
+	require.GreaterOrEqual(t, i, 0, msgs[0].Text)
+	link := strings.Fields(msgs[0].Text[i:])[0]
+	assert.NotContains(t, link, p.Mobile)
+	assert.NotContains(t, link, strings.ReplaceAll(p.BirthDate, "-", ""))
+
+	resp1, err := http.Get(link)
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp1.Body)
+	resp1.Body.Close()
+	assert.Equal(t, http.StatusOK, resp1.StatusCode)
+	assert.NotContains(t, string(page), "40,000", "nothing before the check")
+
+	post := func(birth string) (int, string) {
+		r, err := http.PostForm(link, map[string][]string{"birthDate": {birth}})
+		require.NoError(t, err)
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(b)
+	}
+	code, html := post("1930-01-01")
+	assert.Equal(t, http.StatusForbidden, code)
+	assert.NotContains(t, html, "40,000")
+	code, html = post(p.BirthDate)
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, html, "40,000")
+	assert.Contains(t, html, "신호위반")
+	assert.Contains(t, html, "세종로 사거리")
+	assert.Contains(t, html, "https://www.efine.go.kr/pay")
+}
+
+func TestNotify_StatsTableAsJSONAndHTML(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 4})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 4)
+	assert.EqualValues(t, 4, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, "subscribers"))
+
+	resp, err := http.Get(f.tc.http + "/stats")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(b), "국가건강검진")
+	assert.Regexp(t, `<td class="l">kakao</td><td>4</td><td>4</td>`, string(b))
+
+	resp, err = http.Get(f.tc.http + "/metrics")
+	require.NoError(t, err)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(b), `allimi_deliveries_total{channel="kakao",result="sent"} 4`)
+	assert.Contains(t, string(b), `allimi_provider_request_seconds_bucket{channel="kakao"`)
+}
