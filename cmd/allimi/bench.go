@@ -49,6 +49,7 @@ func benchCmd() *cobra.Command {
 	drainC.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
 	var out string
+	var fanoutN int
 	report := &cobra.Command{
 		Use:   "report",
 		Short: "Run every benchmark and write the report (BENCHMARKS.md)",
@@ -62,11 +63,17 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			b.WriteString(r.markdown())
+			f, err := benchFanout(cmd.Context(), fanoutN)
+			if err != nil {
+				return err
+			}
+			b.WriteString(f.markdown(fanoutN))
 			return os.WriteFile(out, []byte(b.String()), 0o644)
 		},
 	}
 	report.Flags().StringVar(&out, "out", "BENCHMARKS.md", "report file")
-	c.AddCommand(drainC, report)
+	report.Flags().IntVar(&fanoutN, "fanout-subscribers", 1000000, "subscribers of the fan-out benchmark")
+	c.AddCommand(drainC, report, benchFanoutCmd())
 	return c
 }
 

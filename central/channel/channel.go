@@ -1,0 +1,121 @@
+package channel
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"allimi"
+)
+
+// Message is one rendered message to one recipient.
+type Message struct {
+	// Key is the idempotency key, stable across resends of the same delivery
+	// (at most 64 characters of [A-Za-z0-9_-]). Every adapter puts it on the
+	// wire so that a provider (or the fake) can recognise a resend.
+	Key       string
+	Recipient string            // mobile number "010-1234-5678"; providers get digits only
+	Template  string            // provider template code (kakao/naver AlimTalk); empty for sms/toss
+	Params    map[string]string // template parameters (AlimTalk templateParameter)
+	Title     string            // LMS subject / push title / AlimTalk title
+	Text      string            // the full rendered text (AlimTalk content, SMS/LMS body, push body)
+	Link      string            // detail-page short link (also inside Text)
+	LMS       bool              // sms: send as LMS (long), else SMS
+	// Fallback is the SMS/LMS the provider itself sends when AlimTalk fails
+	// (kakao resendParameter, naver failoverConfig); nil for none.
+	Fallback *Fallback
+}
+
+// Fallback is the text message a messenger provider sends instead when it
+// cannot deliver the AlimTalk.
+type Fallback struct {
+	Title, Text string
+	LMS         bool
+}
+
+// Status is what a provider said about one message of a batch.
+type Status int
+
+// Per-message outcomes.
+const (
+	// Accepted: the provider took the message (delivery is reported later
+	// by a receipt).
+	Accepted Status = iota + 1
+	// Rejected: permanent for this recipient on this channel (not a
+	// KakaoTalk user, invalid number …): fail over, do not retry.
+	Rejected
+	// Retry: transient for this recipient: send again later.
+	Retry
+)
+
+// String returns "accepted", "rejected" or "retry".
+func (s Status) String() string {
+	switch s {
+	case Accepted:
+		return "accepted"
+	case Rejected:
+		return "rejected"
+	case Retry:
+		return "retry"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Result is the provider's answer for one message.
+type Result struct {
+	Key    string
+	Status Status
+	Code   string // provider's per-recipient result code, as text ("0", "3019", "A000" …)
+	Reason string
+	// ProviderID is the provider's id of the message: kakao and sms
+	// "{requestId}/{recipientSeq}", naver the messageId, toss the messageId.
+	// Receipts carry it, and the Key.
+	ProviderID string
+}
+
+// Adapter sends batches to one provider.
+type Adapter interface {
+	Channel() allimi.Channel
+	// MaxBatch is the most messages Send accepts at once: kakao 1,000
+	// (recipientList ≤ 1,000), naver 100 (messages ≤ 100), sms 1,000
+	// (recipientList ≤ 1,000), toss 500 (our assumption, see toss.go).
+	MaxBatch() int
+	// Send sends one batch (len ≤ MaxBatch) and returns one Result per
+	// message, in order. A whole-batch failure returns an error instead:
+	// *RateLimitedError (HTTP 429), *UnavailableError (5xx, connection
+	// refused or closed, timeout, a response that cannot be read), or
+	// *ProviderError (the provider refused the request: credentials, a
+	// malformed request). A batch larger than MaxBatch returns an error
+	// wrapping ErrBatchTooLarge. If ctx ends, the error wraps ctx.Err().
+	Send(ctx context.Context, batch []Message) ([]Result, error)
+}
+
+// New builds the four adapters from cfg. They share client; nil means
+// NewHTTPClient().
+func New(cfg Config, client *http.Client) (map[allimi.Channel]Adapter, error) {
+	if client == nil {
+		client = NewHTTPClient()
+	}
+	k, err := newKakao(cfg.Kakao, client)
+	if err != nil {
+		return nil, err
+	}
+	n, err := newNaver(cfg.Naver, client)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSMS(cfg.SMS, client)
+	if err != nil {
+		return nil, err
+	}
+	t, err := newToss(cfg.Toss, client)
+	if err != nil {
+		return nil, err
+	}
+	return map[allimi.Channel]Adapter{
+		allimi.ChannelKakao: k,
+		allimi.ChannelNaver: n,
+		allimi.ChannelSMS:   s,
+		allimi.ChannelToss:  t,
+	}, nil
+}

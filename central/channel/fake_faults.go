@@ -1,0 +1,124 @@
+package channel
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"allimi"
+)
+
+// FaultKind is a way the fake provider misbehaves.
+type FaultKind string
+
+// The faults. Each has a rate: the probability, 0 to 1, that it strikes.
+const (
+	// FaultError answers the whole request HTTP 500 (with the provider's
+	// error body).
+	FaultError FaultKind = "error"
+	// FaultRateLimit answers the whole request HTTP 429 with Retry-After: 1.
+	FaultRateLimit FaultKind = "ratelimit"
+	// FaultNotUser rejects a recipient as not being on the channel: kakao
+	// resultCode 3019 (not a KakaoTalk user), naver requestStatusCode 3019,
+	// sms resultCode 3001 (no subscriber), toss code NOT_TOSS_USER. Unlike
+	// the others it strikes per phone number, not at random per request: the
+	// same number is always, or never, a user (for a given seed and rate).
+	FaultNotUser FaultKind = "notuser"
+	// FaultOutage drops the connection without an answer (503 where the
+	// connection cannot be taken over).
+	FaultOutage FaultKind = "outage"
+)
+
+var faultKinds = []FaultKind{FaultOutage, FaultError, FaultRateLimit, FaultNotUser}
+
+// Fault sets the rate of one kind of fault on one channel.
+type Fault struct {
+	Channel allimi.Channel
+	Kind    FaultKind
+	Rate    float64
+}
+
+// ParseFault reads "CHANNEL=KIND:RATE" (kakao=notuser:0.1); several kinds
+// for one channel may be given comma-separated
+// (kakao=error:0.1,notuser:0.2).
+func ParseFault(s string) ([]Fault, error) {
+	ch, spec, ok := strings.Cut(strings.TrimSpace(s), "=")
+	if !ok {
+		return nil, fmt.Errorf("fault %q: want CHANNEL=KIND:RATE, e.g. kakao=notuser:0.1", s)
+	}
+	return parseFaultSpec(allimi.Channel(strings.TrimSpace(ch)), spec)
+}
+
+// parseFaultSpec reads "KIND:RATE[,KIND:RATE…]" for one channel.
+func parseFaultSpec(ch allimi.Channel, spec string) ([]Fault, error) {
+	if err := ch.Validate(); err != nil {
+		return nil, fmt.Errorf("fault for %q: %w", ch, err)
+	}
+	var out []Fault
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		kind, r, ok := strings.Cut(part, ":")
+		if !ok {
+			return nil, fmt.Errorf("fault %s=%s: want KIND:RATE with KIND one of error, ratelimit, notuser, outage", ch, part)
+		}
+		k := FaultKind(strings.TrimSpace(kind))
+		if !knownFault(k) {
+			return nil, fmt.Errorf("fault %s=%s: kind %q: must be error, ratelimit, notuser or outage", ch, part, k)
+		}
+		rate, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
+		if err != nil || math.IsNaN(rate) || rate < 0 || rate > 1 {
+			return nil, fmt.Errorf("fault %s=%s: rate %q: must be a number from 0 to 1", ch, part, r)
+		}
+		out = append(out, Fault{Channel: ch, Kind: k, Rate: rate})
+	}
+	return out, nil
+}
+
+func knownFault(k FaultKind) bool {
+	for _, x := range faultKinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// faultSet is one channel's fault rates.
+type faultSet map[FaultKind]float64
+
+func (fs faultSet) String() string {
+	var parts []string
+	for _, k := range faultKinds {
+		if r := fs[k]; r > 0 {
+			parts = append(parts, string(k)+":"+strconv.FormatFloat(r, 'g', -1, 64))
+		}
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
+}
+
+// stableFraction maps (seed, channel, number) to [0, 1): whether a number
+// is "not a user" must not change between resends.
+func stableFraction(seed int64, ch allimi.Channel, number string) float64 {
+	h := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(seed >> (8 * i))
+	}
+	h.Write(b[:])
+	h.Write([]byte(ch))
+	h.Write([]byte{0})
+	h.Write([]byte(number))
+	// FNV alone barely moves its top bits for numbers that differ in the
+	// last digits; a splitmix64 finaliser spreads them.
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / (1 << 53)
+}

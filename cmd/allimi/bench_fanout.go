@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	stdsync "sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"allimi"
+	"allimi/central"
+	"allimi/central/channel"
+)
+
+// fanoutResult is what `allimi bench fanout --json` prints.
+type fanoutResult struct {
+	Deliveries        int64   `json:"deliveries"`
+	Seconds           float64 `json:"seconds"`
+	PerSecond         float64 `json:"perSecond"`
+	BaselineSeconds   float64 `json:"baselineSeconds"`
+	BaselinePerSecond float64 `json:"baselinePerSecond"`
+	Ratio             float64 `json:"ratio"`
+	PeakRSSMiB        float64 `json:"peakRSSMiB"`
+	SeedSeconds       float64 `json:"seedSeconds"`
+}
+
+func benchFanoutCmd() *cobra.Command {
+	var n int
+	var asJSON bool
+	var profile string
+	c := &cobra.Command{
+		Use:   "fanout",
+		Short: "One campaign to N subscribers through central to the fake providers, beside a bare HTTP client",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if profile != "" {
+				f, err := os.Create(profile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			r, err := benchFanout(cmd.Context(), n)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(os.Stdout, r)
+			}
+			fmt.Print(r.markdown(n))
+			return nil
+		},
+	}
+	c.Flags().IntVar(&n, "subscribers", 100000, "consenting subscribers to seed")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	return c
+}
+
+func (r fanoutResult) markdown(n int) string {
+	return fmt.Sprintf(`## Fan-out: one campaign to %d subscribers (issue 4)
+
+Command: `+"`allimi bench fanout --subscribers %d`"+`. Central in this process (real bbolt
+file, detail tokens, templates), `+"`allimi fake-providers --keep-text=false`"+` as a
+child process on loopback; every subscriber consents to health-checkup on
+KakaoTalk. The clock runs from the agency's POST until central has recorded
+every delivery as accepted by the provider (durable). The baseline is a bare
+Go client (8 workers, one shared keep-alive transport) posting the same
+recipients as NHN AlimTalk batches of 1,000 to the same fake, JSON encoding
+included, in the same run. Peak RSS is this process's (central and client).
+
+| what | seconds | deliveries/s |
+|---|---|---|
+| **campaign through central** | **%.1f** | **%.0f** |
+| baseline: bare client, same batches | %.1f | %.0f |
+
+Ratio %.2f (goal ≥ 0.5); goal ≥ 20,000 deliveries/s at 1,000,000; peak RSS %.0f MiB (goal < 1,024).
+Seeding the registry took %.1f s (not timed).
+
+`, n, n, r.Seconds, r.PerSecond, r.BaselineSeconds, r.BaselinePerSecond, r.Ratio, r.PeakRSSMiB, r.SeedSeconds)
+}
+
+func benchFanout(ctx context.Context, n int) (fanoutResult, error) {
+	var r fanoutResult
+	dir, err := os.MkdirTemp("", "allimi-fanout-")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(dir)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+
+	seedStart := time.Now()
+	data := filepath.Join(dir, "central")
+	st, _, err := central.OpenData(data, central.StoreOptions{})
+	if err != nil {
+		return r, err
+	}
+	if err := st.SeedSubscribers(n, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}); err != nil {
+		st.Close()
+		return r, err
+	}
+	ag, err := st.AddAgency("bench")
+	st.Close()
+	if err != nil {
+		return r, err
+	}
+	r.SeedSeconds = time.Since(seedStart).Seconds()
+
+	fakeAddr, err := freePort()
+	if err != nil {
+		return r, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return r, err
+	}
+	fake := exec.CommandContext(ctx, exe, "fake-providers", "--http", fakeAddr, "--keep-text=false")
+	fake.Stderr = io.Discard
+	if err := fake.Start(); err != nil {
+		return r, err
+	}
+	defer func() { _ = fake.Process.Kill(); _ = fake.Wait() }()
+	fakeURL := "http://" + fakeAddr
+	if err := waitHTTP(ctx, fakeURL+"/_fake/stats"); err != nil {
+		return r, fmt.Errorf("fake providers: %w", err)
+	}
+
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.HTTP, cfg.Logger, cfg.ProviderURL = data, "127.0.0.1:0", quiet, fakeURL
+	if cfg.MQTT, err = freePort(); err != nil {
+		return r, err
+	}
+	srv, err := central.Start(ctx, cfg)
+	if err != nil {
+		return r, err
+	}
+	defer srv.Close()
+	api := "http://" + srv.HTTPAddr()
+
+	start := time.Now()
+	req, _ := http.NewRequest(http.MethodPost, api+"/api/v1/notifications",
+		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
+	req.Header.Set("Authorization", "Bearer "+ag.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return r, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return r, fmt.Errorf("campaign refused: %d %s", resp.StatusCode, body)
+	}
+	for {
+		var s struct {
+			Delivery map[string]map[string]map[string]int64 `json:"delivery"`
+		}
+		if err := getJSONURL(api+"/api/v1/stats", &s); err != nil {
+			return r, err
+		}
+		k := s.Delivery["health-checkup"]["kakao"]
+		if done := k[central.MetricSent] + k[central.MetricDeadLetter] + k[central.MetricFellBack]; done >= int64(n) {
+			r.Deliveries = k[central.MetricSent]
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return r, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	r.Seconds = time.Since(start).Seconds()
+	r.PerSecond = float64(r.Deliveries) / r.Seconds
+
+	if r.BaselineSeconds, err = bareKakaoClient(ctx, fakeURL, n); err != nil {
+		return r, fmt.Errorf("baseline: %w", err)
+	}
+	r.BaselinePerSecond = float64(n) / r.BaselineSeconds
+	r.Ratio = r.PerSecond / r.BaselinePerSecond
+	r.PeakRSSMiB = peakRSSMiB()
+	return r, nil
+}
+
+// bareKakaoClient posts n recipients as AlimTalk batches of 1,000 with 8 workers.
+func bareKakaoClient(ctx context.Context, base string, n int) (float64, error) {
+	kc := channel.DefaultConfig().Kakao
+	url := base + "/alimtalk/v2.3/appkeys/" + kc.AppKey + "/messages"
+	client := channel.NewHTTPClient()
+	type recipient struct {
+		RecipientNo          string            `json:"recipientNo"`
+		TemplateParameter    map[string]string `json:"templateParameter"`
+		RecipientGroupingKey string            `json:"recipientGroupingKey"`
+	}
+	jobs := make(chan int)
+	errs := make(chan error, 8)
+	var wg stdsync.WaitGroup
+	start := time.Now()
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for from := range jobs {
+				rs := make([]recipient, 0, 1000)
+				for i := from; i < min(from+1000, n); i++ {
+					rs = append(rs, recipient{RecipientNo: fmt.Sprintf("0109%07d", i),
+						TemplateParameter:    map[string]string{"name": "홍길동", "year": "2026", "link": "http://127.0.0.1:8080/n/AAAAAAAAAAAAAAAAAAAAAAAAAAAA"},
+						RecipientGroupingKey: fmt.Sprintf("bare-%d", i)})
+				}
+				b, _ := json.Marshal(map[string]any{"senderKey": kc.SenderKey, "templateCode": "ALLIMI_HEALTH_CHECKUP_01", "recipientList": rs})
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+				req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+				req.Header.Set("X-Secret-Key", kc.SecretKey)
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs <- fmt.Errorf("HTTP %d", resp.StatusCode)
+					return
+				}
+			}
+		}()
+	}
+	for from := 0; from < n; from += 1000 {
+		jobs <- from
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return time.Since(start).Seconds(), nil
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%s not answering", url)
+}
+
+func getJSONURL(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// peakRSSMiB is this process's high-water resident set (VmHWM).
+func peakRSSMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
