@@ -20,6 +20,10 @@ var (
 	bucketDue           = []byte("due")         // channel(1) | due ms(8) | id | seq(4) → flags(1)
 	bucketDeadLetters   = []byte("deadletters") // id | seq(4) | channel(1) → DeadLetter
 	bucketDeliveryStats = []byte("dstats")      // type 0x00 channel 0x00 metric → count
+	// A receipt can overtake the commit of its own acceptance (or a crash
+	// can lose that commit, and the resend is then acknowledged without a
+	// second receipt): such receipts wait here for their delivery.
+	bucketEarlyReceipts = []byte("early-receipts") // id | seq(4) | channel(1) → Receipt
 )
 
 // DeliveryState is where one delivery (notification × citizen × channel) stands.

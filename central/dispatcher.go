@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -519,6 +520,22 @@ func (d *dispatcher) commit(ch allimi.Channel, b batch, results []channel.Result
 			if err := dv.Put(it.ref.dbKey(), rec.encode()); err != nil {
 				return err
 			}
+			if rec.State == StateAccepted {
+				er := tx.Bucket(bucketEarlyReceipts)
+				if v := er.Get(it.ref.dbKey()); v != nil {
+					var r Receipt
+					if json.Unmarshal(v, &r) == nil {
+						fb, err := d.settle(tx, it.n, it.ref, &rec, r, now, stats)
+						if err != nil {
+							return err
+						}
+						fellBack = fellBack || fb
+					}
+					if err := er.Delete(it.ref.dbKey()); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		for id, seq := range b.progress {
 			var n Notification
@@ -630,9 +647,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 				ignored++
 				continue
 			}
-			v := dv.Get(ref.dbKey())
-			rec, err := decodeDelivery(v)
-			if v == nil || err != nil || rec.State != StateAccepted {
+			if r.Status != "delivered" && r.Status != "failed" {
 				ignored++
 				continue
 			}
@@ -641,29 +656,27 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 				ignored++
 				continue
 			}
-			rec.Updated = now.UnixMilli()
-			switch r.Status {
-			case "delivered":
-				rec.State = StateDelivered
-				stats.add(n.Type, ref.Channel, MetricDelivered, 1)
-			case "failed":
-				rec.Reason = truncate("receipt: "+r.Reason, 200)
-				it, err := d.store.loadItem(tx, &n, ref)
-				if err != nil {
+			v := dv.Get(ref.dbKey())
+			rec, err := decodeDelivery(v)
+			switch {
+			case err == nil && rec.State == StateAccepted:
+			case v == nil || (err == nil && rec.State == StateRetrying):
+				// Ahead of the acceptance's commit: keep it for then.
+				b, _ := json.Marshal(r)
+				if err := tx.Bucket(bucketEarlyReceipts).Put(ref.dbKey(), b); err != nil {
 					return err
 				}
-				fb, err := d.failed(tx, it, &rec, now, stats)
-				if err != nil {
-					return err
-				}
-				fellBack = fellBack || fb
+				applied++
+				continue
 			default:
-				ignored++
+				ignored++ // a repeat, or a delivery already settled
 				continue
 			}
-			if err := dv.Put(ref.dbKey(), rec.encode()); err != nil {
+			fb, err := d.settle(tx, &n, ref, &rec, r, now, stats)
+			if err != nil {
 				return err
 			}
+			fellBack = fellBack || fb
 			applied++
 		}
 		return stats.write(tx)
@@ -672,6 +685,26 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 		d.poke(allimi.ChannelSMS)
 	}
 	return applied, ignored, err
+}
+
+// settle applies a receipt to an accepted delivery and stores it.
+func (d *dispatcher) settle(tx *bbolt.Tx, n *Notification, ref DeliveryRef, rec *delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
+	rec.Updated = now.UnixMilli()
+	fellBack := false
+	if r.Status == "delivered" {
+		rec.State = StateDelivered
+		stats.add(n.Type, ref.Channel, MetricDelivered, 1)
+	} else {
+		rec.Reason = truncate("receipt: "+r.Reason, 200)
+		it, err := d.store.loadItem(tx, n, ref)
+		if err != nil {
+			return false, err
+		}
+		if fellBack, err = d.failed(tx, it, rec, now, stats); err != nil {
+			return false, err
+		}
+	}
+	return fellBack, tx.Bucket(bucketDeliveries).Put(ref.dbKey(), rec.encode())
 }
 
 func truncate(s string, n int) string {

@@ -31,7 +31,7 @@ var (
 	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
-		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats}
+		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")

@@ -335,3 +335,25 @@ func (e *loadError) Unwrap() []error {
 	}
 	return []error{allimi.ErrInvalid}
 }
+
+// ProviderTemplates returns the templates of channel ch as a provider
+// registers them: code → body with NHN's #{variable} placeholders. The fake
+// providers render template sends with them.
+func (s *Set) ProviderTemplates(ch allimi.Channel) map[string]string {
+	out := map[string]string{}
+	for _, c := range s.byKey {
+		if c.ch != ch || c.code == "" {
+			continue
+		}
+		var b strings.Builder
+		for _, sg := range c.segs {
+			if sg.v < 0 {
+				b.WriteString(sg.text)
+			} else {
+				b.WriteString("#{" + c.vars[sg.v] + "}")
+			}
+		}
+		out[c.code] = b.String()
+	}
+	return out
+}

@@ -4,16 +4,18 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
+	"allimi"
 	"allimi/central"
 	"allimi/sync"
 )
 
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
-	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd())
+	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd())
 	return c
 }
 
@@ -162,5 +164,47 @@ func centralCatalogCmd() *cobra.Command {
 	_ = put.MarkFlagRequired("name")
 	_ = put.MarkFlagRequired("file")
 	c.AddCommand(put)
+	return c
+}
+
+func centralSeedCmd() *cobra.Command {
+	var data, types, channels string
+	var n int
+	c := &cobra.Command{
+		Use:   "seed",
+		Short: "Add N synthetic consenting subscribers to the registry, for demos and load tests (central must be stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var ts []allimi.NotificationType
+			for _, t := range strings.Split(types, ",") {
+				nt := allimi.NotificationType(strings.TrimSpace(t))
+				if err := nt.Validate(); err != nil {
+					return usageError{fmt.Errorf("--types: %w", err)}
+				}
+				ts = append(ts, nt)
+			}
+			var chs []allimi.Channel
+			for _, s := range strings.Split(channels, ",") {
+				ch := allimi.Channel(strings.TrimSpace(s))
+				if err := ch.Validate(); err != nil {
+					return usageError{fmt.Errorf("--channels: %w", err)}
+				}
+				chs = append(chs, ch)
+			}
+			if n <= 0 {
+				return usageError{fmt.Errorf("--subscribers %d: must be positive", n)}
+			}
+			st, _, err := central.OpenData(data, central.StoreOptions{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return st.SeedSubscribers(n, ts, chs)
+		},
+	}
+	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	c.Flags().IntVar(&n, "subscribers", 1000, "synthetic people to add (the same people each time: seeding twice adds nobody new)")
+	c.Flags().StringVar(&types, "types", "health-checkup", "comma-separated notification types they consent to")
+	c.Flags().StringVar(&channels, "channels", "kakao", "comma-separated channels")
 	return c
 }

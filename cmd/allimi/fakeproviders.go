@@ -13,6 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"allimi"
+	"allimi/central/template"
+
 	"allimi/central/channel"
 )
 
@@ -56,6 +59,13 @@ See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 				if err := json.Unmarshal(b, &opts.Templates); err != nil {
 					return usageError{fmt.Errorf("--templates %s: want a JSON object of template code to text: %w", templatesFile, err)}
 				}
+			} else {
+				// Allimi's own templates, as they would be registered with Kakao.
+				set, err := template.Default()
+				if err != nil {
+					return err
+				}
+				opts.Templates = set.ProviderTemplates(allimi.ChannelKakao)
 			}
 			opts.Lean = !keepText
 			opts.Logger = slog.Default()
