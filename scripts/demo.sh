@@ -66,6 +66,29 @@ else
 	log "kiosk config written to $KIOSK_JSON"
 fi
 
+# The demo's agency and population, once: an agency allowed to post
+# notices, and 200 synthetic people subscribed to every notice on KakaoTalk
+# (and 50 of them on SMS too), so a campaign has somewhere to go.
+AGENCY_JSON=$DEMO_DIR/agency.json
+if [ ! -s "$AGENCY_JSON" ]; then
+	"$BIN/allimi" central agency add --data "$DEMO_DIR" --id demo-agency --json >"$AGENCY_JSON.tmp"
+	mv "$AGENCY_JSON.tmp" "$AGENCY_JSON"
+	chmod 600 "$AGENCY_JSON"
+	all_types=traffic-penalty,traffic-fine,health-checkup,licence-renewal,school-bus-training,senior-driver-training,welfare-card,vaccination,scholarship,relief
+	"$BIN/allimi" central seed --data "$DEMO_DIR" --subscribers 50 --types "$all_types" --channels kakao,sms
+	"$BIN/allimi" central seed --data "$DEMO_DIR" --subscribers 200 --types "$all_types" --channels kakao
+	log "registered agency demo-agency ($AGENCY_JSON) and 200 synthetic subscribers"
+fi
+AGENCY_TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$AGENCY_JSON")
+RECEIPT_TOKEN=$(sed -n 's/.*"receiptToken": *"\([^"]*\)".*/\1/p' "$DEMO_DIR/keys.json")
+
+FAKES_ADDR=${FAKES_ADDR:-127.0.0.1:9090}
+fakes_log=$DEMO_DIR/fake-providers.log
+log "starting fake KakaoTalk/Naver/Toss/SMS providers on $FAKES_ADDR (log: $fakes_log)"
+"$BIN/allimi" fake-providers --http "$FAKES_ADDR" --latency 30ms \
+	--receipts "http://127.0.0.1:8080/api/v1/receipts?token=$RECEIPT_TOKEN" >"$fakes_log" 2>&1 &
+fakes_pid=$!
+
 if healthy "$DEMO_HEALTHZ"; then
 	log "something already answers $DEMO_HEALTHZ (another central?); stop it first" >&2
 	exit 1
@@ -73,7 +96,7 @@ fi
 
 central_log=$DEMO_DIR/central.log
 log "starting central (log: $central_log)"
-"$BIN/allimi" central serve --data "$DEMO_DIR" >"$central_log" 2>&1 &
+"$BIN/allimi" central serve --data "$DEMO_DIR" --provider-url "http://$FAKES_ADDR" >"$central_log" 2>&1 &
 central_pid=$!
 
 stop_central() {
@@ -91,7 +114,12 @@ stop_central() {
 		wait "$central_pid" 2>/dev/null || true
 	fi
 }
-trap stop_central EXIT
+stop_all() {
+	stop_central
+	kill -TERM "$fakes_pid" 2>/dev/null || true
+	wait "$fakes_pid" 2>/dev/null || true
+}
+trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -113,6 +141,16 @@ until healthy "$DEMO_HEALTHZ"; do
 	sleep 0.2
 done
 log "central is up: $DEMO_HEALTHZ"
+cat <<EOT
+demo: ──────────────────────────────────────────────────────────────────────
+demo:  phones' inboxes (fake providers):  http://$FAKES_ADDR/_fake/inbox
+demo:  delivery table:                    http://127.0.0.1:8080/stats
+demo:  send a campaign as the agency:
+demo:    curl -H 'Authorization: Bearer $AGENCY_TOKEN' \\
+demo:      -d '{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}' \\
+demo:      http://127.0.0.1:8080/api/v1/notifications
+demo: ──────────────────────────────────────────────────────────────────────
+EOT
 
 kiosk=("$BIN/allimi-kiosk" --config "$KIOSK_JSON" --data "$DEMO_DIR/kiosk-data")
 if [ -z "${DISPLAY:-}" ]; then
