@@ -32,10 +32,10 @@ type fanoutResult struct {
 	Ratio             float64 `json:"ratio"`
 	PeakRSSMiB        float64 `json:"peakRSSMiB"`
 	// At the end: anonymous memory (heaps) and file pages (bbolt's mmap).
-	RSSAnonMiB float64 `json:"rssAnonMiB"`
-	RSSFileMiB float64 `json:"rssFileMiB"`
-	DBMiB      float64 `json:"dbMiB"`
-	SeedSeconds       float64 `json:"seedSeconds"`
+	RSSAnonMiB  float64 `json:"rssAnonMiB"`
+	RSSFileMiB  float64 `json:"rssFileMiB"`
+	DBMiB       float64 `json:"dbMiB"`
+	SeedSeconds float64 `json:"seedSeconds"`
 }
 
 func benchFanoutCmd() *cobra.Command {
