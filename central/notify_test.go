@@ -391,3 +391,69 @@ func TestNotify_StatsTableAsJSONAndHTML(t *testing.T) {
 	assert.Contains(t, string(b), `allimi_deliveries_total{channel="kakao",result="sent"} 4`)
 	assert.Contains(t, string(b), `allimi_provider_request_seconds_bucket{channel="kakao"`)
 }
+
+func TestNotify_NDJSONListsLargeAudiences(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 300})
+	var b strings.Builder
+	b.WriteString(`{"type":"vaccination","params":{"date":"2026-12-01"},"urgent":true}` + "\n")
+	for i, p := range f.people {
+		fmt.Fprintf(&b, `{"mobile":%q,"birthDate":%q,"params":{"dose":"%d"}}`+"\n", p.Mobile, p.BirthDate, 1+i%3)
+	}
+	req, err := http.NewRequest(http.MethodPost, f.tc.http+"/api/v1/notifications", strings.NewReader(b.String()))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, out)
+	assert.EqualValues(t, 0, out["recipients"], "seeded people consent to check-ups and fines, not vaccination")
+	assert.EqualValues(t, 300, out["notSubscribed"])
+
+	// A bad line is refused with its number, and nothing is stored.
+	req, _ = http.NewRequest(http.MethodPost, f.tc.http+"/api/v1/notifications",
+		strings.NewReader(`{"type":"health-checkup","params":{"year":"2026"}}`+"\n"+`{"mobile":"010-1234-5678","birthDate":"1950-01-02"}`+"\n"+`{"mobile":`+"\n"))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	assert.Equal(t, "line 3", out["field"])
+
+	// The same people as subscribers of check-ups, by NDJSON.
+	b.Reset()
+	b.WriteString(`{"type":"health-checkup","params":{"year":"2026"},"urgent":true}` + "\n")
+	for _, p := range f.people {
+		fmt.Fprintf(&b, `{"mobile":%q,"birthDate":%q}`+"\n", p.Mobile, p.BirthDate)
+	}
+	req, _ = http.NewRequest(http.MethodPost, f.tc.http+"/api/v1/notifications", strings.NewReader(b.String()))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, out)
+	assert.EqualValues(t, 300, out["recipients"])
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 300)
+}
+
+func TestNotify_RateLimitedProviderIsRetriedAfterRetryAfter(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 10, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultRateLimit, Rate: 1}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	// Wait until the provider has refused at least once, then lift the limit.
+	deadline := time.Now().Add(10 * time.Second)
+	for f.fake.Stats().Faults[allimi.ChannelKakao] == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NotZero(t, f.fake.Stats().Faults[allimi.ChannelKakao])
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelKakao, Kind: channel.FaultRateLimit, Rate: 0}))
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 10)
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack), "a rate limit is no reason to fall back")
+	assert.EqualValues(t, 10, f.fake.Stats().Accepted[allimi.ChannelKakao])
+}

@@ -9,19 +9,20 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"allimi/central"
+	"allimi/central/channel"
 )
 
 // fileConfig is the optional YAML file of `central serve --config`: the
 // flags' names for what flags also set, and the provider section for URLs,
 // keys and rates that do not belong on a command line.
 type fileConfig struct {
-	Data        *string    `yaml:"data"`
-	MQTT        *string    `yaml:"mqtt"`
-	Broker      *string    `yaml:"broker"`
-	HTTP        *string    `yaml:"http"`
-	ProviderURL *string    `yaml:"provider-url"`
-	LinkBase    *string    `yaml:"link-base"`
-	Providers   *yaml.Node `yaml:"providers"`
+	Data        *string         `yaml:"data"`
+	MQTT        *string         `yaml:"mqtt"`
+	Broker      *string         `yaml:"broker"`
+	HTTP        *string         `yaml:"http"`
+	ProviderURL *string         `yaml:"provider-url"`
+	LinkBase    *string         `yaml:"link-base"`
+	Providers   *channel.Config `yaml:"providers"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -31,7 +32,8 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	if err != nil {
 		return usageError{err}
 	}
-	var fc fileConfig
+	// Decoded in place: what the file leaves out keeps its default.
+	fc := fileConfig{Providers: &cfg.Providers}
 	d := yaml.NewDecoder(bytes.NewReader(b))
 	d.KnownFields(true)
 	if err := d.Decode(&fc); err != nil {
@@ -48,10 +50,5 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	set("http", &cfg.HTTP, fc.HTTP)
 	set("provider-url", &cfg.ProviderURL, fc.ProviderURL)
 	set("link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
-	if fc.Providers != nil {
-		if err := fc.Providers.Decode(&cfg.Providers); err != nil {
-			return usageError{fmt.Errorf("%s: providers: %w", path, err)}
-		}
-	}
 	return nil
 }
