@@ -405,7 +405,13 @@ func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, 
 }
 
 func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Channel) (item, error) {
-	c, err := s.citizen(tx, r.CK)
+	var c allimi.Citizen
+	var err error
+	if len(r.PII) > 0 {
+		c, err = s.openPII(r.CK, r.PII)
+	} else {
+		c, err = s.citizen(tx, r.CK)
+	}
 	if err != nil {
 		return item{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
 	}

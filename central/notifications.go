@@ -322,8 +322,9 @@ func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) 
 	for _, c := range cs {
 		ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
 		var mask byte
-		if v := subs.Get(subsKey(n.Type, ck)); len(v) == 1 {
-			mask = v[0]
+		var pii []byte
+		if v := subs.Get(subsKey(n.Type, ck)); len(v) >= 1 {
+			mask, pii = v[0], v[1:]
 		}
 		if mask == 0 || seen[string(ck)] {
 			if mask == 0 {
@@ -333,7 +334,7 @@ func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) 
 		}
 		seen[string(ck)] = true
 		seq++
-		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, mask, c.Params)); err != nil {
+		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, mask, pii, c.Params)); err != nil {
 			return err
 		}
 		n.Recipients++
@@ -372,7 +373,7 @@ func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
 			for ; k != nil && bytes.HasPrefix(k, prefix) && done < expandChunk; k, v = c.Next() {
 				ck := k[len(prefix):]
 				seq := uint32(n.Recipients) + 1
-				if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, v[0], nil)); err != nil {
+				if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, v[0], v[1:], nil)); err != nil {
 					return err
 				}
 				n.Recipients++
@@ -466,10 +467,14 @@ func recipientKey(id uint64, seq uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, seq)
 }
 
-func recipientValue(ck []byte, mask byte, params map[string]string) []byte {
-	v := make([]byte, 0, len(ck)+1+64)
+// recipientValue is citizen key(32) | mask(1) | sealed PII length(2) |
+// sealed PII | params JSON: all the dispatcher needs, read in order.
+func recipientValue(ck []byte, mask byte, pii []byte, params map[string]string) []byte {
+	v := make([]byte, 0, len(ck)+3+len(pii)+64)
 	v = append(v, ck...)
 	v = append(v, mask)
+	v = binary.BigEndian.AppendUint16(v, uint16(len(pii)))
+	v = append(v, pii...)
 	if len(params) > 0 {
 		p, _ := json.Marshal(params)
 		v = append(v, p...)
@@ -482,16 +487,22 @@ type recipient struct {
 	Seq    uint32
 	CK     []byte
 	Mask   byte
+	PII    []byte // sealed allimi.Citizen, as in the citizen's record
 	Params map[string]string
 }
 
 func decodeRecipient(k, v []byte) (recipient, error) {
-	if len(k) != 12 || len(v) < 33 {
+	if len(k) != 12 || len(v) < 35 {
 		return recipient{}, errors.New("damaged recipient entry")
 	}
-	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: append([]byte(nil), v[:32]...), Mask: v[32]}
-	if len(v) > 33 {
-		if err := json.Unmarshal(v[33:], &r.Params); err != nil {
+	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: v[:32:32], Mask: v[32]}
+	n := int(binary.BigEndian.Uint16(v[33:]))
+	if len(v) < 35+n {
+		return r, errors.New("damaged recipient entry")
+	}
+	r.PII = v[35 : 35+n : 35+n]
+	if len(v) > 35+n {
+		if err := json.Unmarshal(v[35+n:], &r.Params); err != nil {
 			return r, fmt.Errorf("recipient params: %w", err)
 		}
 	}

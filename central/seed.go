@@ -26,8 +26,8 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 	}
 	type kv struct{ k, v []byte }
 	type person struct {
-		ck, rec []byte
-		cons    []kv
+		ck, rec, pii []byte
+		cons         []kv
 	}
 	for start := 1; start <= n; start += chunk {
 		end := min(start+chunk-1, n)
@@ -36,8 +36,9 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 			c := sync.SyntheticSignup("seed", uint64(i), channels, now).Citizen
 			ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
 			pii, _ := json.Marshal(c)
-			rec, _ := json.Marshal(citizenRecord{PII: s.keys.Seal(pii, ck), Active: len(types) * len(channels), Created: now, Updated: now})
-			p := person{ck: ck, rec: rec}
+			sealed := s.keys.Seal(pii, ck)
+			rec, _ := json.Marshal(citizenRecord{PII: sealed, Active: len(types) * len(channels), Created: now, Updated: now})
+			p := person{ck: ck, rec: rec, pii: sealed}
 			for _, t := range types {
 				for _, ch := range channels {
 					st, _ := json.Marshal(consentState{Action: allimi.ActionGrant, HLC: hlc, Kiosk: "seed", Seq: uint64(i),
@@ -65,7 +66,7 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 					}
 				}
 				for _, t := range types {
-					if err := subs.Put(subsKey(t, p.ck), []byte{mask}); err != nil {
+					if err := subs.Put(subsKey(t, p.ck), append([]byte{mask}, p.pii...)); err != nil {
 						return err
 					}
 				}
