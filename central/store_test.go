@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"go.etcd.io/bbolt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -844,4 +845,26 @@ func TestStore_SeedingTwiceAddsNobodyNew(t *testing.T) {
 	st := f.stats()
 	assert.EqualValues(t, 12, st.Subscribers)
 	assert.EqualValues(t, 12, st.Active[string(allimi.TypeRelief)][string(allimi.ChannelKakao)])
+}
+
+func TestStore_ANewSignupRenamesThePersonInEveryCampaignIndex(t *testing.T) {
+	f := newStoreFixture(t, StoreOptions{})
+	f.commit(storeGrant(t, "k1", 1, storeT0))
+	renamed := storeKim
+	renamed.Name = "김영희"
+	fine := allimi.Consent{Type: allimi.TypeTrafficFine, Channel: allimi.ChannelSMS, Action: allimi.ActionGrant,
+		By: allimi.Actor{Kind: allimi.ActorSelf}, At: storeT0.Add(time.Hour)}
+	f.commit(storeEvent(t, "k1", 2, storeT0.Add(time.Hour), allimi.KindSignup, renamed, fine))
+
+	ck := f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
+		for _, typ := range []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine} {
+			v := tx.Bucket(bucketSubs).Get(subsKey(typ, ck))
+			require.NotNil(t, v, typ)
+			c, err := f.st.openPII(ck, v[1:])
+			require.NoError(t, err)
+			assert.Equal(t, "김영희", c.Name, typ)
+		}
+		return nil
+	}))
 }
