@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"allimi/central/channel"
+	"allimi/central/detail"
 	"allimi/central/template"
 	"allimi/sync"
 )
@@ -165,6 +166,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 				s.log.Error("dispatcher stopped", "err", err)
 			}
 		}()
+		if d := s.store.details; d != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				purgeDetails(runCtx, d, s.log)
+			}()
+		}
 		s.ingest.run(runCtx)
 		wg.Wait()
 	}()
@@ -232,3 +240,25 @@ func (s *Server) publishCatalogs() error {
 
 // HW is the high-water mark central holds for a kiosk.
 func (s *Server) HW(kiosk string) (uint64, error) { return s.store.HW(kiosk) }
+
+// detailGrace keeps expired detail pages a week, so a late visitor reads
+// "this notice has expired" rather than "not found".
+const detailGrace = 7 * 24 * time.Hour
+
+// purgeDetails deletes long-expired detail pages every hour until ctx ends.
+func purgeDetails(ctx context.Context, d *detail.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := d.Purge(time.Now().Add(-detailGrace)); err != nil {
+			log.Error("purging detail pages", "err", err)
+		} else if n > 0 {
+			log.Info("purged expired detail pages", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
