@@ -15,6 +15,7 @@ import (
 	"sort"
 	stdsync "sync"
 	"time"
+	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -713,9 +714,13 @@ func (d *dispatcher) settle(tx *bbolt.Tx, n *Notification, ref DeliveryRef, rec 
 	return fellBack, tx.Bucket(bucketDeliveries).Put(ref.dbKey(), rec.encode())
 }
 
+// truncate cuts s to at most n bytes, at a character boundary.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
