@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -175,21 +174,16 @@ func centralSeedCmd() *cobra.Command {
 		Short: "Add N synthetic consenting subscribers to the registry, for demos and load tests (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var ts []allimi.NotificationType
-			for _, t := range strings.Split(types, ",") {
-				nt := allimi.NotificationType(strings.TrimSpace(t))
-				if err := nt.Validate(); err != nil {
-					return usageError{fmt.Errorf("--types: %w", err)}
-				}
-				ts = append(ts, nt)
+			ts, err := parseList("--types", types, func(s string) (allimi.NotificationType, error) {
+				t := allimi.NotificationType(s)
+				return t, t.Validate()
+			})
+			if err != nil {
+				return err
 			}
-			var chs []allimi.Channel
-			for _, s := range strings.Split(channels, ",") {
-				ch := allimi.Channel(strings.TrimSpace(s))
-				if err := ch.Validate(); err != nil {
-					return usageError{fmt.Errorf("--channels: %w", err)}
-				}
-				chs = append(chs, ch)
+			chs, err := parseChannels(channels)
+			if err != nil {
+				return err
 			}
 			if n <= 0 {
 				return usageError{fmt.Errorf("--subscribers %d: must be positive", n)}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -69,13 +68,9 @@ func runKioskSim(ctx context.Context, o kioskSimOptions) error {
 	if o.signups < 0 {
 		return usageError{fmt.Errorf("--signups %d: must not be negative", o.signups)}
 	}
-	var channels []allimi.Channel
-	for _, s := range strings.Split(o.channels, ",") {
-		ch := allimi.Channel(strings.TrimSpace(s))
-		if err := ch.Validate(); err != nil {
-			return usageError{fmt.Errorf("--channels: %w", err)}
-		}
-		channels = append(channels, ch)
+	channels, err := parseChannels(o.channels)
+	if err != nil {
+		return err
 	}
 	if o.tlsCA != "" || o.tlsCert != "" {
 		t, err := sync.ClientTLS(o.tlsCA, o.tlsCert, o.tlsKey)

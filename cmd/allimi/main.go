@@ -11,9 +11,12 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"allimi"
 )
 
 func main() {
@@ -74,4 +77,25 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// parseList reads a comma-separated flag value, checking each item with parse.
+func parseList[T any](flag, value string, parse func(string) (T, error)) ([]T, error) {
+	var out []T
+	for _, s := range strings.Split(value, ",") {
+		v, err := parse(strings.TrimSpace(s))
+		if err != nil {
+			return nil, usageError{fmt.Errorf("%s: %w", flag, err)}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// parseChannels reads a --channels value such as "kakao,sms".
+func parseChannels(value string) ([]allimi.Channel, error) {
+	return parseList("--channels", value, func(s string) (allimi.Channel, error) {
+		ch := allimi.Channel(s)
+		return ch, ch.Validate()
+	})
 }
