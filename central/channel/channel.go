@@ -119,3 +119,16 @@ func New(cfg Config, client *http.Client) (map[allimi.Channel]Adapter, error) {
 		allimi.ChannelToss:  t,
 	}, nil
 }
+
+// nhnStatus classifies an NHN Cloud per-recipient resultCode: 0 is
+// accepted, the codes in retry are worth another try, anything else is final.
+func nhnStatus(code int, retry map[int]bool) Status {
+	switch {
+	case code == 0:
+		return Accepted
+	case retry[code]:
+		return Retry
+	default:
+		return Rejected
+	}
+}

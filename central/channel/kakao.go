@@ -215,14 +215,7 @@ func (k *kakao) sendOne(ctx context.Context, g []outgoing, res []Result) error {
 		r := &res[o.i]
 		r.Code, r.Reason = strconv.Itoa(sr.ResultCode), sr.ResultMessage
 		r.ProviderID = resp.Message.RequestID + "/" + strconv.Itoa(sr.RecipientSeq)
-		switch {
-		case sr.ResultCode == 0:
-			r.Status = Accepted
-		case kakaoRetryCodes[sr.ResultCode]:
-			r.Status = Retry
-		default:
-			r.Status = Rejected
-		}
+		r.Status = nhnStatus(sr.ResultCode, kakaoRetryCodes)
 	}
 	return nil
 }

@@ -200,14 +200,7 @@ func (s *sms) sendOne(ctx context.Context, g []outgoing, res []Result) error {
 		r := &res[o.i]
 		r.Code, r.Reason = strconv.Itoa(sr.ResultCode), sr.ResultMessage
 		r.ProviderID = data.RequestID + "/" + strconv.Itoa(sr.RecipientSeq)
-		switch {
-		case sr.ResultCode == 0:
-			r.Status = Accepted
-		case smsRetryCodes[sr.ResultCode]:
-			r.Status = Retry
-		default:
-			r.Status = Rejected
-		}
+		r.Status = nhnStatus(sr.ResultCode, smsRetryCodes)
 	}
 	return nil
 }
