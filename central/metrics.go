@@ -59,11 +59,11 @@ func newMetrics(store *Store) *metrics {
 	subscribers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "allimi_subscribers", Help: "Citizens with at least one active consent.",
 	}, func() float64 {
-		st, err := store.Stats()
+		n, err := store.Subscribers()
 		if err != nil {
 			return -1
 		}
-		return float64(st.Subscribers)
+		return float64(n)
 	})
 	m.reg.MustRegister(m.records, m.batchSize, m.commitTime, m.acksSent, m.brokerState, subscribers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

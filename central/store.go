@@ -577,6 +577,17 @@ func (s *Store) Stats() (Stats, error) {
 	return st, err
 }
 
+// Subscribers counts citizens with at least one active grant; unlike Stats
+// it reads one counter, for a metric scraped every few seconds.
+func (s *Store) Subscribers() (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		n = int64(getU64(tx.Bucket(bucketMeta), keySubscribers))
+		return nil
+	})
+	return n, err
+}
+
 // HW returns the kiosk's high-water mark.
 func (s *Store) HW(kiosk string) (uint64, error) {
 	var hw uint64
