@@ -3,10 +3,7 @@ package central
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,13 +36,15 @@ type DispatchConfig struct {
 	LinkBase string
 	// ScanLimit bounds the recipients one batch selection reads.
 	ScanLimit int
-	Now       func() time.Time
+	// Senders is how many requests each channel has in flight at once.
+	Senders int
+	Now     func() time.Time
 }
 
 // DefaultDispatchConfig works for the demo and the tests.
 func DefaultDispatchConfig() DispatchConfig {
 	return DispatchConfig{Horizon: 4 * time.Hour, BaseBackoff: time.Second, MaxBackoff: 10 * time.Minute,
-		BreakerFailures: 5, BreakerCooldown: 30 * time.Second, LinkBase: "http://127.0.0.1:8080", ScanLimit: 20000,
+		BreakerFailures: 5, BreakerCooldown: 30 * time.Second, LinkBase: "http://127.0.0.1:8080", ScanLimit: 20000, Senders: 4,
 		Now: time.Now}
 }
 
@@ -76,7 +75,6 @@ type dispatcher struct {
 	cfg      DispatchConfig
 	log      *slog.Logger
 	metrics  *metrics
-	linkKey  []byte
 
 	mu       stdsync.Mutex
 	active   map[uint64]*Notification // expanding or sending
@@ -84,17 +82,23 @@ type dispatcher struct {
 	breakers map[allimi.Channel]*breaker
 }
 
+// breaker trips a provider that keeps failing. Senders record outcomes
+// concurrently, so it has its own lock.
 type breaker struct {
+	mu        stdsync.Mutex
 	failures  int
 	openUntil time.Time
+}
+
+func (b *breaker) isOpen(now time.Time) (bool, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return now.Before(b.openUntil), b.openUntil
 }
 
 func newDispatcher(store *Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg DispatchConfig, m *metrics, log *slog.Logger) *dispatcher {
 	d := &dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
 		active: map[uint64]*Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
-	mac := hmac.New(sha256.New, store.keys.HashKey)
-	mac.Write([]byte("allimi detail link"))
-	d.linkKey = mac.Sum(nil)
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
 		d.breakers[ch] = &breaker{}
@@ -182,55 +186,116 @@ type batch struct {
 	progress map[uint64]uint32 // fresh recipients read, per notification
 }
 
+// loop runs a channel's pipeline until ctx ends. After an error that
+// leaves batches unrecorded (a render or disk failure) the pipeline starts
+// again from what the database says: batches sent but not recorded go
+// again with the same idempotency keys, as after a crash.
 func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adapter) {
 	for ctx.Err() == nil {
-		now := d.cfg.Now()
-		br := d.breakers[ch]
-		if ch == allimi.ChannelSMS && now.Before(br.openUntil) {
-			d.sleep(ctx, ch, br.openUntil.Sub(now))
-			continue
-		}
-		b, next, err := d.nextBatch(ch, a.MaxBatch(), now)
-		if err != nil {
-			d.log.Error("reading the queue", "channel", ch, "err", err)
+		if err := d.runLane(ctx, ch, a); err != nil && ctx.Err() == nil {
+			d.log.Error("dispatch pipeline restarts", "channel", ch, "err", err)
 			d.sleep(ctx, ch, time.Second)
-			continue
 		}
-		if len(b.items) == 0 {
-			if len(b.progress) > 0 {
-				if err := d.commit(ch, b, nil, nil, now); err != nil {
-					d.log.Error("commit", "channel", ch, "err", err)
-				}
-				continue
+	}
+}
+
+// job is one batch on its way through a channel's pipeline.
+type job struct {
+	seq     uint64
+	b       batch
+	msgs    []channel.Message
+	results []channel.Result
+	sendErr error
+	err     error // the batch cannot be recorded: restart the pipeline
+}
+
+// lane is what a channel's reader has claimed ahead of its committer: the
+// recipients and due entries handed to senders but not yet recorded.
+type lane struct {
+	ch      allimi.Channel
+	mu      stdsync.Mutex
+	claimed map[uint64]uint32   // notification → last recipient seq read
+	due     map[string]struct{} // due-queue keys in flight
+}
+
+func (l *lane) claim(id uint64, seq uint32) {
+	l.mu.Lock()
+	l.claimed[id] = max(l.claimed[id], seq)
+	l.mu.Unlock()
+}
+
+func (l *lane) from(n *Notification) uint32 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.claimed[n.ID], n.Progress[l.ch])
+}
+
+// runLane is one channel's pipeline: a reader picks batches in order,
+// Senders workers render and send them concurrently, and this goroutine
+// records the outcomes strictly in the order the batches were read — so
+// the progress stored is always a prefix of what was sent — grouping
+// whatever has arrived into one transaction.
+func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.Adapter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	l := &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
+	workers := max(d.cfg.Senders, 1)
+	work := make(chan *job, workers)
+	done := make(chan *job, 2*workers)
+
+	var wg stdsync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(work)
+		d.read(ctx, l, a, work)
+	}()
+	var senders stdsync.WaitGroup
+	for range workers {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for j := range work {
+				d.send(ctx, ch, a, j)
+				done <- j
 			}
-			d.sleep(ctx, ch, next)
-			continue
+		}()
+	}
+	go func() { senders.Wait(); close(done) }()
+	defer func() {
+		cancel()
+		for range done { // let the senders finish
 		}
-		if now.Before(br.openUntil) {
-			// The provider is tripped: its traffic falls back without a request.
-			if err := d.commit(ch, b, nil, &channel.UnavailableError{Err: errors.New("circuit open")}, now); err != nil {
-				d.log.Error("commit", "channel", ch, "err", err)
-			}
-			continue
-		}
-		msgs, err := d.render(b)
-		if err != nil {
-			d.log.Error("render", "channel", ch, "err", err)
-			d.sleep(ctx, ch, time.Second)
-			continue
-		}
-		start := time.Now()
-		results, sendErr := a.Send(ctx, msgs)
-		if ctx.Err() != nil {
-			return // nothing committed: the same batch goes again at the next start
-		}
-		d.metrics.providerSeconds.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
-		if sendErr == nil && len(results) != len(msgs) {
-			sendErr = &channel.UnavailableError{Err: fmt.Errorf("%d results for %d messages", len(results), len(msgs))}
-		}
-		d.trip(ch, sendErr)
+		wg.Wait()
+	}()
+
+	pending := map[uint64]*job{}
+	var next uint64
+	for j := range done {
+		pending[j.seq] = j
+		var ready []*job
 		for {
-			err := d.commit(ch, b, results, sendErr, d.cfg.Now())
+			r, ok := pending[next]
+			if !ok {
+				break
+			}
+			delete(pending, next)
+			next++
+			ready = append(ready, r)
+		}
+		if len(ready) == 0 {
+			continue
+		}
+		for _, r := range ready {
+			if r.err != nil {
+				return r.err
+			}
+		}
+		if ctx.Err() != nil {
+			return nil // shutting down: what was sent goes again at the next start
+		}
+		for {
+			err := d.commit(ch, ready, d.cfg.Now())
 			if err == nil {
 				break
 			}
@@ -238,10 +303,74 @@ func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adap
 			// crash here resends with the same keys.
 			d.log.Error("commit after send", "channel", ch, "err", err)
 			if !d.sleep(ctx, ch, time.Second) {
-				return
+				return nil
 			}
 		}
+		l.mu.Lock()
+		for _, r := range ready {
+			for _, it := range r.b.items {
+				if it.dueKey != nil {
+					delete(l.due, string(it.dueKey))
+				}
+			}
+		}
+		l.mu.Unlock()
 	}
+	return ctx.Err()
+}
+
+// read hands out batches in order until ctx ends.
+func (d *dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work chan<- *job) {
+	ch := l.ch
+	var seq uint64
+	for ctx.Err() == nil {
+		now := d.cfg.Now()
+		if open, until := d.breakers[ch].isOpen(now); open && ch == allimi.ChannelSMS {
+			d.sleep(ctx, ch, until.Sub(now))
+			continue
+		}
+		b, next, err := d.nextBatch(l, a.MaxBatch(), now)
+		if err != nil {
+			d.log.Error("reading the queue", "channel", ch, "err", err)
+			d.sleep(ctx, ch, time.Second)
+			continue
+		}
+		if len(b.items) == 0 && len(b.progress) == 0 {
+			d.sleep(ctx, ch, next)
+			continue
+		}
+		select {
+		case work <- &job{seq: seq, b: b}:
+			seq++
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// send renders and sends one batch; a tripped provider's batch falls back
+// without a request.
+func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adapter, j *job) {
+	if len(j.b.items) == 0 {
+		return
+	}
+	if open, _ := d.breakers[ch].isOpen(d.cfg.Now()); open {
+		j.sendErr = &channel.UnavailableError{Err: errors.New("circuit open")}
+		return
+	}
+	if j.msgs, j.err = d.render(j.b); j.err != nil {
+		return
+	}
+	start := time.Now()
+	j.results, j.sendErr = a.Send(ctx, j.msgs)
+	if ctx.Err() != nil {
+		return // nothing is recorded: the committer stops at this batch
+	}
+	d.metrics.providerSeconds.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+	if j.sendErr == nil && len(j.results) != len(j.msgs) {
+		j.sendErr = &channel.UnavailableError{Err: fmt.Errorf("%d results for %d messages", len(j.results), len(j.msgs))}
+	}
+	d.trip(ch, j.sendErr)
 }
 
 // sleep waits for a poke, the duration or ctx; it reports whether ctx is alive.
@@ -262,6 +391,8 @@ func (d *dispatcher) sleep(ctx context.Context, ch allimi.Channel, dur time.Dura
 
 func (d *dispatcher) trip(ch allimi.Channel, err error) {
 	br := d.breakers[ch]
+	br.mu.Lock()
+	defer br.mu.Unlock()
 	var ue *channel.UnavailableError
 	switch {
 	case err == nil:
@@ -277,6 +408,11 @@ func (d *dispatcher) trip(ch allimi.Channel, err error) {
 	}
 }
 
+func (d *dispatcher) tripped(ch allimi.Channel, now time.Time) bool {
+	open, _ := d.breakers[ch].isOpen(now)
+	return open
+}
+
 // eligible says whether a notification may be sent now.
 func eligible(n *Notification, now time.Time) bool {
 	return n.Urgent || !QuietHours(now)
@@ -285,7 +421,8 @@ func eligible(n *Notification, now time.Time) bool {
 // nextBatch picks up to max deliveries for ch: due retries and fallbacks
 // first, then fresh recipients of the active notifications, urgent first.
 // It also returns how long to sleep when there is nothing.
-func (d *dispatcher) nextBatch(ch allimi.Channel, max int, now time.Time) (batch, time.Duration, error) {
+func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Duration, error) {
+	ch := l.ch
 	b := batch{progress: map[uint64]uint32{}}
 	next := time.Second
 	d.mu.Lock()
@@ -324,6 +461,12 @@ func (d *dispatcher) nextBatch(ch allimi.Channel, max int, now time.Time) (batch
 				next = min(next, due.Sub(now))
 				break
 			}
+			l.mu.Lock()
+			_, inFlight := l.due[string(k)]
+			l.mu.Unlock()
+			if inFlight {
+				continue
+			}
 			n, err := load(ref.Notification)
 			if err != nil {
 				return err
@@ -337,6 +480,9 @@ func (d *dispatcher) nextBatch(ch allimi.Channel, max int, now time.Time) (batch
 			}
 			it.dueKey, it.flags = append([]byte(nil), k...), v[0]
 			b.items = append(b.items, it)
+			l.mu.Lock()
+			l.due[string(k)] = struct{}{}
+			l.mu.Unlock()
 		}
 		// Fresh recipients.
 		rb := tx.Bucket(bucketRecipients)
@@ -354,8 +500,13 @@ func (d *dispatcher) nextBatch(ch allimi.Channel, max int, now time.Time) (batch
 				next = min(next, quietEnd(now).Sub(now))
 				continue
 			}
-			from := n.Progress[ch]
+			from := l.from(n)
 			if int64(from) >= n.Recipients {
+				continue
+			}
+			if n.noneFor(ch) {
+				b.progress[n.ID] = uint32(n.Recipients)
+				l.claim(n.ID, uint32(n.Recipients))
 				continue
 			}
 			rc := rb.Cursor()
@@ -379,6 +530,7 @@ func (d *dispatcher) nextBatch(ch allimi.Channel, max int, now time.Time) (batch
 			}
 			if last != from {
 				b.progress[n.ID] = last
+				l.claim(n.ID, last)
 			}
 		}
 		return nil
@@ -408,8 +560,11 @@ func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, 
 func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Channel) (item, error) {
 	var c allimi.Citizen
 	var err error
-	if len(r.PII) > 0 {
-		c, err = s.openPII(r.CK, r.PII)
+	// The subs index holds the contact in campaign order; someone who has
+	// since withdrawn is read from their record (they consented when the
+	// notice was made).
+	if v := tx.Bucket(bucketSubs).Get(subsKey(n.Type, r.CK)); len(v) > 1 {
+		c, err = s.openPII(r.CK, v[1:])
 	} else {
 		c, err = s.citizen(tx, r.CK)
 	}
@@ -423,13 +578,7 @@ func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Ch
 // is keyed, so unguessable, and the same at every resend, so a resent
 // message is the same message.
 func (d *dispatcher) link(n *Notification, seq uint32) (string, string) {
-	m := hmac.New(sha256.New, d.linkKey)
-	var b [12]byte
-	binary.BigEndian.PutUint64(b[:], n.ID)
-	binary.BigEndian.PutUint32(b[8:], seq)
-	m.Write(b[:])
-	var secret [16]byte
-	copy(secret[:], m.Sum(nil))
+	secret := d.store.links.secret(n.ID, seq)
 	if d.store.details == nil {
 		tok := base64.RawURLEncoding.EncodeToString(secret[:])
 		return tok, d.cfg.LinkBase + "/n/" + tok
@@ -437,6 +586,9 @@ func (d *dispatcher) link(n *Notification, seq uint32) (string, string) {
 	return d.store.details.TokenFor(n.TokenBase+uint64(seq), secret)
 }
 
+// render makes a batch's messages. Their links lead to pages answered
+// from the notification's records (Store.ResolveToken) once a provider has
+// accepted them.
 func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	msgs := make([]channel.Message, len(b.items))
 	for i, it := range b.items {
@@ -462,89 +614,23 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 // commit records what a request did, in one transaction: each delivery's
 // state, retries and fallbacks in the due queue, dead letters, progress and
 // the statistics.
-func (d *dispatcher) commit(ch allimi.Channel, b batch, results []channel.Result, sendErr error, now time.Time) error {
-	stats := statDelta{}
-	var fellBack bool
+func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error {
+	var stats statDelta
+	var fellBack, retried bool
 	err := d.store.db.Update(func(tx *bbolt.Tx) error {
-		dv, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDue)
-		for i, it := range b.items {
-			rec := it.prev
-			rec.Flags = it.flags | rec.Flags
-			if rec.First == 0 {
-				rec.First = now.UnixMilli()
-			}
-			rec.Updated = now.UnixMilli()
-			var rl *channel.RateLimitedError
-			var res channel.Result
-			switch {
-			case now.After(it.n.ExpiresAt):
-				rec.State, rec.Reason = StateExpired, "notification expired"
-				stats.add(it.n.Type, ch, MetricExpired, 1)
-			case errors.As(sendErr, &rl):
-				rec.State, rec.Reason = StateRetrying, "provider rate limit"
-				if err := due.Put(dueKey(it.ref, now.Add(max(rl.RetryAfter, time.Second))), []byte{rec.Flags}); err != nil {
-					return err
-				}
-			case sendErr != nil:
-				rec.Attempts++
-				rec.Reason = truncate(sendErr.Error(), 200)
-				fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
-				if err != nil {
-					return err
-				}
-				fellBack = fellBack || fb
-			default:
-				res = results[i]
-				rec.Attempts++
-				switch res.Status {
-				case channel.Accepted:
-					rec.State, rec.Reason = StateAccepted, ""
-					stats.add(it.n.Type, ch, MetricSent, 1)
-					if err := d.issueDetail(tx, it); err != nil {
-						return err
-					}
-				case channel.Rejected:
-					rec.Reason = truncate(res.Code+" "+res.Reason, 200)
-					fb, err := d.failed(tx, it, &rec, now, stats)
-					if err != nil {
-						return err
-					}
-					fellBack = fellBack || fb
-				default:
-					rec.Reason = truncate(res.Code+" "+res.Reason, 200)
-					fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
-					if err != nil {
-						return err
-					}
-					fellBack = fellBack || fb
-				}
-			}
-			if it.dueKey != nil {
-				if err := due.Delete(it.dueKey); err != nil {
-					return err
-				}
-			}
-			if err := dv.Put(it.ref.dbKey(), rec.encode()); err != nil {
+		stats, fellBack, retried = statDelta{}, false, false
+		progress := map[uint64]uint32{}
+		for _, j := range jobs {
+			fb, rt, err := d.record(tx, ch, j, now, stats)
+			if err != nil {
 				return err
 			}
-			if rec.State == StateAccepted {
-				er := tx.Bucket(bucketEarlyReceipts)
-				if v := er.Get(it.ref.dbKey()); v != nil {
-					var r Receipt
-					if json.Unmarshal(v, &r) == nil {
-						fb, err := d.settle(tx, it.n, it.ref, &rec, r, now, stats)
-						if err != nil {
-							return err
-						}
-						fellBack = fellBack || fb
-					}
-					if err := er.Delete(it.ref.dbKey()); err != nil {
-						return err
-					}
-				}
+			fellBack, retried = fellBack || fb, retried || rt
+			for id, seq := range j.b.progress {
+				progress[id] = max(progress[id], seq)
 			}
 		}
-		for id, seq := range b.progress {
+		for id, seq := range progress {
 			var n Notification
 			if err := getNotification(tx, id, &n); err != nil {
 				return err
@@ -575,18 +661,95 @@ func (d *dispatcher) commit(ch allimi.Channel, b batch, results []channel.Result
 	if fellBack {
 		d.poke(allimi.ChannelSMS)
 	}
+	if retried {
+		d.poke(ch)
+	}
 	return nil
 }
 
-// issueDetail stores the recipient's detail page once a provider has
-// accepted a message that links to it.
-func (d *dispatcher) issueDetail(tx *bbolt.Tx, it item) error {
-	if d.store.details == nil {
-		return nil
+// record stores one batch's outcome: each delivery's state, retries and
+// fallbacks in the due queue, dead letters and detail pages. It reports
+// whether anything fell back to SMS or was queued again.
+func (d *dispatcher) record(tx *bbolt.Tx, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
+	b, results, sendErr := j.b, j.results, j.sendErr
+	dv, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDue)
+	dv.FillPercent = 0.9 // a campaign's keys arrive mostly in order
+	for i, it := range b.items {
+		rec := it.prev
+		rec.Flags = it.flags | rec.Flags
+		if rec.First == 0 {
+			rec.First = now.UnixMilli()
+		}
+		rec.Updated = now.UnixMilli()
+		var rl *channel.RateLimitedError
+		var res channel.Result
+		switch {
+		case now.After(it.n.ExpiresAt):
+			rec.State, rec.Reason = StateExpired, "notification expired"
+			stats.add(it.n.Type, ch, MetricExpired, 1)
+		case errors.As(sendErr, &rl):
+			rec.State, rec.Reason = StateRetrying, "provider rate limit"
+			if err := due.Put(dueKey(it.ref, now.Add(max(rl.RetryAfter, time.Second))), []byte{rec.Flags}); err != nil {
+				return false, false, err
+			}
+			retried = true
+		case sendErr != nil:
+			rec.Attempts++
+			rec.Reason = truncate(sendErr.Error(), 200)
+			fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
+			if err != nil {
+				return false, false, err
+			}
+			fellBack, retried = fellBack || fb, retried || !fb
+		default:
+			res = results[i]
+			rec.Attempts++
+			switch res.Status {
+			case channel.Accepted:
+				rec.State, rec.Reason = StateAccepted, ""
+				stats.add(it.n.Type, ch, MetricSent, 1)
+			case channel.Rejected:
+				rec.Reason = truncate(res.Code+" "+res.Reason, 200)
+				fb, err := d.failed(tx, it, &rec, now, stats)
+				if err != nil {
+					return false, false, err
+				}
+				fellBack = fellBack || fb
+			default:
+				rec.Reason = truncate(res.Code+" "+res.Reason, 200)
+				fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
+				if err != nil {
+					return false, false, err
+				}
+				fellBack, retried = fellBack || fb, retried || !fb
+			}
+		}
+		if it.dueKey != nil {
+			if err := due.Delete(it.dueKey); err != nil {
+				return false, false, err
+			}
+		}
+		if err := dv.Put(it.ref.dbKey(), rec.encode()); err != nil {
+			return false, false, err
+		}
+		if rec.State == StateAccepted {
+			er := tx.Bucket(bucketEarlyReceipts)
+			if v := er.Get(it.ref.dbKey()); v != nil {
+				var r Receipt
+				if json.Unmarshal(v, &r) == nil {
+					fb, err := d.settle(tx, it.n, it.ref, &rec, r, now, stats)
+					if err != nil {
+						return false, false, err
+					}
+					fellBack = fellBack || fb
+				}
+				if err := er.Delete(it.ref.dbKey()); err != nil {
+					return false, false, err
+				}
+			}
+		}
 	}
-	tok, _ := d.link(it.n, it.ref.Seq)
-	fields := recipientFields(it.n, it.params)
-	return d.store.details.IssueRefToken(tx, tok, sharedDetailKey(it.n.ID), fields, it.citizen.BirthDate, it.n.ExpiresAt)
+	return fellBack, retried, nil
 }
 
 // allSent reports whether every channel has been through every recipient.
@@ -618,7 +781,7 @@ func (d *dispatcher) failed(tx *bbolt.Tx, it item, rec *delivery, now time.Time,
 // retryOrGiveUp schedules a transient failure again with exponential
 // backoff and jitter, until the horizon.
 func (d *dispatcher) retryOrGiveUp(tx *bbolt.Tx, it item, rec *delivery, now time.Time, stats statDelta) (bool, error) {
-	if now.Sub(time.UnixMilli(rec.First)) >= d.cfg.Horizon || (it.ref.Channel != allimi.ChannelSMS && now.Before(d.breakers[it.ref.Channel].openUntil)) {
+	if now.Sub(time.UnixMilli(rec.First)) >= d.cfg.Horizon || (it.ref.Channel != allimi.ChannelSMS && d.tripped(it.ref.Channel, now)) {
 		return d.failed(tx, it, rec, now, stats)
 	}
 	back := d.cfg.BaseBackoff << min(int(rec.Attempts), 20)

@@ -60,6 +60,9 @@ type Notification struct {
 	Recipients    int64 `json:"recipients"`
 	NotSubscribed int64 `json:"notSubscribed"`
 	Deliveries    int64 `json:"deliveries"` // one per recipient and consented channel
+	// PerChannel counts the deliveries per channel, so a channel with none
+	// skips the recipients instead of reading them all.
+	PerChannel map[allimi.Channel]int64 `json:"perChannel,omitempty"`
 	// Cursor is where a campaign's expansion stands (the last citizen key).
 	Cursor []byte `json:"cursor,omitempty"`
 	// Progress is, per channel, the last recipient sequence number handed
@@ -317,14 +320,14 @@ func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequ
 
 func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) error {
 	rb, subs := tx.Bucket(bucketRecipients), tx.Bucket(bucketSubs)
+	rb.FillPercent = 1
 	var seq uint32
 	seen := map[string]bool{}
 	for _, c := range cs {
 		ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
 		var mask byte
-		var pii []byte
 		if v := subs.Get(subsKey(n.Type, ck)); len(v) >= 1 {
-			mask, pii = v[0], v[1:]
+			mask = v[0]
 		}
 		if mask == 0 || seen[string(ck)] {
 			if mask == 0 {
@@ -334,11 +337,11 @@ func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) 
 		}
 		seen[string(ck)] = true
 		seq++
-		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, mask, pii, c.Params)); err != nil {
+		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, mask, c.Params)); err != nil {
 			return err
 		}
 		n.Recipients++
-		n.Deliveries += int64(bitsSet(mask))
+		n.addDeliveries(mask)
 	}
 	return nil
 }
@@ -362,6 +365,7 @@ func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
 			prefix := []byte(string(n.Type) + "\x00")
 			c := tx.Bucket(bucketSubs).Cursor()
 			rb := tx.Bucket(bucketRecipients)
+			rb.FillPercent = 1 // keys only ever grow: full pages halve the file
 			k, v := c.Seek(prefix)
 			if n.Cursor != nil {
 				k, v = c.Seek(append(append([]byte{}, prefix...), n.Cursor...))
@@ -373,11 +377,11 @@ func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
 			for ; k != nil && bytes.HasPrefix(k, prefix) && done < expandChunk; k, v = c.Next() {
 				ck := k[len(prefix):]
 				seq := uint32(n.Recipients) + 1
-				if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, v[0], v[1:], nil)); err != nil {
+				if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, v[0], nil)); err != nil {
 					return err
 				}
 				n.Recipients++
-				n.Deliveries += int64(bitsSet(v[0]))
+				n.addDeliveries(v[0])
 				n.Cursor = append(n.Cursor[:0], ck...)
 				done++
 			}
@@ -406,6 +410,11 @@ func (s *Store) finishRecipients(tx *bbolt.Tx, n *Notification) error {
 		return err
 	}
 	n.TokenBase = base
+	if n.Recipients > 0 {
+		if err := tx.Bucket(bucketTokenRanges).Put(u64(base+1), u64(n.ID)); err != nil {
+			return err
+		}
+	}
 	ti, _ := n.Type.Info()
 	title := n.Title
 	if title == "" {
@@ -467,14 +476,13 @@ func recipientKey(id uint64, seq uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, seq)
 }
 
-// recipientValue is citizen key(32) | mask(1) | sealed PII length(2) |
-// sealed PII | params JSON: all the dispatcher needs, read in order.
-func recipientValue(ck []byte, mask byte, pii []byte, params map[string]string) []byte {
-	v := make([]byte, 0, len(ck)+3+len(pii)+64)
+// recipientValue is citizen key(32) | mask(1) | params JSON. The person's
+// sealed contact stays in the subs index, where the dispatcher reads it in
+// the same order: a copy here would double what a campaign touches.
+func recipientValue(ck []byte, mask byte, params map[string]string) []byte {
+	v := make([]byte, 0, len(ck)+1+64)
 	v = append(v, ck...)
 	v = append(v, mask)
-	v = binary.BigEndian.AppendUint16(v, uint16(len(pii)))
-	v = append(v, pii...)
 	if len(params) > 0 {
 		p, _ := json.Marshal(params)
 		v = append(v, p...)
@@ -487,32 +495,37 @@ type recipient struct {
 	Seq    uint32
 	CK     []byte
 	Mask   byte
-	PII    []byte // sealed allimi.Citizen, as in the citizen's record
 	Params map[string]string
 }
 
 func decodeRecipient(k, v []byte) (recipient, error) {
-	if len(k) != 12 || len(v) < 35 {
+	if len(k) != 12 || len(v) < 33 {
 		return recipient{}, errors.New("damaged recipient entry")
 	}
 	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: v[:32:32], Mask: v[32]}
-	n := int(binary.BigEndian.Uint16(v[33:]))
-	if len(v) < 35+n {
-		return r, errors.New("damaged recipient entry")
-	}
-	r.PII = v[35 : 35+n : 35+n]
-	if len(v) > 35+n {
-		if err := json.Unmarshal(v[35+n:], &r.Params); err != nil {
+	if len(v) > 33 {
+		if err := json.Unmarshal(v[33:], &r.Params); err != nil {
 			return r, fmt.Errorf("recipient params: %w", err)
 		}
 	}
 	return r, nil
 }
 
-func bitsSet(b byte) int {
-	n := 0
-	for ; b != 0; b &= b - 1 {
-		n++
+// addDeliveries counts a recipient's deliveries, one per channel in mask.
+func (n *Notification) addDeliveries(mask byte) {
+	if n.PerChannel == nil {
+		n.PerChannel = map[allimi.Channel]int64{}
 	}
-	return n
+	for _, ch := range allimi.Channels {
+		if mask&channelBit(ch) != 0 {
+			n.PerChannel[ch]++
+			n.Deliveries++
+		}
+	}
+}
+
+// noneFor reports whether the notification has no delivery on ch, once
+// its recipients are all known.
+func (n *Notification) noneFor(ch allimi.Channel) bool {
+	return n.Status != StatusExpanding && n.PerChannel != nil && n.PerChannel[ch] == 0
 }

@@ -457,3 +457,57 @@ func TestNotify_RateLimitedProviderIsRetriedAfterRetryAfter(t *testing.T) {
 	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack), "a rate limit is no reason to fall back")
 	assert.EqualValues(t, 10, f.fake.Stats().Accepted[allimi.ChannelKakao])
 }
+
+// linkIn finds the detail link in a message's text.
+func linkIn(t *testing.T, f *fanout, text string) string {
+	t.Helper()
+	i := strings.Index(text, "http://"+f.tc.cfg.HTTP+"/n/")
+	require.GreaterOrEqual(t, i, 0, text)
+	return strings.Fields(text[i:])[0]
+}
+
+func TestNotify_DetailPageExistsOnlyOnceAProviderAcceptedTheMessage(t *testing.T) {
+	// KakaoTalk says "not a user", and the SMS fallback keeps failing until
+	// it is dead-lettered: no provider accepted anything, so the link the
+	// KakaoTalk request carried leads nowhere.
+	f := newFanout(t, fanoutOptions{people: 1, horizon: 100 * time.Millisecond, faults: []channel.Fault{
+		{Channel: allimi.ChannelKakao, Kind: channel.FaultNotUser, Rate: 1},
+		{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 1}}})
+	p := f.people[0]
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricDeadLetter, 1)
+	kakao := f.fake.Messages(allimi.ChannelKakao)
+	require.Len(t, kakao, 1)
+	require.Equal(t, "rejected", kakao[0].Status)
+	link := linkIn(t, f, kakao[0].Text)
+
+	postDOB := func(link string) int {
+		r, err := http.PostForm(link, map[string][]string{"birthDate": {p.BirthDate}})
+		require.NoError(t, err)
+		r.Body.Close()
+		return r.StatusCode
+	}
+	assert.Equal(t, http.StatusNotFound, postDOB(link))
+
+	// The gateway recovers and the operator replays: the SMS carries the
+	// same link, which now opens.
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 0}))
+	code2, body := postJSON(t, f.tc.http+"/api/v1/deadletters/replay", f.keys.AdminToken, "")
+	require.Equal(t, http.StatusOK, code2, body)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 1)
+	sms := f.fake.Messages(allimi.ChannelSMS)
+	require.NotEmpty(t, sms)
+	assert.Equal(t, link, linkIn(t, f, sms[len(sms)-1].Text))
+	assert.Equal(t, http.StatusOK, postDOB(link))
+
+	// A link whose secret part is changed is not found, and not counted.
+	tok := link[strings.LastIndex(link, "/")+1:]
+	forged := []byte(tok)
+	if forged[10] == 'x' {
+		forged[10] = 'y'
+	} else {
+		forged[10] = 'x'
+	}
+	assert.Equal(t, http.StatusNotFound, postDOB(link[:len(link)-len(tok)]+string(forged)))
+}

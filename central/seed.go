@@ -35,8 +35,7 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 		for i := start; i <= end; i++ {
 			c := sync.SyntheticSignup("seed", uint64(i), channels, now).Citizen
 			ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
-			pii, _ := json.Marshal(c)
-			sealed := s.keys.Seal(pii, ck)
+			sealed := s.keys.Seal(encodePII(c), ck)
 			rec, _ := json.Marshal(citizenRecord{PII: sealed, Active: len(types) * len(channels), Created: now, Updated: now})
 			p := person{ck: ck, rec: rec, pii: sealed}
 			for _, t := range types {

@@ -31,7 +31,7 @@ var (
 	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
-		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts}
+		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -53,6 +53,7 @@ type Store struct {
 	window  time.Duration
 	now     func() time.Time
 	details *detail.Store
+	links   *links
 }
 
 // StoreOptions tune a Store.
@@ -93,9 +94,9 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now}
+	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey)}
 	if opt.LinkBase != "" {
-		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase}); err != nil {
+		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s}); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -257,8 +258,7 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) e
 	}
 	piiChanged := false
 	if e.Kind == allimi.KindSignup || rec.PII == nil {
-		pii, _ := json.Marshal(e.Citizen)
-		rec.PII, piiChanged = s.keys.Seal(pii, ck), true
+		rec.PII, piiChanged = s.keys.Seal(encodePII(e.Citizen), ck), true
 	}
 	rec.Verified = rec.Verified || p.Verified
 	rec.Updated = s.now().UTC()
@@ -506,12 +506,11 @@ func (s *Store) citizen(tx *bbolt.Tx, ck []byte) (allimi.Citizen, error) {
 
 // openPII decrypts a citizen's sealed personal data.
 func (s *Store) openPII(ck, sealed []byte) (allimi.Citizen, error) {
-	var c allimi.Citizen
 	plain, err := s.keys.Open(sealed, ck)
 	if err != nil {
-		return c, err
+		return allimi.Citizen{}, err
 	}
-	return c, json.Unmarshal(plain, &c)
+	return decodePII(plain)
 }
 
 // ConsentOf reports the current consent of a person for a type and channel.

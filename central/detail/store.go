@@ -42,6 +42,25 @@ type Options struct {
 	// Logger gets server-side failures (slog.Default()). Nothing personal
 	// and no token is ever logged.
 	Logger *slog.Logger
+	// Resolver, when set, answers for reserved tokens that have no stored
+	// record (see Resolver).
+	Resolver Resolver
+}
+
+// Resolver answers for the tokens a caller made with TokenFor from a
+// secret it can derive again, so that it need not store a record per
+// token: central's dispatcher keeps a million recipients' details in its
+// own records already, and one write per delivery instead of two is most
+// of a campaign's speed. Dates of birth are still checked, and tries
+// counted and locked, by the Store.
+type Resolver interface {
+	// ResolveToken returns the record of token number seq whose secret
+	// part is secret: the recipient's own fields, the key of the shared
+	// detail (PutShared), their date of birth (YYYY-MM-DD) and when the page
+	// expires. ok is false for a token it does not know or whose secret
+	// does not match (compare in constant time); err is a failure of the
+	// store.
+	ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields []Field, shared, birthDate string, expires time.Time, ok bool, err error)
 }
 
 // Store keeps detail tokens in central's bbolt file, so the dispatcher can
@@ -215,35 +234,6 @@ func (s *Store) TokenFor(seq uint64, secret [16]byte) (token, link string) {
 	return t.String(), s.base + "/n/" + t.String()
 }
 
-// IssueRefToken is IssueRef for a token made by TokenFor. Issuing the same
-// token again stores the same record again.
-func (s *Store) IssueRefToken(tx *bbolt.Tx, token, key string, fields []Field, birthDate string, expires time.Time) error {
-	t, ok := parseToken(token)
-	if !ok {
-		return fmt.Errorf("detail token: malformed: %w", allimi.ErrInvalid)
-	}
-	now := s.opt.Now()
-	v := tx.Bucket(bucketShared).Get([]byte(key))
-	if len(v) < sharedHeaderLen {
-		return fmt.Errorf("shared detail %q: put it with PutShared first: %w", key, allimi.ErrNotFound)
-	}
-	if sharedExp := time.Unix(int64(binary.BigEndian.Uint64(v)), 0); expires.IsZero() || expires.After(sharedExp) {
-		expires = sharedExp
-	}
-	if !expires.After(now) {
-		return fmt.Errorf("expiry %s: already past: %w", expires.Format(time.RFC3339), allimi.ErrInvalid)
-	}
-	if err := validateFields(fields); err != nil {
-		return err
-	}
-	dob, err := canonicalBirthDate(birthDate, now)
-	if err != nil {
-		return err
-	}
-	_, _, err = s.put(tx, formatRef, expires, dob, key, appendFields(nil, fields), &t)
-	return err
-}
-
 var errNoBuckets = errors.New("detail store: the transaction's database has no detail buckets: use the db given to NewStore")
 
 // put stores a record under a new token, or under given when it is set.
@@ -266,20 +256,25 @@ func (s *Store) put(tx *bbolt.Tx, format byte, expires time.Time, dob, shared st
 			return "", "", err
 		}
 	}
-	v := make([]byte, headerLen, headerLen+binary.MaxVarintLen64+len(shared)+len(plain)+16)
-	v[0] = format
-	binary.BigEndian.PutUint64(v[offExpires:], uint64(expires.Unix()))
-	copy(v[offMAC:], s.macs.dobMAC(&t, dob))
-	if format == formatRef {
-		v = appendString(v, shared)
-	}
-	key := bytes.Clone(t.key()) // bbolt keeps key and value until commit
-	v = s.macs.sealer(&t).Seal(v, zeroNonce, plain, sealAD(key, v))
+	key, v := s.seal(&t, format, expires, dob, shared, plain)
 	if err := b.Put(key, v); err != nil {
 		return "", "", fmt.Errorf("issue detail token: %w", err)
 	}
 	token = t.String()
 	return token, s.base + "/n/" + token, nil
+}
+
+// seal makes t's record: its key and sealed value.
+func (s *Store) seal(t *rawToken, format byte, expires time.Time, dob, shared string, plain []byte) (key, v []byte) {
+	v = make([]byte, headerLen, headerLen+binary.MaxVarintLen64+len(shared)+len(plain)+16)
+	v[0] = format
+	binary.BigEndian.PutUint64(v[offExpires:], uint64(expires.Unix()))
+	copy(v[offMAC:], s.macs.dobMAC(t, dob))
+	if format == formatRef {
+		v = appendString(v, shared)
+	}
+	key = bytes.Clone(t.key()) // bbolt keeps key and value until commit
+	return key, s.macs.sealer(t).Seal(v, zeroNonce, plain, sealAD(key, v))
 }
 
 func sealAD(key, clear []byte) []byte {
@@ -304,6 +299,9 @@ func (s *Store) open(tx *bbolt.Tx, t *rawToken) (record, error) {
 		return record{}, errNoBuckets
 	}
 	v := b.Get(t.key())
+	if v == nil && s.opt.Resolver != nil {
+		return s.resolve(tx, t)
+	}
 	if len(v) < headerLen {
 		return record{}, ErrNotFound
 	}
@@ -327,6 +325,29 @@ func (s *Store) open(tx *bbolt.Tx, t *rawToken) (record, error) {
 	}
 	r.plain = plain
 	return r, nil
+}
+
+// resolve asks the Resolver for a token without a stored record.
+func (s *Store) resolve(tx *bbolt.Tx, t *rawToken) (record, error) {
+	var seq uint64
+	for _, c := range t.key() {
+		seq = seq<<8 | uint64(c)
+	}
+	var secret [16]byte
+	copy(secret[:], t[seqLen:])
+	fields, shared, birthDate, expires, ok, err := s.opt.Resolver.ResolveToken(tx, seq, secret)
+	if err != nil {
+		return record{}, err
+	}
+	if !ok {
+		return record{}, ErrNotFound
+	}
+	dob, err := canonicalBirthDate(birthDate, s.opt.Now())
+	if err != nil {
+		return record{}, fmt.Errorf("resolved detail token: %w", err)
+	}
+	return record{format: formatRef, expires: expires, shared: shared, plain: appendFields(nil, fields),
+		mac: s.macs.dobMAC(t, dob)}, nil
 }
 
 // detail puts the opened record together with its shared part.

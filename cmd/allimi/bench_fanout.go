@@ -41,7 +41,7 @@ type fanoutResult struct {
 func benchFanoutCmd() *cobra.Command {
 	var n int
 	var asJSON bool
-	var profile string
+	var profile, keep string
 	c := &cobra.Command{
 		Use:   "fanout",
 		Short: "One campaign to N subscribers through central to the fake providers, beside a bare HTTP client",
@@ -58,7 +58,7 @@ func benchFanoutCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			r, err := benchFanout(cmd.Context(), n)
+			r, err := benchFanout(cmd.Context(), n, keep)
 			if err != nil {
 				return err
 			}
@@ -72,6 +72,7 @@ func benchFanoutCmd() *cobra.Command {
 	c.Flags().IntVar(&n, "subscribers", 100000, "consenting subscribers to seed")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	c.Flags().StringVar(&keep, "keep", "", "keep central's data in this new `directory` for inspection (default: a temporary one, removed)")
 	return c
 }
 
@@ -100,13 +101,18 @@ Seeding the registry took %.1f s (not timed).
 		r.RSSAnonMiB, r.RSSFileMiB, r.DBMiB, r.SeedSeconds)
 }
 
-func benchFanout(ctx context.Context, n int) (fanoutResult, error) {
+func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) {
 	var r fanoutResult
-	dir, err := os.MkdirTemp("", "allimi-fanout-")
-	if err != nil {
-		return r, err
+	dir := keep
+	if keep == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "allimi-fanout-"); err != nil {
+			return r, err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.Mkdir(keep, 0o700); err != nil {
+		return r, fmt.Errorf("--keep: %w", err)
 	}
-	defer os.RemoveAll(dir)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// The registry is seeded by a child process, so that this process's

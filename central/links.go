@@ -1,0 +1,110 @@
+package central
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"hash"
+	stdsync "sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/detail"
+)
+
+// bucketTokenRanges maps the first detail token number of each notification
+// (TokenBase+1) to the notification, so a token finds its recipient.
+var bucketTokenRanges = []byte("detail-ranges") // token number(8) → notification id(8)
+
+// links derives the secret part of every recipient's detail link from a key
+// only central holds. The same recipient always gets the same link, so a
+// resent message is the same message; and the page is answered from the
+// notification's own records (ResolveToken) instead of a stored copy per
+// recipient.
+type links struct {
+	key  []byte
+	macs stdsync.Pool // HMAC states keyed with key: one per message is costly
+}
+
+func newLinks(hashKey []byte) *links {
+	mac := hmac.New(sha256.New, hashKey)
+	mac.Write([]byte("allimi detail link"))
+	return &links{key: mac.Sum(nil)}
+}
+
+// secret is recipient seq of notification id's link secret.
+func (l *links) secret(id uint64, seq uint32) [16]byte {
+	m, _ := l.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, l.key)
+	}
+	m.Reset()
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:], id)
+	binary.BigEndian.PutUint32(b[8:], seq)
+	m.Write(b[:])
+	var sum [sha256.Size]byte
+	var secret [16]byte
+	copy(secret[:], m.Sum(sum[:0]))
+	l.macs.Put(m)
+	return secret
+}
+
+// ResolveToken implements detail.Resolver: token number seq is recipient
+// seq-TokenBase of the notification whose range holds it. The page exists
+// once a provider has accepted the message on some channel.
+func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields []detail.Field, shared, birthDate string, expires time.Time, ok bool, err error) {
+	rb := tx.Bucket(bucketTokenRanges)
+	if rb == nil {
+		return nil, "", "", time.Time{}, false, nil
+	}
+	c := rb.Cursor()
+	k, v := c.Seek(u64(seq))
+	if k == nil || !bytes.Equal(k, u64(seq)) {
+		k, v = c.Prev()
+	}
+	if k == nil || len(v) != 8 {
+		return nil, "", "", time.Time{}, false, nil
+	}
+	var n Notification
+	if err := getNotification(tx, binary.BigEndian.Uint64(v), &n); err != nil {
+		return nil, "", "", time.Time{}, false, nil // purged
+	}
+	if seq <= n.TokenBase || seq-n.TokenBase > uint64(n.Recipients) {
+		return nil, "", "", time.Time{}, false, nil
+	}
+	rseq := uint32(seq - n.TokenBase)
+	want := s.links.secret(n.ID, rseq)
+	if !hmac.Equal(want[:], secret[:]) {
+		return nil, "", "", time.Time{}, false, nil
+	}
+	if !sentSomewhere(tx, n.ID, rseq) {
+		return nil, "", "", time.Time{}, false, nil
+	}
+	k = recipientKey(n.ID, rseq)
+	r, err := decodeRecipient(k, tx.Bucket(bucketRecipients).Get(k))
+	if err != nil {
+		return nil, "", "", time.Time{}, false, err
+	}
+	it, err := s.itemFor(tx, &n, r, "")
+	if err != nil {
+		return nil, "", "", time.Time{}, false, err
+	}
+	return recipientFields(&n, it.params), sharedDetailKey(n.ID), it.citizen.BirthDate, n.ExpiresAt, true, nil
+}
+
+// sentSomewhere reports whether a provider accepted recipient seq's
+// message on any channel.
+func sentSomewhere(tx *bbolt.Tx, id uint64, seq uint32) bool {
+	dv := tx.Bucket(bucketDeliveries)
+	for _, ch := range allimi.Channels {
+		v := dv.Get(DeliveryRef{id, seq, ch}.dbKey())
+		if d, err := decodeDelivery(v); v != nil && err == nil && (d.State == StateAccepted || d.State == StateDelivered) {
+			return true
+		}
+	}
+	return false
+}
