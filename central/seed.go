@@ -2,7 +2,6 @@ package central
 
 import (
 	"bytes"
-	"encoding/json"
 	"sort"
 
 	"go.etcd.io/bbolt"
@@ -36,12 +35,12 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 			c := sync.SyntheticSignup("seed", uint64(i), channels, now).Citizen
 			ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
 			sealed := s.keys.Seal(encodePII(c), ck)
-			rec, _ := json.Marshal(citizenRecord{PII: sealed, Active: len(types) * len(channels), Created: now, Updated: now})
+			rec := (&citizenRecord{PII: sealed, Active: len(types) * len(channels), Created: now, Updated: now}).encode()
 			p := person{ck: ck, rec: rec, pii: sealed}
 			for _, t := range types {
 				for _, ch := range channels {
-					st, _ := json.Marshal(consentState{Action: allimi.ActionGrant, HLC: hlc, Kiosk: "seed", Seq: uint64(i),
-						By: allimi.Actor{Kind: allimi.ActorSelf}, At: now})
+					st := (&consentState{Action: allimi.ActionGrant, HLC: hlc, Kiosk: "seed", Seq: uint64(i),
+						By: allimi.Actor{Kind: allimi.ActorSelf}, At: now}).encode()
 					p.cons = append(p.cons, kv{consentKey(ck, t, ch), st})
 				}
 			}

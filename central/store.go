@@ -250,7 +250,8 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) e
 	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord
 	if v := cits.Get(ck); v != nil {
-		if err := json.Unmarshal(v, &rec); err != nil {
+		var err error
+		if rec, err = decodeCitizenRecord(v); err != nil {
 			return fmt.Errorf("citizen record: %w", err)
 		}
 	} else {
@@ -301,8 +302,7 @@ func putCitizen(tx *bbolt.Tx, ck []byte, rec *citizenRecord, delta int) error {
 	if err != nil {
 		return err
 	}
-	v, _ := json.Marshal(rec)
-	return tx.Bucket(bucketCitizens).Put(ck, v)
+	return tx.Bucket(bucketCitizens).Put(ck, rec.encode())
 }
 
 // setConsent decides a type and channel's state after a change and returns
@@ -319,7 +319,8 @@ func (s *Store) setConsent(tx *bbolt.Tx, ck, pii []byte, t allimi.NotificationTy
 	var cur consentState
 	have := false
 	if v := cons.Get(sk); v != nil {
-		if err := json.Unmarshal(v, &cur); err != nil {
+		var err error
+		if cur, err = decodeConsentState(v); err != nil {
 			return 0, fmt.Errorf("consent state: %w", err)
 		}
 		have = true
@@ -343,8 +344,7 @@ func (s *Store) setConsent(tx *bbolt.Tx, ck, pii []byte, t allimi.NotificationTy
 	if !win {
 		return 0, nil
 	}
-	v, _ := json.Marshal(next)
-	if err := cons.Put(sk, v); err != nil {
+	if err := cons.Put(sk, next.encode()); err != nil {
 		return 0, err
 	}
 	delta := 0
@@ -468,12 +468,15 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		// The resolution's clock must follow everything it settles.
 		var cur consentState
 		if v := tx.Bucket(bucketConsents).Get(consentKey(c.CitizenKey, c.Type, c.Channel)); v != nil {
-			_ = json.Unmarshal(v, &cur)
+			var err error
+			if cur, err = decodeConsentState(v); err != nil {
+				return fmt.Errorf("consent state: %w", err)
+			}
 		}
 		hlc := allimi.NextHLC(cur.HLC, now)
 		next := consentState{Action: decision, HLC: hlc, By: allimi.Actor{Kind: allimi.ActorCentral, Official: official}, At: now}
-		var rec citizenRecord
-		if err := json.Unmarshal(tx.Bucket(bucketCitizens).Get(c.CitizenKey), &rec); err != nil {
+		rec, err := decodeCitizenRecord(tx.Bucket(bucketCitizens).Get(c.CitizenKey))
+		if err != nil {
 			return fmt.Errorf("citizen record: %w", err)
 		}
 		delta, err := s.setConsent(tx, c.CitizenKey, rec.PII, c.Type, c.Channel, next)
@@ -497,9 +500,9 @@ func (s *Store) citizen(tx *bbolt.Tx, ck []byte) (allimi.Citizen, error) {
 	if v == nil {
 		return c, allimi.ErrNotFound
 	}
-	var rec citizenRecord
-	if err := json.Unmarshal(v, &rec); err != nil {
-		return c, err
+	rec, err := decodeCitizenRecord(v)
+	if err != nil {
+		return c, fmt.Errorf("citizen record: %w", err)
 	}
 	return s.openPII(ck, rec.PII)
 }
@@ -523,7 +526,9 @@ func (s *Store) ConsentOf(mobile, birthDate string, t allimi.NotificationType, c
 			return nil
 		}
 		found = true
-		return json.Unmarshal(v, &st)
+		var err error
+		st, err = decodeConsentState(v)
+		return err
 	})
 	return st.Action, found, err
 }
