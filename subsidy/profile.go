@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,33 +37,51 @@ const maxAge = 150
 // DateLayout is the layout of dates: birth dates and as-of dates.
 const DateLayout = "2006-01-02"
 
+// profileKeys are the keys of a profile, spelt exactly.
+var profileKeys = []string{"birthDate", "age", "sex", "income", "traits", "household"}
+
 // ParseProfile reads a profile from JSON: one object with only the
-// profile's keys, nothing after it. Values are checked by NewPerson.
+// profile's keys, spelt exactly, nothing after it. Values are checked by
+// NewPerson.
 func ParseProfile(b []byte) (Profile, error) {
 	var p Profile
 	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
 		return p, fmt.Errorf("profile: not a JSON object such as {\"age\": 75, \"sex\": \"F\"}: %w", ErrBadProfile)
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields() // a misspelt key would silently become "unknown"
-	if err := d.Decode(&p); err != nil {
-		var typ *json.UnmarshalTypeError
-		var syn *json.SyntaxError
-		switch {
-		case errors.As(err, &typ):
-			return Profile{}, fmt.Errorf("profile: %s is %s, want %s: %w", typ.Field, typ.Value, wantOf(typ.Field), ErrBadProfile)
-		case errors.As(err, &syn):
-			line, col := position(b, syn.Offset)
-			return Profile{}, fmt.Errorf("profile: malformed JSON at line %d column %d: %v: %w", line, col, syn, ErrBadProfile)
-		case strings.HasPrefix(err.Error(), "json: unknown field"):
-			return Profile{}, fmt.Errorf("profile: %s; a profile has birthDate, age, sex, income, traits and household: %w", strings.TrimPrefix(err.Error(), "json: "), ErrBadProfile)
-		}
-		return Profile{}, fmt.Errorf("profile: %v: %w", err, ErrBadProfile)
+	var keys map[string]json.RawMessage
+	if err := d.Decode(&keys); err != nil {
+		return p, malformedProfile(b, err)
 	}
 	if _, err := d.Token(); err != io.EOF {
-		return Profile{}, fmt.Errorf("profile: data after the JSON object: %w", ErrBadProfile)
+		return p, fmt.Errorf("profile: data after the JSON object: %w", ErrBadProfile)
+	}
+	// A misspelt key would silently become "unknown"; encoding/json alone
+	// would also take "BIRTHDATE" for birthDate.
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		if !slices.Contains(profileKeys, k) {
+			return p, fmt.Errorf("profile: unknown key %q; a profile has %s: %w", k, strings.Join(profileKeys, ", "), ErrBadProfile)
+		}
+	}
+	if err := json.Unmarshal(b, &p); err != nil {
+		return Profile{}, malformedProfile(b, err)
 	}
 	return p, nil
+}
+
+func malformedProfile(b []byte, err error) error {
+	var typ *json.UnmarshalTypeError
+	var syn *json.SyntaxError
+	switch {
+	case errors.As(err, &typ):
+		return fmt.Errorf("profile: %s is %s, want %s: %w", typ.Field, typ.Value, wantOf(typ.Field), ErrBadProfile)
+	case errors.As(err, &syn):
+		line, col := position(b, syn.Offset)
+		return fmt.Errorf("profile: malformed JSON at line %d column %d: %v: %w", line, col, syn, ErrBadProfile)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("profile: malformed JSON: it ends before the object is closed: %w", ErrBadProfile)
+	}
+	return fmt.Errorf("profile: malformed JSON: %v: %w", err, ErrBadProfile)
 }
 
 func wantOf(field string) string {
