@@ -72,7 +72,7 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 		// Address space, not memory: growing the file then needs no remap,
 		// which would stall every reader and writer.
 		InitialMmapSize: 1 << 30,
-		FreelistType:    bbolt.FreelistMapType})
+		FreelistType:    bbolt.FreelistArrayType})
 	if errors.Is(err, bbolt.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w", path, ErrInUse)
 	}
