@@ -159,7 +159,10 @@ func (d *dispatcher) track(n Notification) {
 
 // expand finishes a campaign's expansion and starts its sending.
 func (d *dispatcher) expand(id uint64) (Notification, error) {
-	n, err := d.store.ExpandCampaign(id)
+	n, err := d.store.ExpandCampaign(id, func(n Notification) {
+		d.track(n)
+		d.poke()
+	})
 	if err != nil {
 		return n, err
 	}
@@ -175,6 +178,7 @@ type item struct {
 	citizen  allimi.Citizen
 	mask     byte
 	params   map[string]string
+	token    uint64   // the detail page's token number
 	prev     delivery // the stored record, zero if none
 	dueKey   []byte   // set when the item came from the due queue
 	flags    byte
@@ -428,9 +432,8 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 	d.mu.Lock()
 	active := make([]*Notification, 0, len(d.active))
 	for _, n := range d.active {
-		if n.Status == StatusSending {
-			active = append(active, n)
-		}
+		// A campaign still expanding is sent as far as it has come.
+		active = append(active, n)
 	}
 	d.mu.Unlock()
 	sort.Slice(active, func(i, j int) bool {
@@ -571,19 +574,19 @@ func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Ch
 	if err != nil {
 		return item{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
 	}
-	return item{ref: DeliveryRef{n.ID, r.Seq, ch}, n: n, citizen: c, mask: r.Mask, params: r.Params}, nil
+	return item{ref: DeliveryRef{n.ID, r.Seq, ch}, n: n, citizen: c, mask: r.Mask, params: r.Params, token: r.Token}, nil
 }
 
 // link returns a recipient's detail page token and link: the secret part
 // is keyed, so unguessable, and the same at every resend, so a resent
 // message is the same message.
-func (d *dispatcher) link(n *Notification, seq uint32) (string, string) {
-	secret := d.store.links.secret(n.ID, seq)
+func (d *dispatcher) link(it *item) string {
+	secret := d.store.links.secret(it.n.ID, it.ref.Seq)
 	if d.store.details == nil {
-		tok := base64.RawURLEncoding.EncodeToString(secret[:])
-		return tok, d.cfg.LinkBase + "/n/" + tok
+		return d.cfg.LinkBase + "/n/" + base64.RawURLEncoding.EncodeToString(secret[:])
 	}
-	return d.store.details.TokenFor(n.TokenBase+uint64(seq), secret)
+	_, link := d.store.details.TokenFor(it.token, secret)
+	return link
 }
 
 // render makes a batch's messages. Their links lead to pages answered
@@ -599,7 +602,7 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 		for k, v := range it.params {
 			vars[k] = v
 		}
-		_, link := d.link(it.n, it.ref.Seq)
+		link := d.link(&b.items[i])
 		vars["name"], vars["link"] = it.citizen.Name, link
 		r, err := d.tmpl.Render(it.n.Type, it.ref.Channel, vars)
 		if err != nil {

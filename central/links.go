@@ -15,9 +15,10 @@ import (
 	"allimi/central/detail"
 )
 
-// bucketTokenRanges maps the first detail token number of each notification
-// (TokenBase+1) to the notification, so a token finds its recipient.
-var bucketTokenRanges = []byte("detail-ranges") // token number(8) → notification id(8)
+// bucketTokenRanges maps the first detail token number of each range of
+// recipients to the notification and the range's first recipient, so a
+// token finds its recipient.
+var bucketTokenRanges = []byte("detail-ranges") // token number(8) → notification id(8) | recipient seq(4)
 
 // links derives the secret part of every recipient's detail link from a key
 // only central holds. The same recipient always gets the same link, so a
@@ -53,47 +54,48 @@ func (l *links) secret(id uint64, seq uint32) [16]byte {
 	return secret
 }
 
-// ResolveToken implements detail.Resolver: token number seq is recipient
-// seq-TokenBase of the notification whose range holds it. The page exists
-// once a provider has accepted the message on some channel.
+// ResolveToken implements detail.Resolver: token number seq belongs to the
+// recipient range that starts at or before it. The page exists once a
+// provider has accepted the message on some channel.
 func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields []detail.Field, shared, birthDate string, expires time.Time, ok bool, err error) {
-	rb := tx.Bucket(bucketTokenRanges)
-	if rb == nil {
+	notFound := func() ([]detail.Field, string, string, time.Time, bool, error) {
 		return nil, "", "", time.Time{}, false, nil
 	}
-	c := rb.Cursor()
+	c := tx.Bucket(bucketTokenRanges).Cursor()
 	k, v := c.Seek(u64(seq))
 	if k == nil || !bytes.Equal(k, u64(seq)) {
 		k, v = c.Prev()
 	}
-	if k == nil || len(v) != 8 {
-		return nil, "", "", time.Time{}, false, nil
+	if k == nil || len(v) != 12 {
+		return notFound()
 	}
 	var n Notification
 	if err := getNotification(tx, binary.BigEndian.Uint64(v), &n); err != nil {
-		return nil, "", "", time.Time{}, false, nil // purged
+		return notFound() // purged
 	}
-	if seq <= n.TokenBase || seq-n.TokenBase > uint64(n.Recipients) {
-		return nil, "", "", time.Time{}, false, nil
+	off := seq - binary.BigEndian.Uint64(k)
+	if off >= 1<<31 {
+		return notFound()
 	}
-	rseq := uint32(seq - n.TokenBase)
-	want := s.links.secret(n.ID, rseq)
-	if !hmac.Equal(want[:], secret[:]) {
-		return nil, "", "", time.Time{}, false, nil
+	rseq := binary.BigEndian.Uint32(v[8:]) + uint32(off)
+	rk := recipientKey(n.ID, rseq)
+	rv := tx.Bucket(bucketRecipients).Get(rk)
+	if rv == nil {
+		return notFound()
 	}
-	if !sentSomewhere(tx, n.ID, rseq) {
-		return nil, "", "", time.Time{}, false, nil
-	}
-	k = recipientKey(n.ID, rseq)
-	r, err := decodeRecipient(k, tx.Bucket(bucketRecipients).Get(k))
+	r, err := decodeRecipient(rk, rv)
 	if err != nil {
 		return nil, "", "", time.Time{}, false, err
+	}
+	want := s.links.secret(n.ID, rseq)
+	if r.Token != seq || !hmac.Equal(want[:], secret[:]) || !sentSomewhere(tx, n.ID, rseq) {
+		return notFound()
 	}
 	it, err := s.itemFor(tx, &n, r, "")
 	if err != nil {
 		return nil, "", "", time.Time{}, false, err
 	}
-	return recipientFields(&n, it.params), sharedDetailKey(n.ID), it.citizen.BirthDate, n.ExpiresAt, true, nil
+	return recipientFields(&n, r.Params), sharedDetailKey(n.ID), it.citizen.BirthDate, n.ExpiresAt, true, nil
 }
 
 // sentSomewhere reports whether a provider accepted recipient seq's

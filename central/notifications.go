@@ -68,9 +68,6 @@ type Notification struct {
 	// Progress is, per channel, the last recipient sequence number handed
 	// to the provider and committed.
 	Progress map[allimi.Channel]uint32 `json:"progress,omitempty"`
-	// TokenBase: recipient seq's detail page token is number TokenBase+seq
-	// of the detail store.
-	TokenBase uint64 `json:"tokenBase"`
 }
 
 // NotificationRequest is the body of POST /api/v1/notifications.
@@ -298,15 +295,13 @@ func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequ
 		if req.ExpiresAt != nil {
 			n.ExpiresAt = req.ExpiresAt.UTC()
 		}
+		if err := s.putShared(tx, &n); err != nil {
+			return err
+		}
 		if n.Campaign {
 			n.Status = StatusExpanding
-		} else {
-			if err := s.addListed(tx, &n, req.Audience.Citizens); err != nil {
-				return err
-			}
-			if err := s.finishRecipients(tx, &n); err != nil {
-				return err
-			}
+		} else if err := s.addListed(tx, &n, req.Audience.Citizens); err != nil {
+			return err
 		}
 		if ik != nil {
 			if err := tx.Bucket(bucketNotifIdem).Put(ik, u64(id)); err != nil {
@@ -319,10 +314,9 @@ func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequ
 }
 
 func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) error {
-	rb, subs := tx.Bucket(bucketRecipients), tx.Bucket(bucketSubs)
-	rb.FillPercent = 1
-	var seq uint32
+	subs := tx.Bucket(bucketSubs)
 	seen := map[string]bool{}
+	var add []newRecipient
 	for _, c := range cs {
 		ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
 		var mask byte
@@ -336,23 +330,59 @@ func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) 
 			continue
 		}
 		seen[string(ck)] = true
-		seq++
-		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, mask, c.Params)); err != nil {
+		add = append(add, newRecipient{ck, mask, c.Params})
+	}
+	return s.addRecipients(tx, n, add)
+}
+
+// newRecipient is a recipient about to be added.
+type newRecipient struct {
+	ck     []byte
+	mask   byte
+	params map[string]string
+}
+
+// addRecipients appends recipients to a notification with their detail
+// page token numbers, reserved as one range per call: a campaign's
+// recipients can be sent while later ones are still being added.
+func (s *Store) addRecipients(tx *bbolt.Tx, n *Notification, add []newRecipient) error {
+	if len(add) == 0 {
+		return nil
+	}
+	var base uint64
+	first := uint32(n.Recipients) + 1
+	if s.details != nil {
+		var err error
+		if base, err = s.details.Reserve(tx, uint64(len(add))); err != nil {
+			return err
+		}
+		v := binary.BigEndian.AppendUint32(u64(n.ID), first)
+		if err := tx.Bucket(bucketTokenRanges).Put(u64(base+1), v); err != nil {
+			return err
+		}
+	}
+	rb := tx.Bucket(bucketRecipients)
+	rb.FillPercent = 1 // keys only ever grow: full pages halve the file
+	for i, r := range add {
+		seq := first + uint32(i)
+		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(r.ck, r.mask, base+1+uint64(i), r.params)); err != nil {
 			return err
 		}
 		n.Recipients++
-		n.addDeliveries(mask)
+		n.addDeliveries(r.mask)
 	}
 	return nil
 }
 
 // expandChunk is how many subscribers one expansion transaction copies.
-const expandChunk = 20000
+var expandChunk = 20000 // a variable so tests can make chunks small
 
 // ExpandCampaign copies the type's subscribers into the notification's
 // recipients, a chunk per transaction, resuming where it stood (after a
-// crash too). It returns the notification when done.
-func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
+// crash too). After each chunk it calls each (if set) with the
+// notification, whose recipients so far may be sent at once. It returns
+// the notification when done.
+func (s *Store) ExpandCampaign(id uint64, each func(Notification)) (Notification, error) {
 	for {
 		var n Notification
 		err := s.db.Update(func(tx *bbolt.Tx) error {
@@ -364,8 +394,6 @@ func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
 			}
 			prefix := []byte(string(n.Type) + "\x00")
 			c := tx.Bucket(bucketSubs).Cursor()
-			rb := tx.Bucket(bucketRecipients)
-			rb.FillPercent = 1 // keys only ever grow: full pages halve the file
 			k, v := c.Seek(prefix)
 			if n.Cursor != nil {
 				k, v = c.Seek(append(append([]byte{}, prefix...), n.Cursor...))
@@ -373,25 +401,31 @@ func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
 					k, v = c.Next()
 				}
 			}
-			done := 0
-			for ; k != nil && bytes.HasPrefix(k, prefix) && done < expandChunk; k, v = c.Next() {
-				ck := k[len(prefix):]
-				seq := uint32(n.Recipients) + 1
-				if err := rb.Put(recipientKey(n.ID, seq), recipientValue(ck, v[0], nil)); err != nil {
-					return err
-				}
-				n.Recipients++
-				n.addDeliveries(v[0])
-				n.Cursor = append(n.Cursor[:0], ck...)
-				done++
+			add := make([]newRecipient, 0, expandChunk)
+			for ; k != nil && bytes.HasPrefix(k, prefix) && len(add) < expandChunk; k, v = c.Next() {
+				add = append(add, newRecipient{ck: k[len(prefix):], mask: v[0]})
+			}
+			if len(add) > 0 {
+				n.Cursor = bytes.Clone(add[len(add)-1].ck)
+			}
+			if err := s.addRecipients(tx, &n, add); err != nil {
+				return err
 			}
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				n.Status, n.Cursor = StatusSending, nil
-				if err := s.finishRecipients(tx, &n); err != nil {
-					return err
+				if allSent(&n) {
+					n.Status = StatusDone // the dispatcher kept up with the expansion
 				}
 			}
-			return putNotification(tx, &n)
+			if err := putNotification(tx, &n); err != nil {
+				return err
+			}
+			if each != nil {
+				// Under the write lock, so the dispatcher's own updates,
+				// made under it too, are never overtaken by an older one.
+				each(n)
+			}
+			return nil
 		})
 		if err != nil || n.Status != StatusExpanding {
 			return n, err
@@ -399,21 +433,10 @@ func (s *Store) ExpandCampaign(id uint64) (Notification, error) {
 	}
 }
 
-// finishRecipients runs once the recipients are known: it reserves their
-// detail page tokens and stores what every recipient's page shares.
-func (s *Store) finishRecipients(tx *bbolt.Tx, n *Notification) error {
+// putShared stores what every recipient's detail page shows.
+func (s *Store) putShared(tx *bbolt.Tx, n *Notification) error {
 	if s.details == nil {
 		return nil
-	}
-	base, err := s.details.Reserve(tx, uint64(n.Recipients))
-	if err != nil {
-		return err
-	}
-	n.TokenBase = base
-	if n.Recipients > 0 {
-		if err := tx.Bucket(bucketTokenRanges).Put(u64(base+1), u64(n.ID)); err != nil {
-			return err
-		}
 	}
 	ti, _ := n.Type.Info()
 	title := n.Title
@@ -476,13 +499,15 @@ func recipientKey(id uint64, seq uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, seq)
 }
 
-// recipientValue is citizen key(32) | mask(1) | params JSON. The person's
-// sealed contact stays in the subs index, where the dispatcher reads it in
-// the same order: a copy here would double what a campaign touches.
-func recipientValue(ck []byte, mask byte, params map[string]string) []byte {
-	v := make([]byte, 0, len(ck)+1+64)
+// recipientValue is citizen key(32) | mask(1) | detail token number(8) |
+// params JSON. The person's sealed contact stays in the subs index, where
+// the dispatcher reads it in the same order: a copy here would double what
+// a campaign touches.
+func recipientValue(ck []byte, mask byte, token uint64, params map[string]string) []byte {
+	v := make([]byte, 0, len(ck)+9+64)
 	v = append(v, ck...)
 	v = append(v, mask)
+	v = binary.BigEndian.AppendUint64(v, token)
 	if len(params) > 0 {
 		p, _ := json.Marshal(params)
 		v = append(v, p...)
@@ -495,16 +520,19 @@ type recipient struct {
 	Seq    uint32
 	CK     []byte
 	Mask   byte
+	Token  uint64 // number of the detail page token; 0 when central issues no links
 	Params map[string]string
 }
 
+const recipientFixed = 32 + 1 + 8
+
 func decodeRecipient(k, v []byte) (recipient, error) {
-	if len(k) != 12 || len(v) < 33 {
+	if len(k) != 12 || len(v) < recipientFixed {
 		return recipient{}, errors.New("damaged recipient entry")
 	}
-	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: v[:32:32], Mask: v[32]}
-	if len(v) > 33 {
-		if err := json.Unmarshal(v[33:], &r.Params); err != nil {
+	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: v[:32:32], Mask: v[32], Token: binary.BigEndian.Uint64(v[33:])}
+	if len(v) > recipientFixed {
+		if err := json.Unmarshal(v[recipientFixed:], &r.Params); err != nil {
 			return r, fmt.Errorf("recipient params: %w", err)
 		}
 	}
