@@ -17,14 +17,24 @@ import (
 // names none (make demo runs central's embedded broker there).
 const DefaultBroker = "tcp://127.0.0.1:1883"
 
+// Defaults of the optional settings.
+const (
+	DefaultIdleSeconds        = 60
+	DefaultIdleWarningSeconds = 10
+	DefaultReceiptURL         = "http://127.0.0.1:8080/r/"
+)
+
 // Config is a kiosk's configuration, as written by
 // `allimi central kiosk add --json` and read from the file given by
 // allimi-kiosk's --config flag:
 //
 //	{"id":"demo-kiosk","username":"...","password":"...",
-//	 "broker":"tcp://127.0.0.1:1883","catalogKey":"base64"}
+//	 "broker":"tcp://127.0.0.1:1883","catalogKey":"base64",
+//	 "staff":[{"id":"official-01","name":"김주무관","pinHash":"$2a$10$..."}],
+//	 "idleSeconds":60,"receiptURL":"https://allimi.example/r/"}
 //
-// Every field is optional.
+// Every field is optional; the staff list is added by hand (or by a
+// provisioning tool) after `kiosk add`.
 type Config struct {
 	// ID is the kiosk's identifier, registered at central.
 	ID string `json:"id,omitempty"`
@@ -35,6 +45,17 @@ type Config struct {
 	Broker string `json:"broker,omitempty"`
 	// CatalogKey is central's catalogue signing key, base64.
 	CatalogKey string `json:"catalogKey,omitempty"`
+
+	// Staff are the officials who may open staff mode, each with a
+	// salted hash of their PIN (HashPIN; `allimi-kiosk --hash-pin`).
+	Staff []StaffMember `json:"staff,omitempty"`
+	// IdleSeconds without a touch before the kiosk warns that it will
+	// clear the screen; IdleWarningSeconds the warning's countdown.
+	IdleSeconds        int `json:"idleSeconds,omitempty"`
+	IdleWarningSeconds int `json:"idleWarningSeconds,omitempty"`
+	// ReceiptURL is where a receipt's QR code points, followed by the
+	// receipt code: central's page to check or withdraw a sign-up.
+	ReceiptURL string `json:"receiptURL,omitempty"`
 
 	// Path is the file the config was loaded from; empty when none was
 	// loaded. It is not part of the JSON.
@@ -48,6 +69,15 @@ func (c Config) Loaded() bool { return c.Path != "" }
 func (c Config) WithDefaults() Config {
 	if c.Broker == "" {
 		c.Broker = DefaultBroker
+	}
+	if c.IdleSeconds <= 0 {
+		c.IdleSeconds = DefaultIdleSeconds
+	}
+	if c.IdleWarningSeconds <= 0 {
+		c.IdleWarningSeconds = DefaultIdleWarningSeconds
+	}
+	if c.ReceiptURL == "" {
+		c.ReceiptURL = DefaultReceiptURL
 	}
 	return c
 }

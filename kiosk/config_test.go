@@ -3,6 +3,7 @@ package kiosk
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -12,8 +13,9 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{ID: "demo-kiosk", Username: "u", Password: "p", Broker: "tcp://10.0.0.1:1883", CatalogKey: "a2V5"}
-	if c != want {
+	want := Config{ID: "demo-kiosk", Username: "u", Password: "p", Broker: "tcp://10.0.0.1:1883", CatalogKey: "a2V5",
+		IdleSeconds: DefaultIdleSeconds, IdleWarningSeconds: DefaultIdleWarningSeconds, ReceiptURL: DefaultReceiptURL}
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
 

@@ -1,0 +1,177 @@
+package kiosk
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"allimi"
+	"allimi/sync"
+)
+
+// The kiosk's plug points. Each is an interface with a do-nothing or
+// "coming soon" default, so that the kiosk runs with none of them and the
+// issues that fill them in (voice, subsidy, central's verification and
+// conflict APIs) only implement what they provide.
+
+// Recorder stores sign-up and consent records durably before the person is
+// told "saved". *sync.Outbox implements it.
+type Recorder interface {
+	Append(drafts ...sync.Draft) ([]allimi.Event, error)
+}
+
+// Verifier confirms a mobile number with a code sent by SMS. The kiosk
+// calls it with a short deadline and carries on unverified when it fails
+// or times out: a person is never kept waiting because the network is
+// down; central sends the confirmation when the record arrives.
+type Verifier interface {
+	// RequestCode asks central to text a code to mobile (010-NNNN-NNNN).
+	RequestCode(ctx context.Context, mobile string) error
+	// CheckCode reports whether code is the one sent to mobile.
+	CheckCode(ctx context.Context, mobile, code string) (bool, error)
+}
+
+// Conflict is a grant and a withdrawal of the same person's consent that
+// crossed between two kiosks; central applied the withdrawal and asks an
+// official to confirm with the person.
+type Conflict struct {
+	ID      string
+	Name    string // masked: 김*수
+	Mobile  string // masked: 010-****-5678
+	Type    allimi.NotificationType
+	Channel allimi.Channel
+	// GrantAt and WithdrawAt are when each side was recorded.
+	GrantAt, WithdrawAt time.Time
+}
+
+// ConflictSource lists the consent conflicts central reports and records an
+// official's decision on one.
+type ConflictSource interface {
+	Conflicts(ctx context.Context) ([]Conflict, error)
+	// Resolve settles conflict id: decision is allimi.ActionGrant (the
+	// person wants the notices) or allimi.ActionWithdraw; official is the
+	// signed-in official's id.
+	Resolve(ctx context.Context, id string, decision allimi.ConsentAction, official string) error
+}
+
+// Speaker reads text aloud. The voice issue implements it with speech
+// synthesis; the default says nothing.
+type Speaker interface {
+	// Speak reads text in language lang, replacing whatever is being read.
+	Speak(ctx context.Context, lang Lang, text string) error
+	// Stop silences the speaker.
+	Stop()
+}
+
+// NoSpeaker is the Speaker of a kiosk without speech synthesis.
+type NoSpeaker struct{}
+
+// Speak does nothing.
+func (NoSpeaker) Speak(context.Context, Lang, string) error { return nil }
+
+// Stop does nothing.
+func (NoSpeaker) Stop() {}
+
+// Page is a screen a Feature adds to the kiosk. The kiosk draws the frame
+// around it: the title, a back button, the read-aloud and home buttons.
+type Page interface {
+	// ID names the page for tests and screenshots ("subsidy-start").
+	ID() string
+	// Title is the page's heading in the navigator's language.
+	Title(nav Navigator) string
+	// Content builds the page's body. It is called again when the
+	// language, text size or contrast changes.
+	Content(nav Navigator) fyne.CanvasObject
+	// ReadAloudText is every text the page shows, in reading order, for
+	// the read-aloud button and the voice issue.
+	ReadAloudText(nav Navigator) string
+}
+
+// Navigator is what a Feature's pages may do with the kiosk.
+type Navigator interface {
+	Lang() Lang
+	// T translates a kiosk string (for shared words such as nav.next).
+	T(key string, args ...any) string
+	// Push shows p on top of the current screen; Back returns from it.
+	Push(p Page)
+	Back()
+	// Home clears the session and returns to the home screen.
+	Home()
+	// Touch tells the idle timer that the person is still there; the
+	// kiosk's own buttons do it, a page's custom widgets should too.
+	Touch()
+	Speaker() Speaker
+	Window() fyne.Window
+}
+
+// Feature is a home-screen entry filled in by its own issue (보조금 찾기,
+// 말로 물어보기).
+type Feature interface {
+	// Start shows the feature's first page.
+	Start(nav Navigator)
+}
+
+// FeatureFunc adapts a function to Feature.
+type FeatureFunc func(nav Navigator)
+
+// Start calls f.
+func (f FeatureFunc) Start(nav Navigator) { f(nav) }
+
+// comingSoon is the default Feature: a page that says the feature is coming.
+type comingSoon struct{ id, titleKey string }
+
+func (c comingSoon) Start(nav Navigator) { nav.Push(c) }
+func (c comingSoon) ID() string          { return c.id }
+func (c comingSoon) Title(nav Navigator) string {
+	return nav.T(c.titleKey)
+}
+func (c comingSoon) Content(nav Navigator) fyne.CanvasObject {
+	return vbox(headingLabel(nav.T("soon.title")), wrapLabel(nav.T("soon.body")))
+}
+func (c comingSoon) ReadAloudText(nav Navigator) string {
+	return nav.T(c.titleKey) + "\n" + nav.T("soon.title") + "\n" + nav.T("soon.body")
+}
+
+// Health is a snapshot of the kiosk's sync health for the staff screen.
+type Health struct {
+	Connected bool
+	Pending   int
+	LastSeq   uint64
+	LastAck   uint64
+	LastAckAt time.Time
+	Catalogs  map[string]uint64
+}
+
+// HealthSource reports sync health.
+type HealthSource interface {
+	Health() (Health, error)
+}
+
+// SyncHealth reads health from the kiosk's outbox, sender and catalog
+// store; sender and catalogs may be nil.
+type SyncHealth struct {
+	Outbox   *sync.Outbox
+	Sender   *sync.Sender
+	Catalogs *sync.CatalogStore
+}
+
+// Health implements HealthSource.
+func (s SyncHealth) Health() (Health, error) {
+	var h Health
+	st, err := s.Outbox.State()
+	if err != nil {
+		return h, err
+	}
+	h.Pending, h.LastSeq, h.LastAck = st.Pending, st.LastSeq, st.LastAck
+	if s.Sender != nil {
+		ss := s.Sender.Status()
+		h.Connected, h.LastAckAt = ss.Connected, ss.LastAckAt
+	}
+	if s.Catalogs != nil {
+		if h.Catalogs, err = s.Catalogs.Versions(); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}

@@ -1,0 +1,259 @@
+package kiosk
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"log/slog"
+	"os"
+	"path/filepath"
+	stdsync "sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"allimi"
+	"allimi/sync"
+)
+
+// ScreenshotSize is the size screenshots are rendered at: a common kiosk
+// panel (1280×800) at scale 1. A screen whose content is taller than the
+// panel is rendered at its full height, so that the picture shows every
+// text the person can scroll to.
+var ScreenshotSize = fyne.NewSize(1280, 800)
+
+// Shot is one screen state to render.
+type Shot struct {
+	Name  string
+	setup func(u *UI)
+}
+
+// Shots lists every screen (and the idle warning) in the state a person
+// sees it, for screenshots and for the tests that check every screen.
+func Shots() []Shot {
+	official := &StaffMember{ID: "official-01", Name: "김민지"}
+	fillWho := func(u *UI) {
+		s := u.session
+		s.Name, s.Mobile = "김영희", "010-1234-5678"
+		s.BirthYear, s.BirthMonth, s.BirthDay = 1948, 5, 17
+	}
+	fillChoices := func(u *UI) {
+		fillWho(u)
+		s := u.session
+		s.Types[allimi.TypeHealthCheckup] = true
+		s.Types[allimi.TypeVaccination] = true
+		s.Types[allimi.TypeRelief] = true
+		s.Channels[allimi.ChannelKakao] = true
+	}
+	show := func(ss ...screen) func(u *UI) {
+		return func(u *UI) {
+			u.stack = append([]screen{homeScreen}, ss...)
+			u.render()
+		}
+	}
+	staff := func(u *UI) { u.staff = official }
+	return []Shot{
+		{"home", func(u *UI) {}},
+		{"home-high-contrast", func(u *UI) { u.SetPrefs(Prefs{Lang: u.prefs.Lang, HighContrast: true}) }},
+		{"home-text-150", func(u *UI) { u.SetPrefs(Prefs{Lang: u.prefs.Lang, Scale: 2}) }},
+		{"signup-who", func(u *UI) { fillWho(u); show(whoScreen)(u) }},
+		{"signup-who-error", func(u *UI) {
+			fillWho(u)
+			u.session.Mobile = "011-123-4567"
+			show(whoScreen)(u)
+			u.cur.next.OnTapped()
+		}},
+		{"signup-types", func(u *UI) { fillChoices(u); show(whoScreen, typesScreen)(u) }},
+		{"signup-channels", func(u *UI) { fillChoices(u); show(whoScreen, typesScreen, channelsScreen)(u) }},
+		{"signup-consent", func(u *UI) { fillChoices(u); show(whoScreen, typesScreen, channelsScreen, consentScreen)(u) }},
+		{"signup-verify", func(u *UI) { fillChoices(u); show(whoScreen, typesScreen, channelsScreen, verifyScreen)(u) }},
+		{"signup-done", func(u *UI) {
+			fillChoices(u)
+			show(whoScreen, typesScreen, channelsScreen, consentScreen)(u)
+			u.finishSignup(u.cur)
+		}},
+		{"signup-declined", show(declinedScreen)},
+		{"staff-pin", show(staffPINScreen)},
+		{"staff-menu", func(u *UI) { staff(u); show(staffMenuScreen)(u) }},
+		{"staff-assisted-consent", func(u *UI) {
+			staff(u)
+			fillChoices(u)
+			u.session.Official = official
+			u.session.Method = allimi.MethodPaper
+			show(staffMenuScreen, whoScreen, typesScreen, channelsScreen, consentScreen)(u)
+		}},
+		{"staff-today", func(u *UI) {
+			staff(u)
+			now := u.clock.Now()
+			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-2 * time.Hour), Kind: allimi.KindSignup, Name: "김*희", Mobile: "010-****-5678",
+				Types: []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeVaccination}, Receipt: ReceiptCode("demo-kiosk", 41)})
+			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-time.Hour), Kind: allimi.KindSignup, Name: "박*수", Mobile: "010-****-1234",
+				Types: []allimi.NotificationType{allimi.TypeRelief}, Official: official.ID, Receipt: ReceiptCode("demo-kiosk", 42)})
+			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-30 * time.Minute), Kind: allimi.KindConsent, Name: "이*", Mobile: "010-****-9876",
+				Types: []allimi.NotificationType{allimi.TypeTrafficFine}, Official: official.ID})
+			show(staffMenuScreen, staffTodayScreen)(u)
+		}},
+		{"staff-withdraw", func(u *UI) {
+			staff(u)
+			fillWho(u)
+			u.session.Official = official
+			show(staffMenuScreen, staffWithdrawScreen)(u)
+		}},
+		{"staff-withdraw-confirm", func(u *UI) {
+			staff(u)
+			fillWho(u)
+			u.session.Official = official
+			u.session.Method = allimi.MethodSpoken
+			for _, ti := range allimi.Types {
+				u.session.Types[ti.ID] = true
+			}
+			show(staffMenuScreen, staffWithdrawScreen, staffWithdraw2)(u)
+		}},
+		{"staff-withdraw-done", func(u *UI) { staff(u); show(staffMenuScreen, staffWithdrawDone)(u) }},
+		{"staff-sync", func(u *UI) { staff(u); show(staffMenuScreen, staffSyncScreen)(u) }},
+		{"staff-conflicts", func(u *UI) { staff(u); show(staffMenuScreen, staffConflicts)(u) }},
+		{"subsidy", func(u *UI) { u.opt.Subsidy.Start(u) }},
+		{"voice", func(u *UI) { u.opt.Voice.Start(u) }},
+		{"idle-warning", func(u *UI) { fillWho(u); show(whoScreen)(u); u.showIdleWarning() }},
+	}
+}
+
+// RenderScreenshots renders every shot in every language with Fyne's
+// software renderer (no display needed) to dir/{lang}/{shot}.png.
+func RenderScreenshots(dir string, langs []Lang, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	test.NewApp()
+	for _, l := range langs {
+		if err := os.MkdirAll(filepath.Join(dir, string(l)), 0o755); err != nil {
+			return fmt.Errorf("screenshots: %w", err)
+		}
+		for _, shot := range Shots() {
+			img := RenderShot(shot, l)
+			path := filepath.Join(dir, string(l), shot.Name+".png")
+			if err := writePNG(path, img); err != nil {
+				return fmt.Errorf("screenshots: %w", err)
+			}
+			log.Info("screenshot", "path", path, "size", img.Bounds().Size())
+		}
+	}
+	return nil
+}
+
+// RenderShot renders one shot in language l on a fresh test window of the
+// current (test) app.
+func RenderShot(shot Shot, l Lang) image.Image {
+	u, w := NewDemoUI(test.NewWindow(nil))
+	defer w.Close()
+	w.Resize(ScreenshotSize)
+	u.Start()
+	u.SetPrefs(Prefs{Lang: l})
+	shot.setup(u)
+	return captureFull(u, w)
+}
+
+// captureFull captures w, first growing it to the height its content
+// needs when that is more than the panel's, so that the picture shows
+// what the person would scroll to.
+func captureFull(u *UI, w fyne.Window) image.Image {
+	if sc := u.scroll; sc != nil {
+		if over := sc.Content.MinSize().Height - sc.Size().Height; over > 0 {
+			w.Resize(fyne.NewSize(ScreenshotSize.Width, w.Canvas().Size().Height+over+2))
+		}
+	}
+	return w.Canvas().Capture()
+}
+
+// NewDemoUI builds a kiosk UI on w with stand-in parts: an in-memory
+// outbox, a sync health and conflicts of a kiosk in use, and a clock whose
+// timers never fire (the screenshots are still pictures).
+func NewDemoUI(w fyne.Window) (*UI, fyne.Window) {
+	cfg := Config{ID: "demo-kiosk", Staff: []StaffMember{{ID: "official-01", Name: "김민지"}}}.WithDefaults()
+	u := New(w, Options{
+		Config:    cfg,
+		Recorder:  &MemoryRecorder{Kiosk: cfg.ID, Seq: 41},
+		Health:    demoHealth{},
+		Conflicts: demoConflicts{},
+		Verifier:  demoVerifier{},
+		Today:     &MemoryToday{},
+		Clock:     stillClock{at: time.Date(2026, 3, 14, 10, 30, 0, 0, time.Local)},
+		Go:        func(f func()) { f() },
+		Logger:    slog.New(slog.NewTextHandler(discard{}, nil)),
+	})
+	return u, w
+}
+
+// MemoryRecorder is a Recorder in memory: it numbers records like the
+// outbox does and keeps them.
+type MemoryRecorder struct {
+	Kiosk  string
+	Seq    uint64
+	mu     stdsync.Mutex
+	Events []allimi.Event
+}
+
+// Append implements Recorder.
+func (m *MemoryRecorder) Append(drafts ...sync.Draft) ([]allimi.Event, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []allimi.Event
+	for _, d := range drafts {
+		m.Seq++
+		e := allimi.Event{V: allimi.EventVersion, Kiosk: m.Kiosk, Seq: m.Seq, Kind: d.Kind, Citizen: d.Citizen}
+		out = append(out, e)
+	}
+	m.Events = append(m.Events, out...)
+	return out, nil
+}
+
+type demoHealth struct{}
+
+func (demoHealth) Health() (Health, error) {
+	return Health{Connected: false, Pending: 3, LastSeq: 44, LastAck: 41,
+		LastAckAt: time.Date(2026, 3, 14, 9, 58, 12, 0, time.Local),
+		Catalogs:  map[string]uint64{"kb": 7, "subsidy": 12, "types": 3}}, nil
+}
+
+type demoConflicts struct{}
+
+func (demoConflicts) Conflicts(context.Context) ([]Conflict, error) {
+	return []Conflict{
+		{ID: "7", Name: "최*자", Mobile: "010-****-4821", Type: allimi.TypeVaccination, Channel: allimi.ChannelKakao},
+		{ID: "9", Name: "정*호", Mobile: "010-****-1190", Type: allimi.TypeHealthCheckup, Channel: allimi.ChannelSMS},
+	}, nil
+}
+
+func (demoConflicts) Resolve(context.Context, string, allimi.ConsentAction, string) error { return nil }
+
+type demoVerifier struct{}
+
+func (demoVerifier) RequestCode(context.Context, string) error { return nil }
+func (demoVerifier) CheckCode(context.Context, string, string) (bool, error) {
+	return true, nil
+}
+
+// stillClock is a clock stopped at one moment whose timers never fire.
+type stillClock struct{ at time.Time }
+
+func (c stillClock) Now() time.Time                            { return c.at }
+func (stillClock) AfterFunc(time.Duration, func()) (stop func()) { return func() {} }
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

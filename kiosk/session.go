@@ -1,0 +1,252 @@
+package kiosk
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"allimi"
+	"allimi/sync"
+)
+
+// Session is one person's visit: what they have typed and chosen so far.
+// It lives only in memory and is cleared when they finish, say "not now",
+// go home or walk away (idle), so the next person sees none of it.
+type Session struct {
+	Name   string
+	Mobile string
+	// BirthYear, BirthMonth and BirthDay are 0 until chosen.
+	BirthYear, BirthMonth, BirthDay int
+
+	Types    map[allimi.NotificationType]bool
+	Channels map[allimi.Channel]bool
+
+	// Official is the signed-in official registering on the person's
+	// behalf (assisted sign-up and withdrawal); nil when the person acts
+	// for themselves. Method is how the official took consent.
+	Official *StaffMember
+	Method   allimi.ConsentMethod
+
+	// Verified is set when the person typed the SMS code; verifyAsked
+	// once a code was asked for (or tried), so it is asked for once.
+	Verified    bool
+	verifyAsked bool
+
+	// receipt is set once the record is stored: a second tap on the
+	// button that stores it (a double tap, a tap while the screen
+	// changes) returns it instead of storing a second record.
+	receipt *Receipt
+}
+
+// NewSession returns an empty session with SMS chosen: every mobile phone
+// can receive one, so it is the choice that always works.
+func NewSession() *Session {
+	return &Session{
+		Types:    map[allimi.NotificationType]bool{},
+		Channels: map[allimi.Channel]bool{allimi.ChannelSMS: true},
+	}
+}
+
+// Clear forgets everything in the session.
+func (s *Session) Clear() { *s = *NewSession() }
+
+// Empty reports whether nothing has been typed or chosen beyond the
+// defaults.
+func (s *Session) Empty() bool {
+	return s.Name == "" && s.Mobile == "" && s.BirthYear == 0 && s.BirthMonth == 0 && s.BirthDay == 0 &&
+		len(s.chosenTypes()) == 0 && s.Official == nil && s.receipt == nil &&
+		len(s.chosenChannels()) == 1 && s.Channels[allimi.ChannelSMS]
+}
+
+// BirthDate is the chosen date as YYYY-MM-DD ("" when incomplete).
+func (s *Session) BirthDate() string {
+	if s.BirthYear == 0 || s.BirthMonth == 0 || s.BirthDay == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%04d-%02d-%02d", s.BirthYear, s.BirthMonth, s.BirthDay)
+}
+
+// InputError is a mistake in what the person entered; Key is the
+// translation of the message to show them, Args its placeholders.
+type InputError struct {
+	Key  string
+	Args []any
+	Err  error
+}
+
+func (e *InputError) Error() string {
+	if e.Err != nil {
+		return e.Key + ": " + e.Err.Error()
+	}
+	return e.Key
+}
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Message is the error in language l.
+func (e *InputError) Message(l Lang) string { return l.T(e.Key, e.Args...) }
+
+func inputErr(key string, err error, args ...any) error {
+	return &InputError{Key: key, Err: err, Args: args}
+}
+
+// Citizen checks who the person said they are and returns it normalised.
+// Each check has its own message, so the person learns which answer to fix.
+func (s *Session) Citizen(now time.Time) (allimi.Citizen, error) {
+	c := allimi.Citizen{Name: strings.TrimSpace(s.Name), Mobile: s.Mobile, BirthDate: s.BirthDate()}
+	switch {
+	case c.Name == "":
+		return c, inputErr("err.name_empty", nil)
+	case utf8.RuneCountInString(c.Name) > 50:
+		return c, inputErr("err.name_long", nil)
+	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
+		return c, inputErr("err.name_invalid", nil)
+	}
+	m, err := allimi.NormalizeMobile(s.Mobile)
+	if err != nil {
+		return c, inputErr("err.mobile_invalid", err)
+	}
+	c.Mobile = m
+	if c.BirthDate == "" {
+		return c, inputErr("err.birth_missing", nil)
+	}
+	t, err := time.Parse(allimi.DateLayout, c.BirthDate)
+	switch {
+	case err != nil:
+		// The picker offers day 31 in every month: a date such as 30
+		// February is caught here and named, not silently moved.
+		return c, inputErr("err.birth_impossible", err, "date", c.BirthDate)
+	case t.Year() < 1900:
+		return c, inputErr("err.birth_old", nil)
+	case t.After(now):
+		return c, inputErr("err.birth_future", nil)
+	}
+	if err := c.Validate(now); err != nil {
+		// The root package's rules are the ones central applies; a rule
+		// added there and not above still stops the record here.
+		return c, inputErr("err.name_invalid", err)
+	}
+	return c, nil
+}
+
+// normalizedMobile is the mobile number as 010-NNNN-NNNN, or as typed
+// when it is not a valid one.
+func (s *Session) normalizedMobile() string {
+	if m, err := allimi.NormalizeMobile(s.Mobile); err == nil {
+		return m
+	}
+	return s.Mobile
+}
+
+func (s *Session) chosenTypes() []allimi.NotificationType {
+	var out []allimi.NotificationType
+	for _, ti := range allimi.Types {
+		if s.Types[ti.ID] {
+			out = append(out, ti.ID)
+		}
+	}
+	return out
+}
+
+func (s *Session) chosenChannels() []allimi.Channel {
+	var out []allimi.Channel
+	for _, c := range allimi.Channels {
+		if s.Channels[c] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// actor is who makes the change: the person, or the official with the
+// method they recorded.
+func (s *Session) actor() allimi.Actor {
+	if s.Official != nil {
+		return allimi.Actor{Kind: allimi.ActorOfficial, Official: s.Official.ID, Method: s.Method}
+	}
+	return allimi.Actor{Kind: allimi.ActorSelf}
+}
+
+// SignupDraft builds the one sign-up record of the session: the person and
+// one grant per chosen type and channel.
+func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
+	c, err := s.Citizen(now)
+	if err != nil {
+		return sync.Draft{}, err
+	}
+	types, channels := s.chosenTypes(), s.chosenChannels()
+	if len(types) == 0 {
+		return sync.Draft{}, inputErr("err.types_none", nil)
+	}
+	if len(channels) == 0 {
+		return sync.Draft{}, inputErr("err.channels_none", nil)
+	}
+	if s.Official != nil && s.Method == "" {
+		return sync.Draft{}, inputErr("err.method_none", nil)
+	}
+	p := allimi.ConsentPayload{Verified: s.Verified}
+	for _, t := range types {
+		for _, ch := range channels {
+			p.Consents = append(p.Consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionGrant, By: s.actor(), At: now})
+		}
+	}
+	return sync.Draft{Kind: allimi.KindSignup, Citizen: c, Payload: p}, nil
+}
+
+// WithdrawDraft builds a consent record withdrawing the chosen types on
+// every channel: a person who says "stop" means everywhere.
+func (s *Session) WithdrawDraft(now time.Time) (sync.Draft, error) {
+	c, err := s.Citizen(now)
+	if err != nil {
+		return sync.Draft{}, err
+	}
+	types := s.chosenTypes()
+	if len(types) == 0 {
+		return sync.Draft{}, inputErr("err.types_none", nil)
+	}
+	if s.Official != nil && s.Method == "" {
+		return sync.Draft{}, inputErr("err.method_none", nil)
+	}
+	p := allimi.ConsentPayload{}
+	for _, t := range types {
+		for _, ch := range allimi.Channels {
+			p.Consents = append(p.Consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionWithdraw, By: s.actor(), At: now})
+		}
+	}
+	return sync.Draft{Kind: allimi.KindConsent, Citizen: c, Payload: p}, nil
+}
+
+// ErrNotRegistered means the kiosk has no outbox: it was started without a
+// kiosk id, so it cannot store records.
+var ErrNotRegistered = errors.New("kiosk not registered: no outbox to store records in")
+
+// Receipt is what the person takes away: a code to check or withdraw the
+// sign-up later.
+type Receipt struct {
+	Code  string
+	Kiosk string
+	Seq   uint64
+}
+
+// submit stores d through rec once per session: a repeated call returns the
+// first receipt and stores nothing.
+func (s *Session) submit(rec Recorder, d sync.Draft) (Receipt, error) {
+	if s.receipt != nil {
+		return *s.receipt, nil
+	}
+	if rec == nil {
+		return Receipt{}, ErrNotRegistered
+	}
+	evs, err := rec.Append(d)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("store %s record: %w", d.Kind, err)
+	}
+	if len(evs) != 1 {
+		return Receipt{}, fmt.Errorf("store %s record: outbox stored %d events, want 1", d.Kind, len(evs))
+	}
+	r := Receipt{Code: ReceiptCode(evs[0].Kiosk, evs[0].Seq), Kiosk: evs[0].Kiosk, Seq: evs[0].Seq}
+	s.receipt = &r
+	return r, nil
+}
