@@ -129,10 +129,11 @@ func newIndex(kb KB, lx *Lexicon, p params) (*Index, error) {
 		field uint8
 		n     int32
 	}
-	docs := make([][]term, n)
+	var terms []term         // of every document, in document order
+	docEnd := make([]int, n) // terms[docEnd[i-1]:docEnd[i]] are document i's
 	lens := make([][numFields][numKinds]int32, n)
 	var total [numFields][numKinds]float64
-	ix.ids = make(map[feature]int32, 1<<17)
+	ix.ids = make(map[feature]int32, 1<<16)
 	var (
 		kinds   []uint8
 		df      []int32
@@ -141,7 +142,7 @@ func newIndex(kb KB, lx *Lexicon, p params) (*Index, error) {
 	)
 	for i, e := range ix.entries {
 		ix.byID[e.ID] = i
-		var terms []term
+		first := len(terms)
 		for f, texts := range [numFields][]string{{e.Question}, e.Keywords, {answerText(e)}} {
 			buf = buf[:0]
 			for _, t := range texts {
@@ -166,13 +167,13 @@ func newIndex(kb KB, lx *Lexicon, p params) (*Index, error) {
 				j = k
 			}
 		}
-		for _, t := range terms {
+		for _, t := range terms[first:] {
 			if lastDoc[t.id] != int32(i) {
 				lastDoc[t.id] = int32(i)
 				df[t.id]++
 			}
 		}
-		docs[i] = terms
+		docEnd[i] = len(terms)
 		for f := range numFields {
 			for k := range numKinds {
 				total[f][k] += float64(lens[i][f][k])
@@ -199,9 +200,13 @@ func newIndex(kb KB, lx *Lexicon, p params) (*Index, error) {
 	fill := slices.Clone(ix.start[:len(df)])
 	acc := make([]float64, len(df)) // by id: the document's BM25F tf
 	var touched []int32
-	for i, terms := range docs {
+	for i := range n {
 		touched = touched[:0]
-		for _, t := range terms {
+		from := 0
+		if i > 0 {
+			from = docEnd[i-1]
+		}
+		for _, t := range terms[from:docEnd[i]] {
 			k := kinds[t.id]
 			norm := 1 - p.b[t.field] + p.b[t.field]*float64(lens[i][t.field][k])/avg[t.field][k]
 			if lastDoc[t.id] != -1 {
