@@ -488,7 +488,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			l.mu.Unlock()
 		}
 		// Fresh recipients.
-		rb := tx.Bucket(bucketRecipients)
+		rb, cs := tx.Bucket(bucketRecipients), newContacts(tx)
 		bit := channelBit(ch)
 		scanned := 0
 		for _, an := range active {
@@ -525,7 +525,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 				if r.Mask&bit == 0 {
 					continue
 				}
-				it, err := d.store.itemFor(tx, n, r, ch)
+				it, err := d.store.itemFrom(tx, cs, n, r, ch)
 				if err != nil {
 					return err
 				}
@@ -561,12 +561,41 @@ func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, 
 }
 
 func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Channel) (item, error) {
+	return s.itemFrom(tx, newContacts(tx), n, r, ch)
+}
+
+// contacts reads people's sealed contact data from the subs index. A
+// campaign's recipients are in the index's order, so it walks a cursor
+// forward instead of searching the tree for each.
+type contacts struct {
+	c    *bbolt.Cursor
+	k, v []byte
+	key  []byte
+}
+
+func newContacts(tx *bbolt.Tx) *contacts { return &contacts{c: tx.Bucket(bucketSubs).Cursor()} }
+
+func (cs *contacts) get(t allimi.NotificationType, ck []byte) []byte {
+	cs.key = append(append(append(cs.key[:0], t...), 0), ck...)
+	for i := 0; i < 4 && cs.k != nil && bytes.Compare(cs.k, cs.key) < 0; i++ {
+		cs.k, cs.v = cs.c.Next()
+	}
+	if cs.k == nil || !bytes.Equal(cs.k, cs.key) {
+		cs.k, cs.v = cs.c.Seek(cs.key)
+	}
+	if bytes.Equal(cs.k, cs.key) {
+		return cs.v
+	}
+	return nil
+}
+
+func (s *Store) itemFrom(tx *bbolt.Tx, cs *contacts, n *Notification, r recipient, ch allimi.Channel) (item, error) {
 	var c allimi.Citizen
 	var err error
 	// The subs index holds the contact in campaign order; someone who has
 	// since withdrawn is read from their record (they consented when the
 	// notice was made).
-	if v := tx.Bucket(bucketSubs).Get(subsKey(n.Type, r.CK)); len(v) > 1 {
+	if v := cs.get(n.Type, r.CK); len(v) > 1 {
 		c, err = s.openPII(r.CK, v[1:])
 	} else {
 		c, err = s.citizen(tx, r.CK)
