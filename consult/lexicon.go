@@ -23,7 +23,10 @@ type lexRule struct {
 	terms []string
 }
 
-type lexKey struct {
+// lexKey is one everyday word, or several that must all occur ("a+b").
+type lexKey []lexPart
+
+type lexPart struct {
 	s    string // compact: normalised, no spaces
 	mode byte   // 's' substring, 'w' whole word, 'p' word prefix
 }
@@ -45,22 +48,26 @@ func ParseLexicon(text string) (*Lexicon, error) {
 		}
 		r := lexRule{line: n}
 		for _, k := range strings.Split(left, "|") {
-			k = strings.TrimSpace(k)
-			mode := byte('s')
-			switch {
-			case strings.HasPrefix(k, "="):
-				k, mode = k[1:], 'w'
-			case strings.HasSuffix(k, "~"):
-				k, mode = strings.TrimSuffix(k, "~"), 'p'
+			var key lexKey
+			for _, part := range strings.Split(k, "+") {
+				part = strings.TrimSpace(part)
+				mode := byte('s')
+				switch {
+				case strings.HasPrefix(part, "="):
+					part, mode = part[1:], 'w'
+				case strings.HasSuffix(part, "~"):
+					part, mode = strings.TrimSuffix(part, "~"), 'p'
+				}
+				c := compactText(part)
+				if c == "" {
+					return nil, fmt.Errorf("lexicon line %d: empty everyday word in %q", n, left)
+				}
+				if mode == 's' && utf8.RuneCountInString(c) < 2 {
+					mode = 'w'
+				}
+				key = append(key, lexPart{s: c, mode: mode})
 			}
-			c := compactText(k)
-			if c == "" {
-				return nil, fmt.Errorf("lexicon line %d: empty everyday word in %q", n, left)
-			}
-			if mode == 's' && utf8.RuneCountInString(c) < 2 {
-				mode = 'w'
-			}
-			r.keys = append(r.keys, lexKey{s: c, mode: mode})
+			r.keys = append(r.keys, key)
 		}
 		for _, t := range strings.Split(right, ",") {
 			t = strings.TrimSpace(t)
@@ -119,22 +126,34 @@ func (lx *Lexicon) Expand(question string) []string {
 
 func (r lexRule) matches(compact string, raw, stripped []string) bool {
 	for _, k := range r.keys {
-		switch k.mode {
-		case 's':
-			if strings.Contains(compact, k.s) {
+		all := true
+		for _, p := range k {
+			if !p.matches(compact, raw, stripped) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func (p lexPart) matches(compact string, raw, stripped []string) bool {
+	switch p.mode {
+	case 's':
+		return strings.Contains(compact, p.s)
+	case 'w':
+		for i := range raw {
+			if isWordWithParticle(raw[i], p.s) || isWordWithParticle(stripped[i], p.s) {
 				return true
 			}
-		case 'w':
-			for i := range raw {
-				if isWordWithParticle(raw[i], k.s) || isWordWithParticle(stripped[i], k.s) {
-					return true
-				}
-			}
-		case 'p':
-			for _, w := range raw {
-				if strings.HasPrefix(w, k.s) {
-					return true
-				}
+		}
+	case 'p':
+		for _, w := range raw {
+			if strings.HasPrefix(w, p.s) {
+				return true
 			}
 		}
 	}
