@@ -48,6 +48,21 @@ func DefaultDispatchConfig() DispatchConfig {
 		Now: time.Now}
 }
 
+// Validate checks settings an operator gives.
+func (c DispatchConfig) Validate() error {
+	switch {
+	case c.Horizon <= 0:
+		return fmt.Errorf("retry horizon %s: must be positive: %w", c.Horizon, allimi.ErrInvalid)
+	case c.Senders < 1 || c.Senders > 64:
+		return fmt.Errorf("senders %d: must be 1 to 64: %w", c.Senders, allimi.ErrInvalid)
+	case c.BreakerFailures < 1:
+		return fmt.Errorf("breaker failures %d: must be at least 1: %w", c.BreakerFailures, allimi.ErrInvalid)
+	case c.BreakerCooldown <= 0:
+		return fmt.Errorf("breaker cooldown %s: must be positive: %w", c.BreakerCooldown, allimi.ErrInvalid)
+	}
+	return nil
+}
+
 // kst is Korea Standard Time; Korea keeps no daylight saving.
 var kst = time.FixedZone("KST", 9*3600)
 

@@ -51,6 +51,9 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&cfg.ProviderURL, "provider-url", "", "send to every provider at this base URL (e.g. the fakes of `allimi fake-providers`)")
 	f.StringVar(&cfg.Dispatch.LinkBase, "link-base", cfg.Dispatch.LinkBase, "public base URL of the detail pages in messages")
 	f.DurationVar(&cfg.Dispatch.Horizon, "retry-horizon", cfg.Dispatch.Horizon, "keep retrying a delivery this long, then fall back or dead-letter it")
+	f.IntVar(&cfg.Dispatch.Senders, "senders", cfg.Dispatch.Senders, "provider requests in flight per channel")
+	f.IntVar(&cfg.Dispatch.BreakerFailures, "breaker-failures", cfg.Dispatch.BreakerFailures, "failed requests in a row that trip a provider (its traffic falls back to SMS)")
+	f.DurationVar(&cfg.Dispatch.BreakerCooldown, "breaker-cooldown", cfg.Dispatch.BreakerCooldown, "how long a tripped provider is left alone")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {

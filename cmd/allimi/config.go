@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -23,6 +24,11 @@ type fileConfig struct {
 	ProviderURL *string         `yaml:"provider-url"`
 	LinkBase    *string         `yaml:"link-base"`
 	Providers   *channel.Config `yaml:"providers"`
+
+	RetryHorizon    *time.Duration `yaml:"retry-horizon"`
+	Senders         *int           `yaml:"senders"`
+	BreakerFailures *int           `yaml:"breaker-failures"`
+	BreakerCooldown *time.Duration `yaml:"breaker-cooldown"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -50,5 +56,19 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	set("http", &cfg.HTTP, fc.HTTP)
 	set("provider-url", &cfg.ProviderURL, fc.ProviderURL)
 	set("link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
+	setValue(flags, "retry-horizon", &cfg.Dispatch.Horizon, fc.RetryHorizon)
+	setValue(flags, "senders", &cfg.Dispatch.Senders, fc.Senders)
+	setValue(flags, "breaker-failures", &cfg.Dispatch.BreakerFailures, fc.BreakerFailures)
+	setValue(flags, "breaker-cooldown", &cfg.Dispatch.BreakerCooldown, fc.BreakerCooldown)
+	if err := cfg.Dispatch.Validate(); err != nil {
+		return usageError{fmt.Errorf("%s: %w", path, err)}
+	}
 	return nil
+}
+
+// setValue applies a file setting unless its flag was given.
+func setValue[T any](flags *pflag.FlagSet, name string, dst *T, v *T) {
+	if v != nil && !flags.Changed(name) {
+		*dst = *v
+	}
 }

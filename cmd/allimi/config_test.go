@@ -55,3 +55,26 @@ func TestLoadConfigFile_UnknownKeyIsAClearError(t *testing.T) {
 	assert.Contains(t, err.Error(), "htpp")
 	assert.Contains(t, err.Error(), path)
 }
+
+func TestLoadConfigFile_DispatchSettingsAndTheirLimits(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	require.NoError(t, os.WriteFile(good, []byte("senders: 8\nbreaker-failures: 3\nbreaker-cooldown: 1m\nretry-horizon: 2h\n"), 0o600))
+	cmd := serveCmd()
+	require.NoError(t, cmd.Flags().Parse([]string{"--senders", "2"}))
+	cfg := central.DefaultConfig()
+	require.NoError(t, loadConfigFile(good, &cfg, cmd.Flags()))
+	assert.Equal(t, central.DefaultConfig().Dispatch.Senders, cfg.Dispatch.Senders, "--senders was given: the file does not override it")
+	assert.Equal(t, 3, cfg.Dispatch.BreakerFailures)
+	assert.Equal(t, time.Minute, cfg.Dispatch.BreakerCooldown)
+	assert.Equal(t, 2*time.Hour, cfg.Dispatch.Horizon)
+
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("senders: 0\n"), 0o600))
+	cfg = central.DefaultConfig()
+	err := loadConfigFile(bad, &cfg, serveCmd().Flags())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "senders 0: must be 1 to 64")
+	var u usageError
+	assert.True(t, asUsage(err, &u), "exit code 2")
+}
