@@ -61,7 +61,7 @@ func (u *UI) homePage() *page {
 		name := canvas.NewText(l.Name(), th.Color(theme.ColorNameForeground, 0))
 		name.TextSize = TextSize * th.Scale
 		name.TextStyle = fyne.TextStyle{Bold: true}
-		name.FontSource = fontsFor(l).bold
+		name.FontSource = nameFont(l)
 		name.Alignment = fyne.TextAlignCenter
 		c := newCard(container.NewCenter(name), false, func() {
 			u.Touch()

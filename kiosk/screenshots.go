@@ -238,7 +238,7 @@ func (demoVerifier) CheckCode(context.Context, string, string) (bool, error) {
 // stillClock is a clock stopped at one moment whose timers never fire.
 type stillClock struct{ at time.Time }
 
-func (c stillClock) Now() time.Time                            { return c.at }
+func (c stillClock) Now() time.Time                              { return c.at }
 func (stillClock) AfterFunc(time.Duration, func()) (stop func()) { return func() {} }
 
 type discard struct{}

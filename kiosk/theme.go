@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"io/fs"
 	"log/slog"
+	stdsync "sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -208,24 +209,34 @@ func (t Theme) Size(n fyne.ThemeSizeName) float32 {
 type langFonts struct{ regular, bold fyne.Resource }
 
 // fontFiles names each language's font files in assets/fonts. Korean and
-// English use NanumGothic; Vietnamese Fyne's own Noto Sans (NanumGothic's
-// stacked Vietnamese accents collide); Thai Noto Sans Thai; Japanese and
-// Chinese the Japanese and Simplified Chinese faces of Noto Sans CJK,
-// subset to the characters the kiosk shows (assets/fonts/subset-cjk.sh).
+// English use the Korean face of Noto Sans CJK, Japanese and Chinese its
+// Japanese and Simplified Chinese faces, each subset to the characters the
+// kiosk shows plus every Hangul syllable (assets/fonts/subset-cjk.sh);
+// Thai uses Noto Sans Thai and Vietnamese Fyne's own Noto Sans.
+//
+// The Korean face replaces the NanumGothic that assets also embeds: Fyne
+// parses every TrueType outline of a font up front, and NanumGothic's
+// two weights alone took 70 MB of the kiosk's memory; the CFF subsets
+// take a few.
 var fontFiles = map[Lang][2]string{
-	LangKo: {assets.FontRegularName, assets.FontBoldName},
-	LangEn: {assets.FontRegularName, assets.FontBoldName},
+	LangKo: {"NotoSansCJKkr-Regular-subset.otf", "NotoSansCJKkr-Bold-subset.otf"},
+	LangEn: {"NotoSansCJKkr-Regular-subset.otf", "NotoSansCJKkr-Bold-subset.otf"},
 	LangTh: {"NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"},
 	LangJa: {"NotoSansCJKjp-Regular-subset.otf", "NotoSansCJKjp-Bold-subset.otf"},
 	LangZh: {"NotoSansCJKsc-Regular-subset.otf", "NotoSansCJKsc-Bold-subset.otf"},
 }
 
-var fontCache = map[Lang]langFonts{}
+var (
+	fontMu     stdsync.Mutex
+	fontCache  = map[Lang]langFonts{}
+	fontByFile = map[string]fyne.Resource{}
+)
 
-// fontsFor loads (once) the fonts of l. The UI runs on one goroutine, and
-// the screenshot and test paths preload every language first, so the map
-// needs no lock.
+// fontsFor loads the fonts of l the first time a screen needs them: a
+// kiosk that only ever shows Korean never reads the Thai or CJK files.
 func fontsFor(l Lang) langFonts {
+	fontMu.Lock()
+	defer fontMu.Unlock()
 	if f, ok := fontCache[l]; ok {
 		return f
 	}
@@ -239,21 +250,32 @@ func fontsFor(l Lang) langFonts {
 	return f
 }
 
-// PreloadFonts loads every language's fonts, so that later calls from any
-// goroutine only read the cache.
-func PreloadFonts() {
-	for _, l := range Langs {
-		fontsFor(l)
-	}
-}
-
+// loadFont reads a font file once; languages sharing a font share the
+// resource, and so Fyne's parsed copy of it. fontMu is held.
 func loadFont(name string) fyne.Resource {
+	if r, ok := fontByFile[name]; ok {
+		return r
+	}
 	data, err := fs.ReadFile(assets.FS(), "fonts/"+name)
 	if err != nil {
 		slog.Error("kiosk font missing; falling back to Fyne's", "font", name, "err", err)
 		return nil
 	}
-	return fyne.NewStaticResource(name, data)
+	r := fyne.NewStaticResource(name, data)
+	fontByFile[name] = r
+	return r
 }
 
-func init() { PreloadFonts() }
+// nameFont is the font a language's own name is drawn in on the home
+// screen, whatever language the screen is in: the Korean face (which
+// also has 日本語, 中文 and Latin) for four of them, Thai's, and Fyne's
+// Noto Sans for Vietnamese.
+func nameFont(l Lang) fyne.Resource {
+	switch l {
+	case LangTh:
+		return fontsFor(LangTh).bold
+	case LangVi:
+		return theme.DefaultTextBoldFont()
+	}
+	return fontsFor(LangKo).bold
+}

@@ -1,23 +1,37 @@
 // Command allimi-kiosk is the touch-screen kiosk of 알리미: a Fyne window
-// showing the kiosk's home screen.
+// with the sign-up wizard and staff mode, syncing its records to central
+// over MQTT.
 //
 //	allimi-kiosk [--config kiosk.json] [--data ./kiosk-data] [--fullscreen]
+//	allimi-kiosk --screenshots DIR [--langs ko,en]
+//	allimi-kiosk --measure-startup [--config kiosk.json] [--data DIR]
+//	echo 1234 | allimi-kiosk --hash-pin
 //
-// The config file is the JSON that `allimi central kiosk add --json` prints.
-// The screens live in package kiosk; this command only creates the real
-// (cgo, OpenGL) application around them.
+// The config file is the JSON that `allimi central kiosk add --json` prints,
+// plus the officials who may open staff mode ("staff", with PIN hashes from
+// --hash-pin). Without a kiosk id the kiosk shows its screens but cannot
+// save sign-ups. The screens live in package kiosk; this command only
+// creates the real (cgo, OpenGL) application around them and wires the
+// outbox, sender and catalogs from package sync.
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
 	"allimi/kiosk"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
+	"allimi/sync"
 )
 
 const appID = "kr.allimi.kiosk"
@@ -26,6 +40,10 @@ func main() {
 	configPath := flag.String("config", "", "kiosk config `file` (JSON from 'allimi central kiosk add --json')")
 	dataDir := flag.String("data", "./kiosk-data", "`directory` for the kiosk's local data")
 	fullscreen := flag.Bool("fullscreen", false, "fill the screen (for the real kiosk)")
+	shots := flag.String("screenshots", "", "render every screen in every language to `DIR`/{lang}/{screen}.png and exit (no display needed)")
+	langs := flag.String("langs", "", "with --screenshots: comma-separated languages (default all six)")
+	measure := flag.Bool("measure-startup", false, "open the home screen, print {\"startupMs\",\"peakRSSMiB\"} as JSON and exit")
+	hashPIN := flag.Bool("hash-pin", false, "read a staff PIN from standard input and print its hash for the config's staff list")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: allimi-kiosk [flags]\n\nflags:\n")
 		flag.PrintDefaults()
@@ -36,25 +54,162 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-
-	cfg, err := kiosk.LoadConfig(*configPath)
-	if err != nil {
+	if err := run(*configPath, *dataDir, *fullscreen, *shots, *langs, *measure, *hashPIN); err != nil {
 		fmt.Fprintf(os.Stderr, "allimi-kiosk: %v\n", err)
 		os.Exit(1)
 	}
-	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
-		fmt.Fprintf(os.Stderr, "allimi-kiosk: data directory: %v\n", err)
-		os.Exit(1)
+}
+
+func run(configPath, dataDir string, fullscreen bool, shots, langList string, measure, hashPIN bool) error {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	slog.SetDefault(log)
+
+	switch {
+	case hashPIN:
+		return printPINHash()
+	case shots != "":
+		langs, err := parseLangs(langList)
+		if err != nil {
+			return err
+		}
+		return kiosk.RenderScreenshots(shots, langs, log)
 	}
 
-	a := app.NewWithID(appID)
-	a.Settings().SetTheme(kiosk.NewTheme())
+	cfg, err := kiosk.LoadConfig(configPath)
+	if err != nil {
+		return err
+	}
+	opt := kiosk.Options{Config: cfg, Logger: log}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopSync := func() {}
+	if cfg.ID != "" {
+		if stopSync, err = startSync(ctx, cfg, dataDir, &opt, log); err != nil {
+			return err
+		}
+	} else {
+		log.Warn("no kiosk id in the config: sign-ups cannot be saved", "config", configPath)
+	}
+	defer stopSync()
 
-	w := a.NewWindow(kiosk.Title)
-	w.SetContent(kiosk.NewHome(w, cfg))
-	w.Resize(fyne.NewSize(1280, 800))
-	w.SetFullScreen(*fullscreen)
+	a := app.NewWithID(appID)
+	w := a.NewWindow("알리미")
+	w.Resize(kiosk.ScreenshotSize)
+	u := kiosk.New(w, opt)
+	u.Start()
+	w.SetFullScreen(fullscreen)
 	w.CenterOnScreen()
 	w.SetMaster()
+	if measure {
+		a.Lifecycle().SetOnStarted(func() {
+			// OnStarted runs once the window is shown; a round trip through
+			// the event loop lets it lay out and draw the home screen.
+			go func() {
+				fyne.DoAndWait(func() {})
+				m, err := measureStartup()
+				if err != nil {
+					log.Error("startup not measured", "err", err)
+				} else {
+					_ = json.NewEncoder(os.Stdout).Encode(m)
+				}
+				fyne.Do(a.Quit)
+			}()
+		})
+	}
 	w.ShowAndRun()
+	return nil
+}
+
+// startSync opens the kiosk's data file and starts sending its outbox to
+// central; the returned function stops the sender and closes the file.
+func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk.Options, log *slog.Logger) (func(), error) {
+	db, err := sync.OpenKioskDB(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	ob, err := sync.OpenOutbox(db, cfg.ID)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var cats *sync.CatalogStore
+	if cfg.CatalogKey != "" {
+		pub, err := sync.DecodePublicKey(cfg.CatalogKey)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("config catalogKey: %w", err)
+		}
+		if cats, err = sync.NewCatalogStore(db, pub); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	today, err := kiosk.OpenBoltToday(db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	sender := sync.NewSender(sync.SenderConfig{
+		Conn:     sync.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password},
+		Catalogs: cats,
+		Logger:   log,
+	}, ob)
+	opt.Recorder = ob
+	opt.Today = today
+	opt.Health = kiosk.SyncHealth{Outbox: ob, Sender: sender, Catalogs: cats}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// The sender retries the broker by itself; it returns early only
+		// when the broker refuses the kiosk's credentials. The kiosk stays
+		// up either way: records wait in the outbox.
+		if err := sender.Run(runCtx); err != nil {
+			log.Error("sync stopped; records stay in the outbox", "err", err)
+		}
+	}()
+	return func() {
+		stop()
+		<-done
+		if err := db.Close(); err != nil {
+			log.Error("closing kiosk data", "err", err)
+		}
+	}, nil
+}
+
+func parseLangs(s string) ([]kiosk.Lang, error) {
+	if strings.TrimSpace(s) == "" {
+		return kiosk.Langs, nil
+	}
+	var out []kiosk.Lang
+	for _, f := range strings.Split(s, ",") {
+		l := kiosk.Lang(strings.TrimSpace(f))
+		if !l.Valid() {
+			return nil, fmt.Errorf("--langs: unknown language %q (know %v)", l, kiosk.Langs)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func printPINHash() error {
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, os.ErrClosed) && line == "" {
+		return fmt.Errorf("read PIN from standard input: %w", err)
+	}
+	h, err := kiosk.HashPIN(strings.TrimSpace(line))
+	if err != nil {
+		return err
+	}
+	fmt.Println(h)
+	return nil
+}
+
+// startupFigures is what --measure-startup prints.
+type startupFigures struct {
+	StartupMs  int64   `json:"startupMs"`
+	PeakRSSMiB float64 `json:"peakRSSMiB"`
+	AnonMiB    float64 `json:"rssAnonMiB"`
+	FileMiB    float64 `json:"rssFileMiB"`
 }
