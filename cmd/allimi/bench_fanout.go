@@ -80,13 +80,14 @@ func (r fanoutResult) markdown(n int) string {
 	return fmt.Sprintf(`## Fan-out: one campaign to %d subscribers (issue 4)
 
 Command: `+"`allimi bench fanout --subscribers %d`"+`. Central in this process (real bbolt
-file, detail tokens, templates), `+"`allimi fake-providers --keep-text=false`"+` as a
+file, templates, a detail link per message), `+"`allimi fake-providers --keep-text=false`"+` as a
 child process on loopback; every subscriber consents to health-checkup on
 KakaoTalk. The clock runs from the agency's POST until central has recorded
 every delivery as accepted by the provider (durable). The baseline is a bare
 Go client (8 workers, one shared keep-alive transport) posting the same
-recipients as NHN AlimTalk batches of 1,000 to the same fake, JSON encoding
-included, in the same run. Peak RSS is this process's (central and client).
+recipients as NHN AlimTalk batches of 1,000 to the same fake, encoding each
+request and decoding each answer's per-recipient results as any sender must,
+in the same run. Peak RSS is this process's (central and client).
 
 | what | seconds | deliveries/s |
 |---|---|---|
@@ -211,7 +212,8 @@ func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) 
 	return r, nil
 }
 
-// bareKakaoClient posts n recipients as AlimTalk batches of 1,000 with 8 workers.
+// bareKakaoClient posts n recipients as AlimTalk batches of 1,000 with 8
+// workers and reads each answer's per-recipient results.
 func bareKakaoClient(ctx context.Context, base string, n int) (float64, error) {
 	kc := channel.DefaultConfig().Kakao
 	url := base + "/alimtalk/v2.3/appkeys/" + kc.AppKey + "/messages"
@@ -245,10 +247,29 @@ func bareKakaoClient(ctx context.Context, base string, n int) (float64, error) {
 					errs <- err
 					return
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				// Like any sender, it reads which recipients were accepted.
+				var answer struct {
+					Message struct {
+						SendResults []struct {
+							ResultCode           int    `json:"resultCode"`
+							RecipientGroupingKey string `json:"recipientGroupingKey"`
+						} `json:"sendResults"`
+					} `json:"message"`
+				}
+				err = json.NewDecoder(resp.Body).Decode(&answer)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					errs <- fmt.Errorf("HTTP %d", resp.StatusCode)
+				if resp.StatusCode != http.StatusOK || err != nil {
+					errs <- fmt.Errorf("HTTP %d: %v", resp.StatusCode, err)
+					return
+				}
+				for _, r := range answer.Message.SendResults {
+					if r.ResultCode != 0 {
+						errs <- fmt.Errorf("recipient %s: result %d", r.RecipientGroupingKey, r.ResultCode)
+						return
+					}
+				}
+				if len(answer.Message.SendResults) != len(rs) {
+					errs <- fmt.Errorf("%d results for %d recipients", len(answer.Message.SendResults), len(rs))
 					return
 				}
 			}
