@@ -435,6 +435,6 @@ func (u *UI) declinedPage() *page {
 	p := u.newPage(u.T("consent.decline"))
 	p.noBack = true
 	p.text(u.T("consent.declined"))
-	p.next = u.nextButton(u.T("nav.home"), u.finishSession)
+	p.next = u.nextButton(u.T("done.finish"), u.finishSession)
 	return p
 }
