@@ -188,7 +188,7 @@ func newSpinner(v, lo, hi, start int, steps []int, unset string, changed func(in
 			b.SetText("−")
 		}
 		s.minusBtns = append(s.minusBtns, b)
-		objs = append(objs, b)
+		objs = append(objs, touchWide(b))
 	}
 	// The value keeps the width of its widest text, so the buttons do not
 	// jump as the number changes.
@@ -200,7 +200,7 @@ func newSpinner(v, lo, hi, start int, steps []int, unset string, changed func(in
 			b.SetText("+")
 		}
 		s.plusBtns = append(s.plusBtns, b)
-		objs = append(objs, b)
+		objs = append(objs, touchWide(b))
 	}
 	s.container = container.NewHBox(objs...)
 	s.show()
@@ -228,6 +228,11 @@ func (s *spinner) show() {
 	} else {
 		s.label.SetText(strconv.Itoa(s.Value))
 	}
+}
+
+// touchWide gives a button with a short label ("+") a finger's width.
+func touchWide(b *widget.Button) fyne.CanvasObject {
+	return container.NewStack(spacer(MinTouch+16, 0), b)
 }
 
 // pinPad is a 3×4 keypad of large digit keys.

@@ -1,0 +1,201 @@
+package kiosk
+
+import (
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+)
+
+// TestScreens_EveryScreenInEveryLanguage lays out every screen (the shots
+// the screenshots are made of) in every language and checks what the
+// person would see: no untranslated key, no button smaller than a finger
+// or narrower than its text, no text cut at its edge or running off the
+// screen, and text for read-aloud.
+func TestScreens_EveryScreenInEveryLanguage(t *testing.T) {
+	ko := loadAll(t)[LangKo]
+	test.NewTempApp(t)
+	for _, l := range Langs {
+		for _, shot := range Shots() {
+			t.Run(string(l)+"/"+shot.Name, func(t *testing.T) {
+				u, w := NewDemoUI(test.NewWindow(nil))
+				defer w.Close()
+				w.Resize(ScreenshotSize)
+				u.Start()
+				u.SetPrefs(Prefs{Lang: l})
+				shot.setup(u)
+
+				text := u.ReadAloudText()
+				if u.IdleWarningShown() {
+					text = u.IdleWarningText()
+				}
+				assert.NotEmpty(t, strings.TrimSpace(text), "nothing to read aloud")
+
+				width := w.Canvas().Size().Width
+				objs := test.LaidOutObjects(w.Canvas().Content())
+				for _, o := range w.Canvas().Overlays().List() {
+					objs = append(objs, test.LaidOutObjects(o)...)
+				}
+				for _, o := range objs {
+					if !o.Visible() || o.Size().Width == 0 {
+						continue
+					}
+					pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+					switch x := o.(type) {
+					case *widget.Button:
+						assert.GreaterOrEqual(t, x.Size().Height, MinTouch, "button %q is too low to touch", x.Text)
+						assert.GreaterOrEqual(t, x.Size().Width, MinTouch, "button %q is too narrow to touch", x.Text)
+						assert.LessOrEqual(t, x.MinSize().Width, x.Size().Width+0.5, "button %q cuts its text", x.Text)
+						assert.LessOrEqual(t, pos.X+x.Size().Width, width+0.5, "button %q runs off the screen", x.Text)
+						assert.NotContains(t, ko, x.Text, "button shows the key %q", x.Text)
+					case *card:
+						assert.GreaterOrEqual(t, x.Size().Height, MinTouch, "a card is too low to touch")
+						assert.LessOrEqual(t, pos.X+x.Size().Width, width+0.5, "a card runs off the screen")
+					case *widget.Label:
+						if x.Text == "" {
+							continue
+						}
+						assert.NotContains(t, ko, x.Text, "label shows the key %q", x.Text)
+						if x.Wrapping == fyne.TextWrapOff {
+							assert.LessOrEqual(t, x.MinSize().Width, x.Size().Width+0.5, "label %q is cut", x.Text)
+						} else {
+							assert.Greater(t, x.Size().Width, float32(100), "label %q is squeezed", x.Text)
+						}
+						assert.LessOrEqual(t, pos.X+x.Size().Width, width+0.5, "label %q runs off the screen", x.Text)
+					case *canvas.Text:
+						assert.NotContains(t, ko, x.Text, "text shows the key %q", x.Text)
+						assert.LessOrEqual(t, pos.X+x.MinSize().Width, width+0.5, "text %q runs off the screen", x.Text)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestScreenshots_RenderEveryScreen renders the screenshots of one
+// language (make screenshots renders all six) and checks each is a
+// picture, not a blank page.
+func TestScreenshots_RenderEveryScreen(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, RenderScreenshots(dir, []Lang{LangTh}, quietLogger()))
+	for _, shot := range Shots() {
+		path := filepath.Join(dir, "th", shot.Name+".png")
+		f, err := os.Open(path)
+		require.NoError(t, err)
+		img, _, err := image.Decode(f)
+		f.Close()
+		require.NoError(t, err, path)
+		assert.GreaterOrEqual(t, img.Bounds().Dx(), int(ScreenshotSize.Width), path)
+		assert.GreaterOrEqual(t, img.Bounds().Dy(), int(ScreenshotSize.Height), path)
+		assert.GreaterOrEqual(t, colours(img, 16), 8, "%s looks blank", path)
+	}
+}
+
+// colours counts the distinct colours in img, up to max.
+func colours(img image.Image, max int) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+			if len(seen) >= max {
+				return len(seen)
+			}
+		}
+	}
+	return len(seen)
+}
+
+// TestWho_BadInputShowsATranslatedMessage types what people get wrong on
+// the who screen and checks the screen says so in the chosen language and
+// does not move on.
+func TestWho_BadInputShowsATranslatedMessage(t *testing.T) {
+	for _, l := range []Lang{LangKo, LangVi} {
+		k := newKiosk(t, Options{Recorder: &MemoryRecorder{Kiosk: "k1"}})
+		k.ui.SetPrefs(Prefs{Lang: l})
+		k.tap("home.notify")
+
+		// Nothing typed: the name is asked for first.
+		k.tap("nav.next")
+		k.requireScreen("signup-who")
+		k.requireShows(l.T("err.name_empty"))
+
+		k.typeInto("who.name_hint", "김영희")
+		k.typeInto("who.mobile_hint", "011-1234-5678")
+		k.tap("nav.next")
+		k.requireShows(l.T("err.mobile_invalid"))
+
+		k.typeInto("who.mobile_hint", "010-1234-5678")
+		k.tap("nav.next")
+		k.requireShows(l.T("err.birth_missing"))
+
+		// 30 February, picked on the spinners.
+		k.setBirth(1950, 2, 30)
+		k.tap("nav.next")
+		k.requireScreen("signup-who")
+		k.requireShows(l.T("err.birth_impossible", "date", "1950-02-30"))
+		assert.Contains(t, k.ui.ReadAloudText(), l.T("err.birth_impossible", "date", "1950-02-30"), "the message is read aloud too")
+
+		// 29 February 1950 is no date either; 28 is.
+		test.Tap(k.buttons("−")[2])
+		k.tap("nav.next")
+		k.requireShows(l.T("err.birth_impossible", "date", "1950-02-29"))
+		test.Tap(k.buttons("−")[2])
+		k.tap("nav.next")
+		k.requireScreen("signup-types")
+
+		// No type chosen.
+		k.tap("nav.next")
+		k.requireScreen("signup-types")
+		k.requireShows(l.T("err.types_none"))
+		k.tapCard(l.T(typeKey(allimi.TypeRelief, "name")))
+		k.tap("nav.next")
+		// SMS unticked and nothing else.
+		k.tapCard(l.T(channelKey(allimi.ChannelSMS, "name")))
+		k.tap("nav.next")
+		k.requireScreen("signup-channels")
+		k.requireShows(l.T("err.channels_none"))
+	}
+}
+
+// TestBackButtonOnEveryScreenButHome: every screen but home has a way back
+// (the receipt and the confirmation screens go forward to the start
+// instead: going back would store the record again).
+func TestBackButtonOnEveryScreenButHome(t *testing.T) {
+	test.NewTempApp(t)
+	noBack := map[string]bool{"home": true, "home-high-contrast": true, "home-text-150": true,
+		"signup-done": true, "signup-declined": true, "staff-withdraw-done": true}
+	for _, shot := range Shots() {
+		u, w := NewDemoUI(test.NewWindow(nil))
+		w.Resize(ScreenshotSize)
+		u.Start()
+		shot.setup(u)
+		var back, home bool
+		for _, o := range test.LaidOutObjects(w.Canvas().Content()) {
+			if b, ok := o.(*widget.Button); ok {
+				back = back || b.Text == u.T("nav.back")
+				home = home || b.Text == u.T("nav.home")
+			}
+		}
+		if noBack[shot.Name] {
+			assert.False(t, back, "%s has a back button", shot.Name)
+		} else {
+			assert.True(t, back, "%s has no back button", shot.Name)
+		}
+		if !strings.HasPrefix(shot.Name, "home") {
+			assert.True(t, home, "%s has no home button", shot.Name)
+		}
+		w.Close()
+	}
+}
