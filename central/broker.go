@@ -71,9 +71,9 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		return false
 	}
 	if write {
-		return topic == sync.UpTopic(id)
+		return topic == sync.UpTopic(id) || topic == sync.RequestTopic(id)
 	}
-	return topic == sync.AckTopic(id) || strings.HasPrefix(topic, "allimi/v1/catalog/")
+	return topic == sync.AckTopic(id) || topic == sync.ReplyTopic(id) || strings.HasPrefix(topic, "allimi/v1/catalog/")
 }
 
 // embeddedBroker is the mochi-mqtt broker central runs unless told to use

@@ -29,6 +29,10 @@ type ingest struct {
 	// onConnect runs after every (re)connection, e.g. to republish
 	// retained catalogs that a restarted broker has forgotten.
 	onConnect func()
+	// requests, when set, answers kiosks' requests; onCommit, when set,
+	// hears every commit's outcome.
+	requests *requests
+	onCommit func(Outcome)
 
 	mu        stdsync.Mutex
 	client    paho.Client
@@ -49,7 +53,17 @@ func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
 		SetOnConnectHandler(func(c paho.Client) {
 			// Subscribe at every connection: a broker restarted without
 			// persistence has forgotten our session.
-			t := c.Subscribe(sync.UpFilter, 1, func(_ paho.Client, m paho.Message) {
+			subs := map[string]byte{sync.UpFilter: 1}
+			if in.requests != nil {
+				subs[sync.RequestFilter] = 1
+			}
+			t := c.SubscribeMultiple(subs, func(c paho.Client, m paho.Message) {
+				if _, ok := sync.ParseUpTopic(m.Topic()); !ok && in.requests != nil {
+					// Answered on their own: a slow SMS gateway must not
+					// hold up records.
+					go in.answer(ctx, c, m)
+					return
+				}
 				select {
 				case in.msgs <- m:
 				case <-ctx.Done():
@@ -153,6 +167,9 @@ func (in *ingest) commit(batch []paho.Message) bool {
 	for _, m := range batch {
 		m.Ack()
 	}
+	if in.onCommit != nil {
+		in.onCommit(out)
+	}
 	for kiosk, hw := range out.HW {
 		b, _ := json.Marshal(sync.Ack{V: 1, Kiosk: kiosk, UpTo: hw})
 		// Retained, so that a kiosk hears where it stands as soon as it connects.
@@ -160,6 +177,36 @@ func (in *ingest) commit(batch []paho.Message) bool {
 		in.metrics.acksSent.Inc()
 	}
 	return true
+}
+
+// requestTimeout bounds the answer to one request; the kiosk gives up
+// sooner and carries on.
+const requestTimeout = 20 * time.Second
+
+// answer replies to one kiosk request. A malformed request is answered
+// when it names its id, and otherwise only logged.
+func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
+	defer m.Ack()
+	kiosk, ok := sync.ParseRequestTopic(m.Topic())
+	if !ok {
+		in.log.Warn("message on an unknown topic ignored", "topic", m.Topic())
+		return
+	}
+	req, err := sync.DecodeRequest(m.Payload())
+	var rep sync.Reply
+	if err != nil {
+		in.log.Warn("request refused", "kiosk", kiosk, "err", err)
+		if req.ID == "" {
+			return
+		}
+		rep = sync.Reply{V: 1, ID: req.ID, Code: "invalid", Error: err.Error()}
+	} else {
+		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+		rep = in.requests.answer(ctx, kiosk, req)
+		cancel()
+	}
+	b, _ := json.Marshal(rep)
+	c.Publish(sync.ReplyTopic(kiosk), 1, false, b)
 }
 
 // decode turns one up message into an Incoming: the event, or why it was refused.

@@ -14,6 +14,7 @@ import (
 	stdsync "sync"
 	"time"
 
+	"allimi"
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/template"
@@ -77,10 +78,14 @@ type Server struct {
 	broker   *embeddedBroker
 	ingest   *ingest
 	dispatch *dispatcher
+	confirm  *confirmer // nil without an SMS gateway
 	http     *http.Server
 	httpLn   net.Listener
 	cancel   context.CancelFunc
 	done     chan struct{}
+
+	closeOnce stdsync.Once
+	closeErr  error
 }
 
 // Start opens the data, starts the broker (unless external), the ingest and
@@ -124,6 +129,19 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		cfg.Dispatch.Now = time.Now
 	}
 	s.dispatch = newDispatcher(s.store, adapters, tmpl, cfg.Dispatch, s.metrics, s.log)
+	sys, err := template.DefaultSystem()
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	if sms := adapters[allimi.ChannelSMS]; sms != nil {
+		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), wake: make(chan struct{}, 1)}
+		s.ingest.requests = newRequests(s.store, sms, sys, s.log)
+		s.ingest.onCommit = func(o Outcome) {
+			if o.Confirmations > 0 {
+				s.confirm.poke()
+			}
+		}
+	}
 
 	conn := sync.Conn{ClientID: centralClientID}
 	if cfg.Broker == "" {
@@ -169,6 +187,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 				s.log.Error("dispatcher stopped", "err", err)
 			}
 		}()
+		if s.confirm != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.confirm.run(runCtx)
+			}()
+		}
 		if d := s.store.details; d != nil {
 			wg.Add(1)
 			go func() {
@@ -187,8 +212,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
 
 // Close stops everything, in the order that loses nothing: HTTP, ingest,
-// broker, then the store.
+// broker, then the store. Later calls return the first one's result.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Server) close() error {
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_ = s.http.Shutdown(ctx)

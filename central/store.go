@@ -31,7 +31,8 @@ var (
 	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
-		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges}
+		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
+		bucketConfirmations}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -121,6 +122,9 @@ type Incoming struct {
 // Outcome says what a Commit did.
 type Outcome struct {
 	Stored, Duplicates, Rejected int
+	// Confirmations counts sign-ups made without a verified number, whose
+	// owners central now tells by SMS.
+	Confirmations int
 	// HW holds, for every kiosk seen in the batch, the highest sequence
 	// number up to which central now holds every record.
 	HW map[string]uint64
@@ -172,8 +176,12 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 				if err := events.Put(key, s.keys.Seal(plain, key)); err != nil {
 					return err
 				}
-				if err := s.apply(tx, e, in.Consents); err != nil {
+				confirm, err := s.apply(tx, e, in.Consents)
+				if err != nil {
 					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
+				}
+				if confirm {
+					out.Confirmations++
 				}
 				out.Stored++
 			}
@@ -237,15 +245,26 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 	return hw, nil
 }
 
-// apply folds a new event into the citizen's record and consent states.
-func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) error {
+// apply folds a new event into the citizen's record and consent states. It
+// reports whether the event is a sign-up to confirm by SMS.
+func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (confirm bool, err error) {
 	if p == nil {
 		dp, err := e.Consents()
 		if err != nil {
-			return err
+			return false, err
 		}
 		p = &dp
 	}
+	if e.Kind == allimi.KindSignup && !p.Verified {
+		if err := queueConfirmation(tx, e, s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)); err != nil {
+			return false, err
+		}
+		confirm = true
+	}
+	return confirm, s.applyConsents(tx, e, p)
+}
+
+func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) error {
 	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord

@@ -134,7 +134,7 @@ func storeFromDraft(t *testing.T, kiosk string, seq uint64, at time.Time, d sync
 func TestStore_CommitStoresANewEvent(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	out := f.commit(storeGrant(t, "k1", 1, storeT0))
-	assert.Equal(t, Outcome{Stored: 1, HW: map[string]uint64{"k1": 1}}, out)
+	assert.Equal(t, Outcome{Stored: 1, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out)
 
 	st := f.stats()
 	assert.EqualValues(t, 1, st.Records.Stored)
@@ -181,7 +181,7 @@ func TestStore_CommitRepeatWithinOneBatchIsADuplicate(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	e := storeGrant(t, "k1", 1, storeT0)
 	out := f.commit(e, e)
-	assert.Equal(t, Outcome{Stored: 1, Duplicates: 1, HW: map[string]uint64{"k1": 1}}, out)
+	assert.Equal(t, Outcome{Stored: 1, Duplicates: 1, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out)
 	st := f.stats()
 	assert.EqualValues(t, 1, st.Records.Stored)
 	assert.EqualValues(t, 1, st.Records.Duplicates)
@@ -255,7 +255,7 @@ func TestStore_RejectionsCountedAndListed(t *testing.T) {
 		{Kiosk: "", Reject: errors.New(`topic "x/y" is not a kiosk up topic`)},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, Outcome{Stored: 1, Rejected: 2, HW: map[string]uint64{"k1": 1}}, out)
+	assert.Equal(t, Outcome{Stored: 1, Rejected: 2, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out, "an unverified sign-up is to be confirmed")
 
 	st := f.stats()
 	assert.EqualValues(t, 2, st.Records.Rejected)

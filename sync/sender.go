@@ -2,6 +2,9 @@ package sync
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -44,6 +47,8 @@ type Sender struct {
 	acked     int    // records deleted by acks since the sender started
 	epoch     uint64 // bumped at every (re)connection: resend from the last ack
 	kick      chan struct{}
+	client    mqtt.Client
+	replies   map[string]chan Reply // requests waiting for central's answer
 }
 
 // NewSender prepares a sender; Run starts it.
@@ -103,7 +108,7 @@ func (s *Sender) Run(ctx context.Context) error {
 			// [MQTT-3.1.2-4] a persistent session keeps our subscriptions,
 			// but a broker that restarted without persistence forgot them:
 			// subscribe again at every connection.
-			subs := map[string]byte{ackTopic: 1}
+			subs := map[string]byte{ackTopic: 1, ReplyTopic(s.outbox.Kiosk()): 1}
 			if s.cfg.Catalogs != nil {
 				subs[CatalogFilter] = 1
 			}
@@ -135,6 +140,9 @@ func (s *Sender) Run(ctx context.Context) error {
 		}
 	})
 	client := mqtt.NewClient(opts)
+	s.mu.Lock()
+	s.client = client
+	s.mu.Unlock()
 	client.Connect() // retries in the background (ConnectRetry)
 	defer client.Disconnect(250)
 
@@ -193,6 +201,11 @@ func (s *Sender) Run(ctx context.Context) error {
 // onMessage handles acks and catalogs. The broker gets its PUBACK only after
 // what the message carries is committed to bbolt.
 func (s *Sender) onMessage(_ mqtt.Client, m mqtt.Message) {
+	if m.Topic() == ReplyTopic(s.outbox.Kiosk()) {
+		s.onReply(m.Payload())
+		m.Ack()
+		return
+	}
 	if name, _, ok := ParseCatalogTopic(m.Topic()); ok {
 		if err := s.cfg.Catalogs.Offer(m.Topic(), m.Payload()); err != nil {
 			s.log.Warn("catalog refused", "catalog", name, "err", err)
@@ -224,6 +237,73 @@ func (s *Sender) onMessage(_ mqtt.Client, m mqtt.Message) {
 	s.acked += n
 	s.mu.Unlock()
 	s.poke()
+}
+
+// ErrOffline: the kiosk is not connected to central's broker now.
+var ErrOffline = errors.New("not connected to central")
+
+// Request asks central and waits for its answer until ctx ends. It fails
+// at once with ErrOffline when the kiosk is not connected: callers carry on
+// without the answer rather than keep a person waiting.
+func (s *Sender) Request(ctx context.Context, r Request) (Reply, error) {
+	var idb [9]byte
+	_, _ = rand.Read(idb[:])
+	r.V, r.ID = 1, base64.RawURLEncoding.EncodeToString(idb[:])
+	payload, err := json.Marshal(r)
+	if err != nil {
+		return Reply{}, err
+	}
+	ch := make(chan Reply, 1)
+	s.mu.Lock()
+	client, connected := s.client, s.connected
+	if connected {
+		if s.replies == nil {
+			s.replies = map[string]chan Reply{}
+		}
+		s.replies[r.ID] = ch
+	}
+	s.mu.Unlock()
+	if client == nil || !connected {
+		return Reply{}, ErrOffline
+	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.replies, r.ID)
+		s.mu.Unlock()
+	}()
+	t := client.Publish(RequestTopic(s.outbox.Kiosk()), 1, false, payload)
+	select {
+	case <-t.Done():
+		if t.Error() != nil {
+			return Reply{}, fmt.Errorf("request %s: %w", r.Op, t.Error())
+		}
+	case <-ctx.Done():
+		return Reply{}, fmt.Errorf("request %s: %w", r.Op, ctx.Err())
+	}
+	select {
+	case rep := <-ch:
+		return rep, nil
+	case <-ctx.Done():
+		return Reply{}, fmt.Errorf("request %s: no answer: %w", r.Op, ctx.Err())
+	}
+}
+
+func (s *Sender) onReply(b []byte) {
+	r, err := DecodeReply(b)
+	if err != nil {
+		s.log.Warn("bad reply ignored", "err", err)
+		return
+	}
+	s.mu.Lock()
+	ch := s.replies[r.ID]
+	s.mu.Unlock()
+	if ch == nil {
+		return // its requester gave up
+	}
+	select {
+	case ch <- r:
+	default:
+	}
 }
 
 // WaitDrained blocks until the outbox is empty or ctx ends.

@@ -1,0 +1,225 @@
+package central
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	stdsync "sync"
+	"time"
+
+	"allimi"
+	"allimi/central/channel"
+	"allimi/central/template"
+	"allimi/sync"
+)
+
+// Verification codes.
+const (
+	codeLifetime  = 5 * time.Minute
+	codeResend    = 30 * time.Second // a new code for the same number no sooner
+	codeMaxTries  = 5
+	codeMaxActive = 100_000 // codes held at once; beyond, expired ones go first
+)
+
+// requests answers kiosks' requests (sync.Request): verification codes and
+// the consent conflicts their officials settle.
+type requests struct {
+	store *Store
+	sms   channel.Adapter
+	msgs  *template.System
+	log   *slog.Logger
+	now   func() time.Time
+	key   []byte // keys the hashes of codes held in memory
+
+	mu    stdsync.Mutex
+	codes map[string]*sentCode // kiosk 0x00 mobile → the code sent
+}
+
+type sentCode struct {
+	hash    [32]byte
+	sentAt  time.Time
+	expires time.Time
+	tries   int
+}
+
+func newRequests(store *Store, sms channel.Adapter, msgs *template.System, log *slog.Logger) *requests {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &requests{store: store, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
+		key: key, codes: map[string]*sentCode{}}
+}
+
+func (r *requests) hash(code string) [32]byte {
+	m := hmac.New(sha256.New, r.key)
+	m.Write([]byte(code))
+	var h [32]byte
+	copy(h[:], m.Sum(nil))
+	return h
+}
+
+// answer handles one request of kiosk.
+func (r *requests) answer(ctx context.Context, kiosk string, req sync.Request) sync.Reply {
+	rep := sync.Reply{V: 1, ID: req.ID, OK: true}
+	fail := func(code string, err error) sync.Reply {
+		rep.OK, rep.Code, rep.Error = false, code, err.Error()
+		return rep
+	}
+	switch req.Op {
+	case sync.OpSendCode, sync.OpCheckCode:
+		mobile, err := allimi.NormalizeMobile(req.Mobile)
+		if err != nil {
+			return fail("invalid", err)
+		}
+		if req.Op == sync.OpSendCode {
+			if code, err := r.sendCode(ctx, kiosk, mobile); err != nil {
+				return fail(code, err)
+			}
+			return rep
+		}
+		if code, err := r.checkCode(kiosk, mobile, req.Code); err != nil {
+			return fail(code, err)
+		}
+		return rep
+	case sync.OpListConflicts:
+		cs, err := r.conflicts(kiosk)
+		if err != nil {
+			r.log.Error("conflicts for a kiosk", "kiosk", kiosk, "err", err)
+			return fail("unavailable", errors.New("central could not read its conflicts"))
+		}
+		rep.Conflicts = cs
+		return rep
+	case sync.OpResolveConflict:
+		if code, err := r.resolve(kiosk, req); err != nil {
+			return fail(code, err)
+		}
+		return rep
+	}
+	return fail("invalid", fmt.Errorf("unknown op %q", req.Op))
+}
+
+func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, error) {
+	now := r.now()
+	k := kiosk + "\x00" + mobile
+	r.mu.Lock()
+	if c := r.codes[k]; c != nil && now.Sub(c.sentAt) < codeResend {
+		r.mu.Unlock()
+		return "too-soon", fmt.Errorf("a code was sent %s ago: wait %s", now.Sub(c.sentAt).Round(time.Second), codeResend)
+	}
+	r.purgeLocked(now)
+	if len(r.codes) >= codeMaxActive {
+		r.mu.Unlock()
+		return "unavailable", errors.New("too many codes waiting: try again later")
+	}
+	r.mu.Unlock()
+
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "unavailable", err
+	}
+	code := fmt.Sprintf("%06d", n.Int64())
+	text, lms, err := r.msgs.Render(template.VerificationCode, map[string]string{
+		"code": code, "minutes": fmt.Sprint(int(codeLifetime.Minutes()))})
+	if err != nil {
+		return "unavailable", err
+	}
+	var id [12]byte
+	_, _ = rand.Read(id[:])
+	res, err := r.sms.Send(ctx, []channel.Message{{Key: "vc-" + base64.RawURLEncoding.EncodeToString(id[:]),
+		Recipient: mobile, Text: text, LMS: lms, Title: "알리미"}})
+	switch {
+	case err != nil:
+		r.log.Warn("verification code not sent", "kiosk", kiosk, "err", err)
+		return "unavailable", errors.New("the SMS gateway is not answering")
+	case len(res) != 1 || res[0].Status != channel.Accepted:
+		return "unavailable", errors.New("the SMS gateway did not accept the code")
+	}
+	r.mu.Lock()
+	r.codes[k] = &sentCode{hash: r.hash(code), sentAt: now, expires: now.Add(codeLifetime)}
+	r.mu.Unlock()
+	return "", nil
+}
+
+func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
+	now := r.now()
+	k := kiosk + "\x00" + mobile
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.codes[k]
+	switch {
+	case c == nil:
+		return "not-found", errors.New("no code was sent to this number from this kiosk")
+	case !now.Before(c.expires):
+		delete(r.codes, k)
+		return "expired", errors.New("the code has expired: ask for a new one")
+	case c.tries >= codeMaxTries:
+		return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
+	}
+	h := r.hash(code)
+	if !hmac.Equal(h[:], c.hash[:]) {
+		c.tries++
+		if c.tries >= codeMaxTries {
+			return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
+		}
+		return "wrong-code", fmt.Errorf("wrong code: %d tries left", codeMaxTries-c.tries)
+	}
+	delete(r.codes, k)
+	return "", nil
+}
+
+// purgeLocked forgets expired codes.
+func (r *requests) purgeLocked(now time.Time) {
+	for k, c := range r.codes {
+		if !now.Before(c.expires) {
+			delete(r.codes, k)
+		}
+	}
+}
+
+// conflicts lists the unresolved conflicts one of whose sides came from
+// kiosk: its officials can ask the person.
+func (r *requests) conflicts(kiosk string) ([]sync.ConflictSummary, error) {
+	all, err := r.store.Conflicts(false)
+	if err != nil {
+		return nil, err
+	}
+	out := []sync.ConflictSummary{}
+	for _, c := range all {
+		if c.Grant.Kiosk != kiosk && c.Withdrawal.Kiosk != kiosk {
+			continue
+		}
+		out = append(out, sync.ConflictSummary{ID: c.ID, Name: c.Name, Mobile: c.Mobile, Type: c.Type, Channel: c.Channel,
+			GrantAt: c.Grant.At, WithdrawAt: c.Withdrawal.At})
+	}
+	return out, nil
+}
+
+func (r *requests) resolve(kiosk string, req sync.Request) (string, error) {
+	cs, err := r.conflicts(kiosk)
+	if err != nil {
+		return "unavailable", err
+	}
+	found := false
+	for _, c := range cs {
+		found = found || c.ID == req.Conflict
+	}
+	if !found {
+		return "not-found", fmt.Errorf("conflict %d: not an open conflict of this kiosk", req.Conflict)
+	}
+	if req.Official == "" {
+		return "invalid", errors.New("official: empty: the signed-in official's id is required")
+	}
+	if err := r.store.ResolveConflict(req.Conflict, req.Decision, kiosk+"/"+req.Official); err != nil {
+		if errors.Is(err, allimi.ErrInvalid) {
+			return "invalid", err
+		}
+		return "unavailable", err
+	}
+	r.log.Info("conflict resolved at a kiosk", "conflict", req.Conflict, "kiosk", kiosk, "decision", req.Decision)
+	return "", nil
+}

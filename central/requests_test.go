@@ -1,0 +1,244 @@
+package central_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central"
+	"allimi/central/channel"
+	"allimi/sync"
+)
+
+// kioskFixture is a real central with fake providers, and one kiosk with
+// its outbox and sender connected to central's broker.
+type kioskFixture struct {
+	fake   *channel.Fake
+	data   string
+	cfg    central.Config
+	srv    *central.Server
+	outbox *sync.Outbox
+	sender *sync.Sender
+	api    *sync.Central
+}
+
+func newKioskFixture(t *testing.T) *kioskFixture {
+	t.Helper()
+	f := &kioskFixture{fake: channel.NewFake(channel.FakeOptions{Seed: 1}), data: t.TempDir()}
+	hs := httptest.NewServer(f.fake.Handler())
+	t.Cleanup(func() { hs.Close(); f.fake.Close() })
+	cred := addKiosk(t, f.data, "sejong-01")
+
+	f.cfg = central.DefaultConfig()
+	f.cfg.Data, f.cfg.MQTT, f.cfg.HTTP, f.cfg.ProviderURL = f.data, freeAddr(t), "127.0.0.1:0", hs.URL
+	f.cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.start(t)
+
+	db, err := sync.OpenKioskDB(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	f.outbox, err = sync.OpenOutbox(db, cred.ID)
+	require.NoError(t, err)
+	f.sender = sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,
+		Password: cred.Password}, ResendAfter: time.Second, Logger: f.cfg.Logger}, f.outbox)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.sender.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
+	f.api = sync.NewCentral(f.sender)
+	return f
+}
+
+func (f *kioskFixture) start(t *testing.T) {
+	t.Helper()
+	srv, err := central.Start(context.Background(), f.cfg)
+	require.NoError(t, err)
+	f.srv = srv
+	t.Cleanup(func() { srv.Close() })
+}
+
+// smsTo lists the text messages the fake gateway accepted for mobile.
+func (f *kioskFixture) smsTo(mobile string) []channel.FakeMessage {
+	var out []channel.FakeMessage
+	for _, m := range f.fake.Messages(allimi.ChannelSMS) {
+		if m.Recipient == mobile && m.Status == "accepted" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+var sixDigits = regexp.MustCompile(`\d{6}`)
+
+func TestRequests_VerificationCodeBySMSThenChecked(t *testing.T) {
+	f := newKioskFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const mobile = "010-2345-6789"
+
+	require.NoError(t, f.api.RequestCode(ctx, "01023456789"))
+	msgs := f.smsTo(mobile)
+	require.Len(t, msgs, 1)
+	code := sixDigits.FindString(msgs[0].Text)
+	require.NotEmpty(t, code, msgs[0].Text)
+
+	var re *sync.ReplyError
+	err := f.api.RequestCode(ctx, mobile)
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "too-soon", re.Code, "no second code within 30 s")
+
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	ok, err := f.api.CheckCode(ctx, mobile, wrong)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	ok, err = f.api.CheckCode(ctx, mobile, code)
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	_, err = f.api.CheckCode(ctx, mobile, code)
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "not-found", re.Code, "a code is used once")
+
+	err = f.api.RequestCode(ctx, "011-234-5678")
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "invalid", re.Code)
+}
+
+func TestRequests_FiveWrongCodesUseTheCodeUp(t *testing.T) {
+	f := newKioskFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	const mobile = "010-3456-7890"
+	require.NoError(t, f.api.RequestCode(ctx, mobile))
+	code := sixDigits.FindString(f.smsTo(mobile)[0].Text)
+	wrong := "999999"
+	if code == wrong {
+		wrong = "888888"
+	}
+	for range 4 {
+		ok, err := f.api.CheckCode(ctx, mobile, wrong)
+		require.NoError(t, err)
+		require.False(t, ok)
+	}
+	var re *sync.ReplyError
+	_, err := f.api.CheckCode(ctx, mobile, wrong)
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "too-many-tries", re.Code)
+	_, err = f.api.CheckCode(ctx, mobile, code)
+	require.ErrorAs(t, err, &re, "even the right code is refused now")
+	assert.Equal(t, "too-many-tries", re.Code)
+}
+
+func TestRequests_OfflineKioskIsToldAtOnce(t *testing.T) {
+	db, err := sync.OpenKioskDB(t.TempDir())
+	require.NoError(t, err)
+	defer db.Close()
+	ob, err := sync.OpenOutbox(db, "k1")
+	require.NoError(t, err)
+	s := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + freeAddr(t)}}, ob)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+
+	start := time.Now()
+	err = sync.NewCentral(s).RequestCode(context.Background(), "010-1111-2222")
+	assert.ErrorIs(t, err, sync.ErrOffline)
+	assert.Less(t, time.Since(start), 5*time.Second, "no waiting on a dead network")
+}
+
+func TestConfirmation_UnverifiedSignupIsConfirmedBySMSOnceEvenAcrossARestart(t *testing.T) {
+	f := newKioskFixture(t)
+	at := time.Now()
+	unverified := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, at)
+	verified := sync.SyntheticSignup("sejong-01", 2, []allimi.Channel{allimi.ChannelKakao}, at)
+	verified.Payload.Verified = true
+	_, err := f.outbox.Append(unverified, verified)
+	require.NoError(t, err)
+
+	mobile := unverified.Citizen.Mobile
+	require.Eventually(t, func() bool { return len(f.smsTo(mobile)) == 1 }, 20*time.Second, 20*time.Millisecond)
+	text := f.smsTo(mobile)[0].Text
+	assert.Contains(t, text, unverified.Citizen.Name+"님")
+	assert.Contains(t, text, "110", "says whom to call if it was not them")
+
+	// Central restarts; a later sign-up's confirmation goes out in the same
+	// pass as any left over would: the first is not sent again.
+	require.NoError(t, f.srv.Close())
+	f.start(t)
+	later := sync.SyntheticSignup("sejong-01", 3, []allimi.Channel{allimi.ChannelKakao}, at)
+	_, err = f.outbox.Append(later)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(f.smsTo(later.Citizen.Mobile)) == 1 }, 30*time.Second, 20*time.Millisecond)
+	assert.Len(t, f.smsTo(mobile), 1)
+	assert.Empty(t, f.smsTo(verified.Citizen.Mobile), "a verified number needs no confirmation")
+	assert.Zero(t, f.fake.Stats().Duplicates[allimi.ChannelSMS])
+}
+
+// The confirmation waits while the SMS gateway is down, and goes out once
+// it is back.
+func TestConfirmation_WaitsOutAGatewayOutage(t *testing.T) {
+	f := newKioskFixture(t)
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultOutage, Rate: 1}))
+	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelSMS}, time.Now())
+	_, err := f.outbox.Append(d)
+	require.NoError(t, err)
+	require.NoError(t, f.sender.WaitDrained(context.Background()))
+	assert.Empty(t, f.smsTo(d.Citizen.Mobile))
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultOutage, Rate: 0}))
+	require.Eventually(t, func() bool { return len(f.smsTo(d.Citizen.Mobile)) == 1 }, 30*time.Second, 50*time.Millisecond)
+	assert.True(t, strings.HasPrefix(f.smsTo(d.Citizen.Mobile)[0].Text, "[알리미]"))
+}
+
+func TestRequests_MalformedRequestIsAnsweredOrIgnoredAndCentralCarriesOn(t *testing.T) {
+	f := newKioskFixture(t)
+	rk := connectRaw(t, "tcp://"+f.cfg.MQTT, addKioskWhileRunning(t, f))
+	replies := make(chan sync.Reply, 4)
+	tok := rk.client.Subscribe(sync.ReplyTopic("sejong-02"), 1, func(_ paho.Client, m paho.Message) {
+		if r, err := sync.DecodeReply(m.Payload()); err == nil {
+			replies <- r
+		}
+	})
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	rk.publish(t, sync.RequestTopic("sejong-02"), []byte(`{"v":1,"id":"x1","op":"drop.tables"}`))
+	rk.publish(t, sync.RequestTopic("sejong-02"), []byte(`not json at all`))
+	select {
+	case r := <-replies:
+		assert.Equal(t, "x1", r.ID)
+		assert.False(t, r.OK)
+		assert.Equal(t, "invalid", r.Code)
+		assert.Contains(t, r.Error, "drop.tables")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no reply")
+	}
+	// The well-formed kiosk is still served.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, f.api.RequestCode(ctx, "010-4444-5555"))
+}
+
+// addKioskWhileRunning registers a second kiosk: central holds the file, so
+// it is stopped and started again around the change.
+func addKioskWhileRunning(t *testing.T, f *kioskFixture) central.KioskCredentials {
+	t.Helper()
+	require.NoError(t, f.srv.Close())
+	require.Eventually(t, func() bool { return !f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
+	cred := addKiosk(t, f.data, "sejong-02")
+	f.start(t)
+	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
+	return cred
+}

@@ -1,0 +1,67 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+
+	"allimi"
+)
+
+// Central is what a kiosk asks central over its sender's connection:
+// verification codes and consent conflicts. Every call fails at once with
+// ErrOffline when the kiosk is not connected.
+type Central struct{ s *Sender }
+
+// NewCentral asks central through s (which must be running).
+func NewCentral(s *Sender) *Central { return &Central{s: s} }
+
+// ReplyError is central's refusal of a request.
+type ReplyError struct {
+	Op   string
+	Code string // as in Reply.Code
+	Msg  string
+}
+
+func (e *ReplyError) Error() string {
+	return fmt.Sprintf("central refused %s (%s): %s", e.Op, e.Code, e.Msg)
+}
+
+func (c *Central) do(ctx context.Context, r Request) (Reply, error) {
+	rep, err := c.s.Request(ctx, r)
+	if err != nil {
+		return rep, err
+	}
+	if !rep.OK {
+		return rep, &ReplyError{Op: r.Op, Code: rep.Code, Msg: rep.Error}
+	}
+	return rep, nil
+}
+
+// RequestCode asks central to text a verification code to mobile.
+func (c *Central) RequestCode(ctx context.Context, mobile string) error {
+	_, err := c.do(ctx, Request{Op: OpSendCode, Mobile: mobile})
+	return err
+}
+
+// CheckCode reports whether code is the one central sent to mobile; a
+// wrong code is (false, nil), while an expired code or too many tries is a
+// *ReplyError.
+func (c *Central) CheckCode(ctx context.Context, mobile, code string) (bool, error) {
+	_, err := c.do(ctx, Request{Op: OpCheckCode, Mobile: mobile, Code: code})
+	if re, ok := err.(*ReplyError); ok && re.Code == "wrong-code" {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// Conflicts lists the open consent conflicts that involve this kiosk.
+func (c *Central) Conflicts(ctx context.Context) ([]ConflictSummary, error) {
+	rep, err := c.do(ctx, Request{Op: OpListConflicts})
+	return rep.Conflicts, err
+}
+
+// Resolve settles conflict id with the person's decision, by official.
+func (c *Central) Resolve(ctx context.Context, id uint64, decision allimi.ConsentAction, official string) error {
+	_, err := c.do(ctx, Request{Op: OpResolveConflict, Conflict: id, Decision: decision, Official: official})
+	return err
+}
