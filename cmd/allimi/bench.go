@@ -68,6 +68,11 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			b.WriteString(f.markdown(fanoutN))
+			var ev strings.Builder
+			if err := runConsultEval(&ev, consultOptions{}); err != nil {
+				return fmt.Errorf("consult eval: %w", err)
+			}
+			b.WriteString(ev.String())
 			return os.WriteFile(out, []byte(b.String()), 0o644)
 		},
 	}
