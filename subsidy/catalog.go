@@ -2,6 +2,7 @@ package subsidy
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"strings"
 )
@@ -27,12 +28,15 @@ type Catalog struct {
 // and, per group of codes, the bitmask of the codes set (bit i is the i-th
 // code of Codes(group)). A zero mask means the rule does not apply.
 type rules struct {
-	from, to  int32 // age bounds when flagFrom, flagTo
+	from, to  int32 // age bounds, inclusive; 0 and MaxInt32 when open
 	sex       uint32
 	income    uint32
 	traits    uint32
 	household uint32
 	flags     uint8
+	applies   uint8 // rule bits of rules 1–5 that apply
+	fails     uint8 // bitAudience when rule 6 fails, whoever asks
+	unknown   uint8 // bitCriteria when rule 7 holds, whoever asks
 }
 
 const (
@@ -130,9 +134,28 @@ func samePlace(a, b place) bool {
 }
 
 // compile turns a service's conditions into rules.
-func compile(s *Service) (rules, ruleCodes) {
-	var r rules
-	var rc ruleCodes
+func compile(s *Service) (r rules, rc ruleCodes) {
+	r = rules{to: math.MaxInt32}
+	defer func() {
+		// The rule bits Match reads, from the fields above.
+		for _, x := range []struct {
+			applies bool
+			bit     uint8
+		}{
+			{r.flags&(flagFrom|flagTo) != 0, bitAge}, {r.sex != 0, bitSex}, {r.income != 0, bitIncome},
+			{r.traits != 0, bitTraits}, {r.household != 0, bitHousehold},
+		} {
+			if x.applies {
+				r.applies |= x.bit
+			}
+		}
+		if r.flags&flagNotPersonal != 0 {
+			r.fails |= bitAudience
+		}
+		if r.flags&flagConds == 0 {
+			r.unknown |= bitCriteria
+		}
+	}()
 	if userTypeNotPersonal(s.UserType) {
 		r.flags |= flagNotPersonal
 		rc.audience = strings.TrimSpace(s.UserType)

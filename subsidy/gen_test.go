@@ -51,18 +51,38 @@ var genUserTypes = []string{
 }
 
 // genWords make text of realistic length (the real catalog's 지원대상 has
-// about 100 characters, 지원내용 a few hundred).
+// about 100 characters, 지원내용 a few hundred) and of roughly natural
+// compressibility, so that the encoded size is an honest estimate: common
+// real words mixed with a Zipf-distributed vocabulary of made-up ones.
 var genWords = strings.Fields("지원 대상 가구 소득 기준 이하 신청 방법 주민센터 방문 온라인 정부24 " +
 	"어르신 장애인 저소득층 기초생활수급자 차상위계층 아동 청년 임산부 월 만원 지급 바우처 감면 " +
 	"의료비 교육비 주거비 난방비 일자리 상담 서비스 제공 연 1회 이내 거주 등록 확인 서류 제출")
 
+var genVocab = func() []string {
+	r := rand.New(rand.NewPCG(5, 5))
+	out := make([]string, 4000)
+	for i := range out {
+		var b strings.Builder
+		for range 1 + r.IntN(4) {
+			b.WriteRune(rune(0xAC00 + r.IntN(11172)))
+		}
+		out[i] = b.String()
+	}
+	return out
+}()
+
 func genText(r *rand.Rand, words int) string {
+	zipf := rand.NewZipf(r, 1.1, 2, uint64(len(genVocab)-1))
 	var b strings.Builder
 	for i := range words {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(genWords[r.IntN(len(genWords))])
+		if r.IntN(2) == 0 {
+			b.WriteString(genWords[r.IntN(len(genWords))])
+		} else {
+			b.WriteString(genVocab[zipf.Uint64()])
+		}
 	}
 	return b.String()
 }

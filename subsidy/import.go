@@ -242,8 +242,27 @@ func (im *importer) readAbout(fsys fs.FS) {
 	im.about = a
 }
 
+// pageShape is a page as the API sends it, for decoding in one pass.
+type pageShape struct {
+	Page         json.RawMessage              `json:"page"`
+	PerPage      json.RawMessage              `json:"perPage"`
+	TotalCount   json.RawMessage              `json:"totalCount"`
+	CurrentCount json.RawMessage              `json:"currentCount"`
+	MatchCount   json.RawMessage              `json:"matchCount"`
+	Data         []map[string]json.RawMessage `json:"data"`
+}
+
 // readPage checks one page file and takes its rows.
 func (im *importer) readPage(ep, file string, b []byte) {
+	// One pass for a well-formed page; the careful path below finds what is
+	// wrong with any other.
+	var fast pageShape
+	if err := json.Unmarshal(b, &fast); err == nil && fast.Data != nil && !slices.ContainsFunc(fast.Data, func(r map[string]json.RawMessage) bool { return r == nil }) {
+		meta := map[string]json.RawMessage{"page": fast.Page, "perPage": fast.PerPage,
+			"totalCount": fast.TotalCount, "currentCount": fast.CurrentCount, "matchCount": fast.MatchCount}
+		im.readRows(ep, file, meta, fast.Data)
+		return
+	}
 	var page map[string]json.RawMessage
 	if err := json.Unmarshal(b, &page); err != nil {
 		var syn *json.SyntaxError
@@ -259,9 +278,32 @@ func (im *importer) readPage(ep, file string, b []byte) {
 		}
 		return
 	}
+	raw, ok := page["data"]
+	if !ok {
+		im.problem(file, -1, "data", "missing: a page holds its rows in a data list")
+		return
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(raw, &list); err != nil || list == nil {
+		im.problem(file, -1, "data", "is %s, not a list of rows", kindOf(raw))
+		return
+	}
+	rows := make([]map[string]json.RawMessage, len(list))
+	for i, r := range list {
+		if err := json.Unmarshal(r, &rows[i]); err != nil || rows[i] == nil {
+			im.problem(file, i, "", "is %s, not an object", kindOf(r))
+			rows[i] = nil
+		}
+	}
+	im.readRows(ep, file, page, rows)
+}
+
+// readRows checks a page's counts and takes its rows; nil rows were
+// reported already.
+func (im *importer) readRows(ep, file string, meta map[string]json.RawMessage, rows []map[string]json.RawMessage) {
 	for _, k := range []string{"page", "perPage", "totalCount", "currentCount", "matchCount"} {
-		raw, ok := page[k]
-		if !ok || isNull(raw) {
+		raw := meta[k]
+		if isNull(raw) {
 			continue
 		}
 		n, msg := wholeNumber(raw)
@@ -273,25 +315,13 @@ func (im *importer) readPage(ep, file string, b []byte) {
 			im.totals[ep] = int(n)
 		}
 	}
-	raw, ok := page["data"]
-	if !ok {
-		im.problem(file, -1, "data", "missing: a page holds its rows in a data list")
-		return
-	}
-	var rows []json.RawMessage
-	if err := json.Unmarshal(raw, &rows); err != nil || rows == nil {
-		im.problem(file, -1, "data", "is %s, not a list of rows", kindOf(raw))
-		return
-	}
-	if cc, ok := page["currentCount"]; ok {
+	if cc := meta["currentCount"]; !isNull(cc) {
 		if n, msg := wholeNumber(cc); msg == "" && n != int64(len(rows)) {
 			im.warn("%s: currentCount says %d rows, data holds %d", file, n, len(rows))
 		}
 	}
-	for i, r := range rows {
-		var row map[string]json.RawMessage
-		if err := json.Unmarshal(r, &row); err != nil || row == nil {
-			im.problem(file, i, "", "is %s, not an object", kindOf(r))
+	for i, row := range rows {
+		if row == nil {
 			continue
 		}
 		id, msg := text(row["서비스ID"])
@@ -316,66 +346,70 @@ func (im *importer) readPage(ep, file string, b []byte) {
 	}
 }
 
-// serviceListFields maps serviceList keys to the Service fields they fill.
-var serviceListFields = map[string]func(*Service) *string{
-	"서비스명":    func(s *Service) *string { return &s.Name },
-	"서비스목적요약": func(s *Service) *string { return &s.Summary },
-	"서비스분야":   func(s *Service) *string { return &s.Field },
-	"지원유형":    func(s *Service) *string { return &s.SupportType },
-	"지원대상":    func(s *Service) *string { return &s.Target },
-	"선정기준":    func(s *Service) *string { return &s.Criteria },
-	"지원내용":    func(s *Service) *string { return &s.Content },
-	"신청방법":    func(s *Service) *string { return &s.HowToApply },
-	"신청기한":    func(s *Service) *string { return &s.Deadline },
-	"상세조회URL": func(s *Service) *string { return &s.URL },
-	"소관기관명":   func(s *Service) *string { return &s.Org },
-	"소관기관코드":  func(s *Service) *string { return &s.OrgCode },
-	"소관기관유형":  func(s *Service) *string { return &s.OrgType },
-	"부서명":     func(s *Service) *string { return &s.Dept },
-	"사용자구분":   func(s *Service) *string { return &s.UserType },
-	"접수기관":    func(s *Service) *string { return &s.Reception },
-	"전화문의":    func(s *Service) *string { return &s.Phone },
-	"등록일시":    func(s *Service) *string { return &s.Registered },
-	"수정일시":    func(s *Service) *string { return &s.Modified },
-	"조회수":     nil, // a number, read apart
-	"서비스ID":   nil, // read already
+// field is a text key of a row and the Service field it fills.
+type field struct {
+	key string
+	of  func(*Service) *string
 }
 
-// serviceDetailFields maps serviceDetail keys to the Service fields they
-// fill where serviceList left them empty.
-var serviceDetailFields = map[string]func(*Service) *string{
-	"서비스명":        func(s *Service) *string { return &s.Name },
-	"서비스목적":       func(s *Service) *string { return &s.Summary },
-	"지원유형":        func(s *Service) *string { return &s.SupportType },
-	"지원대상":        func(s *Service) *string { return &s.Target },
-	"선정기준":        func(s *Service) *string { return &s.Criteria },
-	"지원내용":        func(s *Service) *string { return &s.Content },
-	"신청방법":        func(s *Service) *string { return &s.HowToApply },
-	"신청기한":        func(s *Service) *string { return &s.Deadline },
-	"소관기관명":       func(s *Service) *string { return &s.Org },
-	"접수기관명":       func(s *Service) *string { return &s.Reception },
-	"문의처":         func(s *Service) *string { return &s.Phone },
-	"수정일시":        func(s *Service) *string { return &s.Modified },
-	"구비서류":        func(s *Service) *string { return &s.Documents },
-	"온라인신청사이트URL": func(s *Service) *string { return &s.ApplyURL },
-	"서비스ID":       nil,
+// serviceListFields are the text keys of serviceList rows, in the order
+// their problems are reported.
+var serviceListFields = []field{
+	{"서비스명", func(s *Service) *string { return &s.Name }},
+	{"서비스목적요약", func(s *Service) *string { return &s.Summary }},
+	{"서비스분야", func(s *Service) *string { return &s.Field }},
+	{"지원유형", func(s *Service) *string { return &s.SupportType }},
+	{"지원대상", func(s *Service) *string { return &s.Target }},
+	{"선정기준", func(s *Service) *string { return &s.Criteria }},
+	{"지원내용", func(s *Service) *string { return &s.Content }},
+	{"신청방법", func(s *Service) *string { return &s.HowToApply }},
+	{"신청기한", func(s *Service) *string { return &s.Deadline }},
+	{"상세조회URL", func(s *Service) *string { return &s.URL }},
+	{"소관기관명", func(s *Service) *string { return &s.Org }},
+	{"소관기관코드", func(s *Service) *string { return &s.OrgCode }},
+	{"소관기관유형", func(s *Service) *string { return &s.OrgType }},
+	{"부서명", func(s *Service) *string { return &s.Dept }},
+	{"사용자구분", func(s *Service) *string { return &s.UserType }},
+	{"접수기관", func(s *Service) *string { return &s.Reception }},
+	{"전화문의", func(s *Service) *string { return &s.Phone }},
+	{"등록일시", func(s *Service) *string { return &s.Registered }},
+	{"수정일시", func(s *Service) *string { return &s.Modified }},
 }
 
-func (im *importer) takeService(into map[string]*Service, ep, file string, i int, id string, row map[string]json.RawMessage, fields map[string]func(*Service) *string) {
+// serviceDetailFields are the text keys of serviceDetail rows; they fill
+// what serviceList left empty.
+var serviceDetailFields = []field{
+	{"서비스명", func(s *Service) *string { return &s.Name }},
+	{"서비스목적", func(s *Service) *string { return &s.Summary }},
+	{"지원유형", func(s *Service) *string { return &s.SupportType }},
+	{"지원대상", func(s *Service) *string { return &s.Target }},
+	{"선정기준", func(s *Service) *string { return &s.Criteria }},
+	{"지원내용", func(s *Service) *string { return &s.Content }},
+	{"신청방법", func(s *Service) *string { return &s.HowToApply }},
+	{"신청기한", func(s *Service) *string { return &s.Deadline }},
+	{"소관기관명", func(s *Service) *string { return &s.Org }},
+	{"접수기관명", func(s *Service) *string { return &s.Reception }},
+	{"문의처", func(s *Service) *string { return &s.Phone }},
+	{"수정일시", func(s *Service) *string { return &s.Modified }},
+	{"구비서류", func(s *Service) *string { return &s.Documents }},
+	{"온라인신청사이트URL", func(s *Service) *string { return &s.ApplyURL }},
+}
+
+func (im *importer) takeService(into map[string]*Service, ep, file string, i int, id string, row map[string]json.RawMessage, fields []field) {
 	s := &Service{ID: id}
 	ok := true
-	for _, k := range sortedKeys(row) {
-		set, known := fields[k]
-		if !known || set == nil {
+	for _, f := range fields {
+		raw, has := row[f.key]
+		if !has {
 			continue
 		}
-		v, msg := text(row[k])
+		v, msg := text(raw)
 		if msg != "" {
-			im.problem(file, i, k, "%s", msg)
+			im.problem(file, i, f.key, "%s", msg)
 			ok = false
 			continue
 		}
-		*set(s) = v
+		*f.of(s) = v
 	}
 	if raw, has := row["조회수"]; has && ep == EndpointServiceList && !isNull(raw) {
 		n, msg := wholeNumber(raw)
@@ -396,16 +430,17 @@ func (im *importer) takeService(into map[string]*Service, ep, file string, i int
 
 func (im *importer) takeConditions(file string, i int, id string, row map[string]json.RawMessage) {
 	c := &Conditions{}
-	ok := true
-	for _, k := range sortedKeys(row) {
-		raw := row[k]
+	var bad []*InputError // reported in key order, whatever the map's order
+	fail := func(k, format string, args ...any) {
+		bad = append(bad, &InputError{File: file, Row: i, Field: k, Msg: fmt.Sprintf(format, args...)})
+	}
+	for k, raw := range row {
 		switch {
 		case k == "서비스ID":
 		case k == "서비스명":
 			name, msg := text(raw)
 			if msg != "" {
-				im.problem(file, i, k, "%s", msg)
-				ok = false
+				fail(k, "%s", msg)
 			}
 			im.condNames[id] = name
 		case k == CodeAgeFrom || k == CodeAgeTo:
@@ -415,8 +450,7 @@ func (im *importer) takeConditions(file string, i int, id string, row map[string
 			}
 			n, msg := wholeNumber(raw)
 			if msg != "" {
-				im.problem(file, i, k, "age %s", msg)
-				ok = false
+				fail(k, "age %s", msg)
 				continue
 			}
 			n = max(min(n, math.MaxInt32), math.MinInt32)
@@ -436,17 +470,20 @@ func (im *importer) takeConditions(file string, i int, id string, row map[string
 			}
 			v, msg := text(raw)
 			if msg != "" || v != "Y" {
-				im.problem(file, i, k, "is %s, want \"Y\" or null", shown(raw))
-				ok = false
+				fail(k, "is %s, want \"Y\" or null", shown(raw))
 				continue
 			}
 			c.Codes = append(c.Codes, k)
 		}
 	}
-	if !ok {
+	if len(bad) > 0 {
+		slices.SortFunc(bad, func(a, b *InputError) int { return strings.Compare(a.Field, b.Field) })
+		for _, p := range bad {
+			im.problem(p.File, p.Row, p.Field, "%s", p.Msg)
+		}
 		return
 	}
-	slices.Sort(c.Codes) // sortedKeys gave them in order already; keep it explicit
+	slices.Sort(c.Codes)
 	if _, dup := im.conds[id]; dup {
 		im.dups[EndpointSupportConditions]++
 	}
@@ -512,18 +549,11 @@ func (im *importer) catalog() *Catalog {
 
 // fillFrom fills the empty text fields of s from d.
 func fillFrom(s, d *Service) {
-	for _, set := range serviceDetailFields {
-		if set == nil {
-			continue
-		}
-		if dst, src := set(s), set(d); *dst == "" {
+	for _, f := range serviceDetailFields {
+		if dst, src := f.of(s), f.of(d); *dst == "" {
 			*dst = *src
 		}
 	}
-}
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	return slices.Sorted(maps.Keys(m))
 }
 
 func isNull(raw json.RawMessage) bool {

@@ -3,6 +3,7 @@ package subsidy
 import (
 	"bytes"
 	"encoding/json"
+	"math/bits"
 )
 
 // Verdict is Match's answer for one service.
@@ -105,8 +106,14 @@ const (
 // ones with opt.All), of the region of opt.Region. The region filter is
 // applied after the verdict and does not change it.
 func (c *Catalog) Match(who Person, opt Options) []Result {
-	results := make([]Result, 0, 256)
-	slab := make([]Reason, 0, 512) // one backing array for the reasons of many results
+	// First pass: verdicts into a pointer-free list, so that the results
+	// and their reasons are then allocated once, at their exact size.
+	type hit struct {
+		i                   int32
+		fail, unknown, pass uint8
+	}
+	hits := make([]hit, 0, 1024)
+	nReasons := 0
 	for i := range c.services {
 		fail, unknown, pass := c.evaluate(i, &who)
 		v := verdictOf(fail, unknown)
@@ -116,11 +123,29 @@ func (c *Catalog) Match(who Person, opt Options) []Result {
 		if !opt.Region.covers(c.places[i]) {
 			continue
 		}
+		hits = append(hits, hit{int32(i), fail, unknown, pass})
+		nReasons += bits.OnesCount8(reasonBits(v, fail, unknown, pass))
+	}
+	results := make([]Result, len(hits))
+	slab := make([]Reason, 0, nReasons)
+	for k, h := range hits {
+		v := verdictOf(h.fail, h.unknown)
 		start := len(slab)
-		slab = c.appendReasons(slab, i, &who, v, fail, unknown, pass)
-		results = append(results, Result{Service: &c.services[i], Verdict: v, Reasons: slab[start:len(slab):len(slab)]})
+		slab = c.appendReasons(slab, int(h.i), &who, v, h.fail, h.unknown, h.pass)
+		results[k] = Result{Service: &c.services[h.i], Verdict: v, Reasons: slab[start:len(slab):len(slab)]}
 	}
 	return results
+}
+
+// reasonBits are the rules whose reasons a verdict lists.
+func reasonBits(v Verdict, fail, unknown, pass uint8) uint8 {
+	switch v {
+	case Ineligible:
+		return fail
+	case NeedsCheck:
+		return unknown
+	}
+	return pass
 }
 
 // Check returns one service's verdict for the person, whatever the region.
@@ -148,71 +173,30 @@ func (c *Catalog) Counts(who Person, region Region) map[Verdict]int {
 }
 
 // evaluate applies rules 1–7 to service i: the rules that fail, that are
-// unknown and that pass, as rule bits.
+// unknown and that pass, as rule bits. Without branches: on a catalog the
+// outcomes are as good as random, and mispredicted branches would cost
+// more than the arithmetic.
 func (c *Catalog) evaluate(i int, p *Person) (fail, unknown, pass uint8) {
 	r := &c.rules[i]
-	// Rule 1: a ≤ age ≤ b, open bounds left out; unknown age → unknown.
-	if r.flags&(flagFrom|flagTo) != 0 {
-		switch {
-		case p.age < 0:
-			unknown |= bitAge
-		case r.flags&flagFrom != 0 && p.age < int(r.from), r.flags&flagTo != 0 && p.age > int(r.to):
-			fail |= bitAge
-		default:
-			pass |= bitAge
-		}
+	// Which of rules 1–5 the person satisfies, had they told: rule 1
+	// a ≤ age ≤ b with open bounds at 0 and MaxInt32; rules 2–5 at least
+	// one of the person's codes among those set (for sex and income the
+	// person has one code; [] holds none and fails).
+	ok := b2u(int32(p.age) >= r.from)&b2u(int32(p.age) <= r.to)*bitAge |
+		b2u(p.sex&r.sex != 0)*bitSex |
+		b2u(p.income&r.income != 0)*bitIncome |
+		b2u(p.traits&r.traits != 0)*bitTraits |
+		b2u(p.household&r.household != 0)*bitHousehold
+	known := r.applies & p.known
+	// Rule 6 fails and rule 7 is unknown whoever asks.
+	return known&^ok | r.fails, r.applies&^p.known | r.unknown, known & ok
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
 	}
-	// Rules 2 and 3: the person's one code must be among those set.
-	if r.sex != 0 {
-		switch {
-		case p.sex == 0:
-			unknown |= bitSex
-		case p.sex&r.sex == 0:
-			fail |= bitSex
-		default:
-			pass |= bitSex
-		}
-	}
-	if r.income != 0 {
-		switch {
-		case p.income == 0:
-			unknown |= bitIncome
-		case p.income&r.income == 0:
-			fail |= bitIncome
-		default:
-			pass |= bitIncome
-		}
-	}
-	// Rules 4 and 5: at least one code in S; [] fails.
-	if r.traits != 0 {
-		switch {
-		case !p.knownTraits:
-			unknown |= bitTraits
-		case p.traits&r.traits == 0:
-			fail |= bitTraits
-		default:
-			pass |= bitTraits
-		}
-	}
-	if r.household != 0 {
-		switch {
-		case !p.knownHousehold:
-			unknown |= bitHousehold
-		case p.household&r.household == 0:
-			fail |= bitHousehold
-		default:
-			pass |= bitHousehold
-		}
-	}
-	// Rule 6 before rule 7: a service not for private persons is
-	// ineligible even without a conditions row.
-	if r.flags&flagNotPersonal != 0 {
-		fail |= bitAudience
-	}
-	if r.flags&flagConds == 0 {
-		unknown |= bitCriteria
-	}
-	return fail, unknown, pass
+	return 0
 }
 
 // verdictOf is rule 8.
@@ -228,16 +212,16 @@ func verdictOf(fail, unknown uint8) Verdict {
 
 // appendReasons appends the reasons of verdict v for service i.
 func (c *Catalog) appendReasons(dst []Reason, i int, p *Person, v Verdict, fail, unknown, pass uint8) []Reason {
-	bits, out := pass, Pass
+	which, out := reasonBits(v, fail, unknown, pass), Pass
 	switch v {
 	case Ineligible:
-		bits, out = fail, Fail
+		out = Fail
 	case NeedsCheck:
-		bits, out = unknown, Unknown
+		out = Unknown
 	}
 	r, rc := &c.rules[i], &c.codes[i]
 	for k, rule := range ruleOrder {
-		if bits&(1<<k) == 0 {
+		if which&(1<<k) == 0 {
 			continue
 		}
 		x := Reason{Rule: rule, Outcome: out}

@@ -131,6 +131,7 @@ type Person struct {
 	traits, household uint32 // code bits; meaningful when known
 	knownTraits       bool
 	knownHousehold    bool
+	known             uint8 // rule bits of rules 1–5 the person told enough for
 
 	// the person's values as reasons cite them, made once
 	ageText, traitsText, householdText string
@@ -195,6 +196,17 @@ func NewPerson(p Profile, asOf time.Time) (Person, error) {
 			return Person{}, err
 		}
 		who.householdText = personCodes(GroupHousehold, who.household)
+	}
+	for _, x := range []struct {
+		known bool
+		bit   uint8
+	}{
+		{who.age >= 0, bitAge}, {who.sex != 0, bitSex}, {who.income != 0, bitIncome},
+		{who.knownTraits, bitTraits}, {who.knownHousehold, bitHousehold},
+	} {
+		if x.known {
+			who.known |= x.bit
+		}
 	}
 	return who, nil
 }
