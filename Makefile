@@ -32,7 +32,7 @@ else
   export LANG
 endif
 
-.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean
+.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean screenshots
 
 all: build
 
@@ -60,6 +60,11 @@ bench: deps build
 
 demo: deps build
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash scripts/demo.sh
+
+# Every kiosk screen in every language, to docs/screenshots/{lang}/{screen}.png.
+# Rendered by Fyne's software renderer (the test driver): no display, no Xvfb.
+screenshots: build-kiosk
+	$(BIN)/allimi-kiosk --screenshots docs/screenshots
 
 clean:
 	rm -rf $(BIN) $(DEMO_DIR) kiosk-data

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
 	stdsync "sync"
 	"time"
 
@@ -126,6 +128,15 @@ func RenderScreenshots(dir string, langs []Lang, log *slog.Logger) error {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Fyne's test driver runs UI calls inline only off the main goroutine;
+	// on it (a command's main) it defers them to other goroutines, which
+	// would race the rendering.
+	done := make(chan error, 1)
+	go func() { done <- renderScreenshots(dir, langs, log) }()
+	return <-done
+}
+
+func renderScreenshots(dir string, langs []Lang, log *slog.Logger) error {
 	test.NewApp()
 	for _, l := range langs {
 		if err := os.MkdirAll(filepath.Join(dir, string(l)), 0o755); err != nil {
@@ -159,10 +170,15 @@ func RenderShot(shot Shot, l Lang) image.Image {
 // needs when that is more than the panel's, so that the picture shows
 // what the person would scroll to.
 func captureFull(u *UI, w fyne.Window) image.Image {
-	if sc := u.scroll; sc != nil {
-		if over := sc.Content.MinSize().Height - sc.Size().Height; over > 0 {
-			w.Resize(fyne.NewSize(ScreenshotSize.Width, w.Canvas().Size().Height+over+2))
+	// Wrapped text is measured at the width it was last laid out at, so
+	// growing the window can change what it needs: grow until it fits.
+	for i := 0; i < 5 && u.scroll != nil; i++ {
+		sc := u.scroll
+		over := sc.Content.MinSize().Height - sc.Size().Height
+		if over <= 0 {
+			break
 		}
+		w.Resize(fyne.NewSize(ScreenshotSize.Width, w.Canvas().Size().Height+over+2))
 	}
 	return w.Canvas().Capture()
 }
@@ -251,9 +267,54 @@ func writePNG(path string, img image.Image) error {
 		return err
 	}
 	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	if err := enc.Encode(f, img); err != nil {
+	if err := enc.Encode(f, paletted(img)); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+// paletted reduces a screenshot to its 256 most frequent colours, mapping
+// the rest (anti-aliased edges) to the nearest: a flat UI loses nothing
+// visible, and the PNGs in docs/ shrink to about a third.
+func paletted(img image.Image) image.Image {
+	b := img.Bounds()
+	count := map[color.NRGBA]int{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			count[color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)]++
+		}
+	}
+	cs := make([]color.NRGBA, 0, len(count))
+	for c := range count {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if count[cs[i]] != count[cs[j]] {
+			return count[cs[i]] > count[cs[j]]
+		}
+		a, b := cs[i], cs[j]
+		return uint32(a.R)<<24|uint32(a.G)<<16|uint32(a.B)<<8|uint32(a.A) < uint32(b.R)<<24|uint32(b.G)<<16|uint32(b.B)<<8|uint32(b.A)
+	})
+	if len(cs) > 256 {
+		cs = cs[:256]
+	}
+	pal := make(color.Palette, len(cs))
+	for i, c := range cs {
+		pal[i] = c
+	}
+	out := image.NewPaletted(b, pal)
+	index := map[color.NRGBA]uint8{}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			i, ok := index[c]
+			if !ok {
+				i = uint8(pal.Index(c))
+				index[c] = i
+			}
+			out.SetColorIndex(x, y, i)
+		}
+	}
+	return out
 }
