@@ -15,6 +15,9 @@ const EventVersion = 1
 const (
 	KindSignup  = "signup"  // a person signs up: who they are and what they consent to
 	KindConsent = "consent" // later changes to a known person's consents
+	// KindFeedback is a "was this helpful?" answer about a consultation
+	// answer: it names no person.
+	KindFeedback = "feedback"
 )
 
 // Event is the append-only record a kiosk sends to central. The pair
@@ -40,6 +43,16 @@ type ConsentPayload struct {
 	// code; false means central confirms it when the record arrives.
 	Verified bool `json:"verified"`
 }
+
+// FeedbackPayload is the payload of a feedback event: which knowledge-base
+// entry was shown and whether it helped. The question asked is not sent: it
+// may identify the person.
+type FeedbackPayload struct {
+	Entry   string `json:"entry"`
+	Helpful bool   `json:"helpful"`
+}
+
+var entryIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 var kioskIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
@@ -87,8 +100,12 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 	if e.HLC == 0 {
 		return p, fmt.Errorf("hlc: missing: %w", ErrInvalid)
 	}
+	if e.Kind == KindFeedback {
+		_, err := e.Feedback()
+		return p, err
+	}
 	if e.Kind != KindSignup && e.Kind != KindConsent {
-		return p, fmt.Errorf("kind %q: must be signup or consent: %w", e.Kind, ErrInvalid)
+		return p, fmt.Errorf("kind %q: must be signup, consent or feedback: %w", e.Kind, ErrInvalid)
 	}
 	if err := e.Citizen.Validate(now); err != nil {
 		return p, &CitizenError{Err: err}
@@ -133,6 +150,24 @@ func (e *CitizenError) Redacted() string {
 		}
 	}
 	return "citizen: invalid (value withheld: personal data)"
+}
+
+// Feedback decodes and checks the payload of a feedback event, which must
+// name no citizen.
+func (e *Event) Feedback() (FeedbackPayload, error) {
+	var f FeedbackPayload
+	if e.Citizen != (Citizen{}) {
+		return f, fmt.Errorf("citizen: a feedback record names nobody: %w", ErrInvalid)
+	}
+	d := json.NewDecoder(strings.NewReader(string(e.Payload)))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&f); err != nil {
+		return f, fmt.Errorf("payload: %v: %w", err, ErrInvalid)
+	}
+	if !entryIDPattern.MatchString(f.Entry) {
+		return f, fmt.Errorf("payload.entry %q: 1-64 letters, digits, _ or -: %w", f.Entry, ErrInvalid)
+	}
+	return f, nil
 }
 
 // Consents decodes the payload of a signup or consent event.

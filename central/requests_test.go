@@ -2,7 +2,9 @@ package central_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"log/slog"
 	"net/http/httptest"
 	"regexp"
@@ -241,4 +243,27 @@ func addKioskWhileRunning(t *testing.T, f *kioskFixture) central.KioskCredential
 	f.start(t)
 	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
 	return cred
+}
+
+func TestFeedback_KiosksAnswersAreCountedPerEntry(t *testing.T) {
+	f := newKioskFixture(t)
+	fb := func(entry string, helpful bool) sync.Draft {
+		return sync.Draft{Kind: allimi.KindFeedback, Feedback: allimi.FeedbackPayload{Entry: entry, Helpful: helpful}}
+	}
+	_, err := f.outbox.Append(fb("entry-a", true), fb("entry-a", false), fb("entry-b", false), fb("entry-a", true))
+	require.NoError(t, err)
+	_, err = f.outbox.Append(sync.Draft{Kind: allimi.KindFeedback, Citizen: allimi.Citizen{Name: "김순자"},
+		Feedback: allimi.FeedbackPayload{Entry: "x", Helpful: true}})
+	require.ErrorIs(t, err, allimi.ErrInvalid, "the kiosk refuses a feedback naming a person")
+	require.NoError(t, f.sender.WaitDrained(context.Background()))
+
+	resp, err := http.Get("http://" + f.srv.HTTPAddr() + "/api/v1/consult/feedback")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var got struct{ Feedback []central.FeedbackCount }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	assert.Equal(t, []central.FeedbackCount{
+		{Entry: "entry-b", Helpful: 0, NotHelpful: 1}, // least helpful first
+		{Entry: "entry-a", Helpful: 2, NotHelpful: 1},
+	}, got.Feedback)
 }

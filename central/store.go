@@ -32,7 +32,7 @@ var (
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
-		bucketConfirmations}
+		bucketConfirmations, bucketFeedback}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -248,6 +248,9 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 // apply folds a new event into the citizen's record and consent states. It
 // reports whether the event is a sign-up to confirm by SMS.
 func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (confirm bool, err error) {
+	if e.Kind == allimi.KindFeedback {
+		return false, countFeedback(tx, e)
+	}
 	if p == nil {
 		dp, err := e.Consents()
 		if err != nil {

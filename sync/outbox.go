@@ -77,6 +77,9 @@ type Draft struct {
 	Kind    string
 	Citizen allimi.Citizen
 	Payload allimi.ConsentPayload
+	// Feedback is the payload of a KindFeedback draft (which has no
+	// citizen and no Payload).
+	Feedback allimi.FeedbackPayload
 }
 
 // Append validates the drafts and stores them as events in one transaction.
@@ -90,7 +93,13 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 		seq, hlc := getU64(m, keyLastSeq), getU64(m, keyLastHLC)
 		now := o.now()
 		for i, d := range drafts {
-			payload, err := json.Marshal(d.Payload)
+			var payload []byte
+			var err error
+			if d.Kind == allimi.KindFeedback {
+				payload, err = json.Marshal(d.Feedback)
+			} else {
+				payload, err = json.Marshal(d.Payload)
+			}
 			if err != nil {
 				return err
 			}
