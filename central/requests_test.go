@@ -17,21 +17,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/assets"
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/consult"
 	"allimi/sync"
 )
 
 // kioskFixture is a real central with fake providers, and one kiosk with
 // its outbox and sender connected to central's broker.
 type kioskFixture struct {
-	fake   *channel.Fake
-	data   string
-	cfg    central.Config
-	srv    *central.Server
-	outbox *sync.Outbox
-	sender *sync.Sender
-	api    *sync.Central
+	fake     *channel.Fake
+	data     string
+	cfg      central.Config
+	srv      *central.Server
+	outbox   *sync.Outbox
+	sender   *sync.Sender
+	api      *sync.Central
+	catalogs *sync.CatalogStore
+	admin    string // central's admin token
 }
 
 func newKioskFixture(t *testing.T) *kioskFixture {
@@ -51,8 +55,15 @@ func newKioskFixture(t *testing.T) *kioskFixture {
 	t.Cleanup(func() { db.Close() })
 	f.outbox, err = sync.OpenOutbox(db, cred.ID)
 	require.NoError(t, err)
+	pub, err := sync.DecodePublicKey(cred.CatalogKey)
+	require.NoError(t, err)
+	f.catalogs, err = sync.NewCatalogStore(db, pub)
+	require.NoError(t, err)
+	keys, err := central.LoadKeys(f.data)
+	require.NoError(t, err)
+	f.admin = keys.AdminToken
 	f.sender = sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,
-		Password: cred.Password}, ResendAfter: time.Second, Logger: f.cfg.Logger}, f.outbox)
+		Password: cred.Password}, ResendAfter: time.Second, Logger: f.cfg.Logger, Catalogs: f.catalogs}, f.outbox)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = f.sender.Run(ctx) }()
@@ -266,4 +277,55 @@ func TestFeedback_KiosksAnswersAreCountedPerEntry(t *testing.T) {
 		{Entry: "entry-b", Helpful: 0, NotHelpful: 1}, // least helpful first
 		{Entry: "entry-a", Helpful: 2, NotHelpful: 1},
 	}, got.Feedback)
+}
+
+func TestConsultKB_OfficialsAddAndRetireEntriesAndKiosksGetThem(t *testing.T) {
+	f := newKioskFixture(t)
+	api := "http://" + f.srv.HTTPAddr() + "/api/v1/consult/kb"
+	shipped, err := consult.DecodeCatalog(assets.ConsultKB())
+	require.NoError(t, err)
+	retired := shipped.Entries[0].ID
+
+	add := `{"add":[{"id":"sejong-2026-001","question":"동절기 난방비 지원은 어디서 신청하나요?",
+	  "answer":"가까운 행정복지센터에서 신청합니다.\n정책 변경에 따라 수정될 수 있습니다.","keywords":["난방비","에너지바우처"]}],
+	  "retire":["` + retired + `"]}`
+	code, body := postJSON(t, api, "", add)
+	assert.Equal(t, http.StatusUnauthorized, code, "officials only: %s", body)
+	code, body = postJSON(t, api, f.admin, `{"retire":["no-such-entry"]}`)
+	assert.Equal(t, http.StatusBadRequest, code, body)
+	code, body = postJSON(t, api, f.admin, `{"add":[{"id":"x"}]}`)
+	assert.Equal(t, http.StatusBadRequest, code, body)
+	code, body = postJSON(t, api, f.admin, `{"remove":["x"]}`)
+	assert.Equal(t, http.StatusBadRequest, code, body)
+
+	code, body = postJSON(t, api, f.admin, add)
+	require.Equal(t, http.StatusOK, code, body)
+	var got struct{ Version, Entries, Active int }
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	assert.Equal(t, 1, got.Version)
+	assert.Equal(t, len(shipped.Entries)+1, got.Entries, "the retired entry stays, marked")
+	assert.Equal(t, len(shipped.Entries), got.Active)
+
+	// The kiosk receives the signed catalog and answers from it.
+	var kb consult.KB
+	require.Eventually(t, func() bool {
+		_, b, err := f.catalogs.Get(consult.CatalogName)
+		if err != nil {
+			return false
+		}
+		kb, err = consult.DecodeCatalog(b)
+		return err == nil
+	}, 20*time.Second, 20*time.Millisecond)
+	ix, err := consult.NewIndex(kb, consult.DefaultLexicon())
+	require.NoError(t, err)
+	res, err := ix.Search("난방비 어디서 신청해요", 3)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Answers)
+	assert.Equal(t, "sejong-2026-001", res.Answers[0].ID)
+	for _, a := range res.Answers {
+		assert.NotEqual(t, retired, a.ID, "a retired entry is never an answer")
+	}
+
+	code, body = postJSON(t, api, f.admin, add)
+	assert.Equal(t, http.StatusBadRequest, code, "an id is never reused: %s", body)
 }

@@ -86,6 +86,7 @@ type Server struct {
 
 	closeOnce stdsync.Once
 	closeErr  error
+	kbMu      stdsync.Mutex // one knowledge-base edit at a time
 }
 
 // Start opens the data, starts the broker (unless external), the ingest and

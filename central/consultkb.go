@@ -1,0 +1,95 @@
+package central
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/assets"
+	"allimi/consult"
+	"allimi/sync"
+)
+
+// catalog returns the stored catalog name, or ok false.
+func (s *Store) catalog(name string) (c storedCatalog, ok bool, err error) {
+	err = s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketCatalogs).Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &c)
+	})
+	return c, ok, err
+}
+
+// consultKB is the knowledge base kiosks have: the published catalog, or
+// the one the binaries ship with.
+func (s *Server) consultKB() (consult.KB, uint64, error) {
+	c, ok, err := s.store.catalog(consult.CatalogName)
+	if err != nil {
+		return consult.KB{}, 0, err
+	}
+	body := assets.ConsultKB()
+	if ok {
+		body = c.Body
+	}
+	kb, err := consult.DecodeCatalog(body)
+	return kb, c.Manifest.Version, err
+}
+
+// UpdateConsultKB applies officials' additions and retirements to the
+// knowledge base and publishes it to every kiosk as the next version.
+func (s *Server) UpdateConsultKB(u consult.Update) (sync.Manifest, consult.KB, error) {
+	s.kbMu.Lock()
+	defer s.kbMu.Unlock()
+	kb, _, err := s.consultKB()
+	if err != nil {
+		return sync.Manifest{}, kb, fmt.Errorf("current knowledge base: %w", err)
+	}
+	next, err := kb.Apply(u)
+	if err != nil {
+		return sync.Manifest{}, kb, fmt.Errorf("%w: %w", err, allimi.ErrInvalid)
+	}
+	body, err := consult.EncodeCatalog(next)
+	if err != nil {
+		return sync.Manifest{}, kb, err
+	}
+	m, err := s.PublishCatalog(consult.CatalogName, 0, body)
+	return m, next, err
+}
+
+// handleConsultKB: POST /api/v1/consult/kb {"add":[…],"retire":[ids]}.
+func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
+	var u consult.Update
+	d := json.NewDecoder(io.LimitReader(r.Body, maxCatalogBody))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&u); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v (want {\"add\":[entries],\"retire\":[ids]})", err))
+		return
+	}
+	m, kb, err := s.UpdateConsultKB(u)
+	switch {
+	case errors.Is(err, allimi.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"version": m.Version, "entries": len(kb.Entries), "active": len(kb.Active())})
+	}
+}
+
+// handleGetConsultKB: GET /api/v1/consult/kb, the version and counts.
+func (s *Server) handleGetConsultKB(w http.ResponseWriter, _ *http.Request) {
+	kb, version, err := s.consultKB()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"version": version, "entries": len(kb.Entries), "active": len(kb.Active())})
+}
