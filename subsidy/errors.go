@@ -1,7 +1,6 @@
 package subsidy
 
 import (
-	"errors"
 	"fmt"
 
 	"allimi"
@@ -30,5 +29,5 @@ var (
 	// ErrUnknownRegion marks a region whose 시도 is not one of Korea's.
 	ErrUnknownRegion = fmt.Errorf("unknown region: %w", allimi.ErrInvalid)
 	// ErrBadCatalog marks compiled catalog bytes that Decode cannot read.
-	ErrBadCatalog = errors.New("bad compiled subsidy catalog")
+	ErrBadCatalog = fmt.Errorf("bad compiled subsidy catalog: %w", allimi.ErrInvalid)
 )

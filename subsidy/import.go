@@ -95,15 +95,15 @@ func (e *ImportError) Unwrap() []error {
 
 // Report tells what an import read, and what it kept despite doubts.
 type Report struct {
-	Files          int // page files read
-	Services       int
-	WithConditions int // services that have a supportConditions row
+	Files          int `json:"files"` // page files read
+	Services       int `json:"services"`
+	WithConditions int `json:"withConditions"` // services that have a supportConditions row
 	// UnknownCodes counts, for each JA key the spec does not list, the
 	// conditions rows that carry it: the API adds codes over time, and a
 	// new one is kept, ignored by the rules and reported here.
-	UnknownCodes map[string]int
+	UnknownCodes map[string]int `json:"unknownCodes"`
 	// Warnings says, one sentence each, what was odd but usable.
-	Warnings []string
+	Warnings []string `json:"warnings"`
 }
 
 // Import reads a catalog directory: any number of gov24 v3 pages of

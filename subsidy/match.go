@@ -72,6 +72,8 @@ type Reason struct {
 	Value string
 	// From and To are the age bounds of rule age, as far as Code names them.
 	From, To int
+
+	ageCodes string // both bounds of rule age, for the sentence
 }
 
 // Result is one service's verdict for a person.
@@ -227,7 +229,7 @@ func (c *Catalog) appendReasons(dst []Reason, i int, p *Person, v Verdict, fail,
 		x := Reason{Rule: rule, Outcome: out}
 		switch rule {
 		case RuleAge:
-			x.Code, x.Value, x.From, x.To = rc.age, p.ageText, int(r.from), int(r.to)
+			x.Code, x.Value, x.From, x.To, x.ageCodes = rc.age, p.ageText, int(r.from), int(r.to), rc.age
 			if out == Fail {
 				if r.flags&flagFrom != 0 && p.age < int(r.from) {
 					x.Code = rc.ageFrom

@@ -240,9 +240,15 @@ func (r Reason) Text() string {
 	})
 }
 
+// ageRange says the age bounds: both of the service's, even when Code
+// names the one that failed.
 func (r Reason) ageRange() string {
-	from := strings.Contains(r.Code, CodeAgeFrom)
-	to := strings.Contains(r.Code, CodeAgeTo)
+	codes := r.ageCodes
+	if codes == "" {
+		codes = r.Code
+	}
+	from := strings.Contains(codes, CodeAgeFrom)
+	to := strings.Contains(codes, CodeAgeTo)
 	nums := func(name string) string {
 		if name == "from" {
 			return strconv.Itoa(r.From)
