@@ -482,3 +482,39 @@ func tapTwice(b *widget.Button) {
 	test.Tap(b)
 	test.Tap(b)
 }
+
+// TestFlow_OfflineVerificationWithTheRealClient: with central down, the
+// real request client (sync.Central) fails at once and the sign-up goes
+// on unverified; it reaches central when central is back.
+func TestFlow_OfflineVerificationWithTheRealClient(t *testing.T) {
+	c := newCentral(t, "kiosk-v")
+	ks := startKioskSync(t, c)
+	opt := ks.options(c)
+	ask := sync.NewCentral(ks.sender)
+	opt.Verifier, opt.Conflicts = ask, CentralConflicts{C: ask}
+	k := newKiosk(t, opt)
+
+	signUpSelf(k, "문영수", "010-9999-0000", []allimi.NotificationType{allimi.TypeTrafficFine}, nil)
+	k.tap("consent.agree")
+	k.requireScreen("signup-done")
+	k.requireShows(k.ui.T("done.unverified"))
+	evs := ks.spy.Events()
+	require.Len(t, evs, 1)
+	p, err := evs[0].Consents()
+	require.NoError(t, err)
+	assert.False(t, p.Verified)
+
+	k.tap("done.finish")
+	signInStaff(k)
+	k.tap("staff.conflicts")
+	k.requireShows(k.ui.T("conflict.unavailable"))
+
+	c.start()
+	ks.waitDelivered(t, c)
+	assert.EqualValues(t, 1, c.stats().Active[string(allimi.TypeTrafficFine)]["sms"])
+
+	// Online, the conflict list comes from central over MQTT: none here.
+	k.tap("nav.back")
+	k.tap("staff.conflicts")
+	k.requireShows(k.ui.T("conflict.empty"))
+}

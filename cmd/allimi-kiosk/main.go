@@ -157,6 +157,12 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 	opt.Recorder = ob
 	opt.Today = today
 	opt.Health = kiosk.SyncHealth{Outbox: ob, Sender: sender, Catalogs: cats}
+	// Verification codes and consent conflicts are asked of central over
+	// the same connection; offline, they fail at once and the kiosk goes
+	// on (sign-ups unverified, conflicts "cannot be shown").
+	ask := sync.NewCentral(sender)
+	opt.Verifier = ask
+	opt.Conflicts = kiosk.CentralConflicts{C: ask}
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
