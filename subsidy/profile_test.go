@@ -1,6 +1,7 @@
 package subsidy
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -139,4 +140,23 @@ func TestNewPerson_BirthDateWinsOverAge(t *testing.T) {
 	require.NoError(t, err)
 	_, ok = who.Age()
 	assert.False(t, ok)
+}
+
+// TestProfile_JSONRoundTrip: central stores profiles as the spec's JSON;
+// [] (none) and absent (unknown) survive the trip.
+func TestProfile_JSONRoundTrip(t *testing.T) {
+	for _, p := range []Profile{
+		{},
+		{Age: intp(75), Traits: []string{}},
+		{BirthDate: "1951-04-02", Sex: "F", Income: "JA0202", Traits: []string{"JA0328"}, Household: []string{}},
+	} {
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		back, err := ParseProfile(b)
+		require.NoError(t, err, string(b))
+		assert.Equal(t, p, back, string(b))
+	}
+	b, err := json.Marshal(Profile{Household: []string{}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"household": []}`, string(b))
 }
