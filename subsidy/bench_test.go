@@ -14,36 +14,36 @@ import (
 // 10,968 in 2025), rounded up.
 const benchServices = 11_000
 
-var benchSetup = gosync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "subsidy-bench-")
-	if err != nil {
-		return "", err
-	}
-	writePages(nopTB{}, dir, genCatalog(benchServices, 42), DefaultPerPage)
-	return dir, nil
-})
-
-// nopTB lets the generator run outside a test; it panics on failure.
-type nopTB struct{ testing.TB }
-
-func (nopTB) Helper() {}
-func (nopTB) Errorf(format string, args ...any) {
-	panic(format)
+// benchPages is the generated catalog's page directory, made by the first
+// benchmark that needs it and removed by TestMain.
+var benchPages struct {
+	once gosync.Once
+	dir  string
 }
-func (nopTB) FailNow() { panic("benchmark setup failed") }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if benchPages.dir != "" {
+		os.RemoveAll(benchPages.dir)
+	}
+	os.Exit(code)
+}
 
 func benchCatalog(b *testing.B) (*Catalog, string) {
 	b.Helper()
-	dir, err := benchSetup()
+	benchPages.once.Do(func() {
+		dir, err := os.MkdirTemp("", "subsidy-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchPages.dir = dir
+		writePages(b, dir, genCatalog(benchServices, 42), DefaultPerPage)
+	})
+	c, _, err := Import(benchPages.dir)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() {}) // the directory is shared by the benchmarks of this run
-	c, _, err := Import(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return c, dir
+	return c, benchPages.dir
 }
 
 func benchPeople(b *testing.B) []Person {
