@@ -1,6 +1,8 @@
 // Package assets holds the files compiled into the allimi binaries: the
-// kiosk's fonts (NanumGothic, SIL Open Font License 1.1; see
-// fonts/LICENSE-Nanum.txt).
+// kiosk's fonts (Noto Sans CJK subsets and Noto Sans Thai, SIL Open Font
+// License 1.1; see fonts/LICENSE-Noto.txt), the notification templates, the
+// translations, the consultation knowledge base and the demo Subsidy 24
+// catalog.
 package assets
 
 import (
@@ -8,42 +10,19 @@ import (
 	"io/fs"
 )
 
-//go:embed fonts/NanumGothic.ttf
-var nanumGothic []byte
-
-//go:embed fonts/NanumGothicBold.ttf
-var nanumGothicBold []byte
-
-//go:embed fonts/LICENSE-Nanum.txt
-var nanumLicense string
-
-//go:embed fonts
+//go:embed fonts/*.otf fonts/*.ttf fonts/LICENSE-Noto.txt
 var files embed.FS
 
 //go:embed templates
 var templates embed.FS
 
-// Font file names inside FS.
-const (
-	FontRegularName = "NanumGothic.ttf"
-	FontBoldName    = "NanumGothicBold.ttf"
-)
-
-// FontRegular returns the regular Korean UI font (NanumGothic, TrueType).
-func FontRegular() []byte { return nanumGothic }
-
-// FontBold returns the bold Korean UI font (NanumGothic Bold, TrueType).
-func FontBold() []byte { return nanumGothicBold }
-
-// FontLicense returns the licence text of the embedded Nanum fonts.
-func FontLicense() string { return nanumLicense }
-
-// FS returns every embedded file, rooted at the assets directory
-// (for example "fonts/NanumGothic.ttf").
+// FS returns the embedded fonts, rooted at the assets directory (for
+// example "fonts/NotoSansThai-Regular.ttf").
 func FS() fs.FS { return files }
 
 // Templates returns the notification templates, one file per notification
-// type, rooted at the templates directory (for example "traffic-fine.toml").
+// type, rooted at the templates directory (for example "traffic-fine.toml"),
+// and central's own messages (system/messages.toml).
 func Templates() fs.FS {
 	sub, err := fs.Sub(templates, "templates")
 	if err != nil {

@@ -7,32 +7,21 @@ import (
 	"testing"
 )
 
-// TrueType fonts start with the sfnt version 0x00010000.
-var ttfMagic = []byte{0x00, 0x01, 0x00, 0x00}
-
-func TestFontsEmbedded(t *testing.T) {
-	for name, data := range map[string][]byte{
-		FontRegularName: FontRegular(),
-		FontBoldName:    FontBold(),
-	} {
-		if len(data) < 1<<20 {
-			t.Errorf("%s: embedded font is %d bytes, want > 1 MiB", name, len(data))
-			continue
-		}
-		if !bytes.HasPrefix(data, ttfMagic) {
-			t.Errorf("%s: not a TrueType font (starts % x)", name, data[:4])
-		}
-		fromFS, err := fs.ReadFile(FS(), "fonts/"+name)
-		if err != nil {
-			t.Errorf("%s: not in FS: %v", name, err)
-		} else if !bytes.Equal(fromFS, data) {
-			t.Errorf("%s: FS copy differs from the embedded bytes", name)
+// Every font the kiosk draws with is embedded, is an OpenType/TrueType
+// file, and is covered by the embedded licence.
+func TestFontsEmbeddedWithTheirLicence(t *testing.T) {
+	fonts, err := fs.Glob(FS(), "fonts/*.[ot]tf")
+	if err != nil || len(fonts) < 8 {
+		t.Fatalf("embedded fonts: %v (%v)", fonts, err)
+	}
+	for _, name := range fonts {
+		data, _ := fs.ReadFile(FS(), name)
+		if !bytes.HasPrefix(data, []byte{0x00, 0x01, 0x00, 0x00}) && !bytes.HasPrefix(data, []byte("OTTO")) {
+			t.Errorf("%s: neither TrueType nor OpenType (starts % x)", name, data[:4])
 		}
 	}
-}
-
-func TestFontLicenseEmbedded(t *testing.T) {
-	if !strings.Contains(FontLicense(), "SIL Open Font License") {
-		t.Fatalf("licence text does not name the SIL Open Font License")
+	lic, err := fs.ReadFile(FS(), "fonts/LICENSE-Noto.txt")
+	if err != nil || !strings.Contains(string(lic), "SIL Open Font License") {
+		t.Fatalf("licence: %v", err)
 	}
 }

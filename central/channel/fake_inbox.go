@@ -15,7 +15,7 @@ var inboxPage = template.Must(template.New("inbox").Parse(`<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Allimi — fake providers: phones</title>
 <style>
-body { font-family: "NanumGothic", "Noto Sans KR", "Malgun Gothic", sans-serif; background: #eef1f5; margin: 0; padding: 1.5rem; color: #1b1f24; }
+body { font-family: "Noto Sans CJK KR", "Noto Sans KR", "NanumGothic", "Malgun Gothic", sans-serif; background: #eef1f5; margin: 0; padding: 1.5rem; color: #1b1f24; }
 h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
 p.note { color: #555; margin: 0 0 1.5rem; font-size: 1rem; }
 .phones { display: flex; flex-wrap: wrap; gap: 1.5rem; align-items: flex-start; }
