@@ -65,6 +65,13 @@ else
 	chmod 600 "$KIOSK_JSON"
 	log "kiosk config written to $KIOSK_JSON"
 fi
+# A demo official for staff mode (PIN 1234), once.
+if ! grep -q '"staff"' "$KIOSK_JSON"; then
+	pin_hash=$(printf '1234\n' | "$BIN/allimi-kiosk" --hash-pin)
+	# The config is one JSON object: add the staff list before its last brace.
+	sed -i '$ s/}[[:space:]]*$/,"staff":[{"id":"official-01","name":"김주무관","pinHash":"'"${pin_hash//\//\\/}"'"}]}/' "$KIOSK_JSON"
+	log "demo official official-01 (김주무관), staff PIN 1234"
+fi
 
 # The demo's agency and population, once: an agency allowed to post
 # notices, and 200 synthetic people subscribed to every notice on KakaoTalk

@@ -73,12 +73,36 @@ func benchCmd() *cobra.Command {
 				return fmt.Errorf("consult eval: %w", err)
 			}
 			b.WriteString(ev.String())
+			ks, display, err := benchKioskStartup(cmd.Context(), 5)
+			if err != nil {
+				return fmt.Errorf("kiosk startup: %w", err)
+			}
+			b.WriteString(kioskStartupMarkdown(ks, display))
 			return os.WriteFile(out, []byte(b.String()), 0o644)
 		},
 	}
 	report.Flags().StringVar(&out, "out", "BENCHMARKS.md", "report file")
 	report.Flags().IntVar(&fanoutN, "fanout-subscribers", 1000000, "subscribers of the fan-out benchmark")
-	c.AddCommand(drainC, report, benchFanoutCmd())
+	var kioskRuns int
+	kioskC := &cobra.Command{
+		Use:   "kiosk",
+		Short: "Cold start of the kiosk (bin/allimi-kiosk) to its home screen, and its peak RSS",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rs, display, err := benchKioskStartup(cmd.Context(), kioskRuns)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(os.Stdout, rs)
+			}
+			fmt.Print(kioskStartupMarkdown(rs, display))
+			return nil
+		},
+	}
+	kioskC.Flags().IntVar(&kioskRuns, "runs", 5, "runs")
+	kioskC.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.AddCommand(drainC, report, benchFanoutCmd(), kioskC)
 	return c
 }
 
