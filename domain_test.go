@@ -155,7 +155,7 @@ func TestCitizen_MaskedMobile(t *testing.T) {
 
 func TestTypes_AreTheTenServiceIDsInOrder(t *testing.T) {
 	var ids []NotificationType
-	for _, ti := range Types {
+	for _, ti := range SignupTypes() {
 		ids = append(ids, ti.ID)
 	}
 	assert.Equal(t, []NotificationType{
@@ -173,7 +173,7 @@ func TestTypes_AreTheTenServiceIDsInOrder(t *testing.T) {
 }
 
 func TestNotificationType_EveryKnownTypeValidates(t *testing.T) {
-	require.Len(t, Types, 10)
+	require.Len(t, Types, 11, "the service's ten and Allimi's new-benefits")
 	for _, ti := range Types {
 		t.Run(string(ti.ID), func(t *testing.T) {
 			assert.NoError(t, ti.ID.Validate())
@@ -430,7 +430,7 @@ func TestEventValidate_Refuses(t *testing.T) {
 		{"bad citizen", func(e *Event) { e.Citizen.Mobile = "011-1234-5678" }, "citizen: mobile number"},
 		{"empty consents", func(e *Event) { e.Payload = payloadOf(t) }, "payload.consents: empty"},
 		{"null consents", func(e *Event) { e.Payload = json.RawMessage(`{"consents":null}`) }, "payload.consents: empty"},
-		{"too many consents", func(e *Event) { e.Payload = payloadOf(t, tooMany...) }, "41 entries, at most 40"},
+		{"too many consents", func(e *Event) { e.Payload = payloadOf(t, tooMany...) }, fmt.Sprintf("%d entries, at most %d", len(Types)*len(Channels)+1, len(Types)*len(Channels))},
 		{"bad nested consent", func(e *Event) { e.Payload = payloadOf(t, validConsent(), badSecond) }, "payload.consents[1]: channel"},
 		{"malformed payload", func(e *Event) { e.Payload = json.RawMessage(`{"consents":[`) }, "payload"},
 		{"payload of the wrong shape", func(e *Event) { e.Payload = json.RawMessage(`{"consents":{}}`) }, "payload"},
@@ -522,5 +522,35 @@ func TestCitizenError_RedactedWithholdsThePersonalData(t *testing.T) {
 		for _, secret := range []string{"011-2222-3333", "1950-02-30", "김영수"} {
 			assert.NotContains(t, ce.Redacted(), secret)
 		}
+	}
+}
+
+func TestEventValidate_ProfileOnlyWithANewBenefitsGrant(t *testing.T) {
+	base := validEvent(t)
+	grant := validConsent()
+	grant.Type = TypeNewBenefits
+	withProfile := func(p ConsentPayload) Event {
+		e := base
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		e.Payload = b
+		return e
+	}
+	e := withProfile(ConsentPayload{Consents: []Consent{grant}, Profile: json.RawMessage(`{"age":70}`), Region: "세종"})
+	require.NoError(t, e.Validate(domainNow))
+
+	for name, p := range map[string]ConsentPayload{
+		"other type":  {Consents: []Consent{validConsent()}, Profile: json.RawMessage(`{"age":70}`)},
+		"region only": {Consents: []Consent{validConsent()}, Region: "세종"},
+		"too big":     {Consents: []Consent{grant}, Profile: json.RawMessage(`{"x":"` + strings.Repeat("a", MaxProfileSize) + `"}`)},
+	} {
+		e := withProfile(p)
+		err := e.Validate(domainNow)
+		assert.ErrorIs(t, err, ErrInvalid, name)
+		assert.Contains(t, err.Error(), "payload.profile", name)
+	}
+	assert.Len(t, SignupTypes(), 10, "the sign-up list has the service's ten types")
+	for _, ti := range SignupTypes() {
+		assert.NotEqual(t, TypeNewBenefits, ti.ID)
 	}
 }

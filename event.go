@@ -42,7 +42,16 @@ type ConsentPayload struct {
 	// Verified is true when the kiosk confirmed the mobile number by SMS
 	// code; false means central confirms it when the record arrives.
 	Verified bool `json:"verified"`
+	// Profile is the person's Subsidy 24 conditions (the JSON of a
+	// subsidy profile), sent only with a grant of TypeNewBenefits: central
+	// keeps it to tell them of services that turn eligible for them.
+	Profile json.RawMessage `json:"profile,omitempty"`
+	// Region is where they live, "시도" or "시도/시군구", for local services.
+	Region string `json:"region,omitempty"`
 }
+
+// MaxProfileSize bounds ConsentPayload.Profile.
+const MaxProfileSize = 4 << 10
 
 // FeedbackPayload is the payload of a feedback event: which knowledge-base
 // entry was shown and whether it helped. The question asked is not sent: it
@@ -119,6 +128,22 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 	}
 	if len(p.Consents) > len(Types)*len(Channels) {
 		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
+	}
+	if len(p.Profile) > 0 || p.Region != "" {
+		granted := false
+		for _, c := range p.Consents {
+			granted = granted || (c.Type == TypeNewBenefits && c.Action == ActionGrant)
+		}
+		switch {
+		case !granted:
+			return p, fmt.Errorf("payload.profile: only with a grant of %s: %w", TypeNewBenefits, ErrInvalid)
+		case len(p.Profile) > MaxProfileSize:
+			return p, fmt.Errorf("payload.profile: %d bytes, at most %d: %w", len(p.Profile), MaxProfileSize, ErrInvalid)
+		case len(p.Profile) > 0 && !json.Valid(p.Profile):
+			return p, fmt.Errorf("payload.profile: not JSON: %w", ErrInvalid)
+		case len(p.Region) > 100:
+			return p, fmt.Errorf("payload.region: too long: %w", ErrInvalid)
+		}
 	}
 	for i, c := range p.Consents {
 		if err := c.Validate(); err != nil {

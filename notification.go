@@ -18,6 +18,11 @@ const (
 	TypeVaccination          NotificationType = "vaccination"
 	TypeScholarship          NotificationType = "scholarship"
 	TypeRelief               NotificationType = "relief"
+	// TypeNewBenefits is Allimi's own: a Subsidy 24 service that is new or
+	// changed and that the person's conditions now make them eligible for.
+	// It is granted with the person's conditions (ConsentPayload.Profile),
+	// from the subsidy check, not in the sign-up list.
+	TypeNewBenefits NotificationType = "new-benefits"
 )
 
 // Capability is something a notice of a type lets the person do.
@@ -49,7 +54,8 @@ type TypeInfo struct {
 // recipient's name and the short link to the detail page.
 var CommonParams = []string{"name", "link"}
 
-// Types lists the ten notification types in the order the service shows them.
+// Types lists the service's ten notification types in the order it shows
+// them, then Allimi's own new-benefits notice.
 var Types = []TypeInfo{
 	{TypeTrafficPenalty, "교통 과태료", []Capability{CapNotify, CapAuthenticate, CapPay}, []string{"amount", "dueDate", "violation"}},
 	{TypeTrafficFine, "교통 범칙금", []Capability{CapNotify, CapAuthenticate}, []string{"amount", "dueDate", "violation"}},
@@ -61,6 +67,20 @@ var Types = []TypeInfo{
 	{TypeVaccination, "코로나19 예방접종", []Capability{CapNotify, CapPerDose}, []string{"dose", "date"}},
 	{TypeScholarship, "국가장학금", []Capability{CapNotify}, []string{"semester"}},
 	{TypeRelief, "재난지원금", []Capability{CapNotify, CapEligibility}, []string{"amount", "applyUntil"}},
+	{TypeNewBenefits, "새로 받을 수 있는 혜택", []Capability{CapNotify, CapEligibility}, []string{"service", "count"}},
+}
+
+// SignupTypes are the types a person picks in the sign-up list: all but
+// new-benefits, which comes with the person's conditions from the subsidy
+// check.
+func SignupTypes() []TypeInfo {
+	out := make([]TypeInfo, 0, len(Types))
+	for _, ti := range Types {
+		if ti.ID != TypeNewBenefits {
+			out = append(out, ti)
+		}
+	}
+	return out
 }
 
 // Info returns the description of t.

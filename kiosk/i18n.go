@@ -144,7 +144,7 @@ func channelKey(c allimi.Channel, field string) string {
 // channels.
 func dynamicKeys() []string {
 	var keys []string
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.SignupTypes() {
 		keys = append(keys, typeKey(ti.ID, "name"), typeKey(ti.ID, "desc"))
 	}
 	for _, c := range allimi.Channels {

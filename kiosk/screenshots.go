@@ -108,7 +108,7 @@ func Shots() []Shot {
 			fillWho(u)
 			u.session.Official = official
 			u.session.Method = allimi.MethodSpoken
-			for _, ti := range allimi.Types {
+			for _, ti := range allimi.SignupTypes() {
 				u.session.Types[ti.ID] = true
 			}
 			show(staffMenuScreen, staffWithdrawScreen, staffWithdraw2)(u)

@@ -149,7 +149,7 @@ func (u *UI) typesPage() *page {
 func (u *UI) typeCards(p *page, s *Session) fyne.CanvasObject {
 	fg := u.theme().Color(theme.ColorNamePrimary, 0)
 	var cards []fyne.CanvasObject
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.SignupTypes() {
 		t := ti.ID
 		name, desc := u.T(typeKey(t, "name")), u.T(typeKey(t, "desc"))
 		p.say(name + ". " + desc)

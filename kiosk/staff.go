@@ -123,7 +123,7 @@ func (u *UI) staffMenuPage() *page {
 		{"staff.withdraw", theme.DeleteIcon(), func() {
 			u.session.Clear()
 			u.session.Official = u.staff
-			for _, ti := range allimi.Types {
+			for _, ti := range allimi.SignupTypes() {
 				u.session.Types[ti.ID] = true
 			}
 			u.push(staffWithdrawScreen)

@@ -24,6 +24,8 @@ var sampleVars = map[string]string{
 	"date":       "2026-12-01",
 	"semester":   "2026년 1학기",
 	"applyUntil": "2026-12-31",
+	"service":    "노인맞춤돌봄서비스",
+	"count":      "2",
 }
 
 func TestRender_EveryTypeAndChannel(t *testing.T) {
