@@ -45,6 +45,10 @@ type Config struct {
 	Broker string `json:"broker,omitempty"`
 	// CatalogKey is central's catalogue signing key, base64.
 	CatalogKey string `json:"catalogKey,omitempty"`
+	// Region is where the kiosk's community centre is, "시도" or
+	// "시도/시군구" (e.g. "경기/성남시"): 보조금 찾기 lists local
+	// governments' services of this region only. Empty lists all.
+	Region string `json:"region,omitempty"`
 
 	// Staff are the officials who may open staff mode, each with a
 	// salted hash of their PIN (HashPIN; `allimi-kiosk --hash-pin`).

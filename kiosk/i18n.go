@@ -150,7 +150,10 @@ func dynamicKeys() []string {
 	for _, c := range allimi.Channels {
 		keys = append(keys, channelKey(c, "name"), channelKey(c, "desc"))
 	}
-	return keys
+	// New benefits is not in the sign-up list, but its consent and the
+	// staff's list of the day name it.
+	keys = append(keys, typeKey(allimi.TypeNewBenefits, "name"), typeKey(allimi.TypeNewBenefits, "desc"))
+	return append(keys, subsidyCodeKeys()...)
 }
 
 // placeholders lists the {names} in s, sorted.

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"allimi"
+	"allimi/subsidy"
 	"allimi/sync"
 )
 
@@ -187,8 +188,14 @@ func captureFull(u *UI, w fyne.Window) image.Image {
 // outbox, a sync health and conflicts of a kiosk in use, and a clock whose
 // timers never fire (the screenshots are still pictures).
 func NewDemoUI(w fyne.Window) (*UI, fyne.Window) {
-	cfg := Config{ID: "demo-kiosk", Staff: []StaffMember{{ID: "official-01", Name: "김민지"}}}.WithDefaults()
+	cfg := Config{ID: "demo-kiosk", Region: "경기/성남시", Staff: []StaffMember{{ID: "official-01", Name: "김민지"}}}.WithDefaults()
+	var finder Feature
+	if cat, err := demoSubsidyCatalog(); err == nil {
+		region, _ := subsidy.ParseRegion(cfg.Region)
+		finder = NewSubsidyFinder(cat, region)
+	}
 	u := New(w, Options{
+		Subsidy:   finder,
 		Config:    cfg,
 		Recorder:  &MemoryRecorder{Kiosk: cfg.ID, Seq: 41},
 		Health:    demoHealth{},

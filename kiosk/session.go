@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,6 +40,12 @@ type Session struct {
 	// button that stores it (a double tap, a tap while the screen
 	// changes) returns it instead of storing a second record.
 	receipt *Receipt
+
+	// Subsidy holds the answers to 보조금 찾기's questions; NewBenefits
+	// is set when the person accepted its offer to be told of new
+	// benefits, and carries what the sign-up record sends with them.
+	Subsidy     SubsidyAnswers
+	NewBenefits *NewBenefitsOffer
 }
 
 // NewSession returns an empty session with SMS chosen: every mobile phone
@@ -58,7 +65,8 @@ func (s *Session) Clear() { *s = *NewSession() }
 func (s *Session) Empty() bool {
 	return s.Name == "" && s.Mobile == "" && s.BirthYear == 0 && s.BirthMonth == 0 && s.BirthDay == 0 &&
 		len(s.chosenTypes()) == 0 && s.Official == nil && s.receipt == nil &&
-		len(s.chosenChannels()) == 1 && s.Channels[allimi.ChannelSMS]
+		len(s.chosenChannels()) == 1 && s.Channels[allimi.ChannelSMS] &&
+		s.Subsidy.Empty() && s.NewBenefits == nil
 }
 
 // BirthDate is the chosen date as YYYY-MM-DD ("" when incomplete).
@@ -191,6 +199,14 @@ func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
 		for _, ch := range channels {
 			p.Consents = append(p.Consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionGrant, By: s.actor(), At: now})
 		}
+	}
+	if nb := s.NewBenefits; nb != nil && s.Types[allimi.TypeNewBenefits] {
+		// The conditions go only with the grant they were given for.
+		b, err := json.Marshal(nb.Profile)
+		if err != nil {
+			return sync.Draft{}, fmt.Errorf("new-benefits profile: %w", err)
+		}
+		p.Profile, p.Region = b, nb.Region
 	}
 	return sync.Draft{Kind: allimi.KindSignup, Citizen: c, Payload: p}, nil
 }

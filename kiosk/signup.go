@@ -107,6 +107,11 @@ func (u *UI) whoPage() *page {
 			p.failErr(err, "err.save_failed")
 			return
 		}
+		if u.session.NewBenefits != nil {
+			// 보조금 찾기's offer: the one type is chosen already.
+			u.push(channelsScreen)
+			return
+		}
 		u.push(typesScreen)
 	})
 	return p
@@ -201,7 +206,11 @@ func (u *UI) consentText(s *Session) string {
 		channels = append(channels, u.T(channelKey(c, "name")))
 	}
 	sep := u.T("consent.list_sep")
-	return u.T("consent.body", "types", strings.Join(types, sep), "channels", strings.Join(channels, sep))
+	body := u.T("consent.body", "types", strings.Join(types, sep), "channels", strings.Join(channels, sep))
+	if s.NewBenefits != nil && s.Types[allimi.TypeNewBenefits] {
+		body += "\n" + u.T("consent.new_benefits")
+	}
+	return body
 }
 
 // methodCards let an official record how consent was taken (one choice).

@@ -81,7 +81,8 @@ type UI struct {
 
 	prefs   Prefs
 	session *Session
-	staff   *StaffMember // signed-in official, nil when none
+	staff   *StaffMember   // signed-in official, nil when none
+	finder  *SubsidyFinder // 보조금 찾기, once started
 	pins    pinLock
 
 	stack  []screen
@@ -293,8 +294,10 @@ type page struct {
 	next  *widget.Button
 	extra []fyne.CanvasObject
 	err   *widget.Label
-	// step is the wizard step (1-5), 0 outside the wizard.
+	// step is the wizard step (1-5), 0 outside the wizard; steps the
+	// number of steps when not the sign-up wizard's.
 	step    int
+	steps   int
 	home    bool   // the home screen draws its own top
 	noBack  bool   // the receipt: going back would resubmit
 	back    func() // what the back button does instead of Back
@@ -400,7 +403,11 @@ func (u *UI) frame(p *page) fyne.CanvasObject {
 
 	var stepLabel fyne.CanvasObject
 	if p.step > 0 {
-		l := widget.NewLabel(u.T("nav.step", "n", p.step, "total", wizardSteps))
+		total := wizardSteps
+		if p.steps > 0 {
+			total = p.steps
+		}
+		l := widget.NewLabel(u.T("nav.step", "n", p.step, "total", total))
 		l.TextStyle = fyne.TextStyle{Bold: true}
 		stepLabel = l
 	}
