@@ -31,6 +31,7 @@ import (
 
 	"allimi/kiosk"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
+	"allimi/subsidy"
 	"allimi/sync"
 )
 
@@ -91,6 +92,13 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 		log.Warn("no kiosk id in the config: sign-ups cannot be saved", "config", configPath)
 	}
 	defer stopSync()
+	if opt.Subsidy == nil {
+		// No catalog store (unregistered kiosk, or no catalog key): the
+		// demo catalog, which says on screen that it is one.
+		if opt.Subsidy, err = subsidyFinder(cfg, nil, log); err != nil {
+			return err
+		}
+	}
 
 	a := app.NewWithID(appID)
 	w := a.NewWindow("알리미")
@@ -144,6 +152,12 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 			return nil, err
 		}
 	}
+	finder, err := subsidyFinder(cfg, cats, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	opt.Subsidy = finder
 	today, err := kiosk.OpenBoltToday(db)
 	if err != nil {
 		db.Close()
@@ -182,6 +196,48 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 			log.Error("closing kiosk data", "err", err)
 		}
 	}, nil
+}
+
+// subsidyFinder is 보조금 찾기 on the catalog central published (the demo
+// catalog until one is installed), switching to each new catalog as the
+// store installs it.
+func subsidyFinder(cfg kiosk.Config, cats *sync.CatalogStore, log *slog.Logger) (*kiosk.SubsidyFinder, error) {
+	region, err := subsidy.ParseRegion(cfg.Region)
+	if err != nil {
+		return nil, fmt.Errorf("config region: %w", err)
+	}
+	var get func(string) ([]byte, error)
+	if cats != nil {
+		get = func(name string) ([]byte, error) {
+			_, body, err := cats.Get(name)
+			return body, err
+		}
+	}
+	cat, err := kiosk.LoadSubsidyCatalog(get, log)
+	if err != nil {
+		return nil, err
+	}
+	f := kiosk.NewSubsidyFinder(cat, region)
+	if cats != nil {
+		cats.OnInstalled = func(m sync.Manifest) {
+			if m.Name != subsidy.CatalogName {
+				return
+			}
+			body, err := get(m.Name)
+			var cat *subsidy.Catalog
+			if err == nil {
+				cat, err = subsidy.Decode(body)
+			}
+			if err != nil {
+				// The catalog shown so far stays.
+				log.Error("new subsidy catalog not loaded", "version", m.Version, "err", err)
+				return
+			}
+			f.SetCatalog(cat)
+			log.Info("subsidy catalog installed", "version", m.Version, "services", cat.Len())
+		}
+	}
+	return f, nil
 }
 
 func parseLangs(s string) ([]kiosk.Lang, error) {
