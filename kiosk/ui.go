@@ -415,7 +415,11 @@ func (u *UI) frame(p *page) fyne.CanvasObject {
 	if p.next != nil {
 		right = p.next
 	}
-	actions := container.NewBorder(nil, nil, container.NewHBox(append([]fyne.CanvasObject{stepLabel}, p.extra...)...), right)
+	leftObjs := p.extra
+	if stepLabel != nil {
+		leftObjs = append([]fyne.CanvasObject{stepLabel}, p.extra...)
+	}
+	actions := container.NewBorder(nil, nil, container.NewHBox(leftObjs...), right)
 	if stepLabel == nil && len(p.extra) == 0 {
 		actions = container.NewBorder(nil, nil, nil, right)
 	}

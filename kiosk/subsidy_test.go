@@ -1,0 +1,345 @@
+package kiosk
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/subsidy"
+)
+
+// testSubsidyCatalog is a small catalog whose services each turn on one
+// rule, and one local service of another region.
+func testSubsidyCatalog() *subsidy.Catalog {
+	ip := func(v int) *int { return &v }
+	conds := func(from *int, codes ...string) *subsidy.Conditions {
+		return &subsidy.Conditions{AgeFrom: from, Codes: codes}
+	}
+	svc := func(id, name string, c *subsidy.Conditions) subsidy.Service {
+		return subsidy.Service{ID: id, Name: name, Content: name + " 지원내용", HowToApply: "방문||온라인",
+			Reception: "주민센터", Phone: "02-120", URL: "https://www.gov.kr/portal/rcvfvrSvc/dtlEx/" + id,
+			UserType: "개인", OrgType: "중앙행정기관", Org: "보건복지부", Conditions: c}
+	}
+	local := svc("S06", "부산 어르신 교통비", conds(ip(65)))
+	local.OrgType, local.Org = "지방자치단체", "부산광역시"
+	return subsidy.NewCatalog(subsidy.About{Source: "test catalog"}, []subsidy.Service{
+		svc("S01", "어르신 수당", conds(ip(65))),
+		svc("S02", "여성 건강 지원", conds(nil, "JA0102")),
+		svc("S03", "장애인 보조기기", conds(nil, "JA0328")),
+		svc("S04", "생활 안정 지원", nil),
+		svc("S05", "저소득 가구 지원", conds(nil, "JA0201")),
+		local,
+		svc("S07", "홀로 사는 분 돌봄", conds(nil, "JA0404")),
+	})
+}
+
+// newSubsidyKiosk is a kiosk in 경기/성남시 with the test catalog.
+func newSubsidyKiosk(t *testing.T, opt Options) (*kioskUnderTest, *subsidy.Catalog) {
+	t.Helper()
+	cat := testSubsidyCatalog()
+	region, err := subsidy.ParseRegion("경기/성남시")
+	require.NoError(t, err)
+	opt.Subsidy = NewSubsidyFinder(cat, region)
+	return newKiosk(t, opt), cat
+}
+
+// expectedGroups are the services cat.Match says are eligible and worth
+// asking about, in the catalog's order: the oracle for the screen.
+func expectedGroups(t *testing.T, cat *subsidy.Catalog, p subsidy.Profile, now time.Time) (eligible, check []string) {
+	t.Helper()
+	who, err := subsidy.NewPerson(p, now)
+	require.NoError(t, err)
+	region, err := subsidy.ParseRegion("경기/성남시")
+	require.NoError(t, err)
+	for _, r := range cat.Match(who, subsidy.Options{Region: region}) {
+		switch r.Verdict {
+		case subsidy.Eligible:
+			eligible = append(eligible, r.Service.Name)
+		case subsidy.NeedsCheck:
+			check = append(check, r.Service.Name)
+		}
+	}
+	return eligible, check
+}
+
+// shownNames are the catalog's service names on screen, in layout order.
+func shownNames(k *kioskUnderTest, cat *subsidy.Catalog) []string {
+	var out []string
+	for _, s := range k.shownText() {
+		for _, sv := range cat.Services() {
+			// The test driver lists a card's content twice in a row.
+			if s == sv.Name && (len(out) == 0 || out[len(out)-1] != s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// indexOf is the position of text among the shown texts, -1 if absent.
+func indexOf(k *kioskUnderTest, text string) int {
+	return slices.Index(k.shownText(), text)
+}
+
+func startSubsidy(k *kioskUnderTest) {
+	k.t.Helper()
+	k.tap("home.subsidy")
+	k.requireScreen("subsidy-start")
+	k.tap("subsidy.start")
+	k.requireScreen("subsidy-birth")
+}
+
+func TestSubsidy_QuestionnaireAnswersAndSkips(t *testing.T) {
+	k, cat := newSubsidyKiosk(t, Options{})
+	startSubsidy(k)
+	k.setBirth(1950, 3, 1)
+	k.tap("nav.next")
+	k.requireScreen("subsidy-sex")
+	k.tapCard(k.ui.T("subsidy.sex_f"))
+	k.requireScreen("subsidy-size")
+	k.tapCard(k.ui.T("subsidy.size_n", "n", 1))
+	k.requireScreen("subsidy-income")
+	// The bands are explained in won for a household of one.
+	codes, labels := k.ui.incomeLabels(1)
+	require.Equal(t, subsidy.Codes(subsidy.GroupIncome), codes)
+	b := subsidy.MedianIncome().Bands(1)
+	assert.Contains(t, labels[1], won(b[1].Max), "the second band's upper amount for one person")
+	k.tapCard(labels[1])
+	k.requireScreen("subsidy-traits")
+	k.tap("subsidy.unsure")
+	k.requireScreen("subsidy-household")
+	k.tap("nav.next") // a household of one: single-person, preselected
+	k.requireScreen("subsidy-results")
+
+	want := subsidy.Profile{BirthDate: "1950-03-01", Sex: "F", Income: "JA0202", Household: []string{"JA0404"}}
+	got := k.ui.session.SubsidyProfile()
+	assert.Equal(t, want, got)
+	assert.Nil(t, got.Traits, "a skipped question stays unknown, not \"none\"")
+
+	eligible, check := expectedGroups(t, cat, want, k.clock.Now())
+	require.NotEmpty(t, eligible)
+	require.NotEmpty(t, check)
+	require.LessOrEqual(t, len(eligible)+len(check), subsidyPerPage, "one page")
+	assert.Equal(t, append(slices.Clone(eligible), check...), shownNames(k, cat), "eligible first, then worth asking about; nothing else")
+	hE, hC := indexOf(k, k.ui.T("subsidy.eligible")), indexOf(k, k.ui.T("subsidy.needs_check"))
+	require.True(t, hE >= 0 && hC > hE, "both headings, eligible first")
+	assert.Less(t, hE, indexOf(k, eligible[0]))
+	assert.Less(t, indexOf(k, eligible[len(eligible)-1]), hC)
+	assert.Less(t, hC, indexOf(k, check[0]))
+	k.requireShows(k.ui.T("subsidy.results_counts", "eligible", len(eligible), "check", len(check)))
+
+	// Each service comes with its reasons and how to apply.
+	who, err := subsidy.NewPerson(want, k.clock.Now())
+	require.NoError(t, err)
+	r, ok := cat.Check(who, "S01")
+	require.True(t, ok)
+	require.NotEmpty(t, r.Reasons)
+	text := k.ui.ReadAloudText()
+	assert.Contains(t, text, r.Reasons[0].Text())
+	assert.Contains(t, text, "방문, 온라인", "신청방법, its ||-joined values said as a list")
+	assert.Contains(t, text, k.ui.T("subsidy.reception"))
+
+	// Back keeps the answers, shown as chosen.
+	k.tap("nav.back")
+	k.requireScreen("subsidy-household")
+	k.tap("nav.back")
+	k.requireScreen("subsidy-traits")
+}
+
+func TestSubsidy_SkippingEverythingNeverSaysNo(t *testing.T) {
+	k, cat := newSubsidyKiosk(t, Options{})
+	startSubsidy(k)
+	for _, id := range []string{"subsidy-birth", "subsidy-sex", "subsidy-size", "subsidy-income", "subsidy-traits", "subsidy-household"} {
+		k.requireScreen(id)
+		k.tap("subsidy.unsure")
+	}
+	k.requireScreen("subsidy-results")
+	p := k.ui.session.SubsidyProfile()
+	b, err := json.Marshal(p)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{}`, string(b), "nothing told, nothing guessed")
+
+	eligible, check := expectedGroups(t, cat, p, k.clock.Now())
+	all := append(slices.Clone(eligible), check...)
+	require.Greater(t, len(all), subsidyPerPage, "the list runs over a page")
+	assert.Equal(t, all[:subsidyPerPage], shownNames(k, cat))
+	k.tap("subsidy.more")
+	k.requireScreen("subsidy-results")
+	assert.Equal(t, all[subsidyPerPage:], shownNames(k, cat))
+	k.requireShows(k.ui.T("subsidy.page", "n", 2, "total", 2))
+}
+
+func TestSubsidy_ImpossibleBirthDateIsRefusedInTheLanguageShown(t *testing.T) {
+	k, _ := newSubsidyKiosk(t, Options{})
+	k.tapCard("English")
+	startSubsidy(k)
+	k.setBirth(1950, 2, 30)
+	k.tap("nav.next")
+	k.requireScreen("subsidy-birth")
+	msg := LangEn.T("err.birth_impossible", "date", "1950-02-30")
+	k.requireShows(msg)
+	assert.Contains(t, k.ui.ReadAloudText(), msg)
+
+	// "I'm not sure" goes on with the date unknown.
+	k.tap("subsidy.unsure")
+	k.requireScreen("subsidy-sex")
+	assert.Empty(t, k.ui.session.SubsidyProfile().BirthDate)
+}
+
+func TestSubsidy_IdleResetForgetsTheAnswers(t *testing.T) {
+	k, _ := newSubsidyKiosk(t, Options{})
+	startSubsidy(k)
+	k.setBirth(1950, 3, 1)
+	k.tap("nav.next")
+	k.tapCard(k.ui.T("subsidy.sex_m"))
+	k.tapCard(k.ui.T("subsidy.size_n", "n", 2))
+	require.False(t, k.ui.session.Empty())
+
+	k.clock.Advance(70 * time.Second)
+	k.requireScreen("home")
+	assert.True(t, k.ui.session.Empty())
+	assert.Equal(t, subsidy.Profile{}, k.ui.session.SubsidyProfile())
+	assert.True(t, k.ui.pristine())
+}
+
+// spySpeaker keeps what it was asked to read.
+type spySpeaker struct{ said []string }
+
+func (s *spySpeaker) Speak(_ context.Context, _ Lang, text string) error {
+	s.said = append(s.said, text)
+	return nil
+}
+func (s *spySpeaker) Stop() {}
+
+func TestSubsidy_ResultsAreReadAloudOnRequest(t *testing.T) {
+	sp := &spySpeaker{}
+	k, _ := newSubsidyKiosk(t, Options{Speaker: sp})
+	startSubsidy(k)
+	for range 6 {
+		k.tap("subsidy.unsure")
+	}
+	k.requireScreen("subsidy-results")
+	assert.Empty(t, sp.said, "nothing is read unasked")
+	k.tap("nav.read_aloud")
+	require.Len(t, sp.said, 1)
+	assert.Equal(t, k.ui.ReadAloudText(), sp.said[0])
+	assert.Contains(t, sp.said[0], k.ui.T("subsidy.offer_title"))
+}
+
+func TestSubsidy_NewBenefitsOfferStoresOneRecordAtCentral(t *testing.T) {
+	c := newCentral(t, "kiosk-nb")
+	c.start()
+	ks := startKioskSync(t, c)
+	k, _ := newSubsidyKiosk(t, ks.options(c))
+
+	startSubsidy(k)
+	k.setBirth(1948, 5, 17)
+	k.tap("nav.next")
+	k.tapCard(k.ui.T("subsidy.sex_m"))
+	k.tap("subsidy.unsure") // size
+	k.tap("subsidy.unsure") // income
+	k.requireScreen("subsidy-traits")
+	k.tapCard(k.ui.T(codeKey("JA0328")))
+	k.tap("nav.next")
+	k.requireScreen("subsidy-household")
+	k.tapCard(k.ui.T(codeKey(subsidy.CodeNoHousehold)))
+	k.tap("nav.next")
+	k.requireScreen("subsidy-results")
+	want := subsidy.Profile{BirthDate: "1948-05-17", Sex: "M", Traits: []string{"JA0328"}, Household: []string{}}
+	require.Equal(t, want, k.ui.session.SubsidyProfile())
+
+	k.tap("subsidy.offer_yes")
+	k.requireScreen("signup-who")
+	// The date of birth is the one just given; name and mobile are asked.
+	assert.Equal(t, "1948-05-17", k.ui.session.BirthDate())
+	k.typeInto("who.name_hint", "박노인")
+	k.typeInto("who.mobile_hint", "010-2468-1357")
+	k.tap("nav.next")
+	k.requireScreen("signup-channels") // the type is chosen: new benefits
+	k.tapCard(k.ui.T(channelKey(allimi.ChannelKakao, "name")))
+	k.tap("nav.next")
+	k.requireScreen("signup-consent")
+	k.requireShows(k.ui.consentText(k.ui.session))
+	assert.Contains(t, k.ui.consentText(k.ui.session), k.ui.T("consent.new_benefits"))
+	agree := k.buttons(k.ui.T("consent.agree"))
+	require.Len(t, agree, 1)
+	tapTwice(agree[0])
+	k.requireScreen("signup-done")
+
+	evs := ks.spy.Events()
+	require.Len(t, evs, 1, "one record, whatever the taps")
+	e := evs[0]
+	assert.Equal(t, allimi.KindSignup, e.Kind)
+	p, err := e.ValidatePayload(time.Now())
+	require.NoError(t, err)
+	var types []allimi.NotificationType
+	var chans []allimi.Channel
+	for _, cs := range p.Consents {
+		assert.Equal(t, allimi.ActionGrant, cs.Action)
+		types = append(types, cs.Type)
+		chans = append(chans, cs.Channel)
+	}
+	assert.Equal(t, []allimi.NotificationType{allimi.TypeNewBenefits, allimi.TypeNewBenefits}, types)
+	assert.ElementsMatch(t, []allimi.Channel{allimi.ChannelSMS, allimi.ChannelKakao}, chans)
+	assert.Equal(t, "경기/성남시", p.Region)
+	got, err := subsidy.ParseProfile(p.Profile)
+	require.NoError(t, err, "central reads the profile with the subsidy package")
+	assert.Equal(t, want, got)
+	assert.JSONEq(t, `{"birthDate":"1948-05-17","sex":"M","traits":["JA0328"],"household":[]}`, string(p.Profile))
+
+	ks.waitDelivered(t, c)
+	st := c.stats()
+	assert.EqualValues(t, 1, st.Records.Stored)
+	assert.EqualValues(t, 1, st.Active[string(allimi.TypeNewBenefits)]["sms"])
+	assert.EqualValues(t, 1, st.Active[string(allimi.TypeNewBenefits)]["kakao"])
+
+	k.tap("done.finish")
+	k.requireScreen("home")
+	assert.True(t, k.ui.session.Empty(), "nothing of the person stays on the kiosk")
+}
+
+func TestSubsidy_DecliningTheOfferStoresNothing(t *testing.T) {
+	rec := &MemoryRecorder{Kiosk: "k1"}
+	k, _ := newSubsidyKiosk(t, Options{Recorder: rec})
+	startSubsidy(k)
+	for range 6 {
+		k.tap("subsidy.unsure")
+	}
+	k.tap("subsidy.offer_yes")
+	k.fillWho("김안함", "010-1212-3434", 1948, 5, 17)
+	k.tap("nav.next")
+	k.tap("nav.next")
+	k.requireScreen("signup-consent")
+	k.tap("consent.decline")
+	k.requireScreen("signup-declined")
+	assert.Empty(t, rec.Events)
+	assert.True(t, k.ui.session.Empty())
+}
+
+func TestSubsidy_ProfileOnlyWithTheNewBenefitsGrant(t *testing.T) {
+	s := NewSession()
+	s.Name, s.Mobile, s.BirthYear, s.BirthMonth, s.BirthDay = "김영희", "010-1234-5678", 1948, 5, 17
+	s.Types[allimi.TypeRelief] = true
+	s.NewBenefits = &NewBenefitsOffer{Profile: subsidy.Profile{Sex: "F"}, Region: "경기"}
+	d, err := s.SignupDraft(time.Now())
+	require.NoError(t, err)
+	p := d.Payload
+	assert.Empty(t, p.Profile, "the conditions go only with a grant of new benefits")
+	assert.Empty(t, p.Region)
+}
+
+func TestSubsidy_DemoCatalogSaysItIsDemo(t *testing.T) {
+	cat, err := demoSubsidyCatalog()
+	require.NoError(t, err)
+	require.True(t, cat.About.Demo)
+	k := newKiosk(t, Options{Subsidy: NewSubsidyFinder(cat, subsidy.Region{})})
+	k.tap("home.subsidy")
+	k.requireShows(k.ui.T("subsidy.demo"))
+	k.requireShows(k.ui.T("subsidy.source", "source", cat.About.Source))
+}
