@@ -118,8 +118,48 @@ func Shots() []Shot {
 		{"staff-sync", func(u *UI) { staff(u); show(staffMenuScreen, staffSyncScreen)(u) }},
 		{"staff-conflicts", func(u *UI) { staff(u); show(staffMenuScreen, staffConflicts)(u) }},
 		{"subsidy", func(u *UI) { u.opt.Subsidy.Start(u) }},
+		{"subsidy-birth", subsidyShow(fillSubsidy, subsidyBirthScreen)},
+		{"subsidy-birth-error", func(u *UI) {
+			subsidyShow(func(u *UI) { u.session.BirthYear, u.session.BirthMonth, u.session.BirthDay = 1951, 2, 30 }, subsidyBirthScreen)(u)
+			u.cur.next.OnTapped()
+		}},
+		{"subsidy-sex", subsidyShow(fillSubsidy, subsidyBirthScreen, subsidySexScreen)},
+		{"subsidy-size", subsidyShow(fillSubsidy, subsidyBirthScreen, subsidySexScreen, subsidySizeScreen)},
+		{"subsidy-income", subsidyShow(fillSubsidy, subsidyBirthScreen, subsidySexScreen, subsidySizeScreen, subsidyIncomeScreen)},
+		{"subsidy-traits", subsidyShow(fillSubsidy, subsidyIncomeScreen, subsidyTraitsScreen)},
+		{"subsidy-household", subsidyShow(fillSubsidy, subsidyTraitsScreen, subsidyHouseholdScreen)},
+		{"subsidy-results", subsidyShow(fillSubsidy, subsidyHouseholdScreen, subsidyResultsScreen)},
+		{"subsidy-new-benefits-consent", func(u *UI) {
+			subsidyShow(fillSubsidy, subsidyResultsScreen)(u)
+			u.cur.next.OnTapped() // the offer: to the who step
+			fillWho(u)
+			u.session.Channels[allimi.ChannelKakao] = true
+			u.stack = append(u.stack, channelsScreen, consentScreen)
+			u.render()
+		}},
 		{"voice", func(u *UI) { u.opt.Voice.Start(u) }},
 		{"idle-warning", func(u *UI) { fillWho(u); show(whoScreen)(u); u.showIdleWarning() }},
+	}
+}
+
+// fillSubsidy answers 보조금 찾기's questions as a person might.
+func fillSubsidy(u *UI) {
+	s := u.session
+	s.BirthYear, s.BirthMonth, s.BirthDay = 1951, 4, 2
+	a := &s.Subsidy
+	a.Sex, a.Size, a.Income = subsidy.SexFemale, 1, "JA0202"
+	a.Traits, a.TraitsKnown = map[string]bool{"JA0328": true}, true
+	a.Household, a.HouseholdKnown = map[string]bool{"JA0404": true}, true
+}
+
+// subsidyShow starts 보조금 찾기, answers with fill and shows screens on
+// top of its first page.
+func subsidyShow(fill func(u *UI), ss ...screen) func(u *UI) {
+	return func(u *UI) {
+		u.opt.Subsidy.Start(u)
+		fill(u)
+		u.stack = append(u.stack, ss...)
+		u.render()
 	}
 }
 

@@ -446,7 +446,7 @@ func (u *UI) subsidyCodesPage(step int, titleKey string, g subsidy.Group, none s
 // subsidyPerPage is how many services a results page shows: each comes
 // with its reasons, details and QR code, so a page stays quick to draw
 // and to read aloud.
-const subsidyPerPage = 5
+const subsidyPerPage = 3
 
 // SubsidyResults are a search's results in the order the kiosk shows
 // them: eligible first, then worth asking about, each in the catalog's
@@ -557,11 +557,24 @@ func (u *UI) serviceCard(p *page, r subsidy.Result) fyne.CanvasObject {
 	name := headingLabel(sv.Name)
 	p.say(sv.Name)
 	objs := []fyne.CanvasObject{name}
+	if sum := strings.TrimSpace(sv.Summary); sum != "" {
+		objs = append(objs, wrapLabel(sum))
+		p.say(sum)
+	}
+	said := false
 	for _, reason := range r.Reasons {
 		t := reason.Text()
 		if t == "" {
 			continue
 		}
+		objs = append(objs, wrapLabel("• "+t))
+		p.say(t)
+		said = true
+	}
+	if !said {
+		// Eligible with no rule that applies: the service publishes
+		// conditions, none of which asks anything of the person.
+		t := u.T("subsidy.no_conditions")
 		objs = append(objs, wrapLabel("• "+t))
 		p.say(t)
 	}
@@ -574,9 +587,16 @@ func (u *UI) serviceCard(p *page, r subsidy.Result) fyne.CanvasObject {
 		objs = append(objs, l, wrapLabel(value))
 		p.say(u.T(key), value)
 	}
+	// Free text (지원대상) is shown as published, never interpreted.
+	field("subsidy.target", sv.Target)
 	field("subsidy.content", sv.Content)
 	field("subsidy.apply", sv.HowToApply)
-	field("subsidy.reception", sv.Reception)
+	field("subsidy.deadline", sv.Deadline)
+	if strings.TrimSpace(sv.Reception) != "" {
+		field("subsidy.reception", sv.Reception)
+	} else {
+		field("subsidy.org", sv.Org)
+	}
 	field("subsidy.phone", sv.Phone)
 	body := vbox(objs...)
 	var right fyne.CanvasObject

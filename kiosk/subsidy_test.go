@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -125,20 +126,40 @@ func TestSubsidy_QuestionnaireAnswersAndSkips(t *testing.T) {
 	eligible, check := expectedGroups(t, cat, want, k.clock.Now())
 	require.NotEmpty(t, eligible)
 	require.NotEmpty(t, check)
-	require.LessOrEqual(t, len(eligible)+len(check), subsidyPerPage, "one page")
-	assert.Equal(t, append(slices.Clone(eligible), check...), shownNames(k, cat), "eligible first, then worth asking about; nothing else")
-	hE, hC := indexOf(k, k.ui.T("subsidy.eligible")), indexOf(k, k.ui.T("subsidy.needs_check"))
-	require.True(t, hE >= 0 && hC > hE, "both headings, eligible first")
-	assert.Less(t, hE, indexOf(k, eligible[0]))
-	assert.Less(t, indexOf(k, eligible[len(eligible)-1]), hC)
-	assert.Less(t, hC, indexOf(k, check[0]))
+	require.Greater(t, len(eligible)+len(check), subsidyPerPage, "more than a page")
 	k.requireShows(k.ui.T("subsidy.results_counts", "eligible", len(eligible), "check", len(check)))
+
+	// Each page: a heading before each group, eligible before the rest.
+	var shown []string
+	for page := 1; ; page++ {
+		names := shownNames(k, cat)
+		hE, hC := indexOf(k, k.ui.T("subsidy.eligible")), indexOf(k, k.ui.T("subsidy.needs_check"))
+		for _, n := range names {
+			i := indexOf(k, n)
+			if slices.Contains(eligible, n) {
+				assert.True(t, hE >= 0 && hE < i && (hC < 0 || i < hC), "%s under the eligible heading on page %d", n, page)
+			} else {
+				assert.True(t, hC >= 0 && hC < i, "%s under the worth-asking heading on page %d", n, page)
+			}
+		}
+		shown = append(shown, names...)
+		more := k.buttons(k.ui.T("subsidy.more"))
+		require.Len(t, more, 1)
+		if more[0].Disabled() {
+			break
+		}
+		test.Tap(more[0])
+		k.requireScreen("subsidy-results")
+	}
+	assert.Equal(t, append(slices.Clone(eligible), check...), shown, "eligible first, then worth asking about; nothing else")
+	k.tap("subsidy.prev")
 
 	// Each service comes with its reasons and how to apply.
 	who, err := subsidy.NewPerson(want, k.clock.Now())
 	require.NoError(t, err)
 	r, ok := cat.Check(who, "S01")
 	require.True(t, ok)
+	require.Contains(t, shownNames(k, cat), r.Service.Name, "on the page shown")
 	require.NotEmpty(t, r.Reasons)
 	text := k.ui.ReadAloudText()
 	assert.Contains(t, text, r.Reasons[0].Text())
