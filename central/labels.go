@@ -16,6 +16,8 @@ var paramLabels = []struct{ param, label string }{
 	{"date", "예정일"},
 	{"semester", "학기"},
 	{"applyUntil", "신청 기한"},
+	{"service", "새로 받을 수 있는 혜택"},
+	{"count", "혜택 수"},
 }
 
 // recipientFields are the lines of one recipient's detail page that are

@@ -38,7 +38,7 @@ type kioskFixture struct {
 	admin    string // central's admin token
 }
 
-func newKioskFixture(t *testing.T) *kioskFixture {
+func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture {
 	t.Helper()
 	f := &kioskFixture{fake: channel.NewFake(channel.FakeOptions{Seed: 1}), data: t.TempDir()}
 	hs := httptest.NewServer(f.fake.Handler())
@@ -48,6 +48,12 @@ func newKioskFixture(t *testing.T) *kioskFixture {
 	f.cfg = central.DefaultConfig()
 	f.cfg.Data, f.cfg.MQTT, f.cfg.HTTP, f.cfg.ProviderURL = f.data, freeAddr(t), "127.0.0.1:0", hs.URL
 	f.cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		f.cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	}
+	for _, o := range opts {
+		o(&f.cfg)
+	}
 	f.start(t)
 
 	db, err := sync.OpenKioskDB(t.TempDir())

@@ -18,6 +18,7 @@ import (
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/template"
+	"allimi/subsidy"
 	"allimi/sync"
 )
 
@@ -246,12 +247,51 @@ func (s *Server) closeParts() error {
 }
 
 // PublishCatalog stores and signs a new catalog version and publishes it.
+// A new Subsidy 24 catalog must decode (kiosks would refuse it otherwise),
+// and the services it adds or changes are matched against the conditions
+// of the people who asked to be told (NotifyNewBenefits), in the background.
 func (s *Server) PublishCatalog(name string, version uint64, body []byte) (sync.Manifest, error) {
+	var prev, next *subsidy.Catalog
+	if name == subsidy.CatalogName {
+		var err error
+		if next, err = subsidy.Decode(body); err != nil {
+			return sync.Manifest{}, fmt.Errorf("catalog %s: %w: %w", name, err, allimi.ErrInvalid)
+		}
+		s.kbMu.Lock() // one catalog change at a time: prev must be the one replaced
+		defer s.kbMu.Unlock()
+		if prev, _, err = s.store.subsidyCatalog(); err != nil && !errors.Is(err, errNoCatalog) {
+			return sync.Manifest{}, err
+		}
+	}
 	m, err := s.store.PutCatalog(name, version, body)
-	if err != nil || !s.ingest.isConnected() {
-		return m, err // published at the next connection
+	if err != nil {
+		return m, err
+	}
+	if prev != nil {
+		// The first catalog is the baseline people were shown at the kiosk:
+		// only what later catalogs change is news.
+		go s.notifyBenefits(prev, next, m.Version)
+	}
+	if !s.ingest.isConnected() {
+		return m, nil // published at the next connection
 	}
 	return m, s.publishCatalogs()
+}
+
+func (s *Server) notifyBenefits(prev, next *subsidy.Catalog, version uint64) {
+	out, err := s.store.NotifyNewBenefits(prev, next, version, time.Now())
+	if err != nil {
+		s.log.Error("new-benefits matching failed", "catalog", version, "err", err)
+		return
+	}
+	s.log.Info("new-benefits matched", "catalog", version, "changed", out.Changed, "profiles", out.Profiles,
+		"told", out.Recipients, "notification", out.Notification)
+	if out.Notification != 0 {
+		if n, err := s.store.GetNotification(out.Notification); err == nil {
+			s.dispatch.track(n)
+			s.dispatch.poke()
+		}
+	}
 }
 
 // publishCatalogs publishes every stored catalog, retained: the body first,

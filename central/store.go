@@ -32,7 +32,7 @@ var (
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
-		bucketConfirmations, bucketFeedback}
+		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -264,7 +264,28 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 		}
 		confirm = true
 	}
-	return confirm, s.applyConsents(tx, e, p)
+	if err := s.applyConsents(tx, e, p); err != nil {
+		return false, err
+	}
+	if touchesNewBenefits(p) {
+		ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+		if err := s.keepProfile(tx, e, ck, p); err != nil {
+			return false, err
+		}
+	}
+	return confirm, nil
+}
+
+func touchesNewBenefits(p *allimi.ConsentPayload) bool {
+	if len(p.Profile) > 0 {
+		return true
+	}
+	for _, c := range p.Consents {
+		if c.Type == allimi.TypeNewBenefits {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) error {

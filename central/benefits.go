@@ -1,0 +1,197 @@
+package central
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/subsidy"
+)
+
+// People who granted new-benefits told central their Subsidy 24 conditions
+// (a subsidy profile) and region; central keeps them sealed, and only while
+// the grant lasts. When a new Subsidy 24 catalog is published, the services
+// that are new or changed are matched against every such profile, and each
+// person is told of those that turned eligible for them — once per service.
+var (
+	bucketProfiles        = []byte("profiles")         // citizen key → sealed benefitProfile JSON
+	bucketBenefitNotified = []byte("benefit-notified") // citizen key | service id → catalog version
+)
+
+// benefitsAgency is the sender of new-benefits notices: central itself.
+const benefitsAgency = "allimi"
+
+type benefitProfile struct {
+	Profile json.RawMessage `json:"profile"`
+	Region  string          `json:"region,omitempty"`
+}
+
+// keepProfile stores (or, once no channel's grant of new-benefits is left,
+// deletes) a person's conditions after an event was applied. Conditions
+// central cannot match (an unknown code) are not kept, and the refusal is
+// listed with the rejections; the record itself is stored, so that the
+// kiosk's queue moves on and the person's other choices stand.
+func (s *Store) keepProfile(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+	active := tx.Bucket(bucketSubs).Get(subsKey(allimi.TypeNewBenefits, ck)) != nil
+	b := tx.Bucket(bucketProfiles)
+	if !active {
+		return b.Delete(ck)
+	}
+	if len(p.Profile) == 0 {
+		return nil // a later change that does not restate the conditions keeps them
+	}
+	if err := checkBenefitProfile(p, s.now()); err != nil {
+		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf("record %d: conditions not kept: %w", e.Seq, err)})
+	}
+	plain, _ := json.Marshal(benefitProfile{Profile: p.Profile, Region: p.Region})
+	return b.Put(ck, s.keys.Seal(plain, append([]byte("profile\x00"), ck...)))
+}
+
+// checkBenefitProfile checks the conditions a sign-up for new-benefits
+// carries, as ingest does before anything is stored: a profile central
+// could not match is refused with its record.
+func checkBenefitProfile(p *allimi.ConsentPayload, now time.Time) error {
+	if len(p.Profile) == 0 && p.Region == "" {
+		return nil
+	}
+	prof, err := subsidy.ParseProfile(p.Profile)
+	if err == nil {
+		_, err = subsidy.NewPerson(prof, now)
+	}
+	if err != nil {
+		return fmt.Errorf("payload.profile: %w: %w", err, allimi.ErrInvalid)
+	}
+	if _, err := subsidy.ParseRegion(p.Region); err != nil {
+		return fmt.Errorf("payload.region: %w: %w", err, allimi.ErrInvalid)
+	}
+	return nil
+}
+
+// BenefitsOutcome says what one catalog's matching did.
+type BenefitsOutcome struct {
+	Changed      int    // services new or changed in the catalog
+	Profiles     int    // people whose conditions were matched
+	Recipients   int    // people told
+	Notification uint64 // the notice, 0 when nobody was told
+}
+
+// NotifyNewBenefits matches the services of next that are new or changed
+// since prev against every kept profile, and queues one new-benefits notice
+// to everyone for whom one turned eligible (and who was not told of it
+// before). version identifies next; a repeat for the same version sends
+// nothing new.
+func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, now time.Time) (BenefitsOutcome, error) {
+	var out BenefitsOutcome
+	changed := next.Changed(prev)
+	out.Changed = len(changed)
+	if len(changed) == 0 {
+		return out, nil
+	}
+	sub := next.Subset(changed)
+	type match struct {
+		ck       []byte
+		services []*subsidy.Service
+	}
+	var matches []match
+	var recipients []RecipientRequest
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		prefix := []byte(string(allimi.TypeNewBenefits) + "\x00")
+		c := tx.Bucket(bucketSubs).Cursor()
+		profiles, notified := tx.Bucket(bucketProfiles), tx.Bucket(bucketBenefitNotified)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			ck := k[len(prefix):]
+			sealed := profiles.Get(ck)
+			if sealed == nil || len(v) < 2 {
+				continue
+			}
+			plain, err := s.keys.Open(sealed, append([]byte("profile\x00"), ck...))
+			if err != nil {
+				return fmt.Errorf("profile: %w", err)
+			}
+			var bp benefitProfile
+			if err := json.Unmarshal(plain, &bp); err != nil {
+				return fmt.Errorf("profile: %w", err)
+			}
+			p, err := subsidy.ParseProfile(bp.Profile)
+			if err != nil {
+				continue // checked when stored; a later build's stricter rules skip it
+			}
+			who, err := subsidy.NewPerson(p, now)
+			if err != nil {
+				continue
+			}
+			region, _ := subsidy.ParseRegion(bp.Region)
+			out.Profiles++
+			var got []*subsidy.Service
+			for _, r := range sub.Match(who, subsidy.Options{Region: region}) {
+				if r.Verdict == subsidy.Eligible && notified.Get(benefitKey(ck, r.Service.ID)) == nil {
+					got = append(got, r.Service)
+				}
+			}
+			if len(got) == 0 {
+				continue
+			}
+			cit, err := s.openPII(ck, v[1:])
+			if err != nil {
+				return err
+			}
+			service := got[0].Name
+			if len(got) > 1 {
+				service = fmt.Sprintf("%s 외 %d건", got[0].Name, len(got)-1)
+			}
+			matches = append(matches, match{ck: bytes.Clone(ck), services: got})
+			recipients = append(recipients, RecipientRequest{Mobile: cit.Mobile, BirthDate: cit.BirthDate,
+				Params: map[string]string{"service": service, "count": strconv.Itoa(len(got))}})
+		}
+		return nil
+	})
+	if err != nil || len(recipients) == 0 {
+		return out, err
+	}
+	req := &NotificationRequest{Type: allimi.TypeNewBenefits, Title: "새로 받을 수 있는 혜택 안내"}
+	req.Audience.Citizens = recipients
+	n, _, err := s.CreateNotification(benefitsAgency, fmt.Sprintf("%s-v%d", subsidy.CatalogName, version), req)
+	if err != nil {
+		return out, fmt.Errorf("new-benefits notice: %w", err)
+	}
+	// Remember who was told of what: the next catalog tells only of more.
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketBenefitNotified)
+		for _, m := range matches {
+			for _, sv := range m.services {
+				if err := b.Put(benefitKey(m.ck, sv.ID), u64(version)); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	out.Recipients, out.Notification = int(n.Recipients), n.ID
+	return out, err
+}
+
+func benefitKey(ck []byte, service string) []byte {
+	return append(append(bytes.Clone(ck), 0), service...)
+}
+
+// errNoCatalog: there is no previous catalog to compare with.
+var errNoCatalog = errors.New("no previous catalog")
+
+// subsidyCatalog decodes a stored Subsidy 24 catalog.
+func (s *Store) subsidyCatalog() (*subsidy.Catalog, uint64, error) {
+	c, ok, err := s.catalog(subsidy.CatalogName)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !ok {
+		return nil, 0, errNoCatalog
+	}
+	cat, err := subsidy.Decode(c.Body)
+	return cat, c.Manifest.Version, err
+}
