@@ -153,7 +153,8 @@ func dynamicKeys() []string {
 	// New benefits is not in the sign-up list, but its consent and the
 	// staff's list of the day name it.
 	keys = append(keys, typeKey(allimi.TypeNewBenefits, "name"), typeKey(allimi.TypeNewBenefits, "desc"))
-	return append(keys, subsidyCodeKeys()...)
+	keys = append(keys, subsidyCodeKeys()...)
+	return append(keys, reasonKeys()...)
 }
 
 // placeholders lists the {names} in s, sorted.

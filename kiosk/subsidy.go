@@ -563,7 +563,7 @@ func (u *UI) serviceCard(p *page, r subsidy.Result) fyne.CanvasObject {
 	}
 	said := false
 	for _, reason := range r.Reasons {
-		t := reason.Text()
+		t := u.reasonText(reason)
 		if t == "" {
 			continue
 		}

@@ -364,3 +364,46 @@ func TestSubsidy_DemoCatalogSaysItIsDemo(t *testing.T) {
 	k.requireShows(k.ui.T("subsidy.demo"))
 	k.requireShows(k.ui.T("subsidy.source", "source", cat.About.Source))
 }
+
+// TestSubsidy_TranslatedReasonsFollowThePackage: the kiosk's Korean
+// reason strings, built as the other languages are, give the subsidy
+// package's own sentences, so the translations say what the package says.
+// Income is left out: the package merges touching bands into one range.
+func TestSubsidy_TranslatedReasonsFollowThePackage(t *testing.T) {
+	cat := testSubsidyCatalog()
+	now := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	profiles := []subsidy.Profile{
+		{},
+		{BirthDate: "1950-03-01", Sex: "F", Traits: []string{"JA0328"}, Household: []string{"JA0404"}},
+	}
+	n := 0
+	for _, p := range profiles {
+		who, err := subsidy.NewPerson(p, now)
+		require.NoError(t, err)
+		for _, r := range cat.Match(who, subsidy.Options{}) {
+			for _, reason := range r.Reasons {
+				if reason.Rule == subsidy.RuleIncome {
+					continue
+				}
+				assert.Equal(t, reason.Text(), translatedReason(LangKo, reason), "%s %s %s", r.Service.ID, reason.Rule, reason.Outcome)
+				assert.NotEqual(t, reason.Text(), translatedReason(LangEn, reason), "English is not Korean")
+				n++
+			}
+		}
+	}
+	assert.Greater(t, n, 8, "reasons checked")
+}
+
+func TestSubsidy_ReasonsInTheLanguageShown(t *testing.T) {
+	k, _ := newSubsidyKiosk(t, Options{})
+	k.tapCard("English")
+	startSubsidy(k)
+	k.setBirth(1950, 3, 1)
+	k.tap("nav.next")
+	for range 5 {
+		k.tap("subsidy.unsure")
+	}
+	k.requireScreen("subsidy-results")
+	want := LangEn.T("reason.age_pass", "range", LangEn.T("reason.range_from", "from", 65), "age", 76)
+	k.requireShows("• " + want)
+}
