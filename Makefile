@@ -56,7 +56,9 @@ test: deps build vet
 	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 bench: deps build
-	$(BIN)/allimi bench report --out BENCHMARKS.md
+	$(GO) test -run '^$$' -bench 'Match|Import|Decode|Encode' -benchmem -count 1 ./subsidy/ | tee BENCHMARKS.subsidy.tmp
+	$(BIN)/allimi bench report --out BENCHMARKS.md --go-bench BENCHMARKS.subsidy.tmp
+	rm -f BENCHMARKS.subsidy.tmp
 
 demo: deps build
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash scripts/demo.sh

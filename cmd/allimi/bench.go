@@ -48,7 +48,7 @@ func benchCmd() *cobra.Command {
 	drainC.Flags().IntVar(&runs, "runs", 5, "runs; the median is reported")
 	drainC.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 
-	var out string
+	var out, goBench string
 	var fanoutN int
 	report := &cobra.Command{
 		Use:   "report",
@@ -78,11 +78,24 @@ func benchCmd() *cobra.Command {
 				return fmt.Errorf("kiosk startup: %w", err)
 			}
 			b.WriteString(kioskStartupMarkdown(ks, display))
+			if goBench != "" {
+				f, err := os.Open(goBench)
+				if err != nil {
+					return usageError{fmt.Errorf("--go-bench: %w", err)}
+				}
+				lines, err := parseGoBench(f)
+				f.Close()
+				if err != nil {
+					return fmt.Errorf("--go-bench %s: %w", goBench, err)
+				}
+				b.WriteString(subsidyBenchMarkdown(lines))
+			}
 			return os.WriteFile(out, []byte(b.String()), 0o644)
 		},
 	}
 	report.Flags().StringVar(&out, "out", "BENCHMARKS.md", "report file")
 	report.Flags().IntVar(&fanoutN, "fanout-subscribers", 1000000, "subscribers of the fan-out benchmark")
+	report.Flags().StringVar(&goBench, "go-bench", "", "output `file` of go test -bench ./subsidy/ to report too")
 	var kioskRuns int
 	kioskC := &cobra.Command{
 		Use:   "kiosk",
