@@ -407,3 +407,38 @@ func TestSubsidy_ReasonsInTheLanguageShown(t *testing.T) {
 	want := LangEn.T("reason.age_pass", "range", LangEn.T("reason.range_from", "from", 65), "age", 76)
 	k.requireShows("• " + want)
 }
+
+func TestLoadSubsidyCatalog_InstalledThenDemo(t *testing.T) {
+	body, err := subsidy.Encode(testSubsidyCatalog())
+	require.NoError(t, err)
+	cat, err := LoadSubsidyCatalog(func(name string) ([]byte, error) {
+		assert.Equal(t, subsidy.CatalogName, name)
+		return body, nil
+	}, quietLogger())
+	require.NoError(t, err)
+	assert.Equal(t, "test catalog", cat.About.Source, "the installed catalog")
+	assert.Equal(t, 7, cat.Len())
+
+	for name, get := range map[string]func(string) ([]byte, error){
+		"no store":   nil,
+		"none yet":   func(string) ([]byte, error) { return nil, allimi.ErrNotFound },
+		"unreadable": func(string) ([]byte, error) { return []byte("not a catalog"), nil },
+	} {
+		cat, err := LoadSubsidyCatalog(get, quietLogger())
+		require.NoError(t, err, name)
+		assert.True(t, cat.About.Demo, "%s: the demo catalog, which says so", name)
+	}
+}
+
+func TestSubsidy_NewCatalogIsUsedByTheNextSearch(t *testing.T) {
+	k, _ := newSubsidyKiosk(t, Options{})
+	finder := k.ui.opt.Subsidy.(*SubsidyFinder)
+	newer := subsidy.NewCatalog(subsidy.About{Source: "newer"}, []subsidy.Service{{ID: "N1", Name: "새 서비스", UserType: "개인"}})
+	finder.SetCatalog(newer)
+	startSubsidy(k)
+	for range 6 {
+		k.tap("subsidy.unsure")
+	}
+	assert.Equal(t, []string{"새 서비스"}, shownNames(k, newer))
+	k.requireShows(k.ui.T("subsidy.source", "source", "newer"))
+}
