@@ -2,41 +2,20 @@ package kiosk
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"image"
 	_ "image/png" // qrcode.Encode returns a PNG
-	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	qrcode "github.com/skip2/go-qrcode"
+
+	"allimi"
 )
 
-// receiptAlphabet has no 0/O, 1/I: a person reads the code to an official
-// over the phone.
-const receiptAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-
-// ReceiptCode is the receipt code of record seq of kiosk: ten characters
-// (50 bits) of SHA-256 over "kiosk/seq", shown as XXXXX-XXXXX. It is
-// derived from the record's identity, not random, so central can index
-// the records it stores by the same code and answer "check or withdraw
-// my sign-up" without the kiosk keeping anything; and it carries no
-// personal data.
-func ReceiptCode(kiosk string, seq uint64) string {
-	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", kiosk, seq)))
-	n := binary.BigEndian.Uint64(sum[:8])
-	var b strings.Builder
-	for i := 0; i < 10; i++ {
-		if i == 5 {
-			b.WriteByte('-')
-		}
-		b.WriteByte(receiptAlphabet[n>>59]) // the top 5 bits
-		n <<= 5
-	}
-	return b.String()
-}
+// ReceiptCode is the receipt code of record seq of kiosk (see
+// allimi.ReceiptCode: central indexes its records by the same code).
+func ReceiptCode(kiosk string, seq uint64) string { return allimi.ReceiptCode(kiosk, seq) }
 
 // ReceiptURL is the address the QR code holds: base (the config's
 // receiptURL) followed by the code.
