@@ -25,6 +25,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
 	mux.HandleFunc("GET /api/v1/conflicts", s.handleConflicts)
 	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
+	mux.HandleFunc("GET /r/{code}", s.handleReceipt)
+	mux.HandleFunc("POST /r/{code}", s.handleReceipt)
 	mux.HandleFunc("GET /api/v1/consult/kb", s.handleGetConsultKB)
 	mux.HandleFunc("POST /api/v1/consult/kb", s.admin(s.handleConsultKB))
 	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.admin(s.handleResolve))

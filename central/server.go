@@ -88,6 +88,8 @@ type Server struct {
 	closeOnce stdsync.Once
 	closeErr  error
 	kbMu      stdsync.Mutex // one knowledge-base edit at a time
+
+	receiptTries receiptTries
 }
 
 // Start opens the data, starts the broker (unless external), the ingest and

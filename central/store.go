@@ -32,7 +32,7 @@ var (
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
-		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified}
+		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -257,6 +257,11 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 			return false, err
 		}
 		p = &dp
+	}
+	if e.Kind == allimi.KindSignup {
+		if err := putReceipt(tx, e, s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)); err != nil {
+			return false, err
+		}
 	}
 	if e.Kind == allimi.KindSignup && !p.Verified {
 		if err := queueConfirmation(tx, e, s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)); err != nil {

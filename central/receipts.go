@@ -1,0 +1,202 @@
+package central
+
+import (
+	"bytes"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/binary"
+	"errors"
+	"html/template"
+	"net/http"
+	stdsync "sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+)
+
+// A person takes home the receipt code (and its QR) the kiosk showed them;
+// /r/{code} lets them check, after giving their date of birth, that the
+// sign-up reached central and what they are signed up for.
+var bucketReceipts = []byte("receipts") // code → citizen key(32) | hlc(8) | kiosk
+
+func putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte) error {
+	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
+	return tx.Bucket(bucketReceipts).Put([]byte(allimi.ReceiptCode(e.Kiosk, e.Seq)), append(v, e.Kiosk...))
+}
+
+// ReceiptView is what the receipt page shows.
+type ReceiptView struct {
+	Code     string
+	Name     string // masked
+	Kiosk    string
+	Received time.Time
+	Verified bool
+	Consents []ReceiptConsent // active grants
+}
+
+// ReceiptConsent is one type the person is signed up for.
+type ReceiptConsent struct {
+	Type     string   // its Korean name
+	Channels []string // 카카오톡, 네이버, 토스, 문자
+}
+
+var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",
+	allimi.ChannelToss: "토스", allimi.ChannelSMS: "문자"}
+
+var (
+	errReceiptNotFound = errors.New("no such receipt")
+	errReceiptWrongDOB = errors.New("wrong date of birth")
+)
+
+// Receipt returns the sign-up behind code when birthDate is the person's.
+func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
+	var view ReceiptView
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketReceipts).Get([]byte(code))
+		if len(v) < 40 {
+			return errReceiptNotFound
+		}
+		ck := v[:32]
+		cv := tx.Bucket(bucketCitizens).Get(ck)
+		if cv == nil {
+			return errReceiptNotFound
+		}
+		rec, err := decodeCitizenRecord(cv)
+		if err != nil {
+			return err
+		}
+		cit, err := s.openPII(ck, rec.PII)
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare([]byte(cit.BirthDate), []byte(birthDate)) != 1 {
+			return errReceiptWrongDOB
+		}
+		view = ReceiptView{Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
+			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(kst)}
+		byType := map[allimi.NotificationType][]string{}
+		c := tx.Bucket(bucketConsents).Cursor()
+		for k, sv := c.Seek(ck); k != nil && bytes.HasPrefix(k, ck); k, sv = c.Next() {
+			st, err := decodeConsentState(sv)
+			if err != nil || st.Action != allimi.ActionGrant {
+				continue
+			}
+			t, ch, ok := bytes.Cut(k[32:], []byte{0})
+			if !ok {
+				continue
+			}
+			typ := allimi.NotificationType(t)
+			byType[typ] = append(byType[typ], channelNames[allimi.Channel(ch)])
+		}
+		for _, ti := range allimi.Types {
+			if chs := byType[ti.ID]; len(chs) > 0 {
+				view.Consents = append(view.Consents, ReceiptConsent{Type: ti.Name, Channels: chs})
+			}
+		}
+		return nil
+	})
+	return view, err
+}
+
+// receiptTries limits wrong dates of birth per code: 5, then 30 minutes.
+type receiptTries struct {
+	mu    stdsync.Mutex
+	tries map[string]*tryCount
+}
+
+type tryCount struct {
+	n           int
+	lockedUntil time.Time
+}
+
+func (r *receiptTries) locked(code string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tries[code]
+	return t != nil && now.Before(t.lockedUntil)
+}
+
+// fail counts a wrong try and returns the tries left (0: now locked).
+func (r *receiptTries) fail(code string, now time.Time) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tries == nil {
+		r.tries = map[string]*tryCount{}
+	}
+	t := r.tries[code]
+	if t == nil || (!t.lockedUntil.IsZero() && !now.Before(t.lockedUntil)) {
+		t = &tryCount{}
+		r.tries[code] = t
+	}
+	t.n++
+	if t.n >= 5 {
+		t.lockedUntil = now.Add(30 * time.Minute)
+		return 0
+	}
+	return 5 - t.n
+}
+
+func (r *receiptTries) reset(code string) {
+	r.mu.Lock()
+	delete(r.tries, code)
+	r.mu.Unlock()
+}
+
+//go:embed receipt.ko.html
+var receiptPage string
+
+var receiptTemplate = template.Must(template.New("receipt").Parse(receiptPage))
+
+type receiptData struct {
+	Kind      string // form, view, notfound, locked
+	Code      string
+	Wrong     bool
+	TriesLeft int
+	View      ReceiptView
+}
+
+func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	code, ok := allimi.NormalizeReceiptCode(r.PathValue("code"))
+	d := receiptData{Kind: "form", Code: code}
+	status := http.StatusOK
+	now := time.Now()
+	switch {
+	case !ok:
+		d.Kind, status = "notfound", http.StatusNotFound
+	case s.receiptTries.locked(code, now):
+		d.Kind, status = "locked", http.StatusTooManyRequests
+	case r.Method == http.MethodPost:
+		birth, err := allimi.ParseBirthDate(r.PostFormValue("birthDate"), now)
+		if err != nil {
+			d.Wrong, d.TriesLeft, status = true, 5, http.StatusBadRequest
+			break
+		}
+		v, err := s.store.Receipt(code, birth.Format(allimi.DateLayout))
+		switch {
+		case errors.Is(err, errReceiptNotFound):
+			// Counted like a wrong date: a guessed code learns nothing.
+			fallthrough
+		case errors.Is(err, errReceiptWrongDOB):
+			d.Wrong, status = true, http.StatusForbidden
+			if d.TriesLeft = s.receiptTries.fail(code, now); d.TriesLeft == 0 {
+				d.Kind, status = "locked", http.StatusTooManyRequests
+			}
+		case err != nil:
+			s.log.Error("receipt page", "err", err)
+			http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
+			return
+		default:
+			s.receiptTries.reset(code)
+			d.Kind, d.View = "view", v
+		}
+	}
+	w.WriteHeader(status)
+	if err := receiptTemplate.Execute(w, d); err != nil {
+		s.log.Error("receipt page", "err", err)
+	}
+}
