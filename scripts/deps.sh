@@ -20,8 +20,9 @@ PACKAGES=(
 	mosquitto mosquitto-clients
 	# speech synthesis and audio tools for the voice tests
 	espeak-ng sox
-	# Korean font (embedded into the kiosk from assets/fonts)
-	fonts-nanum
+	# a Korean font for the web pages central serves, on this machine's browser
+	# (the kiosk embeds its own subsets of Noto Sans CJK, from assets/fonts)
+	fonts-noto-cjk
 	# headless X server and screenshots of real windows
 	xvfb x11-apps imagemagick
 )
