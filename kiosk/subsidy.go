@@ -449,23 +449,28 @@ func (u *UI) subsidyCodesPage(step int, titleKey string, g subsidy.Group, none s
 const subsidyPerPage = 3
 
 // SubsidyResults are a search's results in the order the kiosk shows
-// them: eligible first, then worth asking about, each in the catalog's
-// order; ineligible services are left out.
+// them: eligible first, those that meet the most conditions first (a
+// service for people with a disability before one anyone may get); then
+// worth asking about, those with the fewest open questions first; ties in
+// the catalog's order. Ineligible services are left out.
 func SubsidyResults(cat *subsidy.Catalog, who subsidy.Person, region subsidy.Region) []subsidy.Result {
 	rs := cat.Match(who, subsidy.Options{Region: region})
-	rank := func(v subsidy.Verdict) int {
-		if v == subsidy.Eligible {
-			return 0
-		}
-		return 1
-	}
 	out := make([]subsidy.Result, 0, len(rs))
 	for _, r := range rs {
 		if r.Verdict != subsidy.Ineligible {
 			out = append(out, r)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return rank(out[i].Verdict) < rank(out[j].Verdict) })
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Verdict != b.Verdict {
+			return a.Verdict == subsidy.Eligible
+		}
+		if a.Verdict == subsidy.Eligible {
+			return len(a.Reasons) > len(b.Reasons)
+		}
+		return len(a.Reasons) < len(b.Reasons)
+	})
 	return out
 }
 

@@ -37,6 +37,9 @@ func testSubsidyCatalog() *subsidy.Catalog {
 		svc("S05", "저소득 가구 지원", conds(nil, "JA0201")),
 		local,
 		svc("S07", "홀로 사는 분 돌봄", conds(nil, "JA0404")),
+		// Two conditions: first among the eligible when both are met,
+		// last among those worth asking about when both are unknown.
+		svc("S08", "여성 어르신 건강검진", conds(ip(65), "JA0102")),
 	})
 }
 
@@ -52,13 +55,16 @@ func newSubsidyKiosk(t *testing.T, opt Options) (*kioskUnderTest, *subsidy.Catal
 
 // expectedGroups are the services cat.Match says are eligible and worth
 // asking about, in the catalog's order: the oracle for the screen.
-func expectedGroups(t *testing.T, cat *subsidy.Catalog, p subsidy.Profile, now time.Time) (eligible, check []string) {
+// reasons counts each one's reasons.
+func expectedGroups(t *testing.T, cat *subsidy.Catalog, p subsidy.Profile, now time.Time) (eligible, check []string, reasons map[string]int) {
 	t.Helper()
 	who, err := subsidy.NewPerson(p, now)
 	require.NoError(t, err)
 	region, err := subsidy.ParseRegion("경기/성남시")
 	require.NoError(t, err)
+	reasons = map[string]int{}
 	for _, r := range cat.Match(who, subsidy.Options{Region: region}) {
+		reasons[r.Service.Name] = len(r.Reasons)
 		switch r.Verdict {
 		case subsidy.Eligible:
 			eligible = append(eligible, r.Service.Name)
@@ -66,7 +72,26 @@ func expectedGroups(t *testing.T, cat *subsidy.Catalog, p subsidy.Profile, now t
 			check = append(check, r.Service.Name)
 		}
 	}
-	return eligible, check
+	return eligible, check, reasons
+}
+
+// assertShownInOrder checks the names shown: the eligible ones, most
+// conditions met first, then the ones worth asking about, fewest open
+// questions first; nothing else.
+func assertShownInOrder(t *testing.T, shown, eligible, check []string, reasons map[string]int) {
+	t.Helper()
+	require.Len(t, shown, len(eligible)+len(check))
+	assert.ElementsMatch(t, eligible, shown[:len(eligible)], "eligible first")
+	assert.ElementsMatch(t, check, shown[len(eligible):], "then worth asking about")
+	for i := 1; i < len(shown); i++ {
+		a, b := shown[i-1], shown[i]
+		switch {
+		case i < len(eligible):
+			assert.GreaterOrEqual(t, reasons[a], reasons[b], "%s before %s: more conditions met first", a, b)
+		case i > len(eligible):
+			assert.LessOrEqual(t, reasons[a], reasons[b], "%s before %s: fewer open questions first", a, b)
+		}
+	}
 }
 
 // shownNames are the catalog's service names on screen, in layout order.
@@ -123,7 +148,7 @@ func TestSubsidy_QuestionnaireAnswersAndSkips(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.Nil(t, got.Traits, "a skipped question stays unknown, not \"none\"")
 
-	eligible, check := expectedGroups(t, cat, want, k.clock.Now())
+	eligible, check, reasons := expectedGroups(t, cat, want, k.clock.Now())
 	require.NotEmpty(t, eligible)
 	require.NotEmpty(t, check)
 	require.Greater(t, len(eligible)+len(check), subsidyPerPage, "more than a page")
@@ -151,7 +176,7 @@ func TestSubsidy_QuestionnaireAnswersAndSkips(t *testing.T) {
 		test.Tap(more[0])
 		k.requireScreen("subsidy-results")
 	}
-	assert.Equal(t, append(slices.Clone(eligible), check...), shown, "eligible first, then worth asking about; nothing else")
+	assertShownInOrder(t, shown, eligible, check, reasons)
 	k.tap("subsidy.prev")
 
 	// Each service comes with its reasons and how to apply.
@@ -186,14 +211,19 @@ func TestSubsidy_SkippingEverythingNeverSaysNo(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{}`, string(b), "nothing told, nothing guessed")
 
-	eligible, check := expectedGroups(t, cat, p, k.clock.Now())
-	all := append(slices.Clone(eligible), check...)
-	require.Greater(t, len(all), subsidyPerPage, "the list runs over a page")
-	assert.Equal(t, all[:subsidyPerPage], shownNames(k, cat))
-	k.tap("subsidy.more")
-	k.requireScreen("subsidy-results")
-	assert.Equal(t, all[subsidyPerPage:], shownNames(k, cat))
-	k.requireShows(k.ui.T("subsidy.page", "n", 2, "total", 2))
+	eligible, check, reasons := expectedGroups(t, cat, p, k.clock.Now())
+	n := len(eligible) + len(check)
+	require.Greater(t, n, subsidyPerPage, "the list runs over a page")
+	pages := (n + subsidyPerPage - 1) / subsidyPerPage
+	shown := shownNames(k, cat)
+	assert.Len(t, shown, subsidyPerPage)
+	for page := 2; page <= pages; page++ {
+		k.tap("subsidy.more")
+		k.requireScreen("subsidy-results")
+		k.requireShows(k.ui.T("subsidy.page", "n", page, "total", pages))
+		shown = append(shown, shownNames(k, cat)...)
+	}
+	assertShownInOrder(t, shown, eligible, check, reasons)
 }
 
 func TestSubsidy_ImpossibleBirthDateIsRefusedInTheLanguageShown(t *testing.T) {
@@ -417,7 +447,7 @@ func TestLoadSubsidyCatalog_InstalledThenDemo(t *testing.T) {
 	}, quietLogger())
 	require.NoError(t, err)
 	assert.Equal(t, "test catalog", cat.About.Source, "the installed catalog")
-	assert.Equal(t, 7, cat.Len())
+	assert.Equal(t, 8, cat.Len())
 
 	for name, get := range map[string]func(string) ([]byte, error){
 		"no store":   nil,
