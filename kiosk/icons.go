@@ -49,6 +49,8 @@ var typeIconPaths = map[allimi.NotificationType][]string{
 	allimi.TypeScholarship: {"M12 3L0 9l12 6 10-5v7h2V9z", "M5 14V17c0 2 3.1 4 7 4s7-2 7-4v-3l-7 3.3z"},
 	// a hand holding a coin
 	allimi.TypeRelief: {disc(15, 6, 5), "M1 14h4l5 2h5a1.5 1.5 0 0 1 0 3H9v1h7l6-3a1.6 1.6 0 0 0-1.6-2.7L15 16.3V16a2 2 0 0 0-2-2H9.5L6 12.5H1z"},
+	// a star
+	allimi.TypeNewBenefits: {"M12 1.5l3.1 6.6 7.2.9-5.3 5 1.4 7.2L12 17.6l-6.4 3.6 1.4-7.2-5.3-5 7.2-.9z"},
 }
 
 var channelIconPaths = map[allimi.Channel][]string{

@@ -139,7 +139,7 @@ func (u *UI) typesPage() *page {
 	p := u.newPage(u.T("types.title"))
 	p.step = 2
 	p.text(u.T("types.help"))
-	p.add(u.typeCards(p, s))
+	p.add(u.typeCards(p, s, allimi.SignupTypes()))
 	p.next = u.nextButton(u.T("nav.next"), func() {
 		if len(s.chosenTypes()) == 0 {
 			p.fail(u.T("err.types_none"))
@@ -150,11 +150,13 @@ func (u *UI) typesPage() *page {
 	return p
 }
 
-// typeCards are the ten notification types as cards bound to s.Types.
-func (u *UI) typeCards(p *page, s *Session) fyne.CanvasObject {
+// typeCards are notification types as cards bound to s.Types: the
+// sign-up list, or every type for a withdrawal (new benefits too, which
+// is granted only from 보조금 찾기 but withdrawn like any other).
+func (u *UI) typeCards(p *page, s *Session, list []allimi.TypeInfo) fyne.CanvasObject {
 	fg := u.theme().Color(theme.ColorNamePrimary, 0)
 	var cards []fyne.CanvasObject
-	for _, ti := range allimi.SignupTypes() {
+	for _, ti := range list {
 		t := ti.ID
 		name, desc := u.T(typeKey(t, "name")), u.T(typeKey(t, "desc"))
 		p.say(name + ". " + desc)

@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/subsidy"
+	"allimi/sync"
 )
 
 // testSubsidyCatalog is a small catalog whose services each turn on one
@@ -471,4 +472,40 @@ func TestSubsidy_NewCatalogIsUsedByTheNextSearch(t *testing.T) {
 	}
 	assert.Equal(t, []string{"새 서비스"}, shownNames(k, newer))
 	k.requireShows(k.ui.T("subsidy.source", "source", "newer"))
+}
+
+// draftRecorder keeps the drafts it stores.
+type draftRecorder struct {
+	MemoryRecorder
+	drafts []sync.Draft
+}
+
+func (d *draftRecorder) Append(drafts ...sync.Draft) ([]allimi.Event, error) {
+	d.drafts = append(d.drafts, drafts...)
+	return d.MemoryRecorder.Append(drafts...)
+}
+
+// TestFlow_StaffWithdrawsNewBenefitsToo: new benefits is granted only
+// from 보조금 찾기, but an official withdraws it like any other notice.
+func TestFlow_StaffWithdrawsNewBenefitsToo(t *testing.T) {
+	rec := &draftRecorder{MemoryRecorder: MemoryRecorder{Kiosk: "k1"}}
+	k := newKiosk(t, Options{Recorder: rec, Config: Config{Staff: []StaffMember{{ID: "o1", Name: "담당", PINHash: testPINHash}}}})
+	signInStaff(k)
+	k.tap("staff.withdraw")
+	k.typeInto("who.name_hint", "박노인")
+	k.typeInto("who.mobile_hint", "010-2468-1357")
+	k.setBirth(1948, 5, 17)
+	k.tap("nav.next")
+	k.requireScreen("staff-withdraw-confirm")
+	k.requireShows(k.ui.T(typeKey(allimi.TypeNewBenefits, "name")))
+	k.tapCard(k.ui.T("consent.method_spoken"))
+	k.tap("withdraw.confirm")
+	k.requireScreen("staff-withdraw-done")
+	require.Len(t, rec.drafts, 1)
+	var withdrawn []allimi.NotificationType
+	for _, c := range rec.drafts[0].Payload.Consents {
+		assert.Equal(t, allimi.ActionWithdraw, c.Action)
+		withdrawn = append(withdrawn, c.Type)
+	}
+	assert.Contains(t, withdrawn, allimi.TypeNewBenefits)
 }
