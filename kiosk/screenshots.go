@@ -221,6 +221,10 @@ func captureFull(u *UI, w fyne.Window) image.Image {
 		}
 		w.Resize(fyne.NewSize(ScreenshotSize.Width, w.Canvas().Size().Height+over+2))
 	}
+	// A message shown after the screen was laid out (an input error)
+	// changes a box's height; lay everything out again, as a real
+	// window does on its next frame.
+	w.Content().Refresh()
 	return w.Canvas().Capture()
 }
 
