@@ -3,10 +3,12 @@ package kiosk
 import (
 	"context"
 	"encoding/json"
+	"image"
 	"slices"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -508,4 +510,37 @@ func TestFlow_StaffWithdrawsNewBenefitsToo(t *testing.T) {
 		withdrawn = append(withdrawn, c.Type)
 	}
 	assert.Contains(t, withdrawn, allimi.TypeNewBenefits)
+}
+
+// TestSubsidy_EachServiceHasTheQRCodeOfItsPage: the QR codes on a results
+// page are those of the services shown (상세조회URL), in their order.
+func TestSubsidy_EachServiceHasTheQRCodeOfItsPage(t *testing.T) {
+	k, cat := newSubsidyKiosk(t, Options{})
+	startSubsidy(k)
+	for range 6 {
+		k.tap("subsidy.unsure")
+	}
+	k.requireScreen("subsidy-results")
+	var shown []image.Image
+	for _, o := range k.objects() {
+		// QR codes are drawn with whole pixels; icons are not.
+		img, ok := o.(*canvas.Image)
+		if ok && img.ScaleMode == canvas.ImageScalePixels && (len(shown) == 0 || shown[len(shown)-1] != img.Image) {
+			shown = append(shown, img.Image)
+		}
+	}
+	names := shownNames(k, cat)
+	require.Len(t, names, subsidyPerPage)
+	require.Len(t, shown, len(names))
+	for i, name := range names {
+		var url string
+		for _, sv := range cat.Services() {
+			if sv.Name == name {
+				url = sv.URL
+			}
+		}
+		want, err := qrImage(url, 180)
+		require.NoError(t, err)
+		assert.Equal(t, want.Image, shown[i], "QR code of %s", name)
+	}
 }
