@@ -272,7 +272,13 @@ func (u *UI) choiceCards(p *page, cols int, labels []string, selected int, choos
 		i := i
 		l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		l.Wrapping = fyne.TextWrapWord
-		c := newCard(l, false, func() { u.Touch(); choose(i) })
+		c := newCard(l, false, func() {
+			u.Touch()
+			if u.cur != p {
+				return // a second tap of a double tap: the next question is up
+			}
+			choose(i)
+		})
 		c.Selected = i == selected
 		objs = append(objs, c)
 		p.say(text)
@@ -544,6 +550,9 @@ func (u *UI) subsidyResultsPage() *page {
 	p.heading(u.T("subsidy.offer_title"))
 	p.text(u.T("subsidy.offer_body"))
 	p.next = u.nextButton(u.T("subsidy.offer_yes"), func() {
+		if u.cur != p {
+			return // a double tap: the sign-up has started
+		}
 		region := ""
 		if !u.finder.region.IsZero() {
 			region = u.finder.region.String()

@@ -544,3 +544,24 @@ func TestSubsidy_EachServiceHasTheQRCodeOfItsPage(t *testing.T) {
 		assert.Equal(t, want.Image, shown[i], "QR code of %s", name)
 	}
 }
+
+func TestSubsidy_DoubleTapOnAnAnswerAnswersOnce(t *testing.T) {
+	k, _ := newSubsidyKiosk(t, Options{})
+	startSubsidy(k)
+	k.tap("subsidy.unsure")
+	k.requireScreen("subsidy-sex")
+	depth := len(k.ui.stack)
+	var female *card
+	for _, o := range k.objects() {
+		if c, ok := o.(*card); ok && female == nil {
+			female = c
+		}
+	}
+	require.NotNil(t, female)
+	test.Tap(female)
+	test.Tap(female)
+	k.requireScreen("subsidy-size")
+	assert.Len(t, k.ui.stack, depth+1, "one screen further, not two")
+	k.tap("nav.back")
+	k.requireScreen("subsidy-sex")
+}
