@@ -32,7 +32,7 @@ else
   export LANG
 endif
 
-.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean screenshots
+.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean screenshots fuzz
 
 all: build
 
@@ -59,6 +59,22 @@ bench: deps build
 	$(GO) test -run '^$$' -bench 'Match|Import|Decode|Encode' -benchmem -count 1 ./subsidy/ | tee BENCHMARKS.subsidy.tmp
 	$(BIN)/allimi bench report --out BENCHMARKS.md --go-bench BENCHMARKS.subsidy.tmp
 	rm -f BENCHMARKS.subsidy.tmp
+
+# Every decoder at a trust boundary, each for FUZZTIME. A failing input is
+# written to the package's testdata/fuzz and fails `make test` until fixed.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := \
+	./sync:FuzzDecodeEvent ./sync:FuzzDecodeAck ./sync:FuzzDecodeRequest ./sync:FuzzDecodeManifest \
+	./central:FuzzDecodeNotificationRequest ./central:FuzzStoredRecords \
+	./subsidy:FuzzProfileMatch ./subsidy:FuzzDecodeCatalog \
+	./consult:FuzzSearch ./consult:FuzzLoadKB
+
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz: $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 demo: deps build
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash scripts/demo.sh
