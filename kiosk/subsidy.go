@@ -76,6 +76,9 @@ func (f *SubsidyFinder) Start(nav Navigator) {
 // "no". The date of birth is the session's own (BirthYear, ...), so that
 // a sign-up after the results need not ask for it again.
 type SubsidyAnswers struct {
+	// Age is 만 나이 for a person who gives it instead of a date of
+	// birth; 0 when not given (a date of birth wins).
+	Age    int
 	Sex    string // "", subsidy.SexMale, subsidy.SexFemale
 	Income string // "" or an income code
 	// Size is the household's size, 0 when unknown.
@@ -90,7 +93,7 @@ type SubsidyAnswers struct {
 
 // Empty reports whether nothing was answered.
 func (a SubsidyAnswers) Empty() bool {
-	return a.Sex == "" && a.Income == "" && a.Size == 0 && len(a.Traits) == 0 && len(a.Household) == 0 &&
+	return a.Age == 0 && a.Sex == "" && a.Income == "" && a.Size == 0 && len(a.Traits) == 0 && len(a.Household) == 0 &&
 		!a.TraitsKnown && !a.HouseholdKnown && a.Page == 0
 }
 
@@ -106,6 +109,10 @@ type NewBenefitsOffer struct {
 func (s *Session) SubsidyProfile() subsidy.Profile {
 	a := s.Subsidy
 	p := subsidy.Profile{BirthDate: s.BirthDate(), Sex: a.Sex, Income: a.Income}
+	if p.BirthDate == "" && a.Age > 0 {
+		age := a.Age
+		p.Age = &age
+	}
 	if a.TraitsKnown {
 		p.Traits = chosenCodes(subsidy.GroupTraits, a.Traits)
 	}
@@ -216,7 +223,7 @@ func (u *UI) subsidyStartPage() *page {
 func (u *UI) subsidyBirthPage() *page {
 	s := u.session
 	p := u.questionPage(1, "subsidy.birth_title", func() {
-		s.BirthYear, s.BirthMonth, s.BirthDay = 0, 0, 0
+		s.BirthYear, s.BirthMonth, s.BirthDay, s.Subsidy.Age = 0, 0, 0, 0
 	}, subsidySexScreen)
 	p.text(u.T("subsidy.birth_help"))
 	now := u.clock.Now()
@@ -227,12 +234,19 @@ func (u *UI) subsidyBirthPage() *page {
 	year := newSpinner(s.BirthYear, 1900, now.Year(), 1955, []int{10, 1}, unset, changed(func(v int) { s.BirthYear = v }))
 	month := newSpinner(s.BirthMonth, 1, 12, 1, []int{1}, unset, changed(func(v int) { s.BirthMonth = v }))
 	day := newSpinner(s.BirthDay, 1, 31, 1, []int{1}, unset, changed(func(v int) { s.BirthDay = v }))
+	// Some know their age better than the date: 만 나이 instead.
+	age := newSpinner(s.Subsidy.Age, 1, 120, 65, []int{10, 1}, unset, changed(func(v int) { s.Subsidy.Age = v }))
 	p.add(container.New(layout.NewFormLayout(),
 		widget.NewLabel(u.T("who.year")), year.container,
 		widget.NewLabel(u.T("who.month")), month.container,
-		widget.NewLabel(u.T("who.day")), day.container))
-	p.say(u.T("who.year"), u.T("who.month"), u.T("who.day"))
+		widget.NewLabel(u.T("who.day")), day.container,
+		widget.NewLabelWithStyle(u.T("subsidy.age"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), age.container))
+	p.say(u.T("who.year"), u.T("who.month"), u.T("who.day"), u.T("subsidy.age"))
 	p.next = u.nextButton(u.T("nav.next"), func() {
+		if s.BirthYear == 0 && s.BirthMonth == 0 && s.BirthDay == 0 && s.Subsidy.Age > 0 {
+			u.push(subsidySexScreen)
+			return
+		}
 		if err := checkBirth(s, now); err != nil {
 			p.failErr(err, "err.birth_missing")
 			return

@@ -565,3 +565,35 @@ func TestSubsidy_DoubleTapOnAnAnswerAnswersOnce(t *testing.T) {
 	k.tap("nav.back")
 	k.requireScreen("subsidy-sex")
 }
+
+func TestSubsidy_AgeInsteadOfBirthDate(t *testing.T) {
+	k, cat := newSubsidyKiosk(t, Options{})
+	startSubsidy(k)
+	plus := k.buttons("+")
+	require.Len(t, plus, 4, "year, month, day and age")
+	for range 6 { // the first tap shows 65, then 66 … 70
+		test.Tap(plus[3])
+	}
+	k.tap("nav.next")
+	k.requireScreen("subsidy-sex")
+	for range 5 {
+		k.tap("subsidy.unsure")
+	}
+	k.requireScreen("subsidy-results")
+	p := k.ui.session.SubsidyProfile()
+	require.NotNil(t, p.Age)
+	assert.Equal(t, 70, *p.Age)
+	assert.Empty(t, p.BirthDate)
+	eligible, _, _ := expectedGroups(t, cat, p, k.clock.Now())
+	assert.Contains(t, eligible, "어르신 수당", "70 is over 65")
+
+	// A date of birth, once given, wins over the age.
+	k.tap("nav.back")
+	for range 5 {
+		k.tap("nav.back")
+	}
+	k.requireScreen("subsidy-birth")
+	k.setBirth(1950, 3, 1)
+	assert.Nil(t, k.ui.session.SubsidyProfile().Age)
+	assert.Equal(t, "1950-03-01", k.ui.session.SubsidyProfile().BirthDate)
+}
