@@ -25,6 +25,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
 	mux.HandleFunc("GET /api/v1/conflicts", s.handleConflicts)
 	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
+	mux.HandleFunc("GET /api/v1/backup", s.admin(s.handleBackup))
 	mux.HandleFunc("GET /r/{code}", s.handleReceipt)
 	mux.HandleFunc("POST /r/{code}", s.handleReceipt)
 	mux.HandleFunc("GET /api/v1/consult/kb", s.handleGetConsultKB)

@@ -14,7 +14,8 @@ import (
 
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
-	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd())
+	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd(),
+		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd())
 	return c
 }
 
@@ -203,5 +204,78 @@ func centralSeedCmd() *cobra.Command {
 	c.Flags().IntVar(&n, "subscribers", 1000, "synthetic people to add (the same people each time: seeding twice adds nobody new)")
 	c.Flags().StringVar(&types, "types", "health-checkup", "comma-separated notification types they consent to")
 	c.Flags().StringVar(&channels, "channels", "kakao", "comma-separated channels")
+	return c
+}
+
+func centralBackupCmd() *cobra.Command {
+	var data, url, token, out string
+	c := &cobra.Command{
+		Use:   "backup",
+		Short: "Copy a running central's database to a file (consistent, while it serves), then check the copy",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return usageError{fmt.Errorf("--out: required")}
+			}
+			if token == "" {
+				keys, err := central.LoadKeys(data)
+				if err != nil {
+					return usageError{fmt.Errorf("--token not given and no keys in --data %s: %w", data, err)}
+				}
+				token = keys.AdminToken
+			}
+			n, err := downloadBackup(cmd.Context(), url, token, out)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "backup: %d bytes in %s, checked; keep keys.json apart from it\n", n, out)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory (for the admin token in keys.json)")
+	c.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "central's HTTP API")
+	c.Flags().StringVar(&token, "token", "", "admin token (default: from --data's keys.json)")
+	c.Flags().StringVar(&out, "out", "", "backup `file` to write")
+	return c
+}
+
+func centralCompactCmd() *cobra.Command {
+	var data string
+	c := &cobra.Command{
+		Use:   "compact",
+		Short: "Rewrite central's database without its free pages (central must be stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			before, after, err := central.Compact(data)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "compact: %d → %d bytes\n", before, after)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	return c
+}
+
+func centralRestoreCmd() *cobra.Command {
+	var data, in string
+	c := &cobra.Command{
+		Use:   "restore",
+		Short: "Put a backup in place as central's database (central must be stopped; the old one is kept beside it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in == "" {
+				return usageError{fmt.Errorf("--in: required")}
+			}
+			if err := central.Restore(data, in); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "restore: %s is central's database in %s now\n", in, data)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory (with the keys.json the backup was made with)")
+	c.Flags().StringVar(&in, "in", "", "backup `file`")
 	return c
 }

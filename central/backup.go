@@ -1,0 +1,205 @@
+package central
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Backups. A running central writes a consistent copy of its database from
+// one read transaction (GET /api/v1/backup), so writers carry on meanwhile.
+// keys.json is not in it: without the keys the copy's phone numbers cannot
+// be read, so keep the keys apart, and safe.
+
+// WriteBackup writes a consistent copy of the database to w.
+func (s *Store) WriteBackup(w io.Writer) (int64, error) {
+	var n int64
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	return n, err
+}
+
+func (s *Server) handleBackup(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="central-%s.db"`, time.Now().UTC().Format("20060102T150405Z")))
+	var size int64
+	_ = s.store.db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
+	w.Header().Set("X-Allimi-Approximate-Size", strconv.FormatInt(size, 10))
+	n, err := s.store.WriteBackup(w)
+	if err != nil {
+		// Headers are gone: the client sees a short body, which
+		// VerifyBackup refuses.
+		s.log.Error("backup failed", "written", n, "err", err)
+		return
+	}
+	s.log.Info("backup written", "bytes", n)
+}
+
+// VerifyBackup checks that path is a whole central database: bbolt's own
+// consistency check passes and central's buckets are there.
+func VerifyBackup(path string) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("backup %s: not a database: %w", path, err)
+	}
+	defer db.Close()
+	return db.View(func(tx *bbolt.Tx) error {
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("backup %s: bucket %q missing: not a central database, or from a build before it", path, b)
+			}
+		}
+		var first error
+		for err := range tx.Check() { // read to the end: the check runs while the channel is open
+			if first == nil {
+				first = err
+			}
+		}
+		if first != nil {
+			return fmt.Errorf("backup %s: damaged: %w", path, first)
+		}
+		return nil
+	})
+}
+
+// Compact rewrites the database of data directory dir without its free
+// pages (central must be stopped). It returns the sizes before and after.
+func Compact(dir string) (before, after int64, err error) {
+	path := filepath.Join(dir, DBFile)
+	src, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return 0, 0, fmt.Errorf("open %s: %w", path, ErrInUse)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	defer src.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	tmp := path + ".compact"
+	_ = os.Remove(tmp)
+	dst, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := bbolt.Compact(dst, src, 64<<20); err != nil {
+		dst.Close()
+		os.Remove(tmp)
+		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
+	}
+	if err := dst.Close(); err != nil {
+		os.Remove(tmp)
+		return 0, 0, err
+	}
+	nfi, err := os.Stat(tmp)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return 0, 0, err
+	}
+	return fi.Size(), nfi.Size(), syncDir(dir)
+}
+
+// Restore puts backup in place as the database of data directory dir
+// (central must be stopped), after checking it; the database it replaces
+// is kept as central.db.before-restore. The directory's keys.json must be
+// the one the backup was made with.
+func Restore(dir, backup string) error {
+	if err := VerifyBackup(backup); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, DBFile)
+	if db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second}); errors.Is(err, bbolt.ErrTimeout) {
+		return fmt.Errorf("open %s: %w", path, ErrInUse)
+	} else if err == nil {
+		db.Close()
+	}
+	keys, err := LoadKeys(dir)
+	if err != nil {
+		return err
+	}
+	in, err := os.Open(backup)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := path + ".restore"
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("restore: %w", err)
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	out.Close()
+	// The backup must open with this directory's keys: a citizen's sealed
+	// data is the proof.
+	st, err := OpenStore(tmp, keys, StoreOptions{})
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	err = st.checkKeys()
+	st.Close()
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if _, err := os.Stat(path); err == nil {
+		if err := os.Rename(path, path+".before-restore"); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// checkKeys opens one citizen's sealed data, if there is any.
+func (s *Store) checkKeys() error {
+	return s.db.View(func(tx *bbolt.Tx) error {
+		k, v := tx.Bucket(bucketCitizens).Cursor().First()
+		if k == nil {
+			return nil
+		}
+		rec, err := decodeCitizenRecord(v)
+		if err != nil {
+			return err
+		}
+		if _, err := s.openPII(k, rec.PII); err != nil {
+			return errors.New("the backup was made with other keys than this directory's keys.json: restore the keys.json of the backup's central first")
+		}
+		return nil
+	})
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,109 @@
+package central_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central"
+	"allimi/sync"
+)
+
+func TestBackup_WhileServingThenRestoredElsewhere(t *testing.T) {
+	f := newKioskFixture(t)
+	for i := uint64(1); i <= 20; i++ {
+		_, err := f.outbox.Append(sync.SyntheticSignup("sejong-01", i, []allimi.Channel{allimi.ChannelKakao}, time.Now()))
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.sender.WaitDrained(context.Background()))
+	want := f.statsJSON(t)
+	require.EqualValues(t, 20, want.Subscribers)
+
+	req, _ := http.NewRequest(http.MethodGet, "http://"+f.srv.HTTPAddr()+"/api/v1/backup", nil)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "admins only")
+
+	req.Header.Set("Authorization", "Bearer "+f.admin)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	backup := filepath.Join(t.TempDir(), "central-backup.db")
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(backup, b, 0o600))
+	require.NoError(t, central.VerifyBackup(backup))
+
+	truncated := backup + ".short"
+	require.NoError(t, os.WriteFile(truncated, b[:len(b)/2], 0o600))
+	assert.Error(t, central.VerifyBackup(truncated), "a cut-off copy is refused")
+
+	// Restored into another directory with the same keys, it serves the
+	// same registry.
+	other := t.TempDir()
+	keys, err := os.ReadFile(filepath.Join(f.data, "keys.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(other, "keys.json"), keys, 0o600))
+	require.NoError(t, central.Restore(other, backup))
+	st, _, err := central.OpenData(other, central.StoreOptions{})
+	require.NoError(t, err)
+	got, err := st.Stats()
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	assert.Equal(t, want.Subscribers, got.Subscribers)
+	assert.Equal(t, want.Active, got.Active)
+
+	// The running central's directory is not touched by a restore.
+	assert.ErrorIs(t, central.Restore(f.data, backup), central.ErrInUse)
+	_, _, err = central.Compact(f.data)
+	assert.ErrorIs(t, err, central.ErrInUse)
+}
+
+func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	sa, _, err := central.OpenData(a, central.StoreOptions{})
+	require.NoError(t, err)
+	require.NoError(t, sa.SeedSubscribers(3, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	backup := filepath.Join(t.TempDir(), "a.db")
+	out, err := os.Create(backup)
+	require.NoError(t, err)
+	_, err = sa.WriteBackup(out)
+	require.NoError(t, err)
+	require.NoError(t, out.Close())
+	require.NoError(t, sa.Close())
+
+	sb, _, err := central.OpenData(b, central.StoreOptions{}) // other keys
+	require.NoError(t, err)
+	require.NoError(t, sb.SeedSubscribers(1, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelSMS}))
+	require.NoError(t, sb.Close())
+
+	err = central.Restore(b, backup)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "other keys")
+	sb, _, err = central.OpenData(b, central.StoreOptions{})
+	require.NoError(t, err)
+	st, err := sb.Stats()
+	require.NoError(t, err)
+	require.NoError(t, sb.Close())
+	assert.EqualValues(t, 1, st.Subscribers, "b's own data is untouched")
+
+	// Compact keeps the data.
+	before, after, err := central.Compact(a)
+	require.NoError(t, err)
+	assert.LessOrEqual(t, after, before)
+	sa, _, err = central.OpenData(a, central.StoreOptions{})
+	require.NoError(t, err)
+	st, err = sa.Stats()
+	require.NoError(t, err)
+	require.NoError(t, sa.Close())
+	assert.EqualValues(t, 3, st.Subscribers)
+}
