@@ -9,11 +9,11 @@ import (
 
 func TestParseConfig(t *testing.T) {
 	c, err := ParseConfig([]byte(`{"id":"demo-kiosk","username":"u","password":"p",
-		"broker":"tcp://10.0.0.1:1883","catalogKey":"a2V5","future":1}`))
+		"broker":"tcp://10.0.0.1:1883","catalogKey":"a2V5","region":"경기/성남시","future":1}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{ID: "demo-kiosk", Username: "u", Password: "p", Broker: "tcp://10.0.0.1:1883", CatalogKey: "a2V5",
+	want := Config{ID: "demo-kiosk", Username: "u", Password: "p", Broker: "tcp://10.0.0.1:1883", CatalogKey: "a2V5", Region: "경기/성남시",
 		IdleSeconds: DefaultIdleSeconds, IdleWarningSeconds: DefaultIdleWarningSeconds, ReceiptURL: DefaultReceiptURL}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v, want %+v", c, want)
