@@ -104,7 +104,7 @@ type NewBenefitsOffer struct {
 	Region  string
 }
 
-// Profile is the person's answers as a subsidy profile: only what they
+// SubsidyProfile is the person's answers as a subsidy profile: only what they
 // told, nothing guessed.
 func (s *Session) SubsidyProfile() subsidy.Profile {
 	a := s.Subsidy
