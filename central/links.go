@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"hash"
 	stdsync "sync"
 	"time"
@@ -61,32 +62,11 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 	notFound := func() ([]detail.Field, string, string, time.Time, bool, error) {
 		return nil, "", "", time.Time{}, false, nil
 	}
-	c := tx.Bucket(bucketTokenRanges).Cursor()
-	k, v := c.Seek(u64(seq))
-	if k == nil || !bytes.Equal(k, u64(seq)) {
-		k, v = c.Prev()
-	}
-	if k == nil || len(v) != 12 {
-		return notFound()
-	}
-	var n Notification
-	if err := getNotification(tx, binary.BigEndian.Uint64(v), &n); err != nil {
-		return notFound() // purged
-	}
-	off := seq - binary.BigEndian.Uint64(k)
-	if off >= 1<<31 {
-		return notFound()
-	}
-	rseq := binary.BigEndian.Uint32(v[8:]) + uint32(off)
-	rk := recipientKey(n.ID, rseq)
-	rv := tx.Bucket(bucketRecipients).Get(rk)
-	if rv == nil {
-		return notFound()
-	}
-	r, err := decodeRecipient(rk, rv)
-	if err != nil {
+	n, r, ok, err := recipientOfToken(tx, seq)
+	if err != nil || !ok {
 		return nil, "", "", time.Time{}, false, err
 	}
+	rseq := r.Seq
 	want := s.links.secret(n.ID, rseq)
 	if r.Token != seq || !hmac.Equal(want[:], secret[:]) || !sentSomewhere(tx, n.ID, rseq) {
 		return notFound()
@@ -96,6 +76,49 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 		return nil, "", "", time.Time{}, false, err
 	}
 	return recipientFields(&n, r.Params), sharedDetailKey(n.ID), it.citizen.BirthDate, n.ExpiresAt, true, nil
+}
+
+// recipientOfToken finds the recipient whose detail token is number seq.
+func recipientOfToken(tx *bbolt.Tx, seq uint64) (Notification, recipient, bool, error) {
+	var n Notification
+	c := tx.Bucket(bucketTokenRanges).Cursor()
+	k, v := c.Seek(u64(seq))
+	if k == nil || !bytes.Equal(k, u64(seq)) {
+		k, v = c.Prev()
+	}
+	if k == nil || len(v) != 12 {
+		return n, recipient{}, false, nil
+	}
+	if err := getNotification(tx, binary.BigEndian.Uint64(v), &n); err != nil {
+		return n, recipient{}, false, nil // purged
+	}
+	off := seq - binary.BigEndian.Uint64(k)
+	if off >= 1<<31 {
+		return n, recipient{}, false, nil
+	}
+	rk := recipientKey(n.ID, binary.BigEndian.Uint32(v[8:])+uint32(off))
+	rv := tx.Bucket(bucketRecipients).Get(rk)
+	if rv == nil {
+		return n, recipient{}, false, nil
+	}
+	r, err := decodeRecipient(rk, rv)
+	return n, r, err == nil, err
+}
+
+// auditDetailView is detail.Options.OnView: one audit entry per page shown.
+func (s *Store) auditDetailView(seq uint64) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		n, r, ok, err := recipientOfToken(tx, seq)
+		if err != nil {
+			return err
+		}
+		var ck []byte
+		what := fmt.Sprintf("detail token %d", seq)
+		if ok {
+			ck, what = r.CK, fmt.Sprintf("notification %d (%s)", n.ID, n.Type)
+		}
+		return s.audit(tx, AuditDetailView, ck, "web", what)
+	})
 }
 
 // sentSomewhere reports whether a provider accepted recipient seq's

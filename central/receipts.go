@@ -28,6 +28,7 @@ func putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte) error {
 
 // ReceiptView is what the receipt page shows.
 type ReceiptView struct {
+	ck       []byte // for the audit log
 	Code     string
 	Name     string // masked
 	Kiosk    string
@@ -74,7 +75,7 @@ func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
 		if subtle.ConstantTimeCompare([]byte(cit.BirthDate), []byte(birthDate)) != 1 {
 			return errReceiptWrongDOB
 		}
-		view = ReceiptView{Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
+		view = ReceiptView{ck: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
 			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(kst)}
 		byType := map[allimi.NotificationType][]string{}
 		c := tx.Bucket(bucketConsents).Cursor()
@@ -192,6 +193,11 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			s.receiptTries.reset(code)
+			if err := s.store.auditView(AuditReceipt, v.ck, "receipt "+code); err != nil {
+				s.log.Error("receipt page: audit", "err", err)
+				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
+				return
+			}
 			d.Kind, d.View = "view", v
 		}
 	}

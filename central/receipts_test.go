@@ -2,6 +2,7 @@ package central_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central"
 	"allimi/sync"
 )
 
@@ -73,4 +75,39 @@ func TestReceiptPage_ShowsTheSignupAfterTheBirthDateAndLocksAfterFiveWrong(t *te
 	status, body = post("ZZZZZ-ZZZZZ", d.Citizen.BirthDate)
 	assert.Equal(t, http.StatusForbidden, status)
 	assert.Contains(t, body, "남은 횟수: 4")
+}
+
+func TestAudit_ViewsAreLoggedAndTheChainVerifiesOverHTTP(t *testing.T) {
+	f := newKioskFixture(t)
+	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, time.Now())
+	evs, err := f.outbox.Append(d)
+	require.NoError(t, err)
+	require.NoError(t, f.sender.WaitDrained(context.Background()))
+
+	verify := func() central.AuditReport {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+f.srv.HTTPAddr()+"/api/v1/audit/verify", nil)
+		req.Header.Set("Authorization", "Bearer "+f.admin)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var r central.AuditReport
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		return r
+	}
+	before := verify()
+	assert.Equal(t, 1, before.Entries, "the sign-up")
+
+	code := allimi.ReceiptCode(evs[0].Kiosk, evs[0].Seq)
+	resp, err := http.PostForm("http://"+f.srv.HTTPAddr()+"/r/"+code, url.Values{"birthDate": {"1901-01-01"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 1, verify().Entries, "a wrong date shows nothing, and is not a view")
+	resp, err = http.PostForm("http://"+f.srv.HTTPAddr()+"/r/"+code, url.Values{"birthDate": {d.Citizen.BirthDate}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	after := verify()
+	assert.Equal(t, 2, after.Entries)
+	assert.NotEqual(t, before.Head, after.Head)
 }

@@ -32,7 +32,8 @@ var (
 		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
-		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts}
+		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
+		bucketAudit}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -97,7 +98,7 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	}
 	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey)}
 	if opt.LinkBase != "" {
-		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s}); err != nil {
+		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView}); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -331,6 +332,9 @@ func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPa
 			return err
 		}
 	}
+	if err := s.audit(tx, AuditConsent, ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p)); err != nil {
+		return err
+	}
 	return putCitizen(tx, ck, &rec, delta)
 }
 
@@ -536,6 +540,10 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 			if err := putCitizen(tx, c.CitizenKey, &rec, delta); err != nil {
 				return err
 			}
+		}
+		if err := s.audit(tx, AuditResolution, c.CitizenKey, official,
+			fmt.Sprintf("conflict %d: %s %s %s", id, decision, c.Type, c.Channel)); err != nil {
+			return err
 		}
 		nv, _ := json.Marshal(c)
 		return bk.Put(u64(id), nv)

@@ -176,6 +176,17 @@ func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 		s.renderResult(w, err, form)
 		return
 	}
+	if s.opt.OnView != nil {
+		t, _ := parseToken(token)
+		var seq uint64
+		for _, c := range t.key() {
+			seq = seq<<8 | uint64(c)
+		}
+		if err := s.opt.OnView(seq); err != nil {
+			s.renderResult(w, err, form)
+			return
+		}
+	}
 	s.render(w, http.StatusOK, page{Kind: "details", Detail: d,
 		Expires: kstClock(d.Expires.Add(-time.Second), s.opt.Now())})
 }

@@ -45,6 +45,10 @@ type Options struct {
 	// Resolver, when set, answers for reserved tokens that have no stored
 	// record (see Resolver).
 	Resolver Resolver
+	// OnView, when set, is told of every page shown after a right date of
+	// birth, by token number, before it is shown: central's audit log. An
+	// error keeps the page from being shown.
+	OnView func(seq uint64) error
 }
 
 // Resolver answers for the tokens a caller made with TokenFor from a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -48,4 +49,36 @@ func downloadBackup(ctx context.Context, url, token, out string) (int64, error) 
 		return n, fmt.Errorf("backup: %w", err)
 	}
 	return n, os.Rename(tmp, out)
+}
+
+// verifyAuditOnline asks a running central to verify its audit log.
+func verifyAuditOnline(ctx context.Context, url, token, data string) (central.AuditReport, error) {
+	var r central.AuditReport
+	if token == "" {
+		keys, err := central.LoadKeys(data)
+		if err != nil {
+			return r, usageError{fmt.Errorf("--token not given and no keys in --data %s: %w", data, err)}
+		}
+		token = keys.AdminToken
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/api/v1/audit/verify", nil)
+	if err != nil {
+		return r, usageError{fmt.Errorf("--url: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return r, fmt.Errorf("audit: central at %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
+		return r, fmt.Errorf("audit: central answered %s", resp.Status)
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return r, nil
+	case http.StatusConflict:
+		return r, fmt.Errorf("audit log broken at entry %d: %s", r.Broken, r.Reason)
+	}
+	return r, fmt.Errorf("audit: central answered %s", resp.Status)
 }

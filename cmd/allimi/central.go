@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,7 +16,7 @@ import (
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
 	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd(),
-		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd())
+		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd())
 	return c
 }
 
@@ -277,5 +278,47 @@ func centralRestoreCmd() *cobra.Command {
 	}
 	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory (with the keys.json the backup was made with)")
 	c.Flags().StringVar(&in, "in", "", "backup `file`")
+	return c
+}
+
+func centralAuditCmd() *cobra.Command {
+	c := &cobra.Command{Use: "audit", Short: "The hash-chained audit log of consent changes and views of people's data"}
+	var data, url, token string
+	var asJSON bool
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Check that no entry of the audit log was changed or removed (exit 1 when one was)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var r central.AuditReport
+			var err error
+			if url != "" {
+				r, err = verifyAuditOnline(cmd.Context(), url, token, data)
+			} else {
+				var st *central.Store
+				if st, _, err = central.OpenData(data, central.StoreOptions{}); err != nil {
+					if errors.Is(err, central.ErrInUse) {
+						return fmt.Errorf("%w (or give --url to ask the running central)", err)
+					}
+					return err
+				}
+				r, err = st.VerifyAudit()
+				st.Close()
+			}
+			if asJSON {
+				if perr := printJSON(os.Stdout, r); perr != nil {
+					return perr
+				}
+			} else if err == nil {
+				fmt.Printf("audit log whole: %d entries, head %s\n", r.Entries, r.Head)
+			}
+			return err
+		},
+	}
+	verify.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory (central stopped), or its keys.json for the admin token with --url")
+	verify.Flags().StringVar(&url, "url", "", "ask a running central at this HTTP address instead")
+	verify.Flags().StringVar(&token, "token", "", "admin token for --url (default: from --data's keys.json)")
+	verify.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.AddCommand(verify)
 	return c
 }
