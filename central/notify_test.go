@@ -361,8 +361,20 @@ func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *test
 	code, html := post("1930-01-01")
 	assert.Equal(t, http.StatusForbidden, code)
 	assert.NotContains(t, html, "40,000")
+	auditEntries := func() int {
+		req, _ := http.NewRequest(http.MethodGet, f.tc.http+"/api/v1/audit/verify", nil)
+		req.Header.Set("Authorization", "Bearer "+f.keys.AdminToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var r central.AuditReport
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		return r.Entries
+	}
+	before := auditEntries()
 	code, html = post(p.BirthDate)
 	require.Equal(t, http.StatusOK, code)
+	assert.Equal(t, before+1, auditEntries(), "the view is in the audit log")
 	assert.Contains(t, html, "40,000")
 	assert.Contains(t, html, "신호위반")
 	assert.Contains(t, html, "세종로 사거리")
