@@ -30,6 +30,21 @@ const benefitsAgency = "allimi"
 type benefitProfile struct {
 	Profile json.RawMessage `json:"profile"`
 	Region  string          `json:"region,omitempty"`
+	// At is when the person gave the conditions: an age given instead of a
+	// birth date was their age then.
+	At time.Time `json:"at"`
+}
+
+// ageNow is the age a profile gave at, on now (whole years later).
+func ageNow(age int, at, now time.Time) int {
+	if at.IsZero() || !now.After(at) {
+		return age
+	}
+	years := now.Year() - at.Year()
+	if now.YearDay() < at.YearDay() {
+		years--
+	}
+	return age + max(years, 0)
 }
 
 // keepProfile stores (or, once no channel's grant of new-benefits is left,
@@ -49,7 +64,7 @@ func (s *Store) keepProfile(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.
 	if err := checkBenefitProfile(p, s.now()); err != nil {
 		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf("record %d: conditions not kept: %w", e.Seq, err)})
 	}
-	plain, _ := json.Marshal(benefitProfile{Profile: p.Profile, Region: p.Region})
+	plain, _ := json.Marshal(benefitProfile{Profile: p.Profile, Region: p.Region, At: allimi.HLCTime(e.HLC).UTC()})
 	return b.Put(ck, s.keys.Seal(plain, append([]byte("profile\x00"), ck...)))
 }
 
@@ -121,6 +136,10 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			p, err := subsidy.ParseProfile(bp.Profile)
 			if err != nil {
 				continue // checked when stored; a later build's stricter rules skip it
+			}
+			if p.Age != nil && p.BirthDate == "" {
+				a := ageNow(*p.Age, bp.At, now)
+				p.Age = &a
 			}
 			who, err := subsidy.NewPerson(p, now)
 			if err != nil {
