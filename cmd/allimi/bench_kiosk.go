@@ -75,11 +75,11 @@ func kioskStartupMarkdown(rs []kioskStartup, display string) string {
 	return fmt.Sprintf(`## Kiosk: cold start to the home screen (issue 5)
 
 Command: `+"`allimi-kiosk --measure-startup`"+`, %d runs on %s: a fresh
-process with an empty data directory, from the process's start (as the kernel
-records it) until the home
-screen has been drawn once; peak RSS is the process's VmHWM then. The fonts
-are subsets of Noto Sans CJK (KR, JP, SC) and Noto Sans Thai: Fyne parses
-every outline of a font at start, and the full NanumGothic cost 80 MiB more.
+process with an empty data directory, from the process's start (as the
+kernel records it) until the home screen has been drawn once; peak RSS is
+the process's VmHWM then. The fonts are subsets of Noto Sans CJK (KR, JP,
+SC) and Noto Sans Thai: Fyne parses every outline of a font at start, and
+the full NanumGothic cost 80 MiB more.
 
 | what | median | worst | goal |
 |---|---|---|---|
