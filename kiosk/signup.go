@@ -86,7 +86,8 @@ func (u *UI) identityFields(p *page) {
 		p.say(u.T(k))
 		return widget.NewLabelWithStyle(u.T(k), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	p.add(bold("who.name"), name, bold("who.mobile"), mobile, bold("who.birth"))
+	// Each field has its keyboard under it: the kiosk has no other.
+	p.add(bold("who.name"), name, u.newTextKeyboard(name), bold("who.mobile"), mobile, u.newNumPad(mobile), bold("who.birth"))
 	p.add(container.New(layout.NewFormLayout(),
 		widget.NewLabel(u.T("who.year")), year.container,
 		widget.NewLabel(u.T("who.month")), month.container,
@@ -320,7 +321,7 @@ func (u *UI) verifyPage() *page {
 	code := widget.NewEntry()
 	code.SetPlaceHolder("000000")
 	code.OnChanged = func(string) { u.Touch(); p.clearFail() }
-	p.add(widget.NewLabelWithStyle(u.T("verify.code"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), code)
+	p.add(widget.NewLabelWithStyle(u.T("verify.code"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), code, u.newNumPad(code))
 	p.say(u.T("verify.code"))
 	skip := u.button(u.T("verify.skip"), nil, widget.MediumImportance, func() { u.finishSignup(p) })
 	var confirm *widget.Button
