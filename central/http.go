@@ -26,6 +26,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/conflicts", s.handleConflicts)
 	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
 	mux.HandleFunc("GET /api/v1/backup", s.admin(s.handleBackup))
+	mux.HandleFunc("POST /api/v1/enrol", s.handleEnrol)
+	mux.HandleFunc("POST /api/v1/kiosks/{id}/enrol", s.admin(s.handleAddEnrolment))
 	mux.HandleFunc("GET /api/v1/audit/verify", s.admin(s.handleAuditVerify))
 	mux.HandleFunc("GET /r/{code}", s.handleReceipt)
 	mux.HandleFunc("POST /r/{code}", s.handleReceipt)

@@ -26,6 +26,9 @@ import (
 type Config struct {
 	Data string // data directory: central.db and keys.json
 	MQTT string // embedded broker's listen address
+	// PublicBroker is the broker URL enrolled kiosks are given; default
+	// the external broker, else tcp:// and MQTT.
+	PublicBroker string
 	// Broker, when set, is an external broker's URL (tcp://host:port,
 	// ssl://host:port) used instead of the embedded one.
 	Broker         string
@@ -90,6 +93,7 @@ type Server struct {
 	kbMu      stdsync.Mutex // one knowledge-base edit at a time
 
 	receiptTries receiptTries
+	enrolLimit   enrolLimiter
 }
 
 // Start opens the data, starts the broker (unless external), the ingest and

@@ -33,7 +33,7 @@ var (
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
-		bucketAudit}
+		bucketAudit, bucketEnrolments}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")

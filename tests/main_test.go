@@ -12,7 +12,8 @@ import (
 )
 
 // allimiBin is the path of bin/allimi under test.
-var allimiBin string
+// allimiBin and kioskBin are bin/allimi and bin/allimi-kiosk.
+var allimiBin, kioskBin string
 
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
@@ -20,7 +21,7 @@ func TestMain(m *testing.M) {
 
 func run(m *testing.M) int {
 	if dir := os.Getenv("ALLIMI_BIN"); dir != "" {
-		allimiBin = filepath.Join(dir, "allimi")
+		allimiBin, kioskBin = filepath.Join(dir, "allimi"), filepath.Join(dir, "allimi-kiosk")
 	} else {
 		// `go test ./...` without make: build the binary once for this run.
 		tmp, err := os.MkdirTemp("", "allimi-e2e-bin-")
@@ -37,10 +38,19 @@ func run(m *testing.M) int {
 			fmt.Fprintln(os.Stderr, "build allimi:", err)
 			return 1
 		}
+		kioskBin = filepath.Join(tmp, "allimi-kiosk")
+		cmd = exec.Command("go", "build", "-o", kioskBin, "../cmd/allimi-kiosk")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build allimi-kiosk:", err)
+			return 1
+		}
 	}
-	if _, err := os.Stat(allimiBin); err != nil {
-		fmt.Fprintf(os.Stderr, "%s missing: run make build\n", allimiBin)
-		return 1
+	for _, b := range []string{allimiBin, kioskBin} {
+		if _, err := os.Stat(b); err != nil {
+			fmt.Fprintf(os.Stderr, "%s missing: run make build\n", b)
+			return 1
+		}
 	}
 	return m.Run()
 }

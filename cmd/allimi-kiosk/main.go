@@ -45,6 +45,8 @@ func main() {
 	langs := flag.String("langs", "", "with --screenshots: comma-separated languages (default all six)")
 	measure := flag.Bool("measure-startup", false, "open the home screen, print {\"startupMs\",\"peakRSSMiB\"} as JSON and exit")
 	hashPIN := flag.Bool("hash-pin", false, "read a staff PIN from standard input and print its hash for the config's staff list")
+	enrolCode := flag.String("enrol", "", "one-time `code` from 'allimi central kiosk enrol': fetch this kiosk's credentials into --config and exit")
+	centralURL := flag.String("central", "http://127.0.0.1:8080", "central's HTTP address, for --enrol")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: allimi-kiosk [flags]\n\nflags:\n")
 		flag.PrintDefaults()
@@ -54,6 +56,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "allimi-kiosk: unexpected argument %q\n", flag.Arg(0))
 		flag.Usage()
 		os.Exit(2)
+	}
+	if *enrolCode != "" {
+		id, err := enrol(context.Background(), *centralURL, *enrolCode, *configPath)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "allimi-kiosk: enrol: %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("enrolled as kiosk %s; credentials in %s\n", id, *configPath)
+		return
 	}
 	if err := run(*configPath, *dataDir, *fullscreen, *shots, *langs, *measure, *hashPIN); err != nil {
 		fmt.Fprintf(os.Stderr, "allimi-kiosk: %v\n", err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"allimi/central"
 )
@@ -81,4 +82,32 @@ func verifyAuditOnline(ctx context.Context, url, token, data string) (central.Au
 		return r, fmt.Errorf("audit log broken at entry %d: %s", r.Broken, r.Reason)
 	}
 	return r, fmt.Errorf("audit: central answered %s", resp.Status)
+}
+
+// enrolOnline asks a running central for an enrolment code.
+func enrolOnline(ctx context.Context, url, data, id string, ttl time.Duration) (string, time.Time, error) {
+	keys, err := central.LoadKeys(data)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("central is running; its keys.json (admin token): %w", err)
+	}
+	body := strings.NewReader(fmt.Sprintf(`{"ttl":%q}`, ttl.String()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(url, "/")+"/api/v1/kiosks/"+id+"/enrol", body)
+	if err != nil {
+		return "", time.Time{}, usageError{fmt.Errorf("--url: %w", err)}
+	}
+	req.Header.Set("Authorization", "Bearer "+keys.AdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("enrol: central at %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Code    string    `json:"code"`
+		Expires time.Time `json:"expires"`
+		Error   string    `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&r); err != nil || resp.StatusCode != http.StatusOK {
+		return "", time.Time{}, fmt.Errorf("enrol: central answered %s: %s", resp.Status, r.Error)
+	}
+	return r.Code, r.Expires, nil
 }

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/spf13/cobra"
 
@@ -55,6 +58,7 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&cfg.Dispatch.Horizon, "retry-horizon", cfg.Dispatch.Horizon, "keep retrying a delivery this long, then fall back or dead-letter it")
 	f.IntVar(&cfg.Dispatch.Senders, "senders", cfg.Dispatch.Senders, "provider requests in flight per channel")
 	f.IntVar(&cfg.Dispatch.BreakerFailures, "breaker-failures", cfg.Dispatch.BreakerFailures, "failed requests in a row that trip a provider (its traffic falls back to SMS)")
+	f.StringVar(&cfg.PublicBroker, "public-broker", "", "broker URL given to enrolled kiosks (default: --broker, else tcp://<--mqtt>)")
 	f.DurationVar(&cfg.Dispatch.BreakerCooldown, "breaker-cooldown", cfg.Dispatch.BreakerCooldown, "how long a tripped provider is left alone")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
@@ -129,7 +133,53 @@ func centralKioskCmd() *cobra.Command {
 	add.Flags().StringVar(&id, "id", "", "kiosk id: lower-case letters, digits and dashes")
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = add.MarkFlagRequired("id")
-	c.AddCommand(add)
+	c.AddCommand(add, centralEnrolCmd())
+	return c
+}
+
+func centralEnrolCmd() *cobra.Command {
+	var data, id, url string
+	var ttl time.Duration
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "enrol",
+		Short: "Issue a one-time code with which a new kiosk fetches its credentials (works while central serves)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var code string
+			var expires time.Time
+			st, _, err := central.OpenData(data, central.StoreOptions{})
+			switch {
+			case err == nil:
+				code, expires, err = st.AddEnrolment(id, ttl)
+				st.Close()
+			case errors.Is(err, central.ErrInUse):
+				code, expires, err = enrolOnline(cmd.Context(), url, data, id, ttl)
+			}
+			if err != nil {
+				if errors.Is(err, allimi.ErrInvalid) {
+					return usageError{err}
+				}
+				return err
+			}
+			if asJSON {
+				return printJSON(os.Stdout, map[string]any{"kiosk": id, "code": code, "expires": expires})
+			}
+			qr, err := qrcode.New(code, qrcode.Medium)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("kiosk %s: enrolment code %s (once, until %s)\n\n%s\n", id, code,
+				expires.Local().Format("2006-01-02 15:04"), qr.ToSmallString(false))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	c.Flags().StringVar(&id, "id", "", "kiosk id: lower-case letters, digits and dashes")
+	c.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the code is valid")
+	c.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "central's HTTP API, used when central is running")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	_ = c.MarkFlagRequired("id")
 	return c
 }
 
