@@ -34,7 +34,7 @@ func TestEnrol_OfficialIssuesACodeTheKioskFetchesItsCredentials(t *testing.T) {
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "readable by the kiosk's user only")
 	var cfg struct {
 		ID, Username, Password, Broker, CatalogKey, Region string
-		Staff                                            []map[string]string
+		Staff                                              []map[string]string
 	}
 	b, _ := os.ReadFile(config)
 	require.NoError(t, json.Unmarshal(b, &cfg))
