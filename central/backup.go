@@ -45,19 +45,30 @@ func (s *Server) handleBackup(w http.ResponseWriter, _ *http.Request) {
 	s.log.Info("backup written", "bytes", n)
 }
 
-// VerifyBackup checks that path is a whole central database: bbolt's own
-// consistency check passes and central's buckets are there.
-func VerifyBackup(path string) error {
+// VerifyBackup checks that path is a whole central database: as long as
+// its own header says, bbolt's consistency check passes, and central's
+// buckets are there. A damaged file is an error, never a crash.
+func VerifyBackup(path string) (err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("backup %s: %w", path, err)
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		return fmt.Errorf("backup %s: not a database: %w", path, err)
 	}
 	defer db.Close()
+	defer func() {
+		// bbolt asserts on pages it cannot read.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("backup %s: damaged: %v", path, r)
+		}
+	}()
 	return db.View(func(tx *bbolt.Tx) error {
-		for _, b := range allBuckets {
-			if tx.Bucket(b) == nil {
-				return fmt.Errorf("backup %s: bucket %q missing: not a central database, or from a build before it", path, b)
-			}
+		// Reading past the end of a cut-off file through the mmap would
+		// kill the process (SIGBUS): check its length first.
+		if tx.Size() > fi.Size() {
+			return fmt.Errorf("backup %s: cut off: %d of %d bytes", path, fi.Size(), tx.Size())
 		}
 		var first error
 		for err := range tx.Check() { // read to the end: the check runs while the channel is open
@@ -67,6 +78,11 @@ func VerifyBackup(path string) error {
 		}
 		if first != nil {
 			return fmt.Errorf("backup %s: damaged: %w", path, first)
+		}
+		for _, b := range allBuckets {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("backup %s: bucket %q missing: not a central database, or from a build before it", path, b)
+			}
 		}
 		return nil
 	})

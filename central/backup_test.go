@@ -45,7 +45,13 @@ func TestBackup_WhileServingThenRestoredElsewhere(t *testing.T) {
 
 	truncated := backup + ".short"
 	require.NoError(t, os.WriteFile(truncated, b[:len(b)/2], 0o600))
-	assert.Error(t, central.VerifyBackup(truncated), "a cut-off copy is refused")
+	assert.ErrorContains(t, central.VerifyBackup(truncated), "cut off", "a cut-off copy is refused")
+	damaged := append([]byte{}, b...)
+	for i := 4 * 4096; i < len(damaged) && i < 12*4096; i++ {
+		damaged[i] = 0xa5
+	}
+	require.NoError(t, os.WriteFile(truncated, damaged, 0o600))
+	assert.ErrorContains(t, central.VerifyBackup(truncated), "damaged", "a scribbled copy is refused, without a crash")
 
 	// Restored into another directory with the same keys, it serves the
 	// same registry.

@@ -721,6 +721,11 @@ func (d *dispatcher) record(tx *bbolt.Tx, ch allimi.Channel, j *job, now time.Ti
 	b, results, sendErr := j.b, j.results, j.sendErr
 	dv, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDue)
 	dv.FillPercent = 0.9 // a campaign's keys arrive mostly in order
+	er := tx.Bucket(bucketEarlyReceipts)
+	// Receipts that overtake their acceptance are rare: most batches need
+	// not look for one per delivery.
+	first, _ := er.Cursor().First()
+	noEarly := first == nil
 	for i, it := range b.items {
 		rec := it.prev
 		rec.Flags = it.flags | rec.Flags
@@ -779,8 +784,7 @@ func (d *dispatcher) record(tx *bbolt.Tx, ch allimi.Channel, j *job, now time.Ti
 		if err := dv.Put(it.ref.dbKey(), rec.encode()); err != nil {
 			return false, false, err
 		}
-		if rec.State == StateAccepted {
-			er := tx.Bucket(bucketEarlyReceipts)
+		if rec.State == StateAccepted && !noEarly {
 			if v := er.Get(it.ref.dbKey()); v != nil {
 				var r Receipt
 				if json.Unmarshal(v, &r) == nil {
