@@ -59,8 +59,9 @@ func (u *UI) newTextKeyboard(entry *widget.Entry) *textKeyboard {
 	}
 	// The letter keys are drawn in the Korean font whatever the screen's
 	// language: the Thai and Vietnamese fonts have no jamo.
-	ko := u.theme()
-	ko.Lang = LangKo
+	th := u.theme()
+	th.Lang = LangKo
+	ko := keyCapTheme{th}
 	var rows []fyne.CanvasObject
 	for row := range latinRows {
 		var keys []fyne.CanvasObject
@@ -73,7 +74,7 @@ func (u *UI) newTextKeyboard(entry *widget.Entry) *textKeyboard {
 		switch row {
 		case 1:
 			k.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), k.backspace)
-			keys = append(keys, k.back)
+			keys = append(keys, container.NewThemeOverride(k.back, ko))
 		case 2:
 			for _, r := range extraKeys {
 				r := r
@@ -86,7 +87,7 @@ func (u *UI) newTextKeyboard(entry *widget.Entry) *textKeyboard {
 	k.layer = widget.NewButton("", k.toggleLayer)
 	k.space = widget.NewButton(u.T("keyboard.space"), func() { k.input(' ') })
 	k.clr = widget.NewButton(u.T("keyboard.clear"), k.clear)
-	left := container.NewHBox(touchWide(k.shift0), container.NewThemeOverride(touchWide(k.layer), ko))
+	left := container.NewHBox(touchWide(k.shift0), container.NewThemeOverride(touchWide(k.layer), th))
 	rows = append(rows, container.NewBorder(nil, nil, left, touchWide(k.clr), k.space))
 	k.content = vbox(rows...)
 	k.relabel()
@@ -228,7 +229,7 @@ func (u *UI) newNumPad(entry *widget.Entry) *numPad {
 		n.set(string(r))
 	})
 	keys = append(keys, n.clr, n.digit('0'), n.back)
-	grid := container.NewGridWithColumns(3, keys...)
+	grid := container.NewThemeOverride(container.NewGridWithColumns(3, keys...), keyCapTheme{u.theme()})
 	n.content = container.NewCenter(container.NewStack(spacer(numPadWidth, 0), grid))
 	n.ExtendBaseWidget(n)
 	return n
@@ -251,4 +252,18 @@ func (n *numPad) set(text string) {
 
 func (n *numPad) CreateRenderer() fyne.WidgetRenderer {
 	return widget.NewSimpleRenderer(n.content)
+}
+
+// keyCapTheme draws key labels at heading size: at body size a jamo such
+// as ㅡ or ㅣ is a small mark on a large key, hard to find for old eyes.
+type keyCapTheme struct{ Theme }
+
+// Size is the kiosk theme's, with text at heading size and icons (the
+// backspace arrow) as large.
+func (t keyCapTheme) Size(n fyne.ThemeSizeName) float32 {
+	switch n {
+	case theme.SizeNameText, theme.SizeNameInlineIcon:
+		return t.Theme.Size(theme.SizeNameHeadingText)
+	}
+	return t.Theme.Size(n)
 }

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -225,7 +226,7 @@ func TestKeyboard_KeysAreFingerSized(t *testing.T) {
 
 // TestKeyboard_LetterKeysUseTheKoreanFont: the Thai and Vietnamese fonts
 // have no jamo, so the letter keys are drawn with the Korean one, in the
-// screen's contrast.
+// screen's contrast, and larger than body text.
 func TestKeyboard_LetterKeysUseTheKoreanFont(t *testing.T) {
 	k := newKiosk(t, Options{Recorder: &MemoryRecorder{Kiosk: "k1"}})
 	k.ui.SetPrefs(Prefs{Lang: LangTh, HighContrast: true})
@@ -237,11 +238,18 @@ func TestKeyboard_LetterKeysUseTheKoreanFont(t *testing.T) {
 			overrides = append(overrides, th)
 		}
 	}
-	require.Len(t, overrides, 26+1, "each letter key and the layer key")
+	require.Len(t, overrides, 26+2, "each letter key, backspace and the layer key")
+	caps := 0
 	for _, o := range overrides {
 		th, ok := o.Theme.(Theme)
-		require.True(t, ok)
+		if kc, isCap := o.Theme.(keyCapTheme); isCap {
+			caps++
+			th, ok = kc.Theme, true
+			assert.Greater(t, kc.Size(theme.SizeNameText), th.Size(theme.SizeNameText), "key labels larger than body text")
+		}
+		require.True(t, ok, "%T", o.Theme)
 		assert.Equal(t, LangKo, th.Lang)
 		assert.True(t, th.HighContrast)
 	}
+	assert.Equal(t, 26+1, caps, "letters and backspace at key-cap size")
 }

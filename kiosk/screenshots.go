@@ -62,6 +62,12 @@ func Shots() []Shot {
 		{"home-high-contrast", func(u *UI) { u.SetPrefs(Prefs{Lang: u.prefs.Lang, HighContrast: true}) }},
 		{"home-text-150", func(u *UI) { u.SetPrefs(Prefs{Lang: u.prefs.Lang, Scale: 2}) }},
 		{"signup-who", func(u *UI) { fillWho(u); show(whoScreen)(u) }},
+		// The on-screen keyboards in the high-contrast palette.
+		{"signup-who-high-contrast", func(u *UI) {
+			u.SetPrefs(Prefs{Lang: u.prefs.Lang, HighContrast: true})
+			fillWho(u)
+			show(whoScreen)(u)
+		}},
 		{"signup-who-error", func(u *UI) {
 			fillWho(u)
 			u.session.Mobile = "011-123-4567"
