@@ -32,7 +32,7 @@ else
   export LANG
 endif
 
-.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean screenshots fuzz
+.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean screenshots fuzz package
 
 all: build
 
@@ -76,6 +76,10 @@ fuzz: deps
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
+# Debian packages of central and the kiosk, with their systemd units, in dist/.
+package: deps build
+	BIN=$(BIN) bash scripts/package.sh
+
 demo: deps build
 	BIN=$(BIN) DEMO_DIR=$(DEMO_DIR) bash scripts/demo.sh
 
@@ -85,5 +89,5 @@ screenshots: build-kiosk
 	$(BIN)/allimi-kiosk --screenshots docs/screenshots
 
 clean:
-	rm -rf $(BIN) $(DEMO_DIR) kiosk-data
+	rm -rf $(BIN) $(DEMO_DIR) kiosk-data dist
 	rm -f BENCHMARKS.md.tmp BENCHMARKS.*.tmp BENCHMARKS.md.*.tmp
