@@ -67,7 +67,7 @@ FUZZ_TARGETS := \
 	./sync:FuzzDecodeEvent ./sync:FuzzDecodeAck ./sync:FuzzDecodeRequest ./sync:FuzzDecodeManifest \
 	./central:FuzzDecodeNotificationRequest ./central:FuzzStoredRecords \
 	./subsidy:FuzzProfileMatch ./subsidy:FuzzDecodeCatalog \
-	./consult:FuzzSearch ./consult:FuzzLoadKB
+	./consult:FuzzSearch ./consult:FuzzLoadKB ./voice:FuzzNormalize
 
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
