@@ -30,6 +30,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"allimi/kiosk"
+	"allimi/voice"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
 	"allimi/subsidy"
 	"allimi/sync"
@@ -92,6 +93,11 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 		return err
 	}
 	opt := kiosk.Options{Config: cfg, Logger: log}
+	if !measure && shots == "" {
+		// Read aloud with espeak-ng on the sound card; a kiosk without
+		// either logs it and carries on silently.
+		opt.Speaker = kioskSpeaker{&voice.Speaker{Player: malgoPlayer{}, Log: log}}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stopSync := func() {}
