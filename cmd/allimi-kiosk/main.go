@@ -30,10 +30,10 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"allimi/kiosk"
-	"allimi/voice"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
 	"allimi/subsidy"
 	"allimi/sync"
+	"allimi/voice"
 )
 
 const appID = "kr.allimi.kiosk"
