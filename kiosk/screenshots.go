@@ -144,6 +144,19 @@ func Shots() []Shot {
 			u.render()
 		}},
 		{"voice", func(u *UI) { u.opt.Voice.Start(u) }},
+		{"ask-typing", func(u *UI) {
+			u.asked.Add("기초연금 신청은 어디서 하나요")
+			u.opt.Voice.Start(u)
+			u.session.Ask.Draft = "주거급"
+			u.render()
+		}},
+		{"ask-answer", askShow("집세 보태 주는 거 있어요")},
+		{"ask-answer-none", askShow("zzzz")},
+		{"ask-thanks", func(u *UI) {
+			askShow("집세 보태 주는 거 있어요")(u)
+			u.stack = append(u.stack, askThanksScreen)
+			u.render()
+		}},
 		{"idle-warning", func(u *UI) { fillWho(u); show(whoScreen)(u); u.showIdleWarning() }},
 	}
 }
@@ -166,6 +179,14 @@ func subsidyShow(fill func(u *UI), ss ...screen) func(u *UI) {
 		fill(u)
 		u.stack = append(u.stack, ss...)
 		u.render()
+	}
+}
+
+// askShow starts 말로 물어보기 and shows what it finds for question.
+func askShow(question string) func(u *UI) {
+	return func(u *UI) {
+		u.opt.Voice.Start(u)
+		u.askSearch(u.cur, question)
 	}
 }
 
@@ -244,8 +265,13 @@ func NewDemoUI(w fyne.Window) (*UI, fyne.Window) {
 		region, _ := subsidy.ParseRegion(cfg.Region)
 		finder = NewSubsidyFinder(cat, region)
 	}
+	var adviser Feature
+	if ix, err := builtinConsultIndex(); err == nil {
+		adviser = NewAdviser(ix)
+	}
 	u := New(w, Options{
 		Subsidy:   finder,
+		Voice:     adviser,
 		Config:    cfg,
 		Recorder:  &MemoryRecorder{Kiosk: cfg.ID, Seq: 41},
 		Health:    demoHealth{},

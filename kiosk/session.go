@@ -46,6 +46,9 @@ type Session struct {
 	// benefits, and carries what the sign-up record sends with them.
 	Subsidy     SubsidyAnswers
 	NewBenefits *NewBenefitsOffer
+
+	// Ask is 말로 물어보기's question and answers.
+	Ask AskState
 }
 
 // NewSession returns an empty session with SMS chosen: every mobile phone
@@ -66,7 +69,7 @@ func (s *Session) Empty() bool {
 	return s.Name == "" && s.Mobile == "" && s.BirthYear == 0 && s.BirthMonth == 0 && s.BirthDay == 0 &&
 		len(s.chosenTypes()) == 0 && s.Official == nil && s.receipt == nil &&
 		len(s.chosenChannels()) == 1 && s.Channels[allimi.ChannelSMS] &&
-		s.Subsidy.Empty() && s.NewBenefits == nil
+		s.Subsidy.Empty() && s.NewBenefits == nil && s.Ask.Empty()
 }
 
 // BirthDate is the chosen date as YYYY-MM-DD ("" when incomplete).

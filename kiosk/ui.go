@@ -11,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"allimi/consult"
 )
 
 // Options are the kiosk's parts. Only Config is needed; every other part
@@ -83,7 +85,11 @@ type UI struct {
 	session *Session
 	staff   *StaffMember   // signed-in official, nil when none
 	finder  *SubsidyFinder // 보조금 찾기, once started
-	pins    pinLock
+	adviser *Adviser       // 말로 물어보기, once started
+	// asked are the questions this person asked 말로 물어보기, newest
+	// first; cleared with the session.
+	asked *consult.Session
+	pins  pinLock
 
 	stack  []screen
 	cur    *page
@@ -132,6 +138,7 @@ func New(w fyne.Window, opt Options) *UI {
 	}
 	u.prefs = Prefs{Lang: DefaultLang}
 	u.session = NewSession()
+	u.asked = consult.NewSession(consult.DefaultRecent)
 	return u
 }
 
@@ -224,6 +231,7 @@ func (u *UI) Home() {
 	u.Touch()
 	u.leave()
 	u.session.Clear()
+	u.asked.Clear()
 	u.staff = nil
 	u.stack = []screen{homeScreen}
 	u.render()
@@ -262,6 +270,7 @@ func (u *UI) Reset() {
 	u.hideIdleWarning()
 	u.leave()
 	u.session.Clear()
+	u.asked.Clear()
 	u.staff = nil
 	u.prefs = Prefs{Lang: DefaultLang}
 	u.applyTheme()
@@ -460,7 +469,7 @@ func (u *UI) Touch() {
 // pristine reports whether there is nothing to clear: the home screen in
 // the default language with an empty session.
 func (u *UI) pristine() bool {
-	return len(u.stack) == 1 && u.stack[0].id == homeScreen.id && u.session.Empty() &&
+	return len(u.stack) == 1 && u.stack[0].id == homeScreen.id && u.session.Empty() && len(u.asked.Recent()) == 0 &&
 		u.staff == nil && u.prefs == (Prefs{Lang: DefaultLang})
 }
 

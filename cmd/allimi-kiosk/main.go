@@ -29,6 +29,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"allimi/consult"
 	"allimi/kiosk"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
 	"allimi/subsidy"
@@ -117,6 +118,13 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 		}
 	}
 
+	if opt.Voice == nil {
+		// No catalog store: the knowledge base the kiosk ships with.
+		if opt.Voice, err = consultAdviser(nil, log); err != nil {
+			return err
+		}
+	}
+
 	a := app.NewWithID(appID)
 	w := a.NewWindow("알리미")
 	w.Resize(kiosk.ScreenshotSize)
@@ -175,6 +183,12 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 		return nil, err
 	}
 	opt.Subsidy = finder
+	adviser, err := consultAdviser(cats, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	opt.Voice = adviser
 	today, err := kiosk.OpenBoltToday(db)
 	if err != nil {
 		db.Close()
@@ -255,6 +269,49 @@ func subsidyFinder(cfg kiosk.Config, cats *sync.CatalogStore, log *slog.Logger) 
 		}
 	}
 	return f, nil
+}
+
+// consultAdviser is 말로 물어보기 on the knowledge base central published
+// (the built-in one until one is installed), indexing each new one as the
+// store installs it. It chains the store's OnInstalled after the subsidy
+// finder's.
+func consultAdviser(cats *sync.CatalogStore, log *slog.Logger) (*kiosk.Adviser, error) {
+	var get func(string) ([]byte, error)
+	if cats != nil {
+		get = func(name string) ([]byte, error) {
+			_, body, err := cats.Get(name)
+			return body, err
+		}
+	}
+	ix, err := kiosk.LoadConsultIndex(get, log)
+	if err != nil {
+		return nil, err
+	}
+	a := kiosk.NewAdviser(ix)
+	if cats != nil {
+		prev := cats.OnInstalled
+		cats.OnInstalled = func(m sync.Manifest) {
+			if prev != nil {
+				prev(m)
+			}
+			if m.Name != consult.CatalogName {
+				return
+			}
+			body, err := get(m.Name)
+			var ix *consult.Index
+			if err == nil {
+				ix, err = kiosk.ConsultIndex(body)
+			}
+			if err != nil {
+				// The knowledge base searched so far stays.
+				log.Error("new consultation catalog not loaded", "version", m.Version, "err", err)
+				return
+			}
+			a.SetIndex(ix)
+			log.Info("consultation catalog installed", "version", m.Version, "entries", ix.Len())
+		}
+	}
+	return a, nil
 }
 
 func parseLangs(s string) ([]kiosk.Lang, error) {

@@ -1,0 +1,313 @@
+package kiosk
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	stdsync "sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"allimi"
+	"allimi/assets"
+	"allimi/consult"
+	"allimi/sync"
+)
+
+// Adviser is the home screen's 말로 물어보기, by touch for now: the person
+// types a question on the kiosk's keyboard, picks a suggestion or searches,
+// and reads (or hears) the official answer found in the consultation
+// knowledge base. "Was this helpful?" stores one feedback record naming
+// only the entry; the question never leaves the kiosk.
+type Adviser struct {
+	mu stdsync.RWMutex
+	ix *consult.Index
+}
+
+// NewAdviser returns the feature searching ix (nil: the screen says that
+// there is no knowledge base yet).
+func NewAdviser(ix *consult.Index) *Adviser { return &Adviser{ix: ix} }
+
+// SetIndex replaces the index, when central publishes a new knowledge
+// base; the next search uses it.
+func (a *Adviser) SetIndex(ix *consult.Index) {
+	a.mu.Lock()
+	a.ix = ix
+	a.mu.Unlock()
+}
+
+// Index is the index searched.
+func (a *Adviser) Index() *consult.Index {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.ix
+}
+
+// Start implements Feature. The screens use the kiosk's keyboard and
+// session, so they need the kiosk's UI rather than only a Navigator.
+func (a *Adviser) Start(nav Navigator) {
+	u, ok := nav.(*UI)
+	if !ok {
+		comingSoon{id: "voice", titleKey: "home.ask"}.Start(nav)
+		return
+	}
+	u.adviser = a
+	u.session.Ask = AskState{}
+	u.push(askQuestionScreen)
+}
+
+// AskState is the consultation of the person at the kiosk: what is typed,
+// the question searched and what was found. It is part of the Session and
+// cleared with it.
+type AskState struct {
+	// Draft is the text in the question field.
+	Draft string
+	// Question is the question searched, Result what it found and Shown
+	// the answer shown (an index into Result.Answers).
+	Question string
+	Result   consult.Result
+	Shown    int
+	// Rated is set once the person answered "was this helpful?": a
+	// second tap stores nothing.
+	Rated bool
+}
+
+// Empty reports whether nothing was typed or asked.
+func (a AskState) Empty() bool {
+	return a.Draft == "" && a.Question == "" && len(a.Result.Answers) == 0 && !a.Rated
+}
+
+// askSuggestions is the number of suggestions shown under the field;
+// askAnswers the number of answers searched for.
+const (
+	askSuggestions = 4
+	askAnswers     = 3
+)
+
+var (
+	askQuestionScreen = screen{id: "ask-question"}
+	askAnswerScreen   = screen{id: "ask-answer"}
+	askThanksScreen   = screen{id: "ask-thanks"}
+)
+
+func init() {
+	askQuestionScreen.build = (*UI).askQuestionPage
+	askAnswerScreen.build = (*UI).askAnswerPage
+	askThanksScreen.build = (*UI).askThanksPage
+}
+
+// askIndex is the index of the adviser started, nil when there is none.
+func (u *UI) askIndex() *consult.Index {
+	if u.adviser == nil {
+		return nil
+	}
+	return u.adviser.Index()
+}
+
+// askQuestionPage is the question field with its keyboard, the
+// suggestions for what is typed and this person's recent questions.
+func (u *UI) askQuestionPage() *page {
+	p := u.newPage(u.T("home.ask"))
+	ix := u.askIndex()
+	if ix == nil {
+		p.text(u.T("ask.no_kb"))
+		return p
+	}
+	a := &u.session.Ask
+	p.text(u.T("ask.intro"))
+	entry := widget.NewEntry()
+	entry.PlaceHolder = u.T("ask.hint")
+	entry.SetText(a.Draft)
+	suggestTitle := headingLabel(u.T("ask.suggestions"))
+	suggestBox := vbox()
+	showSuggestions := func(text string) {
+		suggestBox.RemoveAll()
+		ss := ix.Autocomplete(text, askSuggestions)
+		for _, s := range ss {
+			s := s
+			b := u.button(s.Question, theme.SearchIcon(), widget.MediumImportance, func() {
+				entry.SetText(s.Question)
+			})
+			b.Alignment = widget.ButtonAlignLeading
+			suggestBox.Add(b)
+		}
+		suggestTitle.Hidden = len(ss) == 0
+		suggestTitle.Refresh()
+	}
+	entry.OnChanged = func(text string) {
+		a.Draft = text
+		p.clearFail()
+		showSuggestions(text)
+	}
+	entry.OnSubmitted = func(string) { u.askSearch(p, entry.Text) }
+	showSuggestions(a.Draft)
+	p.add(entry, u.newTextKeyboard(entry), suggestTitle, suggestBox)
+	p.say(u.T("ask.hint"))
+	if recent := u.asked.Recent(); len(recent) > 0 {
+		p.heading(u.T("ask.recent"))
+		for _, q := range recent {
+			q := q
+			b := u.button(q, theme.HistoryIcon(), widget.MediumImportance, func() { u.askSearch(p, q) })
+			b.Alignment = widget.ButtonAlignLeading
+			p.add(b)
+			p.say(q)
+		}
+	}
+	p.next = u.nextButton(u.T("ask.search"), func() { u.askSearch(p, entry.Text) })
+	return p
+}
+
+// askSearch searches question and shows what was found (or that nothing
+// was).
+func (u *UI) askSearch(p *page, question string) {
+	if u.cur != p {
+		return // a second tap of a double tap: the answer is up
+	}
+	ix := u.askIndex()
+	if ix == nil {
+		return
+	}
+	question = strings.Join(strings.Fields(question), " ")
+	r, err := ix.Search(question, askAnswers)
+	if errors.Is(err, consult.ErrEmptyQuestion) {
+		p.fail(u.T("ask.empty"))
+		return
+	}
+	if err != nil {
+		p.failErr(err, "ask.failed")
+		return
+	}
+	u.asked.Add(question)
+	a := &u.session.Ask
+	a.Draft, a.Question, a.Result, a.Shown, a.Rated = question, question, r, 0, false
+	u.push(askAnswerScreen)
+}
+
+// askAnswerPage shows the answer chosen in large text, the other answers
+// to switch to, a read-aloud button for the answer and "was this
+// helpful?".
+func (u *UI) askAnswerPage() *page {
+	a := &u.session.Ask
+	p := u.newPage(u.T("ask.answer_title"))
+	p.text(u.T("ask.you_asked", "question", a.Question))
+	if len(a.Result.Answers) == 0 {
+		l := p.text(u.T("ask.none"))
+		l.TextStyle = fyne.TextStyle{Bold: true}
+		p.next = u.nextButton(u.T("ask.again"), u.Back)
+		return p
+	}
+	if !a.Result.Confident {
+		l := p.text(u.T("ask.unsure"))
+		l.TextStyle = fyne.TextStyle{Bold: true}
+	}
+	shown := a.Result.Answers[max(0, min(a.Shown, len(a.Result.Answers)-1))]
+	q := p.heading(shown.Question)
+	q.SizeName = theme.SizeNameSubHeadingText
+	answer := strings.TrimSpace(shown.Answer)
+	body := p.text(answer)
+	body.SizeName = theme.SizeNameSubHeadingText
+	listen := u.button(u.T("ask.read_answer"), theme.VolumeUpIcon(), widget.MediumImportance, func() {
+		u.speak(shown.Question + "\n" + answer)
+	})
+	p.add(touchWide(listen))
+	if len(a.Result.Answers) > 1 {
+		p.heading(u.T("ask.others"))
+		for i, other := range a.Result.Answers {
+			if i == a.Shown {
+				continue
+			}
+			i := i
+			b := u.button(other.Question, theme.NavigateNextIcon(), widget.MediumImportance, func() {
+				if u.cur != p {
+					return
+				}
+				a.Shown, a.Rated = i, false
+				u.replace(askAnswerScreen)
+			})
+			b.Alignment = widget.ButtonAlignLeading
+			p.add(b)
+			p.say(other.Question)
+		}
+	}
+	p.heading(u.T("ask.helpful"))
+	rate := func(helpful bool) func() {
+		return func() { u.askRate(p, shown.ID, helpful) }
+	}
+	yes := u.button(u.T("ask.yes"), theme.ConfirmIcon(), widget.HighImportance, rate(true))
+	no := u.button(u.T("ask.no"), theme.CancelIcon(), widget.MediumImportance, rate(false))
+	p.add(vbox(touchWide(yes), touchWide(no)))
+	p.say(u.T("ask.yes"), u.T("ask.no"))
+	return p
+}
+
+// askRate stores the person's feedback on entry, once, and thanks them.
+func (u *UI) askRate(p *page, entry string, helpful bool) {
+	a := &u.session.Ask
+	if u.cur != p || a.Rated {
+		return // a double tap: one record
+	}
+	a.Rated = true
+	d := sync.Draft{Kind: allimi.KindFeedback, Feedback: allimi.FeedbackPayload{Entry: entry, Helpful: helpful}}
+	if u.opt.Recorder == nil {
+		// An unregistered kiosk keeps nothing; the person is thanked all
+		// the same: their answer changes nothing for them.
+		u.log.Warn("feedback not stored: kiosk not registered")
+	} else if _, err := u.opt.Recorder.Append(d); err != nil {
+		u.log.Error("feedback not stored", "err", err)
+	}
+	u.replace(askThanksScreen)
+}
+
+// askThanksPage thanks the person for their feedback and offers to ask
+// again or go home.
+func (u *UI) askThanksPage() *page {
+	p := u.newPage(u.T("ask.thanks_title"))
+	p.noBack = true
+	p.text(u.T("ask.thanks"))
+	again := u.button(u.T("ask.another"), theme.SearchIcon(), widget.MediumImportance, func() {
+		u.session.Ask = AskState{}
+		u.backTo(askQuestionScreen.id)
+	})
+	p.extra = []fyne.CanvasObject{again}
+	p.next = u.nextButton(u.T("done.finish"), u.Home)
+	return p
+}
+
+// LoadConsultIndex indexes the knowledge base central published
+// (installed under consult.CatalogName), or the one the kiosk ships with
+// when there is none or it cannot be read; get is the catalog store's Get
+// (nil: no store).
+func LoadConsultIndex(get func(name string) ([]byte, error), log *slog.Logger) (*consult.Index, error) {
+	if get != nil {
+		body, err := get(consult.CatalogName)
+		if err == nil {
+			ix, err := ConsultIndex(body)
+			if err == nil {
+				return ix, nil
+			}
+			log.Error("installed consultation catalog unreadable; using the built-in one", "err", err)
+		}
+	}
+	return builtinConsultIndex()
+}
+
+// ConsultIndex decodes a consultation catalog and indexes it with the
+// default lexicon.
+func ConsultIndex(catalog []byte) (*consult.Index, error) {
+	kb, err := consult.DecodeCatalog(catalog)
+	if err != nil {
+		return nil, err
+	}
+	return consult.NewIndex(kb, consult.DefaultLexicon())
+}
+
+var builtinConsultIndex = stdsync.OnceValues(func() (*consult.Index, error) {
+	ix, err := ConsultIndex(assets.ConsultKB())
+	if err != nil {
+		return nil, fmt.Errorf("built-in consultation catalog: %w", err)
+	}
+	return ix, nil
+})
