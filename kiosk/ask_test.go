@@ -217,3 +217,31 @@ func TestLoadConsultIndex_FallsBackToBuiltin(t *testing.T) {
 	builtin, _ := builtinConsultIndex()
 	assert.Same(t, builtin, ix)
 }
+
+func TestAsk_AnotherQuestionStartsAfresh(t *testing.T) {
+	k, _ := newAskKiosk(t)
+	k.typeInto("ask.hint", askRent)
+	k.tap("ask.search")
+	k.tap("ask.yes")
+	k.tap("ask.another")
+	k.requireScreen("ask-question")
+	assert.Empty(t, k.entry("ask.hint").Text)
+	require.Len(t, k.buttons(askRent), 1, "still this person's recent question")
+}
+
+func TestAdviser_SetIndexIsUsedByTheNextSearch(t *testing.T) {
+	ix, err := builtinConsultIndex()
+	require.NoError(t, err)
+	a := NewAdviser(nil)
+	k := newKiosk(t, Options{Voice: a})
+	k.tap("home.ask")
+	k.requireShows(k.ui.T("ask.no_kb"))
+	k.tap("nav.back")
+	a.SetIndex(ix) // a catalog installed meanwhile
+	k.tap("home.ask")
+	k.typeInto("ask.hint", askRent)
+	k.tap("ask.search")
+	k.requireScreen("ask-answer")
+	want, _ := ix.Search(askRent, askAnswers)
+	k.requireShows(want.Answers[0].Question)
+}
