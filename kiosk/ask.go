@@ -25,7 +25,17 @@ import (
 type Adviser struct {
 	mu stdsync.RWMutex
 	ix *consult.Index
+	// load, when set, builds the index on first use: the kiosk starts
+	// without it (indexing costs about 13 MiB at its peak, and most
+	// sessions never ask).
+	load     func() (*consult.Index, error)
+	loadOnce stdsync.Once
 }
+
+// NewLazyAdviser returns the feature with an index that load builds the
+// first time a person asks (a failed load leaves it without one, which the
+// screen says).
+func NewLazyAdviser(load func() (*consult.Index, error)) *Adviser { return &Adviser{load: load} }
 
 // NewAdviser returns the feature searching ix (nil: the screen says that
 // there is no knowledge base yet).
@@ -41,6 +51,19 @@ func (a *Adviser) SetIndex(ix *consult.Index) {
 
 // Index is the index searched.
 func (a *Adviser) Index() *consult.Index {
+	if a.load != nil {
+		a.loadOnce.Do(func() {
+			ix, err := a.load()
+			if err != nil {
+				return
+			}
+			a.mu.Lock()
+			if a.ix == nil { // a catalog installed meanwhile wins
+				a.ix = ix
+			}
+			a.mu.Unlock()
+		})
+	}
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.ix

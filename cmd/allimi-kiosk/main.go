@@ -283,11 +283,13 @@ func consultAdviser(cats *sync.CatalogStore, log *slog.Logger) (*kiosk.Adviser, 
 			return body, err
 		}
 	}
-	ix, err := kiosk.LoadConsultIndex(get, log)
-	if err != nil {
-		return nil, err
-	}
-	a := kiosk.NewAdviser(ix)
+	a := kiosk.NewLazyAdviser(func() (*consult.Index, error) {
+		ix, err := kiosk.LoadConsultIndex(get, log)
+		if err != nil {
+			log.Error("consultation index not built", "err", err)
+		}
+		return ix, err
+	})
 	if cats != nil {
 		prev := cats.OnInstalled
 		cats.OnInstalled = func(m sync.Manifest) {
