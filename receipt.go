@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// receiptAlphabet has no 0/O, 1/I: a person reads the code to an official
+// CodeAlphabet is the letters of the codes people read and type (receipts,
+// kiosk enrolment): no 0/O, 1/I, as a person may read the code to an official
 // over the phone.
-const receiptAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+const CodeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 // ReceiptCode is the receipt code of record seq of kiosk: ten characters
 // (50 bits) of SHA-256 over "kiosk/seq", shown as XXXXX-XXXXX. It is
@@ -24,7 +25,7 @@ func ReceiptCode(kiosk string, seq uint64) string {
 		if i == 5 {
 			b.WriteByte('-')
 		}
-		b.WriteByte(receiptAlphabet[n>>59]) // the top 5 bits
+		b.WriteByte(CodeAlphabet[n>>59]) // the top 5 bits
 		n <<= 5
 	}
 	return b.String()
@@ -38,7 +39,7 @@ func NormalizeReceiptCode(s string) (string, bool) {
 	for _, r := range strings.ToUpper(s) {
 		switch {
 		case r == '-' || r == ' ':
-		case strings.ContainsRune(receiptAlphabet, r):
+		case strings.ContainsRune(CodeAlphabet, r):
 			b.WriteRune(r)
 		default:
 			return "", false

@@ -37,8 +37,6 @@ var (
 	ErrEnrolExpired = errors.New("enrolment code expired: ask the official for a new one")
 )
 
-const enrolAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ" // no 0/O, 1/I
-
 // newEnrolCode is 12 characters (60 bits), shown XXXX-XXXX-XXXX.
 func newEnrolCode() string {
 	var b [12]byte
@@ -48,7 +46,7 @@ func newEnrolCode() string {
 		if i > 0 && i%4 == 0 {
 			s.WriteByte('-')
 		}
-		s.WriteByte(enrolAlphabet[int(c)%len(enrolAlphabet)]) // 256 is a multiple of 32: no bias
+		s.WriteByte(allimi.CodeAlphabet[int(c)%len(allimi.CodeAlphabet)]) // 256 is a multiple of 32: no bias
 	}
 	return s.String()
 }
@@ -57,7 +55,7 @@ func newEnrolCode() string {
 func normalizeEnrolCode(s string) string {
 	var b strings.Builder
 	for _, r := range strings.ToUpper(s) {
-		if strings.ContainsRune(enrolAlphabet, r) {
+		if strings.ContainsRune(allimi.CodeAlphabet, r) {
 			b.WriteRune(r)
 		}
 	}

@@ -259,22 +259,23 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 		}
 		p = &dp
 	}
+	// The person's key, an HMAC, is computed once for every index below.
+	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	if e.Kind == allimi.KindSignup {
-		if err := putReceipt(tx, e, s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)); err != nil {
+		if err := putReceipt(tx, e, ck); err != nil {
 			return false, err
 		}
-	}
-	if e.Kind == allimi.KindSignup && !p.Verified {
-		if err := queueConfirmation(tx, e, s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)); err != nil {
-			return false, err
+		if !p.Verified {
+			if err := queueConfirmation(tx, e, ck); err != nil {
+				return false, err
+			}
+			confirm = true
 		}
-		confirm = true
 	}
-	if err := s.applyConsents(tx, e, p); err != nil {
+	if err := s.applyConsents(tx, e, ck, p); err != nil {
 		return false, err
 	}
 	if touchesNewBenefits(p) {
-		ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 		if err := s.keepProfile(tx, e, ck, p); err != nil {
 			return false, err
 		}
@@ -294,8 +295,7 @@ func touchesNewBenefits(p *allimi.ConsentPayload) bool {
 	return false
 }
 
-func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) error {
-	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
 	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord
 	if v := cits.Get(ck); v != nil {

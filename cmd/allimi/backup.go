@@ -13,17 +13,38 @@ import (
 	"allimi/central"
 )
 
-// downloadBackup fetches GET /api/v1/backup into out, atomically: the file
-// appears only once the copy is whole and checked.
-func downloadBackup(ctx context.Context, url, token, out string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/api/v1/backup", nil)
+// adminToken is token, or else the admin token of the keys.json in data.
+func adminToken(token, data string) (string, error) {
+	if token != "" {
+		return token, nil
+	}
+	keys, err := central.LoadKeys(data)
 	if err != nil {
-		return 0, usageError{fmt.Errorf("--url: %w", err)}
+		return "", usageError{fmt.Errorf("--token not given and no keys in --data %s: %w", data, err)}
+	}
+	return keys.AdminToken, nil
+}
+
+// adminDo sends an admin request to central's HTTP API at url.
+func adminDo(ctx context.Context, method, url, path, token string, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(url, "/")+path, body)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--url: %w", err)}
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("backup: central at %s: %w", url, err)
+		return nil, fmt.Errorf("central at %s: %w", url, err)
+	}
+	return resp, nil
+}
+
+// downloadBackup fetches GET /api/v1/backup into out, atomically: the file
+// appears only once the copy is whole and checked.
+func downloadBackup(ctx context.Context, url, token, out string) (int64, error) {
+	resp, err := adminDo(ctx, http.MethodGet, url, "/api/v1/backup", token, nil)
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -55,21 +76,13 @@ func downloadBackup(ctx context.Context, url, token, out string) (int64, error) 
 // verifyAuditOnline asks a running central to verify its audit log.
 func verifyAuditOnline(ctx context.Context, url, token, data string) (central.AuditReport, error) {
 	var r central.AuditReport
-	if token == "" {
-		keys, err := central.LoadKeys(data)
-		if err != nil {
-			return r, usageError{fmt.Errorf("--token not given and no keys in --data %s: %w", data, err)}
-		}
-		token = keys.AdminToken
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(url, "/")+"/api/v1/audit/verify", nil)
+	token, err := adminToken(token, data)
 	if err != nil {
-		return r, usageError{fmt.Errorf("--url: %w", err)}
+		return r, err
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := adminDo(ctx, http.MethodGet, url, "/api/v1/audit/verify", token, nil)
 	if err != nil {
-		return r, fmt.Errorf("audit: central at %s: %w", url, err)
+		return r, fmt.Errorf("audit: %w", err)
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&r); err != nil {
@@ -86,19 +99,14 @@ func verifyAuditOnline(ctx context.Context, url, token, data string) (central.Au
 
 // enrolOnline asks a running central for an enrolment code.
 func enrolOnline(ctx context.Context, url, data, id string, ttl time.Duration) (string, time.Time, error) {
-	keys, err := central.LoadKeys(data)
+	token, err := adminToken("", data)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("central is running; its keys.json (admin token): %w", err)
+		return "", time.Time{}, fmt.Errorf("central is running: %w", err)
 	}
 	body := strings.NewReader(fmt.Sprintf(`{"ttl":%q}`, ttl.String()))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(url, "/")+"/api/v1/kiosks/"+id+"/enrol", body)
+	resp, err := adminDo(ctx, http.MethodPost, url, "/api/v1/kiosks/"+id+"/enrol", token, body)
 	if err != nil {
-		return "", time.Time{}, usageError{fmt.Errorf("--url: %w", err)}
-	}
-	req.Header.Set("Authorization", "Bearer "+keys.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("enrol: central at %s: %w", url, err)
+		return "", time.Time{}, fmt.Errorf("enrol: %w", err)
 	}
 	defer resp.Body.Close()
 	var r struct {

@@ -268,12 +268,9 @@ func centralBackupCmd() *cobra.Command {
 			if out == "" {
 				return usageError{fmt.Errorf("--out: required")}
 			}
-			if token == "" {
-				keys, err := central.LoadKeys(data)
-				if err != nil {
-					return usageError{fmt.Errorf("--token not given and no keys in --data %s: %w", data, err)}
-				}
-				token = keys.AdminToken
+			token, err := adminToken(token, data)
+			if err != nil {
+				return err
 			}
 			n, err := downloadBackup(cmd.Context(), url, token, out)
 			if err != nil {

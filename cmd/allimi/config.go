@@ -45,17 +45,12 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	if err := d.Decode(&fc); err != nil {
 		return usageError{fmt.Errorf("%s: %w", path, err)}
 	}
-	set := func(name string, dst *string, v *string) {
-		if v != nil && !flags.Changed(name) {
-			*dst = *v
-		}
-	}
-	set("data", &cfg.Data, fc.Data)
-	set("mqtt", &cfg.MQTT, fc.MQTT)
-	set("broker", &cfg.Broker, fc.Broker)
-	set("http", &cfg.HTTP, fc.HTTP)
-	set("provider-url", &cfg.ProviderURL, fc.ProviderURL)
-	set("link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
+	setValue(flags, "data", &cfg.Data, fc.Data)
+	setValue(flags, "mqtt", &cfg.MQTT, fc.MQTT)
+	setValue(flags, "broker", &cfg.Broker, fc.Broker)
+	setValue(flags, "http", &cfg.HTTP, fc.HTTP)
+	setValue(flags, "provider-url", &cfg.ProviderURL, fc.ProviderURL)
+	setValue(flags, "link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
 	setValue(flags, "retry-horizon", &cfg.Dispatch.Horizon, fc.RetryHorizon)
 	setValue(flags, "senders", &cfg.Dispatch.Senders, fc.Senders)
 	setValue(flags, "breaker-failures", &cfg.Dispatch.BreakerFailures, fc.BreakerFailures)
