@@ -8,6 +8,7 @@ import (
 
 	"allimi"
 	"allimi/sync"
+	"allimi/voice"
 )
 
 // The kiosk's plug points. Each is an interface with a do-nothing or
@@ -174,4 +175,22 @@ func (s SyncHealth) Health() (Health, error) {
 		}
 	}
 	return h, nil
+}
+
+// Listener records what a person says into the microphone. The voice
+// issue implements it with malgo and voice activity detection; tests give
+// it WAV files.
+type Listener interface {
+	// Listen records one utterance, from the first speech to the pause
+	// after it, at most max long, as 16 kHz mono 16-bit PCM. Cancelling
+	// ctx (the person pressed stop) ends it early and returns what was
+	// heard so far.
+	Listen(ctx context.Context, max time.Duration) (voice.WAV, error)
+}
+
+// Transcriber turns a recorded utterance into text. It returns an error
+// wrapping voice.ErrNoRecognizer when no speech-recognition model is
+// installed; the kiosk then offers to hand the question to an official.
+type Transcriber interface {
+	Transcribe(ctx context.Context, w voice.WAV) (string, error)
 }

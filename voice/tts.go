@@ -25,6 +25,10 @@ var espeakVoices = map[string]string{"ko": "ko", "en": "en-us", "ja": "ja", "zh"
 // ErrNoVoice: espeak-ng has no voice for the language.
 var ErrNoVoice = errors.New("no voice for this language")
 
+// ErrNoRecognizer: no speech-recognition model is installed, so speech
+// cannot be turned into text; the kiosk hands the question to an official.
+var ErrNoRecognizer = errors.New("no speech-recognition model installed")
+
 // Synthesize returns text spoken in lang (ko, en, ja, zh, th, vi) as a WAV
 // file (16-bit mono PCM). Korean text is normalised first (Normalize).
 func (e Espeak) Synthesize(ctx context.Context, lang, text string) ([]byte, error) {
