@@ -194,3 +194,32 @@ type Listener interface {
 type Transcriber interface {
 	Transcribe(ctx context.Context, w voice.WAV) (string, error)
 }
+
+// HandoverQuestion is a question the kiosk could not answer, for an
+// official at central.
+type HandoverQuestion struct {
+	// Audio is the spoken question (at most 60 s, 16 kHz mono); empty
+	// when the person typed it.
+	Audio voice.WAV
+	// Text is what they typed, or the recogniser's transcript; may be
+	// empty.
+	Text string
+	Lang Lang
+	// Reply is the channel the answer goes to (kakao, naver, toss, sms),
+	// or "" for "I will come back to the kiosk with my slip".
+	Reply allimi.Channel
+	// Name and Mobile say whom to answer; required with a Reply channel,
+	// empty otherwise.
+	Name, Mobile string
+}
+
+// Handover sends questions to an official at central through the outbox
+// (so they survive power cuts and days offline) and fetches the answers.
+type Handover interface {
+	// Submit stores q durably and returns the receipt code printed on the
+	// person's slip.
+	Submit(q HandoverQuestion) (code string, err error)
+	// Answer asks central for the answer to the question with receipt
+	// code; ok is false while no official has answered yet.
+	Answer(ctx context.Context, code string) (answer string, ok bool, err error)
+}
