@@ -23,6 +23,16 @@ import (
 // knowledge base. "Was this helpful?" stores one feedback record naming
 // only the entry; the question never leaves the kiosk.
 type Adviser struct {
+	// Listener, when set, puts a 말하기 (speak) button on the question
+	// screen; Transcriber turns what it heard into the question (nil: the
+	// recording can only be handed to an official).
+	Listener    Listener
+	Transcriber Transcriber
+	// Handover, when set, adds 사람과 상담 (talk to a person) and 답변 확인
+	// (check my answer): questions the kiosk cannot answer go to an
+	// official at central.
+	Handover Handover
+
 	mu stdsync.RWMutex
 	ix *consult.Index
 	// load, when set, builds the index on first use: the kiosk starts
