@@ -25,6 +25,9 @@ PACKAGES=(
 	fonts-noto-cjk
 	# headless X server and screenshots of real windows
 	xvfb x11-apps imagemagick
+	# the install test: a Debian 12 tree to install the .deb files into, and
+	# patchelf for the kiosk binary's library path (make package)
+	debootstrap patchelf
 )
 
 log() { printf 'deps: %s\n' "$*"; }
