@@ -109,12 +109,19 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 	if e.HLC == 0 {
 		return p, fmt.Errorf("hlc: missing: %w", ErrInvalid)
 	}
-	if e.Kind == KindFeedback {
+	switch e.Kind {
+	case KindFeedback:
 		_, err := e.Feedback()
+		return p, err
+	case KindQuestionAudio:
+		_, err := e.QuestionAudio()
+		return p, err
+	case KindQuestion:
+		_, err := e.Question()
 		return p, err
 	}
 	if e.Kind != KindSignup && e.Kind != KindConsent {
-		return p, fmt.Errorf("kind %q: must be signup, consent or feedback: %w", e.Kind, ErrInvalid)
+		return p, fmt.Errorf("kind %q: must be signup, consent, feedback, question-audio or question: %w", e.Kind, ErrInvalid)
 	}
 	if err := e.Citizen.Validate(now); err != nil {
 		return p, &CitizenError{Err: err}

@@ -1,0 +1,248 @@
+package allimi
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// A question the kiosk could not answer travels to an official at central
+// as N audio-chunk events (KindQuestionAudio) followed by one question
+// event (KindQuestion), all appended in one outbox transaction: a power cut
+// leaves all of them or none. Each chunk stays well under the 64 KiB an up
+// message may have (32 KiB of audio is 44 KiB of base64).
+const (
+	// KindQuestionAudio carries one piece of a spoken question's audio.
+	KindQuestionAudio = "question-audio"
+	// KindQuestion is the question itself: who asked, how to answer, and
+	// the length and hash of the audio sent before it.
+	KindQuestion = "question"
+)
+
+// Bounds of a question. The audio is raw 16 kHz mono 16-bit little-endian
+// PCM, the format the kiosk records in.
+const (
+	QuestionSampleRate = 16000
+	// QuestionBytesPerSecond is 16 kHz × 2 bytes.
+	QuestionBytesPerSecond = QuestionSampleRate * 2
+	// MaxQuestionAudio is the longest spoken question: 60 s.
+	MaxQuestionAudio = 60 * time.Second
+	// MaxQuestionAudioBytes is MaxQuestionAudio of PCM (1,920,000 bytes).
+	MaxQuestionAudioBytes = int(MaxQuestionAudio/time.Second) * QuestionBytesPerSecond
+	// QuestionChunkSize is the audio in one chunk event.
+	QuestionChunkSize = 32 << 10
+	// MaxQuestionChunks is how many chunks the longest question needs (59).
+	MaxQuestionChunks = (MaxQuestionAudioBytes + QuestionChunkSize - 1) / QuestionChunkSize
+	// MaxQuestionText bounds the typed question or transcript, in characters.
+	MaxQuestionText = 1000
+	// ReplyAtKiosk is the reply of a person who will come back to a kiosk
+	// with their slip instead of getting the answer on their phone.
+	ReplyAtKiosk = "kiosk"
+)
+
+// QuestionAudioPayload is the payload of a KindQuestionAudio event: piece
+// Index of the Chunks pieces of Size bytes of audio of question Code.
+// Carrying the totals in every chunk lets both sides check a chunk's
+// length on its own.
+type QuestionAudioPayload struct {
+	Code   string `json:"code"`
+	Index  int    `json:"index"`
+	Chunks int    `json:"chunks"`
+	Size   int    `json:"size"`
+	Data   []byte `json:"data"` // base64 in JSON
+}
+
+// QuestionPayload is the payload of a KindQuestion event.
+type QuestionPayload struct {
+	// Code is the question's receipt code (XXXXX-XXXXX), random: the person
+	// reads the answer at a kiosk with it, so it must not be guessable.
+	Code string `json:"code"`
+	Lang string `json:"lang"`
+	// Text is what the person typed, or the recogniser's transcript.
+	Text string `json:"text,omitempty"`
+	// Reply is a channel (kakao, naver, toss, sms) or ReplyAtKiosk. With a
+	// channel the event's citizen holds the name and mobile number.
+	Reply string `json:"reply"`
+	// AudioBytes, Chunks and SHA256 (hex) describe the audio sent in the
+	// chunk events before this one; all zero for a typed question.
+	AudioBytes int    `json:"audioBytes"`
+	Chunks     int    `json:"chunks"`
+	SHA256     string `json:"sha256,omitempty"`
+}
+
+// AudioDuration is how long the question's audio lasts.
+func (q QuestionPayload) AudioDuration() time.Duration {
+	return time.Duration(q.AudioBytes) * time.Second / QuestionBytesPerSecond
+}
+
+// QuestionChunks is how many chunks size bytes of audio take.
+func QuestionChunks(size int) int { return (size + QuestionChunkSize - 1) / QuestionChunkSize }
+
+// NewQuestionCode makes a random receipt code for a question: 10
+// characters of CodeAlphabet (50 bits) from crypto/rand, shown as
+// XXXXX-XXXXX. Unlike ReceiptCode it is not derived from the record, since
+// whoever holds it reads the answer.
+func NewQuestionCode() (string, error) {
+	var b [10]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("question code: %w", err)
+	}
+	var s strings.Builder
+	for i, x := range b {
+		if i == 5 {
+			s.WriteByte('-')
+		}
+		// 256 is a multiple of 32: no bias.
+		s.WriteByte(CodeAlphabet[int(x)%len(CodeAlphabet)])
+	}
+	return s.String(), nil
+}
+
+var (
+	questionCodePattern = regexp.MustCompile(`^[` + CodeAlphabet + `]{5}-[` + CodeAlphabet + `]{5}$`)
+	langPattern         = regexp.MustCompile(`^[a-z]{2}$`)
+	sha256Pattern       = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
+
+func validateQuestionCode(code string) error {
+	if !questionCodePattern.MatchString(code) {
+		return fmt.Errorf("payload.code %q: must be 10 letters of the receipt alphabet as XXXXX-XXXXX: %w", code, ErrInvalid)
+	}
+	return nil
+}
+
+// QuestionAudio decodes and checks the payload of a question-audio event.
+// It checks what one chunk can tell: the code, its place and its length.
+func (e *Event) QuestionAudio() (QuestionAudioPayload, error) {
+	var p QuestionAudioPayload
+	if e.Citizen != (Citizen{}) {
+		return p, fmt.Errorf("citizen: an audio chunk names nobody (the question event does): %w", ErrInvalid)
+	}
+	if err := strictPayload(e.Payload, &p); err != nil {
+		return p, err
+	}
+	if err := validateQuestionCode(p.Code); err != nil {
+		return p, err
+	}
+	if err := validateAudioSize(p.Size, p.Chunks); err != nil {
+		return p, err
+	}
+	if p.Size == 0 {
+		return p, fmt.Errorf("payload.size: 0: a question without audio sends no chunks: %w", ErrInvalid)
+	}
+	if p.Index < 0 || p.Index >= p.Chunks {
+		return p, fmt.Errorf("payload.index %d: must be 0 to %d: %w", p.Index, p.Chunks-1, ErrInvalid)
+	}
+	want := min(QuestionChunkSize, p.Size-p.Index*QuestionChunkSize)
+	if len(p.Data) != want {
+		return p, fmt.Errorf("payload.data: chunk %d of %d has %d bytes, must have %d (truncated or padded): %w",
+			p.Index, p.Chunks, len(p.Data), want, ErrInvalid)
+	}
+	return p, nil
+}
+
+// validateAudioSize checks the total audio length and its chunk count.
+func validateAudioSize(size, chunks int) error {
+	switch {
+	case size < 0:
+		return fmt.Errorf("payload.size %d: negative: %w", size, ErrInvalid)
+	case size > MaxQuestionAudioBytes:
+		return fmt.Errorf("audio of %d bytes (%.1f s): at most %d bytes (%s of 16 kHz mono 16-bit): record a shorter question: %w",
+			size, float64(size)/QuestionBytesPerSecond, MaxQuestionAudioBytes, MaxQuestionAudio, ErrInvalid)
+	case size%2 != 0:
+		return fmt.Errorf("audio of %d bytes: 16-bit samples need an even length: %w", size, ErrInvalid)
+	case chunks != QuestionChunks(size):
+		return fmt.Errorf("payload.chunks %d: %d bytes of audio take %d chunks of %d: %w", chunks, size, QuestionChunks(size), QuestionChunkSize, ErrInvalid)
+	}
+	return nil
+}
+
+// Question decodes and checks the payload of a question event, normalising
+// the citizen (the contact) in place.
+func (e *Event) Question() (QuestionPayload, error) {
+	var q QuestionPayload
+	if err := strictPayload(e.Payload, &q); err != nil {
+		return q, err
+	}
+	if err := validateQuestionCode(q.Code); err != nil {
+		return q, err
+	}
+	if !langPattern.MatchString(q.Lang) {
+		return q, fmt.Errorf("payload.lang %q: a two-letter language code (ko, en …): %w", q.Lang, ErrInvalid)
+	}
+	if utf8.RuneCountInString(q.Text) > MaxQuestionText {
+		return q, fmt.Errorf("payload.text: longer than %d characters: %w", MaxQuestionText, ErrInvalid)
+	}
+	if !utf8.ValidString(q.Text) {
+		return q, fmt.Errorf("payload.text: not UTF-8: %w", ErrInvalid)
+	}
+	if err := validateAudioSize(q.AudioBytes, q.Chunks); err != nil {
+		return q, err
+	}
+	switch {
+	case q.AudioBytes == 0 && strings.TrimSpace(q.Text) == "":
+		return q, fmt.Errorf("payload: neither audio nor text: an empty question cannot be answered: %w", ErrInvalid)
+	case q.AudioBytes == 0 && q.SHA256 != "":
+		return q, fmt.Errorf("payload.sha256: set without audio: %w", ErrInvalid)
+	case q.AudioBytes > 0 && !sha256Pattern.MatchString(q.SHA256):
+		return q, fmt.Errorf("payload.sha256 %q: 64 lower-case hex digits: %w", q.SHA256, ErrInvalid)
+	}
+	if q.Reply == ReplyAtKiosk {
+		if e.Citizen != (Citizen{}) {
+			return q, fmt.Errorf("citizen: a question answered at the kiosk names nobody: %w", ErrInvalid)
+		}
+		return q, nil
+	}
+	if err := Channel(q.Reply).Validate(); err != nil {
+		return q, fmt.Errorf("payload.reply %q: must be kakao, naver, toss, sms or kiosk: %w", q.Reply, ErrInvalid)
+	}
+	if err := e.Citizen.validateContact(); err != nil {
+		return q, &CitizenError{Err: err}
+	}
+	return q, nil
+}
+
+// validateContact checks the name and mobile number of the person to
+// answer, with the same rules as Citizen.Validate; a question needs no date
+// of birth, so none may be sent.
+func (c *Citizen) validateContact() error {
+	c.Name = strings.TrimSpace(c.Name)
+	switch {
+	case c.Name == "":
+		return fmt.Errorf("name: empty: the answer needs a name to address: %w", ErrInvalid)
+	case utf8.RuneCountInString(c.Name) > 50:
+		return fmt.Errorf("name: longer than 50 characters: %w", ErrInvalid)
+	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
+		return fmt.Errorf("name: contains a control character: %w", ErrInvalid)
+	case c.BirthDate != "":
+		return fmt.Errorf("date of birth: a question does not need one: leave it empty: %w", ErrInvalid)
+	}
+	m, err := NormalizeMobile(c.Mobile)
+	if err != nil {
+		return err
+	}
+	c.Mobile = m
+	return nil
+}
+
+// AudioSHA256 is the hex SHA-256 a question event names for its audio.
+func AudioSHA256(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
+
+// strictPayload decodes a payload refusing unknown fields and trailing data.
+func strictPayload(b json.RawMessage, v any) error {
+	d := json.NewDecoder(strings.NewReader(string(b)))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("payload: %v: %w", err, ErrInvalid)
+	}
+	if d.More() {
+		return fmt.Errorf("payload: data after the JSON value: %w", ErrInvalid)
+	}
+	return nil
+}
