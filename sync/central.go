@@ -65,3 +65,12 @@ func (c *Central) Resolve(ctx context.Context, id uint64, decision allimi.Consen
 	_, err := c.do(ctx, Request{Op: OpResolveConflict, Conflict: id, Decision: decision, Official: official})
 	return err
 }
+
+// QuestionAnswer asks central for the official's answer to the question
+// with receipt code; answered is false while nobody has answered. An
+// unknown code is a *ReplyError with Code "not-found"; too many unknown
+// codes from this kiosk, "too-many-tries".
+func (c *Central) QuestionAnswer(ctx context.Context, code string) (answer string, answered bool, err error) {
+	rep, err := c.do(ctx, Request{Op: OpQuestionAnswer, Code: code})
+	return rep.Answer, rep.Answered, err
+}

@@ -80,6 +80,10 @@ type Draft struct {
 	// Feedback is the payload of a KindFeedback draft (which has no
 	// citizen and no Payload).
 	Feedback allimi.FeedbackPayload
+	// QuestionAudio and Question are the payloads of KindQuestionAudio and
+	// KindQuestion drafts (see QuestionDrafts).
+	QuestionAudio allimi.QuestionAudioPayload
+	Question      allimi.QuestionPayload
 }
 
 // Append validates the drafts and stores them as events in one transaction.
@@ -95,9 +99,14 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 		for i, d := range drafts {
 			var payload []byte
 			var err error
-			if d.Kind == allimi.KindFeedback {
+			switch d.Kind {
+			case allimi.KindFeedback:
 				payload, err = json.Marshal(d.Feedback)
-			} else {
+			case allimi.KindQuestionAudio:
+				payload, err = json.Marshal(d.QuestionAudio)
+			case allimi.KindQuestion:
+				payload, err = json.Marshal(d.Question)
+			default:
 				payload, err = json.Marshal(d.Payload)
 			}
 			if err != nil {

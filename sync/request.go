@@ -48,6 +48,7 @@ const (
 	OpCheckCode       = "verify.check"      // is Code the one sent to Mobile?
 	OpListConflicts   = "conflicts.list"    // unresolved conflicts that involve this kiosk
 	OpResolveConflict = "conflicts.resolve" // settle Conflict with Decision, by Official
+	OpQuestionAnswer  = "question.answer"   // the official's answer to the question with receipt Code
 )
 
 // Request is a kiosk's question to central.
@@ -73,6 +74,10 @@ type Reply struct {
 	// "too-many-tries", "too-soon", "not-found", "invalid", "unavailable".
 	Code      string            `json:"code,omitempty"`
 	Conflicts []ConflictSummary `json:"conflicts,omitempty"`
+	// Answered and Answer reply to OpQuestionAnswer: Answered is false
+	// while no official has answered yet.
+	Answered bool   `json:"answered,omitempty"`
+	Answer   string `json:"answer,omitempty"`
 }
 
 // ConflictSummary is a consent conflict as a kiosk's official sees it:
@@ -103,7 +108,7 @@ func DecodeRequest(b []byte) (Request, error) {
 		return r, fmt.Errorf("request id: 1 to 64 characters: %w", ErrMalformed)
 	}
 	switch r.Op {
-	case OpSendCode, OpCheckCode, OpListConflicts, OpResolveConflict:
+	case OpSendCode, OpCheckCode, OpListConflicts, OpResolveConflict, OpQuestionAnswer:
 	default:
 		return r, fmt.Errorf("request op %q: %w", r.Op, ErrMalformed)
 	}
