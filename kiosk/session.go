@@ -107,19 +107,11 @@ func inputErr(key string, err error, args ...any) error {
 // Each check has its own message, so the person learns which answer to fix.
 func (s *Session) Citizen(now time.Time) (allimi.Citizen, error) {
 	c := allimi.Citizen{Name: strings.TrimSpace(s.Name), Mobile: s.Mobile, BirthDate: s.BirthDate()}
-	switch {
-	case c.Name == "":
-		return c, inputErr("err.name_empty", nil)
-	case utf8.RuneCountInString(c.Name) > 50:
-		return c, inputErr("err.name_long", nil)
-	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
-		return c, inputErr("err.name_invalid", nil)
-	}
-	m, err := allimi.NormalizeMobile(s.Mobile)
+	name, mobile, err := checkContact(s.Name, s.Mobile)
 	if err != nil {
-		return c, inputErr("err.mobile_invalid", err)
+		return c, err
 	}
-	c.Mobile = m
+	c.Name, c.Mobile = name, mobile
 	if c.BirthDate == "" {
 		return c, inputErr("err.birth_missing", nil)
 	}
@@ -140,6 +132,26 @@ func (s *Session) Citizen(now time.Time) (allimi.Citizen, error) {
 		return c, inputErr("err.name_invalid", err)
 	}
 	return c, nil
+}
+
+// checkContact checks a name and a mobile number as a sign-up does (the
+// hand-over to an official asks for the same two) and returns them
+// normalised; each mistake has its own message.
+func checkContact(name, mobile string) (string, string, error) {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return name, mobile, inputErr("err.name_empty", nil)
+	case utf8.RuneCountInString(name) > 50:
+		return name, mobile, inputErr("err.name_long", nil)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return name, mobile, inputErr("err.name_invalid", nil)
+	}
+	m, err := allimi.NormalizeMobile(mobile)
+	if err != nil {
+		return name, mobile, inputErr("err.mobile_invalid", err)
+	}
+	return name, m, nil
 }
 
 // normalizedMobile is the mobile number as 010-NNNN-NNNN, or as typed
