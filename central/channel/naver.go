@@ -71,7 +71,7 @@ type naverMessage struct {
 	To             string         `json:"to"`
 	Title          string         `json:"title,omitempty"`
 	Content        string         `json:"content"`
-	UseSmsFailover bool           `json:"useSmsFailover,omitempty"`
+	UseSmsFailover bool           `json:"useSmsFailover,omitzero"`
 	FailoverConfig *naverFailover `json:"failoverConfig,omitempty"`
 }
 

@@ -3,7 +3,6 @@ package channel
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"golang.org/x/time/rate"
 
 	"allimi"
@@ -21,6 +22,19 @@ import (
 // maxResponse bounds what we read of a provider's answer: a 1,000-recipient
 // result list is about 150 KB.
 const maxResponse = 8 << 20
+
+// wireOptions encode requests and decode answers with
+// github.com/go-json-experiment/json (the proposed encoding/json/v2): it
+// decodes a 1,000-recipient answer about four times faster than
+// encoding/json, which is most of an adapter's CPU in a campaign. The
+// options keep encoding/json's tolerance where a provider may differ:
+// names in any case, a repeated name, and invalid UTF-8 (sent and read as
+// U+FFFD rather than failing a whole batch).
+var wireOptions = jsonv2.JoinOptions(
+	jsonv2.MatchCaseInsensitiveNames(true),
+	jsontext.AllowDuplicateNames(true),
+	jsontext.AllowInvalidUTF8(true),
+)
 
 // sender is what the four adapters share: the HTTP client, the per-request
 // timeout, the token bucket and the classification of whole-batch failures.
@@ -194,7 +208,7 @@ func (s *sender) post(ctx context.Context, url string, header http.Header, body 
 			bufPool.Put(buf)
 		}
 	}()
-	if err := json.NewEncoder(buf).Encode(body); err != nil {
+	if err := jsonv2.MarshalWrite(buf, body, wireOptions); err != nil {
 		return nil, fmt.Errorf("%s: encode request: %w", s.ch, err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -237,7 +251,7 @@ func (s *sender) post(ctx context.Context, url string, header http.Header, body 
 		pe.Channel, pe.StatusCode = s.ch, resp.StatusCode
 		return resp.Header, pe
 	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponse)).Decode(out); err != nil {
+	if err := jsonv2.UnmarshalRead(io.LimitReader(resp.Body, maxResponse), out, wireOptions); err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: send: %w", s.ch, ctx.Err())
 		}
