@@ -24,11 +24,15 @@ const (
 	SignupConfirmation = "signup-confirmation"
 	// VerificationCode carries the code a person types on the kiosk.
 	VerificationCode = "verification-code"
+	// QuestionAnswer carries an official's answer to a question asked at
+	// a kiosk.
+	QuestionAnswer = "question-answer"
 )
 
 var systemVars = map[string][]string{
 	SignupConfirmation: {"name", "date"},
 	VerificationCode:   {"code", "minutes"},
+	QuestionAnswer:     {"name", "answer", "code"},
 }
 
 // System holds central's own text messages: not agency notices, but what

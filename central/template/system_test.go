@@ -30,7 +30,8 @@ func TestSystem_DefaultMessagesRender(t *testing.T) {
 }
 
 func TestSystem_LoadRefusesBadFiles(t *testing.T) {
-	good := "[signup-confirmation]\nbody = \"{{name}} {{date}}\"\n[verification-code]\nbody = \"{{code}} {{minutes}}\"\n"
+	good := "[signup-confirmation]\nbody = \"{{name}} {{date}}\"\n[verification-code]\nbody = \"{{code}} {{minutes}}\"\n" +
+		"[question-answer]\nbody = \"{{name}} {{code}} {{answer}}\"\n"
 	for name, tc := range map[string]struct{ file, want string }{
 		"unknown variable": {"[signup-confirmation]\nbody = \"{{name}} {{amount}}\"\n[verification-code]\nbody = \"{{code}}\"\n", "unknown variable {{amount}}"},
 		"missing message":  {"[verification-code]\nbody = \"{{code}}\"\n", "missing message [signup-confirmation]"},
