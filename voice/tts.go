@@ -3,12 +3,10 @@ package voice
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"time"
 )
 
 // Espeak speaks with espeak-ng (Debian's espeak-ng package), slower and
@@ -70,58 +68,4 @@ func (e Espeak) Synthesize(ctx context.Context, lang, text string) ([]byte, erro
 		return nil, fmt.Errorf("espeak-ng wrote %w", err)
 	}
 	return wav, nil
-}
-
-// WAV describes a PCM WAV file.
-type WAV struct {
-	SampleRate int
-	Channels   int
-	Bits       int
-	Data       []byte // the samples
-}
-
-// Duration is how long the samples last.
-func (w WAV) Duration() time.Duration {
-	bytesPerSecond := w.SampleRate * w.Channels * w.Bits / 8
-	if bytesPerSecond == 0 {
-		return 0
-	}
-	return time.Duration(len(w.Data)) * time.Second / time.Duration(bytesPerSecond)
-}
-
-// ErrNotWAV: the bytes are not a PCM WAV file.
-var ErrNotWAV = errors.New("not a PCM WAV file")
-
-// ParseWAV reads a RIFF/WAVE file with a PCM "fmt " chunk.
-func ParseWAV(b []byte) (WAV, error) {
-	var w WAV
-	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		return w, fmt.Errorf("%w: no RIFF/WAVE header", ErrNotWAV)
-	}
-	haveFmt := false
-	for p := 12; p+8 <= len(b); {
-		id, size := string(b[p:p+4]), int(binary.LittleEndian.Uint32(b[p+4:]))
-		body := b[p+8:]
-		if size > len(body) {
-			size = len(body) // a streamed file states no real length
-		}
-		switch id {
-		case "fmt ":
-			if size < 16 || binary.LittleEndian.Uint16(body) != 1 {
-				return w, fmt.Errorf("%w: not PCM", ErrNotWAV)
-			}
-			w.Channels = int(binary.LittleEndian.Uint16(body[2:]))
-			w.SampleRate = int(binary.LittleEndian.Uint32(body[4:]))
-			w.Bits = int(binary.LittleEndian.Uint16(body[14:]))
-			haveFmt = true
-		case "data":
-			if !haveFmt {
-				return w, fmt.Errorf("%w: data before fmt", ErrNotWAV)
-			}
-			w.Data = body[:size]
-			return w, nil
-		}
-		p += 8 + size + size%2
-	}
-	return w, fmt.Errorf("%w: no data chunk", ErrNotWAV)
 }
