@@ -638,8 +638,10 @@ func (d *dispatcher) link(it *item) string {
 // accepted them.
 func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	msgs := make([]channel.Message, len(b.items))
+	// One map for the batch: Render keeps nothing of it.
+	vars := make(map[string]string, 8)
 	for i, it := range b.items {
-		vars := make(map[string]string, len(it.n.Params)+len(it.params)+2)
+		clear(vars)
 		for k, v := range it.n.Params {
 			vars[k] = v
 		}

@@ -235,7 +235,8 @@ func (s *Store) TokenFor(seq uint64, secret [16]byte) (token, link string) {
 		v >>= 8
 	}
 	copy(t[seqLen:], secret[:])
-	return t.String(), s.base + "/n/" + t.String()
+	token = t.String()
+	return token, s.base + "/n/" + token
 }
 
 var errNoBuckets = errors.New("detail store: the transaction's database has no detail buckets: use the db given to NewStore")
