@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/rejections", s.handleRejections)
 	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
 	s.notifyRoutes(mux)
+	s.questionRoutes(mux)
 	if d := s.store.details; d != nil {
 		mux.Handle("/n/", d.Handler())
 	}

@@ -39,6 +39,8 @@ type requests struct {
 
 	mu    stdsync.Mutex
 	codes map[string]*sentCode // kiosk 0x00 mobile → the code sent
+
+	qtries codeTries // unknown question receipt codes per kiosk
 }
 
 type sentCode struct {
@@ -99,6 +101,8 @@ func (r *requests) answer(ctx context.Context, kiosk string, req sync.Request) s
 			return fail(code, err)
 		}
 		return rep
+	case sync.OpQuestionAnswer:
+		return r.questionAnswer(kiosk, req, rep)
 	}
 	return fail("invalid", fmt.Errorf("unknown op %q", req.Op))
 }

@@ -46,13 +46,16 @@ type Config struct {
 	Providers   channel.Config
 	ProviderURL string
 	Dispatch    DispatchConfig
-	Logger      *slog.Logger
+	// QuestionAudio is how long recordings of people's questions are kept.
+	QuestionAudio RetentionPolicy
+	Logger        *slog.Logger
 }
 
 // DefaultConfig works on a fresh machine.
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
-		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig()}
+		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
+		QuestionAudio: DefaultRetentionPolicy()}
 }
 
 // DBFile is the name of central's bbolt file in the data directory.
@@ -83,6 +86,7 @@ type Server struct {
 	ingest   *ingest
 	dispatch *dispatcher
 	confirm  *confirmer // nil without an SMS gateway
+	answers  *answerer  // nil without an SMS gateway
 	http     *http.Server
 	httpLn   net.Listener
 	cancel   context.CancelFunc
@@ -144,6 +148,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
 		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), wake: make(chan struct{}, 1)}
 		s.ingest.requests = newRequests(s.store, sms, sys, s.log)
+		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), wake: make(chan struct{}, 1)}
 		s.ingest.onCommit = func(o Outcome) {
 			if o.Confirmations > 0 {
 				s.confirm.poke()
@@ -202,6 +207,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 				s.confirm.run(runCtx)
 			}()
 		}
+		if s.answers != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.answers.run(runCtx)
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			purgeQuestionAudio(runCtx, s.store, cfg.QuestionAudio, s.log)
+		}()
 		if d := s.store.details; d != nil {
 			wg.Add(1)
 			go func() {

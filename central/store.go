@@ -33,7 +33,8 @@ var (
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
-		bucketAudit, bucketEnrolments}
+		bucketAudit, bucketEnrolments,
+		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -170,7 +171,7 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 			if events.Get(key) != nil {
 				out.Duplicates++
 			} else {
-				plain, err := json.Marshal(e)
+				plain, err := json.Marshal(eventToKeep(e))
 				if err != nil {
 					return err
 				}
@@ -249,8 +250,13 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 // apply folds a new event into the citizen's record and consent states. It
 // reports whether the event is a sign-up to confirm by SMS.
 func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (confirm bool, err error) {
-	if e.Kind == allimi.KindFeedback {
+	switch e.Kind {
+	case allimi.KindFeedback:
 		return false, countFeedback(tx, e)
+	case allimi.KindQuestionAudio:
+		return false, s.storeQuestionChunk(tx, e)
+	case allimi.KindQuestion:
+		return false, s.storeQuestion(tx, e)
 	}
 	if p == nil {
 		dp, err := e.Consents()

@@ -19,7 +19,7 @@ import (
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
 	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd(),
-		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd())
+		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd())
 	return c
 }
 
@@ -60,6 +60,10 @@ func serveCmd() *cobra.Command {
 	f.IntVar(&cfg.Dispatch.BreakerFailures, "breaker-failures", cfg.Dispatch.BreakerFailures, "failed requests in a row that trip a provider (its traffic falls back to SMS)")
 	f.StringVar(&cfg.PublicBroker, "public-broker", "", "broker URL given to enrolled kiosks (default: --broker, else tcp://<--mqtt>)")
 	f.DurationVar(&cfg.Dispatch.BreakerCooldown, "breaker-cooldown", cfg.Dispatch.BreakerCooldown, "how long a tripped provider is left alone")
+	f.DurationVar(&cfg.QuestionAudio.KeepAnswered, "question-audio-keep", cfg.QuestionAudio.KeepAnswered,
+		"keep a question's recording this long after it is answered (for quality review); 0 deletes it with the answer")
+	f.DurationVar(&cfg.QuestionAudio.MaxAge, "question-audio-max-age", cfg.QuestionAudio.MaxAge,
+		"delete any question recording, answered or not, this long after it arrived (0: never)")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {

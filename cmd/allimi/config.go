@@ -29,6 +29,9 @@ type fileConfig struct {
 	Senders         *int           `yaml:"senders"`
 	BreakerFailures *int           `yaml:"breaker-failures"`
 	BreakerCooldown *time.Duration `yaml:"breaker-cooldown"`
+
+	QuestionAudioKeep   *time.Duration `yaml:"question-audio-keep"`
+	QuestionAudioMaxAge *time.Duration `yaml:"question-audio-max-age"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -55,6 +58,11 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "senders", &cfg.Dispatch.Senders, fc.Senders)
 	setValue(flags, "breaker-failures", &cfg.Dispatch.BreakerFailures, fc.BreakerFailures)
 	setValue(flags, "breaker-cooldown", &cfg.Dispatch.BreakerCooldown, fc.BreakerCooldown)
+	setValue(flags, "question-audio-keep", &cfg.QuestionAudio.KeepAnswered, fc.QuestionAudioKeep)
+	setValue(flags, "question-audio-max-age", &cfg.QuestionAudio.MaxAge, fc.QuestionAudioMaxAge)
+	if cfg.QuestionAudio.KeepAnswered < 0 || cfg.QuestionAudio.MaxAge < 0 {
+		return usageError{fmt.Errorf("%s: question-audio-keep and question-audio-max-age: must not be negative", path)}
+	}
 	if err := cfg.Dispatch.Validate(); err != nil {
 		return usageError{fmt.Errorf("%s: %w", path, err)}
 	}

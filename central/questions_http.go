@@ -1,0 +1,313 @@
+package central
+
+import (
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"allimi"
+	systmpl "allimi/central/template"
+)
+
+//go:embed questions.ko.html
+var questionsPage string
+
+var questionsTemplate = template.Must(template.New("questions").Funcs(template.FuncMap{
+	"seconds": func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) },
+}).Parse(questionsPage))
+
+type questionsData struct {
+	Kind     string // login, list, question, notfound
+	Official string
+	Message  string
+	Waiting  []Question
+	Answered []Question
+	Q        Question
+	Draft    string
+	// MaxAnswer is MaxAnswerText, for the form's limit.
+	MaxAnswer int
+}
+
+func (s *Server) questionRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /officials", s.handleOfficialsHome)
+	mux.HandleFunc("GET /officials/login", s.handleOfficialsHome)
+	mux.HandleFunc("POST /officials/login", s.handleOfficialLogin)
+	mux.HandleFunc("POST /officials/logout", s.handleOfficialLogout)
+	mux.HandleFunc("GET /officials/questions", s.officialPage(s.handleQuestionsPage))
+	mux.HandleFunc("GET /officials/questions/{id}", s.officialPage(s.handleQuestionPage))
+	mux.HandleFunc("POST /officials/questions/{id}/answer", s.officialPage(s.handleAnswerForm))
+	mux.HandleFunc("GET /officials/questions/{id}/audio", s.officialAPI(s.handleQuestionAudio))
+	mux.HandleFunc("GET /api/v1/questions", s.officialAPI(s.handleQuestionsAPI))
+	mux.HandleFunc("GET /api/v1/questions/{id}", s.officialAPI(s.handleQuestionAPI))
+	mux.HandleFunc("GET /api/v1/questions/{id}/audio", s.officialAPI(s.handleQuestionAudio))
+	mux.HandleFunc("POST /api/v1/questions/{id}/answer", s.officialAPI(s.handleAnswerAPI))
+}
+
+// officialPage lets through signed-in officials and sends the rest to the
+// sign-in page.
+func (s *Server) officialPage(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		privatePage(w)
+		id := s.official(r)
+		if id == "" {
+			http.Redirect(w, r, "/officials/login", http.StatusSeeOther)
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+// officialAPI lets through requests with an official's session or token.
+func (s *Server) officialAPI(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		privatePage(w)
+		id := s.official(r)
+		if id == "" {
+			writeError(w, http.StatusUnauthorized, errors.New("an official's sign-in is required: the session cookie of /officials/login, "+
+				"or Authorization: Bearer <token from `allimi central official add`>"))
+			return
+		}
+		h(w, r, id)
+	}
+}
+
+// privatePage keeps questions, answers and recordings out of every cache.
+func privatePage(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+}
+
+func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
+	d.MaxAnswer = MaxAnswerText
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := questionsTemplate.Execute(w, d); err != nil {
+		s.log.Error("officials' page", "err", err)
+	}
+}
+
+func (s *Server) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
+	privatePage(w)
+	if s.official(r) != "" {
+		http.Redirect(w, r, "/officials/questions", http.StatusSeeOther)
+		return
+	}
+	s.renderQuestions(w, http.StatusOK, questionsData{Kind: "login"})
+}
+
+func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
+	privatePage(w)
+	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
+	ok, err := s.store.officialCheck(id, tok)
+	if err != nil {
+		s.log.Error("official sign-in", "err", err)
+	}
+	if !ok {
+		s.log.Warn("official sign-in refused", "official", id, "remote", r.RemoteAddr)
+		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "아이디나 토큰이 맞지 않습니다."})
+		return
+	}
+	s.setSession(w, id, time.Now())
+	http.Redirect(w, r, "/officials/questions", http.StatusSeeOther)
+}
+
+func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
+	privatePage(w)
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/officials/login", http.StatusSeeOther)
+}
+
+// recentAnswered is how many answered questions the list page shows.
+const recentAnswered = 50
+
+func (s *Server) handleQuestionsPage(w http.ResponseWriter, _ *http.Request, official string) {
+	all, err := s.store.Questions(true)
+	if err != nil {
+		s.log.Error("questions page", "err", err)
+		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
+		return
+	}
+	d := questionsData{Kind: "list", Official: official, Waiting: []Question{}}
+	for _, q := range all {
+		switch {
+		case q.AnsweredAt == nil:
+			d.Waiting = append(d.Waiting, q)
+		case len(d.Answered) < recentAnswered:
+			d.Answered = append(d.Answered, q)
+		}
+	}
+	s.renderQuestions(w, http.StatusOK, d)
+}
+
+func questionID(r *http.Request) (uint64, error) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("question id %q: not a number: %w", r.PathValue("id"), allimi.ErrInvalid)
+	}
+	return id, nil
+}
+
+func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
+	id, err := questionID(r)
+	var q Question
+	if err == nil {
+		q, err = s.store.Question(id)
+	}
+	if err != nil {
+		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
+		return
+	}
+	s.renderQuestions(w, http.StatusOK, questionsData{Kind: "question", Official: official, Q: q})
+}
+
+func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, official string) {
+	id, err := questionID(r)
+	if err != nil {
+		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
+		return
+	}
+	answer := r.PostFormValue("answer")
+	_, err = s.answer(id, official, answer)
+	switch {
+	case err == nil:
+		http.Redirect(w, r, fmt.Sprintf("/officials/questions/%d", id), http.StatusSeeOther)
+	case errors.Is(err, allimi.ErrNotFound):
+		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
+	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, errAlreadyAnswered):
+		msg := fmt.Sprintf("답변을 저장하지 못했습니다. 비어 있지 않은지, %d자를 넘지 않는지 확인해 주세요.", MaxAnswerText)
+		status := http.StatusBadRequest
+		if errors.Is(err, errAlreadyAnswered) {
+			msg, status = "이미 다른 분이 답변한 질문입니다.", http.StatusConflict
+		}
+		q, _ := s.store.Question(id)
+		s.renderQuestions(w, status, questionsData{Kind: "question", Official: official, Q: q, Message: msg, Draft: answer})
+	default:
+		s.log.Error("answer", "question", id, "err", err)
+		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
+	}
+}
+
+// answer stores an official's answer and wakes the sender.
+func (s *Server) answer(id uint64, official, text string) (Question, error) {
+	if s.answers != nil {
+		// Checked now, so that an answer that cannot be sent is refused
+		// while the official is still there to shorten it.
+		if _, _, err := s.answers.msgs.Render(systmpl.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
+			return Question{}, fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
+		}
+	}
+	q, err := s.store.AnswerQuestion(id, official, text, s.cfg.QuestionAudio.KeepAnswered <= 0)
+	if err != nil {
+		return q, err
+	}
+	s.log.Info("question answered", "question", id, "official", official, "reply", q.Reply)
+	if s.answers != nil && q.Delivery == "queued" {
+		s.answers.poke()
+	}
+	return q, nil
+}
+
+func (s *Server) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ string) {
+	qs, err := s.store.Questions(r.URL.Query().Get("all") != "")
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"questions": qs})
+}
+
+func (s *Server) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ string) {
+	id, err := questionID(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	q, err := s.store.Question(id)
+	switch {
+	case errors.Is(err, allimi.ErrNotFound):
+		writeError(w, http.StatusNotFound, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		writeJSON(w, http.StatusOK, q)
+	}
+}
+
+func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official string) {
+	id, err := questionID(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	var body struct {
+		Answer string `json:"answer"`
+	}
+	d := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf(`body: %v: send {"answer":"…"}`, err))
+		return
+	}
+	q, err := s.answer(id, official, body.Answer)
+	switch {
+	case errors.Is(err, allimi.ErrNotFound):
+		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, allimi.ErrInvalid):
+		writeError(w, http.StatusBadRequest, err)
+	case errors.Is(err, errAlreadyAnswered):
+		writeError(w, http.StatusConflict, err)
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+	default:
+		writeJSON(w, http.StatusOK, q)
+	}
+}
+
+// handleQuestionAudio serves a recording as a WAV file, to officials only.
+func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, official string) {
+	id, err := questionID(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	pcm, err := s.store.QuestionAudio(id, official)
+	switch {
+	case errors.Is(err, errAudioDeleted):
+		writeError(w, http.StatusGone, err)
+		return
+	case errors.Is(err, allimi.ErrNotFound):
+		writeError(w, http.StatusNotFound, err)
+		return
+	case err != nil:
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "audio/wav")
+	w.Header().Set("Content-Length", strconv.Itoa(44+len(pcm)))
+	_, _ = w.Write(wavHeader(len(pcm)))
+	_, _ = w.Write(pcm)
+}
+
+// wavHeader is the RIFF header of n bytes of 16 kHz mono 16-bit PCM.
+func wavHeader(n int) []byte {
+	h := make([]byte, 0, 44)
+	h = append(h, "RIFF"...)
+	h = binary.LittleEndian.AppendUint32(h, uint32(36+n))
+	h = append(h, "WAVEfmt "...)
+	h = binary.LittleEndian.AppendUint32(h, 16)
+	h = binary.LittleEndian.AppendUint16(h, 1) // PCM
+	h = binary.LittleEndian.AppendUint16(h, 1) // mono
+	h = binary.LittleEndian.AppendUint32(h, allimi.QuestionSampleRate)
+	h = binary.LittleEndian.AppendUint32(h, allimi.QuestionBytesPerSecond)
+	h = binary.LittleEndian.AppendUint16(h, 2)  // block align
+	h = binary.LittleEndian.AppendUint16(h, 16) // bits
+	h = append(h, "data"...)
+	return binary.LittleEndian.AppendUint32(h, uint32(n))
+}

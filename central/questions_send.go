@@ -1,0 +1,204 @@
+package central
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/channel"
+	"allimi/central/template"
+)
+
+// AnswerTemplate is the AlimTalk template code of an answer (kakao, naver):
+// AlimTalk sends only registered templates; its variables are #{name},
+// #{code} and #{answer}.
+const AnswerTemplate = "ALLIMI_QNA_ANSWER"
+
+// pendingAnswer is one answer to send.
+type pendingAnswer struct {
+	q       Question
+	citizen allimi.Citizen
+}
+
+func (s *Store) pendingAnswers(n int) ([]pendingAnswer, error) {
+	var out []pendingAnswer
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketQSend).Cursor()
+		for k, _ := c.First(); k != nil && len(out) < n; k, _ = c.Next() {
+			q, err := getQuestion(tx, binary.BigEndian.Uint64(k))
+			if err != nil {
+				return err
+			}
+			plain, err := s.keys.Open(q.Contact, u64(q.ID))
+			if err != nil {
+				return fmt.Errorf("question %d: contact: %w", q.ID, err)
+			}
+			cit, err := decodePII(plain)
+			if err != nil {
+				return fmt.Errorf("question %d: contact: %w", q.ID, err)
+			}
+			out = append(out, pendingAnswer{q: q, citizen: cit})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// answerSent takes the answer off the queue and records how it went.
+func (s *Store) answerSent(id uint64, delivery string) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		q, err := getQuestion(tx, id)
+		if err != nil {
+			return err
+		}
+		q.Delivery = delivery
+		if err := tx.Bucket(bucketQSend).Delete(u64(id)); err != nil {
+			return err
+		}
+		return putQuestion(tx, &q)
+	})
+}
+
+// AnswersPending counts the answers not yet handed to a provider.
+func (s *Store) AnswersPending() (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketQSend).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// answerer sends officials' answers on the channel each person chose,
+// falling back to SMS/LMS when the messenger refuses the person (not a
+// KakaoTalk user …). Each answer has an idempotency key per channel, so a
+// crash between a provider's answer and the queue's update sends nothing
+// twice to a provider that deduplicates.
+type answerer struct {
+	store    *Store
+	adapters map[allimi.Channel]channel.Adapter
+	msgs     *template.System
+	log      *slog.Logger
+	wake     chan struct{}
+}
+
+func (a *answerer) poke() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (a *answerer) run(ctx context.Context) {
+	backoff := time.Second
+	for {
+		sent, err := a.once(ctx)
+		wait := time.Minute
+		switch {
+		case err != nil:
+			a.log.Warn("answers wait", "err", err, "retry", backoff)
+			wait, backoff = backoff, min(2*backoff, 5*time.Minute)
+		case sent > 0:
+			wait, backoff = 0, time.Second
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-a.wake:
+			case <-t.C:
+			}
+			t.Stop()
+		} else if ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+// once sends what is queued, one message per request (answers are few);
+// it returns how many it settled.
+func (a *answerer) once(ctx context.Context) (int, error) {
+	pend, err := a.store.pendingAnswers(100)
+	if err != nil || len(pend) == 0 {
+		return 0, err
+	}
+	settled := 0
+	var errs []error
+	for _, p := range pend {
+		delivery, err := a.send(ctx, p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("question %d: %w", p.q.ID, err))
+			continue
+		}
+		if err := a.store.answerSent(p.q.ID, delivery); err != nil {
+			return settled, err
+		}
+		a.log.Info("answer sent", "question", p.q.ID, "delivery", delivery)
+		settled++
+	}
+	return settled, errors.Join(errs...)
+}
+
+// send sends one answer and says how it went; an error means "try again".
+func (a *answerer) send(ctx context.Context, p pendingAnswer) (string, error) {
+	text, lms, err := a.msgs.Render(template.QuestionAnswer, map[string]string{
+		"name": p.citizen.Name, "code": p.q.Code, "answer": p.q.Answer})
+	if err != nil {
+		// The answer was checked when the official gave it: this is a
+		// template that no longer fits, which waiting will not fix.
+		return "refused: " + err.Error(), nil
+	}
+	ch := allimi.Channel(p.q.Reply)
+	r, err := a.sendOn(ctx, ch, p, text, lms)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case r.Status == channel.Accepted:
+		return string(ch), nil
+	case r.Status == channel.Retry:
+		return "", fmt.Errorf("%s asks to try again: %s %s", ch, r.Code, r.Reason)
+	case ch == allimi.ChannelSMS:
+		return fmt.Sprintf("refused by sms: %s %s", r.Code, r.Reason), nil
+	}
+	a.log.Info("answer falls back to SMS", "question", p.q.ID, "channel", ch, "code", r.Code)
+	r, err = a.sendOn(ctx, allimi.ChannelSMS, p, text, lms)
+	switch {
+	case err != nil:
+		return "", err
+	case r.Status == channel.Accepted:
+		return fmt.Sprintf("sms (fallback from %s)", ch), nil
+	case r.Status == channel.Retry:
+		return "", fmt.Errorf("sms asks to try again: %s %s", r.Code, r.Reason)
+	}
+	return fmt.Sprintf("refused by %s and sms: %s %s", ch, r.Code, r.Reason), nil
+}
+
+func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p pendingAnswer, text string, lms bool) (channel.Result, error) {
+	ad := a.adapters[ch]
+	if ad == nil {
+		return channel.Result{}, fmt.Errorf("no %s provider configured", ch)
+	}
+	m := channel.Message{Key: fmt.Sprintf("qa-%d-%s", p.q.ID, ch), Recipient: p.citizen.Mobile, Title: "알리미 답변",
+		Text: text, LMS: lms}
+	if ch == allimi.ChannelKakao || ch == allimi.ChannelNaver {
+		m.Template = AnswerTemplate
+		m.Params = map[string]string{"name": p.citizen.Name, "code": p.q.Code, "answer": p.q.Answer}
+	}
+	res, err := ad.Send(ctx, []channel.Message{m})
+	if err != nil {
+		return channel.Result{}, err
+	}
+	if len(res) != 1 {
+		return channel.Result{}, fmt.Errorf("%s answered for %d messages, not 1", ch, len(res))
+	}
+	return res[0], nil
+}
