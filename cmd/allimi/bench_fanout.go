@@ -14,6 +14,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	stdsync "sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,6 +37,12 @@ type fanoutResult struct {
 	RSSFileMiB  float64 `json:"rssFileMiB"`
 	DBMiB       float64 `json:"dbMiB"`
 	SeedSeconds float64 `json:"seedSeconds"`
+	// CPU seconds this process used during the campaign (central) and
+	// during the baseline (the bare client): a figure that, unlike the
+	// wall-clock ratio, hardly moves when other work shares the machine.
+	// The fake providers' CPU, a child process, is in neither.
+	CPUSeconds         float64 `json:"cpuSeconds"`
+	BaselineCPUSeconds float64 `json:"baselineCPUSeconds"`
 }
 
 func benchFanoutCmd() *cobra.Command {
@@ -94,11 +101,17 @@ in the same run. Peak RSS is this process's (central and client).
 | **campaign through central** | **%.1f** | **%.0f** |
 | baseline: bare client, same batches | %.1f | %.0f |
 
+CPU used by this process: %.1f s for the campaign (central: ingest, expansion,
+rendering, the adapter, bbolt), %.1f s for the baseline; the fake providers'
+CPU is in neither. Central's adapters encode and decode with
+github.com/go-json-experiment/json, the baseline with encoding/json as a bare
+client would.
+
 Ratio %.2f (goal ≥ 0.5); goal ≥ 20,000 deliveries/s at 1,000,000; peak RSS %.0f MiB (goal < 1,024);
 at the end %.0f MiB of it anonymous (heaps) and %.0f MiB file pages of bbolt's mmap; central.db %.0f MiB.
 Seeding the registry took %.1f s (not timed).
 
-`, n, n, r.Seconds, r.PerSecond, r.BaselineSeconds, r.BaselinePerSecond, r.Ratio, r.PeakRSSMiB,
+`, n, n, r.Seconds, r.PerSecond, r.BaselineSeconds, r.BaselinePerSecond, r.CPUSeconds, r.BaselineCPUSeconds, r.Ratio, r.PeakRSSMiB,
 		r.RSSAnonMiB, r.RSSFileMiB, r.DBMiB, r.SeedSeconds)
 }
 
@@ -165,7 +178,7 @@ func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) 
 	defer srv.Close()
 	api := "http://" + srv.HTTPAddr()
 
-	start := time.Now()
+	start, cpuStart := time.Now(), processCPU()
 	req, _ := http.NewRequest(http.MethodPost, api+"/api/v1/notifications",
 		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
 	req.Header.Set("Authorization", "Bearer "+ag.Token)
@@ -198,10 +211,13 @@ func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) 
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.PerSecond = float64(r.Deliveries) / r.Seconds
+	r.CPUSeconds = processCPU() - cpuStart
 
+	cpuStart = processCPU()
 	if r.BaselineSeconds, err = bareKakaoClient(ctx, fakeURL, n); err != nil {
 		return r, fmt.Errorf("baseline: %w", err)
 	}
+	r.BaselineCPUSeconds = processCPU() - cpuStart
 	r.BaselinePerSecond = float64(n) / r.BaselineSeconds
 	r.Ratio = r.PerSecond / r.BaselinePerSecond
 	r.PeakRSSMiB = procStatusMiB("VmHWM:")
@@ -312,6 +328,16 @@ func getJSONURL(url string, v any) error {
 	}
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// processCPU is the user and system CPU time this process has used, in
+// seconds.
+func processCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // procStatusMiB reads one figure of /proc/self/status, e.g. VmHWM: (peak RSS).
