@@ -1,7 +1,7 @@
 # 알리미 (allimi) build, test and demo.
 #
 #   make deps     install Debian packages and Go modules (scripts/deps.sh)
-#   make build    bin/allimi (static, no cgo) and bin/allimi-kiosk (cgo, Fyne)
+#   make build    bin/allimi and bin/allimi-kiosk (both cgo: sherpa-onnx; the kiosk also Fyne)
 #   make test     deps, build, go vet, go test (unit and end-to-end)
 #   make bench    deps, build, then writes BENCHMARKS.md
 #   make demo     deps, build, then central + one kiosk window
@@ -41,9 +41,14 @@ deps:
 
 build: build-allimi build-kiosk
 
+# bin/allimi is built with cgo for `consult --wav` and `voice check-model`:
+# they run Silero VAD and the speech recogniser through sherpa-onnx, whose
+# libsherpa-onnx-c-api.so and libonnxruntime.so the binary finds by the rpath
+# the Go module sets (the module cache). Everything else in it is pure Go;
+# CGO_ENABLED=0 still builds it, and then those commands say cgo is missing.
 build-allimi:
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -o $(BIN)/allimi ./cmd/allimi
+	CGO_ENABLED=1 $(GO) build -o $(BIN)/allimi ./cmd/allimi
 
 build-kiosk:
 	@mkdir -p $(BIN)

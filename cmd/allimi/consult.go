@@ -11,6 +11,7 @@ import (
 
 	"allimi/assets"
 	"allimi/consult"
+	"allimi/voice"
 )
 
 type consultOptions struct {
@@ -19,6 +20,11 @@ type consultOptions struct {
 	kb      string
 	devset  string
 	noLexic bool
+	// The spoken question (--wav) and what hears it.
+	wav      string
+	asrModel string
+	vad      string
+	vadModel string
 }
 
 // consultCmd is `allimi consult`: answers from the call-centre knowledge base.
@@ -33,10 +39,20 @@ The question is the arguments, joined by spaces. With --json, print
 {"answers":[{"id":recordId,"score":…,"question":…,"answer":…}]}.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.wav != "" {
+				if len(args) > 0 {
+					return usageError{fmt.Errorf("give the question either spoken (--wav) or typed, not both")}
+				}
+				return runConsultWAV(cmd.Context(), cmd.OutOrStdout(), o)
+			}
 			return runConsult(cmd.OutOrStdout(), o, strings.Join(args, " "))
 		},
 	}
 	c.Flags().IntVar(&o.top, "top", 3, "answers to print")
+	c.Flags().StringVar(&o.wav, "wav", "", "a spoken question: WAV `file` (8–48 kHz, mono or stereo, PCM or float); runs VAD → speech recognition → retrieval → speech synthesis of the top answer")
+	c.Flags().StringVar(&o.asrModel, "asr-model", "", "speech-recognition model `dir` (SenseVoice or Whisper for sherpa-onnx; see allimi voice check-model); none: the question is handed to an official")
+	c.Flags().StringVar(&o.vad, "vad", "auto", "voice activity detector: silero, energy, or auto (silero when its model is found)")
+	c.Flags().StringVar(&o.vadModel, "vad-model", "", "Silero VAD `file` (default: $ALLIMI_SILERO_MODEL, ./"+voice.SileroFile+" or /usr/share/allimi/models/silero_vad.onnx)")
 	pf := c.PersistentFlags()
 	pf.BoolVar(&o.asJSON, "json", false, "print JSON")
 	pf.StringVar(&o.kb, "kb", "", "knowledge base file: a catalog (consult-kb) or the call-centre export (qna_call_cases.json); default the embedded one")
@@ -88,25 +104,15 @@ func runConsult(w io.Writer, o consultOptions, question string) error {
 	if o.top < 1 {
 		return usageError{fmt.Errorf("--top %d: must be at least 1", o.top)}
 	}
-	kb, err := loadConsultKB(o.kb)
+	r, err := searchConsult(o, question)
 	if err != nil {
 		return err
-	}
-	ix, err := consult.NewIndex(kb, consult.DefaultLexicon())
-	if err != nil {
-		return err
-	}
-	r, err := ix.Search(question, o.top)
-	if err != nil {
-		return usageError{err}
 	}
 	if o.asJSON {
 		out := struct {
 			Answers []consultAnswer `json:"answers"`
 		}{Answers: []consultAnswer{}}
-		for _, a := range r.Answers {
-			out.Answers = append(out.Answers, consultAnswer{ID: a.ID, Score: math.Round(a.Score*1000) / 1000, Question: a.Question, Answer: a.Answer})
-		}
+		out.Answers = append(out.Answers, jsonAnswers(r)...)
 		return printJSON(w, out)
 	}
 	if len(r.Answers) == 0 {
@@ -124,6 +130,32 @@ func runConsult(w io.Writer, o consultOptions, question string) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// searchConsult answers question from --kb: the text path and the
+// spoken one share it.
+func searchConsult(o consultOptions, question string) (consult.Result, error) {
+	kb, err := loadConsultKB(o.kb)
+	if err != nil {
+		return consult.Result{}, err
+	}
+	ix, err := consult.NewIndex(kb, consult.DefaultLexicon())
+	if err != nil {
+		return consult.Result{}, err
+	}
+	r, err := ix.Search(question, o.top)
+	if err != nil {
+		return r, usageError{err}
+	}
+	return r, nil
+}
+
+func jsonAnswers(r consult.Result) []consultAnswer {
+	out := []consultAnswer{}
+	for _, a := range r.Answers {
+		out = append(out, consultAnswer{ID: a.ID, Score: math.Round(a.Score*1000) / 1000, Question: a.Question, Answer: a.Answer})
+	}
+	return out
 }
 
 func runConsultEval(w io.Writer, o consultOptions) error {
