@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 
 BIN=${BIN:-$PWD/bin}
 OUT=${OUT:-$PWD/dist}
+# xz for what is shipped; the install test asks for gzip, which is many
+# times faster on the kiosk's 70 MB of binary and libraries.
+DEB_COMPRESS=${DEB_COMPRESS:-xz}
+GO=${GO:-go}
 # A later commit gets a higher version, so that dpkg -i upgrades.
 VERSION=${VERSION:-0.1.0+$(git log -1 --format=%cd --date=format:%Y%m%d%H%M%S 2>/dev/null || date +%Y%m%d%H%M%S).$(git rev-parse --short HEAD 2>/dev/null || echo local)}
 ARCH=amd64
@@ -25,14 +29,20 @@ stage() { # stage NAME: a fresh staging root
 
 build() { # build NAME ROOT
 	chmod 0755 "$2/DEBIAN"/post* "$2/DEBIAN"/pre* 2>/dev/null || true
-	dpkg-deb --root-owner-group -Zxz --build "$2" "$OUT/${1}_${VERSION}_${ARCH}.deb" >/dev/null
+	dpkg-deb --root-owner-group -Z"$DEB_COMPRESS" --build "$2" "$OUT/${1}_${VERSION}_${ARCH}.deb" >/dev/null
 	rm -rf "$2"
 	echo "package: $OUT/${1}_${VERSION}_${ARCH}.deb"
 }
 
 # ---- central ----
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Central needs no voice: a static, pure-Go build whatever bin/allimi is
+# (bin/allimi may link the speech recogniser through cgo; its voice
+# commands then say that they need it).
+CGO_ENABLED=0 "$GO" build -o "$work/allimi" ./cmd/allimi
 root=$(stage allimi-central)
-install -m 0755 "$BIN/allimi" "$root/usr/bin/allimi"
+install -m 0755 "$work/allimi" "$root/usr/bin/allimi"
 install -m 0644 packaging/central/allimi-central.service "$root/lib/systemd/system/"
 install -D -m 0640 packaging/central/central.yaml "$root/etc/allimi/central.yaml"
 cat >"$root/DEBIAN/control" <<EOT
@@ -77,6 +87,36 @@ build allimi-central "$root"
 # ---- kiosk ----
 root=$(stage allimi-kiosk)
 install -m 0755 "$BIN/allimi-kiosk" "$root/usr/bin/allimi-kiosk"
+# A kiosk linked to sherpa-onnx (speech recognition) finds its libraries
+# through an rpath into the Go module cache of the machine that built it.
+# The package ships them in /usr/lib/allimi-kiosk and points the binary
+# there; a kiosk built without them ships neither.
+needed() { patchelf --print-needed "$1"; }
+extra_depends=""
+if needed "$root/usr/bin/allimi-kiosk" | grep -q '^libsherpa-onnx'; then
+	sherpa=$("$GO" list -m -f '{{.Dir}}' github.com/k2-fsa/sherpa-onnx-go-linux)/lib/x86_64-unknown-linux-gnu
+	mkdir -p "$root/usr/lib/allimi-kiosk"
+	todo=$(needed "$root/usr/bin/allimi-kiosk")
+	while [ -n "$todo" ]; do
+		next=""
+		for lib in $todo; do
+			if [ -f "$sherpa/$lib" ] && [ ! -f "$root/usr/lib/allimi-kiosk/$lib" ]; then
+				install -m 0644 "$sherpa/$lib" "$root/usr/lib/allimi-kiosk/$lib"
+				# Each library finds its neighbours beside itself.
+				patchelf --set-rpath '$ORIGIN' "$root/usr/lib/allimi-kiosk/$lib"
+				next="$next $(needed "$sherpa/$lib")"
+			fi
+		done
+		todo=$next
+	done
+	patchelf --set-rpath /usr/lib/allimi-kiosk "$root/usr/bin/allimi-kiosk"
+	# ONNX Runtime is C++.
+	extra_depends=", libstdc++6, libgcc-s1"
+fi
+# The voice activity model (Silero VAD), when scripts/deps.sh installed it.
+if [ -f .cache/models/silero_vad.onnx ]; then
+	install -D -m 0644 .cache/models/silero_vad.onnx "$root/usr/share/allimi/silero_vad.onnx"
+fi
 install -m 0644 packaging/kiosk/allimi-kiosk.service "$root/lib/systemd/system/"
 mkdir -p "$root/etc/allimi"
 cat >"$root/DEBIAN/control" <<EOT
@@ -84,7 +124,7 @@ Package: allimi-kiosk
 Version: $VERSION
 Architecture: $ARCH
 Maintainer: Allimi <allimi@localhost>
-Depends: adduser, cage, libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1, espeak-ng
+Depends: adduser, cage, libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1, espeak-ng$extra_depends
 Section: x11
 Priority: optional
 Description: Allimi kiosk: the touch screen of a community centre
@@ -98,10 +138,14 @@ set -e
 if [ "$1" = configure ]; then
 	if ! getent passwd allimi-kiosk >/dev/null; then
 		adduser --system --group --home /var/lib/allimi-kiosk --no-create-home allimi-kiosk
-		adduser allimi-kiosk video || true
-		adduser allimi-kiosk input || true
-		adduser allimi-kiosk render 2>/dev/null || true
 	fi
+	# The screen, the touch panel and the GPU. udev creates these groups on
+	# a machine that boots; a system without them yet gets them here, so
+	# that the kiosk user is in them when they are used.
+	for g in video input render; do
+		getent group "$g" >/dev/null || addgroup --system "$g"
+		id -nG allimi-kiosk | grep -qw "$g" || adduser allimi-kiosk "$g" >/dev/null
+	done
 	# The credentials file, once enrolled, is the kiosk user's alone.
 	if [ -f /etc/allimi/kiosk.json ]; then
 		chown allimi-kiosk:allimi-kiosk /etc/allimi/kiosk.json

@@ -12,8 +12,8 @@ import (
 )
 
 // The Debian packages hold the FHS layout and units that make central
-// start at boot and the kiosk own the screen. (Installing them into a
-// debootstrapped Debian 12 tree is not tested yet.)
+// start at boot and the kiosk own the screen. Installing them into a
+// Debian 12 tree is tests/install_test.go.
 func TestPackage_DebsHoldTheBinariesConfigAndHardenedUnits(t *testing.T) {
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Fatalf("dpkg-deb: %v (Debian's dpkg)", err)
