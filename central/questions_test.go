@@ -1,0 +1,200 @@
+package central_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central"
+	"allimi/central/channel"
+	"allimi/sync"
+)
+
+// withOfficial stops the fixture's central, registers an official (as
+// `allimi central official add` does, central stopped) and starts it again.
+func withOfficial(t *testing.T, f *kioskFixture, id string) central.OfficialCredentials {
+	t.Helper()
+	require.NoError(t, f.srv.Close())
+	st, _, err := central.OpenData(f.data, central.StoreOptions{})
+	require.NoError(t, err)
+	cred, err := st.AddOfficial(id, false)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	f.cfg.HTTP = "127.0.0.1:0"
+	f.start(t)
+	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
+	return cred
+}
+
+func apiQuestions(t *testing.T, base, token string) []central.Question {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/questions?all=1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var body struct{ Questions []central.Question }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return body.Questions
+}
+
+func TestQuestions_FromKioskToOfficialToPhoneWithSMSFallback(t *testing.T) {
+	f := newKioskFixture(t)
+	cred := withOfficial(t, f, "kim.minji")
+	base := "http://" + f.srv.HTTPAddr()
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelKakao, Kind: channel.FaultNotUser, Rate: 1}))
+
+	pcm := make([]byte, 2*allimi.QuestionChunkSize+640)
+	for i := range pcm {
+		pcm[i] = byte(i % 251)
+	}
+	code, err := allimi.NewQuestionCode()
+	require.NoError(t, err)
+	contact := allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
+	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kakao"}, contact, pcm)
+	require.NoError(t, err)
+	_, err = f.outbox.Append(drafts...)
+	require.NoError(t, err)
+
+	var q central.Question
+	require.Eventually(t, func() bool {
+		qs := apiQuestions(t, base, cred.Token)
+		if len(qs) == 1 {
+			q = qs[0]
+		}
+		return len(qs) == 1
+	}, 20*time.Second, 20*time.Millisecond)
+	assert.Empty(t, q.Damaged)
+	assert.Equal(t, code, q.Code)
+
+	// Before the answer, the kiosk hears "not yet".
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, answered, err := f.api.QuestionAnswer(ctx, code)
+	require.NoError(t, err)
+	assert.False(t, answered)
+
+	// Signed out: no page, no recording.
+	resp, err := http.Get(base + fmt.Sprintf("/officials/questions/%d/audio", q.ID))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar}
+	resp, err = web.PostForm(base+"/officials/login", url.Values{"id": {"kim.minji"}, "token": {"wrong"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	resp, err = web.PostForm(base+"/officials/login", url.Values{"id": {"kim.minji"}, "token": {cred.Token}})
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(page), "답변을 기다리는 질문 1건")
+
+	resp, err = web.Get(base + fmt.Sprintf("/officials/questions/%d", q.ID))
+	require.NoError(t, err)
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Contains(t, string(page), "<audio controls")
+	assert.Contains(t, string(page), "박*자, 010-****-3333")
+	assert.NotContains(t, string(page), "010-2222-3333")
+
+	resp, err = web.Get(base + fmt.Sprintf("/officials/questions/%d/audio", q.ID))
+	require.NoError(t, err)
+	wav, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+	assert.Equal(t, "audio/wav", resp.Header.Get("Content-Type"))
+	require.Len(t, wav, 44+len(pcm))
+	assert.Equal(t, "RIFF", string(wav[:4]))
+	assert.Equal(t, pcm, wav[44:])
+
+	answer := "기초연금은 주민센터 2층 복지팀에서 신청하실 수 있습니다. 신분증을 가져오세요."
+	noRedirect := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noRedirect.PostForm(base+fmt.Sprintf("/officials/questions/%d/answer", q.ID), url.Values{"answer": {"  "}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "an empty answer is refused")
+	resp, err = noRedirect.PostForm(base+fmt.Sprintf("/officials/questions/%d/answer", q.ID), url.Values{"answer": {answer}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+
+	// KakaoTalk refuses her (not a user): the answer goes by SMS/LMS.
+	var sms []channel.FakeMessage
+	require.Eventually(t, func() bool { sms = f.smsTo(contact.Mobile); return len(sms) > 0 }, 20*time.Second, 20*time.Millisecond)
+	require.Len(t, sms, 1)
+	assert.Contains(t, sms[0].Text, answer)
+	assert.Contains(t, sms[0].Text, code)
+	kakao := f.fake.Messages(allimi.ChannelKakao)
+	require.Len(t, kakao, 1)
+	assert.Equal(t, "rejected", kakao[0].Status)
+	require.Eventually(t, func() bool {
+		qs := apiQuestions(t, base, cred.Token)
+		return len(qs) == 1 && qs[0].Delivery == "sms (fallback from kakao)"
+	}, 10*time.Second, 20*time.Millisecond)
+
+	resp, err = web.Get(base + fmt.Sprintf("/officials/questions/%d/audio", q.ID))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusGone, resp.StatusCode, "the recording is deleted once answered")
+
+	got, answered, err := f.api.QuestionAnswer(ctx, strings.ToLower(strings.ReplaceAll(code, "-", "")))
+	require.NoError(t, err)
+	assert.True(t, answered)
+	assert.Equal(t, answer, got)
+
+	// The JSON API refuses a second answer and a malformed body.
+	for _, tc := range []struct {
+		body string
+		want int
+		msg  string
+	}{
+		{`{"answer":"다른 답"}`, http.StatusConflict, "already answered by kim.minji"},
+		{`{"answr":"x"}`, http.StatusBadRequest, `unknown field \"answr\"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, base+fmt.Sprintf("/api/v1/questions/%d/answer", q.ID), strings.NewReader(tc.body))
+		req.Header.Set("Authorization", "Bearer "+cred.Token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, tc.want, resp.StatusCode)
+		assert.Contains(t, string(b), tc.msg)
+	}
+}
+
+func TestQuestions_UnknownCodesAreRefusedThenLimitedPerKiosk(t *testing.T) {
+	f := newKioskFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _, err := f.api.QuestionAnswer(ctx, "not a code")
+	var re *sync.ReplyError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "invalid", re.Code)
+	for i := 0; i < 9; i++ {
+		_, _, err = f.api.QuestionAnswer(ctx, "ZZZZZ-ZZZZZ")
+		require.ErrorAs(t, err, &re)
+		require.Equal(t, "not-found", re.Code, "try %d", i+2)
+		assert.Contains(t, re.Msg, "no such question")
+	}
+	_, _, err = f.api.QuestionAnswer(ctx, "ZZZZZ-ZZZZZ")
+	require.True(t, errors.As(err, &re))
+	assert.Equal(t, "too-many-tries", re.Code)
+}
