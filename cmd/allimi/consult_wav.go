@@ -90,7 +90,7 @@ func openDetector(kind, model string) (voice.Detector, string, error) {
 			return &voice.EnergyVAD{}, "energy", nil
 		}
 		if err != nil {
-			return nil, "", usageError{fmt.Errorf("--vad-model: %w", err)}
+			return nil, "", usageError{fmt.Errorf("--vad %s: %w", kind, err)}
 		}
 		return d, "silero", nil
 	}
