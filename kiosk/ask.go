@@ -8,6 +8,7 @@ import (
 	stdsync "sync"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -15,6 +16,7 @@ import (
 	"allimi/assets"
 	"allimi/consult"
 	"allimi/sync"
+	"allimi/voice"
 )
 
 // Adviser is the home screen's 말로 물어보기, by touch for now: the person
@@ -106,11 +108,26 @@ type AskState struct {
 	// Rated is set once the person answered "was this helpful?": a
 	// second tap stores nothing.
 	Rated bool
+	// Spoken is set when Question came from the microphone: its answer
+	// is read aloud as it appears.
+	Spoken bool
+	// Audio is the last recording: the spoken question, or the one
+	// recorded for an official. Nothing but the session holds it.
+	Audio voice.WAV
+	// Notice is a message (a translation key) for the next screen shown:
+	// the microphone failed, nothing was heard. Offer is why a spoken
+	// question could not be answered.
+	Notice, Offer string
+	// Handover is the question for an official and its receipt.
+	Handover HandoverState
+	// listen is the recording in progress, nil when none.
+	listen *listenRun
 }
 
 // Empty reports whether nothing was typed or asked.
 func (a AskState) Empty() bool {
-	return a.Draft == "" && a.Question == "" && len(a.Result.Answers) == 0 && !a.Rated
+	return a.Draft == "" && a.Question == "" && len(a.Result.Answers) == 0 && !a.Rated &&
+		len(a.Audio.Data) == 0 && a.Notice == "" && a.Offer == "" && a.Handover == (HandoverState{}) && a.listen == nil
 }
 
 // askSuggestions is the number of suggestions shown under the field;
@@ -151,6 +168,26 @@ func (u *UI) askQuestionPage() *page {
 	}
 	a := &u.session.Ask
 	p.text(u.T("ask.intro"))
+	if u.listener() != nil {
+		p.text(u.T("ask.voice_intro"))
+		speak := u.button(u.T("ask.speak"), theme.MediaRecordIcon(), widget.HighImportance, func() {
+			u.startListening(listenAsk)
+		})
+		p.add(u.bigButton(speak))
+		p.say(speak.Text)
+	}
+	if u.handover() != nil {
+		talk := u.button(u.T("ask.talk"), theme.AccountIcon(), widget.MediumImportance, func() {
+			u.startHandover(a.Draft, voice.WAV{}, false)
+		})
+		check := u.button(u.T("ask.check"), theme.MailReplyIcon(), widget.MediumImportance, u.startCheck)
+		p.add(container.NewGridWithColumns(2, talk, check))
+		p.say(talk.Text, check.Text)
+	}
+	if a.Notice != "" {
+		p.fail(u.T(a.Notice))
+		a.Notice = ""
+	}
 	entry := widget.NewEntry()
 	entry.PlaceHolder = u.T("ask.hint")
 	entry.SetText(a.Draft)
@@ -203,8 +240,7 @@ func (u *UI) askSearch(p *page, question string) {
 	if ix == nil {
 		return
 	}
-	question = strings.Join(strings.Fields(question), " ")
-	r, err := ix.Search(question, askAnswers)
+	err := u.askFind(question, false)
 	if errors.Is(err, consult.ErrEmptyQuestion) {
 		p.fail(u.T("ask.empty"))
 		return
@@ -213,10 +249,28 @@ func (u *UI) askSearch(p *page, question string) {
 		p.failErr(err, "ask.failed")
 		return
 	}
+	u.push(askAnswerScreen)
+}
+
+// askFind searches question, typed or spoken, and keeps what it found in
+// the session.
+func (u *UI) askFind(question string, spoken bool) error {
+	ix := u.askIndex()
+	if ix == nil {
+		return errors.New("no consultation index")
+	}
+	question = strings.Join(strings.Fields(question), " ")
+	r, err := ix.Search(question, askAnswers)
+	if err != nil {
+		return err
+	}
 	u.asked.Add(question)
 	a := &u.session.Ask
-	a.Draft, a.Question, a.Result, a.Shown, a.Rated = question, question, r, 0, false
-	u.push(askAnswerScreen)
+	a.Draft, a.Question, a.Result, a.Shown, a.Rated, a.Spoken = question, question, r, 0, false, spoken
+	if !spoken {
+		a.Audio = voice.WAV{} // a typed question: an earlier recording is not about it
+	}
+	return nil
 }
 
 // askAnswerPage shows the answer chosen in large text, the other answers
@@ -229,12 +283,17 @@ func (u *UI) askAnswerPage() *page {
 	if len(a.Result.Answers) == 0 {
 		l := p.text(u.T("ask.none"))
 		l.TextStyle = fyne.TextStyle{Bold: true}
+		u.askHandoverOffer(p)
 		p.next = u.nextButton(u.T("ask.again"), u.Back)
+		if a.Spoken {
+			p.onShow = func() { u.speak(u.T("ask.none")) }
+		}
 		return p
 	}
 	if !a.Result.Confident {
 		l := p.text(u.T("ask.unsure"))
 		l.TextStyle = fyne.TextStyle{Bold: true}
+		u.askHandoverOffer(p)
 	}
 	shown := a.Result.Answers[max(0, min(a.Shown, len(a.Result.Answers)-1))]
 	q := p.heading(shown.Question)
@@ -246,6 +305,10 @@ func (u *UI) askAnswerPage() *page {
 		u.speak(shown.Question + "\n" + answer)
 	})
 	p.add(touchWide(listen))
+	if a.Spoken {
+		// Asked aloud, answered aloud: the person may not read well.
+		p.onShow = func() { u.speak(shown.Question + "\n" + answer) }
+	}
 	if len(a.Result.Answers) > 1 {
 		p.heading(u.T("ask.others"))
 		for i, other := range a.Result.Answers {
@@ -274,6 +337,25 @@ func (u *UI) askAnswerPage() *page {
 	p.add(vbox(touchWide(yes), touchWide(no)))
 	p.say(u.T("ask.yes"), u.T("ask.no"))
 	return p
+}
+
+// askHandoverOffer adds "ask an official" to an answer page the kiosk is
+// not sure of, when hand-over is set up: the question goes with the
+// recording when it was spoken.
+func (u *UI) askHandoverOffer(p *page) {
+	if u.handover() == nil {
+		return
+	}
+	a := &u.session.Ask
+	b := u.button(u.T("ask.handover"), theme.AccountIcon(), widget.HighImportance, func() {
+		audio := voice.WAV{}
+		if a.Spoken {
+			audio = a.Audio
+		}
+		u.startHandover(a.Question, audio, false)
+	})
+	p.add(u.bigButton(b))
+	p.say(b.Text)
 }
 
 // askRate stores the person's feedback on entry, once, and thanks them.
