@@ -121,3 +121,29 @@ func TestNewSilero_RefusesWrongFiles(t *testing.T) {
 		})
 	}
 }
+
+// The kiosk's microphone path with Silero: one utterance from a stream.
+func TestSilero_ListenTakesOneUtterance(t *testing.T) {
+	d, err := NewSilero(sileroModel(t), SileroOptions{MinSilence: 0.8})
+	require.NoError(t, err)
+	defer d.Close()
+	file, truth, err := voice.Compose(context.Background(), t.TempDir(), phrases, 2*time.Second, 0.01)
+	require.NoError(t, err)
+	s := pcm(t, file)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	frames := make(chan []float32)
+	go func() {
+		for off := 0; off < len(s); off += 160 {
+			select {
+			case frames <- s[off:min(off+160, len(s))]:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	w, err := voice.Listen(ctx, frames, d, voice.ListenOptions{})
+	require.NoError(t, err)
+	want := truth[0].End - truth[0].Start + 500*time.Millisecond
+	assert.InDelta(t, want.Seconds(), w.Duration().Seconds(), 0.4, "got %v, want about %v", w.Duration(), want)
+}
