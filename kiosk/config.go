@@ -45,6 +45,9 @@ type Config struct {
 	Broker string `json:"broker,omitempty"`
 	// CatalogKey is central's catalogue signing key, base64.
 	CatalogKey string `json:"catalogKey,omitempty"`
+	// TLS is how the kiosk reaches an ssl:// broker: enrolment fills it
+	// in when central runs TLS.
+	TLS *TLSConfig `json:"tls,omitempty"`
 	// Region is where the kiosk's community centre is, "시도" or
 	// "시도/시군구" (e.g. "경기/성남시"): 보조금 찾기 lists local
 	// governments' services of this region only. Empty lists all.
@@ -64,6 +67,15 @@ type Config struct {
 	// Path is the file the config was loaded from; empty when none was
 	// loaded. It is not part of the JSON.
 	Path string `json:"-"`
+}
+
+// TLSConfig holds the CA that signed the broker's certificate and the
+// kiosk's client certificate and key, each PEM text (as enrolment writes
+// them) or the path of a PEM file.
+type TLSConfig struct {
+	CA   string `json:"ca,omitempty"`
+	Cert string `json:"cert,omitempty"`
+	Key  string `json:"key,omitempty"`
 }
 
 // Loaded reports whether the config came from a file.

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -74,4 +75,48 @@ func ClientTLS(ca, cert, key string) (*tls.Config, error) {
 		t.Certificates = []tls.Certificate{c}
 	}
 	return t, nil
+}
+
+// ClientTLSFrom is ClientTLS for values that are each either PEM text or
+// the path of a PEM file: enrolment gives a kiosk its CA, certificate and
+// key as PEM, kept in its config file (mode 0600) rather than in files of
+// their own, which the kiosk's user could not create in /etc/allimi.
+func ClientTLSFrom(ca, cert, key string) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := pemOrFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("TLS CA: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA: no PEM certificate in it")
+		}
+	}
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("a TLS client certificate needs both its certificate and its key")
+	}
+	if cert != "" {
+		cb, err := pemOrFile(cert)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		kb, err := pemOrFile(key)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client key: %w", err)
+		}
+		c, err := tls.X509KeyPair(cb, kb)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{c}
+	}
+	return t, nil
+}
+
+func pemOrFile(s string) ([]byte, error) {
+	if strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN ") {
+		return []byte(s), nil
+	}
+	return os.ReadFile(s)
 }
