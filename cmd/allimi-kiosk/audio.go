@@ -2,14 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
+	"os"
 	stdsync "sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gen2brain/malgo"
 
 	"allimi/kiosk"
 	"allimi/voice"
+	"allimi/voice/sherpa"
 )
 
 // malgoPlayer plays speech on the sound card through miniaudio (malgo),
@@ -73,3 +79,189 @@ func (k kioskSpeaker) Speak(ctx context.Context, lang kiosk.Lang, text string) e
 }
 
 func (k kioskSpeaker) Stop() { k.s.Stop() }
+
+// voiceFlags are the kiosk's voice-input flags (main registers them).
+var voiceFlags struct {
+	asrModel, vadModel string
+	// trialLoad is the child mode of the model check: load the model,
+	// decode a second of silence, print sherpa.TrialOK, exit.
+	trialLoad string
+}
+
+// endOfSpeech is the pause that ends a question at the kiosk: longer than
+// consult --wav's, because seniors pause mid-sentence to find a word.
+const endOfSpeech = 800 * time.Millisecond
+
+// newDetector returns Silero VAD when its model is found and loads,
+// otherwise the energy detector, saying why once per listen in the log.
+func newDetector(vadModel string, log *slog.Logger) voice.Detector {
+	if vadModel == "" {
+		vadModel = voice.FindSilero()
+	}
+	if vadModel != "" {
+		d, err := sherpa.NewSilero(vadModel, sherpa.SileroOptions{MinSilence: float32(endOfSpeech.Seconds())})
+		if err == nil {
+			return d
+		}
+		log.Warn("Silero VAD not loaded; using the energy detector", "model", vadModel, "err", err)
+	}
+	return &voice.EnergyVAD{MinSilence: endOfSpeech}
+}
+
+// malgoListener records from the default microphone through miniaudio
+// (16 kHz mono S16; miniaudio converts from what the device offers) and
+// takes one utterance with voice.Listen.
+type malgoListener struct {
+	vadModel string
+	log      *slog.Logger
+}
+
+// captureChunks is how many device callbacks (about 10 ms each) may wait
+// for the detector before audio is dropped: a second.
+const captureChunks = 100
+
+// Listen implements kiosk.Listener. Nothing heard (or stop pressed before
+// a word) is an empty recording, not an error: the kiosk says it heard
+// nothing. A microphone that cannot be opened is an error naming it.
+func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV, error) {
+	mctx, err := malgo.InitContext(nil, malgo.ContextConfig{}, nil)
+	if err != nil {
+		return voice.WAV{}, fmt.Errorf("audio: %w", err)
+	}
+	defer func() { _ = mctx.Uninit(); mctx.Free() }()
+	cfg := malgo.DefaultDeviceConfig(malgo.Capture)
+	cfg.Capture.Format = malgo.FormatS16
+	cfg.Capture.Channels = 1
+	cfg.SampleRate = voice.Rate
+	frames := make(chan []float32, captureChunks)
+	var dropped atomic.Int64
+	dev, err := malgo.InitDevice(mctx.Context, cfg, malgo.DeviceCallbacks{
+		Data: func(_, in []byte, n uint32) {
+			chunk := make([]float32, len(in)/2)
+			for i := range chunk {
+				chunk[i] = float32(int16(binary.LittleEndian.Uint16(in[2*i:]))) / 32768
+			}
+			select {
+			case frames <- chunk:
+			default:
+				dropped.Add(int64(len(chunk))) // never block the audio thread
+			}
+		},
+	})
+	if err != nil {
+		return voice.WAV{}, fmt.Errorf("audio input device: %w", err)
+	}
+	defer dev.Uninit()
+	if err := dev.Start(); err != nil {
+		return voice.WAV{}, fmt.Errorf("audio input device: %w", err)
+	}
+	defer func() { _ = dev.Stop() }()
+	det := newDetector(l.vadModel, l.log)
+	defer det.Close()
+	w, err := voice.Listen(ctx, frames, det, voice.ListenOptions{Max: max})
+	if n := dropped.Load(); n > 0 {
+		l.log.Warn("microphone audio dropped: the detector fell behind", "samples", n)
+	}
+	if errors.Is(err, voice.ErrNoSpeech) || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
+		return voice.WAV{}, nil
+	}
+	return w, err
+}
+
+// recognizerTranscriber is the kiosk's Transcriber: the model given by
+// --asr-model, loaded in the background at start (after a trial load in a
+// child process, since sherpa-onnx ends the process on a model it cannot
+// run). Until it is ready, or when there is none, Transcribe returns an
+// error wrapping voice.ErrNoRecognizer and the kiosk offers an official.
+type recognizerTranscriber struct {
+	mu     stdsync.Mutex
+	rec    voice.Recognizer
+	reason string
+	ready  chan struct{}
+}
+
+// loadTranscriber starts loading the model in dir ("" for none).
+func loadTranscriber(ctx context.Context, dir string, log *slog.Logger) *recognizerTranscriber {
+	t := &recognizerTranscriber{reason: "no --asr-model given", ready: make(chan struct{})}
+	if dir == "" {
+		close(t.ready)
+		return t
+	}
+	t.reason = "the model is still loading"
+	go func() {
+		defer close(t.ready)
+		rec, err := openKioskRecognizer(ctx, dir)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if err != nil {
+			t.reason = err.Error()
+			log.Error("speech recognition model not loaded: questions spoken go to an official", "dir", dir, "err", err)
+			return
+		}
+		t.rec = rec
+		log.Info("speech recognition model loaded", "dir", dir)
+	}()
+	return t
+}
+
+func openKioskRecognizer(ctx context.Context, dir string) (voice.Recognizer, error) {
+	info, err := voice.CheckModel(dir)
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if err := sherpa.LoadInChild(ctx, dir, exe, "--trial-load-asr-model", dir); err != nil {
+		return nil, err
+	}
+	return sherpa.NewRecognizer(info)
+}
+
+// Transcribe implements kiosk.Transcriber.
+func (t *recognizerTranscriber) Transcribe(ctx context.Context, w voice.WAV) (string, error) {
+	t.mu.Lock()
+	rec, reason := t.rec, t.reason
+	t.mu.Unlock()
+	if rec == nil {
+		return "", fmt.Errorf("%w: %s", voice.ErrNoRecognizer, reason)
+	}
+	return rec.Transcribe(ctx, w)
+}
+
+// Close frees the model once loading has ended.
+func (t *recognizerTranscriber) Close() error {
+	<-t.ready
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.rec != nil {
+		return t.rec.Close()
+	}
+	return nil
+}
+
+// trialLoadMain is the kiosk's --trial-load-asr-model child.
+func trialLoadMain(dir string) int {
+	if err := sherpa.TrialLoad(context.Background(), dir); err != nil {
+		fmt.Fprintln(os.Stderr, "allimi-kiosk:", err)
+		return 1
+	}
+	fmt.Println(sherpa.TrialOK)
+	return 0
+}
+
+// wireVoice gives the ask feature the microphone and the recogniser; the
+// returned func frees the model.
+func wireVoice(ctx context.Context, feature kiosk.Feature, log *slog.Logger) func() {
+	a, ok := feature.(*kiosk.Adviser)
+	if !ok {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	t := loadTranscriber(ctx, voiceFlags.asrModel, log)
+	a.Listener = malgoListener{vadModel: voiceFlags.vadModel, log: log}
+	a.Transcriber = t
+	// Cancelling first ends a trial load still running in its child.
+	return func() { cancel(); _ = t.Close() }
+}

@@ -49,11 +49,17 @@ func main() {
 	hashPIN := flag.Bool("hash-pin", false, "read a staff PIN from standard input and print its hash for the config's staff list")
 	enrolCode := flag.String("enrol", "", "one-time `code` from 'allimi central kiosk enrol': fetch this kiosk's credentials into --config and exit")
 	centralURL := flag.String("central", "http://127.0.0.1:8080", "central's HTTP address, for --enrol")
+	flag.StringVar(&voiceFlags.asrModel, "asr-model", "", "speech-recognition model `dir` (SenseVoice or Whisper for sherpa-onnx; check it with allimi voice check-model); none: spoken questions go to an official")
+	flag.StringVar(&voiceFlags.vadModel, "vad-model", "", "Silero VAD `file` for the microphone (default: $ALLIMI_SILERO_MODEL, ./.cache/models/silero_vad.onnx or /usr/share/allimi/models/silero_vad.onnx; none: an energy detector)")
+	flag.StringVar(&voiceFlags.trialLoad, "trial-load-asr-model", "", "internal: load the model in `dir` and exit (the kiosk runs itself so to check a model before using it)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: allimi-kiosk [flags]\n\nflags:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if voiceFlags.trialLoad != "" {
+		os.Exit(trialLoadMain(voiceFlags.trialLoad))
+	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "allimi-kiosk: unexpected argument %q\n", flag.Arg(0))
 		flag.Usage()
@@ -123,6 +129,11 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 		if opt.Voice, err = consultAdviser(nil, log); err != nil {
 			return err
 		}
+	}
+
+	if !measure {
+		// The microphone and, with --asr-model, the recogniser.
+		defer wireVoice(ctx, opt.Voice, log)()
 	}
 
 	a := app.NewWithID(appID)
