@@ -114,7 +114,11 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "아이디나 토큰이 맞지 않습니다."})
 		return
 	}
-	s.setSession(w, id, time.Now())
+	if err := s.setSession(w, id, time.Now()); err != nil {
+		s.log.Error("official sign-in", "err", err)
+		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
+		return
+	}
 	http.Redirect(w, r, "/officials/questions", http.StatusSeeOther)
 }
 

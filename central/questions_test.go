@@ -198,3 +198,48 @@ func TestQuestions_UnknownCodesAreRefusedThenLimitedPerKiosk(t *testing.T) {
 	require.True(t, errors.As(err, &re))
 	assert.Equal(t, "too-many-tries", re.Code)
 }
+
+func TestOfficials_SessionsSurviveARestartButNotANewTokenOrTampering(t *testing.T) {
+	f := newKioskFixture(t)
+	cred := withOfficial(t, f, "kim.minji")
+	jar, _ := cookiejar.New(nil)
+	web := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := web.PostForm("http://"+f.srv.HTTPAddr()+"/officials/login", url.Values{"id": {"kim.minji"}, "token": {cred.Token}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	var cookie *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "allimi_official" {
+			cookie = c
+		}
+	}
+	require.NotNil(t, cookie)
+	assert.True(t, cookie.HttpOnly)
+
+	status := func(c *http.Cookie) int {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+f.srv.HTTPAddr()+"/officials/questions", nil)
+		req.AddCookie(c)
+		resp, err := (&http.Client{CheckRedirect: web.CheckRedirect}).Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusOK, status(cookie))
+	tampered := *cookie
+	tampered.Value = "bGVlLmppaG8" + cookie.Value[strings.Index(cookie.Value, "."):] // "lee.jiho" with kim's signature
+	assert.Equal(t, http.StatusSeeOther, status(&tampered), "another id under the same signature is refused")
+
+	// A restart keeps the session; a new token ends it.
+	require.NoError(t, f.srv.Close())
+	f.start(t)
+	assert.Equal(t, http.StatusOK, status(cookie))
+	require.NoError(t, f.srv.Close())
+	st, _, err := central.OpenData(f.data, central.StoreOptions{})
+	require.NoError(t, err)
+	_, err = st.AddOfficial("kim.minji", true)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	f.start(t)
+	assert.Equal(t, http.StatusSeeOther, status(cookie), "sessions of the old token end with --rotate")
+}

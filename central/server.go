@@ -109,6 +109,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.Dispatch.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.QuestionAudio.KeepAnswered < 0 || cfg.QuestionAudio.MaxAge < 0 {
+		return nil, fmt.Errorf("question-audio-keep and question-audio-max-age: must not be negative: %w", allimi.ErrInvalid)
+	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
