@@ -243,3 +243,75 @@ func TestOfficials_SessionsSurviveARestartButNotANewTokenOrTampering(t *testing.
 	f.start(t)
 	assert.Equal(t, http.StatusSeeOther, status(cookie), "sessions of the old token end with --rotate")
 }
+
+// questionEvent builds a question-kind event of kiosk k1 whose payload is
+// given raw, as a faulty or hostile kiosk might send it.
+func questionEvent(seq uint64, kind string, c allimi.Citizen, payload string) allimi.Event {
+	return allimi.Event{V: 1, Kiosk: "k1", Seq: seq, HLC: allimi.NextHLC(0, time.Now()), Kind: kind, Citizen: c,
+		Payload: json.RawMessage(payload)}
+}
+
+func TestIngest_MalformedQuestionsAreRefusedAndStoredDataIsIntact(t *testing.T) {
+	data := t.TempDir()
+	cred := addKiosk(t, data, "k1")
+	st, _, err := central.OpenData(data, central.StoreOptions{})
+	require.NoError(t, err)
+	official, err := st.AddOfficial("kim", false)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	tc := startCentral(t, data)
+	rk := connectRaw(t, tc.mqtt, cred)
+	up := sync.UpTopic("k1")
+
+	// A good typed question first.
+	good := questionEvent(1, allimi.KindQuestion, allimi.Citizen{}, `{"code":"ABCDE-FGHJK","lang":"ko","text":"질문","reply":"kiosk","audioBytes":0,"chunks":0}`)
+	rk.publish(t, up, marshal(t, good))
+	rk.waitAck(t, 1)
+
+	contact := allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
+	bad := []struct {
+		name   string
+		event  allimi.Event
+		reason string
+	}{
+		{"truncated chunk", questionEvent(2, allimi.KindQuestionAudio, allimi.Citizen{},
+			`{"code":"BCDEF-GHJKL","index":0,"chunks":2,"size":40000,"data":"AAAA"}`), "chunk 0 of 2 has 3 bytes, must have 32768"},
+		{"garbage base64", questionEvent(2, allimi.KindQuestionAudio, allimi.Citizen{},
+			`{"code":"BCDEF-GHJKL","index":0,"chunks":1,"size":4,"data":"!!!!"}`), "illegal base64"},
+		{"over 60 s", questionEvent(2, allimi.KindQuestion, allimi.Citizen{},
+			`{"code":"BCDEF-GHJKL","lang":"ko","reply":"kiosk","audioBytes":1920002,"chunks":59,"sha256":"`+strings.Repeat("a", 64)+`"}`),
+			"record a shorter question"},
+		{"unknown reply channel", questionEvent(2, allimi.KindQuestion, contact,
+			`{"code":"BCDEF-GHJKL","lang":"ko","text":"q","reply":"fax","audioBytes":0,"chunks":0}`), `payload.reply "fax"`},
+		{"number not a mobile", questionEvent(2, allimi.KindQuestion, allimi.Citizen{Name: "박순자", Mobile: "02-555-1234"},
+			`{"code":"BCDEF-GHJKL","lang":"ko","text":"q","reply":"sms","audioBytes":0,"chunks":0}`),
+			"citizen: invalid mobile number (value withheld: personal data)"},
+	}
+	for _, b := range bad {
+		rk.publish(t, up, marshal(t, b.event))
+	}
+	ok := questionEvent(2, allimi.KindQuestion, allimi.Citizen{}, `{"code":"CDEFG-HJKLM","lang":"ko","text":"두 번째","reply":"kiosk","audioBytes":0,"chunks":0}`)
+	rk.publish(t, up, marshal(t, ok))
+	rk.waitAck(t, 2)
+
+	s := tc.stats(t)
+	assert.EqualValues(t, 2, s.Records.Stored)
+	assert.EqualValues(t, len(bad), s.Records.Rejected)
+	resp, err := http.Get(tc.http + "/api/v1/rejections")
+	require.NoError(t, err)
+	var rj struct{ Rejections []central.Rejection }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
+	resp.Body.Close()
+	for _, b := range bad {
+		found := false
+		for _, got := range rj.Rejections {
+			found = found || strings.Contains(got.Reason, b.reason)
+			assert.NotContains(t, got.Reason, "02-555-1234", "no personal data in the rejection list")
+		}
+		assert.True(t, found, "%s: no rejection mentions %q", b.name, b.reason)
+	}
+	qs := apiQuestions(t, tc.http, official.Token)
+	require.Len(t, qs, 2, "the good questions are intact, nothing of the bad ones stored")
+	assert.Equal(t, "두 번째", qs[0].Text)
+	assert.Equal(t, "질문", qs[1].Text)
+}
