@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// EndOfSpeech is the pause that ends a question at the kiosk: longer than
+// the detectors' default, because seniors pause mid-sentence to find a word.
+const EndOfSpeech = 800 * time.Millisecond
+
 // ErrNoSpeech: nobody spoke while the microphone listened.
 var ErrNoSpeech = errors.New("no speech heard")
 

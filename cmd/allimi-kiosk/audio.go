@@ -88,10 +88,6 @@ var voiceFlags struct {
 	trialLoad string
 }
 
-// endOfSpeech is the pause that ends a question at the kiosk: longer than
-// consult --wav's, because seniors pause mid-sentence to find a word.
-const endOfSpeech = 800 * time.Millisecond
-
 // newDetector returns Silero VAD when its model is found and loads,
 // otherwise the energy detector, saying why once per listen in the log.
 func newDetector(vadModel string, log *slog.Logger) voice.Detector {
@@ -99,13 +95,13 @@ func newDetector(vadModel string, log *slog.Logger) voice.Detector {
 		vadModel = voice.FindSilero()
 	}
 	if vadModel != "" {
-		d, err := sherpa.NewSilero(vadModel, sherpa.SileroOptions{MinSilence: float32(endOfSpeech.Seconds())})
+		d, err := sherpa.NewSilero(vadModel, sherpa.SileroOptions{MinSilence: float32(voice.EndOfSpeech.Seconds())})
 		if err == nil {
 			return d
 		}
 		log.Warn("Silero VAD not loaded; using the energy detector", "model", vadModel, "err", err)
 	}
-	return &voice.EnergyVAD{MinSilence: endOfSpeech}
+	return &voice.EnergyVAD{MinSilence: voice.EndOfSpeech}
 }
 
 // malgoListener records from the default microphone through miniaudio

@@ -78,6 +78,11 @@ func benchCmd() *cobra.Command {
 				return fmt.Errorf("kiosk startup: %w", err)
 			}
 			b.WriteString(kioskStartupMarkdown(ks, display))
+			vb, err := benchVoice(cmd.Context(), 5, "")
+			if err != nil {
+				return fmt.Errorf("voice: %w", err)
+			}
+			b.WriteString(vb.markdown())
 			if goBench != "" {
 				f, err := os.Open(goBench)
 				if err != nil {
@@ -115,7 +120,7 @@ func benchCmd() *cobra.Command {
 	}
 	kioskC.Flags().IntVar(&kioskRuns, "runs", 5, "runs")
 	kioskC.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	c.AddCommand(drainC, report, benchFanoutCmd(), kioskC)
+	c.AddCommand(drainC, report, benchFanoutCmd(), kioskC, benchVoiceCmd())
 	return c
 }
 

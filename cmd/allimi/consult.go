@@ -135,14 +135,24 @@ func runConsult(w io.Writer, o consultOptions, question string) error {
 // searchConsult answers question from --kb: the text path and the
 // spoken one share it.
 func searchConsult(o consultOptions, question string) (consult.Result, error) {
+	ix, err := consultIndex(o)
+	if err != nil {
+		return consult.Result{}, err
+	}
+	return searchIndex(ix, o, question)
+}
+
+// consultIndex builds the index of --kb (about 150 ms for the embedded
+// knowledge base; the kiosk does it once).
+func consultIndex(o consultOptions) (*consult.Index, error) {
 	kb, err := loadConsultKB(o.kb)
 	if err != nil {
-		return consult.Result{}, err
+		return nil, err
 	}
-	ix, err := consult.NewIndex(kb, consult.DefaultLexicon())
-	if err != nil {
-		return consult.Result{}, err
-	}
+	return consult.NewIndex(kb, consult.DefaultLexicon())
+}
+
+func searchIndex(ix *consult.Index, o consultOptions, question string) (consult.Result, error) {
 	r, err := ix.Search(question, o.top)
 	if err != nil {
 		return r, usageError{err}

@@ -59,7 +59,7 @@ func TestConsultWAV_WithoutAModelHandsOver(t *testing.T) {
 			require.Len(t, got.Segments, 1)
 			assert.InDelta(t, truth.Start.Seconds(), got.Segments[0].Start, 0.3)
 			assert.InDelta(t, truth.End.Seconds(), got.Segments[0].End, 0.3)
-			assert.ElementsMatch(t, []string{"vad", "asr", "search", "tts"}, keys(got.Timings))
+			assert.ElementsMatch(t, []string{"vad", "asr", "index", "search", "tts"}, keys(got.Timings))
 			assert.Greater(t, got.Timings["vad"], 0.0)
 			assert.Nil(t, got.Speech)
 		})

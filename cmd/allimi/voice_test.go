@@ -116,3 +116,20 @@ func sox(t *testing.T, args ...string) {
 	out, err := exec.Command("sox", args...).CombinedOutput()
 	require.NoError(t, err, "sox %v: %s", args, out)
 }
+
+// The benchmark scores both detectors on the same audio, and says that
+// recognition was not measured when no model is installed.
+func TestBenchVoice_ReportsBothDetectorsAndNoModel(t *testing.T) {
+	r, err := benchVoice(context.Background(), 1, "")
+	require.NoError(t, err)
+	require.Len(t, r.VAD, 4, "silero and energy, clean and noisy")
+	names := map[string]int{}
+	for _, v := range r.VAD {
+		names[v.Name]++
+		assert.Equal(t, len(benchQuestions), v.Truth)
+		assert.Positive(t, v.RTF)
+	}
+	assert.Equal(t, map[string]int{"silero": 2, "energy": 2}, names)
+	assert.Positive(t, r.TTS.FirstAudioMs)
+	assert.Contains(t, r.markdown(), "no model installed, not measured")
+}

@@ -34,7 +34,7 @@ func ONNX(inputs, outputs []string, meta map[string]string, pad int) []byte {
 	if pad > 0 {
 		var init pb
 		init = init.varint(1, uint64(pad/4)) // dims
-		init = init.varint(2, 1)            // FLOAT
+		init = init.varint(2, 1)             // FLOAT
 		init = init.bytes(8, []byte("weights"))
 		init = init.bytes(9, make([]byte, pad)) // raw_data
 		g = g.bytes(5, init)
