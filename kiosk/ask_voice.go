@@ -124,7 +124,7 @@ func (u *UI) startListening(mode listenMode) {
 		stop()
 		var text string
 		var terr error
-		if err == nil && mode == listenAsk && len(w.Data) > 0 {
+		if err == nil && mode == listenAsk && len(w.Data) > 0 && life.Err() == nil {
 			fyne.Do(func() {
 				if a.listen == run && run.working != nil {
 					run.working()
@@ -235,7 +235,12 @@ func (u *UI) askListenPage() *page {
 	}
 	p.add(u.bigButton(stop), wait)
 	p.say(u.T("ask.stop"))
-	p.onLeave = func() { run.abandon() }
+	p.onLeave = func() {
+		run.abandon()
+		if a.listen == run {
+			a.listen = nil // back or home: the microphone may be used again
+		}
+	}
 	return p
 }
 
