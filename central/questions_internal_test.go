@@ -21,7 +21,7 @@ var questionContact = allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
 
 // questionEvents builds the events a kiosk appends for a question, from
 // seq first on: its chunks, then the question.
-func questionEvents(t *testing.T, kiosk string, first uint64, code, reply string, pcm []byte) []allimi.Event {
+func questionEvents(t testing.TB, kiosk string, first uint64, code, reply string, pcm []byte) []allimi.Event {
 	t.Helper()
 	contact := allimi.Citizen{}
 	if reply != allimi.ReplyAtKiosk {
@@ -327,4 +327,54 @@ func TestOfficials_TokensAreHashedAndRotated(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, bytes.Contains(raw, []byte(c2.Token)), "only a hash of the token is stored")
 	f.open(StoreOptions{})
+}
+
+// BenchmarkQuestions_Commit60s stores a 60 s question (59 chunks and the
+// question, one batch, as the ingest commits them) beside the baseline of
+// writing the same audio to bbolt in one transaction.
+func BenchmarkQuestions_Commit60s(b *testing.B) {
+	pcm := testPCM(allimi.MaxQuestionAudioBytes)
+	open := func(b *testing.B) *Store {
+		dir := b.TempDir()
+		keys, err := LoadKeys(dir)
+		require.NoError(b, err)
+		st, err := OpenStore(dir+"/"+DBFile, keys, StoreOptions{})
+		require.NoError(b, err)
+		b.Cleanup(func() { st.Close() })
+		return st
+	}
+	b.Run("question", func(b *testing.B) {
+		st := open(b)
+		b.SetBytes(int64(len(pcm)))
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			code, err := allimi.NewQuestionCode()
+			require.NoError(b, err)
+			evs := questionEvents(b, "k1", uint64(i*(allimi.MaxQuestionChunks+1)+1), code, "kiosk", pcm)
+			batch := make([]Incoming, len(evs))
+			for j := range evs {
+				batch[j] = Incoming{Kiosk: "k1", Event: &evs[j]}
+			}
+			b.StartTimer()
+			if _, err := st.Commit(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("baseline-bbolt", func(b *testing.B) {
+		st := open(b)
+		b.SetBytes(int64(len(pcm)))
+		for i := 0; i < b.N; i++ {
+			err := st.db.Update(func(tx *bbolt.Tx) error {
+				bk, err := tx.CreateBucketIfNotExists([]byte("bench"))
+				if err != nil {
+					return err
+				}
+				return bk.Put(u64(uint64(i)), pcm)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
