@@ -256,8 +256,28 @@ func wireVoice(ctx context.Context, feature kiosk.Feature, log *slog.Logger) fun
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	t := loadTranscriber(ctx, voiceFlags.asrModel, log)
-	a.Listener = malgoListener{vadModel: voiceFlags.vadModel, log: log}
+	// Without a microphone the 말하기 button would only ever fail: it is
+	// not shown. A microphone plugged in later needs a restart.
+	if n, err := captureDevices(); n > 0 {
+		a.Listener = malgoListener{vadModel: voiceFlags.vadModel, log: log}
+	} else {
+		log.Warn("no microphone: questions are typed, not spoken", "err", err)
+	}
 	a.Transcriber = t
 	// Cancelling first ends a trial load still running in its child.
 	return func() { cancel(); _ = t.Close() }
+}
+
+// captureDevices counts the microphones miniaudio can open.
+func captureDevices() (int, error) {
+	mctx, err := malgo.InitContext(nil, malgo.ContextConfig{}, nil)
+	if err != nil {
+		return 0, fmt.Errorf("audio: %w", err)
+	}
+	defer func() { _ = mctx.Uninit(); mctx.Free() }()
+	infos, err := mctx.Devices(malgo.Capture)
+	if err != nil {
+		return 0, fmt.Errorf("audio input devices: %w", err)
+	}
+	return len(infos), nil
 }

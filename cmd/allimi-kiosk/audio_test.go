@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi/kiosk"
 	"allimi/voice"
 	"allimi/voice/voicetest"
 )
@@ -95,4 +96,22 @@ func TestMalgoListener_OpensOrSaysWhy(t *testing.T) {
 		return
 	}
 	assert.Empty(t, w.Data)
+}
+
+// Without a microphone (this machine) the ask feature gets no Listener,
+// so no 말하기 button that could only fail; the Transcriber is still set
+// and says why it cannot transcribe.
+func TestWireVoice_NoMicrophoneNoSpeakButton(t *testing.T) {
+	n, _ := captureDevices()
+	a := kiosk.NewAdviser(nil)
+	done := wireVoice(context.Background(), a, slog.Default())
+	defer done()
+	if n == 0 {
+		assert.Nil(t, a.Listener)
+	} else {
+		assert.NotNil(t, a.Listener)
+	}
+	require.NotNil(t, a.Transcriber)
+	_, err := a.Transcriber.Transcribe(context.Background(), voice.NewWAV(make([]float32, 160)))
+	assert.ErrorIs(t, err, voice.ErrNoRecognizer)
 }
