@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ func FuzzDecodeEvent(f *testing.F) {
 	good, _ := json.Marshal(allimi.Event{V: 1, Kiosk: "k1", Seq: 1, HLC: 1 << 16, Kind: d.Kind, Citizen: d.Citizen, Payload: payload})
 	f.Add(good)
 	f.Add([]byte(`{"v":1,"kiosk":"k1","seq":1,"hlc":65536,"kind":"feedback","citizen":{},"payload":{"entry":"a","helpful":true}}`))
+	f.Add([]byte(`{"v":1,"kiosk":"k1","seq":1,"hlc":65536,"kind":"question-audio","citizen":{},"payload":{"code":"ABCDE-FGHJK","index":0,"chunks":1,"size":4,"data":"AAECAw=="}}`))
+	f.Add([]byte(`{"v":1,"kiosk":"k1","seq":2,"hlc":65537,"kind":"question","citizen":{"name":"김순자","mobile":"01012345678","birthDate":""},` +
+		`"payload":{"code":"ABCDE-FGHJK","lang":"ko","text":"질문","reply":"sms","audioBytes":4,"chunks":1,"sha256":"` + strings.Repeat("0", 64) + `"}}`))
 	f.Add([]byte(`{"v":2}`))
 	f.Add([]byte(`[]`))
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
