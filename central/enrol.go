@@ -155,26 +155,48 @@ type EnrolResponse struct {
 	Broker string `json:"broker"`
 }
 
+// Why central refused a code, in the "reason" of its answer: the kiosk
+// says it in the person's language, the "error" says it in English.
+const (
+	EnrolReasonUnknown    = "unknown"
+	EnrolReasonUsed       = "used"
+	EnrolReasonExpired    = "expired"
+	EnrolReasonThrottled  = "throttled"
+	EnrolReasonBadRequest = "bad-request"
+)
+
+// EnrolError is central's answer to a refused code.
+type EnrolError struct {
+	Error  string `json:"error"`
+	Reason string `json:"reason"`
+}
+
+func writeEnrolError(w http.ResponseWriter, code int, reason string, err error) {
+	writeJSON(w, code, EnrolError{Error: err.Error(), Reason: reason})
+}
+
 // handleEnrol: POST /api/v1/enrol {"code":"…"}.
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	if s.enrolLimit.blocked(time.Now()) {
-		writeError(w, http.StatusTooManyRequests, errors.New("too many wrong codes: wait a minute"))
+		writeEnrolError(w, http.StatusTooManyRequests, EnrolReasonThrottled, errors.New("too many wrong codes: wait a minute"))
 		return
 	}
 	var body struct {
 		Code string `json:"code"`
 	}
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf(`body: want {"code":"XXXX-XXXX-XXXX"}: %v`, err))
+		writeEnrolError(w, http.StatusBadRequest, EnrolReasonBadRequest, fmt.Errorf(`body: want {"code":"XXXX-XXXX-XXXX"}: %v`, err))
 		return
 	}
 	cred, err := s.store.RedeemEnrolment(body.Code)
 	switch {
 	case errors.Is(err, ErrEnrolUnknown):
 		s.enrolLimit.miss()
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, ErrEnrolUsed), errors.Is(err, ErrEnrolExpired):
-		writeError(w, http.StatusGone, err)
+		writeEnrolError(w, http.StatusNotFound, EnrolReasonUnknown, err)
+	case errors.Is(err, ErrEnrolUsed):
+		writeEnrolError(w, http.StatusGone, EnrolReasonUsed, err)
+	case errors.Is(err, ErrEnrolExpired):
+		writeEnrolError(w, http.StatusGone, EnrolReasonExpired, err)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
 	default:

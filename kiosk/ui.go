@@ -40,6 +40,9 @@ type Options struct {
 	// VerifyTimeout bounds each call to the Verifier (default 4 s).
 	VerifyTimeout time.Duration
 	Logger        *slog.Logger
+	// FirstRun, on a kiosk without an id, shows the enrolment screen
+	// instead of the home screen (enrol.go).
+	FirstRun *FirstRun
 }
 
 // Clock is the time source of the kiosk.
@@ -145,7 +148,7 @@ func New(w fyne.Window, opt Options) *UI {
 // Start shows the home screen and starts the idle timer.
 func (u *UI) Start() {
 	u.applyTheme()
-	u.stack = []screen{homeScreen}
+	u.stack = []screen{u.rootScreen()}
 	u.render()
 	u.armIdle()
 }
@@ -233,7 +236,7 @@ func (u *UI) Home() {
 	u.session.Clear()
 	u.asked.Clear()
 	u.staff = nil
-	u.stack = []screen{homeScreen}
+	u.stack = []screen{u.rootScreen()}
 	u.render()
 }
 
@@ -274,7 +277,7 @@ func (u *UI) Reset() {
 	u.staff = nil
 	u.prefs = Prefs{Lang: DefaultLang}
 	u.applyTheme()
-	u.stack = []screen{homeScreen}
+	u.stack = []screen{u.rootScreen()}
 	u.render()
 	u.armIdle()
 }
@@ -469,7 +472,7 @@ func (u *UI) Touch() {
 // pristine reports whether there is nothing to clear: the home screen in
 // the default language with an empty session.
 func (u *UI) pristine() bool {
-	return len(u.stack) == 1 && u.stack[0].id == homeScreen.id && u.session.Empty() && len(u.asked.Recent()) == 0 &&
+	return len(u.stack) == 1 && u.stack[0].id == u.rootScreen().id && u.session.Empty() && len(u.asked.Recent()) == 0 &&
 		u.staff == nil && u.prefs == (Prefs{Lang: DefaultLang})
 }
 
