@@ -48,7 +48,7 @@ func main() {
 	measure := flag.Bool("measure-startup", false, "open the home screen, print {\"startupMs\",\"peakRSSMiB\"} as JSON and exit")
 	hashPIN := flag.Bool("hash-pin", false, "read a staff PIN from standard input and print its hash for the config's staff list")
 	enrolCode := flag.String("enrol", "", "one-time `code` from 'allimi central kiosk enrol': fetch this kiosk's credentials into --config and exit")
-	centralURL := flag.String("central", "http://127.0.0.1:8080", "central's HTTP address, for --enrol")
+	centralURL := flag.String("central", "http://127.0.0.1:8080", "central's HTTP address, for --enrol and the first-run enrolment screen")
 	flag.StringVar(&voiceFlags.asrModel, "asr-model", "", "speech-recognition model `dir` (SenseVoice or Whisper for sherpa-onnx; check it with allimi voice check-model); none: spoken questions go to an official")
 	flag.StringVar(&voiceFlags.vadModel, "vad-model", "", "Silero VAD `file` for the microphone (default: $ALLIMI_SILERO_MODEL, ./.cache/models/silero_vad.onnx or /usr/share/allimi/models/silero_vad.onnx; none: an energy detector)")
 	flag.StringVar(&voiceFlags.trialLoad, "trial-load-asr-model", "", "internal: load the model in `dir` and exit (the kiosk runs itself so to check a model before using it)")
@@ -74,13 +74,13 @@ func main() {
 		fmt.Printf("enrolled as kiosk %s; credentials in %s\n", id, *configPath)
 		return
 	}
-	if err := run(*configPath, *dataDir, *fullscreen, *shots, *langs, *measure, *hashPIN); err != nil {
+	if err := run(*configPath, *dataDir, *centralURL, *fullscreen, *shots, *langs, *measure, *hashPIN); err != nil {
 		fmt.Fprintf(os.Stderr, "allimi-kiosk: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(configPath, dataDir string, fullscreen bool, shots, langList string, measure, hashPIN bool) error {
+func run(configPath, dataDir, centralURL string, fullscreen bool, shots, langList string, measure, hashPIN bool) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	slog.SetDefault(log)
 
@@ -108,14 +108,34 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stopSync := func() {}
+	restart := false
+	var a fyne.App
 	if cfg.ID != "" {
 		if stopSync, err = startSync(ctx, cfg, dataDir, &opt, log); err != nil {
 			return err
 		}
+	} else if configPath != "" && !measure {
+		// First run: the enrolment screen, then on to the home screen
+		// with sync started on the credentials it wrote.
+		log.Info("no kiosk id in the config: showing the enrolment screen", "config", configPath)
+		opt.FirstRun = &kiosk.FirstRun{ConfigPath: configPath, CentralURL: centralURL,
+			Ready: func(c kiosk.Config) (kiosk.Options, error) {
+				next := kiosk.Options{Config: c, Logger: log, Speaker: opt.Speaker}
+				stop, err := startSync(ctx, c, dataDir, &next, log)
+				if err != nil {
+					return next, err
+				}
+				// The voice is wired to the adviser the kiosk goes on with.
+				unwire := wireVoice(ctx, next.Voice, log)
+				stopSync = func() { unwire(); stop() }
+				return next, nil
+			},
+			Restart: func() { restart = true; a.Quit() },
+		}
 	} else {
 		log.Warn("no kiosk id in the config: sign-ups cannot be saved", "config", configPath)
 	}
-	defer stopSync()
+	defer func() { stopSync() }()
 	if opt.Subsidy == nil {
 		// No catalog store (unregistered kiosk, or no catalog key): the
 		// demo catalog, which says on screen that it is one.
@@ -131,12 +151,13 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 		}
 	}
 
-	if !measure {
-		// The microphone and, with --asr-model, the recogniser.
+	if !measure && opt.FirstRun == nil {
+		// The microphone and, with --asr-model, the recogniser (after
+		// enrolment on a first run).
 		defer wireVoice(ctx, opt.Voice, log)()
 	}
 
-	a := app.NewWithID(appID)
+	a = app.NewWithID(appID)
 	w := a.NewWindow("알리미")
 	w.Resize(kiosk.ScreenshotSize)
 	u := kiosk.New(w, opt)
@@ -161,6 +182,10 @@ func run(configPath, dataDir string, fullscreen bool, shots, langList string, me
 		})
 	}
 	w.ShowAndRun()
+	if restart {
+		// The service manager starts the kiosk again, now enrolled.
+		return errors.New("enrolled; restarting to start sync")
+	}
 	return nil
 }
 
@@ -205,8 +230,15 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 		db.Close()
 		return nil, err
 	}
+	conn := sync.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password}
+	if cfg.TLS != nil {
+		if conn.TLS, err = sync.ClientTLSFrom(cfg.TLS.CA, cfg.TLS.Cert, cfg.TLS.Key); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("config tls: %w", err)
+		}
+	}
 	sender := sync.NewSender(sync.SenderConfig{
-		Conn:     sync.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password},
+		Conn:     conn,
 		Catalogs: cats,
 		Logger:   log,
 	}, ob)
