@@ -72,7 +72,7 @@ FUZZ_TARGETS := \
 	./sync:FuzzDecodeEvent ./sync:FuzzDecodeAck ./sync:FuzzDecodeRequest ./sync:FuzzDecodeManifest \
 	./central:FuzzDecodeNotificationRequest ./central:FuzzStoredRecords \
 	./subsidy:FuzzProfileMatch ./subsidy:FuzzDecodeCatalog \
-	./consult:FuzzSearch ./consult:FuzzLoadKB ./voice:FuzzNormalize
+	./consult:FuzzSearch ./consult:FuzzLoadKB ./voice:FuzzNormalize ./voice:FuzzParseWAV ./voice:FuzzInspectONNX
 
 fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \

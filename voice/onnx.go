@@ -40,22 +40,31 @@ const (
 // download does not), and the model must have an IR version and a graph.
 // Large weights are skipped, not read, so a 900 MB model costs little.
 func InspectONNX(path string) (ONNXInfo, error) {
-	info := ONNXInfo{Metadata: map[string]string{}}
 	f, err := os.Open(path)
 	if err != nil {
-		return info, err
+		return ONNXInfo{Metadata: map[string]string{}}, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return info, err
+		return ONNXInfo{Metadata: map[string]string{}}, err
 	}
-	r := &pbReader{f: f, end: st.Size()}
-	if st.Size() == 0 {
-		return info, fmt.Errorf("%s: %w: the file is empty", path, ErrBadONNX)
+	info, err := inspectONNX(f, st.Size())
+	if err != nil {
+		return info, fmt.Errorf("%s: %w", path, err)
+	}
+	return info, nil
+}
+
+// inspectONNX reads the model in the first size bytes of f.
+func inspectONNX(f io.ReaderAt, size int64) (ONNXInfo, error) {
+	info := ONNXInfo{Metadata: map[string]string{}}
+	r := &pbReader{f: f, end: size}
+	if size == 0 {
+		return info, fmt.Errorf("%w: the file is empty", ErrBadONNX)
 	}
 	haveGraph := false
-	err = r.fields(0, st.Size(), func(num int, wire int, v uint64, off, n int64) error {
+	err := r.fields(0, size, func(num int, wire int, v uint64, off, n int64) error {
 		switch {
 		case num == modelIRVersion && wire == wireVarint:
 			info.IRVersion = v
@@ -99,10 +108,10 @@ func InspectONNX(path string) (ONNXInfo, error) {
 		return nil
 	})
 	if err != nil {
-		return info, fmt.Errorf("%s: %w: %v (a cut-short download or not an ONNX file)", path, ErrBadONNX, err)
+		return info, fmt.Errorf("%w: %v (a cut-short download or not an ONNX file)", ErrBadONNX, err)
 	}
 	if info.IRVersion == 0 || info.IRVersion > 100 || !haveGraph {
-		return info, fmt.Errorf("%s: %w: no IR version or no graph (not an ONNX file)", path, ErrBadONNX)
+		return info, fmt.Errorf("%w: no IR version or no graph (not an ONNX file)", ErrBadONNX)
 	}
 	return info, nil
 }
@@ -180,6 +189,9 @@ func (r *pbReader) fields(from, to int64, fn func(num, wire int, v uint64, off, 
 		if err != nil {
 			return fmt.Errorf("field at byte %d: %w", p, err)
 		}
+		if next > to {
+			return fmt.Errorf("field at byte %d runs past the end of its message", p)
+		}
 		num, wire := int(key>>3), int(key&7)
 		if num == 0 {
 			return fmt.Errorf("field number 0 at byte %d", p)
@@ -204,7 +216,7 @@ func (r *pbReader) fields(from, to int64, fn func(num, wire int, v uint64, off, 
 			if err != nil {
 				return fmt.Errorf("field %d at byte %d: %w", num, p, err)
 			}
-			if l > uint64(to-off) {
+			if off > to || l > uint64(to-off) {
 				return fmt.Errorf("field %d at byte %d claims %d bytes, %d are left", num, p, l, to-off)
 			}
 			n = int64(l)
