@@ -100,6 +100,10 @@ func openDetector(kind, model string) (voice.Detector, string, error) {
 	return nil, "", usageError{fmt.Errorf("--vad %q: use silero, energy or auto", kind)}
 }
 
+// maxSpoken bounds a spoken question: the kiosk keeps a minute at most,
+// and a long recording is a mistake (a meeting, a radio programme).
+const maxSpoken = 5 * time.Minute
+
 // readSpoken reads --wav: what cannot be read is the caller's mistake
 // (exit 2), with a sentence saying what is accepted.
 func readSpoken(path string) (voice.WAV, voice.PCM, error) {
@@ -110,6 +114,9 @@ func readSpoken(path string) (voice.WAV, voice.PCM, error) {
 	w, err := voice.ParseWAV(b)
 	if err != nil {
 		return w, voice.PCM{}, usageError{fmt.Errorf("--wav %s: %w", path, err)}
+	}
+	if d := w.Duration(); d > maxSpoken {
+		return w, voice.PCM{}, usageError{fmt.Errorf("--wav %s: %s of audio: a question is at most %s; cut out the question (sox in.wav out.wav trim START LENGTH)", path, d.Round(time.Second), maxSpoken)}
 	}
 	p, err := voice.Mono16k(w)
 	if err != nil {

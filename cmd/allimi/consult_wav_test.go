@@ -152,6 +152,7 @@ func TestConsultWAV_RefusesBadInput(t *testing.T) {
 	}
 	rate96k := append([]byte(nil), goodBytes...)
 	binary.LittleEndian.PutUint32(rate96k[24:], 96000)
+	long := voice.WAV{SampleRate: 8000, Channels: 1, Bits: 8, Data: make([]byte, 8000*301)}.Encode()
 	crashing, err := voicetest.SenseVoiceDir(filepath.Join(dir, "sv"), 50)
 	require.NoError(t, err)
 	for _, tc := range []struct {
@@ -165,6 +166,7 @@ func TestConsultWAV_RefusesBadInput(t *testing.T) {
 		{"header only", []string{"--wav", write("header.wav", goodBytes[:12])}, "no fmt chunk"},
 		{"no samples", []string{"--wav", write("nosamples.wav", goodBytes[:44])}, "holds no samples"},
 		{"96 kHz", []string{"--wav", write("96k.wav", rate96k)}, "96000 Hz"},
+		{"over five minutes", []string{"--wav", write("long.wav", long)}, "5m1s of audio: a question is at most 5m0s"},
 		{"typed and spoken", []string{"--wav", good, "질문"}, "not both"},
 		{"unknown VAD", []string{"--wav", good, "--vad", "webrtc"}, `--vad "webrtc": use silero, energy or auto`},
 		{"Silero model that is not one", []string{"--wav", good, "--vad", "silero", "--vad-model", write("fake.onnx", []byte("not onnx"))}, "not a complete ONNX model"},
