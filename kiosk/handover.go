@@ -308,7 +308,8 @@ func (u *UI) handoverCheckPage() *page {
 	}
 	wait := wrapLabel(u.T("nav.wait"))
 	wait.Hide()
-	p.add(entry, u.newCodePad(entry), wait)
+	// The code at key size: the person compares it with the slip.
+	p.add(container.NewThemeOverride(entry, keyCapTheme{u.theme()}), u.newCodePad(entry), wait)
 	busy := false
 	var check *widget.Button
 	check = u.nextButton(u.T("handover.check_go"), func() {
