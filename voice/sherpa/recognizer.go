@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"time"
 	stdsync "sync"
 
 	sherpa "github.com/k2-fsa/sherpa-onnx-go-linux"
 
 	"allimi/voice"
 )
+
+// whisperWindow is the audio Whisper's encoder takes at once.
+const whisperWindow = 30 * time.Second
 
 // recognizer is a sherpa-onnx offline recogniser as a voice.Recognizer.
 type recognizer struct {
@@ -58,6 +62,10 @@ func (r *recognizer) Transcribe(ctx context.Context, w voice.WAV) (string, error
 	pcm, err := voice.Mono16k(w)
 	if err != nil {
 		return "", err
+	}
+	if r.kind == voice.Whisper && pcm.Duration() > whisperWindow {
+		// Whisper's encoder sees 30 s; sherpa-onnx would drop the rest.
+		return "", fmt.Errorf("Whisper reads at most %s of speech, this is %s: hand the question to an official or use SenseVoice", whisperWindow, pcm.Duration().Round(time.Second))
 	}
 	if err := ctx.Err(); err != nil {
 		return "", err
