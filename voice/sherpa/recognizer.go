@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"time"
 	stdsync "sync"
+	"time"
 
 	sherpa "github.com/k2-fsa/sherpa-onnx-go-linux"
 
