@@ -19,11 +19,12 @@ import (
 	"allimi/voice"
 )
 
-// Adviser is the home screen's 말로 물어보기, by touch for now: the person
-// types a question on the kiosk's keyboard, picks a suggestion or searches,
-// and reads (or hears) the official answer found in the consultation
-// knowledge base. "Was this helpful?" stores one feedback record naming
-// only the entry; the question never leaves the kiosk.
+// Adviser is the home screen's 말로 물어보기: the person types a question
+// on the kiosk's keyboard or says it (ask_voice.go), picks a suggestion or
+// searches, and reads (or hears) the official answer found in the
+// consultation knowledge base. "Was this helpful?" stores one feedback
+// record naming only the entry; the question never leaves the kiosk,
+// unless the person hands it to an official (handover.go).
 type Adviser struct {
 	// Listener, when set, puts a 말하기 (speak) button on the question
 	// screen; Transcriber turns what it heard into the question (nil: the
