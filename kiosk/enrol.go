@@ -462,3 +462,15 @@ func rewrite(path string, data []byte) error {
 	}
 	return f.Close()
 }
+
+// enrolShot shows the enrolment screen as a first run does, for the
+// screenshots and the tests that check every screen; then runs then.
+func enrolShot(then func(u *UI)) func(u *UI) {
+	return func(u *UI) {
+		u.opt.FirstRun = &FirstRun{CentralURL: "http://central.example.kr:8080", code: "ABCD-EFGH-JK", codeField: true}
+		u.cfg.ID = ""
+		u.stack = []screen{enrolScreen}
+		u.render()
+		then(u)
+	}
+}

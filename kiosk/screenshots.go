@@ -157,6 +157,9 @@ func Shots() []Shot {
 			u.stack = append(u.stack, askThanksScreen)
 			u.render()
 		}},
+		// A kiosk's first run: central's address and the one-time code.
+		{"enrol", enrolShot(func(u *UI) {})},
+		{"enrol-error", enrolShot(func(u *UI) { u.cur.next.OnTapped() })},
 		{"idle-warning", func(u *UI) { fillWho(u); show(whoScreen)(u); u.showIdleWarning() }},
 	}
 }

@@ -1,0 +1,251 @@
+package kiosk
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi/central"
+	"allimi/sync"
+)
+
+// enrolCentral is a real central (embedded broker, bbolt, HTTP API) that
+// issues enrolment codes through its admin API, as `allimi central kiosk
+// enrol` does while central serves.
+type enrolCentral struct {
+	*testCentral
+	admin string
+}
+
+func startEnrolCentral(t *testing.T) *enrolCentral {
+	t.Helper()
+	c := newCentral(t, "first-kiosk") // central's keys exist once a kiosk is added
+	keys, err := central.LoadKeys(c.data)
+	require.NoError(t, err)
+	c.start()
+	return &enrolCentral{testCentral: c, admin: keys.AdminToken}
+}
+
+func (c *enrolCentral) url() string { return "http://" + c.srv.HTTPAddr() }
+
+// issue asks central for a one-time code for kiosk id.
+func (c *enrolCentral) issue(t *testing.T, id, ttl string) (code string, expires time.Time) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, c.url()+"/api/v1/kiosks/"+id+"/enrol", strings.NewReader(`{"ttl":"`+ttl+`"}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+c.admin)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out struct {
+		Code    string
+		Expires time.Time
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	return out.Code, out.Expires
+}
+
+// newFirstRunKiosk is a kiosk started with a config that has no id.
+func newFirstRunKiosk(t *testing.T, fr *FirstRun, cfg Config) *kioskUnderTest {
+	t.Helper()
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	w.Resize(ScreenshotSize)
+	clock := newFakeClock()
+	u := New(w, Options{Config: cfg, FirstRun: fr, Clock: clock, Go: func(f func()) { f() }, Logger: quietLogger()})
+	u.Start()
+	return &kioskUnderTest{t: t, ui: u, w: w, clock: clock}
+}
+
+// fields are the enrolment screen's address and code fields.
+func (k *kioskUnderTest) enrolFields() (address, code *fieldEntry) {
+	k.t.Helper()
+	var fs []*fieldEntry
+	for _, o := range k.objects() {
+		if f, ok := o.(*fieldEntry); ok {
+			fs = append(fs, f)
+		}
+	}
+	require.Len(k.t, fs, 2, "the address and the code field")
+	return fs[0], fs[1]
+}
+
+func (k *kioskUnderTest) asciiKeyboard() *asciiKeyboard {
+	k.t.Helper()
+	for _, o := range k.objects() {
+		if kb, ok := o.(*asciiKeyboard); ok {
+			return kb
+		}
+	}
+	k.t.Fatalf("no keyboard on %s", k.screen())
+	return nil
+}
+
+// typeOnKeys touches field, then taps each character's key, as an
+// official's finger would.
+func (k *kioskUnderTest) typeOnKeys(field *fieldEntry, s string) {
+	k.t.Helper()
+	k.w.Canvas().Focus(field)
+	kb := k.asciiKeyboard()
+	test.Tap(kb.clr)
+	for _, r := range strings.ToUpper(s) {
+		b, ok := kb.keys[r]
+		require.True(k.t, ok, "no key %q", r)
+		test.Tap(b)
+	}
+}
+
+func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
+	c := startEnrolCentral(t)
+	code, _ := c.issue(t, "gongju-01", "1h")
+	config := filepath.Join(t.TempDir(), "kiosk.json")
+	// What the package or an installer put there before enrolment stays.
+	require.NoError(t, os.WriteFile(config, []byte(`{"region":"충남/공주시"}`), 0o644))
+
+	var started *sync.Sender
+	fr := &FirstRun{ConfigPath: config, CentralURL: "http://127.0.0.1:1", Ready: func(cfg Config) (Options, error) {
+		db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "kiosk"))
+		if err != nil {
+			return Options{}, err
+		}
+		ob, err := sync.OpenOutbox(db, cfg.ID)
+		if err != nil {
+			return Options{}, err
+		}
+		started = sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password},
+			Logger: quietLogger()}, ob)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = started.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done; db.Close() })
+		return Options{Recorder: ob, Health: SyncHealth{Outbox: ob, Sender: started}}, nil
+	}}
+	k := newFirstRunKiosk(t, fr, Config{Region: "충남/공주시", Path: config})
+	k.requireScreen("enrol")
+	assert.Contains(t, k.ui.ReadAloudText(), k.ui.T("enrol.intro"))
+
+	// The address as started (--central) is wrong; the official fixes it
+	// and types the code, both on the screen's keyboard.
+	address, codeField := k.enrolFields()
+	assert.Equal(t, "http://127.0.0.1:1", address.Text)
+	k.typeOnKeys(address, c.url())
+	assert.Equal(t, c.url(), address.Text, "addresses are typed in small letters")
+	k.typeOnKeys(codeField, strings.ReplaceAll(code, "-", ""))
+	k.tap("enrol.submit")
+
+	k.requireScreen("home")
+	assert.Equal(t, "gongju-01", k.ui.cfg.ID)
+	assert.NotContains(t, k.shownText(), k.ui.T("home.unregistered"), "the home screen is an enrolled kiosk's")
+	fi, err := os.Stat(config)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the credentials are the kiosk user's only")
+	saved, err := LoadConfig(config)
+	require.NoError(t, err)
+	assert.Equal(t, "gongju-01", saved.ID)
+	assert.NotEmpty(t, saved.Password)
+	assert.NotEmpty(t, saved.CatalogKey)
+	assert.Equal(t, "tcp://"+c.mqtt, saved.Broker)
+	assert.Equal(t, "충남/공주시", saved.Region, "the rest of the config stays")
+
+	// The kiosk went on with sync started on the new credentials, without
+	// a restart: central accepts them.
+	require.NotNil(t, started)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	require.NoError(t, waitConnected(ctx, started))
+
+	// The idle timer clears to the home screen now, not the enrolment one.
+	k.tap("home.notify")
+	k.clock.Advance(time.Duration(DefaultIdleSeconds+DefaultIdleWarningSeconds+1) * time.Second)
+	k.requireScreen("home")
+}
+
+// waitConnected waits until the sender has connected to the broker (its
+// credentials were accepted).
+func waitConnected(ctx context.Context, s *sync.Sender) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !s.Status().Connected {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+func TestEnrolScreen_RefusedCodesSayWhyInTheKiosksLanguage(t *testing.T) {
+	c := startEnrolCentral(t)
+	used, _ := c.issue(t, "nonsan-02", "1h")
+	_, err := Enrol(context.Background(), nil, c.url(), used, filepath.Join(t.TempDir(), "other.json"))
+	require.NoError(t, err, "spent by another kiosk")
+	expired, until := c.issue(t, "nonsan-03", "1s")
+	// The code's lifetime is what is tested: wait until central's clock
+	// has passed it.
+	time.Sleep(time.Until(until) + 10*time.Millisecond)
+
+	cases := []struct {
+		name, address, code, key string
+		args                     []any
+	}{
+		{"used", c.url(), used, "enrol.err_used", nil},
+		{"expired", c.url(), expired, "enrol.err_expired", nil},
+		{"unknown", c.url(), "AAAA-BBBB-CCCC", "enrol.err_unknown", nil},
+		{"too short", c.url(), "AAAA-BBBB", "enrol.err_code", nil},
+		{"not an address", "central:8080", used, "enrol.err_address", []any{"address", "central:8080"}},
+		{"nobody there", "http://127.0.0.1:1", used, "enrol.err_unreachable", []any{"address", "http://127.0.0.1:1"}},
+	}
+	for _, l := range []Lang{LangKo, LangVi} {
+		for _, tc := range cases {
+			t.Run(string(l)+"/"+tc.name, func(t *testing.T) {
+				config := filepath.Join(t.TempDir(), "kiosk.json")
+				before := []byte(`{"staff":[{"id":"o-1","name":"박주무관","pinHash":"x"}]}`)
+				require.NoError(t, os.WriteFile(config, before, 0o600))
+				k := newFirstRunKiosk(t, &FirstRun{ConfigPath: config, CentralURL: tc.address}, Config{Path: config})
+				k.ui.SetPrefs(Prefs{Lang: l})
+				_, codeField := k.enrolFields()
+				k.typeOnKeys(codeField, tc.code)
+				k.tap("enrol.submit")
+
+				k.requireScreen("enrol")
+				k.requireShows(l.T(tc.key, tc.args...))
+				assert.Contains(t, k.ui.ReadAloudText(), l.T(tc.key, tc.args...), "the message is read aloud too")
+				after, err := os.ReadFile(config)
+				require.NoError(t, err)
+				assert.Equal(t, string(before), string(after), "a refused code changes nothing")
+				assert.Empty(t, k.ui.cfg.ID)
+			})
+		}
+	}
+}
+
+func TestEnrol_BrokenConfigIsRefusedBeforeTheCodeIsSpent(t *testing.T) {
+	c := startEnrolCentral(t)
+	code, _ := c.issue(t, "boryeong-04", "1h")
+	config := filepath.Join(t.TempDir(), "kiosk.json")
+	require.NoError(t, os.WriteFile(config, []byte(`{"staff":[`), 0o600))
+
+	_, err := Enrol(context.Background(), nil, c.url(), code, config)
+	var ie *InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "enrol.err_config", ie.Key)
+	b, _ := os.ReadFile(config)
+	assert.Equal(t, `{"staff":[`, string(b), "the file is left for a person to fix")
+
+	// Fixed, the same code still works: it was not spent.
+	require.NoError(t, os.WriteFile(config, []byte(`{}`), 0o600))
+	cfg, err := Enrol(context.Background(), nil, c.url(), code, config)
+	require.NoError(t, err)
+	assert.Equal(t, "boryeong-04", cfg.ID)
+}
