@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"allimi"
+	"allimi/sync"
 	"allimi/voice"
 )
 
@@ -22,11 +23,6 @@ import (
 // official at central through the Handover (the outbox: it works with the
 // network down), with the answer sent to the person's messenger or shown
 // here when they come back with the receipt code of their slip.
-
-// ErrUnknownHandoverCode is what a Handover's Answer wraps when no
-// question has the receipt code: the screen then asks the person to check
-// the number, instead of saying that the network is down.
-var ErrUnknownHandoverCode = errors.New("no question with this receipt code")
 
 // HandoverState is the question for an official in the making, and the
 // answer looked up. It is part of the session and cleared with it; the
@@ -336,9 +332,14 @@ func (u *UI) handoverCheckPage() *page {
 				busy = false
 				check.Enable()
 				wait.Hide()
+				var re *sync.ReplyError
 				switch {
-				case errors.Is(err, ErrUnknownHandoverCode):
+				case errors.Is(err, ErrNoSuchQuestion):
+					// A Handover wraps ErrNoSuchQuestion for a code it does
+					// not know: check the number, the network is fine.
 					p.fail(u.T("handover.code_unknown"))
+				case errors.As(err, &re) && re.Code == "too-many-tries":
+					p.fail(u.T("handover.too_many"))
 				case err != nil:
 					u.log.Warn("hand-over answer not fetched", "err", err)
 					p.fail(u.T("handover.offline"))

@@ -51,7 +51,7 @@ func (f *fakeHandover) Answer(_ context.Context, code string) (string, bool, err
 	if f.waiting[code] {
 		return "", false, nil
 	}
-	return "", false, fmt.Errorf("%s: %w", code, ErrUnknownHandoverCode)
+	return "", false, fmt.Errorf("%s: %w", code, ErrNoSuchQuestion)
 }
 
 const pensionQuestion = "기초연금 받을 수 있나요"
@@ -261,6 +261,8 @@ func TestHandover_CheckAnswerStates(t *testing.T) {
 		{"not answered yet", &fakeHandover{waiting: map[string]bool{code: true}}, "7KQ2MXR4TD", "handover-check", "handover.not_yet", []string{code}},
 		{"no such code", &fakeHandover{}, "7KQ2M-XR4TE", "handover-check", "handover.code_unknown", []string{"7KQ2M-XR4TE"}},
 		{"network down", &fakeHandover{answerErr: sync.ErrOffline}, code, "handover-check", "handover.offline", []string{code}},
+		{"too many tries", &fakeHandover{answerErr: &sync.ReplyError{Op: sync.OpQuestionAnswer, Code: "too-many-tries", Msg: "wait"}},
+			code, "handover-check", "handover.too_many", []string{code}},
 		{"not a code", &fakeHandover{}, "7KQ2M-XR4T0", "handover-check", "handover.code_invalid", nil},
 		{"too short", &fakeHandover{}, "7KQ2M", "handover-check", "handover.code_invalid", nil},
 	} {

@@ -175,7 +175,8 @@ func TestWho_BadInputShowsATranslatedMessage(t *testing.T) {
 func TestBackButtonOnEveryScreenButHome(t *testing.T) {
 	test.NewTempApp(t)
 	noBack := map[string]bool{"home": true, "home-high-contrast": true, "home-text-150": true,
-		"signup-done": true, "signup-declined": true, "staff-withdraw-done": true, "ask-thanks": true, "enrol": true, "enrol-error": true}
+		"signup-done": true, "signup-declined": true, "staff-withdraw-done": true, "ask-thanks": true, "enrol": true, "enrol-error": true,
+		"handover-slip": true, "handover-slip-channel": true}
 	for _, shot := range Shots() {
 		u, w := NewDemoUI(test.NewWindow(nil))
 		w.Resize(ScreenshotSize)

@@ -19,6 +19,7 @@ import (
 	"allimi"
 	"allimi/subsidy"
 	"allimi/sync"
+	"allimi/voice"
 )
 
 // ScreenshotSize is the size screenshots are rendered at: a common kiosk
@@ -157,11 +158,64 @@ func Shots() []Shot {
 			u.stack = append(u.stack, askThanksScreen)
 			u.render()
 		}},
+		{"ask-listening", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.session.Ask.listen = &listenRun{mode: listenAsk, stop: func() {}, abandon: func() {}}
+			u.push(askListenScreen)
+		}},
+		{"ask-voice-offer", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.startListening(listenAsk) // the demo recogniser is not installed
+		}},
+		{"handover-question", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.startHandover(demoQuestion, demoRecording(7*time.Second), false)
+		}},
+		{"handover-reply", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.startHandover(demoQuestion, demoRecording(7*time.Second), true)
+			u.session.Ask.Handover.Reply, u.session.Ask.Handover.Chosen = allimi.ChannelKakao, true
+			u.render()
+		}},
+		{"handover-contact", handoverContactShot},
+		{"handover-slip-channel", func(u *UI) {
+			handoverContactShot(u)
+			u.cur.next.OnTapped()
+		}},
+		{"handover-slip", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.startHandover(demoQuestion, demoRecording(7*time.Second), true)
+			u.session.Ask.Handover.Chosen = true
+			u.cur.next.OnTapped()
+		}},
+		{"handover-check", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.startCheck()
+			u.session.Ask.Handover.CheckDraft = demoWaitingCode
+			u.render()
+			u.cur.next.OnTapped() // not answered yet
+		}},
+		{"handover-answer", func(u *UI) {
+			u.opt.Voice.Start(u)
+			u.startCheck()
+			u.session.Ask.Handover.CheckDraft = demoHandoverCode
+			u.render()
+			u.cur.next.OnTapped()
+		}},
 		// A kiosk's first run: central's address and the one-time code.
 		{"enrol", enrolShot(func(u *UI) {})},
 		{"enrol-error", enrolShot(func(u *UI) { u.cur.next.OnTapped() })},
 		{"idle-warning", func(u *UI) { fillWho(u); show(whoScreen)(u); u.showIdleWarning() }},
 	}
+}
+
+// handoverContactShot is the hand-over's contact step, filled in.
+func handoverContactShot(u *UI) {
+	u.opt.Voice.Start(u)
+	u.startHandover(demoQuestion, voice.WAV{}, true)
+	h := &u.session.Ask.Handover
+	h.Reply, h.Chosen, h.Name, h.Mobile = allimi.ChannelKakao, true, "김영희", "010-1234-5678"
+	u.push(handoverContactScreen)
 }
 
 // fillSubsidy answers 보조금 찾기's questions as a person might.
@@ -270,7 +324,11 @@ func NewDemoUI(w fyne.Window) (*UI, fyne.Window) {
 	}
 	var adviser Feature
 	if ix, err := builtinConsultIndex(); err == nil {
-		adviser = NewAdviser(ix)
+		a := NewAdviser(ix)
+		// A kiosk as this one: a microphone, no recogniser installed,
+		// hand-over to officials.
+		a.Listener, a.Transcriber, a.Handover = demoListener{}, demoTranscriber{}, demoHandover{}
+		adviser = a
 	}
 	u := New(w, Options{
 		Subsidy:   finder,
@@ -329,6 +387,47 @@ func (demoConflicts) Conflicts(context.Context) ([]Conflict, error) {
 }
 
 func (demoConflicts) Resolve(context.Context, string, allimi.ConsentAction, string) error { return nil }
+
+// The demo hand-over's question, codes and answer.
+const (
+	demoQuestion     = "기초연금 받을 수 있나요"
+	demoHandoverCode = "7KQ2M-XR4TD"
+	demoWaitingCode  = "H3V8N-2PQ6W"
+	demoAnswer       = "네, 만 65세 이상이시고 소득인정액이 선정기준액 이하이면 받으실 수 있습니다. 주민센터에 신분증과 통장 사본을 가지고 오셔서 신청하세요."
+)
+
+// demoRecording is d of silence as the microphone gives it.
+func demoRecording(d time.Duration) voice.WAV {
+	return voice.WAV{SampleRate: 16000, Channels: 1, Bits: 16, Data: make([]byte, int(d.Seconds()*16000)*2)}
+}
+
+// demoListener hears a few seconds: the screenshots never record.
+type demoListener struct{}
+
+func (demoListener) Listen(context.Context, time.Duration) (voice.WAV, error) {
+	return demoRecording(3 * time.Second), nil
+}
+
+// demoTranscriber is the recogniser of a kiosk with no model installed.
+type demoTranscriber struct{}
+
+func (demoTranscriber) Transcribe(context.Context, voice.WAV) (string, error) {
+	return "", voice.ErrNoRecognizer
+}
+
+// demoHandover takes every question and has answered demoHandoverCode.
+type demoHandover struct{}
+
+func (demoHandover) Submit(HandoverQuestion) (string, error) { return demoHandoverCode, nil }
+func (demoHandover) Answer(_ context.Context, code string) (string, bool, error) {
+	switch code {
+	case demoHandoverCode:
+		return demoAnswer, true, nil
+	case demoWaitingCode:
+		return "", false, nil
+	}
+	return "", false, ErrNoSuchQuestion
+}
 
 type demoVerifier struct{}
 
