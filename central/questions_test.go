@@ -315,3 +315,31 @@ func TestIngest_MalformedQuestionsAreRefusedAndStoredDataIsIntact(t *testing.T) 
 	assert.Equal(t, "두 번째", qs[0].Text)
 	assert.Equal(t, "질문", qs[1].Text)
 }
+
+func TestQuestions_SixtySecondsArriveWholeThroughTheEmbeddedBroker(t *testing.T) {
+	f := newKioskFixture(t)
+	cred := withOfficial(t, f, "kim")
+	pcm := make([]byte, allimi.MaxQuestionAudioBytes)
+	for i := range pcm {
+		pcm[i] = byte(i * 13)
+	}
+	code, err := allimi.NewQuestionCode()
+	require.NoError(t, err)
+	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kiosk"}, allimi.Citizen{}, pcm)
+	require.NoError(t, err)
+	require.Len(t, drafts, allimi.MaxQuestionChunks+1)
+	start := time.Now()
+	_, err = f.outbox.Append(drafts...)
+	require.NoError(t, err)
+	appended := time.Since(start)
+	require.Eventually(t, func() bool {
+		st, err := f.outbox.State()
+		return err == nil && st.Pending == 0
+	}, 60*time.Second, 10*time.Millisecond)
+	t.Logf("60 s question: appended in %s, acknowledged by central %s after the append", appended, time.Since(start)-appended)
+	qs := apiQuestions(t, "http://"+f.srv.HTTPAddr(), cred.Token)
+	require.Len(t, qs, 1)
+	assert.Empty(t, qs[0].Damaged)
+	assert.Equal(t, allimi.MaxQuestionAudioBytes, qs[0].AudioBytes)
+	assert.Equal(t, "kept", qs[0].Audio)
+}
