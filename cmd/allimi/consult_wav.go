@@ -54,12 +54,15 @@ type audioJSON struct {
 }
 
 type speechJSON struct {
-	Seconds float64 `json:"seconds"` // length of the spoken answer
-	Bytes   int     `json:"bytes"`
+	Seconds    float64 `json:"seconds"` // length of the spoken answer
+	Bytes      int     `json:"bytes"`
+	Parts      int     `json:"parts"`      // synthesised one after another
+	AllPartsMs float64 `json:"allPartsMs"` // synthesising every part
 }
 
 // timingsJSON are milliseconds. TTS is the time to the first audio the
-// kiosk can play: its speaker synthesises the whole answer, then plays.
+// kiosk can play: its speaker synthesises the first part of the answer,
+// plays it, and synthesises the next meanwhile.
 // Index is building the knowledge base's index, which this command does
 // for every question and the kiosk once.
 type timingsJSON struct {
@@ -203,20 +206,34 @@ func spokenPipeline(ctx context.Context, o consultOptions, w voice.WAV, p voice.
 	return res, nil
 }
 
-// synthesizeAnswer speaks answer as the kiosk would and reports how long
-// it took until the audio could start.
+// synthesizeAnswer speaks answer as the kiosk's speaker does, a part at a
+// time (voice.SplitSpeech), and reports how long it took until the first
+// part could play.
 func synthesizeAnswer(ctx context.Context, answer string) (speechJSON, time.Duration, error) {
+	parts := voice.SplitSpeech(answer)
+	if len(parts) == 0 {
+		return speechJSON{}, 0, fmt.Errorf("speech synthesis: the answer is empty")
+	}
+	var sp speechJSON
+	var first time.Duration
 	t0 := time.Now()
-	b, err := voice.Espeak{}.Synthesize(ctx, "ko", answer)
-	d := time.Since(t0)
-	if err != nil {
-		return speechJSON{}, d, fmt.Errorf("speech synthesis: %w", err)
+	for i, p := range parts {
+		b, err := voice.Espeak{}.Synthesize(ctx, "ko", p)
+		if i == 0 {
+			first = time.Since(t0)
+		}
+		if err != nil {
+			return sp, first, fmt.Errorf("speech synthesis: %w", err)
+		}
+		w, err := voice.ParseWAV(b)
+		if err != nil {
+			return sp, first, err
+		}
+		sp.Seconds += w.Duration().Seconds()
+		sp.Bytes += len(b)
 	}
-	w, err := voice.ParseWAV(b)
-	if err != nil {
-		return speechJSON{}, d, err
-	}
-	return speechJSON{Seconds: round3(w.Duration().Seconds()), Bytes: len(b)}, d, nil
+	sp.Seconds, sp.Parts, sp.AllPartsMs = round3(sp.Seconds), len(parts), ms(time.Since(t0))
+	return sp, first, nil
 }
 
 func sampleAt(d time.Duration) int { return int(d * voice.Rate / time.Second) }
