@@ -133,10 +133,7 @@ func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV
 	var dropped atomic.Int64
 	dev, err := malgo.InitDevice(mctx.Context, cfg, malgo.DeviceCallbacks{
 		Data: func(_, in []byte, n uint32) {
-			chunk := make([]float32, len(in)/2)
-			for i := range chunk {
-				chunk[i] = float32(int16(binary.LittleEndian.Uint16(in[2*i:]))) / 32768
-			}
+			chunk := s16ToFloat(in)
 			select {
 			case frames <- chunk:
 			default:
@@ -280,4 +277,15 @@ func captureDevices() (int, error) {
 		return 0, fmt.Errorf("audio input devices: %w", err)
 	}
 	return len(infos), nil
+}
+
+// s16ToFloat converts miniaudio's signed 16-bit little-endian samples to
+// floats in [-1, 1). The device's buffer is reused after the callback, so
+// the result is a copy.
+func s16ToFloat(in []byte) []float32 {
+	out := make([]float32, len(in)/2)
+	for i := range out {
+		out[i] = float32(int16(binary.LittleEndian.Uint16(in[2*i:]))) / 32768
+	}
+	return out
 }

@@ -115,3 +115,14 @@ func TestWireVoice_NoMicrophoneNoSpeakButton(t *testing.T) {
 	_, err := a.Transcriber.Transcribe(context.Background(), voice.NewWAV(make([]float32, 160)))
 	assert.ErrorIs(t, err, voice.ErrNoRecognizer)
 }
+
+// What the microphone delivers is what voice.NewWAV encodes back.
+func TestS16ToFloat(t *testing.T) {
+	in := []float32{0, 0.5, -0.5, 32767.0 / 32768, -1}
+	got := s16ToFloat(voice.NewWAV(in).Data)
+	require.Len(t, got, len(in))
+	for i := range in {
+		assert.InDelta(t, in[i], got[i], 1.0/32768)
+	}
+	assert.Empty(t, s16ToFloat([]byte{1}), "half a sample is not a sample")
+}
