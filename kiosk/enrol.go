@@ -49,6 +49,7 @@ type FirstRun struct {
 
 	address, code string
 	codeField     bool // the keyboard types into the code (else the address)
+	shown         bool // the screen was shown: address and code are what was typed
 }
 
 var enrolScreen = screen{id: "enrol"}
@@ -66,8 +67,9 @@ func (u *UI) rootScreen() screen {
 
 func (u *UI) enrolPage() *page {
 	fr := u.opt.FirstRun
-	if fr.address == "" && fr.code == "" {
-		fr.address, fr.codeField = fr.CentralURL, fr.CentralURL != ""
+	if !fr.shown {
+		// The address to start with; the code comes next.
+		fr.shown, fr.address, fr.codeField = true, fr.CentralURL, fr.CentralURL != ""
 	}
 	p := u.newPage(u.T("enrol.title"))
 	p.noBack = true
@@ -467,7 +469,8 @@ func rewrite(path string, data []byte) error {
 // screenshots and the tests that check every screen; then runs then.
 func enrolShot(then func(u *UI)) func(u *UI) {
 	return func(u *UI) {
-		u.opt.FirstRun = &FirstRun{CentralURL: "http://central.example.kr:8080", code: "ABCD-EFGH-JK", codeField: true}
+		u.opt.FirstRun = &FirstRun{ConfigPath: "/etc/allimi/kiosk.json", shown: true, codeField: true,
+			address: "http://central.example.kr:8080", code: "ABCD-EFGH-JK"}
 		u.cfg.ID = ""
 		u.stack = []screen{enrolScreen}
 		u.render()
