@@ -89,7 +89,7 @@ type Question struct {
 }
 
 // Duration is how long the recording lasts.
-func (q *Question) Duration() time.Duration {
+func (q Question) Duration() time.Duration {
 	return allimi.QuestionPayload{AudioBytes: q.AudioBytes}.AudioDuration()
 }
 

@@ -111,6 +111,9 @@ func TestQuestions_FromKioskToOfficialToPhoneWithSMSFallback(t *testing.T) {
 	page, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Contains(t, string(page), "<audio controls")
+	assert.Contains(t, string(page), "2.1초", "the recording's length")
+	assert.Contains(t, string(page), "답변하기", "the whole page is rendered, down to the answer form")
+	assert.Contains(t, string(page), "</html>")
 	assert.Contains(t, string(page), "박*자, 010-****-3333")
 	assert.NotContains(t, string(page), "010-2222-3333")
 

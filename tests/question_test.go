@@ -156,6 +156,8 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(page), "음성은 보관 정책에 따라 삭제되었습니다")
+	assert.Contains(t, string(page), answer)
+	assert.Contains(t, string(page), "</html>", "the whole page is rendered")
 
 	// KakaoTalk gets the answer.
 	var msgs []struct{ Recipient, Status, Text string }
