@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/binary"
 	"encoding/json"
@@ -294,9 +295,8 @@ func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, off
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Content-Length", strconv.Itoa(44+len(pcm)))
-	_, _ = w.Write(wavHeader(len(pcm)))
-	_, _ = w.Write(pcm)
+	// ServeContent answers the range requests with which players seek.
+	http.ServeContent(w, r, fmt.Sprintf("question-%d.wav", id), time.Time{}, bytes.NewReader(append(wavHeader(len(pcm)), pcm...)))
 }
 
 // wavHeader is the RIFF header of n bytes of 16 kHz mono 16-bit PCM.

@@ -127,6 +127,14 @@ func TestQuestions_FromKioskToOfficialToPhoneWithSMSFallback(t *testing.T) {
 	require.Len(t, wav, 44+len(pcm))
 	assert.Equal(t, "RIFF", string(wav[:4]))
 	assert.Equal(t, pcm, wav[44:])
+	req, _ := http.NewRequest(http.MethodGet, base+fmt.Sprintf("/officials/questions/%d/audio", q.ID), nil)
+	req.Header.Set("Range", "bytes=44-99")
+	resp, err = web.Do(req)
+	require.NoError(t, err)
+	part, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusPartialContent, resp.StatusCode, "players seek with ranges")
+	assert.Equal(t, pcm[:56], part)
 
 	answer := "기초연금은 주민센터 2층 복지팀에서 신청하실 수 있습니다. 신분증을 가져오세요."
 	noRedirect := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
