@@ -27,6 +27,8 @@ var questionsTemplate = template.Must(template.New("questions").Funcs(template.F
 type questionsData struct {
 	Kind     string // login, list, question, notfound
 	Official string
+	// Message names a notice the page shows: login-failed,
+	// answer-invalid, already-answered.
 	Message  string
 	Waiting  []Question
 	Answered []Question
@@ -112,7 +114,7 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	if !ok {
 		s.log.Warn("official sign-in refused", "official", id, "remote", r.RemoteAddr)
-		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "아이디나 토큰이 맞지 않습니다."})
+		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "login-failed"})
 		return
 	}
 	if err := s.setSession(w, id, time.Now()); err != nil {
@@ -186,10 +188,9 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 	case errors.Is(err, allimi.ErrNotFound):
 		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
 	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, errAlreadyAnswered):
-		msg := fmt.Sprintf("답변을 저장하지 못했습니다. 비어 있지 않은지, %d자를 넘지 않는지 확인해 주세요.", MaxAnswerText)
-		status := http.StatusBadRequest
+		msg, status := "answer-invalid", http.StatusBadRequest
 		if errors.Is(err, errAlreadyAnswered) {
-			msg, status = "이미 다른 분이 답변한 질문입니다.", http.StatusConflict
+			msg, status = "already-answered", http.StatusConflict
 		}
 		q, _ := s.store.Question(id)
 		s.renderQuestions(w, status, questionsData{Kind: "question", Official: official, Q: q, Message: msg, Draft: answer})
