@@ -152,6 +152,9 @@ func (u *UI) listened(run *listenRun, w voice.WAV, err error, text string, terr 
 		return // the person left (back, home, idle): what was heard is dropped
 	}
 	a.listen = nil
+	// The person was talking, not touching: the idle timer starts again
+	// from the end of the recording.
+	u.Touch()
 	switch {
 	case err != nil:
 		u.log.Error("listening failed", "err", err)

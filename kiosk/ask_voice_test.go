@@ -352,3 +352,18 @@ func TestAskVoice_IdleResetWhileListeningClearsEverything(t *testing.T) {
 	assert.True(t, k.ui.session.Empty())
 	assert.Empty(t, k.ui.asked.Recent(), "the late transcript is not kept as a recent question")
 }
+
+func TestAskVoice_IdleTimerRestartsWhenTheRecordingEnds(t *testing.T) {
+	later := &laterGo{}
+	lst := &fakeListener{wav: toneWAV(25 * time.Second)}
+	k, _ := voiceKiosk(t, lst, &fakeTranscriber{text: askPapers}, nil, Options{Go: later.Go})
+	k.tap("ask.speak")
+	k.clock.Advance(50 * time.Second) // talking, then the recogniser thinking
+	require.False(t, k.ui.IdleWarningShown())
+	later.run() // the recording ends by itself, and is answered
+	k.requireScreen("ask-answer")
+	k.clock.Advance(50 * time.Second)
+	assert.False(t, k.ui.IdleWarningShown(), "the minute starts again when the recording ends")
+	k.clock.Advance(15 * time.Second)
+	assert.True(t, k.ui.IdleWarningShown())
+}
