@@ -358,3 +358,40 @@ func TestQuestions_SixtySecondsArriveWholeThroughTheEmbeddedBroker(t *testing.T)
 	assert.Equal(t, allimi.MaxQuestionAudioBytes, qs[0].AudioBytes)
 	assert.Equal(t, "kept", qs[0].Audio)
 }
+
+func TestQuestions_AnswerWaitsOutAnOutageAcrossARestartAndIsSentOnce(t *testing.T) {
+	f := newKioskFixture(t)
+	cred := withOfficial(t, f, "kim")
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 1}))
+	code, err := allimi.NewQuestionCode()
+	require.NoError(t, err)
+	contact := allimi.Citizen{Name: "최영호", Mobile: "010-4444-5555"}
+	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "sms", Text: "버스 요금 할인은 몇 살부터인가요?"}, contact, nil)
+	require.NoError(t, err)
+	_, err = f.outbox.Append(drafts...)
+	require.NoError(t, err)
+	base := "http://" + f.srv.HTTPAddr()
+	require.Eventually(t, func() bool { return len(apiQuestions(t, base, cred.Token)) == 1 }, 20*time.Second, 20*time.Millisecond)
+	id := apiQuestions(t, base, cred.Token)[0].ID
+
+	req, _ := http.NewRequest(http.MethodPost, base+fmt.Sprintf("/api/v1/questions/%d/answer", id), strings.NewReader(`{"answer":"만 65세부터입니다."}`))
+	req.Header.Set("Authorization", "Bearer "+cred.Token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	// The gateway fails the first try; the answer stays queued.
+	require.Eventually(t, func() bool { return f.fake.Stats().Faults[allimi.ChannelSMS] > 0 }, 20*time.Second, 10*time.Millisecond)
+	assert.Empty(t, f.smsTo(contact.Mobile))
+	assert.Equal(t, "queued", apiQuestions(t, base, cred.Token)[0].Delivery)
+
+	require.NoError(t, f.srv.Close())
+	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 0}))
+	f.start(t)
+	base = "http://" + f.srv.HTTPAddr()
+	require.Eventually(t, func() bool { return len(f.smsTo(contact.Mobile)) > 0 }, 20*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return apiQuestions(t, base, cred.Token)[0].Delivery == "sms" }, 20*time.Second, 10*time.Millisecond)
+	sms := f.smsTo(contact.Mobile)
+	require.Len(t, sms, 1, "sent once")
+	assert.Contains(t, sms[0].Text, "만 65세부터입니다.")
+}
