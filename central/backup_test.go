@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
 
 	"allimi"
 	"allimi/central"
@@ -112,4 +113,62 @@ func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sa.Close())
 	assert.EqualValues(t, 3, st.Subscribers)
+}
+
+// A backup from an older central, without the buckets added since, is
+// restored, and the restored store has them; a bbolt file that is not a
+// central database is refused.
+func TestRestore_BackupOfAnOlderCentral(t *testing.T) {
+	a := t.TempDir()
+	sa, _, err := central.OpenData(a, central.StoreOptions{})
+	require.NoError(t, err)
+	require.NoError(t, sa.SeedSubscribers(2, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	backup := filepath.Join(t.TempDir(), "old.db")
+	out, err := os.Create(backup)
+	require.NoError(t, err)
+	_, err = sa.WriteBackup(out)
+	require.NoError(t, err)
+	require.NoError(t, out.Close())
+	require.NoError(t, sa.Close())
+
+	// As an older build wrote it: without the later buckets.
+	db, err := bbolt.Open(backup, 0o600, nil)
+	require.NoError(t, err)
+	later := []string{"questions", "qchunks", "qcodes", "qaudio", "qsend", "officials", "enrolments", "audit"}
+	require.NoError(t, db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range later {
+			require.NoError(t, tx.DeleteBucket([]byte(name)), name)
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+	require.NoError(t, central.VerifyBackup(backup))
+
+	b := t.TempDir()
+	keys, err := os.ReadFile(filepath.Join(a, "keys.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(b, "keys.json"), keys, 0o600))
+	require.NoError(t, central.Restore(b, backup))
+	sb, _, err := central.OpenData(b, central.StoreOptions{})
+	require.NoError(t, err)
+	st, err := sb.Stats()
+	require.NoError(t, err)
+	require.NoError(t, sb.Close())
+	assert.EqualValues(t, 2, st.Subscribers)
+	db, err = bbolt.Open(filepath.Join(b, central.DBFile), 0o600, &bbolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *bbolt.Tx) error {
+		for _, name := range later {
+			assert.NotNil(t, tx.Bucket([]byte(name)), "opening created %s", name)
+		}
+		return nil
+	}))
+	require.NoError(t, db.Close())
+
+	other := filepath.Join(t.TempDir(), "other.db")
+	db, err = bbolt.Open(other, 0o600, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("things")); return err }))
+	require.NoError(t, db.Close())
+	assert.ErrorContains(t, central.VerifyBackup(other), "not a central database")
 }
