@@ -146,11 +146,16 @@ if [ "$1" = configure ]; then
 		getent group "$g" >/dev/null || addgroup --system "$g"
 		id -nG allimi-kiosk | grep -qw "$g" || adduser allimi-kiosk "$g" >/dev/null
 	done
-	# The credentials file, once enrolled, is the kiosk user's alone.
-	if [ -f /etc/allimi/kiosk.json ]; then
-		chown allimi-kiosk:allimi-kiosk /etc/allimi/kiosk.json
-		chmod 0600 /etc/allimi/kiosk.json
+	# The kiosk writes its credentials into this file when it is enrolled
+	# (on its first-run screen, or allimi-kiosk --enrol): the file is the
+	# kiosk user's alone, in a directory that stays root's. An upgrade
+	# keeps what is in it.
+	if [ ! -e /etc/allimi/kiosk.json ]; then
+		install -m 0600 -o allimi-kiosk -g allimi-kiosk /dev/null /etc/allimi/kiosk.json
+		printf '{}\n' >/etc/allimi/kiosk.json
 	fi
+	chown allimi-kiosk:allimi-kiosk /etc/allimi/kiosk.json
+	chmod 0600 /etc/allimi/kiosk.json
 	if [ -d /run/systemd/system ]; then
 		systemctl daemon-reload || true
 		systemctl enable allimi-kiosk.service || true
@@ -165,6 +170,14 @@ set -e
 if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
 	systemctl stop allimi-kiosk.service || true
 	systemctl disable allimi-kiosk.service || true
+fi
+EOT
+cat >"$root/DEBIAN/postrm" <<'EOT'
+#!/bin/sh
+set -e
+# Purging forgets the kiosk's credentials; removing keeps them.
+if [ "$1" = purge ]; then
+	rm -f /etc/allimi/kiosk.json
 fi
 EOT
 build allimi-kiosk "$root"

@@ -70,6 +70,10 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 		{"/usr/share/doc/allimi-central/README.md", 0o644, "root:root"},
 		// Provider keys go in here: readable by central's group, not by others.
 		{"/etc/allimi/central.yaml", 0o640, "root:allimi"},
+		// The kiosk's credentials, once enrolled: the kiosk user's alone,
+		// in a directory that stays root's.
+		{"/etc/allimi/kiosk.json", 0o600, "allimi-kiosk:allimi-kiosk"},
+		{"/etc/allimi", 0o755, "root:root"},
 	} {
 		fi, err := os.Stat(filepath.Join(root, f.path))
 		if !assert.NoError(t, err, f.path) {
@@ -138,6 +142,33 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 	require.EqualValues(t, 7, c.stats(t).Subscribers)
 	notify := `{"type":"traffic-fine","params":{"amount":"40,000","dueDate":"2026-12-31","violation":"신호위반"},"audience":{"all":true}}`
 	assert.Equal(t, http.StatusAccepted, c.post(t, "/api/v1/notifications", agency.Token, "install-1", notify))
+
+	// A kiosk enrols with a code, as its unit's user, into the config file
+	// its unit names (over central's loopback: the same namespace).
+	kunit := readUnit(t, filepath.Join(root, "lib/systemd/system/allimi-kiosk.service"))
+	kargs := splitUnitWords(kunit.get("ExecStart"))
+	kconfig := ""
+	for i, a := range kargs {
+		if a == "--config" && i+1 < len(kargs) {
+			kconfig = kargs[i+1]
+		}
+	}
+	require.Equal(t, "/etc/allimi/kiosk.json", kconfig, "the kiosk unit's config file")
+	var issued struct{ Code string }
+	require.NoError(t, json.Unmarshal([]byte(unit.inNetns(t, root, c.cmd.Process.Pid, "/usr/bin/allimi", "central", "kiosk", "enrol",
+		"--data", "/var/lib/allimi", "--id", "gongju-01", "--url", "http://"+c.http, "--json")), &issued))
+	out := kunit.inNetns(t, root, c.cmd.Process.Pid, "/usr/bin/allimi-kiosk", "--enrol", issued.Code, "--central", "http://"+c.http, "--config", kconfig)
+	assert.Contains(t, out, "enrolled as kiosk gongju-01")
+	kfi, err := os.Stat(filepath.Join(root, kconfig))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), kfi.Mode().Perm())
+	assert.Equal(t, "allimi-kiosk:allimi-kiosk", ownerIn(t, root, kfi))
+	var kcfg struct{ ID, Password string }
+	b, err := os.ReadFile(filepath.Join(root, kconfig))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &kcfg))
+	assert.Equal(t, "gongju-01", kcfg.ID)
+	assert.NotEmpty(t, kcfg.Password)
 	c.stop(t)
 
 	// ---- upgrade ----
@@ -150,6 +181,7 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 	require.NoError(t, f.Close())
 	edited, err := os.ReadFile(yaml)
 	require.NoError(t, err)
+	kioskBefore := fileSum(t, filepath.Join(root, kconfig))
 	dbBefore := fileSum(t, filepath.Join(stateDir, "central.db"))
 	keysBefore := fileSum(t, filepath.Join(stateDir, "keys.json"))
 
@@ -168,6 +200,7 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 	assert.Equal(t, "root:allimi", ownerIn(t, root, fi))
 	assert.Equal(t, dbBefore, fileSum(t, filepath.Join(stateDir, "central.db")), "the upgrade does not touch the data")
 	assert.Equal(t, keysBefore, fileSum(t, filepath.Join(stateDir, "keys.json")))
+	assert.Equal(t, kioskBefore, fileSum(t, filepath.Join(root, kconfig)), "the enrolled kiosk keeps its credentials")
 
 	// The new version serves the old data with the edited config.
 	c = startFromUnit(t, root, unit)
@@ -438,6 +471,29 @@ func runAs(t *testing.T, root string, u unit, args ...string) string {
 // netns is set.
 func (u unit) command(t *testing.T, root string, netns bool, args ...string) *exec.Cmd {
 	t.Helper()
+	argv := u.shell(t, root, netns, args...)
+	if netns {
+		return exec.Command("unshare", append([]string{"--net", "--", "sh"}, argv...)...)
+	}
+	return exec.Command("sh", argv...)
+}
+
+// inNetns is args run in the tree as the unit's user, in the network
+// namespace of process pid (central's), to completion; it returns the
+// standard output.
+func (u unit) inNetns(t *testing.T, root string, pid int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("nsenter", append([]string{fmt.Sprintf("--net=/proc/%d/ns/net", pid), "--", "sh"}, u.shell(t, root, false, args...)...)...)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	require.NoError(t, err, "%s: %s%s", strings.Join(args, " "), out, errb.String())
+	return string(out)
+}
+
+// shell is the arguments of sh that run args as the unit would.
+func (u unit) shell(t *testing.T, root string, netns bool, args ...string) []string {
+	t.Helper()
 	uid, gid := u.ids(t, root)
 	umask := u.get("UMask")
 	if umask == "" {
@@ -451,11 +507,7 @@ func (u unit) command(t *testing.T, root string, netns bool, args ...string) *ex
 	}
 	argv := []string{"-c", pre + script, "sh", umask, uid + ":" + gid, gid, root}
 	argv = append(argv, u.env(root, t)...)
-	argv = append(argv, args...)
-	if netns {
-		return exec.Command("unshare", append([]string{"--net", "--", "sh"}, argv...)...)
-	}
-	return exec.Command("sh", argv...)
+	return append(argv, args...)
 }
 
 // unitCentral is central started from its installed unit.
