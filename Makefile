@@ -1,7 +1,7 @@
 # 알리미 (allimi) build, test and demo.
 #
 #   make deps     install Debian packages and Go modules (scripts/deps.sh)
-#   make build    bin/allimi and bin/allimi-kiosk (both cgo: sherpa-onnx; the kiosk also Fyne)
+#   make build    bin/allimi, bin/allimi-kiosk (cgo, Fyne) and bin/allimi-voice (cgo, sherpa-onnx)
 #   make test     deps, build, go vet, go test (unit and end-to-end)
 #   make bench    deps, build, then writes BENCHMARKS.md
 #   make demo     deps, build, then central + one kiosk window
@@ -32,14 +32,14 @@ else
   export LANG
 endif
 
-.PHONY: all deps build build-allimi build-kiosk vet test bench demo clean screenshots fuzz package
+.PHONY: all deps build build-allimi build-kiosk build-voice vet test bench demo clean screenshots fuzz package
 
 all: build
 
 deps:
 	bash scripts/deps.sh
 
-build: build-allimi build-kiosk
+build: build-allimi build-kiosk build-voice
 
 # bin/allimi is built with cgo for `consult --wav` and `voice check-model`:
 # they run Silero VAD and the speech recogniser through sherpa-onnx, whose
@@ -53,6 +53,15 @@ build-allimi:
 build-kiosk:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/allimi-kiosk ./cmd/allimi-kiosk
+
+# bin/allimi-voice runs the kiosk's voice models (Silero VAD, the speech
+# recogniser) through sherpa-onnx for the kiosk, which finds it beside
+# itself: a model sherpa-onnx cannot use ends this process, not the kiosk,
+# and the kiosk does not carry onnxruntime (7 MiB of RSS at start). It needs
+# libsherpa-onnx-c-api.so and libonnxruntime.so, found like bin/allimi's.
+build-voice:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=1 $(GO) build -o $(BIN)/allimi-voice ./cmd/allimi-voice
 
 vet:
 	$(GO) vet ./...

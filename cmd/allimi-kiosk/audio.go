@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
+	"path/filepath"
 	stdsync "sync"
 	"sync/atomic"
 	"time"
@@ -15,7 +17,7 @@ import (
 
 	"allimi/kiosk"
 	"allimi/voice"
-	"allimi/voice/sherpa"
+	"allimi/voice/worker"
 )
 
 // malgoPlayer plays speech on the sound card through miniaudio (malgo),
@@ -83,23 +85,48 @@ func (k kioskSpeaker) Stop() { k.s.Stop() }
 // voiceFlags are the kiosk's voice-input flags (main registers them).
 var voiceFlags struct {
 	asrModel, vadModel string
-	// trialLoad is the child mode of the model check: load the model,
-	// decode a second of silence, print sherpa.TrialOK, exit.
-	trialLoad string
+	// worker is the allimi-voice program that runs the models (sherpa-onnx
+	// is not linked into the kiosk: see package voice/worker).
+	worker string
 }
 
-// newDetector returns Silero VAD when its model is found and loads,
-// otherwise the energy detector, saying why once per listen in the log.
-func newDetector(vadModel string, log *slog.Logger) voice.Detector {
+// voiceWorker returns the allimi-voice program: --voice-worker, else the
+// one beside this program, else the one on $PATH; "" when there is none.
+func voiceWorker() string {
+	if voiceFlags.worker != "" {
+		return voiceFlags.worker
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "allimi-voice")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("allimi-voice"); err == nil {
+		return p
+	}
+	return ""
+}
+
+// newDetector returns Silero VAD (in an allimi-voice worker) when its
+// model and the worker are found and start, otherwise the energy
+// detector, saying why in the log.
+func newDetector(ctx context.Context, vadModel string, log *slog.Logger) voice.Detector {
 	if vadModel == "" {
 		vadModel = voice.FindSilero()
 	}
-	if vadModel != "" {
-		d, err := sherpa.NewSilero(vadModel, sherpa.SileroOptions{MinSilence: float32(voice.EndOfSpeech.Seconds())})
+	bin := voiceWorker()
+	switch {
+	case vadModel == "":
+		log.Warn("no Silero VAD model: using the energy detector")
+	case bin == "":
+		log.Warn("allimi-voice not found: using the energy detector")
+	default:
+		d, err := worker.NewDetector(ctx, bin, "--vad-model", vadModel, "--min-silence", fmt.Sprint(voice.EndOfSpeech.Seconds()))
 		if err == nil {
 			return d
 		}
-		log.Warn("Silero VAD not loaded; using the energy detector", "model", vadModel, "err", err)
+		log.Warn("Silero VAD not started; using the energy detector", "model", vadModel, "err", err)
 	}
 	return &voice.EnergyVAD{MinSilence: voice.EndOfSpeech}
 }
@@ -149,7 +176,7 @@ func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV
 		return voice.WAV{}, fmt.Errorf("audio input device: %w", err)
 	}
 	defer func() { _ = dev.Stop() }()
-	det := newDetector(l.vadModel, l.log)
+	det := newDetector(ctx, l.vadModel, l.log)
 	defer det.Close()
 	w, err := voice.Listen(ctx, frames, det, voice.ListenOptions{Max: max})
 	if n := dropped.Load(); n > 0 {
@@ -162,9 +189,9 @@ func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV
 }
 
 // recognizerTranscriber is the kiosk's Transcriber: the model given by
-// --asr-model, loaded in the background at start (after a trial load in a
-// child process, since sherpa-onnx ends the process on a model it cannot
-// run). Until it is ready, or when there is none, Transcribe returns an
+// --asr-model, loaded at start in an allimi-voice worker (sherpa-onnx ends
+// the process it runs in on a model it cannot use; then only the worker
+// ends). Until it is ready, or when there is none, Transcribe returns an
 // error wrapping voice.ErrNoRecognizer and the kiosk offers an official.
 type recognizerTranscriber struct {
 	mu     stdsync.Mutex
@@ -198,18 +225,15 @@ func loadTranscriber(ctx context.Context, dir string, log *slog.Logger) *recogni
 }
 
 func openKioskRecognizer(ctx context.Context, dir string) (voice.Recognizer, error) {
-	info, err := voice.CheckModel(dir)
-	if err != nil {
+	// The checks in Go first: they say more than a worker that died.
+	if _, err := voice.CheckModel(dir); err != nil {
 		return nil, err
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
+	bin := voiceWorker()
+	if bin == "" {
+		return nil, fmt.Errorf("allimi-voice, which runs the model, is not installed beside allimi-kiosk or on $PATH")
 	}
-	if err := sherpa.LoadInChild(ctx, dir, exe, "--trial-load-asr-model", dir); err != nil {
-		return nil, err
-	}
-	return sherpa.NewRecognizer(info)
+	return worker.NewRecognizer(ctx, bin, "--asr-model", dir)
 }
 
 // Transcribe implements kiosk.Transcriber.
@@ -232,16 +256,6 @@ func (t *recognizerTranscriber) Close() error {
 		return t.rec.Close()
 	}
 	return nil
-}
-
-// trialLoadMain is the kiosk's --trial-load-asr-model child.
-func trialLoadMain(dir string) int {
-	if err := sherpa.TrialLoad(context.Background(), dir); err != nil {
-		fmt.Fprintln(os.Stderr, "allimi-kiosk:", err)
-		return 1
-	}
-	fmt.Println(sherpa.TrialOK)
-	return 0
 }
 
 // wireVoice gives the ask feature the microphone and the recogniser; the

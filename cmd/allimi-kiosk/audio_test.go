@@ -14,6 +14,8 @@ import (
 	"allimi/kiosk"
 	"allimi/voice"
 	"allimi/voice/voicetest"
+	"allimi/voice/worker"
+	"allimi/voice/worker/workermain"
 )
 
 // The kiosk's player on whatever this machine has: a sound card plays the
@@ -33,12 +35,14 @@ func TestMalgoPlayer_PlaysOrSaysWhy(t *testing.T) {
 	require.Error(t, malgoPlayer{}.Play(context.Background(), voice.WAV{Bits: 8, SampleRate: 8000, Channels: 1, Data: []byte{1}}))
 }
 
-// TestMain lets the test binary stand in for allimi-kiosk when the
-// transcriber runs it again as a child to try a model.
+// TestMain lets the test binary stand in for allimi-voice, so that the
+// kiosk's voice runs in real worker processes in these tests.
 func TestMain(m *testing.M) {
-	if len(os.Args) == 3 && os.Args[1] == "--trial-load-asr-model" {
-		os.Exit(trialLoadMain(os.Args[2]))
+	if os.Getenv("ALLIMI_VOICE_WORKER") == "1" {
+		os.Exit(workermain.Main(os.Args[1:]))
 	}
+	os.Setenv("ALLIMI_VOICE_WORKER", "1") // for the workers the tests start
+	voiceFlags.worker = os.Args[0]
 	os.Exit(m.Run())
 }
 
@@ -50,8 +54,9 @@ func TestTranscriber_WithoutAModelSaysSo(t *testing.T) {
 	assert.ErrorContains(t, err, "no --asr-model given")
 }
 
-// A model that sherpa-onnx cannot run aborts the trial child, not the
-// kiosk: the kiosk carries on and hands spoken questions to an official.
+// A model that sherpa-onnx cannot run ends the allimi-voice worker, not
+// the kiosk: the kiosk carries on and hands spoken questions to an
+// official.
 func TestTranscriber_ABadModelLeavesTheKioskRunning(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -71,7 +76,7 @@ func TestTranscriber_ABadModelLeavesTheKioskRunning(t *testing.T) {
 			d, err := voicetest.SenseVoiceDir(t.TempDir(), 50)
 			require.NoError(t, err)
 			return d
-		}, "sherpa-onnx could not load or run it"},
+		}, "This is an invalid model"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := loadTranscriber(context.Background(), tc.make(t), slog.Default())
@@ -125,4 +130,50 @@ func TestS16ToFloat(t *testing.T) {
 		assert.InDelta(t, in[i], got[i], 1.0/32768)
 	}
 	assert.Empty(t, s16ToFloat([]byte{1}), "half a sample is not a sample")
+}
+
+// The microphone's core with the kiosk's own detector (Silero in an
+// allimi-voice worker): one question from a stream of 10 ms chunks, as
+// the sound card delivers them, from a little before its start to the
+// pause after it.
+func TestListen_WithTheKiosksDetector(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	det := newDetector(ctx, "", slog.Default())
+	defer det.Close()
+	require.IsType(t, &worker.Detector{}, det, "Silero in a worker (run make deps if the model is missing)")
+	file, truth, err := voice.Compose(ctx, t.TempDir(), []voice.Phrase{
+		{Silence: 1200 * time.Millisecond, Text: "주거급여 신청은 어디서 해요?"},
+		{Silence: 2 * time.Second, Text: "기초연금은 얼마나 받을 수 있나요?"},
+	}, time.Second, 0.01)
+	require.NoError(t, err)
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	w, err := voice.ParseWAV(b)
+	require.NoError(t, err)
+	p, err := voice.Mono16k(w)
+	require.NoError(t, err)
+	frames := make(chan []float32)
+	go func() {
+		for off := 0; off < len(p.Samples); off += 160 {
+			select {
+			case frames <- p.Samples[off:min(off+160, len(p.Samples))]:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	got, err := voice.Listen(ctx, frames, det, voice.ListenOptions{Max: 30 * time.Second})
+	require.NoError(t, err)
+	want := truth[0].End - truth[0].Start + 500*time.Millisecond
+	assert.InDelta(t, want.Seconds(), got.Duration().Seconds(), 0.4, "got %v, want about %v", got.Duration(), want)
+}
+
+func TestNewDetector_FallsBackToEnergy(t *testing.T) {
+	saved := voiceFlags.worker
+	defer func() { voiceFlags.worker = saved }()
+	voiceFlags.worker = filepath.Join(t.TempDir(), "no-such-allimi-voice")
+	det := newDetector(context.Background(), "", slog.Default())
+	defer det.Close()
+	assert.IsType(t, &voice.EnergyVAD{}, det)
 }

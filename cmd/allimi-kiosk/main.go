@@ -51,15 +51,12 @@ func main() {
 	centralURL := flag.String("central", "http://127.0.0.1:8080", "central's HTTP address, for --enrol and the first-run enrolment screen")
 	flag.StringVar(&voiceFlags.asrModel, "asr-model", "", "speech-recognition model `dir` (SenseVoice or Whisper for sherpa-onnx; check it with allimi voice check-model); none: spoken questions go to an official")
 	flag.StringVar(&voiceFlags.vadModel, "vad-model", "", "Silero VAD `file` for the microphone (default: $ALLIMI_SILERO_MODEL, ./.cache/models/silero_vad.onnx or /usr/share/allimi/models/silero_vad.onnx; none: an energy detector)")
-	flag.StringVar(&voiceFlags.trialLoad, "trial-load-asr-model", "", "internal: load the model in `dir` and exit (the kiosk runs itself so to check a model before using it)")
+	flag.StringVar(&voiceFlags.worker, "voice-worker", "", "the allimi-voice `program` that runs the voice models (default: beside allimi-kiosk, else on $PATH)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: allimi-kiosk [flags]\n\nflags:\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if voiceFlags.trialLoad != "" {
-		os.Exit(trialLoadMain(voiceFlags.trialLoad))
-	}
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "allimi-kiosk: unexpected argument %q\n", flag.Arg(0))
 		flag.Usage()
