@@ -147,6 +147,10 @@ const captureChunks = 100
 // a word) is an empty recording, not an error: the kiosk says it heard
 // nothing. A microphone that cannot be opened is an error naming it.
 func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV, error) {
+	// The detector first: its worker takes a moment to start, and the
+	// microphone's audio would wait for it in a bounded queue.
+	det := newDetector(ctx, l.vadModel, l.log)
+	defer det.Close()
 	mctx, err := malgo.InitContext(nil, malgo.ContextConfig{}, nil)
 	if err != nil {
 		return voice.WAV{}, fmt.Errorf("audio: %w", err)
@@ -176,8 +180,6 @@ func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV
 		return voice.WAV{}, fmt.Errorf("audio input device: %w", err)
 	}
 	defer func() { _ = dev.Stop() }()
-	det := newDetector(ctx, l.vadModel, l.log)
-	defer det.Close()
 	w, err := voice.Listen(ctx, frames, det, voice.ListenOptions{Max: max})
 	if n := dropped.Load(); n > 0 {
 		l.log.Warn("microphone audio dropped: the detector fell behind", "samples", n)
