@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"allimi/voice"
+	"allimi/voice/worker"
 )
 
 // TrialTimeout bounds a trial load: a large Whisper takes seconds to load
@@ -52,26 +53,5 @@ func LoadInChild(ctx context.Context, dir string, argv ...string) error {
 	if err == nil {
 		err = fmt.Errorf("it printed %q", strings.TrimSpace(string(out)))
 	}
-	return fmt.Errorf("%s: %w: sherpa-onnx could not load or run it (%v): %s", dir, voice.ErrBadModel, err, childReason(stderr.String()))
-}
-
-func childReason(stderr string) string {
-	var keep []string
-	for _, line := range strings.Split(stderr, "\n") {
-		if strings.HasPrefix(line, "SIG") || strings.HasPrefix(line, "fatal error") ||
-			strings.HasPrefix(line, "goroutine ") || strings.HasPrefix(line, "PC=") {
-			break
-		}
-		if line = strings.TrimSpace(line); line != "" {
-			keep = append(keep, line)
-		}
-	}
-	s := strings.Join(keep, " ")
-	if len(s) > 800 {
-		s = s[:800] + "…"
-	}
-	if s == "" {
-		s = "it said nothing"
-	}
-	return s
+	return fmt.Errorf("%s: %w: sherpa-onnx could not load or run it (%v): %s", dir, voice.ErrBadModel, err, worker.Reason(stderr.String()))
 }
