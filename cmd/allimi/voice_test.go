@@ -90,9 +90,25 @@ func TestVoiceCheckModel_ATrialLoadThatAbortsIsReported(t *testing.T) {
 
 func TestVoiceCheckModel_RefusesBrokenDirectories(t *testing.T) {
 	empty := t.TempDir()
+	silero, err := os.ReadFile(voice.FindSilero())
+	require.NoError(t, err, "run make deps")
+	posing := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(posing, "model.onnx"), silero, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(posing, "tokens.txt"), voicetest.Tokens(10), 0o644))
+	cut, err := voicetest.SenseVoiceDir(t.TempDir(), 10)
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(cut, "model.int8.onnx"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(cut, "model.int8.onnx"), b[:len(b)/2], 0o644))
+	noTokens, err := voicetest.SenseVoiceDir(t.TempDir(), 10)
+	require.NoError(t, err)
+	require.NoError(t, os.Remove(filepath.Join(noTokens, "tokens.txt")))
 	for _, tc := range []struct{ name, dir, want string }{
 		{"missing", filepath.Join(empty, "nope"), "no such directory"},
 		{"empty", empty, "no model files"},
+		{"Silero VAD posing as SenseVoice", posing, "is not a SenseVoice model for sherpa-onnx"},
+		{"model cut short", cut, "not a complete ONNX model"},
+		{"tokens missing", noTokens, "tokens.txt is missing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := runVoiceCmd(t, "check-model", tc.dir)
