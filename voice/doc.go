@@ -12,5 +12,6 @@
 //     must pass before it is loaded (CheckModel, InspectONNX).
 //
 // The models themselves (Silero VAD, SenseVoice or Whisper) run through
-// sherpa-onnx in package voice/sherpa, which needs cgo.
+// sherpa-onnx in package voice/sherpa, which needs cgo; the kiosk runs
+// them in a worker process, allimi-voice (package voice/worker).
 package voice
