@@ -115,7 +115,7 @@ func (s *Store) storeQuestionChunk(tx *bbolt.Tx, e *allimi.Event) error {
 		return b.Put(chunkKey(e.Kiosk, p.Code, dupChunkIndex), binary.BigEndian.AppendUint64(nil, uint64(s.now().UnixMilli())))
 	}
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(p.Data)), uint64(s.now().UnixMilli()))
-	if err := b.Put(k, append(v, p.Data...)); err != nil {
+	if err := b.Put(k, append(v, s.keys.Seal(p.Data, questionAD("chunk", k))...)); err != nil {
 		return err
 	}
 	// A chunk after its question: the question waits for it.
@@ -123,14 +123,14 @@ func (s *Store) storeQuestionChunk(tx *bbolt.Tx, e *allimi.Event) error {
 	if len(idv) != 8 {
 		return nil
 	}
-	q, err := getQuestion(tx, binary.BigEndian.Uint64(idv))
+	q, err := s.getQuestion(tx, binary.BigEndian.Uint64(idv))
 	if err != nil || q.Kiosk != e.Kiosk || q.Audio != "none" || q.Chunks == 0 {
 		return err
 	}
 	if err := s.assemble(tx, &q); err != nil {
 		return err
 	}
-	return putQuestion(tx, &q)
+	return s.putQuestion(tx, &q)
 }
 
 // storeQuestion stores the question and assembles its audio from its
@@ -162,7 +162,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 	if err := s.assemble(tx, &q); err != nil {
 		return err
 	}
-	return putQuestion(tx, &q)
+	return s.putQuestion(tx, &q)
 }
 
 // assemble joins a question's chunks, checks the audio and stores it, and
@@ -187,12 +187,19 @@ func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
 	audio := make([]byte, 0, q.AudioBytes)
 	var missing []int
 	for i := 0; i < q.Chunks; i++ {
-		v := b.Get(chunkKey(q.Kiosk, q.Code, i))
+		k := chunkKey(q.Kiosk, q.Code, i)
+		v := b.Get(k)
 		if len(v) < 8 {
 			missing = append(missing, i)
 			continue
 		}
-		audio = append(audio, v[8:]...)
+		pcm, err := s.keys.Open(v[8:], questionAD("chunk", k))
+		if err != nil {
+			why = append(why, fmt.Sprintf("audio chunk %d cannot be opened with this central's keys", i))
+			missing = append(missing, i)
+			continue
+		}
+		audio = append(audio, pcm...)
 	}
 	if len(missing) > 0 {
 		why = append(why, fmt.Sprintf("audio chunks missing: %v of %d: the recording cannot be played until they arrive", missing, q.Chunks))
@@ -224,31 +231,49 @@ func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
 		why = append(why, "the audio's SHA-256 does not match the question's: it may be garbled")
 	}
 	// Kept even when damaged: an official may still make out the question.
-	if err := tx.Bucket(bucketQAudio).Put(u64(q.ID), audio); err != nil {
+	if err := tx.Bucket(bucketQAudio).Put(u64(q.ID), s.keys.Seal(audio, questionAD("audio", u64(q.ID)))); err != nil {
 		return err
 	}
 	q.Audio = "kept"
 	return nil
 }
 
-func putQuestion(tx *bbolt.Tx, q *Question) error {
+// A question, its chunks and its recording are sealed at rest with the
+// keys that seal people's contacts: what a person asks, and their voice,
+// may say as much about them as their number. The additional data binds
+// each to its place, so that a sealed value moved under another key does
+// not open.
+func (s *Store) putQuestion(tx *bbolt.Tx, q *Question) error {
 	v, err := json.Marshal(q)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketQuestions).Put(u64(q.ID), v)
+	return tx.Bucket(bucketQuestions).Put(u64(q.ID), s.keys.Seal(v, questionAD("question", u64(q.ID))))
 }
 
-func getQuestion(tx *bbolt.Tx, id uint64) (Question, error) {
+func questionAD(what string, key []byte) []byte {
+	return append([]byte(what+"\x00"), key...)
+}
+
+// openQuestion decodes a stored question.
+func (s *Store) openQuestion(k, v []byte) (Question, error) {
 	var q Question
-	v := tx.Bucket(bucketQuestions).Get(u64(id))
-	if v == nil {
-		return q, fmt.Errorf("question %d: %w", id, allimi.ErrNotFound)
+	plain, err := s.keys.Open(v, questionAD("question", k))
+	if err != nil {
+		return q, fmt.Errorf("question %d: cannot be opened with this central's keys: %w", binary.BigEndian.Uint64(k), err)
 	}
-	if err := json.Unmarshal(v, &q); err != nil {
-		return q, fmt.Errorf("question %d: %w", id, err)
+	if err := json.Unmarshal(plain, &q); err != nil {
+		return q, fmt.Errorf("question %d: %w", binary.BigEndian.Uint64(k), err)
 	}
 	return q, nil
+}
+
+func (s *Store) getQuestion(tx *bbolt.Tx, id uint64) (Question, error) {
+	v := tx.Bucket(bucketQuestions).Get(u64(id))
+	if v == nil {
+		return Question{}, fmt.Errorf("question %d: %w", id, allimi.ErrNotFound)
+	}
+	return s.openQuestion(u64(id), v)
 }
 
 // view masks the contact and drops the sealed copy.
@@ -271,8 +296,8 @@ func (s *Store) Questions(all bool) ([]Question, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketQuestions).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var q Question
-			if err := json.Unmarshal(v, &q); err != nil {
+			q, err := s.openQuestion(k, v)
+			if err != nil {
 				return err
 			}
 			if q.AnsweredAt != nil && !all {
@@ -290,7 +315,7 @@ func (s *Store) Question(id uint64) (Question, error) {
 	var q Question
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
-		q, err = getQuestion(tx, id)
+		q, err = s.getQuestion(tx, id)
 		return err
 	})
 	return s.view(q), err
@@ -304,7 +329,7 @@ var errAudioDeleted = errors.New("the recording was deleted under the retention 
 func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 	var pcm []byte
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		q, err := getQuestion(tx, id)
+		q, err := s.getQuestion(tx, id)
 		if err != nil {
 			return err
 		}
@@ -315,7 +340,9 @@ func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 		case v == nil:
 			return fmt.Errorf("question %d has no recording: %w", id, allimi.ErrNotFound)
 		}
-		pcm = bytes.Clone(v)
+		if pcm, err = s.keys.Open(v, questionAD("audio", u64(id))); err != nil {
+			return fmt.Errorf("question %d: recording cannot be opened with this central's keys: %w", id, err)
+		}
 		return s.audit(tx, AuditQuestionAudio, nil, official, fmt.Sprintf("question %d", id))
 	})
 	return pcm, err
@@ -340,7 +367,7 @@ func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio b
 	var q Question
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		var err error
-		if q, err = getQuestion(tx, id); err != nil {
+		if q, err = s.getQuestion(tx, id); err != nil {
 			return err
 		}
 		if q.AnsweredAt != nil {
@@ -362,7 +389,7 @@ func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio b
 		if err := s.audit(tx, AuditAnswer, nil, official, fmt.Sprintf("question %d (%s/%d), reply %s", id, q.Kiosk, q.Seq, q.Reply)); err != nil {
 			return err
 		}
-		return putQuestion(tx, &q)
+		return s.putQuestion(tx, &q)
 	})
 	return s.view(q), err
 }
@@ -403,7 +430,7 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error
 			return nil
 		})
 		for _, k := range ids {
-			q, err := getQuestion(tx, binary.BigEndian.Uint64(k))
+			q, err := s.getQuestion(tx, binary.BigEndian.Uint64(k))
 			if err != nil {
 				return err
 			}
@@ -417,7 +444,7 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error
 			if err := deleteQuestionAudio(tx, &q, now.UTC()); err != nil {
 				return err
 			}
-			if err := putQuestion(tx, &q); err != nil {
+			if err := s.putQuestion(tx, &q); err != nil {
 				return err
 			}
 			n++
@@ -452,7 +479,7 @@ func (s *Store) QuestionByCode(code string) (Question, error) {
 			return fmt.Errorf("question %s: %w", code, allimi.ErrNotFound)
 		}
 		var err error
-		q, err = getQuestion(tx, binary.BigEndian.Uint64(v))
+		q, err = s.getQuestion(tx, binary.BigEndian.Uint64(v))
 		return err
 	})
 	return s.view(q), err

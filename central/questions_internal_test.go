@@ -88,6 +88,8 @@ func TestQuestions_AssembledAudioEqualsTheKiosksAndChunksAreGone(t *testing.T) {
 	raw, err := os.ReadFile(f.path)
 	require.NoError(t, err)
 	assert.False(t, bytes.Contains(raw, []byte(questionContact.Mobile)), "the contact's number is encrypted at rest")
+	assert.False(t, bytes.Contains(raw, []byte("기초연금 신청은")), "the question's text is encrypted at rest")
+	assert.False(t, bytes.Contains(raw, pcm[5000:5064]), "the recording is encrypted at rest")
 	f.open(StoreOptions{})
 	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		plain, err := f.keys.Open(tx.Bucket(bucketEvents).Get(eventKey("k1", 1)), eventKey("k1", 1))

@@ -31,7 +31,7 @@ func (s *Store) pendingAnswers(n int) ([]pendingAnswer, error) {
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketQSend).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < n; k, _ = c.Next() {
-			q, err := getQuestion(tx, binary.BigEndian.Uint64(k))
+			q, err := s.getQuestion(tx, binary.BigEndian.Uint64(k))
 			if err != nil {
 				return err
 			}
@@ -53,7 +53,7 @@ func (s *Store) pendingAnswers(n int) ([]pendingAnswer, error) {
 // answerSent takes the answer off the queue and records how it went.
 func (s *Store) answerSent(id uint64, delivery string) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		q, err := getQuestion(tx, id)
+		q, err := s.getQuestion(tx, id)
 		if err != nil {
 			return err
 		}
@@ -61,7 +61,7 @@ func (s *Store) answerSent(id uint64, delivery string) error {
 		if err := tx.Bucket(bucketQSend).Delete(u64(id)); err != nil {
 			return err
 		}
-		return putQuestion(tx, &q)
+		return s.putQuestion(tx, &q)
 	})
 }
 
