@@ -83,7 +83,7 @@ type embeddedBroker struct {
 	socket string // central's own way in: a unix socket, never on the network
 }
 
-func startBroker(cfg Config, store *Store, keys *Keys, log *slog.Logger) (*embeddedBroker, error) {
+func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	// Kiosks keep their own windows far below this; it bounds a misbehaving client.
 	caps.MaximumInflight = 8192
@@ -92,7 +92,7 @@ func startBroker(cfg Config, store *Store, keys *Keys, log *slog.Logger) (*embed
 	if err := srv.AddHook(&authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}, nil); err != nil {
 		return nil, err
 	}
-	tlsCfg, err := brokerTLS(cfg)
+	tlsCfg, err := brokerTLS(cfg, ca)
 	if err != nil {
 		return nil, err
 	}
@@ -127,11 +127,16 @@ func (b *embeddedBroker) Close() error {
 }
 
 // brokerTLS builds the listener's TLS configuration: a certificate and key
-// turn TLS on; a CA file also requires kiosks to present a certificate it signed.
-func brokerTLS(cfg Config) (*tls.Config, error) {
+// turn TLS on. Kiosks' client certificates are checked against central's
+// kiosk CA and the --tls-ca file: required with either
+// --tls-require-client-cert or --tls-ca, else checked when given.
+func brokerTLS(cfg Config, ca *kioskCA) (*tls.Config, error) {
 	if cfg.TLSCert == "" && cfg.TLSKey == "" {
 		if cfg.TLSCA != "" {
 			return nil, fmt.Errorf("--tls-ca needs --tls-cert and --tls-key")
+		}
+		if cfg.TLSRequireClientCert {
+			return nil, fmt.Errorf("--tls-require-client-cert needs --tls-cert and --tls-key")
 		}
 		return nil, nil
 	}
@@ -140,12 +145,18 @@ func brokerTLS(cfg Config) (*tls.Config, error) {
 		return nil, fmt.Errorf("TLS certificate: %w", err)
 	}
 	t := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	pool := x509.NewCertPool()
 	if cfg.TLSCA != "" {
-		pool, err := loadPool(cfg.TLSCA)
-		if err != nil {
+		if pool, err = loadPool(cfg.TLSCA); err != nil {
 			return nil, err
 		}
-		t.ClientCAs, t.ClientAuth = pool, tls.RequireAndVerifyClientCert
+	}
+	if ca != nil {
+		pool.AddCert(ca.cert)
+	}
+	t.ClientCAs, t.ClientAuth = pool, tls.VerifyClientCertIfGiven
+	if cfg.TLSCA != "" || cfg.TLSRequireClientCert {
+		t.ClientAuth = tls.RequireAndVerifyClientCert
 	}
 	return t, nil
 }

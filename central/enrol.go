@@ -153,6 +153,16 @@ func (l *enrolLimiter) miss() {
 type EnrolResponse struct {
 	KioskCredentials
 	Broker string `json:"broker"`
+	// TLS, when the embedded broker runs TLS: the CA to trust the broker
+	// by, and the kiosk's client certificate and key, all PEM.
+	TLS *EnrolTLS `json:"tls,omitempty"`
+}
+
+// EnrolTLS is a kiosk's TLS material, as its config file holds it.
+type EnrolTLS struct {
+	CA   string `json:"ca"`
+	Cert string `json:"cert"`
+	Key  string `json:"key"`
 }
 
 // Why central refused a code, in the "reason" of its answer: the kiosk
@@ -200,8 +210,18 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
 	default:
-		s.log.Info("kiosk enrolled", "kiosk", cred.ID)
-		writeJSON(w, http.StatusOK, EnrolResponse{KioskCredentials: cred, Broker: s.publicBroker()})
+		resp := EnrolResponse{KioskCredentials: cred, Broker: s.publicBroker()}
+		if s.kioskCA != nil {
+			cert, key, err := s.kioskCA.issue(cred.Username)
+			if err != nil {
+				s.log.Error("kiosk enrolled without its client certificate", "kiosk", cred.ID, "err", err)
+				writeError(w, http.StatusInternalServerError, fmt.Errorf("client certificate: %w (ask for a new code)", err))
+				return
+			}
+			resp.TLS = &EnrolTLS{CA: string(s.serverCA), Cert: string(cert), Key: string(key)}
+		}
+		s.log.Info("kiosk enrolled", "kiosk", cred.ID, "clientCert", resp.TLS != nil)
+		writeJSON(w, http.StatusOK, resp)
 	}
 }
 
@@ -237,6 +257,9 @@ func (s *Server) publicBroker() string {
 	}
 	if s.cfg.Broker != "" {
 		return s.cfg.Broker
+	}
+	if s.cfg.TLSCert != "" {
+		return "ssl://" + s.cfg.MQTT
 	}
 	return "tcp://" + s.cfg.MQTT
 }

@@ -57,6 +57,9 @@ func TestEnrol_ACodeGivesAKioskItsCredentialsOnce(t *testing.T) {
 	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
 	assert.Equal(t, http.StatusGone, code)
 	assert.Contains(t, body, "already used")
+	var refused central.EnrolError
+	require.NoError(t, json.Unmarshal([]byte(body), &refused))
+	assert.Equal(t, central.EnrolReasonUsed, refused.Reason, "the kiosk says why in its own language")
 }
 
 func TestEnrol_ExpiredUnknownAndGuessedCodesAreRefused(t *testing.T) {
@@ -70,6 +73,7 @@ func TestEnrol_ExpiredUnknownAndGuessedCodesAreRefused(t *testing.T) {
 	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
 	assert.Equal(t, http.StatusGone, code)
 	assert.Contains(t, body, "expired")
+	assert.Contains(t, body, `"reason":"expired"`)
 
 	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":`)
 	assert.Equal(t, http.StatusBadRequest, code, body)

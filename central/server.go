@@ -39,8 +39,15 @@ type Config struct {
 	// signs kiosk client certificates (or, with an external ssl:// broker,
 	// the CA to trust).
 	TLSCert, TLSKey, TLSCA string
-	ConflictWindow         time.Duration
-	BatchMax               int
+	// TLSServerCA is the CA kiosks are given at enrolment to trust the
+	// broker's certificate (default: the last certificate of TLSCert).
+	TLSServerCA string
+	// TLSRequireClientCert makes the embedded broker refuse kiosks without
+	// a client certificate signed by central's kiosk CA (kioskca.go) or
+	// TLSCA.
+	TLSRequireClientCert bool
+	ConflictWindow       time.Duration
+	BatchMax             int
 	// Providers configures the messenger and SMS adapters; ProviderURL,
 	// when set, points every adapter at one base URL (the fake providers).
 	Providers   channel.Config
@@ -98,6 +105,10 @@ type Server struct {
 
 	receiptTries receiptTries
 	enrolLimit   enrolLimiter
+	// kioskCA signs enrolled kiosks' client certificates and serverCA is
+	// what they trust the broker by; nil unless the embedded broker runs TLS.
+	kioskCA  *kioskCA
+	serverCA []byte
 }
 
 // Start opens the data, starts the broker (unless external), the ingest and
@@ -161,7 +172,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	conn := sync.Conn{ClientID: centralClientID}
 	if cfg.Broker == "" {
-		if s.broker, err = startBroker(cfg, s.store, s.keys, s.log); err != nil {
+		if cfg.TLSCert != "" {
+			if s.kioskCA, err = loadKioskCA(cfg.Data); err != nil {
+				return nil, err
+			}
+			if s.serverCA, err = serverCA(cfg); err != nil {
+				return nil, err
+			}
+		}
+		if s.broker, err = startBroker(cfg, s.store, s.keys, s.kioskCA, s.log); err != nil {
 			return nil, err
 		}
 		conn.Broker, conn.Username, conn.Password = "unix://"+s.broker.socket, centralUsername, s.keys.BrokerPassword

@@ -8,11 +8,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -135,16 +137,141 @@ func TestTLS_BadConfigurationIsAClearError(t *testing.T) {
 		{"CA without certificate", "", "", pki.ca, "--tls-ca needs --tls-cert and --tls-key"},
 		{"missing key file", pki.serverCert, "/nonexistent/key.pem", "", "TLS certificate"},
 		{"CA file is not PEM", pki.serverCert, pki.serverKey, pki.serverKey, "no PEM certificate"},
+		{"client certificates required without TLS", "", "", "", "--tls-require-client-cert needs --tls-cert and --tls-key"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := central.DefaultConfig()
 			cfg.Data, cfg.MQTT, cfg.HTTP = t.TempDir(), freeAddr(t), "127.0.0.1:0"
 			cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = c.cert, c.key, c.ca
+			cfg.TLSRequireClientCert = c.cert == "" && c.ca == ""
 			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 			_, err := central.Start(context.Background(), cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})
 	}
+}
+
+// tryConnect connects once with conn and reports the broker's answer.
+func tryConnect(t *testing.T, conn sync.Conn) error {
+	t.Helper()
+	opts := conn.ClientOptions().SetConnectRetry(false).SetAutoReconnect(false).SetConnectTimeout(3 * time.Second)
+	c := paho.NewClient(opts)
+	tok := c.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	if tok.Error() == nil {
+		c.Disconnect(0)
+	}
+	return tok.Error()
+}
+
+// issueCode issues a code for id (central stopped) and returns it.
+func issueCode(t *testing.T, data, id string) string {
+	t.Helper()
+	st, _, err := central.OpenData(data, central.StoreOptions{})
+	require.NoError(t, err)
+	code, _, err := st.AddEnrolment(id, time.Hour)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	return code
+}
+
+func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
+	data := t.TempDir()
+	pki := newPKI(t, t.TempDir())
+	addKiosk(t, data, "first") // central's keys
+	code := issueCode(t, data, "tls-enrol-1")
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), "127.0.0.1:0"
+	cfg.TLSCert, cfg.TLSKey, cfg.TLSRequireClientCert = pki.serverCert, pki.serverKey, true
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := central.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	defer srv.Close()
+
+	// Central made its kiosk CA on first use; its key is central's alone.
+	fi, err := os.Stat(filepath.Join(data, central.KioskCAKeyFile))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	caPEM, err := os.ReadFile(filepath.Join(data, central.KioskCAFile))
+	require.NoError(t, err)
+
+	status, body := postJSON(t, "http://"+srv.HTTPAddr()+"/api/v1/enrol", "", `{"code":"`+code+`"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	var got central.EnrolResponse
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	require.NotNil(t, got.TLS, "central runs TLS: the kiosk gets a client certificate")
+	assert.Equal(t, "ssl://"+cfg.MQTT, got.Broker)
+	serverCA, err := os.ReadFile(pki.serverCert)
+	require.NoError(t, err)
+	assert.Equal(t, string(serverCA), got.TLS.CA, "the kiosk trusts the broker by the last certificate of --tls-cert")
+	blk, _ := pem.Decode([]byte(got.TLS.Cert))
+	require.NotNil(t, blk)
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	require.NoError(t, err)
+	assert.Equal(t, got.Username, cert.Subject.CommonName)
+	caBlk, _ := pem.Decode(caPEM)
+	ca, err := x509.ParseCertificate(caBlk.Bytes)
+	require.NoError(t, err)
+	assert.NoError(t, cert.CheckSignatureFrom(ca), "signed by central's kiosk CA")
+
+	// The server certificate is for 127.0.0.1, signed by the test CA.
+	withCert, err := sync.ClientTLSFrom(pki.ca, got.TLS.Cert, got.TLS.Key)
+	require.NoError(t, err)
+	withoutCert, err := sync.ClientTLSFrom(pki.ca, "", "")
+	require.NoError(t, err)
+	base := sync.Conn{Broker: got.Broker, ClientID: "allimi-kiosk-" + got.ID, Username: got.Username, Password: got.Password}
+	cases := []struct {
+		name string
+		tls  *tls.Config
+		ok   bool
+	}{
+		{"enrolled certificate", withCert, true},
+		{"no client certificate", withoutCert, false},
+		{"a certificate of another CA", mustTLS(t, pki.ca, pki.clientCert, pki.clientKey), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			conn := base
+			conn.TLS = c.tls
+			err := tryConnect(t, conn)
+			if c.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.Error(t, err)
+			}
+		})
+	}
+
+	// Restarted, central keeps its CA: the kiosk's certificate still works.
+	require.NoError(t, srv.Close())
+	srv, err = central.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	defer srv.Close()
+	again, err := os.ReadFile(filepath.Join(data, central.KioskCAFile))
+	require.NoError(t, err)
+	assert.Equal(t, string(caPEM), string(again))
+	conn := base
+	conn.TLS = withCert
+	assert.NoError(t, tryConnect(t, conn))
+}
+
+func TestTLS_KioskCAHalfMissingIsAClearError(t *testing.T) {
+	data := t.TempDir()
+	pki := newPKI(t, t.TempDir())
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), "127.0.0.1:0"
+	cfg.TLSCert, cfg.TLSKey = pki.serverCert, pki.serverKey
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := central.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	require.NoError(t, srv.Close())
+	// The key lost (a backup without it): central refuses to start rather
+	// than make a new CA that no enrolled kiosk's certificate matches.
+	require.NoError(t, os.Remove(filepath.Join(data, central.KioskCAKeyFile)))
+	_, err = central.Start(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "restore it")
+	assert.FileExists(t, filepath.Join(data, central.KioskCAFile), "nothing is removed")
 }

@@ -17,13 +17,20 @@ import (
 // flags' names for what flags also set, and the provider section for URLs,
 // keys and rates that do not belong on a command line.
 type fileConfig struct {
-	Data        *string         `yaml:"data"`
-	MQTT        *string         `yaml:"mqtt"`
-	Broker      *string         `yaml:"broker"`
-	HTTP        *string         `yaml:"http"`
-	ProviderURL *string         `yaml:"provider-url"`
-	LinkBase    *string         `yaml:"link-base"`
-	Providers   *channel.Config `yaml:"providers"`
+	Data        *string `yaml:"data"`
+	MQTT        *string `yaml:"mqtt"`
+	Broker      *string `yaml:"broker"`
+	HTTP        *string `yaml:"http"`
+	ProviderURL *string `yaml:"provider-url"`
+	LinkBase    *string `yaml:"link-base"`
+
+	PublicBroker         *string         `yaml:"public-broker"`
+	TLSCert              *string         `yaml:"tls-cert"`
+	TLSKey               *string         `yaml:"tls-key"`
+	TLSCA                *string         `yaml:"tls-ca"`
+	TLSServerCA          *string         `yaml:"tls-server-ca"`
+	TLSRequireClientCert *bool           `yaml:"tls-require-client-cert"`
+	Providers            *channel.Config `yaml:"providers"`
 
 	RetryHorizon    *time.Duration `yaml:"retry-horizon"`
 	Senders         *int           `yaml:"senders"`
@@ -53,6 +60,12 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "broker", &cfg.Broker, fc.Broker)
 	setValue(flags, "http", &cfg.HTTP, fc.HTTP)
 	setValue(flags, "provider-url", &cfg.ProviderURL, fc.ProviderURL)
+	setValue(flags, "public-broker", &cfg.PublicBroker, fc.PublicBroker)
+	setValue(flags, "tls-cert", &cfg.TLSCert, fc.TLSCert)
+	setValue(flags, "tls-key", &cfg.TLSKey, fc.TLSKey)
+	setValue(flags, "tls-ca", &cfg.TLSCA, fc.TLSCA)
+	setValue(flags, "tls-server-ca", &cfg.TLSServerCA, fc.TLSServerCA)
+	setValue(flags, "tls-require-client-cert", &cfg.TLSRequireClientCert, fc.TLSRequireClientCert)
 	setValue(flags, "link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
 	setValue(flags, "retry-horizon", &cfg.Dispatch.Horizon, fc.RetryHorizon)
 	setValue(flags, "senders", &cfg.Dispatch.Senders, fc.Senders)

@@ -78,3 +78,19 @@ func TestLoadConfigFile_DispatchSettingsAndTheirLimits(t *testing.T) {
 	var u usageError
 	assert.True(t, asUsage(err, &u), "exit code 2")
 }
+
+func TestConfigFile_TLSKeys(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tls.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("tls-cert: /etc/allimi/broker.pem\ntls-key: /etc/allimi/broker-key.pem\n"+
+		"tls-server-ca: /etc/allimi/ca.pem\ntls-require-client-cert: true\npublic-broker: ssl://central.example.kr:8883\n"), 0o600))
+	cmd := serveCmd()
+	require.NoError(t, cmd.Flags().Parse([]string{"--tls-key", "/run/key.pem"}))
+	cfg := central.DefaultConfig()
+	require.NoError(t, loadConfigFile(path, &cfg, cmd.Flags()))
+	assert.Equal(t, "/etc/allimi/broker.pem", cfg.TLSCert)
+	assert.Empty(t, cfg.TLSKey, "--tls-key was given: the file does not override it (the flag's value is set by cobra, not here)")
+	assert.Equal(t, "/etc/allimi/ca.pem", cfg.TLSServerCA)
+	assert.True(t, cfg.TLSRequireClientCert)
+	assert.Equal(t, "ssl://central.example.kr:8883", cfg.PublicBroker)
+}
