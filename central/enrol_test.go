@@ -73,7 +73,7 @@ func TestEnrol_ExpiredUnknownAndGuessedCodesAreRefused(t *testing.T) {
 	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
 	assert.Equal(t, http.StatusGone, code)
 	assert.Contains(t, body, "expired")
-	assert.Contains(t, body, `"reason":"expired"`)
+	assert.Contains(t, body, `"reason": "expired"`)
 
 	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":`)
 	assert.Equal(t, http.StatusBadRequest, code, body)
