@@ -227,12 +227,10 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 		db.Close()
 		return nil, err
 	}
-	conn := sync.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password}
-	if cfg.TLS != nil {
-		if conn.TLS, err = sync.ClientTLSFrom(cfg.TLS.CA, cfg.TLS.Cert, cfg.TLS.Key); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("config tls: %w", err)
-		}
+	conn, err := cfg.Conn()
+	if err != nil {
+		db.Close()
+		return nil, err
 	}
 	sender := sync.NewSender(sync.SenderConfig{
 		Conn:     conn,
@@ -248,6 +246,9 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 	ask := sync.NewCentral(sender)
 	opt.Verifier = ask
 	opt.Conflicts = kiosk.CentralConflicts{C: ask}
+	// Questions for an official go through the outbox like sign-ups, so
+	// they wait out a network that is down; answers are asked of central.
+	adviser.Handover = kiosk.NewSyncHandover(ob, ask)
 
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
