@@ -22,6 +22,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"allimi"
+	"allimi/sync"
 )
 
 // First-run enrolment: a kiosk that has no credentials yet shows, instead
@@ -476,4 +477,18 @@ func enrolShot(then func(u *UI)) func(u *UI) {
 		u.render()
 		then(u)
 	}
+}
+
+// Conn is how the kiosk reaches central's broker with this config: its
+// credentials, and over TLS its CA and client certificate when it has them.
+func (c Config) Conn() (sync.Conn, error) {
+	conn := sync.Conn{Broker: c.Broker, Username: c.Username, Password: c.Password}
+	if c.TLS != nil {
+		t, err := sync.ClientTLSFrom(c.TLS.CA, c.TLS.Cert, c.TLS.Key)
+		if err != nil {
+			return conn, fmt.Errorf("config tls: %w", err)
+		}
+		conn.TLS = t
+	}
+	return conn, nil
 }

@@ -2,7 +2,15 @@ package kiosk
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,9 +19,11 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi"
 	"allimi/central"
 	"allimi/sync"
 )
@@ -248,4 +258,83 @@ func TestEnrol_BrokenConfigIsRefusedBeforeTheCodeIsSpent(t *testing.T) {
 	cfg, err := Enrol(context.Background(), nil, c.url(), code, config)
 	require.NoError(t, err)
 	assert.Equal(t, "boryeong-04", cfg.ID)
+}
+
+// selfSignedServer writes a self-signed certificate for 127.0.0.1: the
+// broker's, and the CA kiosks are told to trust it by.
+func selfSignedServer(t *testing.T, dir string) (cert, key string) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "central"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	require.NoError(t, err)
+	kb, err := x509.MarshalECPrivateKey(k)
+	require.NoError(t, err)
+	cert, key = filepath.Join(dir, "broker.pem"), filepath.Join(dir, "broker-key.pem")
+	require.NoError(t, os.WriteFile(cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
+	require.NoError(t, os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600))
+	return cert, key
+}
+
+func TestEnrol_OverTLSTheKioskGetsItsCertificateAndSyncs(t *testing.T) {
+	c := newCentral(t, "first-kiosk")
+	cert, key := selfSignedServer(t, t.TempDir())
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.MQTT, cfg.HTTP, cfg.Logger = c.data, c.mqtt, "127.0.0.1:0", quietLogger()
+	cfg.TLSCert, cfg.TLSKey, cfg.TLSRequireClientCert = cert, key, true
+	srv, err := central.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	keys, err := central.LoadKeys(c.data)
+	require.NoError(t, err)
+	ec := &enrolCentral{testCentral: &testCentral{t: t, data: c.data, mqtt: c.mqtt, srv: srv}, admin: keys.AdminToken}
+	code, _ := ec.issue(t, "yesan-06", "1h")
+
+	config := filepath.Join(t.TempDir(), "kiosk.json")
+	kc, err := Enrol(context.Background(), nil, ec.url(), code, config)
+	require.NoError(t, err)
+	require.NotNil(t, kc.TLS, "central runs TLS: the config gets the kiosk's certificate")
+	assert.Equal(t, "ssl://"+c.mqtt, kc.Broker)
+	assert.Contains(t, kc.TLS.Key, "PRIVATE KEY")
+	fi, err := os.Stat(config)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the key is in the config: the kiosk user's only")
+
+	// The kiosk syncs with what the config now holds.
+	conn, err := kc.Conn()
+	require.NoError(t, err)
+	db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "kiosk"))
+	require.NoError(t, err)
+	defer db.Close()
+	ob, err := sync.OpenOutbox(db, kc.ID)
+	require.NoError(t, err)
+	kakao := []allimi.Channel{allimi.ChannelKakao}
+	_, err = ob.Append(sync.SyntheticSignup(kc.ID, 1, kakao, time.Now()), sync.SyntheticSignup(kc.ID, 2, kakao, time.Now()))
+	require.NoError(t, err)
+	s := sync.NewSender(sync.SenderConfig{Conn: conn, Logger: quietLogger()}, ob)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan struct{})
+	go func() { defer close(done); _ = s.Run(ctx) }()
+	require.NoError(t, s.WaitDrained(ctx))
+	hw, err := srv.HW(kc.ID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, hw)
+	cancel()
+	<-done
+
+	// The same credentials without the certificate are refused.
+	noCert := kc
+	noCert.TLS = &TLSConfig{CA: kc.TLS.CA}
+	conn, err = noCert.Conn()
+	require.NoError(t, err)
+	opts := conn.ClientOptions().SetClientID("allimi-kiosk-" + kc.ID).SetConnectRetry(false).SetAutoReconnect(false)
+	cl := paho.NewClient(opts)
+	tok := cl.Connect()
+	require.True(t, tok.WaitTimeout(10*time.Second))
+	assert.Error(t, tok.Error(), "a kiosk without a client certificate is refused")
 }
