@@ -184,7 +184,7 @@ func (u *UI) handoverReplyPage() *page {
 	for _, ch := range allimi.Channels {
 		add(ch, channelIcon(ch, fg), u.T(channelKey(ch, "name")), u.T(channelKey(ch, "desc")))
 	}
-	add("", theme.NewPrimaryThemedResource(theme.DocumentPrintIcon()), u.T("handover.slip_name"), u.T("handover.slip_desc"))
+	add("", theme.NewPrimaryThemedResource(theme.DocumentIcon()), u.T("handover.slip_name"), u.T("handover.slip_desc"))
 	p.add(container.NewGridWithColumns(2, cards...))
 	p.next = u.nextButton(u.T("nav.next"), func() {
 		switch {
