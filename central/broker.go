@@ -31,6 +31,7 @@ type authHook struct {
 	mqtt.HookBase
 	store           *Store
 	centralPassword []byte
+	kioskCA         *x509.Certificate // nil without TLS
 }
 
 func (h *authHook) ID() string { return "allimi-auth" }
@@ -57,6 +58,16 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	if !ok || cl.ID != "allimi-kiosk-"+id {
 		h.Log.Warn("kiosk refused", "username", user, "client", cl.ID, "remote", cl.Net.Remote)
 		return false
+	}
+	// A certificate central gave one kiosk is that kiosk's only: with
+	// another kiosk's password it would hide who connected.
+	if tc, isTLS := cl.Net.Conn.(*tls.Conn); isTLS && h.kioskCA != nil {
+		if certs := tc.ConnectionState().PeerCertificates; len(certs) > 0 &&
+			certs[0].CheckSignatureFrom(h.kioskCA) == nil && certs[0].Subject.CommonName != user {
+			h.Log.Warn("kiosk refused: its client certificate is another kiosk's", "username", user,
+				"certificate", certs[0].Subject.CommonName, "remote", cl.Net.Remote)
+			return false
+		}
 	}
 	return true
 }
@@ -89,7 +100,11 @@ func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Lo
 	caps.MaximumInflight = 8192
 	caps.MaximumPacketSize = 128 << 20 // catalog bodies are retained messages of some MiB
 	srv := mqtt.New(&mqtt.Options{Capabilities: caps, Logger: log.With("component", "broker")})
-	if err := srv.AddHook(&authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}, nil); err != nil {
+	hook := &authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}
+	if ca != nil {
+		hook.kioskCA = ca.cert
+	}
+	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, err
 	}
 	tlsCfg, err := brokerTLS(cfg, ca)

@@ -244,6 +244,22 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 		})
 	}
 
+	// Another kiosk connects with its own certificate, and not with this
+	// kiosk's.
+	require.NoError(t, srv.Close())
+	otherCode := issueCode(t, data, "tls-other")
+	srv, err = central.Start(context.Background(), cfg)
+	require.NoError(t, err)
+	status, body = postJSON(t, "http://"+srv.HTTPAddr()+"/api/v1/enrol", "", `{"code":"`+otherCode+`"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	var other central.EnrolResponse
+	require.NoError(t, json.Unmarshal([]byte(body), &other))
+	conn := sync.Conn{Broker: other.Broker, ClientID: "allimi-kiosk-" + other.ID, Username: other.Username, Password: other.Password,
+		TLS: mustTLSFrom(t, pki.ca, other.TLS.Cert, other.TLS.Key)}
+	assert.NoError(t, tryConnect(t, conn), "its own certificate")
+	conn.TLS = withCert
+	assert.Error(t, tryConnect(t, conn), "a certificate is its own kiosk's only")
+
 	// Restarted, central keeps its CA: the kiosk's certificate still works.
 	require.NoError(t, srv.Close())
 	srv, err = central.Start(context.Background(), cfg)
@@ -252,7 +268,7 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	again, err := os.ReadFile(filepath.Join(data, central.KioskCAFile))
 	require.NoError(t, err)
 	assert.Equal(t, string(caPEM), string(again))
-	conn := base
+	conn = base
 	conn.TLS = withCert
 	assert.NoError(t, tryConnect(t, conn))
 }
@@ -274,4 +290,11 @@ func TestTLS_KioskCAHalfMissingIsAClearError(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "restore it")
 	assert.FileExists(t, filepath.Join(data, central.KioskCAFile), "nothing is removed")
+}
+
+func mustTLSFrom(t *testing.T, ca, cert, key string) *tls.Config {
+	t.Helper()
+	c, err := sync.ClientTLSFrom(ca, cert, key)
+	require.NoError(t, err)
+	return c
 }
