@@ -117,6 +117,7 @@ func (u *UI) startListening(mode listenMode) {
 	rec, stop := context.WithCancel(life)
 	run := &listenRun{mode: mode, stop: stop, abandon: abandon}
 	a.listen, a.Notice = run, ""
+	u.opt.Speaker.Stop() // what the kiosk is reading would be recorded too
 	u.push(askListenScreen)
 	tr := u.transcriber()
 	u.opt.Go(func() {
@@ -207,6 +208,7 @@ func (u *UI) askListenPage() *page {
 		title, help = u.T("handover.title"), "handover.listening_help"
 	}
 	p := u.newPage(title)
+	p.mute = true
 	th := u.theme()
 	icon := widget.NewIcon(theme.NewPrimaryThemedResource(theme.MediaRecordIcon()))
 	now := canvas.NewText(u.T("ask.listening"), th.Color(theme.ColorNamePrimary, 0))

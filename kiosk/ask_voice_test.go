@@ -251,10 +251,15 @@ func TestAskVoice_StopEndsListeningAndUsesWhatWasHeard(t *testing.T) {
 	later := &laterGo{}
 	wav := toneWAV(5 * time.Second)
 	lst := &fakeListener{wav: wav, block: true}
-	k, _ := voiceKiosk(t, lst, &fakeTranscriber{text: askPapers}, nil, Options{Go: later.Go})
+	k, sp := voiceKiosk(t, lst, &fakeTranscriber{text: askPapers}, nil, Options{Go: later.Go})
+	stopsBefore := sp.stops
 	k.tap("ask.speak")
 	k.requireScreen("ask-listening")
 	k.requireShows(k.ui.T("ask.listening"))
+	// The microphone must not hear the kiosk's own voice.
+	assert.Greater(t, sp.stops, stopsBefore, "reading aloud stops when listening starts")
+	assert.Empty(t, k.buttons(k.ui.T("nav.read_aloud")), "no read-aloud while listening")
+	assert.NotEmpty(t, k.buttons(k.ui.T("nav.home")))
 	assert.Contains(t, k.ui.ReadAloudText(), k.ui.T("ask.listening_help", "seconds", 30))
 	stop := k.buttons(k.ui.T("ask.stop"))
 	require.Len(t, stop, 1)
@@ -268,6 +273,7 @@ func TestAskVoice_StopEndsListeningAndUsesWhatWasHeard(t *testing.T) {
 	later.run() // the recording ends at the stop
 	assert.True(t, lst.cancelled)
 	k.requireScreen("ask-answer")
+	assert.NotEmpty(t, k.buttons(k.ui.T("nav.read_aloud")), "read-aloud is back after listening")
 	sameWAV(t, wav, k.ui.session.Ask.Audio, "what was heard until stop")
 	assert.Equal(t, askPapers, k.ui.session.Ask.Question)
 }

@@ -263,13 +263,16 @@ func TestSubsidy_IdleResetForgetsTheAnswers(t *testing.T) {
 }
 
 // spySpeaker keeps what it was asked to read.
-type spySpeaker struct{ said []string }
+type spySpeaker struct {
+	said  []string
+	stops int
+}
 
 func (s *spySpeaker) Speak(_ context.Context, _ Lang, text string) error {
 	s.said = append(s.said, text)
 	return nil
 }
-func (s *spySpeaker) Stop() {}
+func (s *spySpeaker) Stop() { s.stops++ }
 
 func TestSubsidy_ResultsAreReadAloudOnRequest(t *testing.T) {
 	sp := &spySpeaker{}

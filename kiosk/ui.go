@@ -308,10 +308,13 @@ type page struct {
 	err   *widget.Label
 	// step is the wizard step (1-5), 0 outside the wizard; steps the
 	// number of steps when not the sign-up wizard's.
-	step    int
-	steps   int
-	home    bool   // the home screen draws its own top
-	noBack  bool   // the receipt: going back would resubmit
+	step   int
+	steps  int
+	home   bool // the home screen draws its own top
+	noBack bool // the receipt: going back would resubmit
+	// mute drops the read-aloud button: while the microphone listens,
+	// the kiosk must not record its own voice.
+	mute    bool
 	back    func() // what the back button does instead of Back
 	onShow  func()
 	onLeave func()
@@ -411,7 +414,11 @@ func (u *UI) frame(p *page) fyne.CanvasObject {
 	title := headingLabel(p.title)
 	title.SizeName = theme.SizeNameHeadingText
 	title.Alignment = fyne.TextAlignCenter
-	top := container.NewBorder(nil, nil, left, container.NewHBox(readAloud, home), title)
+	corner := container.NewHBox(readAloud, home)
+	if p.mute {
+		corner = container.NewHBox(home)
+	}
+	top := container.NewBorder(nil, nil, left, corner, title)
 
 	var stepLabel fyne.CanvasObject
 	if p.step > 0 {
