@@ -80,7 +80,9 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS := \
 	./sync:FuzzDecodeEvent ./sync:FuzzDecodeAck ./sync:FuzzDecodeRequest ./sync:FuzzDecodeManifest \
 	./central:FuzzDecodeNotificationRequest ./central:FuzzStoredRecords \
-	./subsidy:FuzzProfileMatch ./subsidy:FuzzDecodeCatalog \
+	./central:FuzzReceipts ./central:FuzzEnrolRequest ./central/channel:FuzzProviderResponse \
+	./kiosk:FuzzDecodeEnrolAnswer \
+	./subsidy:FuzzProfileMatch ./subsidy:FuzzDecodeCatalog ./subsidy:FuzzImportPages ./subsidy:FuzzFetchedPage \
 	./consult:FuzzSearch ./consult:FuzzLoadKB ./voice:FuzzNormalize ./voice:FuzzParseWAV ./voice:FuzzInspectONNX
 
 fuzz: deps
