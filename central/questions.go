@@ -111,7 +111,7 @@ func (s *Store) storeQuestionChunk(tx *bbolt.Tx, e *allimi.Event) error {
 	b := tx.Bucket(bucketQChunks)
 	k := chunkKey(e.Kiosk, p.Code, p.Index)
 	if b.Get(k) != nil {
-		slog.Warn("question chunk arrived twice under different sequence numbers", "kiosk", e.Kiosk, "seq", e.Seq, "index", p.Index)
+		s.log.Warn("question chunk arrived twice under different sequence numbers", "kiosk", e.Kiosk, "seq", e.Seq, "index", p.Index)
 		return b.Put(chunkKey(e.Kiosk, p.Code, dupChunkIndex), binary.BigEndian.AppendUint64(nil, uint64(s.now().UnixMilli())))
 	}
 	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(p.Data)), uint64(s.now().UnixMilli()))
@@ -177,7 +177,7 @@ func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
 	defer func() {
 		q.Damaged = strings.Join(why, "; ")
 		if q.Damaged != "" {
-			slog.Warn("question damaged", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID, "damage", q.Damaged)
+			s.log.Warn("question damaged", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID, "damage", q.Damaged)
 		}
 	}()
 	if q.Chunks == 0 {

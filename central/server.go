@@ -135,7 +135,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Dispatch.LinkBase == "" {
 		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
 	}
-	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase}); err != nil {
+	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase, Logger: cfg.Logger}); err != nil {
 		return nil, err
 	}
 	s.metrics = newMetrics(s.store)

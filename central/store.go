@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -57,6 +58,7 @@ type Store struct {
 	now     func() time.Time
 	details *detail.Store
 	links   *links
+	log     *slog.Logger
 }
 
 // StoreOptions tune a Store.
@@ -67,6 +69,9 @@ type StoreOptions struct {
 	// LinkBase is the public base URL of the detail pages; empty for tools
 	// that send nothing.
 	LinkBase string
+	// Logger takes what the store notices on its own (a damaged question);
+	// slog's default when nil.
+	Logger *slog.Logger
 }
 
 // OpenStore opens (creating if needed) central's bbolt file.
@@ -97,7 +102,10 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey)}
+	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	if opt.LinkBase != "" {
 		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView}); err != nil {
 			db.Close()
