@@ -96,6 +96,16 @@ func (u *UI) enrolPage() *page {
 	address.onFocus = func() { pick(false) }
 	code.onFocus = func() { pick(true) }
 	pick(fr.codeField)
+	// The field the keyboard types into shows its cursor.
+	p.onShow = func() {
+		e := address
+		if fr.codeField {
+			e = code
+		}
+		u.w.Canvas().Focus(e)
+		e.CursorRow, e.CursorColumn = 0, utf8.RuneCountInString(e.Text)
+		e.Refresh()
+	}
 
 	p.add(headingLabel(u.T("enrol.central")), address, headingLabel(u.T("enrol.code")), code, kb)
 	p.say(u.T("enrol.central"), u.T("enrol.code"))
