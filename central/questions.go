@@ -45,6 +45,9 @@ const dupChunkIndex = 0xFFFFFFFF
 const (
 	AuditAnswer        = "question-answer"
 	AuditQuestionAudio = "question-audio"
+	// AuditQuestionView is a look at a question's answer through the
+	// code on its slip (the QR code's page).
+	AuditQuestionView = "question-view"
 )
 
 // MaxAnswerText bounds an official's answer, in characters: with the

@@ -395,3 +395,70 @@ func TestQuestions_AnswerWaitsOutAnOutageAcrossARestartAndIsSentOnce(t *testing.
 	require.Len(t, sms, 1, "sent once")
 	assert.Contains(t, sms[0].Text, "만 65세부터입니다.")
 }
+
+// The slip's QR code leads to /r/{code}: it says whether an official has
+// answered, then shows the answer; each look is in the audit log.
+func TestQuestions_SlipPageShowsTheAnswerOnceGiven(t *testing.T) {
+	f := newKioskFixture(t)
+	cred := withOfficial(t, f, "kim")
+	code, err := allimi.NewQuestionCode()
+	require.NoError(t, err)
+	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kiosk", Text: "등본은 어디서 떼나요?"}, allimi.Citizen{}, nil)
+	require.NoError(t, err)
+	_, err = f.outbox.Append(drafts...)
+	require.NoError(t, err)
+	base := "http://" + f.srv.HTTPAddr()
+	require.Eventually(t, func() bool { return len(apiQuestions(t, base, cred.Token)) == 1 }, 20*time.Second, 20*time.Millisecond)
+	id := apiQuestions(t, base, cred.Token)[0].ID
+
+	page := func(code string) (int, string) {
+		resp, err := http.Get(base + "/r/" + code)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+		require.Contains(t, string(b), "</html>", "the whole page")
+		return resp.StatusCode, string(b)
+	}
+	audited := func() int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/audit/verify", nil)
+		req.Header.Set("Authorization", "Bearer "+f.admin)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var r central.AuditReport
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		require.Zero(t, r.Broken)
+		return r.Entries
+	}
+	before := audited()
+	status, body := page(code)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, before+1, audited(), "a look at the question is audited")
+	assert.Contains(t, body, "등본은 어디서 떼나요?")
+	assert.Contains(t, body, "아직 답변이 없습니다")
+
+	answer := "가까운 행정복지센터나 정부24에서\n무료로 떼실 수 있습니다."
+	req, _ := http.NewRequest(http.MethodPost, base+fmt.Sprintf("/api/v1/questions/%d/answer", id), strings.NewReader(fmt.Sprintf(`{"answer":%q}`, answer)))
+	req.Header.Set("Authorization", "Bearer "+cred.Token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// As a person types it from the slip: lower case, no dash.
+	status, body = page(strings.ToLower(strings.ReplaceAll(code, "-", "")))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "가까운 행정복지센터나 정부24에서\n무료로 떼실 수 있습니다.")
+	assert.NotContains(t, body, "아직 답변이 없습니다")
+	assert.Equal(t, before+3, audited(), "the answer, then the second look")
+
+	// A code that is no question's is the sign-up receipt's form, as before.
+	other, err := allimi.NewQuestionCode()
+	require.NoError(t, err)
+	_, body = page(other)
+	assert.Contains(t, body, "생년월일")
+	assert.NotContains(t, body, "답변")
+	assert.Equal(t, before+3, audited(), "no question, no view")
+}

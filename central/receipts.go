@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	stdsync "sync"
@@ -151,11 +152,12 @@ var receiptPage string
 var receiptTemplate = template.Must(template.New("receipt").Parse(receiptPage))
 
 type receiptData struct {
-	Kind      string // form, view, notfound, locked
+	Kind      string // form, view, notfound, locked, question
 	Code      string
 	Wrong     bool
 	TriesLeft int
 	View      ReceiptView
+	Question  Question
 }
 
 func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
@@ -171,6 +173,11 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		d.Kind, status = "notfound", http.StatusNotFound
 	case s.receiptTries.locked(code, now):
 		d.Kind, status = "locked", http.StatusTooManyRequests
+	case s.questionSlip(code, &d):
+		// The slip of a question for an official: its code is random (50
+		// bits), a bearer secret like the slip itself, so the page shows
+		// whether it was answered, and the answer, without a date of birth
+		// (a question may name no one).
 	case r.Method == http.MethodPost:
 		birth, err := allimi.ParseBirthDate(r.PostFormValue("birthDate"), now)
 		if err != nil {
@@ -205,4 +212,26 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	if err := receiptTemplate.Execute(w, d); err != nil {
 		s.log.Error("receipt page", "err", err)
 	}
+}
+
+// questionSlip fills d with the question whose slip carries code, and
+// reports whether there is one. A code used twice (a kiosk's bug) shows
+// neither question.
+func (s *Server) questionSlip(code string, d *receiptData) bool {
+	q, err := s.store.QuestionByCode(code)
+	if err != nil {
+		if !errors.Is(err, allimi.ErrNotFound) {
+			s.log.Error("receipt page: question", "err", err)
+		}
+		return false
+	}
+	if q.CodeReused {
+		return false
+	}
+	if err := s.store.auditView(AuditQuestionView, nil, fmt.Sprintf("question %d", q.ID)); err != nil {
+		s.log.Error("receipt page: audit", "err", err)
+		return false
+	}
+	d.Kind, d.Question = "question", q
+	return true
 }

@@ -277,10 +277,14 @@ func (u *UI) handoverSlipPage() *page {
 	p.say(next, common)
 	left := vbox(label, code, wrapLabel(next), wrapLabel(common))
 	var right fyne.CanvasObject
-	if qr, err := qrImage(h.Code, 300); err != nil {
+	// The QR code leads to central's page for the code, which shows the
+	// answer once an official has given it.
+	if qr, err := qrImage(ReceiptURL(u.cfg.ReceiptURL, h.Code), 300); err != nil {
 		u.log.Error("hand-over QR code", "err", err)
 	} else {
 		right = qr
+		left.Add(wrapLabel(u.T("handover.qr_hint")))
+		p.say(u.T("handover.qr_hint"))
 	}
 	p.add(container.NewBorder(nil, nil, nil, right, left))
 	p.next = u.nextButton(u.T("done.finish"), u.Home)

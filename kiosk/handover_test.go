@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -106,12 +107,17 @@ func TestHandover_TypedQuestionAnsweredByMessenger(t *testing.T) {
 			assert.Contains(t, k.ui.ReadAloudText(), "7 K Q 2 M X R 4 T D", "the code is spelled out")
 			require.NotEmpty(t, sp.said)
 			assert.Equal(t, k.ui.ReadAloudText(), sp.said[len(sp.said)-1], "the slip is read aloud as it appears")
+			// The QR code leads to central's page for the code.
+			want, err := qrImage(ReceiptURL(k.ui.cfg.ReceiptURL, "7KQ2M-XR4TD"), 300)
+			require.NoError(t, err)
 			var qr bool
 			for _, o := range k.objects() {
-				_, isImage := o.(*canvas.Image)
-				qr = qr || isImage
+				if img, isImage := o.(*canvas.Image); isImage {
+					qr = qr || reflect.DeepEqual(want.Image, img.Image)
+				}
 			}
-			assert.True(t, qr, "the slip has the QR code")
+			assert.True(t, qr, "the slip has the QR code of central's page for the code")
+			k.requireShows(k.ui.T("handover.qr_hint"))
 			assert.Empty(t, k.buttons(k.ui.T("nav.back")), "no way back to sending again")
 
 			k.tap("done.finish")
