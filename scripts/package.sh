@@ -87,16 +87,28 @@ build allimi-central "$root"
 # ---- kiosk ----
 root=$(stage allimi-kiosk)
 install -m 0755 "$BIN/allimi-kiosk" "$root/usr/bin/allimi-kiosk"
-# A kiosk linked to sherpa-onnx (speech recognition) finds its libraries
-# through an rpath into the Go module cache of the machine that built it.
-# The package ships them in /usr/lib/allimi-kiosk and points the binary
-# there; a kiosk built without them ships neither.
+# allimi-voice runs the voice models through sherpa-onnx for the kiosk,
+# which finds it beside itself. make package has built it; a caller that
+# has not (the tests' own binaries) gets it built here.
+voice_bin=$BIN/allimi-voice
+if [ ! -x "$voice_bin" ]; then
+	CGO_ENABLED=1 "$GO" build -o "$work/allimi-voice" ./cmd/allimi-voice
+	voice_bin=$work/allimi-voice
+fi
+install -m 0755 "$voice_bin" "$root/usr/bin/allimi-voice"
+# A program linked to sherpa-onnx finds its libraries through an rpath
+# into the Go module cache of the machine that built it. The package ships
+# them in /usr/lib/allimi-kiosk and points the programs there.
 needed() { patchelf --print-needed "$1"; }
 extra_depends=""
-if needed "$root/usr/bin/allimi-kiosk" | grep -q '^libsherpa-onnx'; then
-	sherpa=$("$GO" list -m -f '{{.Dir}}' github.com/k2-fsa/sherpa-onnx-go-linux)/lib/x86_64-unknown-linux-gnu
-	mkdir -p "$root/usr/lib/allimi-kiosk"
-	todo=$(needed "$root/usr/bin/allimi-kiosk")
+sherpa=""
+for prog in "$root/usr/bin/allimi-kiosk" "$root/usr/bin/allimi-voice"; do
+	needed "$prog" | grep -q '^libsherpa-onnx' || continue
+	if [ -z "$sherpa" ]; then
+		sherpa=$("$GO" list -m -f '{{.Dir}}' github.com/k2-fsa/sherpa-onnx-go-linux)/lib/x86_64-unknown-linux-gnu
+		mkdir -p "$root/usr/lib/allimi-kiosk"
+	fi
+	todo=$(needed "$prog")
 	while [ -n "$todo" ]; do
 		next=""
 		for lib in $todo; do
@@ -109,13 +121,14 @@ if needed "$root/usr/bin/allimi-kiosk" | grep -q '^libsherpa-onnx'; then
 		done
 		todo=$next
 	done
-	patchelf --set-rpath /usr/lib/allimi-kiosk "$root/usr/bin/allimi-kiosk"
+	patchelf --set-rpath /usr/lib/allimi-kiosk "$prog"
 	# ONNX Runtime is C++.
 	extra_depends=", libstdc++6, libgcc-s1"
-fi
-# The voice activity model (Silero VAD), when scripts/deps.sh installed it.
+done
+# The voice activity model (Silero VAD), when scripts/deps.sh installed
+# it, where the voice package looks for it (voice.FindSilero).
 if [ -f .cache/models/silero_vad.onnx ]; then
-	install -D -m 0644 .cache/models/silero_vad.onnx "$root/usr/share/allimi/silero_vad.onnx"
+	install -D -m 0644 .cache/models/silero_vad.onnx "$root/usr/share/allimi/models/silero_vad.onnx"
 fi
 install -m 0644 packaging/kiosk/allimi-kiosk.service "$root/lib/systemd/system/"
 mkdir -p "$root/etc/allimi"

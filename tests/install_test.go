@@ -65,6 +65,7 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 	}{
 		{"/usr/bin/allimi", 0o755, "root:root"},
 		{"/usr/bin/allimi-kiosk", 0o755, "root:root"},
+		{"/usr/bin/allimi-voice", 0o755, "root:root"},
 		{"/lib/systemd/system/allimi-central.service", 0o644, "root:root"},
 		{"/lib/systemd/system/allimi-kiosk.service", 0o644, "root:root"},
 		{"/usr/share/doc/allimi-central/README.md", 0o644, "root:root"},
@@ -97,16 +98,25 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 	groups := strings.Fields(chrootOut(t, root, "id", "-nG", "allimi-kiosk"))
 	assert.Subset(t, groups, []string{"allimi-kiosk", "video", "input"})
 
-	// The kiosk binary finds every library inside the tree: the system's
-	// and, when it links the speech recogniser, those the package ships.
-	ldd := chrootOut(t, root, "ldd", "/usr/bin/allimi-kiosk")
-	assert.NotContains(t, ldd, "not found", "ldd /usr/bin/allimi-kiosk in the tree:\n%s", ldd)
-	if strings.Contains(ldd, "libsherpa-onnx") {
-		assert.Regexp(t, `libsherpa-onnx-c-api\.so => /usr/lib/allimi-kiosk/libsherpa-onnx-c-api\.so`, ldd)
-		assert.Regexp(t, `libonnxruntime\.so => /usr/lib/allimi-kiosk/libonnxruntime\.so`, ldd)
+	// The kiosk and its voice worker find every library inside the tree:
+	// the system's and the speech libraries the package ships.
+	for _, prog := range []string{"/usr/bin/allimi-kiosk", "/usr/bin/allimi-voice"} {
+		ldd := chrootOut(t, root, "ldd", prog)
+		assert.NotContains(t, ldd, "not found", "ldd %s in the tree:\n%s", prog, ldd)
+		if prog == "/usr/bin/allimi-voice" || strings.Contains(ldd, "libsherpa-onnx") {
+			assert.Regexp(t, `libsherpa-onnx-c-api\.so => /usr/lib/allimi-kiosk/libsherpa-onnx-c-api\.so`, ldd, prog)
+			assert.Regexp(t, `libonnxruntime\.so => /usr/lib/allimi-kiosk/libonnxruntime\.so`, ldd, prog)
+		}
 	}
+	kunit := readUnit(t, filepath.Join(root, "lib/systemd/system/allimi-kiosk.service"))
 	if _, err := os.Stat("../.cache/models/silero_vad.onnx"); err == nil {
-		assert.FileExists(t, filepath.Join(root, "usr/share/allimi/silero_vad.onnx"), "the VAD model scripts/deps.sh installed is shipped")
+		// The model scripts/deps.sh installed is shipped, and the worker
+		// loads it through the shipped libraries as the kiosk's user: it
+		// says it is ready, and ends when its input does.
+		model := "/usr/share/allimi/models/silero_vad.onnx"
+		require.FileExists(t, filepath.Join(root, model))
+		out := runAs(t, root, kunit, "/usr/bin/allimi-voice", "--vad-model", model)
+		assert.Contains(t, out, `"ready":true`)
 	}
 	// Central is static: it needs nothing from the tree.
 	assert.Contains(t, chrootOutErr(root, "ldd", "/usr/bin/allimi"), "not a dynamic executable")
@@ -145,7 +155,6 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 
 	// A kiosk enrols with a code, as its unit's user, into the config file
 	// its unit names (over central's loopback: the same namespace).
-	kunit := readUnit(t, filepath.Join(root, "lib/systemd/system/allimi-kiosk.service"))
 	kargs := splitUnitWords(kunit.get("ExecStart"))
 	kconfig := ""
 	for i, a := range kargs {
