@@ -47,6 +47,10 @@ func TestPackage_DebsHoldTheBinariesConfigAndHardenedUnits(t *testing.T) {
 	kiosk := filepath.Join(out, "allimi-kiosk_1.2.3_amd64.deb")
 	k := contents(kiosk)
 	assert.Contains(t, k, "./usr/bin/allimi-kiosk")
+	// The voice worker and the speech libraries it is pointed at.
+	assert.Contains(t, k, "./usr/bin/allimi-voice")
+	assert.Contains(t, k, "./usr/lib/allimi-kiosk/libsherpa-onnx-c-api.so")
+	assert.Contains(t, k, "./usr/lib/allimi-kiosk/libonnxruntime.so")
 	assert.Contains(t, k, "./lib/systemd/system/allimi-kiosk.service")
 	assert.Contains(t, field(kiosk, "Depends"), "cage")
 
