@@ -28,6 +28,8 @@ PACKAGES=(
 	# the install test: a Debian 12 tree to install the .deb files into, and
 	# patchelf for the kiosk binary's library path (make package)
 	debootstrap patchelf
+	# the install test's network namespace (ip link set lo up)
+	iproute2
 )
 
 log() { printf 'deps: %s\n' "$*"; }
