@@ -37,6 +37,9 @@ type DispatchConfig struct {
 	// ScanLimit bounds the recipients one batch selection reads.
 	ScanLimit int
 	// Senders is how many requests each channel has in flight at once.
+	// 8 keeps two cores busy while requests wait on the provider: in the
+	// 1M fan-out benchmark it gave a ratio of 0.61-0.62 to 4's 0.56-0.57
+	// (same machine, alternating runs).
 	Senders int
 	Now     func() time.Time
 }
@@ -44,7 +47,7 @@ type DispatchConfig struct {
 // DefaultDispatchConfig works for the demo and the tests.
 func DefaultDispatchConfig() DispatchConfig {
 	return DispatchConfig{Horizon: 4 * time.Hour, BaseBackoff: time.Second, MaxBackoff: 10 * time.Minute,
-		BreakerFailures: 5, BreakerCooldown: 30 * time.Second, LinkBase: "http://127.0.0.1:8080", ScanLimit: 20000, Senders: 4,
+		BreakerFailures: 5, BreakerCooldown: 30 * time.Second, LinkBase: "http://127.0.0.1:8080", ScanLimit: 20000, Senders: 8,
 		Now: time.Now}
 }
 
