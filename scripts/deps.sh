@@ -30,6 +30,9 @@ PACKAGES=(
 	debootstrap patchelf
 	# the install test's network namespace (ip link set lo up)
 	iproute2
+	# the kiosk session test: cage (wlroots, headless backend) runs the kiosk
+	# through Xwayland, grim takes the compositor's screenshot
+	cage xwayland grim
 )
 
 log() { printf 'deps: %s\n' "$*"; }
