@@ -26,9 +26,9 @@ const (
 // answers, plus what was heard and how long each step took.
 type spokenResult struct {
 	Answers []consultAnswer `json:"answers"`
-	// Transcript is absent when there is no recogniser: nothing is ever
-	// made up in its place.
-	Transcript *string       `json:"transcript,omitempty"`
+	// Transcript is null when nothing was recognised (no recogniser, or
+	// no speech): nothing is ever made up in its place.
+	Transcript *string       `json:"transcript"`
 	Handover   string        `json:"handover,omitempty"`
 	VAD        string        `json:"vad"`
 	Segments   []segmentJSON `json:"segments"`

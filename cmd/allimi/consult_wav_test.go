@@ -37,6 +37,8 @@ func runSpoken(t *testing.T, args ...string) spokenJSON {
 	require.NoError(t, json.Unmarshal([]byte(out), &raw))
 	_, hasTimings := raw["timings"]
 	require.True(t, hasTimings, out)
+	_, hasTranscript := raw["transcript"]
+	require.True(t, hasTranscript, "transcript is always there, null when nothing was recognised: %s", out)
 	got.Timings = map[string]float64{}
 	for k, v := range raw["timings"].(map[string]any) {
 		got.Timings[k] = v.(float64)
