@@ -137,7 +137,7 @@ Package: allimi-kiosk
 Version: $VERSION
 Architecture: $ARCH
 Maintainer: Allimi <allimi@localhost>
-Depends: adduser, cage, libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1, espeak-ng$extra_depends
+Depends: adduser, cage, xwayland, libgl1, libx11-6, libxcursor1, libxrandr2, libxinerama1, libxi6, libxxf86vm1, espeak-ng$extra_depends
 Section: x11
 Priority: optional
 Description: Allimi kiosk: the touch screen of a community centre
