@@ -107,7 +107,7 @@ func TestCage_KioskSessionIsFullScreenAndEndsWithTheKiosk(t *testing.T) {
 	defer cancel()
 	began := time.Now()
 	shot, img := waitForKioskScreen(ctx, t, p, grim, runtime)
-	t.Logf("the kiosk covered cage's %dx%d output %s after cage started", img.Bounds().Dx(), img.Bounds().Dy(), time.Since(began).Round(time.Millisecond))
+	t.Logf("the kiosk filled cage's %dx%d output and settled %s after cage started", img.Bounds().Dx(), img.Bounds().Dy(), time.Since(began).Round(time.Millisecond))
 	if out := os.Getenv("ALLIMI_CAGE_SCREENSHOT"); out != "" {
 		require.NoError(t, os.WriteFile(out, shot, 0o644))
 	}
