@@ -28,7 +28,20 @@ import (
 // hardware), looks at the screen with grim and kills the kiosk.
 //
 // Set ALLIMI_CAGE_SCREENSHOT=FILE to keep the screenshot the test judged.
-func TestCage_KioskSessionIsFullScreenAndEndsWithTheKiosk(t *testing.T) {
+// cageSession is the kiosk unit's session, started as the unit would.
+type cageSession struct {
+	unit    unit
+	cmd     *exec.Cmd
+	p       *proc
+	argv    []string
+	grim    string
+	runtime string
+}
+
+// startCageSession runs the kiosk unit's ExecStart under cage's headless
+// backend, as the user nobody; it skips when cage or root is missing.
+func startCageSession(t *testing.T) *cageSession {
+	t.Helper()
 	cage, err := exec.LookPath("cage")
 	if err != nil {
 		t.Skip("cage is not installed: run scripts/deps.sh (it installs cage, xwayland and grim)")
@@ -45,9 +58,6 @@ func TestCage_KioskSessionIsFullScreenAndEndsWithTheKiosk(t *testing.T) {
 	require.NoError(t, err, "the kiosk is an X11 program and cage shows it through Xwayland: run scripts/deps.sh")
 
 	u := readUnit(t, "../packaging/kiosk/allimi-kiosk.service")
-	// The session only works because systemd starts it again: cage exits
-	// with the kiosk, by design.
-	assert.Equal(t, "always", u.get("Restart"), "the kiosk unit restarts the session whatever way it ends")
 
 	const nobody = 65534
 	dir, err := os.MkdirTemp("", "allimi-cage-")
@@ -102,6 +112,16 @@ func TestCage_KioskSessionIsFullScreenAndEndsWithTheKiosk(t *testing.T) {
 		// Whatever the test's outcome, nothing of the session outlives it.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	})
+
+	return &cageSession{unit: u, cmd: cmd, p: p, argv: argv, grim: grim, runtime: runtime}
+}
+
+func TestCage_KioskSessionIsFullScreenAndEndsWithTheKiosk(t *testing.T) {
+	cs := startCageSession(t)
+	u, cmd, p, argv, grim, runtime := cs.unit, cs.cmd, cs.p, cs.argv, cs.grim, cs.runtime
+	// The session only works because systemd starts it again: cage exits
+	// with the kiosk, by design.
+	assert.Equal(t, "always", u.get("Restart"), "the kiosk unit restarts the session whatever way it ends")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -445,4 +465,45 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	_, err = io.Copy(dst, src)
 	require.NoError(t, err)
 	require.NoError(t, dst.Close())
+}
+
+// Stopping the unit (systemctl stop) sends its KillSignal to every process
+// of the session. Debian's cage 0.1.4 aborts on SIGTERM (a core dump, and
+// the unit left failed: cage issue #339), so the unit stops it with SIGHUP,
+// which cage does not catch: the session must end at once, cleanly, with
+// nothing left behind.
+func TestCage_StoppingTheUnitEndsTheSessionCleanly(t *testing.T) {
+	cs := startCageSession(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	waitForKioskScreen(ctx, t, cs.p, cs.grim, cs.runtime)
+	kids := sessionProcs(t, cs.cmd.Process.Pid)
+	require.NotEmpty(t, kids)
+
+	name := cs.unit.get("KillSignal")
+	require.Equal(t, "SIGHUP", name, "the kiosk unit stops cage with SIGHUP (SIGTERM makes cage 0.1.4 abort)")
+	// KillMode is control-group (the default): every process gets it.
+	assert.Contains(t, []string{"", "control-group"}, cs.unit.get("KillMode"))
+	require.NoError(t, syscall.Kill(-cs.cmd.Process.Pid, syscall.SIGHUP))
+	select {
+	case <-cs.p.done:
+	case <-ctx.Done():
+		t.Fatal("cage still runs after the unit's stop signal")
+	}
+	var st syscall.WaitStatus
+	if ee := (*exec.ExitError)(nil); errors.As(cs.p.err, &ee) {
+		st = ee.Sys().(syscall.WaitStatus)
+	}
+	// systemd counts a main process ended by SIGHUP as a clean stop; an
+	// abort (SIGABRT, a core dump) would leave the unit failed.
+	if st.Signaled() {
+		assert.Equal(t, syscall.SIGHUP, st.Signal(), "cage ended by the stop signal, not by an abort: %v", cs.p.err)
+		assert.False(t, st.CoreDump(), "no core dump")
+	} else {
+		assert.Zero(t, st.ExitStatus(), "cage exited cleanly: %v", cs.p.err)
+	}
+	for _, k := range kids {
+		require.Eventually(t, func() bool { return !k.alive() }, 20*time.Second, 20*time.Millisecond,
+			"%s (pid %d) outlives the stopped session", k.comm, k.pid)
+	}
 }
