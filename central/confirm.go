@@ -86,42 +86,11 @@ type confirmer struct {
 	sms   channel.Adapter
 	msgs  *template.System
 	log   *slog.Logger
-	wake  chan struct{}
-}
-
-func (c *confirmer) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	queue sendQueue
 }
 
 func (c *confirmer) run(ctx context.Context) {
-	backoff := time.Second
-	for {
-		sent, err := c.once(ctx)
-		wait := time.Minute
-		switch {
-		case err != nil:
-			c.log.Warn("sign-up confirmations wait", "err", err, "retry", backoff)
-			wait, backoff = backoff, min(2*backoff, 5*time.Minute)
-		case sent > 0:
-			wait, backoff = 0, time.Second
-		}
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-c.wake:
-			case <-t.C:
-			}
-			t.Stop()
-		} else if ctx.Err() != nil {
-			return
-		}
-	}
+	c.queue.run(ctx, c.log, "sign-up confirmations", c.once)
 }
 
 // once sends one batch; it returns how many it settled.

@@ -215,7 +215,7 @@ func (s *Server) answer(id uint64, official, text string) (Question, error) {
 	}
 	s.log.Info("question answered", "question", id, "official", official, "reply", q.Reply)
 	if s.answers != nil && q.Delivery == "queued" {
-		s.answers.poke()
+		s.answers.queue.poke()
 	}
 	return q, nil
 }

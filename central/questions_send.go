@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -85,43 +84,10 @@ type answerer struct {
 	adapters map[allimi.Channel]channel.Adapter
 	msgs     *template.System
 	log      *slog.Logger
-	wake     chan struct{}
+	queue    sendQueue
 }
 
-func (a *answerer) poke() {
-	select {
-	case a.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (a *answerer) run(ctx context.Context) {
-	backoff := time.Second
-	for {
-		sent, err := a.once(ctx)
-		wait := time.Minute
-		switch {
-		case err != nil:
-			a.log.Warn("answers wait", "err", err, "retry", backoff)
-			wait, backoff = backoff, min(2*backoff, 5*time.Minute)
-		case sent > 0:
-			wait, backoff = 0, time.Second
-		}
-		if wait > 0 {
-			t := time.NewTimer(wait)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-a.wake:
-			case <-t.C:
-			}
-			t.Stop()
-		} else if ctx.Err() != nil {
-			return
-		}
-	}
-}
+func (a *answerer) run(ctx context.Context) { a.queue.run(ctx, a.log, "answers", a.once) }
 
 // once sends what is queued, one message per request (answers are few);
 // it returns how many it settled.

@@ -160,12 +160,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
-		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), wake: make(chan struct{}, 1)}
+		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), queue: newSendQueue()}
 		s.ingest.requests = newRequests(s.store, sms, sys, s.log)
-		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), wake: make(chan struct{}, 1)}
+		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: newSendQueue()}
 		s.ingest.onCommit = func(o Outcome) {
 			if o.Confirmations > 0 {
-				s.confirm.poke()
+				s.confirm.queue.poke()
 			}
 		}
 	}

@@ -1,0 +1,54 @@
+package central
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// sendQueue drives a durable queue of messages to people (sign-up
+// confirmations, officials' answers): it sends a batch, at once again while
+// there was something to send, every minute otherwise or when poked, and
+// backs off up to five minutes while sending fails.
+type sendQueue struct {
+	wake chan struct{}
+}
+
+func newSendQueue() sendQueue { return sendQueue{wake: make(chan struct{}, 1)} }
+
+// poke asks for a batch now (something was queued).
+func (q sendQueue) poke() {
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run calls once until ctx ends; once returns how many messages it settled.
+func (q sendQueue) run(ctx context.Context, log *slog.Logger, what string, once func(context.Context) (int, error)) {
+	backoff := time.Second
+	for {
+		sent, err := once(ctx)
+		wait := time.Minute
+		switch {
+		case err != nil:
+			log.Warn(what+" wait", "err", err, "retry", backoff)
+			wait, backoff = backoff, min(2*backoff, 5*time.Minute)
+		case sent > 0:
+			wait, backoff = 0, time.Second
+		}
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-q.wake:
+			case <-t.C:
+			}
+			t.Stop()
+		} else if ctx.Err() != nil {
+			return
+		}
+	}
+}
