@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"allimi/internal/atomicfile"
 )
 
 // keysFile holds central's secrets, apart from the bbolt file so that a copy
@@ -53,7 +55,7 @@ func LoadKeys(dir string) (*Keys, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
-		if err := writeFileSync(path, b, 0o600); err != nil {
+		if err := atomicfile.Write(path, b, 0o600); err != nil {
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
 	case err != nil:
@@ -69,7 +71,7 @@ func LoadKeys(dir string) (*Keys, error) {
 	if k.ReceiptToken == "" { // keys.json written before receipts existed
 		k.ReceiptToken = token(24)
 		b, _ = json.MarshalIndent(k, "", "  ")
-		if err := writeFileSync(path, b, 0o600); err != nil {
+		if err := atomicfile.Write(path, b, 0o600); err != nil {
 			return nil, fmt.Errorf("write %s: %w", path, err)
 		}
 	}
@@ -121,28 +123,6 @@ func random(n int) []byte {
 }
 
 func token(n int) string { return base64.RawURLEncoding.EncodeToString(random(n)) }
-
-// writeFileSync writes a file and syncs it, so that a power cut right after
-// does not leave an empty key file.
-func writeFileSync(path string, b []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
 
 // derive makes a 32-byte key for one purpose from the hash key.
 func (k *Keys) derive(purpose string) []byte {

@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"allimi/internal/atomicfile"
 )
 
 // Kiosk client certificates. When the embedded broker runs TLS, central
@@ -93,10 +95,10 @@ func newKioskCA(certPath, keyPath string) (*kioskCA, error) {
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	// The key first: a certificate without its key would be a CA that can
 	// sign nothing.
-	if err := writeFileSync(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+	if err := atomicfile.Write(keyPath, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
 		return nil, fmt.Errorf("kiosk CA key: %w", err)
 	}
-	if err := writeFileSync(certPath, certPEM, 0o644); err != nil {
+	if err := atomicfile.Write(certPath, certPEM, 0o644); err != nil {
 		return nil, fmt.Errorf("kiosk CA: %w", err)
 	}
 	return &kioskCA{cert: cert, key: key, pem: certPEM}, nil

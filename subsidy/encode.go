@@ -9,6 +9,8 @@ import (
 	"io"
 	"math"
 	"os"
+
+	"allimi/internal/atomicfile"
 )
 
 // The compiled catalog's bytes, as central publishes them and kiosks store
@@ -271,7 +273,7 @@ func (c *Catalog) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := atomicfile.Write(path, b, 0o600); err != nil {
 		return fmt.Errorf("write subsidy catalog: %w", err)
 	}
 	return nil

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"allimi/internal/atomicfile"
 )
 
 // DefaultBaseURL is where the gov24 v3 Open API answers.
@@ -86,7 +88,7 @@ func (f *Fetcher) Fetch(ctx context.Context, dir string) (FetchReport, error) {
 	}
 	about := About{Source: DefaultSource + ", " + f.baseURL(), Fetched: time.Now().Format(DateLayout)}
 	b, _ := json.MarshalIndent(about, "", "  ")
-	if err := writeFileAtomic(filepath.Join(dir, AboutFile), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, AboutFile), append(b, '\n'), 0o600); err != nil {
 		return rep, fmt.Errorf("fetch: %w", err)
 	}
 	return rep, nil
@@ -111,7 +113,7 @@ func (f *Fetcher) fetchEndpoint(ctx context.Context, dir, ep string, rep *FetchR
 			if err != nil {
 				return err
 			}
-			if err := writeFileAtomic(path, body); err != nil {
+			if err := atomicfile.Write(path, body, 0o600); err != nil {
 				return fmt.Errorf("fetch %s page %d: %w", ep, n, err)
 			}
 			rep.Fetched++
@@ -303,25 +305,4 @@ func apiMessage(body []byte) string {
 		s = string(r[:200]) + "…"
 	}
 	return s
-}
-
-// writeFileAtomic writes b to path whole or not at all.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
