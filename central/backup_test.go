@@ -77,16 +77,7 @@ func TestBackup_WhileServingThenRestoredElsewhere(t *testing.T) {
 
 func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	sa, _, err := central.OpenData(a, central.StoreOptions{})
-	require.NoError(t, err)
-	require.NoError(t, sa.SeedSubscribers(3, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
-	backup := filepath.Join(t.TempDir(), "a.db")
-	out, err := os.Create(backup)
-	require.NoError(t, err)
-	_, err = sa.WriteBackup(out)
-	require.NoError(t, err)
-	require.NoError(t, out.Close())
-	require.NoError(t, sa.Close())
+	backup := seededBackup(t, a, 3)
 
 	sb, _, err := central.OpenData(b, central.StoreOptions{}) // other keys
 	require.NoError(t, err)
@@ -107,7 +98,7 @@ func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 	before, after, err := central.Compact(a)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, after, before)
-	sa, _, err = central.OpenData(a, central.StoreOptions{})
+	sa, _, err := central.OpenData(a, central.StoreOptions{})
 	require.NoError(t, err)
 	st, err = sa.Stats()
 	require.NoError(t, err)
@@ -120,16 +111,7 @@ func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 // central database is refused.
 func TestRestore_BackupOfAnOlderCentral(t *testing.T) {
 	a := t.TempDir()
-	sa, _, err := central.OpenData(a, central.StoreOptions{})
-	require.NoError(t, err)
-	require.NoError(t, sa.SeedSubscribers(2, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
-	backup := filepath.Join(t.TempDir(), "old.db")
-	out, err := os.Create(backup)
-	require.NoError(t, err)
-	_, err = sa.WriteBackup(out)
-	require.NoError(t, err)
-	require.NoError(t, out.Close())
-	require.NoError(t, sa.Close())
+	backup := seededBackup(t, a, 2)
 
 	// As an older build wrote it: without the later buckets.
 	db, err := bbolt.Open(backup, 0o600, nil)
@@ -171,4 +153,21 @@ func TestRestore_BackupOfAnOlderCentral(t *testing.T) {
 	require.NoError(t, db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("things")); return err }))
 	require.NoError(t, db.Close())
 	assert.ErrorContains(t, central.VerifyBackup(other), "not a central database")
+}
+
+// seededBackup makes a central data directory dir with n subscribers and
+// returns the path of a backup of it, taken with central stopped.
+func seededBackup(t *testing.T, dir string, n int) string {
+	t.Helper()
+	st, _, err := central.OpenData(dir, central.StoreOptions{})
+	require.NoError(t, err)
+	require.NoError(t, st.SeedSubscribers(n, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	out, err := os.Create(backup)
+	require.NoError(t, err)
+	_, err = st.WriteBackup(out)
+	require.NoError(t, err)
+	require.NoError(t, out.Close())
+	require.NoError(t, st.Close())
+	return backup
 }
