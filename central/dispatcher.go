@@ -641,15 +641,24 @@ func (d *dispatcher) link(it *item) string {
 // accepted them.
 func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	msgs := make([]channel.Message, len(b.items))
-	// One map for the batch: Render keeps nothing of it.
+	// One map for the batch: Render keeps nothing of it. It is filled
+	// again only when the notification or the person's own parameters
+	// change (a campaign's have none): name and link are always set.
 	vars := make(map[string]string, 8)
+	var filledFor *Notification
 	for i, it := range b.items {
-		clear(vars)
-		for k, v := range it.n.Params {
-			vars[k] = v
-		}
-		for k, v := range it.params {
-			vars[k] = v
+		if it.n != filledFor || len(it.params) > 0 {
+			clear(vars)
+			for k, v := range it.n.Params {
+				vars[k] = v
+			}
+			for k, v := range it.params {
+				vars[k] = v
+			}
+			filledFor = it.n
+			if len(it.params) > 0 {
+				filledFor = nil // the next one starts afresh
+			}
 		}
 		link := d.link(&b.items[i])
 		vars["name"], vars["link"] = it.citizen.Name, link
@@ -657,7 +666,7 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("notification %d: %w", it.n.ID, err)
 		}
-		msgs[i] = channel.Message{Key: it.ref.Key(), Recipient: it.citizen.Mobile, Template: r.Template, Params: r.Params,
+		msgs[i] = channel.Message{Key: it.ref.Key(), Recipient: it.citizen.Mobile, Template: r.Template, Params: channel.Params(r.Params),
 			Title: r.Title, Text: r.Text, Link: link, LMS: r.Kind == template.LMS}
 	}
 	return msgs, nil

@@ -157,7 +157,7 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p pendingAnswe
 		Text: text, LMS: lms}
 	if ch == allimi.ChannelKakao || ch == allimi.ChannelNaver {
 		m.Template = AnswerTemplate
-		m.Params = map[string]string{"name": p.citizen.Name, "code": p.q.Code, "answer": p.q.Answer}
+		m.Params = channel.ParamsOf("name", p.citizen.Name, "code", p.q.Code, "answer", p.q.Answer)
 	}
 	res, err := ad.Send(ctx, []channel.Message{m})
 	if err != nil {

@@ -16,7 +16,7 @@ type Message struct {
 	Key       string
 	Recipient string            // mobile number "010-1234-5678"; providers get digits only
 	Template  string            // provider template code (kakao/naver AlimTalk); empty for sms/toss
-	Params    map[string]string // template parameters (AlimTalk templateParameter)
+	Params    Params // template parameters (AlimTalk templateParameter)
 	Title     string            // LMS subject / push title / AlimTalk title
 	Text      string            // the full rendered text (AlimTalk content, SMS/LMS body, push body)
 	Link      string            // detail-page short link (also inside Text)

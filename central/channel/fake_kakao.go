@@ -22,7 +22,7 @@ func (f *Fake) kakaoSend(raw bool) func(http.ResponseWriter, *http.Request) {
 			providerError(w, fkKakao, http.StatusUnauthorized, "-1001", "Invalid secretKey.")
 			return
 		}
-		var req kakaoRequest
+		var req kakaoInbound
 		if !decodeBody(w, r, fkKakao, &req) {
 			return
 		}

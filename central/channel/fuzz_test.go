@@ -56,8 +56,8 @@ func FuzzProviderResponse(f *testing.F) {
 		}
 		a := ads[ch]
 		batch := []Message{
-			{Key: "a1-1-" + string(ch), Recipient: "010-1234-5678", Template: "T1", Params: map[string]string{"name": "김"}, Title: "안내", Text: "알림 본문", Link: "http://x/n/1"},
-			{Key: "a1-2-" + string(ch), Recipient: "010-0000-0000", Template: "T1", Params: map[string]string{"name": "이"}, Title: "안내", Text: "알림 본문", Link: "http://x/n/2",
+			{Key: "a1-1-" + string(ch), Recipient: "010-1234-5678", Template: "T1", Params: ParamsOf("name", "김"), Title: "안내", Text: "알림 본문", Link: "http://x/n/1"},
+			{Key: "a1-2-" + string(ch), Recipient: "010-0000-0000", Template: "T1", Params: ParamsOf("name", "이"), Title: "안내", Text: "알림 본문", Link: "http://x/n/2",
 				Fallback: &Fallback{Title: "안내", Text: "문자 본문"}},
 		}
 		res, err := a.Send(context.Background(), batch)

@@ -76,7 +76,7 @@ func testMessages(ch allimi.Channel, prefix string, n int) []Message {
 		switch ch {
 		case allimi.ChannelKakao, allimi.ChannelNaver:
 			m.Template = testTemplateCode
-			m.Params = map[string]string{"name": name, "link": link}
+			m.Params = ParamsOf("name", name, "link", link)
 		case allimi.ChannelSMS:
 			m.LMS = i%2 == 1
 		}

@@ -65,12 +65,26 @@ type kakaoRequest struct {
 }
 
 type kakaoRecipient struct {
-	RecipientNo          string            `json:"recipientNo"`
-	TemplateParameter    map[string]string `json:"templateParameter,omitempty"`
-	Content              string            `json:"content,omitempty"`
-	TemplateTitle        string            `json:"templateTitle,omitempty"`
-	ResendParameter      *kakaoResend      `json:"resendParameter,omitempty"`
-	RecipientGroupingKey string            `json:"recipientGroupingKey,omitempty"`
+	RecipientNo          string       `json:"recipientNo"`
+	TemplateParameter    Params       `json:"templateParameter,omitzero"`
+	Content              string       `json:"content,omitempty"`
+	TemplateTitle        string       `json:"templateTitle,omitempty"`
+	ResendParameter      *kakaoResend `json:"resendParameter,omitempty"`
+	RecipientGroupingKey string       `json:"recipientGroupingKey,omitempty"`
+}
+
+// kakaoInbound is a send request as the fake reads it: a server takes
+// templateParameter as any JSON object.
+type kakaoInbound struct {
+	SenderKey     string `json:"senderKey"`
+	TemplateCode  string `json:"templateCode"`
+	RecipientList []struct {
+		RecipientNo          string            `json:"recipientNo"`
+		TemplateParameter    map[string]string `json:"templateParameter"`
+		Content              string            `json:"content"`
+		TemplateTitle        string            `json:"templateTitle"`
+		RecipientGroupingKey string            `json:"recipientGroupingKey"`
+	} `json:"recipientList"`
 }
 
 type kakaoResend struct {
@@ -178,7 +192,7 @@ func (k *kakao) sendOne(ctx context.Context, g []outgoing, res []Result) error {
 		r.RecipientNo, r.RecipientGroupingKey = o.digits, o.m.Key
 		if k.cfg.Raw {
 			r.Content, r.TemplateTitle = o.m.Text, o.m.Title
-		} else if len(o.m.Params) > 0 {
+		} else {
 			r.TemplateParameter = o.m.Params
 		}
 		if fb := o.m.Fallback; fb != nil {

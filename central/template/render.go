@@ -18,10 +18,36 @@ type Rendered struct {
 	Text  string
 	Kind  Kind
 	Bytes int // EUC-KR bytes of Text for SMS and LMS, else 0
-	// Params are the values of the body's variables as they appear in Text
-	// (cleaned, and cut if the text had to be shortened): AlimTalk's
+	// Params are the body's variables with their values as they appear in
+	// Text (cleaned, and cut if the text had to be shortened): AlimTalk's
 	// templateParameter, with which the provider renders the same Text.
-	Params map[string]string
+	Params Params
+}
+
+// Params are a template's variables, in the template's order, and their
+// values. Names is the template's own slice: read only.
+type Params struct {
+	Names  []string
+	Values []string
+}
+
+// Get returns the value of the variable name.
+func (p Params) Get(name string) (string, bool) {
+	for i, n := range p.Names {
+		if n == name {
+			return p.Values[i], true
+		}
+	}
+	return "", false
+}
+
+// Map returns the variables as a map.
+func (p Params) Map() map[string]string {
+	m := make(map[string]string, len(p.Names))
+	for i, n := range p.Names {
+		m[n] = p.Values[i]
+	}
+	return m
 }
 
 // Render fills the template of type t for channel ch with vars.
@@ -52,12 +78,13 @@ func (s *Set) Render(t allimi.NotificationType, ch allimi.Channel, vars map[stri
 	}
 	sms := c.rules.unit == unitEUCKR
 
-	// Most templates have at most five variables: keep them on the stack.
-	var valBuf [8]string
+	// The values go out with the notice; their sizes stay on the stack
+	// (most templates have at most five variables).
+	vals := make([]string, 0, len(c.vars))
 	var sizeBuf [8]int
-	vals, sizes := valBuf[:0], sizeBuf[:0]
-	if len(c.vars) > len(valBuf) {
-		vals, sizes = make([]string, 0, len(c.vars)), make([]int, 0, len(c.vars))
+	sizes := sizeBuf[:0]
+	if len(c.vars) > len(sizeBuf) {
+		sizes = make([]int, 0, len(c.vars))
 	}
 	size := c.static
 	for i, name := range c.vars {
@@ -109,10 +136,7 @@ func (s *Set) Render(t allimi.NotificationType, ch allimi.Channel, vars map[stri
 	if sms {
 		r.Bytes = size
 	}
-	r.Params = make(map[string]string, len(vals))
-	for i, v := range vals {
-		r.Params[c.vars[i]] = v
-	}
+	r.Params = Params{Names: c.vars[:len(c.vars):len(c.vars)], Values: vals}
 	return r, nil
 }
 

@@ -39,9 +39,9 @@ func TestRender_EveryTypeAndChannel(t *testing.T) {
 				assert.Contains(t, r.Text, testLink)
 				assert.Contains(t, r.Text, "홍길동")
 				assert.NotContains(t, r.Text, "{{")
-				assert.Equal(t, testLink, r.Params["link"])
+				assert.Equal(t, testLink, r.Params.Map()["link"])
 				for _, p := range ti.Params {
-					if v, ok := r.Params[p]; ok {
+					if v, ok := r.Params.Get(p); ok {
 						assert.Contains(t, r.Text, v)
 					}
 				}
@@ -80,15 +80,15 @@ func TestRender_Text(t *testing.T) {
 		Text:   "[알리미] 홍길동님 교통범칙금 40,000원 납부기한 2026-12-31 " + testLink,
 		Kind:   SMS,
 		Bytes:  84,
-		Params: map[string]string{"name": "홍길동", "amount": "40,000", "dueDate": "2026-12-31", "link": testLink},
-	}, r)
+		Params: Params{Names: []string{"name", "amount", "dueDate", "link"}, Values: []string{"홍길동", "40,000", "2026-12-31", testLink}},
+	}, r, "the variables in the template's order")
 
 	r, err = s.Render(allimi.TypeTrafficFine, allimi.ChannelKakao, sampleVars)
 	require.NoError(t, err)
 	assert.Equal(t, "ALLIMI_TRAFFIC_FINE_01", r.Template)
 	assert.Equal(t, "교통 범칙금 부과 안내", r.Title)
 	assert.Contains(t, r.Text, "홍길동님, 교통 범칙금이 부과되어 알려 드립니다.\n\n▶ 위반 내용: 신호위반\n▶ 범칙금: 40,000원\n")
-	assert.Len(t, r.Params, 5)
+	assert.Len(t, r.Params.Map(), 5)
 }
 
 // boundarySet has traffic-fine templates "{{name}} {{link}}" on every
@@ -164,7 +164,7 @@ func TestRender_LMSLimit2000Bytes(t *testing.T) {
 	assert.GreaterOrEqual(t, r.Bytes, 1999, "cut no more than needed")
 	assert.Equal(t, EUCKRLen(r.Text), r.Bytes)
 	assert.True(t, strings.HasSuffix(r.Text, "… "+testLink), "the value is cut, the link kept: %q", r.Text[len(r.Text)-40:])
-	assert.Equal(t, r.Params["name"]+" "+testLink, r.Text, "Params hold the value as sent")
+	assert.Equal(t, r.Params.Map()["name"]+" "+testLink, r.Text, "Params hold the value as sent")
 }
 
 func TestRender_AlimTalkLimit1000Characters(t *testing.T) {
@@ -205,16 +205,16 @@ body = "{{violation}}|{{amount}}|{{dueDate}}|{{link}}|{{name}}"`)
 	// of the limit stays unused.
 	assert.Equal(t, 999, len([]rune(r.Text)))
 	assert.Contains(t, r.Text, "|"+link+"|", "the link is intact")
-	assert.Equal(t, link, r.Params["link"])
-	assert.Equal(t, "2026-12-31", r.Params["dueDate"], "short values are not cut")
-	assert.Equal(t, "홍길동", r.Params["name"])
+	assert.Equal(t, link, r.Params.Map()["link"])
+	assert.Equal(t, "2026-12-31", r.Params.Map()["dueDate"], "short values are not cut")
+	assert.Equal(t, "홍길동", r.Params.Map()["name"])
 	// 1000 - 4 separators - 320 link - 10 date - 3 name = 663 characters for
 	// the two long values: each is cut to 331, ellipsis included.
-	v, a := []rune(r.Params["violation"]), []rune(r.Params["amount"])
+	v, a := []rune(r.Params.Map()["violation"]), []rune(r.Params.Map()["amount"])
 	assert.True(t, strings.HasSuffix(string(v), "…") && strings.HasSuffix(string(a), "…"))
 	assert.Len(t, v, 331)
 	assert.Len(t, a, 331)
-	assert.Equal(t, r.Params["violation"]+"|"+r.Params["amount"]+"|2026-12-31|"+link+"|홍길동", r.Text)
+	assert.Equal(t, r.Params.Map()["violation"]+"|"+r.Params.Map()["amount"]+"|2026-12-31|"+link+"|홍길동", r.Text)
 
 	// Only the longest is cut when that is enough.
 	r, err = s.Render(allimi.TypeTrafficFine, allimi.ChannelKakao, map[string]string{
@@ -225,7 +225,7 @@ body = "{{violation}}|{{amount}}|{{dueDate}}|{{link}}|{{name}}"`)
 		"link":      link,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, strings.Repeat("1", 200), r.Params["amount"])
+	assert.Equal(t, strings.Repeat("1", 200), r.Params.Map()["amount"])
 	assert.Equal(t, 1000, len([]rune(r.Text)))
 	assert.Contains(t, r.Text, "|"+link+"|")
 }
@@ -307,7 +307,7 @@ func TestRender_StripsControlCharacters(t *testing.T) {
 				r, err := s.Render(allimi.TypeTrafficFine, ch, map[string]string{"name": tc.value, "link": testLink})
 				require.NoError(t, err)
 				assert.Equal(t, tc.want+" "+testLink, r.Text, "%s", ch)
-				assert.Equal(t, tc.want, r.Params["name"])
+				assert.Equal(t, tc.want, r.Params.Map()["name"])
 			}
 		})
 	}
@@ -344,7 +344,7 @@ func TestRender_RepeatedVariable(t *testing.T) {
 	r, err := s.Render(allimi.TypeHealthCheckup, allimi.ChannelKakao, sampleVars)
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(r.Text, "2026년"))
-	assert.Equal(t, map[string]string{"name": "홍길동", "year": "2026", "link": testLink}, r.Params)
+	assert.Equal(t, map[string]string{"name": "홍길동", "year": "2026", "link": testLink}, r.Params.Map())
 }
 
 func TestRender_RepeatedVariableCountsEachTime(t *testing.T) {
@@ -361,5 +361,5 @@ func TestRender_RepeatedVariableCountsEachTime(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, LMS, r.Kind)
 	assert.LessOrEqual(t, r.Bytes, 2000)
-	assert.Equal(t, r.Params["name"]+r.Params["name"]+" "+testLink, r.Text)
+	assert.Equal(t, r.Params.Map()["name"]+r.Params.Map()["name"]+" "+testLink, r.Text)
 }
