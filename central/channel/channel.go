@@ -14,13 +14,13 @@ type Message struct {
 	// (at most 64 characters of [A-Za-z0-9_-]). Every adapter puts it on the
 	// wire so that a provider (or the fake) can recognise a resend.
 	Key       string
-	Recipient string            // mobile number "010-1234-5678"; providers get digits only
-	Template  string            // provider template code (kakao/naver AlimTalk); empty for sms/toss
+	Recipient string // mobile number "010-1234-5678"; providers get digits only
+	Template  string // provider template code (kakao/naver AlimTalk); empty for sms/toss
 	Params    Params // template parameters (AlimTalk templateParameter)
-	Title     string            // LMS subject / push title / AlimTalk title
-	Text      string            // the full rendered text (AlimTalk content, SMS/LMS body, push body)
-	Link      string            // detail-page short link (also inside Text)
-	LMS       bool              // sms: send as LMS (long), else SMS
+	Title     string // LMS subject / push title / AlimTalk title
+	Text      string // the full rendered text (AlimTalk content, SMS/LMS body, push body)
+	Link      string // detail-page short link (also inside Text)
+	LMS       bool   // sms: send as LMS (long), else SMS
 	// Fallback is the SMS/LMS the provider itself sends when AlimTalk fails
 	// (kakao resendParameter, naver failoverConfig); nil for none.
 	Fallback *Fallback
