@@ -112,6 +112,12 @@ func (r DeliveryRef) dbKey() []byte {
 	return append(recipientKey(r.Notification, r.Seq), channelIndex(r.Channel))
 }
 
+// recipientKey is notification id(8) | recipient seq(4).
+func recipientKey(id uint64, seq uint32) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 13), id)
+	return binary.BigEndian.AppendUint32(k, seq)
+}
+
 func channelIndex(ch allimi.Channel) byte {
 	for i, c := range allimi.Channels {
 		if c == ch {

@@ -295,6 +295,21 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	var next uint64
 	for j := range done {
 		pending[j.seq] = j
+		// Whatever else has arrived goes into the same transaction: a
+		// commit's fixed cost (the freelist, two fsyncs) is then paid per
+		// several batches, not per batch.
+	drain:
+		for {
+			select {
+			case j, ok := <-done:
+				if !ok {
+					break drain
+				}
+				pending[j.seq] = j
+			default:
+				break drain
+			}
+		}
 		var ready []*job
 		for {
 			r, ok := pending[next]
@@ -532,22 +547,36 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			}
 			rc := rb.Cursor()
 			last := from
-			for k, v := rc.Seek(recipientKey(n.ID, from+1)); k != nil && bytes.HasPrefix(k, u64(n.ID)) &&
-				len(b.items) < max && scanned < d.cfg.ScanLimit; k, v = rc.Next() {
-				scanned++
-				r, err := decodeRecipient(k, v)
+			prefix := u64(n.ID)
+		blocks:
+			for k, v := rc.Seek(recipientBlockKey(n.ID, from+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
+				blk, err := openRecipientBlock(k, v)
+				if err == nil {
+					err = blk.skipTo(from + 1)
+				}
 				if err != nil {
-					return err
+					return fmt.Errorf("notification %d: %w", n.ID, err)
 				}
-				last = r.Seq
-				if r.Mask&bit == 0 {
-					continue
+				for len(b.items) < max && scanned < d.cfg.ScanLimit {
+					r, ok, err := blk.next()
+					if err != nil {
+						return fmt.Errorf("notification %d: %w", n.ID, err)
+					}
+					if !ok {
+						continue blocks
+					}
+					scanned++
+					last = r.Seq
+					if r.Mask&bit == 0 {
+						continue
+					}
+					it, err := d.store.itemFrom(tx, cs, n, r, ch)
+					if err != nil {
+						return err
+					}
+					b.items = append(b.items, it)
 				}
-				it, err := d.store.itemFrom(tx, cs, n, r, ch)
-				if err != nil {
-					return err
-				}
-				b.items = append(b.items, it)
+				break
 			}
 			if last != from {
 				b.progress[n.ID] = last
@@ -561,8 +590,10 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 
 // loadItem prepares a delivery from the due queue.
 func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, error) {
-	k := recipientKey(ref.Notification, ref.Seq)
-	r, err := decodeRecipient(k, tx.Bucket(bucketRecipients).Get(k))
+	r, ok, err := getRecipient(tx, ref.Notification, ref.Seq)
+	if err == nil && !ok {
+		err = errDamagedRecipients // a delivery of nobody
+	}
 	if err != nil {
 		return item{}, fmt.Errorf("delivery %s: %w", ref.Key(), err)
 	}

@@ -39,14 +39,15 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 	tokens := map[uint64]bool{}
 	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		for seq := uint32(1); seq <= 7; seq++ {
-			k := recipientKey(n.ID, seq)
-			r, err := decodeRecipient(k, tx.Bucket(bucketRecipients).Get(k))
+			r, ok, err := getRecipient(tx, n.ID, seq)
 			require.NoError(t, err)
+			require.True(t, ok, "recipient %d", seq)
+			assert.Equal(t, seq, r.Seq)
 			assert.False(t, tokens[r.Token], "token numbers are distinct")
 			tokens[r.Token] = true
 
 			// Not sent yet: no page.
-			_, _, _, _, ok, err := s.ResolveToken(tx, r.Token, s.links.secret(n.ID, seq))
+			_, _, _, _, ok, err = s.ResolveToken(tx, r.Token, s.links.secret(n.ID, seq))
 			require.NoError(t, err)
 			assert.False(t, ok, "recipient %d: a page before any provider accepted the message", seq)
 

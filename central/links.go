@@ -96,13 +96,8 @@ func recipientOfToken(tx *bbolt.Tx, seq uint64) (Notification, recipient, bool, 
 	if off >= 1<<31 {
 		return n, recipient{}, false, nil
 	}
-	rk := recipientKey(n.ID, binary.BigEndian.Uint32(v[8:])+uint32(off))
-	rv := tx.Bucket(bucketRecipients).Get(rk)
-	if rv == nil {
-		return n, recipient{}, false, nil
-	}
-	r, err := decodeRecipient(rk, rv)
-	return n, r, err == nil, err
+	r, ok, err := getRecipient(tx, n.ID, binary.BigEndian.Uint32(v[8:])+uint32(off))
+	return n, r, ok && err == nil, err
 }
 
 // auditDetailView is detail.Options.OnView: one audit entry per page shown.

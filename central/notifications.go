@@ -24,7 +24,7 @@ import (
 var (
 	bucketNotifications = []byte("notifications") // id → Notification
 	bucketNotifIdem     = []byte("notif-idem")    // agency 0x00 Idempotency-Key → id
-	bucketRecipients    = []byte("recipients")    // id | seq(4) → citizen key(32) | channel mask(1) | params JSON
+	bucketRecipients    = []byte("recipients")    // id | block(4) → recipients (see appendRecipient)
 )
 
 // Notification statuses.
@@ -363,13 +363,31 @@ func (s *Store) addRecipients(tx *bbolt.Tx, n *Notification, add []newRecipient)
 	}
 	rb := tx.Bucket(bucketRecipients)
 	rb.FillPercent = 1 // keys only ever grow: full pages halve the file
-	for i, r := range add {
-		seq := first + uint32(i)
-		if err := rb.Put(recipientKey(n.ID, seq), recipientValue(r.ck, r.mask, base+1+uint64(i), r.params)); err != nil {
-			return err
+	seq := first
+	var blk []byte
+	if (seq-1)%recipientsPerBlock != 0 {
+		// The last block is not full: it grows by this call's first ones.
+		last := rb.Get(recipientBlockKey(n.ID, seq))
+		if last == nil {
+			return fmt.Errorf("notification %d: recipients before %d: %w", n.ID, seq, errDamagedRecipients)
 		}
+		blk = append(make([]byte, 0, recipientBlockBytes), last...)
+	}
+	for i, r := range add {
+		if blk == nil {
+			blk = make([]byte, 0, recipientBlockBytes)
+		}
+		blk = appendRecipient(blk, r.ck, r.mask, base+1+uint64(i), r.params)
 		n.Recipients++
 		n.addDeliveries(r.mask)
+		if seq%recipientsPerBlock == 0 || i == len(add)-1 {
+			// bbolt keeps the value until the commit: each block is its own.
+			if err := rb.Put(recipientBlockKey(n.ID, seq), blk); err != nil {
+				return err
+			}
+			blk = nil
+		}
+		seq++
 	}
 	return nil
 }
@@ -494,25 +512,36 @@ func putNotification(tx *bbolt.Tx, n *Notification) error {
 	return tx.Bucket(bucketNotifications).Put(u64(n.ID), v)
 }
 
-func recipientKey(id uint64, seq uint32) []byte {
+// A notification's recipients are stored recipientsPerBlock to an entry,
+// in the order of their sequence numbers (from 1): a campaign writes and
+// reads a thirty-second of the entries it would one by one, and 32 of
+// them (42 bytes each without parameters) fill a page three to a page.
+const (
+	recipientsPerBlock  = 32
+	recipientBlockBytes = recipientsPerBlock * (recipientFixed + 1)
+)
+
+// recipientBlockKey is the key of the block that holds recipient seq.
+func recipientBlockKey(id uint64, seq uint32) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), id)
-	return binary.BigEndian.AppendUint32(k, seq)
+	return binary.BigEndian.AppendUint32(k, (seq-1)/recipientsPerBlock)
 }
 
-// recipientValue is citizen key(32) | mask(1) | detail token number(8) |
-// params JSON. The person's sealed contact stays in the subs index, where
-// the dispatcher reads it in the same order: a copy here would double what
-// a campaign touches.
-func recipientValue(ck []byte, mask byte, token uint64, params map[string]string) []byte {
-	v := make([]byte, 0, len(ck)+9+64)
+// appendRecipient appends one recipient to a block: citizen key(32) |
+// channel mask(1) | detail token number(8) | length of the parameters
+// (uvarint) | parameters as JSON. The person's sealed contact stays in the
+// subs index, where the dispatcher reads it in the same order: a copy here
+// would double what a campaign touches.
+func appendRecipient(v, ck []byte, mask byte, token uint64, params map[string]string) []byte {
 	v = append(v, ck...)
 	v = append(v, mask)
 	v = binary.BigEndian.AppendUint64(v, token)
-	if len(params) > 0 {
-		p, _ := json.Marshal(params)
-		v = append(v, p...)
+	if len(params) == 0 {
+		return append(v, 0)
 	}
-	return v
+	p, _ := json.Marshal(params)
+	v = binary.AppendUvarint(v, uint64(len(p)))
+	return append(v, p...)
 }
 
 // recipient is a decoded recipients entry.
@@ -526,17 +555,84 @@ type recipient struct {
 
 const recipientFixed = 32 + 1 + 8
 
-func decodeRecipient(k, v []byte) (recipient, error) {
-	if len(k) != 12 || len(v) < recipientFixed {
-		return recipient{}, errors.New("damaged recipient entry")
+var errDamagedRecipients = errors.New("damaged recipients entry")
+
+// recipientBlock walks one stored block of recipients.
+type recipientBlock struct {
+	seq  uint32 // of the next recipient
+	rest []byte
+}
+
+func openRecipientBlock(k, v []byte) (recipientBlock, error) {
+	if len(k) != 12 || len(v) == 0 {
+		return recipientBlock{}, errDamagedRecipients
 	}
-	r := recipient{Seq: binary.BigEndian.Uint32(k[8:]), CK: v[:32:32], Mask: v[32], Token: binary.BigEndian.Uint64(v[33:])}
-	if len(v) > recipientFixed {
-		if err := json.Unmarshal(v[recipientFixed:], &r.Params); err != nil {
-			return r, fmt.Errorf("recipient params: %w", err)
+	return recipientBlock{seq: binary.BigEndian.Uint32(k[8:])*recipientsPerBlock + 1, rest: v}, nil
+}
+
+// next decodes the next recipient; ok is false after the last.
+func (b *recipientBlock) next() (r recipient, ok bool, err error) {
+	p, ok, err := b.step(&r)
+	if !ok || err != nil || len(p) == 0 {
+		return r, ok, err
+	}
+	if err := json.Unmarshal(p, &r.Params); err != nil {
+		return r, false, fmt.Errorf("recipient %d params: %w", r.Seq, err)
+	}
+	return r, true, nil
+}
+
+// skipTo passes over the recipients before seq without decoding their
+// parameters.
+func (b *recipientBlock) skipTo(seq uint32) error {
+	for b.seq < seq && len(b.rest) > 0 {
+		var r recipient
+		if _, _, err := b.step(&r); err != nil {
+			return err
 		}
 	}
-	return r, nil
+	return nil
+}
+
+// step reads the next recipient's fixed part into r and returns its raw
+// parameters.
+func (b *recipientBlock) step(r *recipient) ([]byte, bool, error) {
+	if len(b.rest) == 0 {
+		return nil, false, nil
+	}
+	v := b.rest
+	if len(v) < recipientFixed+1 {
+		return nil, false, errDamagedRecipients
+	}
+	*r = recipient{Seq: b.seq, CK: v[:32:32], Mask: v[32], Token: binary.BigEndian.Uint64(v[33:])}
+	n, w := binary.Uvarint(v[recipientFixed:])
+	if w <= 0 || n > uint64(len(v)-recipientFixed-w) {
+		return nil, false, errDamagedRecipients
+	}
+	start := recipientFixed + w
+	b.rest, b.seq = v[start+int(n):], b.seq+1
+	return v[start : start+int(n)], true, nil
+}
+
+// getRecipient reads recipient seq of notification id; ok is false when
+// there is none.
+func getRecipient(tx *bbolt.Tx, id uint64, seq uint32) (r recipient, ok bool, err error) {
+	k := recipientBlockKey(id, seq)
+	v := tx.Bucket(bucketRecipients).Get(k)
+	if v == nil || seq == 0 {
+		return r, false, nil
+	}
+	b, err := openRecipientBlock(k, v)
+	if err != nil {
+		return r, false, err
+	}
+	if err := b.skipTo(seq); err != nil {
+		return r, false, err
+	}
+	if b.seq != seq {
+		return r, false, nil
+	}
+	return b.next()
 }
 
 // addDeliveries counts a recipient's deliveries, one per channel in mask.
