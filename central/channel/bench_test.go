@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"allimi"
 )
 
@@ -150,4 +152,44 @@ func BenchmarkFakeLeanMemory(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(total), "B/msg")
 	runtime.KeepAlive(f)
+}
+
+// BenchmarkKakaoWire1000 is the adapter's own JSON work for one batch of
+// 1,000: encoding the request and decoding the fake's answer to it.
+func BenchmarkKakaoWire1000(b *testing.B) {
+	env := newFakeEnv(b, FakeOptions{Lean: true}, nil)
+	k := env.adapters[allimi.ChannelKakao].(*kakao)
+	base := benchBatch(testMessages(allimi.ChannelKakao, "x", 1000), "base-")
+	req := kakaoRequestFor(k, base)
+	for i := range req.RecipientList {
+		req.RecipientList[i].ResendParameter = nil // as a campaign sends it
+	}
+	var body bytes.Buffer
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			body.Reset()
+			if err := jsonv2.MarshalWrite(&body, &req, wireOptions); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	capture := httptest.NewRecorder()
+	hr := httptest.NewRequest(http.MethodPost, "/alimtalk/v2.3/appkeys/"+k.cfg.AppKey+"/messages", bytes.NewReader(body.Bytes()))
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("X-Secret-Key", k.cfg.SecretKey)
+	env.fake.Handler().ServeHTTP(capture, hr)
+	answer := capture.Body.Bytes()
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var resp kakaoResponse
+			if err := jsonv2.UnmarshalRead(bytes.NewReader(answer), &resp, wireOptions); err != nil {
+				b.Fatal(err)
+			}
+			if len(resp.Message.SendResults) != 1000 {
+				b.Fatal(len(resp.Message.SendResults))
+			}
+		}
+	})
 }

@@ -66,7 +66,7 @@ type kakaoRequest struct {
 
 type kakaoRecipient struct {
 	RecipientNo          string       `json:"recipientNo"`
-	TemplateParameter    Params       `json:"templateParameter,omitzero"`
+	TemplateParameter    Params       `json:"templateParameter,omitempty"`
 	Content              string       `json:"content,omitempty"`
 	TemplateTitle        string       `json:"templateTitle,omitempty"`
 	ResendParameter      *kakaoResend `json:"resendParameter,omitempty"`
