@@ -150,16 +150,23 @@ const (
 )
 
 // statDelta gathers a transaction's metric changes, written once at its end.
-type statDelta map[string]int64
+type statDelta map[statKey]int64
+
+// statKey names one counter: its stored key is type 0x00 channel 0x00 metric.
+type statKey struct {
+	t      allimi.NotificationType
+	ch     allimi.Channel
+	metric string
+}
 
 func (d statDelta) add(t allimi.NotificationType, ch allimi.Channel, metric string, n int64) {
-	d[string(t)+"\x00"+string(ch)+"\x00"+metric] += n
+	d[statKey{t, ch, metric}] += n
 }
 
 func (d statDelta) write(tx *bbolt.Tx) error {
 	b := tx.Bucket(bucketDeliveryStats)
 	for k, n := range d {
-		if err := addU64(b, []byte(k), n); err != nil {
+		if err := addU64(b, []byte(string(k.t)+"\x00"+string(k.ch)+"\x00"+k.metric), n); err != nil {
 			return err
 		}
 	}

@@ -208,6 +208,14 @@ type batch struct {
 	progress map[uint64]uint32 // fresh recipients read, per notification
 }
 
+// add appends it to a batch of at most max items.
+func (b *batch) add(it item, max int) {
+	if b.items == nil {
+		b.items = make([]item, 0, max) // a batch is most often full
+	}
+	b.items = append(b.items, it)
+}
+
 // loop runs a channel's pipeline until ctx ends. After an error that
 // leaves batches unrecorded (a render or disk failure) the pipeline starts
 // again from what the database says: batches sent but not recorded go
@@ -515,7 +523,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 				return err
 			}
 			it.dueKey, it.flags = append([]byte(nil), k...), v[0]
-			b.items = append(b.items, it)
+			b.add(it, max)
 			l.mu.Lock()
 			l.due[string(k)] = struct{}{}
 			l.mu.Unlock()
@@ -574,7 +582,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 					if err != nil {
 						return err
 					}
-					b.items = append(b.items, it)
+					b.add(it, max)
 				}
 				break
 			}
@@ -747,8 +755,7 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 		return err
 	}
 	for k, v := range stats {
-		p := bytes.SplitN([]byte(k), []byte{0}, 3)
-		d.metrics.deliveries.WithLabelValues(string(p[1]), string(p[2])).Add(float64(v))
+		d.metrics.deliveries.WithLabelValues(string(k.ch), k.metric).Add(float64(v))
 	}
 	if fellBack {
 		d.poke(allimi.ChannelSMS)
