@@ -16,7 +16,7 @@ import (
 )
 
 var (
-	bucketDeliveries    = []byte("deliveries")  // id | seq(4) | channel(1) → delivery
+	bucketDeliveries    = []byte("deliveries")  // id | channel(1) | block(4) → deliveries (see deliveryblocks.go)
 	bucketDue           = []byte("due")         // channel(1) | due ms(8) | id | seq(4) → flags(1)
 	bucketDeadLetters   = []byte("deadletters") // id | seq(4) | channel(1) → DeadLetter
 	bucketDeliveryStats = []byte("dstats")      // type 0x00 channel 0x00 metric → count
@@ -65,15 +65,18 @@ type delivery struct {
 	Reason   string
 }
 
-func (d delivery) encode() []byte {
-	b := []byte{byte(d.State), d.Attempts, d.Flags}
+// deliveryFixed is the size of a record without its reason.
+const deliveryFixed = 19
+
+func (d *delivery) appendTo(b []byte) []byte {
+	b = append(b, byte(d.State), d.Attempts, d.Flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(d.First))
 	b = binary.BigEndian.AppendUint64(b, uint64(d.Updated))
 	return append(b, d.Reason...)
 }
 
 func decodeDelivery(v []byte) (delivery, error) {
-	if len(v) < 19 {
+	if len(v) < deliveryFixed {
 		return delivery{}, errors.New("damaged delivery record")
 	}
 	return delivery{State: DeliveryState(v[0]), Attempts: v[1], Flags: v[2],
@@ -259,7 +262,7 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 	n := 0
 	now := s.now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		dl, dv := tx.Bucket(bucketDeadLetters), tx.Bucket(bucketDeliveries)
+		dl, dv := tx.Bucket(bucketDeadLetters), newDeliveryWriter(tx)
 		var keys [][]byte
 		if only != nil {
 			if dl.Get(only) == nil {
@@ -274,9 +277,9 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 		}
 		for _, k := range keys {
 			r := DeliveryRef{Notification: binary.BigEndian.Uint64(k), Seq: binary.BigEndian.Uint32(k[8:]), Channel: allimi.Channels[k[12]]}
-			d, _ := decodeDelivery(dv.Get(k))
+			d, _ := dv.get(r)
 			d.State, d.Attempts, d.First, d.Updated, d.Reason = StateRetrying, 0, 0, now.UnixMilli(), "replayed"
-			if err := dv.Put(k, d.encode()); err != nil {
+			if err := dv.put(r, d); err != nil {
 				return err
 			}
 			if err := tx.Bucket(bucketDue).Put(dueKey(r, now), []byte{d.Flags}); err != nil {
@@ -287,7 +290,10 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 			}
 			n++
 		}
-		return nil
+		for _, r := range dv.damaged {
+			s.log.Error("damaged delivery records rewritten", "from", r.Key())
+		}
+		return dv.flush()
 	})
 	return n, err
 }
@@ -296,13 +302,8 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 func (s *Store) DeliveryStatus(r DeliveryRef) (DeliveryState, string, error) {
 	var d delivery
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketDeliveries).Get(r.dbKey())
-		if v == nil {
-			d.State = StateQueued
-			return nil
-		}
 		var err error
-		d, err = decodeDelivery(v)
+		d, _, err = getDelivery(tx, r) // none: queued
 		return err
 	})
 	return d.State, d.Reason, err

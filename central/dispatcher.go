@@ -609,10 +609,8 @@ func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, 
 	if err != nil {
 		return it, err
 	}
-	if v := tx.Bucket(bucketDeliveries).Get(ref.dbKey()); v != nil {
-		if it.prev, err = decodeDelivery(v); err != nil {
-			return it, err
-		}
+	if it.prev, _, err = getDelivery(tx, ref); err != nil {
+		return it, fmt.Errorf("delivery %s: %w", ref.Key(), err)
 	}
 	return it, nil
 }
@@ -720,8 +718,9 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 	err := d.store.db.Update(func(tx *bbolt.Tx) error {
 		stats, fellBack, retried = statDelta{}, false, false
 		progress := map[uint64]uint32{}
+		dv := newDeliveryWriter(tx)
 		for _, j := range jobs {
-			fb, rt, err := d.record(tx, ch, j, now, stats)
+			fb, rt, err := d.record(tx, dv, ch, j, now, stats)
 			if err != nil {
 				return err
 			}
@@ -749,6 +748,12 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 			}
 			d.track(n)
 		}
+		for _, r := range dv.damaged {
+			d.log.Error("damaged delivery records rewritten", "from", r.Key())
+		}
+		if err := dv.flush(); err != nil {
+			return err
+		}
 		return stats.write(tx)
 	})
 	if err != nil {
@@ -769,10 +774,9 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 // record stores one batch's outcome: each delivery's state, retries and
 // fallbacks in the due queue, dead letters and detail pages. It reports
 // whether anything fell back to SMS or was queued again.
-func (d *dispatcher) record(tx *bbolt.Tx, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
+func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
 	b, results, sendErr := j.b, j.results, j.sendErr
-	dv, due := tx.Bucket(bucketDeliveries), tx.Bucket(bucketDue)
-	dv.FillPercent = 0.9 // a campaign's keys arrive mostly in order
+	due := tx.Bucket(bucketDue)
 	er := tx.Bucket(bucketEarlyReceipts)
 	// Receipts that overtake their acceptance are rare: most batches need
 	// not look for one per delivery.
@@ -833,14 +837,14 @@ func (d *dispatcher) record(tx *bbolt.Tx, ch allimi.Channel, j *job, now time.Ti
 				return false, false, err
 			}
 		}
-		if err := dv.Put(it.ref.dbKey(), rec.encode()); err != nil {
+		if err := dv.put(it.ref, rec); err != nil {
 			return false, false, err
 		}
 		if rec.State == StateAccepted && !noEarly {
 			if v := er.Get(it.ref.dbKey()); v != nil {
 				var r Receipt
 				if json.Unmarshal(v, &r) == nil {
-					fb, err := d.settle(tx, it.n, it.ref, &rec, r, now, stats)
+					fb, err := d.settle(tx, dv, it.n, it.ref, &rec, r, now, stats)
 					if err != nil {
 						return false, false, err
 					}
@@ -913,7 +917,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 	fellBack := false
 	err = d.store.db.Update(func(tx *bbolt.Tx) error {
 		applied, ignored = 0, 0
-		dv := tx.Bucket(bucketDeliveries)
+		dv := newDeliveryWriter(tx)
 		for _, r := range rs {
 			ref, err := ParseDeliveryKey(r.IdempotencyKey)
 			if err != nil || ref.Channel != r.Channel {
@@ -929,11 +933,10 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 				ignored++
 				continue
 			}
-			v := dv.Get(ref.dbKey())
-			rec, err := decodeDelivery(v)
+			rec, ok := dv.get(ref)
 			switch {
-			case err == nil && rec.State == StateAccepted:
-			case v == nil || (err == nil && rec.State == StateRetrying):
+			case ok && rec.State == StateAccepted:
+			case !ok || rec.State == StateRetrying:
 				// Ahead of the acceptance's commit: keep it for then.
 				b, _ := json.Marshal(r)
 				if err := tx.Bucket(bucketEarlyReceipts).Put(ref.dbKey(), b); err != nil {
@@ -945,12 +948,18 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 				ignored++ // a repeat, or a delivery already settled
 				continue
 			}
-			fb, err := d.settle(tx, &n, ref, &rec, r, now, stats)
+			fb, err := d.settle(tx, dv, &n, ref, &rec, r, now, stats)
 			if err != nil {
 				return err
 			}
 			fellBack = fellBack || fb
 			applied++
+		}
+		for _, r := range dv.damaged {
+			d.log.Error("damaged delivery records rewritten", "from", r.Key())
+		}
+		if err := dv.flush(); err != nil {
+			return err
 		}
 		return stats.write(tx)
 	})
@@ -961,7 +970,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 }
 
 // settle applies a receipt to an accepted delivery and stores it.
-func (d *dispatcher) settle(tx *bbolt.Tx, n *Notification, ref DeliveryRef, rec *delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
+func (d *dispatcher) settle(tx *bbolt.Tx, dv *deliveryWriter, n *Notification, ref DeliveryRef, rec *delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
 	rec.Updated = now.UnixMilli()
 	fellBack := false
 	if r.Status == "delivered" {
@@ -977,7 +986,7 @@ func (d *dispatcher) settle(tx *bbolt.Tx, n *Notification, ref DeliveryRef, rec 
 			return false, err
 		}
 	}
-	return fellBack, tx.Bucket(bucketDeliveries).Put(ref.dbKey(), rec.encode())
+	return fellBack, dv.put(ref, *rec)
 }
 
 // truncate cuts s to at most n bytes, at a character boundary.

@@ -119,10 +119,8 @@ func (s *Store) auditDetailView(seq uint64) error {
 // sentSomewhere reports whether a provider accepted recipient seq's
 // message on any channel.
 func sentSomewhere(tx *bbolt.Tx, id uint64, seq uint32) bool {
-	dv := tx.Bucket(bucketDeliveries)
 	for _, ch := range allimi.Channels {
-		v := dv.Get(DeliveryRef{id, seq, ch}.dbKey())
-		if d, err := decodeDelivery(v); v != nil && err == nil && (d.State == StateAccepted || d.State == StateDelivered) {
+		if d, ok, err := getDelivery(tx, DeliveryRef{id, seq, ch}); ok && err == nil && (d.State == StateAccepted || d.State == StateDelivered) {
 			return true
 		}
 	}

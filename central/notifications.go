@@ -576,9 +576,11 @@ func (b *recipientBlock) next() (r recipient, ok bool, err error) {
 	if !ok || err != nil || len(p) == 0 {
 		return r, ok, err
 	}
-	if err := json.Unmarshal(p, &r.Params); err != nil {
+	var params map[string]string // not &r.Params: r would move to the heap
+	if err := json.Unmarshal(p, &params); err != nil {
 		return r, false, fmt.Errorf("recipient %d params: %w", r.Seq, err)
 	}
+	r.Params = params
 	return r, true, nil
 }
 

@@ -63,7 +63,7 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			b.WriteString(r.markdown())
-			f, err := benchFanout(cmd.Context(), fanoutN, "")
+			f, err := benchFanout(cmd.Context(), fanoutN, "", "")
 			if err != nil {
 				return err
 			}

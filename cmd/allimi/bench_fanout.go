@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	stdsync "sync"
@@ -53,7 +54,7 @@ type fanoutResult struct {
 func benchFanoutCmd() *cobra.Command {
 	var n int
 	var asJSON bool
-	var profile, keep string
+	var profile, memProfile, tracePath, keep string
 	c := &cobra.Command{
 		Use:   "fanout",
 		Short: "One campaign to N subscribers through central to the fake providers, beside a bare HTTP client",
@@ -70,9 +71,14 @@ func benchFanoutCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			r, err := benchFanout(cmd.Context(), n, keep)
+			r, err := benchFanout(cmd.Context(), n, keep, tracePath)
 			if err != nil {
 				return err
+			}
+			if memProfile != "" {
+				if err := writeHeapProfile(memProfile); err != nil {
+					return err
+				}
 			}
 			if asJSON {
 				return printJSON(os.Stdout, r)
@@ -84,6 +90,8 @@ func benchFanoutCmd() *cobra.Command {
 	c.Flags().IntVar(&n, "subscribers", 100000, "consenting subscribers to seed")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	c.Flags().StringVar(&tracePath, "trace", "", "write an execution trace of the campaign (not the baseline) to this file")
+	c.Flags().StringVar(&memProfile, "memprofile", "", "write an allocation profile of the whole run to this file")
 	c.Flags().StringVar(&keep, "keep", "", "keep central's data in this new `directory` for inspection (default: a temporary one, removed)")
 	return c
 }
@@ -120,7 +128,7 @@ Seeding the registry took %.1f s (not timed).
 		r.RSSAnonMiB, r.RSSFileMiB, r.DBMiB, r.SeedSeconds)
 }
 
-func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) {
+func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResult, error) {
 	var r fanoutResult
 	dir := keep
 	if keep == "" {
@@ -193,6 +201,13 @@ func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) 
 	}
 	baselineCPU := processCPU() - cpuStart
 
+	if tracePath != "" {
+		stop, err := startTrace(tracePath)
+		if err != nil {
+			return r, err
+		}
+		defer stop()
+	}
 	start := time.Now()
 	cpuStart = processCPU()
 	req, _ := http.NewRequest(http.MethodPost, api+"/api/v1/notifications",
@@ -226,6 +241,9 @@ func benchFanout(ctx context.Context, n int, keep string) (fanoutResult, error) 
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()
+	if tracePath != "" {
+		trace.Stop()
+	}
 	r.PerSecond = float64(r.Deliveries) / r.Seconds
 	r.CPUSeconds = processCPU() - cpuStart
 
@@ -371,4 +389,31 @@ func procStatusMiB(field string) float64 {
 		}
 	}
 	return 0
+}
+
+// writeHeapProfile writes the allocations sampled since the start.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// startTrace starts an execution trace into path; stop closes the file
+// (trace.Stop may have been called already).
+func startTrace(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { trace.Stop(); f.Close() }, nil
 }
