@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"allimi"
@@ -93,7 +94,7 @@ type Fake struct {
 	accepted [fkChannels]map[string]uint64 // idempotency key → message id
 	recs     []fakeRecord                  // recs[id-1], unless Lean
 	nextID   uint64
-	nextReq  uint64
+	nextReq  atomic.Uint64
 
 	receipts *receiptPoster
 }
@@ -270,12 +271,13 @@ type fakeMsg struct {
 
 // fakeOutcome is the fake's answer for one message.
 type fakeOutcome struct {
-	id         uint64
-	accepted   bool
-	duplicate  bool
-	code       string
-	reason     string
-	providerID string
+	id          uint64
+	accepted    bool
+	duplicate   bool
+	undelivered bool // its receipt will say failed
+	code        string
+	reason      string
+	providerID  string
 }
 
 // take records a provider request's messages: a key already accepted is a
@@ -286,7 +288,9 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 	providerID func(id uint64, j int) string) []fakeOutcome {
 	out := make([]fakeOutcome, len(msgs))
 	now := time.Now()
-	var receipts []Receipt
+	// Only the shared state is touched under the lock: with eight requests
+	// at once, building strings there (and the GC assists that come with
+	// them) kept the others waiting.
 	f.mu.Lock()
 	notUserRate := f.faults[ch][FaultNotUser]
 	for j := range msgs {
@@ -295,13 +299,12 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 		if m.key != "" {
 			if id, dup := f.accepted[ch][m.key]; dup {
 				f.counts[ch].Duplicates++
-				*o = fakeOutcome{id: id, accepted: true, duplicate: true, code: "0", providerID: providerID(id, j)}
+				*o = fakeOutcome{id: id, accepted: true, duplicate: true, code: "0"}
 				continue
 			}
 		}
 		f.nextID++
 		o.id = f.nextID
-		o.providerID = providerID(o.id, j)
 		switch {
 		case m.code != "":
 			o.code, o.reason = m.code, m.reason
@@ -310,31 +313,38 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 		default:
 			o.accepted = true
 		}
-		undelivered := false
 		if o.accepted {
 			f.counts[ch].Accepted++
 			if m.key != "" {
 				f.accepted[ch][m.key] = o.id
 			}
-			undelivered = f.opts.Undeliverable > 0 && f.rng.Float64() < f.opts.Undeliverable
-			if f.receipts != nil {
-				rc := Receipt{Channel: fakeChannels[ch], IdempotencyKey: m.key, ProviderID: o.providerID,
-					Status: ReceiptDelivered, At: now.UTC()}
-				if undelivered {
-					rc.Status, rc.Reason = ReceiptFailed, undeliveredReason[ch]
-				}
-				receipts = append(receipts, rc)
-			}
+			o.undelivered = f.opts.Undeliverable > 0 && f.rng.Float64() < f.opts.Undeliverable
 		} else {
 			f.counts[ch].Rejected++
 		}
 		if !f.opts.Lean {
+			o.providerID = providerID(o.id, j)
 			f.recs = append(f.recs, fakeRecord{at: now.UnixNano(), key: m.key, recipient: m.recipient,
 				title: m.title, text: m.text, code: o.code, providerID: o.providerID, ch: uint8(ch),
-				accepted: o.accepted, undelivered: undelivered})
+				accepted: o.accepted, undelivered: o.undelivered})
 		}
 	}
 	f.mu.Unlock()
+	var receipts []Receipt
+	for j := range out {
+		o := &out[j]
+		if o.providerID == "" {
+			o.providerID = providerID(o.id, j)
+		}
+		if f.receipts != nil && o.accepted && !o.duplicate {
+			rc := Receipt{Channel: fakeChannels[ch], IdempotencyKey: msgs[j].key, ProviderID: o.providerID,
+				Status: ReceiptDelivered, At: now.UTC()}
+			if o.undelivered {
+				rc.Status, rc.Reason = ReceiptFailed, undeliveredReason[ch]
+			}
+			receipts = append(receipts, rc)
+		}
+	}
 	if len(receipts) > 0 {
 		f.receipts.enqueue(receipts)
 	}
@@ -352,10 +362,7 @@ var undeliveredReason = [fkChannels]string{
 // requestID makes an NHN-style request id: the time and a sequence number
 // (20240601120000 + 11 characters).
 func (f *Fake) requestID() string {
-	f.mu.Lock()
-	f.nextReq++
-	n := f.nextReq
-	f.mu.Unlock()
+	n := f.nextReq.Add(1)
 	const digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	var b [11]byte
 	for i := len(b) - 1; i >= 0; i-- {
