@@ -46,7 +46,28 @@ func FuzzStoredRecords(f *testing.F) {
 	f.Add((&consentState{Action: allimi.ActionGrant, HLC: 9, Kiosk: "k", By: allimi.Actor{Kind: allimi.ActorOfficial, Official: "o", Method: allimi.MethodPaper}, At: at}).encode())
 	f.Add(encodePII(allimi.Citizen{Name: "김순자", Mobile: "010-1234-5678", BirthDate: "1948-03-01"}))
 	f.Add([]byte(`{"action":"grant"}`))
+	blk := &deliveryBlock{}
+	blk.recs[0], blk.recs[3], blk.present = delivery{State: StateAccepted, First: 1, Updated: 2}, delivery{State: StateRetrying, Reason: "503"}, 1|1<<3
+	f.Add(blk.encode())
+	f.Add(appendRecipient(appendRecipient(nil, make([]byte, 32), 1, 7, nil), make([]byte, 32), 3, 8, map[string]string{"place": "보건소"}))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if d, err := decodeDeliveryBlock(b); err == nil {
+			d2, err := decodeDeliveryBlock(d.encode())
+			if err != nil || d2.present != d.present || d2.recs != d.recs {
+				t.Fatalf("delivery block round trip: %v", err)
+			}
+		}
+		if rb, err := openRecipientBlock(recipientKey(1, 0), b); err == nil {
+			for i := 0; ; i++ {
+				r, ok, err := rb.next()
+				if err != nil || !ok {
+					break
+				}
+				if r.Seq != uint32(i+1) || len(r.CK) != 32 {
+					t.Fatalf("recipient %d read as %d with a %d-byte key", i+1, r.Seq, len(r.CK))
+				}
+			}
+		}
 		if c, err := decodeCitizenRecord(b); err == nil && len(b) > 0 && b[0] == recordBinary {
 			c2, err := decodeCitizenRecord(c.encode())
 			if err != nil || c2.Active != c.Active || !bytes.Equal(c2.PII, c.PII) {
