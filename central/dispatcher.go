@@ -341,8 +341,11 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 			return nil // shutting down: what was sent goes again at the next start
 		}
 		for {
+			start := time.Now()
 			err := d.commit(ch, ready, d.cfg.Now())
 			if err == nil {
+				d.metrics.dispatchCommit.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+				d.metrics.dispatchBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
 				break
 			}
 			// Sent but not recorded: keep trying, the disk may come back; a

@@ -19,6 +19,8 @@ type metrics struct {
 	providerSeconds *prometheus.HistogramVec
 	breakerTrips    *prometheus.CounterVec
 	notifications   *prometheus.CounterVec
+	dispatchBatches *prometheus.HistogramVec
+	dispatchCommit  *prometheus.HistogramVec
 }
 
 func newMetrics(store *Store) *metrics {
@@ -55,7 +57,15 @@ func newMetrics(store *Store) *metrics {
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "allimi_notifications_total", Help: "Agency notifications received, by type.",
 	}, []string{"type"})
-	m.reg.MustRegister(m.deliveries, m.providerSeconds, m.breakerTrips, m.notifications)
+	m.dispatchBatches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "allimi_dispatch_commit_batches", Help: "Provider requests whose outcomes one dispatch transaction records.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 8),
+	}, []string{"channel"})
+	m.dispatchCommit = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "allimi_dispatch_commit_seconds", Help: "Time to record provider outcomes durably, one transaction.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	}, []string{"channel"})
+	m.reg.MustRegister(m.deliveries, m.providerSeconds, m.breakerTrips, m.notifications, m.dispatchBatches, m.dispatchCommit)
 	subscribers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "allimi_subscribers", Help: "Citizens with at least one active consent.",
 	}, func() float64 {

@@ -402,6 +402,8 @@ func TestNotify_StatsTableAsJSONAndHTML(t *testing.T) {
 	resp.Body.Close()
 	assert.Contains(t, string(b), `allimi_deliveries_total{channel="kakao",result="sent"} 4`)
 	assert.Contains(t, string(b), `allimi_provider_request_seconds_bucket{channel="kakao"`)
+	assert.Regexp(t, `allimi_dispatch_commit_batches_sum\{channel="kakao"\} [1-9]`, string(b), "batches recorded")
+	assert.Contains(t, string(b), `allimi_dispatch_commit_seconds_bucket{channel="kakao"`)
 }
 
 func TestNotify_NDJSONListsLargeAudiences(t *testing.T) {
