@@ -87,6 +87,17 @@ if [ ! -s "$AGENCY_JSON" ]; then
 	log "registered agency demo-agency ($AGENCY_JSON) and 200 synthetic subscribers"
 fi
 AGENCY_TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$AGENCY_JSON")
+
+# A demo official for central's questions page (answers to the questions
+# seniors leave at the kiosk), once.
+OFFICIAL_JSON=$DEMO_DIR/official.json
+if [ ! -s "$OFFICIAL_JSON" ]; then
+	"$BIN/allimi" central official add --data "$DEMO_DIR" --id demo.official --json >"$OFFICIAL_JSON.tmp"
+	mv "$OFFICIAL_JSON.tmp" "$OFFICIAL_JSON"
+	chmod 600 "$OFFICIAL_JSON"
+	log "registered official demo.official ($OFFICIAL_JSON)"
+fi
+OFFICIAL_TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$OFFICIAL_JSON")
 RECEIPT_TOKEN=$(sed -n 's/.*"receiptToken": *"\([^"]*\)".*/\1/p' "$DEMO_DIR/keys.json")
 
 FAKES_ADDR=${FAKES_ADDR:-127.0.0.1:9090}
@@ -152,6 +163,8 @@ cat <<EOT
 demo: ──────────────────────────────────────────────────────────────────────
 demo:  phones' inboxes (fake providers):  http://$FAKES_ADDR/_fake/inbox
 demo:  delivery table:                    http://127.0.0.1:8080/stats
+demo:  questions left at the kiosk:       http://127.0.0.1:8080/officials/login
+demo:    (sign in as demo.official with the token $OFFICIAL_TOKEN)
 demo:  send a campaign as the agency:
 demo:    curl -H 'Authorization: Bearer $AGENCY_TOKEN' \\
 demo:      -d '{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}' \\
