@@ -242,6 +242,12 @@ type job struct {
 
 // lane is what a channel's reader has claimed ahead of its committer: the
 // recipients and due entries handed to senders but not yet recorded.
+//
+// The reader holds mu for the whole of a read, from before its snapshot
+// to the end, and the committer takes it to clear the due entries it has
+// recorded: so a read never sees, in a snapshot older than the commit, a
+// due entry already recorded and no longer marked in flight (which would
+// send that delivery again, and count it twice).
 type lane struct {
 	ch      allimi.Channel
 	mu      stdsync.Mutex
@@ -249,15 +255,12 @@ type lane struct {
 	due     map[string]struct{} // due-queue keys in flight
 }
 
+// claim and from are called with mu held.
 func (l *lane) claim(id uint64, seq uint32) {
-	l.mu.Lock()
 	l.claimed[id] = max(l.claimed[id], seq)
-	l.mu.Unlock()
 }
 
 func (l *lane) from(n *Notification) uint32 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	return max(l.claimed[n.ID], n.Progress[l.ch])
 }
 
@@ -472,6 +475,8 @@ func eligible(n *Notification, now time.Time) bool {
 // It also returns how long to sleep when there is nothing.
 func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Duration, error) {
 	ch := l.ch
+	l.mu.Lock() // before the snapshot: see lane
+	defer l.mu.Unlock()
 	b := batch{progress: map[uint64]uint32{}}
 	next := time.Second
 	d.mu.Lock()
@@ -509,10 +514,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 				next = min(next, due.Sub(now))
 				break
 			}
-			l.mu.Lock()
-			_, inFlight := l.due[string(k)]
-			l.mu.Unlock()
-			if inFlight {
+			if _, inFlight := l.due[string(k)]; inFlight {
 				continue
 			}
 			n, err := load(ref.Notification)
@@ -528,9 +530,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			}
 			it.dueKey, it.flags = append([]byte(nil), k...), v[0]
 			b.add(it, max)
-			l.mu.Lock()
 			l.due[string(k)] = struct{}{}
-			l.mu.Unlock()
 		}
 		// Fresh recipients.
 		rb, cs := tx.Bucket(bucketRecipients), newContacts(tx)

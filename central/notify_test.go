@@ -525,3 +525,27 @@ func TestNotify_DetailPageExistsOnlyOnceAProviderAcceptedTheMessage(t *testing.T
 	}
 	assert.Equal(t, http.StatusNotFound, postDOB(link[:len(link)-len(tok)]+string(forged)))
 }
+
+// A delivery retried from the due queue is read once per attempt: the
+// reader's snapshot may be older than the commit that recorded the last
+// attempt, and must not take that attempt's due entry again.
+func TestNotify_RetriesAreSentOncePerAttempt(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 400, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultError, Rate: 0.5}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	// Each person ends once on KakaoTalk: accepted, or fallen back to SMS
+	// when the breaker opened.
+	ended := func() int64 {
+		return f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent) +
+			f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for ended() < 400 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // anything sent twice would be counted by now
+	assert.EqualValues(t, 400, ended(), "sent + fell back")
+	st := f.fakeStats(t)
+	assert.EqualValues(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent), st.Accepted[allimi.ChannelKakao])
+	assert.Zero(t, st.Duplicates[allimi.ChannelKakao], "no delivery sent again after it was accepted")
+}
