@@ -18,6 +18,7 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/internal/testaddr"
 	"allimi/sync"
 )
 
@@ -58,8 +59,11 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	for i := 1; i <= o.people; i++ {
 		f.people = append(f.people, sync.SyntheticSignup("seed", uint64(i), nil, time.Now()).Citizen)
 	}
+	// The fake's listener first: a port picked for central next cannot be it.
+	var fakeHandler http.Handler
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fakeHandler.ServeHTTP(w, r) }))
 	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), freeAddr(t)
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), testaddr.Free(t)
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
 	cfg.Dispatch.BaseBackoff = 10 * time.Millisecond
@@ -77,7 +81,8 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 		fo.ReceiptInterval = 10 * time.Millisecond
 	}
 	f.fake = channel.NewFake(fo)
-	srv := httptest.NewServer(f.fake.Handler())
+	fakeHandler = f.fake.Handler()
+	srv.Start()
 	t.Cleanup(func() { srv.Close(); f.fake.Close() })
 	f.fakeURL = srv.URL
 	cfg.ProviderURL = srv.URL

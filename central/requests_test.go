@@ -21,6 +21,7 @@ import (
 	"allimi/central"
 	"allimi/central/channel"
 	"allimi/consult"
+	"allimi/internal/testaddr"
 	"allimi/sync"
 )
 
@@ -46,7 +47,7 @@ func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture 
 	cred := addKiosk(t, f.data, "sejong-01")
 
 	f.cfg = central.DefaultConfig()
-	f.cfg.Data, f.cfg.MQTT, f.cfg.HTTP, f.cfg.ProviderURL = f.data, freeAddr(t), "127.0.0.1:0", hs.URL
+	f.cfg.Data, f.cfg.MQTT, f.cfg.HTTP, f.cfg.ProviderURL = f.data, testaddr.Free(t), "127.0.0.1:0", hs.URL
 	f.cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		f.cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
@@ -168,7 +169,7 @@ func TestRequests_OfflineKioskIsToldAtOnce(t *testing.T) {
 	defer db.Close()
 	ob, err := sync.OpenOutbox(db, "k1")
 	require.NoError(t, err)
-	s := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + freeAddr(t)}}, ob)
+	s := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + testaddr.Free(t)}}, ob)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/internal/testaddr"
 	"allimi/sync"
 )
 
@@ -28,18 +28,10 @@ type testCentral struct {
 	http string // http://…
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func startCentral(t *testing.T, data string) *testCentral {
 	t.Helper()
 	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), "127.0.0.1:0"
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := central.Start(context.Background(), cfg)
 	require.NoError(t, err)

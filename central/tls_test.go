@@ -26,6 +26,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/internal/testaddr"
 	"allimi/sync"
 )
 
@@ -77,7 +78,7 @@ func TestTLS_KioskSyncsOverMutualTLSAndPlainIsRefused(t *testing.T) {
 	pki := newPKI(t, t.TempDir())
 	cred := addKiosk(t, data, "tls1")
 	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), "127.0.0.1:0"
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = pki.serverCert, pki.serverKey, pki.ca
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := central.Start(context.Background(), cfg)
@@ -142,7 +143,7 @@ func TestTLS_BadConfigurationIsAClearError(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := central.DefaultConfig()
-			cfg.Data, cfg.MQTT, cfg.HTTP = t.TempDir(), freeAddr(t), "127.0.0.1:0"
+			cfg.Data, cfg.MQTT, cfg.HTTP = t.TempDir(), testaddr.Free(t), "127.0.0.1:0"
 			cfg.TLSCert, cfg.TLSKey, cfg.TLSCA = c.cert, c.key, c.ca
 			cfg.TLSRequireClientCert = c.cert == "" && c.ca == ""
 			cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -183,7 +184,7 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	addKiosk(t, data, "first") // central's keys
 	code := issueCode(t, data, "tls-enrol-1")
 	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), "127.0.0.1:0"
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSRequireClientCert = pki.serverCert, pki.serverKey, true
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := central.Start(context.Background(), cfg)
@@ -277,7 +278,7 @@ func TestTLS_KioskCAHalfMissingIsAClearError(t *testing.T) {
 	data := t.TempDir()
 	pki := newPKI(t, t.TempDir())
 	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, freeAddr(t), "127.0.0.1:0"
+	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
 	cfg.TLSCert, cfg.TLSKey = pki.serverCert, pki.serverKey
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := central.Start(context.Background(), cfg)

@@ -3,7 +3,6 @@ package kiosk
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -17,20 +16,13 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/internal/testaddr"
 	"allimi/sync"
 )
 
 // The flows below walk the kiosk by tapping its widgets with Fyne's test
 // driver, against a real central (embedded MQTT broker, bbolt store, HTTP
 // API) started in the test, and a real outbox and sender.
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // testCentral is central's data directory, the kiosk's credentials and,
 // once started, the running server.
@@ -46,7 +38,7 @@ type testCentral struct {
 // must be stopped for that) without starting it.
 func newCentral(t *testing.T, id string) *testCentral {
 	t.Helper()
-	c := &testCentral{t: t, data: t.TempDir(), mqtt: freeAddr(t)}
+	c := &testCentral{t: t, data: t.TempDir(), mqtt: testaddr.Free(t)}
 	st, _, err := central.OpenData(c.data, central.StoreOptions{})
 	require.NoError(t, err)
 	c.cred, err = st.AddKiosk(id)

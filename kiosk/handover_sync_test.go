@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -18,18 +17,11 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/internal/testaddr"
 	"allimi/kiosk"
 	"allimi/sync"
 	"allimi/voice"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
 
 func TestSyncHandover_RefusesBadQuestionsAndKeepsTheOutbox(t *testing.T) {
 	db, err := sync.OpenKioskDB(t.TempDir())
@@ -88,7 +80,7 @@ func TestSyncHandover_QuestionWaitsOfflineThenIsAnsweredByCode(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	box, err := sync.OpenOutbox(db, cred.ID)
 	require.NoError(t, err)
-	mqttAddr := freeAddr(t)
+	mqttAddr := testaddr.Free(t)
 	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + mqttAddr, Username: cred.Username,
 		Password: cred.Password}, ResendAfter: time.Second, Logger: quiet}, box)
 	h := kiosk.NewSyncHandover(box, sync.NewCentral(sender))

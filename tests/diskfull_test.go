@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"allimi/internal/testaddr"
+
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,7 +89,7 @@ func TestDiskFull_KioskRefusesNewRecordsClearlyAndKeepsItsQueue(t *testing.T) {
 	disk := smallDisk(t, "32m")
 	kdata := filepath.Join(disk, "kiosk")
 	cred := addKiosk(t, data, "kiosk-full")
-	broker := "tcp://" + freeAddr(t) // no central yet: the kiosk is offline
+	broker := "tcp://" + testaddr.Free(t) // no central yet: the kiosk is offline
 
 	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", "100")...)))
 	require.Equal(t, 100, r.Pending)

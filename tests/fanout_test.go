@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"allimi/internal/testaddr"
+
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,7 +26,7 @@ type fakeProviders struct {
 
 func startFakes(t *testing.T, args ...string) *fakeProviders {
 	t.Helper()
-	f := &fakeProviders{addr: freeAddr(t)}
+	f := &fakeProviders{addr: testaddr.Free(t)}
 	f.proc = start(t, "fake-providers", allimiBin, append([]string{"fake-providers", "--http", f.addr}, args...)...)
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -87,10 +89,10 @@ func TestCrash_CentralKilledMidCampaignSendsEveryoneOnceAtTheProvider(t *testing
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(kb, &keys))
 
-	httpAddr := freeAddr(t)
+	httpAddr := testaddr.Free(t)
 	fakes := startFakes(t, "--latency", "40ms", "--keep-text=false",
 		"--receipts", "http://"+httpAddr+"/api/v1/receipts?token="+keys.ReceiptToken)
-	c := &central{data: data, mqtt: freeAddr(t), http: httpAddr, args: []string{"--provider-url", "http://" + fakes.addr}}
+	c := &central{data: data, mqtt: testaddr.Free(t), http: httpAddr, args: []string{"--provider-url", "http://" + fakes.addr}}
 	c.start(t)
 
 	req, _ := http.NewRequest(http.MethodPost, "http://"+c.http+"/api/v1/notifications",

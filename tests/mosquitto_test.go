@@ -1,6 +1,8 @@
 package tests
 
 import (
+	"allimi/internal/testaddr"
+
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,7 +35,7 @@ func startMosquitto(t *testing.T, kiosks ...kioskCred) *mosquitto {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("mosquitto is not installed: run `make deps` (Debian package mosquitto)")
 	}
-	m := &mosquitto{addr: freeAddr(t), dir: t.TempDir()}
+	m := &mosquitto{addr: testaddr.Free(t), dir: t.TempDir()}
 	pw := filepath.Join(m.dir, "passwd")
 	acl := filepath.Join(m.dir, "acl")
 	users := map[string]string{"allimi-central": centralBrokerPassword}

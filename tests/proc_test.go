@@ -1,9 +1,10 @@
 package tests
 
 import (
+	"allimi/internal/testaddr"
+
 	"bytes"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -92,14 +93,6 @@ func tail(s string, n int) string {
 	return s
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // allimi runs bin/allimi to completion and returns its standard output.
 func allimi(t *testing.T, args ...string) []byte {
 	t.Helper()
@@ -132,7 +125,7 @@ type central struct {
 
 func startCentral(t *testing.T, data string, extra ...string) *central {
 	t.Helper()
-	c := &central{data: data, mqtt: freeAddr(t), http: freeAddr(t), args: extra}
+	c := &central{data: data, mqtt: testaddr.Free(t), http: testaddr.Free(t), args: extra}
 	c.start(t)
 	return c
 }

@@ -21,6 +21,7 @@ import (
 
 	domain "allimi"
 	centralpkg "allimi/central"
+	"allimi/internal/testaddr"
 	"allimi/sync"
 	"allimi/voice"
 )
@@ -86,7 +87,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	total := int64(chunks + 1)
 
 	fakes := startFakes(t)
-	c := &central{data: data, mqtt: freeAddr(t), http: freeAddr(t), args: []string{"--provider-url", "http://" + fakes.addr}}
+	c := &central{data: data, mqtt: testaddr.Free(t), http: testaddr.Free(t), args: []string{"--provider-url", "http://" + fakes.addr}}
 	c.start(t)
 
 	// One record in flight at a time, so that the kill lands among the chunks.
