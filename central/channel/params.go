@@ -35,25 +35,6 @@ func (p Params) Len() int { return len(p.Names) }
 // out of a request).
 func (p Params) IsZero() bool { return len(p.Names) == 0 }
 
-// Get returns the value of the variable name.
-func (p Params) Get(name string) (string, bool) {
-	for i, n := range p.Names {
-		if n == name {
-			return p.Values[i], true
-		}
-	}
-	return "", false
-}
-
-// Map returns the variables as a map.
-func (p Params) Map() map[string]string {
-	m := make(map[string]string, len(p.Names))
-	for i, n := range p.Names {
-		m[n] = p.Values[i]
-	}
-	return m
-}
-
 // MarshalJSONTo writes the variables as one JSON object, in order.
 func (p Params) MarshalJSONTo(enc *jsontext.Encoder) error {
 	if len(p.Names) != len(p.Values) {
