@@ -74,7 +74,7 @@ func (u *UI) enrolPage() *page {
 		fr.shown, fr.address, fr.codeField = true, fr.CentralURL, fr.CentralURL != ""
 	}
 	p := u.newPage(u.T("enrol.title"))
-	p.noBack = true
+	p.noBack, p.noHome = true, true
 	p.text(u.T("enrol.intro"))
 
 	address, code := newFieldEntry(), newFieldEntry()

@@ -312,6 +312,9 @@ type page struct {
 	steps  int
 	home   bool // the home screen draws its own top
 	noBack bool // the receipt: going back would resubmit
+	// noHome drops the home button: before enrolment there is no home
+	// screen to go to.
+	noHome bool
 	// mute drops the read-aloud button: while the microphone listens,
 	// the kiosk must not record its own voice.
 	mute    bool
@@ -414,9 +417,12 @@ func (u *UI) frame(p *page) fyne.CanvasObject {
 	title := headingLabel(p.title)
 	title.SizeName = theme.SizeNameHeadingText
 	title.Alignment = fyne.TextAlignCenter
-	corner := container.NewHBox(readAloud, home)
-	if p.mute {
-		corner = container.NewHBox(home)
+	corner := container.NewHBox()
+	if !p.mute {
+		corner.Add(readAloud)
+	}
+	if !p.noHome {
+		corner.Add(home)
 	}
 	top := container.NewBorder(nil, nil, left, corner, title)
 
