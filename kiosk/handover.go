@@ -348,7 +348,7 @@ func (u *UI) handoverCheckPage() *page {
 					u.log.Warn("hand-over answer not fetched", "err", err)
 					p.fail(u.T("handover.offline"))
 				case !ok:
-					p.fail(u.T("handover.not_yet"))
+					p.note(u.T("handover.not_yet"))
 				default:
 					h.Answer, h.AnswerCode = answer, code
 					u.push(handoverAnswerScreen)

@@ -13,6 +13,7 @@ import (
 
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -287,6 +288,12 @@ func TestHandover_CheckAnswerStates(t *testing.T) {
 			if tc.msg != "" {
 				k.requireShows(k.ui.T(tc.msg))
 				assert.Contains(t, k.ui.ReadAloudText(), k.ui.T(tc.msg))
+				// An answer not given yet is news, not an error: not in red.
+				wantImp := widget.DangerImportance
+				if tc.msg == "handover.not_yet" {
+					wantImp = widget.MediumImportance
+				}
+				assert.Equal(t, wantImp, k.ui.cur.err.Importance, tc.msg)
 				return
 			}
 			k.requireShows(answer)

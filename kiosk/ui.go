@@ -367,6 +367,15 @@ func (p *page) heading(s string) *widget.Label {
 
 // fail shows a message in place of the screen's error line.
 func (p *page) fail(msg string) {
+	p.err.Importance = widget.DangerImportance
+	p.err.SetText(msg)
+	p.err.Show()
+}
+
+// note shows, in the same place, a message that is no error: nothing went
+// wrong, there is just nothing yet (an answer not given yet).
+func (p *page) note(msg string) {
+	p.err.Importance = widget.MediumImportance
 	p.err.SetText(msg)
 	p.err.Show()
 }
