@@ -87,3 +87,25 @@ func sox(ctx context.Context, args ...string) error {
 }
 
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }
+
+// ComposePCM is Compose read back as 16 kHz mono samples, what a detector
+// or a recogniser takes.
+func ComposePCM(ctx context.Context, dir string, phrases []Phrase, after time.Duration, noise float64) ([]float32, []Segment, error) {
+	file, truth, err := Compose(ctx, dir, phrases, after, noise)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := ParseWAV(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := Mono16k(w)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Samples, truth, nil
+}

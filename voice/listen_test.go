@@ -35,9 +35,9 @@ func feed(ctx context.Context, samples []float32, closeAtEnd bool, stopAt int, c
 
 func composed(t *testing.T, phrases []Phrase, after time.Duration) ([]float32, []Segment) {
 	t.Helper()
-	file, truth, err := Compose(context.Background(), t.TempDir(), phrases, after, 0.01)
+	s, truth, err := ComposePCM(context.Background(), t.TempDir(), phrases, after, 0.01)
 	require.NoError(t, err)
-	return loadPCM(t, file).Samples, truth
+	return s, truth
 }
 
 func TestListen_TakesOneUtteranceFromStartToPause(t *testing.T) {

@@ -21,15 +21,6 @@ var testPhrases = []Phrase{
 // espeak-ng's quiet consonants begin and end softly.
 const vadTolerance = 300 * time.Millisecond
 
-func loadPCM(t *testing.T, path string) PCM {
-	t.Helper()
-	w, err := ParseWAV(readFile(t, path))
-	require.NoError(t, err)
-	p, err := Mono16k(w)
-	require.NoError(t, err)
-	return p
-}
-
 func assertSegmentsMatch(t *testing.T, truth, got []Segment) {
 	t.Helper()
 	require.Len(t, got, len(truth), "found %v, truth %v", got, truth)
@@ -49,9 +40,9 @@ func TestEnergyVAD_FindsPhrasesWithinTolerance(t *testing.T) {
 		{"noisy room", 0.03},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			file, truth, err := Compose(context.Background(), t.TempDir(), testPhrases, 1500*time.Millisecond, tc.noise)
+			samples, truth, err := ComposePCM(context.Background(), t.TempDir(), testPhrases, 1500*time.Millisecond, tc.noise)
 			require.NoError(t, err)
-			segs, err := DetectSegments(context.Background(), &EnergyVAD{}, loadPCM(t, file).Samples)
+			segs, err := DetectSegments(context.Background(), &EnergyVAD{}, samples)
 			require.NoError(t, err)
 			assertSegmentsMatch(t, truth, segs)
 		})
@@ -63,26 +54,18 @@ func TestEnergyVAD_HearsNothingInSilenceAndNoise(t *testing.T) {
 	segs, err := DetectSegments(context.Background(), &EnergyVAD{}, silence)
 	require.NoError(t, err)
 	assert.Empty(t, segs)
-	noise := loadPCM(t, composeNoiseOnly(t)).Samples
+	noise, _, err := ComposePCM(context.Background(), t.TempDir(), nil, 3*time.Second, 0.05) // steady white noise
+	require.NoError(t, err)
 	segs, err = DetectSegments(context.Background(), &EnergyVAD{}, noise)
 	require.NoError(t, err)
 	assert.Empty(t, segs, "steady noise is not speech")
 }
 
-// composeNoiseOnly is three seconds of steady white noise.
-func composeNoiseOnly(t *testing.T) string {
-	t.Helper()
-	file, _, err := Compose(context.Background(), t.TempDir(), nil, 3*time.Second, 0.05)
-	require.NoError(t, err)
-	return file
-}
-
 // The streaming form reports start before end, and a recording that ends
 // while someone speaks ends the speech at Flush.
 func TestEnergyVAD_StreamsStartAndEndEvents(t *testing.T) {
-	file, truth, err := Compose(context.Background(), t.TempDir(), testPhrases[:1], 200*time.Millisecond, 0)
+	samples, truth, err := ComposePCM(context.Background(), t.TempDir(), testPhrases[:1], 200*time.Millisecond, 0)
 	require.NoError(t, err)
-	samples := loadPCM(t, file).Samples
 	v := &EnergyVAD{}
 	var evs []Event
 	for off := 0; off < len(samples); off += 160 { // 10 ms, as a sound card delivers

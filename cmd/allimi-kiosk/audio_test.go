@@ -142,22 +142,16 @@ func TestListen_WithTheKiosksDetector(t *testing.T) {
 	det := newDetector(ctx, "", slog.Default())
 	defer det.Close()
 	require.IsType(t, &worker.Detector{}, det, "Silero in a worker (run make deps if the model is missing)")
-	file, truth, err := voice.Compose(ctx, t.TempDir(), []voice.Phrase{
+	samples, truth, err := voice.ComposePCM(ctx, t.TempDir(), []voice.Phrase{
 		{Silence: 1200 * time.Millisecond, Text: "주거급여 신청은 어디서 해요?"},
 		{Silence: 2 * time.Second, Text: "기초연금은 얼마나 받을 수 있나요?"},
 	}, time.Second, 0.01)
 	require.NoError(t, err)
-	b, err := os.ReadFile(file)
-	require.NoError(t, err)
-	w, err := voice.ParseWAV(b)
-	require.NoError(t, err)
-	p, err := voice.Mono16k(w)
-	require.NoError(t, err)
 	frames := make(chan []float32)
 	go func() {
-		for off := 0; off < len(p.Samples); off += 160 {
+		for off := 0; off < len(samples); off += 160 {
 			select {
-			case frames <- p.Samples[off:min(off+160, len(p.Samples))]:
+			case frames <- samples[off:min(off+160, len(samples))]:
 			case <-ctx.Done():
 				return
 			}

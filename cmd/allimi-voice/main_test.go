@@ -47,18 +47,12 @@ func TestWorkerDetector_FindsTheQuestion(t *testing.T) {
 	d, err := worker.NewDetector(ctx, workerArgv(t, "--vad-model", silero(t), "--min-silence", "0.5")...)
 	require.NoError(t, err)
 	defer d.Close()
-	file, truth, err := voice.Compose(ctx, t.TempDir(), []voice.Phrase{
+	samples, truth, err := voice.ComposePCM(ctx, t.TempDir(), []voice.Phrase{
 		{Silence: 1200 * time.Millisecond, Text: "주거급여 신청은 어디서 해요?"},
 		{Silence: 2 * time.Second, Text: "기초연금은 얼마나 받을 수 있나요?"},
 	}, time.Second, 0.01)
 	require.NoError(t, err)
-	b, err := os.ReadFile(file)
-	require.NoError(t, err)
-	w, err := voice.ParseWAV(b)
-	require.NoError(t, err)
-	p, err := voice.Mono16k(w)
-	require.NoError(t, err)
-	segs, err := voice.DetectSegments(ctx, d, p.Samples)
+	segs, err := voice.DetectSegments(ctx, d, samples)
 	require.NoError(t, err)
 	require.Len(t, segs, 2, "%v", segs)
 	for i := range truth {
@@ -69,11 +63,11 @@ func TestWorkerDetector_FindsTheQuestion(t *testing.T) {
 	local, err := sherpa.NewSilero(silero(t), sherpa.SileroOptions{MinSilence: 0.5})
 	require.NoError(t, err)
 	defer local.Close()
-	want, err := voice.DetectSegments(ctx, local, p.Samples)
+	want, err := voice.DetectSegments(ctx, local, samples)
 	require.NoError(t, err)
 	assert.Equal(t, want, segs)
 	// Twice on the same worker: Reset starts afresh.
-	again, err := voice.DetectSegments(ctx, d, p.Samples)
+	again, err := voice.DetectSegments(ctx, d, samples)
 	require.NoError(t, err)
 	assert.Equal(t, segs, again)
 }

@@ -24,17 +24,6 @@ func sileroModel(t *testing.T) string {
 	return p
 }
 
-func pcm(t *testing.T, path string) []float32 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	w, err := voice.ParseWAV(b)
-	require.NoError(t, err)
-	p, err := voice.Mono16k(w)
-	require.NoError(t, err)
-	return p.Samples
-}
-
 var phrases = []voice.Phrase{
 	{Silence: 1200 * time.Millisecond, Text: "주거급여 신청은 어디서 해요?"},
 	{Silence: 2 * time.Second, Text: "기초연금은 얼마나 받을 수 있나요?"},
@@ -55,9 +44,9 @@ func TestSilero_FindsPhrasesWithinTolerance(t *testing.T) {
 		{"noisy room", 0.03},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			file, truth, err := voice.Compose(context.Background(), t.TempDir(), phrases, 1500*time.Millisecond, tc.noise)
+			samples, truth, err := voice.ComposePCM(context.Background(), t.TempDir(), phrases, 1500*time.Millisecond, tc.noise)
 			require.NoError(t, err)
-			segs, err := voice.DetectSegments(context.Background(), d, pcm(t, file))
+			segs, err := voice.DetectSegments(context.Background(), d, samples)
 			require.NoError(t, err)
 			require.Len(t, segs, len(truth), "found %v, truth %v", segs, truth)
 			for i := range truth {
@@ -72,9 +61,8 @@ func TestSilero_StreamsStartThenEnd(t *testing.T) {
 	d, err := NewSilero(sileroModel(t), SileroOptions{})
 	require.NoError(t, err)
 	defer d.Close()
-	file, truth, err := voice.Compose(context.Background(), t.TempDir(), phrases[:1], 1500*time.Millisecond, 0)
+	samples, truth, err := voice.ComposePCM(context.Background(), t.TempDir(), phrases[:1], 1500*time.Millisecond, 0)
 	require.NoError(t, err)
-	samples := pcm(t, file)
 	var evs []voice.Event
 	for off := 0; off < len(samples); off += 160 {
 		e, err := d.Accept(samples[off:min(off+160, len(samples))])
@@ -127,9 +115,8 @@ func TestSilero_ListenTakesOneUtterance(t *testing.T) {
 	d, err := NewSilero(sileroModel(t), SileroOptions{MinSilence: 0.8})
 	require.NoError(t, err)
 	defer d.Close()
-	file, truth, err := voice.Compose(context.Background(), t.TempDir(), phrases, 2*time.Second, 0.01)
+	s, truth, err := voice.ComposePCM(context.Background(), t.TempDir(), phrases, 2*time.Second, 0.01)
 	require.NoError(t, err)
-	s := pcm(t, file)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	frames := make(chan []float32)
