@@ -38,6 +38,32 @@ func withOfficial(t *testing.T, f *kioskFixture, id string) central.OfficialCred
 	return cred
 }
 
+// ask leaves a question at the fixture's kiosk, as the kiosk does: its
+// records in the outbox, on their way to central. It returns the receipt
+// code.
+func ask(t *testing.T, f *kioskFixture, q allimi.QuestionPayload, contact allimi.Citizen, pcm []byte) string {
+	t.Helper()
+	code, err := allimi.NewQuestionCode()
+	require.NoError(t, err)
+	q.Code = code
+	drafts, err := sync.QuestionDrafts(q, contact, pcm)
+	require.NoError(t, err)
+	_, err = f.outbox.Append(drafts...)
+	require.NoError(t, err)
+	return code
+}
+
+// answer posts an official's answer to question id through the API.
+func answer(t *testing.T, base, token string, id uint64, text string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+fmt.Sprintf("/api/v1/questions/%d/answer", id), strings.NewReader(fmt.Sprintf(`{"answer":%q}`, text)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
 func apiQuestions(t *testing.T, base, token string) []central.Question {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/questions?all=1", nil)
@@ -61,13 +87,8 @@ func TestQuestions_FromKioskToOfficialToPhoneWithSMSFallback(t *testing.T) {
 	for i := range pcm {
 		pcm[i] = byte(i % 251)
 	}
-	code, err := allimi.NewQuestionCode()
-	require.NoError(t, err)
 	contact := allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
-	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kakao"}, contact, pcm)
-	require.NoError(t, err)
-	_, err = f.outbox.Append(drafts...)
-	require.NoError(t, err)
+	code := ask(t, f, allimi.QuestionPayload{Lang: "ko", Reply: "kakao"}, contact, pcm)
 
 	var q central.Question
 	require.Eventually(t, func() bool {
@@ -363,23 +384,13 @@ func TestQuestions_AnswerWaitsOutAnOutageAcrossARestartAndIsSentOnce(t *testing.
 	f := newKioskFixture(t)
 	cred := withOfficial(t, f, "kim")
 	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 1}))
-	code, err := allimi.NewQuestionCode()
-	require.NoError(t, err)
 	contact := allimi.Citizen{Name: "최영호", Mobile: "010-4444-5555"}
-	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "sms", Text: "버스 요금 할인은 몇 살부터인가요?"}, contact, nil)
-	require.NoError(t, err)
-	_, err = f.outbox.Append(drafts...)
-	require.NoError(t, err)
+	ask(t, f, allimi.QuestionPayload{Lang: "ko", Reply: "sms", Text: "버스 요금 할인은 몇 살부터인가요?"}, contact, nil)
 	base := "http://" + f.srv.HTTPAddr()
 	require.Eventually(t, func() bool { return len(apiQuestions(t, base, cred.Token)) == 1 }, 20*time.Second, 20*time.Millisecond)
 	id := apiQuestions(t, base, cred.Token)[0].ID
 
-	req, _ := http.NewRequest(http.MethodPost, base+fmt.Sprintf("/api/v1/questions/%d/answer", id), strings.NewReader(`{"answer":"만 65세부터입니다."}`))
-	req.Header.Set("Authorization", "Bearer "+cred.Token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	answer(t, base, cred.Token, id, "만 65세부터입니다.")
 	// The gateway fails the first try; the answer stays queued.
 	require.Eventually(t, func() bool { return f.fake.Stats().Faults[allimi.ChannelSMS] > 0 }, 20*time.Second, 10*time.Millisecond)
 	assert.Empty(t, f.smsTo(contact.Mobile))
@@ -401,12 +412,7 @@ func TestQuestions_AnswerWaitsOutAnOutageAcrossARestartAndIsSentOnce(t *testing.
 func TestQuestions_SlipPageShowsTheAnswerOnceGiven(t *testing.T) {
 	f := newKioskFixture(t)
 	cred := withOfficial(t, f, "kim")
-	code, err := allimi.NewQuestionCode()
-	require.NoError(t, err)
-	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kiosk", Text: "등본은 어디서 떼나요?"}, allimi.Citizen{}, nil)
-	require.NoError(t, err)
-	_, err = f.outbox.Append(drafts...)
-	require.NoError(t, err)
+	code := ask(t, f, allimi.QuestionPayload{Lang: "ko", Reply: "kiosk", Text: "등본은 어디서 떼나요?"}, allimi.Citizen{}, nil)
 	base := "http://" + f.srv.HTTPAddr()
 	require.Eventually(t, func() bool { return len(apiQuestions(t, base, cred.Token)) == 1 }, 20*time.Second, 20*time.Millisecond)
 	id := apiQuestions(t, base, cred.Token)[0].ID
@@ -439,13 +445,8 @@ func TestQuestions_SlipPageShowsTheAnswerOnceGiven(t *testing.T) {
 	assert.Contains(t, body, "등본은 어디서 떼나요?")
 	assert.Contains(t, body, "아직 답변이 없습니다")
 
-	answer := "가까운 행정복지센터나 정부24에서\n무료로 떼실 수 있습니다."
-	req, _ := http.NewRequest(http.MethodPost, base+fmt.Sprintf("/api/v1/questions/%d/answer", id), strings.NewReader(fmt.Sprintf(`{"answer":%q}`, answer)))
-	req.Header.Set("Authorization", "Bearer "+cred.Token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	given := "가까운 행정복지센터나 정부24에서\n무료로 떼실 수 있습니다."
+	answer(t, base, cred.Token, id, given)
 
 	// As a person types it from the slip: lower case, no dash.
 	status, body = page(strings.ToLower(strings.ReplaceAll(code, "-", "")))
