@@ -56,16 +56,7 @@ func TestBackup_WhileServingThenRestoredElsewhere(t *testing.T) {
 
 	// Restored into another directory with the same keys, it serves the
 	// same registry.
-	other := t.TempDir()
-	keys, err := os.ReadFile(filepath.Join(f.data, "keys.json"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(other, "keys.json"), keys, 0o600))
-	require.NoError(t, central.Restore(other, backup))
-	st, _, err := central.OpenData(other, central.StoreOptions{})
-	require.NoError(t, err)
-	got, err := st.Stats()
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
+	_, got := restoreElsewhere(t, f.data, backup)
 	assert.Equal(t, want.Subscribers, got.Subscribers)
 	assert.Equal(t, want.Active, got.Active)
 
@@ -126,16 +117,7 @@ func TestRestore_BackupOfAnOlderCentral(t *testing.T) {
 	require.NoError(t, db.Close())
 	require.NoError(t, central.VerifyBackup(backup))
 
-	b := t.TempDir()
-	keys, err := os.ReadFile(filepath.Join(a, "keys.json"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(b, "keys.json"), keys, 0o600))
-	require.NoError(t, central.Restore(b, backup))
-	sb, _, err := central.OpenData(b, central.StoreOptions{})
-	require.NoError(t, err)
-	st, err := sb.Stats()
-	require.NoError(t, err)
-	require.NoError(t, sb.Close())
+	b, st := restoreElsewhere(t, a, backup)
 	assert.EqualValues(t, 2, st.Subscribers)
 	db, err = bbolt.Open(filepath.Join(b, central.DBFile), 0o600, &bbolt.Options{ReadOnly: true})
 	require.NoError(t, err)
@@ -170,4 +152,22 @@ func seededBackup(t *testing.T, dir string, n int) string {
 	require.NoError(t, out.Close())
 	require.NoError(t, st.Close())
 	return backup
+}
+
+// restoreElsewhere restores backup into a new data directory with the keys
+// of data directory from, as on a replacement machine, and returns the
+// directory and the restored registry's statistics.
+func restoreElsewhere(t *testing.T, from, backup string) (string, central.Stats) {
+	t.Helper()
+	dir := t.TempDir()
+	keys, err := os.ReadFile(filepath.Join(from, "keys.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "keys.json"), keys, 0o600))
+	require.NoError(t, central.Restore(dir, backup))
+	st, _, err := central.OpenData(dir, central.StoreOptions{})
+	require.NoError(t, err)
+	stats, err := st.Stats()
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	return dir, stats
 }
