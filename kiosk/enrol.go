@@ -88,9 +88,9 @@ func (u *UI) enrolPage() *page {
 	pick := func(codeField bool) {
 		fr.codeField = codeField
 		if codeField {
-			kb.entry, kb.upper = code, true
+			kb.entry, kb.upper = &code.Entry, true
 		} else {
-			kb.entry, kb.upper = address, false
+			kb.entry, kb.upper = &address.Entry, false
 		}
 		kb.relabel()
 	}
@@ -210,9 +210,8 @@ func (e *fieldEntry) FocusGained() {
 // letters.
 type asciiKeyboard struct {
 	widget.BaseWidget
-	entry   *fieldEntry
+	fieldSetter
 	upper   bool
-	touch   func()
 	keys    map[rune]*widget.Button
 	back    *widget.Button
 	clr     *widget.Button
@@ -222,7 +221,7 @@ type asciiKeyboard struct {
 var asciiRows = []string{"1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM.:/"}
 
 func (u *UI) newASCIIKeyboard(entry *fieldEntry) *asciiKeyboard {
-	k := &asciiKeyboard{entry: entry, touch: u.Touch, keys: map[rune]*widget.Button{}}
+	k := &asciiKeyboard{fieldSetter: fieldSetter{&entry.Entry, u.Touch}, keys: map[rune]*widget.Button{}}
 	var rows []fyne.CanvasObject
 	for _, row := range asciiRows {
 		var keys []fyne.CanvasObject
@@ -234,12 +233,7 @@ func (u *UI) newASCIIKeyboard(entry *fieldEntry) *asciiKeyboard {
 		}
 		rows = append(rows, container.NewGridWithColumns(10, keys...))
 	}
-	k.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() {
-		r := []rune(k.entry.Text)
-		if len(r) > 0 {
-			k.set(string(r[:len(r)-1]))
-		}
-	})
+	k.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), k.backspace)
 	k.clr = widget.NewButton(u.T("keyboard.clear"), func() { k.set("") })
 	rows = append(rows, container.NewGridWithColumns(2, k.clr, k.back))
 	k.content = container.NewThemeOverride(vbox(rows...), keyCapTheme{u.theme()})
@@ -269,15 +263,6 @@ func (k *asciiKeyboard) input(r rune) {
 		r = []rune(strings.ToLower(string(r)))[0]
 	}
 	k.set(k.entry.Text + string(r))
-}
-
-func (k *asciiKeyboard) set(text string) {
-	k.touch()
-	if text != k.entry.Text {
-		k.entry.SetText(text)
-	}
-	k.entry.CursorRow, k.entry.CursorColumn = 0, utf8.RuneCountInString(text)
-	k.entry.Refresh()
 }
 
 // enrolAnswer is central's answer to a code (central.EnrolResponse, or

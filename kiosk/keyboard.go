@@ -202,8 +202,7 @@ func (k *textKeyboard) toggleLayer() {
 // mobile number, the SMS code).
 type numPad struct {
 	widget.BaseWidget
-	entry   *widget.Entry
-	touch   func()
+	fieldSetter
 	digits  map[rune]*widget.Button
 	back    *widget.Button
 	clr     *widget.Button
@@ -215,19 +214,13 @@ type numPad struct {
 const numPadWidth = 480
 
 func (u *UI) newNumPad(entry *widget.Entry) *numPad {
-	n := &numPad{entry: entry, touch: u.Touch, digits: map[rune]*widget.Button{}}
+	n := &numPad{fieldSetter: fieldSetter{entry, u.Touch}, digits: map[rune]*widget.Button{}}
 	var keys []fyne.CanvasObject
 	for _, d := range "123456789" {
 		keys = append(keys, n.digit(d))
 	}
 	n.clr = widget.NewButton(u.T("keyboard.clear"), func() { n.set("") })
-	n.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() {
-		r := []rune(n.entry.Text)
-		if len(r) > 0 {
-			r = r[:len(r)-1]
-		}
-		n.set(string(r))
-	})
+	n.back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), n.backspace)
 	keys = append(keys, n.clr, n.digit('0'), n.back)
 	grid := container.NewThemeOverride(container.NewGridWithColumns(3, keys...), keyCapTheme{u.theme()})
 	n.content = container.NewCenter(container.NewStack(spacer(numPadWidth, 0), grid))
@@ -241,13 +234,30 @@ func (n *numPad) digit(d rune) *widget.Button {
 	return b
 }
 
-func (n *numPad) set(text string) {
-	n.touch()
-	if text != n.entry.Text {
-		n.entry.SetText(text)
+// fieldSetter is what the on-screen keypads share: they set their field's
+// text whole, cursor at its end, and a key tapped tells the idle timer
+// someone is there.
+type fieldSetter struct {
+	entry *widget.Entry
+	touch func()
+}
+
+func (f fieldSetter) set(text string) {
+	f.touch()
+	if text != f.entry.Text {
+		f.entry.SetText(text)
 	}
-	n.entry.CursorRow, n.entry.CursorColumn = 0, utf8.RuneCountInString(text)
-	n.entry.Refresh()
+	f.entry.CursorRow, f.entry.CursorColumn = 0, utf8.RuneCountInString(text)
+	f.entry.Refresh()
+}
+
+// backspace drops the last character.
+func (f fieldSetter) backspace() {
+	r := []rune(f.entry.Text)
+	if len(r) > 0 {
+		r = r[:len(r)-1]
+	}
+	f.set(string(r))
 }
 
 func (n *numPad) CreateRenderer() fyne.WidgetRenderer {
