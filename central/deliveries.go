@@ -262,7 +262,7 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 	n := 0
 	now := s.now()
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		dl, dv := tx.Bucket(bucketDeadLetters), newDeliveryWriter(tx)
+		dl, dv := tx.Bucket(bucketDeadLetters), newDeliveryWriter(tx, s.log)
 		var keys [][]byte
 		if only != nil {
 			if dl.Get(only) == nil {
@@ -289,9 +289,6 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 				return err
 			}
 			n++
-		}
-		for _, r := range dv.damaged {
-			s.log.Error("damaged delivery records rewritten", "from", r.Key())
 		}
 		return dv.flush()
 	})

@@ -3,6 +3,7 @@ package central
 import (
 	"encoding/binary"
 	"errors"
+	"log/slog"
 
 	"go.etcd.io/bbolt"
 )
@@ -31,25 +32,44 @@ type deliveryBlock struct {
 	dirty   bool
 }
 
+// eachSlot calls f with each slot of entry v in order, its index and its
+// record (empty for none), until f returns false. A slot that runs past
+// the entry's end, or one too many, is errDamagedDeliveries.
+func eachSlot(v []byte, f func(i int, rec []byte) bool) error {
+	for i := 0; len(v) > 0; i++ {
+		n, w := binary.Uvarint(v)
+		if i >= deliveriesPerBlock || w <= 0 || n > uint64(len(v)-w) {
+			return errDamagedDeliveries
+		}
+		if !f(i, v[w:w+int(n)]) {
+			return nil
+		}
+		v = v[w+int(n):]
+	}
+	return nil
+}
+
 // decodeDeliveryBlock decodes an entry; a damaged one gives an error and
 // the records before the damage.
 func decodeDeliveryBlock(v []byte) (*deliveryBlock, error) {
 	b := &deliveryBlock{}
-	for i := 0; len(v) > 0; i++ {
-		n, w := binary.Uvarint(v)
-		if i >= deliveriesPerBlock || w <= 0 || n > uint64(len(v)-w) {
-			return b, errDamagedDeliveries
+	damaged := false
+	err := eachSlot(v, func(i int, rec []byte) bool {
+		if len(rec) == 0 {
+			return true
 		}
-		if n > 0 {
-			d, err := decodeDelivery(v[w : w+int(n)])
-			if err != nil {
-				return b, errDamagedDeliveries
-			}
-			b.recs[i], b.present = d, b.present|1<<i
+		d, err := decodeDelivery(rec)
+		if err != nil {
+			damaged = true
+			return false
 		}
-		v = v[w+int(n):]
+		b.recs[i], b.present = d, b.present|1<<i
+		return true
+	})
+	if damaged {
+		err = errDamagedDeliveries
 	}
-	return b, nil
+	return b, err
 }
 
 func (b *deliveryBlock) encode() []byte {
@@ -84,21 +104,21 @@ func getDelivery(tx *bbolt.Tx, ref DeliveryRef) (d delivery, ok bool, err error)
 		return d, false, nil
 	}
 	slot := int((ref.Seq - 1) % deliveriesPerBlock)
-	for i := 0; len(v) > 0; i++ {
-		n, w := binary.Uvarint(v)
-		if i >= deliveriesPerBlock || w <= 0 || n > uint64(len(v)-w) {
-			return d, false, errDamagedDeliveries
+	var decodeErr error
+	walkErr := eachSlot(v, func(i int, rec []byte) bool {
+		if i < slot {
+			return true
 		}
-		if i == slot {
-			if n == 0 {
-				return d, false, nil
-			}
-			d, err = decodeDelivery(v[w : w+int(n)])
-			return d, err == nil, err
+		if len(rec) > 0 {
+			d, decodeErr = decodeDelivery(rec)
+			ok = decodeErr == nil
 		}
-		v = v[w+int(n):]
+		return false
+	})
+	if walkErr != nil {
+		return delivery{}, false, walkErr
 	}
-	return d, false, nil
+	return d, ok, decodeErr
 }
 
 // deliveryWriter reads and changes delivery records within one write
@@ -107,19 +127,19 @@ func getDelivery(tx *bbolt.Tx, ref DeliveryRef) (d delivery, ok bool, err error)
 //
 // A damaged entry does not stop the transaction (which would stop a
 // channel's whole pipeline): the records before the damage are kept, the
-// rest read as none, and the entry's key is in damaged for the caller to
-// report.
+// rest read as none, and flush logs where it was (damaged lists it).
 type deliveryWriter struct {
 	b       *bbolt.Bucket
 	blocks  map[string]*deliveryBlock
 	order   []string // keys in first-touched order, for flush
 	damaged []DeliveryRef
+	log     *slog.Logger
 }
 
-func newDeliveryWriter(tx *bbolt.Tx) *deliveryWriter {
+func newDeliveryWriter(tx *bbolt.Tx, log *slog.Logger) *deliveryWriter {
 	b := tx.Bucket(bucketDeliveries)
 	b.FillPercent = 0.9 // a campaign's blocks arrive mostly in order
-	return &deliveryWriter{b: b, blocks: map[string]*deliveryBlock{}}
+	return &deliveryWriter{b: b, blocks: map[string]*deliveryBlock{}, log: log}
 }
 
 func (w *deliveryWriter) block(ref DeliveryRef) *deliveryBlock {
@@ -162,8 +182,11 @@ func (w *deliveryWriter) put(ref DeliveryRef, d delivery) error {
 	return nil
 }
 
-// flush stores every block changed.
+// flush stores every block changed, and logs the damaged ones met.
 func (w *deliveryWriter) flush() error {
+	for _, r := range w.damaged {
+		w.log.Error("damaged delivery records rewritten", "from", r.Key())
+	}
 	for _, k := range w.order {
 		if b := w.blocks[k]; b.dirty {
 			if err := w.b.Put([]byte(k), b.encode()); err != nil {

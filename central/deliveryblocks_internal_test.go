@@ -33,7 +33,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 	sms := DeliveryRef{7, 5, allimi.ChannelSMS}
 	want[sms] = delivery{State: StateFellBack, Flags: flagFallback, First: 9, Updated: 10, Reason: "not a KakaoTalk user"}
 	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
-		w := newDeliveryWriter(tx)
+		w := newDeliveryWriter(tx, s.log)
 		for ref, d := range want {
 			require.NoError(t, w.put(ref, d))
 		}
@@ -68,7 +68,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 
 	// A later transaction changes one record and keeps its neighbours.
 	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
-		w := newDeliveryWriter(tx)
+		w := newDeliveryWriter(tx, s.log)
 		d, ok := w.get(kakao(2))
 		require.True(t, ok)
 		d.State, d.Reason = StateDelivered, ""
@@ -93,7 +93,7 @@ func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 	s := openBlocksTestStore(t)
 	ref := func(seq uint32) DeliveryRef { return DeliveryRef{3, seq, allimi.ChannelKakao} }
 	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
-		w := newDeliveryWriter(tx)
+		w := newDeliveryWriter(tx, s.log)
 		for seq := uint32(1); seq <= 10; seq++ {
 			require.NoError(t, w.put(ref(seq), delivery{State: StateAccepted, First: 1, Updated: 2}))
 		}
@@ -120,7 +120,7 @@ func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 	// Writing into the block goes on, keeps the records before the damage
 	// and says where it was.
 	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
-		w := newDeliveryWriter(tx)
+		w := newDeliveryWriter(tx, s.log)
 		require.NoError(t, w.put(ref(11), delivery{State: StateAccepted, First: 5, Updated: 5}))
 		require.Len(t, w.damaged, 1)
 		assert.Equal(t, "a3-1-kakao", w.damaged[0].Key())

@@ -722,7 +722,7 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 	err := d.store.db.Update(func(tx *bbolt.Tx) error {
 		stats, fellBack, retried = statDelta{}, false, false
 		progress := map[uint64]uint32{}
-		dv := newDeliveryWriter(tx)
+		dv := newDeliveryWriter(tx, d.log)
 		for _, j := range jobs {
 			fb, rt, err := d.record(tx, dv, ch, j, now, stats)
 			if err != nil {
@@ -751,9 +751,6 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 				return err
 			}
 			d.track(n)
-		}
-		for _, r := range dv.damaged {
-			d.log.Error("damaged delivery records rewritten", "from", r.Key())
 		}
 		if err := dv.flush(); err != nil {
 			return err
@@ -921,7 +918,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 	fellBack := false
 	err = d.store.db.Update(func(tx *bbolt.Tx) error {
 		applied, ignored = 0, 0
-		dv := newDeliveryWriter(tx)
+		dv := newDeliveryWriter(tx, d.log)
 		for _, r := range rs {
 			ref, err := ParseDeliveryKey(r.IdempotencyKey)
 			if err != nil || ref.Channel != r.Channel {
@@ -958,9 +955,6 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 			}
 			fellBack = fellBack || fb
 			applied++
-		}
-		for _, r := range dv.damaged {
-			d.log.Error("damaged delivery records rewritten", "from", r.Key())
 		}
 		if err := dv.flush(); err != nil {
 			return err

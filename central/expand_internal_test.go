@@ -52,7 +52,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 			assert.False(t, ok, "recipient %d: a page before any provider accepted the message", seq)
 
 			ref := DeliveryRef{n.ID, seq, allimi.ChannelKakao}
-			dv := newDeliveryWriter(tx)
+			dv := newDeliveryWriter(tx, s.log)
 			require.NoError(t, dv.put(ref, delivery{State: StateAccepted}))
 			require.NoError(t, dv.flush())
 			_, shared, birth, _, ok, err := s.ResolveToken(tx, r.Token, s.links.secret(n.ID, seq))
