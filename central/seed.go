@@ -37,6 +37,9 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 		ck []byte
 		i  int
 	}
+	// Only the keys and numbers are kept for the sort (40 bytes a person);
+	// each person is made again when written, rather than holding a
+	// million sealed records in memory.
 	order := make([]numbered, n)
 	for i := range order {
 		c := sync.SyntheticSignup("seed", uint64(i+1), channels, now).Citizen
