@@ -210,12 +210,12 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	}
 	baselineCPU := processCPU() - cpuStart
 
+	stopTrace := func() {}
 	if tracePath != "" {
-		stop, err := startTrace(tracePath)
-		if err != nil {
+		if stopTrace, err = startTrace(tracePath); err != nil {
 			return r, err
 		}
-		defer stop()
+		defer stopTrace() // on an error before the end of the campaign
 	}
 	start := time.Now()
 	cpuStart = processCPU()
@@ -250,9 +250,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 		}
 	}
 	r.Seconds = time.Since(start).Seconds()
-	if tracePath != "" {
-		trace.Stop()
-	}
+	stopTrace() // the campaign only
 	r.PerSecond = float64(r.Deliveries) / r.Seconds
 	r.CPUSeconds = processCPU() - cpuStart
 
@@ -413,8 +411,8 @@ func writeHeapProfile(path string) error {
 	return f.Close()
 }
 
-// startTrace starts an execution trace into path; stop closes the file
-// (trace.Stop may have been called already).
+// startTrace starts an execution trace into path; stop ends it and closes
+// the file, once however often it is called.
 func startTrace(path string) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -424,5 +422,5 @@ func startTrace(path string) (stop func(), err error) {
 		f.Close()
 		return nil, err
 	}
-	return func() { trace.Stop(); f.Close() }, nil
+	return stdsync.OnceFunc(func() { trace.Stop(); f.Close() }), nil
 }
