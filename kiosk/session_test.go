@@ -3,6 +3,8 @@ package kiosk
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -188,6 +190,24 @@ func TestToday_KeepsOnlyTodaysMaskedEntries(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, got, "%T: the next day the list is empty", log)
 	}
+}
+
+func TestToday_PurgedEntriesAreGoneFromTheFile(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sync.OpenKioskDB(dir)
+	require.NoError(t, err)
+	defer db.Close()
+	log := must(OpenBoltToday(db))
+	for i := range 50 {
+		require.NoError(t, log.Add(TodayEntry{At: testNow.Add(-time.Hour), Name: fmt.Sprintf("오*늘%02d", i), Mobile: "010-****-5678"}))
+	}
+	file := func() []byte { return must(os.ReadFile(filepath.Join(dir, sync.KioskDBFile))) }
+	require.Contains(t, string(file()), "오*늘07")
+
+	got, err := log.List(testNow.Add(24 * time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, got)
+	assert.NotContains(t, string(file()), "오*늘", "yesterday's entries are still readable in kiosk.db")
 }
 
 func must[T any](v T, err error) T {

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/internal/boltscrub"
 )
 
 // TodayEntry is one record made at this kiosk today, as staff mode lists
@@ -95,9 +96,10 @@ func (b *BoltToday) Add(e TodayEntry) error {
 	if err != nil {
 		return err
 	}
+	purged := 0
 	err = b.db.Update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketToday)
-		if err := purgeBefore(bk, e.At); err != nil {
+		if purged, err = purgeBefore(bk, e.At); err != nil {
 			return err
 		}
 		k := make([]byte, 8)
@@ -114,15 +116,18 @@ func (b *BoltToday) Add(e TodayEntry) error {
 	if err != nil {
 		return fmt.Errorf("today's registrations: %w", err)
 	}
+	b.scrubAfter(purged)
 	return nil
 }
 
 // List implements TodayLog, deleting entries of earlier days.
 func (b *BoltToday) List(now time.Time) ([]TodayEntry, error) {
 	var out []TodayEntry
+	purged := 0
 	err := b.db.Update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketToday)
-		if err := purgeBefore(bk, now); err != nil {
+		var err error
+		if purged, err = purgeBefore(bk, now); err != nil {
 			return err
 		}
 		return bk.ForEach(func(_, v []byte) error {
@@ -137,23 +142,35 @@ func (b *BoltToday) List(now time.Time) ([]TodayEntry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("today's registrations: %w", err)
 	}
+	b.scrubAfter(purged)
 	return out, nil
 }
 
 // purgeBefore deletes entries not made on now's day (before it, or after
 // it when the clock was wrong).
-func purgeBefore(bk *bbolt.Bucket, now time.Time) error {
+func purgeBefore(bk *bbolt.Bucket, now time.Time) (deleted int, err error) {
 	c := bk.Cursor()
 	for k, v := c.First(); k != nil; {
 		var e TodayEntry
 		if err := json.Unmarshal(v, &e); err != nil || !sameDay(e.At, now) {
 			if err := c.Delete(); err != nil {
-				return err
+				return deleted, err
 			}
+			deleted++
 			k, v = c.Seek(k)
 			continue
 		}
 		k, v = c.Next()
 	}
-	return nil
+	return deleted, nil
+}
+
+// scrubAfter overwrites the pages that purged entries were left on
+// (boltscrub), so that yesterday's sign-ups are gone from the file, not
+// only from the bucket. A scrub held off by a reader is done at the next
+// ack or purge.
+func (b *BoltToday) scrubAfter(purged int) {
+	if purged > 0 {
+		_, _ = boltscrub.Free(b.db)
+	}
 }

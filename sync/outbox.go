@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"math"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/internal/boltscrub"
 )
 
 var (
@@ -31,6 +33,10 @@ type Outbox struct {
 
 	mu      stdsync.Mutex
 	waiters []chan struct{} // closed on every append and ack
+
+	// scrubDue says acknowledged records' bytes may still be on free pages
+	// of the file: the last scrub found a reader open, or failed.
+	scrubDue atomic.Bool
 }
 
 // Record is an outbox entry as it goes on the wire.
@@ -65,7 +71,9 @@ func OpenOutbox(db *bbolt.DB, kiosk string) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-	return &Outbox{db: db, kiosk: kiosk, now: time.Now}, nil
+	o := &Outbox{db: db, kiosk: kiosk, now: time.Now}
+	o.scrub() // a kiosk cut off after an ack and before its scrub
+	return o, nil
 }
 
 // Kiosk returns the id of the kiosk the outbox belongs to.
@@ -136,6 +144,9 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("append to outbox: %w", err)
 	}
+	if o.scrubDue.Load() {
+		o.scrub()
+	}
 	o.wake()
 	return events, nil
 }
@@ -182,8 +193,22 @@ func (o *Outbox) Ack(upTo uint64) (deleted int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("outbox ack: %w", err)
 	}
+	if deleted > 0 || o.scrubDue.Load() {
+		o.scrub()
+	}
 	o.wake()
 	return deleted, nil
+}
+
+// scrub overwrites the free pages of the file, where the records just
+// deleted still lie byte for byte (bbolt never writes a page in place): once
+// central has a sign-up, the kiosk keeps nothing of it. A read transaction
+// open at that moment holds the scrub off (boltscrub.ErrReaders); the next
+// append, ack or start does it, so the bytes outlive their deletion by one
+// record at most.
+func (o *Outbox) scrub() {
+	_, err := boltscrub.Free(o.db)
+	o.scrubDue.Store(err != nil)
 }
 
 // OutboxState is a snapshot for sync health screens and tools.

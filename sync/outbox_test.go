@@ -1,8 +1,10 @@
 package sync
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -447,4 +449,52 @@ func TestSyntheticSignup_AppendsToTheOutbox(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, events, 100)
 	assert.Equal(t, OutboxState{Pending: 100, LastSeq: 100}, f.state())
+}
+
+// fileHolds reports whether the kiosk's file holds b anywhere, free pages
+// included: what `strings kiosk.db` would show.
+func (f *outboxFixture) fileHolds(b string) bool {
+	f.t.Helper()
+	data, err := os.ReadFile(filepath.Join(f.dir, KioskDBFile))
+	require.NoError(f.t, err)
+	return bytes.Contains(data, []byte(b))
+}
+
+func TestOutbox_AckLeavesNothingOfTheRecordsInTheFile(t *testing.T) {
+	f := newOutboxFixture(t)
+	events := f.appendN(1, 40)
+	var names, mobiles []string
+	for _, e := range events {
+		names, mobiles = append(names, e.Citizen.Name), append(mobiles, e.Citizen.Mobile)
+	}
+	require.True(t, f.fileHolds(mobiles[0]), "the record should be in the file before the ack")
+
+	_, err := f.box.Ack(30)
+	require.NoError(t, err)
+	for i := range 30 {
+		assert.False(t, f.fileHolds(mobiles[i]), "acknowledged record %d's mobile is still in kiosk.db", i+1)
+		assert.False(t, f.fileHolds(names[i]+`"`), "acknowledged record %d's name is still in kiosk.db", i+1)
+	}
+	// What is not acknowledged stays, readable.
+	assert.True(t, f.fileHolds(mobiles[35]))
+	assert.Equal(t, []uint64{31, 32, 33, 34, 35, 36, 37, 38, 39, 40}, f.pendingSeqs(0, 100))
+	f.reopen()
+	assert.Equal(t, OutboxState{Pending: 10, LastSeq: 40, LastAck: 30}, f.state())
+}
+
+func TestOutbox_AckWithAReaderOpenScrubsAtTheNextAppend(t *testing.T) {
+	f := newOutboxFixture(t)
+	events := f.appendN(1, 20)
+	reader, err := f.db.Begin(false) // a screen reading the file at that moment
+	require.NoError(t, err)
+	_, err = f.box.Ack(20)
+	require.NoError(t, err)
+	require.NoError(t, reader.Rollback())
+	require.True(t, f.box.scrubDue.Load(), "a scrub with a reader open should be left for later")
+
+	f.appendN(21, 1)
+	assert.False(t, f.box.scrubDue.Load())
+	for _, e := range events {
+		assert.False(t, f.fileHolds(e.Citizen.Mobile), "record %d's mobile is still in kiosk.db", e.Seq)
+	}
 }
