@@ -80,6 +80,9 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		writeFieldError(w, err)
 		return
 	}
+	if !s.checkAgencyPolicy(w, agency, req) {
+		return
+	}
 	idem := r.Header.Get("Idempotency-Key")
 	if len(idem) > 200 {
 		writeFieldError(w, fieldErr("Idempotency-Key", "longer than 200 characters"))

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-		"net/http"
+	"net/http"
 	"strconv"
 	"time"
 
