@@ -76,7 +76,8 @@ func (s *Store) AgencyPolicyOf(id string) (AgencyPolicy, error) {
 // permits checks a request against the policy: a *FieldError (sent as a
 // 403) when it does not allow it. A type central does not
 // know, or a payment link that is no https URL, is left to the request's
-// own validation (400).
+// own validation (400), and so is a payment link on a type with nothing
+// to pay.
 func (p AgencyPolicy) permits(agency string, req *NotificationRequest) error {
 	if _, known := req.Type.Info(); known && !slices.Contains(p.Types, req.Type) {
 		allowed := "none yet: an operator runs `allimi central agency allow --id " + agency + " --types …`"
@@ -89,7 +90,7 @@ func (p AgencyPolicy) permits(agency string, req *NotificationRequest) error {
 		}
 		return fieldErr("type", "agency %s may not send %s notifications (allowed: %s)", agency, req.Type, allowed)
 	}
-	if req.PaymentURL == "" {
+	if req.PaymentURL == "" || !req.Type.Payable() {
 		return nil
 	}
 	u, err := url.Parse(req.PaymentURL)
