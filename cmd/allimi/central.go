@@ -66,6 +66,11 @@ func serveCmd() *cobra.Command {
 		"keep a question's recording this long after it is answered (for quality review); 0 deletes it with the answer")
 	f.DurationVar(&cfg.QuestionAudio.MaxAge, "question-audio-max-age", cfg.QuestionAudio.MaxAge,
 		"delete any question recording, answered or not, this long after it arrived (0: never)")
+	f.DurationVar(&cfg.HTTPTimeouts.ReadHeader, "http-read-header-timeout", cfg.HTTPTimeouts.ReadHeader, "time a client has to send a request's headers")
+	f.DurationVar(&cfg.HTTPTimeouts.Read, "http-read-timeout", cfg.HTTPTimeouts.Read, "time a client has to send a whole request (slow clients are cut off)")
+	f.DurationVar(&cfg.HTTPTimeouts.Write, "http-write-timeout", cfg.HTTPTimeouts.Write, "time to answer a request, from the end of its headers")
+	f.DurationVar(&cfg.HTTPTimeouts.Idle, "http-idle-timeout", cfg.HTTPTimeouts.Idle, "how long an idle keep-alive connection is kept")
+	f.DurationVar(&cfg.HTTPTimeouts.Long, "http-long-timeout", cfg.HTTPTimeouts.Long, "read and write time of authorised big requests: agency notifications, catalog uploads, backups")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {
