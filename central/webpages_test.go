@@ -207,6 +207,26 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 			assert.Nil(t, q.AnsweredAt, "the question is still unanswered")
 		})
 	}
+	// The JSON API, called with the session cookie (a page of another
+	// site can post text/plain that decodes as JSON), wants the token too.
+	apiAnswer := fmt.Sprintf("%s/api/v1/questions/%d/answer", f.tc.http, id)
+	for name, header := range map[string]string{"without the token": "", "with the token": token} {
+		req, err := http.NewRequest(http.MethodPost, apiAnswer, strings.NewReader(`{"answer":"거짓 답변"}`))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "text/plain")
+		req.Header.Set("Origin", "https://evil.example")
+		if header != "" {
+			req.Header.Set("X-CSRF-Token", header)
+		}
+		resp, err := b.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode, name)
+	}
+	var q central.Question
+	getJSONAs(t, fmt.Sprintf("%s/api/v1/questions/%d", f.tc.http, id), f.official.Token, &q)
+	require.Nil(t, q.AnsweredAt, "the question is still unanswered")
+
 	// Sign-out and sign-in are guarded too.
 	code, _ := post(t, b, f.tc.http+"/officials/logout", url.Values{}, nil)
 	assert.Equal(t, http.StatusForbidden, code, "a forged sign-out")
