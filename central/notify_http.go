@@ -162,6 +162,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
+	s.allowLong(w) // a whole dead-letter queue may go back
 	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
