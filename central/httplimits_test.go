@@ -11,15 +11,19 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	stdsync "sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
+	"allimi"
 	"allimi/central"
 	"allimi/internal/testaddr"
 )
@@ -289,4 +293,55 @@ func TestHTTP_IdleKeepAliveIsClosed(t *testing.T) {
 	require.NoError(t, conn.SetReadDeadline(time.Now().Add(2*time.Minute)))
 	_, err = br.ReadByte()
 	assert.ErrorIs(t, err, io.EOF, "central closed the idle keep-alive connection")
+}
+
+// throttled reads at most a rate of bytes a second: a slow link.
+type throttled struct {
+	r   io.Reader
+	lim *rate.Limiter
+}
+
+func (t throttled) Read(p []byte) (int, error) {
+	p = p[:min(len(p), t.lim.Burst())]
+	n, err := t.r.Read(p)
+	if n > 0 {
+		if werr := t.lim.WaitN(context.Background(), n); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
+}
+
+func TestHTTP_BackupOutlastsTheWriteTimeoutOverASlowLink(t *testing.T) {
+	data := t.TempDir()
+	st, _, err := central.OpenData(data, central.StoreOptions{})
+	require.NoError(t, err)
+	// About 16 MiB of database: far more than the socket buffers hold.
+	require.NoError(t, st.SeedSubscribers(30000, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	require.NoError(t, st.Close())
+	tc := startCentralWith(t, data, func(c *central.Config) { c.HTTPTimeouts.Write = time.Second })
+
+	// A small receive window, so what central writes waits on the reader.
+	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {
+		var serr error
+		err := c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return errors.Join(err, serr)
+	}}
+	client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	req, err := http.NewRequest(http.MethodGet, tc.http+"/api/v1/backup", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+adminToken(t, data))
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	start := time.Now()
+	out := filepath.Join(t.TempDir(), "backup.db")
+	fh, err := os.Create(out)
+	require.NoError(t, err)
+	n, err := io.Copy(fh, throttled{resp.Body, rate.NewLimiter(4<<20, 64<<10)}) // 4 MiB/s: about 4 s
+	require.NoError(t, fh.Close())
+	t.Logf("backup: %d MiB in %s, with a write timeout of 1 s", n>>20, time.Since(start).Round(time.Millisecond))
+	require.NoError(t, err, "the stream was not cut off")
+	assert.NoError(t, central.VerifyBackup(out), "the copy is whole")
 }
