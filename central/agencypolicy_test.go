@@ -28,17 +28,17 @@ func (f *fanout) notificationExists(t *testing.T, id int) bool {
 
 func TestAgencies_TypeNotAllowedIs403AndNothingIsStored(t *testing.T) {
 	f := newFanout(t, fanoutOptions{people: 2})
-	// nhis may send health-checkup, traffic-fine and traffic-penalty.
-	code, resp := f.post(t, `{"type":"vaccination","params":{"vaccine":"독감","date":"2026-10-01","place":"보건소"},"audience":{"all":true}}`, "vax-1")
+	// nhis may send health-checkup, traffic-fine, traffic-penalty and vaccination.
+	code, resp := f.post(t, `{"type":"scholarship","audience":{"all":true}}`, "nhis-1")
 	assert.Equal(t, http.StatusForbidden, code)
 	assert.Equal(t, "type", resp["field"])
-	assert.Contains(t, resp["reason"], "agency nhis may not send vaccination notifications (allowed: health-checkup, traffic-fine, traffic-penalty)")
+	assert.Contains(t, resp["reason"], "agency nhis may not send scholarship notifications (allowed: health-checkup, traffic-fine, traffic-penalty, vaccination)")
 	assert.False(t, f.notificationExists(t, 1), "nothing stored")
 	assert.Empty(t, f.fake.Messages(""), "nothing sent")
 
 	// An allowed type goes through, and is notification 1: the refused
 	// one took no number and its idempotency key is free.
-	code, resp = f.post(t, `{"type":"health-checkup","audience":{"all":true},"params":{"year":"2026"}}`, "vax-1")
+	code, resp = f.post(t, `{"type":"health-checkup","audience":{"all":true},"params":{"year":"2026"}}`, "nhis-1")
 	require.Equal(t, http.StatusAccepted, code, resp)
 	assert.EqualValues(t, 1, resp["id"])
 }

@@ -54,7 +54,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	ag, err := st.AddAgency("nhis")
 	require.NoError(t, err)
 	require.NoError(t, st.SetAgencyPolicy("nhis", central.AgencyPolicy{
-		Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty},
+		Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
 		PaymentHosts: []string{"www.efine.go.kr"}}))
 	require.NoError(t, st.Close())
 
