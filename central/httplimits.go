@@ -126,15 +126,10 @@ func limitBody(w http.ResponseWriter, r *http.Request, limit int64) {
 
 // bodyTooLarge reports whether reading r's body hit its limit, and the limit.
 func bodyTooLarge(r *http.Request) (int64, bool) {
-	b, ok := r.Body.(*limitedBody)
-	return b.limitOr0(), ok && b.hit
-}
-
-func (b *limitedBody) limitOr0() int64 {
-	if b == nil {
-		return 0
+	if b, ok := r.Body.(*limitedBody); ok && b.hit {
+		return b.limit, true
 	}
-	return b.limit
+	return 0, false
 }
 
 // writeTooLarge answers 413 when r's body hit its limit, and reports
