@@ -87,7 +87,7 @@ if [ ! -s "$AGENCY_JSON" ]; then
 	log "registered agency demo-agency ($AGENCY_JSON) and 200 synthetic subscribers"
 fi
 # Every start: a demo directory from before agencies had policies keeps working.
-"$BIN/allimi" central agency allow --data "$DEMO_DIR" --id demo-agency --types "$all_types" 2>/dev/null
+"$BIN/allimi" central agency allow --data "$DEMO_DIR" --id demo-agency --types "$all_types"
 AGENCY_TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$AGENCY_JSON")
 
 # A demo official for central's questions page (answers to the questions
