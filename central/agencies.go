@@ -26,10 +26,15 @@ type agencyRecord struct {
 	ID        string    `json:"id"`
 	TokenHash []byte    `json:"tokenHash"`
 	Created   time.Time `json:"created"`
+	// Policy is what the agency may send (agencypolicy.go); a record
+	// from before policies has none, and may send nothing until an
+	// operator sets one.
+	AgencyPolicy
 }
 
 // AddAgency registers an agency and returns its bearer token. Adding an id
-// again issues a new token and revokes the old one. Tokens are random 192-bit
+// again issues a new token and revokes the old one, and keeps its policy.
+// A new agency may send nothing until SetAgencyPolicy says what. Tokens are random 192-bit
 // strings, so a plain SHA-256 is enough to store them.
 func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
 	if err := allimi.ValidateKioskID(id); err != nil {
@@ -39,15 +44,17 @@ func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
 	h := sha256.Sum256([]byte(tok))
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ab, tb := tx.Bucket(bucketAgencies), tx.Bucket(bucketAgencyTokens)
+		var policy AgencyPolicy // kept when the token is renewed
 		if v := ab.Get([]byte(id)); v != nil {
 			var old agencyRecord
 			if err := json.Unmarshal(v, &old); err == nil {
 				if err := tb.Delete(old.TokenHash); err != nil {
 					return err
 				}
+				policy = old.AgencyPolicy
 			}
 		}
-		v, _ := json.Marshal(agencyRecord{ID: id, TokenHash: h[:], Created: s.now().UTC()})
+		v, _ := json.Marshal(agencyRecord{ID: id, TokenHash: h[:], Created: s.now().UTC(), AgencyPolicy: policy})
 		if err := ab.Put([]byte(id), v); err != nil {
 			return err
 		}

@@ -16,13 +16,37 @@ import (
 	"allimi/sync"
 )
 
-func getJSON(t *testing.T, url string, v any) {
+func getJSON(t *testing.T, url string, v any) { getJSONAs(t, url, "", v) }
+
+// getJSONAs GETs url with token as a bearer token ("" for none).
+func getJSONAs(t *testing.T, url, token string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
-	require.NoError(t, err)
+	resp := getAs(t, url, token)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+// getAs GETs url with token as a bearer token ("" for none): the
+// statistics, conflicts, rejections and feedback are staff-only.
+func getAs(t *testing.T, url, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return resp
+}
+
+// adminToken is the admin token of central's data directory.
+func adminToken(t *testing.T, data string) string {
+	t.Helper()
+	keys, err := central.LoadKeys(data)
+	require.NoError(t, err)
+	return keys.AdminToken
 }
 
 func postJSON(t *testing.T, url, token, body string) (int, string) {
@@ -70,7 +94,7 @@ func TestAPI_ConcurrentGrantAndWithdrawalAreShownAndResolved(t *testing.T) {
 	k2.waitAck(t, 1)
 
 	var list struct{ Conflicts []map[string]any }
-	getJSON(t, tc.http+"/api/v1/conflicts", &list)
+	getJSONAs(t, tc.http+"/api/v1/conflicts", keys.AdminToken, &list)
 	require.Len(t, list.Conflicts, 1)
 	cf := list.Conflicts[0]
 	assert.Equal(t, "vaccination", cf["type"])
@@ -94,9 +118,9 @@ func TestAPI_ConcurrentGrantAndWithdrawalAreShownAndResolved(t *testing.T) {
 
 	code, body = postJSON(t, tc.http+"/api/v1/conflicts/"+id+"/resolve", keys.AdminToken, `{"decision":"grant","official":"official-7"}`)
 	require.Equal(t, http.StatusOK, code, body)
-	getJSON(t, tc.http+"/api/v1/conflicts", &list)
+	getJSONAs(t, tc.http+"/api/v1/conflicts", keys.AdminToken, &list)
 	assert.Empty(t, list.Conflicts)
-	getJSON(t, tc.http+"/api/v1/conflicts?all=1", &list)
+	getJSONAs(t, tc.http+"/api/v1/conflicts?all=1", keys.AdminToken, &list)
 	require.Len(t, list.Conflicts, 1)
 	assert.Equal(t, "grant", list.Conflicts[0]["resolved"].(map[string]any)["decision"])
 	assert.EqualValues(t, 1, tc.stats(t).Subscribers)

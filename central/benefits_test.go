@@ -146,8 +146,7 @@ func TestNewBenefits_UnknownConditionsAreNotKeptButTheSignupIs(t *testing.T) {
 	_, err := f.outbox.Append(bad)
 	require.NoError(t, err, "the kiosk checks the shape; central checks the codes")
 	require.NoError(t, f.sender.WaitDrained(context.Background()), "the kiosk's queue moves on")
-	resp, err := http.Get("http://" + f.srv.HTTPAddr() + "/api/v1/rejections")
-	require.NoError(t, err)
+	resp := getAs(t, "http://"+f.srv.HTTPAddr()+"/api/v1/rejections", f.admin)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	assert.Contains(t, string(b), "conditions not kept")
@@ -160,8 +159,7 @@ func TestNewBenefits_UnknownConditionsAreNotKeptButTheSignupIs(t *testing.T) {
 
 func (f *kioskFixture) statsJSON(t *testing.T) central.Stats {
 	t.Helper()
-	resp, err := http.Get("http://" + f.srv.HTTPAddr() + "/api/v1/stats")
-	require.NoError(t, err)
+	resp := getAs(t, "http://"+f.srv.HTTPAddr()+"/api/v1/stats", f.admin)
 	defer resp.Body.Close()
 	var st central.Stats
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))

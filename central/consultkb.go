@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"go.etcd.io/bbolt"
@@ -67,9 +66,13 @@ func (s *Server) UpdateConsultKB(u consult.Update) (sync.Manifest, consult.KB, e
 // handleConsultKB: POST /api/v1/consult/kb {"add":[…],"retire":[ids]}.
 func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
 	var u consult.Update
-	d := json.NewDecoder(io.LimitReader(r.Body, maxCatalogBody))
+	s.allowLong(w)
+	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
 	d.DisallowUnknownFields()
 	if err := d.Decode(&u); err != nil {
+		if writeTooLarge(w, r) {
+			return
+		}
 		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v (want {\"add\":[entries],\"retire\":[ids]})", err))
 		return
 	}

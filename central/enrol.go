@@ -194,7 +194,11 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Code string `json:"code"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&body); err != nil {
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
+		if limit, ok := bodyTooLarge(r); ok {
+			writeEnrolError(w, http.StatusRequestEntityTooLarge, EnrolReasonBadRequest, fmt.Errorf(`body larger than %d bytes: want {"code":"XXXX-XXXX-XXXX"}`, limit))
+			return
+		}
 		writeEnrolError(w, http.StatusBadRequest, EnrolReasonBadRequest, fmt.Errorf(`body: want {"code":"XXXX-XXXX-XXXX"}: %v`, err))
 		return
 	}
@@ -231,7 +235,11 @@ func (s *Server) handleAddEnrolment(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		TTL string `json:"ttl"`
 	}
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1024)).Decode(&body); err == nil && body.TTL != "" {
+	err := json.NewDecoder(r.Body).Decode(&body) // under the route's limit (httplimits.go)
+	if writeTooLarge(w, r) {
+		return
+	}
+	if err == nil && body.TTL != "" {
 		d, err := time.ParseDuration(body.TTL)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, fmt.Errorf("ttl %q: %v", body.TTL, err))

@@ -22,9 +22,9 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
-	mux.HandleFunc("GET /api/v1/conflicts", s.handleConflicts)
-	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
+	mux.HandleFunc("GET /api/v1/stats", s.staff(s.handleStats))
+	mux.HandleFunc("GET /api/v1/conflicts", s.staff(s.handleConflicts))
+	mux.HandleFunc("GET /api/v1/consult/feedback", s.staff(s.handleFeedback))
 	mux.HandleFunc("GET /api/v1/backup", s.admin(s.handleBackup))
 	mux.HandleFunc("POST /api/v1/enrol", s.handleEnrol)
 	mux.HandleFunc("POST /api/v1/kiosks/{id}/enrol", s.admin(s.handleAddEnrolment))
@@ -34,14 +34,14 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/consult/kb", s.handleGetConsultKB)
 	mux.HandleFunc("POST /api/v1/consult/kb", s.admin(s.handleConsultKB))
 	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.admin(s.handleResolve))
-	mux.HandleFunc("GET /api/v1/rejections", s.handleRejections)
+	mux.HandleFunc("GET /api/v1/rejections", s.staff(s.handleRejections))
 	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
 	s.notifyRoutes(mux)
 	s.questionRoutes(mux)
 	if d := s.store.details; d != nil {
 		mux.Handle("/n/", d.Handler())
 	}
-	return mux
+	return s.guard(mux)
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
@@ -90,7 +90,10 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		Decision allimi.ConsentAction `json:"decision"`
 		Official string               `json:"official"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
+		if writeTooLarge(w, r) {
+			return
+		}
 		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v", err))
 		return
 	}
@@ -116,6 +119,7 @@ func (s *Server) handleRejections(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
+	s.allowLong(w)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCatalogBody+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)

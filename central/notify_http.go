@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -62,12 +61,26 @@ func responseOf(n Notification) NotificationResponse {
 }
 
 func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, agency string) {
+	s.allowLong(w)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	ndjson := mt == "application/x-ndjson" || mt == "application/ndjson"
-	body := http.MaxBytesReader(w, r.Body, maxNotificationBody)
-	req, err := DecodeNotificationRequest(body, ndjson)
+	if !ndjson {
+		limitBody(w, r, maxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
+	}
+	req, err := DecodeNotificationRequest(r.Body, ndjson)
 	if err != nil {
+		if limit, ok := bodyTooLarge(r); ok {
+			how := "send NDJSON in several notifications"
+			if !ndjson {
+				how = "send a large list of citizens as NDJSON (Content-Type: application/x-ndjson)"
+			}
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: %s", limit, how)})
+			return
+		}
 		writeFieldError(w, err)
+		return
+	}
+	if !s.checkAgencyPolicy(w, agency, req) {
 		return
 	}
 	idem := r.Header.Get("Idempotency-Key")
@@ -149,6 +162,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
+	s.allowLong(w) // a whole dead-letter queue may go back
 	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
@@ -178,7 +192,11 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Receipts []Receipt `json:"receipts"`
 	}
-	if err := json.NewDecoder(io.LimitReader(r.Body, 32<<20)).Decode(&body); err != nil {
+	s.allowLong(w)
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
+		if writeTooLarge(w, r) {
+			return
+		}
 		writeError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
 		return
 	}

@@ -53,6 +53,9 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
 	ag, err := st.AddAgency("nhis")
 	require.NoError(t, err)
+	require.NoError(t, st.SetAgencyPolicy("nhis", central.AgencyPolicy{
+		Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
+		PaymentHosts: []string{"www.efine.go.kr"}}))
 	require.NoError(t, st.Close())
 
 	f := &fanout{token: ag.Token, keys: keys}
@@ -116,7 +119,7 @@ func (f *fanout) metric(t *testing.T, typ allimi.NotificationType, ch allimi.Cha
 	var st struct {
 		Delivery map[string]map[string]map[string]int64 `json:"delivery"`
 	}
-	getJSON(t, f.tc.http+"/api/v1/stats", &st)
+	getJSONAs(t, f.tc.http+"/api/v1/stats", f.keys.AdminToken, &st)
 	return st.Delivery[string(typ)][string(ch)][m]
 }
 

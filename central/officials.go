@@ -1,17 +1,13 @@
 package central
 
 import (
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -84,88 +80,4 @@ func (s *Store) officialByToken(tok string) (string, error) {
 func (s *Store) officialCheck(id, tok string) (bool, error) {
 	got, err := s.officialByToken(tok)
 	return err == nil && got != "" && got == id, err
-}
-
-// officialTokenHash returns the hash of official id's current token, nil
-// when there is no such official.
-func (s *Store) officialTokenHash(id string) ([]byte, error) {
-	var h []byte
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketOfficials).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		var r officialRecord
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
-		h = r.TokenHash
-		return nil
-	})
-	return h, err
-}
-
-// Sessions are stateless: the cookie holds the official's id and an
-// expiry, signed with a key derived from keys.json over the official's
-// current token hash — so a restart of central signs nobody out, and a
-// new token (--rotate) signs out every session of the old one.
-const (
-	sessionCookie   = "allimi_official"
-	sessionLifetime = 12 * time.Hour
-)
-
-func (s *Server) sessionMAC(id string, exp int64, tokenHash []byte) string {
-	m := hmac.New(sha256.New, s.keys.derive("official sessions"))
-	fmt.Fprintf(m, "%s\x00%d\x00", id, exp)
-	m.Write(tokenHash)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-func (s *Server) setSession(w http.ResponseWriter, id string, now time.Time) error {
-	th, err := s.store.officialTokenHash(id)
-	if err != nil {
-		return err
-	}
-	exp := now.Add(sessionLifetime).Unix()
-	v := base64.RawURLEncoding.EncodeToString([]byte(id)) + "." + strconv.FormatInt(exp, 10) + "." + s.sessionMAC(id, exp, th)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: v, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Expires: time.Unix(exp, 0)})
-	return nil
-}
-
-// official returns the signed-in official of r: a session cookie, or an
-// official's token as a bearer token (for the JSON API). "" when none.
-func (s *Server) official(r *http.Request) string {
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		id, err := s.store.officialByToken(tok)
-		if err != nil {
-			s.log.Error("official sign-in", "err", err)
-			return ""
-		}
-		return id
-	}
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return ""
-	}
-	parts := strings.Split(c.Value, ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	idb, err := base64.RawURLEncoding.DecodeString(parts[0])
-	if err != nil {
-		return ""
-	}
-	exp, err := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || time.Now().Unix() >= exp {
-		return ""
-	}
-	th, err := s.store.officialTokenHash(string(idb))
-	if err != nil || th == nil {
-		return ""
-	}
-	if !hmac.Equal([]byte(parts[2]), []byte(s.sessionMAC(string(idb), exp, th))) {
-		return ""
-	}
-	return string(idb)
 }

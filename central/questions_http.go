@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -22,6 +21,7 @@ var questionsPage string
 
 var questionsTemplate = template.Must(template.New("questions").Funcs(template.FuncMap{
 	"seconds": func(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) },
+	"kst":     kstTime,
 }).Parse(questionsPage))
 
 type questionsData struct {
@@ -36,6 +36,8 @@ type questionsData struct {
 	Draft    string
 	// MaxAnswer is MaxAnswerText, for the form's limit.
 	MaxAnswer int
+	// CSRF is the session's anti-forgery token, for the forms.
+	CSRF string
 }
 
 func (s *Server) questionRoutes(mux *http.ServeMux) {
@@ -54,28 +56,49 @@ func (s *Server) questionRoutes(mux *http.ServeMux) {
 }
 
 // officialPage lets through signed-in officials and sends the rest to the
-// sign-in page.
+// sign-in page. A form it takes must carry the session's anti-forgery token.
 func (s *Server) officialPage(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
-		id := s.official(r)
+		id, byCookie := s.officialAuth(r)
 		if id == "" {
 			http.Redirect(w, r, "/officials/login", http.StatusSeeOther)
 			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if !parseForm(w, r) {
+				return
+			}
+			if byCookie {
+				if err := s.checkForgery(r); err != nil {
+					s.log.Warn("officials' form refused", "official", id, "err", err)
+					writeError(w, http.StatusForbidden, err)
+					return
+				}
+			}
 		}
 		h(w, r, id)
 	}
 }
 
-// officialAPI lets through requests with an official's session or token.
+// officialAPI lets through requests with an official's session or token;
+// a state-changing one made with the session cookie must carry the
+// session's anti-forgery token (X-CSRF-Token), as a form would.
 func (s *Server) officialAPI(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
-		id := s.official(r)
+		id, byCookie := s.officialAuth(r)
 		if id == "" {
 			writeError(w, http.StatusUnauthorized, errors.New("an official's sign-in is required: the session cookie of /officials/login, "+
 				"or Authorization: Bearer <token from `allimi central official add`>"))
 			return
+		}
+		if byCookie && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if err := s.checkForgery(r); err != nil {
+				s.log.Warn("officials' API call refused", "official", id, "err", err)
+				writeError(w, http.StatusForbidden, err)
+				return
+			}
 		}
 		h(w, r, id)
 	}
@@ -96,6 +119,13 @@ func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsD
 	}
 }
 
+// renderOfficial renders a page for a signed-in official, with the
+// session's anti-forgery token in its forms.
+func (s *Server) renderOfficial(w http.ResponseWriter, r *http.Request, status int, d questionsData) {
+	d.CSRF = s.csrfToken(r)
+	s.renderQuestions(w, status, d)
+}
+
 func (s *Server) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if s.official(r) != "" {
@@ -107,6 +137,15 @@ func (s *Server) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
+	if !parseForm(w, r) {
+		return
+	}
+	if !s.sameOrigin(r) {
+		// A sign-in forged by another site would sign this browser in
+		// as someone else.
+		writeError(w, http.StatusForbidden, errForged)
+		return
+	}
 	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
 	ok, err := s.store.officialCheck(id, tok)
 	if err != nil {
@@ -117,7 +156,7 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "login-failed"})
 		return
 	}
-	if err := s.setSession(w, id, time.Now()); err != nil {
+	if err := s.setSession(w, r, id, time.Now()); err != nil {
 		s.log.Error("official sign-in", "err", err)
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 		return
@@ -125,16 +164,34 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/officials/questions", http.StatusSeeOther)
 }
 
+// handleOfficialLogout ends the session in the store, not only in the
+// browser: the cookie, wherever a copy of it is, signs nobody in after this.
 func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	if !parseForm(w, r) {
+		return
+	}
+	if id, byCookie := s.officialAuth(r); id != "" && byCookie {
+		if err := s.checkForgery(r); err != nil {
+			s.log.Warn("sign-out refused", "official", id, "err", err)
+			writeError(w, http.StatusForbidden, err)
+			return
+		}
+		if err := s.store.endOfficialSession(sessionID(r)); err != nil {
+			s.log.Error("sign-out", "official", id, "err", err)
+			http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
+			return
+		}
+		s.log.Info("official signed out", "official", id)
+	}
+	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/officials/login", http.StatusSeeOther)
 }
 
 // recentAnswered is how many answered questions the list page shows.
 const recentAnswered = 50
 
-func (s *Server) handleQuestionsPage(w http.ResponseWriter, _ *http.Request, official string) {
+func (s *Server) handleQuestionsPage(w http.ResponseWriter, r *http.Request, official string) {
 	all, err := s.store.Questions(true)
 	if err != nil {
 		s.log.Error("questions page", "err", err)
@@ -150,7 +207,7 @@ func (s *Server) handleQuestionsPage(w http.ResponseWriter, _ *http.Request, off
 			d.Answered = append(d.Answered, q)
 		}
 	}
-	s.renderQuestions(w, http.StatusOK, d)
+	s.renderOfficial(w, r, http.StatusOK, d)
 }
 
 func questionID(r *http.Request) (uint64, error) {
@@ -168,16 +225,16 @@ func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, offi
 		q, err = s.store.Question(id)
 	}
 	if err != nil {
-		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
+		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
 		return
 	}
-	s.renderQuestions(w, http.StatusOK, questionsData{Kind: "question", Official: official, Q: q})
+	s.renderOfficial(w, r, http.StatusOK, questionsData{Kind: "question", Official: official, Q: q})
 }
 
 func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
-		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
+		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
 		return
 	}
 	answer := r.PostFormValue("answer")
@@ -186,14 +243,14 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 	case err == nil:
 		http.Redirect(w, r, fmt.Sprintf("/officials/questions/%d", id), http.StatusSeeOther)
 	case errors.Is(err, allimi.ErrNotFound):
-		s.renderQuestions(w, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
+		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
 	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, errAlreadyAnswered):
 		msg, status := "answer-invalid", http.StatusBadRequest
 		if errors.Is(err, errAlreadyAnswered) {
 			msg, status = "already-answered", http.StatusConflict
 		}
 		q, _ := s.store.Question(id)
-		s.renderQuestions(w, status, questionsData{Kind: "question", Official: official, Q: q, Message: msg, Draft: answer})
+		s.renderOfficial(w, r, status, questionsData{Kind: "question", Official: official, Q: q, Message: msg, Draft: answer})
 	default:
 		s.log.Error("answer", "question", id, "err", err)
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
@@ -255,9 +312,12 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 	var body struct {
 		Answer string `json:"answer"`
 	}
-	d := json.NewDecoder(io.LimitReader(r.Body, 16<<10))
+	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
 	d.DisallowUnknownFields()
 	if err := d.Decode(&body); err != nil {
+		if writeTooLarge(w, r) {
+			return
+		}
 		writeError(w, http.StatusBadRequest, fmt.Errorf(`body: %v: send {"answer":"…"}`, err))
 		return
 	}

@@ -149,7 +149,7 @@ func (r *receiptTries) reset(code string) {
 //go:embed receipt.ko.html
 var receiptPage string
 
-var receiptTemplate = template.Must(template.New("receipt").Parse(receiptPage))
+var receiptTemplate = template.Must(template.New("receipt").Funcs(template.FuncMap{"kst": kstTime}).Parse(receiptPage))
 
 type receiptData struct {
 	Kind      string // form, view, notfound, locked, question
@@ -164,6 +164,9 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if r.Method == http.MethodPost && !parseForm(w, r) {
+		return
+	}
 	code, ok := allimi.NormalizeReceiptCode(r.PathValue("code"))
 	d := receiptData{Kind: "form", Code: code}
 	status := http.StatusOK

@@ -275,8 +275,7 @@ func TestFeedback_KiosksAnswersAreCountedPerEntry(t *testing.T) {
 	require.ErrorIs(t, err, allimi.ErrInvalid, "the kiosk refuses a feedback naming a person")
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
 
-	resp, err := http.Get("http://" + f.srv.HTTPAddr() + "/api/v1/consult/feedback")
-	require.NoError(t, err)
+	resp := getAs(t, "http://"+f.srv.HTTPAddr()+"/api/v1/consult/feedback", f.admin)
 	defer resp.Body.Close()
 	var got struct{ Feedback []central.FeedbackCount }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))

@@ -55,14 +55,16 @@ type Config struct {
 	Dispatch    DispatchConfig
 	// QuestionAudio is how long recordings of people's questions are kept.
 	QuestionAudio RetentionPolicy
-	Logger        *slog.Logger
+	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
+	HTTPTimeouts HTTPTimeouts
+	Logger       *slog.Logger
 }
 
 // DefaultConfig works on a fresh machine.
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
-		QuestionAudio: DefaultRetentionPolicy()}
+		QuestionAudio: DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts()}
 }
 
 // DBFile is the name of central's bbolt file in the data directory.
@@ -206,7 +208,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.ingest.connect(runCtx, conn)
-	s.http = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = s.newHTTPServer(s.routes())
 	go func() {
 		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("HTTP server stopped", "err", err)

@@ -55,8 +55,7 @@ func addKiosk(t *testing.T, data, id string) central.KioskCredentials {
 
 func (tc *testCentral) stats(t *testing.T) central.Stats {
 	t.Helper()
-	resp, err := http.Get(tc.http + "/api/v1/stats")
-	require.NoError(t, err)
+	resp := getAs(t, tc.http+"/api/v1/stats", adminToken(t, tc.cfg.Data))
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var st central.Stats
@@ -177,8 +176,7 @@ func TestIngest_BadPayloadsAreRefusedAndTheConnectionSurvives(t *testing.T) {
 	assert.EqualValues(t, len(bad), st.Records.Rejected)
 	assert.EqualValues(t, 2, st.Subscribers)
 
-	resp, err := http.Get(tc.http + "/api/v1/rejections")
-	require.NoError(t, err)
+	resp := getAs(t, tc.http+"/api/v1/rejections", adminToken(t, tc.cfg.Data))
 	defer resp.Body.Close()
 	var rj struct{ Rejections []central.Rejection }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))

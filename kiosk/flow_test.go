@@ -60,7 +60,12 @@ func (c *testCentral) start() {
 
 func (c *testCentral) stats() central.Stats {
 	c.t.Helper()
-	resp, err := http.Get("http://" + c.srv.HTTPAddr() + "/api/v1/stats")
+	keys, err := central.LoadKeys(c.data)
+	require.NoError(c.t, err)
+	req, err := http.NewRequest(http.MethodGet, "http://"+c.srv.HTTPAddr()+"/api/v1/stats", nil)
+	require.NoError(c.t, err)
+	req.Header.Set("Authorization", "Bearer "+keys.AdminToken) // the statistics are staff-only
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	require.Equal(c.t, http.StatusOK, resp.StatusCode)

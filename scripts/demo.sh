@@ -77,15 +77,17 @@ fi
 # notices, and 200 synthetic people subscribed to every notice on KakaoTalk
 # (and 50 of them on SMS too), so a campaign has somewhere to go.
 AGENCY_JSON=$DEMO_DIR/agency.json
+all_types=traffic-penalty,traffic-fine,health-checkup,licence-renewal,school-bus-training,senior-driver-training,welfare-card,vaccination,scholarship,relief
 if [ ! -s "$AGENCY_JSON" ]; then
-	"$BIN/allimi" central agency add --data "$DEMO_DIR" --id demo-agency --json >"$AGENCY_JSON.tmp"
+	"$BIN/allimi" central agency add --data "$DEMO_DIR" --id demo-agency --types "$all_types" --json >"$AGENCY_JSON.tmp"
 	mv "$AGENCY_JSON.tmp" "$AGENCY_JSON"
 	chmod 600 "$AGENCY_JSON"
-	all_types=traffic-penalty,traffic-fine,health-checkup,licence-renewal,school-bus-training,senior-driver-training,welfare-card,vaccination,scholarship,relief
 	"$BIN/allimi" central seed --data "$DEMO_DIR" --subscribers 50 --types "$all_types" --channels kakao,sms
 	"$BIN/allimi" central seed --data "$DEMO_DIR" --subscribers 200 --types "$all_types" --channels kakao
 	log "registered agency demo-agency ($AGENCY_JSON) and 200 synthetic subscribers"
 fi
+# Every start: a demo directory from before agencies had policies keeps working.
+"$BIN/allimi" central agency allow --data "$DEMO_DIR" --id demo-agency --types "$all_types"
 AGENCY_TOKEN=$(sed -n 's/.*"token":"\([^"]*\)".*/\1/p' "$AGENCY_JSON")
 
 # A demo official for central's questions page (answers to the questions

@@ -60,8 +60,7 @@ func (c *central) delivery(t *testing.T, typ, ch, metric string) int64 {
 	var s struct {
 		Delivery map[string]map[string]map[string]int64
 	}
-	resp, err := http.Get("http://" + c.http + "/api/v1/stats")
-	require.NoError(t, err)
+	resp := adminGet(t, http.DefaultClient, "http://"+c.http+"/api/v1/stats", c.data)
 	defer resp.Body.Close()
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
 	return s.Delivery[typ][ch][metric]
@@ -83,7 +82,7 @@ func TestCrash_CentralKilledMidCampaignSendsEveryoneOnceAtTheProvider(t *testing
 	data := t.TempDir()
 	allimi(t, "central", "seed", "--data", data, "--subscribers", fmt.Sprint(campaignSize), "--types", "health-checkup", "--channels", "kakao")
 	var ag struct{ ID, Token string }
-	require.NoError(t, json.Unmarshal(allimi(t, "central", "agency", "add", "--data", data, "--id", "nhis", "--json"), &ag))
+	require.NoError(t, json.Unmarshal(allimi(t, "central", "agency", "add", "--data", data, "--id", "nhis", "--types", "health-checkup", "--json"), &ag))
 	var keys struct{ ReceiptToken string }
 	kb, err := os.ReadFile(filepath.Join(data, "keys.json"))
 	require.NoError(t, err)

@@ -143,7 +143,7 @@ func TestInstall_DebianTreeInstallsServesFromTheUnitAndUpgradesKeepingDataAndCon
 	// (central stopped, as the service user).
 	var agency struct{ ID, Token string }
 	require.NoError(t, json.Unmarshal([]byte(runAs(t, root, unit, "/usr/bin/allimi", "central", "agency", "add",
-		"--data", "/var/lib/allimi", "--id", "police", "--json")), &agency))
+		"--data", "/var/lib/allimi", "--id", "police", "--types", "traffic-fine", "--json")), &agency))
 	require.NotEmpty(t, agency.Token)
 	runAs(t, root, unit, "/usr/bin/allimi", "central", "seed", "--data", "/var/lib/allimi", "--subscribers", "7")
 
@@ -522,8 +522,9 @@ func (u unit) shell(t *testing.T, root string, netns bool, args ...string) []str
 // unitCentral is central started from its installed unit.
 type unitCentral struct {
 	*proc
-	http string // central's HTTP address inside its network namespace
-	cl   *http.Client
+	http  string // central's HTTP address inside its network namespace
+	cl    *http.Client
+	state string // its state directory (keys.json), seen from outside the root
 }
 
 func startFromUnit(t *testing.T, root string, u unit) *unitCentral {
@@ -542,7 +543,7 @@ func startFromUnit(t *testing.T, root string, u unit) *unitCentral {
 	}
 	cmd := u.command(t, root, true, args...)
 	p := startCmd(t, "central-unit", cmd)
-	return &unitCentral{proc: p, http: httpAddr, cl: &http.Client{
+	return &unitCentral{proc: p, http: httpAddr, state: filepath.Join(root, "var/lib", u.get("StateDirectory")), cl: &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{DialContext: netnsDialer(p.cmd.Process.Pid)},
 	}}
@@ -616,8 +617,7 @@ func (c *unitCentral) waitHealthy(t *testing.T) {
 
 func (c *unitCentral) stats(t *testing.T) stats {
 	t.Helper()
-	resp, err := c.cl.Get("http://" + c.http + "/api/v1/stats")
-	require.NoError(t, err)
+	resp := adminGet(t, c.cl, "http://"+c.http+"/api/v1/stats", c.state)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var s stats

@@ -168,8 +168,7 @@ type stats struct {
 
 func (c *central) stats(t *testing.T) stats {
 	t.Helper()
-	resp, err := http.Get("http://" + c.http + "/api/v1/stats")
-	require.NoError(t, err)
+	resp := adminGet(t, http.DefaultClient, "http://"+c.http+"/api/v1/stats", c.data)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var s stats

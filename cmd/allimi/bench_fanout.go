@@ -159,7 +159,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 		"--types", "health-checkup", "--channels", "kakao").CombinedOutput(); err != nil {
 		return r, fmt.Errorf("seed: %v: %s", err, out)
 	}
-	agOut, err := exec.CommandContext(ctx, exe, "central", "agency", "add", "--data", data, "--id", "bench", "--json").Output()
+	agOut, err := exec.CommandContext(ctx, exe, "central", "agency", "add", "--data", data, "--id", "bench", "--types", "health-checkup", "--json").Output()
 	if err != nil {
 		return r, fmt.Errorf("agency add: %w", err)
 	}
@@ -199,6 +199,10 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	}
 	defer srv.Close()
 	api := "http://" + srv.HTTPAddr()
+	keys, err := central.LoadKeys(data)
+	if err != nil {
+		return r, err
+	}
 
 	// The baseline runs once before the campaign and once after it, and
 	// counts as the mean of the two: the fake provider remembers every key
@@ -235,7 +239,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 		var s struct {
 			Delivery map[string]map[string]map[string]int64 `json:"delivery"`
 		}
-		if err := getJSONURL(api+"/api/v1/stats", &s); err != nil {
+		if err := getJSONURL(api+"/api/v1/stats", keys.AdminToken, &s); err != nil {
 			return r, err
 		}
 		k := s.Delivery["health-checkup"]["kakao"]
@@ -363,12 +367,21 @@ func waitHTTP(ctx context.Context, url string) error {
 	return fmt.Errorf("%s not answering", url)
 }
 
-func getJSONURL(url string, v any) error {
-	resp, err := http.Get(url)
+// getJSONURL GETs url with the admin token (the statistics are staff-only).
+func getJSONURL(url, token string, v any) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 

@@ -66,6 +66,11 @@ func serveCmd() *cobra.Command {
 		"keep a question's recording this long after it is answered (for quality review); 0 deletes it with the answer")
 	f.DurationVar(&cfg.QuestionAudio.MaxAge, "question-audio-max-age", cfg.QuestionAudio.MaxAge,
 		"delete any question recording, answered or not, this long after it arrived (0: never)")
+	f.DurationVar(&cfg.HTTPTimeouts.ReadHeader, "http-read-header-timeout", cfg.HTTPTimeouts.ReadHeader, "time a client has to send a request's headers")
+	f.DurationVar(&cfg.HTTPTimeouts.Read, "http-read-timeout", cfg.HTTPTimeouts.Read, "time a client has to send a whole request (slow clients are cut off)")
+	f.DurationVar(&cfg.HTTPTimeouts.Write, "http-write-timeout", cfg.HTTPTimeouts.Write, "time to answer a request, from the end of its headers")
+	f.DurationVar(&cfg.HTTPTimeouts.Idle, "http-idle-timeout", cfg.HTTPTimeouts.Idle, "how long an idle keep-alive connection is kept")
+	f.DurationVar(&cfg.HTTPTimeouts.Long, "http-long-timeout", cfg.HTTPTimeouts.Long, "read and write time of authorised big requests: agency notifications, catalog uploads, backups")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {
@@ -78,13 +83,17 @@ func serveCmd() *cobra.Command {
 
 func centralAgencyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "agency", Short: "Administer agencies that send notifications"}
-	var data, id string
+	var data, id, types, hosts string
 	var asJSON bool
 	add := &cobra.Command{
 		Use:   "add",
-		Short: "Register an agency and print its API token (central must be stopped)",
+		Short: "Register an agency, say what it may send, and print its API token (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			policy, err := agencyPolicy(types, hosts)
+			if err != nil {
+				return err
+			}
 			st, _, err := central.OpenData(data, central.StoreOptions{})
 			if err != nil {
 				return err
@@ -94,6 +103,9 @@ func centralAgencyCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
+			if err := st.SetAgencyPolicy(id, policy); err != nil {
+				return usageError{err}
+			}
 			if asJSON {
 				return printJSON(os.Stdout, cred)
 			}
@@ -101,12 +113,65 @@ func centralAgencyCmd() *cobra.Command {
 			return nil
 		},
 	}
-	add.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
-	add.Flags().StringVar(&id, "id", "", "agency id: lower-case letters, digits and dashes (e.g. police, nhis)")
+	allow := &cobra.Command{
+		Use:   "allow",
+		Short: "Set the notification types an agency may send and the hosts of its payment links, replacing the lists (central must be stopped)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			policy, err := agencyPolicy(types, hosts)
+			if err != nil {
+				return err
+			}
+			st, _, err := central.OpenData(data, central.StoreOptions{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.SetAgencyPolicy(id, policy); err != nil {
+				return usageError{err}
+			}
+			fmt.Fprintf(os.Stderr, "agency %s may send %s; payment links to %s\n", id, types, orNone(hosts))
+			return nil
+		},
+	}
+	for _, sub := range []*cobra.Command{add, allow} {
+		sub.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+		sub.Flags().StringVar(&id, "id", "", "agency id: lower-case letters, digits and dashes (e.g. police, nhis)")
+		sub.Flags().StringVar(&types, "types", "", "comma-separated notification types the agency may send (e.g. traffic-penalty,traffic-fine)")
+		sub.Flags().StringVar(&hosts, "payment-hosts", "", "comma-separated host names its payment links may point at (e.g. pay.police.go.kr); none: no payment links")
+		_ = sub.MarkFlagRequired("id")
+		_ = sub.MarkFlagRequired("types")
+	}
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	_ = add.MarkFlagRequired("id")
-	c.AddCommand(add)
+	c.AddCommand(add, allow)
 	return c
+}
+
+// agencyPolicy reads the --types and --payment-hosts of `agency add` and `agency allow`.
+func agencyPolicy(types, hosts string) (central.AgencyPolicy, error) {
+	var p central.AgencyPolicy
+	ts, err := parseList("--types", types, func(s string) (allimi.NotificationType, error) {
+		t := allimi.NotificationType(s)
+		if _, ok := t.Info(); !ok {
+			return t, fmt.Errorf("%q: not a notification type", s)
+		}
+		return t, nil
+	})
+	if err != nil {
+		return p, err
+	}
+	p.Types = ts
+	if hosts != "" {
+		p.PaymentHosts, _ = parseList("--payment-hosts", hosts, func(s string) (string, error) { return s, nil })
+	}
+	return p, nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "nowhere"
+	}
+	return s
 }
 
 func centralKioskCmd() *cobra.Command {

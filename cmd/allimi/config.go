@@ -39,6 +39,12 @@ type fileConfig struct {
 
 	QuestionAudioKeep   *time.Duration `yaml:"question-audio-keep"`
 	QuestionAudioMaxAge *time.Duration `yaml:"question-audio-max-age"`
+
+	HTTPReadHeaderTimeout *time.Duration `yaml:"http-read-header-timeout"`
+	HTTPReadTimeout       *time.Duration `yaml:"http-read-timeout"`
+	HTTPWriteTimeout      *time.Duration `yaml:"http-write-timeout"`
+	HTTPIdleTimeout       *time.Duration `yaml:"http-idle-timeout"`
+	HTTPLongTimeout       *time.Duration `yaml:"http-long-timeout"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -73,6 +79,11 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "breaker-cooldown", &cfg.Dispatch.BreakerCooldown, fc.BreakerCooldown)
 	setValue(flags, "question-audio-keep", &cfg.QuestionAudio.KeepAnswered, fc.QuestionAudioKeep)
 	setValue(flags, "question-audio-max-age", &cfg.QuestionAudio.MaxAge, fc.QuestionAudioMaxAge)
+	setValue(flags, "http-read-header-timeout", &cfg.HTTPTimeouts.ReadHeader, fc.HTTPReadHeaderTimeout)
+	setValue(flags, "http-read-timeout", &cfg.HTTPTimeouts.Read, fc.HTTPReadTimeout)
+	setValue(flags, "http-write-timeout", &cfg.HTTPTimeouts.Write, fc.HTTPWriteTimeout)
+	setValue(flags, "http-idle-timeout", &cfg.HTTPTimeouts.Idle, fc.HTTPIdleTimeout)
+	setValue(flags, "http-long-timeout", &cfg.HTTPTimeouts.Long, fc.HTTPLongTimeout)
 	if cfg.QuestionAudio.KeepAnswered < 0 || cfg.QuestionAudio.MaxAge < 0 {
 		return usageError{fmt.Errorf("%s: question-audio-keep and question-audio-max-age: must not be negative", path)}
 	}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central"
+)
+
+func runAgency(t *testing.T, args ...string) error {
+	t.Helper()
+	c := centralAgencyCmd()
+	c.SetArgs(args)
+	c.SetOut(io.Discard)
+	c.SetErr(io.Discard)
+	return c.Execute()
+}
+
+func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
+	data := t.TempDir()
+	require.Error(t, runAgency(t, "add", "--data", data, "--id", "police"), "--types is required: an agency allowed nothing is no use")
+	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--types", "traffic-penalty,traffic-fine",
+		"--payment-hosts", "pay.police.go.kr", "--json"))
+	policy := func() central.AgencyPolicy {
+		st, _, err := central.OpenData(data, central.StoreOptions{})
+		require.NoError(t, err)
+		defer st.Close()
+		p, err := st.AgencyPolicyOf("police")
+		require.NoError(t, err)
+		return p
+	}
+	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
+		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
+
+	err := runAgency(t, "allow", "--data", data, "--id", "police", "--types", "parking")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"parking": not a notification type`)
+	require.NoError(t, runAgency(t, "allow", "--data", data, "--id", "police", "--types", "traffic-fine"))
+	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}, policy(),
+		"allow replaces both lists: no --payment-hosts, no payment links")
+}
