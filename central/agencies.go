@@ -27,14 +27,14 @@ type agencyRecord struct {
 	TokenHash []byte    `json:"tokenHash"`
 	Created   time.Time `json:"created"`
 	// Policy is what the agency may send (agencypolicy.go); a record
-	// from before policies has none, and may send nothing until an
+	// from before policies has none, and is unrestricted until an
 	// operator sets one.
 	AgencyPolicy
 }
 
 // AddAgency registers an agency and returns its bearer token. Adding an id
 // again issues a new token and revokes the old one, and keeps its policy.
-// A new agency may send nothing until SetAgencyPolicy says what. Tokens are random 192-bit
+// A new agency is unrestricted until SetAgencyPolicy says what it may send. Tokens are random 192-bit
 // strings, so a plain SHA-256 is enough to store them.
 func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
 	if err := allimi.ValidateKioskID(id); err != nil {

@@ -19,10 +19,12 @@ import (
 // hosts its payment links may point at, so a leaked agency token cannot
 // send every citizen a "fine" with a link to a look-alike payment site.
 //
-// Safe by default: an agency with no types may send nothing, and one with
-// no payment hosts may send no payment link. Agencies registered before
-// policies existed have none and are refused (403, saying what to run)
-// until an operator runs `allimi central agency allow`.
+// An agency registered without a list of types (`agency add --id ID`, the
+// command's contract since agencies existed, and every agency registered
+// before policies) is unrestricted: any type, payment links to any https
+// host. Once it has types it is held to them, and to its payment hosts:
+// none listed means no payment links. Operators restrict every agency
+// (README, "Security"); `agency add` without --types says so.
 type AgencyPolicy struct {
 	Types        []allimi.NotificationType `json:"types,omitempty"`
 	PaymentHosts []string                  `json:"paymentHosts,omitempty"`
@@ -73,22 +75,25 @@ func (s *Store) AgencyPolicyOf(id string) (AgencyPolicy, error) {
 	return rec.AgencyPolicy, err
 }
 
+// Restricted says whether the policy limits anything: an agency without a
+// list of types may send every type, with payment links to any host.
+func (p AgencyPolicy) Restricted() bool { return len(p.Types) > 0 }
+
 // permits checks a request against the policy: a *FieldError (sent as a
 // 403) when it does not allow it. A type central does not
 // know, or a payment link that is no https URL, is left to the request's
 // own validation (400), and so is a payment link on a type with nothing
 // to pay.
 func (p AgencyPolicy) permits(agency string, req *NotificationRequest) error {
+	if !p.Restricted() {
+		return nil
+	}
 	if _, known := req.Type.Info(); known && !slices.Contains(p.Types, req.Type) {
-		allowed := "none yet: an operator runs `allimi central agency allow --id " + agency + " --types …`"
-		if len(p.Types) > 0 {
-			ts := make([]string, len(p.Types))
-			for i, t := range p.Types {
-				ts[i] = string(t)
-			}
-			allowed = strings.Join(ts, ", ")
+		ts := make([]string, len(p.Types))
+		for i, t := range p.Types {
+			ts[i] = string(t)
 		}
-		return fieldErr("type", "agency %s may not send %s notifications (allowed: %s)", agency, req.Type, allowed)
+		return fieldErr("type", "agency %s may not send %s notifications (allowed: %s)", agency, req.Type, strings.Join(ts, ", "))
 	}
 	if req.PaymentURL == "" || !req.Type.Payable() {
 		return nil

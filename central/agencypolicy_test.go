@@ -66,21 +66,20 @@ func TestAgencies_PaymentLinkToAnotherHostIs403AndNothingIsStored(t *testing.T) 
 	assert.Equal(t, http.StatusAccepted, code, resp)
 }
 
-func TestAgencies_RegisteredBeforePoliciesMaySendNothingUntilAllowed(t *testing.T) {
+func TestAgencies_WithoutTypesUnrestrictedUntilAllowed(t *testing.T) {
 	data := t.TempDir()
 	st, _, err := central.OpenData(data, central.StoreOptions{})
 	require.NoError(t, err)
-	ag, err := st.AddAgency("police") // a record as agencies had before policies: no lists
+	ag, err := st.AddAgency("police") // `agency add --id police`, and agencies from before policies: no lists
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
-	post := func(tc *testCentral, token string) (int, string) {
-		return postJSON(t, tc.http+"/api/v1/notifications", token, fineBody+`}`)
+	post := func(tc *testCentral, token, body string) (int, string) {
+		return postJSON(t, tc.http+"/api/v1/notifications", token, body)
 	}
 
 	tc := startCentral(t, data)
-	code, body := post(tc, ag.Token)
-	assert.Equal(t, http.StatusForbidden, code)
-	assert.Contains(t, body, "none yet: an operator runs `allimi central agency allow --id police --types …`")
+	code, body := post(tc, ag.Token, fineBody+`,"paymentUrl":"https://pay.example/1"}`)
+	assert.Equal(t, http.StatusAccepted, code, body)
 	require.NoError(t, tc.srv.Close())
 
 	st, _, err = central.OpenData(data, central.StoreOptions{})
@@ -91,9 +90,15 @@ func TestAgencies_RegisteredBeforePoliciesMaySendNothingUntilAllowed(t *testing.
 	require.NoError(t, st.Close())
 
 	tc = startCentral(t, data)
-	code, body = post(tc, renewed.Token)
+	code, body = post(tc, renewed.Token, fineBody+`}`)
 	assert.Equal(t, http.StatusAccepted, code, body)
-	code, _ = post(tc, ag.Token)
+	code, body = post(tc, renewed.Token, fineBody+`,"paymentUrl":"https://pay.example/2"}`)
+	assert.Equal(t, http.StatusForbidden, code, "restricted with no payment hosts: no payment links")
+	assert.Contains(t, body, "none: an operator runs `allimi central agency allow --id police --payment-hosts …`")
+	code, body = post(tc, renewed.Token, `{"type":"vaccination","audience":{"all":true},"params":{"dose":"1","date":"2026-12-20"}}`)
+	assert.Equal(t, http.StatusForbidden, code, body)
+	assert.Contains(t, body, "agency police may not send vaccination notifications (allowed: traffic-fine)")
+	code, _ = post(tc, ag.Token, fineBody+`}`)
 	assert.Equal(t, http.StatusUnauthorized, code, "the old token is revoked")
 }
 

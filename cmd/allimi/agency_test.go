@@ -22,9 +22,6 @@ func runAgency(t *testing.T, args ...string) error {
 
 func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 	data := t.TempDir()
-	require.Error(t, runAgency(t, "add", "--data", data, "--id", "police"), "--types is required: an agency allowed nothing is no use")
-	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--types", "traffic-penalty,traffic-fine",
-		"--payment-hosts", "pay.police.go.kr", "--json"))
 	policy := func() central.AgencyPolicy {
 		st, _, err := central.OpenData(data, central.StoreOptions{})
 		require.NoError(t, err)
@@ -33,10 +30,21 @@ func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 		require.NoError(t, err)
 		return p
 	}
+	// The contract since agencies existed: `agency add --id ID --json`
+	// registers an agency, unrestricted.
+	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--json"))
+	assert.False(t, policy().Restricted())
+	err := runAgency(t, "add", "--data", data, "--id", "police", "--payment-hosts", "pay.police.go.kr")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "--payment-hosts restricts an agency's links, and needs --types")
+	require.Error(t, runAgency(t, "allow", "--data", data, "--id", "police"), "allow without --types would lift every restriction")
+
+	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--types", "traffic-penalty,traffic-fine",
+		"--payment-hosts", "pay.police.go.kr", "--json"))
 	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
 		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
 
-	err := runAgency(t, "allow", "--data", data, "--id", "police", "--types", "parking")
+	err = runAgency(t, "allow", "--data", data, "--id", "police", "--types", "parking")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"parking": not a notification type`)
 	require.NoError(t, runAgency(t, "allow", "--data", data, "--id", "police", "--types", "traffic-fine"))

@@ -106,6 +106,9 @@ func centralAgencyCmd() *cobra.Command {
 			if err := st.SetAgencyPolicy(id, policy); err != nil {
 				return usageError{err}
 			}
+			if !policy.Restricted() {
+				fmt.Fprintf(os.Stderr, "agency %s may send every type, with payment links to any host: restrict it with `allimi central agency allow --id %s --types … --payment-hosts …`\n", id, id)
+			}
 			if asJSON {
 				return printJSON(os.Stdout, cred)
 			}
@@ -137,11 +140,11 @@ func centralAgencyCmd() *cobra.Command {
 	for _, sub := range []*cobra.Command{add, allow} {
 		sub.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
 		sub.Flags().StringVar(&id, "id", "", "agency id: lower-case letters, digits and dashes (e.g. police, nhis)")
-		sub.Flags().StringVar(&types, "types", "", "comma-separated notification types the agency may send (e.g. traffic-penalty,traffic-fine)")
-		sub.Flags().StringVar(&hosts, "payment-hosts", "", "comma-separated host names its payment links may point at (e.g. pay.police.go.kr); none: no payment links")
+		sub.Flags().StringVar(&types, "types", "", "comma-separated notification types the agency may send (e.g. traffic-penalty,traffic-fine); none: every type")
+		sub.Flags().StringVar(&hosts, "payment-hosts", "", "comma-separated host names its payment links may point at (e.g. pay.police.go.kr); none: no payment links once --types is given")
 		_ = sub.MarkFlagRequired("id")
-		_ = sub.MarkFlagRequired("types")
 	}
+	_ = allow.MarkFlagRequired("types")
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	c.AddCommand(add, allow)
 	return c
@@ -150,6 +153,12 @@ func centralAgencyCmd() *cobra.Command {
 // agencyPolicy reads the --types and --payment-hosts of `agency add` and `agency allow`.
 func agencyPolicy(types, hosts string) (central.AgencyPolicy, error) {
 	var p central.AgencyPolicy
+	if types == "" {
+		if hosts != "" {
+			return p, usageError{fmt.Errorf("--payment-hosts restricts an agency's links, and needs --types")}
+		}
+		return p, nil // unrestricted: `agency add --id ID`, as always
+	}
 	ts, err := parseList("--types", types, func(s string) (allimi.NotificationType, error) {
 		t := allimi.NotificationType(s)
 		if _, ok := t.Info(); !ok {
