@@ -22,9 +22,12 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /api/v1/stats", s.staff(s.handleStats))
+	// Open since the first central (scripts and monitors read the totals),
+	// but the kiosks and their record counts only for staff.
+	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
 	mux.HandleFunc("GET /api/v1/conflicts", s.staff(s.handleConflicts))
-	mux.HandleFunc("GET /api/v1/consult/feedback", s.staff(s.handleFeedback))
+	// Counts per knowledge-base entry: nothing about a person or a kiosk.
+	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
 	mux.HandleFunc("GET /api/v1/backup", s.admin(s.handleBackup))
 	mux.HandleFunc("POST /api/v1/enrol", s.handleEnrol)
 	mux.HandleFunc("POST /api/v1/kiosks/{id}/enrol", s.admin(s.handleAddEnrolment))
@@ -54,11 +57,18 @@ func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, code, map[string]any{"status": status, "broker": ok})
 }
 
-func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	st, err := s.store.Stats()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
+	}
+	if !s.isAdmin(r) && s.official(r) == "" {
+		// Which kiosks exist and how many records each sent are what a
+		// receipt-code guesser wants first.
+		st.Kiosks = nil
+	} else {
+		privatePage(w)
 	}
 	ds, err := s.store.DeliveryStats()
 	if err != nil {

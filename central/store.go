@@ -614,7 +614,7 @@ type Stats struct {
 	// Active counts active grants per notification type and channel.
 	Active    map[string]map[string]int64 `json:"active"`
 	Conflicts int                         `json:"conflicts"`
-	Kiosks    map[string]uint64           `json:"kiosks"` // high-water mark per kiosk
+	Kiosks    map[string]uint64           `json:"kiosks,omitempty"` // high-water mark per kiosk; staff only
 }
 
 // Stats reads the counters.

@@ -113,7 +113,7 @@ func TestStaffEndpoints_RefuseAnonymousCallersAndAdmitAdminAndOfficials(t *testi
 	f := newWebFixture(t, func(*central.Config) {})
 	signedIn := browser()
 	f.signIn(t, signedIn)
-	for _, path := range []string{"/api/v1/conflicts", "/api/v1/stats", "/api/v1/rejections", "/api/v1/consult/feedback"} {
+	for _, path := range []string{"/api/v1/conflicts", "/api/v1/rejections"} {
 		t.Run(path, func(t *testing.T) {
 			resp := getAs(t, f.tc.http+path, "")
 			body, _ := io.ReadAll(resp.Body)
@@ -131,13 +131,20 @@ func TestStaffEndpoints_RefuseAnonymousCallersAndAdmitAdminAndOfficials(t *testi
 			assert.Equal(t, http.StatusOK, code, "an official's session")
 		})
 	}
-	// The shape is the same for those allowed: the kiosks and their
-	// sequence numbers are there.
+	// The statistics' totals stay open (the first central's contract); the
+	// kiosks and their sequence numbers are there only for staff.
 	var st central.Stats
 	getJSONAs(t, f.tc.http+"/api/v1/stats", f.admin, &st)
 	assert.EqualValues(t, 2, st.Kiosks[f.kiosk])
+	st = central.Stats{}
+	getJSONAs(t, f.tc.http+"/api/v1/stats", f.official.Token, &st)
+	assert.EqualValues(t, 2, st.Kiosks[f.kiosk])
+	st = central.Stats{}
+	getJSONAs(t, f.tc.http+"/api/v1/stats", "", &st)
+	assert.EqualValues(t, 2, st.Records.Stored)
+	assert.Empty(t, st.Kiosks)
 
-	for _, path := range []string{"/healthz", "/metrics", "/stats"} {
+	for _, path := range []string{"/healthz", "/metrics", "/stats", "/api/v1/stats", "/api/v1/consult/feedback"} {
 		code, _, body := page(t, http.DefaultClient, f.tc.http+path)
 		assert.Equal(t, http.StatusOK, code, path)
 		assert.NotContains(t, body, f.kiosk, "%s names no kiosk", path)
