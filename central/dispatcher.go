@@ -233,6 +233,7 @@ func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adap
 // job is one batch on its way through a channel's pipeline.
 type job struct {
 	seq     uint64
+	group   uint64 // its send-intents' request name (sendintents.go); 0: none written
 	b       batch
 	msgs    []channel.Message
 	results []channel.Result
@@ -275,21 +276,49 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	l := &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	workers := max(d.cfg.Senders, 1)
 	work := make(chan *job, workers)
+	intended := make(chan *job, workers)
 	done := make(chan *job, 2*workers)
 
+	// Requests whose answers were lost are settled with the provider
+	// before the reader starts (sendintents.go); what it cannot answer
+	// now is asked again in the background, never sent meanwhile.
+	stale, err := d.staleIntents(ch)
+	if err != nil {
+		return err
+	}
+	left, err := d.reconcile(ctx, a, stale)
+	if ctx.Err() != nil {
+		return nil
+	}
 	var wg stdsync.WaitGroup
-	wg.Add(1)
+	if err != nil {
+		d.log.Warn("lost requests not yet reconciled", "channel", ch, "messages", len(left), "err", err)
+	}
+	if len(left) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.reconcileLater(ctx, a, left)
+		}()
+	}
+
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		defer close(work)
 		d.read(ctx, l, a, work)
+	}()
+	go func() {
+		defer wg.Done()
+		defer close(intended)
+		d.intend(ctx, workers, work, intended)
 	}()
 	var senders stdsync.WaitGroup
 	for range workers {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
-			for j := range work {
+			for j := range intended {
 				d.send(ctx, ch, a, j)
 				done <- j
 			}
@@ -400,10 +429,44 @@ func (d *dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work 
 	}
 }
 
+// intend commits the send-intents of the batches read, whatever has
+// arrived in one transaction (as commit does for their answers), and hands
+// them to the senders. A batch whose intents could not be committed is not
+// sent: it carries the error to the committer, which restarts the lane.
+func (d *dispatcher) intend(ctx context.Context, max int, work <-chan *job, out chan<- *job) {
+	for j := range work {
+		jobs := []*job{j}
+	more:
+		for len(jobs) < max {
+			select {
+			case j, ok := <-work:
+				if !ok {
+					break more
+				}
+				jobs = append(jobs, j)
+			default:
+				break more
+			}
+		}
+		var err error
+		if ctx.Err() != nil {
+			err = ctx.Err() // shutting down: send nothing more
+		} else {
+			err = d.writeIntents(jobs, d.cfg.Now())
+		}
+		for _, j := range jobs {
+			if err != nil {
+				j.err = fmt.Errorf("send intents: %w", err)
+			}
+			out <- j
+		}
+	}
+}
+
 // send renders and sends one batch; a tripped provider's batch falls back
 // without a request.
 func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adapter, j *job) {
-	if len(j.b.items) == 0 {
+	if len(j.b.items) == 0 || j.err != nil {
 		return
 	}
 	if open, _ := d.breakers[ch].isOpen(d.cfg.Now()); open {
@@ -412,6 +475,9 @@ func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 	}
 	if j.msgs, j.err = d.render(j.b); j.err != nil {
 		return
+	}
+	for i := range j.msgs {
+		j.msgs[i].Group = groupName(j.group)
 	}
 	start := time.Now()
 	j.results, j.sendErr = a.Send(ctx, j.msgs)
@@ -777,7 +843,7 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 // whether anything fell back to SMS or was queued again.
 func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
 	b, results, sendErr := j.b, j.results, j.sendErr
-	due := tx.Bucket(bucketDue)
+	due, intents := tx.Bucket(bucketDue), tx.Bucket(bucketSendIntents)
 	er := tx.Bucket(bucketEarlyReceipts)
 	// Receipts that overtake their acceptance are rare: most batches need
 	// not look for one per delivery.
@@ -837,6 +903,10 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel,
 			if err := due.Delete(it.dueKey); err != nil {
 				return false, false, err
 			}
+		}
+		// The answer is recorded: the request is no longer in doubt.
+		if err := intents.Delete(sendIntentKey(it.ref)); err != nil {
+			return false, false, err
 		}
 		if err := dv.put(it.ref, rec); err != nil {
 			return false, false, err
