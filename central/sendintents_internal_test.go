@@ -1,0 +1,198 @@
+package central
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/channel"
+	"allimi/central/template"
+)
+
+// intentRig is a store with one campaign to n people on kakao, a
+// dispatcher, and the fake providers in the mode that takes every request
+// as new (as NHN Cloud does).
+type intentRig struct {
+	s    *Store
+	d    *dispatcher
+	fake *channel.Fake
+	a    channel.Adapter
+	n    Notification
+}
+
+func newIntentRig(t *testing.T, people int) *intentRig {
+	t.Helper()
+	s, _, err := OpenData(t.TempDir(), StoreOptions{LinkBase: "http://127.0.0.1:8080"})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.SeedSubscribers(people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	req := &NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
+	req.Audience.All = true
+	n, _, err := s.CreateNotification("nhis", "", req)
+	require.NoError(t, err)
+	n, err = s.ExpandCampaign(n.ID, func(Notification) {})
+	require.NoError(t, err)
+
+	fake := channel.NewFake(channel.FakeOptions{NoDedupe: true})
+	srv := httptest.NewServer(fake.Handler())
+	t.Cleanup(srv.Close)
+	cfg := channel.DefaultConfig()
+	cfg.SetBaseURL(srv.URL)
+	adapters, err := channel.New(cfg, nil)
+	require.NoError(t, err)
+	r := &intentRig{s: s, fake: fake, a: adapters[allimi.ChannelKakao], n: n}
+	r.d = r.dispatcher()
+	return r
+}
+
+// dispatcher is a new dispatcher on the same store: central after a restart.
+func (r *intentRig) dispatcher() *dispatcher {
+	tmpl, _ := template.Default()
+	cfg := DefaultDispatchConfig()
+	d := newDispatcher(r.s, map[allimi.Channel]channel.Adapter{allimi.ChannelKakao: r.a}, tmpl, cfg, newMetrics(r.s),
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	n, err := r.s.GetNotification(r.n.ID)
+	if err == nil {
+		d.track(n)
+	}
+	return d
+}
+
+// crashAfterIntent reads the campaign's next batch, commits its intents and,
+// if send, sends it; then "crashes": the answer is never recorded.
+func (r *intentRig) crashAfterIntent(t *testing.T, send bool) *job {
+	t.Helper()
+	l := &lane{ch: allimi.ChannelKakao, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
+	b, _, err := r.d.nextBatch(l, r.a.MaxBatch(), r.d.cfg.Now())
+	require.NoError(t, err)
+	require.NotEmpty(t, b.items)
+	j := &job{b: b}
+	require.NoError(t, r.d.writeIntents([]*job{j}, r.d.cfg.Now()))
+	if send {
+		r.d.send(context.Background(), allimi.ChannelKakao, r.a, j)
+		require.NoError(t, j.sendErr)
+		require.NoError(t, j.err)
+	}
+	return j
+}
+
+// pending is what a restarted lane would send now.
+func (r *intentRig) pending(t *testing.T, d *dispatcher) []item {
+	t.Helper()
+	l := &lane{ch: allimi.ChannelKakao, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
+	b, _, err := d.nextBatch(l, r.a.MaxBatch(), d.cfg.Now())
+	require.NoError(t, err)
+	return b.items
+}
+
+func (r *intentRig) intents(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, r.s.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketSendIntents).Stats().KeyN
+		return nil
+	}))
+	return n
+}
+
+func TestSendIntents_ProviderHasTheMessageSoItIsMarkedSentNotResent(t *testing.T) {
+	r := newIntentRig(t, 30)
+	j := r.crashAfterIntent(t, true)
+	require.EqualValues(t, 30, r.fake.Stats().Accepted[allimi.ChannelKakao])
+
+	d := r.dispatcher()
+	stale, err := d.staleIntents(allimi.ChannelKakao)
+	require.NoError(t, err)
+	require.Len(t, stale, 30, "every message of the lost request has an intent")
+	left, err := d.reconcile(context.Background(), r.a, stale)
+	require.NoError(t, err)
+	assert.Empty(t, left)
+
+	assert.Empty(t, r.pending(t, d), "nothing is sent again")
+	assert.Zero(t, r.intents(t))
+	for _, it := range j.b.items {
+		st, _, err := r.s.DeliveryStatus(it.ref)
+		require.NoError(t, err)
+		assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+	}
+	stats, err := r.s.DeliveryStats()
+	require.NoError(t, err)
+	assert.EqualValues(t, 30, stats[string(allimi.TypeHealthCheckup)]["kakao"][MetricSent])
+	fs := r.fake.Stats()
+	assert.EqualValues(t, 30, fs.Accepted[allimi.ChannelKakao])
+	assert.Zero(t, fs.Repeats[allimi.ChannelKakao])
+	assert.Positive(t, fs.Lookups[allimi.ChannelKakao], "the provider was asked")
+	n, err := r.s.GetNotification(r.n.ID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 30, n.Progress[allimi.ChannelKakao], "the lane goes on after the lost request")
+}
+
+func TestSendIntents_ProviderHasNoSuchMessageSoItIsSentOnce(t *testing.T) {
+	r := newIntentRig(t, 30)
+	j := r.crashAfterIntent(t, false) // the crash came before the request left
+	require.Zero(t, r.fake.Stats().Requests[allimi.ChannelKakao])
+
+	d := r.dispatcher()
+	stale, err := d.staleIntents(allimi.ChannelKakao)
+	require.NoError(t, err)
+	left, err := d.reconcile(context.Background(), r.a, stale)
+	require.NoError(t, err)
+	assert.Empty(t, left)
+	assert.Zero(t, r.intents(t))
+
+	items := r.pending(t, d)
+	require.Len(t, items, len(j.b.items), "each message is queued to be sent")
+	again := &job{b: batch{items: items}}
+	require.NoError(t, d.writeIntents([]*job{again}, d.cfg.Now()))
+	d.send(context.Background(), allimi.ChannelKakao, r.a, again)
+	require.NoError(t, d.commit(allimi.ChannelKakao, []*job{again}, d.cfg.Now()))
+
+	assert.Empty(t, r.pending(t, d), "sent once: nothing left")
+	assert.Zero(t, r.intents(t))
+	fs := r.fake.Stats()
+	assert.EqualValues(t, 30, fs.Accepted[allimi.ChannelKakao])
+	assert.Zero(t, fs.Repeats[allimi.ChannelKakao])
+	for _, it := range j.b.items {
+		st, _, err := r.s.DeliveryStatus(it.ref)
+		require.NoError(t, err)
+		assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+	}
+}
+
+func TestSendIntents_QueryFailingKeepsTheIntentSendsNothingAndAsksAgain(t *testing.T) {
+	r := newIntentRig(t, 30)
+	r.crashAfterIntent(t, true)
+	require.NoError(t, r.fake.SetFault(channel.Fault{Channel: allimi.ChannelKakao, Kind: channel.FaultLookup, Rate: 1}))
+
+	d := r.dispatcher()
+	stale, err := d.staleIntents(allimi.ChannelKakao)
+	require.NoError(t, err)
+	left, err := d.reconcile(context.Background(), r.a, stale)
+	require.Error(t, err, "the provider could not be asked")
+	assert.Len(t, left, 30, "nothing is settled")
+	assert.Equal(t, 30, r.intents(t), "the intents stay")
+	assert.Empty(t, r.pending(t, d), "nothing is sent blindly")
+	assert.EqualValues(t, 1, r.fake.Stats().Requests[allimi.ChannelKakao], "no request after the lost one")
+
+	// The provider answers again: the question is asked again, and the
+	// message it has is not sent a second time.
+	require.NoError(t, r.fake.SetFault(channel.Fault{Channel: allimi.ChannelKakao, Kind: channel.FaultLookup}))
+	lookups := r.fake.Stats().Lookups[allimi.ChannelKakao]
+	d.reconcileLater(context.Background(), r.a, left)
+	assert.Greater(t, r.fake.Stats().Lookups[allimi.ChannelKakao], lookups, "asked again")
+	assert.Zero(t, r.intents(t))
+	assert.Empty(t, r.pending(t, d))
+	fs := r.fake.Stats()
+	assert.EqualValues(t, 30, fs.Accepted[allimi.ChannelKakao])
+	assert.Zero(t, fs.Repeats[allimi.ChannelKakao])
+	stats, err := r.s.DeliveryStats()
+	require.NoError(t, err)
+	assert.EqualValues(t, 30, stats[string(allimi.TypeHealthCheckup)]["kakao"][MetricSent])
+}
