@@ -276,7 +276,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	l := &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	workers := max(d.cfg.Senders, 1)
 	work := make(chan *job, workers)
-	intended := make(chan *job, workers)
+	intended := make(chan *job)
 	done := make(chan *job, 2*workers)
 
 	// Requests whose answers were lost are settled with the provider
