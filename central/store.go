@@ -36,7 +36,7 @@ var (
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
 		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		bucketSendIntents}
+		bucketSendIntents, bucketQueueIntents}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
