@@ -219,8 +219,8 @@ func (b *batch) add(it item, max int) {
 
 // loop runs a channel's pipeline until ctx ends. After an error that
 // leaves batches unrecorded (a render or disk failure) the pipeline starts
-// again from what the database says: batches sent but not recorded go
-// again with the same idempotency keys, as after a crash.
+// again from what the database says: batches sent but not recorded are
+// looked up at the provider through their send-intents, as after a crash.
 func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adapter) {
 	for ctx.Err() == nil {
 		if err := d.runLane(ctx, ch, a); err != nil && ctx.Err() == nil {
@@ -381,7 +381,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 				break
 			}
 			// Sent but not recorded: keep trying, the disk may come back; a
-			// crash here resends with the same keys.
+			// crash here leaves the send-intents to be reconciled.
 			d.log.Error("commit after send", "channel", ch, "err", err)
 			if !d.sleep(ctx, ch, time.Second) {
 				return nil
