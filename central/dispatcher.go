@@ -269,19 +269,24 @@ func (l *lane) from(n *Notification) uint32 {
 // Senders workers render and send them concurrently, and this goroutine
 // records the outcomes strictly in the order the batches were read — so
 // the progress stored is always a prefix of what was sent — grouping
-// whatever has arrived into one transaction.
+// whatever has arrived into one transaction. The same transaction commits
+// the send-intents of the batches about to go out (sendintents.go): a
+// batch reaches a sender only once its intents are on disk, and the
+// intents cost no commit of their own.
 func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.Adapter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	l := &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	workers := max(d.cfg.Senders, 1)
 	work := make(chan *job, workers)
-	intended := make(chan *job)
+	// At most workers batches are with the senders (see inflight), so
+	// handing one over never blocks.
+	intended := make(chan *job, workers)
 	done := make(chan *job, 2*workers)
 
 	// Requests whose answers were lost are settled with the provider
-	// before the reader starts (sendintents.go); what it cannot answer
-	// now is asked again in the background, never sent meanwhile.
+	// before the reader starts; what it cannot answer now is asked again
+	// in the background, never sent meanwhile.
 	stale, err := d.staleIntents(ch)
 	if err != nil {
 		return err
@@ -302,16 +307,11 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		}()
 	}
 
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(work)
 		d.read(ctx, l, a, work)
-	}()
-	go func() {
-		defer wg.Done()
-		defer close(intended)
-		d.intend(ctx, workers, work, intended)
 	}()
 	var senders stdsync.WaitGroup
 	for range workers {
@@ -327,6 +327,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	go func() { senders.Wait(); close(done) }()
 	defer func() {
 		cancel()
+		close(intended)
 		for range done { // let the senders finish
 		}
 		wg.Wait()
@@ -334,19 +335,48 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 
 	pending := map[uint64]*job{}
 	var next uint64
-	for j := range done {
-		pending[j.seq] = j
+	var fresh []*job // read, intents not yet committed
+	inflight := 0    // with the senders
+	in := (<-chan *job)(work)
+	for {
+		// Take new batches only while a sender is free for each.
+		var wc <-chan *job
+		if in != nil && inflight+len(fresh) < workers {
+			wc = in
+		}
+		if wc == nil && inflight == 0 && len(fresh) == 0 {
+			return ctx.Err() // the reader stopped and everything is recorded
+		}
+		select {
+		case j := <-done:
+			pending[j.seq] = j
+			inflight--
+		case j, ok := <-wc:
+			if !ok {
+				in = nil
+				continue
+			}
+			fresh = append(fresh, j)
+		}
 		// Whatever else has arrived goes into the same transaction: a
 		// commit's fixed cost (the freelist, two fsyncs) is then paid per
 		// several batches, not per batch.
 	drain:
 		for {
+			wc = nil
+			if in != nil && inflight+len(fresh) < workers {
+				wc = in
+			}
 			select {
-			case j, ok := <-done:
-				if !ok {
-					break drain
-				}
+			case j := <-done:
 				pending[j.seq] = j
+				inflight--
+			case j, ok := <-wc:
+				if !ok {
+					in = nil
+					continue
+				}
+				fresh = append(fresh, j)
 			default:
 				break drain
 			}
@@ -361,23 +391,26 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 			next++
 			ready = append(ready, r)
 		}
-		if len(ready) == 0 {
-			continue
-		}
 		for _, r := range ready {
 			if r.err != nil {
 				return r.err
 			}
 		}
 		if ctx.Err() != nil {
-			return nil // shutting down: what was sent goes again at the next start
+			return nil // shutting down: what was sent is reconciled at the next start
 		}
-		for {
+		toWrite := len(ready) > 0
+		for _, j := range fresh {
+			toWrite = toWrite || len(j.b.items) > 0
+		}
+		for toWrite {
 			start := time.Now()
-			err := d.commit(ch, ready, d.cfg.Now())
+			err := d.commit(ch, ready, fresh, d.cfg.Now())
 			if err == nil {
-				d.metrics.dispatchCommit.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
-				d.metrics.dispatchBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
+				if len(ready) > 0 {
+					d.metrics.dispatchCommit.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+					d.metrics.dispatchBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
+				}
 				break
 			}
 			// Sent but not recorded: keep trying, the disk may come back; a
@@ -386,6 +419,14 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 			if !d.sleep(ctx, ch, time.Second) {
 				return nil
 			}
+		}
+		for _, j := range fresh {
+			intended <- j
+		}
+		inflight += len(fresh)
+		fresh = fresh[:0]
+		if len(ready) == 0 {
+			continue
 		}
 		l.mu.Lock()
 		for _, r := range ready {
@@ -397,7 +438,6 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		}
 		l.mu.Unlock()
 	}
-	return ctx.Err()
 }
 
 // read hands out batches in order until ctx ends.
@@ -425,40 +465,6 @@ func (d *dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work 
 			seq++
 		case <-ctx.Done():
 			return
-		}
-	}
-}
-
-// intend commits the send-intents of the batches read, whatever has
-// arrived in one transaction (as commit does for their answers), and hands
-// them to the senders. A batch whose intents could not be committed is not
-// sent: it carries the error to the committer, which restarts the lane.
-func (d *dispatcher) intend(ctx context.Context, max int, work <-chan *job, out chan<- *job) {
-	for j := range work {
-		jobs := []*job{j}
-	more:
-		for len(jobs) < max {
-			select {
-			case j, ok := <-work:
-				if !ok {
-					break more
-				}
-				jobs = append(jobs, j)
-			default:
-				break more
-			}
-		}
-		var err error
-		if ctx.Err() != nil {
-			err = ctx.Err() // shutting down: send nothing more
-		} else {
-			err = d.writeIntents(jobs, d.cfg.Now())
-		}
-		for _, j := range jobs {
-			if err != nil {
-				j.err = fmt.Errorf("send intents: %w", err)
-			}
-			out <- j
 		}
 	}
 }
@@ -779,14 +785,18 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	return msgs, nil
 }
 
-// commit records what a request did, in one transaction: each delivery's
+// commit records what requests did, in one transaction: each delivery's
 // state, retries and fallbacks in the due queue, dead letters, progress and
-// the statistics.
-func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error {
+// the statistics; and it commits the send-intents of the batches about to
+// be sent (fresh).
+func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time) error {
 	var stats statDelta
 	var fellBack, retried bool
 	err := d.store.db.Update(func(tx *bbolt.Tx) error {
 		stats, fellBack, retried = statDelta{}, false, false
+		if err := putIntents(tx, fresh, now); err != nil {
+			return err
+		}
 		progress := map[uint64]uint32{}
 		dv := newDeliveryWriter(tx, d.log)
 		for _, j := range jobs {

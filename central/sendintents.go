@@ -81,31 +81,33 @@ func groupName(g uint64) string {
 	return "allimi-" + strconv.FormatUint(g, 36)
 }
 
-// writeIntents commits the intents of the batches about to be sent, in one
-// transaction; a due entry is replaced by its intent. It names each batch's
-// request.
-func (d *dispatcher) writeIntents(jobs []*job, now time.Time) error {
-	return d.store.db.Update(func(tx *bbolt.Tx) error {
-		b, due := tx.Bucket(bucketSendIntents), tx.Bucket(bucketDue)
-		for _, j := range jobs {
-			if len(j.b.items) == 0 {
-				continue
+// putIntents writes the intents of the batches about to be sent; a due
+// entry is replaced by its intent. It names each batch's request.
+func putIntents(tx *bbolt.Tx, jobs []*job, now time.Time) error {
+	b, due := tx.Bucket(bucketSendIntents), tx.Bucket(bucketDue)
+	for _, j := range jobs {
+		if len(j.b.items) == 0 {
+			continue
+		}
+		j.group = rand.Uint64() | 1
+		for _, it := range j.b.items {
+			si := sendIntent{at: now.UnixMilli(), group: j.group, flags: it.flags, fresh: it.dueKey == nil}
+			if err := b.Put(sendIntentKey(it.ref), si.value()); err != nil {
+				return fmt.Errorf("send intent %s: %w", it.ref.Key(), err)
 			}
-			j.group = rand.Uint64() | 1
-			for _, it := range j.b.items {
-				si := sendIntent{at: now.UnixMilli(), group: j.group, flags: it.flags, fresh: it.dueKey == nil}
-				if err := b.Put(sendIntentKey(it.ref), si.value()); err != nil {
-					return fmt.Errorf("send intent %s: %w", it.ref.Key(), err)
-				}
-				if it.dueKey != nil {
-					if err := due.Delete(it.dueKey); err != nil {
-						return err
-					}
+			if it.dueKey != nil {
+				if err := due.Delete(it.dueKey); err != nil {
+					return err
 				}
 			}
 		}
-		return nil
-	})
+	}
+	return nil
+}
+
+// writeIntents commits the intents of batches about to be sent on their own.
+func (d *dispatcher) writeIntents(jobs []*job, now time.Time) error {
+	return d.store.db.Update(func(tx *bbolt.Tx) error { return putIntents(tx, jobs, now) })
 }
 
 // staleIntents reads ch's intents. It is called at a lane's start, before

@@ -152,7 +152,7 @@ func TestSendIntents_ProviderHasNoSuchMessageSoItIsSentOnce(t *testing.T) {
 	again := &job{b: batch{items: items}}
 	require.NoError(t, d.writeIntents([]*job{again}, d.cfg.Now()))
 	d.send(context.Background(), allimi.ChannelKakao, r.a, again)
-	require.NoError(t, d.commit(allimi.ChannelKakao, []*job{again}, d.cfg.Now()))
+	require.NoError(t, d.commit(allimi.ChannelKakao, []*job{again}, nil, d.cfg.Now()))
 
 	assert.Empty(t, r.pending(t, d), "sent once: nothing left")
 	assert.Zero(t, r.intents(t))
