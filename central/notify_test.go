@@ -261,7 +261,7 @@ func TestNotify_ProviderOutageTripsTheBreakerAndFallsBack(t *testing.T) {
 
 func TestNotify_TransientErrorsAreRetriedAndNothingIsAcceptedTwice(t *testing.T) {
 	// At one request in two failing, five failures in a row come often
-	// enough (one run in forty before the send-intent stage, one in ten with it) to
+	// enough (1 run in 40 before send-intents, 3 in 40 with them) to
 	// trip the breaker and send the rest by SMS: that is the breaker's
 	// test (TestNotify_ProviderOutageTripsTheBreakerAndFallsBack), not this one.
 	f := newFanout(t, fanoutOptions{people: 200, breakerFailures: 1000,
