@@ -105,11 +105,6 @@ func putIntents(tx *bbolt.Tx, jobs []*job, now time.Time) error {
 	return nil
 }
 
-// writeIntents commits the intents of batches about to be sent on their own.
-func (d *dispatcher) writeIntents(jobs []*job, now time.Time) error {
-	return d.store.db.Update(func(tx *bbolt.Tx) error { return putIntents(tx, jobs, now) })
-}
-
 // staleIntents reads ch's intents. It is called at a lane's start, before
 // its reader, so every intent it finds is a request whose answer was lost.
 // In the same transaction it moves the notifications' progress past the

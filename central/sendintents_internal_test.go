@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,6 +64,12 @@ func (r *intentRig) dispatcher() *dispatcher {
 		d.track(n)
 	}
 	return d
+}
+
+// writeIntents commits the intents of batches about to be sent, as the
+// committer's transaction does.
+func (d *dispatcher) writeIntents(jobs []*job, now time.Time) error {
+	return d.store.db.Update(func(tx *bbolt.Tx) error { return putIntents(tx, jobs, now) })
 }
 
 // crashAfterIntent reads the campaign's next batch, commits its intents and,
