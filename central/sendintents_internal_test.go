@@ -21,6 +21,7 @@ import (
 // dispatcher, and the fake providers in the mode that takes every request
 // as new (as NHN Cloud does).
 type intentRig struct {
+	ch   allimi.Channel
 	s    *Store
 	d    *dispatcher
 	fake *channel.Fake
@@ -28,12 +29,12 @@ type intentRig struct {
 	n    Notification
 }
 
-func newIntentRig(t *testing.T, people int) *intentRig {
+func newIntentRig(t *testing.T, people int, ch allimi.Channel) *intentRig {
 	t.Helper()
 	s, _, err := OpenData(t.TempDir(), StoreOptions{LinkBase: "http://127.0.0.1:8080"})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	require.NoError(t, s.SeedSubscribers(people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	require.NoError(t, s.SeedSubscribers(people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{ch}))
 	req := &NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
 	req.Audience.All = true
 	n, _, err := s.CreateNotification("nhis", "", req)
@@ -48,7 +49,7 @@ func newIntentRig(t *testing.T, people int) *intentRig {
 	cfg.SetBaseURL(srv.URL)
 	adapters, err := channel.New(cfg, nil)
 	require.NoError(t, err)
-	r := &intentRig{s: s, fake: fake, a: adapters[allimi.ChannelKakao], n: n}
+	r := &intentRig{ch: ch, s: s, fake: fake, a: adapters[ch], n: n}
 	r.d = r.dispatcher()
 	return r
 }
@@ -57,7 +58,7 @@ func newIntentRig(t *testing.T, people int) *intentRig {
 func (r *intentRig) dispatcher() *dispatcher {
 	tmpl, _ := template.Default()
 	cfg := DefaultDispatchConfig()
-	d := newDispatcher(r.s, map[allimi.Channel]channel.Adapter{allimi.ChannelKakao: r.a}, tmpl, cfg, newMetrics(r.s),
+	d := newDispatcher(r.s, map[allimi.Channel]channel.Adapter{r.ch: r.a}, tmpl, cfg, newMetrics(r.s),
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	n, err := r.s.GetNotification(r.n.ID)
 	if err == nil {
@@ -76,14 +77,14 @@ func (d *dispatcher) writeIntents(jobs []*job, now time.Time) error {
 // if send, sends it; then "crashes": the answer is never recorded.
 func (r *intentRig) crashAfterIntent(t *testing.T, send bool) *job {
 	t.Helper()
-	l := &lane{ch: allimi.ChannelKakao, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
+	l := &lane{ch: r.ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	b, _, err := r.d.nextBatch(l, r.a.MaxBatch(), r.d.cfg.Now())
 	require.NoError(t, err)
 	require.NotEmpty(t, b.items)
 	j := &job{b: b}
 	require.NoError(t, r.d.writeIntents([]*job{j}, r.d.cfg.Now()))
 	if send {
-		r.d.send(context.Background(), allimi.ChannelKakao, r.a, j)
+		r.d.send(context.Background(), r.ch, r.a, j)
 		require.NoError(t, j.sendErr)
 		require.NoError(t, j.err)
 	}
@@ -93,7 +94,7 @@ func (r *intentRig) crashAfterIntent(t *testing.T, send bool) *job {
 // pending is what a restarted lane would send now.
 func (r *intentRig) pending(t *testing.T, d *dispatcher) []item {
 	t.Helper()
-	l := &lane{ch: allimi.ChannelKakao, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
+	l := &lane{ch: r.ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	b, _, err := d.nextBatch(l, r.a.MaxBatch(), d.cfg.Now())
 	require.NoError(t, err)
 	return b.items
@@ -110,71 +111,79 @@ func (r *intentRig) intents(t *testing.T) int {
 }
 
 func TestSendIntents_ProviderHasTheMessageSoItIsMarkedSentNotResent(t *testing.T) {
-	r := newIntentRig(t, 30)
-	j := r.crashAfterIntent(t, true)
-	require.EqualValues(t, 30, r.fake.Stats().Accepted[allimi.ChannelKakao])
+	for _, ch := range allimi.Channels {
+		t.Run(string(ch), func(t *testing.T) {
+			r := newIntentRig(t, 30, ch)
+			j := r.crashAfterIntent(t, true)
+			require.EqualValues(t, 30, r.fake.Stats().Accepted[ch])
 
-	d := r.dispatcher()
-	stale, err := d.staleIntents(allimi.ChannelKakao)
-	require.NoError(t, err)
-	require.Len(t, stale, 30, "every message of the lost request has an intent")
-	left, err := d.reconcile(context.Background(), r.a, stale)
-	require.NoError(t, err)
-	assert.Empty(t, left)
+			d := r.dispatcher()
+			stale, err := d.staleIntents(ch)
+			require.NoError(t, err)
+			require.Len(t, stale, 30, "every message of the lost request has an intent")
+			left, err := d.reconcile(context.Background(), r.a, stale)
+			require.NoError(t, err)
+			assert.Empty(t, left)
 
-	assert.Empty(t, r.pending(t, d), "nothing is sent again")
-	assert.Zero(t, r.intents(t))
-	for _, it := range j.b.items {
-		st, _, err := r.s.DeliveryStatus(it.ref)
-		require.NoError(t, err)
-		assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+			assert.Empty(t, r.pending(t, d), "nothing is sent again")
+			assert.Zero(t, r.intents(t))
+			for _, it := range j.b.items {
+				st, _, err := r.s.DeliveryStatus(it.ref)
+				require.NoError(t, err)
+				assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+			}
+			stats, err := r.s.DeliveryStats()
+			require.NoError(t, err)
+			assert.EqualValues(t, 30, stats[string(allimi.TypeHealthCheckup)][string(ch)][MetricSent])
+			fs := r.fake.Stats()
+			assert.EqualValues(t, 30, fs.Accepted[ch])
+			assert.Zero(t, fs.Repeats[ch])
+			assert.Positive(t, fs.Lookups[ch], "the provider was asked")
+			n, err := r.s.GetNotification(r.n.ID)
+			require.NoError(t, err)
+			assert.EqualValues(t, 30, n.Progress[ch], "the lane goes on after the lost request")
+		})
 	}
-	stats, err := r.s.DeliveryStats()
-	require.NoError(t, err)
-	assert.EqualValues(t, 30, stats[string(allimi.TypeHealthCheckup)]["kakao"][MetricSent])
-	fs := r.fake.Stats()
-	assert.EqualValues(t, 30, fs.Accepted[allimi.ChannelKakao])
-	assert.Zero(t, fs.Repeats[allimi.ChannelKakao])
-	assert.Positive(t, fs.Lookups[allimi.ChannelKakao], "the provider was asked")
-	n, err := r.s.GetNotification(r.n.ID)
-	require.NoError(t, err)
-	assert.EqualValues(t, 30, n.Progress[allimi.ChannelKakao], "the lane goes on after the lost request")
 }
 
 func TestSendIntents_ProviderHasNoSuchMessageSoItIsSentOnce(t *testing.T) {
-	r := newIntentRig(t, 30)
-	j := r.crashAfterIntent(t, false) // the crash came before the request left
-	require.Zero(t, r.fake.Stats().Requests[allimi.ChannelKakao])
+	for _, ch := range allimi.Channels {
+		t.Run(string(ch), func(t *testing.T) {
+			r := newIntentRig(t, 30, ch)
+			j := r.crashAfterIntent(t, false) // the crash came before the request left
+			require.Zero(t, r.fake.Stats().Requests[ch])
 
-	d := r.dispatcher()
-	stale, err := d.staleIntents(allimi.ChannelKakao)
-	require.NoError(t, err)
-	left, err := d.reconcile(context.Background(), r.a, stale)
-	require.NoError(t, err)
-	assert.Empty(t, left)
-	assert.Zero(t, r.intents(t))
+			d := r.dispatcher()
+			stale, err := d.staleIntents(ch)
+			require.NoError(t, err)
+			left, err := d.reconcile(context.Background(), r.a, stale)
+			require.NoError(t, err)
+			assert.Empty(t, left)
+			assert.Zero(t, r.intents(t))
 
-	items := r.pending(t, d)
-	require.Len(t, items, len(j.b.items), "each message is queued to be sent")
-	again := &job{b: batch{items: items}}
-	require.NoError(t, d.writeIntents([]*job{again}, d.cfg.Now()))
-	d.send(context.Background(), allimi.ChannelKakao, r.a, again)
-	require.NoError(t, d.commit(allimi.ChannelKakao, []*job{again}, nil, d.cfg.Now()))
+			items := r.pending(t, d)
+			require.Len(t, items, len(j.b.items), "each message is queued to be sent")
+			again := &job{b: batch{items: items}}
+			require.NoError(t, d.writeIntents([]*job{again}, d.cfg.Now()))
+			d.send(context.Background(), ch, r.a, again)
+			require.NoError(t, d.commit(ch, []*job{again}, nil, d.cfg.Now()))
 
-	assert.Empty(t, r.pending(t, d), "sent once: nothing left")
-	assert.Zero(t, r.intents(t))
-	fs := r.fake.Stats()
-	assert.EqualValues(t, 30, fs.Accepted[allimi.ChannelKakao])
-	assert.Zero(t, fs.Repeats[allimi.ChannelKakao])
-	for _, it := range j.b.items {
-		st, _, err := r.s.DeliveryStatus(it.ref)
-		require.NoError(t, err)
-		assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+			assert.Empty(t, r.pending(t, d), "sent once: nothing left")
+			assert.Zero(t, r.intents(t))
+			fs := r.fake.Stats()
+			assert.EqualValues(t, 30, fs.Accepted[ch])
+			assert.Zero(t, fs.Repeats[ch])
+			for _, it := range j.b.items {
+				st, _, err := r.s.DeliveryStatus(it.ref)
+				require.NoError(t, err)
+				assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+			}
+		})
 	}
 }
 
 func TestSendIntents_QueryFailingKeepsTheIntentSendsNothingAndAsksAgain(t *testing.T) {
-	r := newIntentRig(t, 30)
+	r := newIntentRig(t, 30, allimi.ChannelKakao)
 	r.crashAfterIntent(t, true)
 	require.NoError(t, r.fake.SetFault(channel.Fault{Channel: allimi.ChannelKakao, Kind: channel.FaultLookup, Rate: 1}))
 
