@@ -79,8 +79,9 @@ func (s *Store) ConfirmationsPending() (int, error) {
 }
 
 // confirmer sends the confirmations by SMS, through the same gateway as
-// the notices, with an idempotency key per sign-up so that a crash between
-// sending and deleting sends nothing twice.
+// the notices, with an idempotency key per sign-up and a send-intent
+// (queueintents.go) so that a crash between sending and deleting sends
+// nothing twice.
 type confirmer struct {
 	store *Store
 	sms   channel.Adapter
@@ -111,7 +112,7 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 		msgs[i] = channel.Message{Key: "cf-" + base64.RawURLEncoding.EncodeToString(sum[:16]), Recipient: p.citizen.Mobile,
 			Text: text, LMS: lms, Title: "알리미"}
 	}
-	results, err := c.sms.Send(ctx, msgs)
+	results, err := c.store.sendOnce(ctx, c.sms, msgs)
 	if err != nil {
 		return 0, err
 	}
@@ -132,5 +133,12 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 	if len(done) == 0 {
 		return 0, errors.New("the SMS gateway accepted none")
 	}
-	return len(done), c.store.doneConfirmations(done)
+	if err := c.store.doneConfirmations(done); err != nil {
+		return 0, err
+	}
+	keys := make([]string, len(msgs))
+	for i := range msgs {
+		keys[i] = msgs[i].Key
+	}
+	return len(done), c.store.queueSettled(c.sms.Channel(), keys...)
 }

@@ -28,8 +28,8 @@ var (
 
 // DeliveryState is where one delivery (notification × citizen × channel) stands.
 // A delivery has no record while queued; "sending" lives only in memory, for
-// the time of one provider request: a crash there resends the same request
-// with the same idempotency keys, and the provider accepts each once.
+// the time of one provider request, whose send-intent (sendintents.go) says
+// after a crash that the provider must be asked before anything is resent.
 type DeliveryState byte
 
 // Delivery states.

@@ -219,8 +219,8 @@ func (b *batch) add(it item, max int) {
 
 // loop runs a channel's pipeline until ctx ends. After an error that
 // leaves batches unrecorded (a render or disk failure) the pipeline starts
-// again from what the database says: batches sent but not recorded go
-// again with the same idempotency keys, as after a crash.
+// again from what the database says: batches sent but not recorded are
+// looked up at the provider through their send-intents, as after a crash.
 func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adapter) {
 	for ctx.Err() == nil {
 		if err := d.runLane(ctx, ch, a); err != nil && ctx.Err() == nil {
@@ -233,6 +233,7 @@ func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adap
 // job is one batch on its way through a channel's pipeline.
 type job struct {
 	seq     uint64
+	group   uint64 // its send-intents' request name (sendintents.go); 0: none written
 	b       batch
 	msgs    []channel.Message
 	results []channel.Result
@@ -268,16 +269,44 @@ func (l *lane) from(n *Notification) uint32 {
 // Senders workers render and send them concurrently, and this goroutine
 // records the outcomes strictly in the order the batches were read — so
 // the progress stored is always a prefix of what was sent — grouping
-// whatever has arrived into one transaction.
+// whatever has arrived into one transaction. The same transaction commits
+// the send-intents of the batches about to go out (sendintents.go): a
+// batch reaches a sender only once its intents are on disk, and the
+// intents cost no commit of their own.
 func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.Adapter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	l := &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	workers := max(d.cfg.Senders, 1)
 	work := make(chan *job, workers)
+	// At most workers batches are with the senders (see inflight), so
+	// handing one over never blocks.
+	intended := make(chan *job, workers)
 	done := make(chan *job, 2*workers)
 
+	// Requests whose answers were lost are settled with the provider
+	// before the reader starts; what it cannot answer now is asked again
+	// in the background, never sent meanwhile.
+	stale, err := d.staleIntents(ch)
+	if err != nil {
+		return err
+	}
+	left, err := d.reconcile(ctx, a, stale)
+	if ctx.Err() != nil {
+		return nil
+	}
 	var wg stdsync.WaitGroup
+	if err != nil {
+		d.log.Warn("lost requests not yet reconciled", "channel", ch, "messages", len(left), "err", err)
+	}
+	if len(left) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.reconcileLater(ctx, a, left)
+		}()
+	}
+
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -289,7 +318,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
-			for j := range work {
+			for j := range intended {
 				d.send(ctx, ch, a, j)
 				done <- j
 			}
@@ -298,6 +327,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	go func() { senders.Wait(); close(done) }()
 	defer func() {
 		cancel()
+		close(intended)
 		for range done { // let the senders finish
 		}
 		wg.Wait()
@@ -305,19 +335,48 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 
 	pending := map[uint64]*job{}
 	var next uint64
-	for j := range done {
-		pending[j.seq] = j
+	var fresh []*job // read, intents not yet committed
+	inflight := 0    // with the senders
+	in := (<-chan *job)(work)
+	for {
+		// Take new batches only while a sender is free for each.
+		var wc <-chan *job
+		if in != nil && inflight+len(fresh) < workers {
+			wc = in
+		}
+		if wc == nil && inflight == 0 && len(fresh) == 0 {
+			return ctx.Err() // the reader stopped and everything is recorded
+		}
+		select {
+		case j := <-done:
+			pending[j.seq] = j
+			inflight--
+		case j, ok := <-wc:
+			if !ok {
+				in = nil
+				continue
+			}
+			fresh = append(fresh, j)
+		}
 		// Whatever else has arrived goes into the same transaction: a
 		// commit's fixed cost (the freelist, two fsyncs) is then paid per
 		// several batches, not per batch.
 	drain:
 		for {
+			wc = nil
+			if in != nil && inflight+len(fresh) < workers {
+				wc = in
+			}
 			select {
-			case j, ok := <-done:
-				if !ok {
-					break drain
-				}
+			case j := <-done:
 				pending[j.seq] = j
+				inflight--
+			case j, ok := <-wc:
+				if !ok {
+					in = nil
+					continue
+				}
+				fresh = append(fresh, j)
 			default:
 				break drain
 			}
@@ -332,31 +391,42 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 			next++
 			ready = append(ready, r)
 		}
-		if len(ready) == 0 {
-			continue
-		}
 		for _, r := range ready {
 			if r.err != nil {
 				return r.err
 			}
 		}
 		if ctx.Err() != nil {
-			return nil // shutting down: what was sent goes again at the next start
+			return nil // shutting down: what was sent is reconciled at the next start
 		}
-		for {
+		toWrite := len(ready) > 0
+		for _, j := range fresh {
+			toWrite = toWrite || len(j.b.items) > 0
+		}
+		for toWrite {
 			start := time.Now()
-			err := d.commit(ch, ready, d.cfg.Now())
+			err := d.commit(ch, ready, fresh, d.cfg.Now())
 			if err == nil {
-				d.metrics.dispatchCommit.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
-				d.metrics.dispatchBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
+				if len(ready) > 0 {
+					d.metrics.dispatchCommit.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+					d.metrics.dispatchBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
+				}
 				break
 			}
 			// Sent but not recorded: keep trying, the disk may come back; a
-			// crash here resends with the same keys.
+			// crash here leaves the send-intents to be reconciled.
 			d.log.Error("commit after send", "channel", ch, "err", err)
 			if !d.sleep(ctx, ch, time.Second) {
 				return nil
 			}
+		}
+		for _, j := range fresh {
+			intended <- j
+		}
+		inflight += len(fresh)
+		fresh = fresh[:0]
+		if len(ready) == 0 {
+			continue
 		}
 		l.mu.Lock()
 		for _, r := range ready {
@@ -368,7 +438,6 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		}
 		l.mu.Unlock()
 	}
-	return ctx.Err()
 }
 
 // read hands out batches in order until ctx ends.
@@ -403,7 +472,7 @@ func (d *dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work 
 // send renders and sends one batch; a tripped provider's batch falls back
 // without a request.
 func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adapter, j *job) {
-	if len(j.b.items) == 0 {
+	if len(j.b.items) == 0 || j.err != nil {
 		return
 	}
 	if open, _ := d.breakers[ch].isOpen(d.cfg.Now()); open {
@@ -412,6 +481,9 @@ func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 	}
 	if j.msgs, j.err = d.render(j.b); j.err != nil {
 		return
+	}
+	for i := range j.msgs {
+		j.msgs[i].Group = groupName(j.group)
 	}
 	start := time.Now()
 	j.results, j.sendErr = a.Send(ctx, j.msgs)
@@ -713,14 +785,18 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	return msgs, nil
 }
 
-// commit records what a request did, in one transaction: each delivery's
+// commit records what requests did, in one transaction: each delivery's
 // state, retries and fallbacks in the due queue, dead letters, progress and
-// the statistics.
-func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error {
+// the statistics; and it commits the send-intents of the batches about to
+// be sent (fresh).
+func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time) error {
 	var stats statDelta
 	var fellBack, retried bool
 	err := d.store.db.Update(func(tx *bbolt.Tx) error {
 		stats, fellBack, retried = statDelta{}, false, false
+		if err := putIntents(tx, fresh, now); err != nil {
+			return err
+		}
 		progress := map[uint64]uint32{}
 		dv := newDeliveryWriter(tx, d.log)
 		for _, j := range jobs {
@@ -777,7 +853,7 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs []*job, now time.Time) error
 // whether anything fell back to SMS or was queued again.
 func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
 	b, results, sendErr := j.b, j.results, j.sendErr
-	due := tx.Bucket(bucketDue)
+	due, intents := tx.Bucket(bucketDue), tx.Bucket(bucketSendIntents)
 	er := tx.Bucket(bucketEarlyReceipts)
 	// Receipts that overtake their acceptance are rare: most batches need
 	// not look for one per delivery.
@@ -837,6 +913,10 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel,
 			if err := due.Delete(it.dueKey); err != nil {
 				return false, false, err
 			}
+		}
+		// The answer is recorded: the request is no longer in doubt.
+		if err := intents.Delete(sendIntentKey(it.ref)); err != nil {
+			return false, false, err
 		}
 		if err := dv.put(it.ref, rec); err != nil {
 			return false, false, err

@@ -107,6 +107,11 @@ func (a *answerer) once(ctx context.Context) (int, error) {
 		if err := a.store.answerSent(p.q.ID, delivery); err != nil {
 			return settled, err
 		}
+		for _, ch := range []allimi.Channel{allimi.Channel(p.q.Reply), allimi.ChannelSMS} {
+			if err := a.store.queueSettled(ch, answerKey(p, ch)); err != nil {
+				return settled, err
+			}
+		}
 		a.log.Info("answer sent", "question", p.q.ID, "delivery", delivery)
 		settled++
 	}
@@ -153,13 +158,13 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p pendingAnswe
 	if ad == nil {
 		return channel.Result{}, fmt.Errorf("no %s provider configured", ch)
 	}
-	m := channel.Message{Key: fmt.Sprintf("qa-%d-%s", p.q.ID, ch), Recipient: p.citizen.Mobile, Title: "알리미 답변",
+	m := channel.Message{Key: answerKey(p, ch), Recipient: p.citizen.Mobile, Title: "알리미 답변",
 		Text: text, LMS: lms}
 	if ch == allimi.ChannelKakao || ch == allimi.ChannelNaver {
 		m.Template = AnswerTemplate
 		m.Params = channel.ParamsOf("name", p.citizen.Name, "code", p.q.Code, "answer", p.q.Answer)
 	}
-	res, err := ad.Send(ctx, []channel.Message{m})
+	res, err := a.store.sendOnce(ctx, ad, []channel.Message{m})
 	if err != nil {
 		return channel.Result{}, err
 	}
@@ -167,4 +172,9 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p pendingAnswe
 		return channel.Result{}, fmt.Errorf("%s answered for %d messages, not 1", ch, len(res))
 	}
 	return res[0], nil
+}
+
+// answerKey is an answer's idempotency key on ch.
+func answerKey(p pendingAnswer, ch allimi.Channel) string {
+	return fmt.Sprintf("qa-%d-%s", p.q.ID, ch)
 }

@@ -21,6 +21,10 @@ type Message struct {
 	Text      string // the full rendered text (AlimTalk content, SMS/LMS body, push body)
 	Link      string // detail-page short link (also inside Text)
 	LMS       bool   // sms: send as LMS (long), else SMS
+	// Group names the request for the provider's result query: the same
+	// for every message of one Send, new for every send-intent (NHN
+	// senderGroupingKey, at most 100 characters). Empty: none.
+	Group string
 	// Fallback is the SMS/LMS the provider itself sends when AlimTalk fails
 	// (kakao resendParameter, naver failoverConfig); nil for none.
 	Fallback *Fallback
@@ -46,6 +50,9 @@ const (
 	Rejected
 	// Retry: transient for this recipient: send again later.
 	Retry
+	// NotFound: the provider has no such message (a Finder's answer): it
+	// was never taken, and may be sent.
+	NotFound
 )
 
 // String returns "accepted", "rejected" or "retry".
@@ -57,6 +64,8 @@ func (s Status) String() string {
 		return "rejected"
 	case Retry:
 		return "retry"
+	case NotFound:
+		return "notFound"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }

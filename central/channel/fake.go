@@ -35,6 +35,12 @@ type FakeOptions struct {
 	// list (for benchmarks: a million messages in well under 300 MB).
 	// /_fake/messages then lists accepted keys only and the inbox is empty.
 	Lean bool
+	// NoDedupe takes every message as new, as NHN Cloud and Naver SENS
+	// do: a key already accepted is accepted, stored, listed and receipted
+	// again, and counted in Repeats (by default such a resend is a
+	// duplicate, answered with the original and not stored). Crash tests
+	// run so, to show that central itself sends each message once.
+	NoDedupe bool
 	// Templates renders kakao /messages requests, which carry only a
 	// template code and parameters: code → text with #{name} variables, as
 	// registered with Kakao. Unknown codes show as "[code] name=value …".
@@ -91,8 +97,10 @@ type Fake struct {
 	rng      *rand.Rand
 	faults   [fkChannels]faultSet
 	counts   [fkChannels]fakeCounts
-	accepted [fkChannels]map[string]uint64 // idempotency key → message id
-	recs     []fakeRecord                  // recs[id-1], unless Lean
+	accepted [fkChannels]map[string]uint64   // idempotency key → message id (the first, under NoDedupe)
+	repeats  [fkChannels]map[string]int      // NoDedupe: key → acceptances after the first
+	groups   [fkChannels]map[string][]string // senderGroupingKey → keys accepted in it (fake_find.go)
+	recs     []fakeRecord                    // recs[id-1], unless Lean
 	nextID   uint64
 	nextReq  atomic.Uint64
 
@@ -100,7 +108,7 @@ type Fake struct {
 }
 
 type fakeCounts struct {
-	Accepted, Rejected, Duplicates, Requests, Faults int64
+	Accepted, Rejected, Duplicates, Requests, Faults, Repeats, Lookups int64
 }
 
 // fakeRecord is one message the fake took or refused.
@@ -136,6 +144,8 @@ func NewFake(opts FakeOptions) *Fake {
 	}
 	for i := range f.accepted {
 		f.accepted[i] = map[string]uint64{}
+		f.repeats[i] = map[string]int{}
+		f.groups[i] = map[string][]string{}
 		f.faults[i] = faultSet{}
 	}
 	for _, ft := range opts.Faults {
@@ -165,6 +175,7 @@ func (f *Fake) Close() error {
 //	POST   /alimtalk/v2/services/{serviceId}/messages    naver (SENS AlimTalk)
 //	POST   /sms/v3.0/appKeys/{appKey}/sender/sms         sms (NHN SMS), and …/sender/mms for LMS
 //	POST   /toss/v1/push                                 toss
+//	GET    the same paths (toss: POST /toss/v1/push/query)  each provider's result query (fake_find.go)
 //	GET    /_fake/messages[?channel=kakao]               what was taken: [{"channel","recipient","status","idempotencyKey","text",…}]
 //	DELETE /_fake/messages                               forget messages and counts
 //	GET    /_fake/stats                                  {"accepted":{…},"rejected":{…},"duplicates":{…},"requests":{…},…}
@@ -179,6 +190,11 @@ func (f *Fake) Handler() http.Handler {
 	mux.Handle("POST /sms/v3.0/appKeys/{appKey}/sender/sms", f.provider(fkSMS, f.smsSend(false)))
 	mux.Handle("POST /sms/v3.0/appKeys/{appKey}/sender/mms", f.provider(fkSMS, f.smsSend(true)))
 	mux.Handle("POST /toss/v1/push", f.provider(fkToss, f.tossSend))
+	mux.Handle("GET /alimtalk/v2.3/appkeys/{appkey}/messages", f.lookup(fkKakao, f.kakaoList))
+	mux.Handle("GET /alimtalk/v2/services/{serviceId}/messages", f.lookup(fkNaver, f.naverList))
+	mux.Handle("GET /sms/v3.0/appKeys/{appKey}/sender/sms", f.lookup(fkSMS, f.smsList))
+	mux.Handle("GET /sms/v3.0/appKeys/{appKey}/sender/mms", f.lookup(fkSMS, f.smsList))
+	mux.Handle("POST /toss/v1/push/query", f.lookup(fkToss, f.tossQuery))
 	mux.HandleFunc("GET /_fake/messages", f.serveMessages)
 	mux.HandleFunc("DELETE /_fake/messages", func(w http.ResponseWriter, _ *http.Request) {
 		f.Reset()
@@ -262,6 +278,7 @@ func (f *Fake) notUser(ch int, number string, rate float64) bool {
 // fakeMsg is one message of a provider request, as the fake understood it.
 type fakeMsg struct {
 	key       string // our idempotency key; empty: no dedupe
+	group     string // the request's senderGroupingKey (NHN), if any
 	recipient string // digits
 	title     string
 	text      string
@@ -296,7 +313,7 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 	for j := range msgs {
 		m := &msgs[j]
 		o := &out[j]
-		if m.key != "" {
+		if m.key != "" && !f.opts.NoDedupe {
 			if id, dup := f.accepted[ch][m.key]; dup {
 				f.counts[ch].Duplicates++
 				*o = fakeOutcome{id: id, accepted: true, duplicate: true, code: "0"}
@@ -316,13 +333,23 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 		if o.accepted {
 			f.counts[ch].Accepted++
 			if m.key != "" {
-				f.accepted[ch][m.key] = o.id
+				if _, again := f.accepted[ch][m.key]; again {
+					f.counts[ch].Repeats++
+					f.repeats[ch][m.key]++
+				} else {
+					f.accepted[ch][m.key] = o.id
+				}
+				if m.group != "" {
+					f.groups[ch][m.group] = append(f.groups[ch][m.group], m.key)
+				}
 			}
 			o.undelivered = f.opts.Undeliverable > 0 && f.rng.Float64() < f.opts.Undeliverable
 		} else {
 			f.counts[ch].Rejected++
 		}
-		if !f.opts.Lean {
+		// Lean keeps SENS's messages all the same: its result query
+		// finds them by number and content (naver_find.go).
+		if !f.opts.Lean || ch == fkNaver {
 			o.providerID = providerID(o.id, j)
 			f.recs = append(f.recs, fakeRecord{at: now.UnixNano(), key: m.key, recipient: m.recipient,
 				title: m.title, text: m.text, code: o.code, providerID: o.providerID, ch: uint8(ch),
@@ -416,7 +443,10 @@ func (f *Fake) Messages(ch allimi.Channel) []FakeMessage {
 		}
 		slices.SortFunc(all, func(a, b kv) int { return compareUint(a.id, b.id) })
 		for _, x := range all {
-			out = append(out, FakeMessage{Channel: fakeChannels[x.ch], Status: "accepted", IdempotencyKey: x.key})
+			// Under NoDedupe a key accepted again is listed again.
+			for range 1 + f.repeats[x.ch][x.key] {
+				out = append(out, FakeMessage{Channel: fakeChannels[x.ch], Status: "accepted", IdempotencyKey: x.key})
+			}
 		}
 		return out
 	}
@@ -469,7 +499,12 @@ type FakeStats struct {
 	Duplicates map[allimi.Channel]int64 `json:"duplicates"` // resends of accepted keys: not stored, not counted as accepted
 	Requests   map[allimi.Channel]int64 `json:"requests"`
 	Faults     map[allimi.Channel]int64 `json:"faults"` // requests failed by error, ratelimit or outage
-	Receipts   ReceiptStats             `json:"receipts"`
+	// Repeats are acceptances of a key already accepted (NoDedupe only):
+	// a person got the same message twice.
+	Repeats map[allimi.Channel]int64 `json:"repeats"`
+	// Lookups are result queries (message list, query) answered or failed.
+	Lookups  map[allimi.Channel]int64 `json:"lookups"`
+	Receipts ReceiptStats             `json:"receipts"`
 }
 
 // ReceiptStats count the receipts the fake posted.
@@ -483,12 +518,13 @@ type ReceiptStats struct {
 // Stats returns the counters.
 func (f *Fake) Stats() FakeStats {
 	s := FakeStats{Accepted: map[allimi.Channel]int64{}, Rejected: map[allimi.Channel]int64{},
-		Duplicates: map[allimi.Channel]int64{}, Requests: map[allimi.Channel]int64{}, Faults: map[allimi.Channel]int64{}}
+		Duplicates: map[allimi.Channel]int64{}, Requests: map[allimi.Channel]int64{}, Faults: map[allimi.Channel]int64{},
+		Repeats: map[allimi.Channel]int64{}, Lookups: map[allimi.Channel]int64{}}
 	f.mu.Lock()
 	for i, ch := range fakeChannels {
 		c := f.counts[i]
-		s.Accepted[ch], s.Rejected[ch], s.Duplicates[ch], s.Requests[ch], s.Faults[ch] =
-			c.Accepted, c.Rejected, c.Duplicates, c.Requests, c.Faults
+		s.Accepted[ch], s.Rejected[ch], s.Duplicates[ch], s.Requests[ch], s.Faults[ch], s.Repeats[ch], s.Lookups[ch] =
+			c.Accepted, c.Rejected, c.Duplicates, c.Requests, c.Faults, c.Repeats, c.Lookups
 	}
 	f.mu.Unlock()
 	if f.receipts != nil {
@@ -506,6 +542,8 @@ func (f *Fake) Reset() {
 	f.counts = [fkChannels]fakeCounts{}
 	for i := range f.accepted {
 		f.accepted[i] = map[string]uint64{}
+		f.repeats[i] = map[string]int{}
+		f.groups[i] = map[string][]string{}
 	}
 }
 
@@ -516,7 +554,7 @@ func (f *Fake) SetFault(ft Fault) error {
 		return fmt.Errorf("fault: channel %q: unknown", ft.Channel)
 	}
 	if !knownFault(ft.Kind) {
-		return fmt.Errorf("fault: kind %q: must be error, ratelimit, notuser or outage", ft.Kind)
+		return fmt.Errorf("fault: kind %q: must be error, ratelimit, notuser, outage or lookup", ft.Kind)
 	}
 	if ft.Rate < 0 || ft.Rate > 1 {
 		return fmt.Errorf("fault: rate %g: must be from 0 to 1", ft.Rate)

@@ -30,9 +30,12 @@ const (
 	// FaultOutage drops the connection without an answer (503 where the
 	// connection cannot be taken over).
 	FaultOutage FaultKind = "outage"
+	// FaultLookup answers the channel's result queries (fake_find.go) HTTP
+	// 500: the provider cannot say what became of a message.
+	FaultLookup FaultKind = "lookup"
 )
 
-var faultKinds = []FaultKind{FaultOutage, FaultError, FaultRateLimit, FaultNotUser}
+var faultKinds = []FaultKind{FaultOutage, FaultError, FaultRateLimit, FaultNotUser, FaultLookup}
 
 // Fault sets the rate of one kind of fault on one channel.
 type Fault struct {
@@ -62,11 +65,11 @@ func parseFaultSpec(ch allimi.Channel, spec string) ([]Fault, error) {
 		part = strings.TrimSpace(part)
 		kind, r, ok := strings.Cut(part, ":")
 		if !ok {
-			return nil, fmt.Errorf("fault %s=%s: want KIND:RATE with KIND one of error, ratelimit, notuser, outage", ch, part)
+			return nil, fmt.Errorf("fault %s=%s: want KIND:RATE with KIND one of error, ratelimit, notuser, outage, lookup", ch, part)
 		}
 		k := FaultKind(strings.TrimSpace(kind))
 		if !knownFault(k) {
-			return nil, fmt.Errorf("fault %s=%s: kind %q: must be error, ratelimit, notuser or outage", ch, part, k)
+			return nil, fmt.Errorf("fault %s=%s: kind %q: must be error, ratelimit, notuser, outage or lookup", ch, part, k)
 		}
 		rate, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
 		if err != nil || math.IsNaN(rate) || rate < 0 || rate > 1 {

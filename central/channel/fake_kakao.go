@@ -48,7 +48,7 @@ func (f *Fake) kakaoSend(raw bool) func(http.ResponseWriter, *http.Request) {
 		for j := range req.RecipientList {
 			rc := &req.RecipientList[j]
 			m := &msgs[j]
-			m.key, m.recipient = rc.RecipientGroupingKey, rc.RecipientNo
+			m.key, m.recipient, m.group = rc.RecipientGroupingKey, rc.RecipientNo, req.SenderGroupingKey
 			if !f.opts.Lean {
 				if raw {
 					m.title, m.text = rc.TemplateTitle, rc.Content
@@ -68,7 +68,8 @@ func (f *Fake) kakaoSend(raw bool) func(http.ResponseWriter, *http.Request) {
 			func(_ uint64, j int) string { return reqID + "/" + strconv.Itoa(j+1) })
 		var resp kakaoResponse
 		resp.Header = nhnHeader{ResultCode: 0, ResultMessage: "success", IsSuccessful: true}
-		resp.Message = &kakaoResponseMessage{RequestID: reqID, SendResults: make([]kakaoSendResult, len(out))}
+		resp.Message = &kakaoResponseMessage{RequestID: reqID, SenderGroupingKey: req.SenderGroupingKey,
+			SendResults: make([]kakaoSendResult, len(out))}
 		for j, o := range out {
 			sr := &resp.Message.SendResults[j]
 			sr.RecipientSeq, sr.RecipientNo, sr.RecipientGroupingKey = j+1, req.RecipientList[j].RecipientNo, msgs[j].key

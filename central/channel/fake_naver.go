@@ -52,9 +52,7 @@ func (f *Fake) naverSend(w http.ResponseWriter, r *http.Request) {
 		if keys != nil {
 			m.key = strings.TrimSpace(keys[j])
 		}
-		if !f.opts.Lean {
-			m.title, m.text = nm.Title, nm.Content
-		}
+		m.title, m.text = nm.Title, nm.Content // kept even when Lean: see take
 		switch {
 		case !validNumber(nm.To):
 			m.code, m.reason = "3008", "전화번호 오류 (invalid number)"

@@ -45,7 +45,7 @@ func (f *Fake) smsSend(mms bool) func(http.ResponseWriter, *http.Request) {
 		for j := range req.RecipientList {
 			rc := &req.RecipientList[j]
 			m := &msgs[j]
-			m.key, m.recipient = rc.RecipientGroupingKey, rc.RecipientNo
+			m.key, m.recipient, m.group = rc.RecipientGroupingKey, rc.RecipientNo, req.SenderGroupingKey
 			// ##key## substitution per recipient [api-guide templateParameter].
 			title, text := req.Title, substituteHash(req.Body, rc.TemplateParameter)
 			if mms {
@@ -80,7 +80,8 @@ func (f *Fake) smsSend(mms bool) func(http.ResponseWriter, *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, &smsResponse{
 			Header: nhnHeader{ResultCode: 0, ResultMessage: "SUCCESS", IsSuccessful: true},
-			Body:   &smsResponseBody{Data: &smsResponseData{RequestID: reqID, StatusCode: "2", SendResultList: results}},
+			Body: &smsResponseBody{Data: &smsResponseData{RequestID: reqID, StatusCode: "2",
+				SenderGroupingKey: req.SenderGroupingKey, SendResultList: results}},
 		})
 	}
 }

@@ -58,10 +58,11 @@ var kakaoRetryCodes = map[int]bool{-9999: true, 2001: true, 3000: true, 3006: tr
 const KakaoNotTalkUser = 3019
 
 type kakaoRequest struct {
-	SenderKey     string           `json:"senderKey"`
-	TemplateCode  string           `json:"templateCode"`
-	RequestDate   string           `json:"requestDate,omitempty"`
-	RecipientList []kakaoRecipient `json:"recipientList"`
+	SenderKey         string           `json:"senderKey"`
+	TemplateCode      string           `json:"templateCode"`
+	RequestDate       string           `json:"requestDate,omitempty"`
+	SenderGroupingKey string           `json:"senderGroupingKey,omitempty"`
+	RecipientList     []kakaoRecipient `json:"recipientList"`
 }
 
 type kakaoRecipient struct {
@@ -76,9 +77,10 @@ type kakaoRecipient struct {
 // kakaoInbound is a send request as the fake reads it: a server takes
 // templateParameter as any JSON object.
 type kakaoInbound struct {
-	SenderKey     string `json:"senderKey"`
-	TemplateCode  string `json:"templateCode"`
-	RecipientList []struct {
+	SenderKey         string `json:"senderKey"`
+	TemplateCode      string `json:"templateCode"`
+	SenderGroupingKey string `json:"senderGroupingKey"`
+	RecipientList     []struct {
 		RecipientNo          string            `json:"recipientNo"`
 		TemplateParameter    map[string]string `json:"templateParameter"`
 		Content              string            `json:"content"`
@@ -125,6 +127,7 @@ type kakao struct {
 	*sender
 	cfg    KakaoConfig
 	url    string
+	list   string // the message list query (kakao_find.go)
 	header http.Header
 }
 
@@ -144,6 +147,7 @@ func newKakao(cfg KakaoConfig, client *http.Client) (*kakao, error) {
 		sender: newSender(allimi.ChannelKakao, cfg.Endpoint, client, kakaoMaxBatch),
 		cfg:    cfg,
 		url:    base + "/alimtalk/v2.3/appkeys/" + url.PathEscape(cfg.AppKey) + path,
+		list:   base + "/alimtalk/v2.3/appkeys/" + url.PathEscape(cfg.AppKey) + "/messages",
 		header: http.Header{"X-Secret-Key": {cfg.SecretKey}},
 	}, nil
 }
@@ -186,7 +190,8 @@ func needText(m *Message) (code, reason string) {
 }
 
 func (k *kakao) sendOne(ctx context.Context, g []outgoing, res []Result) error {
-	req := kakaoRequest{SenderKey: k.cfg.SenderKey, TemplateCode: g[0].m.Template, RecipientList: make([]kakaoRecipient, len(g))}
+	req := kakaoRequest{SenderKey: k.cfg.SenderKey, TemplateCode: g[0].m.Template, SenderGroupingKey: g[0].m.Group,
+		RecipientList: make([]kakaoRecipient, len(g))}
 	for j, o := range g {
 		r := &req.RecipientList[j]
 		r.RecipientNo, r.RecipientGroupingKey = o.digits, o.m.Key

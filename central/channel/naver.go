@@ -27,9 +27,11 @@ package channel
 // SENS has no per-message field for a caller's key. We send the batch's
 // idempotency keys in a request header, X-Allimi-Idempotency-Keys: the keys
 // comma-separated in the order of "messages" (keys never contain a comma).
-// A real gateway ignores it; the fake deduplicates by it. Dedupe at the real
-// SENS therefore rests on the dispatcher never resending an accepted
-// message, and receipts are matched by messageId (ProviderID).
+// A real gateway ignores it; the fake deduplicates by it (unless NoDedupe).
+// Once-only at the real SENS therefore rests on the dispatcher never
+// resending an accepted message: a request whose answer was lost is looked
+// up by number and content first (naver_find.go). Receipts are matched by
+// messageId (ProviderID).
 //
 // requestStatusCode "A000" is accepted; anything else is Rejected (the fake
 // reports its "notuser" fault as 3019, the reception code Naver uses for

@@ -201,6 +201,17 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // the parent ctx ending comes back wrapping ctx.Err().
 func (s *sender) post(ctx context.Context, url string, header http.Header, body any, out any,
 	refusal func(status int, body []byte) *ProviderError) (http.Header, error) {
+	return s.do(ctx, http.MethodPost, url, header, body, out, refusal)
+}
+
+// get is post for a query: no body.
+func (s *sender) get(ctx context.Context, url string, header http.Header, out any,
+	refusal func(status int, body []byte) *ProviderError) (http.Header, error) {
+	return s.do(ctx, http.MethodGet, url, header, nil, out, refusal)
+}
+
+func (s *sender) do(ctx context.Context, method, url string, header http.Header, body any, out any,
+	refusal func(status int, body []byte) *ProviderError) (http.Header, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer func() {
@@ -208,12 +219,14 @@ func (s *sender) post(ctx context.Context, url string, header http.Header, body 
 			bufPool.Put(buf)
 		}
 	}()
-	if err := jsonv2.MarshalWrite(buf, body, wireOptions); err != nil {
-		return nil, fmt.Errorf("%s: encode request: %w", s.ch, err)
+	if body != nil {
+		if err := jsonv2.MarshalWrite(buf, body, wireOptions); err != nil {
+			return nil, fmt.Errorf("%s: encode request: %w", s.ch, err)
+		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodPost, url, bytes.NewReader(buf.Bytes()))
+	req, err := http.NewRequestWithContext(rctx, method, url, bytes.NewReader(buf.Bytes()))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.ch, err)
 	}

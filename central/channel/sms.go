@@ -47,11 +47,12 @@ const smsMaxBatch = 1000
 var smsRetryCodes = map[int]bool{-2021: true, -9999: true}
 
 type smsRequest struct {
-	TemplateID    string         `json:"templateId,omitempty"`
-	Title         string         `json:"title,omitempty"`
-	Body          string         `json:"body"`
-	SendNo        string         `json:"sendNo"`
-	RecipientList []smsRecipient `json:"recipientList"`
+	TemplateID        string         `json:"templateId,omitempty"`
+	Title             string         `json:"title,omitempty"`
+	Body              string         `json:"body"`
+	SendNo            string         `json:"sendNo"`
+	SenderGroupingKey string         `json:"senderGroupingKey,omitempty"`
+	RecipientList     []smsRecipient `json:"recipientList"`
 }
 
 type smsRecipient struct {
@@ -155,7 +156,7 @@ func (s *sms) Send(ctx context.Context, batch []Message) ([]Result, error) {
 
 func (s *sms) sendOne(ctx context.Context, g []outgoing, res []Result) error {
 	first := g[0].m
-	req := smsRequest{Body: first.Text, SendNo: s.cfg.SendNo, RecipientList: make([]smsRecipient, len(g))}
+	req := smsRequest{Body: first.Text, SendNo: s.cfg.SendNo, SenderGroupingKey: first.Group, RecipientList: make([]smsRecipient, len(g))}
 	u := s.smsURL
 	if first.LMS {
 		u, req.Title = s.mmsURL, first.Title

@@ -34,9 +34,13 @@ func fakeProvidersCmd() *cobra.Command {
 request and response shapes, for central's adapters (--provider-url).
 
 Faults: --fault CHANNEL=KIND:RATE, repeatable, KIND one of error (HTTP 500),
-ratelimit (HTTP 429, Retry-After: 1), notuser (per phone: not on the channel)
-and outage (connection dropped); RATE from 0 to 1. Change them while running
-with POST /_fake/faults {"kakao":"outage:0"}.
+ratelimit (HTTP 429, Retry-After: 1), notuser (per phone: not on the channel),
+outage (connection dropped) and lookup (result queries fail, HTTP 500); RATE
+from 0 to 1. Change them while running with POST /_fake/faults
+{"kakao":"outage:0"}.
+
+--no-dedupe takes every request as new, as NHN Cloud and Naver SENS do: a
+resent key is accepted, listed by /_fake/messages and counted (repeats) again.
 
 See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 		Args: cobra.NoArgs,
@@ -79,6 +83,7 @@ See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 	f.StringVar(&opts.ReceiptsURL, "receipts", "", "POST delivery receipts to this URL (central's http://127.0.0.1:8080/api/v1/receipts)")
 	f.Float64Var(&opts.Undeliverable, "undeliverable", 0, "fraction of accepted messages whose receipt says failed (0 to 1)")
 	f.Int64Var(&opts.Seed, "seed", 1, "seed of the random faults, for reproducible runs")
+	f.BoolVar(&opts.NoDedupe, "no-dedupe", false, "take every request as new, as NHN Cloud and Naver SENS do: a resent key is accepted, listed and counted (repeats) again")
 	f.BoolVar(&keepText, "keep-text", true, "keep every message's number and text (false for benchmarks: keys and counts only)")
 	f.StringVar(&templatesFile, "templates", "", "JSON file {\"CODE\": \"text with #{name}\"} to render kakao template sends")
 	return c
@@ -95,7 +100,7 @@ func runFakeProviders(ctx context.Context, addr string, opts channel.FakeOptions
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	slog.Info("fake providers listening", "url", "http://"+ln.Addr().String(), "faults", len(opts.Faults),
-		"latency", opts.Latency, "receipts", opts.ReceiptsURL, "keepText", !opts.Lean)
+		"latency", opts.Latency, "receipts", opts.ReceiptsURL, "keepText", !opts.Lean, "noDedupe", opts.NoDedupe)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("fake providers: %w", err)

@@ -1,0 +1,367 @@
+package central
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/channel"
+)
+
+// Send-intents make a delivery go out once without the provider's help.
+//
+// Before a batch's request goes out, the dispatcher commits one intent per
+// message (batched: whatever batches are ready share one transaction, as
+// the results do), and it deletes them in the transaction that records the
+// request's answer. An intent left over at a lane's start is a request whose
+// answer was lost (a crash, a restart of the pipeline): the provider may or
+// may not have taken it. Before anything is sent again the lane asks the
+// provider (channel.Finder): a message it has is recorded as accepted and
+// never resent; one it does not have is queued to be sent; when it cannot
+// be asked, the intent stays and the question is asked again later — the
+// message is neither sent nor given up.
+//
+// NHN Cloud takes a repeated recipientGroupingKey as a new message and
+// Naver SENS has no key of ours, so resending "with the same keys" reached
+// people twice.
+var bucketSendIntents = []byte("send-intents") // channel(1) | id(8) | seq(4) → sendIntent
+
+// sendIntent is one message about to be, or perhaps, sent.
+type sendIntent struct {
+	ref   DeliveryRef
+	at    int64  // unix ms the intent was committed, just before its request
+	group uint64 // names the request for the provider's query (channel.Message.Group)
+	flags byte   // the delivery's flags
+	// fresh: read from the notification's recipients beyond the stored
+	// progress, which the lane's start moves past it; else from the due
+	// queue, whose entry the intent replaces.
+	fresh bool
+}
+
+const sendIntentSize = 18
+
+func sendIntentKey(r DeliveryRef) []byte {
+	k := make([]byte, 0, 13)
+	k = append(k, channelIndex(r.Channel))
+	k = binary.BigEndian.AppendUint64(k, r.Notification)
+	return binary.BigEndian.AppendUint32(k, r.Seq)
+}
+
+func (si *sendIntent) value() []byte {
+	v := make([]byte, 0, sendIntentSize)
+	v = binary.BigEndian.AppendUint64(v, uint64(si.at))
+	v = binary.BigEndian.AppendUint64(v, si.group)
+	fresh := byte(0)
+	if si.fresh {
+		fresh = 1
+	}
+	return append(v, si.flags, fresh)
+}
+
+func decodeSendIntent(k, v []byte) (sendIntent, error) {
+	if len(k) != 13 || int(k[0]) >= len(allimi.Channels) || len(v) != sendIntentSize {
+		return sendIntent{}, fmt.Errorf("send intent %x: damaged", k)
+	}
+	return sendIntent{
+		ref: DeliveryRef{Notification: binary.BigEndian.Uint64(k[1:]), Seq: binary.BigEndian.Uint32(k[9:]),
+			Channel: allimi.Channels[k[0]]},
+		at: int64(binary.BigEndian.Uint64(v)), group: binary.BigEndian.Uint64(v[8:]), flags: v[16], fresh: v[17] == 1,
+	}, nil
+}
+
+// groupName is a request's name for the provider (NHN senderGroupingKey).
+func groupName(g uint64) string {
+	return "allimi-" + strconv.FormatUint(g, 36)
+}
+
+// putIntents writes the intents of the batches about to be sent; a due
+// entry is replaced by its intent. It names each batch's request.
+func putIntents(tx *bbolt.Tx, jobs []*job, now time.Time) error {
+	b, due := tx.Bucket(bucketSendIntents), tx.Bucket(bucketDue)
+	for _, j := range jobs {
+		if len(j.b.items) == 0 {
+			continue
+		}
+		j.group = rand.Uint64() | 1
+		for _, it := range j.b.items {
+			si := sendIntent{at: now.UnixMilli(), group: j.group, flags: it.flags, fresh: it.dueKey == nil}
+			if err := b.Put(sendIntentKey(it.ref), si.value()); err != nil {
+				return fmt.Errorf("send intent %s: %w", it.ref.Key(), err)
+			}
+			if it.dueKey != nil {
+				if err := due.Delete(it.dueKey); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// staleIntents reads ch's intents. It is called at a lane's start, before
+// its reader, so every intent it finds is a request whose answer was lost.
+// In the same transaction it moves the notifications' progress past the
+// fresh ones and marks them so (the recipients before them were read and
+// either sent or not on this channel), so that the reader does not send
+// them again whatever the provider says; a notification whose every
+// recipient is then read is done.
+func (d *dispatcher) staleIntents(ch allimi.Channel) ([]sendIntent, error) {
+	var out []sendIntent
+	err := d.store.db.Update(func(tx *bbolt.Tx) error {
+		out = out[:0]
+		b := tx.Bucket(bucketSendIntents)
+		c := b.Cursor()
+		prefix := channelIndex(ch)
+		progress := map[uint64]uint32{}
+		for k, v := c.Seek([]byte{prefix}); k != nil && k[0] == prefix; k, v = c.Next() {
+			si, err := decodeSendIntent(k, v)
+			if err != nil {
+				d.log.Error("damaged send intent dropped: its delivery may never be sent", "err", err)
+				continue
+			}
+			if si.fresh {
+				progress[si.ref.Notification] = max(progress[si.ref.Notification], si.ref.Seq)
+			}
+			out = append(out, si)
+		}
+		for i := range out {
+			if out[i].fresh {
+				out[i].fresh = false
+				if err := b.Put(sendIntentKey(out[i].ref), out[i].value()); err != nil {
+					return err
+				}
+			}
+		}
+		for id, seq := range progress {
+			var n Notification
+			if err := getNotification(tx, id, &n); err != nil {
+				return err
+			}
+			if n.Progress == nil {
+				n.Progress = map[allimi.Channel]uint32{}
+			}
+			if seq <= n.Progress[ch] {
+				continue
+			}
+			n.Progress[ch] = seq
+			if n.Status == StatusSending && allSent(&n) {
+				n.Status = StatusDone
+			}
+			if err := putNotification(tx, &n); err != nil {
+				return err
+			}
+			d.track(n)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// reconcile asks the provider about stale intents, one request group at a
+// time, and settles what it answers. It returns the intents it could not
+// settle because the provider could not be asked.
+func (d *dispatcher) reconcile(ctx context.Context, a channel.Adapter, stale []sendIntent) ([]sendIntent, error) {
+	if len(stale) == 0 {
+		return nil, nil
+	}
+	finder, _ := a.(channel.Finder)
+	byGroup := map[uint64][]sendIntent{}
+	var order []uint64
+	for _, si := range stale {
+		if _, ok := byGroup[si.group]; !ok {
+			order = append(order, si.group)
+		}
+		byGroup[si.group] = append(byGroup[si.group], si)
+	}
+	var left []sendIntent
+	var firstErr error
+	for _, g := range order {
+		sis := byGroup[g]
+		msgs, err := d.intentMessages(sis)
+		if err != nil {
+			return append(left, stale...), err // the store: try it all again later
+		}
+		var results []channel.Result
+		if finder == nil {
+			// No way to ask: the old behaviour, a resend with the same
+			// keys, which only a deduplicating provider makes safe.
+			d.log.Warn("provider has no result query: lost requests are sent again", "channel", a.Channel())
+			results = make([]channel.Result, len(msgs))
+			for i := range results {
+				results[i].Status = channel.NotFound
+			}
+		} else {
+			since := sis[0].at
+			for _, si := range sis[1:] {
+				since = min(since, si.at)
+			}
+			results, err = finder.Find(ctx, time.UnixMilli(since), msgs)
+			if err == nil && len(results) != len(msgs) {
+				err = fmt.Errorf("%d answers for %d messages", len(results), len(msgs))
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return append(left, sis...), ctx.Err()
+			}
+			d.log.Warn("provider cannot say what became of lost requests: asking again later",
+				"channel", a.Channel(), "messages", len(sis), "err", err)
+			left = append(left, sis...)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if err := d.settleIntents(a.Channel(), sis, results); err != nil {
+			return append(left, sis...), err
+		}
+	}
+	return left, firstErr
+}
+
+// intentMessages renders the messages of intents as they were sent: the
+// same key, number, text and request name.
+func (d *dispatcher) intentMessages(sis []sendIntent) ([]channel.Message, error) {
+	var b batch
+	err := d.store.db.View(func(tx *bbolt.Tx) error {
+		notifs := map[uint64]*Notification{}
+		for _, si := range sis {
+			n, ok := notifs[si.ref.Notification]
+			if !ok {
+				n = new(Notification)
+				if err := getNotification(tx, si.ref.Notification, n); err != nil {
+					return fmt.Errorf("send intent %s: %w", si.ref.Key(), err)
+				}
+				notifs[n.ID] = n
+			}
+			it, err := d.store.loadItem(tx, n, si.ref)
+			if err != nil {
+				return err
+			}
+			it.flags = si.flags
+			b.items = append(b.items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := d.render(b)
+	if err != nil {
+		return nil, err
+	}
+	for i := range msgs {
+		msgs[i].Group = groupName(sis[i].group)
+	}
+	return msgs, nil
+}
+
+// settleIntents records the provider's answers: a message it has is
+// accepted (and a receipt that came ahead of it applied); one it has not
+// goes to the due queue, to be sent now.
+func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results []channel.Result) error {
+	now := d.cfg.Now()
+	var stats statDelta
+	var fellBack, resend bool
+	var found, missing int
+	err := d.store.db.Update(func(tx *bbolt.Tx) error {
+		stats, fellBack, resend, found, missing = statDelta{}, false, false, 0, 0
+		b, due, er := tx.Bucket(bucketSendIntents), tx.Bucket(bucketDue), tx.Bucket(bucketEarlyReceipts)
+		dv := newDeliveryWriter(tx, d.log)
+		notifs := map[uint64]*Notification{}
+		for i, si := range sis {
+			k := sendIntentKey(si.ref)
+			if b.Get(k) == nil {
+				continue // settled meanwhile
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			if results[i].Status != channel.Accepted {
+				missing++
+				resend = true
+				if err := due.Put(dueKey(si.ref, now), []byte{si.flags}); err != nil {
+					return err
+				}
+				continue
+			}
+			found++
+			n, ok := notifs[si.ref.Notification]
+			if !ok {
+				n = new(Notification)
+				if err := getNotification(tx, si.ref.Notification, n); err != nil {
+					return err
+				}
+				notifs[n.ID] = n
+			}
+			rec, _ := dv.get(si.ref)
+			rec.Flags |= si.flags
+			if rec.First == 0 {
+				rec.First = si.at
+			}
+			rec.Attempts++
+			rec.State, rec.Reason, rec.Updated = StateAccepted, "", now.UnixMilli()
+			stats.add(n.Type, ch, MetricSent, 1)
+			if err := dv.put(si.ref, rec); err != nil {
+				return err
+			}
+			if v := er.Get(si.ref.dbKey()); v != nil {
+				var r Receipt
+				if json.Unmarshal(v, &r) == nil {
+					fb, err := d.settle(tx, dv, n, si.ref, &rec, r, now, stats)
+					if err != nil {
+						return err
+					}
+					fellBack = fellBack || fb
+				}
+				if err := er.Delete(si.ref.dbKey()); err != nil {
+					return err
+				}
+			}
+		}
+		if err := dv.flush(); err != nil {
+			return err
+		}
+		return stats.write(tx)
+	})
+	if err != nil {
+		return err
+	}
+	for k, v := range stats {
+		d.metrics.deliveries.WithLabelValues(string(k.ch), k.metric).Add(float64(v))
+	}
+	d.log.Info("lost requests reconciled with the provider", "channel", ch, "found", found, "resent", missing)
+	if fellBack {
+		d.poke(allimi.ChannelSMS)
+	}
+	if resend {
+		d.poke(ch)
+	}
+	return nil
+}
+
+// reconcileLater asks again about what the provider could not answer, with
+// backoff, until it is all settled or ctx ends.
+func (d *dispatcher) reconcileLater(ctx context.Context, a channel.Adapter, left []sendIntent) {
+	wait := time.Second
+	for len(left) > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		var err error
+		if left, err = d.reconcile(ctx, a, left); err != nil && ctx.Err() == nil {
+			wait = min(2*wait, time.Minute)
+		}
+	}
+}
