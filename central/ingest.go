@@ -54,7 +54,8 @@ func newIngest(store *Store, m *metrics, log *slog.Logger, batchMax int) *ingest
 	if batchMax <= 0 {
 		batchMax = 1000
 	}
-	// The batch and the queue share ingestHold.
+	// The batch and the queue share ingestHold: a --batch-max above half
+	// of it is taken as half, so the queue keeps room for every kiosk.
 	batchMax = min(batchMax, ingestHold/2)
 	in := &ingest{store: store, metrics: m, log: log.With("component", "ingest"), batchMax: batchMax,
 		queue: newFairQueue(ingestHold-batchMax, ingestHoldBytes), now: time.Now,
