@@ -199,7 +199,6 @@ func (in *ingest) run(ctx context.Context) {
 			case <-t.C:
 			}
 		}
-		in.inBatch.Store(0)
 	}
 }
 
@@ -217,6 +216,7 @@ func (in *ingest) commit(batch []paho.Message) bool {
 		return false
 	}
 	in.commits.committed(in.now())
+	in.inBatch.Store(0) // stored: no longer waiting, before anyone hears so
 	in.metrics.commitTime.Observe(time.Since(start).Seconds())
 	in.metrics.batchSize.Observe(float64(len(items)))
 	in.metrics.records.WithLabelValues("stored").Add(float64(out.Stored))
