@@ -96,8 +96,10 @@ type embeddedBroker struct {
 
 func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
-	// Kiosks keep their own windows far below this; it bounds a misbehaving client.
-	caps.MaximumInflight = 8192
+	// Kiosks keep their own windows far below this; it bounds a misbehaving
+	// client. Central holds at most ingestHold unacknowledged records and
+	// sheds the rest itself, so the broker never reaches this for central.
+	caps.MaximumInflight = 2 * ingestHold
 	caps.MaximumPacketSize = 128 << 20 // catalog bodies are retained messages of some MiB
 	srv := mqtt.New(&mqtt.Options{Capabilities: caps, Logger: log.With("component", "broker")})
 	hook := &authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}

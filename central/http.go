@@ -21,6 +21,7 @@ const maxCatalogBody = 64 << 20
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleHealth)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	// Open since the first central (scripts and monitors read the totals),
 	// but the kiosks and their record counts only for staff.
@@ -48,13 +49,8 @@ func (s *Server) routes() http.Handler {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	ok := s.ingest.isConnected()
-	code := http.StatusOK
-	status := "ok"
-	if !ok {
-		code, status = http.StatusServiceUnavailable, "broker unreachable"
-	}
-	writeJSON(w, code, map[string]any{"status": status, "broker": ok})
+	code, body := s.ingest.health()
+	writeJSON(w, code, body)
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {

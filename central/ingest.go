@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	stdsync "sync"
+	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
 
 	"allimi"
 	"allimi/sync"
@@ -17,14 +20,22 @@ import (
 
 // ingest takes kiosk events off the broker, commits what has arrived in one
 // transaction, and only then acknowledges: first to the broker (PUBACK),
-// then to each kiosk on its ack topic.
+// then to each kiosk on its ack topic. Taking a message off the broker
+// never waits (see fairQueue), and a commit the store refuses is kept and
+// tried again, unacknowledged, while /healthz says why nothing is stored.
 type ingest struct {
 	store    *Store
 	metrics  *metrics
 	log      *slog.Logger
 	batchMax int
-	msgs     chan paho.Message
+	queue    *fairQueue
 	now      func() time.Time
+
+	commits   ingestHealth
+	inBatch   atomic.Int64 // records of the batch being committed
+	shedCount prometheus.Counter
+	shedLog   *rate.Sometimes // one log line per burst of shedding
+	failCount prometheus.Counter
 
 	// onConnect runs after every (re)connection, e.g. to republish
 	// retained catalogs that a restarted broker has forgotten.
@@ -43,8 +54,14 @@ func newIngest(store *Store, m *metrics, log *slog.Logger, batchMax int) *ingest
 	if batchMax <= 0 {
 		batchMax = 1000
 	}
-	return &ingest{store: store, metrics: m, log: log.With("component", "ingest"), batchMax: batchMax,
-		msgs: make(chan paho.Message, 4*batchMax), now: time.Now}
+	// The batch and the queue share ingestHold: a --batch-max above half
+	// of it is taken as half, so the queue keeps room for every kiosk.
+	batchMax = min(batchMax, ingestHold/2)
+	in := &ingest{store: store, metrics: m, log: log.With("component", "ingest"), batchMax: batchMax,
+		queue: newFairQueue(ingestHold-batchMax, ingestHoldBytes), now: time.Now,
+		shedLog: &rate.Sometimes{Interval: 10 * time.Second}}
+	in.registerMetrics(m)
+	return in
 }
 
 // connect starts the MQTT client; it keeps reconnecting in the background.
@@ -64,10 +81,7 @@ func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
 					go in.answer(ctx, c, m)
 					return
 				}
-				select {
-				case in.msgs <- m:
-				case <-ctx.Done():
-				}
+				in.take(m)
 			})
 			go func() {
 				if t.Wait() && t.Error() != nil {
@@ -88,6 +102,48 @@ func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
 	in.client = paho.NewClient(opts)
 	in.mu.Unlock()
 	in.client.Connect()
+}
+
+// take is the handler of kiosk records. It runs on paho's network loop and
+// must not wait (see fairQueue): what the queue cannot hold is
+// acknowledged to the broker unstored, and the kiosk, which keeps it until
+// central's ack covers it, sends it again. PUBACKs therefore go out of the
+// order the records came in (as do those of round-robin batches), which
+// [MQTT-4.6.0-2] asks of a client; the brokers central runs with (mochi,
+// Mosquitto) track each QoS 1 flow by its packet id, and keeping the
+// order would mean the very wait this avoids.
+func (in *ingest) take(m paho.Message) {
+	kiosk, _ := sync.ParseUpTopic(m.Topic())
+	shed := in.queue.offer(kiosk, m)
+	for _, s := range shed {
+		s.Ack()
+	}
+	if len(shed) > 0 {
+		in.shedCount.Add(float64(len(shed)))
+		in.shedLog.Do(func() {
+			in.log.Warn("ingest queue full: records shed, their kiosks send them again",
+				"held", in.queue.len(), "kiosk", kiosk)
+		})
+	}
+}
+
+// status is the ingest's state for /healthz.
+func (in *ingest) status() ingestStatus {
+	return in.commits.check(in.now(), in.queue.len()+int(in.inBatch.Load()))
+}
+
+func (in *ingest) registerMetrics(m *metrics) {
+	in.shedCount = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "allimi_ingest_shed_total",
+		Help: "Kiosk records acknowledged to the broker unstored because the ingest queue was full (their kiosks send them again).",
+	})
+	in.failCount = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "allimi_ingest_commit_failures_total", Help: "Ingest commits the store refused (disk full, I/O error); retried.",
+	})
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "allimi_ingest_waiting_records", Help: "Kiosk records taken off the broker and not yet stored.",
+	}, func() float64 { return float64(in.queue.len() + int(in.inBatch.Load())) })
+	m.reg.MustRegister(in.shedCount, in.failCount, waiting)
 }
 
 func (in *ingest) setConnected(v bool) {
@@ -119,30 +175,32 @@ func (in *ingest) disconnect() {
 // run commits batches until ctx ends.
 func (in *ingest) run(ctx context.Context) {
 	for {
-		var first paho.Message
-		select {
-		case <-ctx.Done():
-			return
-		case first = <-in.msgs:
-		}
-		// Drain what has already arrived: one transaction, one fsync.
-		batch := []paho.Message{first}
-	drain:
-		for len(batch) < in.batchMax {
-			select {
-			case m := <-in.msgs:
-				batch = append(batch, m)
-			default:
-				break drain
-			}
-		}
-		for !in.commit(batch) {
-			// The store refused (disk full, I/O error). Nothing is acked:
-			// keep the batch and try again, without spinning.
+		// What has already arrived, up to batchMax: one transaction, one fsync.
+		items := in.queue.take(in.batchMax)
+		if len(items) == 0 {
+			in.commits.idle(in.now())
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Second):
+			case <-in.queue.ready:
+			}
+			in.commits.idle(in.now())
+			continue
+		}
+		batch := make([]paho.Message, len(items))
+		for i, it := range items {
+			batch[i] = it.msg
+		}
+		in.inBatch.Store(int64(len(batch)))
+		for !in.commit(batch) {
+			// The store refused (disk full, I/O error). Nothing is acked:
+			// keep the batch and try again, backing off.
+			t := time.NewTimer(in.commits.retryAfter())
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
 			}
 		}
 	}
@@ -156,9 +214,13 @@ func (in *ingest) commit(batch []paho.Message) bool {
 	start := time.Now()
 	out, err := in.store.Commit(items)
 	if err != nil {
-		in.log.Error("commit failed; will retry", "records", len(items), "err", err)
+		in.commits.failed(in.now(), err)
+		in.failCount.Inc()
+		in.log.Error("commit failed; will retry", "records", len(items), "retryIn", in.commits.retryAfter(), "err", err)
 		return false
 	}
+	in.commits.committed(in.now())
+	in.inBatch.Store(0) // stored: no longer waiting, before anyone hears so
 	in.metrics.commitTime.Observe(time.Since(start).Seconds())
 	in.metrics.batchSize.Observe(float64(len(items)))
 	in.metrics.records.WithLabelValues("stored").Add(float64(out.Stored))

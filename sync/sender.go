@@ -26,8 +26,13 @@ type SenderConfig struct {
 	// drops messages and the kiosk has to wait out ResendAfter.
 	Window int
 	// ResendAfter is how long to wait for central's ack to move before
-	// sending the unacknowledged records again.
-	ResendAfter time.Duration
+	// sending the unacknowledged records again. Each resend that does not
+	// move it doubles the wait, up to MaxResendAfter: a central that
+	// cannot store (a full disk) is not flooded with the same window
+	// again and again, and it picks up where it stopped once it can,
+	// since its ack makes the sender carry on at once.
+	ResendAfter    time.Duration
+	MaxResendAfter time.Duration
 	// Catalogs, when set, receives the signed catalogs central publishes.
 	Catalogs *CatalogStore
 	Logger   *slog.Logger
@@ -58,6 +63,9 @@ func NewSender(cfg SenderConfig, o *Outbox) *Sender {
 	}
 	if cfg.ResendAfter <= 0 {
 		cfg.ResendAfter = 5 * time.Second
+	}
+	if cfg.MaxResendAfter < cfg.ResendAfter {
+		cfg.MaxResendAfter = max(cfg.ResendAfter, time.Minute)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -149,13 +157,14 @@ func (s *Sender) Run(ctx context.Context) error {
 	var sentEpoch uint64
 	var lastSent uint64 // highest seq published in this epoch
 	progress := time.Now()
+	resendAfter := s.cfg.ResendAfter
 	var lastSeenAck uint64
 	for {
 		s.mu.Lock()
 		connected, epoch, ack := s.connected, s.epoch, s.lastAck
 		s.mu.Unlock()
 		if ack != lastSeenAck {
-			lastSeenAck, progress = ack, time.Now()
+			lastSeenAck, progress, resendAfter = ack, time.Now(), s.cfg.ResendAfter
 		}
 		if epoch != sentEpoch {
 			// A new connection: anything not acknowledged may be lost.
@@ -164,9 +173,10 @@ func (s *Sender) Run(ctx context.Context) error {
 		if lastSent < ack {
 			lastSent = ack
 		}
-		if connected && lastSent > ack && time.Since(progress) > s.cfg.ResendAfter {
-			s.log.Info("no ack progress, resending", "from", ack+1, "to", lastSent)
+		if connected && lastSent > ack && time.Since(progress) > resendAfter {
+			s.log.Info("no ack progress, resending", "from", ack+1, "to", lastSent, "waited", resendAfter)
 			lastSent, progress = ack, time.Now()
+			resendAfter = min(2*resendAfter, s.cfg.MaxResendAfter)
 		}
 		changed := s.outbox.Changed()
 		if connected && int(lastSent-ack) < s.cfg.Window {

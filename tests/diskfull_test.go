@@ -3,9 +3,11 @@ package tests
 import (
 	"allimi/internal/testaddr"
 
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,4 +108,78 @@ func TestDiskFull_KioskRefusesNewRecordsClearlyAndKeepsItsQueue(t *testing.T) {
 	res := parseSim(t, string(allimi(t, simArgs("tcp://"+c.mqtt, cred, kdata, "--signups", "1", "--wait")...)))
 	assert.Zero(t, res.Pending)
 	assert.EqualValues(t, 101, c.stats(t).Records.Stored)
+}
+
+// The finding: after a disk-full episode with 5,000 sign-ups queued,
+// central's broker session dropped every 10-20 s, the broker re-sent
+// thousands of messages at every reconnection, nothing was stored for
+// minutes, /healthz said "ok", and only a restart recovered.
+func TestDiskFull_BacklogOf5000IsStoredOnceWithoutARestartWhenSpaceReturns(t *testing.T) {
+	disk := smallDisk(t, "64m")
+	data, kdata := filepath.Join(disk, "central"), t.TempDir()
+	cred := addKiosk(t, data, "backlog")
+	c := startCentral(t, data)
+	broker := "tcp://" + c.mqtt
+
+	const n = 5000
+	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", strconv.Itoa(n))...)))
+	require.Equal(t, n, r.Pending)
+	filler := fill(t, disk, 16<<10)
+	// A window as large as the backlog: all 5,000 are in flight to central
+	// at once, and again at every resend, while it cannot store them.
+	sim := start(t, "kiosk-sim", allimiBin, simArgs(broker, cred, kdata, "--wait", "--timeout", "5m", "--window", strconv.Itoa(n))...)
+
+	// Central says it is not storing, and why, while the disk is full.
+	var full readiness
+	require.Eventually(t, func() bool {
+		full = c.ready(t, "/readyz")
+		return full.Code == http.StatusServiceUnavailable && full.Ingest.Error != ""
+	}, 60*time.Second, 50*time.Millisecond, "readiness while the disk is full")
+	assert.True(t, full.Broker, "its broker is fine: the store is not")
+	assert.Contains(t, full.Status, "not storing: disk full: ")
+	assert.Contains(t, full.Status, "no space left on device")
+	assert.Regexp(t, `\d+ records waiting`, full.Status)
+	h := c.ready(t, "/healthz")
+	assert.Equal(t, http.StatusServiceUnavailable, h.Code, "/healthz no longer says ok while nothing is stored")
+	assert.Contains(t, h.Status, "not storing: disk full")
+
+	// The bad day: the kiosk sends its whole window again and again while
+	// the disk stays full (three resends, some 35 s with its back-off).
+	require.Eventually(t, func() bool {
+		return strings.Count(sim.logText(), "no ack progress, resending") >= 3
+	}, 2*time.Minute, 100*time.Millisecond, "the kiosk resends while central cannot store")
+	require.Less(t, c.stats(t).Records.Stored, int64(n), "the disk filled before everything was stored")
+
+	// Space returns: everything is stored within a minute, by the same
+	// central process.
+	require.NoError(t, os.Remove(filler))
+	freed := time.Now()
+	require.Eventually(t, func() bool { return c.stats(t).Records.Stored >= n }, 60*time.Second, 50*time.Millisecond,
+		"the backlog is stored within a minute of space returning")
+	t.Logf("the %d-record backlog was stored %s after space returned", n, time.Since(freed).Round(100*time.Millisecond))
+	require.Eventually(t, func() bool { return c.ready(t, "/readyz").Code == http.StatusOK }, 60*time.Second, 50*time.Millisecond)
+	ok := c.ready(t, "/readyz")
+	assert.Equal(t, "ok", ok.Status)
+	assert.True(t, ok.Ingest.Storing)
+
+	sim.wait(t, 2*time.Minute)
+	require.NoError(t, sim.err, sim.logText())
+	res := parseSim(t, sim.output())
+	assert.Zero(t, res.Pending)
+	assert.Equal(t, n, res.Acked, "the kiosk kept everything until central had it")
+	s := c.stats(t)
+	assert.EqualValues(t, n, s.Records.Stored, "every record stored once")
+	assert.EqualValues(t, n, s.Subscribers)
+	assert.Zero(t, s.Records.Rejected)
+
+	select {
+	case <-c.done:
+		t.Fatal("central exited")
+	default:
+	}
+	log := c.logText()
+	t.Logf("central's broker session: %d reconnections, %d records shed (sent again by the kiosk), %d duplicates received",
+		strings.Count(log, "lost the broker"), int(c.metric(t, "allimi_ingest_shed_total")), s.Records.Duplicates)
+	assert.NotContains(t, log, "lost the broker", "central's own broker session held throughout")
+	assert.NotContains(t, log, "client store quota reached", "the broker dropped nothing for central")
 }

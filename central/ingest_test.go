@@ -1,0 +1,47 @@
+package central_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi/sync"
+)
+
+// /healthz keeps the fields monitors read ("status", "broker") and adds the
+// ingest's; /readyz answers the same.
+func TestHealth_ReadyzAndHealthzReportTheIngest(t *testing.T) {
+	data := t.TempDir()
+	cred := addKiosk(t, data, "k1")
+	tc := startCentral(t, data)
+	rk := connectRaw(t, tc.mqtt, cred)
+	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.waitAck(t, 1)
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		t.Run(path, func(t *testing.T) {
+			resp, err := http.Get(tc.http + path)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			var h struct {
+				Status string
+				Broker bool
+				Ingest struct {
+					Storing    bool
+					Waiting    *int
+					LastCommit string
+				}
+			}
+			getJSON(t, tc.http+path, &h)
+			assert.Equal(t, "ok", h.Status)
+			assert.True(t, h.Broker)
+			assert.True(t, h.Ingest.Storing)
+			require.NotNil(t, h.Ingest.Waiting)
+			assert.Zero(t, *h.Ingest.Waiting)
+			assert.NotEmpty(t, h.Ingest.LastCommit, "the time of the last commit")
+		})
+	}
+}
