@@ -92,6 +92,8 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 type embeddedBroker struct {
 	server *mqtt.Server
 	socket string // central's own way in: a unix socket, never on the network
+	// preLogin is the TCP listener's accounting of sockets not logged in.
+	preLogin *preLoginListener
 }
 
 func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
@@ -100,8 +102,9 @@ func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Lo
 	// client. Central holds at most ingestHold unacknowledged records and
 	// sheds the rest itself, so the broker never reaches this for central.
 	caps.MaximumInflight = 2 * ingestHold
-	caps.MaximumPacketSize = 128 << 20 // catalog bodies are retained messages of some MiB
-	srv := mqtt.New(&mqtt.Options{Capabilities: caps, Logger: log.With("component", "broker")})
+	caps.MaximumPacketSize = maxInboundPacket
+	// The inline client publishes catalog bodies, far larger than any packet a client may send.
+	srv := mqtt.New(&mqtt.Options{Capabilities: caps, InlineClient: true, Logger: log.With("component", "broker")})
 	hook := &authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}
 	if ca != nil {
 		hook.kioskCA = ca.cert
@@ -109,11 +112,19 @@ func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Lo
 	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, err
 	}
+	if err := srv.AddHook(&preLoginHook{}, nil); err != nil {
+		return nil, err
+	}
 	tlsCfg, err := brokerTLS(cfg, ca)
 	if err != nil {
 		return nil, err
 	}
-	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: cfg.MQTT, TLSConfig: tlsCfg})); err != nil {
+	pre, ln, err := listenPreLogin(cfg.MQTT, tlsCfg, log.With("component", "broker"))
+	if err != nil {
+		return nil, fmt.Errorf("MQTT listener on %s: %w", cfg.MQTT, err)
+	}
+	if err := srv.AddListener(listeners.NewNet("tcp", ln)); err != nil {
+		ln.Close()
 		return nil, fmt.Errorf("MQTT listener on %s: %w", cfg.MQTT, err)
 	}
 	sock, err := filepath.Abs(filepath.Join(cfg.Data, "broker.sock"))
@@ -134,7 +145,27 @@ func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Lo
 	if err := srv.Serve(); err != nil {
 		return nil, err
 	}
-	return &embeddedBroker{server: srv, socket: sock}, nil
+	return &embeddedBroker{server: srv, socket: sock, preLogin: pre}, nil
+}
+
+// publishRetained publishes a retained message through the broker's inline
+// client: no packet is read, so maxInboundPacket does not apply. Kiosks
+// receive it as QoS 1 (server.go processPublish).
+func (b *embeddedBroker) publishRetained(topic string, payload []byte) error {
+	if err := b.server.Publish(topic, payload, true, 1); err != nil {
+		return fmt.Errorf("publish %s: %w", topic, err)
+	}
+	return nil
+}
+
+// publishRetained publishes a retained message: into the embedded broker
+// directly, else through the ingest's connection to the external one.
+func (s *Server) publishRetained(topic string, payload []byte) error {
+	if s.broker != nil {
+		return s.broker.publishRetained(topic, payload)
+	}
+	s.ingest.publishRetained(topic, payload)
+	return nil
 }
 
 func (b *embeddedBroker) Close() error {

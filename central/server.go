@@ -353,8 +353,12 @@ func (s *Server) publishCatalogs() error {
 		if err != nil {
 			return err
 		}
-		s.ingest.publishRetained(sync.CatalogBodyTopic(c.Manifest.Name), c.Body)
-		s.ingest.publishRetained(sync.CatalogTopic(c.Manifest.Name), mb)
+		if err := s.publishRetained(sync.CatalogBodyTopic(c.Manifest.Name), c.Body); err != nil {
+			return err
+		}
+		if err := s.publishRetained(sync.CatalogTopic(c.Manifest.Name), mb); err != nil {
+			return err
+		}
 	}
 	return nil
 }
