@@ -30,6 +30,9 @@ type Outbox struct {
 	db    *bbolt.DB
 	kiosk string
 	now   func() time.Time
+	// maxRecord is the largest record Append stores: MaxEventSize, what
+	// central takes (the drafts' own limits keep every record below it).
+	maxRecord int
 
 	mu      stdsync.Mutex
 	waiters []chan struct{} // closed on every append and ack
@@ -71,7 +74,7 @@ func OpenOutbox(db *bbolt.DB, kiosk string) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-	o := &Outbox{db: db, kiosk: kiosk, now: time.Now}
+	o := &Outbox{db: db, kiosk: kiosk, now: time.Now, maxRecord: MaxEventSize}
 	o.scrub() // a kiosk cut off after an ack and before its scrub
 	return o, nil
 }
@@ -130,6 +133,11 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 			data, err := json.Marshal(e)
 			if err != nil {
 				return err
+			}
+			if len(data) > o.maxRecord {
+				// Central's broker drops a connection that sends more, so
+				// such a record would hold up every one behind it forever.
+				return fmt.Errorf("record %d: %d bytes, at most %d: %w", i+1, len(data), o.maxRecord, ErrOversize)
 			}
 			if err := ob.Put(u64Key(seq), data); err != nil {
 				return err

@@ -498,3 +498,15 @@ func TestOutbox_AckWithAReaderOpenScrubsAtTheNextAppend(t *testing.T) {
 		assert.False(t, f.fileHolds(e.Citizen.Mobile), "record %d's mobile is still in kiosk.db", e.Seq)
 	}
 }
+
+func TestOutbox_AppendRefusesARecordCentralWouldNotTakeAndStoresNothing(t *testing.T) {
+	f := newOutboxFixture(t)
+	f.appendN(1, 1)
+	// No draft that validates comes near MaxEventSize today (questions and
+	// audio chunks have their own bounds); a lower bound shows the guard.
+	f.box.maxRecord = 300
+	_, err := f.box.Append(outboxDraft(2), outboxDraft(3))
+	require.ErrorIs(t, err, ErrOversize)
+	assert.Regexp(t, `record 1: \d+ bytes, at most 300`, err.Error())
+	assert.Equal(t, OutboxState{Pending: 1, LastSeq: 1}, f.state(), "nothing of the batch is stored")
+}
