@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/central/detail"
+	"allimi/central/throttle"
 )
 
 // Buckets of central's bbolt file, named after what they hold.
@@ -35,7 +36,8 @@ var (
 		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
-		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials}
+		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
+		throttle.Bucket}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -59,6 +61,7 @@ type Store struct {
 	details *detail.Store
 	links   *links
 	log     *slog.Logger
+	limits  *limits
 }
 
 // StoreOptions tune a Store.
@@ -72,6 +75,8 @@ type StoreOptions struct {
 	// Logger takes what the store notices on its own (a damaged question);
 	// slog's default when nil.
 	Logger *slog.Logger
+	// Limits sets the limits on guessing and on verification SMS.
+	Limits LimitsConfig
 }
 
 // OpenStore opens (creating if needed) central's bbolt file.
@@ -105,6 +110,10 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.limits, err = openLimits(db, keys.derive("limits"), opt.Limits); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if opt.LinkBase != "" {
 		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView}); err != nil {

@@ -186,9 +186,26 @@ func (l *Limiter) live(i id, now int64) (entry, bool) {
 // *LockedError, or ErrBusy. Either may be "" when it does not apply.
 func (l *Limiter) Allow(client, key string) error {
 	now := l.opt.Now()
-	ns := now.UnixNano()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.allow(now, client, key)
+}
+
+// Take is Allow and, when allowed, Count, at once: a quota's use, which
+// concurrent callers must not overrun.
+func (l *Limiter) Take(client, key string) error {
+	now := l.opt.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.allow(now, client, key); err != nil {
+		return err
+	}
+	_, err := l.count(now, client, key)
+	return err
+}
+
+func (l *Limiter) allow(now time.Time, client, key string) error {
+	ns := now.UnixNano()
 	known, failed := false, false
 	for _, i := range l.ids(client, key) {
 		e, ok := l.live(i, ns)
@@ -219,9 +236,13 @@ func (l *Limiter) Allow(client, key string) error {
 // client is not recorded and ErrBusy is returned.
 func (l *Limiter) Count(client, key string) (left int, err error) {
 	now := l.opt.Now()
-	ns := now.UnixNano()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.count(now, client, key)
+}
+
+func (l *Limiter) count(now time.Time, client, key string) (left int, err error) {
+	ns := now.UnixNano()
 	if l.storm != nil {
 		l.storm.AllowN(now, 1) // spends a token, or finds none: the storm is on
 	}

@@ -304,3 +304,29 @@ func TestLimiter_180kRandomCodesKeepMemoryBounded(t *testing.T) {
 	}))
 	assert.Equal(t, l.Tracked(), onDisk, "the file holds what memory holds: pruned entries are deleted")
 }
+
+// A quota taken by many at once is not overrun.
+func TestLimiter_TakeNeverOverrunsAQuotaUnderConcurrency(t *testing.T) {
+	c := newClock()
+	l := open(t, openDB(t, filepath.Join(t.TempDir(), "t.db")), c, throttle.Options{Key: throttle.Rule{Max: 60, Window: time.Hour}})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	taken := 0
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if l.Take("", "kiosk-1") == nil {
+				mu.Lock()
+				taken++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 60, taken)
+	var le *throttle.LockedError
+	require.ErrorAs(t, l.Take("", "kiosk-1"), &le)
+	assert.True(t, c.Now().Add(time.Hour).Equal(le.Until), "until the hour ends: %s", le.Until)
+	assert.NoError(t, l.Take("", "kiosk-2"), "another kiosk's quota is its own")
+}
