@@ -3,8 +3,6 @@ package central
 import (
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -44,6 +42,9 @@ type limits struct {
 	// smsCheck: wrong verification codes, per kiosk and number, and per
 	// kiosk (whose address is its MQTT session, vouched for by the broker).
 	smsCheck *throttle.Limiter
+	// detail: wrong dates of birth on /n/ per address, across links (each
+	// link's own lock is the detail package's).
+	detail *throttle.Limiter
 	// smsHour and smsDay: verification SMS sent, per kiosk (quotas).
 	smsHour, smsDay       *throttle.Limiter
 	smsPerHour, smsPerDay int
@@ -74,6 +75,7 @@ func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*limits, error) 
 		// Kiosks of one centre may share an address: a kiosk left running
 		// with an old password locks its neighbours after 20 tries.
 		{&l.mqtt, "mqtt", throttle.Options{Key: rule(50, 15*time.Minute), Client: rule(20, 15*time.Minute), Storm: 120}},
+		{&l.detail, "detail", throttle.Options{Client: rule(20, time.Hour), Storm: 60}},
 		{&l.smsCheck, "sms-check", throttle.Options{Key: rule(2*codeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
 		{&l.smsHour, "sms-hour", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerHour, Window: time.Hour}}},
 		{&l.smsDay, "sms-day", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerDay, Window: 24 * time.Hour}}},
@@ -87,26 +89,8 @@ func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*limits, error) 
 	return l, nil
 }
 
-// clientAddr is who a limit counts a connection as: its IP address, or
-// for IPv6 its /64, which one household or one attacker holds whole. The
-// remote address is the peer's: behind a reverse proxy every client is the
-// proxy.
-func clientAddr(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
-	if err != nil {
-		host = remote
-	}
-	a, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	a = a.Unmap()
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
+// clientAddr is who a limit counts a connection from (throttle.Client).
+func clientAddr(remote string) string { return throttle.Client(remote) }
 
 // locked reports whether a kiosk's connection is refused before its
 // password is even checked: too many wrong ones for this kiosk id or from

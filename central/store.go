@@ -116,7 +116,8 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 		return nil, err
 	}
 	if opt.LinkBase != "" {
-		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView}); err != nil {
+		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
+			Clients: s.limits.detail}); err != nil {
 			db.Close()
 			return nil, err
 		}
