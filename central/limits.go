@@ -8,6 +8,7 @@ import (
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"go.etcd.io/bbolt"
 
+	"allimi"
 	"allimi/central/throttle"
 )
 
@@ -52,6 +53,10 @@ type limits struct {
 }
 
 func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*limits, error) {
+	if cfg.SMSPerHour < 0 || cfg.SMSPerDay < 0 {
+		return nil, fmt.Errorf("sms-per-kiosk-hour %d, sms-per-kiosk-day %d: must not be negative (0 takes the default): %w",
+			cfg.SMSPerHour, cfg.SMSPerDay, allimi.ErrInvalid)
+	}
 	d := DefaultLimitsConfig()
 	if cfg.SMSPerHour <= 0 {
 		cfg.SMSPerHour = d.SMSPerHour

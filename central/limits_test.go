@@ -291,3 +291,30 @@ func TestRequests_WrongCodesAreLimitedPerKioskAcrossNumbers(t *testing.T) {
 	require.ErrorAs(t, err, &re, "the right code of a fresh number is refused once the kiosk guessed 30 times")
 	assert.Equal(t, "too-many-tries", re.Code)
 }
+
+// With a quota set high, one kiosk still holds at most 1,000 of the codes
+// waiting to be checked: the rest of the 100,000 places are everyone else's.
+func TestRequests_PendingCodesAreCappedPerKiosk(t *testing.T) {
+	f := newKioskFixture(t, func(c *central.Config) { c.Limits.SMSPerHour, c.Limits.SMSPerDay = 5000, 5000 })
+	other := addKioskWhileRunning(t, f)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for i := range 1000 {
+		require.NoError(t, f.api.RequestCode(ctx, fmt.Sprintf("010-5%03d-%04d", i/100, i)), "code %d", i)
+	}
+	var re *sync.ReplyError
+	require.ErrorAs(t, f.api.RequestCode(ctx, "010-6000-0001"), &re)
+	assert.Equal(t, "unavailable", re.Code)
+	assert.Contains(t, re.Msg, "this kiosk has 1000 codes waiting")
+	assert.Empty(t, f.smsTo("010-6000-0001"))
+	require.NoError(t, kioskAPI(t, f, other).RequestCode(ctx, "010-7777-8888"), "another kiosk still gets its code")
+}
+
+func TestLimits_NegativeSMSQuotaIsRefusedWithItsName(t *testing.T) {
+	cfg := central.DefaultConfig()
+	cfg.Data, cfg.MQTT, cfg.HTTP = t.TempDir(), "127.0.0.1:0", "127.0.0.1:0"
+	cfg.Limits.SMSPerHour = -1
+	_, err := central.Start(context.Background(), cfg)
+	require.ErrorIs(t, err, allimi.ErrInvalid)
+	assert.Contains(t, err.Error(), "sms-per-kiosk-hour -1")
+}

@@ -66,6 +66,8 @@ func serveCmd() *cobra.Command {
 		"keep a question's recording this long after it is answered (for quality review); 0 deletes it with the answer")
 	f.DurationVar(&cfg.QuestionAudio.MaxAge, "question-audio-max-age", cfg.QuestionAudio.MaxAge,
 		"delete any question recording, answered or not, this long after it arrived (0: never)")
+	f.IntVar(&cfg.Limits.SMSPerHour, "sms-per-kiosk-hour", cfg.Limits.SMSPerHour, "verification SMS one kiosk may send an hour; beyond, it is told over-quota and nothing is sent")
+	f.IntVar(&cfg.Limits.SMSPerDay, "sms-per-kiosk-day", cfg.Limits.SMSPerDay, "verification SMS one kiosk may send a day")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {

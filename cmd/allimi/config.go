@@ -39,6 +39,9 @@ type fileConfig struct {
 
 	QuestionAudioKeep   *time.Duration `yaml:"question-audio-keep"`
 	QuestionAudioMaxAge *time.Duration `yaml:"question-audio-max-age"`
+
+	SMSPerKioskHour *int `yaml:"sms-per-kiosk-hour"`
+	SMSPerKioskDay  *int `yaml:"sms-per-kiosk-day"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -73,6 +76,8 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "breaker-cooldown", &cfg.Dispatch.BreakerCooldown, fc.BreakerCooldown)
 	setValue(flags, "question-audio-keep", &cfg.QuestionAudio.KeepAnswered, fc.QuestionAudioKeep)
 	setValue(flags, "question-audio-max-age", &cfg.QuestionAudio.MaxAge, fc.QuestionAudioMaxAge)
+	setValue(flags, "sms-per-kiosk-hour", &cfg.Limits.SMSPerHour, fc.SMSPerKioskHour)
+	setValue(flags, "sms-per-kiosk-day", &cfg.Limits.SMSPerDay, fc.SMSPerKioskDay)
 	if cfg.QuestionAudio.KeepAnswered < 0 || cfg.QuestionAudio.MaxAge < 0 {
 		return usageError{fmt.Errorf("%s: question-audio-keep and question-audio-max-age: must not be negative", path)}
 	}
