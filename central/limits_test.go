@@ -159,6 +159,7 @@ func TestReceiptPage_LockSurvivesARestartUntilItEnds(t *testing.T) {
 
 	require.NoError(t, f.srv.Close())
 	f.start(t)
+	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
 	status, body = try(d.Citizen.BirthDate)
 	assert.Equal(t, http.StatusTooManyRequests, status, "still locked after the restart, even for the right date")
 	assert.NotContains(t, body, (allimi.Citizen{Name: d.Citizen.Name}).MaskedName())
@@ -211,8 +212,11 @@ func TestOfficials_WrongSignInsLockTheAddressNotTheOfficial(t *testing.T) {
 }
 
 // kioskAPI connects another kiosk to the fixture's central and returns
-// its request client.
-func kioskAPI(t *testing.T, f *kioskFixture, cred central.KioskCredentials) *sync.Central {
+// its request client and what disconnects it. Disconnect it before
+// central stops: a kiosk reconnecting while mochi's broker closes can be
+// attached after the broker closed its clients, and Close then waits for
+// it for ever (mochi v2.7.9, listeners.TCP.Close).
+func kioskAPI(t *testing.T, f *kioskFixture, cred central.KioskCredentials) (*sync.Central, func()) {
 	t.Helper()
 	db, err := sync.OpenKioskDB(t.TempDir())
 	require.NoError(t, err)
@@ -224,9 +228,11 @@ func kioskAPI(t *testing.T, f *kioskFixture, cred central.KioskCredentials) *syn
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = sender.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var once stdsync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
 	require.Eventually(t, func() bool { return sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
-	return sync.NewCentral(sender)
+	return sync.NewCentral(sender), stop
 }
 
 func TestRequests_OneKioskSendingAThousandCodesGetsOnlyItsQuotaAndOthersStillGetTheirs(t *testing.T) {
@@ -251,8 +257,10 @@ func TestRequests_OneKioskSendingAThousandCodesGetsOnlyItsQuotaAndOthersStillGet
 	require.NotNil(t, last)
 	assert.Contains(t, last.Msg, "this kiosk has sent its 60 verification codes for this hour")
 
-	require.NoError(t, kioskAPI(t, f, other).RequestCode(ctx, "010-7777-8888"), "another kiosk still gets its code")
+	api, stop := kioskAPI(t, f, other)
+	require.NoError(t, api.RequestCode(ctx, "010-7777-8888"), "another kiosk still gets its code")
 	assert.Len(t, f.smsTo("010-7777-8888"), 1)
+	stop()
 
 	// A restart gives the kiosk no new quota.
 	require.NoError(t, f.srv.Close())
@@ -307,7 +315,8 @@ func TestRequests_PendingCodesAreCappedPerKiosk(t *testing.T) {
 	assert.Equal(t, "unavailable", re.Code)
 	assert.Contains(t, re.Msg, "this kiosk has 1000 codes waiting")
 	assert.Empty(t, f.smsTo("010-6000-0001"))
-	require.NoError(t, kioskAPI(t, f, other).RequestCode(ctx, "010-7777-8888"), "another kiosk still gets its code")
+	api, _ := kioskAPI(t, f, other)
+	require.NoError(t, api.RequestCode(ctx, "010-7777-8888"), "another kiosk still gets its code")
 }
 
 func TestLimits_NegativeSMSQuotaIsRefusedWithItsName(t *testing.T) {

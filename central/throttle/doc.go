@@ -16,7 +16,9 @@
 // every key come faster than it, clients that already failed are told to
 // wait (ErrBusy) while clients that have not go on. Many addresses guessing
 // together are slowed to one try each; a person who has not failed yet is
-// never refused by it.
+// never refused by it. The ceiling is a rate held in memory (a token
+// bucket of golang.org/x/time/rate): a restart refills it, and nothing is
+// locked by it.
 //
 // A Limiter also serves as a quota (count uses instead of failures): a Rule
 // with no Lock locks until its window ends.
