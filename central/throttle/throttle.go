@@ -208,11 +208,13 @@ func (l *Limiter) allow(now time.Time, client, key string) error {
 	ns := now.UnixNano()
 	known, failed := false, false
 	for _, i := range l.ids(client, key) {
+		_, present := l.entries[i] // a dead entry's place is its own to reuse
+		known = known || present
 		e, ok := l.live(i, ns)
 		if !ok {
 			continue
 		}
-		known, failed = true, failed || e.n > 0
+		failed = failed || e.n > 0
 		if e.until != 0 {
 			return &LockedError{Until: time.Unix(0, e.until), Client: i[0] == scopeClient}
 		}
@@ -251,7 +253,7 @@ func (l *Limiter) count(now time.Time, client, key string) (left int, err error)
 	for _, i := range l.ids(client, key) {
 		r := l.rule(i)
 		e, ok := l.live(i, ns)
-		if !ok && len(l.entries) >= l.opt.MaxEntries {
+		if _, present := l.entries[i]; !present && len(l.entries) >= l.opt.MaxEntries {
 			l.prune(now)
 			if len(l.entries) >= l.opt.MaxEntries {
 				err = ErrBusy
