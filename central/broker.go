@@ -54,9 +54,13 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 		}
 		return ok
 	}
+	if h.locked(cl, user) {
+		return false
+	}
 	id, ok := h.store.CheckKiosk(user, string(pk.Connect.Password))
 	if !ok || cl.ID != "allimi-kiosk-"+id {
 		h.Log.Warn("kiosk refused", "username", user, "client", cl.ID, "remote", cl.Net.Remote)
+		h.failed(cl, user)
 		return false
 	}
 	// A certificate central gave one kiosk is that kiosk's only: with

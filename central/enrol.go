@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	stdsync "sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
 
 	"allimi"
+	"allimi/central/throttle"
 	"allimi/sync"
 )
 
@@ -126,29 +126,6 @@ func (s *Store) RedeemEnrolment(code string) (KioskCredentials, error) {
 	return cred, err
 }
 
-// enrolLimiter slows guessing: after 10 wrong codes in a minute, every
-// redemption waits out the minute.
-type enrolLimiter struct {
-	mu     stdsync.Mutex
-	start  time.Time
-	misses int
-}
-
-func (l *enrolLimiter) blocked(now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.start) > time.Minute {
-		l.start, l.misses = now, 0
-	}
-	return l.misses >= 10
-}
-
-func (l *enrolLimiter) miss() {
-	l.mu.Lock()
-	l.misses++
-	l.mu.Unlock()
-}
-
 // EnrolResponse is what a kiosk gets for its code: its config file.
 type EnrolResponse struct {
 	KioskCredentials
@@ -187,8 +164,11 @@ func writeEnrolError(w http.ResponseWriter, code int, reason string, err error) 
 
 // handleEnrol: POST /api/v1/enrol {"code":"…"}.
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
-	if s.enrolLimit.blocked(time.Now()) {
-		writeEnrolError(w, http.StatusTooManyRequests, EnrolReasonThrottled, errors.New("too many wrong codes: wait a minute"))
+	// Wrong codes are counted per address: one address guessing does not
+	// keep another kiosk from enrolling (limits.go).
+	tries, client := s.store.limits.enrol, clientAddr(r.RemoteAddr)
+	if err := tries.Allow(client, ""); err != nil {
+		writeEnrolError(w, http.StatusTooManyRequests, EnrolReasonThrottled, fmt.Errorf("%w: wait, then try the code again", err))
 		return
 	}
 	var body struct {
@@ -205,7 +185,9 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	cred, err := s.store.RedeemEnrolment(body.Code)
 	switch {
 	case errors.Is(err, ErrEnrolUnknown):
-		s.enrolLimit.miss()
+		if _, err := tries.Count(client, ""); err != nil && !errors.Is(err, throttle.ErrBusy) {
+			s.log.Error("enrolment: counting a wrong code", "err", err)
+		}
 		writeEnrolError(w, http.StatusNotFound, EnrolReasonUnknown, err)
 	case errors.Is(err, ErrEnrolUsed):
 		writeEnrolError(w, http.StatusGone, EnrolReasonUsed, err)

@@ -14,6 +14,7 @@ import (
 
 	"allimi"
 	systmpl "allimi/central/template"
+	"allimi/central/throttle"
 )
 
 //go:embed questions.ko.html
@@ -27,7 +28,7 @@ var questionsTemplate = template.Must(template.New("questions").Funcs(template.F
 type questionsData struct {
 	Kind     string // login, list, question, notfound
 	Official string
-	// Message names a notice the page shows: login-failed,
+	// Message names a notice the page shows: login-failed, login-locked,
 	// answer-invalid, already-answered.
 	Message  string
 	Waiting  []Question
@@ -147,14 +148,26 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
+	tries, client := s.store.limits.official, clientAddr(r.RemoteAddr)
+	if err := tries.Allow(client, id); err != nil {
+		s.log.Warn("official sign-in refused: too many wrong tries", "official", id, "remote", r.RemoteAddr, "err", err)
+		s.renderQuestions(w, http.StatusTooManyRequests, questionsData{Kind: "login", Message: "login-locked"})
+		return
+	}
 	ok, err := s.store.officialCheck(id, tok)
 	if err != nil {
 		s.log.Error("official sign-in", "err", err)
 	}
 	if !ok {
 		s.log.Warn("official sign-in refused", "official", id, "remote", r.RemoteAddr)
+		if _, err := tries.Count(client, id); err != nil && !errors.Is(err, throttle.ErrBusy) {
+			s.log.Error("official sign-in: counting a wrong try", "err", err)
+		}
 		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "login-failed"})
 		return
+	}
+	if err := tries.Reset(id); err != nil {
+		s.log.Error("official sign-in: resetting tries", "err", err)
 	}
 	if err := s.setSession(w, r, id, time.Now()); err != nil {
 		s.log.Error("official sign-in", "err", err)

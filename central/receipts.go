@@ -8,13 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
-	stdsync "sync"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/throttle"
 )
 
 // A person takes home the receipt code (and its QR) the kiosk showed them;
@@ -102,50 +103,6 @@ func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
 	return view, err
 }
 
-// receiptTries limits wrong dates of birth per code: 5, then 30 minutes.
-type receiptTries struct {
-	mu    stdsync.Mutex
-	tries map[string]*tryCount
-}
-
-type tryCount struct {
-	n           int
-	lockedUntil time.Time
-}
-
-func (r *receiptTries) locked(code string, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	t := r.tries[code]
-	return t != nil && now.Before(t.lockedUntil)
-}
-
-// fail counts a wrong try and returns the tries left (0: now locked).
-func (r *receiptTries) fail(code string, now time.Time) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.tries == nil {
-		r.tries = map[string]*tryCount{}
-	}
-	t := r.tries[code]
-	if t == nil || (!t.lockedUntil.IsZero() && !now.Before(t.lockedUntil)) {
-		t = &tryCount{}
-		r.tries[code] = t
-	}
-	t.n++
-	if t.n >= 5 {
-		t.lockedUntil = now.Add(30 * time.Minute)
-		return 0
-	}
-	return 5 - t.n
-}
-
-func (r *receiptTries) reset(code string) {
-	r.mu.Lock()
-	delete(r.tries, code)
-	r.mu.Unlock()
-}
-
 //go:embed receipt.ko.html
 var receiptPage string
 
@@ -156,8 +113,10 @@ type receiptData struct {
 	Code      string
 	Wrong     bool
 	TriesLeft int
-	View      ReceiptView
-	Question  Question
+	// LockMinutes: how long until the code, or this address, may try again.
+	LockMinutes int
+	View        ReceiptView
+	Question    Question
 }
 
 func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
@@ -171,11 +130,12 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	d := receiptData{Kind: "form", Code: code}
 	status := http.StatusOK
 	now := time.Now()
+	tries, client := s.store.limits.receipt, clientAddr(r.RemoteAddr)
 	switch {
 	case !ok:
 		d.Kind, status = "notfound", http.StatusNotFound
-	case s.receiptTries.locked(code, now):
-		d.Kind, status = "locked", http.StatusTooManyRequests
+	case s.refused(tries.Allow(client, code), &d):
+		status = http.StatusTooManyRequests
 	case s.questionSlip(code, &d):
 		// The slip of a question for an official: its code is random (50
 		// bits), a bearer secret like the slip itself, so the page shows
@@ -194,15 +154,22 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 			fallthrough
 		case errors.Is(err, errReceiptWrongDOB):
 			d.Wrong, status = true, http.StatusForbidden
-			if d.TriesLeft = s.receiptTries.fail(code, now); d.TriesLeft == 0 {
-				d.Kind, status = "locked", http.StatusTooManyRequests
+			left, err := tries.Count(client, code)
+			if err != nil && !errors.Is(err, throttle.ErrBusy) {
+				s.log.Error("receipt page: counting a wrong try", "err", err)
+			}
+			d.TriesLeft = left
+			if s.refused(tries.Allow(client, code), &d) {
+				status = http.StatusTooManyRequests
 			}
 		case err != nil:
 			s.log.Error("receipt page", "err", err)
 			http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 			return
 		default:
-			s.receiptTries.reset(code)
+			if err := tries.Reset(code); err != nil {
+				s.log.Error("receipt page: resetting tries", "err", err)
+			}
 			if err := s.store.auditView(AuditReceipt, v.ck, "receipt "+code); err != nil {
 				s.log.Error("receipt page: audit", "err", err)
 				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
@@ -215,6 +182,22 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	if err := receiptTemplate.Execute(w, d); err != nil {
 		s.log.Error("receipt page", "err", err)
 	}
+}
+
+// refused fills d with the locked page when err, a refusal of the
+// receipt limits, is one.
+func (s *Server) refused(err error, d *receiptData) bool {
+	var locked *throttle.LockedError
+	switch {
+	case err == nil:
+		return false
+	case errors.As(err, &locked):
+		d.LockMinutes = int(math.Ceil(locked.Until.Sub(s.store.limits.now()).Minutes()))
+	default: // ErrBusy: too many wrong tries everywhere just now
+		d.LockMinutes = 1
+	}
+	d.Kind, d.LockMinutes = "locked", max(d.LockMinutes, 1)
+	return true
 }
 
 // questionSlip fills d with the question whose slip carries code, and

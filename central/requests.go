@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strings"
 	stdsync "sync"
 	"time"
 
 	"allimi"
 	"allimi/central/channel"
 	"allimi/central/template"
+	"allimi/central/throttle"
 	"allimi/sync"
 )
 
@@ -25,6 +27,10 @@ const (
 	codeResend    = 30 * time.Second // a new code for the same number no sooner
 	codeMaxTries  = 5
 	codeMaxActive = 100_000 // codes held at once; beyond, expired ones go first
+	// codeMaxPerKiosk bounds one kiosk's share of codeMaxActive, so that
+	// one kiosk's credentials cannot hold every place; its SMS quota
+	// (LimitsConfig) keeps it far below this anyway.
+	codeMaxPerKiosk = 1_000
 )
 
 // requests answers kiosks' requests (sync.Request): verification codes and
@@ -37,8 +43,9 @@ type requests struct {
 	now   func() time.Time
 	key   []byte // keys the hashes of codes held in memory
 
-	mu    stdsync.Mutex
-	codes map[string]*sentCode // kiosk 0x00 mobile → the code sent
+	mu      stdsync.Mutex
+	codes   map[string]*sentCode // kiosk 0x00 mobile → the code sent
+	pending map[string]int       // kiosk → its codes in codes
 
 	qtries codeTries // unknown question receipt codes per kiosk
 }
@@ -54,7 +61,7 @@ func newRequests(store *Store, sms channel.Adapter, msgs *template.System, log *
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &requests{store: store, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
-		key: key, codes: map[string]*sentCode{}}
+		key: key, codes: map[string]*sentCode{}, pending: map[string]int{}}
 }
 
 func (r *requests) hash(code string) [32]byte {
@@ -116,11 +123,18 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 		return "too-soon", fmt.Errorf("a code was sent %s ago: wait %s", now.Sub(c.sentAt).Round(time.Second), codeResend)
 	}
 	r.purgeLocked(now)
+	if r.pending[kiosk] >= codeMaxPerKiosk {
+		r.mu.Unlock()
+		return "unavailable", fmt.Errorf("this kiosk has %d codes waiting: try again in %s", codeMaxPerKiosk, codeLifetime)
+	}
 	if len(r.codes) >= codeMaxActive {
 		r.mu.Unlock()
 		return "unavailable", errors.New("too many codes waiting: try again later")
 	}
 	r.mu.Unlock()
+	if code, err := r.spendQuota(kiosk); err != nil {
+		return code, err
+	}
 
 	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
 	if err != nil {
@@ -144,6 +158,9 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 		return "unavailable", errors.New("the SMS gateway did not accept the code")
 	}
 	r.mu.Lock()
+	if r.codes[k] == nil {
+		r.pending[kiosk]++
+	}
 	r.codes[k] = &sentCode{hash: r.hash(code), sentAt: now, expires: now.Add(codeLifetime)}
 	r.mu.Unlock()
 	return "", nil
@@ -152,6 +169,13 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 	now := r.now()
 	k := kiosk + "\x00" + mobile
+	// Besides each code's own tries, wrong codes are counted per number
+	// and per kiosk in central's file: asking for new codes, or a
+	// restart, buys no more guesses.
+	tries := r.store.limits.smsCheck
+	if err := tries.Allow(kiosk, k); err != nil {
+		return "too-many-tries", fmt.Errorf("too many wrong codes: %w", err)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	c := r.codes[k]
@@ -159,7 +183,7 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 	case c == nil:
 		return "not-found", errors.New("no code was sent to this number from this kiosk")
 	case !now.Before(c.expires):
-		delete(r.codes, k)
+		r.forgetLocked(k, kiosk)
 		return "expired", errors.New("the code has expired: ask for a new one")
 	case c.tries >= codeMaxTries:
 		return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
@@ -167,12 +191,51 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 	h := r.hash(code)
 	if !hmac.Equal(h[:], c.hash[:]) {
 		c.tries++
+		if _, err := tries.Count(kiosk, k); err != nil && !errors.Is(err, throttle.ErrBusy) {
+			r.log.Error("counting a wrong code", "kiosk", kiosk, "err", err)
+		}
 		if c.tries >= codeMaxTries {
 			return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
 		}
 		return "wrong-code", fmt.Errorf("wrong code: %d tries left", codeMaxTries-c.tries)
 	}
+	r.forgetLocked(k, kiosk)
+	if err := tries.Reset(k); err != nil {
+		r.log.Error("resetting wrong codes", "kiosk", kiosk, "err", err)
+	}
+	return "", nil
+}
+
+func (r *requests) forgetLocked(k, kiosk string) {
+	if r.codes[k] == nil {
+		return
+	}
 	delete(r.codes, k)
+	if r.pending[kiosk]--; r.pending[kiosk] <= 0 {
+		delete(r.pending, kiosk)
+	}
+}
+
+// spendQuota takes one verification SMS from kiosk's quotas, or says why
+// not: over quota, the kiosk is told and no SMS is sent.
+func (r *requests) spendQuota(kiosk string) (string, error) {
+	l := r.store.limits
+	for _, q := range []struct {
+		lim *throttle.Limiter
+		per string
+		max int
+	}{{l.smsHour, "hour", l.smsPerHour}, {l.smsDay, "day", l.smsPerDay}} {
+		err := q.lim.Take("", kiosk)
+		var locked *throttle.LockedError
+		switch {
+		case errors.As(err, &locked):
+			r.log.Warn("verification SMS over quota", "kiosk", kiosk, "per", q.per, "max", q.max)
+			return "over-quota", fmt.Errorf("this kiosk has sent its %d verification codes for this %s: sign up without one, or try again after %s",
+				q.max, q.per, locked.Until.In(kst).Format("15:04"))
+		case err != nil:
+			return "unavailable", fmt.Errorf("verification quota: %w", err)
+		}
+	}
 	return "", nil
 }
 
@@ -180,7 +243,8 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 func (r *requests) purgeLocked(now time.Time) {
 	for k, c := range r.codes {
 		if !now.Before(c.expires) {
-			delete(r.codes, k)
+			kiosk, _, _ := strings.Cut(k, "\x00")
+			r.forgetLocked(k, kiosk)
 		}
 	}
 }

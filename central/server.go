@@ -57,14 +57,16 @@ type Config struct {
 	QuestionAudio RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
 	HTTPTimeouts HTTPTimeouts
-	Logger       *slog.Logger
+	// Limits: guessing, and verification SMS per kiosk (limits.go).
+	Limits LimitsConfig
+	Logger *slog.Logger
 }
 
 // DefaultConfig works on a fresh machine.
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
-		QuestionAudio: DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts()}
+		QuestionAudio: DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts(), Limits: DefaultLimitsConfig()}
 }
 
 // DBFile is the name of central's bbolt file in the data directory.
@@ -105,8 +107,6 @@ type Server struct {
 	closeErr  error
 	kbMu      stdsync.Mutex // one knowledge-base edit at a time
 
-	receiptTries receiptTries
-	enrolLimit   enrolLimiter
 	// kioskCA signs enrolled kiosks' client certificates and serverCA is
 	// what they trust the broker by; nil unless the embedded broker runs TLS.
 	kioskCA  *kioskCA
@@ -137,7 +137,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Dispatch.LinkBase == "" {
 		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
 	}
-	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase, Logger: cfg.Logger}); err != nil {
+	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase, Logger: cfg.Logger,
+		Limits: cfg.Limits}); err != nil {
 		return nil, err
 	}
 	s.metrics = newMetrics(s.store)

@@ -28,11 +28,14 @@ type testCentral struct {
 	http string // http://…
 }
 
-func startCentral(t *testing.T, data string) *testCentral {
+func startCentral(t *testing.T, data string, opts ...func(*central.Config)) *testCentral {
 	t.Helper()
 	cfg := central.DefaultConfig()
 	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, o := range opts {
+		o(&cfg)
+	}
 	srv, err := central.Start(context.Background(), cfg)
 	require.NoError(t, err)
 	tc := &testCentral{srv: srv, cfg: cfg, mqtt: "tcp://" + cfg.MQTT, http: "http://" + srv.HTTPAddr()}

@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/central/detail"
+	"allimi/central/throttle"
 )
 
 // Buckets of central's bbolt file, named after what they hold.
@@ -36,7 +37,7 @@ var (
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
 		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		bucketSendIntents, bucketQueueIntents}
+		bucketSendIntents, bucketQueueIntents, throttle.Bucket}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -60,6 +61,7 @@ type Store struct {
 	details *detail.Store
 	links   *links
 	log     *slog.Logger
+	limits  *limits
 }
 
 // StoreOptions tune a Store.
@@ -73,6 +75,8 @@ type StoreOptions struct {
 	// Logger takes what the store notices on its own (a damaged question);
 	// slog's default when nil.
 	Logger *slog.Logger
+	// Limits sets the limits on guessing and on verification SMS.
+	Limits LimitsConfig
 }
 
 // OpenStore opens (creating if needed) central's bbolt file.
@@ -107,8 +111,13 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	if s.limits, err = openLimits(db, keys.derive("limits"), opt.Limits); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if opt.LinkBase != "" {
-		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView}); err != nil {
+		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
+			Clients: s.limits.detail}); err != nil {
 			db.Close()
 			return nil, err
 		}

@@ -71,7 +71,8 @@ type Reply struct {
 	// Error says why not, in words for a log (the kiosk shows its own).
 	Error string `json:"error,omitempty"`
 	// Code is a machine-readable reason: "wrong-code", "expired",
-	// "too-many-tries", "too-soon", "not-found", "invalid", "unavailable".
+	// "too-many-tries", "too-soon", "not-found", "invalid", "unavailable",
+	// "over-quota" (the kiosk sent its verification SMS for the hour or day).
 	Code      string            `json:"code,omitempty"`
 	Conflicts []ConflictSummary `json:"conflicts,omitempty"`
 	// Answered and Answer reply to OpQuestionAnswer: Answered is false

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/central/throttle"
 )
 
 //go:embed page.ko.html
@@ -171,8 +172,18 @@ func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err == nil {
 		dob = readBirthDate(r.PostForm, &form)
 	}
+	client := throttle.Client(r.RemoteAddr)
+	if err := s.clientAllowed(client); err != nil {
+		s.renderResult(w, err, form)
+		return
+	}
 	d, err := s.Check(token, dob)
 	if err != nil {
+		if s.opt.Clients != nil && (errors.As(err, new(*WrongBirthDateError)) || errors.Is(err, ErrNotFound)) {
+			if _, cerr := s.opt.Clients.Count(client, ""); cerr != nil && !errors.Is(cerr, throttle.ErrBusy) {
+				s.opt.Logger.Error("detail page: counting a wrong try", "err", cerr)
+			}
+		}
 		s.renderResult(w, err, form)
 		return
 	}
@@ -189,6 +200,24 @@ func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, http.StatusOK, page{Kind: "details", Detail: d,
 		Expires: kstClock(d.Expires.Add(-time.Second), s.opt.Now())})
+}
+
+// clientAllowed says whether client may try a date of birth, as a
+// *LockedError when not.
+func (s *Store) clientAllowed(client string) error {
+	if s.opt.Clients == nil {
+		return nil
+	}
+	err := s.opt.Clients.Allow(client, "")
+	var locked *throttle.LockedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &locked):
+		return &LockedError{Until: locked.Until}
+	default: // busy: too many wrong tries everywhere just now
+		return &LockedError{Until: s.opt.Now().Add(time.Minute)}
+	}
 }
 
 // readBirthDate takes the date of birth from the form's year, month and day

@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/throttle"
 )
 
 // Buckets in central's bbolt file.
@@ -49,6 +50,11 @@ type Options struct {
 	// birth, by token number, before it is shown: central's audit log. An
 	// error keeps the page from being shown.
 	OnView func(seq uint64) error
+	// Clients, when set, also limits wrong dates of birth (and unknown
+	// links) per client address, across links: each link's own lock stops
+	// guessing one person's date, this stops one address trying many
+	// links. Only its Client rule is used.
+	Clients *throttle.Limiter
 }
 
 // Resolver answers for the tokens a caller made with TokenFor from a

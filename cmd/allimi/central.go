@@ -71,6 +71,8 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&cfg.HTTPTimeouts.Write, "http-write-timeout", cfg.HTTPTimeouts.Write, "time to answer a request, from the end of its headers")
 	f.DurationVar(&cfg.HTTPTimeouts.Idle, "http-idle-timeout", cfg.HTTPTimeouts.Idle, "how long an idle keep-alive connection is kept")
 	f.DurationVar(&cfg.HTTPTimeouts.Long, "http-long-timeout", cfg.HTTPTimeouts.Long, "read and write time of authorised big requests: agency notifications, catalog uploads, backups")
+	f.IntVar(&cfg.Limits.SMSPerHour, "sms-per-kiosk-hour", cfg.Limits.SMSPerHour, "verification SMS one kiosk may send an hour; beyond, it is told over-quota and nothing is sent")
+	f.IntVar(&cfg.Limits.SMSPerDay, "sms-per-kiosk-day", cfg.Limits.SMSPerDay, "verification SMS one kiosk may send a day")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {

@@ -45,6 +45,8 @@ type fileConfig struct {
 	HTTPWriteTimeout      *time.Duration `yaml:"http-write-timeout"`
 	HTTPIdleTimeout       *time.Duration `yaml:"http-idle-timeout"`
 	HTTPLongTimeout       *time.Duration `yaml:"http-long-timeout"`
+	SMSPerKioskHour *int `yaml:"sms-per-kiosk-hour"`
+	SMSPerKioskDay  *int `yaml:"sms-per-kiosk-day"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -84,6 +86,8 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "http-write-timeout", &cfg.HTTPTimeouts.Write, fc.HTTPWriteTimeout)
 	setValue(flags, "http-idle-timeout", &cfg.HTTPTimeouts.Idle, fc.HTTPIdleTimeout)
 	setValue(flags, "http-long-timeout", &cfg.HTTPTimeouts.Long, fc.HTTPLongTimeout)
+	setValue(flags, "sms-per-kiosk-hour", &cfg.Limits.SMSPerHour, fc.SMSPerKioskHour)
+	setValue(flags, "sms-per-kiosk-day", &cfg.Limits.SMSPerDay, fc.SMSPerKioskDay)
 	if cfg.QuestionAudio.KeepAnswered < 0 || cfg.QuestionAudio.MaxAge < 0 {
 		return usageError{fmt.Errorf("%s: question-audio-keep and question-audio-max-age: must not be negative", path)}
 	}
