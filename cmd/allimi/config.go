@@ -45,8 +45,8 @@ type fileConfig struct {
 	HTTPWriteTimeout      *time.Duration `yaml:"http-write-timeout"`
 	HTTPIdleTimeout       *time.Duration `yaml:"http-idle-timeout"`
 	HTTPLongTimeout       *time.Duration `yaml:"http-long-timeout"`
-	SMSPerKioskHour *int `yaml:"sms-per-kiosk-hour"`
-	SMSPerKioskDay  *int `yaml:"sms-per-kiosk-day"`
+	SMSPerKioskHour       *int           `yaml:"sms-per-kiosk-hour"`
+	SMSPerKioskDay        *int           `yaml:"sms-per-kiosk-day"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
