@@ -98,9 +98,9 @@ func Shots() []Shot {
 			staff(u)
 			now := u.clock.Now()
 			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-2 * time.Hour), Kind: allimi.KindSignup, Name: "김*희", Mobile: "010-****-5678",
-				Types: []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeVaccination}, Receipt: ReceiptCode("demo-kiosk", 41)})
+				Types: []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeVaccination}, Receipt: "7KQ2-MXR4-TD9P"})
 			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-time.Hour), Kind: allimi.KindSignup, Name: "박*수", Mobile: "010-****-1234",
-				Types: []allimi.NotificationType{allimi.TypeRelief}, Official: official.ID, Receipt: ReceiptCode("demo-kiosk", 42)})
+				Types: []allimi.NotificationType{allimi.TypeRelief}, Official: official.ID, Receipt: "H3WN-8CFA-2LJE"})
 			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-30 * time.Minute), Kind: allimi.KindConsent, Name: "이*", Mobile: "010-****-9876",
 				Types: []allimi.NotificationType{allimi.TypeTrafficFine}, Official: official.ID})
 			show(staffMenuScreen, staffTodayScreen)(u)
