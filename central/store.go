@@ -76,6 +76,12 @@ type StoreOptions struct {
 
 // OpenStore opens (creating if needed) central's bbolt file.
 func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if err := migratePII(path, opt.Logger); err != nil {
+		return nil, err
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
 		// Address space, not memory: growing the file then needs no remap,
 		// which would stall every reader and writer.
@@ -92,6 +98,10 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
+		}
+		// A new file is written in the current format from the start.
+		if m := tx.Bucket(bucketMeta); m.Get(keyPIIFormat) == nil {
+			return m.Put(keyPIIFormat, u64(piiFormat))
 		}
 		return nil
 	})
@@ -329,7 +339,11 @@ func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allim
 	// The citizen's consent log: one append-only entry per event, in
 	// clock order, holding the changes without personal data.
 	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
-	if err := tx.Bucket(bucketConsentLog).Put(logKey, e.Payload); err != nil {
+	entry, err := consentLogEntry(p)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketConsentLog).Put(logKey, entry); err != nil {
 		return err
 	}
 	delta := 0
