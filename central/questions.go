@@ -155,9 +155,14 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 		q.Contact = s.keys.Seal(encodePII(e.Citizen), u64(id))
 	}
 	codes := tx.Bucket(bucketQCodes)
-	if codes.Get([]byte(p.Code)) != nil {
+	if codes.Get([]byte(p.Code)) != nil || isReceiptCode(tx, p.Code) {
 		// 50 random bits collide by chance about never; a kiosk that reuses
-		// a code must not let its holder read someone else's answer.
+		// a code must not let its holder read someone else's answer, nor
+		// put its question on the page of someone's sign-up (whose code,
+		// on earlier kiosks, anyone could compute). No question names a
+		// sign-up: a kiosk draws a new code for each, so the question is
+		// kept for an official, from whichever kiosk, and the code keeps
+		// opening what it opened.
 		q.CodeReused = true
 	} else if err := codes.Put([]byte(p.Code), u64(id)); err != nil {
 		return err
@@ -175,7 +180,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
 	var why []string
 	if q.CodeReused {
-		why = append(why, "receipt code already used by another question: it cannot be read at a kiosk")
+		why = append(why, "receipt code already used by another question or a sign-up: it cannot be read at a kiosk")
 	}
 	defer func() {
 		q.Damaged = strings.Join(why, "; ")
@@ -473,12 +478,14 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error
 	return n, err
 }
 
-// QuestionByCode returns the question with a receipt code.
+// QuestionByCode returns the question with a receipt code. A code that
+// also names a sign-up (stored before central refused such questions) is
+// the sign-up's.
 func (s *Store) QuestionByCode(code string) (Question, error) {
 	var q Question
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketQCodes).Get([]byte(code))
-		if len(v) != 8 {
+		if len(v) != 8 || isReceiptCode(tx, code) {
 			return fmt.Errorf("question %s: %w", code, allimi.ErrNotFound)
 		}
 		var err error
@@ -541,4 +548,30 @@ func purgeQuestionAudio(ctx context.Context, st *Store, p RetentionPolicy, log *
 		case <-t.C:
 		}
 	}
+}
+
+// releaseQuestionCode takes code from the question that holds it, if one
+// does, for a sign-up that arrived with the same code: the question is
+// kept, marked, and its slip opens nothing.
+func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
+	codes := tx.Bucket(bucketQCodes)
+	v := codes.Get([]byte(code))
+	if len(v) != 8 {
+		return nil
+	}
+	q, err := s.getQuestion(tx, binary.BigEndian.Uint64(v))
+	if err != nil {
+		return err
+	}
+	q.CodeReused = true
+	const why = "receipt code also names a sign-up, which keeps it: the question cannot be read at a kiosk"
+	if q.Damaged != "" {
+		q.Damaged += "; "
+	}
+	q.Damaged += why
+	s.log.Warn("question gave up its receipt code to a sign-up", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID)
+	if err := codes.Delete([]byte(code)); err != nil {
+		return err
+	}
+	return s.putQuestion(tx, &q)
 }

@@ -22,9 +22,38 @@ import (
 // sign-up reached central and what they are signed up for.
 var bucketReceipts = []byte("receipts") // code → citizen key(32) | hlc(8) | kiosk
 
-func putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte) error {
+// The code is the one the kiosk drew and printed (payload.receipt, random,
+// XXXX-XXXX-XXXX); a sign-up from an earlier kiosk carries none and is
+// indexed under the code such kiosks printed, ReceiptCode(kiosk, seq).
+// A code already in use is never taken over: whoever holds a sign-up's
+// code and date of birth reads that sign-up, so a record that names
+// another's code (a kiosk's bug, or a kiosk replaying codes it computed)
+// must not change what the code opens.
+func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+	code := p.Receipt
+	if code == "" {
+		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
+	}
+	b := tx.Bucket(bucketReceipts)
+	if b.Get([]byte(code)) != nil {
+		// The sign-up itself is kept, so that the kiosk's queue moves on
+		// and the person's choices stand; only its slip opens nothing.
+		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
+			"record %d: receipt code already names another sign-up: this sign-up is kept without a receipt page: %w", e.Seq, allimi.ErrInvalid)})
+	}
+	// A question that took this code first (only a derived code can be
+	// known before its sign-up exists) gives it up: its slip opens
+	// nothing, and the sign-up's page is the sign-up's.
+	if err := s.releaseQuestionCode(tx, code); err != nil {
+		return err
+	}
 	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
-	return tx.Bucket(bucketReceipts).Put([]byte(allimi.ReceiptCode(e.Kiosk, e.Seq)), append(v, e.Kiosk...))
+	return b.Put([]byte(code), append(v, e.Kiosk...))
+}
+
+// isReceiptCode reports whether code opens a sign-up's receipt page.
+func isReceiptCode(tx *bbolt.Tx, code string) bool {
+	return tx.Bucket(bucketReceipts).Get([]byte(code)) != nil
 }
 
 // ReceiptView is what the receipt page shows.

@@ -90,17 +90,9 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	rk.publish(t, up, marshal(t, event(t, "k1", seq, 99)))
 	rk.waitAck(t, seq)
 
-	req, err := http.NewRequest(http.MethodGet, "http://"+srv.HTTPAddr()+"/api/v1/rejections", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+keys.AdminToken)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var rj struct{ Rejections []central.Rejection }
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
-	require.Len(t, rj.Rejections, len(bad)+1)
-	all, _ := json.Marshal(rj)
+	rs := rejections(t, "http://"+srv.HTTPAddr(), keys.AdminToken)
+	require.Len(t, rs, len(bad)+1)
+	all, _ := json.Marshal(rs)
 	logged := logs.String()
 	for _, b := range bad {
 		assert.Contains(t, string(all), b.reason, b.name)
@@ -114,4 +106,19 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 
 	// The records themselves were stored: the person's choices stand.
 	assert.EqualValues(t, len(bad)+1, (&testCentral{http: "http://" + srv.HTTPAddr()}).stats(t).Records.Stored)
+}
+
+// rejections reads /api/v1/rejections as the admin.
+func rejections(t *testing.T, base, admin string) []central.Rejection {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/rejections", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var rj struct{ Rejections []central.Rejection }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
+	return rj.Rejections
 }

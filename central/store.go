@@ -286,7 +286,7 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 	// The person's key, an HMAC, is computed once for every index below.
 	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	if e.Kind == allimi.KindSignup {
-		if err := putReceipt(tx, e, ck); err != nil {
+		if err := s.putReceipt(tx, e, ck, p); err != nil {
 			return false, err
 		}
 		if !p.Verified {
