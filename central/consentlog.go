@@ -36,7 +36,9 @@ func consentLogEntry(p *allimi.ConsentPayload) ([]byte, error) {
 // piiFormat is the version of how personal data is kept at rest, stored
 // under keyPIIFormat in the meta bucket. Version 1: the consent log holds
 // no personal field, and the rejection list quotes no profile value.
-const piiFormat = 1
+// Version 2: receipt and question codes are indexed by a keyed hash.
+// Each step is idempotent, so a file at any version runs them all.
+const piiFormat = 2
 
 var keyPIIFormat = []byte("pii-format")
 
@@ -45,7 +47,7 @@ var keyPIIFormat = []byte("pii-format")
 // free pages, which bbolt does not clear and a backup copies, so it then
 // rewrites the file without them (bbolt.Compact). It runs once: a file at
 // piiFormat is only read.
-func migratePII(path string, log *slog.Logger) error {
+func migratePII(path string, keys *Keys, log *slog.Logger) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil // a new file is written in the current format
 	}
@@ -56,7 +58,7 @@ func migratePII(path string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
-	var entries, rejections int
+	var entries, rejections, codes int
 	err = db.Update(func(tx *bbolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
 		if meta == nil {
@@ -72,6 +74,9 @@ func migratePII(path string, log *slog.Logger) error {
 		if rejections, err = redactRejections(tx); err != nil {
 			return fmt.Errorf("rejections: %w", err)
 		}
+		if codes, err = rekeyCodes(tx, keys.derive("receipt code index")); err != nil {
+			return fmt.Errorf("receipt codes: %w", err)
+		}
 		return meta.Put(keyPIIFormat, u64(piiFormat))
 	})
 	if cerr := db.Close(); err == nil {
@@ -80,7 +85,7 @@ func migratePII(path string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate %s to personal-data format %d: %w", path, piiFormat, err)
 	}
-	if entries == 0 && rejections == 0 {
+	if entries == 0 && rejections == 0 && codes == 0 {
 		return nil
 	}
 	before, after, err := compactFile(path)
@@ -90,8 +95,8 @@ func migratePII(path string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("migrate %s: compact away the old plaintext: %w", path, err)
 	}
-	log.Info("personal data removed from the consent log and the rejection list",
-		"consentLogEntries", entries, "rejections", rejections, "bytesBefore", before, "bytesAfter", after)
+	log.Info("personal data removed from the consent log and the rejection list, receipt codes indexed by keyed hash",
+		"consentLogEntries", entries, "rejections", rejections, "receiptCodes", codes, "bytesBefore", before, "bytesAfter", after)
 	return nil
 }
 

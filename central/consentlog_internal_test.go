@@ -106,21 +106,23 @@ func TestStore_NewBenefitsConditionsAreNotInTheFileInPlaintext(t *testing.T) {
 	f.close()
 	// The attack: read the file as bytes, as anyone with the disk or a
 	// backup can.
-	assert.Empty(t, plaintextIn(f.fileBytes(), append(kimTraits, storeKim.Mobile, storeKim.Name)),
-		"personal data readable in central.db")
+	assert.Empty(t, plaintextIn(f.fileBytes(), append(kimTraits, storeKim.Mobile, storeKim.Name, code)),
+		"personal data or the receipt code readable in central.db")
 	f.open(StoreOptions{})
 	f.kimKeepsHerConditions(code)
 }
 
 // TestOpenStore_MigratesPlaintextConsentLogAway writes a database as
 // earlier builds did (the consent log holding each event's raw payload,
-// a rejection quoting the refused birth date, no format marker), opens
-// it, and checks that the plaintext is gone from the file and from a
-// backup while everything still reads; a second open changes nothing.
+// a rejection quoting the refused birth date, the receipt indexed by its
+// code, no format marker), opens it, and checks that the plaintext is gone
+// from the file and from a backup while everything still reads; a second
+// open changes nothing.
 func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	e := benefitsEvent(t, "k1", 1, "")
 	f.commit(e)
+	code := allimi.ReceiptCode("k1", 1) // the slip of an earlier kiosk
 	ck := f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)
 	// What earlier builds wrote: applyConsents put e.Payload, and
 	// keepProfile listed subsidy's own message, value and all.
@@ -136,20 +138,30 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 			2, fmt.Errorf("payload.profile: %w: %w", perr, allimi.ErrInvalid))}); err != nil {
 			return err
 		}
+		rb := tx.Bucket(bucketReceipts)
+		v := rb.Get(f.st.codeKey(code))
+		require.NotNil(t, v)
+		if err := rb.Delete(f.st.codeKey(code)); err != nil {
+			return err
+		}
+		if err := rb.Put([]byte(code), v); err != nil {
+			return err
+		}
 		return tx.Bucket(bucketMeta).Delete(keyPIIFormat)
 	}))
 	f.close()
 	old := f.fileBytes()
 	require.NotEmpty(t, plaintextIn(old, kimTraits), "precondition: the old file holds the conditions in plaintext")
 	require.Contains(t, string(old), "2099-03-04", "precondition: the old rejection quotes the date")
+	require.Contains(t, string(old), code, "precondition: the receipt is indexed by its code")
 
 	f.open(StoreOptions{})
 	f.close()
 	after := f.fileBytes()
-	assert.Empty(t, plaintextIn(after, append(kimTraits, "2099-03-04")), "plaintext left in central.db after the migration")
+	assert.Empty(t, plaintextIn(after, append(kimTraits, "2099-03-04", code)), "plaintext left in central.db after the migration")
 
 	f.open(StoreOptions{})
-	f.kimKeepsHerConditions(allimi.ReceiptCode("k1", 1))
+	f.kimKeepsHerConditions(code)
 	rs, err := f.st.Rejections(10)
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
@@ -157,7 +169,7 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 	var backup bytes.Buffer
 	_, err = f.st.WriteBackup(&backup)
 	require.NoError(t, err)
-	assert.Empty(t, plaintextIn(backup.Bytes(), append(kimTraits, "2099-03-04")), "plaintext in a backup made after the migration")
+	assert.Empty(t, plaintextIn(backup.Bytes(), append(kimTraits, "2099-03-04", code)), "plaintext in a backup made after the migration")
 	f.close()
 
 	// Once migrated, opening again rewrites nothing: the file is the same

@@ -31,7 +31,7 @@ import (
 var (
 	bucketQChunks   = []byte("qchunks")   // kiosk 0x00 code 0x00 index(4) → received at, ms(8) | PCM
 	bucketQuestions = []byte("questions") // id(8) → questionRecord
-	bucketQCodes    = []byte("qcodes")    // code → id(8)
+	bucketQCodes    = []byte("qcodes")    // codeKey(code) → id(8)
 	bucketQAudio    = []byte("qaudio")    // id(8) → PCM of the whole question, until the retention policy deletes it
 	bucketQSend     = []byte("qsend")     // id(8) → "" : answers still to send on the person's channel
 	bucketOfficials = []byte("officials") // official id → officialRecord
@@ -122,7 +122,7 @@ func (s *Store) storeQuestionChunk(tx *bbolt.Tx, e *allimi.Event) error {
 		return err
 	}
 	// A chunk after its question: the question waits for it.
-	idv := tx.Bucket(bucketQCodes).Get([]byte(p.Code))
+	idv := tx.Bucket(bucketQCodes).Get(s.codeKey(p.Code))
 	if len(idv) != 8 {
 		return nil
 	}
@@ -155,7 +155,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 		q.Contact = s.keys.Seal(encodePII(e.Citizen), u64(id))
 	}
 	codes := tx.Bucket(bucketQCodes)
-	if codes.Get([]byte(p.Code)) != nil || isReceiptCode(tx, p.Code) {
+	if codes.Get(s.codeKey(p.Code)) != nil || s.isReceiptCode(tx, p.Code) {
 		// 50 random bits collide by chance about never; a kiosk that reuses
 		// a code must not let its holder read someone else's answer, nor
 		// put its question on the page of someone's sign-up (whose code,
@@ -164,7 +164,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 		// kept for an official, from whichever kiosk, and the code keeps
 		// opening what it opened.
 		q.CodeReused = true
-	} else if err := codes.Put([]byte(p.Code), u64(id)); err != nil {
+	} else if err := codes.Put(s.codeKey(p.Code), u64(id)); err != nil {
 		return err
 	}
 	if err := s.assemble(tx, &q); err != nil {
@@ -484,8 +484,8 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error
 func (s *Store) QuestionByCode(code string) (Question, error) {
 	var q Question
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketQCodes).Get([]byte(code))
-		if len(v) != 8 || isReceiptCode(tx, code) {
+		v := tx.Bucket(bucketQCodes).Get(s.codeKey(code))
+		if len(v) != 8 || s.isReceiptCode(tx, code) {
 			return fmt.Errorf("question %s: %w", code, allimi.ErrNotFound)
 		}
 		var err error
@@ -555,7 +555,7 @@ func purgeQuestionAudio(ctx context.Context, st *Store, p RetentionPolicy, log *
 // kept, marked, and its slip opens nothing.
 func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
 	codes := tx.Bucket(bucketQCodes)
-	v := codes.Get([]byte(code))
+	v := codes.Get(s.codeKey(code))
 	if len(v) != 8 {
 		return nil
 	}
@@ -570,7 +570,7 @@ func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
 	}
 	q.Damaged += why
 	s.log.Warn("question gave up its receipt code to a sign-up", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID)
-	if err := codes.Delete([]byte(code)); err != nil {
+	if err := codes.Delete(s.codeKey(code)); err != nil {
 		return err
 	}
 	return s.putQuestion(tx, &q)

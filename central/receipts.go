@@ -20,7 +20,7 @@ import (
 // A person takes home the receipt code (and its QR) the kiosk showed them;
 // /r/{code} lets them check, after giving their date of birth, that the
 // sign-up reached central and what they are signed up for.
-var bucketReceipts = []byte("receipts") // code → citizen key(32) | hlc(8) | kiosk
+var bucketReceipts = []byte("receipts") // codeKey(code) → citizen key(32) | hlc(8) | kiosk
 
 // The code is the one the kiosk drew and printed (payload.receipt, random,
 // XXXX-XXXX-XXXX); a sign-up from an earlier kiosk carries none and is
@@ -35,7 +35,7 @@ func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.C
 		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
 	}
 	b := tx.Bucket(bucketReceipts)
-	if b.Get([]byte(code)) != nil {
+	if b.Get(s.codeKey(code)) != nil {
 		// The sign-up itself is kept, so that the kiosk's queue moves on
 		// and the person's choices stand; only its slip opens nothing.
 		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
@@ -48,12 +48,12 @@ func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.C
 		return err
 	}
 	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
-	return b.Put([]byte(code), append(v, e.Kiosk...))
+	return b.Put(s.codeKey(code), append(v, e.Kiosk...))
 }
 
 // isReceiptCode reports whether code opens a sign-up's receipt page.
-func isReceiptCode(tx *bbolt.Tx, code string) bool {
-	return tx.Bucket(bucketReceipts).Get([]byte(code)) != nil
+func (s *Store) isReceiptCode(tx *bbolt.Tx, code string) bool {
+	return tx.Bucket(bucketReceipts).Get(s.codeKey(code)) != nil
 }
 
 // ReceiptView is what the receipt page shows.
@@ -85,7 +85,7 @@ var (
 func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
 	var view ReceiptView
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketReceipts).Get([]byte(code))
+		v := tx.Bucket(bucketReceipts).Get(s.codeKey(code))
 		if len(v) < 40 {
 			return errReceiptNotFound
 		}

@@ -59,6 +59,8 @@ type Store struct {
 	details *detail.Store
 	links   *links
 	log     *slog.Logger
+	// codeIndex keys the receipts and question-codes buckets (codeKey).
+	codeIndex []byte
 }
 
 // StoreOptions tune a Store.
@@ -79,7 +81,7 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	if err := migratePII(path, opt.Logger); err != nil {
+	if err := migratePII(path, keys, opt.Logger); err != nil {
 		return nil, err
 	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
@@ -112,7 +114,8 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger}
+	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger,
+		codeIndex: keys.derive("receipt code index")}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
