@@ -1,11 +1,14 @@
 package central_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -57,6 +60,13 @@ func TestReceiptPage_OpensUnderTheCodeTheKioskDrewNotTheDerivedOne(t *testing.T)
 	status, body = site.post(t, allimi.ReceiptCode(evs[0].Kiosk, evs[0].Seq), d.Citizen.BirthDate)
 	assert.Equal(t, http.StatusForbidden, status, "the computable code opens nothing")
 	assert.NotContains(t, body, "신청이 접수되어 있습니다")
+
+	// Neither the index nor the audit entry of the view lists the code:
+	// a copy of the file without keys.json opens no page.
+	require.NoError(t, f.srv.Close())
+	db, err := os.ReadFile(filepath.Join(f.data, central.DBFile))
+	require.NoError(t, err)
+	assert.False(t, bytes.Contains(db, []byte(code)), "the receipt code is readable in central.db")
 }
 
 // takeoverCentral is a central with kiosks A (where Kim signed up) and B.

@@ -229,7 +229,8 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 			return
 		default:
 			s.receiptTries.reset(code)
-			if err := s.store.auditView(AuditReceipt, v.ck, "receipt "+code); err != nil {
+			// Not the code: the audit log is plaintext, and the code opens the page.
+			if err := s.store.auditView(AuditReceipt, v.ck, "receipt of a sign-up at "+v.Kiosk); err != nil {
 				s.log.Error("receipt page: audit", "err", err)
 				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 				return
