@@ -46,7 +46,10 @@ var keyPIIFormat = []byte("pii-format")
 // before it is opened for use. Whatever it rewrote is still in the file's
 // free pages, which bbolt does not clear and a backup copies, so it then
 // rewrites the file without them (bbolt.Compact). It runs once: a file at
-// piiFormat is only read.
+// piiFormat is only read. It rewrites in transactions of a bounded number
+// of entries, so that a registry of millions needs no more memory than a
+// batch; a stop midway leaves the marker unset, and the next start does
+// the rest (each step leaves what it already rewrote as it is).
 func migratePII(path string, keys *Keys, log *slog.Logger) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil // a new file is written in the current format
@@ -58,34 +61,14 @@ func migratePII(path string, keys *Keys, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
-	var entries, rejections, codes int
-	err = db.Update(func(tx *bbolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return nil // not yet a central database: OpenStore makes it one
-		}
-		if getU64(meta, keyPIIFormat) >= piiFormat {
-			return nil
-		}
-		var err error
-		if entries, err = stripConsentLog(tx); err != nil {
-			return fmt.Errorf("consent log: %w", err)
-		}
-		if rejections, err = redactRejections(tx); err != nil {
-			return fmt.Errorf("rejections: %w", err)
-		}
-		if codes, err = rekeyCodes(tx, keys.derive("receipt code index")); err != nil {
-			return fmt.Errorf("receipt codes: %w", err)
-		}
-		return meta.Put(keyPIIFormat, u64(piiFormat))
-	})
+	n, err := migratePIISteps(db, keys)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("migrate %s to personal-data format %d: %w", path, piiFormat, err)
 	}
-	if entries == 0 && rejections == 0 && codes == 0 {
+	if n == (piiRewrites{}) {
 		return nil
 	}
 	before, after, err := compactFile(path)
@@ -96,85 +79,139 @@ func migratePII(path string, keys *Keys, log *slog.Logger) error {
 		return fmt.Errorf("migrate %s: compact away the old plaintext: %w", path, err)
 	}
 	log.Info("personal data removed from the consent log and the rejection list, receipt codes indexed by keyed hash",
-		"consentLogEntries", entries, "rejections", rejections, "receiptCodes", codes, "bytesBefore", before, "bytesAfter", after)
+		"consentLogEntries", n.entries, "rejections", n.rejections, "receiptCodes", n.codes, "bytesBefore", before, "bytesAfter", after)
 	return nil
 }
 
-// stripConsentLog rewrites the consent-log entries that hold more than
-// consentLogEntry keeps, and returns how many. An entry that is not a
-// payload at all (never written by central) is replaced by an empty one:
-// its event, sealed, still holds what was sent.
-func stripConsentLog(tx *bbolt.Tx) (int, error) {
-	b := tx.Bucket(bucketConsentLog)
-	if b == nil {
-		return 0, nil
-	}
-	type rewrite struct{ k, v []byte }
-	var todo []rewrite
-	err := b.ForEach(func(k, v []byte) error {
-		var p allimi.ConsentPayload
-		if json.Unmarshal(v, &p) != nil {
-			p = allimi.ConsentPayload{}
-		}
-		nv, err := consentLogEntry(&p)
-		if err != nil {
-			return err
-		}
-		if string(nv) != string(v) {
-			todo = append(todo, rewrite{append([]byte(nil), k...), nv})
-		}
+// piiRewrites counts what a migration rewrote.
+type piiRewrites struct{ entries, rejections, codes int }
+
+func migratePIISteps(db *bbolt.DB, keys *Keys) (piiRewrites, error) {
+	var n piiRewrites
+	current := true
+	if err := db.View(func(tx *bbolt.Tx) error {
+		// A file without a meta bucket is not yet a central database:
+		// OpenStore makes it one, in the current format.
+		meta := tx.Bucket(bucketMeta)
+		current = meta == nil || getU64(meta, keyPIIFormat) >= piiFormat
 		return nil
-	})
-	if err != nil {
-		return 0, err
+	}); err != nil || current {
+		return n, err
 	}
-	// Put after the walk: bbolt forbids changing a bucket under ForEach.
-	for _, r := range todo {
-		if err := b.Put(r.k, r.v); err != nil {
-			return 0, err
+	var err error
+	if n.entries, err = rewriteBucket(db, bucketConsentLog, stripConsentLogEntry); err != nil {
+		return n, fmt.Errorf("consent log: %w", err)
+	}
+	if n.rejections, err = rewriteBucket(db, bucketRejected, redactRejection); err != nil {
+		return n, fmt.Errorf("rejections: %w", err)
+	}
+	rekey := rekeyCode(keys.derive("receipt code index"))
+	for _, b := range [][]byte{bucketReceipts, bucketQCodes} {
+		c, err := rewriteBucket(db, b, rekey)
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", b, err)
 		}
+		n.codes += c
 	}
-	return len(todo), nil
+	return n, db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyPIIFormat, u64(piiFormat)) })
 }
 
-// redactRejections rewrites the reasons earlier builds gave for conditions
+// migrationBatch is how many entries one migration transaction visits (a
+// variable for tests).
+var migrationBatch = 10000
+
+// rewriteBucket passes every entry of bucket name through edit, which
+// returns the entry's new key and value, or nil ones to leave it; a new key
+// replaces the old one. It returns how many entries it changed.
+func rewriteBucket(db *bbolt.DB, name []byte, edit func(k, v []byte) (nk, nv []byte, err error)) (int, error) {
+	changed := 0
+	var after []byte // the last key visited
+	for done := false; !done; {
+		err := db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(name)
+			if b == nil {
+				done = true
+				return nil
+			}
+			type change struct{ k, nk, nv []byte }
+			var todo []change
+			c := b.Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); k != nil && string(k) == string(after) {
+					k, v = c.Next()
+				}
+			}
+			visited := 0
+			for ; k != nil && visited < migrationBatch; k, v = c.Next() {
+				visited++
+				after = append(after[:0], k...)
+				nk, nv, err := edit(k, v)
+				if err != nil {
+					return err
+				}
+				if nv != nil {
+					todo = append(todo, change{append([]byte(nil), k...), append([]byte(nil), nk...), nv})
+				}
+			}
+			done = k == nil
+			// Changed after the walk: bbolt's cursors do not survive a Put.
+			for _, ch := range todo {
+				if string(ch.nk) != string(ch.k) {
+					if err := b.Delete(ch.k); err != nil {
+						return err
+					}
+					if b.Get(ch.nk) != nil {
+						continue // a code both old and new keeps what it opened first
+					}
+				}
+				if err := b.Put(ch.nk, ch.nv); err != nil {
+					return err
+				}
+			}
+			changed += len(todo)
+			return nil
+		})
+		if err != nil {
+			return changed, err
+		}
+	}
+	return changed, nil
+}
+
+// stripConsentLogEntry rewrites a consent-log entry that holds more than
+// consentLogEntry keeps. An entry that is not a payload at all (never
+// written by central) is replaced by an empty one: its event, sealed,
+// still holds what was sent.
+func stripConsentLogEntry(k, v []byte) ([]byte, []byte, error) {
+	var p allimi.ConsentPayload
+	if json.Unmarshal(v, &p) != nil {
+		p = allimi.ConsentPayload{}
+	}
+	nv, err := consentLogEntry(&p)
+	if err != nil || string(nv) == string(v) {
+		return nil, nil, err
+	}
+	return k, nv, nil
+}
+
+// redactRejection rewrites the reason earlier builds gave for conditions
 // they did not keep, which quoted the refused value (a birth date, a code).
 // The field is no longer known from the text alone, so the reason keeps
 // what was refused and withholds the rest.
-func redactRejections(tx *bbolt.Tx) (int, error) {
-	b := tx.Bucket(bucketRejected)
-	if b == nil {
-		return 0, nil
-	}
+func redactRejection(k, v []byte) ([]byte, []byte, error) {
 	const marker = "conditions not kept: "
-	type rewrite struct{ k, v []byte }
-	var todo []rewrite
-	err := b.ForEach(func(k, v []byte) error {
-		var r Rejection
-		if json.Unmarshal(v, &r) != nil {
-			return nil
-		}
-		i := strings.Index(r.Reason, marker)
-		if i < 0 || strings.HasSuffix(r.Reason, valueWithheld) {
-			return nil
-		}
-		r.Reason = r.Reason[:i+len(marker)] + "payload.profile or payload.region: invalid " + valueWithheld
-		nv, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		todo = append(todo, rewrite{append([]byte(nil), k...), nv})
-		return nil
-	})
-	if err != nil {
-		return 0, err
+	var r Rejection
+	if json.Unmarshal(v, &r) != nil {
+		return nil, nil, nil
 	}
-	for _, r := range todo {
-		if err := b.Put(r.k, r.v); err != nil {
-			return 0, err
-		}
+	i := strings.Index(r.Reason, marker)
+	if i < 0 || strings.HasSuffix(r.Reason, valueWithheld) {
+		return nil, nil, nil
 	}
-	return len(todo), nil
+	r.Reason = r.Reason[:i+len(marker)] + "payload.profile or payload.region: invalid " + valueWithheld
+	nv, err := json.Marshal(r)
+	return k, nv, err
 }
 
 // valueWithheld ends a reason whose value is not quoted.

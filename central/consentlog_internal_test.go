@@ -182,3 +182,65 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, os.SameFile(before, again), "a second open compacted the file again")
 }
+
+// TestOpenStore_MigrationRunsInBatches migrates more entries than one
+// migration transaction takes: all of them are rewritten, each once.
+func TestOpenStore_MigrationRunsInBatches(t *testing.T) {
+	defer func(n int) { migrationBatch = n }(migrationBatch)
+	migrationBatch = 2
+	f := newStoreFixture(t, StoreOptions{})
+	people := []allimi.Citizen{
+		{Name: "김철수", Mobile: "010-1234-5678", BirthDate: "1950-01-02"},
+		{Name: "이영희", Mobile: "010-9876-5432", BirthDate: "1948-11-30"},
+		{Name: "박민수", Mobile: "010-2222-3333", BirthDate: "1952-06-07"},
+		{Name: "최순자", Mobile: "010-4444-5555", BirthDate: "1946-09-10"},
+		{Name: "정영수", Mobile: "010-6666-7777", BirthDate: "1955-12-13"},
+	}
+	var events []allimi.Event
+	for i, c := range people {
+		e := benefitsEvent(t, "k1", uint64(i+1), "")
+		e.Citizen = c
+		events = append(events, e)
+	}
+	f.commit(events...)
+	// Back to how earlier builds kept them: raw payloads, codes as keys.
+	require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
+		for _, e := range events {
+			ck := f.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+			if err := tx.Bucket(bucketConsentLog).Put(bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil), e.Payload); err != nil {
+				return err
+			}
+			code := allimi.ReceiptCode(e.Kiosk, e.Seq)
+			rb := tx.Bucket(bucketReceipts)
+			v := append([]byte(nil), rb.Get(f.st.codeKey(code))...)
+			if err := rb.Delete(f.st.codeKey(code)); err != nil {
+				return err
+			}
+			if err := rb.Put([]byte(code), v); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Delete(keyPIIFormat)
+	}))
+	f.close()
+	require.NotEmpty(t, plaintextIn(f.fileBytes(), kimTraits), "precondition")
+
+	f.open(StoreOptions{})
+	f.close()
+	var codes []string
+	for _, e := range events {
+		codes = append(codes, allimi.ReceiptCode(e.Kiosk, e.Seq))
+	}
+	assert.Empty(t, plaintextIn(f.fileBytes(), append(kimTraits, codes...)))
+	f.open(StoreOptions{})
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
+		assert.Equal(t, len(events), tx.Bucket(bucketConsentLog).Stats().KeyN)
+		assert.Equal(t, len(events), tx.Bucket(bucketReceipts).Stats().KeyN)
+		return nil
+	}))
+	for i, e := range events {
+		v, err := f.st.Receipt(codes[i], e.Citizen.BirthDate)
+		require.NoError(t, err, "receipt %d", i)
+		assert.Equal(t, e.Citizen.MaskedName(), v.Name)
+	}
+}
