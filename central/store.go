@@ -116,9 +116,6 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	}
 	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger,
 		codeIndex: keys.derive("receipt code index")}
-	if s.log == nil {
-		s.log = slog.Default()
-	}
 	if opt.LinkBase != "" {
 		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView}); err != nil {
 			db.Close()
