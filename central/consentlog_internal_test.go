@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -243,4 +244,57 @@ func TestOpenStore_MigrationRunsInBatches(t *testing.T) {
 		require.NoError(t, err, "receipt %d", i)
 		assert.Equal(t, e.Citizen.MaskedName(), v.Name)
 	}
+}
+
+// TestOpenData_MigratesADirectoryTheBuildBeforeWrote opens a data
+// directory that the build before this migration wrote (testdata/
+// pii-format-0: Kim's sign-up with her new-benefits conditions, and Lee's
+// whose profile birth date does not exist, refused with the date quoted),
+// and checks that the plaintext is gone and everything still reads.
+func TestOpenData_MigratesADirectoryTheBuildBeforeWrote(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{DBFile, "keys.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "pii-format-0", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	personal := []string{"1949-07-21", "JA0202", "JA0328", "JA0402", "순천시", "1947-02-31",
+		allimi.ReceiptCode("kiosk-a", 1), allimi.ReceiptCode("kiosk-a", 2)}
+	old, err := os.ReadFile(filepath.Join(dir, DBFile))
+	require.NoError(t, err)
+	require.Equal(t, personal, plaintextIn(old, personal), "precondition: the earlier build left all of it readable")
+
+	st, keys, err := OpenData(dir, StoreOptions{})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	now, err := os.ReadFile(filepath.Join(dir, DBFile))
+	require.NoError(t, err)
+	assert.Empty(t, plaintextIn(now, personal), "plaintext left after the migration")
+
+	st, err = OpenStore(filepath.Join(dir, DBFile), keys, StoreOptions{})
+	require.NoError(t, err)
+	defer st.Close()
+	v, err := st.Receipt(allimi.ReceiptCode("kiosk-a", 1), "1949-07-21")
+	require.NoError(t, err, "the slip Kim took home still opens her page")
+	assert.Equal(t, "김*자", v.Name)
+	require.Len(t, v.Consents, 1)
+	a, found, err := st.ConsentOf("010-2468-1357", "1949-07-21", allimi.TypeNewBenefits, allimi.ChannelKakao)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, allimi.ActionGrant, a)
+	ck := keys.CitizenKey("010-2468-1357", "1949-07-21")
+	require.NoError(t, st.db.View(func(tx *bbolt.Tx) error {
+		plain, err := keys.Open(tx.Bucket(bucketProfiles).Get(ck), append([]byte("profile\x00"), ck...))
+		require.NoError(t, err, "her conditions are still kept, sealed")
+		var bp benefitProfile
+		require.NoError(t, json.Unmarshal(plain, &bp))
+		assert.Contains(t, string(bp.Profile), "JA0328")
+		assert.Equal(t, "전남/순천시", bp.Region)
+		assert.Equal(t, 2, tx.Bucket(bucketConsentLog).Stats().KeyN, "one log entry per sign-up, none lost")
+		return nil
+	}))
+	rs, err := st.Rejections(10)
+	require.NoError(t, err)
+	require.Len(t, rs, 1)
+	assert.Equal(t, "record 2: conditions not kept: payload.profile or payload.region: invalid (value withheld: personal data)", rs[0].Reason)
 }
