@@ -48,6 +48,11 @@ type ConsentPayload struct {
 	Profile json.RawMessage `json:"profile,omitempty"`
 	// Region is where they live, "시도" or "시도/시군구", for local services.
 	Region string `json:"region,omitempty"`
+	// Receipt is the code on a sign-up's slip (NewReceiptCode), drawn at
+	// random by the kiosk; central indexes the sign-up under it. A sign-up
+	// without one (from an earlier kiosk) is indexed under
+	// ReceiptCode(kiosk, seq), the code such kiosks printed.
+	Receipt string `json:"receipt,omitempty"`
 }
 
 // MaxProfileSize bounds ConsentPayload.Profile.
@@ -135,6 +140,15 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 	}
 	if len(p.Consents) > len(Types)*len(Channels) {
 		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
+	}
+	if p.Receipt != "" {
+		switch {
+		case e.Kind != KindSignup:
+			return p, fmt.Errorf("payload.receipt: only a sign-up has a receipt code: %w", ErrInvalid)
+		case !IsRandomReceiptCode(p.Receipt):
+			// Not quoted: a receipt code is half of what opens the sign-up's page.
+			return p, fmt.Errorf("payload.receipt: must be %d letters of the receipt alphabet as XXXX-XXXX-XXXX: %w", ReceiptCodeLetters, ErrInvalid)
+		}
 	}
 	if len(p.Profile) > 0 || p.Region != "" {
 		granted := false

@@ -1,7 +1,6 @@
 package allimi
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -60,7 +59,7 @@ type QuestionAudioPayload struct {
 
 // QuestionPayload is the payload of a KindQuestion event.
 type QuestionPayload struct {
-	// Code is the question's receipt code (XXXXX-XXXXX), random: the person
+	// Code is the question's receipt code (XXXX-XXXX-XXXX), random: the person
 	// reads the answer at a kiosk with it, so it must not be guessable.
 	Code string `json:"code"`
 	Lang string `json:"lang"`
@@ -84,35 +83,29 @@ func (q QuestionPayload) AudioDuration() time.Duration {
 // QuestionChunks is how many chunks size bytes of audio take.
 func QuestionChunks(size int) int { return (size + QuestionChunkSize - 1) / QuestionChunkSize }
 
-// NewQuestionCode makes a random receipt code for a question: 10
-// characters of CodeAlphabet (50 bits) from crypto/rand, shown as
-// XXXXX-XXXXX. Unlike ReceiptCode it is not derived from the record, since
-// whoever holds it reads the answer.
+// NewQuestionCode makes a random receipt code for a question, as
+// NewReceiptCode does for a sign-up: 12 characters of CodeAlphabet (60
+// bits) from crypto/rand, shown as XXXX-XXXX-XXXX. Whoever holds it reads
+// the answer, with nothing else. Kiosks before it drew 10 characters
+// (XXXXX-XXXXX), which central still accepts.
 func NewQuestionCode() (string, error) {
-	var b [10]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	c, err := NewReceiptCode()
+	if err != nil {
 		return "", fmt.Errorf("question code: %w", err)
 	}
-	var s strings.Builder
-	for i, x := range b {
-		if i == 5 {
-			s.WriteByte('-')
-		}
-		// 256 is a multiple of 32: no bias.
-		s.WriteByte(CodeAlphabet[int(x)%len(CodeAlphabet)])
-	}
-	return s.String(), nil
+	return c, nil
 }
 
 var (
+	// The 10-letter form is that of earlier kiosks' questions.
 	questionCodePattern = regexp.MustCompile(`^[` + CodeAlphabet + `]{5}-[` + CodeAlphabet + `]{5}$`)
 	langPattern         = regexp.MustCompile(`^[a-z]{2}$`)
 	sha256Pattern       = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
 func validateQuestionCode(code string) error {
-	if !questionCodePattern.MatchString(code) {
-		return fmt.Errorf("payload.code %q: must be 10 letters of the receipt alphabet as XXXXX-XXXXX: %w", code, ErrInvalid)
+	if !questionCodePattern.MatchString(code) && !IsRandomReceiptCode(code) {
+		return fmt.Errorf("payload.code %q: must be 12 letters of the receipt alphabet as XXXX-XXXX-XXXX (or 10 as XXXXX-XXXXX): %w", code, ErrInvalid)
 	}
 	return nil
 }

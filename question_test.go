@@ -33,6 +33,7 @@ func TestNewQuestionCode_IsRandomAndNormalisable(t *testing.T) {
 	for range 200 {
 		c, err := allimi.NewQuestionCode()
 		require.NoError(t, err)
+		assert.True(t, allimi.IsRandomReceiptCode(c), "12 letters, 60 bits: %q", c)
 		n, ok := allimi.NormalizeReceiptCode(strings.ToLower(strings.ReplaceAll(c, "-", "")))
 		require.True(t, ok, c)
 		assert.Equal(t, c, n)
@@ -64,7 +65,8 @@ func TestEvent_QuestionAudio(t *testing.T) {
 		{"wrong chunk count", allimi.Citizen{}, allimi.QuestionAudioPayload{Code: testCode, Index: 0, Chunks: 3, Size: size, Data: full},
 			"payload.chunks 3: 32868 bytes of audio take 2 chunks"},
 		{"guessable code", allimi.Citizen{}, allimi.QuestionAudioPayload{Code: "00000-00000", Index: 0, Chunks: 1, Size: 100, Data: tail},
-			`payload.code "00000-00000": must be 10 letters of the receipt alphabet`},
+			`payload.code "00000-00000": must be 12 letters of the receipt alphabet as XXXX-XXXX-XXXX (or 10 as XXXXX-XXXXX)`},
+		{"new-form code", allimi.Citizen{}, allimi.QuestionAudioPayload{Code: "7KQ2-MXR4-TD9P", Index: 0, Chunks: 1, Size: 100, Data: tail}, ""},
 		{"names a person", allimi.Citizen{Name: "김영수"}, allimi.QuestionAudioPayload{Code: testCode, Index: 0, Chunks: 1, Size: 100, Data: tail},
 			"an audio chunk names nobody"},
 		{"garbage base64", allimi.Citizen{}, `{"code":"` + testCode + `","index":0,"chunks":1,"size":100,"data":"%%%not base64"}`,

@@ -1,9 +1,11 @@
 package allimi
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -12,11 +14,16 @@ import (
 // over the phone.
 const CodeAlphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
-// ReceiptCode is the receipt code of record seq of kiosk: ten characters
-// (50 bits) of SHA-256 over "kiosk/seq", shown as XXXXX-XXXXX. It is
-// derived from the record's identity, not random, so central indexes the
-// records it stores by the same code and answers "check my sign-up"
-// without the kiosk keeping anything; and it carries no personal data.
+// ReceiptCodeLetters is the length of a random receipt code: 12 letters of
+// CodeAlphabet, 60 bits, shown as XXXX-XXXX-XXXX.
+const ReceiptCodeLetters = 12
+
+// ReceiptCode is the receipt code earlier kiosks printed for record seq of
+// kiosk: ten characters (50 bits) of SHA-256 over "kiosk/seq", shown as
+// XXXXX-XXXXX. Anyone who knows a kiosk's id and its record count (the
+// statistics show both) can compute it, so kiosks now draw their codes
+// with NewReceiptCode; central still indexes a sign-up that carries no
+// code under this one, so that the slips already printed keep working.
 func ReceiptCode(kiosk string, seq uint64) string {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("%s/%d", kiosk, seq)))
 	n := binary.BigEndian.Uint64(sum[:8])
@@ -31,9 +38,36 @@ func ReceiptCode(kiosk string, seq uint64) string {
 	return b.String()
 }
 
+// NewReceiptCode draws a receipt code from crypto/rand: ReceiptCodeLetters
+// letters of CodeAlphabet (60 bits), shown as XXXX-XXXX-XXXX. Whoever holds
+// it (with the person's date of birth) reads the sign-up, so it must not be
+// derivable from anything public.
+func NewReceiptCode() (string, error) {
+	var b [ReceiptCodeLetters]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("receipt code: %w", err)
+	}
+	var s strings.Builder
+	for i, x := range b {
+		if i > 0 && i%4 == 0 {
+			s.WriteByte('-')
+		}
+		// 256 is a multiple of 32: no bias.
+		s.WriteByte(CodeAlphabet[int(x)%len(CodeAlphabet)])
+	}
+	return s.String(), nil
+}
+
+var randomCodePattern = regexp.MustCompile(`^[` + CodeAlphabet + `]{4}-[` + CodeAlphabet + `]{4}-[` + CodeAlphabet + `]{4}$`)
+
+// IsRandomReceiptCode reports whether code has the form NewReceiptCode
+// writes (XXXX-XXXX-XXXX), which ReceiptCode never does.
+func IsRandomReceiptCode(code string) bool { return randomCodePattern.MatchString(code) }
+
 // NormalizeReceiptCode accepts a code as a person may type it (lower case,
-// without the dash, with spaces) and returns it as ReceiptCode writes it,
-// or false when it cannot be one.
+// without the dashes, with spaces) and returns it as it is printed: twelve
+// letters as XXXX-XXXX-XXXX (NewReceiptCode), or ten as XXXXX-XXXXX (the
+// slips of earlier kiosks); false when it cannot be one.
 func NormalizeReceiptCode(s string) (string, bool) {
 	var b strings.Builder
 	for _, r := range strings.ToUpper(s) {
@@ -45,9 +79,12 @@ func NormalizeReceiptCode(s string) (string, bool) {
 			return "", false
 		}
 	}
-	if b.Len() != 10 {
-		return "", false
-	}
 	c := b.String()
-	return c[:5] + "-" + c[5:], true
+	switch len(c) {
+	case 10:
+		return c[:5] + "-" + c[5:], true
+	case ReceiptCodeLetters:
+		return c[:4] + "-" + c[4:8] + "-" + c[8:], true
+	}
+	return "", false
 }

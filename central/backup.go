@@ -98,42 +98,10 @@ func VerifyBackup(path string) (err error) {
 // Compact rewrites the database of data directory dir without its free
 // pages (central must be stopped). It returns the sizes before and after.
 func Compact(dir string) (before, after int64, err error) {
-	path := filepath.Join(dir, DBFile)
-	src, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if errors.Is(err, bbolt.ErrTimeout) {
-		return 0, 0, fmt.Errorf("open %s: %w", path, ErrInUse)
-	}
-	if err != nil {
+	if before, after, err = compactFile(filepath.Join(dir, DBFile)); err != nil {
 		return 0, 0, err
 	}
-	defer src.Close()
-	fi, err := os.Stat(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	tmp := path + ".compact"
-	_ = os.Remove(tmp)
-	dst, err := bbolt.Open(tmp, 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := bbolt.Compact(dst, src, 64<<20); err != nil {
-		dst.Close()
-		os.Remove(tmp)
-		return 0, 0, fmt.Errorf("compact %s: %w", path, err)
-	}
-	if err := dst.Close(); err != nil {
-		os.Remove(tmp)
-		return 0, 0, err
-	}
-	nfi, err := os.Stat(tmp)
-	if err != nil {
-		return 0, 0, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return 0, 0, err
-	}
-	return fi.Size(), nfi.Size(), syncDir(dir)
+	return before, after, syncDir(dir)
 }
 
 // Restore puts backup in place as the database of data directory dir

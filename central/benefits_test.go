@@ -149,8 +149,8 @@ func TestNewBenefits_UnknownConditionsAreNotKeptButTheSignupIs(t *testing.T) {
 	resp := getAs(t, "http://"+f.srv.HTTPAddr()+"/api/v1/rejections", f.admin)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	assert.Contains(t, string(b), "conditions not kept")
-	assert.Contains(t, string(b), "JA9999")
+	assert.Contains(t, string(b), "conditions not kept: payload.profile traits: not personal-trait codes")
+	assert.NotContains(t, string(b), "JA9999", "a person's codes are not quoted")
 	assert.NotContains(t, string(b), bad.Citizen.Name)
 
 	st := f.statsJSON(t)

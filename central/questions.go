@@ -31,7 +31,7 @@ import (
 var (
 	bucketQChunks   = []byte("qchunks")   // kiosk 0x00 code 0x00 index(4) → received at, ms(8) | PCM
 	bucketQuestions = []byte("questions") // id(8) → questionRecord
-	bucketQCodes    = []byte("qcodes")    // code → id(8)
+	bucketQCodes    = []byte("qcodes")    // codeKey(code) → id(8)
 	bucketQAudio    = []byte("qaudio")    // id(8) → PCM of the whole question, until the retention policy deletes it
 	bucketQSend     = []byte("qsend")     // id(8) → "" : answers still to send on the person's channel
 	bucketOfficials = []byte("officials") // official id → officialRecord
@@ -122,7 +122,7 @@ func (s *Store) storeQuestionChunk(tx *bbolt.Tx, e *allimi.Event) error {
 		return err
 	}
 	// A chunk after its question: the question waits for it.
-	idv := tx.Bucket(bucketQCodes).Get([]byte(p.Code))
+	idv := tx.Bucket(bucketQCodes).Get(s.codeKey(p.Code))
 	if len(idv) != 8 {
 		return nil
 	}
@@ -155,11 +155,16 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 		q.Contact = s.keys.Seal(encodePII(e.Citizen), u64(id))
 	}
 	codes := tx.Bucket(bucketQCodes)
-	if codes.Get([]byte(p.Code)) != nil {
+	if codes.Get(s.codeKey(p.Code)) != nil || s.isReceiptCode(tx, p.Code) {
 		// 50 random bits collide by chance about never; a kiosk that reuses
-		// a code must not let its holder read someone else's answer.
+		// a code must not let its holder read someone else's answer, nor
+		// put its question on the page of someone's sign-up (whose code,
+		// on earlier kiosks, anyone could compute). No question names a
+		// sign-up: a kiosk draws a new code for each, so the question is
+		// kept for an official, from whichever kiosk, and the code keeps
+		// opening what it opened.
 		q.CodeReused = true
-	} else if err := codes.Put([]byte(p.Code), u64(id)); err != nil {
+	} else if err := codes.Put(s.codeKey(p.Code), u64(id)); err != nil {
 		return err
 	}
 	if err := s.assemble(tx, &q); err != nil {
@@ -175,7 +180,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
 	var why []string
 	if q.CodeReused {
-		why = append(why, "receipt code already used by another question: it cannot be read at a kiosk")
+		why = append(why, "receipt code already used by another question or a sign-up: it cannot be read at a kiosk")
 	}
 	defer func() {
 		q.Damaged = strings.Join(why, "; ")
@@ -473,12 +478,14 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error
 	return n, err
 }
 
-// QuestionByCode returns the question with a receipt code.
+// QuestionByCode returns the question with a receipt code. A code that
+// also names a sign-up (stored before central refused such questions) is
+// the sign-up's.
 func (s *Store) QuestionByCode(code string) (Question, error) {
 	var q Question
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketQCodes).Get([]byte(code))
-		if len(v) != 8 {
+		v := tx.Bucket(bucketQCodes).Get(s.codeKey(code))
+		if len(v) != 8 || s.isReceiptCode(tx, code) {
 			return fmt.Errorf("question %s: %w", code, allimi.ErrNotFound)
 		}
 		var err error
@@ -541,4 +548,30 @@ func purgeQuestionAudio(ctx context.Context, st *Store, p RetentionPolicy, log *
 		case <-t.C:
 		}
 	}
+}
+
+// releaseQuestionCode takes code from the question that holds it, if one
+// does, for a sign-up that arrived with the same code: the question is
+// kept, marked, and its slip opens nothing.
+func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
+	codes := tx.Bucket(bucketQCodes)
+	v := codes.Get(s.codeKey(code))
+	if len(v) != 8 {
+		return nil
+	}
+	q, err := s.getQuestion(tx, binary.BigEndian.Uint64(v))
+	if err != nil {
+		return err
+	}
+	q.CodeReused = true
+	const why = "receipt code also names a sign-up, which keeps it: the question cannot be read at a kiosk"
+	if q.Damaged != "" {
+		q.Damaged += "; "
+	}
+	q.Damaged += why
+	s.log.Warn("question gave up its receipt code to a sign-up", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID)
+	if err := codes.Delete(s.codeKey(code)); err != nil {
+		return err
+	}
+	return s.putQuestion(tx, &q)
 }

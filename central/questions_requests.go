@@ -64,7 +64,7 @@ func (r *requests) questionAnswer(kiosk string, req sync.Request, rep sync.Reply
 	code, ok := allimi.NormalizeReceiptCode(req.Code)
 	if !ok {
 		r.qtries.fail(kiosk, now)
-		return fail("invalid", fmt.Errorf("receipt code %q: 10 letters and digits as on the slip", req.Code))
+		return fail("invalid", fmt.Errorf("receipt code %q: 12 letters and digits as on the slip (10 on older slips)", req.Code))
 	}
 	q, err := r.store.QuestionByCode(code)
 	switch {

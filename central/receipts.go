@@ -21,11 +21,40 @@ import (
 // A person takes home the receipt code (and its QR) the kiosk showed them;
 // /r/{code} lets them check, after giving their date of birth, that the
 // sign-up reached central and what they are signed up for.
-var bucketReceipts = []byte("receipts") // code → citizen key(32) | hlc(8) | kiosk
+var bucketReceipts = []byte("receipts") // codeKey(code) → citizen key(32) | hlc(8) | kiosk
 
-func putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte) error {
+// The code is the one the kiosk drew and printed (payload.receipt, random,
+// XXXX-XXXX-XXXX); a sign-up from an earlier kiosk carries none and is
+// indexed under the code such kiosks printed, ReceiptCode(kiosk, seq).
+// A code already in use is never taken over: whoever holds a sign-up's
+// code and date of birth reads that sign-up, so a record that names
+// another's code (a kiosk's bug, or a kiosk replaying codes it computed)
+// must not change what the code opens.
+func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+	code := p.Receipt
+	if code == "" {
+		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
+	}
+	b := tx.Bucket(bucketReceipts)
+	if b.Get(s.codeKey(code)) != nil {
+		// The sign-up itself is kept, so that the kiosk's queue moves on
+		// and the person's choices stand; only its slip opens nothing.
+		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
+			"record %d: receipt code already names another sign-up: this sign-up is kept without a receipt page: %w", e.Seq, allimi.ErrInvalid)})
+	}
+	// A question that took this code first (only a derived code can be
+	// known before its sign-up exists) gives it up: its slip opens
+	// nothing, and the sign-up's page is the sign-up's.
+	if err := s.releaseQuestionCode(tx, code); err != nil {
+		return err
+	}
 	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
-	return tx.Bucket(bucketReceipts).Put([]byte(allimi.ReceiptCode(e.Kiosk, e.Seq)), append(v, e.Kiosk...))
+	return b.Put(s.codeKey(code), append(v, e.Kiosk...))
+}
+
+// isReceiptCode reports whether code opens a sign-up's receipt page.
+func (s *Store) isReceiptCode(tx *bbolt.Tx, code string) bool {
+	return tx.Bucket(bucketReceipts).Get(s.codeKey(code)) != nil
 }
 
 // ReceiptView is what the receipt page shows.
@@ -57,7 +86,7 @@ var (
 func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
 	var view ReceiptView
 	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketReceipts).Get([]byte(code))
+		v := tx.Bucket(bucketReceipts).Get(s.codeKey(code))
 		if len(v) < 40 {
 			return errReceiptNotFound
 		}
@@ -170,7 +199,8 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 			if err := tries.Reset(code); err != nil {
 				s.log.Error("receipt page: resetting tries", "err", err)
 			}
-			if err := s.store.auditView(AuditReceipt, v.ck, "receipt "+code); err != nil {
+			// Not the code: the audit log is plaintext, and the code opens the page.
+			if err := s.store.auditView(AuditReceipt, v.ck, "receipt of a sign-up at "+v.Kiosk); err != nil {
 				s.log.Error("receipt page: audit", "err", err)
 				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 				return

@@ -62,6 +62,8 @@ type Store struct {
 	links   *links
 	log     *slog.Logger
 	limits  *limits
+	// codeIndex keys the receipts and question-codes buckets (codeKey).
+	codeIndex []byte
 }
 
 // StoreOptions tune a Store.
@@ -81,6 +83,12 @@ type StoreOptions struct {
 
 // OpenStore opens (creating if needed) central's bbolt file.
 func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if err := migratePII(path, keys, opt.Logger); err != nil {
+		return nil, err
+	}
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
 		// Address space, not memory: growing the file then needs no remap,
 		// which would stall every reader and writer.
@@ -98,6 +106,10 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 				return err
 			}
 		}
+		// A new file is written in the current format from the start.
+		if m := tx.Bucket(bucketMeta); m.Get(keyPIIFormat) == nil {
+			return m.Put(keyPIIFormat, u64(piiFormat))
+		}
 		return nil
 	})
 	if err != nil {
@@ -107,7 +119,8 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger}
+	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger,
+		codeIndex: keys.derive("receipt code index")}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -286,7 +299,7 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 	// The person's key, an HMAC, is computed once for every index below.
 	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	if e.Kind == allimi.KindSignup {
-		if err := putReceipt(tx, e, ck); err != nil {
+		if err := s.putReceipt(tx, e, ck, p); err != nil {
 			return false, err
 		}
 		if !p.Verified {
@@ -339,7 +352,11 @@ func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allim
 	// The citizen's consent log: one append-only entry per event, in
 	// clock order, holding the changes without personal data.
 	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
-	if err := tx.Bucket(bucketConsentLog).Put(logKey, e.Payload); err != nil {
+	entry, err := consentLogEntry(p)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bucketConsentLog).Put(logKey, entry); err != nil {
 		return err
 	}
 	delta := 0

@@ -183,8 +183,11 @@ func TestFlow_SelfSignupReachesCentral(t *testing.T) {
 		assert.Equal(t, allimi.Actor{Kind: allimi.ActorSelf}, cs.By)
 		assert.Equal(t, allimi.ActionGrant, cs.Action)
 	}
-	// The receipt names the record, and the QR holds only the code.
-	code := ReceiptCode(e.Kiosk, e.Seq)
+	// The receipt shows the random code the record carries (central indexes
+	// the sign-up under it), and the QR holds only the code.
+	code := p.Receipt
+	assert.True(t, allimi.IsRandomReceiptCode(code), "a drawn code, XXXX-XXXX-XXXX: %q", code)
+	assert.NotEqual(t, ReceiptCode(e.Kiosk, e.Seq), code, "not the code anyone can compute from the kiosk and seq")
 	k.requireShows(code)
 	assert.Contains(t, k.ui.ReadAloudText(), spellOut(code))
 

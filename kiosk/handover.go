@@ -299,7 +299,7 @@ func (u *UI) handoverCheckPage() *page {
 	p := u.newPage(u.T("handover.check_title"))
 	p.text(u.T("handover.check_help"))
 	entry := widget.NewEntry()
-	entry.PlaceHolder = "XXXXX-XXXXX"
+	entry.PlaceHolder = "XXXX-XXXX-XXXX"
 	entry.SetText(h.CheckDraft)
 	entry.OnChanged = func(v string) {
 		h.CheckDraft = v
@@ -378,15 +378,20 @@ func (u *UI) handoverAnswerPage() *page {
 }
 
 // newCodePad is a keypad of the receipt code's letters (allimi.CodeAlphabet:
-// no 0/O or 1/I to confuse), which types the code as XXXXX-XXXXX.
+// no 0/O or 1/I to confuse), which types the code as XXXX-XXXX-XXXX. A
+// slip of an earlier kiosk (XXXXX-XXXXX) types as XXXX-XXXX-XX, which
+// reads as the same code (allimi.NormalizeReceiptCode).
 func (u *UI) newCodePad(entry *widget.Entry) fyne.CanvasObject {
 	set := func(raw string) {
 		u.Touch()
-		text := raw
-		if len(raw) > 5 {
-			text = raw[:5] + "-" + raw[5:]
+		var text strings.Builder
+		for i, r := range []rune(raw) {
+			if i > 0 && i%4 == 0 {
+				text.WriteByte('-')
+			}
+			text.WriteRune(r)
 		}
-		entry.SetText(text)
+		entry.SetText(text.String())
 	}
 	raw := func() string {
 		return strings.Map(func(r rune) rune {
@@ -400,7 +405,7 @@ func (u *UI) newCodePad(entry *widget.Entry) fyne.CanvasObject {
 	for _, r := range allimi.CodeAlphabet {
 		r := r
 		keys = append(keys, widget.NewButton(string(r), func() {
-			if s := raw(); utf8.RuneCountInString(s) < 10 {
+			if s := raw(); utf8.RuneCountInString(s) < allimi.ReceiptCodeLetters {
 				set(s + string(r))
 			}
 		}))

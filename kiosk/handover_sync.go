@@ -67,7 +67,7 @@ func (h *SyncHandover) Submit(q HandoverQuestion) (string, error) {
 func (h *SyncHandover) Answer(ctx context.Context, code string) (string, bool, error) {
 	norm, ok := allimi.NormalizeReceiptCode(code)
 	if !ok {
-		return "", false, fmt.Errorf("receipt code %q: 10 letters and digits as on the slip: %w", code, allimi.ErrInvalid)
+		return "", false, fmt.Errorf("receipt code %q: 12 letters and digits as on the slip (10 on older slips): %w", code, allimi.ErrInvalid)
 	}
 	waiting, err := h.outbox.HasQuestion(norm)
 	if err != nil {

@@ -281,7 +281,7 @@ func TestHandover_CheckAnswerStates(t *testing.T) {
 			k, sp := voiceKiosk(t, nil, nil, tc.ho, Options{})
 			k.tap("ask.check")
 			k.requireScreen("handover-check")
-			k.typePH("XXXXX-XXXXX", tc.typed)
+			k.typePH("XXXX-XXXX-XXXX", tc.typed)
 			k.tap("handover.check_go")
 			k.requireScreen(tc.screen)
 			assert.Equal(t, tc.asked, tc.ho.asked)
@@ -308,26 +308,33 @@ func TestHandover_CheckAnswerStates(t *testing.T) {
 }
 
 func TestHandover_CodePadTypesTheCode(t *testing.T) {
-	ho := &fakeHandover{waiting: map[string]bool{"7KQ2M-XR4TD": true}}
+	ho := &fakeHandover{waiting: map[string]bool{"7KQ2-MXR4-TD9P": true, "7KQ2M-XR4TD": true}}
 	k, _ := voiceKiosk(t, nil, nil, ho, Options{})
 	k.tap("ask.check")
-	for _, key := range "7KQ2MXR4TDZZ" { // two too many: ignored
+	for _, key := range "7KQ2MXR4TD9PZZ" { // two too many: ignored
 		k.tapText(string(key))
 	}
-	entry := k.entryPH("XXXXX-XXXXX")
-	assert.Equal(t, "7KQ2M-XR4TD", entry.Text)
+	entry := k.entryPH("XXXX-XXXX-XXXX")
+	assert.Equal(t, "7KQ2-MXR4-TD9P", entry.Text)
 	for _, key := range []string{"0", "1", "O", "I"} {
 		assert.Empty(t, k.buttons(key), "no key %s: codes never hold it", key)
 	}
 	back := k.buttons("")
 	require.NotEmpty(t, back)
 	test.Tap(back[len(back)-1]) // the backspace key, the last icon button
-	assert.Equal(t, "7KQ2M-XR4T", entry.Text)
-	k.tapText("D")
+	assert.Equal(t, "7KQ2-MXR4-TD9", entry.Text)
+	k.tapText("P")
 	k.tap("handover.check_go")
-	assert.Equal(t, []string{"7KQ2M-XR4TD"}, ho.asked)
+	assert.Equal(t, []string{"7KQ2-MXR4-TD9P"}, ho.asked)
 	k.tap("keyboard.clear")
 	assert.Empty(t, entry.Text)
+	// The ten letters of an earlier kiosk's slip are the same code.
+	for _, key := range "7KQ2MXR4TD" {
+		k.tapText(string(key))
+	}
+	assert.Equal(t, "7KQ2-MXR4-TD", entry.Text)
+	k.tap("handover.check_go")
+	assert.Equal(t, []string{"7KQ2-MXR4-TD9P", "7KQ2M-XR4TD"}, ho.asked)
 }
 
 func TestHandover_CheckRunsOffTheUIAndIgnoresALateAnswer(t *testing.T) {
@@ -335,7 +342,7 @@ func TestHandover_CheckRunsOffTheUIAndIgnoresALateAnswer(t *testing.T) {
 	ho := &fakeHandover{answers: map[string]string{"7KQ2M-XR4TD": "답"}}
 	k, _ := voiceKiosk(t, nil, nil, ho, Options{Go: later.Go})
 	k.tap("ask.check")
-	k.typePH("XXXXX-XXXXX", "7KQ2M-XR4TD")
+	k.typePH("XXXX-XXXX-XXXX", "7KQ2M-XR4TD")
 	check := k.buttons(k.ui.T("handover.check_go"))
 	require.Len(t, check, 1)
 	test.Tap(check[0])
@@ -381,7 +388,7 @@ func TestHandover_IdleResetClearsRecordingAndCode(t *testing.T) {
 	// The next person sees nothing of it.
 	k.tap("home.ask")
 	k.tap("ask.check")
-	assert.Empty(t, k.entryPH("XXXXX-XXXXX").Text)
+	assert.Empty(t, k.entryPH("XXXX-XXXX-XXXX").Text)
 	assert.NotContains(t, k.shownText(), "7KQ2M-XR4TD")
 }
 
@@ -461,7 +468,7 @@ func TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk(t *testing.T) {
 		}
 		k.tap("home.ask")
 		k.tap("ask.check")
-		k.typePH("XXXXX-XXXXX", typed)
+		k.typePH("XXXX-XXXX-XXXX", typed)
 		k.tap("handover.check_go")
 	}
 	// Not answered yet.

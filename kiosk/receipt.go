@@ -13,8 +13,9 @@ import (
 	"allimi"
 )
 
-// ReceiptCode is the receipt code of record seq of kiosk (see
-// allimi.ReceiptCode: central indexes its records by the same code).
+// ReceiptCode is the code earlier kiosks printed for record seq of kiosk
+// (allimi.ReceiptCode); a sign-up's slip now carries the random code drawn
+// in SignupDraft (allimi.NewReceiptCode), under which central indexes it.
 func ReceiptCode(kiosk string, seq uint64) string { return allimi.ReceiptCode(kiosk, seq) }
 
 // ReceiptURL is the address the QR code holds: base (the config's

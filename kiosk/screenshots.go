@@ -98,9 +98,9 @@ func Shots() []Shot {
 			staff(u)
 			now := u.clock.Now()
 			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-2 * time.Hour), Kind: allimi.KindSignup, Name: "김*희", Mobile: "010-****-5678",
-				Types: []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeVaccination}, Receipt: ReceiptCode("demo-kiosk", 41)})
+				Types: []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeVaccination}, Receipt: "7KQ2-MXR4-TD9P"})
 			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-time.Hour), Kind: allimi.KindSignup, Name: "박*수", Mobile: "010-****-1234",
-				Types: []allimi.NotificationType{allimi.TypeRelief}, Official: official.ID, Receipt: ReceiptCode("demo-kiosk", 42)})
+				Types: []allimi.NotificationType{allimi.TypeRelief}, Official: official.ID, Receipt: "H3WN-8CFA-2LJE"})
 			_ = u.opt.Today.Add(TodayEntry{At: now.Add(-30 * time.Minute), Kind: allimi.KindConsent, Name: "이*", Mobile: "010-****-9876",
 				Types: []allimi.NotificationType{allimi.TypeTrafficFine}, Official: official.ID})
 			show(staffMenuScreen, staffTodayScreen)(u)
@@ -391,8 +391,8 @@ func (demoConflicts) Resolve(context.Context, string, allimi.ConsentAction, stri
 // The demo hand-over's question, codes and answer.
 const (
 	demoQuestion     = "기초연금 받을 수 있나요"
-	demoHandoverCode = "7KQ2M-XR4TD"
-	demoWaitingCode  = "H3V8N-2PQ6W"
+	demoHandoverCode = "7KQ2-MXR4-TD9P"
+	demoWaitingCode  = "H3V8-N2PQ-6WKE"
 	demoAnswer       = "네, 만 65세 이상이시고 소득인정액이 선정기준액 이하이면 받으실 수 있습니다. 주민센터에 신분증과 통장 사본을 가지고 오셔서 신청하세요."
 )
 

@@ -209,7 +209,14 @@ func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
 	if s.Official != nil && s.Method == "" {
 		return sync.Draft{}, inputErr("err.method_none", nil)
 	}
-	p := allimi.ConsentPayload{Verified: s.Verified}
+	// The slip's code is drawn here, at random, and travels in the record:
+	// one derived from the kiosk and sequence number could be computed by
+	// anyone who knows them.
+	code, err := allimi.NewReceiptCode()
+	if err != nil {
+		return sync.Draft{}, err
+	}
+	p := allimi.ConsentPayload{Verified: s.Verified, Receipt: code}
 	for _, t := range types {
 		for _, ch := range channels {
 			p.Consents = append(p.Consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionGrant, By: s.actor(), At: now})
@@ -277,7 +284,12 @@ func (s *Session) submit(rec Recorder, d sync.Draft) (Receipt, error) {
 	if len(evs) != 1 {
 		return Receipt{}, fmt.Errorf("store %s record: outbox stored %d events, want 1", d.Kind, len(evs))
 	}
-	r := Receipt{Code: ReceiptCode(evs[0].Kiosk, evs[0].Seq), Kiosk: evs[0].Kiosk, Seq: evs[0].Seq}
+	code := d.Payload.Receipt
+	if code == "" {
+		// A withdrawal has no receipt page; its slip names the record.
+		code = ReceiptCode(evs[0].Kiosk, evs[0].Seq)
+	}
+	r := Receipt{Code: code, Kiosk: evs[0].Kiosk, Seq: evs[0].Seq}
 	s.receipt = &r
 	return r, nil
 }

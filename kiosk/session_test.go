@@ -157,6 +157,27 @@ func TestSession_SubmitStoresOnce(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotRegistered)
 }
 
+// TestSession_SignupSlipCodeIsDrawnNotDerived: the code on the slip is the
+// one the record carries, drawn at random; the same person signing up
+// twice at the same kiosk gets two codes, neither the one anyone could
+// compute from the kiosk's id and record count.
+func TestSession_SignupSlipCodeIsDrawnNotDerived(t *testing.T) {
+	rec := &MemoryRecorder{Kiosk: "k1"}
+	var codes []string
+	for range 2 {
+		s := validSession()
+		d, err := s.SignupDraft(testNow)
+		require.NoError(t, err)
+		r, err := s.submit(rec, d)
+		require.NoError(t, err)
+		assert.True(t, allimi.IsRandomReceiptCode(r.Code), "XXXX-XXXX-XXXX: %q", r.Code)
+		assert.Equal(t, d.Payload.Receipt, r.Code, "the slip shows the code central indexes")
+		assert.NotEqual(t, ReceiptCode(r.Kiosk, r.Seq), r.Code)
+		codes = append(codes, r.Code)
+	}
+	assert.NotEqual(t, codes[0], codes[1])
+}
+
 func TestReceiptCode(t *testing.T) {
 	code := ReceiptCode("demo-kiosk", 42)
 	assert.Regexp(t, regexp.MustCompile(`^[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{5}-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{5}$`), code)
