@@ -105,7 +105,7 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	assert.Contains(t, logged, "record refused", "the log did capture central's output")
 
 	// The records themselves were stored: the person's choices stand.
-	assert.EqualValues(t, len(bad)+1, (&testCentral{http: "http://" + srv.HTTPAddr()}).stats(t).Records.Stored)
+	assert.EqualValues(t, len(bad)+1, (&testCentral{cfg: cfg, http: "http://" + srv.HTTPAddr()}).stats(t).Records.Stored)
 }
 
 // rejections reads /api/v1/rejections as the admin.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -151,7 +152,10 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	assert.Equal(t, pcm, w.Data, "the official hears exactly what the kiosk recorded")
 
 	answer := "기초연금은 주민센터 복지팀에서 신청하시고, 매달 25일에 통장으로 들어옵니다."
-	resp, err = web.PostForm(fmt.Sprintf("http://%s/officials/questions/%d/answer", c.http, q.ID), url.Values{"answer": {answer}})
+	// As the browser does: the form carries the page's anti-forgery token.
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(string(page))
+	require.NotNil(t, csrf, "the officials' page carries an anti-forgery token")
+	resp, err = web.PostForm(fmt.Sprintf("http://%s/officials/questions/%d/answer", c.http, q.ID), url.Values{"answer": {answer}, "csrf": {csrf[1]}})
 	require.NoError(t, err)
 	page, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
