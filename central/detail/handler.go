@@ -171,6 +171,11 @@ func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 	var dob string
 	if err := r.ParseForm(); err == nil {
 		dob = readBirthDate(r.PostForm, &form)
+	} else if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
+		// Not a date anyone typed: say so, count no try.
+		form.BadDate = true
+		s.render(w, http.StatusRequestEntityTooLarge, form)
+		return
 	}
 	client := throttle.Client(r.RemoteAddr)
 	if err := s.clientAllowed(client); err != nil {

@@ -155,7 +155,8 @@ func TestHandler_OversizedBodyIsRefused(t *testing.T) {
 	f := newFixture(t)
 	token := f.issue(penalty(), kimBirth)
 	res := f.post("/n/"+token, url.Values{"year": {strings.Repeat("1", 4096)}, "month": {"1"}, "day": {"2"}})
-	assert.Equal(t, http.StatusBadRequest, res.status)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status)
+	assert.Contains(t, res.body, "날짜를 다시 확인해 주세요")
 	assert.Zero(t, f.attemptsStored())
 }
 
