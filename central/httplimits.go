@@ -169,6 +169,7 @@ func (s *Server) guard(mux *http.ServeMux) http.Handler {
 		}
 		limitBody(w, r, limit)
 		securityHeaders(w.Header())
+		r.RemoteAddr = realClient(r, s.cfg.TrustedProxies)
 		mux.ServeHTTP(w, r)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	stdsync "sync"
@@ -57,6 +58,9 @@ type Config struct {
 	QuestionAudio RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
 	HTTPTimeouts HTTPTimeouts
+	// TrustedProxies are the reverse proxies in front of the HTTP API whose
+	// X-Forwarded-For names the client (proxies.go).
+	TrustedProxies []netip.Prefix
 	// Limits: guessing, and verification SMS per kiosk (limits.go).
 	Limits LimitsConfig
 	Logger *slog.Logger

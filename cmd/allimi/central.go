@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	qrcode "github.com/skip2/go-qrcode"
@@ -73,6 +75,8 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&cfg.HTTPTimeouts.Long, "http-long-timeout", cfg.HTTPTimeouts.Long, "read and write time of authorised big requests: agency notifications, catalog uploads, backups")
 	f.IntVar(&cfg.Limits.SMSPerHour, "sms-per-kiosk-hour", cfg.Limits.SMSPerHour, "verification SMS one kiosk may send an hour; beyond, it is told over-quota and nothing is sent")
 	f.IntVar(&cfg.Limits.SMSPerDay, "sms-per-kiosk-day", cfg.Limits.SMSPerDay, "verification SMS one kiosk may send a day")
+	f.Var((*proxyList)(&cfg.TrustedProxies), "http-trusted-proxies",
+		"comma-separated addresses or prefixes of the reverse proxies in front of the HTTP API: their X-Forwarded-For names the client the per-address limits count")
 	f.StringVar(&configFile, "config", "", "YAML file with the rest of the settings (provider URLs and keys, rates); flags win")
 	c.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if configFile == "" {
@@ -451,3 +455,25 @@ func centralAuditCmd() *cobra.Command {
 	c.AddCommand(verify)
 	return c
 }
+
+// proxyList is the value of --http-trusted-proxies.
+type proxyList []netip.Prefix
+
+func (l *proxyList) String() string {
+	ss := make([]string, len(*l))
+	for i, p := range *l {
+		ss[i] = p.String()
+	}
+	return strings.Join(ss, ",")
+}
+
+func (l *proxyList) Set(v string) error {
+	ps, err := central.ParseTrustedProxies(v)
+	if err != nil {
+		return err
+	}
+	*l = ps
+	return nil
+}
+
+func (l *proxyList) Type() string { return "addresses" }

@@ -47,6 +47,7 @@ type fileConfig struct {
 	HTTPLongTimeout       *time.Duration `yaml:"http-long-timeout"`
 	SMSPerKioskHour       *int           `yaml:"sms-per-kiosk-hour"`
 	SMSPerKioskDay        *int           `yaml:"sms-per-kiosk-day"`
+	HTTPTrustedProxies    *string        `yaml:"http-trusted-proxies"`
 }
 
 // loadConfigFile applies the file to cfg, except for flags given on the
@@ -88,6 +89,11 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "http-long-timeout", &cfg.HTTPTimeouts.Long, fc.HTTPLongTimeout)
 	setValue(flags, "sms-per-kiosk-hour", &cfg.Limits.SMSPerHour, fc.SMSPerKioskHour)
 	setValue(flags, "sms-per-kiosk-day", &cfg.Limits.SMSPerDay, fc.SMSPerKioskDay)
+	if fc.HTTPTrustedProxies != nil && !flags.Changed("http-trusted-proxies") {
+		if err := (*proxyList)(&cfg.TrustedProxies).Set(*fc.HTTPTrustedProxies); err != nil {
+			return usageError{fmt.Errorf("%s: http-trusted-proxies: %w", path, err)}
+		}
+	}
 	if cfg.QuestionAudio.KeepAnswered < 0 || cfg.QuestionAudio.MaxAge < 0 {
 		return usageError{fmt.Errorf("%s: question-audio-keep and question-audio-max-age: must not be negative", path)}
 	}

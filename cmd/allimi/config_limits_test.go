@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,4 +22,26 @@ func TestLoadConfigFile_SMSQuotasPerKiosk(t *testing.T) {
 	require.NoError(t, loadConfigFile(path, &cfg, cmd.Flags()))
 	assert.Equal(t, 20, cfg.Limits.SMSPerHour)
 	assert.Equal(t, 300, cfg.Limits.SMSPerDay, "--sms-per-kiosk-day was given: the file does not override it")
+}
+
+func TestTrustedProxies_FlagAndConfigKey(t *testing.T) {
+	cmd := serveCmd()
+	err := cmd.Flags().Parse([]string{"--http-trusted-proxies", "10.0.0.5,proxy.local"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `trusted proxy "proxy.local"`)
+
+	cmd = serveCmd()
+	require.NoError(t, cmd.Flags().Parse([]string{"--http-trusted-proxies", "10.0.0.5, 10.1.0.0/16"}))
+	assert.Equal(t, "10.0.0.5/32,10.1.0.0/16", cmd.Flags().Lookup("http-trusted-proxies").Value.String())
+
+	path := filepath.Join(t.TempDir(), "central.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("http-trusted-proxies: 192.168.1.1\n"), 0o600))
+	cfg := central.DefaultConfig()
+	require.NoError(t, loadConfigFile(path, &cfg, serveCmd().Flags()))
+	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("192.168.1.1/32")}, cfg.TrustedProxies)
+
+	require.NoError(t, os.WriteFile(path, []byte("http-trusted-proxies: nonsense\n"), 0o600))
+	err = loadConfigFile(path, &cfg, serveCmd().Flags())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "http-trusted-proxies: trusted proxy \"nonsense\"")
 }
