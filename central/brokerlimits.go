@@ -59,7 +59,8 @@ type preLoginListener struct {
 
 	mu        stdsync.Mutex
 	perAddr   map[string]*addressState
-	open      map[*preLoginConn]struct{}
+	open      map[*preLoginConn]struct{} // not logged in yet
+	live      map[*preLoginConn]struct{} // every socket not closed, logged in or not
 	refused   int
 	closed    bool
 	closeOnce stdsync.Once
@@ -84,7 +85,7 @@ func listenPreLogin(addr string, tlsCfg *tls.Config, log *slog.Logger) (l *preLo
 	}
 	l = &preLoginListener{Listener: raw, timeout: connectTimeout, log: log,
 		warn:    rate.Sometimes{First: 1, Interval: time.Minute},
-		perAddr: map[string]*addressState{}, open: map[*preLoginConn]struct{}{}}
+		perAddr: map[string]*addressState{}, open: map[*preLoginConn]struct{}{}, live: map[*preLoginConn]struct{}{}}
 	if tlsCfg != nil {
 		return l, tls.NewListener(l, tlsCfg), nil
 	}
@@ -119,6 +120,7 @@ func (l *preLoginListener) Accept() (net.Conn, error) {
 		st.sockets++
 		pc := &preLoginConn{Conn: c, l: l, key: key, addr: st, closed: make(chan struct{})}
 		l.open[pc] = struct{}{}
+		l.live[pc] = struct{}{}
 		l.mu.Unlock()
 		if err := c.SetDeadline(time.Now().Add(l.timeout)); err != nil {
 			pc.Close()
@@ -128,21 +130,24 @@ func (l *preLoginListener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close also closes the sockets that have not logged in: mochi's Close
-// waits for every connection it is reading (listeners.go CloseAll) but
-// disconnects only logged-in clients.
+// Close also closes every socket it accepted. mochi's Close waits for every
+// connection it is reading (listeners.go CloseAll) but disconnects only the
+// clients attached when it looked (server.go closeListenerClients, which runs
+// before the listener closes): a socket not logged in yet, or a kiosk whose
+// login completed just after, would keep it waiting for ever, and central
+// with it (seen: SIGTERM ignored; a test restarting central hung 10 minutes).
 func (l *preLoginListener) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
 		err = l.Listener.Close()
 		l.mu.Lock()
 		l.closed = true
-		open := make([]*preLoginConn, 0, len(l.open))
-		for c := range l.open {
-			open = append(open, c)
+		live := make([]*preLoginConn, 0, len(l.live))
+		for c := range l.live {
+			live = append(live, c)
 		}
 		l.mu.Unlock()
-		for _, c := range open {
+		for _, c := range live {
 			c.Close()
 		}
 	})
@@ -240,6 +245,9 @@ func (c *preLoginConn) free() {
 
 func (c *preLoginConn) Close() error {
 	c.free()
+	c.l.mu.Lock()
+	delete(c.l.live, c)
+	c.l.mu.Unlock()
 	return c.Conn.Close()
 }
 
