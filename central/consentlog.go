@@ -42,6 +42,11 @@ const piiFormat = 2
 
 var keyPIIFormat = []byte("pii-format")
 
+// keyPIICompactDue is set with the format a migration writes, and deleted
+// once the file has been compacted: until then the rewritten plaintext is
+// still on free pages, and every start tries the compaction again.
+var keyPIICompactDue = []byte("pii-compact-due")
+
 // migratePII brings the database at path (if there is one) to piiFormat
 // before it is opened for use. Whatever it rewrote is still in the file's
 // free pages, which bbolt does not clear and a backup copies, so it then
@@ -62,25 +67,57 @@ func migratePII(path string, keys *Keys, log *slog.Logger) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	n, err := migratePIISteps(db, keys)
+	due := false
+	if err == nil {
+		err = db.View(func(tx *bbolt.Tx) error {
+			due = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketMeta).Get(keyPIICompactDue) != nil
+			return nil
+		})
+	}
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("migrate %s to personal-data format %d: %w", path, piiFormat, err)
 	}
-	if n == (piiRewrites{}) {
+	if n != (piiRewrites{}) {
+		log.Info("personal data removed from the consent log and the rejection list, receipt codes indexed by keyed hash",
+			"consentLogEntries", n.entries, "rejections", n.rejections, "receiptCodes", n.codes)
+	}
+	if !due {
 		return nil
 	}
 	before, after, err := compactFile(path)
 	if err == nil {
 		err = syncDir(filepath.Dir(path))
 	}
-	if err != nil {
-		return fmt.Errorf("migrate %s: compact away the old plaintext: %w", path, err)
+	if err == nil {
+		err = clearCompactDue(path)
 	}
-	log.Info("personal data removed from the consent log and the rejection list, receipt codes indexed by keyed hash",
-		"consentLogEntries", n.entries, "rejections", n.rejections, "receiptCodes", n.codes, "bytesBefore", before, "bytesAfter", after)
+	if err != nil {
+		// The data is migrated; only free pages still hold the old bytes.
+		// Central starts (kiosks must not wait for a disk with no room for
+		// a copy) and tries again at the next start.
+		log.Error("personal data migrated, but its old plaintext is still on free pages of the file: "+
+			"it is compacted away at the next start, or by `allimi central compact` with central stopped, once there is room for a copy",
+			"file", path, "err", err)
+		return nil
+	}
+	log.Info("compacted the old plaintext away", "bytesBefore", before, "bytesAfter", after)
 	return nil
+}
+
+// clearCompactDue records that the compaction a migration asked for is done.
+func clearCompactDue(path string) error {
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		return err
+	}
+	err = db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyPIICompactDue) })
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // piiRewrites counts what a migration rewrote.
@@ -113,7 +150,13 @@ func migratePIISteps(db *bbolt.DB, keys *Keys) (piiRewrites, error) {
 		}
 		n.codes += c
 	}
-	return n, db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyPIIFormat, u64(piiFormat)) })
+	return n, db.Update(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
+		if err := m.Put(keyPIICompactDue, u64(1)); err != nil {
+			return err
+		}
+		return m.Put(keyPIIFormat, u64(piiFormat))
+	})
 }
 
 // migrationBatch is how many entries one migration transaction visits (a

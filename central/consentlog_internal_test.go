@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -297,4 +298,57 @@ func TestOpenData_MigratesADirectoryTheBuildBeforeWrote(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rs, 1)
 	assert.Equal(t, "record 2: conditions not kept: payload.profile or payload.region: invalid (value withheld: personal data)", rs[0].Reason)
+}
+
+// A migration whose compaction cannot be done (here: something in the way
+// of the copy, as a disk with no room for one would be) still lets central
+// start, says so, and compacts at the next start.
+func TestOpenData_MigrationCompactsAtTheNextStartWhenItCouldNot(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{DBFile, "keys.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "pii-format-0", name))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o600))
+	}
+	personal := []string{"1949-07-21", "JA0328", "순천시"}
+	blocker := filepath.Join(dir, DBFile+".compact")
+	require.NoError(t, os.MkdirAll(filepath.Join(blocker, "in-the-way"), 0o700))
+
+	var logs bytes.Buffer
+	st, _, err := OpenData(dir, StoreOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err, "central starts although the compaction failed")
+	_, found, err := st.ConsentOf("010-2468-1357", "1949-07-21", allimi.TypeNewBenefits, allimi.ChannelKakao)
+	require.NoError(t, err)
+	assert.True(t, found, "the data is migrated and reads")
+	require.NoError(t, st.Close())
+	assert.Contains(t, logs.String(), "its old plaintext is still on free pages of the file")
+	compactDue := func() bool {
+		db, err := bbolt.Open(filepath.Join(dir, DBFile), 0o600, nil)
+		require.NoError(t, err)
+		defer db.Close()
+		due := false
+		require.NoError(t, db.View(func(tx *bbolt.Tx) error {
+			due = tx.Bucket(bucketMeta).Get(keyPIICompactDue) != nil
+			return nil
+		}))
+		return due
+	}
+	assert.True(t, compactDue(), "the compaction is still to do")
+
+	require.NoError(t, os.RemoveAll(blocker))
+	logs.Reset()
+	st, _, err = OpenData(dir, StoreOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	assert.Contains(t, logs.String(), "compacted the old plaintext away")
+	now, err := os.ReadFile(filepath.Join(dir, DBFile))
+	require.NoError(t, err)
+	assert.Empty(t, plaintextIn(now, personal))
+	assert.False(t, compactDue())
+
+	logs.Reset()
+	st, _, err = OpenData(dir, StoreOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+	assert.NotContains(t, logs.String(), "compacted", "once done, never again")
 }
