@@ -60,26 +60,47 @@ func ParseBirthDate(s string, now time.Time) (time.Time, error) {
 
 // Validate checks and normalises the citizen in place.
 func (c *Citizen) Validate(now time.Time) error {
+	if err := c.validateReachable(); err != nil {
+		return err
+	}
+	if _, err := ParseBirthDate(c.BirthDate, now); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validateContact checks and normalises in place the person a question's
+// answer goes to, by the rules of Validate; a question needs no date of
+// birth, so none may be sent.
+func (c *Citizen) validateContact() error {
+	if err := c.validateReachable(); err != nil {
+		return err
+	}
+	if c.BirthDate != "" {
+		return fmt.Errorf("date of birth: a question does not need one: leave it empty: %w", ErrInvalid)
+	}
+	return nil
+}
+
+// validateReachable checks and normalises in place what reaching the
+// person takes, for Validate and validateContact alike: a name that
+// messages can address them by (no control characters, which would reach
+// messages and logs) and a mobile number providers can reach.
+func (c *Citizen) validateReachable() error {
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" {
+	switch {
+	case c.Name == "":
 		return fmt.Errorf("name: empty: %w", ErrInvalid)
-	}
-	if utf8.RuneCountInString(c.Name) > 50 {
+	case utf8.RuneCountInString(c.Name) > 50:
 		return fmt.Errorf("name: longer than 50 characters: %w", ErrInvalid)
-	}
-	for _, r := range c.Name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("name: contains a control character: %w", ErrInvalid)
-		}
+	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
+		return fmt.Errorf("name: contains a control character: %w", ErrInvalid)
 	}
 	m, err := NormalizeMobile(c.Mobile)
 	if err != nil {
 		return err
 	}
 	c.Mobile = m
-	if _, err := ParseBirthDate(c.BirthDate, now); err != nil {
-		return err
-	}
 	return nil
 }
 

@@ -1,8 +1,10 @@
 package allimi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"time"
@@ -205,10 +207,8 @@ func (e *Event) Feedback() (FeedbackPayload, error) {
 	if e.Citizen != (Citizen{}) {
 		return f, fmt.Errorf("citizen: a feedback record names nobody: %w", ErrInvalid)
 	}
-	d := json.NewDecoder(strings.NewReader(string(e.Payload)))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&f); err != nil {
-		return f, fmt.Errorf("payload: %v: %w", err, ErrInvalid)
+	if err := e.decodePayload(&f); err != nil {
+		return f, err
 	}
 	if !entryIDPattern.MatchString(f.Entry) {
 		return f, fmt.Errorf("payload.entry %q: 1-64 letters, digits, _ or -: %w", f.Entry, ErrInvalid)
@@ -216,11 +216,31 @@ func (e *Event) Feedback() (FeedbackPayload, error) {
 	return f, nil
 }
 
-// Consents decodes the payload of a signup or consent event.
+// Consents decodes the payload of a signup or consent event (Validate
+// checks it).
 func (e *Event) Consents() (ConsentPayload, error) {
 	var p ConsentPayload
-	if err := json.Unmarshal(e.Payload, &p); err != nil {
-		return p, fmt.Errorf("payload: %v: %w", err, ErrInvalid)
+	err := e.decodePayload(&p)
+	return p, err
+}
+
+// decodePayload decodes the event's payload into v, the payload type of its
+// kind, the same way for every kind: a field v does not have, or anything
+// after the JSON value, is refused rather than dropped, so that central
+// never applies half of what a kiosk meant; the record shows in central's
+// rejection list instead. The error names the kind. Kiosks build payloads
+// from these same types, so every field they send is known; a payload
+// field added later needs central upgraded before the kiosks.
+func (e *Event) decodePayload(v any) error {
+	d := json.NewDecoder(bytes.NewReader(e.Payload))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return fmt.Errorf("%s payload: %v: %w", e.Kind, err, ErrInvalid)
 	}
-	return p, nil
+	// A second token, not Decoder.More: More reports false for a stray
+	// "}" or "]" after the value.
+	if _, err := d.Token(); err != io.EOF {
+		return fmt.Errorf("%s payload: data after the JSON value: %w", e.Kind, ErrInvalid)
+	}
+	return nil
 }

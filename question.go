@@ -2,12 +2,10 @@ package allimi
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -117,7 +115,7 @@ func (e *Event) QuestionAudio() (QuestionAudioPayload, error) {
 	if e.Citizen != (Citizen{}) {
 		return p, fmt.Errorf("citizen: an audio chunk names nobody (the question event does): %w", ErrInvalid)
 	}
-	if err := strictPayload(e.Payload, &p); err != nil {
+	if err := e.decodePayload(&p); err != nil {
 		return p, err
 	}
 	if err := validateQuestionCode(p.Code); err != nil {
@@ -160,7 +158,7 @@ func validateAudioSize(size, chunks int) error {
 // the citizen (the contact) in place.
 func (e *Event) Question() (QuestionPayload, error) {
 	var q QuestionPayload
-	if err := strictPayload(e.Payload, &q); err != nil {
+	if err := e.decodePayload(&q); err != nil {
 		return q, err
 	}
 	if err := validateQuestionCode(q.Code); err != nil {
@@ -201,41 +199,5 @@ func (e *Event) Question() (QuestionPayload, error) {
 	return q, nil
 }
 
-// validateContact checks the name and mobile number of the person to
-// answer, with the same rules as Citizen.Validate; a question needs no date
-// of birth, so none may be sent.
-func (c *Citizen) validateContact() error {
-	c.Name = strings.TrimSpace(c.Name)
-	switch {
-	case c.Name == "":
-		return fmt.Errorf("name: empty: the answer needs a name to address: %w", ErrInvalid)
-	case utf8.RuneCountInString(c.Name) > 50:
-		return fmt.Errorf("name: longer than 50 characters: %w", ErrInvalid)
-	case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
-		return fmt.Errorf("name: contains a control character: %w", ErrInvalid)
-	case c.BirthDate != "":
-		return fmt.Errorf("date of birth: a question does not need one: leave it empty: %w", ErrInvalid)
-	}
-	m, err := NormalizeMobile(c.Mobile)
-	if err != nil {
-		return err
-	}
-	c.Mobile = m
-	return nil
-}
-
 // AudioSHA256 is the hex SHA-256 a question event names for its audio.
 func AudioSHA256(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
-
-// strictPayload decodes a payload refusing unknown fields and trailing data.
-func strictPayload(b json.RawMessage, v any) error {
-	d := json.NewDecoder(strings.NewReader(string(b)))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return fmt.Errorf("payload: %v: %w", err, ErrInvalid)
-	}
-	if d.More() {
-		return fmt.Errorf("payload: data after the JSON value: %w", ErrInvalid)
-	}
-	return nil
-}

@@ -251,18 +251,16 @@ func (r *requests) purgeLocked(now time.Time) {
 
 // conflicts lists the unresolved conflicts one of whose sides came from
 // kiosk: its officials can ask the person.
-func (r *requests) conflicts(kiosk string) ([]sync.ConflictSummary, error) {
+func (r *requests) conflicts(kiosk string) ([]allimi.Conflict, error) {
 	all, err := r.store.Conflicts(false)
 	if err != nil {
 		return nil, err
 	}
-	out := []sync.ConflictSummary{}
+	out := []allimi.Conflict{}
 	for _, c := range all {
-		if c.Grant.Kiosk != kiosk && c.Withdrawal.Kiosk != kiosk {
-			continue
+		if c.Grant.Kiosk == kiosk || c.Withdrawal.Kiosk == kiosk {
+			out = append(out, c)
 		}
-		out = append(out, sync.ConflictSummary{ID: c.ID, Name: c.Name, Mobile: c.Mobile, Type: c.Type, Channel: c.Channel,
-			GrantAt: c.Grant.At, WithdrawAt: c.Withdrawal.At})
 	}
 	return out, nil
 }

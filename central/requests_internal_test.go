@@ -29,7 +29,7 @@ func TestRequests_KioskOfficialSeesAndSettlesItsConflicts(t *testing.T) {
 		assert.Equal(t, "김*수", c.Name, "masked")
 		assert.NotContains(t, c.Mobile, storeKim.Mobile[4:8])
 		assert.Equal(t, allimi.TypeHealthCheckup, c.Type)
-		assert.True(t, c.WithdrawAt.After(c.GrantAt))
+		assert.True(t, c.Withdrawal.At.After(c.Grant.At))
 	}
 	rep := r.answer(ctx, "k3", sync.Request{V: 1, ID: "b", Op: sync.OpListConflicts})
 	require.True(t, rep.OK)

@@ -460,74 +460,37 @@ func (s *Store) setConsent(tx *bbolt.Tx, ck, pii []byte, t allimi.NotificationTy
 	return delta, nil
 }
 
-// Conflict is a grant and a withdrawal that crossed: the withdrawal was
-// applied, and an official should confirm with the person.
-type Conflict struct {
-	ID         uint64                  `json:"id"`
-	Type       allimi.NotificationType `json:"type"`
-	Channel    allimi.Channel          `json:"channel"`
-	Grant      ConsentRef              `json:"grant"`
-	Withdrawal ConsentRef              `json:"withdrawal"`
-	DetectedAt time.Time               `json:"detectedAt"`
-	Resolved   *Resolution             `json:"resolved,omitempty"`
-	// CitizenKey is stored so that the view can name the person.
-	CitizenKey []byte `json:"citizenKey,omitempty"`
-}
-
-// ConsentRef points at one consent change.
-type ConsentRef struct {
-	Kiosk string       `json:"kiosk"`
-	Seq   uint64       `json:"seq"`
-	At    time.Time    `json:"at"`
-	By    allimi.Actor `json:"by"`
-}
-
-// Resolution is an official's decision on a conflict.
-type Resolution struct {
-	Decision allimi.ConsentAction `json:"decision"`
-	Official string               `json:"official"`
-	At       time.Time            `json:"at"`
-}
-
 func (s *Store) recordConflict(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, ch allimi.Channel, a, b consentState) error {
 	if a.Action == allimi.ActionWithdraw {
 		a, b = b, a
 	}
 	bk := tx.Bucket(bucketConflicts)
 	id, _ := bk.NextSequence()
-	c := Conflict{ID: id, CitizenKey: ck, Type: t, Channel: ch, DetectedAt: s.now().UTC(),
-		Grant:      ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
-		Withdrawal: ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
+	c := allimi.Conflict{ID: id, CitizenKey: ck, Type: t, Channel: ch, DetectedAt: s.now().UTC(),
+		Grant:      allimi.ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
+		Withdrawal: allimi.ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
 	v, _ := json.Marshal(c)
 	return bk.Put(u64(id), v)
 }
 
-// ConflictView is a conflict as an official sees it: the person's name and
-// number masked.
-type ConflictView struct {
-	Conflict
-	Name   string `json:"name"`
-	Mobile string `json:"mobile"`
-}
-
-// Conflicts lists conflicts, unresolved ones only unless all is set.
-func (s *Store) Conflicts(all bool) ([]ConflictView, error) {
-	out := []ConflictView{}
+// Conflicts lists conflicts as officials see them (allimi.Conflict.Shown),
+// unresolved ones only unless all is set.
+func (s *Store) Conflicts(all bool) ([]allimi.Conflict, error) {
+	out := []allimi.Conflict{}
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
-			var c Conflict
+			var c allimi.Conflict
 			if err := json.Unmarshal(v, &c); err != nil {
 				return err
 			}
 			if c.Resolved != nil && !all {
 				return nil
 			}
-			cv := ConflictView{Conflict: c}
 			if cit, err := s.citizen(tx, c.CitizenKey); err == nil {
-				cv.Name, cv.Mobile = cit.MaskedName(), cit.MaskedMobile()
+				c = c.Shown(cit)
 			}
-			cv.CitizenKey = nil
-			out = append(out, cv)
+			c.CitizenKey = nil
+			out = append(out, c)
 			return nil
 		})
 	})
@@ -549,7 +512,7 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		if v == nil {
 			return fmt.Errorf("conflict %d: %w", id, allimi.ErrNotFound)
 		}
-		var c Conflict
+		var c allimi.Conflict
 		if err := json.Unmarshal(v, &c); err != nil {
 			return err
 		}
@@ -557,7 +520,7 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 			return fmt.Errorf("conflict %d: already resolved by %s: %w", id, c.Resolved.Official, allimi.ErrInvalid)
 		}
 		now := s.now().UTC()
-		c.Resolved = &Resolution{Decision: decision, Official: official, At: now}
+		c.Resolved = &allimi.Resolution{Decision: decision, Official: official, At: now}
 		// The resolution's clock must follow everything it settles.
 		var cur consentState
 		if v := tx.Bucket(bucketConsents).Get(consentKey(c.CitizenKey, c.Type, c.Channel)); v != nil {
@@ -664,7 +627,7 @@ func (s *Store) Stats() (Stats, error) {
 			return nil
 		})
 		_ = tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
-			var c Conflict
+			var c allimi.Conflict
 			if json.Unmarshal(v, &c) == nil && c.Resolved == nil {
 				st.Conflicts++
 			}

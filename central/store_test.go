@@ -94,7 +94,7 @@ func (f *storeFixture) consent() allimi.ConsentAction {
 	return a
 }
 
-func (f *storeFixture) conflicts(all bool) []ConflictView {
+func (f *storeFixture) conflicts(all bool) []allimi.Conflict {
 	f.t.Helper()
 	cs, err := f.st.Conflicts(all)
 	require.NoError(f.t, err)
@@ -360,7 +360,7 @@ func TestStore_ConcurrentGrantAndWithdrawalFromDifferentKiosks_WithdrawalWins(t 
 	}
 }
 
-func TestStore_ConflictViewJSONHasNoCitizenKeyOrPersonalData(t *testing.T) {
+func TestStore_ListedConflictJSONHasNoCitizenKeyOrPersonalData(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{ConflictWindow: time.Hour})
 	f.commit(storeGrant(t, "k1", 1, storeT0), storeWithdraw(t, "k2", 1, storeT0.Add(time.Minute)))
 	cs := f.conflicts(false)

@@ -444,15 +444,15 @@ func TestFlow_IdleSignsOutStaff(t *testing.T) {
 }
 
 func TestFlow_ConflictsAreShownAndResolved(t *testing.T) {
-	src := &fakeConflicts{list: []Conflict{
-		{ID: "7", Name: "최*자", Mobile: "010-****-4821", Type: allimi.TypeVaccination, Channel: allimi.ChannelKakao},
+	src := &fakeConflicts{list: []allimi.Conflict{
+		{ID: 7, Name: "최*자", Mobile: "010-****-4821", Type: allimi.TypeVaccination, Channel: allimi.ChannelKakao},
 	}}
 	k := newKiosk(t, Options{Conflicts: src, Config: Config{Staff: []StaffMember{{ID: "o1", Name: "담당", PINHash: testPINHash}}}})
 	signInStaff(k)
 	k.tap("staff.conflicts")
 	assert.Contains(t, k.ui.ReadAloudText(), "최*자")
 	k.tap("conflict.restore")
-	assert.Equal(t, allimi.ActionGrant, src.resolved["7"])
+	assert.Equal(t, allimi.ActionGrant, src.resolved[7])
 	assert.Equal(t, "o1", src.by)
 	k.requireShows(k.ui.T("conflict.empty"))
 }
@@ -491,7 +491,7 @@ func TestFlow_OfflineVerificationWithTheRealClient(t *testing.T) {
 	ks := startKioskSync(t, c)
 	opt := ks.options(c)
 	ask := sync.NewCentral(ks.sender)
-	opt.Verifier, opt.Conflicts = ask, CentralConflicts{C: ask}
+	opt.Verifier, opt.Conflicts = ask, ask
 	k := newKiosk(t, opt)
 
 	signUpSelf(k, "문영수", "010-9999-0000", []allimi.NotificationType{allimi.TypeTrafficFine}, nil)

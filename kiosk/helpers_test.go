@@ -118,13 +118,13 @@ var errOffline = errors.New("central unreachable")
 
 // fakeConflicts is a ConflictSource in memory.
 type fakeConflicts struct {
-	list     []Conflict
-	resolved map[string]allimi.ConsentAction
+	list     []allimi.Conflict
+	resolved map[uint64]allimi.ConsentAction
 	by       string
 }
 
-func (f *fakeConflicts) Conflicts(context.Context) ([]Conflict, error) {
-	var out []Conflict
+func (f *fakeConflicts) Conflicts(context.Context) ([]allimi.Conflict, error) {
+	var out []allimi.Conflict
 	for _, c := range f.list {
 		if _, done := f.resolved[c.ID]; !done {
 			out = append(out, c)
@@ -133,9 +133,9 @@ func (f *fakeConflicts) Conflicts(context.Context) ([]Conflict, error) {
 	return out, nil
 }
 
-func (f *fakeConflicts) Resolve(_ context.Context, id string, d allimi.ConsentAction, official string) error {
+func (f *fakeConflicts) Resolve(_ context.Context, id uint64, d allimi.ConsentAction, official string) error {
 	if f.resolved == nil {
-		f.resolved = map[string]allimi.ConsentAction{}
+		f.resolved = map[uint64]allimi.ConsentAction{}
 	}
 	f.resolved[id], f.by = d, official
 	return nil

@@ -33,27 +33,17 @@ type Verifier interface {
 	CheckCode(ctx context.Context, mobile, code string) (bool, error)
 }
 
-// Conflict is a grant and a withdrawal of the same person's consent that
-// crossed between two kiosks; central applied the withdrawal and asks an
-// official to confirm with the person.
-type Conflict struct {
-	ID      string
-	Name    string // masked: 김*수
-	Mobile  string // masked: 010-****-5678
-	Type    allimi.NotificationType
-	Channel allimi.Channel
-	// GrantAt and WithdrawAt are when each side was recorded.
-	GrantAt, WithdrawAt time.Time
-}
-
 // ConflictSource lists the consent conflicts central reports and records an
-// official's decision on one.
+// official's decision on one. *sync.Central is the ConflictSource of a
+// kiosk connected to central.
 type ConflictSource interface {
-	Conflicts(ctx context.Context) ([]Conflict, error)
+	// Conflicts lists the open conflicts of this kiosk, each naming the
+	// person masked (allimi.Conflict.Shown).
+	Conflicts(ctx context.Context) ([]allimi.Conflict, error)
 	// Resolve settles conflict id: decision is allimi.ActionGrant (the
 	// person wants the notices) or allimi.ActionWithdraw; official is the
 	// signed-in official's id.
-	Resolve(ctx context.Context, id string, decision allimi.ConsentAction, official string) error
+	Resolve(ctx context.Context, id uint64, decision allimi.ConsentAction, official string) error
 }
 
 // Speaker reads text aloud. The voice issue implements it with speech

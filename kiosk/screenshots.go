@@ -379,14 +379,14 @@ func (demoHealth) Health() (Health, error) {
 
 type demoConflicts struct{}
 
-func (demoConflicts) Conflicts(context.Context) ([]Conflict, error) {
-	return []Conflict{
-		{ID: "7", Name: "최*자", Mobile: "010-****-4821", Type: allimi.TypeVaccination, Channel: allimi.ChannelKakao},
-		{ID: "9", Name: "정*호", Mobile: "010-****-1190", Type: allimi.TypeHealthCheckup, Channel: allimi.ChannelSMS},
+func (demoConflicts) Conflicts(context.Context) ([]allimi.Conflict, error) {
+	return []allimi.Conflict{
+		{ID: 7, Name: "최*자", Mobile: "010-****-4821", Type: allimi.TypeVaccination, Channel: allimi.ChannelKakao},
+		{ID: 9, Name: "정*호", Mobile: "010-****-1190", Type: allimi.TypeHealthCheckup, Channel: allimi.ChannelSMS},
 	}, nil
 }
 
-func (demoConflicts) Resolve(context.Context, string, allimi.ConsentAction, string) error { return nil }
+func (demoConflicts) Resolve(context.Context, uint64, allimi.ConsentAction, string) error { return nil }
 
 // The demo hand-over's question, codes and answer.
 const (

@@ -329,7 +329,7 @@ func (u *UI) conflictsPage() *page {
 	p.add(list)
 	speechStart := len(p.speech)
 	var load func()
-	show := func(cs []Conflict, err error) {
+	show := func(cs []allimi.Conflict, err error) {
 		list.RemoveAll()
 		p.speech = p.speech[:speechStart]
 		switch {

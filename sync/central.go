@@ -54,8 +54,10 @@ func (c *Central) CheckCode(ctx context.Context, mobile, code string) (bool, err
 	return err == nil, err
 }
 
-// Conflicts lists the open consent conflicts that involve this kiosk.
-func (c *Central) Conflicts(ctx context.Context) ([]ConflictSummary, error) {
+// Conflicts lists the open consent conflicts that involve this kiosk. Each
+// names the person masked and its sides only by time (Grant.At,
+// Withdrawal.At): what the kiosk's official needs to ask the person.
+func (c *Central) Conflicts(ctx context.Context) ([]allimi.Conflict, error) {
 	rep, err := c.do(ctx, Request{Op: OpListConflicts})
 	return rep.Conflicts, err
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"allimi"
 )
@@ -73,24 +72,14 @@ type Reply struct {
 	// Code is a machine-readable reason: "wrong-code", "expired",
 	// "too-many-tries", "too-soon", "not-found", "invalid", "unavailable",
 	// "over-quota" (the kiosk sent its verification SMS for the hour or day).
-	Code      string            `json:"code,omitempty"`
-	Conflicts []ConflictSummary `json:"conflicts,omitempty"`
+	Code string `json:"code,omitempty"`
+	// Conflicts answers OpListConflicts, each in the v1 reply's summary
+	// shape (see conflictList).
+	Conflicts conflictList `json:"conflicts,omitempty"`
 	// Answered and Answer reply to OpQuestionAnswer: Answered is false
 	// while no official has answered yet.
 	Answered bool   `json:"answered,omitempty"`
 	Answer   string `json:"answer,omitempty"`
-}
-
-// ConflictSummary is a consent conflict as a kiosk's official sees it:
-// the person only by masked name and number.
-type ConflictSummary struct {
-	ID         uint64                  `json:"id"`
-	Name       string                  `json:"name"`   // 김*자
-	Mobile     string                  `json:"mobile"` // 010-****-5678
-	Type       allimi.NotificationType `json:"type"`
-	Channel    allimi.Channel          `json:"channel"`
-	GrantAt    time.Time               `json:"grantAt"`
-	WithdrawAt time.Time               `json:"withdrawAt"`
 }
 
 // DecodeRequest parses and checks a request payload.

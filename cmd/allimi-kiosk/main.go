@@ -245,7 +245,7 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 	// on (sign-ups unverified, conflicts "cannot be shown").
 	ask := sync.NewCentral(sender)
 	opt.Verifier = ask
-	opt.Conflicts = kiosk.CentralConflicts{C: ask}
+	opt.Conflicts = ask
 	// Questions for an official go through the outbox like sign-ups, so
 	// they wait out a network that is down; answers are asked of central.
 	adviser.Handover = kiosk.NewSyncHandover(ob, ask)
