@@ -42,6 +42,9 @@ type fanoutOptions struct {
 	undeliverable float64
 	// breakerFailures overrides the dispatcher's default (5) when set.
 	breakerFailures int
+	// noDedupe makes the fake take a resent key as a new message, as NHN
+	// Cloud and Naver SENS do.
+	noDedupe bool
 }
 
 func newFanout(t *testing.T, o fanoutOptions) *fanout {
@@ -83,7 +86,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	if o.now != nil {
 		cfg.Dispatch.Now = o.now
 	}
-	fo := channel.FakeOptions{Faults: o.faults, Seed: 1, Undeliverable: o.undeliverable}
+	fo := channel.FakeOptions{Faults: o.faults, Seed: 1, Undeliverable: o.undeliverable, NoDedupe: o.noDedupe}
 	if o.receipts {
 		fo.ReceiptsURL = "http://" + cfg.HTTP + "/api/v1/receipts?token=" + keys.ReceiptToken
 		fo.ReceiptInterval = 10 * time.Millisecond
@@ -275,6 +278,24 @@ func TestNotify_TransientErrorsAreRetriedAndNothingIsAcceptedTwice(t *testing.T)
 	st := f.fakeStats(t)
 	assert.EqualValues(t, 200, st.Accepted[allimi.ChannelKakao], "each accepted once")
 	assert.Positive(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricRetried))
+}
+
+// A request the provider took but whose answer was lost looks like one
+// that never arrived; central asks the provider before it sends again.
+func TestNotify_LostAnswersAreLookedUpNotResent(t *testing.T) {
+	for _, ch := range []allimi.Channel{allimi.ChannelKakao, allimi.ChannelNaver, allimi.ChannelToss, allimi.ChannelSMS} {
+		t.Run(string(ch), func(t *testing.T) {
+			f := newFanout(t, fanoutOptions{people: 120, channels: []allimi.Channel{ch}, breakerFailures: 1000, noDedupe: true,
+				faults: []channel.Fault{{Channel: ch, Kind: channel.FaultLostAnswer, Rate: 0.5}}})
+			code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+			require.Equal(t, http.StatusAccepted, code)
+			f.waitMetric(t, allimi.TypeHealthCheckup, ch, central.MetricSent, 120)
+			st := f.fakeStats(t)
+			require.Positive(t, st.Faults[ch], "answers were lost")
+			assert.Zero(t, st.Repeats[ch], "no message was sent twice")
+			assert.EqualValues(t, 120, st.Accepted[ch])
+		})
+	}
 }
 
 func TestNotify_SMSThatKeepsFailingIsDeadLetteredAndReplayed(t *testing.T) {

@@ -215,7 +215,8 @@ func (f *Fake) provider(ch int, h func(w http.ResponseWriter, r *http.Request)) 
 		f.mu.Lock()
 		f.counts[ch].Requests++
 		outage, fail, limited := f.rollLocked(ch, FaultOutage), f.rollLocked(ch, FaultError), f.rollLocked(ch, FaultRateLimit)
-		if outage || fail || limited {
+		lost := !outage && !fail && !limited && f.rollLocked(ch, FaultLostAnswer)
+		if outage || fail || limited || lost {
 			f.counts[ch].Faults++
 		}
 		f.mu.Unlock()
@@ -251,11 +252,26 @@ func (f *Fake) provider(ch int, h func(w http.ResponseWriter, r *http.Request)) 
 		case limited:
 			w.Header().Set("Retry-After", "1")
 			providerError(w, ch, http.StatusTooManyRequests, "-429", "Too many requests (fake fault).")
+		case lost:
+			h(discardAnswer{header: http.Header{}}, r) // taken and sent
+			if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+			providerError(w, ch, http.StatusBadGateway, "-9999", "Answer lost (fake fault).")
 		default:
 			h(w, r)
 		}
 	})
 }
+
+// discardAnswer is where a provider handler writes an answer that the
+// lostanswer fault then loses.
+type discardAnswer struct{ header http.Header }
+
+func (d discardAnswer) Header() http.Header         { return d.header }
+func (d discardAnswer) Write(b []byte) (int, error) { return len(b), nil }
+func (d discardAnswer) WriteHeader(int)             {}
 
 // rollLocked draws whether a request-wide fault strikes.
 func (f *Fake) rollLocked(ch int, k FaultKind) bool {
@@ -554,7 +570,7 @@ func (f *Fake) SetFault(ft Fault) error {
 		return fmt.Errorf("fault: channel %q: unknown", ft.Channel)
 	}
 	if !knownFault(ft.Kind) {
-		return fmt.Errorf("fault: kind %q: must be error, ratelimit, notuser, outage or lookup", ft.Kind)
+		return fmt.Errorf("fault: kind %q: must be error, ratelimit, notuser, outage, lookup or lostanswer", ft.Kind)
 	}
 	if ft.Rate < 0 || ft.Rate > 1 {
 		return fmt.Errorf("fault: rate %g: must be from 0 to 1", ft.Rate)

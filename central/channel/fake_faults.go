@@ -33,9 +33,13 @@ const (
 	// FaultLookup answers the channel's result queries (fake_find.go) HTTP
 	// 500: the provider cannot say what became of a message.
 	FaultLookup FaultKind = "lookup"
+	// FaultLostAnswer takes the request as usual (the messages are sent),
+	// then drops the connection instead of answering: the answer lost on
+	// the way back, or a client that gave up just as the provider finished.
+	FaultLostAnswer FaultKind = "lostanswer"
 )
 
-var faultKinds = []FaultKind{FaultOutage, FaultError, FaultRateLimit, FaultNotUser, FaultLookup}
+var faultKinds = []FaultKind{FaultOutage, FaultError, FaultRateLimit, FaultNotUser, FaultLookup, FaultLostAnswer}
 
 // Fault sets the rate of one kind of fault on one channel.
 type Fault struct {
@@ -69,7 +73,7 @@ func parseFaultSpec(ch allimi.Channel, spec string) ([]Fault, error) {
 		}
 		k := FaultKind(strings.TrimSpace(kind))
 		if !knownFault(k) {
-			return nil, fmt.Errorf("fault %s=%s: kind %q: must be error, ratelimit, notuser, outage or lookup", ch, part, k)
+			return nil, fmt.Errorf("fault %s=%s: kind %q: must be error, ratelimit, notuser, outage, lookup or lostanswer", ch, part, k)
 		}
 		rate, err := strconv.ParseFloat(strings.TrimSpace(r), 64)
 		if err != nil || math.IsNaN(rate) || rate < 0 || rate > 1 {

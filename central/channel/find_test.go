@@ -125,3 +125,33 @@ func TestFake_NoDedupeTakesAResentKeyAsANewMessageAndListsIt(t *testing.T) {
 		}
 	}
 }
+
+func TestFake_LostAnswerSendsTheMessagesButAnswersNothing(t *testing.T) {
+	for _, ch := range allimi.Channels {
+		t.Run(string(ch), func(t *testing.T) {
+			env := newFakeEnv(t, FakeOptions{NoDedupe: true, Faults: []Fault{{Channel: ch, Kind: FaultLostAnswer, Rate: 1}}}, nil)
+			a := env.adapters[ch]
+			batch := testMessages(ch, "lost", 3)
+			_, err := a.Send(context.Background(), batch)
+			var ue *UnavailableError
+			require.ErrorAs(t, err, &ue, "the caller cannot tell this from a request that never arrived")
+			taken := map[string]bool{}
+			for _, m := range env.fake.Messages(ch) {
+				taken[m.IdempotencyKey] = true
+			}
+			// The SMS gateway takes SMS and LMS in requests of their own,
+			// and the adapter stops at the first that fails.
+			assert.NotEmpty(t, taken, "yet the provider took the messages")
+
+			res, err := a.(Finder).Find(context.Background(), time.Now().Add(-time.Minute), batch)
+			require.NoError(t, err)
+			for i, r := range res {
+				want := NotFound
+				if taken[batch[i].Key] {
+					want = Accepted
+				}
+				assert.Equal(t, want, r.Status, "the result query knows about %s", batch[i].Key)
+			}
+		})
+	}
+}

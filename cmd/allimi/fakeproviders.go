@@ -35,7 +35,8 @@ request and response shapes, for central's adapters (--provider-url).
 
 Faults: --fault CHANNEL=KIND:RATE, repeatable, KIND one of error (HTTP 500),
 ratelimit (HTTP 429, Retry-After: 1), notuser (per phone: not on the channel),
-outage (connection dropped) and lookup (result queries fail, HTTP 500); RATE
+outage (connection dropped), lookup (result queries fail, HTTP 500) and
+lostanswer (the messages are taken, then the connection is dropped); RATE
 from 0 to 1. Change them while running with POST /_fake/faults
 {"kakao":"outage:0"}.
 
