@@ -82,14 +82,13 @@ func (a *Adviser) Index() *consult.Index {
 	return a.ix
 }
 
-// Start implements Feature. The screens use the kiosk's keyboard and
-// session, so they need the kiosk's UI rather than only a Navigator.
-func (a *Adviser) Start(nav Navigator) {
-	u, ok := nav.(*UI)
-	if !ok {
-		comingSoon{id: "voice", titleKey: "home.ask"}.Start(nav)
-		return
-	}
+// Start implements Feature. The screens are the kiosk's own (they use its
+// keyboard and session): the navigator shows them over a's knowledge base.
+func (a *Adviser) Start(nav Navigator) { nav.Ask(a) }
+
+// Ask implements Navigator: it opens 말로 물어보기's question screen
+// afresh, answering from a.
+func (u *UI) Ask(a *Adviser) {
 	u.adviser = a
 	u.session.Ask = AskState{}
 	u.push(askQuestionScreen)
@@ -137,18 +136,6 @@ const (
 	askSuggestions = 4
 	askAnswers     = 3
 )
-
-var (
-	askQuestionScreen = screen{id: "ask-question"}
-	askAnswerScreen   = screen{id: "ask-answer"}
-	askThanksScreen   = screen{id: "ask-thanks"}
-)
-
-func init() {
-	askQuestionScreen.build = (*UI).askQuestionPage
-	askAnswerScreen.build = (*UI).askAnswerPage
-	askThanksScreen.build = (*UI).askThanksPage
-}
 
 // askIndex is the index of the adviser started, nil when there is none.
 func (u *UI) askIndex() *consult.Index {
@@ -385,7 +372,7 @@ func (u *UI) askThanksPage() *page {
 	p.text(u.T("ask.thanks"))
 	again := u.button(u.T("ask.another"), theme.SearchIcon(), widget.MediumImportance, func() {
 		u.session.Ask = AskState{}
-		u.backTo(askQuestionScreen.id)
+		u.backTo(askQuestionScreen)
 	})
 	p.extra = []fyne.CanvasObject{again}
 	p.next = u.nextButton(u.T("done.finish"), u.Home)

@@ -65,16 +65,6 @@ func (r *listenRun) max() time.Duration {
 	return askListenMax
 }
 
-var (
-	askListenScreen     = screen{id: "ask-listening"}
-	askVoiceOfferScreen = screen{id: "ask-voice-offer"}
-)
-
-func init() {
-	askListenScreen.build = (*UI).askListenPage
-	askVoiceOfferScreen.build = (*UI).askVoiceOfferPage
-}
-
 // listener, transcriber and handover are the adviser's plug points, nil
 // when absent.
 func (u *UI) listener() Listener {
@@ -149,7 +139,7 @@ func (u *UI) startListening(mode listenMode) {
 // offer to ask an official.
 func (u *UI) listened(run *listenRun, w voice.WAV, err error, text string, terr error) {
 	a := &u.session.Ask
-	if a.listen != run || u.stack[len(u.stack)-1].id != askListenScreen.id {
+	if a.listen != run || u.stack[len(u.stack)-1].id != askListenScreen {
 		return // the person left (back, home, idle): what was heard is dropped
 	}
 	a.listen = nil

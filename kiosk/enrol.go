@@ -54,13 +54,9 @@ type FirstRun struct {
 	shown         bool // the screen was shown: address and code are what was typed
 }
 
-var enrolScreen = screen{id: "enrol"}
-
-func init() { enrolScreen.build = (*UI).enrolPage }
-
 // rootScreen is the bottom of the navigation stack: the enrolment screen
 // until the kiosk has an id, then the home screen.
-func (u *UI) rootScreen() screen {
+func (u *UI) rootScreen() screenID {
 	if u.opt.FirstRun != nil && u.cfg.ID == "" {
 		return enrolScreen
 	}
@@ -450,7 +446,7 @@ func enrolShot(then func(u *UI)) func(u *UI) {
 		u.opt.FirstRun = &FirstRun{ConfigPath: "/etc/allimi/kiosk.json", shown: true, codeField: true,
 			address: "http://central.example.kr:8080", code: "ABCD-EFGH-JK"}
 		u.cfg.ID = ""
-		u.stack = []screen{enrolScreen}
+		u.stack = []screen{u.screenOf(enrolScreen)}
 		u.render()
 		then(u)
 	}

@@ -53,24 +53,6 @@ const (
 	handoverAnswerTimeout = 8 * time.Second
 )
 
-var (
-	handoverQuestionScreen = screen{id: "handover-question"}
-	handoverReplyScreen    = screen{id: "handover-reply"}
-	handoverContactScreen  = screen{id: "handover-contact"}
-	handoverSlipScreen     = screen{id: "handover-slip"}
-	handoverCheckScreen    = screen{id: "handover-check"}
-	handoverAnswerScreen   = screen{id: "handover-answer"}
-)
-
-func init() {
-	handoverQuestionScreen.build = (*UI).handoverQuestionPage
-	handoverReplyScreen.build = (*UI).handoverReplyPage
-	handoverContactScreen.build = (*UI).handoverContactPage
-	handoverSlipScreen.build = (*UI).handoverSlipPage
-	handoverCheckScreen.build = (*UI).handoverCheckPage
-	handoverAnswerScreen.build = (*UI).handoverAnswerPage
-}
-
 // startHandover begins a question for an official with text and audio (a
 // recording already made); toReply skips to "how do you want the answer".
 func (u *UI) startHandover(text string, audio voice.WAV, toReply bool) {

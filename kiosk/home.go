@@ -16,13 +16,6 @@ const (
 	buttonMinHeight float32 = 120
 )
 
-var homeScreen = screen{id: "home"}
-
-// Builders are set in init: the screens refer to each other in a cycle.
-func init() {
-	homeScreen.build = (*UI).homePage
-}
-
 // homePage is the home screen: three large buttons (알림 신청, 보조금
 // 찾기, 말로 물어보기) and, beside them, the language, text size,
 // contrast, read-aloud and staff buttons.

@@ -79,7 +79,8 @@ type Page interface {
 	ReadAloudText(nav Navigator) string
 }
 
-// Navigator is what a Feature's pages may do with the kiosk.
+// Navigator is what a Feature's pages may do with the kiosk. *UI is the
+// kiosk's Navigator.
 type Navigator interface {
 	Lang() Lang
 	// T translates a kiosk string (for shared words such as nav.next).
@@ -94,6 +95,11 @@ type Navigator interface {
 	Touch()
 	Speaker() Speaker
 	Window() fyne.Window
+	// FindSubsidies and Ask open the kiosk's own screens of 보조금 찾기
+	// over f's catalog and of 말로 물어보기 over a's knowledge base: the
+	// two features are the kiosk's screens with data of their own.
+	FindSubsidies(f *SubsidyFinder)
+	Ask(a *Adviser)
 }
 
 // Feature is a home-screen entry filled in by its own issue (보조금 찾기,

@@ -1,9 +1,6 @@
 package kiosk
 
 import (
-	"image"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,7 +9,6 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"allimi"
 )
@@ -80,41 +76,6 @@ func TestScreens_EveryScreenInEveryLanguage(t *testing.T) {
 			})
 		}
 	}
-}
-
-// TestScreenshots_RenderEveryScreen renders the screenshots of one
-// language (make screenshots renders all six) and checks each is a
-// picture, not a blank page.
-func TestScreenshots_RenderEveryScreen(t *testing.T) {
-	dir := t.TempDir()
-	require.NoError(t, RenderScreenshots(dir, []Lang{LangTh}, quietLogger()))
-	for _, shot := range Shots() {
-		path := filepath.Join(dir, "th", shot.Name+".png")
-		f, err := os.Open(path)
-		require.NoError(t, err)
-		img, _, err := image.Decode(f)
-		f.Close()
-		require.NoError(t, err, path)
-		assert.GreaterOrEqual(t, img.Bounds().Dx(), int(ScreenshotSize.Width), path)
-		assert.GreaterOrEqual(t, img.Bounds().Dy(), int(ScreenshotSize.Height), path)
-		assert.GreaterOrEqual(t, colours(img, 16), 8, "%s looks blank", path)
-	}
-}
-
-// colours counts the distinct colours in img, up to max.
-func colours(img image.Image, max int) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-			if len(seen) >= max {
-				return len(seen)
-			}
-		}
-	}
-	return len(seen)
 }
 
 // TestWho_BadInputShowsATranslatedMessage types what people get wrong on

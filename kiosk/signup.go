@@ -20,25 +20,6 @@ import (
 // is part of the consent step.
 const wizardSteps = 5
 
-var (
-	whoScreen      = screen{id: "signup-who"}
-	typesScreen    = screen{id: "signup-types"}
-	channelsScreen = screen{id: "signup-channels"}
-	consentScreen  = screen{id: "signup-consent"}
-	verifyScreen   = screen{id: "signup-verify"}
-	declinedScreen = screen{id: "signup-declined"}
-)
-
-// Builders are set in init: the screens refer to each other in a cycle.
-func init() {
-	whoScreen.build = (*UI).whoPage
-	typesScreen.build = (*UI).typesPage
-	channelsScreen.build = (*UI).channelsPage
-	consentScreen.build = (*UI).consentPage
-	verifyScreen.build = (*UI).verifyPage
-	declinedScreen.build = (*UI).declinedPage
-}
-
 // startSignup begins a sign-up by the person themselves.
 func (u *UI) startSignup() {
 	u.session.Clear()
@@ -383,7 +364,7 @@ func (u *UI) finishSignup(p *page) {
 		u.logToday(d.Citizen, allimi.KindSignup, s, r.Code)
 	}
 	verified := s.Verified
-	u.replace(screen{id: "signup-done", build: func(u *UI) *page { return u.donePage(r, verified) }})
+	u.replaceScreen(screen{id: doneScreen, build: func() *page { return u.donePage(r, verified) }})
 }
 
 func (u *UI) logToday(c allimi.Citizen, kind string, s *Session, receipt string) {
@@ -436,7 +417,7 @@ func spellOut(code string) string {
 func (u *UI) finishSession() {
 	if u.staff != nil {
 		u.session.Clear()
-		u.backTo(staffMenuScreen.id)
+		u.backTo(staffMenuScreen)
 		return
 	}
 	u.Home()

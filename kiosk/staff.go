@@ -18,29 +18,6 @@ import (
 	"allimi"
 )
 
-var (
-	staffPINScreen      = screen{id: "staff-pin"}
-	staffMenuScreen     = screen{id: "staff-menu"}
-	staffTodayScreen    = screen{id: "staff-today"}
-	staffWithdrawScreen = screen{id: "staff-withdraw"}
-	staffWithdraw2      = screen{id: "staff-withdraw-confirm"}
-	staffWithdrawDone   = screen{id: "staff-withdraw-done"}
-	staffSyncScreen     = screen{id: "staff-sync"}
-	staffConflicts      = screen{id: "staff-conflicts"}
-)
-
-// Builders are set in init: the screens refer to each other in a cycle.
-func init() {
-	staffPINScreen.build = (*UI).pinPage
-	staffMenuScreen.build = (*UI).staffMenuPage
-	staffTodayScreen.build = (*UI).todayPage
-	staffWithdrawScreen.build = (*UI).withdrawWhoPage
-	staffWithdraw2.build = (*UI).withdrawConfirmPage
-	staffWithdrawDone.build = (*UI).withdrawDonePage
-	staffSyncScreen.build = (*UI).syncPage
-	staffConflicts.build = (*UI).conflictsPage
-}
-
 // Staff reports the signed-in official, nil when none.
 func (u *UI) Staff() *StaffMember { return u.staff }
 
@@ -235,7 +212,7 @@ func (u *UI) withdrawDonePage() *page {
 	p.text(u.T("withdraw.done"))
 	p.next = u.nextButton(u.T("staff.menu_title"), func() {
 		u.session.Clear()
-		u.backTo(staffMenuScreen.id)
+		u.backTo(staffMenuScreen)
 	})
 	return p
 }

@@ -57,14 +57,13 @@ func (f *SubsidyFinder) Catalog() *subsidy.Catalog {
 func (f *SubsidyFinder) Region() subsidy.Region { return f.region }
 
 // Start implements Feature. The screens are the kiosk's own (they share
-// the sign-up wizard's steps for the new-benefits offer), so they need
-// the kiosk's UI rather than only a Navigator.
-func (f *SubsidyFinder) Start(nav Navigator) {
-	u, ok := nav.(*UI)
-	if !ok {
-		comingSoon{id: "subsidy", titleKey: "home.subsidy"}.Start(nav)
-		return
-	}
+// the sign-up wizard's steps for the new-benefits offer): the navigator
+// shows them over f's catalog.
+func (f *SubsidyFinder) Start(nav Navigator) { nav.FindSubsidies(f) }
+
+// FindSubsidies implements Navigator: it starts 보조금 찾기's
+// questionnaire afresh, searching f.
+func (u *UI) FindSubsidies(f *SubsidyFinder) {
 	u.finder = f
 	u.session.Subsidy = SubsidyAnswers{}
 	u.session.NewBenefits = nil
@@ -137,34 +136,6 @@ func chosenCodes(g subsidy.Group, m map[string]bool) []string {
 // subsidyQuestions is the number of questions, for the step label.
 const subsidyQuestions = 6
 
-var (
-	subsidyStartScreen     = screen{id: "subsidy-start"}
-	subsidyBirthScreen     = screen{id: "subsidy-birth"}
-	subsidySexScreen       = screen{id: "subsidy-sex"}
-	subsidySizeScreen      = screen{id: "subsidy-size"}
-	subsidyIncomeScreen    = screen{id: "subsidy-income"}
-	subsidyTraitsScreen    = screen{id: "subsidy-traits"}
-	subsidyHouseholdScreen = screen{id: "subsidy-household"}
-	subsidyResultsScreen   = screen{id: "subsidy-results"}
-)
-
-func init() {
-	subsidyStartScreen.build = (*UI).subsidyStartPage
-	subsidyBirthScreen.build = (*UI).subsidyBirthPage
-	subsidySexScreen.build = (*UI).subsidySexPage
-	subsidySizeScreen.build = (*UI).subsidySizePage
-	subsidyIncomeScreen.build = (*UI).subsidyIncomePage
-	subsidyTraitsScreen.build = func(u *UI) *page {
-		return u.subsidyCodesPage(5, "subsidy.traits_title", subsidy.GroupTraits, subsidy.CodeNoTraits,
-			&u.session.Subsidy.Traits, &u.session.Subsidy.TraitsKnown, subsidyHouseholdScreen)
-	}
-	subsidyHouseholdScreen.build = func(u *UI) *page {
-		return u.subsidyCodesPage(6, "subsidy.household_title", subsidy.GroupHousehold, subsidy.CodeNoHousehold,
-			&u.session.Subsidy.Household, &u.session.Subsidy.HouseholdKnown, subsidyResultsScreen)
-	}
-	subsidyResultsScreen.build = (*UI).subsidyResultsPage
-}
-
 // codeKey names the translation of a condition code's name.
 func codeKey(code string) string { return "code." + strings.ToLower(code) }
 
@@ -193,7 +164,7 @@ func (u *UI) aboutCatalog(p *page, cat *subsidy.Catalog) {
 
 // questionPage is a question's page: its step, and "잘 모르겠어요",
 // which leaves the answer unknown and goes on.
-func (u *UI) questionPage(step int, titleKey string, unsure func(), next screen) *page {
+func (u *UI) questionPage(step int, titleKey string, unsure func(), next screenID) *page {
 	p := u.newPage(u.T(titleKey))
 	p.step, p.steps = step, subsidyQuestions
 	skip := u.button(u.T("subsidy.unsure"), theme.QuestionIcon(), widget.MediumImportance, func() {
@@ -413,7 +384,7 @@ func (u *UI) subsidyIncomePage() *page {
 // subsidyCodesPage (questions 5 and 6): several codes of g may be chosen;
 // "해당 없음" (none) goes alone. "다음" makes the answer known (none
 // chosen: none of them); "잘 모르겠어요" leaves it unknown.
-func (u *UI) subsidyCodesPage(step int, titleKey string, g subsidy.Group, none string, chosen *map[string]bool, known *bool, next screen) *page {
+func (u *UI) subsidyCodesPage(step int, titleKey string, g subsidy.Group, none string, chosen *map[string]bool, known *bool, next screenID) *page {
 	if *chosen == nil {
 		*chosen = map[string]bool{}
 		// A household of one is a single-person household; the person

@@ -94,22 +94,18 @@ type UI struct {
 	asked *consult.Session
 	pins  pinLock
 
-	stack  []screen
-	cur    *page
-	scroll *container.Scroll // the current page's body
+	// screens is every screen of the kiosk (screens.go); stack the
+	// ones shown, home at the bottom.
+	screens map[screenID]func() *page
+	stack   []screen
+	cur     *page
+	scroll  *container.Scroll // the current page's body
 
 	idleGen  int
 	idleStop func()
 	idleUp   *widget.PopUp
 	idleLeft int
 	idleText *widget.Label
-}
-
-// screen is an entry of the navigation stack: something that can build
-// its page again (after a language or text size change).
-type screen struct {
-	id    string
-	build func(u *UI) *page
 }
 
 // New builds the kiosk UI on w. Call Start to show the home screen.
@@ -142,13 +138,14 @@ func New(w fyne.Window, opt Options) *UI {
 	u.prefs = Prefs{Lang: DefaultLang}
 	u.session = NewSession()
 	u.asked = consult.NewSession(consult.DefaultRecent)
+	u.screens = u.screenTable()
 	return u
 }
 
 // Start shows the home screen and starts the idle timer.
 func (u *UI) Start() {
 	u.applyTheme()
-	u.stack = []screen{u.rootScreen()}
+	u.stack = []screen{u.screenOf(u.rootScreen())}
 	u.render()
 	u.armIdle()
 }
@@ -202,16 +199,20 @@ func (u *UI) applyTheme() {
 	fyne.CurrentApp().Settings().SetTheme(u.theme())
 }
 
-// push shows s on top of the stack.
-func (u *UI) push(s screen) {
+// push shows screen id on top of the stack.
+func (u *UI) push(id screenID) { u.pushScreen(u.screenOf(id)) }
+
+func (u *UI) pushScreen(s screen) {
 	u.leave()
 	u.stack = append(u.stack, s)
 	u.render()
 }
 
-// replace swaps the top of the stack for s (a wizard step that must not
-// be returned to, such as the receipt).
-func (u *UI) replace(s screen) {
+// replace swaps the top of the stack for screen id (a wizard step that
+// must not be returned to, such as the receipt).
+func (u *UI) replace(id screenID) { u.replaceScreen(u.screenOf(id)) }
+
+func (u *UI) replaceScreen(s screen) {
 	u.leave()
 	u.stack[len(u.stack)-1] = s
 	u.render()
@@ -236,13 +237,13 @@ func (u *UI) Home() {
 	u.session.Clear()
 	u.asked.Clear()
 	u.staff = nil
-	u.stack = []screen{u.rootScreen()}
+	u.stack = []screen{u.screenOf(u.rootScreen())}
 	u.render()
 }
 
 // backTo pops screens until one with id is on top (staff menu after an
 // assisted sign-up), or goes home when there is none.
-func (u *UI) backTo(id string) {
+func (u *UI) backTo(id screenID) {
 	for i := len(u.stack) - 1; i >= 0; i-- {
 		if u.stack[i].id == id {
 			u.leave()
@@ -256,7 +257,7 @@ func (u *UI) backTo(id string) {
 
 // Push shows a Feature's page.
 func (u *UI) Push(p Page) {
-	u.push(screen{id: p.ID(), build: func(u *UI) *page { return u.featurePage(p) }})
+	u.pushScreen(screen{id: screenID(p.ID()), build: func() *page { return u.featurePage(p) }})
 }
 
 func (u *UI) leave() {
@@ -277,7 +278,7 @@ func (u *UI) Reset() {
 	u.staff = nil
 	u.prefs = Prefs{Lang: DefaultLang}
 	u.applyTheme()
-	u.stack = []screen{u.rootScreen()}
+	u.stack = []screen{u.screenOf(u.rootScreen())}
 	u.render()
 	u.armIdle()
 }
@@ -285,8 +286,8 @@ func (u *UI) Reset() {
 // render builds the top screen's page and shows it in the frame.
 func (u *UI) render() {
 	s := u.stack[len(u.stack)-1]
-	p := s.build(u)
-	p.id = s.id
+	p := s.build()
+	p.id = string(s.id)
 	u.cur = p
 	u.w.SetContent(u.frame(p))
 	if p.onShow != nil {
@@ -494,7 +495,7 @@ func (u *UI) Touch() {
 // pristine reports whether there is nothing to clear: the home screen in
 // the default language with an empty session.
 func (u *UI) pristine() bool {
-	return len(u.stack) == 1 && u.stack[0].id == u.rootScreen().id && u.session.Empty() && len(u.asked.Recent()) == 0 &&
+	return len(u.stack) == 1 && u.stack[0].id == u.rootScreen() && u.session.Empty() && len(u.asked.Recent()) == 0 &&
 		u.staff == nil && u.prefs == (Prefs{Lang: DefaultLang})
 }
 

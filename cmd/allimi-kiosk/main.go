@@ -32,6 +32,7 @@ import (
 	"allimi/consult"
 	"allimi/kiosk"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
+	"allimi/kiosk/screenshot"
 	"allimi/subsidy"
 	"allimi/sync"
 	"allimi/voice"
@@ -89,7 +90,7 @@ func run(configPath, dataDir, centralURL string, fullscreen bool, shots, langLis
 		if err != nil {
 			return err
 		}
-		return kiosk.RenderScreenshots(shots, langs, log)
+		return screenshot.RenderAll(shots, langs, log)
 	}
 
 	cfg, err := kiosk.LoadConfig(configPath)
