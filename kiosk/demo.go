@@ -17,7 +17,8 @@ import (
 
 // NewDemoUI builds a kiosk UI on w with stand-in parts: an in-memory
 // outbox, a sync health and conflicts of a kiosk in use, and a clock whose
-// timers never fire (the screenshots are still pictures).
+// timers never fire (the screenshots are still pictures). Shots are set up
+// on it, by package kiosk/screenshot and by the tests of every screen.
 func NewDemoUI(w fyne.Window) (*UI, fyne.Window) {
 	cfg := Config{ID: "demo-kiosk", Region: "경기/성남시", Staff: []StaffMember{{ID: "official-01", Name: "김민지"}}}.WithDefaults()
 	var finder Feature

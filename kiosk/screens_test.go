@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"allimi"
 )
@@ -163,4 +164,28 @@ func TestBackButtonOnEveryScreenButHome(t *testing.T) {
 		}
 		w.Close()
 	}
+}
+
+// TestScreenTable_EveryScreenHasAShot: every screen in the table is shown
+// by at least one shot, so that the screenshots and the every-screen tests
+// above see each screen a person can reach; a screen added to the table
+// without a shot fails here.
+func TestScreenTable_EveryScreenHasAShot(t *testing.T) {
+	test.NewTempApp(t)
+	shown := map[string]bool{}
+	var table map[screenID]func() *page
+	for _, shot := range Shots() {
+		u, w := NewDemoUI(test.NewWindow(nil))
+		w.Resize(ScreenshotSize)
+		u.Start()
+		shot.setup(u)
+		shown[u.Current().ID()] = true
+		table = u.screens
+		w.Close()
+	}
+	require.NotEmpty(t, table)
+	for id := range table {
+		assert.True(t, shown[string(id)], "no shot shows %s", id)
+	}
+	assert.True(t, shown[string(doneScreen)], "no shot shows %s", doneScreen)
 }
