@@ -49,4 +49,3 @@ func colours(img image.Image, max int) int {
 	}
 	return len(seen)
 }
-
