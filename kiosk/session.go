@@ -49,6 +49,10 @@ type Session struct {
 
 	// Ask is 말로 물어보기's question and answers.
 	Ask AskState
+
+	// drawCode draws the sign-up's receipt code (Options.ReceiptCode);
+	// nil: allimi.NewReceiptCode.
+	drawCode func() (string, error)
 }
 
 // NewSession returns an empty session with SMS chosen: every mobile phone
@@ -60,8 +64,12 @@ func NewSession() *Session {
 	}
 }
 
-// Clear forgets everything in the session.
-func (s *Session) Clear() { *s = *NewSession() }
+// Clear forgets everything in the session (not how it draws codes).
+func (s *Session) Clear() {
+	draw := s.drawCode
+	*s = *NewSession()
+	s.drawCode = draw
+}
 
 // Empty reports whether nothing has been typed or chosen beyond the
 // defaults.
@@ -212,7 +220,11 @@ func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
 	// The slip's code is drawn here, at random, and travels in the record:
 	// one derived from the kiosk and sequence number could be computed by
 	// anyone who knows them.
-	code, err := allimi.NewReceiptCode()
+	draw := s.drawCode
+	if draw == nil {
+		draw = allimi.NewReceiptCode
+	}
+	code, err := draw()
 	if err != nil {
 		return sync.Draft{}, err
 	}

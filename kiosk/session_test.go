@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -176,6 +177,29 @@ func TestSession_SignupSlipCodeIsDrawnNotDerived(t *testing.T) {
 		codes = append(codes, r.Code)
 	}
 	assert.NotEqual(t, codes[0], codes[1])
+}
+
+func TestSession_ReceiptCodesComeFromTheUIsSourceAcrossClears(t *testing.T) {
+	draws := 0
+	u := New(test.NewWindow(nil), Options{Config: Config{ID: "k1"}.WithDefaults(), Logger: quietLogger(), ReceiptCode: func() (string, error) {
+		draws++
+		return "4F7K-Q2MX-9TDR", nil
+	}})
+	for range 2 {
+		fill := validSession()
+		fill.drawCode = u.session.drawCode
+		*u.session = *fill
+		d, err := u.session.SignupDraft(testNow)
+		require.NoError(t, err)
+		assert.Equal(t, "4F7K-Q2MX-9TDR", d.Payload.Receipt)
+		u.session.Clear()
+	}
+	assert.Equal(t, 2, draws)
+
+	failing := validSession()
+	failing.drawCode = func() (string, error) { return "", errors.New("no randomness") }
+	_, err := failing.SignupDraft(testNow)
+	assert.ErrorContains(t, err, "no randomness", "no code, no record")
 }
 
 func TestReceiptCode(t *testing.T) {

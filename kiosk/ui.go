@@ -34,6 +34,10 @@ type Options struct {
 	// Clock drives the idle timer and stamps records; the real clock
 	// when nil. Tests give a fake one.
 	Clock Clock
+	// ReceiptCode draws a sign-up's receipt code; nil means
+	// allimi.NewReceiptCode (crypto/rand). The demo UI draws a fixed one,
+	// so that screenshots do not change from one render to the next.
+	ReceiptCode func() (string, error)
 	// Go runs work that waits on the network (verification, conflicts)
 	// off the UI goroutine; `go f()` when nil. Tests run it inline.
 	Go func(f func())
@@ -137,6 +141,7 @@ func New(w fyne.Window, opt Options) *UI {
 	}
 	u.prefs = Prefs{Lang: DefaultLang}
 	u.session = NewSession()
+	u.session.drawCode = u.opt.ReceiptCode
 	u.asked = consult.NewSession(consult.DefaultRecent)
 	u.screens = u.screenTable()
 	return u
