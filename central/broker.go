@@ -5,11 +5,13 @@ import (
 	"crypto/subtle"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/listeners"
@@ -98,6 +100,7 @@ type embeddedBroker struct {
 	socket string // central's own way in: a unix socket, never on the network
 	// preLogin is the TCP listener's accounting of sockets not logged in.
 	preLogin *preLoginListener
+	log      *slog.Logger
 }
 
 func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
@@ -149,7 +152,7 @@ func startBroker(cfg Config, store *Store, keys *Keys, ca *kioskCA, log *slog.Lo
 	if err := srv.Serve(); err != nil {
 		return nil, err
 	}
-	return &embeddedBroker{server: srv, socket: sock, preLogin: pre}, nil
+	return &embeddedBroker{server: srv, socket: sock, preLogin: pre, log: log.With("component", "broker")}, nil
 }
 
 // publishRetained publishes a retained message through the broker's inline
@@ -172,7 +175,28 @@ func (s *Server) publishRetained(topic string, payload []byte) error {
 	return nil
 }
 
+// Close ends every connection and waits for it before it closes the broker:
+// mochi v2.7.9's Close can deadlock otherwise. Its closeListenerClients
+// read-locks the client list twice (Clients.GetByListener calls Len), and
+// a clean-session client ending at that moment asks for the write lock in
+// between (attachClient's Clients.Delete): both wait for ever, and central
+// with them (seen in `make test`: a test's cleanup hung 18 minutes).
 func (b *embeddedBroker) Close() error {
+	_ = b.preLogin.Close() // refuses new sockets, ends every one accepted
+	for _, cl := range b.server.Clients.GetAll() {
+		if cl.Net.Conn != nil { // not the inline client
+			cl.Stop(errors.New("central is stopping"))
+		}
+	}
+	ended := make(chan struct{})
+	go func() { b.server.Listeners.ClientsWg.Wait(); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		// Not expected: every connection was closed. mochi's Close waits
+		// for them too, and says nothing of which.
+		b.log.Warn("broker connections still open after they were closed: closing the broker anyway")
+	}
 	err := b.server.Close()
 	os.Remove(b.socket)
 	return err
