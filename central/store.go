@@ -150,6 +150,9 @@ type Incoming struct {
 	// Consents is the event's decoded payload when the caller already has
 	// it; otherwise Commit decodes it.
 	Consents *allimi.ConsentPayload
+	// prep holds what could be computed before the transaction
+	// (ingestprep.go); Commit fills it when the caller has not.
+	prep *prepared
 }
 
 // Outcome says what a Commit did.
@@ -186,6 +189,9 @@ type consentState struct {
 // changes nothing.
 func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 	var out Outcome
+	for i := range batch {
+		s.prepare(&batch[i]) // outside the transaction, which every writer waits for
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		out = Outcome{HW: map[string]uint64{}}
 		tally := newCommitTally()
@@ -203,14 +209,18 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 			if events.Get(key) != nil {
 				out.Duplicates++
 			} else {
-				plain, err := json.Marshal(eventToKeep(e))
-				if err != nil {
+				sealed := in.prep.sealed
+				if sealed == nil {
+					plain, err := json.Marshal(eventToKeep(e))
+					if err != nil {
+						return err
+					}
+					sealed = s.keys.Seal(plain, key)
+				}
+				if err := events.Put(key, sealed); err != nil {
 					return err
 				}
-				if err := events.Put(key, s.keys.Seal(plain, key)); err != nil {
-					return err
-				}
-				confirm, err := s.apply(tx, tally, e, in.Consents)
+				confirm, err := s.apply(tx, tally, e, in.Consents, in.prep)
 				if err != nil {
 					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
 				}
@@ -284,7 +294,7 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 
 // apply folds a new event into the citizen's record and consent states. It
 // reports whether the event is a sign-up to confirm by SMS.
-func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *allimi.ConsentPayload) (confirm bool, err error) {
+func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *allimi.ConsentPayload, prep *prepared) (confirm bool, err error) {
 	switch e.Kind {
 	case allimi.KindFeedback:
 		return false, countFeedback(tx, e)
@@ -301,7 +311,10 @@ func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *alli
 		p = &dp
 	}
 	// The person's key, an HMAC, is computed once for every index below.
-	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+	ck := prep.ck
+	if ck == nil {
+		ck = s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+	}
 	if e.Kind == allimi.KindSignup {
 		if err := s.putReceipt(tx, e, ck, p); err != nil {
 			return false, err
@@ -313,7 +326,7 @@ func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *alli
 			confirm = true
 		}
 	}
-	if err := s.applyConsents(tx, tally, e, ck, p); err != nil {
+	if err := s.applyConsents(tx, tally, e, ck, p, prep); err != nil {
 		return false, err
 	}
 	if touchesNewBenefits(p) {
@@ -336,7 +349,7 @@ func touchesNewBenefits(p *allimi.ConsentPayload) bool {
 	return false
 }
 
-func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) error {
 	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord
 	known := false
@@ -351,16 +364,22 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 	}
 	piiChanged := false
 	if e.Kind == allimi.KindSignup || rec.PII == nil {
-		rec.PII, piiChanged = s.keys.Seal(encodePII(e.Citizen), ck), true
+		rec.PII, piiChanged = prep.pii, true
+		if rec.PII == nil {
+			rec.PII = s.keys.Seal(encodePII(e.Citizen), ck)
+		}
 	}
 	rec.Verified = rec.Verified || p.Verified
 	rec.Updated = s.now().UTC()
 	// The citizen's consent log: one append-only entry per event, in
 	// clock order, holding the changes without personal data.
 	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
-	entry, err := consentLogEntry(p)
-	if err != nil {
-		return err
+	entry := prep.logEntry
+	if entry == nil {
+		var err error
+		if entry, err = consentLogEntry(p); err != nil {
+			return err
+		}
 	}
 	if err := tx.Bucket(bucketConsentLog).Put(logKey, entry); err != nil {
 		return err
@@ -382,7 +401,11 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 		}
 		delta += d
 	}
-	tally.audit = append(tally.audit, s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p)))
+	item := prep.audit
+	if !prep.audited {
+		item = s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p))
+	}
+	tally.audit = append(tally.audit, item)
 	return putCitizen(tx, tally, ck, &rec, delta)
 }
 
