@@ -54,16 +54,23 @@ func (q *ackQueue) takeAll() []pendingAck {
 	return p
 }
 
-// applyAcks applies the acks that arrive until ctx ends.
+// applyAcks applies the acks that arrive until ctx ends, and scrubs the
+// file when an ack left that for later (Outbox.scrubEvery).
 func (s *Sender) applyAcks(ctx context.Context) {
+	var scrub <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.acks.wake:
+		case <-scrub:
 		}
 		if p := s.acks.takeAll(); len(p) > 0 {
 			s.applyAckBatch(p)
+		}
+		scrub = nil
+		if wait := s.outbox.scrubIfDue(); wait > 0 {
+			scrub = time.After(wait)
 		}
 	}
 }
