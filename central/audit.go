@@ -42,8 +42,21 @@ type AuditEntry struct {
 	Person string    `json:"person,omitempty"` // pseudonym: not reversible without central's keys
 	By     string    `json:"by,omitempty"`     // kiosk/seq, official, or "web"
 	What   string    `json:"what,omitempty"`   // e.g. "grant health-checkup kakao"
-	Prev   string    `json:"prev"`             // hash of the entry before (hex), "" for the first
-	Hash   string    `json:"hash"`             // SHA-256 of prev and this entry without its hash
+	// Items are the changes of one committed batch of kiosk records, when
+	// it held more than one: one entry per batch, whose hash covers every
+	// item. Entries written before batches were audited as one have none,
+	// and hash as they always did (the field is left out of their JSON).
+	Items []AuditItem `json:"items,omitempty"`
+	Prev  string      `json:"prev"` // hash of the entry before (hex), "" for the first
+	Hash  string      `json:"hash"` // SHA-256 of prev and this entry without its hash
+}
+
+// AuditItem is one change within a batch entry: what an entry of its own
+// would have said.
+type AuditItem struct {
+	Person string `json:"person,omitempty"`
+	By     string `json:"by,omitempty"`
+	What   string `json:"what,omitempty"`
 }
 
 func (e *AuditEntry) digest() string {
@@ -66,15 +79,43 @@ func (s *Store) pseudonym(ck []byte) string {
 
 // audit appends an entry in tx.
 func (s *Store) audit(tx *bbolt.Tx, kind string, ck []byte, by, what string) error {
+	e := AuditEntry{Kind: kind, By: by, What: what}
+	if ck != nil {
+		e.Person = s.pseudonym(ck)
+	}
+	return s.appendAudit(tx, e)
+}
+
+// auditItem is the item of a batch entry for a change to ck's data.
+func (s *Store) auditItem(ck []byte, by, what string) AuditItem {
+	it := AuditItem{By: by, What: what}
+	if ck != nil {
+		it.Person = s.pseudonym(ck)
+	}
+	return it
+}
+
+// auditBatch appends one entry for a batch's items: an entry of the
+// classic form when there is one item, none when there is none.
+func (s *Store) auditBatch(tx *bbolt.Tx, kind string, items []AuditItem) error {
+	switch len(items) {
+	case 0:
+		return nil
+	case 1:
+		it := items[0]
+		return s.appendAudit(tx, AuditEntry{Kind: kind, Person: it.Person, By: it.By, What: it.What})
+	}
+	return s.appendAudit(tx, AuditEntry{Kind: kind, Items: items})
+}
+
+// appendAudit numbers e, chains it to the head and stores it.
+func (s *Store) appendAudit(tx *bbolt.Tx, e AuditEntry) error {
 	b, meta := tx.Bucket(bucketAudit), tx.Bucket(bucketMeta)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
 	}
-	e := AuditEntry{Seq: seq, At: s.now().UTC(), Kind: kind, By: by, What: what, Prev: string(meta.Get(keyAuditHead))}
-	if ck != nil {
-		e.Person = s.pseudonym(ck)
-	}
+	e.Seq, e.At, e.Prev = seq, s.now().UTC(), string(meta.Get(keyAuditHead))
 	e.Hash = e.digest()
 	v, _ := json.Marshal(e)
 	b.FillPercent = 1 // append only

@@ -112,9 +112,17 @@ func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
 // [MQTT-4.6.0-2] asks of a client; the brokers central runs with (mochi,
 // Mosquitto) track each QoS 1 flow by its packet id, and keeping the
 // order would mean the very wait this avoids.
+//
+// The record is decoded, checked and prepared for the store
+// (Store.prepare: serialised, sealed, keyed) here, as it arrives: that
+// work, a few tens of microseconds a record, then runs while the store
+// commits the batch before instead of in the one loop every record waits
+// on.
 func (in *ingest) take(m paho.Message) {
 	kiosk, _ := sync.ParseUpTopic(m.Topic())
-	shed := in.queue.offer(kiosk, m)
+	inc := in.decode(m.Topic(), m.Payload())
+	in.store.prepare(&inc)
+	shed := in.queue.offerDecoded(kiosk, m, inc)
 	for _, s := range shed {
 		s.Ack()
 	}
@@ -188,11 +196,15 @@ func (in *ingest) run(ctx context.Context) {
 			continue
 		}
 		batch := make([]paho.Message, len(items))
+		decoded := make([]Incoming, len(items))
 		for i, it := range items {
-			batch[i] = it.msg
+			batch[i], decoded[i] = it.msg, it.in
+			if it.in.Event == nil && it.in.Reject == nil {
+				decoded[i] = in.decode(it.msg.Topic(), it.msg.Payload())
+			}
 		}
 		in.inBatch.Store(int64(len(batch)))
-		for !in.commit(batch) {
+		for !in.commit(batch, decoded) {
 			// The store refused (disk full, I/O error). Nothing is acked:
 			// keep the batch and try again, backing off.
 			t := time.NewTimer(in.commits.retryAfter())
@@ -206,11 +218,8 @@ func (in *ingest) run(ctx context.Context) {
 	}
 }
 
-func (in *ingest) commit(batch []paho.Message) bool {
-	items := make([]Incoming, len(batch))
-	for i, m := range batch {
-		items[i] = in.decode(m.Topic(), m.Payload())
-	}
+// commit stores items, batch's records decoded, and acknowledges them.
+func (in *ingest) commit(batch []paho.Message, items []Incoming) bool {
 	start := time.Now()
 	out, err := in.store.Commit(items)
 	if err != nil {

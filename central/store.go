@@ -150,6 +150,9 @@ type Incoming struct {
 	// Consents is the event's decoded payload when the caller already has
 	// it; otherwise Commit decodes it.
 	Consents *allimi.ConsentPayload
+	// prep holds what could be computed before the transaction
+	// (ingestprep.go); Commit fills it when the caller has not.
+	prep *prepared
 }
 
 // Outcome says what a Commit did.
@@ -186,8 +189,12 @@ type consentState struct {
 // changes nothing.
 func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 	var out Outcome
+	for i := range batch {
+		s.prepare(&batch[i]) // outside the transaction, which every writer waits for
+	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		out = Outcome{HW: map[string]uint64{}}
+		tally := newCommitTally()
 		events, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
 		for _, in := range batch {
 			if in.Reject != nil {
@@ -202,14 +209,18 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 			if events.Get(key) != nil {
 				out.Duplicates++
 			} else {
-				plain, err := json.Marshal(eventToKeep(e))
-				if err != nil {
+				sealed := in.prep.sealed
+				if sealed == nil {
+					plain, err := json.Marshal(eventToKeep(e))
+					if err != nil {
+						return err
+					}
+					sealed = s.keys.Seal(plain, key)
+				}
+				if err := events.Put(key, sealed); err != nil {
 					return err
 				}
-				if err := events.Put(key, s.keys.Seal(plain, key)); err != nil {
-					return err
-				}
-				confirm, err := s.apply(tx, e, in.Consents)
+				confirm, err := s.apply(tx, tally, e, in.Consents, in.prep)
 				if err != nil {
 					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
 				}
@@ -219,6 +230,9 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 				out.Stored++
 			}
 			out.HW[e.Kiosk] = 0
+		}
+		if err := tally.flush(tx, s); err != nil {
+			return err
 		}
 		for k := range out.HW {
 			hw, err := advanceHW(tx, k)
@@ -280,7 +294,7 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 
 // apply folds a new event into the citizen's record and consent states. It
 // reports whether the event is a sign-up to confirm by SMS.
-func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (confirm bool, err error) {
+func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *allimi.ConsentPayload, prep *prepared) (confirm bool, err error) {
 	switch e.Kind {
 	case allimi.KindFeedback:
 		return false, countFeedback(tx, e)
@@ -297,7 +311,10 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 		p = &dp
 	}
 	// The person's key, an HMAC, is computed once for every index below.
-	ck := s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+	ck := prep.ck
+	if ck == nil {
+		ck = s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+	}
 	if e.Kind == allimi.KindSignup {
 		if err := s.putReceipt(tx, e, ck, p); err != nil {
 			return false, err
@@ -309,7 +326,7 @@ func (s *Store) apply(tx *bbolt.Tx, e *allimi.Event, p *allimi.ConsentPayload) (
 			confirm = true
 		}
 	}
-	if err := s.applyConsents(tx, e, ck, p); err != nil {
+	if err := s.applyConsents(tx, tally, e, ck, p, prep); err != nil {
 		return false, err
 	}
 	if touchesNewBenefits(p) {
@@ -332,10 +349,12 @@ func touchesNewBenefits(p *allimi.ConsentPayload) bool {
 	return false
 }
 
-func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) error {
 	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord
+	known := false
 	if v := cits.Get(ck); v != nil {
+		known = true
 		var err error
 		if rec, err = decodeCitizenRecord(v); err != nil {
 			return fmt.Errorf("citizen record: %w", err)
@@ -345,52 +364,62 @@ func (s *Store) applyConsents(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allim
 	}
 	piiChanged := false
 	if e.Kind == allimi.KindSignup || rec.PII == nil {
-		rec.PII, piiChanged = s.keys.Seal(encodePII(e.Citizen), ck), true
+		rec.PII, piiChanged = prep.pii, true
+		if rec.PII == nil {
+			rec.PII = s.keys.Seal(encodePII(e.Citizen), ck)
+		}
 	}
 	rec.Verified = rec.Verified || p.Verified
 	rec.Updated = s.now().UTC()
 	// The citizen's consent log: one append-only entry per event, in
 	// clock order, holding the changes without personal data.
 	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
-	entry, err := consentLogEntry(p)
-	if err != nil {
-		return err
+	entry := prep.logEntry
+	if entry == nil {
+		var err error
+		if entry, err = consentLogEntry(p); err != nil {
+			return err
+		}
 	}
 	if err := tx.Bucket(bucketConsentLog).Put(logKey, entry); err != nil {
 		return err
 	}
+	// The new personal data goes into the person's index entries before
+	// the changes below write theirs; a person central did not know has
+	// none yet.
+	if piiChanged && known {
+		if err := refreshSubscribed(tx, ck, rec.PII); err != nil {
+			return err
+		}
+	}
 	delta := 0
 	for _, c := range p.Consents {
-		d, err := s.setConsent(tx, ck, rec.PII, c.Type, c.Channel,
+		d, err := s.setConsent(tx, tally, ck, rec.PII, c.Type, c.Channel,
 			consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At})
 		if err != nil {
 			return err
 		}
 		delta += d
 	}
-	if piiChanged {
-		if err := refreshSubscribed(tx, ck, rec.PII); err != nil {
-			return err
-		}
+	item := prep.audit
+	if !prep.audited {
+		item = s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p))
 	}
-	if err := s.audit(tx, AuditConsent, ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p)); err != nil {
-		return err
-	}
-	return putCitizen(tx, ck, &rec, delta)
+	tally.audit = append(tally.audit, item)
+	return putCitizen(tx, tally, ck, &rec, delta)
 }
 
 // putCitizen stores the record with its active grants moved by delta,
 // keeping the subscriber count (people with at least one active grant).
-func putCitizen(tx *bbolt.Tx, ck []byte, rec *citizenRecord, delta int) error {
+func putCitizen(tx *bbolt.Tx, tally *commitTally, ck []byte, rec *citizenRecord, delta int) error {
 	before := rec.Active
 	rec.Active += delta
-	meta := tx.Bucket(bucketMeta)
 	var err error
 	switch {
 	case before == 0 && rec.Active > 0:
-		err = addU64(meta, keySubscribers, 1)
+		err = tally.addSubscribers(tx, 1)
 	case before > 0 && rec.Active == 0:
-		err = addU64(meta, keySubscribers, -1)
+		err = tally.addSubscribers(tx, -1)
 	}
 	if err != nil {
 		return err
@@ -406,7 +435,7 @@ func putCitizen(tx *bbolt.Tx, ck []byte, rec *citizenRecord, delta int) error {
 // concurrent: if they disagree, the withdrawal wins and an official is shown
 // the conflict. Otherwise the later change wins. A resolution made at central
 // supersedes everything older than it.
-func (s *Store) setConsent(tx *bbolt.Tx, ck, pii []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
+func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
 	cons := tx.Bucket(bucketConsents)
 	sk := consentKey(ck, t, ch)
 	var cur consentState
@@ -450,7 +479,7 @@ func (s *Store) setConsent(tx *bbolt.Tx, ck, pii []byte, t allimi.NotificationTy
 		delta = -1
 	}
 	if delta != 0 {
-		if err := addU64(tx.Bucket(bucketActive), typeChannelKey(t, ch), int64(delta)); err != nil {
+		if err := tally.addActive(tx, typeChannelKey(t, ch), int64(delta)); err != nil {
 			return 0, err
 		}
 		if err := setSubscribed(tx, t, ck, ch, delta > 0, pii); err != nil {
@@ -535,13 +564,13 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		if err != nil {
 			return fmt.Errorf("citizen record: %w", err)
 		}
-		delta, err := s.setConsent(tx, c.CitizenKey, rec.PII, c.Type, c.Channel, next)
+		delta, err := s.setConsent(tx, nil, c.CitizenKey, rec.PII, c.Type, c.Channel, next)
 		if err != nil {
 			return err
 		}
 		if delta != 0 {
 			rec.Updated = now
-			if err := putCitizen(tx, c.CitizenKey, &rec, delta); err != nil {
+			if err := putCitizen(tx, nil, c.CitizenKey, &rec, delta); err != nil {
 				return err
 			}
 		}

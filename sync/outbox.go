@@ -38,9 +38,21 @@ type Outbox struct {
 	waiters []chan struct{} // closed on every append and ack
 
 	// scrubDue says acknowledged records' bytes may still be on free pages
-	// of the file: the last scrub found a reader open, or failed.
+	// of the file: the last scrub found a reader open, or failed, or an ack
+	// came sooner than scrubEvery after the last scrub.
 	scrubDue atomic.Bool
+	// scrubEvery is how often, at most, acks that leave records pending
+	// scrub: each scrub reads the file's free pages and syncs what it
+	// writes, and while a backlog drains central acks every few tens of
+	// milliseconds. The ack that empties the outbox always scrubs, and the
+	// sender scrubs what is due once scrubEvery has passed (scrubIfDue).
+	scrubEvery time.Duration
+	lastScrub  atomic.Int64 // unix nanoseconds of the last scrub an ack did
 }
+
+// defaultScrubEvery bounds how long an acknowledged record's bytes outlive
+// its deletion while the outbox drains.
+const defaultScrubEvery = 200 * time.Millisecond
 
 // Record is an outbox entry as it goes on the wire.
 type Record struct {
@@ -74,7 +86,7 @@ func OpenOutbox(db *bbolt.DB, kiosk string) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-	o := &Outbox{db: db, kiosk: kiosk, now: time.Now, maxRecord: MaxEventSize}
+	o := &Outbox{db: db, kiosk: kiosk, now: time.Now, maxRecord: MaxEventSize, scrubEvery: defaultScrubEvery}
 	o.scrub() // a kiosk cut off after an ack and before its scrub
 	return o, nil
 }
@@ -180,8 +192,9 @@ func (o *Outbox) Pending(after uint64, limit int) ([]Record, error) {
 // sequence number handed out is refused, since central cannot hold records
 // this kiosk never wrote.
 func (o *Outbox) Ack(upTo uint64) (deleted int, err error) {
+	drained := false
 	err = o.db.Update(func(tx *bbolt.Tx) error {
-		deleted = 0
+		deleted, drained = 0, false
 		m := tx.Bucket(bucketMeta)
 		if upTo <= getU64(m, keyLastAck) {
 			return nil
@@ -196,13 +209,23 @@ func (o *Outbox) Ack(upTo uint64) (deleted int, err error) {
 			}
 			deleted++
 		}
+		first, _ := tx.Bucket(bucketOutbox).Cursor().First()
+		drained = first == nil
 		return putU64(m, keyLastAck, upTo)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("outbox ack: %w", err)
 	}
-	if deleted > 0 || o.scrubDue.Load() {
+	switch {
+	case deleted == 0:
+		if o.scrubDue.Load() {
+			o.scrub()
+		}
+	case drained || time.Since(time.Unix(0, o.lastScrub.Load())) >= o.scrubEvery:
+		o.lastScrub.Store(time.Now().UnixNano())
 		o.scrub()
+	default:
+		o.scrubDue.Store(true)
 	}
 	o.wake()
 	return deleted, nil
@@ -217,6 +240,24 @@ func (o *Outbox) Ack(upTo uint64) (deleted int, err error) {
 func (o *Outbox) scrub() {
 	_, err := boltscrub.Free(o.db)
 	o.scrubDue.Store(err != nil)
+}
+
+// scrubIfDue scrubs when acknowledged records may still lie in free
+// pages; it returns how long until that should be checked again (0: nothing
+// is due).
+func (o *Outbox) scrubIfDue() time.Duration {
+	if !o.scrubDue.Load() {
+		return 0
+	}
+	if wait := o.scrubEvery - time.Since(time.Unix(0, o.lastScrub.Load())); wait > 0 {
+		return wait
+	}
+	o.lastScrub.Store(time.Now().UnixNano())
+	o.scrub()
+	if o.scrubDue.Load() {
+		return o.scrubEvery // a reader was open: try again
+	}
+	return 0
 }
 
 // OutboxState is a snapshot for sync health screens and tools.

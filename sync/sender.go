@@ -11,8 +11,6 @@ import (
 	stdsync "sync"
 	"time"
 
-	"allimi"
-
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 )
@@ -54,6 +52,8 @@ type Sender struct {
 	kick      chan struct{}
 	client    mqtt.Client
 	replies   map[string]chan Reply // requests waiting for central's answer
+
+	acks *ackQueue // central's acks waiting to be applied (acks.go)
 }
 
 // NewSender prepares a sender; Run starts it.
@@ -73,7 +73,7 @@ func NewSender(cfg SenderConfig, o *Outbox) *Sender {
 	if cfg.Conn.ClientID == "" {
 		cfg.Conn.ClientID = "allimi-kiosk-" + o.Kiosk()
 	}
-	return &Sender{cfg: cfg, outbox: o, log: cfg.Logger.With("kiosk", o.Kiosk()), kick: make(chan struct{}, 1)}
+	return &Sender{cfg: cfg, outbox: o, log: cfg.Logger.With("kiosk", o.Kiosk()), kick: make(chan struct{}, 1), acks: newAckQueue()}
 }
 
 // Status is the sender's view of sync health.
@@ -153,6 +153,17 @@ func (s *Sender) Run(ctx context.Context) error {
 	s.mu.Unlock()
 	client.Connect() // retries in the background (ConnectRetry)
 	defer client.Disconnect(250)
+	ackCtx, stopAcks := context.WithCancel(ctx)
+	acksDone := make(chan struct{})
+	go func() {
+		defer close(acksDone)
+		s.applyAcks(ackCtx)
+	}()
+	// Runs before the Disconnect above: no ack is applied once Run returns.
+	defer func() {
+		stopAcks()
+		<-acksDone
+	}()
 
 	var sentEpoch uint64
 	var lastSent uint64 // highest seq published in this epoch
@@ -229,24 +240,9 @@ func (s *Sender) onMessage(_ mqtt.Client, m mqtt.Message) {
 		m.Ack()
 		return
 	}
-	n, err := s.outbox.Ack(a.UpTo)
-	if err != nil {
-		// Not acknowledged to the broker: it comes again, and the disk
-		// may have recovered by then.
-		s.log.Error("ack not applied", "upTo", a.UpTo, "err", err)
-		if errors.Is(err, allimi.ErrInvalid) {
-			m.Ack() // an impossible ack will not become possible
-		}
-		return
-	}
-	m.Ack()
-	s.mu.Lock()
-	if a.UpTo > s.lastAck {
-		s.lastAck, s.lastAckAt = a.UpTo, time.Now()
-	}
-	s.acked += n
-	s.mu.Unlock()
-	s.poke()
+	// Applied, with every other ack that has arrived meanwhile, by
+	// applyAcks (acks.go), which gives the broker its PUBACK after.
+	s.acks.add(m, a.UpTo)
 }
 
 // ErrOffline: the kiosk is not connected to central's broker now.

@@ -35,7 +35,7 @@ var ErrReaders = errors.New("read transactions open, free pages not scrubbed")
 // read transactions.
 func Free(db *bbolt.DB) (int, error) {
 	written := 0
-	err := db.Update(func(tx *bbolt.Tx) error {
+	err := hold(db, func(tx *bbolt.Tx) error {
 		if db.Stats().OpenTxN > 0 {
 			return ErrReaders
 		}
@@ -78,4 +78,17 @@ func Free(db *bbolt.DB) (int, error) {
 		return nil
 	})
 	return written, err
+}
+
+// hold runs fn in a write transaction that it then rolls back: the
+// transaction only keeps other writers out while fn works on the file
+// beside bbolt, and committing it would write and sync a meta page for
+// nothing, a second sync on every kiosk ack.
+func hold(db *bbolt.DB, fn func(*bbolt.Tx) error) error {
+	tx, err := db.Begin(true)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	return fn(tx)
 }
