@@ -1,12 +1,10 @@
 package central_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -16,26 +14,9 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/internal/testaddr"
+	"allimi/internal/testlog"
 	"allimi/sync"
 )
-
-// lockedBuffer collects a logger's output from every goroutine of central.
-type lockedBuffer struct {
-	mu stdsync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue sends
 // records whose new-benefits conditions or citizen central refuses, and
@@ -44,7 +25,7 @@ func (l *lockedBuffer) String() string {
 func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	data := t.TempDir()
 	cred := addKiosk(t, data, "k1")
-	var logs lockedBuffer
+	var logs testlog.Buffer
 	cfg := central.DefaultConfig()
 	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -1,12 +1,10 @@
 package sync
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"regexp"
-	stdsync "sync"
 	"testing"
 	"time"
 
@@ -17,25 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi/internal/testaddr"
+	"allimi/internal/testlog"
 )
-
-// lockedBuffer is a log a test reads while the sender writes it.
-type lockedBuffer struct {
-	mu stdsync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var resendWaits = regexp.MustCompile(`msg="no ack progress, resending" .*waited=(\S+)`)
 
@@ -60,7 +41,7 @@ func TestSender_BacksOffResendsWhileCentralDoesNotAck(t *testing.T) {
 
 	f := newOutboxFixture(t)
 	f.appendN(1, 3)
-	var log lockedBuffer
+	var log testlog.Buffer
 	s := NewSender(SenderConfig{Conn: Conn{Broker: "tcp://" + addr}, Window: 3,
 		ResendAfter: 100 * time.Millisecond, MaxResendAfter: 400 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil))}, f.box)
