@@ -43,6 +43,11 @@ func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 		"--payment-hosts", "pay.police.go.kr", "--json"))
 	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
 		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
+	// A new token without --types keeps the lists: renewing a token must
+	// not lift an agency's restrictions.
+	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--json"))
+	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
+		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
 
 	err = runAgency(t, "allow", "--data", data, "--id", "police", "--types", "parking")
 	require.Error(t, err)

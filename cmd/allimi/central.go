@@ -91,35 +91,48 @@ func centralAgencyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "agency", Short: "Administer agencies that send notifications"}
 	var data, id, types, hosts string
 	var asJSON bool
+	// withPolicy reads --types and --payment-hosts, opens central's data
+	// (central stopped) and runs f.
+	withPolicy := func(f func(st *central.Store, policy central.AgencyPolicy) error) error {
+		policy, err := agencyPolicy(types, hosts)
+		if err != nil {
+			return err
+		}
+		st, _, err := central.OpenData(data, central.StoreOptions{})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		return f(st, policy)
+	}
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Register an agency, say what it may send, and print its API token (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			policy, err := agencyPolicy(types, hosts)
-			if err != nil {
-				return err
-			}
-			st, _, err := central.OpenData(data, central.StoreOptions{})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			cred, err := st.AddAgency(id)
-			if err != nil {
-				return usageError{err}
-			}
-			if err := st.SetAgencyPolicy(id, policy); err != nil {
-				return usageError{err}
-			}
-			if !policy.Restricted() {
-				fmt.Fprintf(os.Stderr, "agency %s may send every type, with payment links to any host: restrict it with `allimi central agency allow --id %s --types … --payment-hosts …`\n", id, id)
-			}
-			if asJSON {
-				return printJSON(os.Stdout, cred)
-			}
-			fmt.Printf("agency %s\ntoken %s\n", cred.ID, cred.Token)
-			return nil
+			return withPolicy(func(st *central.Store, policy central.AgencyPolicy) error {
+				cred, err := st.AddAgency(id)
+				if err != nil {
+					return usageError{err}
+				}
+				// Without --types a new token keeps the lists the agency
+				// had: renewing a token must not lift its restrictions.
+				if policy.Restricted() {
+					if err := st.SetAgencyPolicy(id, policy); err != nil {
+						return usageError{err}
+					}
+				}
+				if kept, err := st.AgencyPolicyOf(id); err != nil {
+					return err
+				} else if !kept.Restricted() {
+					fmt.Fprintf(os.Stderr, "agency %s may send every type, with payment links to any host: restrict it with `allimi central agency allow --id %s --types … --payment-hosts …`\n", id, id)
+				}
+				if asJSON {
+					return printJSON(os.Stdout, cred)
+				}
+				fmt.Printf("agency %s\ntoken %s\n", cred.ID, cred.Token)
+				return nil
+			})
 		},
 	}
 	allow := &cobra.Command{
@@ -127,20 +140,13 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Set the notification types an agency may send and the hosts of its payment links, replacing the lists (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			policy, err := agencyPolicy(types, hosts)
-			if err != nil {
-				return err
-			}
-			st, _, err := central.OpenData(data, central.StoreOptions{})
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.SetAgencyPolicy(id, policy); err != nil {
-				return usageError{err}
-			}
-			fmt.Fprintf(os.Stderr, "agency %s may send %s; payment links to %s\n", id, types, orNone(hosts))
-			return nil
+			return withPolicy(func(st *central.Store, policy central.AgencyPolicy) error {
+				if err := st.SetAgencyPolicy(id, policy); err != nil {
+					return usageError{err}
+				}
+				fmt.Fprintf(os.Stderr, "agency %s may send %s; payment links to %s\n", id, types, orNone(hosts))
+				return nil
+			})
 		},
 	}
 	for _, sub := range []*cobra.Command{add, allow} {
