@@ -56,43 +56,22 @@ type kakaoListed struct {
 func (k *kakao) Find(ctx context.Context, since time.Time, msgs []Message) ([]Result, error) {
 	res, idx := notFound(msgs)
 	from, to := window(since)
-	base := url.Values{
-		"startRequestDate": {from.Format("2006-01-02 15:04")},
-		"endRequestDate":   {to.Format("2006-01-02 15:04")},
-	}
 	groups, loose := groupsOf(msgs)
 	list := func(name, value string) error {
-		q := url.Values{name: {value}}
-		for k, v := range base {
-			q[k] = v
-		}
-		for page := 1; ; page++ {
-			q.Set("pageNum", strconv.Itoa(page))
-			q.Set("pageSize", strconv.Itoa(nhnPageSize))
-			var resp kakaoListResponse
-			if _, err := k.get(ctx, k.list+"?"+q.Encode(), k.header, &resp, nhnRefusal); err != nil {
-				return err
-			}
-			if !resp.Header.IsSuccessful {
-				return &ProviderError{Channel: k.ch, StatusCode: http.StatusOK,
-					Code: strconv.Itoa(resp.Header.ResultCode), Message: resp.Header.ResultMessage}
-			}
+		q := url.Values{name: {value},
+			"startRequestDate": {from.Format("2006-01-02 15:04")},
+			"endRequestDate":   {to.Format("2006-01-02 15:04")}}
+		return nhnList(ctx, k.sender, k.list, k.header, q, func(resp *kakaoListResponse) (nhnHeader, []nhnListed, int, bool) {
 			if resp.Body == nil {
-				return k.malformed(http.StatusOK, "no messageSearchResultResponse")
+				return resp.Header, nil, 0, false
 			}
-			for _, m := range resp.Body.Messages {
-				i, ok := idx[m.RecipientGroupingKey]
-				if !ok || m.MessageStatus == "CANCEL" {
-					continue
-				}
-				r := &res[i]
-				r.Status, r.Code, r.Reason = Accepted, m.ResultCode, "found by the message list query"
-				r.ProviderID = m.RequestID + "/" + strconv.Itoa(m.RecipientSeq)
+			out := make([]nhnListed, len(resp.Body.Messages))
+			for i, m := range resp.Body.Messages {
+				out[i] = nhnListed{requestID: m.RequestID, seq: m.RecipientSeq, key: m.RecipientGroupingKey,
+					resultCode: m.ResultCode, taken: m.MessageStatus != "CANCEL"}
 			}
-			if len(resp.Body.Messages) < nhnPageSize || page*nhnPageSize >= resp.Body.TotalCount {
-				return nil
-			}
-		}
+			return resp.Header, out, resp.Body.TotalCount, true
+		}, func(m nhnListed) { m.mark(res, idx, "found by the message list query") })
 	}
 	for _, g := range groups {
 		if err := list("senderGroupingKey", g); err != nil {
@@ -105,4 +84,54 @@ func (k *kakao) Find(ctx context.Context, since time.Time, msgs []Message) ([]Re
 		}
 	}
 	return res, nil
+}
+
+// nhnListed is what Find needs of one message an NHN Cloud list query names.
+type nhnListed struct {
+	requestID  string
+	seq        int
+	key        string // its recipientGroupingKey: our Message.Key
+	resultCode string
+	taken      bool // false: cancelled or refused before it went
+}
+
+// mark records in res, found by idx, that the provider took m.
+func (m nhnListed) mark(res []Result, idx map[string]int, reason string) {
+	i, ok := idx[m.key]
+	if !ok || !m.taken {
+		return
+	}
+	r := &res[i]
+	r.Status, r.Code, r.Reason = Accepted, m.resultCode, reason
+	r.ProviderID = m.requestID + "/" + strconv.Itoa(m.seq)
+}
+
+// nhnList reads every page of an NHN Cloud list query at u with q
+// (AlimTalk's message list and SMS's send list share the header, the
+// paging and when to stop), handing each message to found. page reads one
+// answer of type R: its header, messages, the total the provider counts,
+// and false when the answer has no list.
+func nhnList[R any](ctx context.Context, s *sender, u string, header http.Header, q url.Values,
+	page func(*R) (nhnHeader, []nhnListed, int, bool), found func(nhnListed)) error {
+	for n := 1; ; n++ {
+		q.Set("pageNum", strconv.Itoa(n))
+		q.Set("pageSize", strconv.Itoa(nhnPageSize))
+		var resp R
+		if _, err := s.get(ctx, u+"?"+q.Encode(), header, &resp, nhnRefusal); err != nil {
+			return err
+		}
+		h, msgs, total, ok := page(&resp)
+		if !h.IsSuccessful {
+			return &ProviderError{Channel: s.ch, StatusCode: http.StatusOK, Code: strconv.Itoa(h.ResultCode), Message: h.ResultMessage}
+		}
+		if !ok {
+			return s.malformed(http.StatusOK, "no list in the answer")
+		}
+		for _, m := range msgs {
+			found(m)
+		}
+		if len(msgs) < nhnPageSize || n*nhnPageSize >= total {
+			return nil
+		}
+	}
 }

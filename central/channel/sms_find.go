@@ -20,9 +20,7 @@ package channel
 
 import (
 	"context"
-	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 )
 
@@ -54,33 +52,17 @@ func (s *sms) Find(ctx context.Context, since time.Time, msgs []Message) ([]Resu
 		q := url.Values{name: {value},
 			"startRequestDate": {from.Format("2006-01-02 15:04:05")},
 			"endRequestDate":   {to.Format("2006-01-02 15:04:05")}}
-		for page := 1; ; page++ {
-			q.Set("pageNum", strconv.Itoa(page))
-			q.Set("pageSize", strconv.Itoa(nhnPageSize))
-			var resp smsListResponse
-			if _, err := s.get(ctx, u+"?"+q.Encode(), s.header, &resp, nhnRefusal); err != nil {
-				return err
-			}
-			if !resp.Header.IsSuccessful {
-				return &ProviderError{Channel: s.ch, StatusCode: http.StatusOK,
-					Code: strconv.Itoa(resp.Header.ResultCode), Message: resp.Header.ResultMessage}
-			}
+		return nhnList(ctx, s.sender, u, s.header, q, func(resp *smsListResponse) (nhnHeader, []nhnListed, int, bool) {
 			if resp.Body == nil {
-				return s.malformed(http.StatusOK, "no body")
+				return resp.Header, nil, 0, false
 			}
-			for _, m := range resp.Body.Data {
-				i, ok := idx[m.RecipientGroupingKey]
-				if !ok || m.MsgStatus == "4" || m.MsgStatus == "5" {
-					continue
-				}
-				r := &res[i]
-				r.Status, r.Code, r.Reason = Accepted, m.ResultCode, "found by the send list query"
-				r.ProviderID = m.RequestID + "/" + strconv.Itoa(m.RecipientSeq)
+			out := make([]nhnListed, len(resp.Body.Data))
+			for i, m := range resp.Body.Data {
+				out[i] = nhnListed{requestID: m.RequestID, seq: m.RecipientSeq, key: m.RecipientGroupingKey,
+					resultCode: m.ResultCode, taken: m.MsgStatus != "4" && m.MsgStatus != "5"}
 			}
-			if len(resp.Body.Data) < nhnPageSize || page*nhnPageSize >= resp.Body.TotalCount {
-				return nil
-			}
-		}
+			return resp.Header, out, resp.Body.TotalCount, true
+		}, func(m nhnListed) { m.mark(res, idx, "found by the send list query") })
 	}
 	type query struct {
 		lms   bool
