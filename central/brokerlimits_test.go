@@ -2,10 +2,8 @@ package central_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"runtime"
 	"strings"
@@ -294,28 +292,4 @@ func TestCatalog_BodyLargerThanAnyInboundPacketReachesAKiosk(t *testing.T) {
 	_, got, err := cs.Get("big")
 	require.NoError(t, err)
 	assert.Equal(t, body, got)
-}
-
-// runCatalogKiosk runs a kiosk's sender against tc until the test ends and
-// reports each catalog version it installs.
-func runCatalogKiosk(t *testing.T, tc *testCentral, cred central.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
-	t.Helper()
-	kdb, err := sync.OpenKioskDB(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { kdb.Close() })
-	ob, err := sync.OpenOutbox(kdb, cred.ID)
-	require.NoError(t, err)
-	pub, err := sync.DecodePublicKey(cred.CatalogKey)
-	require.NoError(t, err)
-	cs, err := sync.NewCatalogStore(kdb, pub)
-	require.NoError(t, err)
-	installed := make(chan uint64, 10)
-	cs.OnInstalled = func(m sync.Manifest) { installed <- m.Version }
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: tc.mqtt, Username: cred.Username, Password: cred.Password},
-		Catalogs: cs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ob)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sender.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return cs, installed
 }

@@ -309,22 +309,7 @@ func TestCatalog_ReachesAKioskAndNewVersionsReplaceIt(t *testing.T) {
 	}
 	require.Equal(t, http.StatusOK, put(`{"services":1}`).StatusCode)
 
-	kdb, err := sync.OpenKioskDB(t.TempDir())
-	require.NoError(t, err)
-	defer kdb.Close()
-	ob, err := sync.OpenOutbox(kdb, "k1")
-	require.NoError(t, err)
-	pub, err := sync.DecodePublicKey(cred.CatalogKey)
-	require.NoError(t, err)
-	cs, err := sync.NewCatalogStore(kdb, pub)
-	require.NoError(t, err)
-	installed := make(chan uint64, 10)
-	cs.OnInstalled = func(m sync.Manifest) { installed <- m.Version }
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: tc.mqtt, Username: cred.Username, Password: cred.Password},
-		Catalogs: cs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ob)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go sender.Run(ctx)
+	cs, installed := runCatalogKiosk(t, tc, cred)
 
 	waitVersion := func(v uint64) {
 		t.Helper()
@@ -351,4 +336,28 @@ func TestCatalog_ReachesAKioskAndNewVersionsReplaceIt(t *testing.T) {
 	v, err := cs.Versions()
 	require.NoError(t, err)
 	assert.Equal(t, map[string]uint64{"subsidy": 2}, v)
+}
+
+// runCatalogKiosk runs a kiosk's sender against tc until the test ends and
+// reports each catalog version it installs.
+func runCatalogKiosk(t *testing.T, tc *testCentral, cred central.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
+	t.Helper()
+	kdb, err := sync.OpenKioskDB(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { kdb.Close() })
+	ob, err := sync.OpenOutbox(kdb, cred.ID)
+	require.NoError(t, err)
+	pub, err := sync.DecodePublicKey(cred.CatalogKey)
+	require.NoError(t, err)
+	cs, err := sync.NewCatalogStore(kdb, pub)
+	require.NoError(t, err)
+	installed := make(chan uint64, 10)
+	cs.OnInstalled = func(m sync.Manifest) { installed <- m.Version }
+	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: tc.mqtt, Username: cred.Username, Password: cred.Password},
+		Catalogs: cs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ob)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); sender.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return cs, installed
 }
