@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/keyring"
 )
 
 var (
@@ -40,7 +41,7 @@ func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
 	if err := allimi.ValidateKioskID(id); err != nil {
 		return AgencyCredentials{}, fmt.Errorf("agency id %q: use 1-63 lower-case letters, digits and dashes: %w", id, allimi.ErrInvalid)
 	}
-	tok := token(24)
+	tok := keyring.Token(24)
 	h := sha256.Sum256([]byte(tok))
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ab, tb := tx.Bucket(bucketAgencies), tx.Bucket(bucketAgencyTokens)

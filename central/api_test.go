@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central"
+	"allimi/central/keyring"
 	"allimi/sync"
 )
 
@@ -44,7 +44,7 @@ func getAs(t *testing.T, url, token string) *http.Response {
 // adminToken is the admin token of central's data directory.
 func adminToken(t *testing.T, data string) string {
 	t.Helper()
-	keys, err := central.LoadKeys(data)
+	keys, err := keyring.Load(data)
 	require.NoError(t, err)
 	return keys.AdminToken
 }
@@ -80,7 +80,7 @@ func TestAPI_ConcurrentGrantAndWithdrawalAreShownAndResolved(t *testing.T) {
 	data := t.TempDir()
 	c1, c2 := addKiosk(t, data, "centre-a"), addKiosk(t, data, "centre-b")
 	tc := startCentral(t, data)
-	keys, err := central.LoadKeys(data)
+	keys, err := keyring.Load(data)
 	require.NoError(t, err)
 	k1, k2 := connectRaw(t, tc.mqtt, c1), connectRaw(t, tc.mqtt, c2)
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"allimi/central/keyring"
 )
 
 // Backups. A running central writes a consistent copy of its database from
@@ -118,7 +120,7 @@ func Restore(dir, backup string) error {
 	} else if err == nil {
 		db.Close()
 	}
-	keys, err := LoadKeys(dir)
+	keys, err := keyring.Load(dir)
 	if err != nil {
 		return err
 	}

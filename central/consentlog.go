@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/keyring"
 )
 
 // The consent log keeps, per person and event, the consent changes the
@@ -55,7 +56,7 @@ var keyPIICompactDue = []byte("pii-compact-due")
 // of entries, so that a registry of millions needs no more memory than a
 // batch; a stop midway leaves the marker unset, and the next start does
 // the rest (each step leaves what it already rewrote as it is).
-func migratePII(path string, keys *Keys, log *slog.Logger) error {
+func migratePII(path string, keys *keyring.Keys, log *slog.Logger) error {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil // a new file is written in the current format
 	}
@@ -123,7 +124,7 @@ func clearCompactDue(path string) error {
 // piiRewrites counts what a migration rewrote.
 type piiRewrites struct{ entries, rejections, codes int }
 
-func migratePIISteps(db *bbolt.DB, keys *Keys) (piiRewrites, error) {
+func migratePIISteps(db *bbolt.DB, keys *keyring.Keys) (piiRewrites, error) {
 	var n piiRewrites
 	current := true
 	if err := db.View(func(tx *bbolt.Tx) error {
@@ -142,7 +143,7 @@ func migratePIISteps(db *bbolt.DB, keys *Keys) (piiRewrites, error) {
 	if n.rejections, err = rewriteBucket(db, bucketRejected, redactRejection); err != nil {
 		return n, fmt.Errorf("rejections: %w", err)
 	}
-	rekey := rekeyCode(keys.derive("receipt code index"))
+	rekey := rekeyCode(keys.Derive("receipt code index"))
 	for _, b := range [][]byte{bucketReceipts, bucketQCodes} {
 		c, err := rewriteBucket(db, b, rekey)
 		if err != nil {

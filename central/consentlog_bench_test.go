@@ -12,6 +12,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/keyring"
 )
 
 // BenchmarkMigratePII_100k rewrites a consent log of 100,000 raw payloads
@@ -29,7 +30,7 @@ func BenchmarkMigratePII_100k(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				dir := b.TempDir()
-				keys, err := LoadKeys(dir)
+				keys, err := keyring.Load(dir)
 				if err != nil {
 					b.Fatal(err)
 				}

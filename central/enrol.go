@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"allimi"
+	"allimi/central/keyring"
 	"allimi/central/throttle"
 	"allimi/sync"
 )
@@ -89,7 +90,7 @@ func (s *Store) AddEnrolment(id string, ttl time.Duration) (code string, expires
 // enrolled again gets a new password, and the old one stops working).
 func (s *Store) RedeemEnrolment(code string) (KioskCredentials, error) {
 	var cred KioskCredentials
-	pw := token(24)
+	pw := keyring.Token(24)
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
 		return cred, err

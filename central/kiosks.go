@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"allimi"
+	"allimi/central/keyring"
 )
 
 // KioskCredentials are what a kiosk needs to reach the broker.
@@ -37,7 +38,7 @@ func (s *Store) AddKiosk(id string) (KioskCredentials, error) {
 	if err := allimi.ValidateKioskID(id); err != nil {
 		return KioskCredentials{}, err
 	}
-	pw := token(24)
+	pw := keyring.Token(24)
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
 		return KioskCredentials{}, err

@@ -18,6 +18,7 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/sync"
 )
@@ -28,7 +29,7 @@ type fanout struct {
 	fake    *channel.Fake
 	fakeURL string
 	token   string // agency token
-	keys    *central.Keys
+	keys    *keyring.Keys
 	people  []allimi.Citizen
 }
 

@@ -189,7 +189,7 @@ func (s *Server) csrfToken(r *http.Request) string {
 	if sid == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, s.keys.derive("official csrf"))
+	m := hmac.New(sha256.New, s.keys.Derive("official csrf"))
 	m.Write([]byte(sid))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }

@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/keyring"
 	"allimi/sync"
 )
 
@@ -338,7 +339,7 @@ func BenchmarkQuestions_Commit60s(b *testing.B) {
 	pcm := testPCM(allimi.MaxQuestionAudioBytes)
 	open := func(b *testing.B) *Store {
 		dir := b.TempDir()
-		keys, err := LoadKeys(dir)
+		keys, err := keyring.Load(dir)
 		require.NoError(b, err)
 		st, err := OpenStore(dir+"/"+DBFile, keys, StoreOptions{})
 		require.NoError(b, err)

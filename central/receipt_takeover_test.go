@@ -17,6 +17,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/keyring"
 	"allimi/sync"
 )
 
@@ -189,7 +190,7 @@ func TestReceiptPage_ASignupNamingAnothersCodeDoesNotReplaceIt(t *testing.T) {
 	assert.Equal(t, http.StatusForbidden, status, "the other person's birth date does not open Kim's code")
 	st := x.tc.stats(t)
 	assert.EqualValues(t, 2, st.Records.Stored, "the other sign-up is kept: its person's choices stand")
-	keys, err := central.LoadKeys(x.data)
+	keys, err := keyring.Load(x.data)
 	require.NoError(t, err)
 	b, _ := json.Marshal(rejections(t, x.tc.http, keys.AdminToken))
 	assert.Contains(t, string(b), "record 1: receipt code already names another sign-up: this sign-up is kept without a receipt page")

@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/internal/testlog"
 	"allimi/sync"
@@ -32,7 +33,7 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	srv, err := central.Start(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
-	keys, err := central.LoadKeys(data)
+	keys, err := keyring.Load(data)
 	require.NoError(t, err)
 	rk := connectRaw(t, "tcp://"+cfg.MQTT, cred)
 

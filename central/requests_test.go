@@ -20,6 +20,7 @@ import (
 	"allimi/assets"
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/central/keyring"
 	"allimi/consult"
 	"allimi/internal/testaddr"
 	"allimi/sync"
@@ -66,7 +67,7 @@ func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture 
 	require.NoError(t, err)
 	f.catalogs, err = sync.NewCatalogStore(db, pub)
 	require.NoError(t, err)
-	keys, err := central.LoadKeys(f.data)
+	keys, err := keyring.Load(f.data)
 	require.NoError(t, err)
 	f.admin = keys.AdminToken
 	f.sender = sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,

@@ -18,6 +18,7 @@ import (
 	"allimi"
 	"allimi/central/channel"
 	"allimi/central/detail"
+	"allimi/central/keyring"
 	"allimi/central/template"
 	"allimi/subsidy"
 	"allimi/sync"
@@ -78,8 +79,8 @@ const DBFile = "central.db"
 
 // OpenData opens the data directory's keys and store, for commands that work
 // while central is stopped.
-func OpenData(dir string, opt StoreOptions) (*Store, *Keys, error) {
-	keys, err := LoadKeys(dir)
+func OpenData(dir string, opt StoreOptions) (*Store, *keyring.Keys, error) {
+	keys, err := keyring.Load(dir)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,7 +96,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	store    *Store
-	keys     *Keys
+	keys     *keyring.Keys
 	metrics  *metrics
 	broker   *embeddedBroker
 	ingest   *ingest

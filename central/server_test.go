@@ -16,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/sync"
 )
@@ -295,7 +296,7 @@ func TestCatalog_ReachesAKioskAndNewVersionsReplaceIt(t *testing.T) {
 	data := t.TempDir()
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
-	keys, err := central.LoadKeys(data)
+	keys, err := keyring.Load(data)
 	require.NoError(t, err)
 
 	put := func(body string) *http.Response {

@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/central/detail"
+	"allimi/central/keyring"
 	"allimi/central/throttle"
 )
 
@@ -55,7 +56,7 @@ const maxRejectionsKept = 10000
 // kiosks and catalogs, in one bbolt file.
 type Store struct {
 	db      *bbolt.DB
-	keys    *Keys
+	keys    *keyring.Keys
 	window  time.Duration
 	now     func() time.Time
 	details *detail.Store
@@ -82,7 +83,7 @@ type StoreOptions struct {
 }
 
 // OpenStore opens (creating if needed) central's bbolt file.
-func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
+func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -120,16 +121,16 @@ func OpenStore(path string, keys *Keys, opt StoreOptions) (*Store, error) {
 		opt.ConflictWindow = time.Hour
 	}
 	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger,
-		codeIndex: keys.derive("receipt code index")}
+		codeIndex: keys.Derive("receipt code index")}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	if s.limits, err = openLimits(db, keys.derive("limits"), opt.Limits); err != nil {
+	if s.limits, err = openLimits(db, keys.Derive("limits"), opt.Limits); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if opt.LinkBase != "" {
-		if s.details, err = detail.NewStore(db, keys.derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
+		if s.details, err = detail.NewStore(db, keys.Derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
 			Clients: s.limits.detail}); err != nil {
 			db.Close()
 			return nil, err

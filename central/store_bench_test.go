@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/central/keyring"
 	"allimi/sync"
 )
 
@@ -22,7 +23,7 @@ func BenchmarkStore_Commit5000(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
-		keys, err := LoadKeys(dir)
+		keys, err := keyring.Load(dir)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,16 +4,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"go.etcd.io/bbolt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"go.etcd.io/bbolt"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/keyring"
 	"allimi/sync"
 )
 
@@ -32,7 +34,7 @@ type storeFixture struct {
 	t    *testing.T
 	dir  string
 	path string
-	keys *Keys
+	keys *keyring.Keys
 	st   *Store
 }
 
@@ -40,7 +42,7 @@ func newStoreFixture(t *testing.T, opt StoreOptions) *storeFixture {
 	t.Helper()
 	f := &storeFixture{t: t, dir: t.TempDir()}
 	f.path = filepath.Join(f.dir, DBFile)
-	keys, err := LoadKeys(f.dir)
+	keys, err := keyring.Load(f.dir)
 	require.NoError(t, err)
 	f.keys = keys
 	f.open(opt)
@@ -592,29 +594,29 @@ func TestStore_PersonalDataEncryptedAtRest(t *testing.T) {
 
 func TestLoadKeys_CreatesKeysFileWithMode0600(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	_, err := LoadKeys(dir)
+	_, err := keyring.Load(dir)
 	require.NoError(t, err)
 
-	fi, err := os.Stat(filepath.Join(dir, keysFile))
+	fi, err := os.Stat(filepath.Join(dir, keyring.KeysFile))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	di, err := os.Stat(dir)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), di.Mode().Perm())
-	_, err = os.Stat(filepath.Join(dir, keysFile+".tmp"))
+	_, err = os.Stat(filepath.Join(dir, keyring.KeysFile+".tmp"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "no temporary file is left behind")
 }
 
 func TestLoadKeys_ReusedOnReload(t *testing.T) {
 	dir := t.TempDir()
-	k1, err := LoadKeys(dir)
+	k1, err := keyring.Load(dir)
 	require.NoError(t, err)
-	before, err := os.ReadFile(filepath.Join(dir, keysFile))
+	before, err := os.ReadFile(filepath.Join(dir, keyring.KeysFile))
 	require.NoError(t, err)
 
-	k2, err := LoadKeys(dir)
+	k2, err := keyring.Load(dir)
 	require.NoError(t, err)
-	after, err := os.ReadFile(filepath.Join(dir, keysFile))
+	after, err := os.ReadFile(filepath.Join(dir, keyring.KeysFile))
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "the file is not rewritten")
 
@@ -626,13 +628,13 @@ func TestLoadKeys_ReusedOnReload(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "김철수", string(plain))
 
-	other, err := LoadKeys(t.TempDir())
+	other, err := keyring.Load(t.TempDir())
 	require.NoError(t, err)
 	assert.NotEqual(t, k1.CitizenKey(storeKim.Mobile, storeKim.BirthDate), other.CitizenKey(storeKim.Mobile, storeKim.BirthDate))
 }
 
 func TestKeys_CitizenKeyDependsOnMobileAndBirthDate(t *testing.T) {
-	k, err := LoadKeys(t.TempDir())
+	k, err := keyring.Load(t.TempDir())
 	require.NoError(t, err)
 	base := k.CitizenKey("010-1234-5678", "1950-01-02")
 	assert.Len(t, base, 32)
@@ -642,7 +644,7 @@ func TestKeys_CitizenKeyDependsOnMobileAndBirthDate(t *testing.T) {
 }
 
 func TestKeys_SealIsBoundToItsPlace(t *testing.T) {
-	k, err := LoadKeys(t.TempDir())
+	k, err := keyring.Load(t.TempDir())
 	require.NoError(t, err)
 	sealed := k.Seal([]byte("010-1234-5678"), []byte("place-1"))
 	assert.NotContains(t, string(sealed), "010-1234-5678")
@@ -665,10 +667,10 @@ func TestLoadKeys_DamagedFileSaysRestoreFromBackup(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			path := filepath.Join(dir, keysFile)
+			path := filepath.Join(dir, keyring.KeysFile)
 			require.NoError(t, os.WriteFile(path, []byte(tc.content), 0o600))
 
-			_, err := LoadKeys(dir)
+			_, err := keyring.Load(dir)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "restore it from backup")
 			assert.Contains(t, err.Error(), path)

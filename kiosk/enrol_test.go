@@ -25,6 +25,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/keyring"
 	"allimi/sync"
 )
 
@@ -39,7 +40,7 @@ type enrolCentral struct {
 func startEnrolCentral(t *testing.T) *enrolCentral {
 	t.Helper()
 	c := newCentral(t, "first-kiosk") // central's keys exist once a kiosk is added
-	keys, err := central.LoadKeys(c.data)
+	keys, err := keyring.Load(c.data)
 	require.NoError(t, err)
 	c.start()
 	return &enrolCentral{testCentral: c, admin: keys.AdminToken}
@@ -289,7 +290,7 @@ func TestEnrol_OverTLSTheKioskGetsItsCertificateAndSyncs(t *testing.T) {
 	srv, err := central.Start(context.Background(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
-	keys, err := central.LoadKeys(c.data)
+	keys, err := keyring.Load(c.data)
 	require.NoError(t, err)
 	ec := &enrolCentral{testCentral: &testCentral{t: t, data: c.data, mqtt: c.mqtt, srv: srv}, admin: keys.AdminToken}
 	code, _ := ec.issue(t, "yesan-06", "1h")

@@ -16,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/sync"
 )
@@ -60,7 +61,7 @@ func (c *testCentral) start() {
 
 func (c *testCentral) stats() central.Stats {
 	c.t.Helper()
-	keys, err := central.LoadKeys(c.data)
+	keys, err := keyring.Load(c.data)
 	require.NoError(c.t, err)
 	req, err := http.NewRequest(http.MethodGet, "http://"+c.srv.HTTPAddr()+"/api/v1/stats", nil)
 	require.NoError(c.t, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"allimi/central"
+	"allimi/central/keyring"
 )
 
 // adminToken is token, or else the admin token of the keys.json in data.
@@ -18,7 +19,7 @@ func adminToken(token, data string) (string, error) {
 	if token != "" {
 		return token, nil
 	}
-	keys, err := central.LoadKeys(data)
+	keys, err := keyring.Load(data)
 	if err != nil {
 		return "", usageError{fmt.Errorf("--token not given and no keys in --data %s: %w", data, err)}
 	}

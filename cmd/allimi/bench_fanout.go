@@ -23,6 +23,7 @@ import (
 
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/central/keyring"
 )
 
 // fanoutResult is what `allimi bench fanout --json` prints.
@@ -199,7 +200,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	}
 	defer srv.Close()
 	api := "http://" + srv.HTTPAddr()
-	keys, err := central.LoadKeys(data)
+	keys, err := keyring.Load(data)
 	if err != nil {
 		return r, err
 	}

@@ -1,4 +1,4 @@
-package central
+package keyring
 
 import (
 	"crypto/aes"
@@ -18,9 +18,9 @@ import (
 	"allimi/internal/atomicfile"
 )
 
-// keysFile holds central's secrets, apart from the bbolt file so that a copy
+// KeysFile holds central's secrets, apart from the bbolt file so that a copy
 // of the database alone reveals no phone number.
-const keysFile = "keys.json"
+const KeysFile = "keys.json"
 
 // Keys are central's secrets, created on first use.
 type Keys struct {
@@ -41,16 +41,16 @@ type Keys struct {
 	aead cipher.AEAD
 }
 
-// LoadKeys reads DIR/keys.json, creating it (mode 0600) with fresh random
+// Load reads DIR/keys.json, creating it (mode 0600) with fresh random
 // keys when absent.
-func LoadKeys(dir string) (*Keys, error) {
-	path := filepath.Join(dir, keysFile)
+func Load(dir string) (*Keys, error) {
+	path := filepath.Join(dir, KeysFile)
 	b, err := os.ReadFile(path)
 	var k Keys
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		k = Keys{HashKey: random(32), DataKey: random(32), CatalogSeed: random(ed25519.SeedSize),
-			BrokerPassword: token(24), AdminToken: token(24), ReceiptToken: token(24)}
+			BrokerPassword: Token(24), AdminToken: Token(24), ReceiptToken: Token(24)}
 		b, _ = json.MarshalIndent(k, "", "  ")
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
@@ -69,7 +69,7 @@ func LoadKeys(dir string) (*Keys, error) {
 		return nil, fmt.Errorf("%s: a key has the wrong length: restore it from backup", path)
 	}
 	if k.ReceiptToken == "" { // keys.json written before receipts existed
-		k.ReceiptToken = token(24)
+		k.ReceiptToken = Token(24)
 		b, _ = json.MarshalIndent(k, "", "  ")
 		if err := atomicfile.Write(path, b, 0o600); err != nil {
 			return nil, fmt.Errorf("write %s: %w", path, err)
@@ -122,10 +122,10 @@ func random(n int) []byte {
 	return b
 }
 
-func token(n int) string { return base64.RawURLEncoding.EncodeToString(random(n)) }
+func Token(n int) string { return base64.RawURLEncoding.EncodeToString(random(n)) }
 
-// derive makes a 32-byte key for one purpose from the hash key.
-func (k *Keys) derive(purpose string) []byte {
+// Derive makes a 32-byte key for one purpose from the hash key.
+func (k *Keys) Derive(purpose string) []byte {
 	m := hmac.New(sha256.New, k.HashKey)
 	m.Write([]byte("allimi " + purpose))
 	return m.Sum(nil)
