@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central"
+	"allimi/central/bolt"
 )
 
 const fineBody = `{"type":"traffic-fine","params":{"amount":"40,000","dueDate":"2026-12-31","violation":"신호위반"},"audience":{"all":true}`
@@ -68,7 +68,7 @@ func TestAgencies_PaymentLinkToAnotherHostIs403AndNothingIsStored(t *testing.T) 
 
 func TestAgencies_WithoutTypesUnrestrictedUntilAllowed(t *testing.T) {
 	data := t.TempDir()
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	ag, err := st.AddAgency("police") // `agency add --id police`, and agencies from before policies: no lists
 	require.NoError(t, err)
@@ -82,9 +82,9 @@ func TestAgencies_WithoutTypesUnrestrictedUntilAllowed(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, code, body)
 	require.NoError(t, tc.srv.Close())
 
-	st, _, err = central.OpenData(data, central.StoreOptions{})
+	st, _, err = bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
-	require.NoError(t, st.SetAgencyPolicy("police", central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}))
+	require.NoError(t, st.SetAgencyPolicy("police", bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}))
 	renewed, err := st.AddAgency("police") // a new token keeps the policy
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
@@ -103,7 +103,7 @@ func TestAgencies_WithoutTypesUnrestrictedUntilAllowed(t *testing.T) {
 }
 
 func TestAgencies_PolicyRefusesUnknownTypesAndHostsThatAreNotHostNames(t *testing.T) {
-	st, _, err := central.OpenData(t.TempDir(), central.StoreOptions{})
+	st, _, err := bolt.OpenData(t.TempDir(), bolt.StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
 	_, err = st.AddAgency("police")
@@ -112,15 +112,15 @@ func TestAgencies_PolicyRefusesUnknownTypesAndHostsThatAreNotHostNames(t *testin
 	cases := []struct {
 		name   string
 		id     string
-		policy central.AgencyPolicy
+		policy bolt.AgencyPolicy
 		want   string
 	}{
-		{"unknown type", "police", central.AgencyPolicy{Types: []allimi.NotificationType{"parking"}}, `notification type "parking": unknown`},
-		{"a URL, not a host", "police", central.AgencyPolicy{Types: fine, PaymentHosts: []string{"https://pay.police.go.kr/"}}, "give a host name alone"},
-		{"a path", "police", central.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr/x"}}, "give a host name alone"},
-		{"a port", "police", central.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr:8443"}}, "give a host name alone"},
-		{"a wildcard", "police", central.AgencyPolicy{Types: fine, PaymentHosts: []string{"*.police.go.kr"}}, "give a host name alone"},
-		{"no such agency", "nhis", central.AgencyPolicy{Types: fine}, "not registered"},
+		{"unknown type", "police", bolt.AgencyPolicy{Types: []allimi.NotificationType{"parking"}}, `notification type "parking": unknown`},
+		{"a URL, not a host", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"https://pay.police.go.kr/"}}, "give a host name alone"},
+		{"a path", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr/x"}}, "give a host name alone"},
+		{"a port", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr:8443"}}, "give a host name alone"},
+		{"a wildcard", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"*.police.go.kr"}}, "give a host name alone"},
+		{"no such agency", "nhis", bolt.AgencyPolicy{Types: fine}, "not registered"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 )
 
@@ -20,23 +21,12 @@ import (
 // keys.json is not in it: without the keys the copy's phone numbers cannot
 // be read, so keep the keys apart, and safe.
 
-// WriteBackup writes a consistent copy of the database to w.
-func (s *Store) WriteBackup(w io.Writer) (int64, error) {
-	var n int64
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
-	return n, err
-}
-
 func (s *Server) handleBackup(w http.ResponseWriter, _ *http.Request) {
 	s.allowLong(w) // the whole database, however long it takes to stream
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="central-%s.db"`, time.Now().UTC().Format("20060102T150405Z")))
 	var size int64
-	_ = s.store.db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
+	_ = s.store.Db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
 	w.Header().Set("X-Allimi-Approximate-Size", strconv.FormatInt(size, 10))
 	n, err := s.store.WriteBackup(w)
 	if err != nil {
@@ -49,7 +39,7 @@ func (s *Server) handleBackup(w http.ResponseWriter, _ *http.Request) {
 }
 
 // coreBuckets are those every central database has had, since the first.
-var coreBuckets = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketMeta}
+var coreBuckets = [][]byte{bolt.BucketEvents, bolt.BucketHW, bolt.BucketCitizens, bolt.BucketConsents, bolt.BucketMeta}
 
 // VerifyBackup checks that path is a whole central database: as long as
 // its own header says, bbolt's consistency check passes, and central's
@@ -100,10 +90,10 @@ func VerifyBackup(path string) (err error) {
 // Compact rewrites the database of data directory dir without its free
 // pages (central must be stopped). It returns the sizes before and after.
 func Compact(dir string) (before, after int64, err error) {
-	if before, after, err = compactFile(filepath.Join(dir, DBFile)); err != nil {
+	if before, after, err = bolt.CompactFile(filepath.Join(dir, bolt.DBFile)); err != nil {
 		return 0, 0, err
 	}
-	return before, after, syncDir(dir)
+	return before, after, bolt.SyncDir(dir)
 }
 
 // Restore puts backup in place as the database of data directory dir
@@ -114,9 +104,9 @@ func Restore(dir, backup string) error {
 	if err := VerifyBackup(backup); err != nil {
 		return err
 	}
-	path := filepath.Join(dir, DBFile)
+	path := filepath.Join(dir, bolt.DBFile)
 	if db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second}); errors.Is(err, bbolt.ErrTimeout) {
-		return fmt.Errorf("open %s: %w", path, ErrInUse)
+		return fmt.Errorf("open %s: %w", path, bolt.ErrInUse)
 	} else if err == nil {
 		db.Close()
 	}
@@ -147,12 +137,12 @@ func Restore(dir, backup string) error {
 	out.Close()
 	// The backup must open with this directory's keys: a citizen's sealed
 	// data is the proof.
-	st, err := OpenStore(tmp, keys, StoreOptions{})
+	st, err := bolt.OpenStore(tmp, keys, bolt.StoreOptions{})
 	if err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	err = st.checkKeys()
+	err = st.CheckKeys()
 	st.Close()
 	if err != nil {
 		os.Remove(tmp)
@@ -167,32 +157,5 @@ func Restore(dir, backup string) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	return syncDir(dir)
-}
-
-// checkKeys opens one citizen's sealed data, if there is any.
-func (s *Store) checkKeys() error {
-	return s.db.View(func(tx *bbolt.Tx) error {
-		k, v := tx.Bucket(bucketCitizens).Cursor().First()
-		if k == nil {
-			return nil
-		}
-		rec, err := decodeCitizenRecord(v)
-		if err != nil {
-			return err
-		}
-		if _, err := s.openPII(k, rec.PII); err != nil {
-			return errors.New("the backup was made with other keys than this directory's keys.json: restore the keys.json of the backup's central first")
-		}
-		return nil
-	})
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return bolt.SyncDir(dir)
 }

@@ -15,6 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -61,16 +62,16 @@ func TestBackup_WhileServingThenRestoredElsewhere(t *testing.T) {
 	assert.Equal(t, want.Active, got.Active)
 
 	// The running central's directory is not touched by a restore.
-	assert.ErrorIs(t, central.Restore(f.data, backup), central.ErrInUse)
+	assert.ErrorIs(t, central.Restore(f.data, backup), bolt.ErrInUse)
 	_, _, err = central.Compact(f.data)
-	assert.ErrorIs(t, err, central.ErrInUse)
+	assert.ErrorIs(t, err, bolt.ErrInUse)
 }
 
 func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
 	backup := seededBackup(t, a, 3)
 
-	sb, _, err := central.OpenData(b, central.StoreOptions{}) // other keys
+	sb, _, err := bolt.OpenData(b, bolt.StoreOptions{}) // other keys
 	require.NoError(t, err)
 	require.NoError(t, sb.SeedSubscribers(1, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelSMS}))
 	require.NoError(t, sb.Close())
@@ -78,7 +79,7 @@ func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 	err = central.Restore(b, backup)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "other keys")
-	sb, _, err = central.OpenData(b, central.StoreOptions{})
+	sb, _, err = bolt.OpenData(b, bolt.StoreOptions{})
 	require.NoError(t, err)
 	st, err := sb.Stats()
 	require.NoError(t, err)
@@ -89,7 +90,7 @@ func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 	before, after, err := central.Compact(a)
 	require.NoError(t, err)
 	assert.LessOrEqual(t, after, before)
-	sa, _, err := central.OpenData(a, central.StoreOptions{})
+	sa, _, err := bolt.OpenData(a, bolt.StoreOptions{})
 	require.NoError(t, err)
 	st, err = sa.Stats()
 	require.NoError(t, err)
@@ -119,7 +120,7 @@ func TestRestore_BackupOfAnOlderCentral(t *testing.T) {
 
 	b, st := restoreElsewhere(t, a, backup)
 	assert.EqualValues(t, 2, st.Subscribers)
-	db, err = bbolt.Open(filepath.Join(b, central.DBFile), 0o600, &bbolt.Options{ReadOnly: true})
+	db, err = bbolt.Open(filepath.Join(b, bolt.DBFile), 0o600, &bbolt.Options{ReadOnly: true})
 	require.NoError(t, err)
 	require.NoError(t, db.View(func(tx *bbolt.Tx) error {
 		for _, name := range later {
@@ -141,7 +142,7 @@ func TestRestore_BackupOfAnOlderCentral(t *testing.T) {
 // returns the path of a backup of it, taken with central stopped.
 func seededBackup(t *testing.T, dir string, n int) string {
 	t.Helper()
-	st, _, err := central.OpenData(dir, central.StoreOptions{})
+	st, _, err := bolt.OpenData(dir, bolt.StoreOptions{})
 	require.NoError(t, err)
 	require.NoError(t, st.SeedSubscribers(n, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
 	backup := filepath.Join(t.TempDir(), "backup.db")
@@ -157,14 +158,14 @@ func seededBackup(t *testing.T, dir string, n int) string {
 // restoreElsewhere restores backup into a new data directory with the keys
 // of data directory from, as on a replacement machine, and returns the
 // directory and the restored registry's statistics.
-func restoreElsewhere(t *testing.T, from, backup string) (string, central.Stats) {
+func restoreElsewhere(t *testing.T, from, backup string) (string, bolt.Stats) {
 	t.Helper()
 	dir := t.TempDir()
 	keys, err := os.ReadFile(filepath.Join(from, "keys.json"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "keys.json"), keys, 0o600))
 	require.NoError(t, central.Restore(dir, backup))
-	st, _, err := central.OpenData(dir, central.StoreOptions{})
+	st, _, err := bolt.OpenData(dir, bolt.StoreOptions{})
 	require.NoError(t, err)
 	stats, err := st.Stats()
 	require.NoError(t, err)

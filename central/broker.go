@@ -17,6 +17,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/sync"
 )
@@ -32,7 +33,7 @@ const (
 // topic and the catalogs.
 type authHook struct {
 	mqtt.HookBase
-	store           *Store
+	store           *bolt.Store
 	centralPassword []byte
 	kioskCA         *x509.Certificate // nil without TLS
 }
@@ -104,7 +105,7 @@ type embeddedBroker struct {
 	log      *slog.Logger
 }
 
-func startBroker(cfg Config, store *Store, keys *keyring.Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
+func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	// Kiosks keep their own windows far below this; it bounds a misbehaving
 	// client. Central holds at most ingestHold unacknowledged records and

@@ -3,6 +3,8 @@ package central
 import (
 	"testing"
 	"time"
+
+	"allimi/central/bolt"
 )
 
 // MaxPreLoginPerAddress exports maxPreLoginPerAddress to central_test.
@@ -19,9 +21,9 @@ func SetConnectTimeout(t *testing.T, d time.Duration) {
 // SetPasswordChecks replaces, for the test, how many password checks may
 // run at once and bcrypt's comparison.
 func SetPasswordChecks(t *testing.T, slots int, compare func(hash, password []byte) error) {
-	oldSlots, oldCompare := passwordChecks, compareHash
-	passwordChecks, compareHash = make(chan struct{}, slots), compare
-	t.Cleanup(func() { passwordChecks, compareHash = oldSlots, oldCompare })
+	oldSlots, oldCompare := bolt.PasswordChecks, bolt.CompareHash
+	bolt.PasswordChecks, bolt.CompareHash = make(chan struct{}, slots), compare
+	t.Cleanup(func() { bolt.PasswordChecks, bolt.CompareHash = oldSlots, oldCompare })
 }
 
 // WaitingForTurns counts the broker's sockets waiting for their address's

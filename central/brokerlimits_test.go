@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -55,7 +56,7 @@ func connectPacket(t *testing.T, clientID, user, pass string) []byte {
 
 // login sends a kiosk's CONNECT on c and requires central's CONNACK to
 // accept it.
-func login(t *testing.T, c net.Conn, cred central.KioskCredentials) {
+func login(t *testing.T, c net.Conn, cred bolt.KioskCredentials) {
 	t.Helper()
 	_, err := c.Write(connectPacket(t, "allimi-kiosk-"+cred.ID, cred.Username, cred.Password))
 	require.NoError(t, err)
@@ -107,7 +108,7 @@ func memNow() memFigures {
 }
 
 // assertAllocatedLittle checks what central allocated between before and
-// now: TotalAlloc counts a buffer even if it was freed again, so it shows
+// Now: TotalAlloc counts a buffer even if it was freed again, so it shows
 // whether the declared size was ever allocated, not only kept.
 func assertAllocatedLittle(t *testing.T, before memFigures) {
 	t.Helper()

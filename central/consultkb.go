@@ -6,31 +6,16 @@ import (
 	"fmt"
 	"net/http"
 
-	"go.etcd.io/bbolt"
-
 	"allimi"
 	"allimi/assets"
 	"allimi/consult"
 	"allimi/sync"
 )
 
-// catalog returns the stored catalog name, or ok false.
-func (s *Store) catalog(name string) (c storedCatalog, ok bool, err error) {
-	err = s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketCatalogs).Get([]byte(name))
-		if v == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(v, &c)
-	})
-	return c, ok, err
-}
-
 // consultKB is the knowledge base kiosks have: the published catalog, or
 // the one the binaries ship with.
 func (s *Server) consultKB() (consult.KB, uint64, error) {
-	c, ok, err := s.store.catalog(consult.CatalogName)
+	c, ok, err := s.store.Catalog(consult.CatalogName)
 	if err != nil {
 		return consult.KB{}, 0, err
 	}

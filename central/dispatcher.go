@@ -18,6 +18,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
 )
@@ -68,20 +69,17 @@ func (c DispatchConfig) Validate() error {
 	return nil
 }
 
-// kst is Korea Standard Time; Korea keeps no daylight saving.
-var kst = time.FixedZone("KST", 9*3600)
-
 // QuietHours reports whether t falls between 21:00 and 08:00 KST, when
 // non-urgent notices are held.
 func QuietHours(t time.Time) bool {
-	h := t.In(kst).Hour()
+	h := t.In(bolt.Kst).Hour()
 	return h >= 21 || h < 8
 }
 
 // quietEnd is the next 08:00 KST after t.
 func quietEnd(t time.Time) time.Time {
-	k := t.In(kst)
-	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, kst)
+	k := t.In(bolt.Kst)
+	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, bolt.Kst)
 	if !end.After(k) {
 		end = end.AddDate(0, 0, 1)
 	}
@@ -89,7 +87,7 @@ func quietEnd(t time.Time) time.Time {
 }
 
 type dispatcher struct {
-	store    *Store
+	store    *bolt.Store
 	adapters map[allimi.Channel]channel.Adapter
 	tmpl     *template.Set
 	cfg      DispatchConfig
@@ -97,7 +95,7 @@ type dispatcher struct {
 	metrics  *metrics
 
 	mu       stdsync.Mutex
-	active   map[uint64]*Notification // expanding or sending
+	active   map[uint64]*bolt.Notification // expanding or sending
 	wake     map[allimi.Channel]chan struct{}
 	breakers map[allimi.Channel]*breaker
 }
@@ -116,9 +114,9 @@ func (b *breaker) isOpen(now time.Time) (bool, time.Time) {
 	return now.Before(b.openUntil), b.openUntil
 }
 
-func newDispatcher(store *Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg DispatchConfig, m *metrics, log *slog.Logger) *dispatcher {
+func newDispatcher(store *bolt.Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg DispatchConfig, m *metrics, log *slog.Logger) *dispatcher {
 	d := &dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
-		active: map[uint64]*Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
+		active: map[uint64]*bolt.Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
 		d.breakers[ch] = &breaker{}
@@ -149,7 +147,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 		d.track(ns[i])
 	}
 	for _, n := range ns {
-		if n.Status == StatusExpanding {
+		if n.Status == bolt.StatusExpanding {
 			if _, err := d.expand(n.ID); err != nil {
 				d.log.Error("expansion failed", "notification", n.ID, "err", err)
 			}
@@ -167,10 +165,10 @@ func (d *dispatcher) run(ctx context.Context) error {
 	return nil
 }
 
-func (d *dispatcher) track(n Notification) {
+func (d *dispatcher) track(n bolt.Notification) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if n.Status == StatusExpanding || n.Status == StatusSending {
+	if n.Status == bolt.StatusExpanding || n.Status == bolt.StatusSending {
 		d.active[n.ID] = &n
 	} else {
 		delete(d.active, n.ID)
@@ -178,8 +176,8 @@ func (d *dispatcher) track(n Notification) {
 }
 
 // expand finishes a campaign's expansion and starts its sending.
-func (d *dispatcher) expand(id uint64) (Notification, error) {
-	n, err := d.store.ExpandCampaign(id, func(n Notification) {
+func (d *dispatcher) expand(id uint64) (bolt.Notification, error) {
+	n, err := d.store.ExpandCampaign(id, func(n bolt.Notification) {
 		d.track(n)
 		d.poke()
 	})
@@ -191,29 +189,15 @@ func (d *dispatcher) expand(id uint64) (Notification, error) {
 	return n, nil
 }
 
-// item is one delivery about to be sent.
-type item struct {
-	ref      DeliveryRef
-	n        *Notification
-	citizen  allimi.Citizen
-	mask     byte
-	params   map[string]string
-	token    uint64   // the detail page's token number
-	prev     delivery // the stored record, zero if none
-	dueKey   []byte   // set when the item came from the due queue
-	flags    byte
-	rendered bool
-}
-
 type batch struct {
-	items    []item
+	items    []bolt.Item
 	progress map[uint64]uint32 // fresh recipients read, per notification
 }
 
 // add appends it to a batch of at most max items.
-func (b *batch) add(it item, max int) {
+func (b *batch) add(it bolt.Item, max int) {
 	if b.items == nil {
-		b.items = make([]item, 0, max) // a batch is most often full
+		b.items = make([]bolt.Item, 0, max) // a batch is most often full
 	}
 	b.items = append(b.items, it)
 }
@@ -262,7 +246,7 @@ func (l *lane) claim(id uint64, seq uint32) {
 	l.claimed[id] = max(l.claimed[id], seq)
 }
 
-func (l *lane) from(n *Notification) uint32 {
+func (l *lane) from(n *bolt.Notification) uint32 {
 	return max(l.claimed[n.ID], n.Progress[l.ch])
 }
 
@@ -432,8 +416,8 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		l.mu.Lock()
 		for _, r := range ready {
 			for _, it := range r.b.items {
-				if it.dueKey != nil {
-					delete(l.due, string(it.dueKey))
+				if it.DueKey != nil {
+					delete(l.due, string(it.DueKey))
 				}
 			}
 		}
@@ -484,7 +468,7 @@ func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 		return
 	}
 	for i := range j.msgs {
-		j.msgs[i].Group = groupName(j.group)
+		j.msgs[i].Group = bolt.GroupName(j.group)
 	}
 	start := time.Now()
 	j.results, j.sendErr = a.Send(ctx, j.msgs)
@@ -572,7 +556,7 @@ func (d *dispatcher) tripped(ch allimi.Channel, now time.Time) bool {
 }
 
 // eligible says whether a notification may be sent now.
-func eligible(n *Notification, now time.Time) bool {
+func eligible(n *bolt.Notification, now time.Time) bool {
 	return n.Urgent || !QuietHours(now)
 }
 
@@ -586,7 +570,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 	b := batch{progress: map[uint64]uint32{}}
 	next := time.Second
 	d.mu.Lock()
-	active := make([]*Notification, 0, len(d.active))
+	active := make([]*bolt.Notification, 0, len(d.active))
 	for _, n := range d.active {
 		// A campaign still expanding is sent as far as it has come.
 		active = append(active, n)
@@ -598,22 +582,22 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 		}
 		return active[i].ID < active[j].ID
 	})
-	notifs := map[uint64]*Notification{}
-	err := d.store.db.View(func(tx *bbolt.Tx) error {
-		load := func(id uint64) (*Notification, error) {
+	notifs := map[uint64]*bolt.Notification{}
+	err := d.store.Db.View(func(tx *bbolt.Tx) error {
+		load := func(id uint64) (*bolt.Notification, error) {
 			if n, ok := notifs[id]; ok {
 				return n, nil
 			}
-			var n Notification
-			if err := getNotification(tx, id, &n); err != nil {
+			var n bolt.Notification
+			if err := bolt.GetNotification(tx, id, &n); err != nil {
 				return nil, err
 			}
 			notifs[id] = &n
 			return &n, nil
 		}
 		// Due queue.
-		c := tx.Bucket(bucketDue).Cursor()
-		prefix := []byte{channelIndex(ch)}
+		c := tx.Bucket(bolt.BucketDue).Cursor()
+		prefix := []byte{bolt.ChannelIndex(ch)}
 		for k, v := c.Seek(prefix); k != nil && k[0] == prefix[0] && len(b.items) < max; k, v = c.Next() {
 			ref, due := parseDueKey(k)
 			if due.After(now) {
@@ -630,17 +614,17 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			if !eligible(n, now) {
 				continue
 			}
-			it, err := d.store.loadItem(tx, n, ref)
+			it, err := d.store.LoadItem(tx, n, ref)
 			if err != nil {
 				return err
 			}
-			it.dueKey, it.flags = append([]byte(nil), k...), v[0]
+			it.DueKey, it.Flags = append([]byte(nil), k...), v[0]
 			b.add(it, max)
 			l.due[string(k)] = struct{}{}
 		}
 		// Fresh recipients.
-		rb, cs := tx.Bucket(bucketRecipients), newContacts(tx)
-		bit := channelBit(ch)
+		rb, cs := tx.Bucket(bolt.BucketRecipients), bolt.NewContacts(tx)
+		bit := bolt.ChannelBit(ch)
 		scanned := 0
 		for _, an := range active {
 			if len(b.items) >= max || scanned >= d.cfg.ScanLimit {
@@ -658,25 +642,25 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			if int64(from) >= n.Recipients {
 				continue
 			}
-			if n.noneFor(ch) {
+			if n.NoneFor(ch) {
 				b.progress[n.ID] = uint32(n.Recipients)
 				l.claim(n.ID, uint32(n.Recipients))
 				continue
 			}
 			rc := rb.Cursor()
 			last := from
-			prefix := u64(n.ID)
+			prefix := bolt.U64(n.ID)
 		blocks:
-			for k, v := rc.Seek(recipientBlockKey(n.ID, from+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
-				blk, err := openRecipientBlock(k, v)
+			for k, v := rc.Seek(bolt.RecipientBlockKey(n.ID, from+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
+				blk, err := bolt.OpenRecipientBlock(k, v)
 				if err == nil {
-					err = blk.skipTo(from + 1)
+					err = blk.SkipTo(from + 1)
 				}
 				if err != nil {
 					return fmt.Errorf("notification %d: %w", n.ID, err)
 				}
 				for len(b.items) < max && scanned < d.cfg.ScanLimit {
-					r, ok, err := blk.next()
+					r, ok, err := blk.Next()
 					if err != nil {
 						return fmt.Errorf("notification %d: %w", n.ID, err)
 					}
@@ -688,7 +672,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 					if r.Mask&bit == 0 {
 						continue
 					}
-					it, err := d.store.itemFrom(tx, cs, n, r, ch)
+					it, err := d.store.ItemFrom(tx, cs, n, r, ch)
 					if err != nil {
 						return err
 					}
@@ -706,80 +690,15 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 	return b, next, err
 }
 
-// loadItem prepares a delivery from the due queue.
-func (s *Store) loadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (item, error) {
-	r, ok, err := getRecipient(tx, ref.Notification, ref.Seq)
-	if err == nil && !ok {
-		err = errDamagedRecipients // a delivery of nobody
-	}
-	if err != nil {
-		return item{}, fmt.Errorf("delivery %s: %w", ref.Key(), err)
-	}
-	it, err := s.itemFor(tx, n, r, ref.Channel)
-	if err != nil {
-		return it, err
-	}
-	if it.prev, _, err = getDelivery(tx, ref); err != nil {
-		return it, fmt.Errorf("delivery %s: %w", ref.Key(), err)
-	}
-	return it, nil
-}
-
-func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Channel) (item, error) {
-	return s.itemFrom(tx, newContacts(tx), n, r, ch)
-}
-
-// contacts reads people's sealed contact data from the subs index. A
-// campaign's recipients are in the index's order, so it walks a cursor
-// forward instead of searching the tree for each.
-type contacts struct {
-	c    *bbolt.Cursor
-	k, v []byte
-	key  []byte
-}
-
-func newContacts(tx *bbolt.Tx) *contacts { return &contacts{c: tx.Bucket(bucketSubs).Cursor()} }
-
-func (cs *contacts) get(t allimi.NotificationType, ck []byte) []byte {
-	cs.key = append(append(append(cs.key[:0], t...), 0), ck...)
-	for i := 0; i < 4 && cs.k != nil && bytes.Compare(cs.k, cs.key) < 0; i++ {
-		cs.k, cs.v = cs.c.Next()
-	}
-	if cs.k == nil || !bytes.Equal(cs.k, cs.key) {
-		cs.k, cs.v = cs.c.Seek(cs.key)
-	}
-	if bytes.Equal(cs.k, cs.key) {
-		return cs.v
-	}
-	return nil
-}
-
-func (s *Store) itemFrom(tx *bbolt.Tx, cs *contacts, n *Notification, r recipient, ch allimi.Channel) (item, error) {
-	var c allimi.Citizen
-	var err error
-	// The subs index holds the contact in campaign order; someone who has
-	// since withdrawn is read from their record (they consented when the
-	// notice was made).
-	if v := cs.get(n.Type, r.CK); len(v) > 1 {
-		c, err = s.openPII(r.CK, v[1:])
-	} else {
-		c, err = s.citizen(tx, r.CK)
-	}
-	if err != nil {
-		return item{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
-	}
-	return item{ref: DeliveryRef{n.ID, r.Seq, ch}, n: n, citizen: c, mask: r.Mask, params: r.Params, token: r.Token}, nil
-}
-
 // link returns a recipient's detail page token and link: the secret part
 // is keyed, so unguessable, and the same at every resend, so a resent
 // message is the same message.
-func (d *dispatcher) link(it *item) string {
-	secret := d.store.links.secret(it.n.ID, it.ref.Seq)
-	if d.store.details == nil {
+func (d *dispatcher) link(it *bolt.Item) string {
+	secret := d.store.Links.Secret(it.N.ID, it.Ref.Seq)
+	if d.store.Details == nil {
 		return d.cfg.LinkBase + "/n/" + base64.RawURLEncoding.EncodeToString(secret[:])
 	}
-	_, link := d.store.details.TokenFor(it.token, secret)
+	_, link := d.store.Details.TokenFor(it.Token, secret)
 	return link
 }
 
@@ -792,28 +711,28 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	// again only when the notification or the person's own parameters
 	// change (a campaign's have none): name and link are always set.
 	vars := make(map[string]string, 8)
-	var filledFor *Notification
+	var filledFor *bolt.Notification
 	for i, it := range b.items {
-		if it.n != filledFor || len(it.params) > 0 {
+		if it.N != filledFor || len(it.Params) > 0 {
 			clear(vars)
-			for k, v := range it.n.Params {
+			for k, v := range it.N.Params {
 				vars[k] = v
 			}
-			for k, v := range it.params {
+			for k, v := range it.Params {
 				vars[k] = v
 			}
-			filledFor = it.n
-			if len(it.params) > 0 {
+			filledFor = it.N
+			if len(it.Params) > 0 {
 				filledFor = nil // the next one starts afresh
 			}
 		}
 		link := d.link(&b.items[i])
-		vars["name"], vars["link"] = it.citizen.Name, link
-		r, err := d.tmpl.Render(it.n.Type, it.ref.Channel, vars)
+		vars["name"], vars["link"] = it.Citizen.Name, link
+		r, err := d.tmpl.Render(it.N.Type, it.Ref.Channel, vars)
 		if err != nil {
-			return nil, fmt.Errorf("notification %d: %w", it.n.ID, err)
+			return nil, fmt.Errorf("notification %d: %w", it.N.ID, err)
 		}
-		msgs[i] = channel.Message{Key: it.ref.Key(), Recipient: it.citizen.Mobile, Template: r.Template, Params: channel.Params(r.Params),
+		msgs[i] = channel.Message{Key: it.Ref.Key(), Recipient: it.Citizen.Mobile, Template: r.Template, Params: channel.Params(r.Params),
 			Title: r.Title, Text: r.Text, Link: link, LMS: r.Kind == template.LMS}
 	}
 	return msgs, nil
@@ -826,13 +745,13 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time) error {
 	var stats statDelta
 	var fellBack, retried bool
-	err := d.store.db.Update(func(tx *bbolt.Tx) error {
+	err := d.store.Db.Update(func(tx *bbolt.Tx) error {
 		stats, fellBack, retried = statDelta{}, false, false
 		if err := putIntents(tx, fresh, now); err != nil {
 			return err
 		}
 		progress := map[uint64]uint32{}
-		dv := newDeliveryWriter(tx, d.log)
+		dv := bolt.NewDeliveryWriter(tx, d.log)
 		for _, j := range jobs {
 			fb, rt, err := d.record(tx, dv, ch, j, now, stats)
 			if err != nil {
@@ -844,8 +763,8 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time
 			}
 		}
 		for id, seq := range progress {
-			var n Notification
-			if err := getNotification(tx, id, &n); err != nil {
+			var n bolt.Notification
+			if err := bolt.GetNotification(tx, id, &n); err != nil {
 				return err
 			}
 			if n.Progress == nil {
@@ -854,15 +773,15 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time
 			if seq > n.Progress[ch] {
 				n.Progress[ch] = seq
 			}
-			if n.Status == StatusSending && allSent(&n) {
-				n.Status = StatusDone
+			if n.Status == bolt.StatusSending && bolt.AllSent(&n) {
+				n.Status = bolt.StatusDone
 			}
-			if err := putNotification(tx, &n); err != nil {
+			if err := bolt.PutNotification(tx, &n); err != nil {
 				return err
 			}
 			d.track(n)
 		}
-		if err := dv.flush(); err != nil {
+		if err := dv.Flush(); err != nil {
 			return err
 		}
 		return stats.write(tx)
@@ -885,17 +804,17 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time
 // record stores one batch's outcome: each delivery's state, retries and
 // fallbacks in the due queue, dead letters and detail pages. It reports
 // whether anything fell back to SMS or was queued again.
-func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
+func (d *dispatcher) record(tx *bbolt.Tx, dv *bolt.DeliveryWriter, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
 	b, results, sendErr := j.b, j.results, j.sendErr
-	due, intents := tx.Bucket(bucketDue), tx.Bucket(bucketSendIntents)
-	er := tx.Bucket(bucketEarlyReceipts)
+	due, intents := tx.Bucket(bolt.BucketDue), tx.Bucket(bolt.BucketSendIntents)
+	er := tx.Bucket(bolt.BucketEarlyReceipts)
 	// Receipts that overtake their acceptance are rare: most batches need
 	// not look for one per delivery.
 	first, _ := er.Cursor().First()
 	noEarly := first == nil
 	for i, it := range b.items {
-		rec := it.prev
-		rec.Flags = it.flags | rec.Flags
+		rec := it.Prev
+		rec.Flags = it.Flags | rec.Flags
 		if rec.First == 0 {
 			rec.First = now.UnixMilli()
 		}
@@ -903,12 +822,12 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel,
 		var rl *channel.RateLimitedError
 		var res channel.Result
 		switch {
-		case now.After(it.n.ExpiresAt):
-			rec.State, rec.Reason = StateExpired, "notification expired"
-			stats.add(it.n.Type, ch, MetricExpired, 1)
+		case now.After(it.N.ExpiresAt):
+			rec.State, rec.Reason = bolt.StateExpired, "notification expired"
+			stats.add(it.N.Type, ch, MetricExpired, 1)
 		case errors.As(sendErr, &rl):
-			rec.State, rec.Reason = StateRetrying, "provider rate limit"
-			if err := due.Put(dueKey(it.ref, now.Add(max(rl.RetryAfter, time.Second))), []byte{rec.Flags}); err != nil {
+			rec.State, rec.Reason = bolt.StateRetrying, "provider rate limit"
+			if err := due.Put(bolt.DueKey(it.Ref, now.Add(max(rl.RetryAfter, time.Second))), []byte{rec.Flags}); err != nil {
 				return false, false, err
 			}
 			retried = true
@@ -925,8 +844,8 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel,
 			rec.Attempts++
 			switch res.Status {
 			case channel.Accepted:
-				rec.State, rec.Reason = StateAccepted, ""
-				stats.add(it.n.Type, ch, MetricSent, 1)
+				rec.State, rec.Reason = bolt.StateAccepted, ""
+				stats.add(it.N.Type, ch, MetricSent, 1)
 			case channel.Rejected:
 				rec.Reason = truncate(res.Code+" "+res.Reason, 200)
 				fb, err := d.failed(tx, it, &rec, now, stats)
@@ -943,29 +862,29 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel,
 				fellBack, retried = fellBack || fb, retried || !fb
 			}
 		}
-		if it.dueKey != nil {
-			if err := due.Delete(it.dueKey); err != nil {
+		if it.DueKey != nil {
+			if err := due.Delete(it.DueKey); err != nil {
 				return false, false, err
 			}
 		}
 		// The answer is recorded: the request is no longer in doubt.
-		if err := intents.Delete(sendIntentKey(it.ref)); err != nil {
+		if err := intents.Delete(sendIntentKey(it.Ref)); err != nil {
 			return false, false, err
 		}
-		if err := dv.put(it.ref, rec); err != nil {
+		if err := dv.Put(it.Ref, rec); err != nil {
 			return false, false, err
 		}
-		if rec.State == StateAccepted && !noEarly {
-			if v := er.Get(it.ref.dbKey()); v != nil {
+		if rec.State == bolt.StateAccepted && !noEarly {
+			if v := er.Get(it.Ref.DbKey()); v != nil {
 				var r Receipt
 				if json.Unmarshal(v, &r) == nil {
-					fb, err := d.settle(tx, dv, it.n, it.ref, &rec, r, now, stats)
+					fb, err := d.settle(tx, dv, it.N, it.Ref, &rec, r, now, stats)
 					if err != nil {
 						return false, false, err
 					}
 					fellBack = fellBack || fb
 				}
-				if err := er.Delete(it.ref.dbKey()); err != nil {
+				if err := er.Delete(it.Ref.DbKey()); err != nil {
 					return false, false, err
 				}
 			}
@@ -974,44 +893,34 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *deliveryWriter, ch allimi.Channel,
 	return fellBack, retried, nil
 }
 
-// allSent reports whether every channel has been through every recipient.
-func allSent(n *Notification) bool {
-	for _, ch := range allimi.Channels {
-		if int64(n.Progress[ch]) < n.Recipients {
-			return false
-		}
-	}
-	return true
-}
-
 // failed handles a permanent refusal: a messenger falls back to SMS/LMS
 // (unless the person gets an SMS anyway), anything else is dead-lettered.
-func (d *dispatcher) failed(tx *bbolt.Tx, it item, rec *delivery, now time.Time, stats statDelta) (bool, error) {
-	ch := it.ref.Channel
-	if ch != allimi.ChannelSMS && it.mask&channelBit(allimi.ChannelSMS) == 0 {
-		rec.State = StateFellBack
-		stats.add(it.n.Type, ch, MetricFellBack, 1)
-		sms := DeliveryRef{it.ref.Notification, it.ref.Seq, allimi.ChannelSMS}
-		return true, tx.Bucket(bucketDue).Put(dueKey(sms, now), []byte{flagFallback})
+func (d *dispatcher) failed(tx *bbolt.Tx, it bolt.Item, rec *bolt.Delivery, now time.Time, stats statDelta) (bool, error) {
+	ch := it.Ref.Channel
+	if ch != allimi.ChannelSMS && it.Mask&bolt.ChannelBit(allimi.ChannelSMS) == 0 {
+		rec.State = bolt.StateFellBack
+		stats.add(it.N.Type, ch, MetricFellBack, 1)
+		sms := bolt.DeliveryRef{Notification: it.Ref.Notification, Seq: it.Ref.Seq, Channel: allimi.ChannelSMS}
+		return true, tx.Bucket(bolt.BucketDue).Put(bolt.DueKey(sms, now), []byte{bolt.FlagFallback})
 	}
-	rec.State = StateDeadLetter
-	stats.add(it.n.Type, ch, MetricFailed, 1)
-	stats.add(it.n.Type, ch, MetricDeadLetter, 1)
-	return false, putDeadLetter(tx, it.ref, it.n.Type, *rec, now)
+	rec.State = bolt.StateDeadLetter
+	stats.add(it.N.Type, ch, MetricFailed, 1)
+	stats.add(it.N.Type, ch, MetricDeadLetter, 1)
+	return false, putDeadLetter(tx, it.Ref, it.N.Type, *rec, now)
 }
 
 // retryOrGiveUp schedules a transient failure again with exponential
 // backoff and jitter, until the horizon.
-func (d *dispatcher) retryOrGiveUp(tx *bbolt.Tx, it item, rec *delivery, now time.Time, stats statDelta) (bool, error) {
-	if now.Sub(time.UnixMilli(rec.First)) >= d.cfg.Horizon || (it.ref.Channel != allimi.ChannelSMS && d.tripped(it.ref.Channel, now)) {
+func (d *dispatcher) retryOrGiveUp(tx *bbolt.Tx, it bolt.Item, rec *bolt.Delivery, now time.Time, stats statDelta) (bool, error) {
+	if now.Sub(time.UnixMilli(rec.First)) >= d.cfg.Horizon || (it.Ref.Channel != allimi.ChannelSMS && d.tripped(it.Ref.Channel, now)) {
 		return d.failed(tx, it, rec, now, stats)
 	}
 	back := d.cfg.BaseBackoff << min(int(rec.Attempts), 20)
 	back = min(back, d.cfg.MaxBackoff)
 	back = back/2 + time.Duration(rand.Int64N(int64(back)+1)) // jitter: 0.5x to 1.5x
-	rec.State = StateRetrying
-	stats.add(it.n.Type, it.ref.Channel, MetricRetried, 1)
-	return false, tx.Bucket(bucketDue).Put(dueKey(it.ref, now.Add(back)), []byte{rec.Flags})
+	rec.State = bolt.StateRetrying
+	stats.add(it.N.Type, it.Ref.Channel, MetricRetried, 1)
+	return false, tx.Bucket(bolt.BucketDue).Put(bolt.DueKey(it.Ref, now.Add(back)), []byte{rec.Flags})
 }
 
 // Receipt is a provider's word on a delivery it accepted.
@@ -1030,11 +939,11 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 	now := d.cfg.Now()
 	stats := statDelta{}
 	fellBack := false
-	err = d.store.db.Update(func(tx *bbolt.Tx) error {
+	err = d.store.Db.Update(func(tx *bbolt.Tx) error {
 		applied, ignored = 0, 0
-		dv := newDeliveryWriter(tx, d.log)
+		dv := bolt.NewDeliveryWriter(tx, d.log)
 		for _, r := range rs {
-			ref, err := ParseDeliveryKey(r.IdempotencyKey)
+			ref, err := bolt.ParseDeliveryKey(r.IdempotencyKey)
 			if err != nil || ref.Channel != r.Channel {
 				ignored++
 				continue
@@ -1043,18 +952,18 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 				ignored++
 				continue
 			}
-			var n Notification
-			if err := getNotification(tx, ref.Notification, &n); err != nil {
+			var n bolt.Notification
+			if err := bolt.GetNotification(tx, ref.Notification, &n); err != nil {
 				ignored++
 				continue
 			}
-			rec, ok := dv.get(ref)
+			rec, ok := dv.Get(ref)
 			switch {
-			case ok && rec.State == StateAccepted:
-			case !ok || rec.State == StateRetrying:
+			case ok && rec.State == bolt.StateAccepted:
+			case !ok || rec.State == bolt.StateRetrying:
 				// Ahead of the acceptance's commit: keep it for then.
 				b, _ := json.Marshal(r)
-				if err := tx.Bucket(bucketEarlyReceipts).Put(ref.dbKey(), b); err != nil {
+				if err := tx.Bucket(bolt.BucketEarlyReceipts).Put(ref.DbKey(), b); err != nil {
 					return err
 				}
 				applied++
@@ -1070,7 +979,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 			fellBack = fellBack || fb
 			applied++
 		}
-		if err := dv.flush(); err != nil {
+		if err := dv.Flush(); err != nil {
 			return err
 		}
 		return stats.write(tx)
@@ -1082,15 +991,15 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 }
 
 // settle applies a receipt to an accepted delivery and stores it.
-func (d *dispatcher) settle(tx *bbolt.Tx, dv *deliveryWriter, n *Notification, ref DeliveryRef, rec *delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
+func (d *dispatcher) settle(tx *bbolt.Tx, dv *bolt.DeliveryWriter, n *bolt.Notification, ref bolt.DeliveryRef, rec *bolt.Delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
 	rec.Updated = now.UnixMilli()
 	fellBack := false
 	if r.Status == "delivered" {
-		rec.State = StateDelivered
+		rec.State = bolt.StateDelivered
 		stats.add(n.Type, ref.Channel, MetricDelivered, 1)
 	} else {
 		rec.Reason = truncate("receipt: "+r.Reason, 200)
-		it, err := d.store.loadItem(tx, n, ref)
+		it, err := d.store.LoadItem(tx, n, ref)
 		if err != nil {
 			return false, err
 		}
@@ -1098,7 +1007,7 @@ func (d *dispatcher) settle(tx *bbolt.Tx, dv *deliveryWriter, n *Notification, r
 			return false, err
 		}
 	}
-	return fellBack, dv.put(ref, *rec)
+	return fellBack, dv.Put(ref, *rec)
 }
 
 // truncate cuts s to at most n bytes, at a character boundary.

@@ -1,135 +1,20 @@
 package central
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-	"golang.org/x/crypto/bcrypt"
-
 	"allimi"
-	"allimi/central/keyring"
+	"allimi/central/bolt"
 	"allimi/central/throttle"
-	"allimi/sync"
 )
-
-// Enrolment: an official runs `allimi central kiosk enrol --id ID`, which
-// prints a one-time code; the new kiosk sends the code to central and gets
-// its credentials, so nobody types a secret. Central keeps only a hash of
-// the code.
-var bucketEnrolments = []byte("enrolments") // SHA-256(code) → enrolment JSON
-
-type enrolment struct {
-	Kiosk   string     `json:"kiosk"`
-	Expires time.Time  `json:"expires"`
-	Used    *time.Time `json:"used,omitempty"`
-}
-
-// Enrolment errors, as the kiosk's screen and the log say them.
-var (
-	ErrEnrolUnknown = errors.New("enrolment code unknown: check it, or ask for a new one")
-	ErrEnrolUsed    = errors.New("enrolment code already used: ask the official for a new one")
-	ErrEnrolExpired = errors.New("enrolment code expired: ask the official for a new one")
-)
-
-// newEnrolCode is 12 characters (60 bits), shown XXXX-XXXX-XXXX.
-func newEnrolCode() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	var s strings.Builder
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			s.WriteByte('-')
-		}
-		s.WriteByte(allimi.CodeAlphabet[int(c)%len(allimi.CodeAlphabet)]) // 256 is a multiple of 32: no bias
-	}
-	return s.String()
-}
-
-// normalizeEnrolCode accepts what a person types: any case, spaces, no dashes.
-func normalizeEnrolCode(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		if strings.ContainsRune(allimi.CodeAlphabet, r) {
-			b.WriteRune(r)
-		}
-	}
-	c := b.String()
-	if len(c) != 12 {
-		return c
-	}
-	return c[:4] + "-" + c[4:8] + "-" + c[8:]
-}
-
-func enrolKey(code string) []byte {
-	h := sha256.Sum256([]byte(normalizeEnrolCode(code)))
-	return h[:]
-}
-
-// AddEnrolment issues a one-time code for kiosk id, valid for ttl.
-func (s *Store) AddEnrolment(id string, ttl time.Duration) (code string, expires time.Time, err error) {
-	if err := allimi.ValidateKioskID(id); err != nil {
-		return "", time.Time{}, err
-	}
-	if ttl <= 0 || ttl > 30*24*time.Hour {
-		return "", time.Time{}, fmt.Errorf("ttl %s: between 1 s and 30 days: %w", ttl, allimi.ErrInvalid)
-	}
-	code, expires = newEnrolCode(), s.now().UTC().Add(ttl).Truncate(time.Second)
-	v, _ := json.Marshal(enrolment{Kiosk: id, Expires: expires})
-	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketEnrolments).Put(enrolKey(code), v) })
-	return code, expires, err
-}
-
-// RedeemEnrolment spends code: the kiosk gets fresh credentials (a kiosk
-// enrolled again gets a new password, and the old one stops working).
-func (s *Store) RedeemEnrolment(code string) (KioskCredentials, error) {
-	var cred KioskCredentials
-	pw := keyring.Token(24)
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
-	if err != nil {
-		return cred, err
-	}
-	now := s.now().UTC()
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketEnrolments)
-		k := enrolKey(code)
-		v := b.Get(k)
-		if v == nil {
-			return ErrEnrolUnknown
-		}
-		var e enrolment
-		if err := json.Unmarshal(v, &e); err != nil {
-			return err
-		}
-		switch {
-		case e.Used != nil:
-			return fmt.Errorf("%w (on %s)", ErrEnrolUsed, e.Used.In(kst).Format("2006-01-02 15:04"))
-		case !now.Before(e.Expires):
-			return fmt.Errorf("%w (at %s)", ErrEnrolExpired, e.Expires.In(kst).Format("2006-01-02 15:04"))
-		}
-		e.Used = &now
-		nv, _ := json.Marshal(e)
-		if err := b.Put(k, nv); err != nil {
-			return err
-		}
-		rec := kioskRecord{ID: e.Kiosk, Username: KioskUsername(e.Kiosk), PasswordHash: hash, Created: now}
-		rv, _ := json.Marshal(rec)
-		cred = KioskCredentials{ID: e.Kiosk, Username: rec.Username, Password: pw,
-			CatalogKey: sync.EncodePublicKey(s.keys.CatalogPublicKey())}
-		return tx.Bucket(bucketKiosks).Put([]byte(e.Kiosk), rv)
-	})
-	return cred, err
-}
 
 // EnrolResponse is what a kiosk gets for its code: its config file.
 type EnrolResponse struct {
-	KioskCredentials
+	bolt.KioskCredentials
 	Broker string `json:"broker"`
 	// TLS, when the embedded broker runs TLS: the CA to trust the broker
 	// by, and the kiosk's client certificate and key, all PEM.
@@ -167,7 +52,7 @@ func writeEnrolError(w http.ResponseWriter, code int, reason string, err error) 
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	// Wrong codes are counted per address: one address guessing does not
 	// keep another kiosk from enrolling (limits.go).
-	tries, client := s.store.limits.enrol, clientAddr(r.RemoteAddr)
+	tries, client := s.store.Limits.Enrol, clientAddr(r.RemoteAddr)
 	if err := tries.Allow(client, ""); err != nil {
 		writeEnrolError(w, http.StatusTooManyRequests, EnrolReasonThrottled, fmt.Errorf("%w: wait, then try the code again", err))
 		return
@@ -185,14 +70,14 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	cred, err := s.store.RedeemEnrolment(body.Code)
 	switch {
-	case errors.Is(err, ErrEnrolUnknown):
+	case errors.Is(err, bolt.ErrEnrolUnknown):
 		if _, err := tries.Count(client, ""); err != nil && !errors.Is(err, throttle.ErrBusy) {
 			s.log.Error("enrolment: counting a wrong code", "err", err)
 		}
 		writeEnrolError(w, http.StatusNotFound, EnrolReasonUnknown, err)
-	case errors.Is(err, ErrEnrolUsed):
+	case errors.Is(err, bolt.ErrEnrolUsed):
 		writeEnrolError(w, http.StatusGone, EnrolReasonUsed, err)
-	case errors.Is(err, ErrEnrolExpired):
+	case errors.Is(err, bolt.ErrEnrolExpired):
 		writeEnrolError(w, http.StatusGone, EnrolReasonExpired, err)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"allimi"
+	"allimi/central/bolt"
 )
 
 // maxCatalogBody bounds a catalog upload.
@@ -42,7 +43,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
 	s.notifyRoutes(mux)
 	s.questionRoutes(mux)
-	if d := s.store.details; d != nil {
+	if d := s.store.Details; d != nil {
 		mux.Handle("/n/", d.Handler())
 	}
 	return s.guard(mux)
@@ -61,7 +62,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.isAdmin(r) && s.official(r) == "" {
 		// Which kiosks exist and how many records each sent are what a
-		// receipt-code guesser wants first.
+		// Receipt-code guesser wants first.
 		st.Kiosks = nil
 	} else {
 		privatePage(w)
@@ -72,8 +73,8 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		Stats
-		Delivery DeliveryStats `json:"delivery"`
+		bolt.Stats
+		Delivery bolt.DeliveryStats `json:"delivery"`
 	}{st, ds})
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"allimi/central/bolt"
 )
 
 // HTTPTimeouts bound how long one client may hold central's HTTP server:
@@ -82,7 +84,7 @@ const (
 	maxNotificationJSON = 8 << 20
 	// maxAnswerForm holds MaxAnswerText characters of Korean, percent-encoded
 	// (9 bytes a syllable), and the form's other fields.
-	maxAnswerForm = 9*MaxAnswerText + formBodyLimit
+	maxAnswerForm = 9*bolt.MaxAnswerText + formBodyLimit
 )
 
 var bodyLimits = map[string]int64{

@@ -25,6 +25,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/internal/testaddr"
 )
 
@@ -177,9 +178,9 @@ func TestHTTP_OversizedBodiesAre413WithAClearError(t *testing.T) {
 }
 
 // withOfficialInStore registers an official in a stopped central's data.
-func withOfficialInStore(t *testing.T, data, id string) central.OfficialCredentials {
+func withOfficialInStore(t *testing.T, data, id string) bolt.OfficialCredentials {
 	t.Helper()
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
 	cred, err := st.AddOfficial(id, false)
@@ -314,7 +315,7 @@ func (t throttled) Read(p []byte) (int, error) {
 
 func TestHTTP_BackupOutlastsTheWriteTimeoutOverASlowLink(t *testing.T) {
 	data := t.TempDir()
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	// About 16 MiB of database: far more than the socket buffers hold.
 	require.NoError(t, st.SeedSubscribers(30000, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))

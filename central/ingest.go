@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -24,7 +25,7 @@ import (
 // never waits (see fairQueue), and a commit the store refuses is kept and
 // tried again, unacknowledged, while /healthz says why nothing is stored.
 type ingest struct {
-	store    *Store
+	store    *bolt.Store
 	metrics  *metrics
 	log      *slog.Logger
 	batchMax int
@@ -43,14 +44,14 @@ type ingest struct {
 	// requests, when set, answers kiosks' requests; onCommit, when set,
 	// hears every commit's outcome.
 	requests *requests
-	onCommit func(Outcome)
+	onCommit func(bolt.Outcome)
 
 	mu        stdsync.Mutex
 	client    paho.Client
 	connected bool
 }
 
-func newIngest(store *Store, m *metrics, log *slog.Logger, batchMax int) *ingest {
+func newIngest(store *bolt.Store, m *metrics, log *slog.Logger, batchMax int) *ingest {
 	if batchMax <= 0 {
 		batchMax = 1000
 	}
@@ -121,7 +122,7 @@ func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
 func (in *ingest) take(m paho.Message) {
 	kiosk, _ := sync.ParseUpTopic(m.Topic())
 	inc := in.decode(m.Topic(), m.Payload())
-	in.store.prepare(&inc)
+	in.store.Prepare(&inc)
 	shed := in.queue.offerDecoded(kiosk, m, inc)
 	for _, s := range shed {
 		s.Ack()
@@ -196,7 +197,7 @@ func (in *ingest) run(ctx context.Context) {
 			continue
 		}
 		batch := make([]paho.Message, len(items))
-		decoded := make([]Incoming, len(items))
+		decoded := make([]bolt.Incoming, len(items))
 		for i, it := range items {
 			batch[i], decoded[i] = it.msg, it.in
 			if it.in.Event == nil && it.in.Reject == nil {
@@ -219,7 +220,7 @@ func (in *ingest) run(ctx context.Context) {
 }
 
 // commit stores items, batch's records decoded, and acknowledges them.
-func (in *ingest) commit(batch []paho.Message, items []Incoming) bool {
+func (in *ingest) commit(batch []paho.Message, items []bolt.Incoming) bool {
 	start := time.Now()
 	out, err := in.store.Commit(items)
 	if err != nil {
@@ -281,7 +282,7 @@ func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 }
 
 // decode turns one up message into an Incoming: the event, or why it was refused.
-func (in *ingest) decode(topic string, payload []byte) Incoming {
+func (in *ingest) decode(topic string, payload []byte) bolt.Incoming {
 	kiosk, ok := sync.ParseUpTopic(topic)
 	if !ok {
 		return in.reject(topic, "", fmt.Errorf("topic %q is not a kiosk up topic", topic))
@@ -302,16 +303,16 @@ func (in *ingest) decode(topic string, payload []byte) Incoming {
 	if err != nil {
 		return in.reject(topic, kiosk, fmt.Errorf("record %d: %w", e.Seq, err))
 	}
-	return Incoming{Kiosk: kiosk, Event: &e, Consents: &p}
+	return bolt.Incoming{Kiosk: kiosk, Event: &e, Consents: &p}
 }
 
-func (in *ingest) reject(topic, kiosk string, err error) Incoming {
+func (in *ingest) reject(topic, kiosk string, err error) bolt.Incoming {
 	level := slog.LevelWarn
 	if errors.Is(err, allimi.ErrUnsupportedVersion) {
 		level = slog.LevelError // a kiosk newer than central: upgrade central
 	}
 	in.log.Log(context.Background(), level, "record refused", "topic", topic, "err", err)
-	return Incoming{Kiosk: kiosk, Reject: err}
+	return bolt.Incoming{Kiosk: kiosk, Reject: err}
 }
 
 // publishRetained queues a retained QoS 1 message; paho sends it once connected.

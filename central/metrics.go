@@ -3,6 +3,8 @@ package central
 import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"allimi/central/bolt"
 )
 
 // metrics are central's Prometheus series, on a registry of their own so
@@ -23,7 +25,7 @@ type metrics struct {
 	dispatchCommit  *prometheus.HistogramVec
 }
 
-func newMetrics(store *Store) *metrics {
+func newMetrics(store *bolt.Store) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		records: prometheus.NewCounterVec(prometheus.CounterOpts{

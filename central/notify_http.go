@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"allimi"
+	"allimi/central/bolt"
 )
 
 // maxNotificationBody bounds an agency request: about 2 M listed citizens as NDJSON.
@@ -55,7 +56,7 @@ type NotificationResponse struct {
 	Repeat        bool                    `json:"repeat,omitempty"`
 }
 
-func responseOf(n Notification) NotificationResponse {
+func responseOf(n bolt.Notification) NotificationResponse {
 	return NotificationResponse{ID: n.ID, Type: n.Type, Status: n.Status, Recipients: n.Recipients,
 		NotSubscribed: n.NotSubscribed, Deliveries: n.Deliveries, Urgent: n.Urgent}
 }
@@ -67,7 +68,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	if !ndjson {
 		limitBody(w, r, maxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
 	}
-	req, err := DecodeNotificationRequest(r.Body, ndjson)
+	req, err := bolt.DecodeNotificationRequest(r.Body, ndjson)
 	if err != nil {
 		if limit, ok := bodyTooLarge(r); ok {
 			how := "send NDJSON in several notifications"
@@ -85,7 +86,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	}
 	idem := r.Header.Get("Idempotency-Key")
 	if len(idem) > 200 {
-		writeFieldError(w, fieldErr("Idempotency-Key", "longer than 200 characters"))
+		writeFieldError(w, bolt.FieldErr("Idempotency-Key", "longer than 200 characters"))
 		return
 	}
 	n, repeat, err := s.store.CreateNotification(agency, idem, req)
@@ -97,7 +98,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		s.metrics.notifications.WithLabelValues(string(n.Type)).Inc()
 		s.log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
 	}
-	if n.Status == StatusExpanding {
+	if n.Status == bolt.StatusExpanding {
 		if n, err = s.dispatch.expand(n.ID); err != nil {
 			writeError(w, http.StatusInternalServerError, err)
 			return
@@ -116,7 +117,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 }
 
 func writeFieldError(w http.ResponseWriter, err error) {
-	var fe *FieldError
+	var fe *bolt.FieldError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &fe):

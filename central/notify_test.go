@@ -17,6 +17,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
 	"allimi/internal/testaddr"
@@ -51,7 +52,7 @@ type fanoutOptions struct {
 func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	t.Helper()
 	data := t.TempDir()
-	st, keys, err := central.OpenData(data, central.StoreOptions{})
+	st, keys, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	if o.channels == nil {
 		o.channels = []allimi.Channel{allimi.ChannelKakao}
@@ -59,7 +60,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
 	ag, err := st.AddAgency("nhis")
 	require.NoError(t, err)
-	require.NoError(t, st.SetAgencyPolicy("nhis", central.AgencyPolicy{
+	require.NoError(t, st.SetAgencyPolicy("nhis", bolt.AgencyPolicy{
 		Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
 		PaymentHosts: []string{"www.efine.go.kr"}}))
 	require.NoError(t, st.Close())
@@ -308,7 +309,7 @@ func TestNotify_SMSThatKeepsFailingIsDeadLetteredAndReplayed(t *testing.T) {
 
 	var dl struct {
 		Total       int
-		Deadletters []central.DeadLetter
+		Deadletters []bolt.DeadLetter
 	}
 	req, _ := http.NewRequest(http.MethodGet, f.tc.http+"/api/v1/deadletters", nil)
 	req.Header.Set("Authorization", "Bearer "+f.keys.AdminToken)
@@ -407,7 +408,7 @@ func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *test
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var r central.AuditReport
+		var r bolt.AuditReport
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
 		return r.Entries
 	}

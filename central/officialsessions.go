@@ -1,124 +1,20 @@
 package central
 
 import (
-	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
-	"allimi"
+	"allimi/central/bolt"
 )
 
-// Officials' web sessions live in central's store, so that signing out
-// ends a session for good: a cookie copied before the sign-out is worth
-// nothing after it. The cookie holds a random session id; the store keeps
-// only its SHA-256 (256 random bits need no slow hash), the official, the
-// hash of the official's token at sign-in (a new token, --rotate, ends
-// every session of the old one) and the expiry. Sessions survive a restart
-// of central.
-var bucketOfficialSessions = []byte("official-sessions") // sha256(session id) → officialSession
-
-func init() { allBuckets = append(allBuckets, bucketOfficialSessions) }
-
-const (
-	sessionCookie   = "allimi_official"
-	sessionLifetime = 12 * time.Hour
-	// csrfField is the hidden field of every form of the officials' pages;
-	// csrfHeader carries the same token for the JSON API used with the cookie.
-	csrfField  = "csrf"
-	csrfHeader = "X-CSRF-Token"
-)
-
-type officialSession struct {
-	Official  string    `json:"official"`
-	TokenHash []byte    `json:"tokenHash"`
-	Expires   time.Time `json:"expires"`
-}
-
-func sessionKey(id string) []byte {
-	h := sha256.Sum256([]byte(id))
-	return h[:]
-}
-
-// startOfficialSession opens a session for official and returns its id.
-// Expired sessions are swept out on the way: officials are few.
-func (s *Store) startOfficialSession(official string, now time.Time) (string, time.Time, error) {
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", time.Time{}, err
-	}
-	id := base64.RawURLEncoding.EncodeToString(raw[:])
-	exp := now.Add(sessionLifetime).UTC()
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		ov := tx.Bucket(bucketOfficials).Get([]byte(official))
-		if ov == nil {
-			return fmt.Errorf("official %q: %w", official, allimi.ErrNotFound)
-		}
-		var or officialRecord
-		if err := json.Unmarshal(ov, &or); err != nil {
-			return fmt.Errorf("official %q: %w", official, err)
-		}
-		b := tx.Bucket(bucketOfficialSessions)
-		var expired [][]byte
-		_ = b.ForEach(func(k, v []byte) error {
-			var ss officialSession
-			if json.Unmarshal(v, &ss) != nil || !now.Before(ss.Expires) {
-				expired = append(expired, k)
-			}
-			return nil
-		})
-		for _, k := range expired {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		v, _ := json.Marshal(officialSession{Official: official, TokenHash: or.TokenHash, Expires: exp})
-		return b.Put(sessionKey(id), v)
-	})
-	if err != nil {
-		return "", time.Time{}, fmt.Errorf("start session: %w", err)
-	}
-	return id, exp, nil
-}
-
-// officialBySession returns the official of a live session, "" if none.
-func (s *Store) officialBySession(id string, now time.Time) (string, error) {
-	found := ""
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketOfficialSessions).Get(sessionKey(id))
-		if v == nil {
-			return nil
-		}
-		var ss officialSession
-		if err := json.Unmarshal(v, &ss); err != nil || !now.Before(ss.Expires) {
-			return err
-		}
-		ov := tx.Bucket(bucketOfficials).Get([]byte(ss.Official))
-		var or officialRecord
-		if ov == nil || json.Unmarshal(ov, &or) != nil || !bytes.Equal(or.TokenHash, ss.TokenHash) {
-			return nil
-		}
-		found = ss.Official
-		return nil
-	})
-	return found, err
-}
-
-// endOfficialSession deletes a session: signing out.
-func (s *Store) endOfficialSession(id string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketOfficialSessions).Delete(sessionKey(id)) })
-}
+func init() { bolt.AllBuckets = append(bolt.AllBuckets, bolt.BucketOfficialSessions) }
 
 // secureCookies reports whether the session cookie gets the Secure flag:
 // when central is reached over TLS, or its public URL (--link-base, behind a
@@ -128,31 +24,31 @@ func (s *Server) secureCookies(r *http.Request) bool {
 }
 
 func (s *Server) setSession(w http.ResponseWriter, r *http.Request, official string, now time.Time) error {
-	id, exp, err := s.store.startOfficialSession(official, now)
+	id, exp, err := s.store.StartOfficialSession(official, now)
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: bolt.SessionCookie, Value: id, Path: "/", HttpOnly: true,
 		Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode, Expires: exp})
 	return nil
 }
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: bolt.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode})
 }
 
 // sessionID is r's session cookie, "" without one.
 func sessionID(r *http.Request) string {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(bolt.SessionCookie)
 	if err != nil {
 		return ""
 	}
 	return c.Value
 }
 
-// official returns the signed-in official of r: a session cookie, or an
-// official's token as a bearer token (for the JSON API). "" when none.
+// Official returns the signed-in official of r: a session cookie, or an
+// Official's token as a bearer token (for the JSON API). "" when none.
 func (s *Server) official(r *http.Request) string {
 	id, _ := s.officialAuth(r)
 	return id
@@ -162,7 +58,7 @@ func (s *Server) official(r *http.Request) string {
 // so must prove a state-changing request came from central's own page).
 func (s *Server) officialAuth(r *http.Request) (id string, byCookie bool) {
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		id, err := s.store.officialByToken(tok)
+		id, err := s.store.OfficialByToken(tok)
 		if err != nil {
 			s.log.Error("official sign-in", "err", err)
 			return "", false
@@ -173,7 +69,7 @@ func (s *Server) officialAuth(r *http.Request) (id string, byCookie bool) {
 	if sid == "" {
 		return "", false
 	}
-	id, err := s.store.officialBySession(sid, time.Now())
+	id, err := s.store.OfficialBySession(sid, time.Now())
 	if err != nil {
 		s.log.Error("official session", "err", err)
 		return "", false
@@ -205,9 +101,9 @@ func (s *Server) checkForgery(r *http.Request) error {
 		return errForged
 	}
 	want := s.csrfToken(r)
-	got := r.Header.Get(csrfHeader)
+	got := r.Header.Get(bolt.CsrfHeader)
 	if got == "" {
-		got = r.PostFormValue(csrfField)
+		got = r.PostFormValue(bolt.CsrfField)
 	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return errForged

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"allimi/central/bolt"
 )
 
 // contentSecurityPolicy is sent with every answer of central's own (the
@@ -21,7 +23,7 @@ var contentSecurityPolicy = "default-src 'none'; style-src " + styleHashes() +
 var styleBlock = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
 
 // styleHashes lists the CSP hashes of the style blocks of the officials',
-// receipt and delivery-table pages.
+// Receipt and delivery-table pages.
 func styleHashes() string {
 	var stats bytes.Buffer
 	_ = statsPage.Execute(&stats, nil) // its style is static; rows are not needed
@@ -50,12 +52,12 @@ func securityHeaders(h http.Header) {
 func kstTime(t any, layout string) string {
 	switch v := t.(type) {
 	case time.Time:
-		return v.In(kst).Format(layout)
+		return v.In(bolt.Kst).Format(layout)
 	case *time.Time:
 		if v == nil {
 			return ""
 		}
-		return v.In(kst).Format(layout)
+		return v.In(bolt.Kst).Format(layout)
 	}
 	return ""
 }

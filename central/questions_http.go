@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/central/bolt"
 	systmpl "allimi/central/template"
 	"allimi/central/throttle"
 )
@@ -31,9 +32,9 @@ type questionsData struct {
 	// Message names a notice the page shows: login-failed, login-locked,
 	// answer-invalid, already-answered.
 	Message  string
-	Waiting  []Question
-	Answered []Question
-	Q        Question
+	Waiting  []bolt.Question
+	Answered []bolt.Question
+	Q        bolt.Question
 	Draft    string
 	// MaxAnswer is MaxAnswerText, for the form's limit.
 	MaxAnswer int
@@ -112,7 +113,7 @@ func privatePage(w http.ResponseWriter) {
 }
 
 func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
-	d.MaxAnswer = MaxAnswerText
+	d.MaxAnswer = bolt.MaxAnswerText
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := questionsTemplate.Execute(w, d); err != nil {
@@ -148,13 +149,13 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
-	tries, client := s.store.limits.official, clientAddr(r.RemoteAddr)
+	tries, client := s.store.Limits.Official, clientAddr(r.RemoteAddr)
 	if err := tries.Allow(client, id); err != nil {
 		s.log.Warn("official sign-in refused: too many wrong tries", "official", id, "remote", r.RemoteAddr, "err", err)
 		s.renderQuestions(w, http.StatusTooManyRequests, questionsData{Kind: "login", Message: "login-locked"})
 		return
 	}
-	ok, err := s.store.officialCheck(id, tok)
+	ok, err := s.store.OfficialCheck(id, tok)
 	if err != nil {
 		s.log.Error("official sign-in", "err", err)
 	}
@@ -190,7 +191,7 @@ func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusForbidden, err)
 			return
 		}
-		if err := s.store.endOfficialSession(sessionID(r)); err != nil {
+		if err := s.store.EndOfficialSession(sessionID(r)); err != nil {
 			s.log.Error("sign-out", "official", id, "err", err)
 			http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 			return
@@ -211,7 +212,7 @@ func (s *Server) handleQuestionsPage(w http.ResponseWriter, r *http.Request, off
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 		return
 	}
-	d := questionsData{Kind: "list", Official: official, Waiting: []Question{}}
+	d := questionsData{Kind: "list", Official: official, Waiting: []bolt.Question{}}
 	for _, q := range all {
 		switch {
 		case q.AnsweredAt == nil:
@@ -233,7 +234,7 @@ func questionID(r *http.Request) (uint64, error) {
 
 func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
-	var q Question
+	var q bolt.Question
 	if err == nil {
 		q, err = s.store.Question(id)
 	}
@@ -257,9 +258,9 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 		http.Redirect(w, r, fmt.Sprintf("/officials/questions/%d", id), http.StatusSeeOther)
 	case errors.Is(err, allimi.ErrNotFound):
 		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
-	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, errAlreadyAnswered):
+	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, bolt.ErrAlreadyAnswered):
 		msg, status := "answer-invalid", http.StatusBadRequest
-		if errors.Is(err, errAlreadyAnswered) {
+		if errors.Is(err, bolt.ErrAlreadyAnswered) {
 			msg, status = "already-answered", http.StatusConflict
 		}
 		q, _ := s.store.Question(id)
@@ -271,12 +272,12 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 }
 
 // answer stores an official's answer and wakes the sender.
-func (s *Server) answer(id uint64, official, text string) (Question, error) {
+func (s *Server) answer(id uint64, official, text string) (bolt.Question, error) {
 	if s.answers != nil {
 		// Checked now, so that an answer that cannot be sent is refused
 		// while the official is still there to shorten it.
 		if _, _, err := s.answers.msgs.Render(systmpl.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
-			return Question{}, fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
+			return bolt.Question{}, fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
 		}
 	}
 	q, err := s.store.AnswerQuestion(id, official, text, s.cfg.QuestionAudio.KeepAnswered <= 0)
@@ -340,7 +341,7 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err)
-	case errors.Is(err, errAlreadyAnswered):
+	case errors.Is(err, bolt.ErrAlreadyAnswered):
 		writeError(w, http.StatusConflict, err)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
@@ -358,7 +359,7 @@ func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, off
 	}
 	pcm, err := s.store.QuestionAudio(id, official)
 	switch {
-	case errors.Is(err, errAudioDeleted):
+	case errors.Is(err, bolt.ErrAudioDeleted):
 		writeError(w, http.StatusGone, err)
 		return
 	case errors.Is(err, allimi.ErrNotFound):

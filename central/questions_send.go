@@ -2,14 +2,12 @@ package central
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 
-	"go.etcd.io/bbolt"
-
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
 )
@@ -19,68 +17,13 @@ import (
 // #{code} and #{answer}.
 const AnswerTemplate = "ALLIMI_QNA_ANSWER"
 
-// pendingAnswer is one answer to send.
-type pendingAnswer struct {
-	q       Question
-	citizen allimi.Citizen
-}
-
-func (s *Store) pendingAnswers(n int) ([]pendingAnswer, error) {
-	var out []pendingAnswer
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		c := tx.Bucket(bucketQSend).Cursor()
-		for k, _ := c.First(); k != nil && len(out) < n; k, _ = c.Next() {
-			q, err := s.getQuestion(tx, binary.BigEndian.Uint64(k))
-			if err != nil {
-				return err
-			}
-			plain, err := s.keys.Open(q.Contact, u64(q.ID))
-			if err != nil {
-				return fmt.Errorf("question %d: contact: %w", q.ID, err)
-			}
-			cit, err := decodePII(plain)
-			if err != nil {
-				return fmt.Errorf("question %d: contact: %w", q.ID, err)
-			}
-			out = append(out, pendingAnswer{q: q, citizen: cit})
-		}
-		return nil
-	})
-	return out, err
-}
-
-// answerSent takes the answer off the queue and records how it went.
-func (s *Store) answerSent(id uint64, delivery string) error {
-	return s.db.Update(func(tx *bbolt.Tx) error {
-		q, err := s.getQuestion(tx, id)
-		if err != nil {
-			return err
-		}
-		q.Delivery = delivery
-		if err := tx.Bucket(bucketQSend).Delete(u64(id)); err != nil {
-			return err
-		}
-		return s.putQuestion(tx, &q)
-	})
-}
-
-// AnswersPending counts the answers not yet handed to a provider.
-func (s *Store) AnswersPending() (int, error) {
-	n := 0
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(bucketQSend).Stats().KeyN
-		return nil
-	})
-	return n, err
-}
-
 // answerer sends officials' answers on the channel each person chose,
 // falling back to SMS/LMS when the messenger refuses the person (not a
 // KakaoTalk user …). Each answer has an idempotency key per channel, so a
 // crash between a provider's answer and the queue's update sends nothing
 // twice to a provider that deduplicates.
 type answerer struct {
-	store    *Store
+	store    *bolt.Store
 	adapters map[allimi.Channel]channel.Adapter
 	msgs     *template.System
 	log      *slog.Logger
@@ -92,7 +35,7 @@ func (a *answerer) run(ctx context.Context) { a.queue.run(ctx, a.log, "answers",
 // once sends what is queued, one message per request (answers are few);
 // it returns how many it settled.
 func (a *answerer) once(ctx context.Context) (int, error) {
-	pend, err := a.store.pendingAnswers(100)
+	pend, err := a.store.PendingAnswers(100)
 	if err != nil || len(pend) == 0 {
 		return 0, err
 	}
@@ -101,33 +44,33 @@ func (a *answerer) once(ctx context.Context) (int, error) {
 	for _, p := range pend {
 		delivery, err := a.send(ctx, p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("question %d: %w", p.q.ID, err))
+			errs = append(errs, fmt.Errorf("question %d: %w", p.Q.ID, err))
 			continue
 		}
-		if err := a.store.answerSent(p.q.ID, delivery); err != nil {
+		if err := a.store.AnswerSent(p.Q.ID, delivery); err != nil {
 			return settled, err
 		}
-		for _, ch := range []allimi.Channel{allimi.Channel(p.q.Reply), allimi.ChannelSMS} {
-			if err := a.store.queueSettled(ch, answerKey(p, ch)); err != nil {
+		for _, ch := range []allimi.Channel{allimi.Channel(p.Q.Reply), allimi.ChannelSMS} {
+			if err := a.store.QueueSettled(ch, answerKey(p, ch)); err != nil {
 				return settled, err
 			}
 		}
-		a.log.Info("answer sent", "question", p.q.ID, "delivery", delivery)
+		a.log.Info("answer sent", "question", p.Q.ID, "delivery", delivery)
 		settled++
 	}
 	return settled, errors.Join(errs...)
 }
 
 // send sends one answer and says how it went; an error means "try again".
-func (a *answerer) send(ctx context.Context, p pendingAnswer) (string, error) {
+func (a *answerer) send(ctx context.Context, p bolt.PendingAnswer) (string, error) {
 	text, lms, err := a.msgs.Render(template.QuestionAnswer, map[string]string{
-		"name": p.citizen.Name, "code": p.q.Code, "answer": p.q.Answer})
+		"name": p.Citizen.Name, "code": p.Q.Code, "answer": p.Q.Answer})
 	if err != nil {
 		// The answer was checked when the official gave it: this is a
 		// template that no longer fits, which waiting will not fix.
 		return "refused: " + err.Error(), nil
 	}
-	ch := allimi.Channel(p.q.Reply)
+	ch := allimi.Channel(p.Q.Reply)
 	r, err := a.sendOn(ctx, ch, p, text, lms)
 	if err != nil {
 		return "", err
@@ -140,7 +83,7 @@ func (a *answerer) send(ctx context.Context, p pendingAnswer) (string, error) {
 	case ch == allimi.ChannelSMS:
 		return fmt.Sprintf("refused by sms: %s %s", r.Code, r.Reason), nil
 	}
-	a.log.Info("answer falls back to SMS", "question", p.q.ID, "channel", ch, "code", r.Code)
+	a.log.Info("answer falls back to SMS", "question", p.Q.ID, "channel", ch, "code", r.Code)
 	r, err = a.sendOn(ctx, allimi.ChannelSMS, p, text, lms)
 	switch {
 	case err != nil:
@@ -153,18 +96,18 @@ func (a *answerer) send(ctx context.Context, p pendingAnswer) (string, error) {
 	return fmt.Sprintf("refused by %s and sms: %s %s", ch, r.Code, r.Reason), nil
 }
 
-func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p pendingAnswer, text string, lms bool) (channel.Result, error) {
+func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p bolt.PendingAnswer, text string, lms bool) (channel.Result, error) {
 	ad := a.adapters[ch]
 	if ad == nil {
 		return channel.Result{}, fmt.Errorf("no %s provider configured", ch)
 	}
-	m := channel.Message{Key: answerKey(p, ch), Recipient: p.citizen.Mobile, Title: "알리미 답변",
+	m := channel.Message{Key: answerKey(p, ch), Recipient: p.Citizen.Mobile, Title: "알리미 답변",
 		Text: text, LMS: lms}
 	if ch == allimi.ChannelKakao || ch == allimi.ChannelNaver {
 		m.Template = AnswerTemplate
-		m.Params = channel.ParamsOf("name", p.citizen.Name, "code", p.q.Code, "answer", p.q.Answer)
+		m.Params = channel.ParamsOf("name", p.Citizen.Name, "code", p.Q.Code, "answer", p.Q.Answer)
 	}
-	res, err := a.store.sendOnce(ctx, ad, []channel.Message{m})
+	res, err := a.store.SendOnce(ctx, ad, []channel.Message{m})
 	if err != nil {
 		return channel.Result{}, err
 	}
@@ -175,6 +118,6 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p pendingAnswe
 }
 
 // answerKey is an answer's idempotency key on ch.
-func answerKey(p pendingAnswer, ch allimi.Channel) string {
-	return fmt.Sprintf("qa-%d-%s", p.q.ID, ch)
+func answerKey(p bolt.PendingAnswer, ch allimi.Channel) string {
+	return fmt.Sprintf("qa-%d-%s", p.Q.ID, ch)
 }

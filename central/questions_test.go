@@ -18,17 +18,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/sync"
 )
 
 // withOfficial stops the fixture's central, registers an official (as
 // `allimi central official add` does, central stopped) and starts it again.
-func withOfficial(t *testing.T, f *kioskFixture, id string) central.OfficialCredentials {
+func withOfficial(t *testing.T, f *kioskFixture, id string) bolt.OfficialCredentials {
 	t.Helper()
 	require.NoError(t, f.srv.Close())
-	st, _, err := central.OpenData(f.data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(f.data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	cred, err := st.AddOfficial(id, false)
 	require.NoError(t, err)
@@ -65,7 +65,7 @@ func answer(t *testing.T, base, token string, id uint64, text string) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
-func apiQuestions(t *testing.T, base, token string) []central.Question {
+func apiQuestions(t *testing.T, base, token string) []bolt.Question {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/questions?all=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -73,7 +73,7 @@ func apiQuestions(t *testing.T, base, token string) []central.Question {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var body struct{ Questions []central.Question }
+	var body struct{ Questions []bolt.Question }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return body.Questions
 }
@@ -91,7 +91,7 @@ func TestQuestions_FromKioskToOfficialToPhoneWithSMSFallback(t *testing.T) {
 	contact := allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
 	code := ask(t, f, allimi.QuestionPayload{Lang: "ko", Reply: "kakao"}, contact, pcm)
 
-	var q central.Question
+	var q bolt.Question
 	require.Eventually(t, func() bool {
 		qs := apiQuestions(t, base, cred.Token)
 		if len(qs) == 1 {
@@ -284,7 +284,7 @@ func TestOfficials_SessionsSurviveARestartButNotANewTokenOrTampering(t *testing.
 	f.start(t)
 	assert.Equal(t, http.StatusOK, status(cookie))
 	require.NoError(t, f.srv.Close())
-	st, _, err := central.OpenData(f.data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(f.data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	_, err = st.AddOfficial("kim.minji", true)
 	require.NoError(t, err)
@@ -303,7 +303,7 @@ func questionEvent(seq uint64, kind string, c allimi.Citizen, payload string) al
 func TestIngest_MalformedQuestionsAreRefusedAndStoredDataIsIntact(t *testing.T) {
 	data := t.TempDir()
 	cred := addKiosk(t, data, "k1")
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	official, err := st.AddOfficial("kim", false)
 	require.NoError(t, err)
@@ -347,7 +347,7 @@ func TestIngest_MalformedQuestionsAreRefusedAndStoredDataIsIntact(t *testing.T) 
 	assert.EqualValues(t, 2, s.Records.Stored)
 	assert.EqualValues(t, len(bad), s.Records.Rejected)
 	resp := getAs(t, tc.http+"/api/v1/rejections", adminToken(t, tc.cfg.Data))
-	var rj struct{ Rejections []central.Rejection }
+	var rj struct{ Rejections []bolt.Rejection }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
 	resp.Body.Close()
 	for _, b := range bad {
@@ -445,7 +445,7 @@ func TestQuestions_SlipPageShowsTheAnswerOnceGiven(t *testing.T) {
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var r central.AuditReport
+		var r bolt.AuditReport
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
 		require.Zero(t, r.Broken)
 		return r.Entries

@@ -9,14 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 )
 
 // queueRig is a store and the SMS gateway of fake providers that take
 // every request as new.
-func queueRig(t *testing.T) (*Store, *channel.Fake, channel.Adapter, []channel.Message) {
+func queueRig(t *testing.T) (*bolt.Store, *channel.Fake, channel.Adapter, []channel.Message) {
 	t.Helper()
-	s, _, err := OpenData(t.TempDir(), StoreOptions{LinkBase: "http://127.0.0.1:8080"})
+	s, _, err := bolt.OpenData(t.TempDir(), bolt.StoreOptions{LinkBase: "http://127.0.0.1:8080"})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	fake := channel.NewFake(channel.FakeOptions{NoDedupe: true})
@@ -35,10 +36,10 @@ func queueRig(t *testing.T) (*Store, *channel.Fake, channel.Adapter, []channel.M
 
 func TestQueueIntents_AnswerLostAfterTheRequestIsLookedUpNotResent(t *testing.T) {
 	s, fake, sms, msgs := queueRig(t)
-	_, err := s.sendOnce(context.Background(), sms, msgs)
+	_, err := s.SendOnce(context.Background(), sms, msgs)
 	require.NoError(t, err)
 	// Crash: the queue never records the answer, and tries again.
-	res, err := s.sendOnce(context.Background(), sms, msgs)
+	res, err := s.SendOnce(context.Background(), sms, msgs)
 	require.NoError(t, err)
 	for _, r := range res {
 		assert.Equal(t, channel.Accepted, r.Status, "%s: the provider has it", r.Key)
@@ -49,10 +50,10 @@ func TestQueueIntents_AnswerLostAfterTheRequestIsLookedUpNotResent(t *testing.T)
 	assert.EqualValues(t, 1, st.Requests[allimi.ChannelSMS])
 
 	// Recorded: the intents are forgotten, and a new message of the same
-	// key (there is none in practice) would go without a question.
-	require.NoError(t, s.queueSettled(allimi.ChannelSMS, "cf-a", "cf-b"))
+	// Key (there is none in practice) would go without a question.
+	require.NoError(t, s.QueueSettled(allimi.ChannelSMS, "cf-a", "cf-b"))
 	lookups := fake.Stats().Lookups[allimi.ChannelSMS]
-	_, err = s.sendOnce(context.Background(), sms, msgs[:1])
+	_, err = s.SendOnce(context.Background(), sms, msgs[:1])
 	require.NoError(t, err)
 	assert.Equal(t, lookups, fake.Stats().Lookups[allimi.ChannelSMS])
 }
@@ -60,11 +61,11 @@ func TestQueueIntents_AnswerLostAfterTheRequestIsLookedUpNotResent(t *testing.T)
 func TestQueueIntents_RequestThatNeverArrivedIsSentOnce(t *testing.T) {
 	s, fake, sms, msgs := queueRig(t)
 	require.NoError(t, fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultOutage, Rate: 1}))
-	_, err := s.sendOnce(context.Background(), sms, msgs)
+	_, err := s.SendOnce(context.Background(), sms, msgs)
 	require.Error(t, err, "the connection dropped: did the gateway take it?")
 	require.NoError(t, fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultOutage}))
 
-	res, err := s.sendOnce(context.Background(), sms, msgs)
+	res, err := s.SendOnce(context.Background(), sms, msgs)
 	require.NoError(t, err)
 	for _, r := range res {
 		assert.Equal(t, channel.Accepted, r.Status)
@@ -77,11 +78,11 @@ func TestQueueIntents_RequestThatNeverArrivedIsSentOnce(t *testing.T) {
 
 func TestQueueIntents_ProviderThatCannotBeAskedGetsNothingSent(t *testing.T) {
 	s, fake, sms, msgs := queueRig(t)
-	_, err := s.sendOnce(context.Background(), sms, msgs)
+	_, err := s.SendOnce(context.Background(), sms, msgs)
 	require.NoError(t, err)
 	require.NoError(t, fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultLookup, Rate: 1}))
 
-	_, err = s.sendOnce(context.Background(), sms, msgs)
+	_, err = s.SendOnce(context.Background(), sms, msgs)
 	require.ErrorContains(t, err, "asking what became of a request whose answer was lost")
 	st := fake.Stats()
 	assert.EqualValues(t, 1, st.Requests[allimi.ChannelSMS], "nothing sent blindly")

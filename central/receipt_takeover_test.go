@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/sync"
 )
@@ -65,7 +65,7 @@ func TestReceiptPage_OpensUnderTheCodeTheKioskDrewNotTheDerivedOne(t *testing.T)
 	// Neither the index nor the audit entry of the view lists the code:
 	// a copy of the file without keys.json opens no page.
 	require.NoError(t, f.srv.Close())
-	db, err := os.ReadFile(filepath.Join(f.data, central.DBFile))
+	db, err := os.ReadFile(filepath.Join(f.data, bolt.DBFile))
 	require.NoError(t, err)
 	assert.False(t, bytes.Contains(db, []byte(code)), "the receipt code is readable in central.db")
 }
@@ -116,10 +116,10 @@ func (x *takeoverCentral) pageIsKims(t *testing.T, code, intruder string) {
 }
 
 // questionsKept reads the questions central kept, once it is stopped.
-func (x *takeoverCentral) questionsKept(t *testing.T) []central.Question {
+func (x *takeoverCentral) questionsKept(t *testing.T) []bolt.Question {
 	t.Helper()
 	x.tc.srv.Close()
-	st, _, err := central.OpenData(x.data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(x.data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
 	qs, err := st.Questions(true)

@@ -15,28 +15,17 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
 	"allimi/central/throttle"
 	"allimi/sync"
 )
 
-// Verification codes.
-const (
-	codeLifetime  = 5 * time.Minute
-	codeResend    = 30 * time.Second // a new code for the same number no sooner
-	codeMaxTries  = 5
-	codeMaxActive = 100_000 // codes held at once; beyond, expired ones go first
-	// codeMaxPerKiosk bounds one kiosk's share of codeMaxActive, so that
-	// one kiosk's credentials cannot hold every place; its SMS quota
-	// (LimitsConfig) keeps it far below this anyway.
-	codeMaxPerKiosk = 1_000
-)
-
 // requests answers kiosks' requests (sync.Request): verification codes and
 // the consent conflicts their officials settle.
 type requests struct {
-	store *Store
+	store *bolt.Store
 	sms   channel.Adapter
 	msgs  *template.System
 	log   *slog.Logger
@@ -57,7 +46,7 @@ type sentCode struct {
 	tries   int
 }
 
-func newRequests(store *Store, sms channel.Adapter, msgs *template.System, log *slog.Logger) *requests {
+func newRequests(store *bolt.Store, sms channel.Adapter, msgs *template.System, log *slog.Logger) *requests {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
 	return &requests{store: store, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
@@ -118,16 +107,16 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 	now := r.now()
 	k := kiosk + "\x00" + mobile
 	r.mu.Lock()
-	if c := r.codes[k]; c != nil && now.Sub(c.sentAt) < codeResend {
+	if c := r.codes[k]; c != nil && now.Sub(c.sentAt) < bolt.CodeResend {
 		r.mu.Unlock()
-		return "too-soon", fmt.Errorf("a code was sent %s ago: wait %s", now.Sub(c.sentAt).Round(time.Second), codeResend)
+		return "too-soon", fmt.Errorf("a code was sent %s ago: wait %s", now.Sub(c.sentAt).Round(time.Second), bolt.CodeResend)
 	}
 	r.purgeLocked(now)
-	if r.pending[kiosk] >= codeMaxPerKiosk {
+	if r.pending[kiosk] >= bolt.CodeMaxPerKiosk {
 		r.mu.Unlock()
-		return "unavailable", fmt.Errorf("this kiosk has %d codes waiting: try again in %s", codeMaxPerKiosk, codeLifetime)
+		return "unavailable", fmt.Errorf("this kiosk has %d codes waiting: try again in %s", bolt.CodeMaxPerKiosk, bolt.CodeLifetime)
 	}
-	if len(r.codes) >= codeMaxActive {
+	if len(r.codes) >= bolt.CodeMaxActive {
 		r.mu.Unlock()
 		return "unavailable", errors.New("too many codes waiting: try again later")
 	}
@@ -142,7 +131,7 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	text, lms, err := r.msgs.Render(template.VerificationCode, map[string]string{
-		"code": code, "minutes": fmt.Sprint(int(codeLifetime.Minutes()))})
+		"code": code, "minutes": fmt.Sprint(int(bolt.CodeLifetime.Minutes()))})
 	if err != nil {
 		return "unavailable", err
 	}
@@ -161,7 +150,7 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 	if r.codes[k] == nil {
 		r.pending[kiosk]++
 	}
-	r.codes[k] = &sentCode{hash: r.hash(code), sentAt: now, expires: now.Add(codeLifetime)}
+	r.codes[k] = &sentCode{hash: r.hash(code), sentAt: now, expires: now.Add(bolt.CodeLifetime)}
 	r.mu.Unlock()
 	return "", nil
 }
@@ -172,7 +161,7 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 	// Besides each code's own tries, wrong codes are counted per number
 	// and per kiosk in central's file: asking for new codes, or a
 	// restart, buys no more guesses.
-	tries := r.store.limits.smsCheck
+	tries := r.store.Limits.SmsCheck
 	if err := tries.Allow(kiosk, k); err != nil {
 		return "too-many-tries", fmt.Errorf("too many wrong codes: %w", err)
 	}
@@ -185,7 +174,7 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 	case !now.Before(c.expires):
 		r.forgetLocked(k, kiosk)
 		return "expired", errors.New("the code has expired: ask for a new one")
-	case c.tries >= codeMaxTries:
+	case c.tries >= bolt.CodeMaxTries:
 		return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
 	}
 	h := r.hash(code)
@@ -194,10 +183,10 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 		if _, err := tries.Count(kiosk, k); err != nil && !errors.Is(err, throttle.ErrBusy) {
 			r.log.Error("counting a wrong code", "kiosk", kiosk, "err", err)
 		}
-		if c.tries >= codeMaxTries {
+		if c.tries >= bolt.CodeMaxTries {
 			return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
 		}
-		return "wrong-code", fmt.Errorf("wrong code: %d tries left", codeMaxTries-c.tries)
+		return "wrong-code", fmt.Errorf("wrong code: %d tries left", bolt.CodeMaxTries-c.tries)
 	}
 	r.forgetLocked(k, kiosk)
 	if err := tries.Reset(k); err != nil {
@@ -219,19 +208,19 @@ func (r *requests) forgetLocked(k, kiosk string) {
 // spendQuota takes one verification SMS from kiosk's quotas, or says why
 // not: over quota, the kiosk is told and no SMS is sent.
 func (r *requests) spendQuota(kiosk string) (string, error) {
-	l := r.store.limits
+	l := r.store.Limits
 	for _, q := range []struct {
 		lim *throttle.Limiter
 		per string
 		max int
-	}{{l.smsHour, "hour", l.smsPerHour}, {l.smsDay, "day", l.smsPerDay}} {
+	}{{l.SmsHour, "hour", l.SmsPerHour}, {l.SmsDay, "day", l.SmsPerDay}} {
 		err := q.lim.Take("", kiosk)
 		var locked *throttle.LockedError
 		switch {
 		case errors.As(err, &locked):
 			r.log.Warn("verification SMS over quota", "kiosk", kiosk, "per", q.per, "max", q.max)
 			return "over-quota", fmt.Errorf("this kiosk has sent its %d verification codes for this %s: sign up without one, or try again after %s",
-				q.max, q.per, locked.Until.In(kst).Format("15:04"))
+				q.max, q.per, locked.Until.In(bolt.Kst).Format("15:04"))
 		case err != nil:
 			return "unavailable", fmt.Errorf("verification quota: %w", err)
 		}
@@ -249,7 +238,7 @@ func (r *requests) purgeLocked(now time.Time) {
 	}
 }
 
-// conflicts lists the unresolved conflicts one of whose sides came from
+// Conflicts lists the unresolved conflicts one of whose sides came from
 // kiosk: its officials can ask the person.
 func (r *requests) conflicts(kiosk string) ([]allimi.Conflict, error) {
 	all, err := r.store.Conflicts(false)

@@ -6,36 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 )
 
-// Send-intents make a delivery go out once without the provider's help.
-//
-// Before a batch's request goes out, the dispatcher commits one intent per
-// message (batched: whatever batches are ready share one transaction, as
-// the results do), and it deletes them in the transaction that records the
-// request's answer. An intent left over at a lane's start is a request whose
-// answer was lost (a crash, a restart of the pipeline): the provider may or
-// may not have taken it. Before anything is sent again the lane asks the
-// provider (channel.Finder): a message it has is recorded as accepted and
-// never resent; one it does not have is queued to be sent; when it cannot
-// be asked, the intent stays and the question is asked again later — the
-// message is neither sent nor given up.
-//
-// NHN Cloud takes a repeated recipientGroupingKey as a new message and
-// Naver SENS has no key of ours, so resending "with the same keys" reached
-// people twice.
-var bucketSendIntents = []byte("send-intents") // channel(1) | id(8) | seq(4) → sendIntent
-
 // sendIntent is one message about to be, or perhaps, sent.
 type sendIntent struct {
-	ref   DeliveryRef
+	ref   bolt.DeliveryRef
 	at    int64  // unix ms the intent was committed, just before its request
 	group uint64 // names the request for the provider's query (channel.Message.Group)
 	flags byte   // the delivery's flags
@@ -47,9 +29,9 @@ type sendIntent struct {
 
 const sendIntentSize = 18
 
-func sendIntentKey(r DeliveryRef) []byte {
+func sendIntentKey(r bolt.DeliveryRef) []byte {
 	k := make([]byte, 0, 13)
-	k = append(k, channelIndex(r.Channel))
+	k = append(k, bolt.ChannelIndex(r.Channel))
 	k = binary.BigEndian.AppendUint64(k, r.Notification)
 	return binary.BigEndian.AppendUint32(k, r.Seq)
 }
@@ -70,33 +52,28 @@ func decodeSendIntent(k, v []byte) (sendIntent, error) {
 		return sendIntent{}, fmt.Errorf("send intent %x: damaged", k)
 	}
 	return sendIntent{
-		ref: DeliveryRef{Notification: binary.BigEndian.Uint64(k[1:]), Seq: binary.BigEndian.Uint32(k[9:]),
+		ref: bolt.DeliveryRef{Notification: binary.BigEndian.Uint64(k[1:]), Seq: binary.BigEndian.Uint32(k[9:]),
 			Channel: allimi.Channels[k[0]]},
 		at: int64(binary.BigEndian.Uint64(v)), group: binary.BigEndian.Uint64(v[8:]), flags: v[16], fresh: v[17] == 1,
 	}, nil
 }
 
-// groupName is a request's name for the provider (NHN senderGroupingKey).
-func groupName(g uint64) string {
-	return "allimi-" + strconv.FormatUint(g, 36)
-}
-
 // putIntents writes the intents of the batches about to be sent; a due
 // entry is replaced by its intent. It names each batch's request.
 func putIntents(tx *bbolt.Tx, jobs []*job, now time.Time) error {
-	b, due := tx.Bucket(bucketSendIntents), tx.Bucket(bucketDue)
+	b, due := tx.Bucket(bolt.BucketSendIntents), tx.Bucket(bolt.BucketDue)
 	for _, j := range jobs {
 		if len(j.b.items) == 0 {
 			continue
 		}
 		j.group = rand.Uint64() | 1
 		for _, it := range j.b.items {
-			si := sendIntent{at: now.UnixMilli(), group: j.group, flags: it.flags, fresh: it.dueKey == nil}
-			if err := b.Put(sendIntentKey(it.ref), si.value()); err != nil {
-				return fmt.Errorf("send intent %s: %w", it.ref.Key(), err)
+			si := sendIntent{at: now.UnixMilli(), group: j.group, flags: it.Flags, fresh: it.DueKey == nil}
+			if err := b.Put(sendIntentKey(it.Ref), si.value()); err != nil {
+				return fmt.Errorf("send intent %s: %w", it.Ref.Key(), err)
 			}
-			if it.dueKey != nil {
-				if err := due.Delete(it.dueKey); err != nil {
+			if it.DueKey != nil {
+				if err := due.Delete(it.DueKey); err != nil {
 					return err
 				}
 			}
@@ -114,11 +91,11 @@ func putIntents(tx *bbolt.Tx, jobs []*job, now time.Time) error {
 // recipient is then read is done.
 func (d *dispatcher) staleIntents(ch allimi.Channel) ([]sendIntent, error) {
 	var out []sendIntent
-	err := d.store.db.Update(func(tx *bbolt.Tx) error {
+	err := d.store.Db.Update(func(tx *bbolt.Tx) error {
 		out = out[:0]
-		b := tx.Bucket(bucketSendIntents)
+		b := tx.Bucket(bolt.BucketSendIntents)
 		c := b.Cursor()
-		prefix := channelIndex(ch)
+		prefix := bolt.ChannelIndex(ch)
 		progress := map[uint64]uint32{}
 		for k, v := c.Seek([]byte{prefix}); k != nil && k[0] == prefix; k, v = c.Next() {
 			si, err := decodeSendIntent(k, v)
@@ -140,8 +117,8 @@ func (d *dispatcher) staleIntents(ch allimi.Channel) ([]sendIntent, error) {
 			}
 		}
 		for id, seq := range progress {
-			var n Notification
-			if err := getNotification(tx, id, &n); err != nil {
+			var n bolt.Notification
+			if err := bolt.GetNotification(tx, id, &n); err != nil {
 				return err
 			}
 			if n.Progress == nil {
@@ -151,10 +128,10 @@ func (d *dispatcher) staleIntents(ch allimi.Channel) ([]sendIntent, error) {
 				continue
 			}
 			n.Progress[ch] = seq
-			if n.Status == StatusSending && allSent(&n) {
-				n.Status = StatusDone
+			if n.Status == bolt.StatusSending && bolt.AllSent(&n) {
+				n.Status = bolt.StatusDone
 			}
-			if err := putNotification(tx, &n); err != nil {
+			if err := bolt.PutNotification(tx, &n); err != nil {
 				return err
 			}
 			d.track(n)
@@ -230,22 +207,22 @@ func (d *dispatcher) reconcile(ctx context.Context, a channel.Adapter, stale []s
 // same key, number, text and request name.
 func (d *dispatcher) intentMessages(sis []sendIntent) ([]channel.Message, error) {
 	var b batch
-	err := d.store.db.View(func(tx *bbolt.Tx) error {
-		notifs := map[uint64]*Notification{}
+	err := d.store.Db.View(func(tx *bbolt.Tx) error {
+		notifs := map[uint64]*bolt.Notification{}
 		for _, si := range sis {
 			n, ok := notifs[si.ref.Notification]
 			if !ok {
-				n = new(Notification)
-				if err := getNotification(tx, si.ref.Notification, n); err != nil {
+				n = new(bolt.Notification)
+				if err := bolt.GetNotification(tx, si.ref.Notification, n); err != nil {
 					return fmt.Errorf("send intent %s: %w", si.ref.Key(), err)
 				}
 				notifs[n.ID] = n
 			}
-			it, err := d.store.loadItem(tx, n, si.ref)
+			it, err := d.store.LoadItem(tx, n, si.ref)
 			if err != nil {
 				return err
 			}
-			it.flags = si.flags
+			it.Flags = si.flags
 			b.items = append(b.items, it)
 		}
 		return nil
@@ -258,7 +235,7 @@ func (d *dispatcher) intentMessages(sis []sendIntent) ([]channel.Message, error)
 		return nil, err
 	}
 	for i := range msgs {
-		msgs[i].Group = groupName(sis[i].group)
+		msgs[i].Group = bolt.GroupName(sis[i].group)
 	}
 	return msgs, nil
 }
@@ -271,11 +248,11 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 	var stats statDelta
 	var fellBack, resend bool
 	var found, missing int
-	err := d.store.db.Update(func(tx *bbolt.Tx) error {
+	err := d.store.Db.Update(func(tx *bbolt.Tx) error {
 		stats, fellBack, resend, found, missing = statDelta{}, false, false, 0, 0
-		b, due, er := tx.Bucket(bucketSendIntents), tx.Bucket(bucketDue), tx.Bucket(bucketEarlyReceipts)
-		dv := newDeliveryWriter(tx, d.log)
-		notifs := map[uint64]*Notification{}
+		b, due, er := tx.Bucket(bolt.BucketSendIntents), tx.Bucket(bolt.BucketDue), tx.Bucket(bolt.BucketEarlyReceipts)
+		dv := bolt.NewDeliveryWriter(tx, d.log)
+		notifs := map[uint64]*bolt.Notification{}
 		for i, si := range sis {
 			k := sendIntentKey(si.ref)
 			if b.Get(k) == nil {
@@ -287,7 +264,7 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 			if results[i].Status != channel.Accepted {
 				missing++
 				resend = true
-				if err := due.Put(dueKey(si.ref, now), []byte{si.flags}); err != nil {
+				if err := due.Put(bolt.DueKey(si.ref, now), []byte{si.flags}); err != nil {
 					return err
 				}
 				continue
@@ -295,24 +272,24 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 			found++
 			n, ok := notifs[si.ref.Notification]
 			if !ok {
-				n = new(Notification)
-				if err := getNotification(tx, si.ref.Notification, n); err != nil {
+				n = new(bolt.Notification)
+				if err := bolt.GetNotification(tx, si.ref.Notification, n); err != nil {
 					return err
 				}
 				notifs[n.ID] = n
 			}
-			rec, _ := dv.get(si.ref)
+			rec, _ := dv.Get(si.ref)
 			rec.Flags |= si.flags
 			if rec.First == 0 {
 				rec.First = si.at
 			}
 			rec.Attempts++
-			rec.State, rec.Reason, rec.Updated = StateAccepted, "", now.UnixMilli()
+			rec.State, rec.Reason, rec.Updated = bolt.StateAccepted, "", now.UnixMilli()
 			stats.add(n.Type, ch, MetricSent, 1)
-			if err := dv.put(si.ref, rec); err != nil {
+			if err := dv.Put(si.ref, rec); err != nil {
 				return err
 			}
-			if v := er.Get(si.ref.dbKey()); v != nil {
+			if v := er.Get(si.ref.DbKey()); v != nil {
 				var r Receipt
 				if json.Unmarshal(v, &r) == nil {
 					fb, err := d.settle(tx, dv, n, si.ref, &rec, r, now, stats)
@@ -321,12 +298,12 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 					}
 					fellBack = fellBack || fb
 				}
-				if err := er.Delete(si.ref.dbKey()); err != nil {
+				if err := er.Delete(si.ref.DbKey()); err != nil {
 					return err
 				}
 			}
 		}
-		if err := dv.flush(); err != nil {
+		if err := dv.Flush(); err != nil {
 			return err
 		}
 		return stats.write(tx)

@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
 )
@@ -22,24 +23,24 @@ import (
 // as new (as NHN Cloud does).
 type intentRig struct {
 	ch   allimi.Channel
-	s    *Store
+	s    *bolt.Store
 	d    *dispatcher
 	fake *channel.Fake
 	a    channel.Adapter
-	n    Notification
+	n    bolt.Notification
 }
 
 func newIntentRig(t *testing.T, people int, ch allimi.Channel) *intentRig {
 	t.Helper()
-	s, _, err := OpenData(t.TempDir(), StoreOptions{LinkBase: "http://127.0.0.1:8080"})
+	s, _, err := bolt.OpenData(t.TempDir(), bolt.StoreOptions{LinkBase: "http://127.0.0.1:8080"})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.SeedSubscribers(people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{ch}))
-	req := &NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
+	req := &bolt.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
 	req.Audience.All = true
 	n, _, err := s.CreateNotification("nhis", "", req)
 	require.NoError(t, err)
-	n, err = s.ExpandCampaign(n.ID, func(Notification) {})
+	n, err = s.ExpandCampaign(n.ID, func(bolt.Notification) {})
 	require.NoError(t, err)
 
 	fake := channel.NewFake(channel.FakeOptions{NoDedupe: true})
@@ -70,7 +71,7 @@ func (r *intentRig) dispatcher() *dispatcher {
 // writeIntents commits the intents of batches about to be sent, as the
 // committer's transaction does.
 func (d *dispatcher) writeIntents(jobs []*job, now time.Time) error {
-	return d.store.db.Update(func(tx *bbolt.Tx) error { return putIntents(tx, jobs, now) })
+	return d.store.Db.Update(func(tx *bbolt.Tx) error { return putIntents(tx, jobs, now) })
 }
 
 // crashAfterIntent reads the campaign's next batch, commits its intents and,
@@ -92,7 +93,7 @@ func (r *intentRig) crashAfterIntent(t *testing.T, send bool) *job {
 }
 
 // pending is what a restarted lane would send now.
-func (r *intentRig) pending(t *testing.T, d *dispatcher) []item {
+func (r *intentRig) pending(t *testing.T, d *dispatcher) []bolt.Item {
 	t.Helper()
 	l := &lane{ch: r.ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
 	b, _, err := d.nextBatch(l, r.a.MaxBatch(), d.cfg.Now())
@@ -103,8 +104,8 @@ func (r *intentRig) pending(t *testing.T, d *dispatcher) []item {
 func (r *intentRig) intents(t *testing.T) int {
 	t.Helper()
 	var n int
-	require.NoError(t, r.s.db.View(func(tx *bbolt.Tx) error {
-		n = tx.Bucket(bucketSendIntents).Stats().KeyN
+	require.NoError(t, r.s.Db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bolt.BucketSendIntents).Stats().KeyN
 		return nil
 	}))
 	return n
@@ -128,9 +129,9 @@ func TestSendIntents_ProviderHasTheMessageSoItIsMarkedSentNotResent(t *testing.T
 			assert.Empty(t, r.pending(t, d), "nothing is sent again")
 			assert.Zero(t, r.intents(t))
 			for _, it := range j.b.items {
-				st, _, err := r.s.DeliveryStatus(it.ref)
+				st, _, err := r.s.DeliveryStatus(it.Ref)
 				require.NoError(t, err)
-				assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+				assert.Equal(t, bolt.StateAccepted, st, "%s", it.Ref.Key())
 			}
 			stats, err := r.s.DeliveryStats()
 			require.NoError(t, err)
@@ -174,9 +175,9 @@ func TestSendIntents_ProviderHasNoSuchMessageSoItIsSentOnce(t *testing.T) {
 			assert.EqualValues(t, 30, fs.Accepted[ch])
 			assert.Zero(t, fs.Repeats[ch])
 			for _, it := range j.b.items {
-				st, _, err := r.s.DeliveryStatus(it.ref)
+				st, _, err := r.s.DeliveryStatus(it.Ref)
 				require.NoError(t, err)
-				assert.Equal(t, StateAccepted, st, "%s", it.ref.Key())
+				assert.Equal(t, bolt.StateAccepted, st, "%s", it.Ref.Key())
 			}
 		})
 	}

@@ -11,11 +11,11 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	stdsync "sync"
 	"time"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/keyring"
@@ -56,14 +56,14 @@ type Config struct {
 	ProviderURL string
 	Dispatch    DispatchConfig
 	// QuestionAudio is how long recordings of people's questions are kept.
-	QuestionAudio RetentionPolicy
+	QuestionAudio bolt.RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
 	HTTPTimeouts HTTPTimeouts
 	// TrustedProxies are the reverse proxies in front of the HTTP API whose
 	// X-Forwarded-For names the client (proxies.go).
 	TrustedProxies []netip.Prefix
 	// Limits: guessing, and verification SMS per kiosk (limits.go).
-	Limits LimitsConfig
+	Limits bolt.LimitsConfig
 	Logger *slog.Logger
 }
 
@@ -71,31 +71,14 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
-		QuestionAudio: DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts(), Limits: DefaultLimitsConfig()}
-}
-
-// DBFile is the name of central's bbolt file in the data directory.
-const DBFile = "central.db"
-
-// OpenData opens the data directory's keys and store, for commands that work
-// while central is stopped.
-func OpenData(dir string, opt StoreOptions) (*Store, *keyring.Keys, error) {
-	keys, err := keyring.Load(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := OpenStore(filepath.Join(dir, DBFile), keys, opt)
-	if err != nil {
-		return nil, nil, err
-	}
-	return st, keys, nil
+		QuestionAudio: bolt.DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
 }
 
 // Server is a running central.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *Store
+	store    *bolt.Store
 	keys     *keyring.Keys
 	metrics  *metrics
 	broker   *embeddedBroker
@@ -142,7 +125,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Dispatch.LinkBase == "" {
 		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
 	}
-	if s.store, s.keys, err = OpenData(cfg.Data, StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase, Logger: cfg.Logger,
+	if s.store, s.keys, err = bolt.OpenData(cfg.Data, bolt.StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase, Logger: cfg.Logger,
 		Limits: cfg.Limits}); err != nil {
 		return nil, err
 	}
@@ -171,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), queue: newSendQueue()}
 		s.ingest.requests = newRequests(s.store, sms, sys, s.log)
 		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: newSendQueue()}
-		s.ingest.onCommit = func(o Outcome) {
+		s.ingest.onCommit = func(o bolt.Outcome) {
 			if o.Confirmations > 0 {
 				s.confirm.queue.poke()
 			}
@@ -249,7 +232,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			defer wg.Done()
 			purgeQuestionAudio(runCtx, s.store, cfg.QuestionAudio, s.log)
 		}()
-		if d := s.store.details; d != nil {
+		if d := s.store.Details; d != nil {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -312,7 +295,7 @@ func (s *Server) PublishCatalog(name string, version uint64, body []byte) (sync.
 		}
 		s.kbMu.Lock() // one catalog change at a time: prev must be the one replaced
 		defer s.kbMu.Unlock()
-		if prev, _, err = s.store.subsidyCatalog(); err != nil && !errors.Is(err, errNoCatalog) {
+		if prev, _, err = s.store.SubsidyCatalog(); err != nil && !errors.Is(err, bolt.ErrNoCatalog) {
 			return sync.Manifest{}, err
 		}
 	}

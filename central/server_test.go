@@ -16,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/sync"
@@ -46,9 +47,9 @@ func startCentral(t *testing.T, data string, opts ...func(*central.Config)) *tes
 
 // addKiosk registers a kiosk; central must be stopped, so the test adds
 // kiosks before starting it.
-func addKiosk(t *testing.T, data, id string) central.KioskCredentials {
+func addKiosk(t *testing.T, data, id string) bolt.KioskCredentials {
 	t.Helper()
-	st, keys, err := central.OpenData(data, central.StoreOptions{})
+	st, keys, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
 	cred, err := st.AddKiosk(id)
@@ -57,12 +58,12 @@ func addKiosk(t *testing.T, data, id string) central.KioskCredentials {
 	return cred
 }
 
-func (tc *testCentral) stats(t *testing.T) central.Stats {
+func (tc *testCentral) stats(t *testing.T) bolt.Stats {
 	t.Helper()
 	resp := getAs(t, tc.http+"/api/v1/stats", adminToken(t, tc.cfg.Data))
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var st central.Stats
+	var st bolt.Stats
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }
@@ -75,7 +76,7 @@ type rawKiosk struct {
 	lost   chan error
 }
 
-func connectRaw(t *testing.T, broker string, cred central.KioskCredentials) *rawKiosk {
+func connectRaw(t *testing.T, broker string, cred bolt.KioskCredentials) *rawKiosk {
 	t.Helper()
 	rk := &rawKiosk{acks: make(chan sync.Ack, 100), lost: make(chan error, 1)}
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-kiosk-" + cred.ID).
@@ -182,7 +183,7 @@ func TestIngest_BadPayloadsAreRefusedAndTheConnectionSurvives(t *testing.T) {
 
 	resp := getAs(t, tc.http+"/api/v1/rejections", adminToken(t, tc.cfg.Data))
 	defer resp.Body.Close()
-	var rj struct{ Rejections []central.Rejection }
+	var rj struct{ Rejections []bolt.Rejection }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
 	require.Len(t, rj.Rejections, len(bad))
 	for _, r := range rj.Rejections {
@@ -341,7 +342,7 @@ func TestCatalog_ReachesAKioskAndNewVersionsReplaceIt(t *testing.T) {
 
 // runCatalogKiosk runs a kiosk's sender against tc until the test ends and
 // reports each catalog version it installs.
-func runCatalogKiosk(t *testing.T, tc *testCentral, cred central.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
+func runCatalogKiosk(t *testing.T, tc *testCentral, cred bolt.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
 	t.Helper()
 	kdb, err := sync.OpenKioskDB(t.TempDir())
 	require.NoError(t, err)

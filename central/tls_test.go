@@ -26,6 +26,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/internal/testaddr"
 	"allimi/sync"
 )
@@ -170,7 +171,7 @@ func tryConnect(t *testing.T, conn sync.Conn) error {
 // issueCode issues a code for id (central stopped) and returns it.
 func issueCode(t *testing.T, data, id string) string {
 	t.Helper()
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	code, _, err := st.AddEnrolment(id, time.Hour)
 	require.NoError(t, err)

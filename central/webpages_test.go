@@ -18,6 +18,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -26,7 +27,7 @@ import (
 type webFixture struct {
 	tc       *testCentral
 	admin    string
-	official central.OfficialCredentials
+	official bolt.OfficialCredentials
 	kiosk    string
 	code     string // the question's slip code
 }
@@ -133,13 +134,13 @@ func TestStaffEndpoints_RefuseAnonymousCallersAndAdmitAdminAndOfficials(t *testi
 	}
 	// The statistics' totals stay open (the first central's contract); the
 	// kiosks and their sequence numbers are there only for staff.
-	var st central.Stats
+	var st bolt.Stats
 	getJSONAs(t, f.tc.http+"/api/v1/stats", f.admin, &st)
 	assert.EqualValues(t, 2, st.Kiosks[f.kiosk])
-	st = central.Stats{}
+	st = bolt.Stats{}
 	getJSONAs(t, f.tc.http+"/api/v1/stats", f.official.Token, &st)
 	assert.EqualValues(t, 2, st.Kiosks[f.kiosk])
-	st = central.Stats{}
+	st = bolt.Stats{}
 	getJSONAs(t, f.tc.http+"/api/v1/stats", "", &st)
 	assert.EqualValues(t, 2, st.Records.Stored)
 	assert.Empty(t, st.Kiosks)
@@ -185,7 +186,7 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 	f := newWebFixture(t, func(*central.Config) {})
 	b := browser()
 	f.signIn(t, b)
-	var qs struct{ Questions []central.Question }
+	var qs struct{ Questions []bolt.Question }
 	getJSONAs(t, f.tc.http+"/api/v1/questions", f.official.Token, &qs)
 	require.Len(t, qs.Questions, 1)
 	id := qs.Questions[0].ID
@@ -209,7 +210,7 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 			code, body := post(t, b, answer, c.form, c.header)
 			assert.Equal(t, http.StatusForbidden, code)
 			assert.Contains(t, body, "did not come from central's own page")
-			var q central.Question
+			var q bolt.Question
 			getJSONAs(t, fmt.Sprintf("%s/api/v1/questions/%d", f.tc.http, id), f.official.Token, &q)
 			assert.Nil(t, q.AnsweredAt, "the question is still unanswered")
 		})
@@ -230,7 +231,7 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, name)
 	}
-	var q central.Question
+	var q bolt.Question
 	getJSONAs(t, fmt.Sprintf("%s/api/v1/questions/%d", f.tc.http, id), f.official.Token, &q)
 	require.Nil(t, q.AnsweredAt, "the question is still unanswered")
 

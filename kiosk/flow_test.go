@@ -16,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/sync"
@@ -31,7 +32,7 @@ type testCentral struct {
 	t    *testing.T
 	data string
 	mqtt string // host:port of the embedded broker
-	cred central.KioskCredentials
+	cred bolt.KioskCredentials
 	srv  *central.Server
 }
 
@@ -40,7 +41,7 @@ type testCentral struct {
 func newCentral(t *testing.T, id string) *testCentral {
 	t.Helper()
 	c := &testCentral{t: t, data: t.TempDir(), mqtt: testaddr.Free(t)}
-	st, _, err := central.OpenData(c.data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(c.data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	c.cred, err = st.AddKiosk(id)
 	require.NoError(t, err)
@@ -59,7 +60,7 @@ func (c *testCentral) start() {
 	c.t.Cleanup(func() { srv.Close() })
 }
 
-func (c *testCentral) stats() central.Stats {
+func (c *testCentral) stats() bolt.Stats {
 	c.t.Helper()
 	keys, err := keyring.Load(c.data)
 	require.NoError(c.t, err)
@@ -70,7 +71,7 @@ func (c *testCentral) stats() central.Stats {
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	require.Equal(c.t, http.StatusOK, resp.StatusCode)
-	var st central.Stats
+	var st bolt.Stats
 	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }

@@ -16,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/internal/testaddr"
 	"allimi/kiosk"
@@ -67,7 +68,7 @@ func TestSyncHandover_QuestionWaitsOfflineThenIsAnsweredByCode(t *testing.T) {
 	hs := httptest.NewServer(fake.Handler())
 	t.Cleanup(func() { hs.Close(); fake.Close() })
 	data := t.TempDir()
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	cred, err := st.AddKiosk("sejong-01")
 	require.NoError(t, err)

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/sync"
 	"allimi/voice"
 )
@@ -399,7 +399,7 @@ func TestHandover_IdleResetClearsRecordingAndCode(t *testing.T) {
 // on their slip.
 func TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk(t *testing.T) {
 	c := newCentral(t, "k1")
-	st, _, err := central.OpenData(c.data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(c.data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	official, err := st.AddOfficial("kim.minji", false)
 	require.NoError(t, err)
@@ -446,7 +446,7 @@ func TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk(t *testing.T) {
 	}
 	status, body := api(http.MethodGet, "/api/v1/questions", "")
 	require.Equal(t, http.StatusOK, status, string(body))
-	var list struct{ Questions []central.Question }
+	var list struct{ Questions []bolt.Question }
 	require.NoError(t, json.Unmarshal(body, &list))
 	require.Len(t, list.Questions, 1)
 	q := list.Questions[0]

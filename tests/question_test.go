@@ -21,7 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	domain "allimi"
-	centralpkg "allimi/central"
+	"allimi/central/bolt"
 	"allimi/internal/testaddr"
 	"allimi/sync"
 	"allimi/voice"
@@ -49,7 +49,7 @@ func koreanQuestionPCM(t *testing.T) []byte {
 	return w.Data
 }
 
-func officialQuestions(t *testing.T, c *central, token string) []centralpkg.Question {
+func officialQuestions(t *testing.T, c *central, token string) []bolt.Question {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+c.http+"/api/v1/questions?all=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -57,7 +57,7 @@ func officialQuestions(t *testing.T, c *central, token string) []centralpkg.Ques
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var body struct{ Questions []centralpkg.Question }
+	var body struct{ Questions []bolt.Question }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return body.Questions
 }
@@ -106,7 +106,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	}
 	c.kill()
 	// What central holds is read from its file while it is down.
-	store, _, err := centralpkg.OpenData(data, centralpkg.StoreOptions{})
+	store, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	held, err := store.Stats()
 	require.NoError(t, err)
@@ -227,7 +227,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 
 	// No recording or chunk is left in central's file.
 	c.kill()
-	store, _, err = centralpkg.OpenData(data, centralpkg.StoreOptions{})
+	store, _, err = bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	defer store.Close()
 	recordings, stray, err := store.QuestionAudioCount()

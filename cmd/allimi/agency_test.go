@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central"
+	"allimi/central/bolt"
 )
 
 func runAgency(t *testing.T, args ...string) error {
@@ -22,8 +22,8 @@ func runAgency(t *testing.T, args ...string) error {
 
 func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 	data := t.TempDir()
-	policy := func() central.AgencyPolicy {
-		st, _, err := central.OpenData(data, central.StoreOptions{})
+	policy := func() bolt.AgencyPolicy {
+		st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 		require.NoError(t, err)
 		defer st.Close()
 		p, err := st.AgencyPolicyOf("police")
@@ -41,18 +41,18 @@ func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 
 	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--types", "traffic-penalty,traffic-fine",
 		"--payment-hosts", "pay.police.go.kr", "--json"))
-	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
+	assert.Equal(t, bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
 		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
 	// A new token without --types keeps the lists: renewing a token must
 	// not lift an agency's restrictions.
 	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--json"))
-	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
+	assert.Equal(t, bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
 		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
 
 	err = runAgency(t, "allow", "--data", data, "--id", "police", "--types", "parking")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"parking": not a notification type`)
 	require.NoError(t, runAgency(t, "allow", "--data", data, "--id", "police", "--types", "traffic-fine"))
-	assert.Equal(t, central.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}, policy(),
+	assert.Equal(t, bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}, policy(),
 		"allow replaces both lists: no --payment-hosts, no payment links")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 )
 
@@ -75,8 +76,8 @@ func downloadBackup(ctx context.Context, url, token, out string) (int64, error) 
 }
 
 // verifyAuditOnline asks a running central to verify its audit log.
-func verifyAuditOnline(ctx context.Context, url, token, data string) (central.AuditReport, error) {
-	var r central.AuditReport
+func verifyAuditOnline(ctx context.Context, url, token, data string) (bolt.AuditReport, error) {
+	var r bolt.AuditReport
 	token, err := adminToken(token, data)
 	if err != nil {
 		return r, err

@@ -21,6 +21,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -181,7 +182,7 @@ func benchDrain(ctx context.Context, records, runs int) (drainResult, error) {
 	return r, nil
 }
 
-func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err error) {
+func drainOnce(ctx context.Context, records int) (drain, bboltOnly, raw float64, err error) {
 	dir, err := os.MkdirTemp("", "allimi-bench-")
 	if err != nil {
 		return
@@ -190,7 +191,7 @@ func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err 
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	cdata := filepath.Join(dir, "central")
-	st, keys, err := central.OpenData(cdata, central.StoreOptions{})
+	st, keys, err := bolt.OpenData(cdata, bolt.StoreOptions{})
 	if err != nil {
 		return
 	}
@@ -246,7 +247,7 @@ func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err 
 	}
 
 	// Baseline 1: the same records into a bare bbolt file, batched.
-	if bolt, err = bboltBaseline(filepath.Join(dir, "raw.db"), payloads); err != nil {
+	if bboltOnly, err = bboltBaseline(filepath.Join(dir, "raw.db"), payloads); err != nil {
 		return
 	}
 	// Baseline 2: the same payloads as raw QoS 1 publishes to the same broker.

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
 )
@@ -164,7 +165,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	if err != nil {
 		return r, fmt.Errorf("agency add: %w", err)
 	}
-	var ag central.AgencyCredentials
+	var ag bolt.AgencyCredentials
 	if err := json.Unmarshal(agOut, &ag); err != nil {
 		return r, err
 	}
@@ -269,7 +270,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	r.Ratio = r.PerSecond / r.BaselinePerSecond
 	r.PeakRSSMiB = procStatusMiB("VmHWM:")
 	r.RSSAnonMiB, r.RSSFileMiB = procStatusMiB("RssAnon:"), procStatusMiB("RssFile:")
-	if fi, err := os.Stat(filepath.Join(data, central.DBFile)); err == nil {
+	if fi, err := os.Stat(filepath.Join(data, bolt.DBFile)); err == nil {
 		r.DBMiB = float64(fi.Size()) / (1 << 20)
 	}
 	return r, nil

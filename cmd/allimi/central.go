@@ -15,6 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -93,12 +94,12 @@ func centralAgencyCmd() *cobra.Command {
 	var asJSON bool
 	// withPolicy reads --types and --payment-hosts, opens central's data
 	// (central stopped) and runs f.
-	withPolicy := func(f func(st *central.Store, policy central.AgencyPolicy) error) error {
+	withPolicy := func(f func(st *bolt.Store, policy bolt.AgencyPolicy) error) error {
 		policy, err := agencyPolicy(types, hosts)
 		if err != nil {
 			return err
 		}
-		st, _, err := central.OpenData(data, central.StoreOptions{})
+		st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 		if err != nil {
 			return err
 		}
@@ -110,7 +111,7 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Register an agency, say what it may send, and print its API token (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withPolicy(func(st *central.Store, policy central.AgencyPolicy) error {
+			return withPolicy(func(st *bolt.Store, policy bolt.AgencyPolicy) error {
 				cred, err := st.AddAgency(id)
 				if err != nil {
 					return usageError{err}
@@ -140,7 +141,7 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Set the notification types an agency may send and the hosts of its payment links, replacing the lists (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withPolicy(func(st *central.Store, policy central.AgencyPolicy) error {
+			return withPolicy(func(st *bolt.Store, policy bolt.AgencyPolicy) error {
 				if err := st.SetAgencyPolicy(id, policy); err != nil {
 					return usageError{err}
 				}
@@ -163,8 +164,8 @@ func centralAgencyCmd() *cobra.Command {
 }
 
 // agencyPolicy reads the --types and --payment-hosts of `agency add` and `agency allow`.
-func agencyPolicy(types, hosts string) (central.AgencyPolicy, error) {
-	var p central.AgencyPolicy
+func agencyPolicy(types, hosts string) (bolt.AgencyPolicy, error) {
+	var p bolt.AgencyPolicy
 	if types == "" {
 		if hosts != "" {
 			return p, usageError{fmt.Errorf("--payment-hosts restricts an agency's links, and needs --types")}
@@ -204,7 +205,7 @@ func centralKioskCmd() *cobra.Command {
 		Short: "Register a kiosk and print its broker credentials (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, keys, err := central.OpenData(data, central.StoreOptions{})
+			st, keys, err := bolt.OpenData(data, bolt.StoreOptions{})
 			if err != nil {
 				return err
 			}
@@ -240,12 +241,12 @@ func centralEnrolCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var code string
 			var expires time.Time
-			st, _, err := central.OpenData(data, central.StoreOptions{})
+			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 			switch {
 			case err == nil:
 				code, expires, err = st.AddEnrolment(id, ttl)
 				st.Close()
-			case errors.Is(err, central.ErrInUse):
+			case errors.Is(err, bolt.ErrInUse):
 				code, expires, err = enrolOnline(cmd.Context(), url, data, id, ttl)
 			}
 			if err != nil {
@@ -291,7 +292,7 @@ func centralCatalogCmd() *cobra.Command {
 			if err := sync.ValidateCatalogName(name); err != nil {
 				return usageError{err}
 			}
-			st, _, err := central.OpenData(data, central.StoreOptions{})
+			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 			if err != nil {
 				return err
 			}
@@ -335,7 +336,7 @@ func centralSeedCmd() *cobra.Command {
 			if n <= 0 {
 				return usageError{fmt.Errorf("--subscribers %d: must be positive", n)}
 			}
-			st, _, err := central.OpenData(data, central.StoreOptions{})
+			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 			if err != nil {
 				return err
 			}
@@ -429,14 +430,14 @@ func centralAuditCmd() *cobra.Command {
 		Short: "Check that no entry of the audit log was changed or removed (exit 1 when one was)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var r central.AuditReport
+			var r bolt.AuditReport
 			var err error
 			if url != "" {
 				r, err = verifyAuditOnline(cmd.Context(), url, token, data)
 			} else {
-				var st *central.Store
-				if st, _, err = central.OpenData(data, central.StoreOptions{}); err != nil {
-					if errors.Is(err, central.ErrInUse) {
+				var st *bolt.Store
+				if st, _, err = bolt.OpenData(data, bolt.StoreOptions{}); err != nil {
+					if errors.Is(err, bolt.ErrInUse) {
 						return fmt.Errorf("%w (or give --url to ask the running central)", err)
 					}
 					return err

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"allimi/central"
+	"allimi/central/bolt"
 )
 
 func centralOfficialCmd() *cobra.Command {
@@ -18,7 +19,7 @@ func centralOfficialCmd() *cobra.Command {
 		Short: "Register an official and print their sign-in token, shown once (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, _, err := central.OpenData(data, central.StoreOptions{})
+			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 			if err != nil {
 				return err
 			}

@@ -18,7 +18,7 @@ import (
 
 	"allimi"
 	"allimi/assets"
-	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/subsidy"
 )
 
@@ -316,7 +316,7 @@ func subsidyPublishCmd() *cobra.Command {
 				}
 				return putCatalogHTTP(cmd.Context(), cmd.OutOrStdout(), centralURL, token, version, body)
 			}
-			st, _, err := central.OpenData(data, central.StoreOptions{})
+			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 			if err != nil {
 				return err
 			}

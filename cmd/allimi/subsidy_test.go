@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"allimi/central"
+	"allimi/central/bolt"
 	"allimi/subsidy"
 )
 
@@ -293,7 +293,7 @@ func TestSubsidyPublish_SignsGoodCatalogsOnly(t *testing.T) {
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `field JA0101: is text "N", want "Y" or null`)
 
-	st, _, err := central.OpenData(data, central.StoreOptions{})
+	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	defer st.Close()
 	cats, err := st.Catalogs()

@@ -1,0 +1,799 @@
+package bolt
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/detail"
+	"allimi/central/keyring"
+	"allimi/central/throttle"
+)
+
+// Buckets of central's bbolt file, named after what they hold.
+var (
+	BucketEvents     = []byte("events")     // kiosk 0x00 seq → sealed event
+	BucketHW         = []byte("hw")         // kiosk → highest contiguous stored seq
+	BucketCitizens   = []byte("citizens")   // citizen key → citizenRecord
+	BucketConsents   = []byte("consents")   // citizen key | type 0x00 channel → consentState
+	bucketConsentLog = []byte("consentlog") // citizen key | hlc | kiosk 0x00 seq → the event's consent payload
+	bucketConflicts  = []byte("conflicts")  // id → Conflict
+	bucketRejected   = []byte("rejected")   // id → Rejection
+	bucketActive     = []byte("active")     // type 0x00 channel → count of active grants
+	BucketMeta       = []byte("meta")       // counters
+	bucketKiosks     = []byte("kiosks")     // kiosk id → kioskRecord
+	bucketCatalogs   = []byte("catalogs")   // name → storedCatalog
+	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant
+	AllBuckets       = [][]byte{BucketEvents, BucketHW, BucketCitizens, BucketConsents, bucketConsentLog,
+		bucketConflicts, bucketRejected, bucketActive, BucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
+		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, BucketRecipients,
+		bucketDeliveries, BucketDue, BucketDeadLetters, BucketDeliveryStats, BucketEarlyReceipts, bucketTokenRanges,
+		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
+		bucketAudit, bucketEnrolments,
+		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
+		BucketSendIntents, bucketQueueIntents, throttle.Bucket}
+
+	keyStored      = []byte("stored")
+	keyDuplicates  = []byte("duplicates")
+	keyRejected    = []byte("rejected")
+	keySubscribers = []byte("subscribers")
+)
+
+// ErrInUse is returned when another process holds the data directory.
+var ErrInUse = errors.New("the data directory is in use by a running central: stop it first")
+
+// maxRejectionsKept bounds the rejection log; the counter keeps counting.
+const maxRejectionsKept = 10000
+
+// Store is central's registry: events, citizens, the consent log, conflicts,
+// kiosks and catalogs, in one bbolt file.
+type Store struct {
+	Db      *bbolt.DB
+	keys    *keyring.Keys
+	window  time.Duration
+	now     func() time.Time
+	Details *detail.Store
+	Links   *links
+	log     *slog.Logger
+	Limits  *limits
+	// codeIndex keys the receipts and question-codes buckets (codeKey).
+	codeIndex []byte
+}
+
+// StoreOptions tune a Store.
+type StoreOptions struct {
+	// ConflictWindow: a grant and a withdrawal of the same type and channel,
+	// from different kiosks, whose clocks are this close are concurrent.
+	ConflictWindow time.Duration
+	// LinkBase is the public base URL of the detail pages; empty for tools
+	// that send nothing.
+	LinkBase string
+	// Logger takes what the store notices on its own (a damaged question);
+	// slog's default when nil.
+	Logger *slog.Logger
+	// Limits sets the limits on guessing and on verification SMS.
+	Limits LimitsConfig
+}
+
+// OpenStore opens (creating if needed) central's bbolt file.
+func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	if err := migratePII(path, keys, opt.Logger); err != nil {
+		return nil, err
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
+		// Address space, not memory: growing the file then needs no remap,
+		// which would stall every reader and writer.
+		InitialMmapSize: 1 << 30,
+		FreelistType:    bbolt.FreelistArrayType})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("open %s: %w", path, ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, b := range AllBuckets {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		// A new file is written in the current format from the start.
+		if m := tx.Bucket(BucketMeta); m.Get(keyPIIFormat) == nil {
+			return m.Put(keyPIIFormat, U64(piiFormat))
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare %s: %w", path, err)
+	}
+	if opt.ConflictWindow <= 0 {
+		opt.ConflictWindow = time.Hour
+	}
+	s := &Store{Db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, Links: newLinks(keys.HashKey), log: opt.Logger,
+		codeIndex: keys.Derive("receipt code index")}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.Limits, err = openLimits(db, keys.Derive("limits"), opt.Limits); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opt.LinkBase != "" {
+		if s.Details, err = detail.NewStore(db, keys.Derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
+			Clients: s.Limits.detail}); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.Db.Close() }
+
+// Incoming is one message from a kiosk's up topic, decoded and validated by
+// the caller: either an Event or the reason it was refused.
+type Incoming struct {
+	Kiosk  string // from the topic, which the broker's ACL vouches for
+	Event  *allimi.Event
+	Reject error
+	// Consents is the event's decoded payload when the caller already has
+	// it; otherwise Commit decodes it.
+	Consents *allimi.ConsentPayload
+	// prep holds what could be computed before the transaction
+	// (ingestprep.go); Commit fills it when the caller has not.
+	prep *prepared
+}
+
+// Outcome says what a Commit did.
+type Outcome struct {
+	Stored, Duplicates, Rejected int
+	// Confirmations counts sign-ups made without a verified number, whose
+	// owners central now tells by SMS.
+	Confirmations int
+	// HW holds, for every kiosk seen in the batch, the highest sequence
+	// number up to which central now holds every record.
+	HW map[string]uint64
+}
+
+type citizenRecord struct {
+	PII      []byte    `json:"pii"` // sealed allimi.Citizen
+	Verified bool      `json:"verified"`
+	Active   int       `json:"active"` // active grants
+	Created  time.Time `json:"created"`
+	Updated  time.Time `json:"updated"`
+}
+
+type consentState struct {
+	Action allimi.ConsentAction `json:"action"`
+	HLC    uint64               `json:"hlc"`
+	Kiosk  string               `json:"kiosk"`
+	Seq    uint64               `json:"seq"`
+	By     allimi.Actor         `json:"by"`
+	At     time.Time            `json:"at"`
+}
+
+// Commit stores a batch in one transaction: new events, their effect on
+// citizens and consents, rejections, and the kiosks' high-water marks. An
+// event already stored (same kiosk and seq) is counted as a duplicate and
+// changes nothing.
+func (s *Store) Commit(batch []Incoming) (Outcome, error) {
+	var out Outcome
+	for i := range batch {
+		s.Prepare(&batch[i]) // outside the transaction, which every writer waits for
+	}
+	err := s.Db.Update(func(tx *bbolt.Tx) error {
+		out = Outcome{HW: map[string]uint64{}}
+		tally := newCommitTally()
+		events, meta := tx.Bucket(BucketEvents), tx.Bucket(BucketMeta)
+		for _, in := range batch {
+			if in.Reject != nil {
+				out.Rejected++
+				if err := s.logRejection(tx, in); err != nil {
+					return err
+				}
+				continue
+			}
+			e := in.Event
+			key := eventKey(e.Kiosk, e.Seq)
+			if events.Get(key) != nil {
+				out.Duplicates++
+			} else {
+				sealed := in.prep.sealed
+				if sealed == nil {
+					plain, err := json.Marshal(eventToKeep(e))
+					if err != nil {
+						return err
+					}
+					sealed = s.keys.Seal(plain, key)
+				}
+				if err := events.Put(key, sealed); err != nil {
+					return err
+				}
+				confirm, err := s.apply(tx, tally, e, in.Consents, in.prep)
+				if err != nil {
+					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
+				}
+				if confirm {
+					out.Confirmations++
+				}
+				out.Stored++
+			}
+			out.HW[e.Kiosk] = 0
+		}
+		if err := tally.flush(tx, s); err != nil {
+			return err
+		}
+		for k := range out.HW {
+			hw, err := advanceHW(tx, k)
+			if err != nil {
+				return err
+			}
+			out.HW[k] = hw
+		}
+		for _, c := range []struct {
+			k []byte
+			n int
+		}{{keyStored, out.Stored}, {keyDuplicates, out.Duplicates}, {keyRejected, out.Rejected}} {
+			if err := AddU64(meta, c.k, int64(c.n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) logRejection(tx *bbolt.Tx, in Incoming) error {
+	b := tx.Bucket(bucketRejected)
+	id, _ := b.NextSequence()
+	r := Rejection{ID: id, At: s.now().UTC(), Kiosk: in.Kiosk, Reason: in.Reject.Error()}
+	v, _ := json.Marshal(r)
+	if err := b.Put(U64(id), v); err != nil {
+		return err
+	}
+	if id > maxRejectionsKept {
+		return b.Delete(U64(id - maxRejectionsKept))
+	}
+	return nil
+}
+
+// Rejection records a refused up message (no payload: it may hold personal data).
+type Rejection struct {
+	ID     uint64    `json:"id"`
+	At     time.Time `json:"at"`
+	Kiosk  string    `json:"kiosk"`
+	Reason string    `json:"reason"`
+}
+
+// advanceHW moves kiosk's high-water mark over every stored contiguous record.
+func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
+	hwb, events := tx.Bucket(BucketHW), tx.Bucket(BucketEvents)
+	hw := getU64(hwb, []byte(kiosk))
+	start := hw
+	for events.Get(eventKey(kiosk, hw+1)) != nil {
+		hw++
+	}
+	if hw != start {
+		if err := hwb.Put([]byte(kiosk), U64(hw)); err != nil {
+			return 0, err
+		}
+	}
+	return hw, nil
+}
+
+// apply folds a new event into the citizen's record and consent states. It
+// reports whether the event is a sign-up to confirm by SMS.
+func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *allimi.ConsentPayload, prep *prepared) (confirm bool, err error) {
+	switch e.Kind {
+	case allimi.KindFeedback:
+		return false, countFeedback(tx, e)
+	case allimi.KindQuestionAudio:
+		return false, s.storeQuestionChunk(tx, e)
+	case allimi.KindQuestion:
+		return false, s.storeQuestion(tx, e)
+	}
+	if p == nil {
+		dp, err := e.Consents()
+		if err != nil {
+			return false, err
+		}
+		p = &dp
+	}
+	// The person's key, an HMAC, is computed once for every index below.
+	ck := prep.ck
+	if ck == nil {
+		ck = s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
+	}
+	if e.Kind == allimi.KindSignup {
+		if err := s.putReceipt(tx, e, ck, p); err != nil {
+			return false, err
+		}
+		if !p.Verified {
+			if err := queueConfirmation(tx, e, ck); err != nil {
+				return false, err
+			}
+			confirm = true
+		}
+	}
+	if err := s.applyConsents(tx, tally, e, ck, p, prep); err != nil {
+		return false, err
+	}
+	if touchesNewBenefits(p) {
+		if err := s.keepProfile(tx, e, ck, p); err != nil {
+			return false, err
+		}
+	}
+	return confirm, nil
+}
+
+func touchesNewBenefits(p *allimi.ConsentPayload) bool {
+	if len(p.Profile) > 0 {
+		return true
+	}
+	for _, c := range p.Consents {
+		if c.Type == allimi.TypeNewBenefits {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) error {
+	cits := tx.Bucket(BucketCitizens)
+	var rec citizenRecord
+	known := false
+	if v := cits.Get(ck); v != nil {
+		known = true
+		var err error
+		if rec, err = decodeCitizenRecord(v); err != nil {
+			return fmt.Errorf("citizen record: %w", err)
+		}
+	} else {
+		rec.Created = s.now().UTC()
+	}
+	piiChanged := false
+	if e.Kind == allimi.KindSignup || rec.PII == nil {
+		rec.PII, piiChanged = prep.pii, true
+		if rec.PII == nil {
+			rec.PII = s.keys.Seal(encodePII(e.Citizen), ck)
+		}
+	}
+	rec.Verified = rec.Verified || p.Verified
+	rec.Updated = s.now().UTC()
+	// The citizen's consent log: one append-only entry per event, in
+	// clock order, holding the changes without personal data.
+	logKey := bytes.Join([][]byte{ck, U64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
+	entry := prep.logEntry
+	if entry == nil {
+		var err error
+		if entry, err = consentLogEntry(p); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bucketConsentLog).Put(logKey, entry); err != nil {
+		return err
+	}
+	// The new personal data goes into the person's index entries before
+	// the changes below write theirs; a person central did not know has
+	// none yet.
+	if piiChanged && known {
+		if err := refreshSubscribed(tx, ck, rec.PII); err != nil {
+			return err
+		}
+	}
+	delta := 0
+	for _, c := range p.Consents {
+		d, err := s.setConsent(tx, tally, ck, rec.PII, c.Type, c.Channel,
+			consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At})
+		if err != nil {
+			return err
+		}
+		delta += d
+	}
+	item := prep.audit
+	if !prep.audited {
+		item = s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p))
+	}
+	tally.audit = append(tally.audit, item)
+	return putCitizen(tx, tally, ck, &rec, delta)
+}
+
+// putCitizen stores the record with its active grants moved by delta,
+// keeping the subscriber count (people with at least one active grant).
+func putCitizen(tx *bbolt.Tx, tally *commitTally, ck []byte, rec *citizenRecord, delta int) error {
+	before := rec.Active
+	rec.Active += delta
+	var err error
+	switch {
+	case before == 0 && rec.Active > 0:
+		err = tally.addSubscribers(tx, 1)
+	case before > 0 && rec.Active == 0:
+		err = tally.addSubscribers(tx, -1)
+	}
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(BucketCitizens).Put(ck, rec.encode())
+}
+
+// setConsent decides a type and channel's state after a change and returns
+// the change in active grants (-1, 0 or +1).
+//
+// Order: changes from one kiosk follow its hybrid clock. Changes from
+// different kiosks whose clocks lie within the conflict window are
+// concurrent: if they disagree, the withdrawal wins and an official is shown
+// the conflict. Otherwise the later change wins. A resolution made at central
+// supersedes everything older than it.
+func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
+	cons := tx.Bucket(BucketConsents)
+	sk := consentKey(ck, t, ch)
+	var cur consentState
+	have := false
+	if v := cons.Get(sk); v != nil {
+		var err error
+		if cur, err = decodeConsentState(v); err != nil {
+			return 0, fmt.Errorf("consent state: %w", err)
+		}
+		have = true
+	}
+	win := true
+	if have {
+		switch {
+		case cur.By.Kind == allimi.ActorCentral || next.By.Kind == allimi.ActorCentral || cur.Kiosk == next.Kiosk:
+			// A resolution settles everything before it, and whatever the
+			// person does after it is theirs to decide.
+			win = next.HLC > cur.HLC
+		case cur.Action != next.Action && absDuration(allimi.HLCTime(next.HLC).Sub(allimi.HLCTime(cur.HLC))) <= s.window:
+			if err := s.recordConflict(tx, ck, t, ch, cur, next); err != nil {
+				return 0, err
+			}
+			win = next.Action == allimi.ActionWithdraw
+		default:
+			win = next.HLC > cur.HLC
+		}
+	}
+	if !win {
+		return 0, nil
+	}
+	if err := cons.Put(sk, next.encode()); err != nil {
+		return 0, err
+	}
+	delta := 0
+	wasActive := have && cur.Action == allimi.ActionGrant
+	isActive := next.Action == allimi.ActionGrant
+	switch {
+	case !wasActive && isActive:
+		delta = 1
+	case wasActive && !isActive:
+		delta = -1
+	}
+	if delta != 0 {
+		if err := tally.addActive(tx, typeChannelKey(t, ch), int64(delta)); err != nil {
+			return 0, err
+		}
+		if err := setSubscribed(tx, t, ck, ch, delta > 0, pii); err != nil {
+			return 0, err
+		}
+	}
+	return delta, nil
+}
+
+func (s *Store) recordConflict(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, ch allimi.Channel, a, b consentState) error {
+	if a.Action == allimi.ActionWithdraw {
+		a, b = b, a
+	}
+	bk := tx.Bucket(bucketConflicts)
+	id, _ := bk.NextSequence()
+	c := allimi.Conflict{ID: id, CitizenKey: ck, Type: t, Channel: ch, DetectedAt: s.now().UTC(),
+		Grant:      allimi.ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
+		Withdrawal: allimi.ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
+	v, _ := json.Marshal(c)
+	return bk.Put(U64(id), v)
+}
+
+// Conflicts lists conflicts as officials see them (allimi.Conflict.Shown),
+// unresolved ones only unless all is set.
+func (s *Store) Conflicts(all bool) ([]allimi.Conflict, error) {
+	out := []allimi.Conflict{}
+	err := s.Db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
+			var c allimi.Conflict
+			if err := json.Unmarshal(v, &c); err != nil {
+				return err
+			}
+			if c.Resolved != nil && !all {
+				return nil
+			}
+			if cit, err := s.citizen(tx, c.CitizenKey); err == nil {
+				c = c.Shown(cit)
+			}
+			c.CitizenKey = nil
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// ResolveConflict records an official's decision and sets the consent
+// accordingly, superseding every older change.
+func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, official string) error {
+	if decision != allimi.ActionGrant && decision != allimi.ActionWithdraw {
+		return fmt.Errorf("decision %q: must be grant or withdraw: %w", decision, allimi.ErrInvalid)
+	}
+	if official == "" {
+		return fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
+	}
+	return s.Db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket(bucketConflicts)
+		v := bk.Get(U64(id))
+		if v == nil {
+			return fmt.Errorf("conflict %d: %w", id, allimi.ErrNotFound)
+		}
+		var c allimi.Conflict
+		if err := json.Unmarshal(v, &c); err != nil {
+			return err
+		}
+		if c.Resolved != nil {
+			return fmt.Errorf("conflict %d: already resolved by %s: %w", id, c.Resolved.Official, allimi.ErrInvalid)
+		}
+		now := s.now().UTC()
+		c.Resolved = &allimi.Resolution{Decision: decision, Official: official, At: now}
+		// The resolution's clock must follow everything it settles.
+		var cur consentState
+		if v := tx.Bucket(BucketConsents).Get(consentKey(c.CitizenKey, c.Type, c.Channel)); v != nil {
+			var err error
+			if cur, err = decodeConsentState(v); err != nil {
+				return fmt.Errorf("consent state: %w", err)
+			}
+		}
+		hlc := allimi.NextHLC(cur.HLC, now)
+		next := consentState{Action: decision, HLC: hlc, By: allimi.Actor{Kind: allimi.ActorCentral, Official: official}, At: now}
+		rec, err := decodeCitizenRecord(tx.Bucket(BucketCitizens).Get(c.CitizenKey))
+		if err != nil {
+			return fmt.Errorf("citizen record: %w", err)
+		}
+		delta, err := s.setConsent(tx, nil, c.CitizenKey, rec.PII, c.Type, c.Channel, next)
+		if err != nil {
+			return err
+		}
+		if delta != 0 {
+			rec.Updated = now
+			if err := putCitizen(tx, nil, c.CitizenKey, &rec, delta); err != nil {
+				return err
+			}
+		}
+		if err := s.audit(tx, AuditResolution, c.CitizenKey, official,
+			fmt.Sprintf("conflict %d: %s %s %s", id, decision, c.Type, c.Channel)); err != nil {
+			return err
+		}
+		nv, _ := json.Marshal(c)
+		return bk.Put(U64(id), nv)
+	})
+}
+
+func (s *Store) citizen(tx *bbolt.Tx, ck []byte) (allimi.Citizen, error) {
+	var c allimi.Citizen
+	v := tx.Bucket(BucketCitizens).Get(ck)
+	if v == nil {
+		return c, allimi.ErrNotFound
+	}
+	rec, err := decodeCitizenRecord(v)
+	if err != nil {
+		return c, fmt.Errorf("citizen record: %w", err)
+	}
+	return s.openPII(ck, rec.PII)
+}
+
+// openPII decrypts a citizen's sealed personal data.
+func (s *Store) openPII(ck, sealed []byte) (allimi.Citizen, error) {
+	plain, err := s.keys.Open(sealed, ck)
+	if err != nil {
+		return allimi.Citizen{}, err
+	}
+	return decodePII(plain)
+}
+
+// ConsentOf reports the current consent of a person for a type and channel.
+func (s *Store) ConsentOf(mobile, birthDate string, t allimi.NotificationType, ch allimi.Channel) (allimi.ConsentAction, bool, error) {
+	var st consentState
+	found := false
+	err := s.Db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(BucketConsents).Get(consentKey(s.keys.CitizenKey(mobile, birthDate), t, ch))
+		if v == nil {
+			return nil
+		}
+		found = true
+		var err error
+		st, err = decodeConsentState(v)
+		return err
+	})
+	return st.Action, found, err
+}
+
+// Stats are the registry's counters.
+type Stats struct {
+	Subscribers int64 `json:"subscribers"`
+	Records     struct {
+		Stored     int64 `json:"stored"`
+		Duplicates int64 `json:"duplicates"`
+		Rejected   int64 `json:"rejected"`
+	} `json:"records"`
+	// Active counts active grants per notification type and channel.
+	Active    map[string]map[string]int64 `json:"active"`
+	Conflicts int                         `json:"conflicts"`
+	Kiosks    map[string]uint64           `json:"kiosks,omitempty"` // high-water mark per kiosk; staff only
+}
+
+// Stats reads the counters.
+func (s *Store) Stats() (Stats, error) {
+	var st Stats
+	st.Active = map[string]map[string]int64{}
+	st.Kiosks = map[string]uint64{}
+	err := s.Db.View(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(BucketMeta)
+		st.Subscribers = int64(getU64(m, keySubscribers))
+		st.Records.Stored = int64(getU64(m, keyStored))
+		st.Records.Duplicates = int64(getU64(m, keyDuplicates))
+		st.Records.Rejected = int64(getU64(m, keyRejected))
+		_ = tx.Bucket(bucketActive).ForEach(func(k, v []byte) error {
+			t, ch, _ := bytes.Cut(k, []byte{0})
+			if st.Active[string(t)] == nil {
+				st.Active[string(t)] = map[string]int64{}
+			}
+			st.Active[string(t)][string(ch)] = int64(binary.BigEndian.Uint64(v))
+			return nil
+		})
+		_ = tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
+			var c allimi.Conflict
+			if json.Unmarshal(v, &c) == nil && c.Resolved == nil {
+				st.Conflicts++
+			}
+			return nil
+		})
+		return tx.Bucket(BucketHW).ForEach(func(k, v []byte) error {
+			st.Kiosks[string(k)] = binary.BigEndian.Uint64(v)
+			return nil
+		})
+	})
+	return st, err
+}
+
+// Subscribers counts citizens with at least one active grant; unlike Stats
+// it reads one counter, for a metric scraped every few seconds.
+func (s *Store) Subscribers() (int64, error) {
+	var n int64
+	err := s.Db.View(func(tx *bbolt.Tx) error {
+		n = int64(getU64(tx.Bucket(BucketMeta), keySubscribers))
+		return nil
+	})
+	return n, err
+}
+
+// HW returns the kiosk's high-water mark.
+func (s *Store) HW(kiosk string) (uint64, error) {
+	var hw uint64
+	err := s.Db.View(func(tx *bbolt.Tx) error {
+		hw = getU64(tx.Bucket(BucketHW), []byte(kiosk))
+		return nil
+	})
+	return hw, err
+}
+
+// Rejections lists the most recent refused messages, newest first.
+func (s *Store) Rejections(limit int) ([]Rejection, error) {
+	out := []Rejection{}
+	err := s.Db.View(func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketRejected).Cursor()
+		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
+			var r Rejection
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// setSubscribed keeps the index campaigns walk: for a type, every citizen
+// with an active grant, on which channels, and their sealed personal data —
+// so that a campaign reads one bucket in order instead of every citizen's
+// record at random.
+func setSubscribed(tx *bbolt.Tx, t allimi.NotificationType, ck []byte, ch allimi.Channel, on bool, pii []byte) error {
+	b := tx.Bucket(bucketSubs)
+	k := subsKey(t, ck)
+	var mask byte
+	if v := b.Get(k); len(v) >= 1 {
+		mask = v[0]
+	}
+	if on {
+		mask |= ChannelBit(ch)
+	} else {
+		mask &^= ChannelBit(ch)
+	}
+	if mask == 0 {
+		return b.Delete(k)
+	}
+	return b.Put(k, append([]byte{mask}, pii...))
+}
+
+// refreshSubscribed puts a citizen's new personal data into their entries.
+func refreshSubscribed(tx *bbolt.Tx, ck, pii []byte) error {
+	b := tx.Bucket(bucketSubs)
+	for _, ti := range allimi.Types {
+		k := subsKey(ti.ID, ck)
+		if v := b.Get(k); len(v) >= 1 {
+			if err := b.Put(k, append([]byte{v[0]}, pii...)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func subsKey(t allimi.NotificationType, ck []byte) []byte {
+	return append([]byte(string(t)+"\x00"), ck...)
+}
+
+// ChannelBit is a channel's bit in a subscription mask.
+func ChannelBit(ch allimi.Channel) byte {
+	for i, c := range allimi.Channels {
+		if c == ch {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+func eventKey(kiosk string, seq uint64) []byte {
+	k := make([]byte, 0, len(kiosk)+9)
+	k = append(k, kiosk...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+func consentKey(ck []byte, t allimi.NotificationType, ch allimi.Channel) []byte {
+	return append(append([]byte{}, ck...), typeChannelKey(t, ch)...)
+}
+
+func typeChannelKey(t allimi.NotificationType, ch allimi.Channel) []byte {
+	return []byte(string(t) + "\x00" + string(ch))
+}
+
+func U64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func getU64(b *bbolt.Bucket, k []byte) uint64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func AddU64(b *bbolt.Bucket, k []byte, d int64) error {
+	if d == 0 {
+		return nil
+	}
+	return b.Put(k, U64(uint64(int64(getU64(b, k))+d)))
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
