@@ -25,3 +25,13 @@ func (c Channel) Validate() error {
 	}
 	return fmt.Errorf("channel %q: unknown: %w", string(c), ErrInvalid)
 }
+
+// ChannelBit is a channel's bit in a subscription mask.
+func ChannelBit(ch Channel) byte {
+	for i, c := range Channels {
+		if c == ch {
+			return 1 << i
+		}
+	}
+	return 0
+}

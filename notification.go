@@ -1,118 +1,289 @@
 package allimi
 
-import "fmt"
-
-// NotificationType identifies one kind of notice of the public Virtual
-// Assistant Service. The ids are part of the wire format: never rename one.
-type NotificationType string
-
-// The service's ten notification types.
-const (
-	TypeTrafficPenalty       NotificationType = "traffic-penalty"
-	TypeTrafficFine          NotificationType = "traffic-fine"
-	TypeHealthCheckup        NotificationType = "health-checkup"
-	TypeLicenceRenewal       NotificationType = "licence-renewal"
-	TypeSchoolBusTraining    NotificationType = "school-bus-training"
-	TypeSeniorDriverTraining NotificationType = "senior-driver-training"
-	TypeWelfareCard          NotificationType = "welfare-card"
-	TypeVaccination          NotificationType = "vaccination"
-	TypeScholarship          NotificationType = "scholarship"
-	TypeRelief               NotificationType = "relief"
-	// TypeNewBenefits is Allimi's own: a Subsidy 24 service that is new or
-	// changed and that the person's conditions now make them eligible for.
-	// It is granted with the person's conditions (ConsentPayload.Profile),
-	// from the subsidy check, not in the sign-up list.
-	TypeNewBenefits NotificationType = "new-benefits"
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
 )
 
-// Capability is something a notice of a type lets the person do.
-type Capability string
-
-// Capabilities a notification type may have.
+// Notification statuses.
 const (
-	CapNotify       Capability = "notify"       // tell the person
-	CapAuthenticate Capability = "authenticate" // the detail page checks who reads it
-	CapPay          Capability = "pay"          // the detail page links to payment
-	CapPerDose      Capability = "per-dose"     // one reminder per vaccine dose
-	CapEligibility  Capability = "eligibility"  // says whether, how much, how and until when
+	StatusExpanding = "expanding" // finding the recipients of a campaign
+	StatusSending   = "sending"
+	StatusDone      = "done"
+	StatusExpired   = "expired"
 )
 
-// TypeInfo describes a notification type. Names here are for logs and
-// operators; what a person reads comes from the kiosk's translation files.
-type TypeInfo struct {
-	ID           NotificationType
-	Name         string // Korean name as the service calls it
-	Capabilities []Capability
-	// Params are the parameters an agency must give for every recipient of
-	// a notice of this type (at the notice's level or per recipient);
-	// templates may use them, plus the ones central always supplies
-	// (CommonParams).
-	Params []string
+// DetailField is one line of the detail page.
+type DetailField struct {
+	Label string `json:"label"`
+	Value string `json:"value"`
 }
 
-// CommonParams are the template variables central fills in itself: the
-// recipient's name and the short link to the detail page.
-var CommonParams = []string{"name", "link"}
-
-// Types lists the service's ten notification types in the order it shows
-// them, then Allimi's own new-benefits notice.
-var Types = []TypeInfo{
-	{TypeTrafficPenalty, "교통 과태료", []Capability{CapNotify, CapAuthenticate, CapPay}, []string{"amount", "dueDate", "violation"}},
-	{TypeTrafficFine, "교통 범칙금", []Capability{CapNotify, CapAuthenticate}, []string{"amount", "dueDate", "violation"}},
-	{TypeHealthCheckup, "국가건강검진", []Capability{CapNotify}, []string{"year"}},
-	{TypeLicenceRenewal, "운전면허 갱신", []Capability{CapNotify}, []string{"dueDate"}},
-	{TypeSchoolBusTraining, "어린이통학버스 운전자 안전교육", []Capability{CapNotify}, []string{"dueDate"}},
-	{TypeSeniorDriverTraining, "고령운전자 교통안전교육", []Capability{CapNotify}, []string{"dueDate"}},
-	{TypeWelfareCard, "복지카드 가입", []Capability{CapNotify}, nil},
-	{TypeVaccination, "코로나19 예방접종", []Capability{CapNotify, CapPerDose}, []string{"dose", "date"}},
-	{TypeScholarship, "국가장학금", []Capability{CapNotify}, []string{"semester"}},
-	{TypeRelief, "재난지원금", []Capability{CapNotify, CapEligibility}, []string{"amount", "applyUntil"}},
-	{TypeNewBenefits, "새로 받을 수 있는 혜택", []Capability{CapNotify, CapEligibility}, []string{"service", "count"}},
+// Notification is an agency's notice as central keeps it.
+type Notification struct {
+	ID         uint64            `json:"id"`
+	Agency     string            `json:"agency"`
+	Type       NotificationType  `json:"type"`
+	Urgent     bool              `json:"urgent"`
+	Params     map[string]string `json:"params,omitempty"`
+	Title      string            `json:"title,omitempty"`
+	Fields     []DetailField     `json:"fields,omitempty"`
+	PaymentURL string            `json:"paymentUrl,omitempty"`
+	ExpiresAt  time.Time         `json:"expiresAt"`
+	Created    time.Time         `json:"created"`
+	Campaign   bool              `json:"campaign"`
+	Status     string            `json:"status"`
+	// Recipients counts subscribed recipients; NotSubscribed the listed
+	// citizens without an active consent for the type.
+	Recipients    int64 `json:"recipients"`
+	NotSubscribed int64 `json:"notSubscribed"`
+	Deliveries    int64 `json:"deliveries"` // one per recipient and consented channel
+	// PerChannel counts the deliveries per channel, so a channel with none
+	// skips the recipients instead of reading them all.
+	PerChannel map[Channel]int64 `json:"perChannel,omitempty"`
+	// Cursor is where a campaign's expansion stands (the last citizen key).
+	Cursor []byte `json:"cursor,omitempty"`
+	// Progress is, per channel, the last recipient sequence number handed
+	// to the provider and committed.
+	Progress map[Channel]uint32 `json:"progress,omitempty"`
 }
 
-// SignupTypes are the types a person picks in the sign-up list: all but
-// new-benefits, which comes with the person's conditions from the subsidy
-// check.
-func SignupTypes() []TypeInfo {
-	out := make([]TypeInfo, 0, len(Types))
-	for _, ti := range Types {
-		if ti.ID != TypeNewBenefits {
-			out = append(out, ti)
+// NotificationRequest is the body of POST /api/v1/notifications.
+type NotificationRequest struct {
+	Type     NotificationType `json:"type"`
+	Audience struct {
+		All      bool               `json:"all"`
+		Citizens []RecipientRequest `json:"citizens"`
+	} `json:"audience"`
+	Urgent     bool              `json:"urgent"`
+	Params     map[string]string `json:"params"`
+	ExpiresAt  *time.Time        `json:"expiresAt"`
+	Title      string            `json:"title"`
+	Fields     []DetailField     `json:"fields"`
+	PaymentURL string            `json:"paymentUrl"`
+}
+
+// RecipientRequest is one listed citizen.
+type RecipientRequest struct {
+	Mobile    string            `json:"mobile"`
+	BirthDate string            `json:"birthDate"`
+	Params    map[string]string `json:"params"`
+}
+
+// FieldError is a 400: which field, and why.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func FieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Limits on what an agency may send.
+const (
+	maxParamLen      = 200
+	maxFields        = 30
+	maxNotifLifetime = 366 * 24 * time.Hour
+	DefaultLifetime  = 30 * 24 * time.Hour
+)
+
+// DecodeNotificationRequest reads a JSON body, or an NDJSON one (the
+// notification on the first line, then one listed citizen per line) for
+// audiences too large for one JSON document.
+func DecodeNotificationRequest(r io.Reader, ndjson bool) (*NotificationRequest, error) {
+	if !ndjson {
+		var req NotificationRequest
+		d := json.NewDecoder(r)
+		d.DisallowUnknownFields()
+		if err := d.Decode(&req); err != nil {
+			return nil, bodyError(err)
+		}
+		return &req, nil
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var req *NotificationRequest
+	line := 0
+	for sc.Scan() {
+		line++
+		b := bytes.TrimSpace(sc.Bytes())
+		if len(b) == 0 {
+			continue
+		}
+		if req == nil {
+			req = &NotificationRequest{}
+			d := json.NewDecoder(bytes.NewReader(b))
+			d.DisallowUnknownFields()
+			if err := d.Decode(req); err != nil {
+				return nil, FieldErr("line 1", "%v", err)
+			}
+			continue
+		}
+		var c RecipientRequest
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.DisallowUnknownFields()
+		if err := d.Decode(&c); err != nil {
+			return nil, FieldErr(fmt.Sprintf("line %d", line), "%v", err)
+		}
+		req.Audience.Citizens = append(req.Audience.Citizens, c)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, FieldErr(fmt.Sprintf("line %d", line+1), "%v", err)
+	}
+	if req == nil {
+		return nil, FieldErr("body", "empty")
+	}
+	return req, nil
+}
+
+func bodyError(err error) error {
+	var ute *json.UnmarshalTypeError
+	if errors.As(err, &ute) {
+		return FieldErr(ute.Field, "must be %s", ute.Type)
+	}
+	return FieldErr("body", "%v", err)
+}
+
+// Validate checks a request and normalises its citizens.
+func (req *NotificationRequest) Validate(now time.Time) (TypeInfo, error) {
+	ti, ok := req.Type.Info()
+	if !ok {
+		return ti, FieldErr("type", "unknown notification type %q", req.Type)
+	}
+	if req.Audience.All == (len(req.Audience.Citizens) > 0) {
+		return ti, FieldErr("audience", `give either "all": true or a list of "citizens"`)
+	}
+	if err := checkParams("params", req.Params, ti, false); err != nil {
+		return ti, err
+	}
+	for i := range req.Audience.Citizens {
+		c := &req.Audience.Citizens[i]
+		field := fmt.Sprintf("audience.citizens[%d]", i)
+		m, err := NormalizeMobile(c.Mobile)
+		if err != nil {
+			return ti, FieldErr(field+".mobile", "must be a mobile number 010-NNNN-NNNN")
+		}
+		c.Mobile = m
+		if _, err := ParseBirthDate(c.BirthDate, now); err != nil {
+			return ti, FieldErr(field+".birthDate", "must be a real date of birth YYYY-MM-DD")
+		}
+		if err := checkParams(field+".params", c.Params, ti, false); err != nil {
+			return ti, err
+		}
+		if err := checkParams(field+".params", mergeParams(req.Params, c.Params), ti, true); err != nil {
+			return ti, err
 		}
 	}
-	return out
-}
-
-// Info returns the description of t.
-func (t NotificationType) Info() (TypeInfo, bool) {
-	for _, ti := range Types {
-		if ti.ID == t {
-			return ti, true
+	if req.Audience.All {
+		if err := checkParams("params", req.Params, ti, true); err != nil {
+			return ti, err
 		}
 	}
-	return TypeInfo{}, false
+	if req.ExpiresAt != nil {
+		if !req.ExpiresAt.After(now) {
+			return ti, FieldErr("expiresAt", "already past")
+		}
+		if req.ExpiresAt.Sub(now) > maxNotifLifetime {
+			return ti, FieldErr("expiresAt", "more than a year ahead")
+		}
+	}
+	if utf8.RuneCountInString(req.Title) > 100 {
+		return ti, FieldErr("title", "longer than 100 characters")
+	}
+	if len(req.Fields) > maxFields {
+		return ti, FieldErr("fields", "more than %d", maxFields)
+	}
+	for i, f := range req.Fields {
+		if strings.TrimSpace(f.Label) == "" || utf8.RuneCountInString(f.Label) > 50 || utf8.RuneCountInString(f.Value) > 500 {
+			return ti, FieldErr(fmt.Sprintf("fields[%d]", i), "a label of 1-50 characters and a value of at most 500")
+		}
+	}
+	if req.PaymentURL != "" {
+		u, err := url.Parse(req.PaymentURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return ti, FieldErr("paymentUrl", "must be an https:// URL")
+		}
+		if !req.Type.Payable() {
+			return ti, FieldErr("paymentUrl", "notices of type %s have nothing to pay", req.Type)
+		}
+	}
+	return ti, nil
 }
 
-// Validate reports whether t is one of the known types.
-func (t NotificationType) Validate() error {
-	if _, ok := t.Info(); !ok {
-		return fmt.Errorf("notification type %q: unknown: %w", string(t), ErrInvalid)
+// checkParams refuses unknown parameters and, when complete is set, missing ones.
+func checkParams(field string, p map[string]string, ti TypeInfo, complete bool) error {
+	for k, v := range p {
+		if !slices.Contains(ti.Params, k) {
+			return FieldErr(field+"."+k, "not a parameter of %s (allowed: %s)", ti.ID, strings.Join(ti.Params, ", "))
+		}
+		if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > maxParamLen {
+			return FieldErr(field+"."+k, "must be 1-%d characters", maxParamLen)
+		}
+	}
+	if complete {
+		for _, k := range ti.Params {
+			if _, ok := p[k]; !ok {
+				return FieldErr(field+"."+k, "required for %s", ti.ID)
+			}
+		}
 	}
 	return nil
 }
 
-// Has reports whether notices of type t have capability c.
-func (t NotificationType) Has(c Capability) bool {
-	ti, _ := t.Info()
-	for _, x := range ti.Capabilities {
-		if x == c {
-			return true
-		}
+func mergeParams(base, over map[string]string) map[string]string {
+	m := make(map[string]string, len(base)+len(over))
+	for k, v := range base {
+		m[k] = v
 	}
-	return false
+	for k, v := range over {
+		m[k] = v
+	}
+	return m
 }
 
-// Payable reports whether notices of type t may carry a payment link: a
-// penalty (과태료) and a fine (범칙금) can both be paid online, though only
-// the penalty's notice is authenticated for payment by the service itself.
-func (t NotificationType) Payable() bool { return t.Has(CapPay) || t == TypeTrafficFine }
+// AddDeliveries counts a recipient's deliveries, one per channel in mask.
+func (n *Notification) AddDeliveries(mask byte) {
+	if n.PerChannel == nil {
+		n.PerChannel = map[Channel]int64{}
+	}
+	for _, ch := range Channels {
+		if mask&ChannelBit(ch) != 0 {
+			n.PerChannel[ch]++
+			n.Deliveries++
+		}
+	}
+}
+
+// NoneFor reports whether the notification has no delivery on ch, once
+// its recipients are all known.
+func (n *Notification) NoneFor(ch Channel) bool {
+	return n.Status != StatusExpanding && n.PerChannel != nil && n.PerChannel[ch] == 0
+}
+
+// Notifications keeps agency notifications and their audiences.
+type Notifications interface {
+	// CreateNotification stores a validated request; with the same agency
+	// and idempotency key it returns the notification made the first time
+	// (and false).
+	CreateNotification(agency, idemKey string, req *NotificationRequest) (Notification, bool, error)
+	// GetNotification is one notification by id.
+	GetNotification(id uint64) (Notification, error)
+	// ActiveNotifications lists those still expanding or sending.
+	ActiveNotifications() ([]Notification, error)
+	// ExpandCampaign adds, in steps, everyone subscribed to a campaign's
+	// type; each is called after every step with the notification as far
+	// as it has come.
+	ExpandCampaign(id uint64, each func(Notification)) (Notification, error)
+}

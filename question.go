@@ -2,6 +2,7 @@ package allimi
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -201,3 +202,106 @@ func (e *Event) Question() (QuestionPayload, error) {
 
 // AudioSHA256 is the hex SHA-256 a question event names for its audio.
 func AudioSHA256(sum [32]byte) string { return hex.EncodeToString(sum[:]) }
+
+// MaxAnswerText bounds an official's answer, in characters: with the
+// message's frame it stays within an AlimTalk (1,000 characters) and an
+// LMS (2,000 EUC-KR bytes).
+const MaxAnswerText = 800
+
+// Question is a stored question as officials see it. The contact's name
+// and number are stored sealed and shown masked.
+type Question struct {
+	ID       uint64    `json:"id"`
+	Code     string    `json:"code"`
+	Kiosk    string    `json:"kiosk"`
+	Seq      uint64    `json:"seq"`
+	AskedAt  time.Time `json:"askedAt"`
+	Received time.Time `json:"received"`
+	Lang     string    `json:"lang"`
+	Text     string    `json:"text,omitempty"`
+	// Reply is a channel or "kiosk".
+	Reply      string `json:"reply"`
+	AudioBytes int    `json:"audioBytes"`
+	Chunks     int    `json:"chunks"`
+	SHA256     string `json:"sha256,omitempty"`
+	CodeReused bool   `json:"codeReused,omitempty"`
+	// Audio is "none" (typed), "kept" or "deleted".
+	Audio          string     `json:"audio"`
+	AudioDeletedAt *time.Time `json:"audioDeletedAt,omitempty"`
+	// Damaged says what went wrong on the way, "" when nothing did.
+	Damaged    string     `json:"damaged,omitempty"`
+	Answer     string     `json:"answer,omitempty"`
+	AnsweredBy string     `json:"answeredBy,omitempty"`
+	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
+	// Delivery says how the answer went out: "queued", "kakao",
+	// "sms (fallback from kakao)", "refused: …", or "" when the person
+	// reads it at the kiosk.
+	Delivery string `json:"delivery,omitempty"`
+	// Name and Mobile are masked (김*수, 010-****-5678); empty for kiosk replies.
+	Name   string `json:"name,omitempty"`
+	Mobile string `json:"mobile,omitempty"`
+
+	Contact []byte `json:"contact,omitempty"` // sealed Citizen; cleared before it leaves the store
+}
+
+// Duration is how long the recording lasts.
+func (q Question) Duration() time.Duration {
+	return QuestionPayload{AudioBytes: q.AudioBytes}.AudioDuration()
+}
+
+// ErrAudioDeleted: the recording existed and the retention policy deleted it.
+var ErrAudioDeleted = errors.New("the recording was deleted under the retention policy")
+
+// ErrAlreadyAnswered: a question is answered once.
+var ErrAlreadyAnswered = errors.New("already answered")
+
+// RetentionPolicy says how long central keeps questions' recordings.
+type RetentionPolicy struct {
+	// KeepAnswered keeps a recording this long after the answer (for
+	// quality review); 0 deletes it with the answer.
+	KeepAnswered time.Duration
+	// MaxAge deletes any recording, answered or not, this long after it
+	// arrived, and chunks whose question never came.
+	MaxAge time.Duration
+}
+
+// DefaultRetentionPolicy deletes a recording when its question is
+// answered, and any recording or stray chunk after 30 days.
+func DefaultRetentionPolicy() RetentionPolicy {
+	return RetentionPolicy{KeepAnswered: 0, MaxAge: 30 * 24 * time.Hour}
+}
+
+// PendingAnswer is one answer to send.
+type PendingAnswer struct {
+	Q       Question
+	Citizen Citizen
+}
+
+// Questions keeps the questions kiosks send in (text, or audio in chunks)
+// and the officials' answers until they are sent back.
+type Questions interface {
+	// Questions lists questions, unanswered ones only unless all is set.
+	Questions(all bool) ([]Question, error)
+	// Question is one question by id (ErrNotFound when unknown).
+	Question(id uint64) (Question, error)
+	// QuestionByCode is the question a receipt code names.
+	QuestionByCode(code string) (Question, error)
+	// QuestionAudio is a question's recording, for the official who plays
+	// it (audited); ErrAudioDeleted once the retention policy removed it.
+	QuestionAudio(id uint64, official string) ([]byte, error)
+	// QuestionAudioCount counts the recordings and audio chunks kept.
+	QuestionAudioCount() (recordings, chunks int, err error)
+	// AnswerQuestion records an official's answer (at most MaxAnswerText
+	// characters; ErrAlreadyAnswered the second time) and queues it for
+	// sending; deleteAudio removes the recording at once.
+	AnswerQuestion(id uint64, official, answer string, deleteAudio bool) (Question, error)
+	// PurgeQuestionAudio deletes the recordings the policy no longer keeps
+	// and reports how many.
+	PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error)
+	// PendingAnswers returns up to n answers still to send.
+	PendingAnswers(n int) ([]PendingAnswer, error)
+	// AnswerSent marks an answer sent, with the provider's delivery id.
+	AnswerSent(id uint64, delivery string) error
+	// AnswersPending counts the answers still to send.
+	AnswersPending() (int, error)
+}

@@ -4,19 +4,19 @@ import (
 	"errors"
 	"net/http"
 
-	"allimi/central/bolt"
+	"allimi"
 )
 
 // checkAgencyPolicy answers 403 (and returns false) when agency may not
 // send req; nothing is stored then.
-func (s *Server) checkAgencyPolicy(w http.ResponseWriter, agency string, req *bolt.NotificationRequest) bool {
+func (s *Server) checkAgencyPolicy(w http.ResponseWriter, agency string, req *allimi.NotificationRequest) bool {
 	p, err := s.store.AgencyPolicyOf(agency)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return false
 	}
 	err = p.Permits(agency, req)
-	var fe *bolt.FieldError
+	var fe *allimi.FieldError
 	if errors.As(err, &fe) {
 		s.log.Warn("notification refused by the agency's policy", "agency", agency, "field", fe.Field)
 		writeJSON(w, http.StatusForbidden, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})

@@ -84,7 +84,7 @@ func TestAgencies_WithoutTypesUnrestrictedUntilAllowed(t *testing.T) {
 
 	st, _, err = bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
-	require.NoError(t, st.SetAgencyPolicy("police", bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}))
+	require.NoError(t, st.SetAgencyPolicy("police", allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}))
 	renewed, err := st.AddAgency("police") // a new token keeps the policy
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
@@ -112,15 +112,15 @@ func TestAgencies_PolicyRefusesUnknownTypesAndHostsThatAreNotHostNames(t *testin
 	cases := []struct {
 		name   string
 		id     string
-		policy bolt.AgencyPolicy
+		policy allimi.AgencyPolicy
 		want   string
 	}{
-		{"unknown type", "police", bolt.AgencyPolicy{Types: []allimi.NotificationType{"parking"}}, `notification type "parking": unknown`},
-		{"a URL, not a host", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"https://pay.police.go.kr/"}}, "give a host name alone"},
-		{"a path", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr/x"}}, "give a host name alone"},
-		{"a port", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr:8443"}}, "give a host name alone"},
-		{"a wildcard", "police", bolt.AgencyPolicy{Types: fine, PaymentHosts: []string{"*.police.go.kr"}}, "give a host name alone"},
-		{"no such agency", "nhis", bolt.AgencyPolicy{Types: fine}, "not registered"},
+		{"unknown type", "police", allimi.AgencyPolicy{Types: []allimi.NotificationType{"parking"}}, `notification type "parking": unknown`},
+		{"a URL, not a host", "police", allimi.AgencyPolicy{Types: fine, PaymentHosts: []string{"https://pay.police.go.kr/"}}, "give a host name alone"},
+		{"a path", "police", allimi.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr/x"}}, "give a host name alone"},
+		{"a port", "police", allimi.AgencyPolicy{Types: fine, PaymentHosts: []string{"pay.police.go.kr:8443"}}, "give a host name alone"},
+		{"a wildcard", "police", allimi.AgencyPolicy{Types: fine, PaymentHosts: []string{"*.police.go.kr"}}, "give a host name alone"},
+		{"no such agency", "nhis", allimi.AgencyPolicy{Types: fine}, "not registered"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

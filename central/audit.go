@@ -4,14 +4,14 @@ import (
 	"errors"
 	"net/http"
 
-	"allimi/central/bolt"
+	"allimi"
 )
 
 func (s *Server) handleAuditVerify(w http.ResponseWriter, _ *http.Request) {
 	s.allowLong(w) // the whole chain is read
 	r, err := s.store.VerifyAudit()
 	switch {
-	case errors.Is(err, bolt.ErrAuditBroken):
+	case errors.Is(err, allimi.ErrAuditBroken):
 		writeJSON(w, http.StatusConflict, r)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)

@@ -158,7 +158,7 @@ func seededBackup(t *testing.T, dir string, n int) string {
 // restoreElsewhere restores backup into a new data directory with the keys
 // of data directory from, as on a replacement machine, and returns the
 // directory and the restored registry's statistics.
-func restoreElsewhere(t *testing.T, from, backup string) (string, bolt.Stats) {
+func restoreElsewhere(t *testing.T, from, backup string) (string, allimi.RegistryStats) {
 	t.Helper()
 	dir := t.TempDir()
 	keys, err := os.ReadFile(filepath.Join(from, "keys.json"))

@@ -15,7 +15,6 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/subsidy"
 	"allimi/sync"
@@ -158,11 +157,11 @@ func TestNewBenefits_UnknownConditionsAreNotKeptButTheSignupIs(t *testing.T) {
 	assert.EqualValues(t, 1, st.Active[string(allimi.TypeNewBenefits)][string(allimi.ChannelKakao)], "the grant itself stands")
 }
 
-func (f *kioskFixture) statsJSON(t *testing.T) bolt.Stats {
+func (f *kioskFixture) statsJSON(t *testing.T) allimi.RegistryStats {
 	t.Helper()
 	resp := getAs(t, "http://"+f.srv.HTTPAddr()+"/api/v1/stats", f.admin)
 	defer resp.Body.Close()
-	var st bolt.Stats
+	var st allimi.RegistryStats
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }

@@ -17,8 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
+	"allimi"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -56,7 +56,7 @@ func connectPacket(t *testing.T, clientID, user, pass string) []byte {
 
 // login sends a kiosk's CONNECT on c and requires central's CONNACK to
 // accept it.
-func login(t *testing.T, c net.Conn, cred bolt.KioskCredentials) {
+func login(t *testing.T, c net.Conn, cred allimi.KioskCredentials) {
 	t.Helper()
 	_, err := c.Write(connectPacket(t, "allimi-kiosk-"+cred.ID, cred.Username, cred.Password))
 	require.NoError(t, err)

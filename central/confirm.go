@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
@@ -36,7 +37,7 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 	}
 	msgs := make([]channel.Message, len(pend))
 	for i, p := range pend {
-		at := p.At.In(bolt.Kst)
+		at := p.At.In(allimi.KST)
 		text, lms, err := c.msgs.Render(template.SignupConfirmation, map[string]string{
 			"name": p.Citizen.Name, "date": at.Format("1월 2일")})
 		if err != nil {

@@ -11,8 +11,8 @@ import (
 	"allimi/central/bolt"
 )
 
-func parseDueKey(k []byte) (bolt.DeliveryRef, time.Time) {
-	return bolt.DeliveryRef{Notification: binary.BigEndian.Uint64(k[9:]), Seq: binary.BigEndian.Uint32(k[17:]),
+func parseDueKey(k []byte) (allimi.DeliveryRef, time.Time) {
+	return allimi.DeliveryRef{Notification: binary.BigEndian.Uint64(k[9:]), Seq: binary.BigEndian.Uint32(k[17:]),
 		Channel: allimi.Channels[k[0]]}, time.UnixMilli(int64(binary.BigEndian.Uint64(k[1:])))
 }
 
@@ -51,8 +51,8 @@ func (d statDelta) write(tx *bbolt.Tx) error {
 	return nil
 }
 
-func putDeadLetter(tx *bbolt.Tx, r bolt.DeliveryRef, t allimi.NotificationType, d bolt.Delivery, now time.Time) error {
-	v, _ := json.Marshal(bolt.DeadLetter{ID: r.Key(), Notification: r.Notification, Type: t, Channel: r.Channel,
+func putDeadLetter(tx *bbolt.Tx, r allimi.DeliveryRef, t allimi.NotificationType, d bolt.Delivery, now time.Time) error {
+	v, _ := json.Marshal(allimi.DeadLetter{ID: r.Key(), Notification: r.Notification, Type: t, Channel: r.Channel,
 		Reason: d.Reason, Attempts: int(d.Attempts), At: now.UTC()})
-	return tx.Bucket(bolt.BucketDeadLetters).Put(r.DbKey(), v)
+	return tx.Bucket(bolt.BucketDeadLetters).Put(bolt.RefKey(r), v)
 }

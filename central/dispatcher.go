@@ -72,14 +72,14 @@ func (c DispatchConfig) Validate() error {
 // QuietHours reports whether t falls between 21:00 and 08:00 KST, when
 // non-urgent notices are held.
 func QuietHours(t time.Time) bool {
-	h := t.In(bolt.Kst).Hour()
+	h := t.In(allimi.KST).Hour()
 	return h >= 21 || h < 8
 }
 
 // quietEnd is the next 08:00 KST after t.
 func quietEnd(t time.Time) time.Time {
-	k := t.In(bolt.Kst)
-	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, bolt.Kst)
+	k := t.In(allimi.KST)
+	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, allimi.KST)
 	if !end.After(k) {
 		end = end.AddDate(0, 0, 1)
 	}
@@ -95,7 +95,7 @@ type dispatcher struct {
 	metrics  *metrics
 
 	mu       stdsync.Mutex
-	active   map[uint64]*bolt.Notification // expanding or sending
+	active   map[uint64]*allimi.Notification // expanding or sending
 	wake     map[allimi.Channel]chan struct{}
 	breakers map[allimi.Channel]*breaker
 }
@@ -116,7 +116,7 @@ func (b *breaker) isOpen(now time.Time) (bool, time.Time) {
 
 func newDispatcher(store *bolt.Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg DispatchConfig, m *metrics, log *slog.Logger) *dispatcher {
 	d := &dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
-		active: map[uint64]*bolt.Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
+		active: map[uint64]*allimi.Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
 		d.breakers[ch] = &breaker{}
@@ -147,7 +147,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 		d.track(ns[i])
 	}
 	for _, n := range ns {
-		if n.Status == bolt.StatusExpanding {
+		if n.Status == allimi.StatusExpanding {
 			if _, err := d.expand(n.ID); err != nil {
 				d.log.Error("expansion failed", "notification", n.ID, "err", err)
 			}
@@ -165,10 +165,10 @@ func (d *dispatcher) run(ctx context.Context) error {
 	return nil
 }
 
-func (d *dispatcher) track(n bolt.Notification) {
+func (d *dispatcher) track(n allimi.Notification) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if n.Status == bolt.StatusExpanding || n.Status == bolt.StatusSending {
+	if n.Status == allimi.StatusExpanding || n.Status == allimi.StatusSending {
 		d.active[n.ID] = &n
 	} else {
 		delete(d.active, n.ID)
@@ -176,8 +176,8 @@ func (d *dispatcher) track(n bolt.Notification) {
 }
 
 // expand finishes a campaign's expansion and starts its sending.
-func (d *dispatcher) expand(id uint64) (bolt.Notification, error) {
-	n, err := d.store.ExpandCampaign(id, func(n bolt.Notification) {
+func (d *dispatcher) expand(id uint64) (allimi.Notification, error) {
+	n, err := d.store.ExpandCampaign(id, func(n allimi.Notification) {
 		d.track(n)
 		d.poke()
 	})
@@ -246,7 +246,7 @@ func (l *lane) claim(id uint64, seq uint32) {
 	l.claimed[id] = max(l.claimed[id], seq)
 }
 
-func (l *lane) from(n *bolt.Notification) uint32 {
+func (l *lane) from(n *allimi.Notification) uint32 {
 	return max(l.claimed[n.ID], n.Progress[l.ch])
 }
 
@@ -556,7 +556,7 @@ func (d *dispatcher) tripped(ch allimi.Channel, now time.Time) bool {
 }
 
 // eligible says whether a notification may be sent now.
-func eligible(n *bolt.Notification, now time.Time) bool {
+func eligible(n *allimi.Notification, now time.Time) bool {
 	return n.Urgent || !QuietHours(now)
 }
 
@@ -570,7 +570,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 	b := batch{progress: map[uint64]uint32{}}
 	next := time.Second
 	d.mu.Lock()
-	active := make([]*bolt.Notification, 0, len(d.active))
+	active := make([]*allimi.Notification, 0, len(d.active))
 	for _, n := range d.active {
 		// A campaign still expanding is sent as far as it has come.
 		active = append(active, n)
@@ -582,13 +582,13 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 		}
 		return active[i].ID < active[j].ID
 	})
-	notifs := map[uint64]*bolt.Notification{}
+	notifs := map[uint64]*allimi.Notification{}
 	err := d.store.Db.View(func(tx *bbolt.Tx) error {
-		load := func(id uint64) (*bolt.Notification, error) {
+		load := func(id uint64) (*allimi.Notification, error) {
 			if n, ok := notifs[id]; ok {
 				return n, nil
 			}
-			var n bolt.Notification
+			var n allimi.Notification
 			if err := bolt.GetNotification(tx, id, &n); err != nil {
 				return nil, err
 			}
@@ -624,7 +624,7 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 		}
 		// Fresh recipients.
 		rb, cs := tx.Bucket(bolt.BucketRecipients), bolt.NewContacts(tx)
-		bit := bolt.ChannelBit(ch)
+		bit := allimi.ChannelBit(ch)
 		scanned := 0
 		for _, an := range active {
 			if len(b.items) >= max || scanned >= d.cfg.ScanLimit {
@@ -711,7 +711,7 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 	// again only when the notification or the person's own parameters
 	// change (a campaign's have none): name and link are always set.
 	vars := make(map[string]string, 8)
-	var filledFor *bolt.Notification
+	var filledFor *allimi.Notification
 	for i, it := range b.items {
 		if it.N != filledFor || len(it.Params) > 0 {
 			clear(vars)
@@ -763,7 +763,7 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time
 			}
 		}
 		for id, seq := range progress {
-			var n bolt.Notification
+			var n allimi.Notification
 			if err := bolt.GetNotification(tx, id, &n); err != nil {
 				return err
 			}
@@ -773,8 +773,8 @@ func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time
 			if seq > n.Progress[ch] {
 				n.Progress[ch] = seq
 			}
-			if n.Status == bolt.StatusSending && bolt.AllSent(&n) {
-				n.Status = bolt.StatusDone
+			if n.Status == allimi.StatusSending && bolt.AllSent(&n) {
+				n.Status = allimi.StatusDone
 			}
 			if err := bolt.PutNotification(tx, &n); err != nil {
 				return err
@@ -875,7 +875,7 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *bolt.DeliveryWriter, ch allimi.Cha
 			return false, false, err
 		}
 		if rec.State == bolt.StateAccepted && !noEarly {
-			if v := er.Get(it.Ref.DbKey()); v != nil {
+			if v := er.Get(bolt.RefKey(it.Ref)); v != nil {
 				var r Receipt
 				if json.Unmarshal(v, &r) == nil {
 					fb, err := d.settle(tx, dv, it.N, it.Ref, &rec, r, now, stats)
@@ -884,7 +884,7 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *bolt.DeliveryWriter, ch allimi.Cha
 					}
 					fellBack = fellBack || fb
 				}
-				if err := er.Delete(it.Ref.DbKey()); err != nil {
+				if err := er.Delete(bolt.RefKey(it.Ref)); err != nil {
 					return false, false, err
 				}
 			}
@@ -897,10 +897,10 @@ func (d *dispatcher) record(tx *bbolt.Tx, dv *bolt.DeliveryWriter, ch allimi.Cha
 // (unless the person gets an SMS anyway), anything else is dead-lettered.
 func (d *dispatcher) failed(tx *bbolt.Tx, it bolt.Item, rec *bolt.Delivery, now time.Time, stats statDelta) (bool, error) {
 	ch := it.Ref.Channel
-	if ch != allimi.ChannelSMS && it.Mask&bolt.ChannelBit(allimi.ChannelSMS) == 0 {
+	if ch != allimi.ChannelSMS && it.Mask&allimi.ChannelBit(allimi.ChannelSMS) == 0 {
 		rec.State = bolt.StateFellBack
 		stats.add(it.N.Type, ch, MetricFellBack, 1)
-		sms := bolt.DeliveryRef{Notification: it.Ref.Notification, Seq: it.Ref.Seq, Channel: allimi.ChannelSMS}
+		sms := allimi.DeliveryRef{Notification: it.Ref.Notification, Seq: it.Ref.Seq, Channel: allimi.ChannelSMS}
 		return true, tx.Bucket(bolt.BucketDue).Put(bolt.DueKey(sms, now), []byte{bolt.FlagFallback})
 	}
 	rec.State = bolt.StateDeadLetter
@@ -943,7 +943,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 		applied, ignored = 0, 0
 		dv := bolt.NewDeliveryWriter(tx, d.log)
 		for _, r := range rs {
-			ref, err := bolt.ParseDeliveryKey(r.IdempotencyKey)
+			ref, err := allimi.ParseDeliveryKey(r.IdempotencyKey)
 			if err != nil || ref.Channel != r.Channel {
 				ignored++
 				continue
@@ -952,7 +952,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 				ignored++
 				continue
 			}
-			var n bolt.Notification
+			var n allimi.Notification
 			if err := bolt.GetNotification(tx, ref.Notification, &n); err != nil {
 				ignored++
 				continue
@@ -963,7 +963,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 			case !ok || rec.State == bolt.StateRetrying:
 				// Ahead of the acceptance's commit: keep it for then.
 				b, _ := json.Marshal(r)
-				if err := tx.Bucket(bolt.BucketEarlyReceipts).Put(ref.DbKey(), b); err != nil {
+				if err := tx.Bucket(bolt.BucketEarlyReceipts).Put(bolt.RefKey(ref), b); err != nil {
 					return err
 				}
 				applied++
@@ -991,7 +991,7 @@ func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err erro
 }
 
 // settle applies a receipt to an accepted delivery and stores it.
-func (d *dispatcher) settle(tx *bbolt.Tx, dv *bolt.DeliveryWriter, n *bolt.Notification, ref bolt.DeliveryRef, rec *bolt.Delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
+func (d *dispatcher) settle(tx *bbolt.Tx, dv *bolt.DeliveryWriter, n *allimi.Notification, ref allimi.DeliveryRef, rec *bolt.Delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
 	rec.Updated = now.UnixMilli()
 	fellBack := false
 	if r.Status == "delivered" {

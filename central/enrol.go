@@ -14,7 +14,7 @@ import (
 
 // EnrolResponse is what a kiosk gets for its code: its config file.
 type EnrolResponse struct {
-	bolt.KioskCredentials
+	allimi.KioskCredentials
 	Broker string `json:"broker"`
 	// TLS, when the embedded broker runs TLS: the CA to trust the broker
 	// by, and the kiosk's client certificate and key, all PEM.

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"allimi"
-	"allimi/central/bolt"
 )
 
 // maxCatalogBody bounds a catalog upload.
@@ -73,8 +72,8 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, struct {
-		bolt.Stats
-		Delivery bolt.DeliveryStats `json:"delivery"`
+		allimi.RegistryStats
+		Delivery allimi.DeliveryStats `json:"delivery"`
 	}{st, ds})
 }
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"allimi/central/bolt"
+	"allimi"
 )
 
 // HTTPTimeouts bound how long one client may hold central's HTTP server:
@@ -84,7 +84,7 @@ const (
 	maxNotificationJSON = 8 << 20
 	// maxAnswerForm holds MaxAnswerText characters of Korean, percent-encoded
 	// (9 bytes a syllable), and the form's other fields.
-	maxAnswerForm = 9*bolt.MaxAnswerText + formBodyLimit
+	maxAnswerForm = 9*allimi.MaxAnswerText + formBodyLimit
 )
 
 var bodyLimits = map[string]int64{

@@ -178,7 +178,7 @@ func TestHTTP_OversizedBodiesAre413WithAClearError(t *testing.T) {
 }
 
 // withOfficialInStore registers an official in a stopped central's data.
-func withOfficialInStore(t *testing.T, data, id string) bolt.OfficialCredentials {
+func withOfficialInStore(t *testing.T, data, id string) allimi.OfficialCredentials {
 	t.Helper()
 	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)

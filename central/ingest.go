@@ -44,7 +44,7 @@ type ingest struct {
 	// requests, when set, answers kiosks' requests; onCommit, when set,
 	// hears every commit's outcome.
 	requests *requests
-	onCommit func(bolt.Outcome)
+	onCommit func(allimi.CommitOutcome)
 
 	mu        stdsync.Mutex
 	client    paho.Client
@@ -197,7 +197,7 @@ func (in *ingest) run(ctx context.Context) {
 			continue
 		}
 		batch := make([]paho.Message, len(items))
-		decoded := make([]bolt.Incoming, len(items))
+		decoded := make([]allimi.Incoming, len(items))
 		for i, it := range items {
 			batch[i], decoded[i] = it.msg, it.in
 			if it.in.Event == nil && it.in.Reject == nil {
@@ -220,7 +220,7 @@ func (in *ingest) run(ctx context.Context) {
 }
 
 // commit stores items, batch's records decoded, and acknowledges them.
-func (in *ingest) commit(batch []paho.Message, items []bolt.Incoming) bool {
+func (in *ingest) commit(batch []paho.Message, items []allimi.Incoming) bool {
 	start := time.Now()
 	out, err := in.store.Commit(items)
 	if err != nil {
@@ -282,7 +282,7 @@ func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 }
 
 // decode turns one up message into an Incoming: the event, or why it was refused.
-func (in *ingest) decode(topic string, payload []byte) bolt.Incoming {
+func (in *ingest) decode(topic string, payload []byte) allimi.Incoming {
 	kiosk, ok := sync.ParseUpTopic(topic)
 	if !ok {
 		return in.reject(topic, "", fmt.Errorf("topic %q is not a kiosk up topic", topic))
@@ -303,16 +303,16 @@ func (in *ingest) decode(topic string, payload []byte) bolt.Incoming {
 	if err != nil {
 		return in.reject(topic, kiosk, fmt.Errorf("record %d: %w", e.Seq, err))
 	}
-	return bolt.Incoming{Kiosk: kiosk, Event: &e, Consents: &p}
+	return allimi.Incoming{Kiosk: kiosk, Event: &e, Consents: &p}
 }
 
-func (in *ingest) reject(topic, kiosk string, err error) bolt.Incoming {
+func (in *ingest) reject(topic, kiosk string, err error) allimi.Incoming {
 	level := slog.LevelWarn
 	if errors.Is(err, allimi.ErrUnsupportedVersion) {
 		level = slog.LevelError // a kiosk newer than central: upgrade central
 	}
 	in.log.Log(context.Background(), level, "record refused", "topic", topic, "err", err)
-	return bolt.Incoming{Kiosk: kiosk, Reject: err}
+	return allimi.Incoming{Kiosk: kiosk, Reject: err}
 }
 
 // publishRetained queues a retained QoS 1 message; paho sends it once connected.

@@ -4,9 +4,9 @@ import (
 	"slices"
 	stdsync "sync"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
+	"allimi"
 
-	"allimi/central/bolt"
+	paho "github.com/eclipse/paho.mqtt.golang"
 )
 
 // ingestHold is the most kiosk records central holds at once: taken off
@@ -25,8 +25,8 @@ const ingestHoldBytes = 64 << 20
 // queued is one message waiting to be committed.
 type queued struct {
 	msg   paho.Message
-	kiosk string        // "" for a topic that names no kiosk (it is refused)
-	in    bolt.Incoming // msg decoded, when the caller did so (offerDecoded)
+	kiosk string          // "" for a topic that names no kiosk (it is refused)
+	in    allimi.Incoming // msg decoded, when the caller did so (offerDecoded)
 	size  int
 }
 
@@ -61,11 +61,11 @@ func newFairQueue(max, maxBytes int) *fairQueue {
 // returns what to shed instead: m itself, or the newest records of a
 // kiosk that holds more than kiosk would. The caller acknowledges them.
 func (q *fairQueue) offer(kiosk string, m paho.Message) (shed []paho.Message) {
-	return q.offerDecoded(kiosk, m, bolt.Incoming{})
+	return q.offerDecoded(kiosk, m, allimi.Incoming{})
 }
 
 // offerDecoded is offer for a message the caller has decoded into in.
-func (q *fairQueue) offerDecoded(kiosk string, m paho.Message, in bolt.Incoming) (shed []paho.Message) {
+func (q *fairQueue) offerDecoded(kiosk string, m paho.Message, in allimi.Incoming) (shed []paho.Message) {
 	it := queued{msg: m, kiosk: kiosk, in: in, size: len(m.Payload())}
 	if it.size > q.maxBytes {
 		return []paho.Message{m} // it would never fit

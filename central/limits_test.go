@@ -19,7 +19,6 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -59,7 +58,7 @@ func postFrom(t *testing.T, c *http.Client, u, contentType, body string) (int, s
 
 // mqttConnect connects as a kiosk from local with password, and says
 // whether the broker let it in.
-func mqttConnect(t *testing.T, broker, local string, cred bolt.KioskCredentials, password string) error {
+func mqttConnect(t *testing.T, broker, local string, cred allimi.KioskCredentials, password string) error {
 	t.Helper()
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-kiosk-" + cred.ID).
 		SetUsername(cred.Username).SetPassword(password).SetProtocolVersion(4).SetCleanSession(true).
@@ -217,7 +216,7 @@ func TestOfficials_WrongSignInsLockTheAddressNotTheOfficial(t *testing.T) {
 // central stops: a kiosk reconnecting while mochi's broker closes can be
 // attached after the broker closed its clients, and Close then waits for
 // it for ever (mochi v2.7.9, listeners.TCP.Close).
-func kioskAPI(t *testing.T, f *kioskFixture, cred bolt.KioskCredentials) (*sync.Central, func()) {
+func kioskAPI(t *testing.T, f *kioskFixture, cred allimi.KioskCredentials) (*sync.Central, func()) {
 	t.Helper()
 	db, err := sync.OpenKioskDB(t.TempDir())
 	require.NoError(t, err)

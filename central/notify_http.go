@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"allimi"
-	"allimi/central/bolt"
 )
 
 // maxNotificationBody bounds an agency request: about 2 M listed citizens as NDJSON.
@@ -56,7 +55,7 @@ type NotificationResponse struct {
 	Repeat        bool                    `json:"repeat,omitempty"`
 }
 
-func responseOf(n bolt.Notification) NotificationResponse {
+func responseOf(n allimi.Notification) NotificationResponse {
 	return NotificationResponse{ID: n.ID, Type: n.Type, Status: n.Status, Recipients: n.Recipients,
 		NotSubscribed: n.NotSubscribed, Deliveries: n.Deliveries, Urgent: n.Urgent}
 }
@@ -68,7 +67,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	if !ndjson {
 		limitBody(w, r, maxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
 	}
-	req, err := bolt.DecodeNotificationRequest(r.Body, ndjson)
+	req, err := allimi.DecodeNotificationRequest(r.Body, ndjson)
 	if err != nil {
 		if limit, ok := bodyTooLarge(r); ok {
 			how := "send NDJSON in several notifications"
@@ -86,7 +85,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	}
 	idem := r.Header.Get("Idempotency-Key")
 	if len(idem) > 200 {
-		writeFieldError(w, bolt.FieldErr("Idempotency-Key", "longer than 200 characters"))
+		writeFieldError(w, allimi.FieldErr("Idempotency-Key", "longer than 200 characters"))
 		return
 	}
 	n, repeat, err := s.store.CreateNotification(agency, idem, req)
@@ -98,7 +97,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		s.metrics.notifications.WithLabelValues(string(n.Type)).Inc()
 		s.log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
 	}
-	if n.Status == bolt.StatusExpanding {
+	if n.Status == allimi.StatusExpanding {
 		if n, err = s.dispatch.expand(n.ID); err != nil {
 			writeError(w, http.StatusInternalServerError, err)
 			return
@@ -117,7 +116,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 }
 
 func writeFieldError(w http.ResponseWriter, err error) {
-	var fe *bolt.FieldError
+	var fe *allimi.FieldError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &fe):

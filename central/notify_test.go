@@ -60,7 +60,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
 	ag, err := st.AddAgency("nhis")
 	require.NoError(t, err)
-	require.NoError(t, st.SetAgencyPolicy("nhis", bolt.AgencyPolicy{
+	require.NoError(t, st.SetAgencyPolicy("nhis", allimi.AgencyPolicy{
 		Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
 		PaymentHosts: []string{"www.efine.go.kr"}}))
 	require.NoError(t, st.Close())
@@ -309,7 +309,7 @@ func TestNotify_SMSThatKeepsFailingIsDeadLetteredAndReplayed(t *testing.T) {
 
 	var dl struct {
 		Total       int
-		Deadletters []bolt.DeadLetter
+		Deadletters []allimi.DeadLetter
 	}
 	req, _ := http.NewRequest(http.MethodGet, f.tc.http+"/api/v1/deadletters", nil)
 	req.Header.Set("Authorization", "Bearer "+f.keys.AdminToken)
@@ -408,7 +408,7 @@ func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *test
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var r bolt.AuditReport
+		var r allimi.AuditReport
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
 		return r.Entries
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"allimi/central/bolt"
+	"allimi"
 )
 
 // contentSecurityPolicy is sent with every answer of central's own (the
@@ -52,12 +52,12 @@ func securityHeaders(h http.Header) {
 func kstTime(t any, layout string) string {
 	switch v := t.(type) {
 	case time.Time:
-		return v.In(bolt.Kst).Format(layout)
+		return v.In(allimi.KST).Format(layout)
 	case *time.Time:
 		if v == nil {
 			return ""
 		}
-		return v.In(bolt.Kst).Format(layout)
+		return v.In(allimi.KST).Format(layout)
 	}
 	return ""
 }

@@ -5,13 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"allimi"
 	"allimi/central/bolt"
 )
 
 // purgeQuestionAudio applies the retention policy at start and then every
 // interval (a tenth of the shortest period, between a minute and an hour)
 // until ctx ends.
-func purgeQuestionAudio(ctx context.Context, st *bolt.Store, p bolt.RetentionPolicy, log *slog.Logger) {
+func purgeQuestionAudio(ctx context.Context, st *bolt.Store, p allimi.RetentionPolicy, log *slog.Logger) {
 	every := time.Hour
 	for _, d := range []time.Duration{p.KeepAnswered, p.MaxAge} {
 		if d > 0 {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"allimi"
-	"allimi/central/bolt"
 	systmpl "allimi/central/template"
 	"allimi/central/throttle"
 )
@@ -32,9 +31,9 @@ type questionsData struct {
 	// Message names a notice the page shows: login-failed, login-locked,
 	// answer-invalid, already-answered.
 	Message  string
-	Waiting  []bolt.Question
-	Answered []bolt.Question
-	Q        bolt.Question
+	Waiting  []allimi.Question
+	Answered []allimi.Question
+	Q        allimi.Question
 	Draft    string
 	// MaxAnswer is MaxAnswerText, for the form's limit.
 	MaxAnswer int
@@ -113,7 +112,7 @@ func privatePage(w http.ResponseWriter) {
 }
 
 func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
-	d.MaxAnswer = bolt.MaxAnswerText
+	d.MaxAnswer = allimi.MaxAnswerText
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := questionsTemplate.Execute(w, d); err != nil {
@@ -212,7 +211,7 @@ func (s *Server) handleQuestionsPage(w http.ResponseWriter, r *http.Request, off
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 		return
 	}
-	d := questionsData{Kind: "list", Official: official, Waiting: []bolt.Question{}}
+	d := questionsData{Kind: "list", Official: official, Waiting: []allimi.Question{}}
 	for _, q := range all {
 		switch {
 		case q.AnsweredAt == nil:
@@ -234,7 +233,7 @@ func questionID(r *http.Request) (uint64, error) {
 
 func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
-	var q bolt.Question
+	var q allimi.Question
 	if err == nil {
 		q, err = s.store.Question(id)
 	}
@@ -258,9 +257,9 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 		http.Redirect(w, r, fmt.Sprintf("/officials/questions/%d", id), http.StatusSeeOther)
 	case errors.Is(err, allimi.ErrNotFound):
 		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
-	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, bolt.ErrAlreadyAnswered):
+	case errors.Is(err, allimi.ErrInvalid), errors.Is(err, allimi.ErrAlreadyAnswered):
 		msg, status := "answer-invalid", http.StatusBadRequest
-		if errors.Is(err, bolt.ErrAlreadyAnswered) {
+		if errors.Is(err, allimi.ErrAlreadyAnswered) {
 			msg, status = "already-answered", http.StatusConflict
 		}
 		q, _ := s.store.Question(id)
@@ -272,12 +271,12 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 }
 
 // answer stores an official's answer and wakes the sender.
-func (s *Server) answer(id uint64, official, text string) (bolt.Question, error) {
+func (s *Server) answer(id uint64, official, text string) (allimi.Question, error) {
 	if s.answers != nil {
 		// Checked now, so that an answer that cannot be sent is refused
 		// while the official is still there to shorten it.
 		if _, _, err := s.answers.msgs.Render(systmpl.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
-			return bolt.Question{}, fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
+			return allimi.Question{}, fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
 		}
 	}
 	q, err := s.store.AnswerQuestion(id, official, text, s.cfg.QuestionAudio.KeepAnswered <= 0)
@@ -341,7 +340,7 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err)
-	case errors.Is(err, bolt.ErrAlreadyAnswered):
+	case errors.Is(err, allimi.ErrAlreadyAnswered):
 		writeError(w, http.StatusConflict, err)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
@@ -359,7 +358,7 @@ func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, off
 	}
 	pcm, err := s.store.QuestionAudio(id, official)
 	switch {
-	case errors.Is(err, bolt.ErrAudioDeleted):
+	case errors.Is(err, allimi.ErrAudioDeleted):
 		writeError(w, http.StatusGone, err)
 		return
 	case errors.Is(err, allimi.ErrNotFound):

@@ -62,7 +62,7 @@ func (a *answerer) once(ctx context.Context) (int, error) {
 }
 
 // send sends one answer and says how it went; an error means "try again".
-func (a *answerer) send(ctx context.Context, p bolt.PendingAnswer) (string, error) {
+func (a *answerer) send(ctx context.Context, p allimi.PendingAnswer) (string, error) {
 	text, lms, err := a.msgs.Render(template.QuestionAnswer, map[string]string{
 		"name": p.Citizen.Name, "code": p.Q.Code, "answer": p.Q.Answer})
 	if err != nil {
@@ -96,7 +96,7 @@ func (a *answerer) send(ctx context.Context, p bolt.PendingAnswer) (string, erro
 	return fmt.Sprintf("refused by %s and sms: %s %s", ch, r.Code, r.Reason), nil
 }
 
-func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p bolt.PendingAnswer, text string, lms bool) (channel.Result, error) {
+func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p allimi.PendingAnswer, text string, lms bool) (channel.Result, error) {
 	ad := a.adapters[ch]
 	if ad == nil {
 		return channel.Result{}, fmt.Errorf("no %s provider configured", ch)
@@ -118,6 +118,6 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p bolt.Pending
 }
 
 // answerKey is an answer's idempotency key on ch.
-func answerKey(p bolt.PendingAnswer, ch allimi.Channel) string {
+func answerKey(p allimi.PendingAnswer, ch allimi.Channel) string {
 	return fmt.Sprintf("qa-%d-%s", p.Q.ID, ch)
 }

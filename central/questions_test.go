@@ -25,7 +25,7 @@ import (
 
 // withOfficial stops the fixture's central, registers an official (as
 // `allimi central official add` does, central stopped) and starts it again.
-func withOfficial(t *testing.T, f *kioskFixture, id string) bolt.OfficialCredentials {
+func withOfficial(t *testing.T, f *kioskFixture, id string) allimi.OfficialCredentials {
 	t.Helper()
 	require.NoError(t, f.srv.Close())
 	st, _, err := bolt.OpenData(f.data, bolt.StoreOptions{})
@@ -65,7 +65,7 @@ func answer(t *testing.T, base, token string, id uint64, text string) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
-func apiQuestions(t *testing.T, base, token string) []bolt.Question {
+func apiQuestions(t *testing.T, base, token string) []allimi.Question {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/questions?all=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -73,7 +73,7 @@ func apiQuestions(t *testing.T, base, token string) []bolt.Question {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var body struct{ Questions []bolt.Question }
+	var body struct{ Questions []allimi.Question }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return body.Questions
 }
@@ -91,7 +91,7 @@ func TestQuestions_FromKioskToOfficialToPhoneWithSMSFallback(t *testing.T) {
 	contact := allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
 	code := ask(t, f, allimi.QuestionPayload{Lang: "ko", Reply: "kakao"}, contact, pcm)
 
-	var q bolt.Question
+	var q allimi.Question
 	require.Eventually(t, func() bool {
 		qs := apiQuestions(t, base, cred.Token)
 		if len(qs) == 1 {
@@ -347,7 +347,7 @@ func TestIngest_MalformedQuestionsAreRefusedAndStoredDataIsIntact(t *testing.T) 
 	assert.EqualValues(t, 2, s.Records.Stored)
 	assert.EqualValues(t, len(bad), s.Records.Rejected)
 	resp := getAs(t, tc.http+"/api/v1/rejections", adminToken(t, tc.cfg.Data))
-	var rj struct{ Rejections []bolt.Rejection }
+	var rj struct{ Rejections []allimi.Rejection }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
 	resp.Body.Close()
 	for _, b := range bad {
@@ -445,7 +445,7 @@ func TestQuestions_SlipPageShowsTheAnswerOnceGiven(t *testing.T) {
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var r bolt.AuditReport
+		var r allimi.AuditReport
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
 		require.Zero(t, r.Broken)
 		return r.Entries

@@ -116,7 +116,7 @@ func (x *takeoverCentral) pageIsKims(t *testing.T, code, intruder string) {
 }
 
 // questionsKept reads the questions central kept, once it is stopped.
-func (x *takeoverCentral) questionsKept(t *testing.T) []bolt.Question {
+func (x *takeoverCentral) questionsKept(t *testing.T) []allimi.Question {
 	t.Helper()
 	x.tc.srv.Close()
 	st, _, err := bolt.OpenData(x.data, bolt.StoreOptions{})

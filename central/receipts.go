@@ -26,8 +26,8 @@ type receiptData struct {
 	TriesLeft int
 	// LockMinutes: how long until the code, or this address, may try again.
 	LockMinutes int
-	View        bolt.ReceiptView
-	Question    bolt.Question
+	View        allimi.ReceiptView
+	Question    allimi.Question
 }
 
 func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -84,14 +83,14 @@ func TestAudit_ViewsAreLoggedAndTheChainVerifiesOverHTTP(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
 
-	verify := func() bolt.AuditReport {
+	verify := func() allimi.AuditReport {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+f.srv.HTTPAddr()+"/api/v1/audit/verify", nil)
 		req.Header.Set("Authorization", "Bearer "+f.admin)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		require.Equal(t, http.StatusOK, resp.StatusCode)
-		var r bolt.AuditReport
+		var r allimi.AuditReport
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
 		return r
 	}

@@ -13,7 +13,6 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/internal/testaddr"
 	"allimi/internal/testlog"
@@ -92,7 +91,7 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 }
 
 // rejections reads /api/v1/rejections as the admin.
-func rejections(t *testing.T, base, admin string) []bolt.Rejection {
+func rejections(t *testing.T, base, admin string) []allimi.Rejection {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/rejections", nil)
 	require.NoError(t, err)
@@ -101,7 +100,7 @@ func rejections(t *testing.T, base, admin string) []bolt.Rejection {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var rj struct{ Rejections []bolt.Rejection }
+	var rj struct{ Rejections []allimi.Rejection }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
 	return rj.Rejections
 }

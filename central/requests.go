@@ -220,7 +220,7 @@ func (r *requests) spendQuota(kiosk string) (string, error) {
 		case errors.As(err, &locked):
 			r.log.Warn("verification SMS over quota", "kiosk", kiosk, "per", q.per, "max", q.max)
 			return "over-quota", fmt.Errorf("this kiosk has sent its %d verification codes for this %s: sign up without one, or try again after %s",
-				q.max, q.per, locked.Until.In(bolt.Kst).Format("15:04"))
+				q.max, q.per, locked.Until.In(allimi.KST).Format("15:04"))
 		case err != nil:
 			return "unavailable", fmt.Errorf("verification quota: %w", err)
 		}

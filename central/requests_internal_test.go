@@ -78,7 +78,7 @@ func newConflictFixture(t *testing.T) *conflictFixture {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
-	var batch []bolt.Incoming
+	var batch []allimi.Incoming
 	for i, c := range []struct {
 		kiosk  string
 		action allimi.ConsentAction
@@ -95,7 +95,7 @@ func newConflictFixture(t *testing.T) *conflictFixture {
 		e := allimi.Event{V: allimi.EventVersion, Kiosk: c.kiosk, Seq: 1, HLC: allimi.NextHLC(0, c.at),
 			Kind: kind, Citizen: conflictKim, Payload: p}
 		require.NoError(t, e.Validate(t0.Add(time.Hour)), "event %d", i)
-		batch = append(batch, bolt.Incoming{Kiosk: c.kiosk, Event: &e})
+		batch = append(batch, allimi.Incoming{Kiosk: c.kiosk, Event: &e})
 	}
 	_, err = st.Commit(batch)
 	require.NoError(t, err)

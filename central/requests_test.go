@@ -19,7 +19,6 @@ import (
 	"allimi"
 	"allimi/assets"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
 	"allimi/consult"
@@ -255,7 +254,7 @@ func TestRequests_MalformedRequestIsAnsweredOrIgnoredAndCentralCarriesOn(t *test
 
 // addKioskWhileRunning registers a second kiosk: central holds the file, so
 // it is stopped and started again around the change.
-func addKioskWhileRunning(t *testing.T, f *kioskFixture) bolt.KioskCredentials {
+func addKioskWhileRunning(t *testing.T, f *kioskFixture) allimi.KioskCredentials {
 	t.Helper()
 	require.NoError(t, f.srv.Close())
 	require.Eventually(t, func() bool { return !f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
@@ -279,9 +278,9 @@ func TestFeedback_KiosksAnswersAreCountedPerEntry(t *testing.T) {
 
 	resp := getAs(t, "http://"+f.srv.HTTPAddr()+"/api/v1/consult/feedback", f.admin)
 	defer resp.Body.Close()
-	var got struct{ Feedback []bolt.FeedbackCount }
+	var got struct{ Feedback []allimi.FeedbackCount }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-	assert.Equal(t, []bolt.FeedbackCount{
+	assert.Equal(t, []allimi.FeedbackCount{
 		{Entry: "entry-b", Helpful: 0, NotHelpful: 1}, // least helpful first
 		{Entry: "entry-a", Helpful: 2, NotHelpful: 1},
 	}, got.Feedback)

@@ -17,7 +17,7 @@ import (
 
 // sendIntent is one message about to be, or perhaps, sent.
 type sendIntent struct {
-	ref   bolt.DeliveryRef
+	ref   allimi.DeliveryRef
 	at    int64  // unix ms the intent was committed, just before its request
 	group uint64 // names the request for the provider's query (channel.Message.Group)
 	flags byte   // the delivery's flags
@@ -29,7 +29,7 @@ type sendIntent struct {
 
 const sendIntentSize = 18
 
-func sendIntentKey(r bolt.DeliveryRef) []byte {
+func sendIntentKey(r allimi.DeliveryRef) []byte {
 	k := make([]byte, 0, 13)
 	k = append(k, bolt.ChannelIndex(r.Channel))
 	k = binary.BigEndian.AppendUint64(k, r.Notification)
@@ -52,7 +52,7 @@ func decodeSendIntent(k, v []byte) (sendIntent, error) {
 		return sendIntent{}, fmt.Errorf("send intent %x: damaged", k)
 	}
 	return sendIntent{
-		ref: bolt.DeliveryRef{Notification: binary.BigEndian.Uint64(k[1:]), Seq: binary.BigEndian.Uint32(k[9:]),
+		ref: allimi.DeliveryRef{Notification: binary.BigEndian.Uint64(k[1:]), Seq: binary.BigEndian.Uint32(k[9:]),
 			Channel: allimi.Channels[k[0]]},
 		at: int64(binary.BigEndian.Uint64(v)), group: binary.BigEndian.Uint64(v[8:]), flags: v[16], fresh: v[17] == 1,
 	}, nil
@@ -117,7 +117,7 @@ func (d *dispatcher) staleIntents(ch allimi.Channel) ([]sendIntent, error) {
 			}
 		}
 		for id, seq := range progress {
-			var n bolt.Notification
+			var n allimi.Notification
 			if err := bolt.GetNotification(tx, id, &n); err != nil {
 				return err
 			}
@@ -128,8 +128,8 @@ func (d *dispatcher) staleIntents(ch allimi.Channel) ([]sendIntent, error) {
 				continue
 			}
 			n.Progress[ch] = seq
-			if n.Status == bolt.StatusSending && bolt.AllSent(&n) {
-				n.Status = bolt.StatusDone
+			if n.Status == allimi.StatusSending && bolt.AllSent(&n) {
+				n.Status = allimi.StatusDone
 			}
 			if err := bolt.PutNotification(tx, &n); err != nil {
 				return err
@@ -208,11 +208,11 @@ func (d *dispatcher) reconcile(ctx context.Context, a channel.Adapter, stale []s
 func (d *dispatcher) intentMessages(sis []sendIntent) ([]channel.Message, error) {
 	var b batch
 	err := d.store.Db.View(func(tx *bbolt.Tx) error {
-		notifs := map[uint64]*bolt.Notification{}
+		notifs := map[uint64]*allimi.Notification{}
 		for _, si := range sis {
 			n, ok := notifs[si.ref.Notification]
 			if !ok {
-				n = new(bolt.Notification)
+				n = new(allimi.Notification)
 				if err := bolt.GetNotification(tx, si.ref.Notification, n); err != nil {
 					return fmt.Errorf("send intent %s: %w", si.ref.Key(), err)
 				}
@@ -252,7 +252,7 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 		stats, fellBack, resend, found, missing = statDelta{}, false, false, 0, 0
 		b, due, er := tx.Bucket(bolt.BucketSendIntents), tx.Bucket(bolt.BucketDue), tx.Bucket(bolt.BucketEarlyReceipts)
 		dv := bolt.NewDeliveryWriter(tx, d.log)
-		notifs := map[uint64]*bolt.Notification{}
+		notifs := map[uint64]*allimi.Notification{}
 		for i, si := range sis {
 			k := sendIntentKey(si.ref)
 			if b.Get(k) == nil {
@@ -272,7 +272,7 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 			found++
 			n, ok := notifs[si.ref.Notification]
 			if !ok {
-				n = new(bolt.Notification)
+				n = new(allimi.Notification)
 				if err := bolt.GetNotification(tx, si.ref.Notification, n); err != nil {
 					return err
 				}
@@ -289,7 +289,7 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 			if err := dv.Put(si.ref, rec); err != nil {
 				return err
 			}
-			if v := er.Get(si.ref.DbKey()); v != nil {
+			if v := er.Get(bolt.RefKey(si.ref)); v != nil {
 				var r Receipt
 				if json.Unmarshal(v, &r) == nil {
 					fb, err := d.settle(tx, dv, n, si.ref, &rec, r, now, stats)
@@ -298,7 +298,7 @@ func (d *dispatcher) settleIntents(ch allimi.Channel, sis []sendIntent, results 
 					}
 					fellBack = fellBack || fb
 				}
-				if err := er.Delete(si.ref.DbKey()); err != nil {
+				if err := er.Delete(bolt.RefKey(si.ref)); err != nil {
 					return err
 				}
 			}

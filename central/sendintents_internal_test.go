@@ -27,7 +27,7 @@ type intentRig struct {
 	d    *dispatcher
 	fake *channel.Fake
 	a    channel.Adapter
-	n    bolt.Notification
+	n    allimi.Notification
 }
 
 func newIntentRig(t *testing.T, people int, ch allimi.Channel) *intentRig {
@@ -36,11 +36,11 @@ func newIntentRig(t *testing.T, people int, ch allimi.Channel) *intentRig {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.SeedSubscribers(people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{ch}))
-	req := &bolt.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
+	req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
 	req.Audience.All = true
 	n, _, err := s.CreateNotification("nhis", "", req)
 	require.NoError(t, err)
-	n, err = s.ExpandCampaign(n.ID, func(bolt.Notification) {})
+	n, err = s.ExpandCampaign(n.ID, func(allimi.Notification) {})
 	require.NoError(t, err)
 
 	fake := channel.NewFake(channel.FakeOptions{NoDedupe: true})

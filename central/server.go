@@ -56,7 +56,7 @@ type Config struct {
 	ProviderURL string
 	Dispatch    DispatchConfig
 	// QuestionAudio is how long recordings of people's questions are kept.
-	QuestionAudio bolt.RetentionPolicy
+	QuestionAudio allimi.RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
 	HTTPTimeouts HTTPTimeouts
 	// TrustedProxies are the reverse proxies in front of the HTTP API whose
@@ -71,7 +71,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
-		QuestionAudio: bolt.DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
+		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
 }
 
 // Server is a running central.
@@ -154,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), queue: newSendQueue()}
 		s.ingest.requests = newRequests(s.store, sms, sys, s.log)
 		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: newSendQueue()}
-		s.ingest.onCommit = func(o bolt.Outcome) {
+		s.ingest.onCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {
 				s.confirm.queue.poke()
 			}

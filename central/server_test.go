@@ -47,7 +47,7 @@ func startCentral(t *testing.T, data string, opts ...func(*central.Config)) *tes
 
 // addKiosk registers a kiosk; central must be stopped, so the test adds
 // kiosks before starting it.
-func addKiosk(t *testing.T, data, id string) bolt.KioskCredentials {
+func addKiosk(t *testing.T, data, id string) allimi.KioskCredentials {
 	t.Helper()
 	st, keys, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
@@ -58,12 +58,12 @@ func addKiosk(t *testing.T, data, id string) bolt.KioskCredentials {
 	return cred
 }
 
-func (tc *testCentral) stats(t *testing.T) bolt.Stats {
+func (tc *testCentral) stats(t *testing.T) allimi.RegistryStats {
 	t.Helper()
 	resp := getAs(t, tc.http+"/api/v1/stats", adminToken(t, tc.cfg.Data))
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var st bolt.Stats
+	var st allimi.RegistryStats
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }
@@ -76,7 +76,7 @@ type rawKiosk struct {
 	lost   chan error
 }
 
-func connectRaw(t *testing.T, broker string, cred bolt.KioskCredentials) *rawKiosk {
+func connectRaw(t *testing.T, broker string, cred allimi.KioskCredentials) *rawKiosk {
 	t.Helper()
 	rk := &rawKiosk{acks: make(chan sync.Ack, 100), lost: make(chan error, 1)}
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-kiosk-" + cred.ID).
@@ -183,7 +183,7 @@ func TestIngest_BadPayloadsAreRefusedAndTheConnectionSurvives(t *testing.T) {
 
 	resp := getAs(t, tc.http+"/api/v1/rejections", adminToken(t, tc.cfg.Data))
 	defer resp.Body.Close()
-	var rj struct{ Rejections []bolt.Rejection }
+	var rj struct{ Rejections []allimi.Rejection }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rj))
 	require.Len(t, rj.Rejections, len(bad))
 	for _, r := range rj.Rejections {
@@ -342,7 +342,7 @@ func TestCatalog_ReachesAKioskAndNewVersionsReplaceIt(t *testing.T) {
 
 // runCatalogKiosk runs a kiosk's sender against tc until the test ends and
 // reports each catalog version it installs.
-func runCatalogKiosk(t *testing.T, tc *testCentral, cred bolt.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
+func runCatalogKiosk(t *testing.T, tc *testCentral, cred allimi.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
 	t.Helper()
 	kdb, err := sync.OpenKioskDB(t.TempDir())
 	require.NoError(t, err)

@@ -18,7 +18,6 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/sync"
 )
 
@@ -27,7 +26,7 @@ import (
 type webFixture struct {
 	tc       *testCentral
 	admin    string
-	official bolt.OfficialCredentials
+	official allimi.OfficialCredentials
 	kiosk    string
 	code     string // the question's slip code
 }
@@ -134,13 +133,13 @@ func TestStaffEndpoints_RefuseAnonymousCallersAndAdmitAdminAndOfficials(t *testi
 	}
 	// The statistics' totals stay open (the first central's contract); the
 	// kiosks and their sequence numbers are there only for staff.
-	var st bolt.Stats
+	var st allimi.RegistryStats
 	getJSONAs(t, f.tc.http+"/api/v1/stats", f.admin, &st)
 	assert.EqualValues(t, 2, st.Kiosks[f.kiosk])
-	st = bolt.Stats{}
+	st = allimi.RegistryStats{}
 	getJSONAs(t, f.tc.http+"/api/v1/stats", f.official.Token, &st)
 	assert.EqualValues(t, 2, st.Kiosks[f.kiosk])
-	st = bolt.Stats{}
+	st = allimi.RegistryStats{}
 	getJSONAs(t, f.tc.http+"/api/v1/stats", "", &st)
 	assert.EqualValues(t, 2, st.Records.Stored)
 	assert.Empty(t, st.Kiosks)
@@ -186,7 +185,7 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 	f := newWebFixture(t, func(*central.Config) {})
 	b := browser()
 	f.signIn(t, b)
-	var qs struct{ Questions []bolt.Question }
+	var qs struct{ Questions []allimi.Question }
 	getJSONAs(t, f.tc.http+"/api/v1/questions", f.official.Token, &qs)
 	require.Len(t, qs.Questions, 1)
 	id := qs.Questions[0].ID
@@ -210,7 +209,7 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 			code, body := post(t, b, answer, c.form, c.header)
 			assert.Equal(t, http.StatusForbidden, code)
 			assert.Contains(t, body, "did not come from central's own page")
-			var q bolt.Question
+			var q allimi.Question
 			getJSONAs(t, fmt.Sprintf("%s/api/v1/questions/%d", f.tc.http, id), f.official.Token, &q)
 			assert.Nil(t, q.AnsweredAt, "the question is still unanswered")
 		})
@@ -231,7 +230,7 @@ func TestOfficials_FormsWithoutTheTokenOrFromAnotherSiteAreRefused(t *testing.T)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode, name)
 	}
-	var q bolt.Question
+	var q allimi.Question
 	getJSONAs(t, fmt.Sprintf("%s/api/v1/questions/%d", f.tc.http, id), f.official.Token, &q)
 	require.Nil(t, q.AnsweredAt, "the question is still unanswered")
 

@@ -32,7 +32,7 @@ type testCentral struct {
 	t    *testing.T
 	data string
 	mqtt string // host:port of the embedded broker
-	cred bolt.KioskCredentials
+	cred allimi.KioskCredentials
 	srv  *central.Server
 }
 
@@ -60,7 +60,7 @@ func (c *testCentral) start() {
 	c.t.Cleanup(func() { srv.Close() })
 }
 
-func (c *testCentral) stats() bolt.Stats {
+func (c *testCentral) stats() allimi.RegistryStats {
 	c.t.Helper()
 	keys, err := keyring.Load(c.data)
 	require.NoError(c.t, err)
@@ -71,7 +71,7 @@ func (c *testCentral) stats() bolt.Stats {
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	require.Equal(c.t, http.StatusOK, resp.StatusCode)
-	var st bolt.Stats
+	var st allimi.RegistryStats
 	require.NoError(c.t, json.NewDecoder(resp.Body).Decode(&st))
 	return st
 }

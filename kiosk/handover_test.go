@@ -446,7 +446,7 @@ func TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk(t *testing.T) {
 	}
 	status, body := api(http.MethodGet, "/api/v1/questions", "")
 	require.Equal(t, http.StatusOK, status, string(body))
-	var list struct{ Questions []bolt.Question }
+	var list struct{ Questions []allimi.Question }
 	require.NoError(t, json.Unmarshal(body, &list))
 	require.Len(t, list.Questions, 1)
 	q := list.Questions[0]

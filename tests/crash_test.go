@@ -32,7 +32,7 @@ func TestCrash_CentralKilledMidDrainLosesAndDuplicatesNothing(t *testing.T) {
 	broker := "tcp://" + c.mqtt
 
 	// A kiosk that was offline: 5,000 signups queued on disk.
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", "5000")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "5000")...)))
 	require.Equal(t, drainRecords, r.Enqueued)
 	require.Equal(t, drainRecords, r.Pending)
 
@@ -62,7 +62,7 @@ func TestCrash_KioskKilledMidDrainLosesAndDuplicatesNothing(t *testing.T) {
 	require.Less(t, seen, int64(drainRecords), "the kill must land mid-drain")
 
 	// The kiosk comes back after its power cut and drains what is left.
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", "0", "--wait")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "0", "--wait")...)))
 	assert.Zero(t, r.Pending)
 	assert.Zero(t, r.Enqueued)
 	assertAllStoredOnce(t, c, broker, cred, kdata)
@@ -85,7 +85,7 @@ func TestKioskSim_WrongPasswordIsAClearErrorAndKeepsTheOutbox(t *testing.T) {
 	assert.Zero(t, c.stats(t).Records.Stored)
 
 	// With the right password the same records go through.
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--wait")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--wait")...)))
 	assert.Zero(t, r.Pending)
 	assert.EqualValues(t, 3, c.stats(t).Subscribers)
 }

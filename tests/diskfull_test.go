@@ -58,7 +58,7 @@ func TestDiskFull_CentralWaitsLosesNothingAndRecovers(t *testing.T) {
 	broker := "tcp://" + c.mqtt
 
 	const n = 1000
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", "1000")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "1000")...)))
 	require.Equal(t, n, r.Pending)
 	filler := fill(t, disk, 16<<10)
 	sim := start(t, "kiosk-sim", allimiBin, simArgs(broker, cred, kdata, "--wait", "--timeout", "5m")...)
@@ -93,7 +93,7 @@ func TestDiskFull_KioskRefusesNewRecordsClearlyAndKeepsItsQueue(t *testing.T) {
 	cred := addKiosk(t, data, "kiosk-full")
 	broker := "tcp://" + testaddr.Free(t) // no central yet: the kiosk is offline
 
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", "100")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "100")...)))
 	require.Equal(t, 100, r.Pending)
 	filler := fill(t, disk, 8<<10)
 
@@ -105,7 +105,7 @@ func TestDiskFull_KioskRefusesNewRecordsClearlyAndKeepsItsQueue(t *testing.T) {
 	require.NoError(t, os.Remove(filler))
 	assert.Equal(t, 100, pendingOnDisk(t, broker, cred, kdata), "what was saved stays saved; nothing half-written")
 	c := startCentral(t, data)
-	res := parseSim(t, string(allimi(t, simArgs("tcp://"+c.mqtt, cred, kdata, "--signups", "1", "--wait")...)))
+	res := parseSim(t, string(runAllimi(t, simArgs("tcp://"+c.mqtt, cred, kdata, "--signups", "1", "--wait")...)))
 	assert.Zero(t, res.Pending)
 	assert.EqualValues(t, 101, c.stats(t).Records.Stored)
 }
@@ -122,7 +122,7 @@ func TestDiskFull_BacklogOf5000IsStoredOnceWithoutARestartWhenSpaceReturns(t *te
 	broker := "tcp://" + c.mqtt
 
 	const n = 5000
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", strconv.Itoa(n))...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", strconv.Itoa(n))...)))
 	require.Equal(t, n, r.Pending)
 	filler := fill(t, disk, 16<<10)
 	// A window as large as the backlog: all 5,000 are in flight to central

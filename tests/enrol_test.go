@@ -18,7 +18,7 @@ func TestEnrol_OfficialIssuesACodeTheKioskFetchesItsCredentials(t *testing.T) {
 
 	// Central is serving: the command asks it over HTTP.
 	var issued struct{ Kiosk, Code string }
-	require.NoError(t, json.Unmarshal(allimi(t, "central", "kiosk", "enrol", "--data", data, "--id", "buyeo-03",
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "kiosk", "enrol", "--data", data, "--id", "buyeo-03",
 		"--url", "http://"+c.http, "--json"), &issued))
 	require.Equal(t, "buyeo-03", issued.Kiosk)
 
@@ -45,7 +45,7 @@ func TestEnrol_OfficialIssuesACodeTheKioskFetchesItsCredentials(t *testing.T) {
 
 	// The fetched credentials sync.
 	cred := kioskCred{ID: cfg.ID, Username: cfg.Username, Password: cfg.Password}
-	r := parseSim(t, string(allimi(t, simArgs(cfg.Broker, cred, kdata, "--signups", "3", "--wait")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(cfg.Broker, cred, kdata, "--signups", "3", "--wait")...)))
 	assert.Zero(t, r.Pending)
 	assert.Equal(t, 3, r.Acked)
 

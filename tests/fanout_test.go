@@ -109,9 +109,9 @@ func (c *central) waitDelivery(t *testing.T, typ, ch, metric string, want int64)
 func startCampaign(t *testing.T) (*central, *fakeProviders, string) {
 	t.Helper()
 	data := t.TempDir()
-	allimi(t, "central", "seed", "--data", data, "--subscribers", fmt.Sprint(campaignSize), "--types", "health-checkup", "--channels", "kakao")
+	runAllimi(t, "central", "seed", "--data", data, "--subscribers", fmt.Sprint(campaignSize), "--types", "health-checkup", "--channels", "kakao")
 	var ag struct{ ID, Token string }
-	require.NoError(t, json.Unmarshal(allimi(t, "central", "agency", "add", "--data", data, "--id", "nhis", "--types", "health-checkup", "--json"), &ag))
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--data", data, "--id", "nhis", "--types", "health-checkup", "--json"), &ag))
 	var keys struct{ ReceiptToken string }
 	kb, err := os.ReadFile(filepath.Join(data, "keys.json"))
 	require.NoError(t, err)

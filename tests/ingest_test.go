@@ -73,7 +73,7 @@ func TestIngest_AFloodOfInvalidRecordsDoesNotHoldUpAnotherKiosk(t *testing.T) {
 	t.Cleanup(func() { fc.Disconnect(100) })
 
 	const signups = 500
-	r := parseSim(t, string(allimi(t, simArgs(broker, quiet, kdata, "--signups", strconv.Itoa(signups))...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, quiet, kdata, "--signups", strconv.Itoa(signups))...)))
 	require.Equal(t, signups, r.Pending)
 
 	// The flood runs until the quiet kiosk is done, and at least 50,000 records.

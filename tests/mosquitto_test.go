@@ -110,7 +110,7 @@ func TestMosquitto_CentralAndKioskInteroperate(t *testing.T) {
 	c := startCentralOn(t, data, m)
 	broker := "tcp://" + m.addr
 
-	r := parseSim(t, string(allimi(t, simArgs(broker, cred, kdata, "--signups", "5000", "--wait")...)))
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "5000", "--wait")...)))
 	assert.Equal(t, drainRecords, r.Enqueued)
 	assert.Equal(t, drainRecords, r.Acked)
 	assert.Zero(t, r.Pending)

@@ -93,8 +93,8 @@ func tail(s string, n int) string {
 	return s
 }
 
-// allimi runs bin/allimi to completion and returns its standard output.
-func allimi(t *testing.T, args ...string) []byte {
+// runAllimi runs bin/allimi to completion and returns its standard output.
+func runAllimi(t *testing.T, args ...string) []byte {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd := exec.Command(allimiBin, args...)
@@ -110,7 +110,7 @@ type kioskCred struct {
 func addKiosk(t *testing.T, data, id string) kioskCred {
 	t.Helper()
 	var c kioskCred
-	require.NoError(t, json.Unmarshal(allimi(t, "central", "kiosk", "add", "--data", data, "--id", id, "--json"), &c))
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "kiosk", "add", "--data", data, "--id", id, "--json"), &c))
 	require.Equal(t, id, c.ID)
 	require.NotEmpty(t, c.Password)
 	return c
@@ -211,5 +211,5 @@ func parseSim(t *testing.T, out string) simResult {
 // pendingOnDisk reads the kiosk's outbox from its file, without a network.
 func pendingOnDisk(t *testing.T, broker string, cred kioskCred, data string) int {
 	t.Helper()
-	return parseSim(t, string(allimi(t, simArgs(broker, cred, data, "--signups", "0")...))).Pending
+	return parseSim(t, string(runAllimi(t, simArgs(broker, cred, data, "--signups", "0")...))).Pending
 }

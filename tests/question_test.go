@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"allimi"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,7 +51,7 @@ func koreanQuestionPCM(t *testing.T) []byte {
 	return w.Data
 }
 
-func officialQuestions(t *testing.T, c *central, token string) []bolt.Question {
+func officialQuestions(t *testing.T, c *central, token string) []allimi.Question {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+c.http+"/api/v1/questions?all=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -57,7 +59,7 @@ func officialQuestions(t *testing.T, c *central, token string) []bolt.Question {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	var body struct{ Questions []bolt.Question }
+	var body struct{ Questions []allimi.Question }
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
 	return body.Questions
 }
@@ -70,7 +72,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	data := t.TempDir()
 	cred := addKiosk(t, data, "sejong-01")
 	var official struct{ ID, Token string }
-	require.NoError(t, json.Unmarshal(allimi(t, "central", "official", "add", "--data", data, "--id", "kim.minji", "--json"), &official))
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "official", "add", "--data", data, "--id", "kim.minji", "--json"), &official))
 
 	// The kiosk, with central down: the question goes into its outbox.
 	db, err := sync.OpenKioskDB(t.TempDir())

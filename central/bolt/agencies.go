@@ -17,12 +17,6 @@ var (
 	bucketAgencyTokens = []byte("agency-tokens") // sha256(token) → agency id
 )
 
-// AgencyCredentials are what an agency's system needs to post notifications.
-type AgencyCredentials struct {
-	ID    string `json:"id"`
-	Token string `json:"token"`
-}
-
 type agencyRecord struct {
 	ID        string    `json:"id"`
 	TokenHash []byte    `json:"tokenHash"`
@@ -30,22 +24,22 @@ type agencyRecord struct {
 	// Policy is what the agency may send (agencypolicy.go); a record
 	// from before policies has none, and is unrestricted until an
 	// operator sets one.
-	AgencyPolicy
+	allimi.AgencyPolicy
 }
 
 // AddAgency registers an agency and returns its bearer token. Adding an id
 // again issues a new token and revokes the old one, and keeps its policy.
 // A new agency is unrestricted until SetAgencyPolicy says what it may send. Tokens are random 192-bit
 // strings, so a plain SHA-256 is enough to store them.
-func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
+func (s *Store) AddAgency(id string) (allimi.AgencyCredentials, error) {
 	if err := allimi.ValidateKioskID(id); err != nil {
-		return AgencyCredentials{}, fmt.Errorf("agency id %q: use 1-63 lower-case letters, digits and dashes: %w", id, allimi.ErrInvalid)
+		return allimi.AgencyCredentials{}, fmt.Errorf("agency id %q: use 1-63 lower-case letters, digits and dashes: %w", id, allimi.ErrInvalid)
 	}
 	tok := keyring.Token(24)
 	h := sha256.Sum256([]byte(tok))
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
 		ab, tb := tx.Bucket(bucketAgencies), tx.Bucket(bucketAgencyTokens)
-		var policy AgencyPolicy // kept when the token is renewed
+		var policy allimi.AgencyPolicy // kept when the token is renewed
 		if v := ab.Get([]byte(id)); v != nil {
 			var old agencyRecord
 			if err := json.Unmarshal(v, &old); err == nil {
@@ -62,9 +56,9 @@ func (s *Store) AddAgency(id string) (AgencyCredentials, error) {
 		return tb.Put(h[:], []byte(id))
 	})
 	if err != nil {
-		return AgencyCredentials{}, fmt.Errorf("store agency %s: %w", id, err)
+		return allimi.AgencyCredentials{}, fmt.Errorf("store agency %s: %w", id, err)
 	}
-	return AgencyCredentials{ID: id, Token: tok}, nil
+	return allimi.AgencyCredentials{ID: id, Token: tok}, nil
 }
 
 // AgencyByToken returns the agency whose token this is.

@@ -5,11 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -33,41 +30,6 @@ const (
 	AuditReceipt    = "receipt-view"
 )
 
-// AuditEntry is one line of the audit log.
-type AuditEntry struct {
-	Seq    uint64    `json:"seq"`
-	At     time.Time `json:"at"`
-	Kind   string    `json:"kind"`
-	Person string    `json:"person,omitempty"` // pseudonym: not reversible without central's keys
-	By     string    `json:"by,omitempty"`     // kiosk/seq, official, or "web"
-	What   string    `json:"what,omitempty"`   // e.g. "grant health-checkup kakao"
-	// Items are the changes of one committed batch of kiosk records, when
-	// it held more than one: one entry per batch, whose hash covers every
-	// Item. Entries written before batches were audited as one have none,
-	// and hash as they always did (the field is left out of their JSON).
-	Items []AuditItem `json:"items,omitempty"`
-	Prev  string      `json:"prev"` // hash of the entry before (hex), "" for the first
-	Hash  string      `json:"hash"` // SHA-256 of prev and this entry without its hash
-}
-
-// AuditItem is one change within a batch entry: what an entry of its own
-// would have said.
-type AuditItem struct {
-	Person string `json:"person,omitempty"`
-	By     string `json:"by,omitempty"`
-	What   string `json:"what,omitempty"`
-}
-
-func (e *AuditEntry) digest() string {
-	c := *e
-	c.Hash = ""
-	b, _ := json.Marshal(c)
-	h := sha256.New()
-	h.Write([]byte(e.Prev))
-	h.Write(b)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // pseudonym names a person in the audit log.
 func (s *Store) pseudonym(ck []byte) string {
 	m := hmac.New(sha256.New, s.keys.HashKey)
@@ -78,7 +40,7 @@ func (s *Store) pseudonym(ck []byte) string {
 
 // audit appends an entry in tx.
 func (s *Store) audit(tx *bbolt.Tx, kind string, ck []byte, by, what string) error {
-	e := AuditEntry{Kind: kind, By: by, What: what}
+	e := allimi.AuditEntry{Kind: kind, By: by, What: what}
 	if ck != nil {
 		e.Person = s.pseudonym(ck)
 	}
@@ -86,8 +48,8 @@ func (s *Store) audit(tx *bbolt.Tx, kind string, ck []byte, by, what string) err
 }
 
 // auditItem is the item of a batch entry for a change to ck's data.
-func (s *Store) auditItem(ck []byte, by, what string) AuditItem {
-	it := AuditItem{By: by, What: what}
+func (s *Store) auditItem(ck []byte, by, what string) allimi.AuditItem {
+	it := allimi.AuditItem{By: by, What: what}
 	if ck != nil {
 		it.Person = s.pseudonym(ck)
 	}
@@ -96,26 +58,26 @@ func (s *Store) auditItem(ck []byte, by, what string) AuditItem {
 
 // auditBatch appends one entry for a batch's items: an entry of the
 // classic form when there is one item, none when there is none.
-func (s *Store) auditBatch(tx *bbolt.Tx, kind string, items []AuditItem) error {
+func (s *Store) auditBatch(tx *bbolt.Tx, kind string, items []allimi.AuditItem) error {
 	switch len(items) {
 	case 0:
 		return nil
 	case 1:
 		it := items[0]
-		return s.appendAudit(tx, AuditEntry{Kind: kind, Person: it.Person, By: it.By, What: it.What})
+		return s.appendAudit(tx, allimi.AuditEntry{Kind: kind, Person: it.Person, By: it.By, What: it.What})
 	}
-	return s.appendAudit(tx, AuditEntry{Kind: kind, Items: items})
+	return s.appendAudit(tx, allimi.AuditEntry{Kind: kind, Items: items})
 }
 
 // appendAudit numbers e, chains it to the head and stores it.
-func (s *Store) appendAudit(tx *bbolt.Tx, e AuditEntry) error {
+func (s *Store) appendAudit(tx *bbolt.Tx, e allimi.AuditEntry) error {
 	b, meta := tx.Bucket(bucketAudit), tx.Bucket(BucketMeta)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
 	}
 	e.Seq, e.At, e.Prev = seq, s.now().UTC(), string(meta.Get(keyAuditHead))
-	e.Hash = e.digest()
+	e.Hash = e.Digest()
 	v, _ := json.Marshal(e)
 	b.FillPercent = 1 // append only
 	if err := b.Put(binary.BigEndian.AppendUint64(nil, seq), v); err != nil {
@@ -129,27 +91,15 @@ func (s *Store) AuditView(kind string, ck []byte, what string) error {
 	return s.Db.Update(func(tx *bbolt.Tx) error { return s.audit(tx, kind, ck, "web", what) })
 }
 
-// AuditReport is what VerifyAudit found.
-type AuditReport struct {
-	Entries int    `json:"entries"`
-	Head    string `json:"head"`
-	// Broken is the first entry whose hash or link does not hold; 0 when
-	// the chain is whole.
-	Broken uint64 `json:"broken,omitempty"`
-	Reason string `json:"reason,omitempty"`
-}
-
-var ErrAuditBroken = errors.New("audit log broken")
-
 // VerifyAudit walks the chain from the first entry.
-func (s *Store) VerifyAudit() (AuditReport, error) {
-	var r AuditReport
+func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
+	var r allimi.AuditReport
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		prev := ""
 		var want uint64 = 1
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			var e AuditEntry
+			var e allimi.AuditEntry
 			seq := binary.BigEndian.Uint64(k)
 			switch {
 			case json.Unmarshal(v, &e) != nil:
@@ -158,7 +108,7 @@ func (s *Store) VerifyAudit() (AuditReport, error) {
 				r.Broken, r.Reason = want, fmt.Sprintf("entry %d missing", want)
 			case e.Prev != prev:
 				r.Broken, r.Reason = seq, "does not follow the entry before"
-			case e.digest() != e.Hash:
+			case e.Digest() != e.Hash:
 				r.Broken, r.Reason = seq, "changed after it was written"
 			}
 			if r.Broken != 0 {
@@ -174,7 +124,7 @@ func (s *Store) VerifyAudit() (AuditReport, error) {
 		return nil
 	})
 	if err == nil && r.Broken != 0 {
-		err = fmt.Errorf("%w at entry %d: %s", ErrAuditBroken, r.Broken, r.Reason)
+		err = fmt.Errorf("%w at entry %d: %s", allimi.ErrAuditBroken, r.Broken, r.Reason)
 	}
 	return r, err
 }

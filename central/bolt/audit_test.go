@@ -22,10 +22,10 @@ func TestAudit_ConsentChangesAndResolutionsAreChained(t *testing.T) {
 	r, err := f.st.VerifyAudit()
 	require.NoError(t, err)
 	assert.Equal(t, 3, r.Entries)
-	var entries []AuditEntry
+	var entries []allimi.AuditEntry
 	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
-			var e AuditEntry
+			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
 			entries = append(entries, e)
 			return nil
@@ -60,10 +60,10 @@ func TestAudit_VerifyFindsAChangedOrRemovedEntry(t *testing.T) {
 		"rehashed alone": func(b *bbolt.Bucket) {
 			// Rewriting an entry with a fresh hash still breaks the next link.
 			k := binary.BigEndian.AppendUint64(nil, 2)
-			var e AuditEntry
+			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(b.Get(k), &e))
 			e.What = "nothing happened"
-			e.Hash = e.digest()
+			e.Hash = e.Digest()
 			v, _ := json.Marshal(e)
 			require.NoError(t, b.Put(k, v))
 		},
@@ -74,7 +74,7 @@ func TestAudit_VerifyFindsAChangedOrRemovedEntry(t *testing.T) {
 			require.NoError(t, f.st.ResolveConflict(id, allimi.ActionGrant, "official-7"))
 			require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error { tamper(tx.Bucket(bucketAudit)); return nil }))
 			r, err := f.st.VerifyAudit()
-			require.ErrorIs(t, err, ErrAuditBroken)
+			require.ErrorIs(t, err, allimi.ErrAuditBroken)
 			assert.NotZero(t, r.Broken)
 			assert.NotEmpty(t, r.Reason)
 		})

@@ -18,12 +18,12 @@ import (
 )
 
 // auditEntries reads the whole audit log.
-func auditEntries(t *testing.T, f *storeFixture) []AuditEntry {
+func auditEntries(t *testing.T, f *storeFixture) []allimi.AuditEntry {
 	t.Helper()
-	var out []AuditEntry
+	var out []allimi.AuditEntry
 	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
-			var e AuditEntry
+			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
 			out = append(out, e)
 			return nil
@@ -83,10 +83,12 @@ func TestAudit_OneEntryPerCommittedBatchNamesEveryEvent(t *testing.T) {
 }
 
 func TestAudit_VerifyFindsAChangedItemOfABatch(t *testing.T) {
-	for name, tamper := range map[string]func(e *AuditEntry){
-		"item changed": func(e *AuditEntry) { e.Items[1].What = strings.Replace(e.Items[1].What, "grant", "withdraw", 1) },
-		"item removed": func(e *AuditEntry) { e.Items = append(e.Items[:1], e.Items[2:]...) },
-		"item added":   func(e *AuditEntry) { e.Items = append(e.Items, AuditItem{By: "k1/99", What: "grant relief sms"}) },
+	for name, tamper := range map[string]func(e *allimi.AuditEntry){
+		"item changed": func(e *allimi.AuditEntry) { e.Items[1].What = strings.Replace(e.Items[1].What, "grant", "withdraw", 1) },
+		"item removed": func(e *allimi.AuditEntry) { e.Items = append(e.Items[:1], e.Items[2:]...) },
+		"item added": func(e *allimi.AuditEntry) {
+			e.Items = append(e.Items, allimi.AuditItem{By: "k1/99", What: "grant relief sms"})
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newStoreFixture(t, StoreOptions{})
@@ -94,14 +96,14 @@ func TestAudit_VerifyFindsAChangedItemOfABatch(t *testing.T) {
 			require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error {
 				b := tx.Bucket(bucketAudit)
 				k := binary.BigEndian.AppendUint64(nil, 1)
-				var e AuditEntry
+				var e allimi.AuditEntry
 				require.NoError(t, json.Unmarshal(b.Get(k), &e))
 				tamper(&e)
 				v, _ := json.Marshal(e)
 				return b.Put(k, v)
 			}))
 			r, err := f.st.VerifyAudit()
-			require.ErrorIs(t, err, ErrAuditBroken)
+			require.ErrorIs(t, err, allimi.ErrAuditBroken)
 			assert.EqualValues(t, 1, r.Broken)
 			assert.Equal(t, "changed after it was written", r.Reason)
 		})

@@ -62,7 +62,7 @@ func (s *Store) keepProfile(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.
 		return nil // a later change that does not restate the conditions keeps them
 	}
 	if err := checkBenefitProfile(p, s.now()); err != nil {
-		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf("record %d: conditions not kept: %w", e.Seq, err)})
+		return s.logRejection(tx, allimi.Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf("record %d: conditions not kept: %w", e.Seq, err)})
 	}
 	plain, _ := json.Marshal(benefitProfile{Profile: p.Profile, Region: p.Region, At: allimi.HLCTime(e.HLC).UTC()})
 	return b.Put(ck, s.keys.Seal(plain, append([]byte("profile\x00"), ck...)))
@@ -122,21 +122,13 @@ func profileProblem(prof subsidy.Profile, now time.Time) string {
 	return "invalid"
 }
 
-// BenefitsOutcome says what one catalog's matching did.
-type BenefitsOutcome struct {
-	Changed      int    // services new or changed in the catalog
-	Profiles     int    // people whose conditions were matched
-	Recipients   int    // people told
-	Notification uint64 // the notice, 0 when nobody was told
-}
-
 // NotifyNewBenefits matches the services of next that are new or changed
 // since prev against every kept profile, and queues one new-benefits notice
 // to everyone for whom one turned eligible (and who was not told of it
 // before). version identifies next; a repeat for the same version sends
 // nothing new.
-func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, now time.Time) (BenefitsOutcome, error) {
-	var out BenefitsOutcome
+func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, now time.Time) (allimi.BenefitsOutcome, error) {
+	var out allimi.BenefitsOutcome
 	changed := next.Changed(prev)
 	out.Changed = len(changed)
 	if len(changed) == 0 {
@@ -148,7 +140,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 		services []*subsidy.Service
 	}
 	var matches []match
-	var recipients []RecipientRequest
+	var recipients []allimi.RecipientRequest
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		prefix := []byte(string(allimi.TypeNewBenefits) + "\x00")
 		c := tx.Bucket(bucketSubs).Cursor()
@@ -199,7 +191,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 				service = fmt.Sprintf("%s 외 %d건", got[0].Name, len(got)-1)
 			}
 			matches = append(matches, match{ck: bytes.Clone(ck), services: got})
-			recipients = append(recipients, RecipientRequest{Mobile: cit.Mobile, BirthDate: cit.BirthDate,
+			recipients = append(recipients, allimi.RecipientRequest{Mobile: cit.Mobile, BirthDate: cit.BirthDate,
 				Params: map[string]string{"service": service, "count": strconv.Itoa(len(got))}})
 		}
 		return nil
@@ -207,7 +199,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 	if err != nil || len(recipients) == 0 {
 		return out, err
 	}
-	req := &NotificationRequest{Type: allimi.TypeNewBenefits, Title: "새로 받을 수 있는 혜택 안내"}
+	req := &allimi.NotificationRequest{Type: allimi.TypeNewBenefits, Title: "새로 받을 수 있는 혜택 안내"}
 	req.Audience.Citizens = recipients
 	n, _, err := s.CreateNotification(benefitsAgency, fmt.Sprintf("%s-v%d", subsidy.CatalogName, version), req)
 	if err != nil {

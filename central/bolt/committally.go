@@ -2,6 +2,8 @@ package bolt
 
 import (
 	"go.etcd.io/bbolt"
+
+	"allimi"
 )
 
 // commitTally gathers what every event of a Commit batch adds to state
@@ -14,7 +16,7 @@ import (
 type commitTally struct {
 	active      map[string]int64 // typeChannelKey → change in active grants
 	subscribers int64
-	audit       []AuditItem
+	audit       []allimi.AuditItem
 }
 
 func newCommitTally() *commitTally { return &commitTally{active: map[string]int64{}} }

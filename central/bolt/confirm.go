@@ -20,16 +20,9 @@ func queueConfirmation(tx *bbolt.Tx, e *allimi.Event, ck []byte) error {
 	return tx.Bucket(bucketConfirmations).Put(eventKey(e.Kiosk, e.Seq), v)
 }
 
-// pendingConfirmation is one confirmation to send.
-type pendingConfirmation struct {
-	Key     []byte
-	Citizen allimi.Citizen
-	At      time.Time
-}
-
 // PendingConfirmations returns up to n confirmations still to send.
-func (s *Store) PendingConfirmations(n int) ([]pendingConfirmation, error) {
-	var out []pendingConfirmation
+func (s *Store) PendingConfirmations(n int) ([]allimi.PendingConfirmation, error) {
+	var out []allimi.PendingConfirmation
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketConfirmations).Cursor()
 		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
@@ -40,7 +33,7 @@ func (s *Store) PendingConfirmations(n int) ([]pendingConfirmation, error) {
 			if err != nil {
 				return err
 			}
-			out = append(out, pendingConfirmation{Key: append([]byte{}, k...), Citizen: cit,
+			out = append(out, allimi.PendingConfirmation{Key: append([]byte{}, k...), Citizen: cit,
 				At: time.UnixMilli(int64(binary.BigEndian.Uint64(v[32:])))})
 		}
 		return nil

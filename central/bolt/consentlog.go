@@ -235,7 +235,7 @@ func stripConsentLogEntry(k, v []byte) ([]byte, []byte, error) {
 // what was refused and withholds the rest.
 func redactRejection(k, v []byte) ([]byte, []byte, error) {
 	const marker = "conditions not kept: "
-	var r Rejection
+	var r allimi.Rejection
 	if json.Unmarshal(v, &r) != nil {
 		return nil, nil, nil
 	}

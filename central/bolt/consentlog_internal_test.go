@@ -136,7 +136,7 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 		if err := tx.Bucket(bucketConsentLog).Put(logKey, e.Payload); err != nil {
 			return err
 		}
-		if err := f.st.logRejection(tx, Incoming{Kiosk: "k1", Reject: fmt.Errorf("record %d: conditions not kept: %w",
+		if err := f.st.logRejection(tx, allimi.Incoming{Kiosk: "k1", Reject: fmt.Errorf("record %d: conditions not kept: %w",
 			2, fmt.Errorf("payload.profile: %w: %w", perr, allimi.ErrInvalid))}); err != nil {
 			return err
 		}

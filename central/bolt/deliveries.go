@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -26,15 +24,9 @@ var (
 	BucketEarlyReceipts = []byte("early-receipts") // id | seq(4) | channel(1) → Receipt
 )
 
-// DeliveryState is where one delivery (notification × citizen × channel) stands.
-// A delivery has no record while queued; "sending" lives only in memory, for
-// the time of one provider request, whose send-intent (sendintents.go) says
-// after a crash that the provider must be asked before anything is resent.
-type DeliveryState byte
-
 // Delivery states.
 const (
-	StateQueued DeliveryState = iota
+	StateQueued allimi.DeliveryState = iota
 	StateAccepted
 	StateDelivered
 	StateFailed   // failed on this channel and nothing more to do here
@@ -44,20 +36,11 @@ const (
 	StateExpired
 )
 
-var stateNames = []string{"queued", "accepted", "delivered", "failed", "fellBack", "retrying", "deadLetter", "expired"}
-
-func (s DeliveryState) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "unknown"
-}
-
 // Delivery flags.
 const FlagFallback byte = 1 // an SMS/LMS standing in for a messenger that could not deliver
 
 type Delivery struct {
-	State    DeliveryState
+	State    allimi.DeliveryState
 	Attempts byte
 	Flags    byte
 	First    int64 // unix milliseconds of the first attempt
@@ -79,39 +62,14 @@ func decodeDelivery(v []byte) (Delivery, error) {
 	if len(v) < deliveryFixed {
 		return Delivery{}, errors.New("damaged delivery record")
 	}
-	return Delivery{State: DeliveryState(v[0]), Attempts: v[1], Flags: v[2],
+	return Delivery{State: allimi.DeliveryState(v[0]), Attempts: v[1], Flags: v[2],
 		First: int64(binary.BigEndian.Uint64(v[3:])), Updated: int64(binary.BigEndian.Uint64(v[11:])),
 		Reason: string(v[19:])}, nil
 }
 
-// DeliveryRef names one delivery.
-type DeliveryRef struct {
-	Notification uint64
-	Seq          uint32
-	Channel      allimi.Channel
-}
-
-// Key is the idempotency key providers see: stable across resends.
-func (r DeliveryRef) Key() string {
-	return "a" + strconv.FormatUint(r.Notification, 10) + "-" + strconv.FormatUint(uint64(r.Seq), 10) + "-" + string(r.Channel)
-}
-
-// ParseDeliveryKey reverses Key.
-func ParseDeliveryKey(k string) (DeliveryRef, error) {
-	parts := strings.Split(strings.TrimPrefix(k, "a"), "-")
-	if !strings.HasPrefix(k, "a") || len(parts) != 3 {
-		return DeliveryRef{}, fmt.Errorf("delivery key %q: %w", k, allimi.ErrInvalid)
-	}
-	id, err1 := strconv.ParseUint(parts[0], 10, 64)
-	seq, err2 := strconv.ParseUint(parts[1], 10, 32)
-	ch := allimi.Channel(parts[2])
-	if err1 != nil || err2 != nil || ch.Validate() != nil {
-		return DeliveryRef{}, fmt.Errorf("delivery key %q: %w", k, allimi.ErrInvalid)
-	}
-	return DeliveryRef{id, uint32(seq), ch}, nil
-}
-
-func (r DeliveryRef) DbKey() []byte {
+// RefKey is the key of a delivery in the deliveries, dead-letter and
+// early-receipt buckets: notification id(8) | recipient seq(4) | channel(1).
+func RefKey(r allimi.DeliveryRef) []byte {
 	return append(recipientKey(r.Notification, r.Seq), ChannelIndex(r.Channel))
 }
 
@@ -130,19 +88,15 @@ func ChannelIndex(ch allimi.Channel) byte {
 	return 0xff
 }
 
-func DueKey(r DeliveryRef, due time.Time) []byte {
+func DueKey(r allimi.DeliveryRef, due time.Time) []byte {
 	k := []byte{ChannelIndex(r.Channel)}
 	k = binary.BigEndian.AppendUint64(k, uint64(due.UnixMilli()))
 	return append(k, recipientKey(r.Notification, r.Seq)...)
 }
 
-// DeliveryStats are the service's own table: per type and channel,
-// subscribers and what happened to the messages.
-type DeliveryStats map[string]map[string]map[string]int64
-
 // DeliveryStats reads the table.
-func (s *Store) DeliveryStats() (DeliveryStats, error) {
-	out := DeliveryStats{}
+func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
+	out := allimi.DeliveryStats{}
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		put := func(t, ch, m string, n int64) {
 			if out[t] == nil {
@@ -171,27 +125,16 @@ func (s *Store) DeliveryStats() (DeliveryStats, error) {
 	return out, err
 }
 
-// DeadLetter is a delivery that will not be tried again unless an operator replays it.
-type DeadLetter struct {
-	ID           string                  `json:"id"` // the delivery key
-	Notification uint64                  `json:"notification"`
-	Type         allimi.NotificationType `json:"type"`
-	Channel      allimi.Channel          `json:"channel"`
-	Reason       string                  `json:"reason"`
-	Attempts     int                     `json:"attempts"`
-	At           time.Time               `json:"at"`
-}
-
 // DeadLetters lists parked deliveries, oldest first, at most limit.
-func (s *Store) DeadLetters(limit int) ([]DeadLetter, int, error) {
-	out := []DeadLetter{}
+func (s *Store) DeadLetters(limit int) ([]allimi.DeadLetter, int, error) {
+	out := []allimi.DeadLetter{}
 	total := 0
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(BucketDeadLetters)
 		total = b.Stats().KeyN
 		c := b.Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
-			var d DeadLetter
+			var d allimi.DeadLetter
 			if err := json.Unmarshal(v, &d); err != nil {
 				return err
 			}
@@ -207,11 +150,11 @@ func (s *Store) DeadLetters(limit int) ([]DeadLetter, int, error) {
 func (s *Store) ReplayDeadLetters(key string) (int, error) {
 	var only []byte
 	if key != "" {
-		r, err := ParseDeliveryKey(key)
+		r, err := allimi.ParseDeliveryKey(key)
 		if err != nil {
 			return 0, err
 		}
-		only = r.DbKey()
+		only = RefKey(r)
 	}
 	n := 0
 	now := s.now()
@@ -230,7 +173,7 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 			})
 		}
 		for _, k := range keys {
-			r := DeliveryRef{Notification: binary.BigEndian.Uint64(k), Seq: binary.BigEndian.Uint32(k[8:]), Channel: allimi.Channels[k[12]]}
+			r := allimi.DeliveryRef{Notification: binary.BigEndian.Uint64(k), Seq: binary.BigEndian.Uint32(k[8:]), Channel: allimi.Channels[k[12]]}
 			d, _ := dv.Get(r)
 			d.State, d.Attempts, d.First, d.Updated, d.Reason = StateRetrying, 0, 0, now.UnixMilli(), "replayed"
 			if err := dv.Put(r, d); err != nil {
@@ -250,7 +193,7 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 }
 
 // DeliveryStatus reads one delivery's state.
-func (s *Store) DeliveryStatus(r DeliveryRef) (DeliveryState, string, error) {
+func (s *Store) DeliveryStatus(r allimi.DeliveryRef) (allimi.DeliveryState, string, error) {
 	var d Delivery
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		var err error

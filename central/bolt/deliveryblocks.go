@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"go.etcd.io/bbolt"
+
+	"allimi"
 )
 
 // Delivery records are stored deliveriesPerBlock to an entry, keyed
@@ -19,7 +21,7 @@ const deliveriesPerBlock = 32
 
 var errDamagedDeliveries = errors.New("damaged deliveries entry")
 
-func deliveryBlockKey(ref DeliveryRef) []byte {
+func deliveryBlockKey(ref allimi.DeliveryRef) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 13), ref.Notification)
 	k = append(k, ChannelIndex(ref.Channel))
 	return binary.BigEndian.AppendUint32(k, (ref.Seq-1)/deliveriesPerBlock)
@@ -95,7 +97,7 @@ func (b *deliveryBlock) encode() []byte {
 }
 
 // getDelivery reads one delivery's record; ok is false when it has none.
-func getDelivery(tx *bbolt.Tx, ref DeliveryRef) (d Delivery, ok bool, err error) {
+func getDelivery(tx *bbolt.Tx, ref allimi.DeliveryRef) (d Delivery, ok bool, err error) {
 	if ref.Seq == 0 {
 		return d, false, nil
 	}
@@ -132,7 +134,7 @@ type DeliveryWriter struct {
 	b       *bbolt.Bucket
 	blocks  map[string]*deliveryBlock
 	order   []string // keys in first-touched order, for flush
-	damaged []DeliveryRef
+	damaged []allimi.DeliveryRef
 	log     *slog.Logger
 }
 
@@ -142,7 +144,7 @@ func NewDeliveryWriter(tx *bbolt.Tx, log *slog.Logger) *DeliveryWriter {
 	return &DeliveryWriter{b: b, blocks: map[string]*deliveryBlock{}, log: log}
 }
 
-func (w *DeliveryWriter) block(ref DeliveryRef) *deliveryBlock {
+func (w *DeliveryWriter) block(ref allimi.DeliveryRef) *deliveryBlock {
 	k := deliveryBlockKey(ref)
 	if b, ok := w.blocks[string(k)]; ok {
 		return b
@@ -162,7 +164,7 @@ func (w *DeliveryWriter) block(ref DeliveryRef) *deliveryBlock {
 }
 
 // Get reads one delivery's record; ok is false when it has none.
-func (w *DeliveryWriter) Get(ref DeliveryRef) (Delivery, bool) {
+func (w *DeliveryWriter) Get(ref allimi.DeliveryRef) (Delivery, bool) {
 	if ref.Seq == 0 {
 		return Delivery{}, false
 	}
@@ -172,7 +174,7 @@ func (w *DeliveryWriter) Get(ref DeliveryRef) (Delivery, bool) {
 }
 
 // Put sets one delivery's record.
-func (w *DeliveryWriter) Put(ref DeliveryRef, d Delivery) error {
+func (w *DeliveryWriter) Put(ref allimi.DeliveryRef, d Delivery) error {
 	if ref.Seq == 0 {
 		return errors.New("delivery of recipient 0")
 	}

@@ -21,8 +21,10 @@ func openBlocksTestStore(t *testing.T) *Store {
 
 func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 	s := openBlocksTestStore(t)
-	kakao := func(seq uint32) DeliveryRef { return DeliveryRef{7, seq, allimi.ChannelKakao} }
-	want := map[DeliveryRef]Delivery{}
+	kakao := func(seq uint32) allimi.DeliveryRef {
+		return allimi.DeliveryRef{Notification: 7, Seq: seq, Channel: allimi.ChannelKakao}
+	}
+	want := map[allimi.DeliveryRef]Delivery{}
 	for _, seq := range []uint32{1, 2, 5, 32, 33, 64, 70} {
 		d := Delivery{State: StateAccepted, Attempts: byte(seq % 5), Flags: byte(seq % 2), First: int64(seq) * 1000, Updated: int64(seq)*1000 + 1}
 		if seq%2 == 0 {
@@ -30,7 +32,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 		}
 		want[kakao(seq)] = d
 	}
-	sms := DeliveryRef{7, 5, allimi.ChannelSMS}
+	sms := allimi.DeliveryRef{Notification: 7, Seq: 5, Channel: allimi.ChannelSMS}
 	want[sms] = Delivery{State: StateFellBack, Flags: FlagFallback, First: 9, Updated: 10, Reason: "not a KakaoTalk user"}
 	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
 		w := NewDeliveryWriter(tx, s.log)
@@ -51,7 +53,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 			assert.True(t, ok, ref.Key())
 			assert.Equal(t, d, got, ref.Key())
 		}
-		for _, ref := range []DeliveryRef{kakao(0), kakao(3), kakao(31), kakao(34), kakao(71), kakao(96), {7, 1, allimi.ChannelSMS}, {8, 1, allimi.ChannelKakao}} {
+		for _, ref := range []allimi.DeliveryRef{kakao(0), kakao(3), kakao(31), kakao(34), kakao(71), kakao(96), {Notification: 7, Seq: 1, Channel: allimi.ChannelSMS}, {Notification: 8, Seq: 1, Channel: allimi.ChannelKakao}} {
 			_, ok, err := getDelivery(tx, ref)
 			require.NoError(t, err)
 			assert.False(t, ok, "no record for %s", ref.Key())
@@ -91,7 +93,9 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 
 func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 	s := openBlocksTestStore(t)
-	ref := func(seq uint32) DeliveryRef { return DeliveryRef{3, seq, allimi.ChannelKakao} }
+	ref := func(seq uint32) allimi.DeliveryRef {
+		return allimi.DeliveryRef{Notification: 3, Seq: seq, Channel: allimi.ChannelKakao}
+	}
 	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
 		w := NewDeliveryWriter(tx, s.log)
 		for seq := uint32(1); seq <= 10; seq++ {

@@ -3,20 +3,16 @@ package bolt
 import (
 	"bytes"
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
 
 	"allimi"
 )
 
-// Kst is Korea Standard Time; Korea keeps no daylight saving.
-var Kst = time.FixedZone("KST", 9*3600)
-
 // Item is one delivery about to be sent.
 type Item struct {
-	Ref      DeliveryRef
-	N        *Notification
+	Ref      allimi.DeliveryRef
+	N        *allimi.Notification
 	Citizen  allimi.Citizen
 	Mask     byte
 	Params   map[string]string
@@ -28,7 +24,7 @@ type Item struct {
 }
 
 // LoadItem prepares a delivery from the due queue.
-func (s *Store) LoadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (Item, error) {
+func (s *Store) LoadItem(tx *bbolt.Tx, n *allimi.Notification, ref allimi.DeliveryRef) (Item, error) {
 	r, ok, err := getRecipient(tx, ref.Notification, ref.Seq)
 	if err == nil && !ok {
 		err = errDamagedRecipients // a delivery of nobody
@@ -46,7 +42,7 @@ func (s *Store) LoadItem(tx *bbolt.Tx, n *Notification, ref DeliveryRef) (Item, 
 	return it, nil
 }
 
-func (s *Store) itemFor(tx *bbolt.Tx, n *Notification, r recipient, ch allimi.Channel) (Item, error) {
+func (s *Store) itemFor(tx *bbolt.Tx, n *allimi.Notification, r recipient, ch allimi.Channel) (Item, error) {
 	return s.ItemFrom(tx, NewContacts(tx), n, r, ch)
 }
 
@@ -75,7 +71,7 @@ func (cs *contacts) get(t allimi.NotificationType, ck []byte) []byte {
 	return nil
 }
 
-func (s *Store) ItemFrom(tx *bbolt.Tx, cs *contacts, n *Notification, r recipient, ch allimi.Channel) (Item, error) {
+func (s *Store) ItemFrom(tx *bbolt.Tx, cs *contacts, n *allimi.Notification, r recipient, ch allimi.Channel) (Item, error) {
 	var c allimi.Citizen
 	var err error
 	// The subs index holds the contact in campaign order; someone who has
@@ -89,11 +85,11 @@ func (s *Store) ItemFrom(tx *bbolt.Tx, cs *contacts, n *Notification, r recipien
 	if err != nil {
 		return Item{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
 	}
-	return Item{Ref: DeliveryRef{n.ID, r.Seq, ch}, N: n, Citizen: c, Mask: r.Mask, Params: r.Params, Token: r.Token}, nil
+	return Item{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: r.Seq, Channel: ch}, N: n, Citizen: c, Mask: r.Mask, Params: r.Params, Token: r.Token}, nil
 }
 
 // AllSent reports whether every channel has been through every recipient.
-func AllSent(n *Notification) bool {
+func AllSent(n *allimi.Notification) bool {
 	for _, ch := range allimi.Channels {
 		if int64(n.Progress[ch]) < n.Recipients {
 			return false

@@ -86,8 +86,8 @@ func (s *Store) AddEnrolment(id string, ttl time.Duration) (code string, expires
 
 // RedeemEnrolment spends code: the kiosk gets fresh credentials (a kiosk
 // enrolled again gets a new password, and the old one stops working).
-func (s *Store) RedeemEnrolment(code string) (KioskCredentials, error) {
-	var cred KioskCredentials
+func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
+	var cred allimi.KioskCredentials
 	pw := keyring.Token(24)
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
@@ -107,18 +107,18 @@ func (s *Store) RedeemEnrolment(code string) (KioskCredentials, error) {
 		}
 		switch {
 		case e.Used != nil:
-			return fmt.Errorf("%w (on %s)", ErrEnrolUsed, e.Used.In(Kst).Format("2006-01-02 15:04"))
+			return fmt.Errorf("%w (on %s)", ErrEnrolUsed, e.Used.In(allimi.KST).Format("2006-01-02 15:04"))
 		case !now.Before(e.Expires):
-			return fmt.Errorf("%w (at %s)", ErrEnrolExpired, e.Expires.In(Kst).Format("2006-01-02 15:04"))
+			return fmt.Errorf("%w (at %s)", ErrEnrolExpired, e.Expires.In(allimi.KST).Format("2006-01-02 15:04"))
 		}
 		e.Used = &now
 		nv, _ := json.Marshal(e)
 		if err := b.Put(k, nv); err != nil {
 			return err
 		}
-		rec := kioskRecord{ID: e.Kiosk, Username: KioskUsername(e.Kiosk), PasswordHash: hash, Created: now}
+		rec := kioskRecord{ID: e.Kiosk, Username: allimi.KioskUsername(e.Kiosk), PasswordHash: hash, Created: now}
 		rv, _ := json.Marshal(rec)
-		cred = KioskCredentials{ID: e.Kiosk, Username: rec.Username, Password: pw,
+		cred = allimi.KioskCredentials{ID: e.Kiosk, Username: rec.Username, Password: pw,
 			CatalogKey: sync.EncodePublicKey(s.keys.CatalogPublicKey())}
 		return tx.Bucket(bucketKiosks).Put([]byte(e.Kiosk), rv)
 	})

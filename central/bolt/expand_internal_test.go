@@ -20,16 +20,16 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.SeedSubscribers(7, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
-	req := &NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
+	req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
 	req.Audience.All = true
 	n, _, err := s.CreateNotification("nhis", "", req)
 	require.NoError(t, err)
 
 	var seen []int64
-	n, err = s.ExpandCampaign(n.ID, func(n Notification) { seen = append(seen, n.Recipients) })
+	n, err = s.ExpandCampaign(n.ID, func(n allimi.Notification) { seen = append(seen, n.Recipients) })
 	require.NoError(t, err)
 	assert.Equal(t, []int64{3, 6, 7}, seen, "each chunk is handed over as soon as it is stored")
-	assert.Equal(t, StatusSending, n.Status)
+	assert.Equal(t, allimi.StatusSending, n.Status)
 	assert.EqualValues(t, 7, n.PerChannel[allimi.ChannelKakao])
 
 	births := map[string]bool{}
@@ -51,7 +51,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, ok, "recipient %d: a page before any provider accepted the message", seq)
 
-			ref := DeliveryRef{n.ID, seq, allimi.ChannelKakao}
+			ref := allimi.DeliveryRef{Notification: n.ID, Seq: seq, Channel: allimi.ChannelKakao}
 			dv := NewDeliveryWriter(tx, s.log)
 			require.NoError(t, dv.Put(ref, Delivery{State: StateAccepted}))
 			require.NoError(t, dv.Flush())

@@ -29,21 +29,14 @@ func countFeedback(tx *bbolt.Tx, e *allimi.Event) error {
 	return b.Put([]byte(f.Entry), v)
 }
 
-// FeedbackCount is what people said of one knowledge-base entry.
-type FeedbackCount struct {
-	Entry      string `json:"entry"`
-	Helpful    uint64 `json:"helpful"`
-	NotHelpful uint64 `json:"notHelpful"`
-}
-
 // Feedback lists the counts, least helpful first: the entries officials
 // should look at.
-func (s *Store) Feedback() ([]FeedbackCount, error) {
-	out := []FeedbackCount{}
+func (s *Store) Feedback() ([]allimi.FeedbackCount, error) {
+	out := []allimi.FeedbackCount{}
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketFeedback).ForEach(func(k, v []byte) error {
 			if len(v) == 16 {
-				out = append(out, FeedbackCount{Entry: string(k), Helpful: binary.BigEndian.Uint64(v),
+				out = append(out, allimi.FeedbackCount{Entry: string(k), Helpful: binary.BigEndian.Uint64(v),
 					NotHelpful: binary.BigEndian.Uint64(v[8:])})
 			}
 			return nil

@@ -15,22 +15,22 @@ func FuzzDecodeNotificationRequest(f *testing.F) {
 	f.Add([]byte("{\"type\":\"vaccination\",\"params\":{\"date\":\"2026-12-01\"}}\n{\"mobile\":\"01012345678\",\"birthDate\":\"1950-01-02\",\"params\":{\"dose\":\"1\"}}\n"), true)
 	now := time.Date(2026, 11, 23, 3, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, b []byte, ndjson bool) {
-		req, err := DecodeNotificationRequest(bytes.NewReader(b), ndjson)
+		req, err := allimi.DecodeNotificationRequest(bytes.NewReader(b), ndjson)
 		if err != nil {
 			return
 		}
-		if _, err := req.validate(now); err != nil {
+		if _, err := req.Validate(now); err != nil {
 			return
 		}
 		again, err := json.Marshal(req)
 		if err != nil {
 			t.Fatalf("an accepted request does not encode: %v", err)
 		}
-		req2, err := DecodeNotificationRequest(bytes.NewReader(again), false)
+		req2, err := allimi.DecodeNotificationRequest(bytes.NewReader(again), false)
 		if err != nil {
 			t.Fatalf("an accepted request does not decode again: %v\n%s", err, again)
 		}
-		if _, err := req2.validate(now); err != nil {
+		if _, err := req2.Validate(now); err != nil {
 			t.Fatalf("an accepted request is refused again: %v\n%s", err, again)
 		}
 	})

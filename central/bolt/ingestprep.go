@@ -14,19 +14,19 @@ import (
 // every record waits on. Each field is empty when not prepared, and Commit
 // then computes it as it always did.
 type prepared struct {
-	sealed   []byte    // the event as kept, sealed under its key
-	ck       []byte    // the person's key (events about a person)
-	pii      []byte    // their personal data sealed under ck (sign-ups)
-	logEntry []byte    // the consent log entry
-	audit    AuditItem // the event's line in the batch's audit entry
+	sealed   []byte           // the event as kept, sealed under its key
+	ck       []byte           // the person's key (events about a person)
+	pii      []byte           // their personal data sealed under ck (sign-ups)
+	logEntry []byte           // the consent log entry
+	audit    allimi.AuditItem // the event's line in the batch's audit entry
 	audited  bool
 }
 
-// Prepare fills in.prep for an event; for a refusal it does nothing. A
+// Prepare fills in.Prepared for an event; for a refusal it does nothing. A
 // step that fails is left for Commit, which reports it.
-func (s *Store) Prepare(in *Incoming) {
+func (s *Store) Prepare(in *allimi.Incoming) {
 	e := in.Event
-	if in.Reject != nil || e == nil || in.prep != nil {
+	if _, done := in.Prepared.(*prepared); in.Reject != nil || e == nil || done {
 		return
 	}
 	p := &prepared{}
@@ -47,5 +47,5 @@ func (s *Store) Prepare(in *Incoming) {
 			p.audit, p.audited = s.auditItem(p.ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(c)), true
 		}
 	}
-	in.prep = p
+	in.Prepared = p
 }

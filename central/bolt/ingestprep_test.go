@@ -21,13 +21,13 @@ func TestStore_PreparedSignupIsStoredAsAnUnpreparedOne(t *testing.T) {
 			e := storeGrant(t, "k1", 1, storeT0)
 			p, err := e.Consents()
 			require.NoError(t, err)
-			in := Incoming{Kiosk: "k1", Event: &e, Consents: &p}
+			in := allimi.Incoming{Kiosk: "k1", Event: &e, Consents: &p}
 			if prepare {
 				f.st.Prepare(&in)
-				require.NotNil(t, in.prep)
-				require.NotNil(t, in.prep.pii, "a sign-up's personal data is sealed ahead")
+				require.IsType(t, &prepared{}, in.Prepared)
+				require.NotNil(t, in.Prepared.(*prepared).pii, "a sign-up's personal data is sealed ahead")
 			}
-			out, err := f.st.Commit([]Incoming{in})
+			out, err := f.st.Commit([]allimi.Incoming{in})
 			require.NoError(t, err)
 			require.Equal(t, 1, out.Stored)
 

@@ -13,15 +13,6 @@ import (
 	"allimi/central/keyring"
 )
 
-// KioskCredentials are what a kiosk needs to reach the broker.
-type KioskCredentials struct {
-	ID       string `json:"id"`
-	Username string `json:"username"`
-	Password string `json:"password"`
-	// CatalogKey is central's public key for catalog signatures (base64).
-	CatalogKey string `json:"catalogKey,omitempty"`
-}
-
 type kioskRecord struct {
 	ID           string    `json:"id"`
 	Username     string    `json:"username"`
@@ -29,27 +20,24 @@ type kioskRecord struct {
 	Created      time.Time `json:"created"`
 }
 
-// KioskUsername is the broker user name of a kiosk.
-func KioskUsername(id string) string { return "kiosk-" + id }
-
 // AddKiosk registers a kiosk and returns its fresh credentials. Adding an id
 // again issues a new password and revokes the old one.
-func (s *Store) AddKiosk(id string) (KioskCredentials, error) {
+func (s *Store) AddKiosk(id string) (allimi.KioskCredentials, error) {
 	if err := allimi.ValidateKioskID(id); err != nil {
-		return KioskCredentials{}, err
+		return allimi.KioskCredentials{}, err
 	}
 	pw := keyring.Token(24)
 	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
 	if err != nil {
-		return KioskCredentials{}, err
+		return allimi.KioskCredentials{}, err
 	}
-	rec := kioskRecord{ID: id, Username: KioskUsername(id), PasswordHash: hash, Created: s.now().UTC()}
+	rec := kioskRecord{ID: id, Username: allimi.KioskUsername(id), PasswordHash: hash, Created: s.now().UTC()}
 	v, _ := json.Marshal(rec)
 	err = s.Db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketKiosks).Put([]byte(id), v) })
 	if err != nil {
-		return KioskCredentials{}, fmt.Errorf("store kiosk %s: %w", id, err)
+		return allimi.KioskCredentials{}, fmt.Errorf("store kiosk %s: %w", id, err)
 	}
-	return KioskCredentials{ID: id, Username: rec.Username, Password: pw}, nil
+	return allimi.KioskCredentials{ID: id, Username: rec.Username, Password: pw}, nil
 }
 
 // CheckKiosk returns the kiosk id whose credentials these are. Every

@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"allimi"
 	"allimi/central/detail"
 )
 
@@ -22,7 +23,7 @@ var paramLabels = []struct{ param, label string }{
 
 // recipientFields are the lines of one recipient's detail page that are
 // theirs: the notification's parameters with their own values.
-func recipientFields(n *Notification, own map[string]string) []detail.Field {
+func recipientFields(n *allimi.Notification, own map[string]string) []detail.Field {
 	var out []detail.Field
 	for _, pl := range paramLabels {
 		v, ok := own[pl.param]

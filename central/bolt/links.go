@@ -79,8 +79,8 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 }
 
 // recipientOfToken finds the recipient whose detail token is number seq.
-func recipientOfToken(tx *bbolt.Tx, seq uint64) (Notification, recipient, bool, error) {
-	var n Notification
+func recipientOfToken(tx *bbolt.Tx, seq uint64) (allimi.Notification, recipient, bool, error) {
+	var n allimi.Notification
 	c := tx.Bucket(bucketTokenRanges).Cursor()
 	k, v := c.Seek(U64(seq))
 	if k == nil || !bytes.Equal(k, U64(seq)) {
@@ -120,7 +120,7 @@ func (s *Store) auditDetailView(seq uint64) error {
 // message on any channel.
 func sentSomewhere(tx *bbolt.Tx, id uint64, seq uint32) bool {
 	for _, ch := range allimi.Channels {
-		if d, ok, err := getDelivery(tx, DeliveryRef{id, seq, ch}); ok && err == nil && (d.State == StateAccepted || d.State == StateDelivered) {
+		if d, ok, err := getDelivery(tx, allimi.DeliveryRef{Notification: id, Seq: seq, Channel: ch}); ok && err == nil && (d.State == StateAccepted || d.State == StateDelivered) {
 			return true
 		}
 	}

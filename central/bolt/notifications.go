@@ -1,19 +1,12 @@
 package bolt
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/url"
-	"slices"
 	"strconv"
-	"strings"
-	"time"
-	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -27,255 +20,16 @@ var (
 	BucketRecipients    = []byte("recipients")    // id | block(4) → recipients (see appendRecipient)
 )
 
-// Notification statuses.
-const (
-	StatusExpanding = "expanding" // finding the recipients of a campaign
-	StatusSending   = "sending"
-	StatusDone      = "done"
-	StatusExpired   = "expired"
-)
-
-// DetailField is one line of the detail page.
-type DetailField struct {
-	Label string `json:"label"`
-	Value string `json:"value"`
-}
-
-// Notification is an agency's notice as central keeps it.
-type Notification struct {
-	ID         uint64                  `json:"id"`
-	Agency     string                  `json:"agency"`
-	Type       allimi.NotificationType `json:"type"`
-	Urgent     bool                    `json:"urgent"`
-	Params     map[string]string       `json:"params,omitempty"`
-	Title      string                  `json:"title,omitempty"`
-	Fields     []DetailField           `json:"fields,omitempty"`
-	PaymentURL string                  `json:"paymentUrl,omitempty"`
-	ExpiresAt  time.Time               `json:"expiresAt"`
-	Created    time.Time               `json:"created"`
-	Campaign   bool                    `json:"campaign"`
-	Status     string                  `json:"status"`
-	// Recipients counts subscribed recipients; NotSubscribed the listed
-	// citizens without an active consent for the type.
-	Recipients    int64 `json:"recipients"`
-	NotSubscribed int64 `json:"notSubscribed"`
-	Deliveries    int64 `json:"deliveries"` // one per recipient and consented channel
-	// PerChannel counts the deliveries per channel, so a channel with none
-	// skips the recipients instead of reading them all.
-	PerChannel map[allimi.Channel]int64 `json:"perChannel,omitempty"`
-	// Cursor is where a campaign's expansion stands (the last citizen key).
-	Cursor []byte `json:"cursor,omitempty"`
-	// Progress is, per channel, the last recipient sequence number handed
-	// to the provider and committed.
-	Progress map[allimi.Channel]uint32 `json:"progress,omitempty"`
-}
-
-// NotificationRequest is the body of POST /api/v1/notifications.
-type NotificationRequest struct {
-	Type     allimi.NotificationType `json:"type"`
-	Audience struct {
-		All      bool               `json:"all"`
-		Citizens []RecipientRequest `json:"citizens"`
-	} `json:"audience"`
-	Urgent     bool              `json:"urgent"`
-	Params     map[string]string `json:"params"`
-	ExpiresAt  *time.Time        `json:"expiresAt"`
-	Title      string            `json:"title"`
-	Fields     []DetailField     `json:"fields"`
-	PaymentURL string            `json:"paymentUrl"`
-}
-
-// RecipientRequest is one listed citizen.
-type RecipientRequest struct {
-	Mobile    string            `json:"mobile"`
-	BirthDate string            `json:"birthDate"`
-	Params    map[string]string `json:"params"`
-}
-
-// FieldError is a 400: which field, and why.
-type FieldError struct {
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
-
-func FieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
-}
-
-// Limits on what an agency may send.
-const (
-	maxParamLen      = 200
-	maxFields        = 30
-	maxNotifLifetime = 366 * 24 * time.Hour
-	defaultLifetime  = 30 * 24 * time.Hour
-)
-
-// DecodeNotificationRequest reads a JSON body, or an NDJSON one (the
-// notification on the first line, then one listed citizen per line) for
-// audiences too large for one JSON document.
-func DecodeNotificationRequest(r io.Reader, ndjson bool) (*NotificationRequest, error) {
-	if !ndjson {
-		var req NotificationRequest
-		d := json.NewDecoder(r)
-		d.DisallowUnknownFields()
-		if err := d.Decode(&req); err != nil {
-			return nil, bodyError(err)
-		}
-		return &req, nil
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var req *NotificationRequest
-	line := 0
-	for sc.Scan() {
-		line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		if req == nil {
-			req = &NotificationRequest{}
-			d := json.NewDecoder(bytes.NewReader(b))
-			d.DisallowUnknownFields()
-			if err := d.Decode(req); err != nil {
-				return nil, FieldErr("line 1", "%v", err)
-			}
-			continue
-		}
-		var c RecipientRequest
-		d := json.NewDecoder(bytes.NewReader(b))
-		d.DisallowUnknownFields()
-		if err := d.Decode(&c); err != nil {
-			return nil, FieldErr(fmt.Sprintf("line %d", line), "%v", err)
-		}
-		req.Audience.Citizens = append(req.Audience.Citizens, c)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, FieldErr(fmt.Sprintf("line %d", line+1), "%v", err)
-	}
-	if req == nil {
-		return nil, FieldErr("body", "empty")
-	}
-	return req, nil
-}
-
-func bodyError(err error) error {
-	var ute *json.UnmarshalTypeError
-	if errors.As(err, &ute) {
-		return FieldErr(ute.Field, "must be %s", ute.Type)
-	}
-	return FieldErr("body", "%v", err)
-}
-
-// validate checks a request and normalises its citizens.
-func (req *NotificationRequest) validate(now time.Time) (allimi.TypeInfo, error) {
-	ti, ok := req.Type.Info()
-	if !ok {
-		return ti, FieldErr("type", "unknown notification type %q", req.Type)
-	}
-	if req.Audience.All == (len(req.Audience.Citizens) > 0) {
-		return ti, FieldErr("audience", `give either "all": true or a list of "citizens"`)
-	}
-	if err := checkParams("params", req.Params, ti, false); err != nil {
-		return ti, err
-	}
-	for i := range req.Audience.Citizens {
-		c := &req.Audience.Citizens[i]
-		field := fmt.Sprintf("audience.citizens[%d]", i)
-		m, err := allimi.NormalizeMobile(c.Mobile)
-		if err != nil {
-			return ti, FieldErr(field+".mobile", "must be a mobile number 010-NNNN-NNNN")
-		}
-		c.Mobile = m
-		if _, err := allimi.ParseBirthDate(c.BirthDate, now); err != nil {
-			return ti, FieldErr(field+".birthDate", "must be a real date of birth YYYY-MM-DD")
-		}
-		if err := checkParams(field+".params", c.Params, ti, false); err != nil {
-			return ti, err
-		}
-		if err := checkParams(field+".params", mergeParams(req.Params, c.Params), ti, true); err != nil {
-			return ti, err
-		}
-	}
-	if req.Audience.All {
-		if err := checkParams("params", req.Params, ti, true); err != nil {
-			return ti, err
-		}
-	}
-	if req.ExpiresAt != nil {
-		if !req.ExpiresAt.After(now) {
-			return ti, FieldErr("expiresAt", "already past")
-		}
-		if req.ExpiresAt.Sub(now) > maxNotifLifetime {
-			return ti, FieldErr("expiresAt", "more than a year ahead")
-		}
-	}
-	if utf8.RuneCountInString(req.Title) > 100 {
-		return ti, FieldErr("title", "longer than 100 characters")
-	}
-	if len(req.Fields) > maxFields {
-		return ti, FieldErr("fields", "more than %d", maxFields)
-	}
-	for i, f := range req.Fields {
-		if strings.TrimSpace(f.Label) == "" || utf8.RuneCountInString(f.Label) > 50 || utf8.RuneCountInString(f.Value) > 500 {
-			return ti, FieldErr(fmt.Sprintf("fields[%d]", i), "a label of 1-50 characters and a value of at most 500")
-		}
-	}
-	if req.PaymentURL != "" {
-		u, err := url.Parse(req.PaymentURL)
-		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return ti, FieldErr("paymentUrl", "must be an https:// URL")
-		}
-		if !req.Type.Payable() {
-			return ti, FieldErr("paymentUrl", "notices of type %s have nothing to pay", req.Type)
-		}
-	}
-	return ti, nil
-}
-
-// checkParams refuses unknown parameters and, when complete is set, missing ones.
-func checkParams(field string, p map[string]string, ti allimi.TypeInfo, complete bool) error {
-	for k, v := range p {
-		if !slices.Contains(ti.Params, k) {
-			return FieldErr(field+"."+k, "not a parameter of %s (allowed: %s)", ti.ID, strings.Join(ti.Params, ", "))
-		}
-		if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > maxParamLen {
-			return FieldErr(field+"."+k, "must be 1-%d characters", maxParamLen)
-		}
-	}
-	if complete {
-		for _, k := range ti.Params {
-			if _, ok := p[k]; !ok {
-				return FieldErr(field+"."+k, "required for %s", ti.ID)
-			}
-		}
-	}
-	return nil
-}
-
-func mergeParams(base, over map[string]string) map[string]string {
-	m := make(map[string]string, len(base)+len(over))
-	for k, v := range base {
-		m[k] = v
-	}
-	for k, v := range over {
-		m[k] = v
-	}
-	return m
-}
-
 // CreateNotification stores a validated request. A repeat of an agency's
 // Idempotency-Key returns the notification the first request created.
 // Listed recipients are resolved in the same transaction; a campaign is
 // expanded afterwards by ExpandCampaign.
-func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequest) (Notification, bool, error) {
+func (s *Store) CreateNotification(agency, idemKey string, req *allimi.NotificationRequest) (allimi.Notification, bool, error) {
 	now := s.now().UTC()
-	if _, err := req.validate(now); err != nil {
-		return Notification{}, false, err
+	if _, err := req.Validate(now); err != nil {
+		return allimi.Notification{}, false, err
 	}
-	var n Notification
+	var n allimi.Notification
 	repeat := false
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
 		nb := tx.Bucket(bucketNotifications)
@@ -288,9 +42,9 @@ func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequ
 			}
 		}
 		id, _ := nb.NextSequence()
-		n = Notification{ID: id, Agency: agency, Type: req.Type, Urgent: req.Urgent, Params: req.Params,
+		n = allimi.Notification{ID: id, Agency: agency, Type: req.Type, Urgent: req.Urgent, Params: req.Params,
 			Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Created: now,
-			ExpiresAt: now.Add(defaultLifetime), Campaign: req.Audience.All, Status: StatusSending,
+			ExpiresAt: now.Add(allimi.DefaultLifetime), Campaign: req.Audience.All, Status: allimi.StatusSending,
 			Progress: map[allimi.Channel]uint32{}}
 		if req.ExpiresAt != nil {
 			n.ExpiresAt = req.ExpiresAt.UTC()
@@ -299,7 +53,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequ
 			return err
 		}
 		if n.Campaign {
-			n.Status = StatusExpanding
+			n.Status = allimi.StatusExpanding
 		} else if err := s.addListed(tx, &n, req.Audience.Citizens); err != nil {
 			return err
 		}
@@ -313,7 +67,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *NotificationRequ
 	return n, repeat, err
 }
 
-func (s *Store) addListed(tx *bbolt.Tx, n *Notification, cs []RecipientRequest) error {
+func (s *Store) addListed(tx *bbolt.Tx, n *allimi.Notification, cs []allimi.RecipientRequest) error {
 	subs := tx.Bucket(bucketSubs)
 	seen := map[string]bool{}
 	var add []newRecipient
@@ -345,7 +99,7 @@ type newRecipient struct {
 // addRecipients appends recipients to a notification with their detail
 // page token numbers, reserved as one range per call: a campaign's
 // recipients can be sent while later ones are still being added.
-func (s *Store) addRecipients(tx *bbolt.Tx, n *Notification, add []newRecipient) error {
+func (s *Store) addRecipients(tx *bbolt.Tx, n *allimi.Notification, add []newRecipient) error {
 	if len(add) == 0 {
 		return nil
 	}
@@ -379,7 +133,7 @@ func (s *Store) addRecipients(tx *bbolt.Tx, n *Notification, add []newRecipient)
 		}
 		blk = appendRecipient(blk, r.ck, r.mask, base+1+uint64(i), r.params)
 		n.Recipients++
-		n.addDeliveries(r.mask)
+		n.AddDeliveries(r.mask)
 		if seq%recipientsPerBlock == 0 || i == len(add)-1 {
 			// bbolt keeps the value until the commit: each block is its own.
 			if err := rb.Put(RecipientBlockKey(n.ID, seq), blk); err != nil {
@@ -400,14 +154,14 @@ var expandChunk = 20000 // a variable so tests can make chunks small
 // crash too). After each chunk it calls each (if set) with the
 // notification, whose recipients so far may be sent at once. It returns
 // the notification when done.
-func (s *Store) ExpandCampaign(id uint64, each func(Notification)) (Notification, error) {
+func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allimi.Notification, error) {
 	for {
-		var n Notification
+		var n allimi.Notification
 		err := s.Db.Update(func(tx *bbolt.Tx) error {
 			if err := GetNotification(tx, id, &n); err != nil {
 				return err
 			}
-			if n.Status != StatusExpanding {
+			if n.Status != allimi.StatusExpanding {
 				return nil
 			}
 			prefix := []byte(string(n.Type) + "\x00")
@@ -430,9 +184,9 @@ func (s *Store) ExpandCampaign(id uint64, each func(Notification)) (Notification
 				return err
 			}
 			if k == nil || !bytes.HasPrefix(k, prefix) {
-				n.Status, n.Cursor = StatusSending, nil
+				n.Status, n.Cursor = allimi.StatusSending, nil
 				if AllSent(&n) {
-					n.Status = StatusDone // the dispatcher kept up with the expansion
+					n.Status = allimi.StatusDone // the dispatcher kept up with the expansion
 				}
 			}
 			if err := PutNotification(tx, &n); err != nil {
@@ -445,14 +199,14 @@ func (s *Store) ExpandCampaign(id uint64, each func(Notification)) (Notification
 			}
 			return nil
 		})
-		if err != nil || n.Status != StatusExpanding {
+		if err != nil || n.Status != allimi.StatusExpanding {
 			return n, err
 		}
 	}
 }
 
 // putShared stores what every recipient's detail page shows.
-func (s *Store) putShared(tx *bbolt.Tx, n *Notification) error {
+func (s *Store) putShared(tx *bbolt.Tx, n *allimi.Notification) error {
 	if s.Details == nil {
 		return nil
 	}
@@ -472,22 +226,22 @@ func (s *Store) putShared(tx *bbolt.Tx, n *Notification) error {
 func sharedDetailKey(id uint64) string { return "n" + strconv.FormatUint(id, 10) }
 
 // GetNotification reads one notification.
-func (s *Store) GetNotification(id uint64) (Notification, error) {
-	var n Notification
+func (s *Store) GetNotification(id uint64) (allimi.Notification, error) {
+	var n allimi.Notification
 	err := s.Db.View(func(tx *bbolt.Tx) error { return GetNotification(tx, id, &n) })
 	return n, err
 }
 
 // ActiveNotifications lists notifications still expanding or sending.
-func (s *Store) ActiveNotifications() ([]Notification, error) {
-	var out []Notification
+func (s *Store) ActiveNotifications() ([]allimi.Notification, error) {
+	var out []allimi.Notification
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketNotifications).ForEach(func(_, v []byte) error {
-			var n Notification
+			var n allimi.Notification
 			if err := json.Unmarshal(v, &n); err != nil {
 				return err
 			}
-			if n.Status == StatusExpanding || n.Status == StatusSending {
+			if n.Status == allimi.StatusExpanding || n.Status == allimi.StatusSending {
 				out = append(out, n)
 			}
 			return nil
@@ -496,7 +250,7 @@ func (s *Store) ActiveNotifications() ([]Notification, error) {
 	return out, err
 }
 
-func GetNotification(tx *bbolt.Tx, id uint64, n *Notification) error {
+func GetNotification(tx *bbolt.Tx, id uint64, n *allimi.Notification) error {
 	v := tx.Bucket(bucketNotifications).Get(U64(id))
 	if v == nil {
 		return fmt.Errorf("notification %d: %w", id, allimi.ErrNotFound)
@@ -504,7 +258,7 @@ func GetNotification(tx *bbolt.Tx, id uint64, n *Notification) error {
 	return json.Unmarshal(v, n)
 }
 
-func PutNotification(tx *bbolt.Tx, n *Notification) error {
+func PutNotification(tx *bbolt.Tx, n *allimi.Notification) error {
 	v, err := json.Marshal(n)
 	if err != nil {
 		return err
@@ -637,23 +391,4 @@ func getRecipient(tx *bbolt.Tx, id uint64, seq uint32) (r recipient, ok bool, er
 		return r, false, nil
 	}
 	return b.Next()
-}
-
-// addDeliveries counts a recipient's deliveries, one per channel in mask.
-func (n *Notification) addDeliveries(mask byte) {
-	if n.PerChannel == nil {
-		n.PerChannel = map[allimi.Channel]int64{}
-	}
-	for _, ch := range allimi.Channels {
-		if mask&ChannelBit(ch) != 0 {
-			n.PerChannel[ch]++
-			n.Deliveries++
-		}
-	}
-}
-
-// NoneFor reports whether the notification has no delivery on ch, once
-// its recipients are all known.
-func (n *Notification) NoneFor(ch allimi.Channel) bool {
-	return n.Status != StatusExpanding && n.PerChannel != nil && n.PerChannel[ch] == 0
 }

@@ -25,23 +25,17 @@ type officialRecord struct {
 	Created   time.Time `json:"created"`
 }
 
-// OfficialCredentials is what `official add` prints.
-type OfficialCredentials struct {
-	ID    string `json:"id"`
-	Token string `json:"token"`
-}
-
 var officialIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
 
 // AddOfficial registers an official, or gives an existing one a new token
 // when rotate is set, and returns the token.
-func (s *Store) AddOfficial(id string, rotate bool) (OfficialCredentials, error) {
+func (s *Store) AddOfficial(id string, rotate bool) (allimi.OfficialCredentials, error) {
 	if !officialIDPattern.MatchString(id) {
-		return OfficialCredentials{}, fmt.Errorf("official id %q: use 1-63 lower-case letters, digits, dots, dashes and underscores: %w", id, allimi.ErrInvalid)
+		return allimi.OfficialCredentials{}, fmt.Errorf("official id %q: use 1-63 lower-case letters, digits, dots, dashes and underscores: %w", id, allimi.ErrInvalid)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return OfficialCredentials{}, err
+		return allimi.OfficialCredentials{}, err
 	}
 	tok := base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(tok))
@@ -54,9 +48,9 @@ func (s *Store) AddOfficial(id string, rotate bool) (OfficialCredentials, error)
 		return b.Put([]byte(id), v)
 	})
 	if err != nil {
-		return OfficialCredentials{}, err
+		return allimi.OfficialCredentials{}, err
 	}
-	return OfficialCredentials{ID: id, Token: tok}, nil
+	return allimi.OfficialCredentials{ID: id, Token: tok}, nil
 }
 
 // OfficialByToken returns the id of the official with token, "" if none.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,52 +46,6 @@ const (
 	// code on its slip (the QR code's page).
 	AuditQuestionView = "question-view"
 )
-
-// MaxAnswerText bounds an official's answer, in characters: with the
-// message's frame it stays within an AlimTalk (1,000 characters) and an
-// LMS (2,000 EUC-KR bytes).
-const MaxAnswerText = 800
-
-// Question is a stored question as officials see it. The contact's name
-// and number are stored sealed and shown masked.
-type Question struct {
-	ID       uint64    `json:"id"`
-	Code     string    `json:"code"`
-	Kiosk    string    `json:"kiosk"`
-	Seq      uint64    `json:"seq"`
-	AskedAt  time.Time `json:"askedAt"`
-	Received time.Time `json:"received"`
-	Lang     string    `json:"lang"`
-	Text     string    `json:"text,omitempty"`
-	// Reply is a channel or "kiosk".
-	Reply      string `json:"reply"`
-	AudioBytes int    `json:"audioBytes"`
-	Chunks     int    `json:"chunks"`
-	SHA256     string `json:"sha256,omitempty"`
-	CodeReused bool   `json:"codeReused,omitempty"`
-	// Audio is "none" (typed), "kept" or "deleted".
-	Audio          string     `json:"audio"`
-	AudioDeletedAt *time.Time `json:"audioDeletedAt,omitempty"`
-	// Damaged says what went wrong on the way, "" when nothing did.
-	Damaged    string     `json:"damaged,omitempty"`
-	Answer     string     `json:"answer,omitempty"`
-	AnsweredBy string     `json:"answeredBy,omitempty"`
-	AnsweredAt *time.Time `json:"answeredAt,omitempty"`
-	// Delivery says how the answer went out: "queued", "kakao",
-	// "sms (fallback from kakao)", "refused: …", or "" when the person
-	// reads it at the kiosk.
-	Delivery string `json:"delivery,omitempty"`
-	// Name and Mobile are masked (김*수, 010-****-5678); empty for kiosk replies.
-	Name   string `json:"name,omitempty"`
-	Mobile string `json:"mobile,omitempty"`
-
-	Contact []byte `json:"contact,omitempty"` // sealed allimi.Citizen; cleared before it leaves the store
-}
-
-// Duration is how long the recording lasts.
-func (q Question) Duration() time.Duration {
-	return allimi.QuestionPayload{AudioBytes: q.AudioBytes}.AudioDuration()
-}
 
 func chunkPrefix(kiosk, code string) []byte {
 	return []byte(kiosk + "\x00" + code + "\x00")
@@ -147,7 +100,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 		return err
 	}
 	now := s.now().UTC()
-	q := Question{ID: id, Code: p.Code, Kiosk: e.Kiosk, Seq: e.Seq, AskedAt: allimi.HLCTime(e.HLC).UTC(), Received: now,
+	q := allimi.Question{ID: id, Code: p.Code, Kiosk: e.Kiosk, Seq: e.Seq, AskedAt: allimi.HLCTime(e.HLC).UTC(), Received: now,
 		Lang: p.Lang, Text: p.Text, Reply: p.Reply, AudioBytes: p.AudioBytes, Chunks: p.Chunks, SHA256: p.SHA256, Audio: "none"}
 	if p.Reply != allimi.ReplyAtKiosk {
 		q.Contact = s.keys.Seal(encodePII(e.Citizen), U64(id))
@@ -175,7 +128,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 // says in q.Damaged what is wrong. While chunks are missing it keeps the
 // others: one arriving late (after a broker lost it and the kiosk resent
 // it) completes the question.
-func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
+func (s *Store) assemble(tx *bbolt.Tx, q *allimi.Question) error {
 	var why []string
 	if q.CodeReused {
 		why = append(why, "receipt code already used by another question or a sign-up: it cannot be read at a kiosk")
@@ -249,7 +202,7 @@ func (s *Store) assemble(tx *bbolt.Tx, q *Question) error {
 // may say as much about them as their number. The additional data binds
 // each to its place, so that a sealed value moved under another key does
 // not open.
-func (s *Store) putQuestion(tx *bbolt.Tx, q *Question) error {
+func (s *Store) putQuestion(tx *bbolt.Tx, q *allimi.Question) error {
 	v, err := json.Marshal(q)
 	if err != nil {
 		return err
@@ -262,8 +215,8 @@ func questionAD(what string, key []byte) []byte {
 }
 
 // openQuestion decodes a stored question.
-func (s *Store) openQuestion(k, v []byte) (Question, error) {
-	var q Question
+func (s *Store) openQuestion(k, v []byte) (allimi.Question, error) {
+	var q allimi.Question
 	plain, err := s.keys.Open(v, questionAD("question", k))
 	if err != nil {
 		return q, fmt.Errorf("question %d: cannot be opened with this central's keys: %w", binary.BigEndian.Uint64(k), err)
@@ -274,16 +227,16 @@ func (s *Store) openQuestion(k, v []byte) (Question, error) {
 	return q, nil
 }
 
-func (s *Store) getQuestion(tx *bbolt.Tx, id uint64) (Question, error) {
+func (s *Store) getQuestion(tx *bbolt.Tx, id uint64) (allimi.Question, error) {
 	v := tx.Bucket(bucketQuestions).Get(U64(id))
 	if v == nil {
-		return Question{}, fmt.Errorf("question %d: %w", id, allimi.ErrNotFound)
+		return allimi.Question{}, fmt.Errorf("question %d: %w", id, allimi.ErrNotFound)
 	}
 	return s.openQuestion(U64(id), v)
 }
 
 // view masks the contact and drops the sealed copy.
-func (s *Store) view(q Question) Question {
+func (s *Store) view(q allimi.Question) allimi.Question {
 	if q.Contact != nil {
 		if plain, err := s.keys.Open(q.Contact, U64(q.ID)); err == nil {
 			if c, err := decodePII(plain); err == nil {
@@ -297,8 +250,8 @@ func (s *Store) view(q Question) Question {
 
 // Questions lists questions, newest first: the unanswered ones only
 // unless all is set.
-func (s *Store) Questions(all bool) ([]Question, error) {
-	out := []Question{}
+func (s *Store) Questions(all bool) ([]allimi.Question, error) {
+	out := []allimi.Question{}
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketQuestions).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
@@ -317,8 +270,8 @@ func (s *Store) Questions(all bool) ([]Question, error) {
 }
 
 // Question returns one question, contact masked.
-func (s *Store) Question(id uint64) (Question, error) {
-	var q Question
+func (s *Store) Question(id uint64) (allimi.Question, error) {
+	var q allimi.Question
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		var err error
 		q, err = s.getQuestion(tx, id)
@@ -326,9 +279,6 @@ func (s *Store) Question(id uint64) (Question, error) {
 	})
 	return s.view(q), err
 }
-
-// ErrAudioDeleted: the recording existed and the retention policy deleted it.
-var ErrAudioDeleted = errors.New("the recording was deleted under the retention policy")
 
 // QuestionAudio returns a question's recording (16 kHz mono 16-bit PCM)
 // and records, in the audit log, that official played it.
@@ -342,7 +292,7 @@ func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 		v := tx.Bucket(bucketQAudio).Get(U64(id))
 		switch {
 		case v == nil && q.Audio == "deleted":
-			return fmt.Errorf("question %d: %w", id, ErrAudioDeleted)
+			return fmt.Errorf("question %d: %w", id, allimi.ErrAudioDeleted)
 		case v == nil:
 			return fmt.Errorf("question %d has no recording: %w", id, allimi.ErrNotFound)
 		}
@@ -357,27 +307,27 @@ func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 // AnswerQuestion records official's answer to question id, in one
 // transaction with its audit entry, the message to send when the person
 // chose a channel, and — when deleteAudio — the deletion of the recording.
-func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio bool) (Question, error) {
+func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio bool) (allimi.Question, error) {
 	answer = strings.TrimSpace(answer)
 	switch {
 	case official == "":
-		return Question{}, fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
+		return allimi.Question{}, fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
 	case answer == "":
-		return Question{}, fmt.Errorf("answer: empty: write the answer to the person's question: %w", allimi.ErrInvalid)
-	case utf8.RuneCountInString(answer) > MaxAnswerText:
-		return Question{}, fmt.Errorf("answer: %d characters, at most %d (a text message's limit): shorten it: %w",
-			utf8.RuneCountInString(answer), MaxAnswerText, allimi.ErrInvalid)
+		return allimi.Question{}, fmt.Errorf("answer: empty: write the answer to the person's question: %w", allimi.ErrInvalid)
+	case utf8.RuneCountInString(answer) > allimi.MaxAnswerText:
+		return allimi.Question{}, fmt.Errorf("answer: %d characters, at most %d (a text message's limit): shorten it: %w",
+			utf8.RuneCountInString(answer), allimi.MaxAnswerText, allimi.ErrInvalid)
 	case !utf8.ValidString(answer):
-		return Question{}, fmt.Errorf("answer: not UTF-8: %w", allimi.ErrInvalid)
+		return allimi.Question{}, fmt.Errorf("answer: not UTF-8: %w", allimi.ErrInvalid)
 	}
-	var q Question
+	var q allimi.Question
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
 		var err error
 		if q, err = s.getQuestion(tx, id); err != nil {
 			return err
 		}
 		if q.AnsweredAt != nil {
-			return fmt.Errorf("question %d: already answered by %s: %w", id, q.AnsweredBy, ErrAlreadyAnswered)
+			return fmt.Errorf("question %d: already answered by %s: %w", id, q.AnsweredBy, allimi.ErrAlreadyAnswered)
 		}
 		now := s.now().UTC()
 		q.Answer, q.AnsweredBy, q.AnsweredAt = answer, official, &now
@@ -400,10 +350,7 @@ func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio b
 	return s.view(q), err
 }
 
-// ErrAlreadyAnswered: a question is answered once.
-var ErrAlreadyAnswered = errors.New("already answered")
-
-func deleteQuestionAudio(tx *bbolt.Tx, q *Question, now time.Time) error {
+func deleteQuestionAudio(tx *bbolt.Tx, q *allimi.Question, now time.Time) error {
 	if q.Audio != "kept" {
 		return nil
 	}
@@ -414,19 +361,9 @@ func deleteQuestionAudio(tx *bbolt.Tx, q *Question, now time.Time) error {
 	return nil
 }
 
-// RetentionPolicy says how long central keeps questions' recordings.
-type RetentionPolicy struct {
-	// KeepAnswered keeps a recording this long after the answer (for
-	// quality review); 0 deletes it with the answer.
-	KeepAnswered time.Duration
-	// MaxAge deletes any recording, answered or not, this long after it
-	// arrived, and chunks whose question never came.
-	MaxAge time.Duration
-}
-
 // PurgeQuestionAudio deletes the recordings the policy no longer allows
 // and stray chunks; it returns how many recordings it deleted.
-func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error) {
+func (s *Store) PurgeQuestionAudio(now time.Time, p allimi.RetentionPolicy) (int, error) {
 	n := 0
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
 		n = 0
@@ -479,8 +416,8 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error
 // QuestionByCode returns the question with a receipt code. A code that
 // also names a sign-up (stored before central refused such questions) is
 // the sign-up's.
-func (s *Store) QuestionByCode(code string) (Question, error) {
-	var q Question
+func (s *Store) QuestionByCode(code string) (allimi.Question, error) {
+	var q allimi.Question
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketQCodes).Get(s.codeKey(code))
 		if len(v) != 8 || s.isReceiptCode(tx, code) {
@@ -514,12 +451,6 @@ func eventToKeep(e *allimi.Event) *allimi.Event {
 	c := *e
 	c.Payload = json.RawMessage(`{"audio":"kept with the question"}`)
 	return &c
-}
-
-// DefaultRetentionPolicy deletes a recording when its question is
-// answered, and any recording or stray chunk after 30 days.
-func DefaultRetentionPolicy() RetentionPolicy {
-	return RetentionPolicy{KeepAnswered: 0, MaxAge: 30 * 24 * time.Hour}
 }
 
 // releaseQuestionCode takes code from the question that holds it, if one

@@ -53,7 +53,7 @@ func testPCM(n int) []byte {
 	return b
 }
 
-func (f *storeFixture) onlyQuestion() Question {
+func (f *storeFixture) onlyQuestion() allimi.Question {
 	f.t.Helper()
 	qs, err := f.st.Questions(true)
 	require.NoError(f.t, err)
@@ -183,7 +183,7 @@ func TestQuestions_AnswerChecksItsInputAndChangesNothingWhenRefused(t *testing.T
 		name, official, answer, wantErr string
 	}{
 		{"empty answer", "kim", "  ", "answer: empty"},
-		{"too long", "kim", strings.Repeat("가", MaxAnswerText+1), "801 characters, at most 800"},
+		{"too long", "kim", strings.Repeat("가", allimi.MaxAnswerText+1), "801 characters, at most 800"},
 		{"no official", "", "네", "official: empty"},
 	}
 	for _, tc := range tests {
@@ -213,19 +213,19 @@ func TestQuestions_AnswerQueuesTheMessageDeletesAudioAndIsAudited(t *testing.T) 
 	assert.Equal(t, "queued", q.Delivery)
 	assert.Equal(t, "deleted", q.Audio)
 	_, err = f.st.QuestionAudio(id, "kim.minji")
-	assert.ErrorIs(t, err, ErrAudioDeleted)
+	assert.ErrorIs(t, err, allimi.ErrAudioDeleted)
 	n, err := f.st.AnswersPending()
 	require.NoError(t, err)
 	assert.Equal(t, 1, n)
 
 	_, err = f.st.AnswerQuestion(id, "lee", "다른 답", true)
-	assert.ErrorIs(t, err, ErrAlreadyAnswered)
+	assert.ErrorIs(t, err, allimi.ErrAlreadyAnswered)
 	assert.Contains(t, err.Error(), "already answered by kim.minji")
 
 	var answered bool
 	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
-			var e AuditEntry
+			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
 			if e.Kind == AuditAnswer && e.By == "kim.minji" {
 				answered = true
@@ -244,16 +244,16 @@ func TestQuestions_RetentionPolicy(t *testing.T) {
 	day := 24 * time.Hour
 	tests := []struct {
 		name        string
-		policy      RetentionPolicy
+		policy      allimi.RetentionPolicy
 		answer      bool
 		after       time.Duration
 		wantDeleted bool
 	}{
-		{"kept for review within the period", RetentionPolicy{KeepAnswered: 7 * day, MaxAge: 30 * day}, true, 6 * day, false},
-		{"deleted after the review period", RetentionPolicy{KeepAnswered: 7 * day, MaxAge: 30 * day}, true, 7 * day, true},
-		{"unanswered kept until the maximum age", RetentionPolicy{MaxAge: 30 * day}, false, 29 * day, false},
-		{"unanswered deleted at the maximum age", RetentionPolicy{MaxAge: 30 * day}, false, 30 * day, true},
-		{"no maximum age keeps unanswered ones", RetentionPolicy{}, false, 365 * day, false},
+		{"kept for review within the period", allimi.RetentionPolicy{KeepAnswered: 7 * day, MaxAge: 30 * day}, true, 6 * day, false},
+		{"deleted after the review period", allimi.RetentionPolicy{KeepAnswered: 7 * day, MaxAge: 30 * day}, true, 7 * day, true},
+		{"unanswered kept until the maximum age", allimi.RetentionPolicy{MaxAge: 30 * day}, false, 29 * day, false},
+		{"unanswered deleted at the maximum age", allimi.RetentionPolicy{MaxAge: 30 * day}, false, 30 * day, true},
+		{"no maximum age keeps unanswered ones", allimi.RetentionPolicy{}, false, 365 * day, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,7 +272,7 @@ func TestQuestions_RetentionPolicy(t *testing.T) {
 				assert.Equal(t, 1, n)
 				assert.Equal(t, "deleted", q.Audio)
 				_, err := f.st.QuestionAudio(id, "kim")
-				assert.ErrorIs(t, err, ErrAudioDeleted)
+				assert.ErrorIs(t, err, allimi.ErrAudioDeleted)
 			} else {
 				assert.Zero(t, n)
 				assert.Equal(t, "kept", q.Audio)
@@ -289,11 +289,11 @@ func TestQuestions_StrayChunksGoAtTheMaximumAge(t *testing.T) {
 	_, chunks, err := f.st.QuestionAudioCount()
 	require.NoError(t, err)
 	require.Equal(t, 1, chunks)
-	_, err = f.st.PurgeQuestionAudio(storeNow.Add(29*24*time.Hour), DefaultRetentionPolicy())
+	_, err = f.st.PurgeQuestionAudio(storeNow.Add(29*24*time.Hour), allimi.DefaultRetentionPolicy())
 	require.NoError(t, err)
 	_, chunks, _ = f.st.QuestionAudioCount()
 	assert.Equal(t, 1, chunks)
-	_, err = f.st.PurgeQuestionAudio(storeNow.Add(30*24*time.Hour), DefaultRetentionPolicy())
+	_, err = f.st.PurgeQuestionAudio(storeNow.Add(30*24*time.Hour), allimi.DefaultRetentionPolicy())
 	require.NoError(t, err)
 	_, chunks, _ = f.st.QuestionAudioCount()
 	assert.Zero(t, chunks)
@@ -354,9 +354,9 @@ func BenchmarkQuestions_Commit60s(b *testing.B) {
 			code, err := allimi.NewQuestionCode()
 			require.NoError(b, err)
 			evs := questionEvents(b, "k1", uint64(i*(allimi.MaxQuestionChunks+1)+1), code, "kiosk", pcm)
-			batch := make([]Incoming, len(evs))
+			batch := make([]allimi.Incoming, len(evs))
 			for j := range evs {
-				batch[j] = Incoming{Kiosk: "k1", Event: &evs[j]}
+				batch[j] = allimi.Incoming{Kiosk: "k1", Event: &evs[j]}
 			}
 			b.StartTimer()
 			if _, err := st.Commit(batch); err != nil {

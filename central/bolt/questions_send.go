@@ -9,14 +9,8 @@ import (
 	"allimi"
 )
 
-// PendingAnswer is one answer to send.
-type PendingAnswer struct {
-	Q       Question
-	Citizen allimi.Citizen
-}
-
-func (s *Store) PendingAnswers(n int) ([]PendingAnswer, error) {
-	var out []PendingAnswer
+func (s *Store) PendingAnswers(n int) ([]allimi.PendingAnswer, error) {
+	var out []allimi.PendingAnswer
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketQSend).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < n; k, _ = c.Next() {
@@ -32,7 +26,7 @@ func (s *Store) PendingAnswers(n int) ([]PendingAnswer, error) {
 			if err != nil {
 				return fmt.Errorf("question %d: contact: %w", q.ID, err)
 			}
-			out = append(out, PendingAnswer{Q: q, Citizen: cit})
+			out = append(out, allimi.PendingAnswer{Q: q, Citizen: cit})
 		}
 		return nil
 	})

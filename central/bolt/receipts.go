@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -35,7 +34,7 @@ func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.C
 	if b.Get(s.codeKey(code)) != nil {
 		// The sign-up itself is kept, so that the kiosk's queue moves on
 		// and the person's choices stand; only its slip opens nothing.
-		return s.logRejection(tx, Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
+		return s.logRejection(tx, allimi.Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
 			"record %d: receipt code already names another sign-up: this sign-up is kept without a receipt page: %w", e.Seq, allimi.ErrInvalid)})
 	}
 	// A question that took this code first (only a derived code can be
@@ -53,23 +52,6 @@ func (s *Store) isReceiptCode(tx *bbolt.Tx, code string) bool {
 	return tx.Bucket(bucketReceipts).Get(s.codeKey(code)) != nil
 }
 
-// ReceiptView is what the receipt page shows.
-type ReceiptView struct {
-	Ck       []byte // for the audit log
-	Code     string
-	Name     string // masked
-	Kiosk    string
-	Received time.Time
-	Verified bool
-	Consents []ReceiptConsent // active grants
-}
-
-// ReceiptConsent is one type the person is signed up for.
-type ReceiptConsent struct {
-	Type     string   // its Korean name
-	Channels []string // 카카오톡, 네이버, 토스, 문자
-}
-
 var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",
 	allimi.ChannelToss: "토스", allimi.ChannelSMS: "문자"}
 
@@ -79,8 +61,8 @@ var (
 )
 
 // Receipt returns the sign-up behind code when birthDate is the person's.
-func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
-	var view ReceiptView
+func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
+	var view allimi.ReceiptView
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketReceipts).Get(s.codeKey(code))
 		if len(v) < 40 {
@@ -102,8 +84,8 @@ func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
 		if subtle.ConstantTimeCompare([]byte(cit.BirthDate), []byte(birthDate)) != 1 {
 			return ErrReceiptWrongDOB
 		}
-		view = ReceiptView{Ck: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
-			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(Kst)}
+		view = allimi.ReceiptView{Ck: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
+			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(allimi.KST)}
 		byType := map[allimi.NotificationType][]string{}
 		c := tx.Bucket(BucketConsents).Cursor()
 		for k, sv := c.Seek(ck); k != nil && bytes.HasPrefix(k, ck); k, sv = c.Next() {
@@ -120,7 +102,7 @@ func (s *Store) Receipt(code, birthDate string) (ReceiptView, error) {
 		}
 		for _, ti := range allimi.Types {
 			if chs := byType[ti.ID]; len(chs) > 0 {
-				view.Consents = append(view.Consents, ReceiptConsent{Type: ti.Name, Channels: chs})
+				view.Consents = append(view.Consents, allimi.ReceiptConsent{Type: ti.Name, Channels: chs})
 			}
 		}
 		return nil

@@ -8,11 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
+
+	"allimi"
 )
 
 // addTestRecipients adds recipients in calls of the given sizes, every
 // third with parameters of its own, and returns what was added in order.
-func addTestRecipients(t *testing.T, s *Store, n *Notification, sizes ...int) []newRecipient {
+func addTestRecipients(t *testing.T, s *Store, n *allimi.Notification, sizes ...int) []newRecipient {
 	var all []newRecipient
 	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
 		for _, size := range sizes {
@@ -38,7 +40,7 @@ func TestRecipients_BlocksGrowAcrossCallsAndReadBack(t *testing.T) {
 	s, _, err := OpenData(t.TempDir(), StoreOptions{LinkBase: "http://127.0.0.1:8080"})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	n := &Notification{ID: 9}
+	n := &allimi.Notification{ID: 9}
 	// 5 then 40 crosses the first block's end from inside it; 1 and 30
 	// extend a block that is part full.
 	want := addTestRecipients(t, s, n, 5, 40, 1, 30)
@@ -95,7 +97,7 @@ func TestRecipients_DamagedBlockIsAnErrorAndSparesTheOthers(t *testing.T) {
 	s, _, err := OpenData(t.TempDir(), StoreOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	n := &Notification{ID: 4}
+	n := &allimi.Notification{ID: 4}
 	addTestRecipients(t, s, n, 70)
 	const b = recipientsPerBlock
 	require.NotZero(t, (2*b)%3, "the second block's last recipient has no parameters: 42 bytes")

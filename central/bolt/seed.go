@@ -31,7 +31,7 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 	hlc := allimi.NextHLC(0, now)
 	var mask byte
 	for _, ch := range channels {
-		mask |= ChannelBit(ch)
+		mask |= allimi.ChannelBit(ch)
 	}
 	type numbered struct {
 		ck []byte

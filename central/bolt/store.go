@@ -142,31 +142,6 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 // Close closes the file.
 func (s *Store) Close() error { return s.Db.Close() }
 
-// Incoming is one message from a kiosk's up topic, decoded and validated by
-// the caller: either an Event or the reason it was refused.
-type Incoming struct {
-	Kiosk  string // from the topic, which the broker's ACL vouches for
-	Event  *allimi.Event
-	Reject error
-	// Consents is the event's decoded payload when the caller already has
-	// it; otherwise Commit decodes it.
-	Consents *allimi.ConsentPayload
-	// prep holds what could be computed before the transaction
-	// (ingestprep.go); Commit fills it when the caller has not.
-	prep *prepared
-}
-
-// Outcome says what a Commit did.
-type Outcome struct {
-	Stored, Duplicates, Rejected int
-	// Confirmations counts sign-ups made without a verified number, whose
-	// owners central now tells by SMS.
-	Confirmations int
-	// HW holds, for every kiosk seen in the batch, the highest sequence
-	// number up to which central now holds every record.
-	HW map[string]uint64
-}
-
 type citizenRecord struct {
 	PII      []byte    `json:"pii"` // sealed allimi.Citizen
 	Verified bool      `json:"verified"`
@@ -188,16 +163,17 @@ type consentState struct {
 // citizens and consents, rejections, and the kiosks' high-water marks. An
 // event already stored (same kiosk and seq) is counted as a duplicate and
 // changes nothing.
-func (s *Store) Commit(batch []Incoming) (Outcome, error) {
-	var out Outcome
+func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
+	var out allimi.CommitOutcome
 	for i := range batch {
 		s.Prepare(&batch[i]) // outside the transaction, which every writer waits for
 	}
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
-		out = Outcome{HW: map[string]uint64{}}
+		out = allimi.CommitOutcome{HW: map[string]uint64{}}
 		tally := newCommitTally()
 		events, meta := tx.Bucket(BucketEvents), tx.Bucket(BucketMeta)
 		for _, in := range batch {
+			prep, _ := in.Prepared.(*prepared)
 			if in.Reject != nil {
 				out.Rejected++
 				if err := s.logRejection(tx, in); err != nil {
@@ -210,7 +186,7 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 			if events.Get(key) != nil {
 				out.Duplicates++
 			} else {
-				sealed := in.prep.sealed
+				sealed := prep.sealed
 				if sealed == nil {
 					plain, err := json.Marshal(eventToKeep(e))
 					if err != nil {
@@ -221,7 +197,7 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 				if err := events.Put(key, sealed); err != nil {
 					return err
 				}
-				confirm, err := s.apply(tx, tally, e, in.Consents, in.prep)
+				confirm, err := s.apply(tx, tally, e, in.Consents, prep)
 				if err != nil {
 					return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
 				}
@@ -255,10 +231,10 @@ func (s *Store) Commit(batch []Incoming) (Outcome, error) {
 	return out, err
 }
 
-func (s *Store) logRejection(tx *bbolt.Tx, in Incoming) error {
+func (s *Store) logRejection(tx *bbolt.Tx, in allimi.Incoming) error {
 	b := tx.Bucket(bucketRejected)
 	id, _ := b.NextSequence()
-	r := Rejection{ID: id, At: s.now().UTC(), Kiosk: in.Kiosk, Reason: in.Reject.Error()}
+	r := allimi.Rejection{ID: id, At: s.now().UTC(), Kiosk: in.Kiosk, Reason: in.Reject.Error()}
 	v, _ := json.Marshal(r)
 	if err := b.Put(U64(id), v); err != nil {
 		return err
@@ -267,14 +243,6 @@ func (s *Store) logRejection(tx *bbolt.Tx, in Incoming) error {
 		return b.Delete(U64(id - maxRejectionsKept))
 	}
 	return nil
-}
-
-// Rejection records a refused up message (no payload: it may hold personal data).
-type Rejection struct {
-	ID     uint64    `json:"id"`
-	At     time.Time `json:"at"`
-	Kiosk  string    `json:"kiosk"`
-	Reason string    `json:"reason"`
 }
 
 // advanceHW moves kiosk's high-water mark over every stored contiguous record.
@@ -623,23 +591,9 @@ func (s *Store) ConsentOf(mobile, birthDate string, t allimi.NotificationType, c
 	return st.Action, found, err
 }
 
-// Stats are the registry's counters.
-type Stats struct {
-	Subscribers int64 `json:"subscribers"`
-	Records     struct {
-		Stored     int64 `json:"stored"`
-		Duplicates int64 `json:"duplicates"`
-		Rejected   int64 `json:"rejected"`
-	} `json:"records"`
-	// Active counts active grants per notification type and channel.
-	Active    map[string]map[string]int64 `json:"active"`
-	Conflicts int                         `json:"conflicts"`
-	Kiosks    map[string]uint64           `json:"kiosks,omitempty"` // high-water mark per kiosk; staff only
-}
-
-// Stats reads the counters.
-func (s *Store) Stats() (Stats, error) {
-	var st Stats
+// RegistryStats reads the counters.
+func (s *Store) Stats() (allimi.RegistryStats, error) {
+	var st allimi.RegistryStats
 	st.Active = map[string]map[string]int64{}
 	st.Kiosks = map[string]uint64{}
 	err := s.Db.View(func(tx *bbolt.Tx) error {
@@ -693,12 +647,12 @@ func (s *Store) HW(kiosk string) (uint64, error) {
 }
 
 // Rejections lists the most recent refused messages, newest first.
-func (s *Store) Rejections(limit int) ([]Rejection, error) {
-	out := []Rejection{}
+func (s *Store) Rejections(limit int) ([]allimi.Rejection, error) {
+	out := []allimi.Rejection{}
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketRejected).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
-			var r Rejection
+			var r allimi.Rejection
 			if err := json.Unmarshal(v, &r); err != nil {
 				return err
 			}
@@ -721,9 +675,9 @@ func setSubscribed(tx *bbolt.Tx, t allimi.NotificationType, ck []byte, ch allimi
 		mask = v[0]
 	}
 	if on {
-		mask |= ChannelBit(ch)
+		mask |= allimi.ChannelBit(ch)
 	} else {
-		mask &^= ChannelBit(ch)
+		mask &^= allimi.ChannelBit(ch)
 	}
 	if mask == 0 {
 		return b.Delete(k)
@@ -747,16 +701,6 @@ func refreshSubscribed(tx *bbolt.Tx, ck, pii []byte) error {
 
 func subsKey(t allimi.NotificationType, ck []byte) []byte {
 	return append([]byte(string(t)+"\x00"), ck...)
-}
-
-// ChannelBit is a channel's bit in a subscription mask.
-func ChannelBit(ch allimi.Channel) byte {
-	for i, c := range allimi.Channels {
-		if c == ch {
-			return 1 << i
-		}
-	}
-	return 0
 }
 
 func eventKey(kiosk string, seq uint64) []byte {

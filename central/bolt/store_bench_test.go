@@ -33,9 +33,9 @@ func BenchmarkStore_Commit5000(b *testing.B) {
 		}
 		b.StartTimer()
 		for i := 0; i < len(events); i += 1000 {
-			batch := make([]Incoming, 0, 1000)
+			batch := make([]allimi.Incoming, 0, 1000)
 			for j := i; j < i+1000; j++ {
-				batch = append(batch, Incoming{Kiosk: "bench", Event: &events[j]})
+				batch = append(batch, allimi.Incoming{Kiosk: "bench", Event: &events[j]})
 			}
 			if _, err := st.Commit(batch); err != nil {
 				b.Fatal(err)

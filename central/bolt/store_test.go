@@ -68,18 +68,18 @@ func (f *storeFixture) close() {
 }
 
 // commit commits the events in one batch, as the ingest would after decoding them.
-func (f *storeFixture) commit(events ...allimi.Event) Outcome {
+func (f *storeFixture) commit(events ...allimi.Event) allimi.CommitOutcome {
 	f.t.Helper()
-	batch := make([]Incoming, len(events))
+	batch := make([]allimi.Incoming, len(events))
 	for i := range events {
-		batch[i] = Incoming{Kiosk: events[i].Kiosk, Event: &events[i]}
+		batch[i] = allimi.Incoming{Kiosk: events[i].Kiosk, Event: &events[i]}
 	}
 	out, err := f.st.Commit(batch)
 	require.NoError(f.t, err)
 	return out
 }
 
-func (f *storeFixture) stats() Stats {
+func (f *storeFixture) stats() allimi.RegistryStats {
 	f.t.Helper()
 	s, err := f.st.Stats()
 	require.NoError(f.t, err)
@@ -135,7 +135,7 @@ func storeFromDraft(t *testing.T, kiosk string, seq uint64, at time.Time, d sync
 func TestStore_CommitStoresANewEvent(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	out := f.commit(storeGrant(t, "k1", 1, storeT0))
-	assert.Equal(t, Outcome{Stored: 1, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out)
+	assert.Equal(t, allimi.CommitOutcome{Stored: 1, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out)
 
 	st := f.stats()
 	assert.EqualValues(t, 1, st.Records.Stored)
@@ -168,7 +168,7 @@ func TestStore_CommitRepeatIsADuplicateAndChangesNothingElse(t *testing.T) {
 		storeWithdraw(t, "k1", 1, storeT0.Add(time.Minute)),
 	} {
 		out := f.commit(e)
-		assert.Equal(t, Outcome{Duplicates: 1, HW: map[string]uint64{"k1": 1}}, out)
+		assert.Equal(t, allimi.CommitOutcome{Duplicates: 1, HW: map[string]uint64{"k1": 1}}, out)
 
 		after := f.stats()
 		want := before
@@ -182,7 +182,7 @@ func TestStore_CommitRepeatWithinOneBatchIsADuplicate(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	e := storeGrant(t, "k1", 1, storeT0)
 	out := f.commit(e, e)
-	assert.Equal(t, Outcome{Stored: 1, Duplicates: 1, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out)
+	assert.Equal(t, allimi.CommitOutcome{Stored: 1, Duplicates: 1, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out)
 	st := f.stats()
 	assert.EqualValues(t, 1, st.Records.Stored)
 	assert.EqualValues(t, 1, st.Records.Duplicates)
@@ -250,13 +250,13 @@ func TestStore_HighWaterMarkPerKiosk(t *testing.T) {
 func TestStore_RejectionsCountedAndListed(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	good := storeGrant(t, "k1", 1, storeT0)
-	out, err := f.st.Commit([]Incoming{
+	out, err := f.st.Commit([]allimi.Incoming{
 		{Kiosk: "k1", Reject: fmt.Errorf("record 3: v=2: %w", allimi.ErrUnsupportedVersion)},
 		{Kiosk: "k1", Event: &good},
 		{Kiosk: "", Reject: errors.New(`topic "x/y" is not a kiosk up topic`)},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, Outcome{Stored: 1, Rejected: 2, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out, "an unverified sign-up is to be confirmed")
+	assert.Equal(t, allimi.CommitOutcome{Stored: 1, Rejected: 2, Confirmations: 1, HW: map[string]uint64{"k1": 1}}, out, "an unverified sign-up is to be confirmed")
 
 	st := f.stats()
 	assert.EqualValues(t, 2, st.Records.Rejected)
@@ -265,8 +265,8 @@ func TestStore_RejectionsCountedAndListed(t *testing.T) {
 	rs, err := f.st.Rejections(10)
 	require.NoError(t, err)
 	require.Len(t, rs, 2)
-	assert.Equal(t, Rejection{ID: 2, At: storeNow, Kiosk: "", Reason: `topic "x/y" is not a kiosk up topic`}, rs[0], "newest first")
-	assert.Equal(t, Rejection{ID: 1, At: storeNow, Kiosk: "k1", Reason: "record 3: v=2: unsupported message version"}, rs[1])
+	assert.Equal(t, allimi.Rejection{ID: 2, At: storeNow, Kiosk: "", Reason: `topic "x/y" is not a kiosk up topic`}, rs[0], "newest first")
+	assert.Equal(t, allimi.Rejection{ID: 1, At: storeNow, Kiosk: "k1", Reason: "record 3: v=2: unsupported message version"}, rs[1])
 
 	rs, err = f.st.Rejections(1)
 	require.NoError(t, err)
@@ -276,9 +276,9 @@ func TestStore_RejectionsCountedAndListed(t *testing.T) {
 
 func TestStore_RejectionOnlyBatchMovesNoHighWaterMark(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
-	out, err := f.st.Commit([]Incoming{{Kiosk: "k1", Reject: errors.New("bad")}})
+	out, err := f.st.Commit([]allimi.Incoming{{Kiosk: "k1", Reject: errors.New("bad")}})
 	require.NoError(t, err)
-	assert.Equal(t, Outcome{Rejected: 1, HW: map[string]uint64{}}, out)
+	assert.Equal(t, allimi.CommitOutcome{Rejected: 1, HW: map[string]uint64{}}, out)
 	assert.Empty(t, f.stats().Kiosks)
 }
 

@@ -22,7 +22,7 @@ func runAgency(t *testing.T, args ...string) error {
 
 func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 	data := t.TempDir()
-	policy := func() bolt.AgencyPolicy {
+	policy := func() allimi.AgencyPolicy {
 		st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 		require.NoError(t, err)
 		defer st.Close()
@@ -41,18 +41,18 @@ func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 
 	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--types", "traffic-penalty,traffic-fine",
 		"--payment-hosts", "pay.police.go.kr", "--json"))
-	assert.Equal(t, bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
+	assert.Equal(t, allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
 		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
 	// A new token without --types keeps the lists: renewing a token must
 	// not lift an agency's restrictions.
 	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--json"))
-	assert.Equal(t, bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
+	assert.Equal(t, allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty, allimi.TypeTrafficFine},
 		PaymentHosts: []string{"pay.police.go.kr"}}, policy())
 
 	err = runAgency(t, "allow", "--data", data, "--id", "police", "--types", "parking")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `"parking": not a notification type`)
 	require.NoError(t, runAgency(t, "allow", "--data", data, "--id", "police", "--types", "traffic-fine"))
-	assert.Equal(t, bolt.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}, policy(),
+	assert.Equal(t, allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}, policy(),
 		"allow replaces both lists: no --payment-hosts, no payment links")
 }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"allimi"
 	"allimi/central"
-	"allimi/central/bolt"
 	"allimi/central/keyring"
 )
 
@@ -76,8 +76,8 @@ func downloadBackup(ctx context.Context, url, token, out string) (int64, error) 
 }
 
 // verifyAuditOnline asks a running central to verify its audit log.
-func verifyAuditOnline(ctx context.Context, url, token, data string) (bolt.AuditReport, error) {
-	var r bolt.AuditReport
+func verifyAuditOnline(ctx context.Context, url, token, data string) (allimi.AuditReport, error) {
+	var r allimi.AuditReport
 	token, err := adminToken(token, data)
 	if err != nil {
 		return r, err

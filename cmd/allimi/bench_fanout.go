@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
 	"allimi/central/channel"
@@ -165,7 +166,7 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	if err != nil {
 		return r, fmt.Errorf("agency add: %w", err)
 	}
-	var ag bolt.AgencyCredentials
+	var ag allimi.AgencyCredentials
 	if err := json.Unmarshal(agOut, &ag); err != nil {
 		return r, err
 	}

@@ -94,7 +94,7 @@ func centralAgencyCmd() *cobra.Command {
 	var asJSON bool
 	// withPolicy reads --types and --payment-hosts, opens central's data
 	// (central stopped) and runs f.
-	withPolicy := func(f func(st *bolt.Store, policy bolt.AgencyPolicy) error) error {
+	withPolicy := func(f func(st *bolt.Store, policy allimi.AgencyPolicy) error) error {
 		policy, err := agencyPolicy(types, hosts)
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Register an agency, say what it may send, and print its API token (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withPolicy(func(st *bolt.Store, policy bolt.AgencyPolicy) error {
+			return withPolicy(func(st *bolt.Store, policy allimi.AgencyPolicy) error {
 				cred, err := st.AddAgency(id)
 				if err != nil {
 					return usageError{err}
@@ -141,7 +141,7 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Set the notification types an agency may send and the hosts of its payment links, replacing the lists (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withPolicy(func(st *bolt.Store, policy bolt.AgencyPolicy) error {
+			return withPolicy(func(st *bolt.Store, policy allimi.AgencyPolicy) error {
 				if err := st.SetAgencyPolicy(id, policy); err != nil {
 					return usageError{err}
 				}
@@ -164,8 +164,8 @@ func centralAgencyCmd() *cobra.Command {
 }
 
 // agencyPolicy reads the --types and --payment-hosts of `agency add` and `agency allow`.
-func agencyPolicy(types, hosts string) (bolt.AgencyPolicy, error) {
-	var p bolt.AgencyPolicy
+func agencyPolicy(types, hosts string) (allimi.AgencyPolicy, error) {
+	var p allimi.AgencyPolicy
 	if types == "" {
 		if hosts != "" {
 			return p, usageError{fmt.Errorf("--payment-hosts restricts an agency's links, and needs --types")}
@@ -430,7 +430,7 @@ func centralAuditCmd() *cobra.Command {
 		Short: "Check that no entry of the audit log was changed or removed (exit 1 when one was)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var r bolt.AuditReport
+			var r allimi.AuditReport
 			var err error
 			if url != "" {
 				r, err = verifyAuditOnline(cmd.Context(), url, token, data)

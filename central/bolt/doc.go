@@ -1,0 +1,21 @@
+// Package bolt is central's storage in one bbolt file: the registry of
+// kiosk events, citizens, consents and conflicts; notifications, their
+// recipients and deliveries; questions; the audit log; and the credentials
+// of kiosks, agencies and officials. *Store implements the storage
+// interfaces of package allimi.
+package bolt
+
+import "allimi"
+
+// The interfaces Store implements.
+var (
+	_ allimi.Registry      = (*Store)(nil)
+	_ allimi.Confirmations = (*Store)(nil)
+	_ allimi.Questions     = (*Store)(nil)
+	_ allimi.AuditLog      = (*Store)(nil)
+	_ allimi.Kiosks        = (*Store)(nil)
+	_ allimi.Agencies      = (*Store)(nil)
+	_ allimi.Officials     = (*Store)(nil)
+	_ allimi.Notifications = (*Store)(nil)
+	_ allimi.Deliveries    = (*Store)(nil)
+)

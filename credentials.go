@@ -1,0 +1,129 @@
+package allimi
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// AgencyCredentials are what an agency's system needs to post notifications.
+type AgencyCredentials struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+// AgencyPolicy is what one agency may send: the notification types it
+// issues (the police send traffic fines, not vaccination dates) and the
+// hosts its payment links may point at, so a leaked agency token cannot
+// send every citizen a "fine" with a link to a look-alike payment site.
+//
+// An agency registered without a list of types (`agency add --id ID`, the
+// command's contract since agencies existed, and every agency registered
+// before policies) is unrestricted: any type, payment links to any https
+// host. Once it has types it is held to them, and to its payment hosts:
+// none listed means no payment links. Operators restrict every agency
+// (README, "Security"); `agency add` without --types says so.
+type AgencyPolicy struct {
+	Types        []NotificationType `json:"types,omitempty"`
+	PaymentHosts []string           `json:"paymentHosts,omitempty"`
+}
+
+// Restricted says whether the policy limits anything: an agency without a
+// list of types may send every type, with payment links to any host.
+func (p AgencyPolicy) Restricted() bool { return len(p.Types) > 0 }
+
+// Permits checks a request against the policy: a *FieldError (sent as a
+// 403) when it does not allow it. A type central does not
+// know, or a payment link that is no https URL, is left to the request's
+// own validation (400), and so is a payment link on a type with nothing
+// to pay.
+func (p AgencyPolicy) Permits(agency string, req *NotificationRequest) error {
+	if !p.Restricted() {
+		return nil
+	}
+	if _, known := req.Type.Info(); known && !slices.Contains(p.Types, req.Type) {
+		ts := make([]string, len(p.Types))
+		for i, t := range p.Types {
+			ts[i] = string(t)
+		}
+		return FieldErr("type", "agency %s may not send %s notifications (allowed: %s)", agency, req.Type, strings.Join(ts, ", "))
+	}
+	if req.PaymentURL == "" || !req.Type.Payable() {
+		return nil
+	}
+	u, err := url.Parse(req.PaymentURL)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil
+	}
+	if !slices.Contains(p.PaymentHosts, strings.ToLower(u.Hostname())) || u.User != nil {
+		allowed := "none: an operator runs `allimi central agency allow --id " + agency + " --payment-hosts …`"
+		if len(p.PaymentHosts) > 0 {
+			allowed = strings.Join(p.PaymentHosts, ", ")
+		}
+		return FieldErr("paymentUrl", "agency %s may not link to %s (allowed hosts: %s)", agency, u.Hostname(), allowed)
+	}
+	return nil
+}
+
+// KioskCredentials are what a kiosk needs to reach the broker.
+type KioskCredentials struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+	// CatalogKey is central's public key for catalog signatures (base64).
+	CatalogKey string `json:"catalogKey,omitempty"`
+}
+
+// KioskUsername is the broker user name of a kiosk.
+func KioskUsername(id string) string { return "kiosk-" + id }
+
+// OfficialCredentials is what `official add` prints.
+type OfficialCredentials struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+}
+
+// Kiosks keeps the kiosks' broker credentials and their one-time
+// enrolment codes.
+type Kiosks interface {
+	// AddKiosk registers a kiosk, or gives it a new password.
+	AddKiosk(id string) (KioskCredentials, error)
+	// CheckKiosk checks a broker login and returns the kiosk's id.
+	CheckKiosk(username, password string) (string, bool)
+	// AddEnrolment issues a one-time code with which kiosk id fetches its
+	// credentials, valid for ttl.
+	AddEnrolment(id string, ttl time.Duration) (code string, expires time.Time, err error)
+	// RedeemEnrolment spends a code and returns the kiosk's credentials.
+	RedeemEnrolment(code string) (KioskCredentials, error)
+}
+
+// Agencies keeps the agencies allowed to send notifications: their
+// tokens and what each may send.
+type Agencies interface {
+	// AddAgency registers an agency, or gives it a new token.
+	AddAgency(id string) (AgencyCredentials, error)
+	// AgencyByToken returns the agency a token belongs to.
+	AgencyByToken(tok string) (string, bool)
+	// SetAgencyPolicy sets what an agency may send.
+	SetAgencyPolicy(id string, p AgencyPolicy) error
+	// AgencyPolicyOf is what an agency may send.
+	AgencyPolicyOf(id string) (AgencyPolicy, error)
+}
+
+// Officials keeps the officials of the community centres and central:
+// their tokens and their browser sessions.
+type Officials interface {
+	// AddOfficial registers an official, or (rotate) gives a new token.
+	AddOfficial(id string, rotate bool) (OfficialCredentials, error)
+	// OfficialByToken returns the official a token belongs to.
+	OfficialByToken(tok string) (string, error)
+	// OfficialCheck checks an official's id and token.
+	OfficialCheck(id, tok string) (bool, error)
+	// StartOfficialSession opens a browser session for an official.
+	StartOfficialSession(official string, now time.Time) (id string, expires time.Time, err error)
+	// OfficialBySession returns the official of a live session.
+	OfficialBySession(id string, now time.Time) (string, error)
+	// EndOfficialSession ends a session.
+	EndOfficialSession(id string) error
+}
