@@ -1,4 +1,4 @@
-package sync
+package catalog
 
 import (
 	"crypto/ed25519"
@@ -8,11 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	stdsync "sync"
+	"sync"
 
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/sync/wire"
 )
 
 // bucketCatalogs maps a catalog name to its installed record:
@@ -25,7 +26,7 @@ const catalogRecordFormat = 1
 // errCatalogWaiting says an install must wait for the body.
 var errCatalogWaiting = errors.New("catalog body not yet received")
 
-// CatalogStore installs signed catalogs in a kiosk's bbolt file and serves
+// Store installs signed catalogs in a kiosk's bbolt file and serves
 // them. It is safe for concurrent use.
 //
 // MQTT delivers a catalog's manifest and body as two retained messages, in
@@ -44,7 +45,7 @@ var errCatalogWaiting = errors.New("catalog body not yet received")
 // returned by the offer call and kept as LastError; the refused manifest is
 // dropped, while a pending body stays until a newer body replaces it, so
 // that the right manifest may still claim it.
-type CatalogStore struct {
+type Store struct {
 	db  *bbolt.DB
 	pub ed25519.PublicKey
 
@@ -55,8 +56,8 @@ type CatalogStore struct {
 	// first offer.
 	OnInstalled func(Manifest)
 
-	mu      stdsync.Mutex // guards pending and lastErr; held while installing
-	cbMu    stdsync.Mutex // serialises OnInstalled calls in commit order
+	mu      sync.Mutex // guards pending and lastErr; held while installing
+	cbMu    sync.Mutex // serialises OnInstalled calls in commit order
 	pending map[string]*pendingCatalog
 	lastErr map[string]error
 }
@@ -67,10 +68,10 @@ type pendingCatalog struct {
 	bodySum  string // lower hex SHA-256 of body
 }
 
-// NewCatalogStore prepares the catalogs bucket in db, the kiosk's bbolt file
+// NewStore prepares the catalogs bucket in db, the kiosk's bbolt file
 // (shared with its outbox), and returns a store that trusts catalogs signed
 // by the private key of pub.
-func NewCatalogStore(db *bbolt.DB, pub ed25519.PublicKey) (*CatalogStore, error) {
+func NewStore(db *bbolt.DB, pub ed25519.PublicKey) (*Store, error) {
 	if len(pub) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("catalog store: public key of %d bytes, an Ed25519 key has %d: %w", len(pub), ed25519.PublicKeySize, allimi.ErrInvalid)
 	}
@@ -81,7 +82,7 @@ func NewCatalogStore(db *bbolt.DB, pub ed25519.PublicKey) (*CatalogStore, error)
 	if err != nil {
 		return nil, fmt.Errorf("catalog store: %w", err)
 	}
-	return &CatalogStore{
+	return &Store{
 		db:      db,
 		pub:     append(ed25519.PublicKey(nil), pub...),
 		pending: make(map[string]*pendingCatalog),
@@ -89,11 +90,11 @@ func NewCatalogStore(db *bbolt.DB, pub ed25519.PublicKey) (*CatalogStore, error)
 	}, nil
 }
 
-// Offer handles one MQTT message received on CatalogFilter: a manifest or a
+// Offer handles one MQTT message received on Filter: a manifest or a
 // body, as the topic says. An empty payload (a cleared retained message) is
 // ignored. A manifest whose name differs from its topic's is refused.
-func (s *CatalogStore) Offer(topic string, payload []byte) error {
-	name, isBody, ok := ParseCatalogTopic(topic)
+func (s *Store) Offer(topic string, payload []byte) error {
+	name, isBody, ok := ParseTopic(topic)
 	if !ok {
 		return fmt.Errorf("catalog topic %q: %w", topic, allimi.ErrInvalid)
 	}
@@ -113,10 +114,10 @@ func (s *CatalogStore) Offer(topic string, payload []byte) error {
 	return s.offerManifest(m)
 }
 
-// OfferManifest takes a manifest payload as published on CatalogTopic. It
+// OfferManifest takes a manifest payload as published on Topic. It
 // returns nil when the catalog is installed, was already installed, or waits
 // for its body; otherwise the reason it was refused.
-func (s *CatalogStore) OfferManifest(raw []byte) error {
+func (s *Store) OfferManifest(raw []byte) error {
 	m, err := DecodeManifest(raw)
 	if err != nil {
 		return err // no trustworthy name to record it under
@@ -124,9 +125,9 @@ func (s *CatalogStore) OfferManifest(raw []byte) error {
 	return s.offerManifest(m)
 }
 
-func (s *CatalogStore) offerManifest(m Manifest) error {
+func (s *Store) offerManifest(m Manifest) error {
 	if err := m.checkHeader(); err != nil {
-		if ValidateCatalogName(m.Name) == nil {
+		if ValidateName(m.Name) == nil {
 			return s.fail(m.Name, err)
 		}
 		return err
@@ -141,17 +142,17 @@ func (s *CatalogStore) offerManifest(m Manifest) error {
 	return s.done(installed, err)
 }
 
-// OfferBody takes a catalog body as published on CatalogBodyTopic(name). It
+// OfferBody takes a catalog body as published on BodyTopic(name). It
 // returns nil when the body installs a catalog, is already installed, or
 // waits for its manifest; otherwise the reason it was refused. Only the
-// latest body of each name waits; one above MaxCatalogBodySize is refused.
+// latest body of each name waits; one above MaxBodySize is refused.
 // The store keeps a copy: the caller may reuse body.
-func (s *CatalogStore) OfferBody(name string, body []byte) error {
-	if err := ValidateCatalogName(name); err != nil {
+func (s *Store) OfferBody(name string, body []byte) error {
+	if err := ValidateName(name); err != nil {
 		return err
 	}
-	if len(body) > MaxCatalogBodySize {
-		return s.fail(name, fmt.Errorf("catalog %s: body of %d bytes, at most %d: %w", name, len(body), MaxCatalogBodySize, ErrOversize))
+	if len(body) > MaxBodySize {
+		return s.fail(name, fmt.Errorf("catalog %s: body of %d bytes, at most %d: %w", name, len(body), MaxBodySize, wire.ErrOversize))
 	}
 	sum := sha256.Sum256(body)
 	own := append(make([]byte, 0, len(body)), body...)
@@ -165,7 +166,7 @@ func (s *CatalogStore) OfferBody(name string, body []byte) error {
 // LastError returns the error of the latest refused offer of catalog name,
 // or nil when there was none since the latest install or re-delivery of a
 // good catalog.
-func (s *CatalogStore) LastError(name string) error {
+func (s *Store) LastError(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastErr[name]
@@ -175,7 +176,7 @@ func (s *CatalogStore) LastError(name string) error {
 // wrapping allimi.ErrNotFound. It checks the body against the manifest's
 // size and SHA-256 (not the signature, which was checked at install, so that
 // a kiosk keeps its catalogs across a rotation of central's key).
-func (s *CatalogStore) Get(name string) (Manifest, []byte, error) {
+func (s *Store) Get(name string) (Manifest, []byte, error) {
 	var (
 		m    Manifest
 		body []byte
@@ -206,7 +207,7 @@ func (s *CatalogStore) Get(name string) (Manifest, []byte, error) {
 }
 
 // Versions returns the installed version of every catalog.
-func (s *CatalogStore) Versions() (map[string]uint64, error) {
+func (s *Store) Versions() (map[string]uint64, error) {
 	out := make(map[string]uint64)
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketCatalogs).ForEach(func(k, v []byte) error {
@@ -225,7 +226,7 @@ func (s *CatalogStore) Versions() (map[string]uint64, error) {
 }
 
 // pendingFor returns the pending entry of name, creating it. Call with s.mu held.
-func (s *CatalogStore) pendingFor(name string) *pendingCatalog {
+func (s *Store) pendingFor(name string) *pendingCatalog {
 	p := s.pending[name]
 	if p == nil {
 		p = &pendingCatalog{}
@@ -237,7 +238,7 @@ func (s *CatalogStore) pendingFor(name string) *pendingCatalog {
 // settle installs what the pending entry of name allows and updates the
 // pending entry and the last error. It returns the manifest installed, if
 // any. Call with s.mu held.
-func (s *CatalogStore) settle(name string, p *pendingCatalog) (*Manifest, error) {
+func (s *Store) settle(name string, p *pendingCatalog) (*Manifest, error) {
 	defer func() {
 		if p.manifest == nil && p.body == nil {
 			delete(s.pending, name)
@@ -284,7 +285,7 @@ func (s *CatalogStore) settle(name string, p *pendingCatalog) (*Manifest, error)
 // is nil and the installed content is the one m describes, and stores it in
 // one transaction. It returns errCatalogWaiting when there is no body yet,
 // and changed false for a re-delivery of the installed version.
-func (s *CatalogStore) install(m Manifest, body []byte) (changed bool, err error) {
+func (s *Store) install(m Manifest, body []byte) (changed bool, err error) {
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		changed = false
 		b := tx.Bucket(bucketCatalogs)
@@ -327,7 +328,7 @@ func (s *CatalogStore) install(m Manifest, body []byte) (changed bool, err error
 }
 
 // installedManifest reads the installed manifest of name, if any.
-func (s *CatalogStore) installedManifest(name string) (Manifest, bool, error) {
+func (s *Store) installedManifest(name string) (Manifest, bool, error) {
 	var (
 		m  Manifest
 		ok bool
@@ -346,7 +347,7 @@ func (s *CatalogStore) installedManifest(name string) (Manifest, bool, error) {
 }
 
 // fail records err as the last error of name and returns it.
-func (s *CatalogStore) fail(name string, err error) error {
+func (s *Store) fail(name string, err error) error {
 	s.mu.Lock()
 	s.lastErr[name] = err
 	s.mu.Unlock()
@@ -356,7 +357,7 @@ func (s *CatalogStore) fail(name string, err error) error {
 // done releases s.mu, which the caller holds, and runs the callback after an
 // install. It takes cbMu before it lets go of s.mu, so that callbacks run in
 // the order of the installs.
-func (s *CatalogStore) done(installed *Manifest, err error) error {
+func (s *Store) done(installed *Manifest, err error) error {
 	if installed == nil || s.OnInstalled == nil {
 		s.mu.Unlock()
 		return err
@@ -384,14 +385,14 @@ func encodeCatalogRecord(m Manifest, body []byte) ([]byte, error) {
 func decodeCatalogRecord(v []byte) (Manifest, []byte, error) {
 	var m Manifest
 	if len(v) < 5 || v[0] != catalogRecordFormat {
-		return m, nil, fmt.Errorf("unknown record format: %w", ErrMalformed)
+		return m, nil, fmt.Errorf("unknown record format: %w", wire.ErrMalformed)
 	}
 	n := binary.BigEndian.Uint32(v[1:5])
 	if uint64(n) > uint64(len(v)-5) {
-		return m, nil, fmt.Errorf("manifest length %d beyond the record: %w", n, ErrMalformed)
+		return m, nil, fmt.Errorf("manifest length %d beyond the record: %w", n, wire.ErrMalformed)
 	}
 	if err := json.Unmarshal(v[5:5+n], &m); err != nil {
-		return m, nil, fmt.Errorf("manifest: %v: %w", err, ErrMalformed)
+		return m, nil, fmt.Errorf("manifest: %v: %w", err, wire.ErrMalformed)
 	}
 	return m, v[5+n:], nil
 }

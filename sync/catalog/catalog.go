@@ -1,4 +1,4 @@
-package sync
+package catalog
 
 import (
 	"bytes"
@@ -15,17 +15,18 @@ import (
 	"strings"
 
 	"allimi"
+	"allimi/sync/wire"
 )
 
 // Signed catalogs.
 //
 // Central publishes versioned snapshots (the subsidy catalog, the
 // consultation knowledge base, ...) to every kiosk as two retained MQTT
-// messages: a small JSON Manifest on CatalogTopic(name) and the body, as raw
-// bytes, on CatalogBodyTopic(name). The manifest names the body's size and
+// messages: a small JSON Manifest on Topic(name) and the body, as raw
+// bytes, on BodyTopic(name). The manifest names the body's size and
 // SHA-256 and carries an Ed25519 signature by central's catalog key; a kiosk
 // installs a body only when the manifest verifies with the public key it was
-// provisioned with and the body matches it (see CatalogStore).
+// provisioned with and the body matches it (see Store).
 //
 // The signature covers, and only covers, this canonical byte string (UTF-8,
 // every line ended by a single "\n", numbers in decimal without leading zeros,
@@ -43,14 +44,14 @@ import (
 // the string is unambiguous. The JSON encoding of the manifest is not signed,
 // so it may be re-encoded, reordered or extended with new fields freely.
 
-// CatalogManifestVersion is the manifest format version this build writes and reads.
-const CatalogManifestVersion = 1
+// ManifestVersion is the manifest format version this build writes and reads.
+const ManifestVersion = 1
 
 // MaxManifestSize is the largest manifest DecodeManifest accepts.
 const MaxManifestSize = 4 << 10
 
-// MaxCatalogBodySize is the largest catalog body a kiosk accepts.
-const MaxCatalogBodySize = 64 << 20
+// MaxBodySize is the largest catalog body a kiosk accepts.
+const MaxBodySize = 64 << 20
 
 // catalogSigContext is the first line of the signed string.
 const catalogSigContext = "allimi-catalog-v1"
@@ -59,9 +60,9 @@ const catalogSigContext = "allimi-catalog-v1"
 const (
 	catalogTopicPrefix = "allimi/v1/catalog/"
 	catalogBodySuffix  = "/body"
-	// CatalogFilter matches every catalog manifest and body topic; kiosks
+	// Filter matches every catalog manifest and body topic; kiosks
 	// subscribe to it.
-	CatalogFilter = catalogTopicPrefix + "#"
+	Filter = catalogTopicPrefix + "#"
 )
 
 // Errors of catalog verification and installation. They come wrapped with
@@ -83,8 +84,8 @@ var (
 
 // Manifest describes one version of a catalog body and is signed by central.
 type Manifest struct {
-	V       int    `json:"v"`       // manifest format, CatalogManifestVersion
-	Name    string `json:"name"`    // see ValidateCatalogName
+	V       int    `json:"v"`       // manifest format, ManifestVersion
+	Name    string `json:"name"`    // see ValidateName
 	Version uint64 `json:"version"` // increases with every publication, from 1
 	SHA256  string `json:"sha256"`  // of the body, lower-case hex
 	Size    int64  `json:"size"`    // of the body, in bytes
@@ -93,10 +94,10 @@ type Manifest struct {
 
 var catalogNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
-// ValidateCatalogName checks a catalog name: 1 to 63 lower-case letters,
+// ValidateName checks a catalog name: 1 to 63 lower-case letters,
 // digits and dashes, not starting with a dash (the rule of kiosk ids), so
 // that it is safe in MQTT topics and unambiguous in the signed string.
-func ValidateCatalogName(name string) error {
+func ValidateName(name string) error {
 	if !catalogNamePattern.MatchString(name) {
 		return fmt.Errorf("catalog name %q: use 1-63 lower-case letters, digits and dashes: %w", name, allimi.ErrInvalid)
 	}
@@ -120,13 +121,13 @@ func (m Manifest) SignedBytes() []byte {
 	return []byte(b.String())
 }
 
-// SignCatalog describes body as version version of catalog name and signs
+// Sign describes body as version version of catalog name and signs
 // the description with priv. It panics, like ed25519.Sign, if priv is not an
 // Ed25519 private key. It does not validate name or version: Verify does.
-func SignCatalog(priv ed25519.PrivateKey, name string, version uint64, body []byte) Manifest {
+func Sign(priv ed25519.PrivateKey, name string, version uint64, body []byte) Manifest {
 	sum := sha256.Sum256(body)
 	m := Manifest{
-		V:       CatalogManifestVersion,
+		V:       ManifestVersion,
 		Name:    name,
 		Version: version,
 		SHA256:  hex.EncodeToString(sum[:]),
@@ -157,10 +158,10 @@ func (m Manifest) Verify(pub ed25519.PublicKey, body []byte) error {
 
 // checkHeader checks what can be checked without a body or a key.
 func (m Manifest) checkHeader() error {
-	if m.V != CatalogManifestVersion {
-		return fmt.Errorf("catalog %s v%d: manifest format v=%d, this build speaks %d: %w", m.Name, m.Version, m.V, CatalogManifestVersion, allimi.ErrUnsupportedVersion)
+	if m.V != ManifestVersion {
+		return fmt.Errorf("catalog %s v%d: manifest format v=%d, this build speaks %d: %w", m.Name, m.Version, m.V, ManifestVersion, allimi.ErrUnsupportedVersion)
 	}
-	if err := ValidateCatalogName(m.Name); err != nil {
+	if err := ValidateName(m.Name); err != nil {
 		return fmt.Errorf("catalog %q v%d: %w", m.Name, m.Version, err)
 	}
 	if m.Version == 0 {
@@ -191,22 +192,22 @@ func (m Manifest) checkSignature(pub ed25519.PublicKey) error {
 func DecodeManifest(b []byte) (Manifest, error) {
 	var m Manifest
 	if len(b) > MaxManifestSize {
-		return m, fmt.Errorf("catalog manifest of %d bytes, at most %d: %w", len(b), MaxManifestSize, ErrOversize)
+		return m, fmt.Errorf("catalog manifest of %d bytes, at most %d: %w", len(b), MaxManifestSize, wire.ErrOversize)
 	}
 	if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return m, fmt.Errorf("catalog manifest: not a JSON object: %w", ErrMalformed)
+		return m, fmt.Errorf("catalog manifest: not a JSON object: %w", wire.ErrMalformed)
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(&m); err != nil {
-		return Manifest{}, fmt.Errorf("catalog manifest: %v: %w", err, ErrMalformed)
+		return Manifest{}, fmt.Errorf("catalog manifest: %v: %w", err, wire.ErrMalformed)
 	}
 	if _, err := d.Token(); err != io.EOF {
-		return Manifest{}, fmt.Errorf("catalog manifest: data after the JSON object: %w", ErrMalformed)
+		return Manifest{}, fmt.Errorf("catalog manifest: data after the JSON object: %w", wire.ErrMalformed)
 	}
 	return m, nil
 }
 
-// Encode returns the JSON payload of m, as published on CatalogTopic.
+// Encode returns the JSON payload of m, as published on Topic.
 func (m Manifest) Encode() []byte {
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -215,22 +216,22 @@ func (m Manifest) Encode() []byte {
 	return b
 }
 
-// CatalogTopic is where central publishes, retained, catalog name's manifest.
-func CatalogTopic(name string) string { return catalogTopicPrefix + name }
+// Topic is where central publishes, retained, catalog name's manifest.
+func Topic(name string) string { return catalogTopicPrefix + name }
 
-// CatalogBodyTopic is where central publishes, retained, catalog name's body.
-func CatalogBodyTopic(name string) string { return catalogTopicPrefix + name + catalogBodySuffix }
+// BodyTopic is where central publishes, retained, catalog name's body.
+func BodyTopic(name string) string { return catalogTopicPrefix + name + catalogBodySuffix }
 
-// ParseCatalogTopic returns the catalog name of a manifest or body topic,
+// ParseTopic returns the catalog name of a manifest or body topic,
 // with body true for a body topic. ok is false for any other topic,
 // including one with an invalid name.
-func ParseCatalogTopic(topic string) (name string, body bool, ok bool) {
+func ParseTopic(topic string) (name string, body bool, ok bool) {
 	rest, found := strings.CutPrefix(topic, catalogTopicPrefix)
 	if !found {
 		return "", false, false
 	}
 	name, body = strings.CutSuffix(rest, catalogBodySuffix)
-	if ValidateCatalogName(name) != nil {
+	if ValidateName(name) != nil {
 		return "", false, false
 	}
 	return name, body, true

@@ -1,10 +1,10 @@
-package sync
+package catalog
 
 import (
 	"crypto/ed25519"
 	"fmt"
 	"path/filepath"
-	stdsync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +13,8 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/sync/outbox"
+	"allimi/sync/wire"
 )
 
 // catalogFixture is a kiosk bbolt file with a catalog store and central's key.
@@ -20,7 +22,7 @@ type catalogFixture struct {
 	t         *testing.T
 	path      string
 	db        *bbolt.DB
-	store     *CatalogStore
+	store     *Store
 	pub       ed25519.PublicKey
 	priv      ed25519.PrivateKey
 	installed []Manifest // OnInstalled calls
@@ -44,7 +46,7 @@ func (f *catalogFixture) open() {
 	db, err := bbolt.Open(f.path, 0o600, &bbolt.Options{Timeout: time.Second})
 	require.NoError(f.t, err)
 	f.db = db
-	s, err := NewCatalogStore(db, f.pub)
+	s, err := NewStore(db, f.pub)
 	require.NoError(f.t, err)
 	s.OnInstalled = func(m Manifest) { f.installed = append(f.installed, m) }
 	f.store = s
@@ -59,7 +61,7 @@ func (f *catalogFixture) reopen() {
 
 // publish signs body as version v of name and returns the raw manifest.
 func (f *catalogFixture) publish(name string, v uint64, body []byte) []byte {
-	return SignCatalog(f.priv, name, v, body).Encode()
+	return Sign(f.priv, name, v, body).Encode()
 }
 
 // install offers manifest then body and requires success.
@@ -173,8 +175,8 @@ func TestCatalogStoreRedeliveryIdempotent(t *testing.T) {
 		require.NoError(t, f.store.OfferBody("subsidy24", body))
 		require.NoError(t, f.store.OfferBody("subsidy24", body))
 		require.NoError(t, f.store.OfferManifest(raw))
-		require.NoError(t, f.store.Offer(CatalogBodyTopic("subsidy24"), body))
-		require.NoError(t, f.store.Offer(CatalogTopic("subsidy24"), raw))
+		require.NoError(t, f.store.Offer(BodyTopic("subsidy24"), body))
+		require.NoError(t, f.store.Offer(Topic("subsidy24"), raw))
 	}
 	f.requireInstalled("subsidy24", 3, body)
 	assert.Len(t, f.installed, 1, "a re-delivery installs nothing and calls no callback")
@@ -215,11 +217,11 @@ func TestCatalogStoreSurvivesReopen(t *testing.T) {
 
 func TestCatalogStoreSharesFileWithOutbox(t *testing.T) {
 	f := newCatalogFixture(t)
-	_, err := OpenOutbox(f.db, "kiosk-1")
+	_, err := outbox.Open(f.db, "kiosk-1")
 	require.NoError(t, err)
 	f.install("kb", 1, []byte("kb"))
 	f.reopen()
-	_, err = OpenOutbox(f.db, "kiosk-1")
+	_, err = outbox.Open(f.db, "kiosk-1")
 	require.NoError(t, err)
 	f.requireInstalled("kb", 1, []byte("kb"))
 }
@@ -254,41 +256,41 @@ func TestCatalogStoreRefusals(t *testing.T) {
 		{"signed by another key", func(f *catalogFixture) error {
 			_, other := newCatalogKey(t)
 			require.NoError(t, f.store.OfferBody(name, newBody))
-			return f.store.OfferManifest(SignCatalog(other, name, 6, newBody).Encode())
+			return f.store.OfferManifest(Sign(other, name, 6, newBody).Encode())
 		}, ErrBadSignature},
 		{"tampered version", func(f *catalogFixture) error {
-			m := SignCatalog(f.priv, name, 6, newBody)
+			m := Sign(f.priv, name, 6, newBody)
 			m.Version = 7
 			require.NoError(t, f.store.OfferBody(name, newBody))
 			return f.store.OfferManifest(m.Encode())
 		}, ErrBadSignature},
 		{"tampered hash, body changed with same size", func(f *catalogFixture) error {
-			m := SignCatalog(f.priv, name, 6, installedBody)
-			forged := SignCatalog(f.priv, name, 6, sameSize)
+			m := Sign(f.priv, name, 6, installedBody)
+			forged := Sign(f.priv, name, 6, sameSize)
 			m.SHA256 = forged.SHA256 // the signature still covers the old hash
 			require.NoError(t, f.store.OfferBody(name, sameSize))
 			return f.store.OfferManifest(m.Encode())
 		}, ErrBadSignature},
 		{"tampered size", func(f *catalogFixture) error {
-			m := SignCatalog(f.priv, name, 6, newBody)
+			m := Sign(f.priv, name, 6, newBody)
 			m.Size++
 			return f.store.OfferManifest(m.Encode())
 		}, ErrBadSignature},
 		{"unsupported manifest version", func(f *catalogFixture) error {
-			m := SignCatalog(f.priv, name, 6, newBody)
+			m := Sign(f.priv, name, 6, newBody)
 			m.V = 2
 			require.NoError(t, f.store.OfferBody(name, newBody))
 			return f.store.OfferManifest(m.Encode())
 		}, allimi.ErrUnsupportedVersion},
 		{"malformed manifest", func(f *catalogFixture) error {
-			return f.store.Offer(CatalogTopic(name), []byte(`{"v":1,"name":"subsidy24","version":6,`))
-		}, ErrMalformed},
+			return f.store.Offer(Topic(name), []byte(`{"v":1,"name":"subsidy24","version":6,`))
+		}, wire.ErrMalformed},
 		{"manifest of another catalog on this topic", func(f *catalogFixture) error {
-			return f.store.Offer(CatalogTopic(name), f.publish("other", 6, newBody))
+			return f.store.Offer(Topic(name), f.publish("other", 6, newBody))
 		}, allimi.ErrInvalid},
 		{"oversized body", func(f *catalogFixture) error {
-			return f.store.OfferBody(name, make([]byte, MaxCatalogBodySize+1))
-		}, ErrOversize},
+			return f.store.OfferBody(name, make([]byte, MaxBodySize+1))
+		}, wire.ErrOversize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,7 +341,7 @@ func TestCatalogStoreForgedManifestKeepsPending(t *testing.T) {
 	body := []byte("genuine")
 	require.NoError(t, f.store.OfferManifest(f.publish("kb", 1, body)))
 	_, other := newCatalogKey(t)
-	err := f.store.OfferManifest(SignCatalog(other, "kb", 9, []byte("forged")).Encode())
+	err := f.store.OfferManifest(Sign(other, "kb", 9, []byte("forged")).Encode())
 	require.ErrorIs(t, err, ErrBadSignature)
 	require.ErrorIs(t, f.store.LastError("kb"), ErrBadSignature)
 	require.NoError(t, f.store.OfferBody("kb", body))
@@ -353,7 +355,7 @@ func TestCatalogStoreRefusedManifestKeepsBody(t *testing.T) {
 	f := newCatalogFixture(t)
 	body := []byte("genuine body")
 	require.NoError(t, f.store.OfferBody("kb", body))
-	forged := SignCatalog(f.priv, "kb", 1, body)
+	forged := Sign(f.priv, "kb", 1, body)
 	forged.Version = 2
 	require.ErrorIs(t, f.store.OfferManifest(forged.Encode()), ErrBadSignature)
 	require.NoError(t, f.store.OfferManifest(f.publish("kb", 1, body)))
@@ -363,13 +365,13 @@ func TestCatalogStoreRefusedManifestKeepsBody(t *testing.T) {
 func TestCatalogStoreOffer(t *testing.T) {
 	f := newCatalogFixture(t)
 	body := []byte("via topics")
-	require.NoError(t, f.store.Offer(CatalogBodyTopic("kb"), body))
-	require.NoError(t, f.store.Offer(CatalogTopic("kb"), f.publish("kb", 1, body)))
+	require.NoError(t, f.store.Offer(BodyTopic("kb"), body))
+	require.NoError(t, f.store.Offer(Topic("kb"), f.publish("kb", 1, body)))
 	f.requireInstalled("kb", 1, body)
 
 	// Cleared retained messages are ignored.
-	require.NoError(t, f.store.Offer(CatalogTopic("kb"), nil))
-	require.NoError(t, f.store.Offer(CatalogBodyTopic("kb"), []byte{}))
+	require.NoError(t, f.store.Offer(Topic("kb"), nil))
+	require.NoError(t, f.store.Offer(BodyTopic("kb"), []byte{}))
 	f.requireInstalled("kb", 1, body)
 
 	require.ErrorIs(t, f.store.Offer("allimi/v1/kiosk/k/up", body), allimi.ErrInvalid)
@@ -393,19 +395,19 @@ func TestCatalogStoreOfferCopiesBody(t *testing.T) {
 
 func TestNewCatalogStoreRefusesBadKey(t *testing.T) {
 	f := newCatalogFixture(t)
-	_, err := NewCatalogStore(f.db, f.pub[:8])
+	_, err := NewStore(f.db, f.pub[:8])
 	require.ErrorIs(t, err, allimi.ErrInvalid)
 }
 
 func TestCatalogStoreConcurrentOffers(t *testing.T) {
 	f := newCatalogFixture(t)
-	var mu stdsync.Mutex
+	var mu sync.Mutex
 	f.store.OnInstalled = func(m Manifest) {
 		mu.Lock()
 		f.installed = append(f.installed, m)
 		mu.Unlock()
 	}
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	for v := uint64(1); v <= 8; v++ {
 		body := []byte(fmt.Sprintf("version %d", v))
 		raw := f.publish("kb", v, body)
@@ -448,13 +450,13 @@ func TestCatalogStoreGetDetectsCorruption(t *testing.T) {
 	_, _, err := f.store.Get("kb")
 	require.ErrorIs(t, err, ErrHashMismatch)
 	_, _, err = f.store.Get("junk")
-	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorIs(t, err, wire.ErrMalformed)
 	_, err = f.store.Versions()
-	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorIs(t, err, wire.ErrMalformed)
 }
 
 func TestCatalogStoreOfferManifestMalformed(t *testing.T) {
 	f := newCatalogFixture(t)
-	require.ErrorIs(t, f.store.OfferManifest([]byte("{")), ErrMalformed)
+	require.ErrorIs(t, f.store.OfferManifest([]byte("{")), wire.ErrMalformed)
 	require.ErrorIs(t, f.store.OfferManifest([]byte(`{"v":1,"name":"Bad"}`)), allimi.ErrInvalid)
 }

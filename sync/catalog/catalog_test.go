@@ -1,4 +1,4 @@
-package sync
+package catalog
 
 import (
 	"crypto/ed25519"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/sync/wire"
 )
 
 func newCatalogKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
@@ -27,7 +28,7 @@ func newCatalogKey(t *testing.T) (ed25519.PublicKey, ed25519.PrivateKey) {
 func TestCatalogSignVerify(t *testing.T) {
 	pub, priv := newCatalogKey(t)
 	body := []byte(`{"programs":["basic-pension","energy-voucher"]}`)
-	m := SignCatalog(priv, "subsidy24", 7, body)
+	m := Sign(priv, "subsidy24", 7, body)
 
 	sum := sha256.Sum256(body)
 	assert.Equal(t, 1, m.V)
@@ -44,7 +45,7 @@ func TestCatalogSignVerify(t *testing.T) {
 	require.NoError(t, got.Verify(pub, body))
 
 	// An empty body is a body like any other.
-	empty := SignCatalog(priv, "empty", 1, nil)
+	empty := Sign(priv, "empty", 1, nil)
 	require.NoError(t, empty.Verify(pub, []byte{}))
 }
 
@@ -57,7 +58,7 @@ func TestCatalogVerifyErrors(t *testing.T) {
 	pub, priv := newCatalogKey(t)
 	_, otherPriv := newCatalogKey(t)
 	body := []byte("subsidy catalog body, version 3")
-	good := SignCatalog(priv, "subsidy24", 3, body)
+	good := Sign(priv, "subsidy24", 3, body)
 	sameSize := []byte("subsidy catalog body, version 4")
 	require.Len(t, sameSize, len(body))
 
@@ -68,11 +69,11 @@ func TestCatalogVerifyErrors(t *testing.T) {
 		want    error
 		message []string // substrings of the error message
 	}{
-		{"signed by another key", func() Manifest { return SignCatalog(otherPriv, "subsidy24", 3, body) }, body, ErrBadSignature, nil},
+		{"signed by another key", func() Manifest { return Sign(otherPriv, "subsidy24", 3, body) }, body, ErrBadSignature, nil},
 		{"tampered version", func() Manifest { m := good; m.Version = 4; return m }, body, ErrBadSignature, nil},
 		{"tampered name", func() Manifest { m := good; m.Name = "subsidy25"; return m }, body, ErrBadSignature, nil},
 		{"tampered hash and size", func() Manifest {
-			m := SignCatalog(otherPriv, "subsidy24", 3, sameSize)
+			m := Sign(otherPriv, "subsidy24", 3, sameSize)
 			m.Sig = good.Sig
 			return m
 		}, sameSize, ErrBadSignature, nil},
@@ -93,9 +94,9 @@ func TestCatalogVerifyErrors(t *testing.T) {
 		{"body shorter", func() Manifest { return good }, body[:10], ErrSizeMismatch, []string{"10 bytes", "says 31"}},
 		{"unsupported v", func() Manifest { m := good; m.V = 2; return m }, body, allimi.ErrUnsupportedVersion, []string{"v=2"}},
 		{"missing v", func() Manifest { m := good; m.V = 0; return m }, body, allimi.ErrUnsupportedVersion, nil},
-		{"invalid name", func() Manifest { return SignCatalog(priv, "Subsidy_24", 3, body) }, body, allimi.ErrInvalid, nil},
-		{"empty name", func() Manifest { return SignCatalog(priv, "", 3, body) }, body, allimi.ErrInvalid, nil},
-		{"version zero", func() Manifest { return SignCatalog(priv, "subsidy24", 0, body) }, body, allimi.ErrInvalid, nil},
+		{"invalid name", func() Manifest { return Sign(priv, "Subsidy_24", 3, body) }, body, allimi.ErrInvalid, nil},
+		{"empty name", func() Manifest { return Sign(priv, "", 3, body) }, body, allimi.ErrInvalid, nil},
+		{"version zero", func() Manifest { return Sign(priv, "subsidy24", 0, body) }, body, allimi.ErrInvalid, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,7 +117,7 @@ func TestCatalogVerifyOrder(t *testing.T) {
 	// Size is checked before the hash, the hash before the signature.
 	pub, _ := newCatalogKey(t)
 	_, other := newCatalogKey(t)
-	m := SignCatalog(other, "kb", 1, []byte("abc"))
+	m := Sign(other, "kb", 1, []byte("abc"))
 	assert.ErrorIs(t, m.Verify(pub, []byte("abcd")), ErrSizeMismatch)
 	assert.ErrorIs(t, m.Verify(pub, []byte("abd")), ErrHashMismatch)
 	assert.ErrorIs(t, m.Verify(pub, []byte("abc")), ErrBadSignature)
@@ -124,7 +125,7 @@ func TestCatalogVerifyOrder(t *testing.T) {
 
 func TestCatalogDecodeManifest(t *testing.T) {
 	_, priv := newCatalogKey(t)
-	good := SignCatalog(priv, "kb", 2, []byte("x"))
+	good := Sign(priv, "kb", 2, []byte("x"))
 	goodJSON := string(good.Encode())
 
 	t.Run("unknown fields are kept for forward compatibility", func(t *testing.T) {
@@ -143,19 +144,19 @@ func TestCatalogDecodeManifest(t *testing.T) {
 		name, in string
 		want     error
 	}{
-		{"empty", "", ErrMalformed},
-		{"null", "null", ErrMalformed},
-		{"array", `[1,2]`, ErrMalformed},
-		{"string", `"manifest"`, ErrMalformed},
-		{"truncated", goodJSON[:len(goodJSON)-5], ErrMalformed},
-		{"two objects", goodJSON + goodJSON, ErrMalformed},
-		{"trailing garbage", goodJSON + "}", ErrMalformed},
-		{"trailing text", goodJSON + " x", ErrMalformed},
-		{"version as string", `{"v":1,"name":"kb","version":"2"}`, ErrMalformed},
-		{"negative version", `{"v":1,"name":"kb","version":-2}`, ErrMalformed},
-		{"fractional size", `{"v":1,"name":"kb","version":2,"size":1.5}`, ErrMalformed},
-		{"not JSON", "allimi-catalog-v1\nkb\n", ErrMalformed},
-		{"too large", `{"v":1,"pad":"` + strings.Repeat("a", MaxManifestSize) + `"}`, ErrOversize},
+		{"empty", "", wire.ErrMalformed},
+		{"null", "null", wire.ErrMalformed},
+		{"array", `[1,2]`, wire.ErrMalformed},
+		{"string", `"manifest"`, wire.ErrMalformed},
+		{"truncated", goodJSON[:len(goodJSON)-5], wire.ErrMalformed},
+		{"two objects", goodJSON + goodJSON, wire.ErrMalformed},
+		{"trailing garbage", goodJSON + "}", wire.ErrMalformed},
+		{"trailing text", goodJSON + " x", wire.ErrMalformed},
+		{"version as string", `{"v":1,"name":"kb","version":"2"}`, wire.ErrMalformed},
+		{"negative version", `{"v":1,"name":"kb","version":-2}`, wire.ErrMalformed},
+		{"fractional size", `{"v":1,"name":"kb","version":2,"size":1.5}`, wire.ErrMalformed},
+		{"not JSON", "allimi-catalog-v1\nkb\n", wire.ErrMalformed},
+		{"too large", `{"v":1,"pad":"` + strings.Repeat("a", MaxManifestSize) + `"}`, wire.ErrOversize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,17 +179,17 @@ func TestCatalogManifestJSONFieldNames(t *testing.T) {
 }
 
 func TestCatalogTopics(t *testing.T) {
-	assert.Equal(t, "allimi/v1/catalog/subsidy24", CatalogTopic("subsidy24"))
-	assert.Equal(t, "allimi/v1/catalog/subsidy24/body", CatalogBodyTopic("subsidy24"))
-	assert.Equal(t, "allimi/v1/catalog/#", CatalogFilter)
+	assert.Equal(t, "allimi/v1/catalog/subsidy24", Topic("subsidy24"))
+	assert.Equal(t, "allimi/v1/catalog/subsidy24/body", BodyTopic("subsidy24"))
+	assert.Equal(t, "allimi/v1/catalog/#", Filter)
 
 	tests := []struct {
 		topic        string
 		name         string
 		body, wantOK bool
 	}{
-		{CatalogTopic("subsidy24"), "subsidy24", false, true},
-		{CatalogBodyTopic("consult-kb"), "consult-kb", true, true},
+		{Topic("subsidy24"), "subsidy24", false, true},
+		{BodyTopic("consult-kb"), "consult-kb", true, true},
 		{"allimi/v1/catalog/", "", false, false},
 		{"allimi/v1/catalog//body", "", false, false},
 		{"allimi/v1/catalog/Subsidy", "", false, false},
@@ -200,7 +201,7 @@ func TestCatalogTopics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.topic, func(t *testing.T) {
-			name, body, ok := ParseCatalogTopic(tt.topic)
+			name, body, ok := ParseTopic(tt.topic)
 			assert.Equal(t, tt.wantOK, ok)
 			assert.Equal(t, tt.name, name)
 			assert.Equal(t, tt.body, body)
@@ -210,10 +211,10 @@ func TestCatalogTopics(t *testing.T) {
 
 func TestCatalogName(t *testing.T) {
 	for _, ok := range []string{"a", "0", "subsidy24", "consult-kb", strings.Repeat("a", 63)} {
-		assert.NoError(t, ValidateCatalogName(ok), ok)
+		assert.NoError(t, ValidateName(ok), ok)
 	}
 	for _, bad := range []string{"", "-a", "A", "a_b", "a/b", "a b", "a\nb", "가", strings.Repeat("a", 64)} {
-		assert.ErrorIs(t, ValidateCatalogName(bad), allimi.ErrInvalid, bad)
+		assert.ErrorIs(t, ValidateName(bad), allimi.ErrInvalid, bad)
 	}
 }
 
