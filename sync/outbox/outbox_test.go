@@ -1,4 +1,4 @@
-package sync
+package outbox_test
 
 import (
 	"bytes"
@@ -14,6 +14,9 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/internal/loadgen"
+	"allimi/sync/outbox"
+	"allimi/sync/wire"
 )
 
 // outboxNow is the kiosk's wall clock in these tests.
@@ -24,7 +27,7 @@ type outboxFixture struct {
 	t   *testing.T
 	dir string
 	db  *bbolt.DB
-	box *Outbox
+	box *outbox.Outbox
 }
 
 func newOutboxFixture(t *testing.T) *outboxFixture {
@@ -41,12 +44,12 @@ func newOutboxFixture(t *testing.T) *outboxFixture {
 
 func (f *outboxFixture) open(kiosk string) {
 	f.t.Helper()
-	db, err := OpenKioskDB(f.dir)
+	db, err := outbox.OpenDB(f.dir)
 	require.NoError(f.t, err)
 	f.db = db
-	box, err := OpenOutbox(db, kiosk)
+	box, err := outbox.Open(db, kiosk)
 	require.NoError(f.t, err)
-	box.now = func() time.Time { return outboxNow }
+	outbox.SetClock(box, func() time.Time { return outboxNow })
 	f.box = box
 }
 
@@ -60,7 +63,7 @@ func (f *outboxFixture) reopen() {
 // appendN appends n synthetic signups, numbered from first, and requires success.
 func (f *outboxFixture) appendN(first uint64, n int) []allimi.Event {
 	f.t.Helper()
-	drafts := make([]Draft, n)
+	drafts := make([]outbox.Draft, n)
 	for i := range drafts {
 		drafts[i] = outboxDraft(first + uint64(i))
 	}
@@ -70,7 +73,7 @@ func (f *outboxFixture) appendN(first uint64, n int) []allimi.Event {
 	return events
 }
 
-func (f *outboxFixture) state() OutboxState {
+func (f *outboxFixture) state() outbox.State {
 	f.t.Helper()
 	s, err := f.box.State()
 	require.NoError(f.t, err)
@@ -88,11 +91,11 @@ func (f *outboxFixture) pendingSeqs(after uint64, limit int) []uint64 {
 	return seqs
 }
 
-func outboxDraft(n uint64) Draft {
-	return SyntheticSignup("k1", n, []allimi.Channel{allimi.ChannelKakao}, outboxNow)
+func outboxDraft(n uint64) outbox.Draft {
+	return loadgen.Signup("k1", n, []allimi.Channel{allimi.ChannelKakao}, outboxNow)
 }
 
-func outboxInvalidDraft() Draft {
+func outboxInvalidDraft() outbox.Draft {
 	d := outboxDraft(99)
 	d.Citizen.Mobile = "011-1234-5678"
 	return d
@@ -155,13 +158,13 @@ func TestOutbox_HLCIncreasesWithinABatchAndWhenTheClockStepsBack(t *testing.T) {
 	assert.Equal(t, batch[0].HLC+1, batch[1].HLC)
 	assert.Equal(t, batch[1].HLC+1, batch[2].HLC)
 
-	f.box.now = func() time.Time { return outboxNow.Add(-time.Hour) }
+	outbox.SetClock(f.box, func() time.Time { return outboxNow.Add(-time.Hour) })
 	back := f.appendN(4, 1)
 	assert.Greater(t, back[0].HLC, batch[2].HLC)
 
 	// The clock survives a restart too.
 	f.reopen()
-	f.box.now = func() time.Time { return outboxNow.Add(-2 * time.Hour) }
+	outbox.SetClock(f.box, func() time.Time { return outboxNow.Add(-2 * time.Hour) })
 	again := f.appendN(5, 1)
 	assert.Greater(t, again[0].HLC, back[0].HLC)
 }
@@ -176,7 +179,7 @@ func TestOutbox_RecordsSurviveReopening(t *testing.T) {
 	after, err := f.box.Pending(0, 10)
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
-	assert.Equal(t, OutboxState{Pending: 3, LastSeq: 3}, f.state())
+	assert.Equal(t, outbox.State{Pending: 3, LastSeq: 3}, f.state())
 
 	next := f.appendN(4, 1)
 	assert.Equal(t, uint64(4), next[0].Seq)
@@ -192,7 +195,7 @@ func TestOutbox_AppendOfAnInvalidDraftStoresNothing(t *testing.T) {
 	assert.Contains(t, err.Error(), "record 2")
 	assert.Nil(t, events)
 
-	assert.Equal(t, OutboxState{}, f.state())
+	assert.Equal(t, outbox.State{}, f.state())
 	assert.Empty(t, f.pendingSeqs(0, 10))
 	assert.False(t, outboxClosed(ch), "a refused append wakes nobody")
 
@@ -208,7 +211,7 @@ func TestOutbox_AppendRefusesBadKind(t *testing.T) {
 	_, err := f.box.Append(d)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, allimi.ErrInvalid)
-	assert.Equal(t, OutboxState{}, f.state())
+	assert.Equal(t, outbox.State{}, f.state())
 }
 
 func TestOutbox_PendingAfterAndLimit(t *testing.T) {
@@ -241,7 +244,7 @@ func TestOutbox_AckDeletesUpToAndIncluding(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, deleted)
 	assert.Equal(t, []uint64{4, 5}, f.pendingSeqs(0, 10))
-	assert.Equal(t, OutboxState{Pending: 2, LastSeq: 5, LastAck: 3}, f.state())
+	assert.Equal(t, outbox.State{Pending: 2, LastSeq: 5, LastAck: 3}, f.state())
 }
 
 func TestOutbox_AckAtOrBelowTheLastIsIdempotent(t *testing.T) {
@@ -256,7 +259,7 @@ func TestOutbox_AckAtOrBelowTheLastIsIdempotent(t *testing.T) {
 			require.NoError(t, err)
 			assert.Zero(t, deleted)
 			assert.Equal(t, []uint64{4, 5}, f.pendingSeqs(0, 10))
-			assert.Equal(t, OutboxState{Pending: 2, LastSeq: 5, LastAck: 3}, f.state())
+			assert.Equal(t, outbox.State{Pending: 2, LastSeq: 5, LastAck: 3}, f.state())
 		})
 	}
 }
@@ -272,7 +275,7 @@ func TestOutbox_AckBeyondLastSeqRefusedAndDeletesNothing(t *testing.T) {
 	assert.Contains(t, err.Error(), "last record written is 3")
 	assert.Zero(t, deleted)
 	assert.Equal(t, []uint64{1, 2, 3}, f.pendingSeqs(0, 10))
-	assert.Equal(t, OutboxState{Pending: 3, LastSeq: 3}, f.state())
+	assert.Equal(t, outbox.State{Pending: 3, LastSeq: 3}, f.state())
 	assert.False(t, outboxClosed(ch), "a refused ack wakes nobody")
 }
 
@@ -281,7 +284,7 @@ func TestOutbox_AckOnAnEmptyOutboxRefused(t *testing.T) {
 	_, err := f.box.Ack(1)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, allimi.ErrInvalid)
-	assert.Equal(t, OutboxState{}, f.state())
+	assert.Equal(t, outbox.State{}, f.state())
 }
 
 func TestOutbox_SeqNeverReusedAfterEverythingIsAcked(t *testing.T) {
@@ -290,7 +293,7 @@ func TestOutbox_SeqNeverReusedAfterEverythingIsAcked(t *testing.T) {
 	deleted, err := f.box.Ack(3)
 	require.NoError(t, err)
 	require.Equal(t, 3, deleted)
-	require.Equal(t, OutboxState{LastSeq: 3, LastAck: 3}, f.state())
+	require.Equal(t, outbox.State{LastSeq: 3, LastAck: 3}, f.state())
 
 	next := f.appendN(4, 1)
 	assert.Equal(t, uint64(4), next[0].Seq)
@@ -305,36 +308,36 @@ func TestOutbox_OpenForAnotherKioskRefused(t *testing.T) {
 	f := newOutboxFixture(t)
 	f.appendN(1, 1)
 
-	_, err := OpenOutbox(f.db, "k2")
+	_, err := outbox.Open(f.db, "k2")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `belongs to kiosk "k1", not "k2"`)
 	assert.Contains(t, err.Error(), "use another data directory")
-	assert.Contains(t, err.Error(), filepath.Join(f.dir, KioskDBFile))
+	assert.Contains(t, err.Error(), filepath.Join(f.dir, outbox.DBFile))
 
 	// Also after a restart, and the records are left alone.
 	require.NoError(t, f.db.Close())
-	db, err := OpenKioskDB(f.dir)
+	db, err := outbox.OpenDB(f.dir)
 	require.NoError(t, err)
 	f.db = db
-	_, err = OpenOutbox(db, "k2")
+	_, err = outbox.Open(db, "k2")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `belongs to kiosk "k1"`)
 
-	box, err := OpenOutbox(db, "k1")
+	box, err := outbox.Open(db, "k1")
 	require.NoError(t, err)
 	assert.Equal(t, "k1", box.Kiosk())
 	st, err := box.State()
 	require.NoError(t, err)
-	assert.Equal(t, OutboxState{Pending: 1, LastSeq: 1}, st)
+	assert.Equal(t, outbox.State{Pending: 1, LastSeq: 1}, st)
 }
 
 func TestOutbox_OpenRefusesInvalidKioskID(t *testing.T) {
-	db, err := OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	for _, id := range []string{"", "K1", "k/1", "k+1"} {
 		t.Run(id, func(t *testing.T) {
-			_, err := OpenOutbox(db, id)
+			_, err := outbox.Open(db, id)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, allimi.ErrInvalid)
 		})
@@ -343,21 +346,21 @@ func TestOutbox_OpenRefusesInvalidKioskID(t *testing.T) {
 
 func TestOutbox_StateCounters(t *testing.T) {
 	f := newOutboxFixture(t)
-	assert.Equal(t, OutboxState{}, f.state())
+	assert.Equal(t, outbox.State{}, f.state())
 
 	f.appendN(1, 4)
-	assert.Equal(t, OutboxState{Pending: 4, LastSeq: 4}, f.state())
+	assert.Equal(t, outbox.State{Pending: 4, LastSeq: 4}, f.state())
 
 	_, err := f.box.Ack(2)
 	require.NoError(t, err)
-	assert.Equal(t, OutboxState{Pending: 2, LastSeq: 4, LastAck: 2}, f.state())
+	assert.Equal(t, outbox.State{Pending: 2, LastSeq: 4, LastAck: 2}, f.state())
 
 	f.appendN(5, 1)
-	assert.Equal(t, OutboxState{Pending: 3, LastSeq: 5, LastAck: 2}, f.state())
+	assert.Equal(t, outbox.State{Pending: 3, LastSeq: 5, LastAck: 2}, f.state())
 
 	_, err = f.box.Ack(5)
 	require.NoError(t, err)
-	assert.Equal(t, OutboxState{Pending: 0, LastSeq: 5, LastAck: 5}, f.state())
+	assert.Equal(t, outbox.State{Pending: 0, LastSeq: 5, LastAck: 5}, f.state())
 }
 
 func TestOutbox_ChangedClosesOnAppend(t *testing.T) {
@@ -387,75 +390,11 @@ func TestOutbox_DBIsTheSharedFile(t *testing.T) {
 	assert.Same(t, f.db, f.box.DB())
 }
 
-func TestSyntheticSignup_DistinctPeopleForOneKiosk(t *testing.T) {
-	const n = 20000
-	channels := []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}
-	for _, kiosk := range []string{"k1", "seoul-gangnam-01"} {
-		t.Run(kiosk, func(t *testing.T) {
-			people := make(map[string]uint64, n)
-			mobiles := make(map[string]uint64, n)
-			for i := uint64(1); i <= n; i++ {
-				d := SyntheticSignup(kiosk, i, channels, outboxNow)
-				key := d.Citizen.Mobile + "|" + d.Citizen.BirthDate
-				if prev, dup := people[key]; dup {
-					require.Failf(t, "same person twice", "records %d and %d are both %s", prev, i, key)
-				}
-				people[key] = i
-				if prev, dup := mobiles[d.Citizen.Mobile]; dup {
-					require.Failf(t, "same mobile twice", "records %d and %d share %s", prev, i, d.Citizen.Mobile)
-				}
-				mobiles[d.Citizen.Mobile] = i
-			}
-			assert.Len(t, people, n)
-		})
-	}
-}
-
-func TestSyntheticSignup_CitizensValidate(t *testing.T) {
-	for i := uint64(1); i <= 20000; i++ {
-		c := SyntheticSignup("k1", i, []allimi.Channel{allimi.ChannelSMS}, outboxNow).Citizen
-		want := c
-		if err := c.Validate(outboxNow); err != nil {
-			require.NoError(t, err, "record %d: %+v", i, want)
-		}
-		if c != want { // already in normal form
-			require.Equal(t, want, c, "record %d", i)
-		}
-	}
-}
-
-func TestSyntheticSignup_EventsValidate(t *testing.T) {
-	channels := []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}
-	for _, i := range []uint64{1, 2, 7, 9999, 10000, 10001, 17999, 18000, 18001, 19999, 20000} {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			d := SyntheticSignup("k1", i, channels, outboxNow)
-			require.Len(t, d.Payload.Consents, len(allimi.Types)*len(channels))
-			payload, err := json.Marshal(d.Payload)
-			require.NoError(t, err)
-			e := allimi.Event{V: allimi.EventVersion, Kiosk: "k1", Seq: i, HLC: allimi.NextHLC(0, outboxNow),
-				Kind: d.Kind, Citizen: d.Citizen, Payload: payload}
-			assert.NoError(t, e.Validate(outboxNow))
-		})
-	}
-}
-
-func TestSyntheticSignup_AppendsToTheOutbox(t *testing.T) {
-	f := newOutboxFixture(t)
-	drafts := make([]Draft, 100)
-	for i := range drafts {
-		drafts[i] = SyntheticSignup("k1", uint64(i+1), allimi.Channels, outboxNow)
-	}
-	events, err := f.box.Append(drafts...)
-	require.NoError(t, err)
-	assert.Len(t, events, 100)
-	assert.Equal(t, OutboxState{Pending: 100, LastSeq: 100}, f.state())
-}
-
 // fileHolds reports whether the kiosk's file holds b anywhere, free pages
 // included: what `strings kiosk.db` would show.
 func (f *outboxFixture) fileHolds(b string) bool {
 	f.t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.dir, KioskDBFile))
+	data, err := os.ReadFile(filepath.Join(f.dir, outbox.DBFile))
 	require.NoError(f.t, err)
 	return bytes.Contains(data, []byte(b))
 }
@@ -479,7 +418,7 @@ func TestOutbox_AckLeavesNothingOfTheRecordsInTheFile(t *testing.T) {
 	assert.True(t, f.fileHolds(mobiles[35]))
 	assert.Equal(t, []uint64{31, 32, 33, 34, 35, 36, 37, 38, 39, 40}, f.pendingSeqs(0, 100))
 	f.reopen()
-	assert.Equal(t, OutboxState{Pending: 10, LastSeq: 40, LastAck: 30}, f.state())
+	assert.Equal(t, outbox.State{Pending: 10, LastSeq: 40, LastAck: 30}, f.state())
 }
 
 func TestOutbox_AckWithAReaderOpenScrubsAtTheNextAppend(t *testing.T) {
@@ -490,10 +429,10 @@ func TestOutbox_AckWithAReaderOpenScrubsAtTheNextAppend(t *testing.T) {
 	_, err = f.box.Ack(20)
 	require.NoError(t, err)
 	require.NoError(t, reader.Rollback())
-	require.True(t, f.box.scrubDue.Load(), "a scrub with a reader open should be left for later")
+	require.True(t, outbox.ScrubDue(f.box), "a scrub with a reader open should be left for later")
 
 	f.appendN(21, 1)
-	assert.False(t, f.box.scrubDue.Load())
+	assert.False(t, outbox.ScrubDue(f.box))
 	for _, e := range events {
 		assert.False(t, f.fileHolds(e.Citizen.Mobile), "record %d's mobile is still in kiosk.db", e.Seq)
 	}
@@ -502,11 +441,11 @@ func TestOutbox_AckWithAReaderOpenScrubsAtTheNextAppend(t *testing.T) {
 func TestOutbox_AppendRefusesARecordCentralWouldNotTakeAndStoresNothing(t *testing.T) {
 	f := newOutboxFixture(t)
 	f.appendN(1, 1)
-	// No draft that validates comes near MaxEventSize today (questions and
+	// No draft that validates comes near wire.MaxEventSize today (questions and
 	// audio chunks have their own bounds); a lower bound shows the guard.
-	f.box.maxRecord = 300
+	outbox.SetMaxRecord(f.box, 300)
 	_, err := f.box.Append(outboxDraft(2), outboxDraft(3))
-	require.ErrorIs(t, err, ErrOversize)
+	require.ErrorIs(t, err, wire.ErrOversize)
 	assert.Regexp(t, `record 1: \d+ bytes, at most 300`, err.Error())
-	assert.Equal(t, OutboxState{Pending: 1, LastSeq: 1}, f.state(), "nothing of the batch is stored")
+	assert.Equal(t, outbox.State{Pending: 1, LastSeq: 1}, f.state(), "nothing of the batch is stored")
 }

@@ -1,4 +1,4 @@
-package sync
+package outbox
 
 import (
 	"errors"
@@ -10,16 +10,16 @@ import (
 	"go.etcd.io/bbolt"
 )
 
-// KioskDBFile is the kiosk's one bbolt file in its data directory: outbox
-// and catalogs.
-const KioskDBFile = "kiosk.db"
+// DBFile is the kiosk's one bbolt file in its data directory: its outbox,
+// and the catalogs a catalog.Store (allimi/sync/catalog) installs beside it.
+const DBFile = "kiosk.db"
 
-// OpenKioskDB opens (creating) the kiosk's bbolt file in dir.
-func OpenKioskDB(dir string) (*bbolt.DB, error) {
+// OpenDB opens (creating) the kiosk's bbolt file in dir.
+func OpenDB(dir string) (*bbolt.DB, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("kiosk data directory: %w", err)
 	}
-	path := filepath.Join(dir, KioskDBFile)
+	path := filepath.Join(dir, DBFile)
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second,
 		// Address space, not memory: a growing file needs no remap.
 		InitialMmapSize: 256 << 20})

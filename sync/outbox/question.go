@@ -1,4 +1,4 @@
-package sync
+package outbox
 
 import (
 	"crypto/sha256"
@@ -28,10 +28,10 @@ func QuestionDrafts(q allimi.QuestionPayload, contact allimi.Citizen, pcm []byte
 	drafts := make([]Draft, 0, q.Chunks+1)
 	for i := 0; i < q.Chunks; i++ {
 		end := min((i+1)*allimi.QuestionChunkSize, len(pcm))
-		drafts = append(drafts, Draft{Kind: allimi.KindQuestionAudio, QuestionAudio: allimi.QuestionAudioPayload{
+		drafts = append(drafts, Draft{Kind: allimi.KindQuestionAudio, Payload: &allimi.QuestionAudioPayload{
 			Code: q.Code, Index: i, Chunks: q.Chunks, Size: len(pcm), Data: pcm[i*allimi.QuestionChunkSize : end]}})
 	}
-	return append(drafts, Draft{Kind: allimi.KindQuestion, Citizen: contact, Question: q}), nil
+	return append(drafts, Draft{Kind: allimi.KindQuestion, Citizen: contact, Payload: &q}), nil
 }
 
 // HasQuestion reports whether the question with receipt code is still in

@@ -1,11 +1,11 @@
-package sync
+package outbox
 
 import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/internal/boltscrub"
+	"allimi/sync/wire"
 )
 
 var (
@@ -30,11 +31,11 @@ type Outbox struct {
 	db    *bbolt.DB
 	kiosk string
 	now   func() time.Time
-	// maxRecord is the largest record Append stores: MaxEventSize, what
+	// maxRecord is the largest record Append stores: wire.MaxEventSize, what
 	// central takes (the drafts' own limits keep every record below it).
 	maxRecord int
 
-	mu      stdsync.Mutex
+	mu      sync.Mutex
 	waiters []chan struct{} // closed on every append and ack
 
 	// scrubDue says acknowledged records' bytes may still be on free pages
@@ -45,7 +46,7 @@ type Outbox struct {
 	// scrub: each scrub reads the file's free pages and syncs what it
 	// writes, and while a backlog drains central acks every few tens of
 	// milliseconds. The ack that empties the outbox always scrubs, and the
-	// sender scrubs what is due once scrubEvery has passed (scrubIfDue).
+	// sender scrubs what is due once scrubEvery has passed (ScrubIfDue).
 	scrubEvery time.Duration
 	lastScrub  atomic.Int64 // unix nanoseconds of the last scrub an ack did
 }
@@ -60,10 +61,10 @@ type Record struct {
 	Data []byte
 }
 
-// OpenOutbox prepares the outbox buckets in db for kiosk id. A file that
+// Open prepares the outbox buckets in db for kiosk id. A file that
 // already belongs to another kiosk id is refused: mixing two kiosks'
 // sequence numbers would lose records at central.
-func OpenOutbox(db *bbolt.DB, kiosk string) (*Outbox, error) {
+func Open(db *bbolt.DB, kiosk string) (*Outbox, error) {
 	if err := allimi.ValidateKioskID(kiosk); err != nil {
 		return nil, err
 	}
@@ -86,7 +87,7 @@ func OpenOutbox(db *bbolt.DB, kiosk string) (*Outbox, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open outbox: %w", err)
 	}
-	o := &Outbox{db: db, kiosk: kiosk, now: time.Now, maxRecord: MaxEventSize, scrubEvery: defaultScrubEvery}
+	o := &Outbox{db: db, kiosk: kiosk, now: time.Now, maxRecord: wire.MaxEventSize, scrubEvery: defaultScrubEvery}
 	o.scrub() // a kiosk cut off after an ack and before its scrub
 	return o, nil
 }
@@ -99,14 +100,13 @@ func (o *Outbox) Kiosk() string { return o.kiosk }
 type Draft struct {
 	Kind    string
 	Citizen allimi.Citizen
-	Payload allimi.ConsentPayload
-	// Feedback is the payload of a KindFeedback draft (which has no
-	// citizen and no Payload).
-	Feedback allimi.FeedbackPayload
-	// QuestionAudio and Question are the payloads of KindQuestionAudio and
-	// KindQuestion drafts (see QuestionDrafts).
-	QuestionAudio allimi.QuestionAudioPayload
-	Question      allimi.QuestionPayload
+	// Payload is the event's payload, written as its JSON: an
+	// *allimi.ConsentPayload for allimi.KindSignup and KindConsent, an
+	// *allimi.FeedbackPayload for KindFeedback (which has no citizen), an
+	// *allimi.QuestionAudioPayload or *allimi.QuestionPayload for the drafts
+	// of QuestionDrafts. Append checks it against Kind as central does
+	// (allimi.Event.Validate).
+	Payload any
 }
 
 // Append validates the drafts and stores them as events in one transaction.
@@ -120,18 +120,10 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 		seq, hlc := getU64(m, keyLastSeq), getU64(m, keyLastHLC)
 		now := o.now()
 		for i, d := range drafts {
-			var payload []byte
-			var err error
-			switch d.Kind {
-			case allimi.KindFeedback:
-				payload, err = json.Marshal(d.Feedback)
-			case allimi.KindQuestionAudio:
-				payload, err = json.Marshal(d.QuestionAudio)
-			case allimi.KindQuestion:
-				payload, err = json.Marshal(d.Question)
-			default:
-				payload, err = json.Marshal(d.Payload)
+			if d.Payload == nil {
+				return fmt.Errorf("record %d: a %s draft without a payload: %w", i+1, d.Kind, allimi.ErrInvalid)
 			}
+			payload, err := json.Marshal(d.Payload)
 			if err != nil {
 				return err
 			}
@@ -149,7 +141,7 @@ func (o *Outbox) Append(drafts ...Draft) ([]allimi.Event, error) {
 			if len(data) > o.maxRecord {
 				// Central's broker drops a connection that sends more, so
 				// such a record would hold up every one behind it forever.
-				return fmt.Errorf("record %d: %d bytes, at most %d: %w", i+1, len(data), o.maxRecord, ErrOversize)
+				return fmt.Errorf("record %d: %d bytes, at most %d: %w", i+1, len(data), o.maxRecord, wire.ErrOversize)
 			}
 			if err := ob.Put(u64Key(seq), data); err != nil {
 				return err
@@ -242,10 +234,11 @@ func (o *Outbox) scrub() {
 	o.scrubDue.Store(err != nil)
 }
 
-// scrubIfDue scrubs when acknowledged records may still lie in free
+// ScrubIfDue scrubs when acknowledged records may still lie in free
 // pages; it returns how long until that should be checked again (0: nothing
-// is due).
-func (o *Outbox) scrubIfDue() time.Duration {
+// is due). The sender calls it between acks: an ack that came too soon
+// after the last scrub leaves the scrub to it.
+func (o *Outbox) ScrubIfDue() time.Duration {
 	if !o.scrubDue.Load() {
 		return 0
 	}
@@ -260,16 +253,16 @@ func (o *Outbox) scrubIfDue() time.Duration {
 	return 0
 }
 
-// OutboxState is a snapshot for sync health screens and tools.
-type OutboxState struct {
+// State is a snapshot for sync health screens and tools.
+type State struct {
 	Pending int    `json:"pending"`
 	LastSeq uint64 `json:"lastSeq"`
 	LastAck uint64 `json:"lastAck"`
 }
 
 // State reads the outbox's counters.
-func (o *Outbox) State() (OutboxState, error) {
-	var s OutboxState
+func (o *Outbox) State() (State, error) {
+	var s State
 	err := o.db.View(func(tx *bbolt.Tx) error {
 		m := tx.Bucket(bucketMeta)
 		s.Pending = tx.Bucket(bucketOutbox).Stats().KeyN

@@ -1,4 +1,4 @@
-package sync
+package outbox_test
 
 import (
 	"crypto/sha256"
@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/sync/outbox"
+	"allimi/sync/wire"
 )
 
 func pcmOf(n int) []byte {
@@ -35,7 +37,7 @@ func TestQuestionDrafts_AppendOneTransactionThatReassembles(t *testing.T) {
 			f := newOutboxFixture(t)
 			pcm := pcmOf(tc.audio)
 			q := allimi.QuestionPayload{Code: "ABCDE-FGHJK", Lang: "ko", Reply: "sms", Text: "연금 문의"}
-			drafts, err := QuestionDrafts(q, allimi.Citizen{Name: "김영수", Mobile: "010-1234-5678"}, pcm)
+			drafts, err := outbox.QuestionDrafts(q, allimi.Citizen{Name: "김영수", Mobile: "010-1234-5678"}, pcm)
 			require.NoError(t, err)
 			require.Len(t, drafts, tc.wantChunks+1)
 			events, err := f.box.Append(drafts...)
@@ -46,8 +48,8 @@ func TestQuestionDrafts_AppendOneTransactionThatReassembles(t *testing.T) {
 			require.Len(t, recs, tc.wantChunks+1)
 			got := []byte{}
 			for i, r := range recs[:tc.wantChunks] {
-				require.Less(t, len(r.Data), MaxEventSize/4*3, "chunk %d must stay well under an up message's limit", i)
-				e, err := DecodeEvent(r.Data)
+				require.Less(t, len(r.Data), wire.MaxEventSize/4*3, "chunk %d must stay well under an up message's limit", i)
+				e, err := wire.DecodeEvent(r.Data)
 				require.NoError(t, err)
 				p, err := e.QuestionAudio()
 				require.NoError(t, err)
@@ -92,7 +94,7 @@ func TestQuestionDrafts_RefusedQuestionLeavesOutboxAsItWas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newOutboxFixture(t)
 			before := f.appendN(1, 2)
-			drafts, err := QuestionDrafts(tc.q, tc.contact, pcmOf(tc.audio))
+			drafts, err := outbox.QuestionDrafts(tc.q, tc.contact, pcmOf(tc.audio))
 			if err == nil {
 				_, err = f.box.Append(drafts...)
 			}
@@ -101,7 +103,7 @@ func TestQuestionDrafts_RefusedQuestionLeavesOutboxAsItWas(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.wantErr)
 			st, err := f.box.State()
 			require.NoError(t, err)
-			assert.Equal(t, OutboxState{Pending: 2, LastSeq: 2}, st, "no chunk of a refused question may stay")
+			assert.Equal(t, outbox.State{Pending: 2, LastSeq: 2}, st, "no chunk of a refused question may stay")
 			recs, err := f.box.Pending(0, 10)
 			require.NoError(t, err)
 			for i, r := range recs {

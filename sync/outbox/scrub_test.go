@@ -1,4 +1,4 @@
-package sync
+package outbox_test
 
 import (
 	"testing"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/sync/outbox"
 )
 
 func mobilesOf(events []allimi.Event) []string {
@@ -23,44 +24,44 @@ func mobilesOf(events []allimi.Event) []string {
 // outbox scrubs whatever is left.
 func TestOutbox_AckThatEmptiesTheOutboxScrubsWhatEarlierAcksLeft(t *testing.T) {
 	f := newOutboxFixture(t)
-	f.box.scrubEvery = time.Hour
+	outbox.SetScrubEvery(f.box, time.Hour)
 	mobiles := mobilesOf(f.appendN(1, 40))
 
 	_, err := f.box.Ack(10)
 	require.NoError(t, err)
-	assert.False(t, f.box.scrubDue.Load(), "the first ack scrubs")
+	assert.False(t, outbox.ScrubDue(f.box), "the first ack scrubs")
 	for i := range 10 {
 		assert.False(t, f.fileHolds(mobiles[i]), "record %d's mobile is still in kiosk.db", i+1)
 	}
 	_, err = f.box.Ack(20)
 	require.NoError(t, err)
-	assert.True(t, f.box.scrubDue.Load(), "an ack right after a scrub leaves it for later")
+	assert.True(t, outbox.ScrubDue(f.box), "an ack right after a scrub leaves it for later")
 
 	_, err = f.box.Ack(40)
 	require.NoError(t, err)
-	assert.False(t, f.box.scrubDue.Load())
+	assert.False(t, outbox.ScrubDue(f.box))
 	for i, m := range mobiles {
 		assert.False(t, f.fileHolds(m), "record %d's mobile is still in kiosk.db", i+1)
 	}
 }
 
 // What an ack left for later is scrubbed once scrubEvery has passed,
-// without waiting for another ack (the sender asks, scrubIfDue).
+// without waiting for another ack (the sender asks, ScrubIfDue).
 func TestOutbox_ScrubLeftForLaterIsDoneOnceTheIntervalHasPassed(t *testing.T) {
 	f := newOutboxFixture(t)
-	f.box.scrubEvery = time.Hour
+	outbox.SetScrubEvery(f.box, time.Hour)
 	mobiles := mobilesOf(f.appendN(1, 30))
 	_, err := f.box.Ack(10)
 	require.NoError(t, err)
 	_, err = f.box.Ack(20)
 	require.NoError(t, err)
-	require.True(t, f.box.scrubDue.Load())
-	assert.Greater(t, f.box.scrubIfDue(), time.Duration(0), "not yet: the interval has not passed")
-	assert.True(t, f.box.scrubDue.Load())
+	require.True(t, outbox.ScrubDue(f.box))
+	assert.Greater(t, f.box.ScrubIfDue(), time.Duration(0), "not yet: the interval has not passed")
+	assert.True(t, outbox.ScrubDue(f.box))
 
-	f.box.scrubEvery = 0 // the interval has passed
-	assert.Zero(t, f.box.scrubIfDue())
-	assert.False(t, f.box.scrubDue.Load())
+	outbox.SetScrubEvery(f.box, 0) // the interval has passed
+	assert.Zero(t, f.box.ScrubIfDue())
+	assert.False(t, outbox.ScrubDue(f.box))
 	for i := range 20 {
 		assert.False(t, f.fileHolds(mobiles[i]), "record %d's mobile is still in kiosk.db", i+1)
 	}
