@@ -1,4 +1,4 @@
-package sync
+package uplink
 
 import (
 	"context"
@@ -16,6 +16,8 @@ import (
 
 	"allimi/internal/testaddr"
 	"allimi/internal/testlog"
+	"allimi/sync/transport"
+	"allimi/sync/wire"
 )
 
 var resendWaits = regexp.MustCompile(`msg="no ack progress, resending" .*waited=(\S+)`)
@@ -42,7 +44,7 @@ func TestSender_BacksOffResendsWhileCentralDoesNotAck(t *testing.T) {
 	f := newOutboxFixture(t)
 	f.appendN(1, 3)
 	var log testlog.Buffer
-	s := NewSender(SenderConfig{Conn: Conn{Broker: "tcp://" + addr}, Window: 3,
+	s := NewSender(Config{Conn: transport.Conn{Broker: "tcp://" + addr}, Window: 3,
 		ResendAfter: 100 * time.Millisecond, MaxResendAfter: 400 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(&log, nil))}, f.box)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -57,9 +59,9 @@ func TestSender_BacksOffResendsWhileCentralDoesNotAck(t *testing.T) {
 	assert.Equal(t, []string{"100ms", "200ms", "400ms", "400ms", "400ms"}, waits(log.String())[:5],
 		"each resend without an ack doubles the wait, up to MaxResendAfter")
 
-	ack, err := json.Marshal(Ack{V: 1, Kiosk: "k1", UpTo: 1})
+	ack, err := json.Marshal(wire.Ack{V: 1, Kiosk: "k1", UpTo: 1})
 	require.NoError(t, err)
-	require.NoError(t, srv.Publish(AckTopic("k1"), ack, true, 1))
+	require.NoError(t, srv.Publish(wire.AckTopic("k1"), ack, true, 1))
 	require.Eventually(t, func() bool { return s.Status().LastAck == 1 }, 30*time.Second, 10*time.Millisecond)
 	// (A resend decided just before the ack arrived may still log 400ms.)
 	require.Eventually(t, func() bool {

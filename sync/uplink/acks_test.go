@@ -1,4 +1,4 @@
-package sync
+package uplink
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi/internal/testaddr"
+	"allimi/sync/transport"
+	"allimi/sync/wire"
 )
 
 // Acks that arrive while the outbox is busy applying one are applied
@@ -30,7 +32,7 @@ func TestSender_AppliesAcksThatArrivedTogetherInOneTransaction(t *testing.T) {
 
 	f := newOutboxFixture(t)
 	f.appendN(1, 6)
-	s := NewSender(SenderConfig{Conn: Conn{Broker: "tcp://" + addr}, Logger: slog.New(slog.DiscardHandler)}, f.box)
+	s := NewSender(Config{Conn: transport.Conn{Broker: "tcp://" + addr}, Logger: slog.New(slog.DiscardHandler)}, f.box)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -46,9 +48,9 @@ func TestSender_AppliesAcksThatArrivedTogetherInOneTransaction(t *testing.T) {
 		return tx.ID()
 	}
 	publishAck := func(upTo uint64) {
-		b, err := json.Marshal(Ack{V: 1, Kiosk: "k1", UpTo: upTo})
+		b, err := json.Marshal(wire.Ack{V: 1, Kiosk: "k1", UpTo: upTo})
 		require.NoError(t, err)
-		require.NoError(t, srv.Publish(AckTopic("k1"), b, false, 1))
+		require.NoError(t, srv.Publish(wire.AckTopic("k1"), b, false, 1))
 	}
 	// A writer (a screen saving a sign-up, say) holds the file: the first
 	// ack waits for it, and the next two arrive meanwhile.

@@ -1,10 +1,10 @@
-package sync
+package uplink
 
 import (
 	"context"
 	"errors"
 	"slices"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -22,7 +22,7 @@ import (
 // transaction: the outbox deletes exactly what the last of them covers, as
 // it would have after applying them one by one.
 type ackQueue struct {
-	mu       stdsync.Mutex
+	mu       sync.Mutex
 	pending  []pendingAck
 	received int // acks added since the start
 	wake     chan struct{}
@@ -55,7 +55,7 @@ func (q *ackQueue) takeAll() []pendingAck {
 }
 
 // applyAcks applies the acks that arrive until ctx ends, and scrubs the
-// file when an ack left that for later (Outbox.scrubEvery).
+// file when an ack left that for later (outbox.Outbox.ScrubIfDue).
 func (s *Sender) applyAcks(ctx context.Context) {
 	var scrub <-chan time.Time
 	for {
@@ -69,7 +69,7 @@ func (s *Sender) applyAcks(ctx context.Context) {
 			s.applyAckBatch(p)
 		}
 		scrub = nil
-		if wait := s.outbox.scrubIfDue(); wait > 0 {
+		if wait := s.outbox.ScrubIfDue(); wait > 0 {
 			scrub = time.After(wait)
 		}
 	}

@@ -1,10 +1,11 @@
-package sync
+package uplink
 
 import (
 	"context"
 	"fmt"
 
 	"allimi"
+	"allimi/sync/wire"
 )
 
 // Central is what a kiosk asks central over its sender's connection:
@@ -18,7 +19,7 @@ func NewCentral(s *Sender) *Central { return &Central{s: s} }
 // ReplyError is central's refusal of a request.
 type ReplyError struct {
 	Op   string
-	Code string // as in Reply.Code
+	Code string // as in wire.Reply.Code
 	Msg  string
 }
 
@@ -26,7 +27,7 @@ func (e *ReplyError) Error() string {
 	return fmt.Sprintf("central refused %s (%s): %s", e.Op, e.Code, e.Msg)
 }
 
-func (c *Central) do(ctx context.Context, r Request) (Reply, error) {
+func (c *Central) do(ctx context.Context, r wire.Request) (wire.Reply, error) {
 	rep, err := c.s.Request(ctx, r)
 	if err != nil {
 		return rep, err
@@ -39,7 +40,7 @@ func (c *Central) do(ctx context.Context, r Request) (Reply, error) {
 
 // RequestCode asks central to text a verification code to mobile.
 func (c *Central) RequestCode(ctx context.Context, mobile string) error {
-	_, err := c.do(ctx, Request{Op: OpSendCode, Mobile: mobile})
+	_, err := c.do(ctx, wire.Request{Op: wire.OpSendCode, Mobile: mobile})
 	return err
 }
 
@@ -47,7 +48,7 @@ func (c *Central) RequestCode(ctx context.Context, mobile string) error {
 // wrong code is (false, nil), while an expired code or too many tries is a
 // *ReplyError.
 func (c *Central) CheckCode(ctx context.Context, mobile, code string) (bool, error) {
-	_, err := c.do(ctx, Request{Op: OpCheckCode, Mobile: mobile, Code: code})
+	_, err := c.do(ctx, wire.Request{Op: wire.OpCheckCode, Mobile: mobile, Code: code})
 	if re, ok := err.(*ReplyError); ok && re.Code == "wrong-code" {
 		return false, nil
 	}
@@ -58,13 +59,13 @@ func (c *Central) CheckCode(ctx context.Context, mobile, code string) (bool, err
 // names the person masked and its sides only by time (Grant.At,
 // Withdrawal.At): what the kiosk's official needs to ask the person.
 func (c *Central) Conflicts(ctx context.Context) ([]allimi.Conflict, error) {
-	rep, err := c.do(ctx, Request{Op: OpListConflicts})
+	rep, err := c.do(ctx, wire.Request{Op: wire.OpListConflicts})
 	return rep.Conflicts, err
 }
 
 // Resolve settles conflict id with the person's decision, by official.
 func (c *Central) Resolve(ctx context.Context, id uint64, decision allimi.ConsentAction, official string) error {
-	_, err := c.do(ctx, Request{Op: OpResolveConflict, Conflict: id, Decision: decision, Official: official})
+	_, err := c.do(ctx, wire.Request{Op: wire.OpResolveConflict, Conflict: id, Decision: decision, Official: official})
 	return err
 }
 
@@ -73,6 +74,6 @@ func (c *Central) Resolve(ctx context.Context, id uint64, decision allimi.Consen
 // unknown code is a *ReplyError with Code "not-found"; too many unknown
 // codes from this kiosk, "too-many-tries".
 func (c *Central) QuestionAnswer(ctx context.Context, code string) (answer string, answered bool, err error) {
-	rep, err := c.do(ctx, Request{Op: OpQuestionAnswer, Code: code})
+	rep, err := c.do(ctx, wire.Request{Op: wire.OpQuestionAnswer, Code: code})
 	return rep.Answer, rep.Answered, err
 }

@@ -1,4 +1,4 @@
-package sync
+package uplink
 
 import (
 	"context"
@@ -8,16 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	stdsync "sync"
+	"sync"
 	"time"
+
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/wire"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
 )
 
-// SenderConfig tunes a kiosk's sender.
-type SenderConfig struct {
-	Conn Conn
+// Config tunes a kiosk's sender.
+type Config struct {
+	Conn transport.Conn
 	// Window bounds the records sent but not yet acknowledged by central. It
 	// must stay well below what a broker queues for a slow subscriber
 	// (Mosquitto's max_queued_messages defaults to 1,000), or the broker
@@ -32,18 +37,18 @@ type SenderConfig struct {
 	ResendAfter    time.Duration
 	MaxResendAfter time.Duration
 	// Catalogs, when set, receives the signed catalogs central publishes.
-	Catalogs *CatalogStore
+	Catalogs *catalog.Store
 	Logger   *slog.Logger
 }
 
 // Sender publishes a kiosk's outbox to central and deletes what central
 // acknowledges. One Sender per outbox.
 type Sender struct {
-	cfg    SenderConfig
-	outbox *Outbox
+	cfg    Config
+	outbox *outbox.Outbox
 	log    *slog.Logger
 
-	mu        stdsync.Mutex
+	mu        sync.Mutex
 	connected bool
 	lastAck   uint64
 	lastAckAt time.Time
@@ -51,13 +56,13 @@ type Sender struct {
 	epoch     uint64 // bumped at every (re)connection: resend from the last ack
 	kick      chan struct{}
 	client    mqtt.Client
-	replies   map[string]chan Reply // requests waiting for central's answer
+	replies   map[string]chan wire.Reply // requests waiting for central's answer
 
 	acks *ackQueue // central's acks waiting to be applied (acks.go)
 }
 
 // NewSender prepares a sender; Run starts it.
-func NewSender(cfg SenderConfig, o *Outbox) *Sender {
+func NewSender(cfg Config, o *outbox.Outbox) *Sender {
 	if cfg.Window <= 0 {
 		cfg.Window = 250
 	}
@@ -109,16 +114,16 @@ func (s *Sender) Run(ctx context.Context) error {
 	s.lastAck = st.LastAck
 	s.mu.Unlock()
 
-	ackTopic := AckTopic(s.outbox.Kiosk())
+	ackTopic := wire.AckTopic(s.outbox.Kiosk())
 	authFailed := make(chan error, 1)
 	opts := s.cfg.Conn.ClientOptions().
 		SetOnConnectHandler(func(c mqtt.Client) {
 			// [MQTT-3.1.2-4] a persistent session keeps our subscriptions,
 			// but a broker that restarted without persistence forgot them:
 			// subscribe again at every connection.
-			subs := map[string]byte{ackTopic: 1, ReplyTopic(s.outbox.Kiosk()): 1}
+			subs := map[string]byte{ackTopic: 1, wire.ReplyTopic(s.outbox.Kiosk()): 1}
 			if s.cfg.Catalogs != nil {
-				subs[CatalogFilter] = 1
+				subs[catalog.Filter] = 1
 			}
 			t := c.SubscribeMultiple(subs, s.onMessage)
 			go func() {
@@ -196,7 +201,7 @@ func (s *Sender) Run(ctx context.Context) error {
 				return err
 			}
 			for _, r := range recs {
-				client.Publish(UpTopic(s.outbox.Kiosk()), 1, false, r.Data)
+				client.Publish(wire.UpTopic(s.outbox.Kiosk()), 1, false, r.Data)
 				lastSent = r.Seq
 			}
 			if len(recs) > 0 {
@@ -222,19 +227,19 @@ func (s *Sender) Run(ctx context.Context) error {
 // onMessage handles acks and catalogs. The broker gets its PUBACK only after
 // what the message carries is committed to bbolt.
 func (s *Sender) onMessage(_ mqtt.Client, m mqtt.Message) {
-	if m.Topic() == ReplyTopic(s.outbox.Kiosk()) {
+	if m.Topic() == wire.ReplyTopic(s.outbox.Kiosk()) {
 		s.onReply(m.Payload())
 		m.Ack()
 		return
 	}
-	if name, _, ok := ParseCatalogTopic(m.Topic()); ok {
+	if name, _, ok := catalog.ParseTopic(m.Topic()); ok {
 		if err := s.cfg.Catalogs.Offer(m.Topic(), m.Payload()); err != nil {
 			s.log.Warn("catalog refused", "catalog", name, "err", err)
 		}
 		m.Ack()
 		return
 	}
-	a, err := DecodeAck(m.Payload())
+	a, err := wire.DecodeAck(m.Payload())
 	if err != nil || a.Kiosk != s.outbox.Kiosk() {
 		s.log.Warn("bad ack ignored", "topic", m.Topic(), "err", err)
 		m.Ack()
@@ -251,51 +256,51 @@ var ErrOffline = errors.New("not connected to central")
 // Request asks central and waits for its answer until ctx ends. It fails
 // at once with ErrOffline when the kiosk is not connected: callers carry on
 // without the answer rather than keep a person waiting.
-func (s *Sender) Request(ctx context.Context, r Request) (Reply, error) {
+func (s *Sender) Request(ctx context.Context, r wire.Request) (wire.Reply, error) {
 	var idb [9]byte
 	_, _ = rand.Read(idb[:])
 	r.V, r.ID = 1, base64.RawURLEncoding.EncodeToString(idb[:])
 	payload, err := json.Marshal(r)
 	if err != nil {
-		return Reply{}, err
+		return wire.Reply{}, err
 	}
-	ch := make(chan Reply, 1)
+	ch := make(chan wire.Reply, 1)
 	s.mu.Lock()
 	client, connected := s.client, s.connected
 	if connected {
 		if s.replies == nil {
-			s.replies = map[string]chan Reply{}
+			s.replies = map[string]chan wire.Reply{}
 		}
 		s.replies[r.ID] = ch
 	}
 	s.mu.Unlock()
 	if client == nil || !connected {
-		return Reply{}, ErrOffline
+		return wire.Reply{}, ErrOffline
 	}
 	defer func() {
 		s.mu.Lock()
 		delete(s.replies, r.ID)
 		s.mu.Unlock()
 	}()
-	t := client.Publish(RequestTopic(s.outbox.Kiosk()), 1, false, payload)
+	t := client.Publish(wire.RequestTopic(s.outbox.Kiosk()), 1, false, payload)
 	select {
 	case <-t.Done():
 		if t.Error() != nil {
-			return Reply{}, fmt.Errorf("request %s: %w", r.Op, t.Error())
+			return wire.Reply{}, fmt.Errorf("request %s: %w", r.Op, t.Error())
 		}
 	case <-ctx.Done():
-		return Reply{}, fmt.Errorf("request %s: %w", r.Op, ctx.Err())
+		return wire.Reply{}, fmt.Errorf("request %s: %w", r.Op, ctx.Err())
 	}
 	select {
 	case rep := <-ch:
 		return rep, nil
 	case <-ctx.Done():
-		return Reply{}, fmt.Errorf("request %s: no answer: %w", r.Op, ctx.Err())
+		return wire.Reply{}, fmt.Errorf("request %s: no answer: %w", r.Op, ctx.Err())
 	}
 }
 
 func (s *Sender) onReply(b []byte) {
-	r, err := DecodeReply(b)
+	r, err := wire.DecodeReply(b)
 	if err != nil {
 		s.log.Warn("bad reply ignored", "err", err)
 		return
