@@ -15,7 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central/throttle"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 // Enrolment: an official runs `allimi central kiosk enrol --id ID`, which
@@ -120,7 +120,7 @@ func (s *Store) RedeemEnrolment(code string) (KioskCredentials, error) {
 		rec := kioskRecord{ID: e.Kiosk, Username: KioskUsername(e.Kiosk), PasswordHash: hash, Created: now}
 		rv, _ := json.Marshal(rec)
 		cred = KioskCredentials{ID: e.Kiosk, Username: rec.Username, Password: pw,
-			CatalogKey: sync.EncodePublicKey(s.keys.CatalogPublicKey())}
+			CatalogKey: catalog.EncodePublicKey(s.keys.CatalogPublicKey())}
 		return tx.Bucket(bucketKiosks).Put([]byte(e.Kiosk), rv)
 	})
 	return cred, err

@@ -21,7 +21,9 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 func benchCmd() *cobra.Command {
@@ -210,12 +212,12 @@ func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err 
 	}
 	defer srv.Close()
 
-	kdb, err := sync.OpenKioskDB(filepath.Join(dir, "kiosk"))
+	kdb, err := outbox.OpenDB(filepath.Join(dir, "kiosk"))
 	if err != nil {
 		return
 	}
 	defer kdb.Close()
-	ob, err := sync.OpenOutbox(kdb, "bench")
+	ob, err := outbox.Open(kdb, "bench")
 	if err != nil {
 		return
 	}
@@ -228,7 +230,7 @@ func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err 
 	}
 
 	// The drain.
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + cfg.MQTT,
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + cfg.MQTT,
 		Username: cred.Username, Password: cred.Password}, Logger: quiet}, ob)
 	runCtx, stop := context.WithCancel(ctx)
 	start := time.Now()
@@ -254,7 +256,7 @@ func drainOnce(ctx context.Context, records int) (drain, bolt, raw float64, err 
 	return
 }
 
-func bboltBaseline(path string, recs []sync.Record) (float64, error) {
+func bboltBaseline(path string, recs []outbox.Record) (float64, error) {
 	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		return 0, err
@@ -281,7 +283,7 @@ func bboltBaseline(path string, recs []sync.Record) (float64, error) {
 	return time.Since(start).Seconds(), nil
 }
 
-func qos1Baseline(broker, password string, recs []sync.Record) (float64, error) {
+func qos1Baseline(broker, password string, recs []outbox.Record) (float64, error) {
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-central-bench").
 		SetUsername("allimi-central").SetPassword(password).SetProtocolVersion(4).SetCleanSession(true)
 	c := paho.NewClient(opts)

@@ -15,7 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 func centralCmd() *cobra.Command {
@@ -213,7 +213,7 @@ func centralKioskCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			cred.CatalogKey = sync.EncodePublicKey(keys.CatalogPublicKey())
+			cred.CatalogKey = catalog.EncodePublicKey(keys.CatalogPublicKey())
 			if asJSON {
 				return printJSON(os.Stdout, cred)
 			}
@@ -288,7 +288,7 @@ func centralCatalogCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			if err := sync.ValidateCatalogName(name); err != nil {
+			if err := catalog.ValidateName(name); err != nil {
 				return usageError{err}
 			}
 			st, _, err := central.OpenData(data, central.StoreOptions{})

@@ -393,7 +393,7 @@ func TestCatalogStoreOfferCopiesBody(t *testing.T) {
 	f.requireInstalled("kb", 1, want) // Get hands out a copy
 }
 
-func TestNewCatalogStoreRefusesBadKey(t *testing.T) {
+func TestNewStoreRefusesBadKey(t *testing.T) {
 	f := newCatalogFixture(t)
 	_, err := NewStore(f.db, f.pub[:8])
 	require.ErrorIs(t, err, allimi.ErrInvalid)
