@@ -78,7 +78,7 @@ bench: deps build
 # written to the package's testdata/fuzz and fails `make test` until fixed.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := \
-	./sync:FuzzDecodeEvent ./sync:FuzzDecodeAck ./sync:FuzzDecodeRequest ./sync:FuzzDecodeManifest \
+	./sync/wire:FuzzDecodeEvent ./sync/wire:FuzzDecodeAck ./sync/wire:FuzzDecodeRequest ./sync/catalog:FuzzDecodeManifest \
 	./central:FuzzDecodeNotificationRequest ./central:FuzzStoredRecords \
 	./central:FuzzReceipts ./central:FuzzEnrolRequest ./central/channel:FuzzProviderResponse \
 	./kiosk:FuzzDecodeEnrolAnswer \

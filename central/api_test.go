@@ -13,7 +13,8 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/internal/loadgen"
+	"allimi/sync/wire"
 )
 
 func getJSON(t *testing.T, url string, v any) { getJSONAs(t, url, "", v) }
@@ -66,7 +67,7 @@ func postJSON(t *testing.T, url, token, body string) (int, string) {
 // consentEvent is one consent change for person n, sent from kiosk at time at.
 func consentEvent(t *testing.T, kiosk string, seq, n uint64, action allimi.ConsentAction, by allimi.Actor, at time.Time) []byte {
 	t.Helper()
-	d := sync.SyntheticSignup("people", n, []allimi.Channel{allimi.ChannelKakao}, at)
+	d := loadgen.Signup("people", n, []allimi.Channel{allimi.ChannelKakao}, at)
 	p := allimi.ConsentPayload{Consents: []allimi.Consent{{Type: allimi.TypeVaccination, Channel: allimi.ChannelKakao,
 		Action: action, By: by, At: at}}}
 	pb, err := json.Marshal(p)
@@ -88,9 +89,9 @@ func TestAPI_ConcurrentGrantAndWithdrawalAreShownAndResolved(t *testing.T) {
 	official := allimi.Actor{Kind: allimi.ActorOfficial, Official: "official-7", Method: allimi.MethodVaccination}
 	// Centre A's official registers the person with the vaccination form;
 	// a minute later the person withdraws at centre B, which was offline.
-	k1.publish(t, sync.UpTopic("centre-a"), consentEvent(t, "centre-a", 1, 42, allimi.ActionGrant, official, now))
+	k1.publish(t, wire.UpTopic("centre-a"), consentEvent(t, "centre-a", 1, 42, allimi.ActionGrant, official, now))
 	k1.waitAck(t, 1)
-	k2.publish(t, sync.UpTopic("centre-b"), consentEvent(t, "centre-b", 1, 42, allimi.ActionWithdraw, allimi.Actor{Kind: allimi.ActorSelf}, now.Add(time.Minute)))
+	k2.publish(t, wire.UpTopic("centre-b"), consentEvent(t, "centre-b", 1, 42, allimi.ActionWithdraw, allimi.Actor{Kind: allimi.ActorSelf}, now.Add(time.Minute)))
 	k2.waitAck(t, 1)
 
 	var list struct{ Conflicts []map[string]any }
@@ -131,10 +132,10 @@ func TestAPI_HealthAndMetrics(t *testing.T) {
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
-	rk.publish(t, sync.UpTopic("k1"), []byte("{"))
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 2, 2)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.publish(t, wire.UpTopic("k1"), []byte("{"))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 2, 2)))
 	rk.waitAck(t, 2)
 
 	var health map[string]any

@@ -16,13 +16,13 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
-	"allimi/sync"
+	"allimi/internal/loadgen"
 )
 
 func TestBackup_WhileServingThenRestoredElsewhere(t *testing.T) {
 	f := newKioskFixture(t)
 	for i := uint64(1); i <= 20; i++ {
-		_, err := f.outbox.Append(sync.SyntheticSignup("sejong-01", i, []allimi.Channel{allimi.ChannelKakao}, time.Now()))
+		_, err := f.outbox.Append(loadgen.Signup("sejong-01", i, []allimi.Channel{allimi.ChannelKakao}, time.Now()))
 		require.NoError(t, err)
 	}
 	require.NoError(t, f.sender.WaitDrained(context.Background()))

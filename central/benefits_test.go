@@ -16,8 +16,9 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/channel"
+	"allimi/internal/loadgen"
 	"allimi/subsidy"
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 func intp(n int) *int { return &n }
@@ -49,14 +50,15 @@ func (f *kioskFixture) putCatalog(t *testing.T, name string, body []byte) (int, 
 }
 
 // benefitsSignup is a sign-up for new-benefits with the person's age.
-func benefitsSignup(t *testing.T, n uint64, age int) sync.Draft {
+func benefitsSignup(t *testing.T, n uint64, age int) outbox.Draft {
 	t.Helper()
-	d := sync.SyntheticSignup("sejong-01", n, nil, time.Now())
-	d.Payload.Consents = []allimi.Consent{{Type: allimi.TypeNewBenefits, Channel: allimi.ChannelKakao, Action: allimi.ActionGrant,
+	d := loadgen.Signup("sejong-01", n, nil, time.Now())
+	p := d.Payload.(*allimi.ConsentPayload)
+	p.Consents = []allimi.Consent{{Type: allimi.TypeNewBenefits, Channel: allimi.ChannelKakao, Action: allimi.ActionGrant,
 		By: allimi.Actor{Kind: allimi.ActorSelf}, At: time.Now()}}
 	prof, err := json.Marshal(subsidy.Profile{Age: intp(age)})
 	require.NoError(t, err)
-	d.Payload.Profile, d.Payload.Region, d.Payload.Verified = prof, "세종", true
+	p.Profile, p.Region, p.Verified = prof, "세종", true
 	return d
 }
 
@@ -117,7 +119,7 @@ func TestNewBenefits_PeopleAreToldOfServicesThatTurnEligibleForThem(t *testing.T
 func TestNewBenefits_AWithdrawalForgetsTheConditions(t *testing.T) {
 	f := newKioskFixture(t, daytime)
 	senior := benefitsSignup(t, 1, 70)
-	withdraw := sync.Draft{Kind: allimi.KindConsent, Citizen: senior.Citizen, Payload: allimi.ConsentPayload{Consents: []allimi.Consent{
+	withdraw := outbox.Draft{Kind: allimi.KindConsent, Citizen: senior.Citizen, Payload: &allimi.ConsentPayload{Consents: []allimi.Consent{
 		{Type: allimi.TypeNewBenefits, Channel: allimi.ChannelKakao, Action: allimi.ActionWithdraw, By: allimi.Actor{Kind: allimi.ActorSelf}, At: time.Now()}}}}
 	_, err := f.outbox.Append(senior, withdraw)
 	require.NoError(t, err)
@@ -142,7 +144,7 @@ func TestNewBenefits_AWithdrawalForgetsTheConditions(t *testing.T) {
 func TestNewBenefits_UnknownConditionsAreNotKeptButTheSignupIs(t *testing.T) {
 	f := newKioskFixture(t)
 	bad := benefitsSignup(t, 1, 70)
-	bad.Payload.Profile = json.RawMessage(`{"age":70,"traits":["JA9999"]}`)
+	bad.Payload.(*allimi.ConsentPayload).Profile = json.RawMessage(`{"age":70,"traits":["JA9999"]}`)
 	_, err := f.outbox.Append(bad)
 	require.NoError(t, err, "the kiosk checks the shape; central checks the codes")
 	require.NoError(t, f.sender.WaitDrained(context.Background()), "the kiosk's queue moves on")

@@ -19,7 +19,7 @@ import (
 
 	"allimi/central/bolt"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // Central's own identity on the embedded broker.
@@ -90,9 +90,9 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		return false
 	}
 	if write {
-		return topic == sync.UpTopic(id) || topic == sync.RequestTopic(id)
+		return topic == wire.UpTopic(id) || topic == wire.RequestTopic(id)
 	}
-	return topic == sync.AckTopic(id) || topic == sync.ReplyTopic(id) || strings.HasPrefix(topic, "allimi/v1/catalog/")
+	return topic == wire.AckTopic(id) || topic == wire.ReplyTopic(id) || strings.HasPrefix(topic, "allimi/v1/catalog/")
 }
 
 // embeddedBroker is the mochi-mqtt broker central runs unless told to use

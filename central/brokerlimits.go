@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
 	"golang.org/x/time/rate"
 
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // What the embedded broker allows a client, before and after it has logged
@@ -22,14 +22,14 @@ import (
 // declared 100 MiB each took 400 MiB, and idle sockets stayed open forever.
 const (
 	// maxInboundPacket bounds every packet a client sends the broker, before
-	// login or after: an up record of sync.MaxEventSize with its topic and
+	// login or after: an up record of wire.MaxEventSize with its topic and
 	// headers, with room for a record somewhat over the limit to reach the
 	// ingest, which refuses it with a reason the kiosk's rejections show.
 	// mochi checks it after the fixed header, before allocating
 	// (clients.go ReadFixedHeader). Central's own catalog bodies, retained
 	// messages of some MiB, enter through the inline client, which reads
 	// no packet (embeddedBroker.publishRetained).
-	maxInboundPacket = sync.MaxEventSize + 4<<10
+	maxInboundPacket = wire.MaxEventSize + 4<<10
 	// maxPreLoginPerAddress bounds the sockets one address holds open
 	// before their CONNECT is accepted: a kiosk needs one, a site with a
 	// few kiosks behind one router a few. It also bounds the password
@@ -57,13 +57,13 @@ type preLoginListener struct {
 	log     *slog.Logger
 	warn    rate.Sometimes // one warning a minute when sockets are refused
 
-	mu        stdsync.Mutex
+	mu        sync.Mutex
 	perAddr   map[string]*addressState
 	open      map[*preLoginConn]struct{} // not logged in yet
 	live      map[*preLoginConn]struct{} // every socket not closed, logged in or not
 	refused   int
 	closed    bool
-	closeOnce stdsync.Once
+	closeOnce sync.Once
 }
 
 // addressState is what one address's sockets that have not logged in share.
@@ -196,10 +196,10 @@ type preLoginConn struct {
 	addr   *addressState
 	closed chan struct{} // closed by free
 
-	mu      stdsync.Mutex
+	mu      sync.Mutex
 	freed   bool
 	hasTurn bool
-	once    stdsync.Once
+	once    sync.Once
 }
 
 // takeTurn waits until no other socket of its address is having its

@@ -7,7 +7,7 @@ import (
 	"net"
 	"runtime"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,7 +19,7 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // The attacks below declare packets of 100 MiB; central runs in the test's
@@ -143,14 +143,14 @@ func TestBroker_RefusesOversizedPublishFromALoggedInKiosk(t *testing.T) {
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
 	rk.waitAck(t, 1)
 	rk.client.Disconnect(100)
 
 	c := dialFrom(t, tc, "127.0.0.1")
 	login(t, c, cred)
 	before := memNow()
-	topic := sync.UpTopic("k1")
+	topic := wire.UpTopic("k1")
 	head := append(fixedHeader(0x30, declared), byte(len(topic)>>8), byte(len(topic)))
 	_, err := c.Write(append(append(head, topic...), make([]byte, 64<<10)...))
 	require.NoError(t, err)
@@ -159,7 +159,7 @@ func TestBroker_RefusesOversizedPublishFromALoggedInKiosk(t *testing.T) {
 
 	// Nothing stored is lost, and the kiosk can come back.
 	rk = connectRaw(t, tc.mqtt, cred)
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 2, 2)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 2, 2)))
 	rk.waitAck(t, 2)
 	assert.EqualValues(t, 2, tc.stats(t).Records.Stored)
 }
@@ -215,7 +215,7 @@ func TestBroker_ChecksOnePasswordAtATimePerAddress(t *testing.T) {
 	// per-address turn can hold one address to one check.
 	var inside atomic.Int32
 	release := make(chan struct{})
-	letGo := stdsync.OnceFunc(func() { close(release) })
+	letGo := sync.OnceFunc(func() { close(release) })
 	defer letGo()
 	central.SetPasswordChecks(t, 2*central.MaxPreLoginPerAddress, func(hash, password []byte) error {
 		inside.Add(1)

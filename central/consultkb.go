@@ -9,7 +9,7 @@ import (
 	"allimi"
 	"allimi/assets"
 	"allimi/consult"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 // consultKB is the knowledge base kiosks have: the published catalog, or
@@ -29,20 +29,20 @@ func (s *Server) consultKB() (consult.KB, uint64, error) {
 
 // UpdateConsultKB applies officials' additions and retirements to the
 // knowledge base and publishes it to every kiosk as the next version.
-func (s *Server) UpdateConsultKB(u consult.Update) (sync.Manifest, consult.KB, error) {
+func (s *Server) UpdateConsultKB(u consult.Update) (catalog.Manifest, consult.KB, error) {
 	s.kbMu.Lock()
 	defer s.kbMu.Unlock()
 	kb, _, err := s.consultKB()
 	if err != nil {
-		return sync.Manifest{}, kb, fmt.Errorf("current knowledge base: %w", err)
+		return catalog.Manifest{}, kb, fmt.Errorf("current knowledge base: %w", err)
 	}
 	next, err := kb.Apply(u)
 	if err != nil {
-		return sync.Manifest{}, kb, fmt.Errorf("%w: %w", err, allimi.ErrInvalid)
+		return catalog.Manifest{}, kb, fmt.Errorf("%w: %w", err, allimi.ErrInvalid)
 	}
 	body, err := consult.EncodeCatalog(next)
 	if err != nil {
-		return sync.Manifest{}, kb, err
+		return catalog.Manifest{}, kb, err
 	}
 	m, err := s.PublishCatalog(consult.CatalogName, 0, body)
 	return m, next, err

@@ -10,7 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sort"
-	stdsync "sync"
+	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -94,7 +94,7 @@ type dispatcher struct {
 	log      *slog.Logger
 	metrics  *metrics
 
-	mu       stdsync.Mutex
+	mu       sync.Mutex
 	active   map[uint64]*allimi.Notification // expanding or sending
 	wake     map[allimi.Channel]chan struct{}
 	breakers map[allimi.Channel]*breaker
@@ -103,7 +103,7 @@ type dispatcher struct {
 // breaker trips a provider that keeps failing. Senders record outcomes
 // concurrently, so it has its own lock.
 type breaker struct {
-	mu        stdsync.Mutex
+	mu        sync.Mutex
 	failures  int
 	openUntil time.Time
 }
@@ -153,7 +153,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 			}
 		}
 	}
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	for ch, a := range d.adapters {
 		wg.Add(1)
 		go func() {
@@ -236,7 +236,7 @@ type job struct {
 // send that delivery again, and count it twice).
 type lane struct {
 	ch      allimi.Channel
-	mu      stdsync.Mutex
+	mu      sync.Mutex
 	claimed map[uint64]uint32   // notification → last recipient seq read
 	due     map[string]struct{} // due-queue keys in flight
 }
@@ -280,7 +280,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	if ctx.Err() != nil {
 		return nil
 	}
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	if err != nil {
 		d.log.Warn("lost requests not yet reconciled", "channel", ch, "messages", len(left), "err", err)
 	}
@@ -298,7 +298,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		defer close(work)
 		d.read(ctx, l, a, work)
 	}()
-	var senders stdsync.WaitGroup
+	var senders sync.WaitGroup
 	for range workers {
 		senders.Add(1)
 		go func() {

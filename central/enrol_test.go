@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi/central"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 func TestEnrol_ACodeGivesAKioskItsCredentialsOnce(t *testing.T) {
@@ -41,12 +43,12 @@ func TestEnrol_ACodeGivesAKioskItsCredentialsOnce(t *testing.T) {
 	assert.NotEmpty(t, cred.CatalogKey)
 
 	// The credentials work: a kiosk connects with them.
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	defer db.Close()
-	ob, err := sync.OpenOutbox(db, cred.ID)
+	ob, err := outbox.Open(db, cred.ID)
 	require.NoError(t, err)
-	s := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: cred.Broker, Username: cred.Username, Password: cred.Password}}, ob)
+	s := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: cred.Broker, Username: cred.Username, Password: cred.Password}}, ob)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()

@@ -14,7 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -87,7 +87,7 @@ func TestHTTP_AgencyBodyOf256MiBIs413AndCentralsHeapStaysSmall(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	var peak uint64
 	stop := make(chan struct{})
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,7 +16,8 @@ import (
 
 	"allimi"
 	"allimi/central/bolt"
-	"allimi/sync"
+	"allimi/sync/transport"
+	"allimi/sync/wire"
 )
 
 // ingest takes kiosk events off the broker, commits what has arrived in one
@@ -46,7 +47,7 @@ type ingest struct {
 	requests *requests
 	onCommit func(allimi.CommitOutcome)
 
-	mu        stdsync.Mutex
+	mu        sync.Mutex
 	client    paho.Client
 	connected bool
 }
@@ -66,17 +67,17 @@ func newIngest(store *bolt.Store, m *metrics, log *slog.Logger, batchMax int) *i
 }
 
 // connect starts the MQTT client; it keeps reconnecting in the background.
-func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
+func (in *ingest) connect(ctx context.Context, conn transport.Conn) {
 	opts := conn.ClientOptions().
 		SetOnConnectHandler(func(c paho.Client) {
 			// Subscribe at every connection: a broker restarted without
 			// persistence has forgotten our session.
-			subs := map[string]byte{sync.UpFilter: 1}
+			subs := map[string]byte{wire.UpFilter: 1}
 			if in.requests != nil {
-				subs[sync.RequestFilter] = 1
+				subs[wire.RequestFilter] = 1
 			}
 			t := c.SubscribeMultiple(subs, func(c paho.Client, m paho.Message) {
-				if _, ok := sync.ParseUpTopic(m.Topic()); !ok && in.requests != nil {
+				if _, ok := wire.ParseUpTopic(m.Topic()); !ok && in.requests != nil {
 					// Answered on their own: a slow SMS gateway must not
 					// hold up records.
 					go in.answer(ctx, c, m)
@@ -120,7 +121,7 @@ func (in *ingest) connect(ctx context.Context, conn sync.Conn) {
 // commits the batch before instead of in the one loop every record waits
 // on.
 func (in *ingest) take(m paho.Message) {
-	kiosk, _ := sync.ParseUpTopic(m.Topic())
+	kiosk, _ := wire.ParseUpTopic(m.Topic())
 	inc := in.decode(m.Topic(), m.Payload())
 	in.store.Prepare(&inc)
 	shed := in.queue.offerDecoded(kiosk, m, inc)
@@ -243,9 +244,9 @@ func (in *ingest) commit(batch []paho.Message, items []allimi.Incoming) bool {
 		in.onCommit(out)
 	}
 	for kiosk, hw := range out.HW {
-		b, _ := json.Marshal(sync.Ack{V: 1, Kiosk: kiosk, UpTo: hw})
+		b, _ := json.Marshal(wire.Ack{V: 1, Kiosk: kiosk, UpTo: hw})
 		// Retained, so that a kiosk hears where it stands as soon as it connects.
-		in.client.Publish(sync.AckTopic(kiosk), 1, true, b)
+		in.client.Publish(wire.AckTopic(kiosk), 1, true, b)
 		in.metrics.acksSent.Inc()
 	}
 	return true
@@ -259,35 +260,35 @@ const requestTimeout = 20 * time.Second
 // when it names its id, and otherwise only logged.
 func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 	defer m.Ack()
-	kiosk, ok := sync.ParseRequestTopic(m.Topic())
+	kiosk, ok := wire.ParseRequestTopic(m.Topic())
 	if !ok {
 		in.log.Warn("message on an unknown topic ignored", "topic", m.Topic())
 		return
 	}
-	req, err := sync.DecodeRequest(m.Payload())
-	var rep sync.Reply
+	req, err := wire.DecodeRequest(m.Payload())
+	var rep wire.Reply
 	if err != nil {
 		in.log.Warn("request refused", "kiosk", kiosk, "err", err)
 		if req.ID == "" {
 			return
 		}
-		rep = sync.Reply{V: 1, ID: req.ID, Code: "invalid", Error: err.Error()}
+		rep = wire.Reply{V: 1, ID: req.ID, Code: "invalid", Error: err.Error()}
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		rep = in.requests.answer(ctx, kiosk, req)
 		cancel()
 	}
 	b, _ := json.Marshal(rep)
-	c.Publish(sync.ReplyTopic(kiosk), 1, false, b)
+	c.Publish(wire.ReplyTopic(kiosk), 1, false, b)
 }
 
 // decode turns one up message into an Incoming: the event, or why it was refused.
 func (in *ingest) decode(topic string, payload []byte) allimi.Incoming {
-	kiosk, ok := sync.ParseUpTopic(topic)
+	kiosk, ok := wire.ParseUpTopic(topic)
 	if !ok {
 		return in.reject(topic, "", fmt.Errorf("topic %q is not a kiosk up topic", topic))
 	}
-	e, err := sync.DecodeEvent(payload)
+	e, err := wire.DecodeEvent(payload)
 	if err != nil {
 		return in.reject(topic, kiosk, err)
 	}

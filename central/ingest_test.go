@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // /healthz keeps the fields monitors read ("status", "broker") and adds the
@@ -17,7 +17,7 @@ func TestHealth_ReadyzAndHealthzReportTheIngest(t *testing.T) {
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
 	rk.waitAck(t, 1)
 
 	for _, path := range []string{"/healthz", "/readyz"} {

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	stdsync "sync"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -26,7 +26,7 @@ const ingestStallAfter = 30 * time.Second
 // /readyz: a central that takes records off the broker but cannot store
 // them must say so, not answer "ok".
 type ingestHealth struct {
-	mu           stdsync.Mutex
+	mu           sync.Mutex
 	err          error     // the last commit's error; nil once one succeeds
 	failingSince time.Time // first failure of the current run of failures
 	failures     int       // failed commits in the current run

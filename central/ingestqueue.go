@@ -2,7 +2,7 @@ package central
 
 import (
 	"slices"
-	stdsync "sync"
+	"sync"
 
 	"allimi"
 
@@ -18,7 +18,7 @@ import (
 const ingestHold = 4096
 
 // ingestHoldBytes bounds the payload bytes the queue holds: a record is at
-// most sync.MaxEventSize, but ingestHold records of that size would be
+// most wire.MaxEventSize, but ingestHold records of that size would be
 // 256 MiB.
 const ingestHoldBytes = 64 << 20
 
@@ -44,7 +44,7 @@ type queued struct {
 type fairQueue struct {
 	max, maxBytes int
 
-	mu     stdsync.Mutex
+	mu     sync.Mutex
 	n      int // records held
 	bytes  int // payload bytes held
 	kiosks map[string][]queued

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // testMsg is a received MQTT message: what paho hands the ingest.
@@ -27,7 +27,7 @@ func (m *testMsg) Payload() []byte   { return m.payload }
 func (m *testMsg) Ack()              { m.acked = true }
 
 func msg(kiosk string, n int) *testMsg {
-	return &testMsg{topic: sync.UpTopic(kiosk), payload: fmt.Appendf(nil, "%s-%d", kiosk, n)}
+	return &testMsg{topic: wire.UpTopic(kiosk), payload: fmt.Appendf(nil, "%s-%d", kiosk, n)}
 }
 
 // names lists the payloads of what was taken or shed, e.g. "a-1 b-1".
@@ -90,7 +90,7 @@ func TestFairQueue_WhenFullShedsTheNewestRecordOfTheKioskHoldingMost(t *testing.
 
 func TestFairQueue_BoundsTheBytesItHolds(t *testing.T) {
 	q := newFairQueue(100, 10)
-	big := &testMsg{topic: sync.UpTopic("a"), payload: []byte("aaaaaaaa")}
+	big := &testMsg{topic: wire.UpTopic("a"), payload: []byte("aaaaaaaa")}
 	require.Empty(t, q.offer("a", big))
 	small := msg("b", 1) // 3 bytes: 8+3 > 10
 	shed := q.offer("b", small)
@@ -98,7 +98,7 @@ func TestFairQueue_BoundsTheBytesItHolds(t *testing.T) {
 	assert.Same(t, big, shed[0], "the kiosk holding more gives way")
 	assert.Equal(t, 1, q.len())
 
-	huge := &testMsg{topic: sync.UpTopic("c"), payload: make([]byte, 50)}
+	huge := &testMsg{topic: wire.UpTopic("c"), payload: make([]byte, 50)}
 	shed = q.offer("c", huge)
 	require.Len(t, shed, 1, "a record larger than the bound is never held")
 	assert.Same(t, huge, shed[0])

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,12 +19,15 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/sync"
+	"allimi/internal/loadgen"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 // testClock is the limits' clock, moved by the test instead of sleeping.
 type testClock struct {
-	mu stdsync.Mutex
+	mu sync.Mutex
 	t  time.Time
 }
 
@@ -139,7 +142,7 @@ func TestEnrol_WrongCodesFromOneAddressDoNotBlockAnother(t *testing.T) {
 func TestReceiptPage_LockSurvivesARestartUntilItEnds(t *testing.T) {
 	clock := &testClock{t: time.Now()}
 	f := newKioskFixture(t, withLimitsClock(clock))
-	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelSMS}, time.Now())
+	d := loadgen.Signup("sejong-01", 1, []allimi.Channel{allimi.ChannelSMS}, time.Now())
 	evs, err := f.outbox.Append(d)
 	require.NoError(t, err)
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
@@ -216,23 +219,23 @@ func TestOfficials_WrongSignInsLockTheAddressNotTheOfficial(t *testing.T) {
 // central stops: a kiosk reconnecting while mochi's broker closes can be
 // attached after the broker closed its clients, and Close then waits for
 // it for ever (mochi v2.7.9, listeners.TCP.Close).
-func kioskAPI(t *testing.T, f *kioskFixture, cred allimi.KioskCredentials) (*sync.Central, func()) {
+func kioskAPI(t *testing.T, f *kioskFixture, cred allimi.KioskCredentials) (*uplink.Central, func()) {
 	t.Helper()
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	outbox, err := sync.OpenOutbox(db, cred.ID)
+	outbox, err := outbox.Open(db, cred.ID)
 	require.NoError(t, err)
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,
 		Password: cred.Password}, ResendAfter: time.Second, Logger: f.cfg.Logger}, outbox)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = sender.Run(ctx) }()
-	var once stdsync.Once
+	var once sync.Once
 	stop := func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
 	require.Eventually(t, func() bool { return sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
-	return sync.NewCentral(sender), stop
+	return uplink.NewCentral(sender), stop
 }
 
 func TestRequests_OneKioskSendingAThousandCodesGetsOnlyItsQuotaAndOthersStillGetTheirs(t *testing.T) {
@@ -242,10 +245,10 @@ func TestRequests_OneKioskSendingAThousandCodesGetsOnlyItsQuotaAndOthersStillGet
 	defer cancel()
 
 	var overQuota int
-	var last *sync.ReplyError
+	var last *uplink.ReplyError
 	for i := range 1000 {
 		err := f.api.RequestCode(ctx, fmt.Sprintf("010-5%03d-%04d", i/100, i))
-		var re *sync.ReplyError
+		var re *uplink.ReplyError
 		if err != nil {
 			require.ErrorAs(t, err, &re, "request %d", i)
 			require.Equal(t, "over-quota", re.Code, "request %d: %v", i, err)
@@ -266,7 +269,7 @@ func TestRequests_OneKioskSendingAThousandCodesGetsOnlyItsQuotaAndOthersStillGet
 	require.NoError(t, f.srv.Close())
 	f.start(t)
 	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	require.ErrorAs(t, f.api.RequestCode(ctx, "010-6666-1234"), &re)
 	assert.Equal(t, "over-quota", re.Code)
 	assert.Empty(t, f.smsTo("010-6666-1234"))
@@ -295,7 +298,7 @@ func TestRequests_WrongCodesAreLimitedPerKioskAcrossNumbers(t *testing.T) {
 		}
 	}
 	_, err := f.api.CheckCode(ctx, mobiles[6], codes[6])
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	require.ErrorAs(t, err, &re, "the right code of a fresh number is refused once the kiosk guessed 30 times")
 	assert.Equal(t, "too-many-tries", re.Code)
 }
@@ -310,7 +313,7 @@ func TestRequests_PendingCodesAreCappedPerKiosk(t *testing.T) {
 	for i := range 1000 {
 		require.NoError(t, f.api.RequestCode(ctx, fmt.Sprintf("010-5%03d-%04d", i/100, i)), "code %d", i)
 	}
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	require.ErrorAs(t, f.api.RequestCode(ctx, "010-6000-0001"), &re)
 	assert.Equal(t, "unavailable", re.Code)
 	assert.Contains(t, re.Msg, "this kiosk has 1000 codes waiting")

@@ -20,8 +20,8 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
+	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
-	"allimi/sync"
 )
 
 // fanout is a central with fake providers and a populated registry.
@@ -67,7 +67,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 
 	f := &fanout{token: ag.Token, keys: keys}
 	for i := 1; i <= o.people; i++ {
-		f.people = append(f.people, sync.SyntheticSignup("seed", uint64(i), nil, time.Now()).Citizen)
+		f.people = append(f.people, loadgen.Signup("seed", uint64(i), nil, time.Now()).Citizen)
 	}
 	// The fake's listener first: a port picked for central next cannot be it.
 	var fakeHandler http.Handler

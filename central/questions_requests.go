@@ -3,11 +3,11 @@ package central
 import (
 	"errors"
 	"fmt"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // A kiosk fetches an answer with the receipt code a person brings back.
@@ -20,7 +20,7 @@ const (
 
 // codeTries counts a kiosk's unknown codes in the current window.
 type codeTries struct {
-	mu    stdsync.Mutex
+	mu    sync.Mutex
 	tries map[string]*tryWindow
 }
 
@@ -52,8 +52,8 @@ func (c *codeTries) fail(kiosk string, now time.Time) {
 }
 
 // questionAnswer answers OpQuestionAnswer.
-func (r *requests) questionAnswer(kiosk string, req sync.Request, rep sync.Reply) sync.Reply {
-	fail := func(code string, err error) sync.Reply {
+func (r *requests) questionAnswer(kiosk string, req wire.Request, rep wire.Reply) wire.Reply {
+	fail := func(code string, err error) wire.Reply {
 		rep.OK, rep.Code, rep.Error = false, code, err.Error()
 		return rep
 	}

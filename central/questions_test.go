@@ -20,7 +20,9 @@ import (
 	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/channel"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/uplink"
+	"allimi/sync/wire"
 )
 
 // withOfficial stops the fixture's central, registers an official (as
@@ -47,7 +49,7 @@ func ask(t *testing.T, f *kioskFixture, q allimi.QuestionPayload, contact allimi
 	code, err := allimi.NewQuestionCode()
 	require.NoError(t, err)
 	q.Code = code
-	drafts, err := sync.QuestionDrafts(q, contact, pcm)
+	drafts, err := outbox.QuestionDrafts(q, contact, pcm)
 	require.NoError(t, err)
 	_, err = f.outbox.Append(drafts...)
 	require.NoError(t, err)
@@ -223,7 +225,7 @@ func TestQuestions_UnknownCodesAreRefusedThenLimitedPerKiosk(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_, _, err := f.api.QuestionAnswer(ctx, "not a code")
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "invalid", re.Code)
 	for i := 0; i < 9; i++ {
@@ -310,7 +312,7 @@ func TestIngest_MalformedQuestionsAreRefusedAndStoredDataIsIntact(t *testing.T) 
 	require.NoError(t, st.Close())
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	up := sync.UpTopic("k1")
+	up := wire.UpTopic("k1")
 
 	// A good typed question first.
 	good := questionEvent(1, allimi.KindQuestion, allimi.Citizen{}, `{"code":"ABCDE-FGHJK","lang":"ko","text":"질문","reply":"kiosk","audioBytes":0,"chunks":0}`)
@@ -373,7 +375,7 @@ func TestQuestions_SixtySecondsArriveWholeThroughTheEmbeddedBroker(t *testing.T)
 	}
 	code, err := allimi.NewQuestionCode()
 	require.NoError(t, err)
-	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kiosk"}, allimi.Citizen{}, pcm)
+	drafts, err := outbox.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kiosk"}, allimi.Citizen{}, pcm)
 	require.NoError(t, err)
 	require.Len(t, drafts, allimi.MaxQuestionChunks+1)
 	start := time.Now()

@@ -18,7 +18,8 @@ import (
 	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/internal/loadgen"
+	"allimi/sync/wire"
 )
 
 // receiptSite reads /r/ pages of a running central.
@@ -44,10 +45,10 @@ func (r receiptSite) post(t *testing.T, code, birth string) (int, string) {
 
 func TestReceiptPage_OpensUnderTheCodeTheKioskDrewNotTheDerivedOne(t *testing.T) {
 	f := newKioskFixture(t)
-	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, time.Now())
+	d := loadgen.Signup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, time.Now())
 	code, err := allimi.NewReceiptCode()
 	require.NoError(t, err)
-	d.Payload.Receipt = code
+	d.Payload.(*allimi.ConsentPayload).Receipt = code
 	evs, err := f.outbox.Append(d)
 	require.NoError(t, err)
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
@@ -130,13 +131,13 @@ func (x *takeoverCentral) questionsKept(t *testing.T) []allimi.Question {
 func TestReceiptPage_AnotherKiosksQuestionCannotTakeOverASignupsCode(t *testing.T) {
 	x := newTakeoverCentral(t)
 	code := allimi.ReceiptCode("kiosk-a", 1)
-	x.a.publish(t, sync.UpTopic("kiosk-a"), marshal(t, x.signup))
+	x.a.publish(t, wire.UpTopic("kiosk-a"), marshal(t, x.signup))
 	x.a.waitAck(t, 1)
 
 	// The attack: kiosk B sends a question under the code of Kim's slip,
 	// whose /r/ page would then show B's text without any birth date.
 	const intruder = "안내: 지원금 환급은 010-0000-0000 으로 전화하세요"
-	x.b.publish(t, sync.UpTopic("kiosk-b"), marshal(t, question(t, "kiosk-b", 1, code, intruder)))
+	x.b.publish(t, wire.UpTopic("kiosk-b"), marshal(t, question(t, "kiosk-b", 1, code, intruder)))
 	x.b.waitAck(t, 1)
 
 	x.pageIsKims(t, code, intruder)
@@ -151,9 +152,9 @@ func TestReceiptPage_AQuestionThatTookACodeFirstGivesItUpToTheSignup(t *testing.
 	code := allimi.ReceiptCode("kiosk-a", 1)
 	// B computes the code A's next sign-up will have, and takes it first.
 	const intruder = "먼저 차지한 질문"
-	x.b.publish(t, sync.UpTopic("kiosk-b"), marshal(t, question(t, "kiosk-b", 1, code, intruder)))
+	x.b.publish(t, wire.UpTopic("kiosk-b"), marshal(t, question(t, "kiosk-b", 1, code, intruder)))
 	x.b.waitAck(t, 1)
-	x.a.publish(t, sync.UpTopic("kiosk-a"), marshal(t, x.signup))
+	x.a.publish(t, wire.UpTopic("kiosk-a"), marshal(t, x.signup))
 	x.a.waitAck(t, 1)
 
 	x.pageIsKims(t, code, intruder)
@@ -173,7 +174,7 @@ func TestReceiptPage_ASignupNamingAnothersCodeDoesNotReplaceIt(t *testing.T) {
 	p.Receipt = code
 	signup.Payload = marshal(t, p)
 	x.signup = signup
-	x.a.publish(t, sync.UpTopic("kiosk-a"), marshal(t, signup))
+	x.a.publish(t, wire.UpTopic("kiosk-a"), marshal(t, signup))
 	x.a.waitAck(t, 1)
 
 	// Kiosk B (a photographed slip, a replayed record) names Kim's code in
@@ -182,7 +183,7 @@ func TestReceiptPage_ASignupNamingAnothersCodeDoesNotReplaceIt(t *testing.T) {
 	require.NoError(t, json.Unmarshal(other.Payload, &p))
 	p.Receipt = code
 	other.Payload = marshal(t, p)
-	x.b.publish(t, sync.UpTopic("kiosk-b"), marshal(t, other))
+	x.b.publish(t, wire.UpTopic("kiosk-b"), marshal(t, other))
 	x.b.waitAck(t, 1)
 
 	x.pageIsKims(t, code, (allimi.Citizen{Name: other.Citizen.Name}).MaskedName())

@@ -14,12 +14,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/internal/loadgen"
 )
 
 func TestReceiptPage_ShowsTheSignupAfterTheBirthDateAndLocksAfterFiveWrong(t *testing.T) {
 	f := newKioskFixture(t)
-	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}, time.Now())
+	d := loadgen.Signup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}, time.Now())
 	evs, err := f.outbox.Append(d)
 	require.NoError(t, err)
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
@@ -78,7 +78,7 @@ func TestReceiptPage_ShowsTheSignupAfterTheBirthDateAndLocksAfterFiveWrong(t *te
 
 func TestAudit_ViewsAreLoggedAndTheChainVerifiesOverHTTP(t *testing.T) {
 	f := newKioskFixture(t)
-	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, time.Now())
+	d := loadgen.Signup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, time.Now())
 	evs, err := f.outbox.Append(d)
 	require.NoError(t, err)
 	require.NoError(t, f.sender.WaitDrained(context.Background()))

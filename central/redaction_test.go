@@ -14,9 +14,10 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/keyring"
+	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
 	"allimi/internal/testlog"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue sends
@@ -53,12 +54,13 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 		{"household", `{"age":70,"household":["JA0498"]}`, "", "JA0498", "payload.profile household: not household codes"},
 		{"region", `{"age":70}`, "화성읍/남양리", "화성읍", "payload.region: not a 시도 or 시도/시군구 of Korea (value withheld: personal data)"},
 	}
-	up := sync.UpTopic("k1")
+	up := wire.UpTopic("k1")
 	for i, b := range bad {
-		d := sync.SyntheticSignup("k1", uint64(i+1), nil, time.Now())
-		d.Payload.Consents = []allimi.Consent{{Type: allimi.TypeNewBenefits, Channel: allimi.ChannelKakao, Action: allimi.ActionGrant,
+		d := loadgen.Signup("k1", uint64(i+1), nil, time.Now())
+		cp := d.Payload.(*allimi.ConsentPayload)
+		cp.Consents = []allimi.Consent{{Type: allimi.TypeNewBenefits, Channel: allimi.ChannelKakao, Action: allimi.ActionGrant,
 			By: allimi.Actor{Kind: allimi.ActorSelf}, At: time.Now()}}
-		d.Payload.Profile, d.Payload.Region, d.Payload.Verified = json.RawMessage(b.profile), b.region, true
+		cp.Profile, cp.Region, cp.Verified = json.RawMessage(b.profile), b.region, true
 		p := marshal(t, d.Payload)
 		e := allimi.Event{V: 1, Kiosk: "k1", Seq: uint64(i + 1), HLC: allimi.NextHLC(0, time.Now()), Kind: d.Kind, Citizen: d.Citizen, Payload: p}
 		require.NoError(t, e.Validate(time.Now()), "%s: the kiosk checks the shape; central the values", b.name)

@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"math/big"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"allimi"
@@ -19,10 +19,10 @@ import (
 	"allimi/central/channel"
 	"allimi/central/template"
 	"allimi/central/throttle"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
-// requests answers kiosks' requests (sync.Request): verification codes and
+// requests answers kiosks' requests (wire.Request): verification codes and
 // the consent conflicts their officials settle.
 type requests struct {
 	store *bolt.Store
@@ -32,7 +32,7 @@ type requests struct {
 	now   func() time.Time
 	key   []byte // keys the hashes of codes held in memory
 
-	mu      stdsync.Mutex
+	mu      sync.Mutex
 	codes   map[string]*sentCode // kiosk 0x00 mobile → the code sent
 	pending map[string]int       // kiosk → its codes in codes
 
@@ -62,19 +62,19 @@ func (r *requests) hash(code string) [32]byte {
 }
 
 // answer handles one request of kiosk.
-func (r *requests) answer(ctx context.Context, kiosk string, req sync.Request) sync.Reply {
-	rep := sync.Reply{V: 1, ID: req.ID, OK: true}
-	fail := func(code string, err error) sync.Reply {
+func (r *requests) answer(ctx context.Context, kiosk string, req wire.Request) wire.Reply {
+	rep := wire.Reply{V: 1, ID: req.ID, OK: true}
+	fail := func(code string, err error) wire.Reply {
 		rep.OK, rep.Code, rep.Error = false, code, err.Error()
 		return rep
 	}
 	switch req.Op {
-	case sync.OpSendCode, sync.OpCheckCode:
+	case wire.OpSendCode, wire.OpCheckCode:
 		mobile, err := allimi.NormalizeMobile(req.Mobile)
 		if err != nil {
 			return fail("invalid", err)
 		}
-		if req.Op == sync.OpSendCode {
+		if req.Op == wire.OpSendCode {
 			if code, err := r.sendCode(ctx, kiosk, mobile); err != nil {
 				return fail(code, err)
 			}
@@ -84,7 +84,7 @@ func (r *requests) answer(ctx context.Context, kiosk string, req sync.Request) s
 			return fail(code, err)
 		}
 		return rep
-	case sync.OpListConflicts:
+	case wire.OpListConflicts:
 		cs, err := r.conflicts(kiosk)
 		if err != nil {
 			r.log.Error("conflicts for a kiosk", "kiosk", kiosk, "err", err)
@@ -92,12 +92,12 @@ func (r *requests) answer(ctx context.Context, kiosk string, req sync.Request) s
 		}
 		rep.Conflicts = cs
 		return rep
-	case sync.OpResolveConflict:
+	case wire.OpResolveConflict:
 		if code, err := r.resolve(kiosk, req); err != nil {
 			return fail(code, err)
 		}
 		return rep
-	case sync.OpQuestionAnswer:
+	case wire.OpQuestionAnswer:
 		return r.questionAnswer(kiosk, req, rep)
 	}
 	return fail("invalid", fmt.Errorf("unknown op %q", req.Op))
@@ -254,7 +254,7 @@ func (r *requests) conflicts(kiosk string) ([]allimi.Conflict, error) {
 	return out, nil
 }
 
-func (r *requests) resolve(kiosk string, req sync.Request) (string, error) {
+func (r *requests) resolve(kiosk string, req wire.Request) (string, error) {
 	cs, err := r.conflicts(kiosk)
 	if err != nil {
 		return "unavailable", err

@@ -22,8 +22,13 @@ import (
 	"allimi/central/channel"
 	"allimi/central/keyring"
 	"allimi/consult"
+	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
-	"allimi/sync"
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
+	"allimi/sync/wire"
 )
 
 // kioskFixture is a real central with fake providers, and one kiosk with
@@ -33,10 +38,10 @@ type kioskFixture struct {
 	data     string
 	cfg      central.Config
 	srv      *central.Server
-	outbox   *sync.Outbox
-	sender   *sync.Sender
-	api      *sync.Central
-	catalogs *sync.CatalogStore
+	outbox   *outbox.Outbox
+	sender   *uplink.Sender
+	api      *uplink.Central
+	catalogs *catalog.Store
 	admin    string // central's admin token
 }
 
@@ -58,26 +63,26 @@ func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture 
 	}
 	f.start(t)
 
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	f.outbox, err = sync.OpenOutbox(db, cred.ID)
+	f.outbox, err = outbox.Open(db, cred.ID)
 	require.NoError(t, err)
-	pub, err := sync.DecodePublicKey(cred.CatalogKey)
+	pub, err := catalog.DecodePublicKey(cred.CatalogKey)
 	require.NoError(t, err)
-	f.catalogs, err = sync.NewCatalogStore(db, pub)
+	f.catalogs, err = catalog.NewStore(db, pub)
 	require.NoError(t, err)
 	keys, err := keyring.Load(f.data)
 	require.NoError(t, err)
 	f.admin = keys.AdminToken
-	f.sender = sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,
+	f.sender = uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + f.cfg.MQTT, Username: cred.Username,
 		Password: cred.Password}, ResendAfter: time.Second, Logger: f.cfg.Logger, Catalogs: f.catalogs}, f.outbox)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = f.sender.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
 	require.Eventually(t, func() bool { return f.sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
-	f.api = sync.NewCentral(f.sender)
+	f.api = uplink.NewCentral(f.sender)
 	return f
 }
 
@@ -114,7 +119,7 @@ func TestRequests_VerificationCodeBySMSThenChecked(t *testing.T) {
 	code := sixDigits.FindString(msgs[0].Text)
 	require.NotEmpty(t, code, msgs[0].Text)
 
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	err := f.api.RequestCode(ctx, mobile)
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "too-soon", re.Code, "no second code within 30 s")
@@ -155,7 +160,7 @@ func TestRequests_FiveWrongCodesUseTheCodeUp(t *testing.T) {
 		require.NoError(t, err)
 		require.False(t, ok)
 	}
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	_, err := f.api.CheckCode(ctx, mobile, wrong)
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "too-many-tries", re.Code)
@@ -165,29 +170,29 @@ func TestRequests_FiveWrongCodesUseTheCodeUp(t *testing.T) {
 }
 
 func TestRequests_OfflineKioskIsToldAtOnce(t *testing.T) {
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	defer db.Close()
-	ob, err := sync.OpenOutbox(db, "k1")
+	ob, err := outbox.Open(db, "k1")
 	require.NoError(t, err)
-	s := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + testaddr.Free(t)}}, ob)
+	s := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + testaddr.Free(t)}}, ob)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
 	start := time.Now()
-	err = sync.NewCentral(s).RequestCode(context.Background(), "010-1111-2222")
-	assert.ErrorIs(t, err, sync.ErrOffline)
+	err = uplink.NewCentral(s).RequestCode(context.Background(), "010-1111-2222")
+	assert.ErrorIs(t, err, uplink.ErrOffline)
 	assert.Less(t, time.Since(start), 5*time.Second, "no waiting on a dead network")
 }
 
 func TestConfirmation_UnverifiedSignupIsConfirmedBySMSOnceEvenAcrossARestart(t *testing.T) {
 	f := newKioskFixture(t)
 	at := time.Now()
-	unverified := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, at)
-	verified := sync.SyntheticSignup("sejong-01", 2, []allimi.Channel{allimi.ChannelKakao}, at)
-	verified.Payload.Verified = true
+	unverified := loadgen.Signup("sejong-01", 1, []allimi.Channel{allimi.ChannelKakao}, at)
+	verified := loadgen.Signup("sejong-01", 2, []allimi.Channel{allimi.ChannelKakao}, at)
+	verified.Payload.(*allimi.ConsentPayload).Verified = true
 	_, err := f.outbox.Append(unverified, verified)
 	require.NoError(t, err)
 
@@ -201,7 +206,7 @@ func TestConfirmation_UnverifiedSignupIsConfirmedBySMSOnceEvenAcrossARestart(t *
 	// pass as any left over would: the first is not sent again.
 	require.NoError(t, f.srv.Close())
 	f.start(t)
-	later := sync.SyntheticSignup("sejong-01", 3, []allimi.Channel{allimi.ChannelKakao}, at)
+	later := loadgen.Signup("sejong-01", 3, []allimi.Channel{allimi.ChannelKakao}, at)
 	_, err = f.outbox.Append(later)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(f.smsTo(later.Citizen.Mobile)) == 1 }, 30*time.Second, 20*time.Millisecond)
@@ -215,7 +220,7 @@ func TestConfirmation_UnverifiedSignupIsConfirmedBySMSOnceEvenAcrossARestart(t *
 func TestConfirmation_WaitsOutAGatewayOutage(t *testing.T) {
 	f := newKioskFixture(t)
 	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultOutage, Rate: 1}))
-	d := sync.SyntheticSignup("sejong-01", 1, []allimi.Channel{allimi.ChannelSMS}, time.Now())
+	d := loadgen.Signup("sejong-01", 1, []allimi.Channel{allimi.ChannelSMS}, time.Now())
 	_, err := f.outbox.Append(d)
 	require.NoError(t, err)
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
@@ -228,15 +233,15 @@ func TestConfirmation_WaitsOutAGatewayOutage(t *testing.T) {
 func TestRequests_MalformedRequestIsAnsweredOrIgnoredAndCentralCarriesOn(t *testing.T) {
 	f := newKioskFixture(t)
 	rk := connectRaw(t, "tcp://"+f.cfg.MQTT, addKioskWhileRunning(t, f))
-	replies := make(chan sync.Reply, 4)
-	tok := rk.client.Subscribe(sync.ReplyTopic("sejong-02"), 1, func(_ paho.Client, m paho.Message) {
-		if r, err := sync.DecodeReply(m.Payload()); err == nil {
+	replies := make(chan wire.Reply, 4)
+	tok := rk.client.Subscribe(wire.ReplyTopic("sejong-02"), 1, func(_ paho.Client, m paho.Message) {
+		if r, err := wire.DecodeReply(m.Payload()); err == nil {
 			replies <- r
 		}
 	})
 	require.True(t, tok.WaitTimeout(10*time.Second))
-	rk.publish(t, sync.RequestTopic("sejong-02"), []byte(`{"v":1,"id":"x1","op":"drop.tables"}`))
-	rk.publish(t, sync.RequestTopic("sejong-02"), []byte(`not json at all`))
+	rk.publish(t, wire.RequestTopic("sejong-02"), []byte(`{"v":1,"id":"x1","op":"drop.tables"}`))
+	rk.publish(t, wire.RequestTopic("sejong-02"), []byte(`not json at all`))
 	select {
 	case r := <-replies:
 		assert.Equal(t, "x1", r.ID)
@@ -266,13 +271,13 @@ func addKioskWhileRunning(t *testing.T, f *kioskFixture) allimi.KioskCredentials
 
 func TestFeedback_KiosksAnswersAreCountedPerEntry(t *testing.T) {
 	f := newKioskFixture(t)
-	fb := func(entry string, helpful bool) sync.Draft {
-		return sync.Draft{Kind: allimi.KindFeedback, Feedback: allimi.FeedbackPayload{Entry: entry, Helpful: helpful}}
+	fb := func(entry string, helpful bool) outbox.Draft {
+		return outbox.Draft{Kind: allimi.KindFeedback, Payload: &allimi.FeedbackPayload{Entry: entry, Helpful: helpful}}
 	}
 	_, err := f.outbox.Append(fb("entry-a", true), fb("entry-a", false), fb("entry-b", false), fb("entry-a", true))
 	require.NoError(t, err)
-	_, err = f.outbox.Append(sync.Draft{Kind: allimi.KindFeedback, Citizen: allimi.Citizen{Name: "김순자"},
-		Feedback: allimi.FeedbackPayload{Entry: "x", Helpful: true}})
+	_, err = f.outbox.Append(outbox.Draft{Kind: allimi.KindFeedback, Citizen: allimi.Citizen{Name: "김순자"},
+		Payload: &allimi.FeedbackPayload{Entry: "x", Helpful: true}})
 	require.ErrorIs(t, err, allimi.ErrInvalid, "the kiosk refuses a feedback naming a person")
 	require.NoError(t, f.sender.WaitDrained(context.Background()))
 

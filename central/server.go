@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"allimi"
@@ -21,7 +21,8 @@ import (
 	"allimi/central/keyring"
 	"allimi/central/template"
 	"allimi/subsidy"
-	"allimi/sync"
+	"allimi/sync/catalog"
+	"allimi/sync/transport"
 )
 
 // Config is central's configuration; every field has a flag of the same name.
@@ -91,9 +92,9 @@ type Server struct {
 	cancel   context.CancelFunc
 	done     chan struct{}
 
-	closeOnce stdsync.Once
+	closeOnce sync.Once
 	closeErr  error
-	kbMu      stdsync.Mutex // one knowledge-base edit at a time
+	kbMu      sync.Mutex // one knowledge-base edit at a time
 
 	// kioskCA signs enrolled kiosks' client certificates and serverCA is
 	// what they trust the broker by; nil unless the embedded broker runs TLS.
@@ -161,7 +162,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 
-	conn := sync.Conn{ClientID: centralClientID}
+	conn := transport.Conn{ClientID: centralClientID}
 	if cfg.Broker == "" {
 		if cfg.TLSCert != "" {
 			if s.kioskCA, err = loadKioskCA(cfg.Data); err != nil {
@@ -205,7 +206,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}()
 	go func() {
 		defer close(s.done)
-		var wg stdsync.WaitGroup
+		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -286,17 +287,17 @@ func (s *Server) closeParts() error {
 // A new Subsidy 24 catalog must decode (kiosks would refuse it otherwise),
 // and the services it adds or changes are matched against the conditions
 // of the people who asked to be told (NotifyNewBenefits), in the background.
-func (s *Server) PublishCatalog(name string, version uint64, body []byte) (sync.Manifest, error) {
+func (s *Server) PublishCatalog(name string, version uint64, body []byte) (catalog.Manifest, error) {
 	var prev, next *subsidy.Catalog
 	if name == subsidy.CatalogName {
 		var err error
 		if next, err = subsidy.Decode(body); err != nil {
-			return sync.Manifest{}, fmt.Errorf("catalog %s: %w: %w", name, err, allimi.ErrInvalid)
+			return catalog.Manifest{}, fmt.Errorf("catalog %s: %w: %w", name, err, allimi.ErrInvalid)
 		}
 		s.kbMu.Lock() // one catalog change at a time: prev must be the one replaced
 		defer s.kbMu.Unlock()
 		if prev, _, err = s.store.SubsidyCatalog(); err != nil && !errors.Is(err, bolt.ErrNoCatalog) {
-			return sync.Manifest{}, err
+			return catalog.Manifest{}, err
 		}
 	}
 	m, err := s.store.PutCatalog(name, version, body)
@@ -342,10 +343,10 @@ func (s *Server) publishCatalogs() error {
 		if err != nil {
 			return err
 		}
-		if err := s.publishRetained(sync.CatalogBodyTopic(c.Manifest.Name), c.Body); err != nil {
+		if err := s.publishRetained(catalog.BodyTopic(c.Manifest.Name), c.Body); err != nil {
 			return err
 		}
-		if err := s.publishRetained(sync.CatalogTopic(c.Manifest.Name), mb); err != nil {
+		if err := s.publishRetained(catalog.Topic(c.Manifest.Name), mb); err != nil {
 			return err
 		}
 	}

@@ -18,8 +18,13 @@ import (
 	"allimi/central"
 	"allimi/central/bolt"
 	"allimi/central/keyring"
+	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
-	"allimi/sync"
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
+	"allimi/sync/wire"
 )
 
 // testCentral is a real central on loopback ports with its embedded broker.
@@ -54,7 +59,7 @@ func addKiosk(t *testing.T, data, id string) allimi.KioskCredentials {
 	defer st.Close()
 	cred, err := st.AddKiosk(id)
 	require.NoError(t, err)
-	cred.CatalogKey = sync.EncodePublicKey(keys.CatalogPublicKey())
+	cred.CatalogKey = catalog.EncodePublicKey(keys.CatalogPublicKey())
 	return cred
 }
 
@@ -72,13 +77,13 @@ func (tc *testCentral) stats(t *testing.T) allimi.RegistryStats {
 // whatever bytes a test gives it and collects acks.
 type rawKiosk struct {
 	client paho.Client
-	acks   chan sync.Ack
+	acks   chan wire.Ack
 	lost   chan error
 }
 
 func connectRaw(t *testing.T, broker string, cred allimi.KioskCredentials) *rawKiosk {
 	t.Helper()
-	rk := &rawKiosk{acks: make(chan sync.Ack, 100), lost: make(chan error, 1)}
+	rk := &rawKiosk{acks: make(chan wire.Ack, 100), lost: make(chan error, 1)}
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-kiosk-" + cred.ID).
 		SetUsername(cred.Username).SetPassword(cred.Password).SetProtocolVersion(4).SetCleanSession(true).
 		SetAutoReconnect(false).SetConnectionLostHandler(func(_ paho.Client, err error) { rk.lost <- err })
@@ -86,8 +91,8 @@ func connectRaw(t *testing.T, broker string, cred allimi.KioskCredentials) *rawK
 	tok := rk.client.Connect()
 	require.True(t, tok.WaitTimeout(10*time.Second))
 	require.NoError(t, tok.Error())
-	sub := rk.client.Subscribe(sync.AckTopic(cred.ID), 1, func(_ paho.Client, m paho.Message) {
-		a, err := sync.DecodeAck(m.Payload())
+	sub := rk.client.Subscribe(wire.AckTopic(cred.ID), 1, func(_ paho.Client, m paho.Message) {
+		a, err := wire.DecodeAck(m.Payload())
 		if err == nil {
 			rk.acks <- a
 		}
@@ -125,7 +130,7 @@ func (rk *rawKiosk) waitAck(t *testing.T, want uint64) {
 // event builds a valid signup of person n from kiosk.
 func event(t *testing.T, kiosk string, seq, n uint64) allimi.Event {
 	t.Helper()
-	d := sync.SyntheticSignup(kiosk, n, []allimi.Channel{allimi.ChannelKakao}, time.Now())
+	d := loadgen.Signup(kiosk, n, []allimi.Channel{allimi.ChannelKakao}, time.Now())
 	p, err := json.Marshal(d.Payload)
 	require.NoError(t, err)
 	e := allimi.Event{V: 1, Kiosk: kiosk, Seq: seq, HLC: allimi.NextHLC(0, time.Now()), Kind: d.Kind, Citizen: d.Citizen, Payload: p}
@@ -145,7 +150,7 @@ func TestIngest_BadPayloadsAreRefusedAndTheConnectionSurvives(t *testing.T) {
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	up := sync.UpTopic("k1")
+	up := wire.UpTopic("k1")
 
 	rk.publish(t, up, marshal(t, event(t, "k1", 1, 1)))
 	rk.waitAck(t, 1)
@@ -164,7 +169,7 @@ func TestIngest_BadPayloadsAreRefusedAndTheConnectionSurvives(t *testing.T) {
 		{"malformed JSON", []byte(`{"v":1,"kiosk":"k1","seq":`), "malformed payload"},
 		{"not JSON at all", []byte("\x00\x01hello"), "malformed payload"},
 		{"unknown version", marshal(t, v2), "unsupported message version"},
-		{"oversize", append([]byte(`{"v":1,"pad":"`), []byte(strings.Repeat("x", sync.MaxEventSize))...), "payload too large"},
+		{"oversize", append([]byte(`{"v":1,"pad":"`), []byte(strings.Repeat("x", wire.MaxEventSize))...), "payload too large"},
 		{"kiosk id differs from topic", marshal(t, other), `payload says kiosk "k2"`},
 		{"impossible date", marshal(t, badDate), "citizen: invalid date of birth (value withheld: personal data)"},
 	}
@@ -204,7 +209,7 @@ func TestIngest_ReplayedAndGappedSequenceNumbers(t *testing.T) {
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	up := sync.UpTopic("k1")
+	up := wire.UpTopic("k1")
 	e1, e2, e3, e4 := event(t, "k1", 1, 1), event(t, "k1", 2, 2), event(t, "k1", 3, 3), event(t, "k1", 4, 4)
 
 	rk.publish(t, up, marshal(t, e1))
@@ -236,7 +241,7 @@ func TestBroker_RefusesWrongCredentialsAndStolenClientIDs(t *testing.T) {
 	other := addKiosk(t, data, "k2")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
 	rk.waitAck(t, 1)
 
 	cases := []struct{ name, clientID, user, pass string }{
@@ -271,7 +276,7 @@ func TestBroker_ConfinesAKioskToItsOwnTopics(t *testing.T) {
 	rk := connectRaw(t, tc.mqtt, cred)
 
 	// k1 may not subscribe to k2's acks, nor to everything.
-	for _, filter := range []string{sync.AckTopic("k2"), "#", "allimi/v1/kiosk/+/up"} {
+	for _, filter := range []string{wire.AckTopic("k2"), "#", "allimi/v1/kiosk/+/up"} {
 		tok := rk.client.Subscribe(filter, 1, func(paho.Client, paho.Message) {})
 		require.True(t, tok.WaitTimeout(10*time.Second))
 		res := tok.(*paho.SubscribeToken).Result()
@@ -279,14 +284,14 @@ func TestBroker_ConfinesAKioskToItsOwnTopics(t *testing.T) {
 	}
 	// k1 publishing as k2 on k2's topic: the broker drops it and, as MQTT
 	// 3.1.1 has no negative PUBACK, cuts k1 off.
-	rk.client.Publish(sync.UpTopic("k2"), 1, false, marshal(t, event(t, "k2", 1, 7)))
+	rk.client.Publish(wire.UpTopic("k2"), 1, false, marshal(t, event(t, "k2", 1, 7)))
 	select {
 	case <-rk.lost:
 	case <-time.After(20 * time.Second):
 		t.Fatal("the broker kept a kiosk that published on another kiosk's topic")
 	}
 	rk = connectRaw(t, tc.mqtt, cred)
-	rk.publish(t, sync.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
+	rk.publish(t, wire.UpTopic("k1"), marshal(t, event(t, "k1", 1, 1)))
 	rk.waitAck(t, 1)
 	st := tc.stats(t)
 	assert.EqualValues(t, 1, st.Records.Stored)
@@ -342,20 +347,20 @@ func TestCatalog_ReachesAKioskAndNewVersionsReplaceIt(t *testing.T) {
 
 // runCatalogKiosk runs a kiosk's sender against tc until the test ends and
 // reports each catalog version it installs.
-func runCatalogKiosk(t *testing.T, tc *testCentral, cred allimi.KioskCredentials) (*sync.CatalogStore, <-chan uint64) {
+func runCatalogKiosk(t *testing.T, tc *testCentral, cred allimi.KioskCredentials) (*catalog.Store, <-chan uint64) {
 	t.Helper()
-	kdb, err := sync.OpenKioskDB(t.TempDir())
+	kdb, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { kdb.Close() })
-	ob, err := sync.OpenOutbox(kdb, cred.ID)
+	ob, err := outbox.Open(kdb, cred.ID)
 	require.NoError(t, err)
-	pub, err := sync.DecodePublicKey(cred.CatalogKey)
+	pub, err := catalog.DecodePublicKey(cred.CatalogKey)
 	require.NoError(t, err)
-	cs, err := sync.NewCatalogStore(kdb, pub)
+	cs, err := catalog.NewStore(kdb, pub)
 	require.NoError(t, err)
 	installed := make(chan uint64, 10)
-	cs.OnInstalled = func(m sync.Manifest) { installed <- m.Version }
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: tc.mqtt, Username: cred.Username, Password: cred.Password},
+	cs.OnInstalled = func(m catalog.Manifest) { installed <- m.Version }
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: tc.mqtt, Username: cred.Username, Password: cred.Password},
 		Catalogs: cs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ob)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

@@ -27,8 +27,11 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
+	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 // testPKI writes a CA, a server certificate for 127.0.0.1 and a client
@@ -90,7 +93,7 @@ func TestTLS_KioskSyncsOverMutualTLSAndPlainIsRefused(t *testing.T) {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	// Plain MQTT, and TLS without a client certificate, are refused.
-	for name, conn := range map[string]sync.Conn{
+	for name, conn := range map[string]transport.Conn{
 		"plain":          {Broker: "tcp://" + cfg.MQTT},
 		"no client cert": {Broker: broker, TLS: mustTLS(t, pki.ca, "", "")},
 	} {
@@ -102,16 +105,16 @@ func TestTLS_KioskSyncsOverMutualTLSAndPlainIsRefused(t *testing.T) {
 		assert.Error(t, tok.Error(), name)
 	}
 
-	kdb, err := sync.OpenKioskDB(t.TempDir())
+	kdb, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	defer kdb.Close()
-	ob, err := sync.OpenOutbox(kdb, "tls1")
+	ob, err := outbox.Open(kdb, "tls1")
 	require.NoError(t, err)
 	kakao := []allimi.Channel{allimi.ChannelKakao}
-	_, err = ob.Append(sync.SyntheticSignup("tls1", 1, kakao, time.Now()), sync.SyntheticSignup("tls1", 2, kakao, time.Now()),
-		sync.SyntheticSignup("tls1", 3, kakao, time.Now()))
+	_, err = ob.Append(loadgen.Signup("tls1", 1, kakao, time.Now()), loadgen.Signup("tls1", 2, kakao, time.Now()),
+		loadgen.Signup("tls1", 3, kakao, time.Now()))
 	require.NoError(t, err)
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: broker, Username: cred.Username, Password: cred.Password,
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: broker, Username: cred.Username, Password: cred.Password,
 		TLS: mustTLS(t, pki.ca, pki.clientCert, pki.clientKey)}, Logger: quiet}, ob)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -124,7 +127,7 @@ func TestTLS_KioskSyncsOverMutualTLSAndPlainIsRefused(t *testing.T) {
 
 func mustTLS(t *testing.T, ca, cert, key string) *tls.Config {
 	t.Helper()
-	c, err := sync.ClientTLS(ca, cert, key)
+	c, err := transport.ClientTLS(ca, cert, key)
 	require.NoError(t, err)
 	return c
 }
@@ -156,7 +159,7 @@ func TestTLS_BadConfigurationIsAClearError(t *testing.T) {
 }
 
 // tryConnect connects once with conn and reports the broker's answer.
-func tryConnect(t *testing.T, conn sync.Conn) error {
+func tryConnect(t *testing.T, conn transport.Conn) error {
 	t.Helper()
 	opts := conn.ClientOptions().SetConnectRetry(false).SetAutoReconnect(false).SetConnectTimeout(3 * time.Second)
 	c := paho.NewClient(opts)
@@ -219,11 +222,11 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	assert.NoError(t, cert.CheckSignatureFrom(ca), "signed by central's kiosk CA")
 
 	// The server certificate is for 127.0.0.1, signed by the test CA.
-	withCert, err := sync.ClientTLSFrom(pki.ca, got.TLS.Cert, got.TLS.Key)
+	withCert, err := transport.ClientTLSFrom(pki.ca, got.TLS.Cert, got.TLS.Key)
 	require.NoError(t, err)
-	withoutCert, err := sync.ClientTLSFrom(pki.ca, "", "")
+	withoutCert, err := transport.ClientTLSFrom(pki.ca, "", "")
 	require.NoError(t, err)
-	base := sync.Conn{Broker: got.Broker, ClientID: "allimi-kiosk-" + got.ID, Username: got.Username, Password: got.Password}
+	base := transport.Conn{Broker: got.Broker, ClientID: "allimi-kiosk-" + got.ID, Username: got.Username, Password: got.Password}
 	cases := []struct {
 		name string
 		tls  *tls.Config
@@ -256,7 +259,7 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, body)
 	var other central.EnrolResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &other))
-	conn := sync.Conn{Broker: other.Broker, ClientID: "allimi-kiosk-" + other.ID, Username: other.Username, Password: other.Password,
+	conn := transport.Conn{Broker: other.Broker, ClientID: "allimi-kiosk-" + other.ID, Username: other.Username, Password: other.Password,
 		TLS: mustTLSFrom(t, pki.ca, other.TLS.Cert, other.TLS.Key)}
 	assert.NoError(t, tryConnect(t, conn), "its own certificate")
 	conn.TLS = withCert
@@ -296,7 +299,7 @@ func TestTLS_KioskCAHalfMissingIsAClearError(t *testing.T) {
 
 func mustTLSFrom(t *testing.T, ca, cert, key string) *tls.Config {
 	t.Helper()
-	c, err := sync.ClientTLSFrom(ca, cert, key)
+	c, err := transport.ClientTLSFrom(ca, cert, key)
 	require.NoError(t, err)
 	return c
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // TestIngest_RefusesAPayloadFieldCentralDoesNotKnow: a sign-up or consent
@@ -23,7 +23,7 @@ func TestIngest_RefusesAPayloadFieldCentralDoesNotKnow(t *testing.T) {
 	cred := addKiosk(t, data, "k1")
 	tc := startCentral(t, data)
 	rk := connectRaw(t, tc.mqtt, cred)
-	up := sync.UpTopic("k1")
+	up := wire.UpTopic("k1")
 	now := time.Now()
 	person := allimi.Citizen{Name: "김순자", Mobile: "010-2468-1357", BirthDate: "1948-03-01"}
 	self := allimi.Actor{Kind: allimi.ActorSelf}

@@ -18,7 +18,7 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // webFixture is a central with one kiosk that has sent a sign-up and a
@@ -52,7 +52,7 @@ func newWebFixture(t *testing.T, change func(*central.Config)) *webFixture {
 		return resp.StatusCode == http.StatusOK
 	}, 20*time.Second, 10*time.Millisecond)
 	rk := connectRaw(t, f.tc.mqtt, cred)
-	up := sync.UpTopic(f.kiosk)
+	up := wire.UpTopic(f.kiosk)
 	rk.publish(t, up, marshal(t, event(t, f.kiosk, 1, 1)))
 	q := allimi.Event{V: 1, Kiosk: f.kiosk, Seq: 2, HLC: allimi.NextHLC(0, askedAt), Kind: allimi.KindQuestion,
 		Payload: []byte(`{"code":"` + f.code + `","lang":"ko","text":"기초연금은 어디서 신청하나요?","reply":"kiosk","audioBytes":0,"chunks":0}`)}

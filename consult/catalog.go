@@ -8,7 +8,7 @@ import (
 )
 
 // CatalogName is the name under which central publishes the knowledge base
-// as a signed catalog (sync.CatalogTopic(CatalogName)).
+// as a signed catalog (catalog.Topic(CatalogName)).
 const CatalogName = "consult-kb"
 
 // CatalogFormat and CatalogVersion mark a knowledge-base catalog body; a

@@ -12,11 +12,11 @@ import (
 
 	"allimi/assets"
 	"allimi/consult"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 // The knowledge base travels to kiosks as a signed catalog: central signs
-// the body, a kiosk's CatalogStore verifies and installs it, and the kiosk
+// the body, a kiosk's catalog.Store verifies and installs it, and the kiosk
 // decodes what it installed into the same knowledge base.
 func TestKB_RoundTripsThroughSignedCatalog(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -31,15 +31,15 @@ func TestKB_RoundTripsThroughSignedCatalog(t *testing.T) {
 	require.NoError(t, err)
 	body, err := consult.EncodeCatalog(kb)
 	require.NoError(t, err)
-	m := sync.SignCatalog(priv, consult.CatalogName, 2, body)
+	m := catalog.Sign(priv, consult.CatalogName, 2, body)
 
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "kiosk.db"), 0o600, nil)
 	require.NoError(t, err)
 	defer db.Close()
-	store, err := sync.NewCatalogStore(db, pub)
+	store, err := catalog.NewStore(db, pub)
 	require.NoError(t, err)
-	require.NoError(t, store.Offer(sync.CatalogBodyTopic(consult.CatalogName), body))
-	require.NoError(t, store.Offer(sync.CatalogTopic(consult.CatalogName), m.Encode()))
+	require.NoError(t, store.Offer(catalog.BodyTopic(consult.CatalogName), body))
+	require.NoError(t, store.Offer(catalog.Topic(consult.CatalogName), m.Encode()))
 
 	gotM, gotBody, err := store.Get(consult.CatalogName)
 	require.NoError(t, err)
@@ -58,15 +58,15 @@ func TestKB_RoundTripsThroughSignedCatalog(t *testing.T) {
 	require.NoError(t, err)
 	body3, err := consult.EncodeCatalog(kb3)
 	require.NoError(t, err)
-	m3 := sync.SignCatalog(priv, consult.CatalogName, 3, body3)
+	m3 := catalog.Sign(priv, consult.CatalogName, 3, body3)
 	tampered := append([]byte(nil), body3...)
 	tampered[len(tampered)-10] ^= 1
-	require.NoError(t, store.Offer(sync.CatalogBodyTopic(consult.CatalogName), tampered))
-	require.NoError(t, store.Offer(sync.CatalogTopic(consult.CatalogName), m3.Encode()), "waits for a body that matches")
+	require.NoError(t, store.Offer(catalog.BodyTopic(consult.CatalogName), tampered))
+	require.NoError(t, store.Offer(catalog.Topic(consult.CatalogName), m3.Encode()), "waits for a body that matches")
 	gotM, _, err = store.Get(consult.CatalogName)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(2), gotM.Version)
-	require.NoError(t, store.Offer(sync.CatalogBodyTopic(consult.CatalogName), body3))
+	require.NoError(t, store.Offer(catalog.BodyTopic(consult.CatalogName), body3))
 	_, gotBody, err = store.Get(consult.CatalogName)
 	require.NoError(t, err)
 	got, err = consult.DecodeCatalog(gotBody)

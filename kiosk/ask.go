@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	stdsync "sync"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,7 +15,7 @@ import (
 	"allimi"
 	"allimi/assets"
 	"allimi/consult"
-	"allimi/sync"
+	"allimi/sync/outbox"
 	"allimi/voice"
 )
 
@@ -36,13 +36,13 @@ type Adviser struct {
 	// official at central.
 	Handover Handover
 
-	mu stdsync.RWMutex
+	mu sync.RWMutex
 	ix *consult.Index
 	// load, when set, builds the index on first use: the kiosk starts
 	// without it (indexing costs about 13 MiB at its peak, and most
 	// sessions never ask).
 	load     func() (*consult.Index, error)
-	loadOnce stdsync.Once
+	loadOnce sync.Once
 }
 
 // NewLazyAdviser returns the feature with an index that load builds the
@@ -353,7 +353,7 @@ func (u *UI) askRate(p *page, entry string, helpful bool) {
 		return // a double tap: one record
 	}
 	a.Rated = true
-	d := sync.Draft{Kind: allimi.KindFeedback, Feedback: allimi.FeedbackPayload{Entry: entry, Helpful: helpful}}
+	d := outbox.Draft{Kind: allimi.KindFeedback, Payload: &allimi.FeedbackPayload{Entry: entry, Helpful: helpful}}
 	if u.opt.Recorder == nil {
 		// An unregistered kiosk keeps nothing; the person is thanked all
 		// the same: their answer changes nothing for them.
@@ -407,7 +407,7 @@ func ConsultIndex(catalog []byte) (*consult.Index, error) {
 	return consult.NewIndex(kb, consult.DefaultLexicon())
 }
 
-var builtinConsultIndex = stdsync.OnceValues(func() (*consult.Index, error) {
+var builtinConsultIndex = sync.OnceValues(func() (*consult.Index, error) {
 	ix, err := ConsultIndex(assets.ConsultKB())
 	if err != nil {
 		return nil, fmt.Errorf("built-in consultation catalog: %w", err)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 const askRent = "집세 보태 주는 거 있어요"
@@ -23,10 +23,10 @@ func newAskKiosk(t *testing.T) (*kioskUnderTest, *spyRecorder) {
 	ix, err := builtinConsultIndex()
 	require.NoError(t, err)
 	// The real outbox, which validates the record as central will.
-	db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "kiosk"))
+	db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "kiosk"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	ob, err := sync.OpenOutbox(db, "k1")
+	ob, err := outbox.Open(db, "k1")
 	require.NoError(t, err)
 	rec := &spyRecorder{inner: ob}
 	k := newKiosk(t, Options{Recorder: rec, Voice: NewAdviser(ix)})

@@ -1,10 +1,10 @@
 package kiosk
 
-import "allimi/sync"
+import "allimi/sync/uplink"
 
 // A kiosk connected to central asks it over the sender's connection:
-// *sync.Central is its Verifier and its ConflictSource as it is.
+// *uplink.Central is its Verifier and its ConflictSource as it is.
 var (
-	_ Verifier       = (*sync.Central)(nil)
-	_ ConflictSource = (*sync.Central)(nil)
+	_ Verifier       = (*uplink.Central)(nil)
+	_ ConflictSource = (*uplink.Central)(nil)
 )

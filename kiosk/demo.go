@@ -4,14 +4,14 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"allimi"
 	"allimi/subsidy"
-	"allimi/sync"
+	"allimi/sync/outbox"
 	"allimi/voice"
 )
 
@@ -57,12 +57,12 @@ func NewDemoUI(w fyne.Window) (*UI, fyne.Window) {
 type MemoryRecorder struct {
 	Kiosk  string
 	Seq    uint64
-	mu     stdsync.Mutex
+	mu     sync.Mutex
 	Events []allimi.Event
 }
 
 // Append implements Recorder.
-func (m *MemoryRecorder) Append(drafts ...sync.Draft) ([]allimi.Event, error) {
+func (m *MemoryRecorder) Append(drafts ...outbox.Draft) ([]allimi.Event, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []allimi.Event

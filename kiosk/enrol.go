@@ -23,7 +23,7 @@ import (
 
 	"allimi"
 	"allimi/internal/atomicfile"
-	"allimi/sync"
+	"allimi/sync/transport"
 )
 
 // First-run enrolment: a kiosk that has no credentials yet shows, instead
@@ -454,10 +454,10 @@ func enrolShot(then func(u *UI)) func(u *UI) {
 
 // Conn is how the kiosk reaches central's broker with this config: its
 // credentials, and over TLS its CA and client certificate when it has them.
-func (c Config) Conn() (sync.Conn, error) {
-	conn := sync.Conn{Broker: c.Broker, Username: c.Username, Password: c.Password}
+func (c Config) Conn() (transport.Conn, error) {
+	conn := transport.Conn{Broker: c.Broker, Username: c.Username, Password: c.Password}
 	if c.TLS != nil {
-		t, err := sync.ClientTLSFrom(c.TLS.CA, c.TLS.Cert, c.TLS.Key)
+		t, err := transport.ClientTLSFrom(c.TLS.CA, c.TLS.Cert, c.TLS.Key)
 		if err != nil {
 			return conn, fmt.Errorf("config tls: %w", err)
 		}

@@ -26,7 +26,10 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/internal/loadgen"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 // enrolCentral is a real central (embedded broker, bbolt, HTTP API) that
@@ -123,17 +126,17 @@ func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
 	// What the package or an installer put there before enrolment stays.
 	require.NoError(t, os.WriteFile(config, []byte(`{"region":"충남/공주시"}`), 0o644))
 
-	var started *sync.Sender
+	var started *uplink.Sender
 	fr := &FirstRun{ConfigPath: config, CentralURL: "http://127.0.0.1:1", Ready: func(cfg Config) (Options, error) {
-		db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "kiosk"))
+		db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "kiosk"))
 		if err != nil {
 			return Options{}, err
 		}
-		ob, err := sync.OpenOutbox(db, cfg.ID)
+		ob, err := outbox.Open(db, cfg.ID)
 		if err != nil {
 			return Options{}, err
 		}
-		started = sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password},
+		started = uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password},
 			Logger: quietLogger()}, ob)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -183,7 +186,7 @@ func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
 
 // waitConnected waits until the sender has connected to the broker (its
 // credentials were accepted).
-func waitConnected(ctx context.Context, s *sync.Sender) error {
+func waitConnected(ctx context.Context, s *uplink.Sender) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for !s.Status().Connected {
@@ -308,15 +311,15 @@ func TestEnrol_OverTLSTheKioskGetsItsCertificateAndSyncs(t *testing.T) {
 	// The kiosk syncs with what the config now holds.
 	conn, err := kc.Conn()
 	require.NoError(t, err)
-	db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "kiosk"))
+	db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "kiosk"))
 	require.NoError(t, err)
 	defer db.Close()
-	ob, err := sync.OpenOutbox(db, kc.ID)
+	ob, err := outbox.Open(db, kc.ID)
 	require.NoError(t, err)
 	kakao := []allimi.Channel{allimi.ChannelKakao}
-	_, err = ob.Append(sync.SyntheticSignup(kc.ID, 1, kakao, time.Now()), sync.SyntheticSignup(kc.ID, 2, kakao, time.Now()))
+	_, err = ob.Append(loadgen.Signup(kc.ID, 1, kakao, time.Now()), loadgen.Signup(kc.ID, 2, kakao, time.Now()))
 	require.NoError(t, err)
-	s := sync.NewSender(sync.SenderConfig{Conn: conn, Logger: quietLogger()}, ob)
+	s := uplink.NewSender(uplink.Config{Conn: conn, Logger: quietLogger()}, ob)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan struct{})

@@ -19,7 +19,9 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/internal/testaddr"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 // The flows below walk the kiosk by tapping its widgets with Fyne's test
@@ -78,22 +80,22 @@ func (c *testCentral) stats() allimi.RegistryStats {
 
 // kioskSync is a kiosk's real outbox and sender, connected to c's broker.
 type kioskSync struct {
-	outbox *sync.Outbox
-	sender *sync.Sender
+	outbox *outbox.Outbox
+	sender *uplink.Sender
 	spy    *spyRecorder
 	today  *BoltToday
 }
 
 func startKioskSync(t *testing.T, c *testCentral) *kioskSync {
 	t.Helper()
-	db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "kiosk"))
+	db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "kiosk"))
 	require.NoError(t, err)
-	ob, err := sync.OpenOutbox(db, c.cred.ID)
+	ob, err := outbox.Open(db, c.cred.ID)
 	require.NoError(t, err)
 	today, err := OpenBoltToday(db)
 	require.NoError(t, err)
-	s := sync.NewSender(sync.SenderConfig{
-		Conn:   sync.Conn{Broker: "tcp://" + c.mqtt, Username: c.cred.Username, Password: c.cred.Password},
+	s := uplink.NewSender(uplink.Config{
+		Conn:   transport.Conn{Broker: "tcp://" + c.mqtt, Username: c.cred.Username, Password: c.cred.Password},
 		Logger: quietLogger(),
 	}, ob)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -486,13 +488,13 @@ func tapTwice(b *widget.Button) {
 }
 
 // TestFlow_OfflineVerificationWithTheRealClient: with central down, the
-// real request client (sync.Central) fails at once and the sign-up goes
+// real request client (uplink.Central) fails at once and the sign-up goes
 // on unverified; it reaches central when central is back.
 func TestFlow_OfflineVerificationWithTheRealClient(t *testing.T) {
 	c := newCentral(t, "kiosk-v")
 	ks := startKioskSync(t, c)
 	opt := ks.options(c)
-	ask := sync.NewCentral(ks.sender)
+	ask := uplink.NewCentral(ks.sender)
 	opt.Verifier, opt.Conflicts = ask, ask
 	k := newKiosk(t, opt)
 

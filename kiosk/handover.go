@@ -15,7 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/uplink"
 	"allimi/voice"
 )
 
@@ -318,7 +318,7 @@ func (u *UI) handoverCheckPage() *page {
 				busy = false
 				check.Enable()
 				wait.Hide()
-				var re *sync.ReplyError
+				var re *uplink.ReplyError
 				switch {
 				case errors.Is(err, ErrNoSuchQuestion):
 					// A Handover wraps ErrNoSuchQuestion for a code it does

@@ -6,22 +6,23 @@ import (
 	"fmt"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/uplink"
 )
 
 // SyncHandover is the Handover of a real kiosk: questions go through the
 // outbox (chunked audio and the question, in one transaction), answers are
 // fetched from central over the sender's connection.
 type SyncHandover struct {
-	outbox  *sync.Outbox
-	central *sync.Central // nil: the kiosk has no connection configured
+	outbox  *outbox.Outbox
+	central *uplink.Central // nil: the kiosk has no connection configured
 }
 
 var _ Handover = (*SyncHandover)(nil)
 
 // NewSyncHandover hands questions over through outbox and asks central for
 // answers; central may be nil for a kiosk that never connects.
-func NewSyncHandover(outbox *sync.Outbox, central *sync.Central) *SyncHandover {
+func NewSyncHandover(outbox *outbox.Outbox, central *uplink.Central) *SyncHandover {
 	return &SyncHandover{outbox: outbox, central: central}
 }
 
@@ -49,7 +50,7 @@ func (h *SyncHandover) Submit(q HandoverQuestion) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: string(q.Lang), Text: q.Text, Reply: reply},
+	drafts, err := outbox.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: string(q.Lang), Text: q.Text, Reply: reply},
 		contact, q.Audio.Data)
 	if err != nil {
 		return "", err
@@ -78,10 +79,10 @@ func (h *SyncHandover) Answer(ctx context.Context, code string) (string, bool, e
 		return "", false, nil
 	}
 	if h.central == nil {
-		return "", false, sync.ErrOffline
+		return "", false, uplink.ErrOffline
 	}
 	answer, answered, err := h.central.QuestionAnswer(ctx, norm)
-	var re *sync.ReplyError
+	var re *uplink.ReplyError
 	if errors.As(err, &re) && re.Code == "not-found" {
 		return "", false, fmt.Errorf("%s: %w", norm, ErrNoSuchQuestion)
 	}

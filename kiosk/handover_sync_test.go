@@ -20,15 +20,17 @@ import (
 	"allimi/central/channel"
 	"allimi/internal/testaddr"
 	"allimi/kiosk"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 	"allimi/voice"
 )
 
 func TestSyncHandover_RefusesBadQuestionsAndKeepsTheOutbox(t *testing.T) {
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	box, err := sync.OpenOutbox(db, "k1")
+	box, err := outbox.Open(db, "k1")
 	require.NoError(t, err)
 	h := kiosk.NewSyncHandover(box, nil)
 	tests := []struct {
@@ -76,15 +78,15 @@ func TestSyncHandover_QuestionWaitsOfflineThenIsAnsweredByCode(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	box, err := sync.OpenOutbox(db, cred.ID)
+	box, err := outbox.Open(db, cred.ID)
 	require.NoError(t, err)
 	mqttAddr := testaddr.Free(t)
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + mqttAddr, Username: cred.Username,
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + mqttAddr, Username: cred.Username,
 		Password: cred.Password}, ResendAfter: time.Second, Logger: quiet}, box)
-	h := kiosk.NewSyncHandover(box, sync.NewCentral(sender))
+	h := kiosk.NewSyncHandover(box, uplink.NewCentral(sender))
 
 	// Central is not there yet: the question is kept, and "not answered yet".
 	code, err := h.Submit(kiosk.HandoverQuestion{Text: "기초연금은 어디서 신청하나요?", Lang: "ko"})

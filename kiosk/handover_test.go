@@ -19,7 +19,8 @@ import (
 
 	"allimi"
 	"allimi/central/bolt"
-	"allimi/sync"
+	"allimi/sync/uplink"
+	"allimi/sync/wire"
 	"allimi/voice"
 )
 
@@ -222,7 +223,7 @@ func TestHandover_BadInputIsRefusedWithItsMessage(t *testing.T) {
 }
 
 func TestHandover_SubmitFailureKeepsTheQuestion(t *testing.T) {
-	ho := &fakeHandover{submitErr: fmt.Errorf("store question: %w", sync.ErrOversize)}
+	ho := &fakeHandover{submitErr: fmt.Errorf("store question: %w", wire.ErrOversize)}
 	k, _ := voiceKiosk(t, nil, nil, ho, Options{})
 	toHandover(k, pensionQuestion)
 	k.tap("nav.next")
@@ -271,8 +272,8 @@ func TestHandover_CheckAnswerStates(t *testing.T) {
 		{"answered", &fakeHandover{answers: map[string]string{code: answer}}, "7kq2m xr4td", "handover-answer", "", []string{code}},
 		{"not answered yet", &fakeHandover{waiting: map[string]bool{code: true}}, "7KQ2MXR4TD", "handover-check", "handover.not_yet", []string{code}},
 		{"no such code", &fakeHandover{}, "7KQ2M-XR4TE", "handover-check", "handover.code_unknown", []string{"7KQ2M-XR4TE"}},
-		{"network down", &fakeHandover{answerErr: sync.ErrOffline}, code, "handover-check", "handover.offline", []string{code}},
-		{"too many tries", &fakeHandover{answerErr: &sync.ReplyError{Op: sync.OpQuestionAnswer, Code: "too-many-tries", Msg: "wait"}},
+		{"network down", &fakeHandover{answerErr: uplink.ErrOffline}, code, "handover-check", "handover.offline", []string{code}},
+		{"too many tries", &fakeHandover{answerErr: &uplink.ReplyError{Op: wire.OpQuestionAnswer, Code: "too-many-tries", Msg: "wait"}},
 			code, "handover-check", "handover.too_many", []string{code}},
 		{"not a code", &fakeHandover{}, "7KQ2M-XR4T0", "handover-check", "handover.code_invalid", nil},
 		{"too short", &fakeHandover{}, "7KQ2M", "handover-check", "handover.code_invalid", nil},
@@ -412,7 +413,7 @@ func TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk(t *testing.T) {
 	require.NoError(t, err)
 	a := NewAdviser(ix)
 	a.Listener = &fakeListener{wav: wav} // and no recogniser installed
-	a.Handover = NewSyncHandover(ks.outbox, sync.NewCentral(ks.sender))
+	a.Handover = NewSyncHandover(ks.outbox, uplink.NewCentral(ks.sender))
 	opt := ks.options(c)
 	opt.Voice = a
 	k := newKiosk(t, opt)

@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	stdsync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,7 +18,7 @@ import (
 
 	"allimi"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 // fakeClock is a Clock whose timers fire only when the test advances it.
@@ -71,12 +71,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 // spyRecorder passes records to an inner Recorder and keeps the events.
 type spyRecorder struct {
 	inner  Recorder
-	mu     stdsync.Mutex
+	mu     sync.Mutex
 	events []allimi.Event
 	calls  int
 }
 
-func (s *spyRecorder) Append(drafts ...sync.Draft) ([]allimi.Event, error) {
+func (s *spyRecorder) Append(drafts ...outbox.Draft) ([]allimi.Event, error) {
 	s.mu.Lock()
 	s.calls++
 	s.mu.Unlock()

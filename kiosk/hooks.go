@@ -7,7 +7,9 @@ import (
 	"fyne.io/fyne/v2"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
+	"allimi/sync/uplink"
 	"allimi/voice"
 )
 
@@ -17,9 +19,9 @@ import (
 // conflict APIs) only implement what they provide.
 
 // Recorder stores sign-up and consent records durably before the person is
-// told "saved". *sync.Outbox implements it.
+// told "saved". *outbox.Outbox implements it.
 type Recorder interface {
-	Append(drafts ...sync.Draft) ([]allimi.Event, error)
+	Append(drafts ...outbox.Draft) ([]allimi.Event, error)
 }
 
 // Verifier confirms a mobile number with a code sent by SMS. The kiosk
@@ -34,7 +36,7 @@ type Verifier interface {
 }
 
 // ConflictSource lists the consent conflicts central reports and records an
-// official's decision on one. *sync.Central is the ConflictSource of a
+// official's decision on one. *uplink.Central is the ConflictSource of a
 // kiosk connected to central.
 type ConflictSource interface {
 	// Conflicts lists the open conflicts of this kiosk, each naming the
@@ -148,9 +150,9 @@ type HealthSource interface {
 // SyncHealth reads health from the kiosk's outbox, sender and catalog
 // store; sender and catalogs may be nil.
 type SyncHealth struct {
-	Outbox   *sync.Outbox
-	Sender   *sync.Sender
-	Catalogs *sync.CatalogStore
+	Outbox   *outbox.Outbox
+	Sender   *uplink.Sender
+	Catalogs *catalog.Store
 }
 
 // Health implements HealthSource.

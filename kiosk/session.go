@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 // Session is one person's visit: what they have typed and chosen so far.
@@ -202,20 +202,20 @@ func (s *Session) actor() allimi.Actor {
 
 // SignupDraft builds the one sign-up record of the session: the person and
 // one grant per chosen type and channel.
-func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
+func (s *Session) SignupDraft(now time.Time) (outbox.Draft, error) {
 	c, err := s.Citizen(now)
 	if err != nil {
-		return sync.Draft{}, err
+		return outbox.Draft{}, err
 	}
 	types, channels := s.chosenTypes(), s.chosenChannels()
 	if len(types) == 0 {
-		return sync.Draft{}, inputErr("err.types_none", nil)
+		return outbox.Draft{}, inputErr("err.types_none", nil)
 	}
 	if len(channels) == 0 {
-		return sync.Draft{}, inputErr("err.channels_none", nil)
+		return outbox.Draft{}, inputErr("err.channels_none", nil)
 	}
 	if s.Official != nil && s.Method == "" {
-		return sync.Draft{}, inputErr("err.method_none", nil)
+		return outbox.Draft{}, inputErr("err.method_none", nil)
 	}
 	// The slip's code is drawn here, at random, and travels in the record:
 	// one derived from the kiosk and sequence number could be computed by
@@ -226,7 +226,7 @@ func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
 	}
 	code, err := draw()
 	if err != nil {
-		return sync.Draft{}, err
+		return outbox.Draft{}, err
 	}
 	p := allimi.ConsentPayload{Verified: s.Verified, Receipt: code}
 	for _, t := range types {
@@ -238,26 +238,26 @@ func (s *Session) SignupDraft(now time.Time) (sync.Draft, error) {
 		// The conditions go only with the grant they were given for.
 		b, err := json.Marshal(nb.Profile)
 		if err != nil {
-			return sync.Draft{}, fmt.Errorf("new-benefits profile: %w", err)
+			return outbox.Draft{}, fmt.Errorf("new-benefits profile: %w", err)
 		}
 		p.Profile, p.Region = b, nb.Region
 	}
-	return sync.Draft{Kind: allimi.KindSignup, Citizen: c, Payload: p}, nil
+	return outbox.Draft{Kind: allimi.KindSignup, Citizen: c, Payload: &p}, nil
 }
 
 // WithdrawDraft builds a consent record withdrawing the chosen types on
 // every channel: a person who says "stop" means everywhere.
-func (s *Session) WithdrawDraft(now time.Time) (sync.Draft, error) {
+func (s *Session) WithdrawDraft(now time.Time) (outbox.Draft, error) {
 	c, err := s.Citizen(now)
 	if err != nil {
-		return sync.Draft{}, err
+		return outbox.Draft{}, err
 	}
 	types := s.chosenTypes()
 	if len(types) == 0 {
-		return sync.Draft{}, inputErr("err.types_none", nil)
+		return outbox.Draft{}, inputErr("err.types_none", nil)
 	}
 	if s.Official != nil && s.Method == "" {
-		return sync.Draft{}, inputErr("err.method_none", nil)
+		return outbox.Draft{}, inputErr("err.method_none", nil)
 	}
 	p := allimi.ConsentPayload{}
 	for _, t := range types {
@@ -265,7 +265,7 @@ func (s *Session) WithdrawDraft(now time.Time) (sync.Draft, error) {
 			p.Consents = append(p.Consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionWithdraw, By: s.actor(), At: now})
 		}
 	}
-	return sync.Draft{Kind: allimi.KindConsent, Citizen: c, Payload: p}, nil
+	return outbox.Draft{Kind: allimi.KindConsent, Citizen: c, Payload: &p}, nil
 }
 
 // ErrNotRegistered means the kiosk has no outbox: it was started without a
@@ -282,7 +282,7 @@ type Receipt struct {
 
 // submit stores d through rec once per session: a repeated call returns the
 // first receipt and stores nothing.
-func (s *Session) submit(rec Recorder, d sync.Draft) (Receipt, error) {
+func (s *Session) submit(rec Recorder, d outbox.Draft) (Receipt, error) {
 	if s.receipt != nil {
 		return *s.receipt, nil
 	}
@@ -296,7 +296,10 @@ func (s *Session) submit(rec Recorder, d sync.Draft) (Receipt, error) {
 	if len(evs) != 1 {
 		return Receipt{}, fmt.Errorf("store %s record: outbox stored %d events, want 1", d.Kind, len(evs))
 	}
-	code := d.Payload.Receipt
+	var code string
+	if p, ok := d.Payload.(*allimi.ConsentPayload); ok {
+		code = p.Receipt
+	}
 	if code == "" {
 		// A withdrawal has no receipt page; its slip names the record.
 		code = ReceiptCode(evs[0].Kiosk, evs[0].Seq)

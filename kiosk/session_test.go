@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 var testNow = time.Date(2026, 3, 14, 10, 0, 0, 0, time.Local)
@@ -105,10 +105,10 @@ func TestSession_ChoicesAreRequired(t *testing.T) {
 // TestSession_DraftsAreWhatCentralAccepts stores the drafts in a real
 // outbox, which validates them with the same rules central applies.
 func TestSession_DraftsAreWhatCentralAccepts(t *testing.T) {
-	db, err := sync.OpenKioskDB(filepath.Join(t.TempDir(), "k"))
+	db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "k"))
 	require.NoError(t, err)
 	defer db.Close()
-	ob, err := sync.OpenOutbox(db, "k1")
+	ob, err := outbox.Open(db, "k1")
 	require.NoError(t, err)
 
 	s := validSession()
@@ -172,7 +172,7 @@ func TestSession_SignupSlipCodeIsDrawnNotDerived(t *testing.T) {
 		r, err := s.submit(rec, d)
 		require.NoError(t, err)
 		assert.True(t, allimi.IsRandomReceiptCode(r.Code), "XXXX-XXXX-XXXX: %q", r.Code)
-		assert.Equal(t, d.Payload.Receipt, r.Code, "the slip shows the code central indexes")
+		assert.Equal(t, d.Payload.(*allimi.ConsentPayload).Receipt, r.Code, "the slip shows the code central indexes")
 		assert.NotEqual(t, ReceiptCode(r.Kiosk, r.Seq), r.Code)
 		codes = append(codes, r.Code)
 	}
@@ -191,7 +191,7 @@ func TestSession_ReceiptCodesComeFromTheUIsSourceAcrossClears(t *testing.T) {
 		*u.session = *fill
 		d, err := u.session.SignupDraft(testNow)
 		require.NoError(t, err)
-		assert.Equal(t, "4F7K-Q2MX-9TDR", d.Payload.Receipt)
+		assert.Equal(t, "4F7K-Q2MX-9TDR", d.Payload.(*allimi.ConsentPayload).Receipt)
 		u.session.Clear()
 	}
 	assert.Equal(t, 2, draws)
@@ -216,7 +216,7 @@ func TestReceiptCode(t *testing.T) {
 }
 
 func TestToday_KeepsOnlyTodaysMaskedEntries(t *testing.T) {
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	defer db.Close()
 	for _, log := range []TodayLog{&MemoryToday{}, must(OpenBoltToday(db))} {
@@ -239,14 +239,14 @@ func TestToday_KeepsOnlyTodaysMaskedEntries(t *testing.T) {
 
 func TestToday_PurgedEntriesAreGoneFromTheFile(t *testing.T) {
 	dir := t.TempDir()
-	db, err := sync.OpenKioskDB(dir)
+	db, err := outbox.OpenDB(dir)
 	require.NoError(t, err)
 	defer db.Close()
 	log := must(OpenBoltToday(db))
 	for i := range 50 {
 		require.NoError(t, log.Add(TodayEntry{At: testNow.Add(-time.Hour), Name: fmt.Sprintf("오*늘%02d", i), Mobile: "010-****-5678"}))
 	}
-	file := func() []byte { return must(os.ReadFile(filepath.Join(dir, sync.KioskDBFile))) }
+	file := func() []byte { return must(os.ReadFile(filepath.Join(dir, outbox.DBFile))) }
 	require.Contains(t, string(file()), "오*늘07")
 
 	got, err := log.List(testNow.Add(24 * time.Hour))

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -26,7 +26,7 @@ import (
 // Nothing the person answers outlives their session unless they accept
 // the offer to be told of new benefits and sign up for it.
 type SubsidyFinder struct {
-	mu     stdsync.RWMutex
+	mu     sync.RWMutex
 	cat    *subsidy.Catalog
 	region subsidy.Region
 	income subsidy.MedianIncomeTable
@@ -629,7 +629,7 @@ func LoadSubsidyCatalog(get func(name string) ([]byte, error), log *slog.Logger)
 	return demoSubsidyCatalog()
 }
 
-var demoCatalog = stdsync.OnceValues(func() (*subsidy.Catalog, error) {
+var demoCatalog = sync.OnceValues(func() (*subsidy.Catalog, error) {
 	cat, _, err := subsidy.ImportFS(assets.SubsidyDemo())
 	if err != nil {
 		return nil, fmt.Errorf("demo subsidy catalog: %w", err)

@@ -15,7 +15,7 @@ import (
 
 	"allimi"
 	"allimi/subsidy"
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 // testSubsidyCatalog is a small catalog whose services each turn on one
@@ -386,7 +386,7 @@ func TestSubsidy_ProfileOnlyWithTheNewBenefitsGrant(t *testing.T) {
 	s.NewBenefits = &NewBenefitsOffer{Profile: subsidy.Profile{Sex: "F"}, Region: "경기"}
 	d, err := s.SignupDraft(time.Now())
 	require.NoError(t, err)
-	p := d.Payload
+	p := d.Payload.(*allimi.ConsentPayload)
 	assert.Empty(t, p.Profile, "the conditions go only with a grant of new benefits")
 	assert.Empty(t, p.Region)
 }
@@ -482,10 +482,10 @@ func TestSubsidy_NewCatalogIsUsedByTheNextSearch(t *testing.T) {
 // draftRecorder keeps the drafts it stores.
 type draftRecorder struct {
 	MemoryRecorder
-	drafts []sync.Draft
+	drafts []outbox.Draft
 }
 
-func (d *draftRecorder) Append(drafts ...sync.Draft) ([]allimi.Event, error) {
+func (d *draftRecorder) Append(drafts ...outbox.Draft) ([]allimi.Event, error) {
 	d.drafts = append(d.drafts, drafts...)
 	return d.MemoryRecorder.Append(drafts...)
 }
@@ -508,7 +508,7 @@ func TestFlow_StaffWithdrawsNewBenefitsToo(t *testing.T) {
 	k.requireScreen("staff-withdraw-done")
 	require.Len(t, rec.drafts, 1)
 	var withdrawn []allimi.NotificationType
-	for _, c := range rec.drafts[0].Payload.Consents {
+	for _, c := range rec.drafts[0].Payload.(*allimi.ConsentPayload).Consents {
 		assert.Equal(t, allimi.ActionWithdraw, c.Action)
 		withdrawn = append(withdrawn, c.Type)
 	}

@@ -4,7 +4,7 @@ import (
 	"image/color"
 	"io/fs"
 	"log/slog"
-	stdsync "sync"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
@@ -227,7 +227,7 @@ var fontFiles = map[Lang][2]string{
 }
 
 var (
-	fontMu     stdsync.Mutex
+	fontMu     sync.Mutex
 	fontCache  = map[Lang]langFonts{}
 	fontByFile = map[string]fyne.Resource{}
 )

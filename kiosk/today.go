@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -41,7 +41,7 @@ func sameDay(a, b time.Time) bool {
 
 // MemoryToday is a TodayLog in memory, for kiosks without a data file.
 type MemoryToday struct {
-	mu      stdsync.Mutex
+	mu      sync.Mutex
 	entries []TodayEntry
 }
 

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 )
@@ -17,7 +17,7 @@ const benchServices = 11_000
 // benchPages is the generated catalog's page directory, made by the first
 // benchmark that needs it and removed by TestMain.
 var benchPages struct {
-	once gosync.Once
+	once sync.Once
 	dir  string
 }
 

@@ -9,7 +9,7 @@ import (
 
 // CatalogName is the name under which central publishes the compiled
 // catalog (Encode) as a signed catalog and kiosks install it
-// (sync.CatalogTopic(CatalogName)).
+// (catalog.Topic(CatalogName)).
 const CatalogName = "subsidy24"
 
 // Catalog is an imported set of services, compiled for Match. It is

@@ -5,7 +5,7 @@
 //
 // A catalog is imported from a directory of API pages (Import, ImportFS),
 // which central fetches with a Fetcher, and travels to kiosks as the bytes
-// of Encode, signed by the sync package's catalog code under CatalogName.
+// of Encode, signed by package allimi/sync/catalog under CatalogName.
 // On import every service is compiled into a few machine words (the age
 // bounds and one bitmask per group of codes), so that Match checks a
 // person against the whole catalog of about 11,000 services in well under

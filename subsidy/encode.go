@@ -68,7 +68,7 @@ var serviceTexts = []func(*Service) *string{
 	func(s *Service) *string { return &s.ApplyURL },
 }
 
-// Encode returns the catalog's bytes, for sync.SignCatalog under
+// Encode returns the catalog's bytes, for catalog.Sign under
 // CatalogName and for files written by WriteFile.
 func Encode(c *Catalog) ([]byte, error) {
 	var body []byte

@@ -13,7 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi/subsidy"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 func intp(n int) *int { return &n }
@@ -83,13 +83,13 @@ func TestEncode_TravelsThroughSignedCatalogSync(t *testing.T) {
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "kiosk.db"), 0o600, &bbolt.Options{Timeout: time.Second})
 	require.NoError(t, err)
 	defer db.Close()
-	store, err := sync.NewCatalogStore(db, pub)
+	store, err := catalog.NewStore(db, pub)
 	require.NoError(t, err)
 
 	publish := func(v uint64, c *subsidy.Catalog) (manifest, body []byte) {
 		body, err := subsidy.Encode(c)
 		require.NoError(t, err)
-		return sync.SignCatalog(priv, subsidy.CatalogName, v, body).Encode(), body
+		return catalog.Sign(priv, subsidy.CatalogName, v, body).Encode(), body
 	}
 	installed := func() *subsidy.Catalog {
 		_, body, err := store.Get(subsidy.CatalogName)
@@ -100,15 +100,15 @@ func TestEncode_TravelsThroughSignedCatalogSync(t *testing.T) {
 	}
 
 	m1, b1 := publish(1, sampleCatalog("기초연금"))
-	require.NoError(t, store.Offer(sync.CatalogTopic(subsidy.CatalogName), m1))
-	require.NoError(t, store.Offer(sync.CatalogBodyTopic(subsidy.CatalogName), b1))
+	require.NoError(t, store.Offer(catalog.Topic(subsidy.CatalogName), m1))
+	require.NoError(t, store.Offer(catalog.BodyTopic(subsidy.CatalogName), b1))
 	assert.Equal(t, 2, installed().Len())
 
 	// Offline for weeks: v2 and v3 published; the broker retains v3 only.
 	_, _ = publish(2, sampleCatalog("기초연금", "효도수당"))
 	m3, b3 := publish(3, sampleCatalog("기초연금", "효도수당", "난방비"))
-	require.NoError(t, store.Offer(sync.CatalogBodyTopic(subsidy.CatalogName), b3))
-	require.NoError(t, store.Offer(sync.CatalogTopic(subsidy.CatalogName), m3))
+	require.NoError(t, store.Offer(catalog.BodyTopic(subsidy.CatalogName), b3))
+	require.NoError(t, store.Offer(catalog.Topic(subsidy.CatalogName), m3))
 	vs, err := store.Versions()
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3), vs[subsidy.CatalogName])
@@ -121,10 +121,10 @@ func TestEncode_TravelsThroughSignedCatalogSync(t *testing.T) {
 	m4, b4 := publish(4, sampleCatalog("가짜"))
 	b4 = bytes.Clone(b4)
 	b4[len(b4)-1] ^= 1
-	require.NoError(t, store.Offer(sync.CatalogTopic(subsidy.CatalogName), m4))
+	require.NoError(t, store.Offer(catalog.Topic(subsidy.CatalogName), m4))
 	// The store does not install a body that differs from the manifest's
 	// hash; it keeps it aside in case a matching manifest comes.
-	require.NoError(t, store.Offer(sync.CatalogBodyTopic(subsidy.CatalogName), b4))
+	require.NoError(t, store.Offer(catalog.BodyTopic(subsidy.CatalogName), b4))
 	vs, err = store.Versions()
 	require.NoError(t, err)
 	assert.Equal(t, uint64(3), vs[subsidy.CatalogName])

@@ -13,7 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,7 +29,7 @@ const testKey = "abc+/def=="
 type fakeGov24 struct {
 	rows map[string][]any // per endpoint
 
-	mu       gosync.Mutex
+	mu       sync.Mutex
 	requests map[string]int // "serviceList/2" → times asked
 	fail     func(ep string, page, nth int) (status int, body string)
 }
@@ -218,7 +218,7 @@ func TestFetch_NetworkErrorsHideTheKey(t *testing.T) {
 
 func TestFetch_StopsWhenCancelledDuringBackoff(t *testing.T) {
 	failed := make(chan struct{})
-	var once gosync.Once
+	var once sync.Once
 	api := newFakeGov24(genCatalog(10, 14))
 	api.fail = func(string, int, int) (int, string) {
 		once.Do(func() { close(failed) })

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"allimi/sync"
+	"allimi/sync/wire"
 )
 
 // readiness is central's answer on /readyz (and /healthz, which says the same).
@@ -92,7 +92,7 @@ func TestIngest_AFloodOfInvalidRecordsDoesNotHoldUpAnotherKiosk(t *testing.T) {
 				default:
 				}
 			}
-			last = fc.Publish(sync.UpTopic(flooder.ID), 1, false, fmt.Appendf(nil, `{"v":1,"kiosk":"flooder","seq":%d,"junk`, n))
+			last = fc.Publish(wire.UpTopic(flooder.ID), 1, false, fmt.Appendf(nil, `{"v":1,"kiosk":"flooder","seq":%d,"junk`, n))
 			if n%1000 == 999 {
 				last.Wait() // the broker's PUBACK: as fast as the broker takes them
 			}

@@ -25,7 +25,9 @@ import (
 	domain "allimi"
 	"allimi/central/bolt"
 	"allimi/internal/testaddr"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 	"allimi/voice"
 )
 
@@ -75,15 +77,15 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "official", "add", "--data", data, "--id", "kim.minji", "--json"), &official))
 
 	// The kiosk, with central down: the question goes into its outbox.
-	db, err := sync.OpenKioskDB(t.TempDir())
+	db, err := outbox.OpenDB(t.TempDir())
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	box, err := sync.OpenOutbox(db, cred.ID)
+	box, err := outbox.Open(db, cred.ID)
 	require.NoError(t, err)
 	code, err := domain.NewQuestionCode()
 	require.NoError(t, err)
 	contact := domain.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
-	drafts, err := sync.QuestionDrafts(domain.QuestionPayload{Code: code, Lang: "ko", Reply: "kakao"}, contact, pcm)
+	drafts, err := outbox.QuestionDrafts(domain.QuestionPayload{Code: code, Lang: "ko", Reply: "kakao"}, contact, pcm)
 	require.NoError(t, err)
 	_, err = box.Append(drafts...)
 	require.NoError(t, err)
@@ -95,7 +97,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 
 	// One record in flight at a time, so that the kill lands among the chunks.
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + c.mqtt, Username: cred.Username,
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + c.mqtt, Username: cred.Username,
 		Password: cred.Password}, Window: 1, ResendAfter: time.Second, Logger: quiet}, box)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -188,7 +190,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	assert.Equal(t, http.StatusGone, resp.StatusCode, "the recording is gone once answered")
 
 	// The person comes back to the kiosk with the slip.
-	api := sync.NewCentral(sender)
+	api := uplink.NewCentral(sender)
 	rctx, rcancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer rcancel()
 	require.Eventually(t, func() bool { return sender.Status().Connected }, 20*time.Second, 10*time.Millisecond)
@@ -200,7 +202,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	// A typed question answered at the kiosk: no message to anyone.
 	code2, err := domain.NewQuestionCode()
 	require.NoError(t, err)
-	drafts, err = sync.QuestionDrafts(domain.QuestionPayload{Code: code2, Lang: "ko", Reply: domain.ReplyAtKiosk,
+	drafts, err = outbox.QuestionDrafts(domain.QuestionPayload{Code: code2, Lang: "ko", Reply: domain.ReplyAtKiosk,
 		Text: "경로당 난방비 지원도 있나요?"}, domain.Citizen{}, nil)
 	require.NoError(t, err)
 	_, err = box.Append(drafts...)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"unicode"
 )
 
@@ -22,7 +22,7 @@ type Speaker struct {
 	Player Player
 	Log    *slog.Logger
 
-	mu     stdsync.Mutex
+	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -48,7 +48,7 @@ func (s *Speaker) Speak(ctx context.Context, lang, text string) error {
 	s.mu.Unlock()
 	// The rest is synthesised one part ahead of the player.
 	next := make(chan WAV)
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()

@@ -14,7 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/internal/loadgen"
 )
 
 // auditEntries reads the whole audit log.
@@ -37,7 +37,7 @@ func batchOfSignups(t *testing.T, n int) []allimi.Event {
 	events := make([]allimi.Event, n)
 	for i := range events {
 		seq := uint64(i + 1)
-		events[i] = storeFromDraft(t, "k1", seq, storeT0, sync.SyntheticSignup("k1", seq, []allimi.Channel{allimi.ChannelSMS}, storeT0))
+		events[i] = storeFromDraft(t, "k1", seq, storeT0, loadgen.Signup("k1", seq, []allimi.Channel{allimi.ChannelSMS}, storeT0))
 	}
 	return events
 }

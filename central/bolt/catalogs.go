@@ -7,20 +7,20 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 type storedCatalog struct {
-	Manifest sync.Manifest `json:"manifest"`
-	Body     []byte        `json:"body"`
+	Manifest catalog.Manifest `json:"manifest"`
+	Body     []byte           `json:"body"`
 }
 
 // PutCatalog signs body as the next version of catalog name (or as version,
 // when it is not zero) and stores it. A version not above the stored one is
 // refused: kiosks would refuse it too.
-func (s *Store) PutCatalog(name string, version uint64, body []byte) (sync.Manifest, error) {
-	var m sync.Manifest
-	if err := sync.ValidateCatalogName(name); err != nil {
+func (s *Store) PutCatalog(name string, version uint64, body []byte) (catalog.Manifest, error) {
+	var m catalog.Manifest
+	if err := catalog.ValidateName(name); err != nil {
 		return m, err
 	}
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
@@ -37,7 +37,7 @@ func (s *Store) PutCatalog(name string, version uint64, body []byte) (sync.Manif
 		if version <= cur.Manifest.Version {
 			return fmt.Errorf("catalog %s: version %d is not above the current %d: %w", name, version, cur.Manifest.Version, allimi.ErrInvalid)
 		}
-		m = sync.SignCatalog(s.keys.CatalogKey(), name, version, body)
+		m = catalog.Sign(s.keys.CatalogKey(), name, version, body)
 		v, _ := json.Marshal(storedCatalog{Manifest: m, Body: body})
 		return b.Put([]byte(name), v)
 	})

@@ -14,7 +14,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 // Enrolment: an official runs `allimi central kiosk enrol --id ID`, which
@@ -119,7 +119,7 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 		rec := kioskRecord{ID: e.Kiosk, Username: allimi.KioskUsername(e.Kiosk), PasswordHash: hash, Created: now}
 		rv, _ := json.Marshal(rec)
 		cred = allimi.KioskCredentials{ID: e.Kiosk, Username: rec.Username, Password: pw,
-			CatalogKey: sync.EncodePublicKey(s.keys.CatalogPublicKey())}
+			CatalogKey: catalog.EncodePublicKey(s.keys.CatalogPublicKey())}
 		return tx.Bucket(bucketKiosks).Put([]byte(e.Kiosk), rv)
 	})
 	return cred, err

@@ -8,7 +8,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/internal/loadgen"
 )
 
 func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
@@ -34,7 +34,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 
 	births := map[string]bool{}
 	for i := 1; i <= 7; i++ {
-		births[sync.SyntheticSignup("seed", uint64(i), nil, s.now()).Citizen.BirthDate] = true
+		births[loadgen.Signup("seed", uint64(i), nil, s.now()).Citizen.BirthDate] = true
 	}
 	tokens := map[uint64]bool{}
 	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {

@@ -1,7 +1,7 @@
 package bolt
 
 import (
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,7 +70,7 @@ func TestCheckKiosk_BoundsConcurrentPasswordChecks(t *testing.T) {
 
 	var inside, most atomic.Int32
 	release := make(chan struct{})
-	letGo := stdsync.OnceFunc(func() { close(release) })
+	letGo := sync.OnceFunc(func() { close(release) })
 	defer letGo() // also when a require below fails
 	swapCompareHash(t, func(hash, password []byte) error {
 		n := inside.Add(1)
@@ -81,7 +81,7 @@ func TestCheckKiosk_BoundsConcurrentPasswordChecks(t *testing.T) {
 		return bcrypt.ErrMismatchedHashAndPassword
 	})
 	const attackers = 16
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	for i := range attackers {
 		wg.Add(1)
 		go func() {

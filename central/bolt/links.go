@@ -7,7 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -28,7 +28,7 @@ var bucketTokenRanges = []byte("detail-ranges") // token number(8) → notificat
 // recipient.
 type links struct {
 	key  []byte
-	macs stdsync.Pool // HMAC states keyed with key: one per message is costly
+	macs sync.Pool // HMAC states keyed with key: one per message is costly
 }
 
 func newLinks(hashKey []byte) *links {

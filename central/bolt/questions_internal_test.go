@@ -15,7 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/sync/outbox"
 )
 
 var questionContact = allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
@@ -28,15 +28,11 @@ func questionEvents(t testing.TB, kiosk string, first uint64, code, reply string
 	if reply != allimi.ReplyAtKiosk {
 		contact = questionContact
 	}
-	drafts, err := sync.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: reply, Text: "기초연금 신청은 어디서 하나요?"}, contact, pcm)
+	drafts, err := outbox.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: reply, Text: "기초연금 신청은 어디서 하나요?"}, contact, pcm)
 	require.NoError(t, err)
 	out := make([]allimi.Event, len(drafts))
 	for i, d := range drafts {
-		var p any = d.QuestionAudio
-		if d.Kind == allimi.KindQuestion {
-			p = d.Question
-		}
-		b, err := json.Marshal(p)
+		b, err := json.Marshal(d.Payload)
 		require.NoError(t, err)
 		out[i] = allimi.Event{V: 1, Kiosk: kiosk, Seq: first + uint64(i), HLC: allimi.NextHLC(uint64(i), storeT0),
 			Kind: d.Kind, Citizen: d.Citizen, Payload: b}

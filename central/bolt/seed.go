@@ -7,7 +7,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/internal/loadgen"
 )
 
 // seedChunk is how many people one seeding transaction writes; a
@@ -17,7 +17,7 @@ var seedChunk = 50000
 // SeedSubscribers writes n synthetic people, each consenting to the given
 // types on the given channels, straight into the registry: a benchmark's or
 // a demo's population without n kiosk records. People are those of
-// sync.SyntheticSignup for kiosk "seed", numbered from 1; one already in
+// loadgen.Person for kiosk "seed", numbered from 1; one already in
 // the registry is left as it is.
 //
 // People are written in the order of their citizen keys, across all the
@@ -42,7 +42,7 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 	// million sealed records in memory.
 	order := make([]numbered, n)
 	for i := range order {
-		c := sync.SyntheticSignup("seed", uint64(i+1), channels, now).Citizen
+		c := loadgen.Person("seed", uint64(i+1))
 		order[i] = numbered{s.keys.CitizenKey(c.Mobile, c.BirthDate), i + 1}
 	}
 	sort.Slice(order, func(a, b int) bool { return bytes.Compare(order[a].ck, order[b].ck) < 0 })
@@ -56,7 +56,7 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 		part := order[start:min(start+chunk, n)]
 		people := make([]person, 0, len(part))
 		for _, o := range part {
-			c := sync.SyntheticSignup("seed", uint64(o.i), channels, now).Citizen
+			c := loadgen.Person("seed", uint64(o.i))
 			sealed := s.keys.Seal(encodePII(c), o.ck)
 			rec := (&citizenRecord{PII: sealed, Active: len(types) * len(channels), Created: now, Updated: now}).encode()
 			p := person{ck: o.ck, rec: rec, pii: sealed}

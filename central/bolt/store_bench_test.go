@@ -7,7 +7,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/internal/loadgen"
 )
 
 // BenchmarkStore_Commit5000 commits 5,000 signups in batches of 1,000, as
@@ -16,7 +16,7 @@ func BenchmarkStore_Commit5000(b *testing.B) {
 	now := time.Now()
 	events := make([]allimi.Event, 5000)
 	for i := range events {
-		d := sync.SyntheticSignup("bench", uint64(i+1), []allimi.Channel{allimi.ChannelKakao}, now)
+		d := loadgen.Signup("bench", uint64(i+1), []allimi.Channel{allimi.ChannelKakao}, now)
 		p, _ := json.Marshal(d.Payload)
 		events[i] = allimi.Event{V: 1, Kiosk: "bench", Seq: uint64(i + 1), HLC: allimi.NextHLC(0, now), Kind: d.Kind, Citizen: d.Citizen, Payload: p}
 	}

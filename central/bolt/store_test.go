@@ -15,7 +15,9 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
-	"allimi/sync"
+	"allimi/internal/loadgen"
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
 )
 
 var (
@@ -128,8 +130,8 @@ func storeWithdraw(t *testing.T, kiosk string, seq uint64, at time.Time) allimi.
 	return storeEvent(t, kiosk, seq, at, allimi.KindConsent, storeKim, storeConsent(allimi.ActionWithdraw, at))
 }
 
-func storeFromDraft(t *testing.T, kiosk string, seq uint64, at time.Time, d sync.Draft) allimi.Event {
-	return storeEvent(t, kiosk, seq, at, d.Kind, d.Citizen, d.Payload.Consents...)
+func storeFromDraft(t *testing.T, kiosk string, seq uint64, at time.Time, d outbox.Draft) allimi.Event {
+	return storeEvent(t, kiosk, seq, at, d.Kind, d.Citizen, d.Payload.(*allimi.ConsentPayload).Consents...)
 }
 
 func TestStore_CommitStoresANewEvent(t *testing.T) {
@@ -215,7 +217,7 @@ func TestStore_SubscribersCountedPerDistinctCitizen(t *testing.T) {
 func TestStore_HighWaterMarkWaitsForGaps(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	ev := func(seq uint64) allimi.Event {
-		return storeFromDraft(t, "k1", seq, storeT0, sync.SyntheticSignup("k1", seq, []allimi.Channel{allimi.ChannelSMS}, storeT0))
+		return storeFromDraft(t, "k1", seq, storeT0, loadgen.Signup("k1", seq, []allimi.Channel{allimi.ChannelSMS}, storeT0))
 	}
 
 	out := f.commit(ev(1), ev(2), ev(5))
@@ -239,7 +241,7 @@ func TestStore_HighWaterMarkWaitsForGaps(t *testing.T) {
 func TestStore_HighWaterMarkPerKiosk(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	ev := func(kiosk string, seq uint64) allimi.Event {
-		return storeFromDraft(t, kiosk, seq, storeT0, sync.SyntheticSignup(kiosk, seq, []allimi.Channel{allimi.ChannelSMS}, storeT0))
+		return storeFromDraft(t, kiosk, seq, storeT0, loadgen.Signup(kiosk, seq, []allimi.Channel{allimi.ChannelSMS}, storeT0))
 	}
 	out := f.commit(ev("k1", 1), ev("k2", 2), ev("k1", 2))
 	assert.Equal(t, map[string]uint64{"k1": 2, "k2": 0}, out.HW, "k2 still misses its record 1")
@@ -541,7 +543,7 @@ func TestStore_ResolveConflictRefusals(t *testing.T) {
 
 func TestStore_StatsActivePerTypeAndChannel(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{ConflictWindow: time.Hour})
-	everything := sync.SyntheticSignup("k1", 1, []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}, storeT0)
+	everything := loadgen.Signup("k1", 1, []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS}, storeT0)
 	f.commit(
 		storeFromDraft(t, "k1", 1, storeT0, everything),
 		storeGrant(t, "k1", 2, storeT0),
@@ -750,7 +752,7 @@ func TestStore_KiosksSurviveReopen(t *testing.T) {
 
 func TestStore_PutCatalogVersions(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
-	put := func(name string, version uint64, body string) (sync.Manifest, error) {
+	put := func(name string, version uint64, body string) (catalog.Manifest, error) {
 		return f.st.PutCatalog(name, version, []byte(body))
 	}
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	stdsync "sync"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,10 +38,10 @@ func (malgoPlayer) Play(ctx context.Context, w voice.WAV) error {
 	cfg.Playback.Channels = uint32(w.Channels)
 	cfg.SampleRate = uint32(w.SampleRate)
 
-	var mu stdsync.Mutex
+	var mu sync.Mutex
 	pos := 0
 	finished := make(chan struct{})
-	var once stdsync.Once
+	var once sync.Once
 	dev, err := malgo.InitDevice(mctx.Context, cfg, malgo.DeviceCallbacks{
 		Data: func(out, _ []byte, _ uint32) {
 			mu.Lock()
@@ -196,7 +196,7 @@ func (l malgoListener) Listen(ctx context.Context, max time.Duration) (voice.WAV
 // ends). Until it is ready, or when there is none, Transcribe returns an
 // error wrapping voice.ErrNoRecognizer and the kiosk offers an official.
 type recognizerTranscriber struct {
-	mu     stdsync.Mutex
+	mu     sync.Mutex
 	rec    voice.Recognizer
 	reason string
 	ready  chan struct{}

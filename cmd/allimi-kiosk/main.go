@@ -12,7 +12,8 @@
 // --hash-pin). Without a kiosk id the kiosk shows its screens but cannot
 // save sign-ups. The screens live in package kiosk; this command only
 // creates the real (cgo, OpenGL) application around them and wires the
-// outbox, sender and catalogs from package sync.
+// outbox, sender and catalogs of the packages under sync/ (outbox, uplink,
+// catalog).
 package main
 
 import (
@@ -34,7 +35,9 @@ import (
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
 	"allimi/kiosk/screenshot"
 	"allimi/subsidy"
-	"allimi/sync"
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
+	"allimi/sync/uplink"
 	"allimi/voice"
 )
 
@@ -190,23 +193,23 @@ func run(configPath, dataDir, centralURL string, fullscreen bool, shots, langLis
 // startSync opens the kiosk's data file and starts sending its outbox to
 // central; the returned function stops the sender and closes the file.
 func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk.Options, log *slog.Logger) (func(), error) {
-	db, err := sync.OpenKioskDB(dataDir)
+	db, err := outbox.OpenDB(dataDir)
 	if err != nil {
 		return nil, err
 	}
-	ob, err := sync.OpenOutbox(db, cfg.ID)
+	ob, err := outbox.Open(db, cfg.ID)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	var cats *sync.CatalogStore
+	var cats *catalog.Store
 	if cfg.CatalogKey != "" {
-		pub, err := sync.DecodePublicKey(cfg.CatalogKey)
+		pub, err := catalog.DecodePublicKey(cfg.CatalogKey)
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("config catalogKey: %w", err)
 		}
-		if cats, err = sync.NewCatalogStore(db, pub); err != nil {
+		if cats, err = catalog.NewStore(db, pub); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -233,7 +236,7 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 		db.Close()
 		return nil, err
 	}
-	sender := sync.NewSender(sync.SenderConfig{
+	sender := uplink.NewSender(uplink.Config{
 		Conn:     conn,
 		Catalogs: cats,
 		Logger:   log,
@@ -244,7 +247,7 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 	// Verification codes and consent conflicts are asked of central over
 	// the same connection; offline, they fail at once and the kiosk goes
 	// on (sign-ups unverified, conflicts "cannot be shown").
-	ask := sync.NewCentral(sender)
+	ask := uplink.NewCentral(sender)
 	opt.Verifier = ask
 	opt.Conflicts = ask
 	// Questions for an official go through the outbox like sign-ups, so
@@ -274,7 +277,7 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 // subsidyFinder is 보조금 찾기 on the catalog central published (the demo
 // catalog until one is installed), switching to each new catalog as the
 // store installs it.
-func subsidyFinder(cfg kiosk.Config, cats *sync.CatalogStore, log *slog.Logger) (*kiosk.SubsidyFinder, error) {
+func subsidyFinder(cfg kiosk.Config, cats *catalog.Store, log *slog.Logger) (*kiosk.SubsidyFinder, error) {
 	region, err := subsidy.ParseRegion(cfg.Region)
 	if err != nil {
 		return nil, fmt.Errorf("config region: %w", err)
@@ -292,7 +295,7 @@ func subsidyFinder(cfg kiosk.Config, cats *sync.CatalogStore, log *slog.Logger) 
 	}
 	f := kiosk.NewSubsidyFinder(cat, region)
 	if cats != nil {
-		cats.OnInstalled = func(m sync.Manifest) {
+		cats.OnInstalled = func(m catalog.Manifest) {
 			if m.Name != subsidy.CatalogName {
 				return
 			}
@@ -317,7 +320,7 @@ func subsidyFinder(cfg kiosk.Config, cats *sync.CatalogStore, log *slog.Logger) 
 // (the built-in one until one is installed), indexing each new one as the
 // store installs it. It chains the store's OnInstalled after the subsidy
 // finder's.
-func consultAdviser(cats *sync.CatalogStore, log *slog.Logger) (*kiosk.Adviser, error) {
+func consultAdviser(cats *catalog.Store, log *slog.Logger) (*kiosk.Adviser, error) {
 	var get func(string) ([]byte, error)
 	if cats != nil {
 		get = func(name string) ([]byte, error) {
@@ -334,7 +337,7 @@ func consultAdviser(cats *sync.CatalogStore, log *slog.Logger) (*kiosk.Adviser, 
 	})
 	if cats != nil {
 		prev := cats.OnInstalled
-		cats.OnInstalled = func(m sync.Manifest) {
+		cats.OnInstalled = func(m catalog.Manifest) {
 			if prev != nil {
 				prev(m)
 			}

@@ -22,7 +22,9 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
-	"allimi/sync"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 func benchCmd() *cobra.Command {
@@ -211,12 +213,12 @@ func drainOnce(ctx context.Context, records int) (drain, bboltOnly, raw float64,
 	}
 	defer srv.Close()
 
-	kdb, err := sync.OpenKioskDB(filepath.Join(dir, "kiosk"))
+	kdb, err := outbox.OpenDB(filepath.Join(dir, "kiosk"))
 	if err != nil {
 		return
 	}
 	defer kdb.Close()
-	ob, err := sync.OpenOutbox(kdb, "bench")
+	ob, err := outbox.Open(kdb, "bench")
 	if err != nil {
 		return
 	}
@@ -229,7 +231,7 @@ func drainOnce(ctx context.Context, records int) (drain, bboltOnly, raw float64,
 	}
 
 	// The drain.
-	sender := sync.NewSender(sync.SenderConfig{Conn: sync.Conn{Broker: "tcp://" + cfg.MQTT,
+	sender := uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: "tcp://" + cfg.MQTT,
 		Username: cred.Username, Password: cred.Password}, Logger: quiet}, ob)
 	runCtx, stop := context.WithCancel(ctx)
 	start := time.Now()
@@ -255,7 +257,7 @@ func drainOnce(ctx context.Context, records int) (drain, bboltOnly, raw float64,
 	return
 }
 
-func bboltBaseline(path string, recs []sync.Record) (float64, error) {
+func bboltBaseline(path string, recs []outbox.Record) (float64, error) {
 	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		return 0, err
@@ -282,7 +284,7 @@ func bboltBaseline(path string, recs []sync.Record) (float64, error) {
 	return time.Since(start).Seconds(), nil
 }
 
-func qos1Baseline(broker, password string, recs []sync.Record) (float64, error) {
+func qos1Baseline(broker, password string, recs []outbox.Record) (float64, error) {
 	opts := paho.NewClientOptions().AddBroker(broker).SetClientID("allimi-central-bench").
 		SetUsername("allimi-central").SetPassword(password).SetProtocolVersion(4).SetCleanSession(true)
 	c := paho.NewClient(opts)

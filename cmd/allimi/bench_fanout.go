@@ -15,7 +15,7 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"syscall"
 	"time"
 
@@ -290,7 +290,7 @@ func bareKakaoClient(ctx context.Context, base string, n int, keyPrefix string) 
 	}
 	jobs := make(chan int)
 	errs := make(chan error, 8)
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	start := time.Now()
 	for w := 0; w < 8; w++ {
 		wg.Add(1)
@@ -438,5 +438,5 @@ func startTrace(path string) (stop func(), err error) {
 		f.Close()
 		return nil, err
 	}
-	return stdsync.OnceFunc(func() { trace.Stop(); f.Close() }), nil
+	return sync.OnceFunc(func() { trace.Stop(); f.Close() }), nil
 }

@@ -16,7 +16,7 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
-	"allimi/sync"
+	"allimi/sync/catalog"
 )
 
 func centralCmd() *cobra.Command {
@@ -214,7 +214,7 @@ func centralKioskCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			cred.CatalogKey = sync.EncodePublicKey(keys.CatalogPublicKey())
+			cred.CatalogKey = catalog.EncodePublicKey(keys.CatalogPublicKey())
 			if asJSON {
 				return printJSON(os.Stdout, cred)
 			}
@@ -289,7 +289,7 @@ func centralCatalogCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			if err := sync.ValidateCatalogName(name); err != nil {
+			if err := catalog.ValidateName(name); err != nil {
 				return usageError{err}
 			}
 			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})

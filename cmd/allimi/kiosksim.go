@@ -9,11 +9,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"allimi"
-	"allimi/sync"
+	"allimi/internal/loadgen"
+	"allimi/sync/catalog"
+	"allimi/sync/outbox"
+	"allimi/sync/transport"
+	"allimi/sync/uplink"
 )
 
 type kioskSimOptions struct {
-	conn       sync.Conn
+	conn       transport.Conn
 	id, data   string
 	signups    int
 	wait       bool
@@ -73,18 +77,18 @@ func runKioskSim(ctx context.Context, o kioskSimOptions) error {
 		return err
 	}
 	if o.tlsCA != "" || o.tlsCert != "" {
-		t, err := sync.ClientTLS(o.tlsCA, o.tlsCert, o.tlsKey)
+		t, err := transport.ClientTLS(o.tlsCA, o.tlsCert, o.tlsKey)
 		if err != nil {
 			return usageError{err}
 		}
 		o.conn.TLS = t
 	}
-	db, err := sync.OpenKioskDB(o.data)
+	db, err := outbox.OpenDB(o.data)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	ob, err := sync.OpenOutbox(db, o.id)
+	ob, err := outbox.Open(db, o.id)
 	if err != nil {
 		return err
 	}
@@ -111,7 +115,7 @@ func runKioskSim(ctx context.Context, o kioskSimOptions) error {
 
 // appendSynthetic writes n signups, 500 to a transaction (a real kiosk
 // writes one at a time; this is a kiosk that was offline for a long while).
-func appendSynthetic(ob *sync.Outbox, n int, channels []allimi.Channel) (int, error) {
+func appendSynthetic(ob *outbox.Outbox, n int, channels []allimi.Channel) (int, error) {
 	done := 0
 	for done < n {
 		st, err := ob.State()
@@ -119,10 +123,10 @@ func appendSynthetic(ob *sync.Outbox, n int, channels []allimi.Channel) (int, er
 			return done, err
 		}
 		k := min(500, n-done)
-		drafts := make([]sync.Draft, k)
+		drafts := make([]outbox.Draft, k)
 		now := time.Now()
 		for i := range drafts {
-			drafts[i] = sync.SyntheticSignup(ob.Kiosk(), st.LastSeq+uint64(i)+1, channels, now)
+			drafts[i] = loadgen.Signup(ob.Kiosk(), st.LastSeq+uint64(i)+1, channels, now)
 		}
 		if _, err := ob.Append(drafts...); err != nil {
 			return done, err
@@ -133,20 +137,20 @@ func appendSynthetic(ob *sync.Outbox, n int, channels []allimi.Channel) (int, er
 }
 
 // drain runs the sender until the outbox is empty.
-func drain(ctx context.Context, ob *sync.Outbox, o kioskSimOptions) (int, error) {
+func drain(ctx context.Context, ob *outbox.Outbox, o kioskSimOptions) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	cfg := sync.SenderConfig{Conn: o.conn, Window: o.window}
+	cfg := uplink.Config{Conn: o.conn, Window: o.window}
 	if o.catalogKey != "" {
-		pub, err := sync.DecodePublicKey(o.catalogKey)
+		pub, err := catalog.DecodePublicKey(o.catalogKey)
 		if err != nil {
 			return 0, usageError{fmt.Errorf("--catalog-key: %w", err)}
 		}
-		if cfg.Catalogs, err = sync.NewCatalogStore(ob.DB(), pub); err != nil {
+		if cfg.Catalogs, err = catalog.NewStore(ob.DB(), pub); err != nil {
 			return 0, err
 		}
 	}
-	s := sync.NewSender(cfg, ob)
+	s := uplink.NewSender(cfg, ob)
 	runErr := make(chan error, 1)
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	sherpa "github.com/k2-fsa/sherpa-onnx-go-linux"
@@ -20,7 +20,7 @@ const whisperWindow = 30 * time.Second
 
 // recognizer is a sherpa-onnx offline recogniser as a voice.Recognizer.
 type recognizer struct {
-	mu   stdsync.Mutex // one decode at a time; Close waits for it
+	mu   sync.Mutex // one decode at a time; Close waits for it
 	r    *sherpa.OfflineRecognizer
 	kind voice.ModelKind
 }

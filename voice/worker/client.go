@@ -5,7 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	stdsync "sync"
+	"sync"
 
 	"allimi/voice"
 )
@@ -60,7 +60,7 @@ func (d *Detector) Close() error { return d.p.Close() }
 // Transcribe; one that is abandoned (ctx ended during a decode) is killed.
 type Recognizer struct {
 	argv []string
-	mu   stdsync.Mutex
+	mu   sync.Mutex
 	p    *Proc
 }
 

@@ -25,7 +25,7 @@ import (
 	"math"
 	"os/exec"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"allimi/voice"
@@ -122,7 +122,7 @@ func serveOne(op byte, payload []byte, det voice.Detector, rec voice.Recognizer)
 
 // Proc is a running worker.
 type Proc struct {
-	mu     stdsync.Mutex
+	mu     sync.Mutex
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Reader
@@ -241,7 +241,7 @@ func (p *Proc) Kill() {
 }
 
 type lockedWriter struct {
-	mu stdsync.Mutex
+	mu sync.Mutex
 	w  io.Writer
 }
 

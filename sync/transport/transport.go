@@ -1,0 +1,122 @@
+package transport
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
+)
+
+// Conn describes how to reach a broker.
+type Conn struct {
+	Broker   string // tcp://host:port, ssl://host:port
+	ClientID string
+	Username string
+	Password string
+	TLS      *tls.Config
+}
+
+// ClientOptions returns paho options both sides share: a stable client id and
+// a persistent session (the broker keeps QoS 1 messages for us while we are
+// away), manual acknowledgement (a message is acknowledged to the broker only
+// once what it carries is committed), and reconnection with exponential
+// backoff capped at MaxReconnectInterval.
+func (c Conn) ClientOptions() *mqtt.ClientOptions {
+	o := mqtt.NewClientOptions().
+		AddBroker(c.Broker).
+		SetClientID(c.ClientID).
+		SetUsername(c.Username).
+		SetPassword(c.Password).
+		SetCleanSession(false).
+		SetAutoAckDisabled(true).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(500 * time.Millisecond).
+		SetMaxReconnectInterval(10 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetKeepAlive(15 * time.Second).
+		SetPingTimeout(5 * time.Second).
+		SetWriteTimeout(10 * time.Second).
+		SetOrderMatters(true).
+		SetProtocolVersion(4)
+	if c.TLS != nil {
+		o.SetTLSConfig(c.TLS)
+	}
+	return o
+}
+
+// ClientTLS builds a TLS configuration for a kiosk: ca is the PEM file of
+// the CA that signed the broker's certificate (empty: the system's roots);
+// cert and key, when given, are the kiosk's client certificate.
+func ClientTLS(ca, cert, key string) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("TLS CA: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA %s: no PEM certificate in it", ca)
+		}
+	}
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("a TLS client certificate needs both its certificate and its key")
+	}
+	if cert != "" {
+		c, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{c}
+	}
+	return t, nil
+}
+
+// ClientTLSFrom is ClientTLS for values that are each either PEM text or
+// the path of a PEM file: enrolment gives a kiosk its CA, certificate and
+// key as PEM, kept in its config file (mode 0600) rather than in files of
+// their own, which the kiosk's user could not create in /etc/allimi.
+func ClientTLSFrom(ca, cert, key string) (*tls.Config, error) {
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if ca != "" {
+		pem, err := pemOrFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("TLS CA: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("TLS CA: no PEM certificate in it")
+		}
+	}
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("a TLS client certificate needs both its certificate and its key")
+	}
+	if cert != "" {
+		cb, err := pemOrFile(cert)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		kb, err := pemOrFile(key)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client key: %w", err)
+		}
+		c, err := tls.X509KeyPair(cb, kb)
+		if err != nil {
+			return nil, fmt.Errorf("TLS client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{c}
+	}
+	return t, nil
+}
+
+func pemOrFile(s string) ([]byte, error) {
+	if strings.HasPrefix(strings.TrimSpace(s), "-----BEGIN ") {
+		return []byte(s), nil
+	}
+	return os.ReadFile(s)
+}
