@@ -3,6 +3,7 @@ package central_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -48,6 +49,9 @@ func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture 
 
 	f.central = centraltest.New(t, append([]func(*central.Config){func(cfg *central.Config) {
 		cfg.Data, cfg.ProviderURL = f.data, hs.URL
+		if testing.Verbose() {
+			cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+		}
 	}}, opts...)...)
 	f.cfg = f.central.Config
 	f.start(t)

@@ -23,8 +23,7 @@ type Central struct {
 	t testing.TB
 	// Config is what Start starts central with. New fills it (data in
 	// t.TempDir(), broker on a free loopback port, HTTP on 127.0.0.1:0,
-	// logs discarded unless the test runs with -v); a test changes it
-	// before Start.
+	// logs discarded); a test changes it before Start.
 	Config central.Config
 	// Server is the running central; nil before Start.
 	Server *central.Server
@@ -47,9 +46,6 @@ func New(t testing.TB, opts ...func(*central.Config)) *Central {
 	cfg := central.DefaultConfig()
 	cfg.Data, cfg.MQTT, cfg.HTTP = t.TempDir(), testaddr.Free(t), "127.0.0.1:0"
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
-	}
 	for _, o := range opts {
 		o(&cfg)
 	}
