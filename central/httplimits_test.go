@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -26,22 +25,7 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
-	"allimi/internal/testaddr"
 )
-
-// startCentralWith is startCentral with a change to its configuration.
-func startCentralWith(t *testing.T, data string, change func(*central.Config)) *testCentral {
-	t.Helper()
-	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	change(&cfg)
-	srv, err := central.Start(context.Background(), cfg)
-	require.NoError(t, err)
-	tc := &testCentral{srv: srv, cfg: cfg, mqtt: "tcp://" + cfg.MQTT, http: "http://" + srv.HTTPAddr()}
-	t.Cleanup(func() { srv.Close() })
-	return tc
-}
 
 // endlessList is a notification whose list of citizens goes on for size
 // bytes, made as it is read: the attack costs the test nothing.
@@ -233,7 +217,7 @@ func (zeros) Read(p []byte) (int, error) {
 }
 
 func TestHTTP_SlowBodyIsCutOffByTheReadTimeout(t *testing.T) {
-	tc := startCentralWith(t, t.TempDir(), func(c *central.Config) { c.HTTPTimeouts.Read = 2 * time.Second })
+	tc := startCentral(t, t.TempDir(), func(c *central.Config) { c.HTTPTimeouts.Read = 2 * time.Second })
 	conn, err := net.Dial("tcp", tc.srv.HTTPAddr())
 	require.NoError(t, err)
 	defer conn.Close()
@@ -277,7 +261,7 @@ func TestHTTP_SlowBodyIsCutOffByTheReadTimeout(t *testing.T) {
 }
 
 func TestHTTP_IdleKeepAliveIsClosed(t *testing.T) {
-	tc := startCentralWith(t, t.TempDir(), func(c *central.Config) { c.HTTPTimeouts.Idle = time.Second })
+	tc := startCentral(t, t.TempDir(), func(c *central.Config) { c.HTTPTimeouts.Idle = time.Second })
 	conn, err := net.Dial("tcp", tc.srv.HTTPAddr())
 	require.NoError(t, err)
 	defer conn.Close()
@@ -320,7 +304,7 @@ func TestHTTP_BackupOutlastsTheWriteTimeoutOverASlowLink(t *testing.T) {
 	// About 16 MiB of database: far more than the socket buffers hold.
 	require.NoError(t, st.SeedSubscribers(30000, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
 	require.NoError(t, st.Close())
-	tc := startCentralWith(t, data, func(c *central.Config) { c.HTTPTimeouts.Write = time.Second })
+	tc := startCentral(t, data, func(c *central.Config) { c.HTTPTimeouts.Write = time.Second })
 
 	// A small receive window, so what central writes waits on the reader.
 	dialer := &net.Dialer{Control: func(_, _ string, c syscall.RawConn) error {

@@ -1,11 +1,9 @@
 package central_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
+	"allimi/internal/centraltest"
 	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
 )
@@ -51,46 +50,45 @@ type fanoutOptions struct {
 
 func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	t.Helper()
-	data := t.TempDir()
-	st, keys, err := bolt.OpenData(data, bolt.StoreOptions{})
-	require.NoError(t, err)
-	if o.channels == nil {
-		o.channels = []allimi.Channel{allimi.ChannelKakao}
-	}
-	require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
-	ag, err := st.AddAgency("nhis")
-	require.NoError(t, err)
-	require.NoError(t, st.SetAgencyPolicy("nhis", allimi.AgencyPolicy{
-		Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
-		PaymentHosts: []string{"www.efine.go.kr"}}))
-	require.NoError(t, st.Close())
-
-	f := &fanout{token: ag.Token, keys: keys}
-	for i := 1; i <= o.people; i++ {
-		f.people = append(f.people, loadgen.Signup("seed", uint64(i), nil, time.Now()).Citizen)
-	}
 	// The fake's listener first: a port picked for central next cannot be it.
 	var fakeHandler http.Handler
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fakeHandler.ServeHTTP(w, r) }))
-	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), testaddr.Free(t)
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
-	cfg.Dispatch.BaseBackoff = 10 * time.Millisecond
-	cfg.Dispatch.MaxBackoff = 50 * time.Millisecond
-	cfg.Dispatch.BreakerCooldown = 200 * time.Millisecond
-	if o.horizon > 0 {
-		cfg.Dispatch.Horizon = o.horizon
+	// HTTP on a port known before the start: links and receipts name it.
+	c := centraltest.New(t, func(cfg *central.Config) {
+		cfg.HTTP = testaddr.Free(t)
+		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
+		cfg.Dispatch.BaseBackoff = 10 * time.Millisecond
+		cfg.Dispatch.MaxBackoff = 50 * time.Millisecond
+		cfg.Dispatch.BreakerCooldown = 200 * time.Millisecond
+		if o.horizon > 0 {
+			cfg.Dispatch.Horizon = o.horizon
+		}
+		if o.breakerFailures > 0 {
+			cfg.Dispatch.BreakerFailures = o.breakerFailures
+		}
+		if o.now != nil {
+			cfg.Dispatch.Now = o.now
+		}
+	})
+	if o.channels == nil {
+		o.channels = []allimi.Channel{allimi.ChannelKakao}
 	}
-	if o.breakerFailures > 0 {
-		cfg.Dispatch.BreakerFailures = o.breakerFailures
-	}
-	if o.now != nil {
-		cfg.Dispatch.Now = o.now
+	f := &fanout{}
+	c.Store(func(st *bolt.Store, keys *keyring.Keys) {
+		require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
+		ag, err := st.AddAgency("nhis")
+		require.NoError(t, err)
+		require.NoError(t, st.SetAgencyPolicy("nhis", allimi.AgencyPolicy{
+			Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
+			PaymentHosts: []string{"www.efine.go.kr"}}))
+		f.token, f.keys = ag.Token, keys
+	})
+	for i := 1; i <= o.people; i++ {
+		f.people = append(f.people, loadgen.Signup("seed", uint64(i), nil, time.Now()).Citizen)
 	}
 	fo := channel.FakeOptions{Faults: o.faults, Seed: 1, Undeliverable: o.undeliverable, NoDedupe: o.noDedupe}
 	if o.receipts {
-		fo.ReceiptsURL = "http://" + cfg.HTTP + "/api/v1/receipts?token=" + keys.ReceiptToken
+		fo.ReceiptsURL = "http://" + c.Config.HTTP + "/api/v1/receipts?token=" + f.keys.ReceiptToken
 		fo.ReceiptInterval = 10 * time.Millisecond
 	}
 	f.fake = channel.NewFake(fo)
@@ -98,11 +96,9 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	srv.Start()
 	t.Cleanup(func() { srv.Close(); f.fake.Close() })
 	f.fakeURL = srv.URL
-	cfg.ProviderURL = srv.URL
-	s, err := central.Start(context.Background(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	f.tc = &testCentral{srv: s, cfg: cfg, mqtt: "tcp://" + cfg.MQTT, http: "http://" + s.HTTPAddr()}
+	c.Config.ProviderURL = srv.URL
+	c.Start()
+	f.tc = seen(c)
 	return f
 }
 

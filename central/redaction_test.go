@@ -1,7 +1,6 @@
 package central_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,9 +12,7 @@ import (
 
 	"allimi"
 	"allimi/central"
-	"allimi/central/keyring"
 	"allimi/internal/loadgen"
-	"allimi/internal/testaddr"
 	"allimi/internal/testlog"
 	"allimi/sync/wire"
 )
@@ -28,15 +25,10 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	data := t.TempDir()
 	cred := addKiosk(t, data, "k1")
 	var logs testlog.Buffer
-	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := central.Start(context.Background(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Close() })
-	keys, err := keyring.Load(data)
-	require.NoError(t, err)
-	rk := connectRaw(t, "tcp://"+cfg.MQTT, cred)
+	tc := startCentral(t, data, func(cfg *central.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	rk := connectRaw(t, tc.mqtt, cred)
 
 	bad := []struct {
 		name    string
@@ -74,7 +66,7 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	rk.publish(t, up, marshal(t, event(t, "k1", seq, 99)))
 	rk.waitAck(t, seq)
 
-	rs := rejections(t, "http://"+srv.HTTPAddr(), keys.AdminToken)
+	rs := rejections(t, tc.http, adminToken(t, data))
 	require.Len(t, rs, len(bad)+1)
 	all, _ := json.Marshal(rs)
 	logged := logs.String()
@@ -89,7 +81,7 @@ func TestRejections_NameTheFieldAndTheRuleButNotThePersonalValue(t *testing.T) {
 	assert.Contains(t, logged, "record refused", "the log did capture central's output")
 
 	// The records themselves were stored: the person's choices stand.
-	assert.EqualValues(t, len(bad)+1, (&testCentral{cfg: cfg, http: "http://" + srv.HTTPAddr()}).stats(t).Records.Stored)
+	assert.EqualValues(t, len(bad)+1, tc.stats(t).Records.Stored)
 }
 
 // rejections reads /api/v1/rejections as the admin.

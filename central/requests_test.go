@@ -3,7 +3,6 @@ package central_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +21,7 @@ import (
 	"allimi/central/channel"
 	"allimi/central/keyring"
 	"allimi/consult"
+	"allimi/internal/centraltest"
 	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
 	"allimi/sync/catalog"
@@ -36,6 +36,7 @@ import (
 type kioskFixture struct {
 	fake     *channel.Fake
 	data     string
+	central  *centraltest.Central
 	cfg      central.Config
 	srv      *central.Server
 	outbox   *outbox.Outbox
@@ -52,15 +53,13 @@ func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture 
 	t.Cleanup(func() { hs.Close(); f.fake.Close() })
 	cred := addKiosk(t, f.data, "sejong-01")
 
-	f.cfg = central.DefaultConfig()
-	f.cfg.Data, f.cfg.MQTT, f.cfg.HTTP, f.cfg.ProviderURL = f.data, testaddr.Free(t), "127.0.0.1:0", hs.URL
-	f.cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		f.cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
-	}
-	for _, o := range opts {
-		o(&f.cfg)
-	}
+	f.central = centraltest.New(t, append([]func(*central.Config){func(cfg *central.Config) {
+		cfg.Data, cfg.ProviderURL = f.data, hs.URL
+		if testing.Verbose() {
+			cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+		}
+	}}, opts...)...)
+	f.cfg = f.central.Config
 	f.start(t)
 
 	db, err := outbox.OpenDB(t.TempDir())
@@ -86,12 +85,13 @@ func newKioskFixture(t *testing.T, opts ...func(*central.Config)) *kioskFixture 
 	return f
 }
 
+// start starts central with f.cfg, which a test may change between a
+// stop and a start.
 func (f *kioskFixture) start(t *testing.T) {
 	t.Helper()
-	srv, err := central.Start(context.Background(), f.cfg)
-	require.NoError(t, err)
-	f.srv = srv
-	t.Cleanup(func() { srv.Close() })
+	f.central.Config = f.cfg
+	f.central.Start()
+	f.srv = f.central.Server
 }
 
 // smsTo lists the text messages the fake gateway accepted for mobile.

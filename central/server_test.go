@@ -18,8 +18,8 @@ import (
 	"allimi/central"
 	"allimi/central/bolt"
 	"allimi/central/keyring"
+	"allimi/internal/centraltest"
 	"allimi/internal/loadgen"
-	"allimi/internal/testaddr"
 	"allimi/sync/catalog"
 	"allimi/sync/outbox"
 	"allimi/sync/transport"
@@ -27,7 +27,8 @@ import (
 	"allimi/sync/wire"
 )
 
-// testCentral is a real central on loopback ports with its embedded broker.
+// testCentral is a real central on loopback ports with its embedded
+// broker (centraltest), seen through the fields these tests use.
 type testCentral struct {
 	srv  *central.Server
 	cfg  central.Config
@@ -37,17 +38,13 @@ type testCentral struct {
 
 func startCentral(t *testing.T, data string, opts ...func(*central.Config)) *testCentral {
 	t.Helper()
-	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP = data, testaddr.Free(t), "127.0.0.1:0"
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, o := range opts {
-		o(&cfg)
-	}
-	srv, err := central.Start(context.Background(), cfg)
-	require.NoError(t, err)
-	tc := &testCentral{srv: srv, cfg: cfg, mqtt: "tcp://" + cfg.MQTT, http: "http://" + srv.HTTPAddr()}
-	t.Cleanup(func() { srv.Close() })
-	return tc
+	c := centraltest.Start(t, append([]func(*central.Config){func(cfg *central.Config) { cfg.Data = data }}, opts...)...)
+	return seen(c)
+}
+
+// seen is c as these tests see it.
+func seen(c *centraltest.Central) *testCentral {
+	return &testCentral{srv: c.Server, cfg: c.Config, mqtt: c.Broker(), http: c.URL()}
 }
 
 // addKiosk registers a kiosk; central must be stopped, so the test adds

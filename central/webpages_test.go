@@ -40,7 +40,7 @@ func newWebFixture(t *testing.T, change func(*central.Config)) *webFixture {
 	f := &webFixture{kiosk: "gangnam-kiosk-7", code: "CDEFG-HJKLM"}
 	cred := addKiosk(t, data, f.kiosk)
 	f.official = withOfficialInStore(t, data, "kim.minji")
-	f.tc = startCentralWith(t, data, change)
+	f.tc = startCentral(t, data, change)
 	f.admin = adminToken(t, data)
 	// Central's own client must be on the broker before the kiosk sends.
 	require.Eventually(t, func() bool {

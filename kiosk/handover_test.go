@@ -2,10 +2,7 @@ package kiosk
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -18,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/sync/uplink"
 	"allimi/sync/wire"
 	"allimi/voice"
@@ -391,110 +387,4 @@ func TestHandover_IdleResetClearsRecordingAndCode(t *testing.T) {
 	k.tap("ask.check")
 	assert.Empty(t, k.entryPH("XXXX-XXXX-XXXX").Text)
 	assert.NotContains(t, k.shownText(), "7KQ2M-XR4TD")
-}
-
-// TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk walks the whole
-// hand-over on the screens against a real central, outbox and sender: a
-// spoken question the kiosk cannot transcribe is sent to an official,
-// who answers over central's API; the person reads the answer by the code
-// on their slip.
-func TestFlow_VoiceQuestionHandedOverAndAnsweredAtTheKiosk(t *testing.T) {
-	c := newCentral(t, "k1")
-	st, _, err := bolt.OpenData(c.data, bolt.StoreOptions{})
-	require.NoError(t, err)
-	official, err := st.AddOfficial("kim.minji", false)
-	require.NoError(t, err)
-	require.NoError(t, st.Close())
-	c.start()
-	ks := startKioskSync(t, c)
-
-	wav := toneWAV(3 * time.Second)
-	ix, err := builtinConsultIndex()
-	require.NoError(t, err)
-	a := NewAdviser(ix)
-	a.Listener = &fakeListener{wav: wav} // and no recogniser installed
-	a.Handover = NewSyncHandover(ks.outbox, uplink.NewCentral(ks.sender))
-	opt := ks.options(c)
-	opt.Voice = a
-	k := newKiosk(t, opt)
-
-	k.tap("home.ask")
-	k.tap("ask.speak")
-	k.requireScreen("ask-voice-offer")
-	k.requireShows(k.ui.T("ask.no_recognizer"))
-	k.tap("ask.send_recording")
-	k.tapCard(k.ui.T("handover.slip_name"))
-	k.tap("nav.next")
-	k.requireScreen("handover-slip")
-	code := k.ui.session.Ask.Handover.Code
-	_, ok := allimi.NormalizeReceiptCode(code)
-	require.True(t, ok, "a receipt code: %q", code)
-	k.requireShows(code)
-	k.tap("done.finish")
-	ks.waitDelivered(t, c)
-
-	// Central has the recording, whole.
-	api := func(method, path, body string) (int, []byte) {
-		req, err := http.NewRequest(method, "http://"+c.srv.HTTPAddr()+path, strings.NewReader(body))
-		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+official.Token)
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		return resp.StatusCode, b
-	}
-	status, body := api(http.MethodGet, "/api/v1/questions", "")
-	require.Equal(t, http.StatusOK, status, string(body))
-	var list struct{ Questions []allimi.Question }
-	require.NoError(t, json.Unmarshal(body, &list))
-	require.Len(t, list.Questions, 1)
-	q := list.Questions[0]
-	assert.Equal(t, code, q.Code)
-	assert.Equal(t, "kiosk", q.Reply)
-	assert.Equal(t, "ko", q.Lang)
-	assert.Equal(t, len(wav.Data), q.AudioBytes)
-	assert.Empty(t, q.Damaged)
-	status, audio := api(http.MethodGet, fmt.Sprintf("/api/v1/questions/%d/audio", q.ID), "")
-	require.Equal(t, http.StatusOK, status)
-	got, err := voice.ParseWAV(audio)
-	require.NoError(t, err)
-	sameWAV(t, wav, got, "the official hears what the kiosk recorded")
-
-	check := func(typed string) {
-		t.Helper()
-		if k.screen() != "home" {
-			k.tap("nav.home")
-		}
-		k.tap("home.ask")
-		k.tap("ask.check")
-		k.typePH("XXXX-XXXX-XXXX", typed)
-		k.tap("handover.check_go")
-	}
-	// Not answered yet.
-	check(strings.ToLower(code))
-	k.requireScreen("handover-check")
-	k.requireShows(k.ui.T("handover.not_yet"))
-
-	const answer = "주민센터 2층 복지팀에 신분증을 가지고 오시면 바로 신청하실 수 있습니다."
-	status, body = api(http.MethodPost, fmt.Sprintf("/api/v1/questions/%d/answer", q.ID), `{"answer":"`+answer+`"}`)
-	require.Equal(t, http.StatusOK, status, string(body))
-
-	check(code)
-	k.requireScreen("handover-answer")
-	k.requireShows(answer)
-
-	// A code central never gave.
-	other := "22222-22222"
-	require.NotEqual(t, code, other)
-	check(other)
-	k.requireScreen("handover-check")
-	k.requireShows(k.ui.T("handover.code_unknown"))
-
-	// Central gone: the kiosk says so.
-	require.NoError(t, c.srv.Close())
-	check(code)
-	k.requireScreen("handover-check")
-	k.requireShows(k.ui.T("handover.offline"))
 }

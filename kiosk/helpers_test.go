@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -17,55 +16,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/internal/testclock"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
 	"allimi/sync/outbox"
 )
 
-// fakeClock is a Clock whose timers fire only when the test advances it.
-type fakeClock struct {
-	now    time.Time
-	timers []*fakeTimer
-}
-
-type fakeTimer struct {
-	at      time.Time
-	f       func()
-	stopped bool
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 14, 10, 0, 0, 0, time.Local)}
-}
-
-func (c *fakeClock) Now() time.Time { return c.now }
-
-func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() {
-	t := &fakeTimer{at: c.now.Add(d), f: f}
-	c.timers = append(c.timers, t)
-	return func() { t.stopped = true }
-}
-
-// Advance moves the clock by d, firing every timer that falls due, in
-// order, on the test's goroutine (the UI goroutine of Fyne's test driver).
-func (c *fakeClock) Advance(d time.Duration) {
-	end := c.now.Add(d)
-	for {
-		sort.SliceStable(c.timers, func(i, j int) bool { return c.timers[i].at.Before(c.timers[j].at) })
-		var next *fakeTimer
-		for _, t := range c.timers {
-			if !t.stopped && !t.at.After(end) {
-				next = t
-				break
-			}
-		}
-		if next == nil {
-			break
-		}
-		next.stopped = true
-		c.now = next.at
-		next.f()
-	}
-	c.now = end
+// newFakeClock is a clock whose timers fire only when the test advances
+// it, at a fixed Saturday morning.
+func newFakeClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 3, 14, 10, 0, 0, 0, time.Local))
 }
 
 // spyRecorder passes records to an inner Recorder and keeps the events.
@@ -148,7 +107,7 @@ type kioskUnderTest struct {
 	t     *testing.T
 	ui    *UI
 	w     fyne.Window
-	clock *fakeClock
+	clock *testclock.Clock
 }
 
 // newKiosk builds the kiosk on a 1280×800 test window with a fake clock

@@ -167,6 +167,11 @@ func (u *UI) Window() fyne.Window { return u.w }
 // Speaker is the kiosk's speaker.
 func (u *UI) Speaker() Speaker { return u.opt.Speaker }
 
+// Config is the configuration the kiosk runs with (with defaults): on a
+// kiosk enrolled on its first-run screen, the enrolled one. Tests outside
+// the package (kiosk/kiosktest) read the kiosk's id from it.
+func (u *UI) Config() Config { return u.cfg }
+
 // Session is the current person's session.
 func (u *UI) Session() *Session { return u.session }
 

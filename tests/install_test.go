@@ -652,30 +652,3 @@ func (c *unitCentral) stop(t *testing.T) {
 		t.Fatalf("central did not stop within 30 s of SIGTERM:\n%s", tail(c.logText(), 2000))
 	}
 }
-
-// startCmd starts cmd as a proc: its output in log files, killed when the
-// test ends.
-func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
-	t.Helper()
-	dir := t.TempDir()
-	p := &proc{name: name, cmd: cmd, log: filepath.Join(dir, name+".log"), out: filepath.Join(dir, name+".out"), done: make(chan struct{})}
-	f, err := os.Create(p.log)
-	require.NoError(t, err)
-	o, err := os.Create(p.out)
-	require.NoError(t, err)
-	cmd.Stdout, cmd.Stderr = o, f
-	require.NoError(t, cmd.Start(), "start %s", name)
-	go func() {
-		p.err = cmd.Wait()
-		f.Close()
-		o.Close()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("---- %s log ----\n%s", name, tail(p.logText(), 4000))
-		}
-	})
-	return p
-}

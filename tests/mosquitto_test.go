@@ -98,16 +98,16 @@ func (m *mosquitto) waitListening(t *testing.T) {
 	t.Fatal("mosquitto not listening within 20 s")
 }
 
-func startCentralOn(t *testing.T, data string, m *mosquitto) *central {
-	return startCentral(t, data, "--broker", "tcp://"+m.addr, "--broker-username", "allimi-central",
-		"--broker-password", centralBrokerPassword)
+// centralFlags make central use m instead of its embedded broker.
+func (m *mosquitto) centralFlags() []string {
+	return []string{"--broker", "tcp://" + m.addr, "--broker-username", "allimi-central", "--broker-password", centralBrokerPassword}
 }
 
 func TestMosquitto_CentralAndKioskInteroperate(t *testing.T) {
 	data, kdata := t.TempDir(), t.TempDir()
 	cred := addKiosk(t, data, "mosq")
 	m := startMosquitto(t, cred)
-	c := startCentralOn(t, data, m)
+	c := startCentral(t, data, m.centralFlags()...)
 	broker := "tcp://" + m.addr
 
 	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "5000", "--wait")...)))
@@ -121,7 +121,7 @@ func TestMosquitto_BrokerKilledMidDrainLosesAndDuplicatesNothing(t *testing.T) {
 	data, kdata := t.TempDir(), t.TempDir()
 	cred := addKiosk(t, data, "mosq-restart")
 	m := startMosquitto(t, cred)
-	c := startCentralOn(t, data, m)
+	c := startCentral(t, data, m.centralFlags()...)
 	broker := "tcp://" + m.addr
 
 	sim := start(t, "kiosk-sim", allimiBin, simArgs(broker, cred, kdata, "--signups", "5000", "--wait", "--window", slowWindow, "--timeout", "5m")...)

@@ -27,19 +27,27 @@ type proc struct {
 	err  error
 }
 
+// start starts program bin with args as a proc.
 func start(t *testing.T, name string, bin string, args ...string) *proc {
 	t.Helper()
+	return startCmd(t, name, exec.Command(bin, args...))
+}
+
+// startCmd starts cmd as a proc: its output in log files, shown when the
+// test fails, and killed (SIGKILL) when the test ends. Every process the
+// tests start goes through it.
+func startCmd(t *testing.T, name string, cmd *exec.Cmd) *proc {
+	t.Helper()
 	dir := t.TempDir()
-	logPath, outPath := filepath.Join(dir, name+".log"), filepath.Join(dir, name+".out")
-	f, err := os.Create(logPath)
+	p := &proc{name: name, cmd: cmd, log: filepath.Join(dir, name+".log"), out: filepath.Join(dir, name+".out"), done: make(chan struct{})}
+	f, err := os.Create(p.log)
 	require.NoError(t, err)
-	o, err := os.Create(outPath)
+	o, err := os.Create(p.out)
 	require.NoError(t, err)
-	p := &proc{name: name, cmd: exec.Command(bin, args...), log: logPath, out: outPath, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = o, f
-	require.NoError(t, p.cmd.Start(), "start %s", name)
+	cmd.Stdout, cmd.Stderr = o, f
+	require.NoError(t, cmd.Start(), "start %s", name)
 	go func() {
-		p.err = p.cmd.Wait()
+		p.err = cmd.Wait()
 		f.Close()
 		o.Close()
 		close(p.done)
@@ -47,8 +55,7 @@ func start(t *testing.T, name string, bin string, args ...string) *proc {
 	t.Cleanup(func() {
 		p.kill()
 		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("---- %s log ----\n%s", name, tail(string(b), 4000))
+			t.Logf("---- %s log ----\n%s", name, tail(p.logText(), 4000))
 		}
 	})
 	return p

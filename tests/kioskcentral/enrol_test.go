@@ -1,4 +1,4 @@
-package kiosk
+package kioskcentral
 
 import (
 	"context"
@@ -18,18 +18,24 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"allimi"
 	"allimi/central"
-	"allimi/central/keyring"
 	"allimi/internal/loadgen"
+	"allimi/kiosk"
+	"allimi/kiosk/kiosktest"
 	"allimi/sync/outbox"
 	"allimi/sync/transport"
 	"allimi/sync/uplink"
+)
+
+// The enrolment screen's fields, by their placeholders.
+const (
+	addressField = "http://central:8080"
+	codeField    = "XXXX-XXXX-XXXX"
 )
 
 // enrolCentral is a real central (embedded broker, bbolt, HTTP API) that
@@ -40,16 +46,17 @@ type enrolCentral struct {
 	admin string
 }
 
-func startEnrolCentral(t *testing.T) *enrolCentral {
+func startEnrolCentral(t *testing.T, opts ...func(*central.Config)) *enrolCentral {
 	t.Helper()
 	c := newCentral(t, "first-kiosk") // central's keys exist once a kiosk is added
-	keys, err := keyring.Load(c.data)
-	require.NoError(t, err)
-	c.start()
-	return &enrolCentral{testCentral: c, admin: keys.AdminToken}
+	for _, o := range opts {
+		o(&c.Config)
+	}
+	c.Start()
+	return &enrolCentral{testCentral: c, admin: c.AdminToken()}
 }
 
-func (c *enrolCentral) url() string { return "http://" + c.srv.HTTPAddr() }
+func (c *enrolCentral) url() string { return c.URL() }
 
 // issue asks central for a one-time code for kiosk id.
 func (c *enrolCentral) issue(t *testing.T, id, ttl string) (code string, expires time.Time) {
@@ -70,53 +77,9 @@ func (c *enrolCentral) issue(t *testing.T, id, ttl string) (code string, expires
 }
 
 // newFirstRunKiosk is a kiosk started with a config that has no id.
-func newFirstRunKiosk(t *testing.T, fr *FirstRun, cfg Config) *kioskUnderTest {
+func newFirstRunKiosk(t *testing.T, fr *kiosk.FirstRun, cfg kiosk.Config) *kiosktest.Kiosk {
 	t.Helper()
-	test.NewTempApp(t)
-	w := test.NewTempWindow(t, nil)
-	w.Resize(ScreenshotSize)
-	clock := newFakeClock()
-	u := New(w, Options{Config: cfg, FirstRun: fr, Clock: clock, Go: func(f func()) { f() }, Logger: quietLogger()})
-	u.Start()
-	return &kioskUnderTest{t: t, ui: u, w: w, clock: clock}
-}
-
-// fields are the enrolment screen's address and code fields.
-func (k *kioskUnderTest) enrolFields() (address, code *fieldEntry) {
-	k.t.Helper()
-	var fs []*fieldEntry
-	for _, o := range k.objects() {
-		if f, ok := o.(*fieldEntry); ok {
-			fs = append(fs, f)
-		}
-	}
-	require.Len(k.t, fs, 2, "the address and the code field")
-	return fs[0], fs[1]
-}
-
-func (k *kioskUnderTest) asciiKeyboard() *asciiKeyboard {
-	k.t.Helper()
-	for _, o := range k.objects() {
-		if kb, ok := o.(*asciiKeyboard); ok {
-			return kb
-		}
-	}
-	k.t.Fatalf("no keyboard on %s", k.screen())
-	return nil
-}
-
-// typeOnKeys touches field, then taps each character's key, as an
-// official's finger would.
-func (k *kioskUnderTest) typeOnKeys(field *fieldEntry, s string) {
-	k.t.Helper()
-	k.w.Canvas().Focus(field)
-	kb := k.asciiKeyboard()
-	test.Tap(kb.clr)
-	for _, r := range strings.ToUpper(s) {
-		b, ok := kb.keys[r]
-		require.True(k.t, ok, "no key %q", r)
-		test.Tap(b)
-	}
+	return kiosktest.New(t, kiosk.Options{Config: cfg, FirstRun: fr})
 }
 
 func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
@@ -127,14 +90,14 @@ func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
 	require.NoError(t, os.WriteFile(config, []byte(`{"region":"충남/공주시"}`), 0o644))
 
 	var started *uplink.Sender
-	fr := &FirstRun{ConfigPath: config, CentralURL: "http://127.0.0.1:1", Ready: func(cfg Config) (Options, error) {
+	fr := &kiosk.FirstRun{ConfigPath: config, CentralURL: "http://127.0.0.1:1", Ready: func(cfg kiosk.Config) (kiosk.Options, error) {
 		db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "kiosk"))
 		if err != nil {
-			return Options{}, err
+			return kiosk.Options{}, err
 		}
 		ob, err := outbox.Open(db, cfg.ID)
 		if err != nil {
-			return Options{}, err
+			return kiosk.Options{}, err
 		}
 		started = uplink.NewSender(uplink.Config{Conn: transport.Conn{Broker: cfg.Broker, Username: cfg.Username, Password: cfg.Password},
 			Logger: quietLogger()}, ob)
@@ -142,33 +105,33 @@ func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
 		done := make(chan struct{})
 		go func() { defer close(done); _ = started.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done; db.Close() })
-		return Options{Recorder: ob, Health: SyncHealth{Outbox: ob, Sender: started}}, nil
+		return kiosk.Options{Recorder: ob, Health: kiosk.SyncHealth{Outbox: ob, Sender: started}}, nil
 	}}
-	k := newFirstRunKiosk(t, fr, Config{Region: "충남/공주시", Path: config})
-	k.requireScreen("enrol")
-	assert.Contains(t, k.ui.ReadAloudText(), k.ui.T("enrol.intro"))
+	k := newFirstRunKiosk(t, fr, kiosk.Config{Region: "충남/공주시", Path: config})
+	k.RequireScreen("enrol")
+	assert.Contains(t, k.UI.ReadAloudText(), k.UI.T("enrol.intro"))
 
 	// The address as started (--central) is wrong; the official fixes it
 	// and types the code, both on the screen's keyboard.
-	address, codeField := k.enrolFields()
+	address := k.EntryPH(addressField)
 	assert.Equal(t, "http://127.0.0.1:1", address.Text)
-	k.typeOnKeys(address, c.url())
+	k.TypeOnKeys(addressField, c.url())
 	assert.Equal(t, c.url(), address.Text, "addresses are typed in small letters")
-	k.typeOnKeys(codeField, strings.ReplaceAll(code, "-", ""))
-	k.tap("enrol.submit")
+	k.TypeOnKeys(codeField, strings.ReplaceAll(code, "-", ""))
+	k.Tap("enrol.submit")
 
-	k.requireScreen("home")
-	assert.Equal(t, "gongju-01", k.ui.cfg.ID)
-	assert.NotContains(t, k.shownText(), k.ui.T("home.unregistered"), "the home screen is an enrolled kiosk's")
+	k.RequireScreen("home")
+	assert.Equal(t, "gongju-01", k.UI.Config().ID)
+	assert.NotContains(t, k.ShownText(), k.UI.T("home.unregistered"), "the home screen is an enrolled kiosk's")
 	fi, err := os.Stat(config)
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), "the credentials are the kiosk user's only")
-	saved, err := LoadConfig(config)
+	saved, err := kiosk.LoadConfig(config)
 	require.NoError(t, err)
 	assert.Equal(t, "gongju-01", saved.ID)
 	assert.NotEmpty(t, saved.Password)
 	assert.NotEmpty(t, saved.CatalogKey)
-	assert.Equal(t, "tcp://"+c.mqtt, saved.Broker)
+	assert.Equal(t, "tcp://"+c.Config.MQTT, saved.Broker)
 	assert.Equal(t, "충남/공주시", saved.Region, "the rest of the config stays")
 
 	// The kiosk went on with sync started on the new credentials, without
@@ -179,9 +142,9 @@ func TestEnrolScreen_FirstRunEnrolsSyncsAndGoesHome(t *testing.T) {
 	require.NoError(t, waitConnected(ctx, started))
 
 	// The idle timer clears to the home screen now, not the enrolment one.
-	k.tap("home.notify")
-	k.clock.Advance(time.Duration(DefaultIdleSeconds+DefaultIdleWarningSeconds+1) * time.Second)
-	k.requireScreen("home")
+	k.Tap("home.notify")
+	k.Clock.Advance(time.Duration(kiosk.DefaultIdleSeconds+kiosk.DefaultIdleWarningSeconds+1) * time.Second)
+	k.RequireScreen("home")
 }
 
 // waitConnected waits until the sender has connected to the broker (its
@@ -202,7 +165,7 @@ func waitConnected(ctx context.Context, s *uplink.Sender) error {
 func TestEnrolScreen_RefusedCodesSayWhyInTheKiosksLanguage(t *testing.T) {
 	c := startEnrolCentral(t)
 	used, _ := c.issue(t, "nonsan-02", "1h")
-	_, err := Enrol(context.Background(), nil, c.url(), used, filepath.Join(t.TempDir(), "other.json"))
+	_, err := kiosk.Enrol(context.Background(), nil, c.url(), used, filepath.Join(t.TempDir(), "other.json"))
 	require.NoError(t, err, "spent by another kiosk")
 	expired, until := c.issue(t, "nonsan-03", "1s")
 	// The code's lifetime is what is tested: wait until central's clock
@@ -220,25 +183,24 @@ func TestEnrolScreen_RefusedCodesSayWhyInTheKiosksLanguage(t *testing.T) {
 		{"not an address", "central:8080", used, "enrol.err_address", []any{"address", "central:8080"}},
 		{"nobody there", "http://127.0.0.1:1", used, "enrol.err_unreachable", []any{"address", "http://127.0.0.1:1"}},
 	}
-	for _, l := range []Lang{LangKo, LangVi} {
+	for _, l := range []kiosk.Lang{kiosk.LangKo, kiosk.LangVi} {
 		for _, tc := range cases {
 			t.Run(string(l)+"/"+tc.name, func(t *testing.T) {
 				config := filepath.Join(t.TempDir(), "kiosk.json")
 				before := []byte(`{"staff":[{"id":"o-1","name":"박주무관","pinHash":"x"}]}`)
 				require.NoError(t, os.WriteFile(config, before, 0o600))
-				k := newFirstRunKiosk(t, &FirstRun{ConfigPath: config, CentralURL: tc.address}, Config{Path: config})
-				k.ui.SetPrefs(Prefs{Lang: l})
-				_, codeField := k.enrolFields()
-				k.typeOnKeys(codeField, tc.code)
-				k.tap("enrol.submit")
+				k := newFirstRunKiosk(t, &kiosk.FirstRun{ConfigPath: config, CentralURL: tc.address}, kiosk.Config{Path: config})
+				k.UI.SetPrefs(kiosk.Prefs{Lang: l})
+				k.TypeOnKeys(codeField, tc.code)
+				k.Tap("enrol.submit")
 
-				k.requireScreen("enrol")
-				k.requireShows(l.T(tc.key, tc.args...))
-				assert.Contains(t, k.ui.ReadAloudText(), l.T(tc.key, tc.args...), "the message is read aloud too")
+				k.RequireScreen("enrol")
+				k.RequireShows(l.T(tc.key, tc.args...))
+				assert.Contains(t, k.UI.ReadAloudText(), l.T(tc.key, tc.args...), "the message is read aloud too")
 				after, err := os.ReadFile(config)
 				require.NoError(t, err)
 				assert.Equal(t, string(before), string(after), "a refused code changes nothing")
-				assert.Empty(t, k.ui.cfg.ID)
+				assert.Empty(t, k.UI.Config().ID)
 			})
 		}
 	}
@@ -250,8 +212,8 @@ func TestEnrol_BrokenConfigIsRefusedBeforeTheCodeIsSpent(t *testing.T) {
 	config := filepath.Join(t.TempDir(), "kiosk.json")
 	require.NoError(t, os.WriteFile(config, []byte(`{"staff":[`), 0o600))
 
-	_, err := Enrol(context.Background(), nil, c.url(), code, config)
-	var ie *InputError
+	_, err := kiosk.Enrol(context.Background(), nil, c.url(), code, config)
+	var ie *kiosk.InputError
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "enrol.err_config", ie.Key)
 	b, _ := os.ReadFile(config)
@@ -259,7 +221,7 @@ func TestEnrol_BrokenConfigIsRefusedBeforeTheCodeIsSpent(t *testing.T) {
 
 	// Fixed, the same code still works: it was not spent.
 	require.NoError(t, os.WriteFile(config, []byte(`{}`), 0o600))
-	cfg, err := Enrol(context.Background(), nil, c.url(), code, config)
+	cfg, err := kiosk.Enrol(context.Background(), nil, c.url(), code, config)
 	require.NoError(t, err)
 	assert.Equal(t, "boryeong-04", cfg.ID)
 }
@@ -285,24 +247,17 @@ func selfSignedServer(t *testing.T, dir string) (cert, key string) {
 }
 
 func TestEnrol_OverTLSTheKioskGetsItsCertificateAndSyncs(t *testing.T) {
-	c := newCentral(t, "first-kiosk")
 	cert, key := selfSignedServer(t, t.TempDir())
-	cfg := central.DefaultConfig()
-	cfg.Data, cfg.MQTT, cfg.HTTP, cfg.Logger = c.data, c.mqtt, "127.0.0.1:0", quietLogger()
-	cfg.TLSCert, cfg.TLSKey, cfg.TLSRequireClientCert = cert, key, true
-	srv, err := central.Start(context.Background(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { srv.Close() })
-	keys, err := keyring.Load(c.data)
-	require.NoError(t, err)
-	ec := &enrolCentral{testCentral: &testCentral{t: t, data: c.data, mqtt: c.mqtt, srv: srv}, admin: keys.AdminToken}
+	ec := startEnrolCentral(t, func(cfg *central.Config) {
+		cfg.TLSCert, cfg.TLSKey, cfg.TLSRequireClientCert = cert, key, true
+	})
 	code, _ := ec.issue(t, "yesan-06", "1h")
 
 	config := filepath.Join(t.TempDir(), "kiosk.json")
-	kc, err := Enrol(context.Background(), nil, ec.url(), code, config)
+	kc, err := kiosk.Enrol(context.Background(), nil, ec.url(), code, config)
 	require.NoError(t, err)
 	require.NotNil(t, kc.TLS, "central runs TLS: the config gets the kiosk's certificate")
-	assert.Equal(t, "ssl://"+c.mqtt, kc.Broker)
+	assert.Equal(t, "ssl://"+ec.Config.MQTT, kc.Broker)
 	assert.Contains(t, kc.TLS.Key, "PRIVATE KEY")
 	fi, err := os.Stat(config)
 	require.NoError(t, err)
@@ -325,7 +280,7 @@ func TestEnrol_OverTLSTheKioskGetsItsCertificateAndSyncs(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = s.Run(ctx) }()
 	require.NoError(t, s.WaitDrained(ctx))
-	hw, err := srv.HW(kc.ID)
+	hw, err := ec.Server.HW(kc.ID)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, hw)
 	cancel()
@@ -333,7 +288,7 @@ func TestEnrol_OverTLSTheKioskGetsItsCertificateAndSyncs(t *testing.T) {
 
 	// The same credentials without the certificate are refused.
 	noCert := kc
-	noCert.TLS = &TLSConfig{CA: kc.TLS.CA}
+	noCert.TLS = &kiosk.TLSConfig{CA: kc.TLS.CA}
 	conn, err = noCert.Conn()
 	require.NoError(t, err)
 	opts := conn.ClientOptions().SetClientID("allimi-kiosk-" + kc.ID).SetConnectRetry(false).SetAutoReconnect(false)
