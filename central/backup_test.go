@@ -73,7 +73,7 @@ func TestRestore_RefusesABackupOfAnotherCentral(t *testing.T) {
 
 	sb, _, err := bolt.OpenData(b, bolt.StoreOptions{}) // other keys
 	require.NoError(t, err)
-	require.NoError(t, sb.SeedSubscribers(1, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelSMS}))
+	require.NoError(t, loadgen.Seed(sb, 1, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelSMS}))
 	require.NoError(t, sb.Close())
 
 	err = central.Restore(b, backup)
@@ -144,7 +144,7 @@ func seededBackup(t *testing.T, dir string, n int) string {
 	t.Helper()
 	st, _, err := bolt.OpenData(dir, bolt.StoreOptions{})
 	require.NoError(t, err)
-	require.NoError(t, st.SeedSubscribers(n, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	require.NoError(t, loadgen.Seed(st, n, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
 	backup := filepath.Join(t.TempDir(), "backup.db")
 	out, err := os.Create(backup)
 	require.NoError(t, err)

@@ -25,6 +25,7 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
+	"allimi/internal/loadgen"
 )
 
 // endlessList is a notification whose list of citizens goes on for size
@@ -302,7 +303,7 @@ func TestHTTP_BackupOutlastsTheWriteTimeoutOverASlowLink(t *testing.T) {
 	st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
 	require.NoError(t, err)
 	// About 16 MiB of database: far more than the socket buffers hold.
-	require.NoError(t, st.SeedSubscribers(30000, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
+	require.NoError(t, loadgen.Seed(st, 30000, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{allimi.ChannelKakao}))
 	require.NoError(t, st.Close())
 	tc := startCentral(t, data, func(c *central.Config) { c.HTTPTimeouts.Write = time.Second })
 

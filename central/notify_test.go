@@ -75,7 +75,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	}
 	f := &fanout{}
 	c.Store(func(st *bolt.Store, keys *keyring.Keys) {
-		require.NoError(t, st.SeedSubscribers(o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
+		require.NoError(t, loadgen.Seed(st, o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
 		ag, err := st.AddAgency("nhis")
 		require.NoError(t, err)
 		require.NoError(t, st.SetAgencyPolicy("nhis", allimi.AgencyPolicy{

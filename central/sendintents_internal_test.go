@@ -16,6 +16,7 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
+	"allimi/internal/loadgen"
 )
 
 // intentRig is a store with one campaign to n people on kakao, a
@@ -35,7 +36,7 @@ func newIntentRig(t *testing.T, people int, ch allimi.Channel) *intentRig {
 	s, _, err := bolt.OpenData(t.TempDir(), bolt.StoreOptions{LinkBase: "http://127.0.0.1:8080"})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
-	require.NoError(t, s.SeedSubscribers(people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{ch}))
+	require.NoError(t, loadgen.Seed(s, people, []allimi.NotificationType{allimi.TypeHealthCheckup}, []allimi.Channel{ch}))
 	req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
 	req.Audience.All = true
 	n, _, err := s.CreateNotification("nhis", "", req)

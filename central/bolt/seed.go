@@ -7,25 +7,24 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
-	"allimi/internal/loadgen"
 )
 
 // seedChunk is how many people one seeding transaction writes; a
 // variable so that a test can make several small ones.
 var seedChunk = 50000
 
-// SeedSubscribers writes n synthetic people, each consenting to the given
-// types on the given channels, straight into the registry: a benchmark's or
-// a demo's population without n kiosk records. People are those of
-// loadgen.Person for kiosk "seed", numbered from 1; one already in
-// the registry is left as it is.
+// ImportSubscribers writes n people, person(1) … person(n), each consenting
+// to the given types on the given channels, straight into the registry: a
+// benchmark's or a demo's population without n kiosk records (see
+// internal/loadgen.Seed). Their consents are recorded as given at kiosk
+// "seed", record i; a person already in the registry is left as they are.
 //
 // People are written in the order of their citizen keys, across all the
 // transactions, as a bulk import should be: every bucket then grows at its
 // end, in full pages, and the file keeps next to no free pages. (In random
 // order, a million people left 57% of an 840 MiB file free, and bbolt
 // writes its whole free-page list at every commit.)
-func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels []allimi.Channel) error {
+func (s *Store) ImportSubscribers(n int, person func(i uint64) allimi.Citizen, types []allimi.NotificationType, channels []allimi.Channel) error {
 	chunk := seedChunk
 	now := s.now().UTC()
 	hlc := allimi.NextHLC(0, now)
@@ -42,24 +41,24 @@ func (s *Store) SeedSubscribers(n int, types []allimi.NotificationType, channels
 	// million sealed records in memory.
 	order := make([]numbered, n)
 	for i := range order {
-		c := loadgen.Person("seed", uint64(i+1))
+		c := person(uint64(i + 1))
 		order[i] = numbered{s.keys.CitizenKey(c.Mobile, c.BirthDate), i + 1}
 	}
 	sort.Slice(order, func(a, b int) bool { return bytes.Compare(order[a].ck, order[b].ck) < 0 })
 
 	type kv struct{ k, v []byte }
-	type person struct {
+	type row struct {
 		ck, rec, pii []byte
 		cons         []kv
 	}
 	for start := 0; start < n; start += chunk {
 		part := order[start:min(start+chunk, n)]
-		people := make([]person, 0, len(part))
+		people := make([]row, 0, len(part))
 		for _, o := range part {
-			c := loadgen.Person("seed", uint64(o.i))
+			c := person(uint64(o.i))
 			sealed := s.keys.Seal(encodePII(c), o.ck)
 			rec := (&citizenRecord{PII: sealed, Active: len(types) * len(channels), Created: now, Updated: now}).encode()
-			p := person{ck: o.ck, rec: rec, pii: sealed}
+			p := row{ck: o.ck, rec: rec, pii: sealed}
 			for _, t := range types {
 				for _, ch := range channels {
 					st := (&consentState{Action: allimi.ActionGrant, HLC: hlc, Kiosk: "seed", Seq: uint64(o.i),

@@ -3,6 +3,8 @@ package bolt
 import (
 	"testing"
 
+	"allimi/internal/loadgen"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
@@ -19,7 +21,7 @@ func TestSeedSubscribers_KeyOrderLeavesNoFreePages(t *testing.T) {
 	t.Cleanup(func() { s.Close() })
 
 	types := []allimi.NotificationType{allimi.TypeHealthCheckup}
-	require.NoError(t, s.SeedSubscribers(6000, types, []allimi.Channel{allimi.ChannelKakao}))
+	require.NoError(t, loadgen.Seed(s, 6000, types, []allimi.Channel{allimi.ChannelKakao}))
 	n, err := s.Subscribers()
 	require.NoError(t, err)
 	assert.EqualValues(t, 6000, n)
@@ -37,7 +39,7 @@ func TestSeedSubscribers_KeyOrderLeavesNoFreePages(t *testing.T) {
 	}))
 
 	// Seeding again adds nobody twice.
-	require.NoError(t, s.SeedSubscribers(6100, types, []allimi.Channel{allimi.ChannelKakao}))
+	require.NoError(t, loadgen.Seed(s, 6100, types, []allimi.Channel{allimi.ChannelKakao}))
 	n, err = s.Subscribers()
 	require.NoError(t, err)
 	assert.EqualValues(t, 6100, n)

@@ -843,8 +843,8 @@ func TestStore_PutCatalogRefusesABadName(t *testing.T) {
 func TestStore_SeedingTwiceAddsNobodyNew(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 	kakao := []allimi.Channel{allimi.ChannelKakao}
-	require.NoError(t, f.st.SeedSubscribers(10, []allimi.NotificationType{allimi.TypeRelief}, kakao))
-	require.NoError(t, f.st.SeedSubscribers(12, []allimi.NotificationType{allimi.TypeRelief}, kakao))
+	require.NoError(t, loadgen.Seed(f.st, 10, []allimi.NotificationType{allimi.TypeRelief}, kakao))
+	require.NoError(t, loadgen.Seed(f.st, 12, []allimi.NotificationType{allimi.TypeRelief}, kakao))
 	st := f.stats()
 	assert.EqualValues(t, 12, st.Subscribers)
 	assert.EqualValues(t, 12, st.Active[string(allimi.TypeRelief)][string(allimi.ChannelKakao)])

@@ -16,6 +16,7 @@ import (
 	"allimi"
 	"allimi/central"
 	"allimi/central/bolt"
+	"allimi/internal/loadgen"
 	"allimi/sync/catalog"
 )
 
@@ -341,7 +342,7 @@ func centralSeedCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			return st.SeedSubscribers(n, ts, chs)
+			return loadgen.Seed(st, n, ts, chs)
 		},
 	}
 	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
