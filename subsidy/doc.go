@@ -15,6 +15,6 @@
 // and its reasons, as data (Reason) and as one plain Korean sentence
 // (Reason.Text) from reasons.ko.toml. The rules are deliberately
 // conservative: a guess never makes a service ineligible.
-//go:generate go run ./internal/demogen -in ../../shared/data/gov24/popular_services.json -out ../assets/subsidy
-
 package subsidy
+
+//go:generate go run ./internal/demogen -in ../../shared/data/gov24/popular_services.json -out ../assets/subsidy
