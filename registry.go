@@ -26,13 +26,13 @@ type RegistryStats struct {
 
 // ReceiptView is what the receipt page shows.
 type ReceiptView struct {
-	Ck       []byte // for the audit log
-	Code     string
-	Name     string // masked
-	Kiosk    string
-	Received time.Time
-	Verified bool
-	Consents []ReceiptConsent // active grants
+	CitizenKey []byte // for the audit log
+	Code       string
+	Name       string // masked
+	Kiosk      string
+	Received   time.Time
+	Verified   bool
+	Consents   []ReceiptConsent // active grants
 }
 
 // ReceiptConsent is one type the person is signed up for.

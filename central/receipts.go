@@ -82,7 +82,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 				s.log.Error("receipt page: resetting tries", "err", err)
 			}
 			// Not the code: the audit log is plaintext, and the code opens the page.
-			if err := s.store.AuditView(bolt.AuditReceipt, v.Ck, "receipt of a sign-up at "+v.Kiosk); err != nil {
+			if err := s.store.AuditView(bolt.AuditReceipt, v.CitizenKey, "receipt of a sign-up at "+v.Kiosk); err != nil {
 				s.log.Error("receipt page: audit", "err", err)
 				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 				return

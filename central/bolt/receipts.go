@@ -84,7 +84,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 		if subtle.ConstantTimeCompare([]byte(cit.BirthDate), []byte(birthDate)) != 1 {
 			return ErrReceiptWrongDOB
 		}
-		view = allimi.ReceiptView{Ck: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
+		view = allimi.ReceiptView{CitizenKey: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
 			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(allimi.KST)}
 		byType := map[allimi.NotificationType][]string{}
 		c := tx.Bucket(BucketConsents).Cursor()
