@@ -274,11 +274,14 @@ func (n *Notification) NoneFor(ch Channel) bool {
 
 // Notifications keeps agency notifications and their audiences.
 type Notifications interface {
-	// CreateNotification stores a validated request; with the same agency
-	// and idempotency key it returns the notification made the first time
-	// (and false).
+	// CreateNotification stores a request, refusing one that fails its
+	// Validate (a *FieldError) and storing nothing then. With the same
+	// agency and a non-empty idempotency key it returns the notification
+	// made the first time (and false). A listed audience's citizens are
+	// resolved at once: each subscribed one counts once among Recipients,
+	// the others among NotSubscribed.
 	CreateNotification(agency, idemKey string, req *NotificationRequest) (Notification, bool, error)
-	// GetNotification is one notification by id.
+	// GetNotification is one notification by id (ErrNotFound when unknown).
 	GetNotification(id uint64) (Notification, error)
 	// ActiveNotifications lists those still expanding or sending.
 	ActiveNotifications() ([]Notification, error)
