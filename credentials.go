@@ -105,10 +105,12 @@ type Kiosks interface {
 	// credentials, valid for ttl (ErrInvalid for a bad id, or a ttl not
 	// between a second and 30 days).
 	AddEnrolment(id string, ttl time.Duration) (code string, expires time.Time, err error)
-	// RedeemEnrolment spends a code and returns the kiosk's credentials,
-	// with a new password that revokes the old one. A code it does not
-	// know is ErrEnrolUnknown; a code spent before, ErrEnrolUsed; one
-	// past its expiry, ErrEnrolExpired.
+	// RedeemEnrolment spends a code, as a person types it (any case, with
+	// or without its dashes and spaces), and returns the kiosk's
+	// credentials, with a new password that revokes the old one, and
+	// central's catalog key. A code it does not know is ErrEnrolUnknown;
+	// a code spent before, ErrEnrolUsed; one past its expiry,
+	// ErrEnrolExpired.
 	RedeemEnrolment(code string) (KioskCredentials, error)
 }
 

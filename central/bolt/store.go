@@ -38,7 +38,7 @@ var (
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
 		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		BucketSendIntents, bucketQueueIntents, throttle.Bucket}
+		BucketSendIntents, bucketQueueIntents, throttle.Bucket, BucketOfficialSessions}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
