@@ -279,12 +279,20 @@ type PendingAnswer struct {
 
 // Questions keeps the questions kiosks send in (text, or audio in chunks)
 // and the officials' answers until they are sent back.
+//
+// Questions arrive through Registry.Commit, and whatever only central can
+// find wrong (chunks missing, audio that does not match its hash, a code
+// already taken) does not refuse the record: the question is kept, with
+// Damaged saying what is wrong. Chunks may come in batches before their
+// question. A question whose code already names another question or a
+// sign-up is marked CodeReused, and the code keeps opening what it opened.
 type Questions interface {
 	// Questions lists questions, unanswered ones only unless all is set.
 	Questions(all bool) ([]Question, error)
 	// Question is one question by id (ErrNotFound when unknown).
 	Question(id uint64) (Question, error)
-	// QuestionByCode is the question a receipt code names.
+	// QuestionByCode is the question a receipt code names (ErrNotFound
+	// when none does).
 	QuestionByCode(code string) (Question, error)
 	// QuestionAudio is a question's recording, for the official who plays
 	// it (audited); ErrAudioDeleted once the retention policy removed it,
