@@ -61,6 +61,9 @@ type AuditLog interface {
 	// AuditView records that a person's data was shown (kind says where,
 	// what says which).
 	AuditView(kind string, ck []byte, what string) error
-	// VerifyAudit walks the chain and reports the first break, if any.
+	// VerifyAudit walks the chain and reports the first break, if any,
+	// then also as an error wrapping ErrAuditBroken. An entry changed,
+	// removed or put out of order breaks the chain, and so does removing
+	// the last ones.
 	VerifyAudit() (AuditReport, error)
 }

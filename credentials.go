@@ -84,46 +84,77 @@ type OfficialCredentials struct {
 	Token string `json:"token"`
 }
 
+// Errors of Kiosks.RedeemEnrolment, as the kiosk's screen and the log say
+// them; central's enrolment endpoint tells the three apart.
+var (
+	ErrEnrolUnknown = &kindError{"enrolment code unknown: check it, or ask for a new one", ErrNotFound}
+	ErrEnrolUsed    = &kindError{"enrolment code already used: ask the official for a new one", ErrInvalid}
+	ErrEnrolExpired = &kindError{"enrolment code expired: ask the official for a new one", ErrInvalid}
+)
+
 // Kiosks keeps the kiosks' broker credentials and their one-time
 // enrolment codes.
 type Kiosks interface {
-	// AddKiosk registers a kiosk, or gives it a new password.
+	// AddKiosk registers a kiosk (an id ValidateKioskID accepts, else
+	// ErrInvalid), or gives it a new password, which revokes the old one.
 	AddKiosk(id string) (KioskCredentials, error)
-	// CheckKiosk checks a broker login and returns the kiosk's id.
+	// CheckKiosk checks a broker login (KioskUsername of the id and the
+	// password) and returns the kiosk's id.
 	CheckKiosk(username, password string) (string, bool)
 	// AddEnrolment issues a one-time code with which kiosk id fetches its
-	// credentials, valid for ttl.
+	// credentials, valid for ttl (ErrInvalid for a bad id, or a ttl not
+	// between a second and 30 days).
 	AddEnrolment(id string, ttl time.Duration) (code string, expires time.Time, err error)
-	// RedeemEnrolment spends a code and returns the kiosk's credentials.
+	// RedeemEnrolment spends a code, as a person types it (any case, with
+	// or without its dashes and spaces), and returns the kiosk's
+	// credentials, with a new password that revokes the old one, and
+	// central's catalog key. A code it does not know is ErrEnrolUnknown;
+	// a code spent before, ErrEnrolUsed; one past its expiry,
+	// ErrEnrolExpired.
 	RedeemEnrolment(code string) (KioskCredentials, error)
 }
 
 // Agencies keeps the agencies allowed to send notifications: their
 // tokens and what each may send.
 type Agencies interface {
-	// AddAgency registers an agency, or gives it a new token.
+	// AddAgency registers an agency (ids as ValidateKioskID, else
+	// ErrInvalid), unrestricted until SetAgencyPolicy; or gives it a new
+	// token, which revokes the old one and keeps its policy.
 	AddAgency(id string) (AgencyCredentials, error)
 	// AgencyByToken returns the agency a token belongs to.
 	AgencyByToken(tok string) (string, bool)
-	// SetAgencyPolicy sets what an agency may send.
+	// SetAgencyPolicy sets what an agency may send: ErrNotFound for an
+	// agency never added, ErrInvalid for a type central does not know or a
+	// payment host that is not a bare host name. Hosts are kept in lower
+	// case, as Permits compares them.
 	SetAgencyPolicy(id string, p AgencyPolicy) error
-	// AgencyPolicyOf is what an agency may send.
+	// AgencyPolicyOf is what an agency may send (ErrNotFound for an agency
+	// never added).
 	AgencyPolicyOf(id string) (AgencyPolicy, error)
 }
 
 // Officials keeps the officials of the community centres and central:
 // their tokens and their browser sessions.
 type Officials interface {
-	// AddOfficial registers an official, or (rotate) gives a new token.
+	// AddOfficial registers an official (1-63 lower-case letters, digits,
+	// dots, dashes and underscores, else ErrInvalid), or with rotate gives
+	// an existing one a new token, which revokes the old one and ends the
+	// official's sessions. Adding an existing id without rotate is
+	// ErrInvalid and changes nothing.
 	AddOfficial(id string, rotate bool) (OfficialCredentials, error)
-	// OfficialByToken returns the official a token belongs to.
+	// OfficialByToken returns the official a token belongs to, "" when
+	// none.
 	OfficialByToken(tok string) (string, error)
 	// OfficialCheck checks an official's id and token.
 	OfficialCheck(id, tok string) (bool, error)
-	// StartOfficialSession opens a browser session for an official.
+	// StartOfficialSession opens a browser session for an official
+	// (ErrNotFound for one never added), live from now until expires.
 	StartOfficialSession(official string, now time.Time) (id string, expires time.Time, err error)
-	// OfficialBySession returns the official of a live session.
+	// OfficialBySession returns the official of a session live at now, ""
+	// when the session is unknown, ended or expired, or the official's
+	// token changed since it started. Sessions outlive a restart.
 	OfficialBySession(id string, now time.Time) (string, error)
-	// EndOfficialSession ends a session.
+	// EndOfficialSession ends a session; ending one that is not live is
+	// no error.
 	EndOfficialSession(id string) error
 }

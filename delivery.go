@@ -68,11 +68,13 @@ type DeadLetter struct {
 type Deliveries interface {
 	// DeliveryStats counts deliveries per type, channel and outcome.
 	DeliveryStats() (DeliveryStats, error)
-	// DeliveryStatus is one delivery's state and last reason.
+	// DeliveryStatus is one delivery's state and last reason; queued
+	// while nothing has been tried.
 	DeliveryStatus(r DeliveryRef) (DeliveryState, string, error)
 	// DeadLetters lists up to limit dead letters and counts them all.
 	DeadLetters(limit int) ([]DeadLetter, int, error)
 	// ReplayDeadLetters queues dead letters again: the one with the given
-	// delivery key, or all when key is empty.
+	// delivery key, or all when key is empty. A key ParseDeliveryKey
+	// refuses is ErrInvalid; one of no dead letter, ErrNotFound.
 	ReplayDeadLetters(key string) (int, error)
 }

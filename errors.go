@@ -11,3 +11,14 @@ var (
 	// ErrUnsupportedVersion marks a wire message of a version this build does not speak.
 	ErrUnsupportedVersion = errors.New("unsupported message version")
 )
+
+// kindError is a sentinel error that is also one of the kinds above: a
+// caller that needs the precise reason tests for it, one that needs only
+// the kind tests for ErrInvalid or ErrNotFound. Its message is its own.
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }

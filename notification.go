@@ -274,16 +274,20 @@ func (n *Notification) NoneFor(ch Channel) bool {
 
 // Notifications keeps agency notifications and their audiences.
 type Notifications interface {
-	// CreateNotification stores a validated request; with the same agency
-	// and idempotency key it returns the notification made the first time
-	// (and false).
+	// CreateNotification stores a request and returns the notification
+	// and false; with the same agency and a non-empty idempotency key, the
+	// notification made the first time and true (a repeat). A request that
+	// fails its Validate is refused (a *FieldError) and nothing stored. A
+	// listed audience's citizens are resolved at once: each subscribed one
+	// counts once among Recipients, the others among NotSubscribed.
 	CreateNotification(agency, idemKey string, req *NotificationRequest) (Notification, bool, error)
-	// GetNotification is one notification by id.
+	// GetNotification is one notification by id (ErrNotFound when unknown).
 	GetNotification(id uint64) (Notification, error)
 	// ActiveNotifications lists those still expanding or sending.
 	ActiveNotifications() ([]Notification, error)
 	// ExpandCampaign adds, in steps, everyone subscribed to a campaign's
 	// type; each is called after every step with the notification as far
-	// as it has come.
+	// as it has come. A notification with nothing to expand is returned as
+	// it is; an unknown id is ErrNotFound.
 	ExpandCampaign(id uint64, each func(Notification)) (Notification, error)
 }

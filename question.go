@@ -279,28 +279,41 @@ type PendingAnswer struct {
 
 // Questions keeps the questions kiosks send in (text, or audio in chunks)
 // and the officials' answers until they are sent back.
+//
+// Questions arrive through Registry.Commit, and whatever only central can
+// find wrong (chunks missing, audio that does not match its hash, a code
+// already taken) does not refuse the record: the question is kept, with
+// Damaged saying what is wrong. Chunks may come in batches before their
+// question. A question whose code already names another question or a
+// sign-up is marked CodeReused, and the code keeps opening what it opened.
 type Questions interface {
 	// Questions lists questions, unanswered ones only unless all is set.
 	Questions(all bool) ([]Question, error)
 	// Question is one question by id (ErrNotFound when unknown).
 	Question(id uint64) (Question, error)
-	// QuestionByCode is the question a receipt code names.
+	// QuestionByCode is the question a receipt code names (ErrNotFound
+	// when none does).
 	QuestionByCode(code string) (Question, error)
 	// QuestionAudio is a question's recording, for the official who plays
-	// it (audited); ErrAudioDeleted once the retention policy removed it.
+	// it (audited); ErrAudioDeleted once the retention policy removed it,
+	// ErrNotFound for an unknown id or a question without one.
 	QuestionAudio(id uint64, official string) ([]byte, error)
 	// QuestionAudioCount counts the recordings and audio chunks kept.
 	QuestionAudioCount() (recordings, chunks int, err error)
 	// AnswerQuestion records an official's answer (at most MaxAnswerText
 	// characters; ErrAlreadyAnswered the second time) and queues it for
-	// sending; deleteAudio removes the recording at once.
+	// sending when the person chose a channel; deleteAudio removes the
+	// recording at once. An unknown id is ErrNotFound; an empty answer or
+	// official, or a longer answer, ErrInvalid.
 	AnswerQuestion(id uint64, official, answer string, deleteAudio bool) (Question, error)
 	// PurgeQuestionAudio deletes the recordings the policy no longer keeps
 	// and reports how many.
 	PurgeQuestionAudio(now time.Time, p RetentionPolicy) (int, error)
-	// PendingAnswers returns up to n answers still to send.
+	// PendingAnswers returns up to n answers still to send, each with the
+	// person to send it to.
 	PendingAnswers(n int) ([]PendingAnswer, error)
-	// AnswerSent marks an answer sent, with the provider's delivery id.
+	// AnswerSent marks an answer sent, with the provider's delivery id
+	// (ErrNotFound for an unknown question).
 	AnswerSent(id uint64, delivery string) error
 	// AnswersPending counts the answers still to send.
 	AnswersPending() (int, error)

@@ -98,18 +98,22 @@ type Registry interface {
 	// and reads nothing stored (sealing, hashing), into in.Prepared.
 	Prepare(in *Incoming)
 	// Commit stores a batch atomically: new events and their effect on
-	// citizens and consents, refusals, and the kiosks' high-water marks.
-	// An event already stored (same kiosk and seq) is a duplicate and
-	// changes nothing.
+	// citizens and consents (each change in the audit log), refusals (in
+	// Rejections), and the kiosks' high-water marks. An event already
+	// stored (same kiosk and seq), in an earlier batch or earlier in this
+	// one, is a duplicate: counted, and it changes nothing.
 	Commit(batch []Incoming) (CommitOutcome, error)
-	// ConsentOf is a person's current consent for a type and channel;
-	// false when they never gave or withdrew one.
+	// ConsentOf is a person's current consent for a type and channel
+	// (the mobile number as NormalizeMobile writes it); false when they
+	// never gave or withdrew one.
 	ConsentOf(mobile, birthDate string, t NotificationType, ch Channel) (ConsentAction, bool, error)
 	// Conflicts lists conflicts as officials see them (Conflict.Shown),
 	// unresolved ones only unless all is set.
 	Conflicts(all bool) ([]Conflict, error)
 	// ResolveConflict records an official's decision (grant or withdraw)
-	// and sets the consent, superseding every older change.
+	// and sets the consent, superseding every older change. An unknown id
+	// is ErrNotFound; another decision, an empty official or a conflict
+	// already resolved is ErrInvalid.
 	ResolveConflict(id uint64, decision ConsentAction, official string) error
 	// Stats reads the counters.
 	Stats() (RegistryStats, error)
@@ -121,7 +125,12 @@ type Registry interface {
 	// Rejections lists the most recent refused messages, newest first.
 	Rejections(limit int) ([]Rejection, error)
 	// Receipt is a sign-up's receipt page, for the person who gives the
-	// receipt code and their date of birth (ErrNotFound otherwise).
+	// receipt code and their date of birth: ErrNotFound otherwise, the
+	// same for a wrong date as for an unknown code. A sign-up is found
+	// under its payload's receipt code, or ReceiptCode(kiosk, seq) when it
+	// has none; a code that already opens a sign-up keeps opening that one
+	// (the later sign-up is kept without a page). Consents lists the
+	// person's active grants, in the order of Types.
 	Receipt(code, birthDate string) (ReceiptView, error)
 	// Feedback counts the kiosks' feedback answers.
 	Feedback() ([]FeedbackCount, error)
@@ -132,7 +141,8 @@ type Registry interface {
 type Confirmations interface {
 	// PendingConfirmations returns up to n confirmations still to send.
 	PendingConfirmations(n int) ([]PendingConfirmation, error)
-	// DoneConfirmations removes sent confirmations by their keys.
+	// DoneConfirmations removes sent confirmations by their keys; a key
+	// already removed is no error.
 	DoneConfirmations(keys [][]byte) error
 	// ConfirmationsPending counts the queue.
 	ConfirmationsPending() (int, error)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/throttle"
 )
 
@@ -70,14 +69,14 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	}
 	cred, err := s.store.RedeemEnrolment(body.Code)
 	switch {
-	case errors.Is(err, bolt.ErrEnrolUnknown):
+	case errors.Is(err, allimi.ErrEnrolUnknown):
 		if _, err := tries.Count(client, ""); err != nil && !errors.Is(err, throttle.ErrBusy) {
 			s.log.Error("enrolment: counting a wrong code", "err", err)
 		}
 		writeEnrolError(w, http.StatusNotFound, EnrolReasonUnknown, err)
-	case errors.Is(err, bolt.ErrEnrolUsed):
+	case errors.Is(err, allimi.ErrEnrolUsed):
 		writeEnrolError(w, http.StatusGone, EnrolReasonUsed, err)
-	case errors.Is(err, bolt.ErrEnrolExpired):
+	case errors.Is(err, allimi.ErrEnrolExpired):
 		writeEnrolError(w, http.StatusGone, EnrolReasonExpired, err)
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)

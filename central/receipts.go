@@ -60,10 +60,9 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		}
 		v, err := s.store.Receipt(code, birth.Format(allimi.DateLayout))
 		switch {
-		case errors.Is(err, bolt.ErrReceiptNotFound):
-			// Counted like a wrong date: a guessed code learns nothing.
-			fallthrough
-		case errors.Is(err, bolt.ErrReceiptWrongDOB):
+		case errors.Is(err, allimi.ErrNotFound):
+			// An unknown code is counted like a wrong date (the store
+			// answers both alike): a guessed code learns nothing.
 			d.Wrong, status = true, http.StatusForbidden
 			left, err := tries.Count(client, code)
 			if err != nil && !errors.Is(err, throttle.ErrBusy) {

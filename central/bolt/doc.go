@@ -2,7 +2,8 @@
 // kiosk events, citizens, consents and conflicts; notifications, their
 // recipients and deliveries; questions; the audit log; and the credentials
 // of kiosks, agencies and officials. *Store implements the storage
-// interfaces of package allimi.
+// interfaces of package allimi, and passes their conformance suites
+// (central/storetest, run by conformance_test.go).
 package bolt
 
 import "allimi"

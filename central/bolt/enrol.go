@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,13 +27,6 @@ type enrolment struct {
 	Expires time.Time  `json:"expires"`
 	Used    *time.Time `json:"used,omitempty"`
 }
-
-// Enrolment errors, as the kiosk's screen and the log say them.
-var (
-	ErrEnrolUnknown = errors.New("enrolment code unknown: check it, or ask for a new one")
-	ErrEnrolUsed    = errors.New("enrolment code already used: ask the official for a new one")
-	ErrEnrolExpired = errors.New("enrolment code expired: ask the official for a new one")
-)
 
 // newEnrolCode is 12 characters (60 bits), shown XXXX-XXXX-XXXX.
 func newEnrolCode() string {
@@ -99,7 +91,7 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 		k := enrolKey(code)
 		v := b.Get(k)
 		if v == nil {
-			return ErrEnrolUnknown
+			return allimi.ErrEnrolUnknown
 		}
 		var e enrolment
 		if err := json.Unmarshal(v, &e); err != nil {
@@ -107,9 +99,9 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 		}
 		switch {
 		case e.Used != nil:
-			return fmt.Errorf("%w (on %s)", ErrEnrolUsed, e.Used.In(allimi.KST).Format("2006-01-02 15:04"))
+			return fmt.Errorf("%w (on %s)", allimi.ErrEnrolUsed, e.Used.In(allimi.KST).Format("2006-01-02 15:04"))
 		case !now.Before(e.Expires):
-			return fmt.Errorf("%w (at %s)", ErrEnrolExpired, e.Expires.In(allimi.KST).Format("2006-01-02 15:04"))
+			return fmt.Errorf("%w (at %s)", allimi.ErrEnrolExpired, e.Expires.In(allimi.KST).Format("2006-01-02 15:04"))
 		}
 		e.Used = &now
 		nv, _ := json.Marshal(e)

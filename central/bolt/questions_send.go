@@ -9,6 +9,8 @@ import (
 	"allimi"
 )
 
+// PendingAnswers returns up to n answers still to send, each with the
+// person's contact opened.
 func (s *Store) PendingAnswers(n int) ([]allimi.PendingAnswer, error) {
 	var out []allimi.PendingAnswer
 	err := s.Db.View(func(tx *bbolt.Tx) error {
@@ -26,6 +28,7 @@ func (s *Store) PendingAnswers(n int) ([]allimi.PendingAnswer, error) {
 			if err != nil {
 				return fmt.Errorf("question %d: contact: %w", q.ID, err)
 			}
+			q.Contact = nil // allimi.Question: cleared before it leaves the store
 			out = append(out, allimi.PendingAnswer{Q: q, Citizen: cit})
 		}
 		return nil

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/binary"
-	"errors"
 	"fmt"
 
 	"go.etcd.io/bbolt"
@@ -55,9 +54,11 @@ func (s *Store) isReceiptCode(tx *bbolt.Tx, code string) bool {
 var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",
 	allimi.ChannelToss: "토스", allimi.ChannelSMS: "문자"}
 
+// Both are allimi.ErrNotFound, as Registry.Receipt says: a page asked for
+// with a guessed code must learn nothing, not even that the code exists.
 var (
-	ErrReceiptNotFound = errors.New("no such receipt")
-	ErrReceiptWrongDOB = errors.New("wrong date of birth")
+	ErrReceiptNotFound = fmt.Errorf("no such receipt: %w", allimi.ErrNotFound)
+	ErrReceiptWrongDOB = fmt.Errorf("wrong date of birth: %w", allimi.ErrNotFound)
 )
 
 // Receipt returns the sign-up behind code when birthDate is the person's.

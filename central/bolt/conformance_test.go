@@ -1,0 +1,91 @@
+package bolt
+
+import (
+	"encoding/json"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.etcd.io/bbolt"
+
+	"allimi"
+	"allimi/central/keyring"
+	"allimi/central/storetest"
+)
+
+// The conformance suites of central's storage, run against bbolt files.
+func TestConformance_Registry(t *testing.T)      { storetest.Registry(t, openConformance) }
+func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, openConformance) }
+func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
+func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }
+func TestConformance_Kiosks(t *testing.T)        { storetest.Kiosks(t, openConformance) }
+func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openConformance) }
+func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
+func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
+func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
+
+// conformanceStore is a Store in a data directory of its own, as central
+// opens it: keys.json beside the bbolt file, the default options.
+type conformanceStore struct {
+	*Store
+	path string
+	keys *keyring.Keys
+}
+
+func openConformance(t *testing.T) storetest.Backend {
+	t.Helper()
+	dir := t.TempDir()
+	keys, err := keyring.Load(dir)
+	require.NoError(t, err)
+	c := &conformanceStore{path: filepath.Join(dir, DBFile), keys: keys}
+	c.open(t)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func (c *conformanceStore) open(t *testing.T) {
+	t.Helper()
+	// The suites send damaged questions on purpose: their warnings would
+	// only hide a failure's output.
+	st, err := OpenStore(c.path, c.keys, StoreOptions{LinkBase: "https://allimi.example/", Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(t, err)
+	c.Store = st
+}
+
+// Reopen closes the file and opens it again, keys and all.
+func (c *conformanceStore) Reopen(t *testing.T) storetest.Backend {
+	t.Helper()
+	require.NoError(t, c.Close())
+	c.open(t)
+	return c
+}
+
+// RewriteAudit changes an audit entry in the file, as someone with the
+// file could.
+func (c *conformanceStore) RewriteAudit(t *testing.T, seq uint64, change func(*allimi.AuditEntry)) {
+	t.Helper()
+	require.NoError(t, c.Db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		var e allimi.AuditEntry
+		if err := json.Unmarshal(b.Get(U64(seq)), &e); err != nil {
+			return err
+		}
+		change(&e)
+		v, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		return b.Put(U64(seq), v)
+	}))
+}
+
+// DeleteAudit removes an audit entry from the file.
+func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
+	t.Helper()
+	require.NoError(t, c.Db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAudit)
+		require.NotNil(t, b.Get(U64(seq)), "audit entry %d", seq)
+		return b.Delete(U64(seq))
+	}))
+}
