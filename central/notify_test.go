@@ -433,10 +433,18 @@ func TestNotify_StatsTableAsJSONAndHTML(t *testing.T) {
 	assert.Contains(t, string(b), "국가건강검진")
 	assert.Regexp(t, `<td class="l">kakao</td><td>4</td><td>4</td>`, string(b))
 
-	resp, err = http.Get(f.tc.http + "/metrics")
-	require.NoError(t, err)
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
+	// The counters move just after the commit the stats above read: wait
+	// for the lane's last one, the commit time it observes on return.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(f.tc.http + "/metrics")
+		if err != nil {
+			return false
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return strings.Contains(string(b), `allimi_dispatch_commit_seconds_bucket{channel="kakao"`) &&
+			strings.Contains(string(b), `allimi_deliveries_total{channel="kakao",result="sent"}`)
+	}, 10*time.Second, 20*time.Millisecond, "the kakao lane's commit is observed")
 	assert.Contains(t, string(b), `allimi_deliveries_total{channel="kakao",result="sent"} 4`)
 	assert.Contains(t, string(b), `allimi_provider_request_seconds_bucket{channel="kakao"`)
 	assert.Regexp(t, `allimi_dispatch_commit_batches_sum\{channel="kakao"\} [1-9]`, string(b), "batches recorded")
