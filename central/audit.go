@@ -7,7 +7,7 @@ import (
 	"allimi"
 )
 
-func (s *Server) handleAuditVerify(w http.ResponseWriter, _ *http.Request) {
+func (s *api) handleAuditVerify(w http.ResponseWriter, _ *http.Request) {
 	s.allowLong(w) // the whole chain is read
 	r, err := s.store.VerifyAudit()
 	switch {

@@ -21,7 +21,7 @@ import (
 // keys.json is not in it: without the keys the copy's phone numbers cannot
 // be read, so keep the keys apart, and safe.
 
-func (s *Server) handleBackup(w http.ResponseWriter, _ *http.Request) {
+func (s *api) handleBackup(w http.ResponseWriter, _ *http.Request) {
 	s.allowLong(w) // the whole database, however long it takes to stream
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="central-%s.db"`, time.Now().UTC().Format("20060102T150405Z")))

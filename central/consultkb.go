@@ -14,7 +14,7 @@ import (
 
 // consultKB is the knowledge base kiosks have: the published catalog, or
 // the one the binaries ship with.
-func (s *Server) consultKB() (consult.KB, uint64, error) {
+func (s *Server) ConsultKB() (consult.KB, uint64, error) {
 	c, ok, err := s.store.Catalog(consult.CatalogName)
 	if err != nil {
 		return consult.KB{}, 0, err
@@ -32,7 +32,7 @@ func (s *Server) consultKB() (consult.KB, uint64, error) {
 func (s *Server) UpdateConsultKB(u consult.Update) (catalog.Manifest, consult.KB, error) {
 	s.kbMu.Lock()
 	defer s.kbMu.Unlock()
-	kb, _, err := s.consultKB()
+	kb, _, err := s.ConsultKB()
 	if err != nil {
 		return catalog.Manifest{}, kb, fmt.Errorf("current knowledge base: %w", err)
 	}
@@ -49,7 +49,7 @@ func (s *Server) UpdateConsultKB(u consult.Update) (catalog.Manifest, consult.KB
 }
 
 // handleConsultKB: POST /api/v1/consult/kb {"add":[…],"retire":[ids]}.
-func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleConsultKB(w http.ResponseWriter, r *http.Request) {
 	var u consult.Update
 	s.allowLong(w)
 	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
@@ -61,7 +61,7 @@ func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v (want {\"add\":[entries],\"retire\":[ids]})", err))
 		return
 	}
-	m, kb, err := s.UpdateConsultKB(u)
+	m, kb, err := s.catalogs.UpdateConsultKB(u)
 	switch {
 	case errors.Is(err, allimi.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err)
@@ -73,8 +73,8 @@ func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleGetConsultKB: GET /api/v1/consult/kb, the version and counts.
-func (s *Server) handleGetConsultKB(w http.ResponseWriter, _ *http.Request) {
-	kb, version, err := s.consultKB()
+func (s *api) handleGetConsultKB(w http.ResponseWriter, _ *http.Request) {
+	kb, version, err := s.catalogs.ConsultKB()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return

@@ -48,7 +48,7 @@ func writeEnrolError(w http.ResponseWriter, code int, reason string, err error) 
 }
 
 // handleEnrol: POST /api/v1/enrol {"code":"…"}.
-func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	// Wrong codes are counted per address: one address guessing does not
 	// keep another kiosk from enrolling (limits.go).
 	tries, client := s.store.Limits.Enrol, clientAddr(r.RemoteAddr)
@@ -81,9 +81,9 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
 	default:
-		resp := EnrolResponse{KioskCredentials: cred, Broker: s.publicBroker()}
-		if s.kioskCA != nil {
-			cert, key, err := s.kioskCA.issue(cred.Username)
+		resp := EnrolResponse{KioskCredentials: cred, Broker: s.cfg.Broker}
+		if s.certs != nil {
+			cert, key, err := s.certs(cred.Username)
 			if err != nil {
 				s.log.Error("kiosk enrolled without its client certificate", "kiosk", cred.ID, "err", err)
 				writeError(w, http.StatusInternalServerError, fmt.Errorf("client certificate: %w (ask for a new code)", err))
@@ -97,7 +97,7 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleAddEnrolment: POST /api/v1/kiosks/{id}/enrol (admin) {"ttl":"24h"}.
-func (s *Server) handleAddEnrolment(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleAddEnrolment(w http.ResponseWriter, r *http.Request) {
 	ttl := 24 * time.Hour
 	var body struct {
 		TTL string `json:"ttl"`
@@ -126,15 +126,15 @@ func (s *Server) handleAddEnrolment(w http.ResponseWriter, r *http.Request) {
 }
 
 // publicBroker is the broker address kiosks are told to use.
-func (s *Server) publicBroker() string {
-	if s.cfg.PublicBroker != "" {
-		return s.cfg.PublicBroker
+func publicBroker(cfg Config) string {
+	if cfg.PublicBroker != "" {
+		return cfg.PublicBroker
 	}
-	if s.cfg.Broker != "" {
-		return s.cfg.Broker
+	if cfg.Broker != "" {
+		return cfg.Broker
 	}
-	if s.cfg.TLSCert != "" {
-		return "ssl://" + s.cfg.MQTT
+	if cfg.TLSCert != "" {
+		return "ssl://" + cfg.MQTT
 	}
-	return "tcp://" + s.cfg.MQTT
+	return "tcp://" + cfg.MQTT
 }

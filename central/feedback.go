@@ -4,7 +4,7 @@ import (
 	"net/http"
 )
 
-func (s *Server) handleFeedback(w http.ResponseWriter, _ *http.Request) {
+func (s *api) handleFeedback(w http.ResponseWriter, _ *http.Request) {
 	fs, err := s.store.Feedback()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)

@@ -28,7 +28,7 @@ func fuzzServer(f *testing.F) (*Server, http.Handler) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
-	return srv, srv.routes()
+	return srv, srv.api.routes()
 }
 
 func post(h http.Handler, path, token string, body []byte) *httptest.ResponseRecorder {

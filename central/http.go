@@ -10,19 +10,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"allimi"
 )
 
 // maxCatalogBody bounds a catalog upload.
 const maxCatalogBody = 64 << 20
 
-func (s *Server) routes() http.Handler {
+func (s *api) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleHealth)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.metrics)
 	// Open since the first central (scripts and monitors read the totals),
 	// but the kiosks and their record counts only for staff.
 	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
@@ -40,7 +38,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.admin(s.handleResolve))
 	mux.HandleFunc("GET /api/v1/rejections", s.staff(s.handleRejections))
 	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
-	s.notifyRoutes(mux)
+	if s.more != nil {
+		s.more(mux)
+	}
 	s.questionRoutes(mux)
 	if d := s.store.Details; d != nil {
 		mux.Handle("/n/", d.Handler())
@@ -48,12 +48,12 @@ func (s *Server) routes() http.Handler {
 	return s.guard(mux)
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
-	code, body := s.ingest.health()
+func (s *api) handleHealth(w http.ResponseWriter, _ *http.Request) {
+	code, body := s.health()
 	writeJSON(w, code, body)
 }
 
-func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleStats(w http.ResponseWriter, r *http.Request) {
 	st, err := s.store.Stats()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
@@ -77,7 +77,7 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	}{st, ds})
 }
 
-func (s *Server) handleConflicts(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleConflicts(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.store.Conflicts(r.URL.Query().Get("all") != "")
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
@@ -86,7 +86,7 @@ func (s *Server) handleConflicts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
 }
 
-func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleResolve(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("conflict id %q: not a number", r.PathValue("id")))
@@ -115,7 +115,7 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) handleRejections(w http.ResponseWriter, _ *http.Request) {
+func (s *api) handleRejections(w http.ResponseWriter, _ *http.Request) {
 	rs, err := s.store.Rejections(100)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
@@ -124,7 +124,7 @@ func (s *Server) handleRejections(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"rejections": rs})
 }
 
-func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
+func (s *api) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 	s.allowLong(w)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCatalogBody+1))
 	if err != nil {
@@ -142,7 +142,7 @@ func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m, err := s.PublishCatalog(r.PathValue("name"), version, body)
+	m, err := s.catalogs.PublishCatalog(r.PathValue("name"), version, body)
 	switch {
 	case errors.Is(err, allimi.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err)
@@ -154,7 +154,7 @@ func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
 }
 
 // admin lets through only requests bearing the admin token of keys.json.
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+func (s *api) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.keys.AdminToken)) != 1 {

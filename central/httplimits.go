@@ -52,7 +52,7 @@ func (t HTTPTimeouts) orDefault() HTTPTimeouts {
 const maxHeaderBytes = 64 << 10
 
 // newHTTPServer is central's HTTP server with its timeouts and limits.
-func (s *Server) newHTTPServer(h http.Handler) *http.Server {
+func (s *api) newHTTPServer(h http.Handler) *http.Server {
 	t := s.cfg.HTTPTimeouts.orDefault()
 	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write,
 		IdleTimeout: t.Idle, MaxHeaderBytes: maxHeaderBytes}
@@ -61,7 +61,7 @@ func (s *Server) newHTTPServer(h http.Handler) *http.Server {
 // allowLong gives an authorised big or slow request (HTTPTimeouts.Long)
 // its own read and write deadlines instead of the server's. Called only
 // after the caller is known, so nobody else can hold a connection that long.
-func (s *Server) allowLong(w http.ResponseWriter) {
+func (s *api) allowLong(w http.ResponseWriter) {
 	d := time.Now().Add(s.cfg.HTTPTimeouts.orDefault().Long)
 	rc := http.NewResponseController(w)
 	if err := rc.SetReadDeadline(d); err != nil {
@@ -162,7 +162,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 
 // guard is the outermost handler: the route's body limit on every request,
 // and the headers every answer carries.
-func (s *Server) guard(mux *http.ServeMux) http.Handler {
+func (s *api) guard(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		limit, ok := bodyLimits[pattern]

@@ -20,9 +20,9 @@ const maxNotificationBody = 256 << 20
 func (s *Server) notifyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/notifications", s.agency(s.handlePostNotification))
 	mux.HandleFunc("GET /api/v1/notifications/{id}", s.agency(s.handleGetNotification))
-	mux.HandleFunc("GET /api/v1/deadletters", s.admin(s.handleDeadLetters))
-	mux.HandleFunc("POST /api/v1/deadletters/replay", s.admin(s.handleReplay))
-	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.admin(s.handleReplay))
+	mux.HandleFunc("GET /api/v1/deadletters", s.api.admin(s.handleDeadLetters))
+	mux.HandleFunc("POST /api/v1/deadletters/replay", s.api.admin(s.handleReplay))
+	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.api.admin(s.handleReplay))
 	mux.HandleFunc("POST /api/v1/receipts", s.handleReceipts)
 	mux.HandleFunc("GET /stats", s.handleStatsPage)
 }
@@ -61,7 +61,7 @@ func responseOf(n allimi.Notification) NotificationResponse {
 }
 
 func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, agency string) {
-	s.allowLong(w)
+	s.api.allowLong(w)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	ndjson := mt == "application/x-ndjson" || mt == "application/ndjson"
 	if !ndjson {
@@ -162,7 +162,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
-	s.allowLong(w) // a whole dead-letter queue may go back
+	s.api.allowLong(w) // a whole dead-letter queue may go back
 	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
@@ -192,7 +192,7 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Receipts []Receipt `json:"receipts"`
 	}
-	s.allowLong(w)
+	s.api.allowLong(w)
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
 		if writeTooLarge(w, r) {
 			return

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"allimi"
-	systmpl "allimi/central/template"
 	"allimi/central/throttle"
 )
 
@@ -41,7 +40,7 @@ type questionsData struct {
 	CSRF string
 }
 
-func (s *Server) questionRoutes(mux *http.ServeMux) {
+func (s *api) questionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /officials", s.handleOfficialsHome)
 	mux.HandleFunc("GET /officials/login", s.handleOfficialsHome)
 	mux.HandleFunc("POST /officials/login", s.handleOfficialLogin)
@@ -58,7 +57,7 @@ func (s *Server) questionRoutes(mux *http.ServeMux) {
 
 // officialPage lets through signed-in officials and sends the rest to the
 // sign-in page. A form it takes must carry the session's anti-forgery token.
-func (s *Server) officialPage(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+func (s *api) officialPage(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
 		id, byCookie := s.officialAuth(r)
@@ -85,7 +84,7 @@ func (s *Server) officialPage(h func(http.ResponseWriter, *http.Request, string)
 // officialAPI lets through requests with an official's session or token;
 // a state-changing one made with the session cookie must carry the
 // session's anti-forgery token (X-CSRF-Token), as a form would.
-func (s *Server) officialAPI(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+func (s *api) officialAPI(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
 		id, byCookie := s.officialAuth(r)
@@ -111,7 +110,7 @@ func privatePage(w http.ResponseWriter) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 }
 
-func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
+func (s *api) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
 	d.MaxAnswer = allimi.MaxAnswerText
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
@@ -122,12 +121,12 @@ func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsD
 
 // renderOfficial renders a page for a signed-in official, with the
 // session's anti-forgery token in its forms.
-func (s *Server) renderOfficial(w http.ResponseWriter, r *http.Request, status int, d questionsData) {
+func (s *api) renderOfficial(w http.ResponseWriter, r *http.Request, status int, d questionsData) {
 	d.CSRF = s.csrfToken(r)
 	s.renderQuestions(w, status, d)
 }
 
-func (s *Server) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if s.official(r) != "" {
 		http.Redirect(w, r, "/officials/questions", http.StatusSeeOther)
@@ -136,7 +135,7 @@ func (s *Server) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
 	s.renderQuestions(w, http.StatusOK, questionsData{Kind: "login"})
 }
 
-func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if !parseForm(w, r) {
 		return
@@ -179,7 +178,7 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 
 // handleOfficialLogout ends the session in the store, not only in the
 // browser: the cookie, wherever a copy of it is, signs nobody in after this.
-func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if !parseForm(w, r) {
 		return
@@ -204,7 +203,7 @@ func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 // recentAnswered is how many answered questions the list page shows.
 const recentAnswered = 50
 
-func (s *Server) handleQuestionsPage(w http.ResponseWriter, r *http.Request, official string) {
+func (s *api) handleQuestionsPage(w http.ResponseWriter, r *http.Request, official string) {
 	all, err := s.store.Questions(true)
 	if err != nil {
 		s.log.Error("questions page", "err", err)
@@ -231,7 +230,7 @@ func questionID(r *http.Request) (uint64, error) {
 	return id, nil
 }
 
-func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
+func (s *api) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	var q allimi.Question
 	if err == nil {
@@ -244,7 +243,7 @@ func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, offi
 	s.renderOfficial(w, r, http.StatusOK, questionsData{Kind: "question", Official: official, Q: q})
 }
 
-func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, official string) {
+func (s *api) handleAnswerForm(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
 		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
@@ -271,26 +270,26 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, offici
 }
 
 // answer stores an official's answer and wakes the sender.
-func (s *Server) answer(id uint64, official, text string) (allimi.Question, error) {
+func (s *api) answer(id uint64, official, text string) (allimi.Question, error) {
 	if s.answers != nil {
 		// Checked now, so that an answer that cannot be sent is refused
 		// while the official is still there to shorten it.
-		if _, _, err := s.answers.msgs.Render(systmpl.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
-			return allimi.Question{}, fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
+		if err := s.answers.CheckAnswer(text); err != nil {
+			return allimi.Question{}, err
 		}
 	}
-	q, err := s.store.AnswerQuestion(id, official, text, s.cfg.QuestionAudio.KeepAnswered <= 0)
+	q, err := s.store.AnswerQuestion(id, official, text, s.cfg.DeleteAnsweredAudio)
 	if err != nil {
 		return q, err
 	}
 	s.log.Info("question answered", "question", id, "official", official, "reply", q.Reply)
 	if s.answers != nil && q.Delivery == "queued" {
-		s.answers.queue.poke()
+		s.answers.Poke()
 	}
 	return q, nil
 }
 
-func (s *Server) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *api) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ string) {
 	qs, err := s.store.Questions(r.URL.Query().Get("all") != "")
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
@@ -299,7 +298,7 @@ func (s *Server) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ st
 	writeJSON(w, http.StatusOK, map[string]any{"questions": qs})
 }
 
-func (s *Server) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *api) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ string) {
 	id, err := questionID(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
@@ -316,7 +315,7 @@ func (s *Server) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ str
 	}
 }
 
-func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official string) {
+func (s *api) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
@@ -350,7 +349,7 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 }
 
 // handleQuestionAudio serves a recording as a WAV file, to officials only.
-func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, official string) {
+func (s *api) handleQuestionAudio(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)

@@ -32,6 +32,18 @@ type answerer struct {
 
 func (a *answerer) run(ctx context.Context) { a.queue.run(ctx, a.log, "answers", a.once) }
 
+// CheckAnswer refuses an answer that cannot be sent as a text message, so
+// that it is refused while the official is still there to shorten it.
+func (a *answerer) CheckAnswer(text string) error {
+	if _, _, err := a.msgs.Render(template.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
+		return fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
+	}
+	return nil
+}
+
+// Poke sends what is queued now.
+func (a *answerer) Poke() { a.queue.poke() }
+
 // once sends what is queued, one message per request (answers are few);
 // it returns how many it settled.
 func (a *answerer) once(ctx context.Context) (int, error) {

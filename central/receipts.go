@@ -30,7 +30,7 @@ type receiptData struct {
 	Question    allimi.Question
 }
 
-func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
+func (s *api) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -97,7 +97,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 
 // refused fills d with the locked page when err, a refusal of the
 // Receipt limits, is one.
-func (s *Server) refused(err error, d *receiptData) bool {
+func (s *api) refused(err error, d *receiptData) bool {
 	var locked *throttle.LockedError
 	switch {
 	case err == nil:
@@ -114,7 +114,7 @@ func (s *Server) refused(err error, d *receiptData) bool {
 // questionSlip fills d with the question whose slip carries code, and
 // reports whether there is one. A code used twice (a kiosk's bug) shows
 // neither question.
-func (s *Server) questionSlip(code string, d *receiptData) bool {
+func (s *api) questionSlip(code string, d *receiptData) bool {
 	q, err := s.store.QuestionByCode(code)
 	if err != nil {
 		if !errors.Is(err, allimi.ErrNotFound) {

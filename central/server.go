@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/channel"
@@ -87,6 +89,7 @@ type Server struct {
 	dispatch *dispatcher
 	confirm  *confirmer // nil without an SMS gateway
 	answers  *answerer  // nil without an SMS gateway
+	api      *api
 	http     *http.Server
 	httpLn   net.Listener
 	cancel   context.CancelFunc
@@ -198,7 +201,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.ingest.connect(runCtx, conn)
-	s.http = s.newHTTPServer(s.routes())
+	s.api = &api{log: s.log, store: s.store, keys: s.keys, cfg: apiConfig{HTTPTimeouts: cfg.HTTPTimeouts,
+		TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
+		DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
+		metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), health: s.ingest.health,
+		catalogs: s, serverCA: s.serverCA, more: s.notifyRoutes}
+	if s.answers != nil {
+		s.api.answers = s.answers
+	}
+	if s.kioskCA != nil {
+		s.api.certs = s.kioskCA.issue
+	}
+	s.http = s.api.newHTTPServer(s.api.routes())
 	go func() {
 		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("HTTP server stopped", "err", err)
