@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"allimi"
+	"allimi/central/api"
 )
 
 // checkAgencyPolicy answers 403 (and returns false) when agency may not
@@ -12,14 +13,14 @@ import (
 func (s *Server) checkAgencyPolicy(w http.ResponseWriter, agency string, req *allimi.NotificationRequest) bool {
 	p, err := s.store.AgencyPolicyOf(agency)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 		return false
 	}
 	err = p.Permits(agency, req)
 	var fe *allimi.FieldError
 	if errors.As(err, &fe) {
 		s.log.Warn("notification refused by the agency's policy", "agency", agency, "field", fe.Field)
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
+		api.WriteJSON(w, http.StatusForbidden, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
 		return false
 	}
 	return true

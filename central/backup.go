@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -18,25 +16,8 @@ import (
 
 // Backups. A running central writes a consistent copy of its database from
 // one read transaction (GET /api/v1/backup), so writers carry on meanwhile.
-// keys.json is not in it: without the keys the copy's phone numbers cannot
+// Keys.json is not in it: without the keys the copy's phone numbers cannot
 // be read, so keep the keys apart, and safe.
-
-func (s *api) handleBackup(w http.ResponseWriter, _ *http.Request) {
-	s.allowLong(w) // the whole database, however long it takes to stream
-	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="central-%s.db"`, time.Now().UTC().Format("20060102T150405Z")))
-	var size int64
-	_ = s.store.Db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
-	w.Header().Set("X-Allimi-Approximate-Size", strconv.FormatInt(size, 10))
-	n, err := s.store.WriteBackup(w)
-	if err != nil {
-		// Headers are gone: the client sees a short body, which
-		// VerifyBackup refuses.
-		s.log.Error("backup failed", "written", n, "err", err)
-		return
-	}
-	s.log.Info("backup written", "bytes", n)
-}
 
 // coreBuckets are those every central database has had, since the first.
 var coreBuckets = [][]byte{bolt.BucketEvents, bolt.BucketHW, bolt.BucketCitizens, bolt.BucketConsents, bolt.BucketMeta}

@@ -1,10 +1,7 @@
 package central
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 
 	"allimi"
 	"allimi/assets"
@@ -46,38 +43,4 @@ func (s *Server) UpdateConsultKB(u consult.Update) (catalog.Manifest, consult.KB
 	}
 	m, err := s.PublishCatalog(consult.CatalogName, 0, body)
 	return m, next, err
-}
-
-// handleConsultKB: POST /api/v1/consult/kb {"add":[…],"retire":[ids]}.
-func (s *api) handleConsultKB(w http.ResponseWriter, r *http.Request) {
-	var u consult.Update
-	s.allowLong(w)
-	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
-	d.DisallowUnknownFields()
-	if err := d.Decode(&u); err != nil {
-		if writeTooLarge(w, r) {
-			return
-		}
-		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v (want {\"add\":[entries],\"retire\":[ids]})", err))
-		return
-	}
-	m, kb, err := s.catalogs.UpdateConsultKB(u)
-	switch {
-	case errors.Is(err, allimi.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
-	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
-	default:
-		writeJSON(w, http.StatusOK, map[string]any{"version": m.Version, "entries": len(kb.Entries), "active": len(kb.Active())})
-	}
-}
-
-// handleGetConsultKB: GET /api/v1/consult/kb, the version and counts.
-func (s *api) handleGetConsultKB(w http.ResponseWriter, _ *http.Request) {
-	kb, version, err := s.catalogs.ConsultKB()
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"version": version, "entries": len(kb.Entries), "active": len(kb.Active())})
 }

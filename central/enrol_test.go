@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"allimi/central"
+	"allimi/central/api"
 	"allimi/sync/outbox"
 	"allimi/sync/transport"
 	"allimi/sync/uplink"
@@ -20,13 +20,13 @@ import (
 
 func TestEnrol_ACodeGivesAKioskItsCredentialsOnce(t *testing.T) {
 	f := newKioskFixture(t)
-	api := "http://" + f.srv.HTTPAddr()
+	base := "http://" + f.srv.HTTPAddr()
 
-	code, body := postJSON(t, api+"/api/v1/kiosks/gongju-07/enrol", "", `{"ttl":"1h"}`)
+	code, body := postJSON(t, base+"/api/v1/kiosks/gongju-07/enrol", "", `{"ttl":"1h"}`)
 	require.Equal(t, http.StatusUnauthorized, code, body)
-	code, body = postJSON(t, api+"/api/v1/kiosks/Bad_ID/enrol", f.admin, `{}`)
+	code, body = postJSON(t, base+"/api/v1/kiosks/Bad_ID/enrol", f.admin, `{}`)
 	require.Equal(t, http.StatusBadRequest, code, body)
-	code, body = postJSON(t, api+"/api/v1/kiosks/gongju-07/enrol", f.admin, `{"ttl":"1h"}`)
+	code, body = postJSON(t, base+"/api/v1/kiosks/gongju-07/enrol", f.admin, `{"ttl":"1h"}`)
 	require.Equal(t, http.StatusOK, code, body)
 	var issued struct{ Code string }
 	require.NoError(t, json.Unmarshal([]byte(body), &issued))
@@ -34,9 +34,9 @@ func TestEnrol_ACodeGivesAKioskItsCredentialsOnce(t *testing.T) {
 
 	// Typed by a person: lower case, no dashes.
 	typed := strings.ToLower(strings.ReplaceAll(issued.Code, "-", ""))
-	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":"`+typed+`"}`)
+	code, body = postJSON(t, base+"/api/v1/enrol", "", `{"code":"`+typed+`"}`)
 	require.Equal(t, http.StatusOK, code, body)
-	var cred central.EnrolResponse
+	var cred api.EnrolResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &cred))
 	assert.Equal(t, "gongju-07", cred.ID)
 	assert.Equal(t, "tcp://"+f.cfg.MQTT, cred.Broker)
@@ -56,34 +56,34 @@ func TestEnrol_ACodeGivesAKioskItsCredentialsOnce(t *testing.T) {
 	cancel()
 	<-done
 
-	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
+	code, body = postJSON(t, base+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
 	assert.Equal(t, http.StatusGone, code)
 	assert.Contains(t, body, "already used")
-	var refused central.EnrolError
+	var refused api.EnrolError
 	require.NoError(t, json.Unmarshal([]byte(body), &refused))
-	assert.Equal(t, central.EnrolReasonUsed, refused.Reason, "the kiosk says why in its own language")
+	assert.Equal(t, api.EnrolReasonUsed, refused.Reason, "the kiosk says why in its own language")
 }
 
 func TestEnrol_ExpiredUnknownAndGuessedCodesAreRefused(t *testing.T) {
 	f := newKioskFixture(t)
-	api := "http://" + f.srv.HTTPAddr()
-	code, body := postJSON(t, api+"/api/v1/kiosks/k-exp/enrol", f.admin, `{"ttl":"1s"}`)
+	base := "http://" + f.srv.HTTPAddr()
+	code, body := postJSON(t, base+"/api/v1/kiosks/k-exp/enrol", f.admin, `{"ttl":"1s"}`)
 	require.Equal(t, http.StatusOK, code, body)
 	var issued struct{ Code string }
 	require.NoError(t, json.Unmarshal([]byte(body), &issued))
 	time.Sleep(1100 * time.Millisecond) // the code's lifetime is what is tested
-	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
+	code, body = postJSON(t, base+"/api/v1/enrol", "", `{"code":"`+issued.Code+`"}`)
 	assert.Equal(t, http.StatusGone, code)
 	assert.Contains(t, body, "expired")
 	assert.Contains(t, body, `"reason": "expired"`)
 
-	code, body = postJSON(t, api+"/api/v1/enrol", "", `{"code":`)
+	code, body = postJSON(t, base+"/api/v1/enrol", "", `{"code":`)
 	assert.Equal(t, http.StatusBadRequest, code, body)
 	for i := 0; i < 10; i++ {
-		code, _ = postJSON(t, api+"/api/v1/enrol", "", `{"code":"AAAA-BBBB-CCCC"}`)
+		code, _ = postJSON(t, base+"/api/v1/enrol", "", `{"code":"AAAA-BBBB-CCCC"}`)
 		require.Equal(t, http.StatusNotFound, code)
 	}
-	resp, err := http.Post(api+"/api/v1/enrol", "application/json", strings.NewReader(`{"code":"AAAA-BBBB-CCCD"}`))
+	resp, err := http.Post(base+"/api/v1/enrol", "application/json", strings.NewReader(`{"code":"AAAA-BBBB-CCCD"}`))
 	require.NoError(t, err)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

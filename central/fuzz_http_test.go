@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"allimi/central/api"
 )
 
 // Bodies posted to central's open and token-guarded endpoints by kiosks
@@ -28,7 +30,7 @@ func fuzzServer(f *testing.F) (*Server, http.Handler) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { srv.Close() })
-	return srv, srv.api.routes()
+	return srv, srv.api.Routes()
 }
 
 func post(h http.Handler, path, token string, body []byte) *httptest.ResponseRecorder {
@@ -93,7 +95,7 @@ func FuzzEnrolRequest(f *testing.F) {
 			// on central's side.
 			t.Fatalf("enrol answered %d: %s", w.Code, w.Body)
 		}
-		var e EnrolError
+		var e api.EnrolError
 		if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" || e.Reason == "" {
 			t.Fatalf("a refusal without its error and reason: %s", w.Body)
 		}

@@ -5,17 +5,15 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 
+	"allimi/central/api"
 	"allimi/central/throttle"
 )
-
-// clientAddr is who a limit counts a connection from (throttle.Client).
-func clientAddr(remote string) string { return throttle.Client(remote) }
 
 // locked reports whether a kiosk's connection is refused before its
 // password is even checked: too many wrong ones for this kiosk id or from
 // this address, the right one included.
 func (h *authHook) locked(cl *mqtt.Client, user string) bool {
-	err := h.store.Limits.Mqtt.Allow(clientAddr(cl.Net.Remote), user)
+	err := h.store.Limits.Mqtt.Allow(api.ClientAddr(cl.Net.Remote), user)
 	if err != nil {
 		h.Log.Warn("kiosk refused: too many wrong passwords", "username", user, "remote", cl.Net.Remote, "err", err)
 	}
@@ -24,7 +22,7 @@ func (h *authHook) locked(cl *mqtt.Client, user string) bool {
 
 // failed counts a refused kiosk connection.
 func (h *authHook) failed(cl *mqtt.Client, user string) {
-	if _, err := h.store.Limits.Mqtt.Count(clientAddr(cl.Net.Remote), user); err != nil && !errors.Is(err, throttle.ErrBusy) {
+	if _, err := h.store.Limits.Mqtt.Count(api.ClientAddr(cl.Net.Remote), user); err != nil && !errors.Is(err, throttle.ErrBusy) {
 		h.Log.Error("counting a wrong kiosk password", "err", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/api"
 	"allimi/internal/loadgen"
 	"allimi/sync/outbox"
 	"allimi/sync/transport"
@@ -114,27 +115,27 @@ func TestBroker_WrongPasswordsFromManyAddressesLockTheKioskID(t *testing.T) {
 
 func TestEnrol_WrongCodesFromOneAddressDoNotBlockAnother(t *testing.T) {
 	f := newKioskFixture(t)
-	api := "http://" + f.srv.HTTPAddr()
-	code, body := postJSON(t, api+"/api/v1/kiosks/k-new/enrol", f.admin, `{"ttl":"1h"}`)
+	base := "http://" + f.srv.HTTPAddr()
+	code, body := postJSON(t, base+"/api/v1/kiosks/k-new/enrol", f.admin, `{"ttl":"1h"}`)
 	require.Equal(t, http.StatusOK, code, body)
 	var issued struct{ Code string }
 	require.NoError(t, json.Unmarshal([]byte(body), &issued))
 
 	attacker, kiosk := fromAddr("127.0.0.2"), fromAddr("127.0.0.3")
 	for i := range 10 {
-		status, body := postFrom(t, attacker, api+"/api/v1/enrol", "application/json", fmt.Sprintf(`{"code":"AAAA-BBBB-CC%02d"}`, i))
+		status, body := postFrom(t, attacker, base+"/api/v1/enrol", "application/json", fmt.Sprintf(`{"code":"AAAA-BBBB-CC%02d"}`, i))
 		require.Equal(t, http.StatusNotFound, status, body)
 	}
-	status, body := postFrom(t, attacker, api+"/api/v1/enrol", "application/json", `{"code":"`+issued.Code+`"}`)
+	status, body := postFrom(t, attacker, base+"/api/v1/enrol", "application/json", `{"code":"`+issued.Code+`"}`)
 	assert.Equal(t, http.StatusTooManyRequests, status, "the guessing address waits, even with a real code")
-	var refused central.EnrolError
+	var refused api.EnrolError
 	require.NoError(t, json.Unmarshal([]byte(body), &refused))
-	assert.Equal(t, central.EnrolReasonThrottled, refused.Reason)
+	assert.Equal(t, api.EnrolReasonThrottled, refused.Reason)
 	assert.Contains(t, refused.Error, "too many failed attempts from this client: locked until")
 
-	status, body = postFrom(t, kiosk, api+"/api/v1/enrol", "application/json", `{"code":"`+issued.Code+`"}`)
+	status, body = postFrom(t, kiosk, base+"/api/v1/enrol", "application/json", `{"code":"`+issued.Code+`"}`)
 	require.Equal(t, http.StatusOK, status, "another address enrols: %s", body)
-	var resp central.EnrolResponse
+	var resp api.EnrolResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &resp))
 	assert.Equal(t, "k-new", resp.ID)
 }

@@ -5,24 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"allimi"
+	"allimi/central/api"
 )
-
-// maxNotificationBody bounds an agency request: about 2 M listed citizens as NDJSON.
-const maxNotificationBody = 256 << 20
 
 func (s *Server) notifyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/notifications", s.agency(s.handlePostNotification))
 	mux.HandleFunc("GET /api/v1/notifications/{id}", s.agency(s.handleGetNotification))
-	mux.HandleFunc("GET /api/v1/deadletters", s.api.admin(s.handleDeadLetters))
-	mux.HandleFunc("POST /api/v1/deadletters/replay", s.api.admin(s.handleReplay))
-	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.api.admin(s.handleReplay))
+	mux.HandleFunc("GET /api/v1/deadletters", s.api.Admin(s.handleDeadLetters))
+	mux.HandleFunc("POST /api/v1/deadletters/replay", s.api.Admin(s.handleReplay))
+	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.api.Admin(s.handleReplay))
 	mux.HandleFunc("POST /api/v1/receipts", s.handleReceipts)
 	mux.HandleFunc("GET /stats", s.handleStatsPage)
 }
@@ -36,7 +33,7 @@ func (s *Server) agency(h func(http.ResponseWriter, *http.Request, string)) http
 			id, found = s.store.AgencyByToken(tok)
 		}
 		if !found {
-			writeError(w, http.StatusUnauthorized, errors.New("agency token required (Authorization: Bearer, from `allimi central agency add`)"))
+			api.WriteError(w, http.StatusUnauthorized, errors.New("agency token required (Authorization: Bearer, from `allimi central agency add`)"))
 			return
 		}
 		h(w, r, id)
@@ -61,20 +58,20 @@ func responseOf(n allimi.Notification) NotificationResponse {
 }
 
 func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, agency string) {
-	s.api.allowLong(w)
+	s.api.AllowLong(w)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	ndjson := mt == "application/x-ndjson" || mt == "application/ndjson"
 	if !ndjson {
-		limitBody(w, r, maxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
+		api.LimitBody(w, r, api.MaxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
 	}
 	req, err := allimi.DecodeNotificationRequest(r.Body, ndjson)
 	if err != nil {
-		if limit, ok := bodyTooLarge(r); ok {
+		if limit, ok := api.BodyTooLarge(r); ok {
 			how := "send NDJSON in several notifications"
 			if !ndjson {
 				how = "send a large list of citizens as NDJSON (Content-Type: application/x-ndjson)"
 			}
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: %s", limit, how)})
+			api.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: %s", limit, how)})
 			return
 		}
 		writeFieldError(w, err)
@@ -99,7 +96,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	}
 	if n.Status == allimi.StatusExpanding {
 		if n, err = s.dispatch.expand(n.ID); err != nil {
-			writeError(w, http.StatusInternalServerError, err)
+			api.WriteError(w, http.StatusInternalServerError, err)
 			return
 		}
 	} else {
@@ -112,7 +109,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	if repeat {
 		code = http.StatusOK
 	}
-	writeJSON(w, code, resp)
+	api.WriteJSON(w, code, resp)
 }
 
 func writeFieldError(w http.ResponseWriter, err error) {
@@ -120,30 +117,30 @@ func writeFieldError(w http.ResponseWriter, err error) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &fe):
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
+		api.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
 	case errors.As(err, &mbe):
-		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: send NDJSON in several notifications", mbe.Limit)})
+		api.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: send NDJSON in several notifications", mbe.Limit)})
 	default:
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 	}
 }
 
 func (s *Server) handleGetNotification(w http.ResponseWriter, r *http.Request, agency string) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("notification id %q: not a number", r.PathValue("id")))
+		api.WriteError(w, http.StatusBadRequest, fmt.Errorf("notification id %q: not a number", r.PathValue("id")))
 		return
 	}
 	n, err := s.store.GetNotification(id)
 	if errors.Is(err, allimi.ErrNotFound) || (err == nil && n.Agency != agency) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("notification %d: not found", id))
+		api.WriteError(w, http.StatusNotFound, fmt.Errorf("notification %d: not found", id))
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, responseOf(n))
+	api.WriteJSON(w, http.StatusOK, responseOf(n))
 }
 
 func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
@@ -155,25 +152,25 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 	}
 	dls, total, err := s.store.DeadLetters(limit)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "deadletters": dls})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"total": total, "deadletters": dls})
 }
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
-	s.api.allowLong(w) // a whole dead-letter queue may go back
+	s.api.AllowLong(w) // a whole dead-letter queue may go back
 	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
+		api.WriteError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
+		api.WriteError(w, http.StatusBadRequest, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 	default:
 		s.dispatch.poke()
-		writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
+		api.WriteJSON(w, http.StatusOK, map[string]int{"replayed": n})
 	}
 }
 
@@ -186,42 +183,32 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 		tok = r.URL.Query().Get("token")
 	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.keys.ReceiptToken)) != 1 {
-		writeError(w, http.StatusUnauthorized, errors.New("receipt token required"))
+		api.WriteError(w, http.StatusUnauthorized, errors.New("receipt token required"))
 		return
 	}
 	var body struct {
 		Receipts []Receipt `json:"receipts"`
 	}
-	s.api.allowLong(w)
+	s.api.AllowLong(w)
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
-		if writeTooLarge(w, r) {
+		if api.WriteTooLarge(w, r) {
 			return
 		}
-		writeError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
+		api.WriteError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
 		return
 	}
 	applied, ignored, err := s.dispatch.applyReceipts(body.Receipts)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"applied": applied, "ignored": ignored})
+	api.WriteJSON(w, http.StatusOK, map[string]int{"applied": applied, "ignored": ignored})
 }
-
-var statsPage = template.Must(template.New("stats").Parse(`<!doctype html>
-<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>알리미 발송 현황</title>
-<style>body{font-family:sans-serif;font-size:18px;margin:1.5em;color:#111}table{border-collapse:collapse}
-th,td{border:1px solid #888;padding:.3em .6em;text-align:right}th{background:#eee}td.l{text-align:left}</style></head>
-<body><h1>알리미 발송 현황</h1>
-<table><tr><th>알림 유형</th><th>채널</th><th>구독자</th><th>발송</th><th>전달</th><th>실패</th><th>대체 발송(문자)</th><th>재시도</th><th>보류(DLQ)</th></tr>
-{{range .}}<tr><td class="l">{{.Type}}</td><td class="l">{{.Channel}}</td><td>{{.M.subscribers}}</td><td>{{.M.sent}}</td><td>{{.M.delivered}}</td><td>{{.M.failed}}</td><td>{{.M.fellBack}}</td><td>{{.M.retried}}</td><td>{{.M.deadLetter}}</td></tr>
-{{end}}</table></body></html>`))
 
 func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
 	ds, err := s.store.DeliveryStats()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		api.WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	type row struct {
@@ -237,5 +224,5 @@ func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = statsPage.Execute(w, rows)
+	_ = api.StatsPage.Execute(w, rows)
 }

@@ -12,6 +12,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/api"
 )
 
 // guessThrough posts a wrong date of birth for receipt seq through the
@@ -62,12 +63,12 @@ func TestProxies_ForwardedForFromAnUntrustedPeerIsIgnored(t *testing.T) {
 }
 
 func TestParseTrustedProxies(t *testing.T) {
-	ps, err := central.ParseTrustedProxies("10.0.0.5, 192.168.0.0/16,::1 ,fd00::/8")
+	ps, err := api.ParseTrustedProxies("10.0.0.5, 192.168.0.0/16,::1 ,fd00::/8")
 	require.NoError(t, err)
 	assert.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.5/32"), netip.MustParsePrefix("192.168.0.0/16"),
 		netip.MustParsePrefix("::1/128"), netip.MustParsePrefix("fd00::/8")}, ps)
 
-	_, err = central.ParseTrustedProxies("10.0.0.5,proxy.local")
+	_, err = api.ParseTrustedProxies("10.0.0.5,proxy.local")
 	require.ErrorIs(t, err, allimi.ErrInvalid)
 	assert.Contains(t, err.Error(), `trusted proxy "proxy.local": give an address (10.0.0.5) or a prefix (10.0.0.0/24)`)
 }

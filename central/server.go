@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"allimi"
+	"allimi/central/api"
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/detail"
@@ -61,7 +62,7 @@ type Config struct {
 	// QuestionAudio is how long recordings of people's questions are kept.
 	QuestionAudio allimi.RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
-	HTTPTimeouts HTTPTimeouts
+	HTTPTimeouts api.HTTPTimeouts
 	// TrustedProxies are the reverse proxies in front of the HTTP API whose
 	// X-Forwarded-For names the client (proxies.go).
 	TrustedProxies []netip.Prefix
@@ -74,7 +75,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
-		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
+		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: api.DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
 }
 
 // Server is a running central.
@@ -89,7 +90,7 @@ type Server struct {
 	dispatch *dispatcher
 	confirm  *confirmer // nil without an SMS gateway
 	answers  *answerer  // nil without an SMS gateway
-	api      *api
+	api      *api.Server
 	http     *http.Server
 	httpLn   net.Listener
 	cancel   context.CancelFunc
@@ -201,18 +202,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.ingest.connect(runCtx, conn)
-	s.api = &api{log: s.log, store: s.store, keys: s.keys, cfg: apiConfig{HTTPTimeouts: cfg.HTTPTimeouts,
+	s.api = &api.Server{Log: s.log, Store: s.store, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
 		TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 		DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
-		metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), health: s.ingest.health,
-		catalogs: s, serverCA: s.serverCA, more: s.notifyRoutes}
+		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.health,
+		Catalogs: s, ServerCA: s.serverCA, More: s.notifyRoutes}
 	if s.answers != nil {
-		s.api.answers = s.answers
+		s.api.Answers = s.answers
 	}
 	if s.kioskCA != nil {
-		s.api.certs = s.kioskCA.issue
+		s.api.Certs = s.kioskCA.issue
 	}
-	s.http = s.api.newHTTPServer(s.api.routes())
+	s.http = s.api.NewHTTPServer(s.api.Routes())
 	go func() {
 		if err := s.http.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("HTTP server stopped", "err", err)

@@ -26,6 +26,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/api"
 	"allimi/central/bolt"
 	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
@@ -204,7 +205,7 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 
 	status, body := postJSON(t, "http://"+srv.HTTPAddr()+"/api/v1/enrol", "", `{"code":"`+code+`"}`)
 	require.Equal(t, http.StatusOK, status, body)
-	var got central.EnrolResponse
+	var got api.EnrolResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &got))
 	require.NotNil(t, got.TLS, "central runs TLS: the kiosk gets a client certificate")
 	assert.Equal(t, "ssl://"+cfg.MQTT, got.Broker)
@@ -257,7 +258,7 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	require.NoError(t, err)
 	status, body = postJSON(t, "http://"+srv.HTTPAddr()+"/api/v1/enrol", "", `{"code":"`+otherCode+`"}`)
 	require.Equal(t, http.StatusOK, status, body)
-	var other central.EnrolResponse
+	var other api.EnrolResponse
 	require.NoError(t, json.Unmarshal([]byte(body), &other))
 	conn := transport.Conn{Broker: other.Broker, ClientID: "allimi-kiosk-" + other.ID, Username: other.Username, Password: other.Password,
 		TLS: mustTLSFrom(t, pki.ca, other.TLS.Cert, other.TLS.Key)}

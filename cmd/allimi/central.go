@@ -15,6 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central"
+	"allimi/central/api"
 	"allimi/central/bolt"
 	"allimi/internal/loadgen"
 	"allimi/sync/catalog"
@@ -476,7 +477,7 @@ func (l *proxyList) String() string {
 }
 
 func (l *proxyList) Set(v string) error {
-	ps, err := central.ParseTrustedProxies(v)
+	ps, err := api.ParseTrustedProxies(v)
 	if err != nil {
 		return err
 	}

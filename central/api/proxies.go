@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	"fmt"
@@ -9,14 +9,6 @@ import (
 
 	"allimi"
 )
-
-// Central's HTTP listener has no TLS of its own, so a central on a public
-// network runs behind a reverse proxy that has it. Every request then comes
-// from the proxy's address, and the per-address limits on guessing (/r/,
-// /n/, enrolment, officials' sign-in) would count every visitor as one: a
-// single guesser would lock everyone out. With the proxy's addresses in
-// Config.TrustedProxies, a request from one of them is counted against the
-// client the proxy names in X-Forwarded-For.
 
 // ParseTrustedProxies reads a comma-separated list of addresses and CIDR
 // prefixes (--http-trusted-proxies).

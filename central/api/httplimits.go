@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	"errors"
@@ -51,24 +51,24 @@ func (t HTTPTimeouts) orDefault() HTTPTimeouts {
 // maxHeaderBytes bounds a request's headers (Go's default is 1 MiB).
 const maxHeaderBytes = 64 << 10
 
-// newHTTPServer is central's HTTP server with its timeouts and limits.
-func (s *api) newHTTPServer(h http.Handler) *http.Server {
-	t := s.cfg.HTTPTimeouts.orDefault()
+// NewHTTPServer is central's HTTP server with its timeouts and limits.
+func (s *Server) NewHTTPServer(h http.Handler) *http.Server {
+	t := s.Config.HTTPTimeouts.orDefault()
 	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write,
 		IdleTimeout: t.Idle, MaxHeaderBytes: maxHeaderBytes}
 }
 
-// allowLong gives an authorised big or slow request (HTTPTimeouts.Long)
+// AllowLong gives an authorised big or slow request (HTTPTimeouts.Long)
 // its own read and write deadlines instead of the server's. Called only
 // after the caller is known, so nobody else can hold a connection that long.
-func (s *api) allowLong(w http.ResponseWriter) {
-	d := time.Now().Add(s.cfg.HTTPTimeouts.orDefault().Long)
+func (s *Server) AllowLong(w http.ResponseWriter) {
+	d := time.Now().Add(s.Config.HTTPTimeouts.orDefault().Long)
 	rc := http.NewResponseController(w)
 	if err := rc.SetReadDeadline(d); err != nil {
-		s.log.Warn("HTTP read deadline not extended", "err", err)
+		s.Log.Warn("HTTP read deadline not extended", "err", err)
 	}
 	if err := rc.SetWriteDeadline(d); err != nil {
-		s.log.Warn("HTTP write deadline not extended", "err", err)
+		s.Log.Warn("HTTP write deadline not extended", "err", err)
 	}
 }
 
@@ -78,10 +78,10 @@ func (s *api) allowLong(w http.ResponseWriter) {
 const (
 	defaultBodyLimit = 4 << 10
 	formBodyLimit    = 4 << 10
-	// maxNotificationJSON bounds a notification sent as one JSON
+	// MaxNotificationJSON bounds a notification sent as one JSON
 	// document, which the decoder holds whole in memory; bigger audiences
 	// come as NDJSON, read line by line, up to maxNotificationBody.
-	maxNotificationJSON = 8 << 20
+	MaxNotificationJSON = 8 << 20
 	// maxAnswerForm holds MaxAnswerText characters of Korean, percent-encoded
 	// (9 bytes a syllable), and the form's other fields.
 	maxAnswerForm = 9*allimi.MaxAnswerText + formBodyLimit
@@ -120,26 +120,26 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// limitBody puts r's body under limit (a lower one than the route's, for
+// LimitBody puts r's body under limit (a lower one than the route's, for
 // a handler that knows more, e.g. JSON rather than NDJSON).
-func limitBody(w http.ResponseWriter, r *http.Request, limit int64) {
+func LimitBody(w http.ResponseWriter, r *http.Request, limit int64) {
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
 }
 
-// bodyTooLarge reports whether reading r's body hit its limit, and the limit.
-func bodyTooLarge(r *http.Request) (int64, bool) {
+// BodyTooLarge reports whether reading r's body hit its limit, and the limit.
+func BodyTooLarge(r *http.Request) (int64, bool) {
 	if b, ok := r.Body.(*limitedBody); ok && b.hit {
 		return b.limit, true
 	}
 	return 0, false
 }
 
-// writeTooLarge answers 413 when r's body hit its limit, and reports
+// WriteTooLarge answers 413 when r's body hit its limit, and reports
 // whether it did.
-func writeTooLarge(w http.ResponseWriter, r *http.Request) bool {
-	limit, hit := bodyTooLarge(r)
+func WriteTooLarge(w http.ResponseWriter, r *http.Request) bool {
+	limit, hit := BodyTooLarge(r)
 	if hit {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body larger than %d bytes: send less", limit))
+		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body larger than %d bytes: send less", limit))
 	}
 	return hit
 }
@@ -154,7 +154,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 		// goes to a temporary file.
 		err = r.ParseMultipartForm(1 << 20)
 	}
-	if err != nil && writeTooLarge(w, r) {
+	if err != nil && WriteTooLarge(w, r) {
 		return false
 	}
 	return true
@@ -162,16 +162,16 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 
 // guard is the outermost handler: the route's body limit on every request,
 // and the headers every answer carries.
-func (s *api) guard(mux *http.ServeMux) http.Handler {
+func (s *Server) guard(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		limit, ok := bodyLimits[pattern]
 		if !ok {
 			limit = defaultBodyLimit
 		}
-		limitBody(w, r, limit)
+		LimitBody(w, r, limit)
 		securityHeaders(w.Header())
-		r.RemoteAddr = realClient(r, s.cfg.TrustedProxies)
+		r.RemoteAddr = realClient(r, s.Config.TrustedProxies)
 		mux.ServeHTTP(w, r)
 	})
 }

@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	"bytes"
@@ -40,7 +40,7 @@ type questionsData struct {
 	CSRF string
 }
 
-func (s *api) questionRoutes(mux *http.ServeMux) {
+func (s *Server) questionRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /officials", s.handleOfficialsHome)
 	mux.HandleFunc("GET /officials/login", s.handleOfficialsHome)
 	mux.HandleFunc("POST /officials/login", s.handleOfficialLogin)
@@ -57,7 +57,7 @@ func (s *api) questionRoutes(mux *http.ServeMux) {
 
 // officialPage lets through signed-in officials and sends the rest to the
 // sign-in page. A form it takes must carry the session's anti-forgery token.
-func (s *api) officialPage(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+func (s *Server) officialPage(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
 		id, byCookie := s.officialAuth(r)
@@ -71,8 +71,8 @@ func (s *api) officialPage(h func(http.ResponseWriter, *http.Request, string)) h
 			}
 			if byCookie {
 				if err := s.checkForgery(r); err != nil {
-					s.log.Warn("officials' form refused", "official", id, "err", err)
-					writeError(w, http.StatusForbidden, err)
+					s.Log.Warn("officials' form refused", "official", id, "err", err)
+					WriteError(w, http.StatusForbidden, err)
 					return
 				}
 			}
@@ -84,19 +84,19 @@ func (s *api) officialPage(h func(http.ResponseWriter, *http.Request, string)) h
 // officialAPI lets through requests with an official's session or token;
 // a state-changing one made with the session cookie must carry the
 // session's anti-forgery token (X-CSRF-Token), as a form would.
-func (s *api) officialAPI(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
+func (s *Server) officialAPI(h func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
 		id, byCookie := s.officialAuth(r)
 		if id == "" {
-			writeError(w, http.StatusUnauthorized, errors.New("an official's sign-in is required: the session cookie of /officials/login, "+
+			WriteError(w, http.StatusUnauthorized, errors.New("an official's sign-in is required: the session cookie of /officials/login, "+
 				"or Authorization: Bearer <token from `allimi central official add`>"))
 			return
 		}
 		if byCookie && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if err := s.checkForgery(r); err != nil {
-				s.log.Warn("officials' API call refused", "official", id, "err", err)
-				writeError(w, http.StatusForbidden, err)
+				s.Log.Warn("officials' API call refused", "official", id, "err", err)
+				WriteError(w, http.StatusForbidden, err)
 				return
 			}
 		}
@@ -110,23 +110,23 @@ func privatePage(w http.ResponseWriter) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 }
 
-func (s *api) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
+func (s *Server) renderQuestions(w http.ResponseWriter, status int, d questionsData) {
 	d.MaxAnswer = allimi.MaxAnswerText
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	if err := questionsTemplate.Execute(w, d); err != nil {
-		s.log.Error("officials' page", "err", err)
+		s.Log.Error("officials' page", "err", err)
 	}
 }
 
 // renderOfficial renders a page for a signed-in official, with the
 // session's anti-forgery token in its forms.
-func (s *api) renderOfficial(w http.ResponseWriter, r *http.Request, status int, d questionsData) {
+func (s *Server) renderOfficial(w http.ResponseWriter, r *http.Request, status int, d questionsData) {
 	d.CSRF = s.csrfToken(r)
 	s.renderQuestions(w, status, d)
 }
 
-func (s *api) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if s.official(r) != "" {
 		http.Redirect(w, r, "/officials/questions", http.StatusSeeOther)
@@ -135,7 +135,7 @@ func (s *api) handleOfficialsHome(w http.ResponseWriter, r *http.Request) {
 	s.renderQuestions(w, http.StatusOK, questionsData{Kind: "login"})
 }
 
-func (s *api) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if !parseForm(w, r) {
 		return
@@ -143,33 +143,33 @@ func (s *api) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.sameOrigin(r) {
 		// A sign-in forged by another site would sign this browser in
 		// as someone else.
-		writeError(w, http.StatusForbidden, errForged)
+		WriteError(w, http.StatusForbidden, errForged)
 		return
 	}
 	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
-	tries, client := s.store.Limits.Official, clientAddr(r.RemoteAddr)
+	tries, client := s.Store.Limits.Official, ClientAddr(r.RemoteAddr)
 	if err := tries.Allow(client, id); err != nil {
-		s.log.Warn("official sign-in refused: too many wrong tries", "official", id, "remote", r.RemoteAddr, "err", err)
+		s.Log.Warn("official sign-in refused: too many wrong tries", "official", id, "remote", r.RemoteAddr, "err", err)
 		s.renderQuestions(w, http.StatusTooManyRequests, questionsData{Kind: "login", Message: "login-locked"})
 		return
 	}
-	ok, err := s.store.OfficialCheck(id, tok)
+	ok, err := s.Store.OfficialCheck(id, tok)
 	if err != nil {
-		s.log.Error("official sign-in", "err", err)
+		s.Log.Error("official sign-in", "err", err)
 	}
 	if !ok {
-		s.log.Warn("official sign-in refused", "official", id, "remote", r.RemoteAddr)
+		s.Log.Warn("official sign-in refused", "official", id, "remote", r.RemoteAddr)
 		if _, err := tries.Count(client, id); err != nil && !errors.Is(err, throttle.ErrBusy) {
-			s.log.Error("official sign-in: counting a wrong try", "err", err)
+			s.Log.Error("official sign-in: counting a wrong try", "err", err)
 		}
 		s.renderQuestions(w, http.StatusUnauthorized, questionsData{Kind: "login", Message: "login-failed"})
 		return
 	}
 	if err := tries.Reset(id); err != nil {
-		s.log.Error("official sign-in: resetting tries", "err", err)
+		s.Log.Error("official sign-in: resetting tries", "err", err)
 	}
 	if err := s.setSession(w, r, id, time.Now()); err != nil {
-		s.log.Error("official sign-in", "err", err)
+		s.Log.Error("official sign-in", "err", err)
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 		return
 	}
@@ -178,23 +178,23 @@ func (s *api) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 
 // handleOfficialLogout ends the session in the store, not only in the
 // browser: the cookie, wherever a copy of it is, signs nobody in after this.
-func (s *api) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 	privatePage(w)
 	if !parseForm(w, r) {
 		return
 	}
 	if id, byCookie := s.officialAuth(r); id != "" && byCookie {
 		if err := s.checkForgery(r); err != nil {
-			s.log.Warn("sign-out refused", "official", id, "err", err)
-			writeError(w, http.StatusForbidden, err)
+			s.Log.Warn("sign-out refused", "official", id, "err", err)
+			WriteError(w, http.StatusForbidden, err)
 			return
 		}
-		if err := s.store.EndOfficialSession(sessionID(r)); err != nil {
-			s.log.Error("sign-out", "official", id, "err", err)
+		if err := s.Store.EndOfficialSession(sessionID(r)); err != nil {
+			s.Log.Error("sign-out", "official", id, "err", err)
 			http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 			return
 		}
-		s.log.Info("official signed out", "official", id)
+		s.Log.Info("official signed out", "official", id)
 	}
 	s.clearSessionCookie(w, r)
 	http.Redirect(w, r, "/officials/login", http.StatusSeeOther)
@@ -203,10 +203,10 @@ func (s *api) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 // recentAnswered is how many answered questions the list page shows.
 const recentAnswered = 50
 
-func (s *api) handleQuestionsPage(w http.ResponseWriter, r *http.Request, official string) {
-	all, err := s.store.Questions(true)
+func (s *Server) handleQuestionsPage(w http.ResponseWriter, r *http.Request, official string) {
+	all, err := s.Store.Questions(true)
 	if err != nil {
-		s.log.Error("questions page", "err", err)
+		s.Log.Error("questions page", "err", err)
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 		return
 	}
@@ -230,11 +230,11 @@ func questionID(r *http.Request) (uint64, error) {
 	return id, nil
 }
 
-func (s *api) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
+func (s *Server) handleQuestionPage(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	var q allimi.Question
 	if err == nil {
-		q, err = s.store.Question(id)
+		q, err = s.Store.Question(id)
 	}
 	if err != nil {
 		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
@@ -243,7 +243,7 @@ func (s *api) handleQuestionPage(w http.ResponseWriter, r *http.Request, officia
 	s.renderOfficial(w, r, http.StatusOK, questionsData{Kind: "question", Official: official, Q: q})
 }
 
-func (s *api) handleAnswerForm(w http.ResponseWriter, r *http.Request, official string) {
+func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
 		s.renderOfficial(w, r, http.StatusNotFound, questionsData{Kind: "notfound", Official: official})
@@ -261,64 +261,64 @@ func (s *api) handleAnswerForm(w http.ResponseWriter, r *http.Request, official 
 		if errors.Is(err, allimi.ErrAlreadyAnswered) {
 			msg, status = "already-answered", http.StatusConflict
 		}
-		q, _ := s.store.Question(id)
+		q, _ := s.Store.Question(id)
 		s.renderOfficial(w, r, status, questionsData{Kind: "question", Official: official, Q: q, Message: msg, Draft: answer})
 	default:
-		s.log.Error("answer", "question", id, "err", err)
+		s.Log.Error("answer", "question", id, "err", err)
 		http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 	}
 }
 
 // answer stores an official's answer and wakes the sender.
-func (s *api) answer(id uint64, official, text string) (allimi.Question, error) {
-	if s.answers != nil {
+func (s *Server) answer(id uint64, official, text string) (allimi.Question, error) {
+	if s.Answers != nil {
 		// Checked now, so that an answer that cannot be sent is refused
 		// while the official is still there to shorten it.
-		if err := s.answers.CheckAnswer(text); err != nil {
+		if err := s.Answers.CheckAnswer(text); err != nil {
 			return allimi.Question{}, err
 		}
 	}
-	q, err := s.store.AnswerQuestion(id, official, text, s.cfg.DeleteAnsweredAudio)
+	q, err := s.Store.AnswerQuestion(id, official, text, s.Config.DeleteAnsweredAudio)
 	if err != nil {
 		return q, err
 	}
-	s.log.Info("question answered", "question", id, "official", official, "reply", q.Reply)
-	if s.answers != nil && q.Delivery == "queued" {
-		s.answers.Poke()
+	s.Log.Info("question answered", "question", id, "official", official, "reply", q.Reply)
+	if s.Answers != nil && q.Delivery == "queued" {
+		s.Answers.Poke()
 	}
 	return q, nil
 }
 
-func (s *api) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ string) {
-	qs, err := s.store.Questions(r.URL.Query().Get("all") != "")
+func (s *Server) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ string) {
+	qs, err := s.Store.Questions(r.URL.Query().Get("all") != "")
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"questions": qs})
+	WriteJSON(w, http.StatusOK, map[string]any{"questions": qs})
 }
 
-func (s *api) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ string) {
+func (s *Server) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ string) {
 	id, err := questionID(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		WriteError(w, http.StatusBadRequest, err)
 		return
 	}
-	q, err := s.store.Question(id)
+	q, err := s.Store.Question(id)
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
+		WriteError(w, http.StatusNotFound, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		WriteError(w, http.StatusInternalServerError, err)
 	default:
-		writeJSON(w, http.StatusOK, q)
+		WriteJSON(w, http.StatusOK, q)
 	}
 }
 
-func (s *api) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official string) {
+func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		WriteError(w, http.StatusBadRequest, err)
 		return
 	}
 	var body struct {
@@ -327,44 +327,44 @@ func (s *api) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official s
 	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
 	d.DisallowUnknownFields()
 	if err := d.Decode(&body); err != nil {
-		if writeTooLarge(w, r) {
+		if WriteTooLarge(w, r) {
 			return
 		}
-		writeError(w, http.StatusBadRequest, fmt.Errorf(`body: %v: send {"answer":"…"}`, err))
+		WriteError(w, http.StatusBadRequest, fmt.Errorf(`body: %v: send {"answer":"…"}`, err))
 		return
 	}
 	q, err := s.answer(id, official, body.Answer)
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
+		WriteError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
+		WriteError(w, http.StatusBadRequest, err)
 	case errors.Is(err, allimi.ErrAlreadyAnswered):
-		writeError(w, http.StatusConflict, err)
+		WriteError(w, http.StatusConflict, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		WriteError(w, http.StatusInternalServerError, err)
 	default:
-		writeJSON(w, http.StatusOK, q)
+		WriteJSON(w, http.StatusOK, q)
 	}
 }
 
 // handleQuestionAudio serves a recording as a WAV file, to officials only.
-func (s *api) handleQuestionAudio(w http.ResponseWriter, r *http.Request, official string) {
+func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, err)
+		WriteError(w, http.StatusBadRequest, err)
 		return
 	}
-	pcm, err := s.store.QuestionAudio(id, official)
+	pcm, err := s.Store.QuestionAudio(id, official)
 	switch {
 	case errors.Is(err, allimi.ErrAudioDeleted):
-		writeError(w, http.StatusGone, err)
+		WriteError(w, http.StatusGone, err)
 		return
 	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
+		WriteError(w, http.StatusNotFound, err)
 		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		WriteError(w, http.StatusInternalServerError, err)
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")

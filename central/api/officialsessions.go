@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	"crypto/hmac"
@@ -17,12 +17,12 @@ import (
 // secureCookies reports whether the session cookie gets the Secure flag:
 // when central is reached over TLS, or its public URL (--link-base, behind a
 // TLS proxy) is https.
-func (s *api) secureCookies(r *http.Request) bool {
-	return r.TLS != nil || strings.HasPrefix(strings.ToLower(s.cfg.LinkBase), "https://")
+func (s *Server) secureCookies(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(strings.ToLower(s.Config.LinkBase), "https://")
 }
 
-func (s *api) setSession(w http.ResponseWriter, r *http.Request, official string, now time.Time) error {
-	id, exp, err := s.store.StartOfficialSession(official, now)
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, official string, now time.Time) error {
+	id, exp, err := s.Store.StartOfficialSession(official, now)
 	if err != nil {
 		return err
 	}
@@ -31,7 +31,7 @@ func (s *api) setSession(w http.ResponseWriter, r *http.Request, official string
 	return nil
 }
 
-func (s *api) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
+func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: bolt.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode})
 }
@@ -47,18 +47,18 @@ func sessionID(r *http.Request) string {
 
 // Official returns the signed-in official of r: a session cookie, or an
 // Official's token as a bearer token (for the JSON API). "" when none.
-func (s *api) official(r *http.Request) string {
+func (s *Server) official(r *http.Request) string {
 	id, _ := s.officialAuth(r)
 	return id
 }
 
 // officialAuth is official, and whether the official came by cookie (and
 // so must prove a state-changing request came from central's own page).
-func (s *api) officialAuth(r *http.Request) (id string, byCookie bool) {
+func (s *Server) officialAuth(r *http.Request) (id string, byCookie bool) {
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		id, err := s.store.OfficialByToken(tok)
+		id, err := s.Store.OfficialByToken(tok)
 		if err != nil {
-			s.log.Error("official sign-in", "err", err)
+			s.Log.Error("official sign-in", "err", err)
 			return "", false
 		}
 		return id, false
@@ -67,9 +67,9 @@ func (s *api) officialAuth(r *http.Request) (id string, byCookie bool) {
 	if sid == "" {
 		return "", false
 	}
-	id, err := s.store.OfficialBySession(sid, time.Now())
+	id, err := s.Store.OfficialBySession(sid, time.Now())
 	if err != nil {
-		s.log.Error("official session", "err", err)
+		s.Log.Error("official session", "err", err)
 		return "", false
 	}
 	return id, id != ""
@@ -78,12 +78,12 @@ func (s *api) officialAuth(r *http.Request) (id string, byCookie bool) {
 // csrfToken is the anti-forgery token of a session: a MAC of its id, so
 // nothing more is stored, and a page of another site, which cannot read the
 // cookie, cannot make it.
-func (s *api) csrfToken(r *http.Request) string {
+func (s *Server) csrfToken(r *http.Request) string {
 	sid := sessionID(r)
 	if sid == "" {
 		return ""
 	}
-	m := hmac.New(sha256.New, s.keys.Derive("official csrf"))
+	m := hmac.New(sha256.New, s.Keys.Derive("official csrf"))
 	m.Write([]byte(sid))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
@@ -94,7 +94,7 @@ var errForged = errors.New("request refused: it did not come from central's own 
 // checkForgery refuses a state-changing request made with the session
 // cookie unless it carries the session's token (form field or header) and,
 // when the browser says where it comes from, comes from central itself.
-func (s *api) checkForgery(r *http.Request) error {
+func (s *Server) checkForgery(r *http.Request) error {
 	if !s.sameOrigin(r) {
 		return errForged
 	}
@@ -113,7 +113,7 @@ func (s *api) checkForgery(r *http.Request) error {
 // and the public URL. A request with neither (some privacy settings strip
 // both) passes: the token still guards it. (OWASP CSRF cheat sheet,
 // "Verifying origin with standard headers".)
-func (s *api) sameOrigin(r *http.Request) bool {
+func (s *Server) sameOrigin(r *http.Request) bool {
 	src := r.Header.Get("Origin")
 	if src == "" {
 		src = r.Header.Get("Referer")
@@ -128,7 +128,7 @@ func (s *api) sameOrigin(r *http.Request) bool {
 	if strings.EqualFold(u.Host, r.Host) {
 		return true
 	}
-	if lb, err := url.Parse(s.cfg.LinkBase); err == nil && lb.Host != "" && strings.EqualFold(u.Host, lb.Host) {
+	if lb, err := url.Parse(s.Config.LinkBase); err == nil && lb.Host != "" && strings.EqualFold(u.Host, lb.Host) {
 		return true
 	}
 	return false
@@ -137,11 +137,11 @@ func (s *api) sameOrigin(r *http.Request) bool {
 // staff lets through the admin token or a signed-in official: for what
 // shows people's or kiosks' data (conflicts, rejections, statistics per
 // kiosk, feedback).
-func (s *api) staff(h http.HandlerFunc) http.HandlerFunc {
+func (s *Server) staff(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
 		if !s.isAdmin(r) && s.official(r) == "" {
-			writeError(w, http.StatusUnauthorized, errors.New("the admin token (Authorization: Bearer, from keys.json) "+
+			WriteError(w, http.StatusUnauthorized, errors.New("the admin token (Authorization: Bearer, from keys.json) "+
 				"or an official's sign-in (the session of /officials/login, or Authorization: Bearer <official's token>) is required"))
 			return
 		}
@@ -150,7 +150,7 @@ func (s *api) staff(h http.HandlerFunc) http.HandlerFunc {
 }
 
 // isAdmin reports whether r bears the admin token of keys.json.
-func (s *api) isAdmin(r *http.Request) bool {
+func (s *Server) isAdmin(r *http.Request) bool {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.keys.AdminToken)) == 1
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.Keys.AdminToken)) == 1
 }

@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	"log/slog"
@@ -11,33 +11,33 @@ import (
 	"allimi/sync/catalog"
 )
 
-// api is central's HTTP side: the API of agencies, officials, kiosks'
+// Server is central's HTTP side: the API of agencies, officials, kiosks'
 // enrolment and providers' receipts, and the pages people and officials
 // open. Its handlers call the stores and services it is given.
-type api struct {
-	log   *slog.Logger
-	store *bolt.Store
-	keys  *keyring.Keys
-	cfg   apiConfig
-	// metrics serves GET /metrics.
-	metrics http.Handler
-	// health reports whether central stores what kiosks send (GET /healthz).
-	health func() (int, map[string]any)
-	// catalogs publishes signed catalogs and edits the knowledge base.
-	catalogs catalogs
-	// answers checks and sends officials' answers; nil without an SMS
+type Server struct {
+	Log    *slog.Logger
+	Store  *bolt.Store
+	Keys   *keyring.Keys
+	Config Config
+	// Metrics serves GET /metrics.
+	Metrics http.Handler
+	// Health reports whether central stores what kiosks send (GET /healthz).
+	Health func() (int, map[string]any)
+	// Catalogs publishes signed catalogs and edits the knowledge base.
+	Catalogs Catalogs
+	// Answers checks and sends officials' answers; nil without an SMS
 	// gateway.
-	answers answers
-	// certs issues an enrolled kiosk's client certificate, and serverCA is
+	Answers Answers
+	// Certs issues an enrolled kiosk's client certificate, and ServerCA is
 	// what it trusts the broker by; nil unless the embedded broker runs TLS.
-	certs    func(username string) (cert, key []byte, err error)
-	serverCA []byte
-	// more adds the routes of other parts (notifications).
-	more func(*http.ServeMux)
+	Certs    func(username string) (cert, key []byte, err error)
+	ServerCA []byte
+	// More adds the routes of other parts (notifications).
+	More func(*http.ServeMux)
 }
 
-// apiConfig is what of central's configuration the HTTP side uses.
-type apiConfig struct {
+// Config is what of central's configuration the HTTP side uses.
+type Config struct {
 	HTTPTimeouts   HTTPTimeouts
 	TrustedProxies []netip.Prefix
 	// LinkBase is central's public URL (cookies get Secure when it is https).
@@ -48,15 +48,15 @@ type apiConfig struct {
 	DeleteAnsweredAudio bool
 }
 
-// catalogs publishes what kiosks download.
-type catalogs interface {
+// Catalogs publishes what kiosks download.
+type Catalogs interface {
 	PublishCatalog(name string, version uint64, body []byte) (catalog.Manifest, error)
 	UpdateConsultKB(u consult.Update) (catalog.Manifest, consult.KB, error)
 	ConsultKB() (consult.KB, uint64, error)
 }
 
-// answers is the queue of officials' answers to send.
-type answers interface {
+// Answers is the queue of officials' answers to send.
+type Answers interface {
 	// CheckAnswer says whether an answer can be sent as a message.
 	CheckAnswer(text string) error
 	// Poke sends what is queued now.

@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	_ "embed"
@@ -30,7 +30,7 @@ type receiptData struct {
 	Question    allimi.Question
 }
 
-func (s *api) handleReceipt(w http.ResponseWriter, r *http.Request) {
+func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -41,7 +41,7 @@ func (s *api) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	d := receiptData{Kind: "form", Code: code}
 	status := http.StatusOK
 	now := time.Now()
-	tries, client := s.store.Limits.Receipt, clientAddr(r.RemoteAddr)
+	tries, client := s.Store.Limits.Receipt, ClientAddr(r.RemoteAddr)
 	switch {
 	case !ok:
 		d.Kind, status = "notfound", http.StatusNotFound
@@ -58,31 +58,31 @@ func (s *api) handleReceipt(w http.ResponseWriter, r *http.Request) {
 			d.Wrong, d.TriesLeft, status = true, 5, http.StatusBadRequest
 			break
 		}
-		v, err := s.store.Receipt(code, birth.Format(allimi.DateLayout))
+		v, err := s.Store.Receipt(code, birth.Format(allimi.DateLayout))
 		switch {
 		case errors.Is(err, allimi.ErrNotFound):
 			// An unknown code is counted like a wrong date (the store
-			// answers both alike): a guessed code learns nothing.
+			// Answers both alike): a guessed code learns nothing.
 			d.Wrong, status = true, http.StatusForbidden
 			left, err := tries.Count(client, code)
 			if err != nil && !errors.Is(err, throttle.ErrBusy) {
-				s.log.Error("receipt page: counting a wrong try", "err", err)
+				s.Log.Error("receipt page: counting a wrong try", "err", err)
 			}
 			d.TriesLeft = left
 			if s.refused(tries.Allow(client, code), &d) {
 				status = http.StatusTooManyRequests
 			}
 		case err != nil:
-			s.log.Error("receipt page", "err", err)
+			s.Log.Error("receipt page", "err", err)
 			http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 			return
 		default:
 			if err := tries.Reset(code); err != nil {
-				s.log.Error("receipt page: resetting tries", "err", err)
+				s.Log.Error("receipt page: resetting tries", "err", err)
 			}
 			// Not the code: the audit log is plaintext, and the code opens the page.
-			if err := s.store.AuditView(bolt.AuditReceipt, v.CitizenKey, "receipt of a sign-up at "+v.Kiosk); err != nil {
-				s.log.Error("receipt page: audit", "err", err)
+			if err := s.Store.AuditView(bolt.AuditReceipt, v.CitizenKey, "receipt of a sign-up at "+v.Kiosk); err != nil {
+				s.Log.Error("receipt page: audit", "err", err)
 				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 				return
 			}
@@ -91,19 +91,19 @@ func (s *api) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 	if err := receiptTemplate.Execute(w, d); err != nil {
-		s.log.Error("receipt page", "err", err)
+		s.Log.Error("receipt page", "err", err)
 	}
 }
 
 // refused fills d with the locked page when err, a refusal of the
 // Receipt limits, is one.
-func (s *api) refused(err error, d *receiptData) bool {
+func (s *Server) refused(err error, d *receiptData) bool {
 	var locked *throttle.LockedError
 	switch {
 	case err == nil:
 		return false
 	case errors.As(err, &locked):
-		d.LockMinutes = int(math.Ceil(locked.Until.Sub(s.store.Limits.Now()).Minutes()))
+		d.LockMinutes = int(math.Ceil(locked.Until.Sub(s.Store.Limits.Now()).Minutes()))
 	default: // ErrBusy: too many wrong tries everywhere just now
 		d.LockMinutes = 1
 	}
@@ -114,19 +114,19 @@ func (s *api) refused(err error, d *receiptData) bool {
 // questionSlip fills d with the question whose slip carries code, and
 // reports whether there is one. A code used twice (a kiosk's bug) shows
 // neither question.
-func (s *api) questionSlip(code string, d *receiptData) bool {
-	q, err := s.store.QuestionByCode(code)
+func (s *Server) questionSlip(code string, d *receiptData) bool {
+	q, err := s.Store.QuestionByCode(code)
 	if err != nil {
 		if !errors.Is(err, allimi.ErrNotFound) {
-			s.log.Error("receipt page: question", "err", err)
+			s.Log.Error("receipt page: question", "err", err)
 		}
 		return false
 	}
 	if q.CodeReused {
 		return false
 	}
-	if err := s.store.AuditView(bolt.AuditQuestionView, nil, fmt.Sprintf("question %d", q.ID)); err != nil {
-		s.log.Error("receipt page: audit", "err", err)
+	if err := s.Store.AuditView(bolt.AuditQuestionView, nil, fmt.Sprintf("question %d", q.ID)); err != nil {
+		s.Log.Error("receipt page: audit", "err", err)
 		return false
 	}
 	d.Kind, d.Question = "question", q

@@ -1,4 +1,4 @@
-package central
+package api
 
 import (
 	"net/http"

@@ -1,0 +1,14 @@
+package api
+
+import (
+	"net/http"
+)
+
+func (s *Server) handleFeedback(w http.ResponseWriter, _ *http.Request) {
+	fs, err := s.Store.Feedback()
+	if err != nil {
+		WriteError(w, http.StatusInternalServerError, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"feedback": fs})
+}
