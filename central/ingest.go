@@ -16,6 +16,7 @@ import (
 
 	"allimi"
 	"allimi/central/bolt"
+	"allimi/central/requests"
 	"allimi/sync/transport"
 	"allimi/sync/wire"
 )
@@ -42,9 +43,9 @@ type ingest struct {
 	// onConnect runs after every (re)connection, e.g. to republish
 	// retained catalogs that a restarted broker has forgotten.
 	onConnect func()
-	// requests, when set, answers kiosks' requests; onCommit, when set,
+	// Service, when set, answers kiosks' requests; onCommit, when set,
 	// hears every commit's outcome.
-	requests *requests
+	requests *requests.Service
 	onCommit func(allimi.CommitOutcome)
 
 	mu        sync.Mutex
@@ -256,7 +257,7 @@ func (in *ingest) commit(batch []paho.Message, items []allimi.Incoming) bool {
 // sooner and carries on.
 const requestTimeout = 20 * time.Second
 
-// answer replies to one kiosk request. A malformed request is answered
+// Answer replies to one kiosk request. A malformed request is answered
 // when it names its id, and otherwise only logged.
 func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 	defer m.Ack()
@@ -275,7 +276,7 @@ func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 		rep = wire.Reply{V: 1, ID: req.ID, Code: "invalid", Error: err.Error()}
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		rep = in.requests.answer(ctx, kiosk, req)
+		rep = in.requests.Answer(ctx, kiosk, req)
 		cancel()
 	}
 	b, _ := json.Marshal(rep)

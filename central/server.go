@@ -22,6 +22,7 @@ import (
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/keyring"
+	"allimi/central/requests"
 	"allimi/central/template"
 	"allimi/subsidy"
 	"allimi/sync/catalog"
@@ -157,7 +158,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
 		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), queue: newSendQueue()}
-		s.ingest.requests = newRequests(s.store, sms, sys, s.log)
+		s.ingest.requests = requests.New(s.store, sms, sys, s.log)
 		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: newSendQueue()}
 		s.ingest.onCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {

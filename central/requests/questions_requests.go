@@ -1,4 +1,4 @@
-package central
+package requests
 
 import (
 	"errors"
@@ -52,7 +52,7 @@ func (c *codeTries) fail(kiosk string, now time.Time) {
 }
 
 // questionAnswer answers OpQuestionAnswer.
-func (r *requests) questionAnswer(kiosk string, req wire.Request, rep wire.Reply) wire.Reply {
+func (r *Service) questionAnswer(kiosk string, req wire.Request, rep wire.Reply) wire.Reply {
 	fail := func(code string, err error) wire.Reply {
 		rep.OK, rep.Code, rep.Error = false, code, err.Error()
 		return rep

@@ -1,4 +1,4 @@
-package central
+package requests
 
 import (
 	"context"
@@ -22,9 +22,9 @@ import (
 	"allimi/sync/wire"
 )
 
-// requests answers kiosks' requests (wire.Request): verification codes and
+// Service answers kiosks' requests (wire.Request): verification codes and
 // the consent conflicts their officials settle.
-type requests struct {
+type Service struct {
 	store *bolt.Store
 	sms   channel.Adapter
 	msgs  *template.System
@@ -46,14 +46,14 @@ type sentCode struct {
 	tries   int
 }
 
-func newRequests(store *bolt.Store, sms channel.Adapter, msgs *template.System, log *slog.Logger) *requests {
+func New(store *bolt.Store, sms channel.Adapter, msgs *template.System, log *slog.Logger) *Service {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &requests{store: store, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
+	return &Service{store: store, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
 		key: key, codes: map[string]*sentCode{}, pending: map[string]int{}}
 }
 
-func (r *requests) hash(code string) [32]byte {
+func (r *Service) hash(code string) [32]byte {
 	m := hmac.New(sha256.New, r.key)
 	m.Write([]byte(code))
 	var h [32]byte
@@ -61,8 +61,8 @@ func (r *requests) hash(code string) [32]byte {
 	return h
 }
 
-// answer handles one request of kiosk.
-func (r *requests) answer(ctx context.Context, kiosk string, req wire.Request) wire.Reply {
+// Answer handles one request of kiosk.
+func (r *Service) Answer(ctx context.Context, kiosk string, req wire.Request) wire.Reply {
 	rep := wire.Reply{V: 1, ID: req.ID, OK: true}
 	fail := func(code string, err error) wire.Reply {
 		rep.OK, rep.Code, rep.Error = false, code, err.Error()
@@ -103,7 +103,7 @@ func (r *requests) answer(ctx context.Context, kiosk string, req wire.Request) w
 	return fail("invalid", fmt.Errorf("unknown op %q", req.Op))
 }
 
-func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, error) {
+func (r *Service) sendCode(ctx context.Context, kiosk, mobile string) (string, error) {
 	now := r.now()
 	k := kiosk + "\x00" + mobile
 	r.mu.Lock()
@@ -155,7 +155,7 @@ func (r *requests) sendCode(ctx context.Context, kiosk, mobile string) (string, 
 	return "", nil
 }
 
-func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
+func (r *Service) checkCode(kiosk, mobile, code string) (string, error) {
 	now := r.now()
 	k := kiosk + "\x00" + mobile
 	// Besides each code's own tries, wrong codes are counted per number
@@ -195,7 +195,7 @@ func (r *requests) checkCode(kiosk, mobile, code string) (string, error) {
 	return "", nil
 }
 
-func (r *requests) forgetLocked(k, kiosk string) {
+func (r *Service) forgetLocked(k, kiosk string) {
 	if r.codes[k] == nil {
 		return
 	}
@@ -207,7 +207,7 @@ func (r *requests) forgetLocked(k, kiosk string) {
 
 // spendQuota takes one verification SMS from kiosk's quotas, or says why
 // not: over quota, the kiosk is told and no SMS is sent.
-func (r *requests) spendQuota(kiosk string) (string, error) {
+func (r *Service) spendQuota(kiosk string) (string, error) {
 	l := r.store.Limits
 	for _, q := range []struct {
 		lim *throttle.Limiter
@@ -229,7 +229,7 @@ func (r *requests) spendQuota(kiosk string) (string, error) {
 }
 
 // purgeLocked forgets expired codes.
-func (r *requests) purgeLocked(now time.Time) {
+func (r *Service) purgeLocked(now time.Time) {
 	for k, c := range r.codes {
 		if !now.Before(c.expires) {
 			kiosk, _, _ := strings.Cut(k, "\x00")
@@ -240,7 +240,7 @@ func (r *requests) purgeLocked(now time.Time) {
 
 // Conflicts lists the unresolved conflicts one of whose sides came from
 // kiosk: its officials can ask the person.
-func (r *requests) conflicts(kiosk string) ([]allimi.Conflict, error) {
+func (r *Service) conflicts(kiosk string) ([]allimi.Conflict, error) {
 	all, err := r.store.Conflicts(false)
 	if err != nil {
 		return nil, err
@@ -254,7 +254,7 @@ func (r *requests) conflicts(kiosk string) ([]allimi.Conflict, error) {
 	return out, nil
 }
 
-func (r *requests) resolve(kiosk string, req wire.Request) (string, error) {
+func (r *Service) resolve(kiosk string, req wire.Request) (string, error) {
 	cs, err := r.conflicts(kiosk)
 	if err != nil {
 		return "unavailable", err
