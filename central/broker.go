@@ -19,6 +19,7 @@ import (
 
 	"allimi/central/bolt"
 	"allimi/central/keyring"
+	"allimi/central/kioskca"
 	"allimi/sync/wire"
 )
 
@@ -105,7 +106,7 @@ type embeddedBroker struct {
 	log      *slog.Logger
 }
 
-func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskCA, log *slog.Logger) (*embeddedBroker, error) {
+func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskca.CA, log *slog.Logger) (*embeddedBroker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	// Kiosks keep their own windows far below this; it bounds a misbehaving
 	// client. Central holds at most ingestHold unacknowledged records and
@@ -116,7 +117,7 @@ func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskCA,
 	srv := mqtt.New(&mqtt.Options{Capabilities: caps, InlineClient: true, Logger: log.With("component", "broker")})
 	hook := &authHook{store: store, centralPassword: []byte(keys.BrokerPassword)}
 	if ca != nil {
-		hook.kioskCA = ca.cert
+		hook.kioskCA = ca.Cert
 	}
 	if err := srv.AddHook(hook, nil); err != nil {
 		return nil, err
@@ -208,7 +209,7 @@ func (b *embeddedBroker) Close() error {
 // turn TLS on. Kiosks' client certificates are checked against central's
 // kiosk CA and the --tls-ca file: required with either
 // --tls-require-client-cert or --tls-ca, else checked when given.
-func brokerTLS(cfg Config, ca *kioskCA) (*tls.Config, error) {
+func brokerTLS(cfg Config, ca *kioskca.CA) (*tls.Config, error) {
 	if cfg.TLSCert == "" && cfg.TLSKey == "" {
 		if cfg.TLSCA != "" {
 			return nil, fmt.Errorf("--tls-ca needs --tls-cert and --tls-key")
@@ -230,7 +231,7 @@ func brokerTLS(cfg Config, ca *kioskCA) (*tls.Config, error) {
 		}
 	}
 	if ca != nil {
-		pool.AddCert(ca.cert)
+		pool.AddCert(ca.Cert)
 	}
 	t.ClientCAs, t.ClientAuth = pool, tls.VerifyClientCertIfGiven
 	if cfg.TLSCA != "" || cfg.TLSRequireClientCert {

@@ -22,6 +22,7 @@ import (
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/keyring"
+	"allimi/central/kioskca"
 	"allimi/central/requests"
 	"allimi/central/template"
 	"allimi/subsidy"
@@ -101,9 +102,9 @@ type Server struct {
 	closeErr  error
 	kbMu      sync.Mutex // one knowledge-base edit at a time
 
-	// kioskCA signs enrolled kiosks' client certificates and serverCA is
+	// CA signs enrolled kiosks' client certificates and serverCA is
 	// what they trust the broker by; nil unless the embedded broker runs TLS.
-	kioskCA  *kioskCA
+	kioskCA  *kioskca.CA
 	serverCA []byte
 }
 
@@ -170,7 +171,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	conn := transport.Conn{ClientID: centralClientID}
 	if cfg.Broker == "" {
 		if cfg.TLSCert != "" {
-			if s.kioskCA, err = loadKioskCA(cfg.Data); err != nil {
+			if s.kioskCA, err = kioskca.Load(cfg.Data); err != nil {
 				return nil, err
 			}
 			if s.serverCA, err = serverCA(cfg); err != nil {
@@ -212,7 +213,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.api.Answers = s.answers
 	}
 	if s.kioskCA != nil {
-		s.api.Certs = s.kioskCA.issue
+		s.api.Certs = s.kioskCA.Issue
 	}
 	s.http = s.api.NewHTTPServer(s.api.Routes())
 	go func() {

@@ -28,6 +28,7 @@ import (
 	"allimi/central"
 	"allimi/central/api"
 	"allimi/central/bolt"
+	"allimi/central/kioskca"
 	"allimi/internal/loadgen"
 	"allimi/internal/testaddr"
 	"allimi/sync/outbox"
@@ -197,10 +198,10 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	defer srv.Close()
 
 	// Central made its kiosk CA on first use; its key is central's alone.
-	fi, err := os.Stat(filepath.Join(data, central.KioskCAKeyFile))
+	fi, err := os.Stat(filepath.Join(data, kioskca.KeyFile))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-	caPEM, err := os.ReadFile(filepath.Join(data, central.KioskCAFile))
+	caPEM, err := os.ReadFile(filepath.Join(data, kioskca.CertFile))
 	require.NoError(t, err)
 
 	status, body := postJSON(t, "http://"+srv.HTTPAddr()+"/api/v1/enrol", "", `{"code":"`+code+`"}`)
@@ -271,7 +272,7 @@ func TestTLS_EnrolmentGivesAClientCertificateTheBrokerRequires(t *testing.T) {
 	srv, err = central.Start(context.Background(), cfg)
 	require.NoError(t, err)
 	defer srv.Close()
-	again, err := os.ReadFile(filepath.Join(data, central.KioskCAFile))
+	again, err := os.ReadFile(filepath.Join(data, kioskca.CertFile))
 	require.NoError(t, err)
 	assert.Equal(t, string(caPEM), string(again))
 	conn = base
@@ -291,11 +292,11 @@ func TestTLS_KioskCAHalfMissingIsAClearError(t *testing.T) {
 	require.NoError(t, srv.Close())
 	// The key lost (a backup without it): central refuses to start rather
 	// than make a new CA that no enrolled kiosk's certificate matches.
-	require.NoError(t, os.Remove(filepath.Join(data, central.KioskCAKeyFile)))
+	require.NoError(t, os.Remove(filepath.Join(data, kioskca.KeyFile)))
 	_, err = central.Start(context.Background(), cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "restore it")
-	assert.FileExists(t, filepath.Join(data, central.KioskCAFile), "nothing is removed")
+	assert.FileExists(t, filepath.Join(data, kioskca.CertFile), "nothing is removed")
 }
 
 func mustTLSFrom(t *testing.T, ca, cert, key string) *tls.Config {
