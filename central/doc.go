@@ -1,5 +1,7 @@
-// Package central is Allimi's central service: the MQTT broker (embedded
-// mochi-mqtt or an external one), the ingest of kiosk events into the
-// registry of citizens and consents, signed catalog publication, and the
-// HTTP API.
+// Package central is Allimi's central service, as wiring: it reads the
+// configuration, opens the store (central/bolt), starts the MQTT broker
+// (embedded mochi-mqtt with its limits, or an external one), ingests kiosk
+// records into the registry, publishes signed catalogs, and starts the
+// dispatcher, the senders of confirmations and answers, and the HTTP side
+// (central/api).
 package central
