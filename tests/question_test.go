@@ -17,12 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"allimi"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	domain "allimi"
+	"allimi"
 	"allimi/central/bolt"
 	"allimi/internal/testaddr"
 	"allimi/sync/outbox"
@@ -68,7 +66,7 @@ func officialQuestions(t *testing.T, c *central, token string) []allimi.Question
 
 func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *testing.T) {
 	pcm := koreanQuestionPCM(t)
-	chunks := domain.QuestionChunks(len(pcm))
+	chunks := allimi.QuestionChunks(len(pcm))
 	require.GreaterOrEqual(t, chunks, 10)
 
 	data := t.TempDir()
@@ -82,10 +80,10 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	t.Cleanup(func() { db.Close() })
 	box, err := outbox.Open(db, cred.ID)
 	require.NoError(t, err)
-	code, err := domain.NewQuestionCode()
+	code, err := allimi.NewQuestionCode()
 	require.NoError(t, err)
-	contact := domain.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
-	drafts, err := outbox.QuestionDrafts(domain.QuestionPayload{Code: code, Lang: "ko", Reply: "kakao"}, contact, pcm)
+	contact := allimi.Citizen{Name: "박순자", Mobile: "010-2222-3333"}
+	drafts, err := outbox.QuestionDrafts(allimi.QuestionPayload{Code: code, Lang: "ko", Reply: "kakao"}, contact, pcm)
 	require.NoError(t, err)
 	_, err = box.Append(drafts...)
 	require.NoError(t, err)
@@ -126,7 +124,7 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	assert.Equal(t, total, st.Records.Stored, "every chunk and the question stored exactly once")
 	assert.Zero(t, st.Records.Rejected)
 	t.Logf("%d chunks of %.1f s; stored before the kill: %d; resends central recognised: %d",
-		chunks, float64(len(pcm))/domain.QuestionBytesPerSecond, seen, st.Records.Duplicates)
+		chunks, float64(len(pcm))/allimi.QuestionBytesPerSecond, seen, st.Records.Duplicates)
 
 	qs := officialQuestions(t, c, official.Token)
 	require.Len(t, qs, 1, "the question arrived once")
@@ -200,10 +198,10 @@ func TestQuestion_SpokenAtAKioskSurvivesCentralKilledMidChunksAndIsAnswered(t *t
 	assert.Equal(t, answer, got)
 
 	// A typed question answered at the kiosk: no message to anyone.
-	code2, err := domain.NewQuestionCode()
+	code2, err := allimi.NewQuestionCode()
 	require.NoError(t, err)
-	drafts, err = outbox.QuestionDrafts(domain.QuestionPayload{Code: code2, Lang: "ko", Reply: domain.ReplyAtKiosk,
-		Text: "경로당 난방비 지원도 있나요?"}, domain.Citizen{}, nil)
+	drafts, err = outbox.QuestionDrafts(allimi.QuestionPayload{Code: code2, Lang: "ko", Reply: allimi.ReplyAtKiosk,
+		Text: "경로당 난방비 지원도 있나요?"}, allimi.Citizen{}, nil)
 	require.NoError(t, err)
 	_, err = box.Append(drafts...)
 	require.NoError(t, err)

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"path/filepath"
 	"runtime"
-	rtmetrics "runtime/metrics"
+	"runtime/metrics"
 	"strconv"
 	"testing"
 	"time"
@@ -96,11 +96,11 @@ func watchHeap() func() uint64 {
 	stop, done := make(chan struct{}), make(chan uint64)
 	go func() {
 		var peak uint64
-		sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		t := time.NewTicker(time.Millisecond)
 		defer t.Stop()
 		for {
-			rtmetrics.Read(sample)
+			metrics.Read(sample)
 			peak = max(peak, sample[0].Value.Uint64())
 			select {
 			case <-stop:
