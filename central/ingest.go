@@ -181,17 +181,42 @@ func (in *ingest) disconnect() {
 	}
 }
 
+// The subs index is folded (bolt.Store.FoldSubs) by the commit loop, in
+// its own transactions: once no record has arrived for subsFoldIdle, and
+// during a long run of commits every subsFoldEvery or once subsFoldMax
+// people wait. Readers of the index fold first, so this only bounds how
+// much a campaign may have to fold before it starts.
+const (
+	subsFoldIdle  = 50 * time.Millisecond
+	subsFoldEvery = 2 * time.Second
+	subsFoldMax   = 20000
+)
+
 // run commits batches until ctx ends.
 func (in *ingest) run(ctx context.Context) {
+	var fold subsFolding
+	fold.last = in.now()
 	for {
 		// What has already arrived, up to batchMax: one transaction, one fsync.
 		items := in.queue.take(in.batchMax)
 		if len(items) == 0 {
 			in.commits.idle(in.now())
+			// Nothing waiting: a moment without records folds the index.
+			var idle <-chan time.Time
+			var t *time.Timer
+			if in.store.SubsPending() > 0 {
+				t = time.NewTimer(max(subsFoldIdle, fold.retry.Sub(in.now())))
+				idle = t.C
+			}
 			select {
 			case <-ctx.Done():
 				return
 			case <-in.queue.ready:
+			case <-idle:
+				in.foldSubs(&fold)
+			}
+			if t != nil {
+				t.Stop()
 			}
 			in.commits.idle(in.now())
 			continue
@@ -216,7 +241,34 @@ func (in *ingest) run(ctx context.Context) {
 			case <-t.C:
 			}
 		}
+		if n := in.store.SubsPending(); n >= subsFoldMax || n > 0 && in.now().Sub(fold.last) >= subsFoldEvery {
+			in.foldSubs(&fold)
+		}
 	}
+}
+
+// subsFolding is the commit loop's record of its folds.
+type subsFolding struct {
+	last     time.Time // the last fold, or the loop's start
+	retry    time.Time // after a failure: not before then
+	failures int
+}
+
+// foldSubs folds the subs index unless a failed fold asks to wait.
+func (in *ingest) foldSubs(f *subsFolding) {
+	now := in.now()
+	if now.Before(f.retry) {
+		return
+	}
+	f.last = now
+	if err := in.store.FoldSubs(); err != nil {
+		f.failures++
+		wait := min(commitRetryMin<<min(f.failures, 10), commitRetryMax)
+		f.retry = now.Add(wait)
+		in.log.Error("folding the subscriber index failed; campaigns fold it themselves meanwhile", "retryIn", wait, "err", err)
+		return
+	}
+	f.failures, f.retry = 0, time.Time{}
 }
 
 // commit stores items, batch's records decoded, and acknowledges them.

@@ -25,13 +25,15 @@ var bucketReceipts = []byte("receipts") // codeKey(code) → citizen key(32) | h
 // code and date of birth reads that sign-up, so a record that names
 // another's code (a kiosk's bug, or a kiosk replaying codes it computed)
 // must not change what the code opens.
-func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+//
+// The entry is kept in the batch's tally, which writes its receipts at the
+// end of the transaction, in key order.
+func (s *Store) putReceipt(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
 	code := p.Receipt
 	if code == "" {
 		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
 	}
-	b := tx.Bucket(bucketReceipts)
-	if b.Get(s.codeKey(code)) != nil {
+	if s.isReceiptCode(tx, tally, code) {
 		// The sign-up itself is kept, so that the kiosk's queue moves on
 		// and the person's choices stand; only its slip opens nothing.
 		return s.logRejection(tx, allimi.Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
@@ -44,12 +46,18 @@ func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.C
 		return err
 	}
 	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
-	return b.Put(s.codeKey(code), append(v, e.Kiosk...))
+	tally.receipts[string(s.codeKey(code))] = append(v, e.Kiosk...)
+	return nil
 }
 
-// isReceiptCode reports whether code opens a sign-up's receipt page.
-func (s *Store) isReceiptCode(tx *bbolt.Tx, code string) bool {
-	return tx.Bucket(bucketReceipts).Get(s.codeKey(code)) != nil
+// isReceiptCode reports whether code opens a sign-up's receipt page, or
+// will once tally (when not nil) is written.
+func (s *Store) isReceiptCode(tx *bbolt.Tx, tally *commitTally, code string) bool {
+	k := s.codeKey(code)
+	if tally != nil && tally.receipts[string(k)] != nil {
+		return true
+	}
+	return tx.Bucket(bucketReceipts).Get(k) != nil
 }
 
 var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",
