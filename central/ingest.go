@@ -195,7 +195,6 @@ const (
 // run commits batches until ctx ends.
 func (in *ingest) run(ctx context.Context) {
 	var fold subsFolding
-	fold.last = in.now()
 	for {
 		// What has already arrived, up to batchMax: one transaction, one fsync.
 		items := in.queue.take(in.batchMax)
@@ -241,7 +240,14 @@ func (in *ingest) run(ctx context.Context) {
 			case <-t.C:
 			}
 		}
-		if n := in.store.SubsPending(); n >= subsFoldMax || n > 0 && in.now().Sub(fold.last) >= subsFoldEvery {
+		n, now := in.store.SubsPending(), in.now()
+		switch {
+		case n == 0:
+			fold.since = time.Time{}
+		case fold.since.IsZero():
+			fold.since = now // the oldest change not folded is about this old
+		}
+		if n >= subsFoldMax || n > 0 && now.Sub(fold.since) >= subsFoldEvery {
 			in.foldSubs(&fold)
 		}
 	}
@@ -249,7 +255,7 @@ func (in *ingest) run(ctx context.Context) {
 
 // subsFolding is the commit loop's record of its folds.
 type subsFolding struct {
-	last     time.Time // the last fold, or the loop's start
+	since    time.Time // the first commit that left changes to fold, zero if none
 	retry    time.Time // after a failure: not before then
 	failures int
 }
@@ -260,7 +266,6 @@ func (in *ingest) foldSubs(f *subsFolding) {
 	if now.Before(f.retry) {
 		return
 	}
-	f.last = now
 	if err := in.store.FoldSubs(); err != nil {
 		f.failures++
 		wait := min(commitRetryMin<<min(f.failures, 10), commitRetryMax)
@@ -268,7 +273,7 @@ func (in *ingest) foldSubs(f *subsFolding) {
 		in.log.Error("folding the subscriber index failed; campaigns fold it themselves meanwhile", "retryIn", wait, "err", err)
 		return
 	}
-	f.failures, f.retry = 0, time.Time{}
+	f.failures, f.retry, f.since = 0, time.Time{}, time.Time{}
 }
 
 // commit stores items, batch's records decoded, and acknowledges them.
