@@ -453,12 +453,12 @@ func eventToKeep(e *allimi.Event) *allimi.Event {
 	return &c
 }
 
-// releaseQuestionCode takes code from the question that holds it, if one
-// does, for a sign-up that arrived with the same code: the question is
-// kept, marked, and its slip opens nothing.
-func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
+// releaseQuestionCode takes a code (key is its codeKey) from the question
+// that holds it, if one does, for a sign-up that arrived with the same
+// code: the question is kept, marked, and its slip opens nothing.
+func (s *Store) releaseQuestionCode(tx *bbolt.Tx, key []byte) error {
 	codes := tx.Bucket(bucketQCodes)
-	v := codes.Get(s.codeKey(code))
+	v := codes.Get(key)
 	if len(v) != 8 {
 		return nil
 	}
@@ -473,7 +473,7 @@ func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
 	}
 	q.Damaged += why
 	s.log.Warn("question gave up its receipt code to a sign-up", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID)
-	if err := codes.Delete(s.codeKey(code)); err != nil {
+	if err := codes.Delete(key); err != nil {
 		return err
 	}
 	return s.putQuestion(tx, &q)

@@ -33,7 +33,8 @@ func (s *Store) putReceipt(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck
 	if code == "" {
 		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
 	}
-	if s.isReceiptCode(tx, tally, code) {
+	key := s.codeKey(code)
+	if tally.receipts[string(key)] != nil || tx.Bucket(bucketReceipts).Get(key) != nil {
 		// The sign-up itself is kept, so that the kiosk's queue moves on
 		// and the person's choices stand; only its slip opens nothing.
 		return s.logRejection(tx, allimi.Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
@@ -42,11 +43,11 @@ func (s *Store) putReceipt(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck
 	// A question that took this code first (only a derived code can be
 	// known before its sign-up exists) gives it up: its slip opens
 	// nothing, and the sign-up's page is the sign-up's.
-	if err := s.releaseQuestionCode(tx, code); err != nil {
+	if err := s.releaseQuestionCode(tx, key); err != nil {
 		return err
 	}
 	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
-	tally.receipts[string(s.codeKey(code))] = append(v, e.Kiosk...)
+	tally.receipts[string(key)] = append(v, e.Kiosk...)
 	return nil
 }
 
