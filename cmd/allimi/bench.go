@@ -169,9 +169,11 @@ commit when kept event by event) is folded from a durable log of the people whos
 grants changed, in one transaction once no record has come for 50 ms (for 5,000
 people ~0.1-0.2 s, after the drain's clock stops); a campaign or listed notice folds
 what is pending first. bbolt pages written per drain: ~62,000 before, ~25,000 now.
-What is left is central's commits (writing and syncing ~1,000 pages each) and the
-CPU of decoding, sealing and relaying each record, which this shared 2-core machine
-gives unevenly: the same build measured 1.5-4 s from one minute to the next.
+What is left is central's commits (~1,000 pages written and synced each; ~0.1 s of
+CPU per 1,000 records) and the CPU of decoding, checking, sealing and relaying each
+record (~0.06 s per 1,000 in JSON alone): ~1.5 s of CPU per 5,000-record drain on 2
+cores, which this shared machine gives unevenly: the same build measured 0.85-4.0 s
+in runs minutes apart (load averages 3-15).
 
 `, r.Records, r.Records, r.Runs, r.Runs, r.Records, loadNote(), r.Drain, rate(r.Drain), r.BboltBatched, rate(r.BboltBatched),
 		thousands(qos1Window), r.RawQoS1, rate(r.RawQoS1), strings.Join(runs, ", "))
