@@ -77,7 +77,11 @@ func newMetrics(store *bolt.Store) *metrics {
 		}
 		return float64(n)
 	})
-	m.reg.MustRegister(m.records, m.batchSize, m.commitTime, m.acksSent, m.brokerState, subscribers,
+	subsPending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "allimi_subscriber_index_pending",
+		Help: "Consent changes committed and not yet folded into the campaigns' subscriber index (campaigns fold them first).",
+	}, func() float64 { return float64(store.SubsPending()) })
+	m.reg.MustRegister(m.records, m.batchSize, m.commitTime, m.acksSent, m.brokerState, subscribers, subsPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -53,7 +53,11 @@ func ageNow(age int, at, now time.Time) int {
 // listed with the rejections; the record itself is stored, so that the
 // kiosk's queue moves on and the person's other choices stand.
 func (s *Store) keepProfile(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
-	active := tx.Bucket(bucketSubs).Get(subsKey(allimi.TypeNewBenefits, ck)) != nil
+	// From the consents: the subs index may be behind them (subsfold.go).
+	active, err := subscribedTo(tx, ck, allimi.TypeNewBenefits)
+	if err != nil {
+		return err
+	}
 	b := tx.Bucket(bucketProfiles)
 	if !active {
 		return b.Delete(ck)
@@ -142,14 +146,11 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 	var matches []match
 	var recipients []allimi.RecipientRequest
 	err := s.Db.View(func(tx *bbolt.Tx) error {
-		prefix := []byte(string(allimi.TypeNewBenefits) + "\x00")
-		c := tx.Bucket(bucketSubs).Cursor()
 		profiles, notified := tx.Bucket(bucketProfiles), tx.Bucket(bucketBenefitNotified)
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			ck := k[len(prefix):]
+		return s.eachSubscriber(tx, allimi.TypeNewBenefits, func(ck, v []byte) error {
 			sealed := profiles.Get(ck)
 			if sealed == nil || len(v) < 2 {
-				continue
+				return nil
 			}
 			plain, err := s.keys.Open(sealed, append([]byte("profile\x00"), ck...))
 			if err != nil {
@@ -161,7 +162,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			}
 			p, err := subsidy.ParseProfile(bp.Profile)
 			if err != nil {
-				continue // checked when stored; a later build's stricter rules skip it
+				return nil // checked when stored; a later build's stricter rules skip it
 			}
 			if p.Age != nil && p.BirthDate == "" {
 				a := ageNow(*p.Age, bp.At, now)
@@ -169,7 +170,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			}
 			who, err := subsidy.NewPerson(p, now)
 			if err != nil {
-				continue
+				return nil
 			}
 			region, _ := subsidy.ParseRegion(bp.Region)
 			out.Profiles++
@@ -180,7 +181,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 				}
 			}
 			if len(got) == 0 {
-				continue
+				return nil
 			}
 			cit, err := s.openPII(ck, v[1:])
 			if err != nil {
@@ -193,8 +194,8 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			matches = append(matches, match{ck: bytes.Clone(ck), services: got})
 			recipients = append(recipients, allimi.RecipientRequest{Mobile: cit.Mobile, BirthDate: cit.BirthDate,
 				Params: map[string]string{"service": service, "count": strconv.Itoa(len(got))}})
-		}
-		return nil
+			return nil
+		})
 	})
 	if err != nil || len(recipients) == 0 {
 		return out, err

@@ -1,6 +1,9 @@
 package bolt
 
 import (
+	"bytes"
+	"slices"
+
 	"go.etcd.io/bbolt"
 
 	"allimi"
@@ -13,13 +16,38 @@ import (
 // few keys for every event, and an audit entry (a sequence number, a hash, a
 // JSON value and the chain head) per event. The batch commits or fails as
 // one transaction, so writing them once changes nothing a reader can see.
+//
+// The receipt index and the confirmation queue are written at the end too,
+// each in key order, and the people whose grants changed are noted for
+// FoldSubs (subsfold.go) instead of their eleven subs entries being
+// rewritten.
 type commitTally struct {
 	active      map[string]int64 // typeChannelKey → change in active grants
 	subscribers int64
 	audit       []allimi.AuditItem
+	subs        [][]byte          // people whose subs entries are to be folded, each once
+	subsSeen    map[string]bool   // subs as a set
+	receipts    map[string][]byte // codeKey → receipt (putReceipt)
+	confirm     map[string][]byte // eventKey → confirmation (queueConfirmation)
 }
 
-func newCommitTally() *commitTally { return &commitTally{active: map[string]int64{}} }
+func newCommitTally() *commitTally {
+	return &commitTally{active: map[string]int64{}, subsSeen: map[string]bool{},
+		receipts: map[string][]byte{}, confirm: map[string][]byte{}}
+}
+
+// setSubscribed notes that a person's grant of type t on ch changed; with
+// no tally the subs entry is written at once.
+func (t *commitTally) setSubscribed(tx *bbolt.Tx, typ allimi.NotificationType, ck []byte, ch allimi.Channel, on bool, pii []byte) error {
+	if t == nil {
+		return setSubscribed(tx, typ, ck, ch, on, pii)
+	}
+	if !t.subsSeen[string(ck)] {
+		t.subsSeen[string(ck)] = true
+		t.subs = append(t.subs, ck)
+	}
+	return nil
+}
 
 // addActive counts a change of active grants of a type and channel; with
 // no tally (a change outside a batch) it is written at once.
@@ -51,5 +79,29 @@ func (t *commitTally) flush(tx *bbolt.Tx, s *Store) error {
 	if err := AddU64(tx.Bucket(BucketMeta), keySubscribers, t.subscribers); err != nil {
 		return err
 	}
+	if err := putSorted(tx.Bucket(bucketReceipts), t.receipts); err != nil {
+		return err
+	}
+	if err := putSorted(tx.Bucket(bucketConfirmations), t.confirm); err != nil {
+		return err
+	}
+	if err := noteSubs(tx, t.subs); err != nil {
+		return err
+	}
 	return s.auditBatch(tx, AuditConsent, t.audit)
+}
+
+// putSorted puts kvs into b in key order.
+func putSorted(b *bbolt.Bucket, kvs map[string][]byte) error {
+	keys := make([][]byte, 0, len(kvs))
+	for k := range kvs {
+		keys = append(keys, []byte(k))
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	for _, k := range keys {
+		if err := b.Put(k, kvs[string(k)]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

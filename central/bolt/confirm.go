@@ -15,9 +15,11 @@ import (
 // that stores the sign-up, so a crash forgets none.
 var bucketConfirmations = []byte("confirmations") // kiosk 0x00 seq(8) → citizen key(32) | signed up at, ms(8)
 
-func queueConfirmation(tx *bbolt.Tx, e *allimi.Event, ck []byte) error {
+// queueConfirmation queues a sign-up's confirmation in the batch's tally,
+// which writes them at the end of the transaction, in key order.
+func queueConfirmation(tally *commitTally, e *allimi.Event, ck []byte) {
 	v := binary.BigEndian.AppendUint64(append([]byte{}, ck...), uint64(allimi.HLCTime(e.HLC).UnixMilli()))
-	return tx.Bucket(bucketConfirmations).Put(eventKey(e.Kiosk, e.Seq), v)
+	tally.confirm[string(eventKey(e.Kiosk, e.Seq))] = v
 }
 
 // PendingConfirmations returns up to n confirmations still to send.

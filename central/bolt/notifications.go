@@ -31,7 +31,9 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 	}
 	var n allimi.Notification
 	repeat := false
+	folded := 0
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
+		folded = 0
 		nb := tx.Bucket(bucketNotifications)
 		var ik []byte
 		if idemKey != "" {
@@ -54,8 +56,15 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 		}
 		if n.Campaign {
 			n.Status = allimi.StatusExpanding
-		} else if err := s.addListed(tx, &n, req.Audience.Citizens); err != nil {
-			return err
+		} else {
+			// The index is brought up to date first (subsfold.go).
+			var err error
+			if folded, err = s.foldSubs(tx); err != nil {
+				return err
+			}
+			if err := s.addListed(tx, &n, req.Audience.Citizens); err != nil {
+				return err
+			}
 		}
 		if ik != nil {
 			if err := tx.Bucket(bucketNotifIdem).Put(ik, U64(id)); err != nil {
@@ -64,9 +73,14 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 		}
 		return PutNotification(tx, &n)
 	})
+	if err == nil {
+		s.subsPending.Add(-int64(folded))
+	}
 	return n, repeat, err
 }
 
+// addListed adds the listed people who subscribe to n's type; the subs
+// index must be up to date (foldSubs).
 func (s *Store) addListed(tx *bbolt.Tx, n *allimi.Notification, cs []allimi.RecipientRequest) error {
 	subs := tx.Bucket(bucketSubs)
 	seen := map[string]bool{}
@@ -157,12 +171,20 @@ var expandChunk = 20000 // a variable so tests can make chunks small
 func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allimi.Notification, error) {
 	for {
 		var n allimi.Notification
+		folded := 0
 		err := s.Db.Update(func(tx *bbolt.Tx) error {
+			folded = 0
 			if err := GetNotification(tx, id, &n); err != nil {
 				return err
 			}
 			if n.Status != allimi.StatusExpanding {
 				return nil
+			}
+			// Each chunk reads the index up to date (subsfold.go): whoever
+			// was committed before the chunk began is in it.
+			var err error
+			if folded, err = s.foldSubs(tx); err != nil {
+				return err
 			}
 			prefix := []byte(string(n.Type) + "\x00")
 			c := tx.Bucket(bucketSubs).Cursor()
@@ -199,6 +221,9 @@ func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allim
 			}
 			return nil
 		})
+		if err == nil {
+			s.subsPending.Add(-int64(folded))
+		}
 		if err != nil || n.Status != allimi.StatusExpanding {
 			return n, err
 		}

@@ -89,7 +89,7 @@ func (s *Store) storeQuestionChunk(tx *bbolt.Tx, e *allimi.Event) error {
 
 // storeQuestion stores the question and assembles its audio from its
 // chunks.
-func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
+func (s *Store) storeQuestion(tx *bbolt.Tx, tally *commitTally, e *allimi.Event) error {
 	p, err := e.Question()
 	if err != nil {
 		return err
@@ -106,7 +106,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, e *allimi.Event) error {
 		q.Contact = s.keys.Seal(encodePII(e.Citizen), U64(id))
 	}
 	codes := tx.Bucket(bucketQCodes)
-	if codes.Get(s.codeKey(p.Code)) != nil || s.isReceiptCode(tx, p.Code) {
+	if codes.Get(s.codeKey(p.Code)) != nil || s.isReceiptCode(tx, tally, p.Code) {
 		// 50 random bits collide by chance about never; a kiosk that reuses
 		// a code must not let its holder read someone else's answer, nor
 		// Put its question on the page of someone's sign-up (whose code,
@@ -420,7 +420,7 @@ func (s *Store) QuestionByCode(code string) (allimi.Question, error) {
 	var q allimi.Question
 	err := s.Db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketQCodes).Get(s.codeKey(code))
-		if len(v) != 8 || s.isReceiptCode(tx, code) {
+		if len(v) != 8 || s.isReceiptCode(tx, nil, code) {
 			return fmt.Errorf("question %s: %w", code, allimi.ErrNotFound)
 		}
 		var err error
@@ -453,12 +453,12 @@ func eventToKeep(e *allimi.Event) *allimi.Event {
 	return &c
 }
 
-// releaseQuestionCode takes code from the question that holds it, if one
-// does, for a sign-up that arrived with the same code: the question is
-// kept, marked, and its slip opens nothing.
-func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
+// releaseQuestionCode takes a code (key is its codeKey) from the question
+// that holds it, if one does, for a sign-up that arrived with the same
+// code: the question is kept, marked, and its slip opens nothing.
+func (s *Store) releaseQuestionCode(tx *bbolt.Tx, key []byte) error {
 	codes := tx.Bucket(bucketQCodes)
-	v := codes.Get(s.codeKey(code))
+	v := codes.Get(key)
 	if len(v) != 8 {
 		return nil
 	}
@@ -473,7 +473,7 @@ func (s *Store) releaseQuestionCode(tx *bbolt.Tx, code string) error {
 	}
 	q.Damaged += why
 	s.log.Warn("question gave up its receipt code to a sign-up", "kiosk", q.Kiosk, "seq", q.Seq, "question", q.ID)
-	if err := codes.Delete(s.codeKey(code)); err != nil {
+	if err := codes.Delete(key); err != nil {
 		return err
 	}
 	return s.putQuestion(tx, &q)

@@ -24,13 +24,16 @@ var bucketReceipts = []byte("receipts") // codeKey(code) → citizen key(32) | h
 // code and date of birth reads that sign-up, so a record that names
 // another's code (a kiosk's bug, or a kiosk replaying codes it computed)
 // must not change what the code opens.
-func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
+//
+// The entry is kept in the batch's tally, which writes its receipts at the
+// end of the transaction, in key order.
+func (s *Store) putReceipt(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
 	code := p.Receipt
 	if code == "" {
 		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
 	}
-	b := tx.Bucket(bucketReceipts)
-	if b.Get(s.codeKey(code)) != nil {
+	key := s.codeKey(code)
+	if tally.receipts[string(key)] != nil || tx.Bucket(bucketReceipts).Get(key) != nil {
 		// The sign-up itself is kept, so that the kiosk's queue moves on
 		// and the person's choices stand; only its slip opens nothing.
 		return s.logRejection(tx, allimi.Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf(
@@ -39,16 +42,22 @@ func (s *Store) putReceipt(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.C
 	// A question that took this code first (only a derived code can be
 	// known before its sign-up exists) gives it up: its slip opens
 	// nothing, and the sign-up's page is the sign-up's.
-	if err := s.releaseQuestionCode(tx, code); err != nil {
+	if err := s.releaseQuestionCode(tx, key); err != nil {
 		return err
 	}
 	v := binary.BigEndian.AppendUint64(bytes.Clone(ck), e.HLC)
-	return b.Put(s.codeKey(code), append(v, e.Kiosk...))
+	tally.receipts[string(key)] = append(v, e.Kiosk...)
+	return nil
 }
 
-// isReceiptCode reports whether code opens a sign-up's receipt page.
-func (s *Store) isReceiptCode(tx *bbolt.Tx, code string) bool {
-	return tx.Bucket(bucketReceipts).Get(s.codeKey(code)) != nil
+// isReceiptCode reports whether code opens a sign-up's receipt page, or
+// will once tally (when not nil) is written.
+func (s *Store) isReceiptCode(tx *bbolt.Tx, tally *commitTally, code string) bool {
+	k := s.codeKey(code)
+	if tally != nil && tally.receipts[string(k)] != nil {
+		return true
+	}
+	return tx.Bucket(bucketReceipts).Get(k) != nil
 }
 
 var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -30,7 +31,7 @@ var (
 	BucketMeta       = []byte("meta")       // counters
 	bucketKiosks     = []byte("kiosks")     // kiosk id → kioskRecord
 	bucketCatalogs   = []byte("catalogs")   // name → storedCatalog
-	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant
+	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant | sealed PII (subsfold.go)
 	AllBuckets       = [][]byte{BucketEvents, BucketHW, BucketCitizens, BucketConsents, bucketConsentLog,
 		bucketConflicts, bucketRejected, bucketActive, BucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
 		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, BucketRecipients,
@@ -38,7 +39,7 @@ var (
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
 		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		BucketSendIntents, bucketQueueIntents, bucketOfficialSessions, throttle.Bucket}
+		BucketSendIntents, bucketQueueIntents, bucketOfficialSessions, throttle.Bucket, bucketSubsPending}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -65,6 +66,8 @@ type Store struct {
 	Limits  *limits
 	// codeIndex keys the receipts and question-codes buckets (codeKey).
 	codeIndex []byte
+	// subsPending counts the entries of bucketSubsPending (subsfold.go).
+	subsPending atomic.Int64
 }
 
 // StoreOptions tune a Store.
@@ -125,6 +128,10 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 	if s.log == nil {
 		s.log = slog.Default()
 	}
+	_ = db.View(func(tx *bbolt.Tx) error {
+		s.subsPending.Store(int64(tx.Bucket(bucketSubsPending).Stats().KeyN))
+		return nil
+	})
 	if s.Limits, err = openLimits(db, keys.Derive("limits"), opt.Limits); err != nil {
 		db.Close()
 		return nil, err
@@ -168,9 +175,10 @@ func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
 	for i := range batch {
 		s.Prepare(&batch[i]) // outside the transaction, which every writer waits for
 	}
+	var tally *commitTally
 	err := s.Db.Update(func(tx *bbolt.Tx) error {
 		out = allimi.CommitOutcome{HW: map[string]uint64{}}
-		tally := newCommitTally()
+		tally = newCommitTally()
 		events, meta := tx.Bucket(BucketEvents), tx.Bucket(BucketMeta)
 		for _, in := range batch {
 			prep, _ := in.Prepared.(*prepared)
@@ -228,6 +236,9 @@ func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
 		}
 		return nil
 	})
+	if err == nil {
+		s.subsPending.Add(int64(len(tally.subs)))
+	}
 	return out, err
 }
 
@@ -270,7 +281,7 @@ func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *alli
 	case allimi.KindQuestionAudio:
 		return false, s.storeQuestionChunk(tx, e)
 	case allimi.KindQuestion:
-		return false, s.storeQuestion(tx, e)
+		return false, s.storeQuestion(tx, tally, e)
 	}
 	if p == nil {
 		dp, err := e.Consents()
@@ -285,13 +296,11 @@ func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *alli
 		ck = s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	}
 	if e.Kind == allimi.KindSignup {
-		if err := s.putReceipt(tx, e, ck, p); err != nil {
+		if err := s.putReceipt(tx, tally, e, ck, p); err != nil {
 			return false, err
 		}
 		if !p.Verified {
-			if err := queueConfirmation(tx, e, ck); err != nil {
-				return false, err
-			}
+			queueConfirmation(tally, e, ck)
 			confirm = true
 		}
 	}
@@ -451,7 +460,7 @@ func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t a
 		if err := tally.addActive(tx, typeChannelKey(t, ch), int64(delta)); err != nil {
 			return 0, err
 		}
-		if err := setSubscribed(tx, t, ck, ch, delta > 0, pii); err != nil {
+		if err := tally.setSubscribed(tx, t, ck, ch, delta > 0, pii); err != nil {
 			return 0, err
 		}
 	}
@@ -666,7 +675,8 @@ func (s *Store) Rejections(limit int) ([]allimi.Rejection, error) {
 // setSubscribed keeps the index campaigns walk: for a type, every citizen
 // with an active grant, on which channels, and their sealed personal data —
 // so that a campaign reads one bucket in order instead of every citizen's
-// record at random.
+// record at random. An ingest batch leaves it to FoldSubs
+// (commitTally.setSubscribed).
 func setSubscribed(tx *bbolt.Tx, t allimi.NotificationType, ck []byte, ch allimi.Channel, on bool, pii []byte) error {
 	b := tx.Bucket(bucketSubs)
 	k := subsKey(t, ck)

@@ -51,7 +51,7 @@ func kioskSimCmd() *cobra.Command {
 	f.StringVar(&o.channels, "channels", "kakao", "comma-separated channels each synthetic person consents on")
 	f.StringVar(&o.catalogKey, "catalog-key", "", "central's catalog public key (base64): accept signed catalogs")
 	f.DurationVar(&o.timeout, "timeout", 10*time.Minute, "give up waiting after this long")
-	f.IntVar(&o.window, "window", 0, "records in flight before central's ack (default 250)")
+	f.IntVar(&o.window, "window", 0, "records in flight before central's ack (default 1000)")
 	f.StringVar(&o.tlsCA, "tls-ca", "", "CA (PEM) that signed the broker's certificate; use with an ssl:// broker")
 	f.StringVar(&o.tlsCert, "tls-cert", "", "kiosk client certificate (PEM), when central asks for one")
 	f.StringVar(&o.tlsKey, "tls-key", "", "kiosk client key (PEM)")

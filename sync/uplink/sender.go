@@ -23,10 +23,15 @@ import (
 // Config tunes a kiosk's sender.
 type Config struct {
 	Conn transport.Conn
-	// Window bounds the records sent but not yet acknowledged by central. It
-	// must stay well below what a broker queues for a slow subscriber
-	// (Mosquitto's max_queued_messages defaults to 1,000), or the broker
-	// drops messages and the kiosk has to wait out ResendAfter.
+	// Window bounds the records sent but not yet acknowledged by central
+	// (default 1,000). Central commits what has arrived in one transaction,
+	// so the window bounds its batches: 250 kept them ~125 records and a
+	// 5,000-record drain made ~70 commits, 1,000 makes ~25. It must stay
+	// within what a broker queues for a slow subscriber, or the broker
+	// drops messages and the kiosk has to wait out ResendAfter: Mosquitto's
+	// max_queued_messages (default 1,000, beyond the 20 in flight) holds
+	// one kiosk's window, and central's README sets it to 0 (no limit) for
+	// many kiosks; the embedded broker holds 8,192 in flight.
 	Window int
 	// ResendAfter is how long to wait for central's ack to move before
 	// sending the unacknowledged records again. Each resend that does not
@@ -64,7 +69,7 @@ type Sender struct {
 // NewSender prepares a sender; Run starts it.
 func NewSender(cfg Config, o *outbox.Outbox) *Sender {
 	if cfg.Window <= 0 {
-		cfg.Window = 250
+		cfg.Window = 1000
 	}
 	if cfg.ResendAfter <= 0 {
 		cfg.ResendAfter = 5 * time.Second
