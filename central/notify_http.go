@@ -88,8 +88,8 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		writeFieldError(w, allimi.FieldErr("Idempotency-Key", "longer than 200 characters"))
 		return
 	}
-	n, repeat, err := s.store.CreateNotification(agency, idem, req)
-	if err != nil {
+	n, repeat, err := s.dispatch.Create(agency, idem, req)
+	if n.ID == 0 {
 		writeFieldError(w, err)
 		return
 	}
@@ -97,14 +97,9 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		s.metrics.notifications.WithLabelValues(string(n.Type)).Inc()
 		s.log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
 	}
-	if n.Status == allimi.StatusExpanding {
-		if n, err = s.dispatch.expand(n.ID); err != nil {
-			writeError(w, http.StatusInternalServerError, err)
-			return
-		}
-	} else {
-		s.dispatch.track(n)
-		s.dispatch.poke()
+	if err != nil { // stored, but its expansion failed
+		writeError(w, http.StatusInternalServerError, err)
+		return
 	}
 	resp := responseOf(n)
 	resp.Repeat = repeat
@@ -163,7 +158,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	s.allowLong(w) // a whole dead-letter queue may go back
-	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
+	n, err := s.dispatch.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
 		writeError(w, http.StatusNotFound, err)
@@ -172,7 +167,6 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		writeError(w, http.StatusInternalServerError, err)
 	default:
-		s.dispatch.poke()
 		writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
 	}
 }
@@ -190,7 +184,7 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		Receipts []Receipt `json:"receipts"`
+		Receipts []allimi.ProviderReceipt `json:"receipts"`
 	}
 	s.allowLong(w)
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
@@ -200,7 +194,7 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
 		return
 	}
-	applied, ignored, err := s.dispatch.applyReceipts(body.Receipts)
+	applied, ignored, err := s.dispatch.ApplyReceipts(body.Receipts)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return

@@ -2,7 +2,8 @@
 // kiosk events, citizens, consents and conflicts; notifications, their
 // recipients and deliveries; questions; the audit log; and the credentials
 // of kiosks, agencies and officials. *Store implements the storage
-// interfaces of package allimi.
+// interfaces of package allimi, among them allimi.DeliveryQueue, the
+// dispatcher's (central/notify).
 package bolt
 
 import "allimi"
@@ -18,4 +19,5 @@ var (
 	_ allimi.Officials     = (*Store)(nil)
 	_ allimi.Notifications = (*Store)(nil)
 	_ allimi.Deliveries    = (*Store)(nil)
+	_ allimi.DeliveryQueue = (*Store)(nil)
 )

@@ -23,7 +23,7 @@ import (
 var bucketQueueIntents = []byte("queue-intents") // channel(1) | message key → at ms(8) | group(8)
 
 func queueIntentKey(ch allimi.Channel, key string) []byte {
-	return append([]byte{ChannelIndex(ch)}, key...)
+	return append([]byte{channelIndex(ch)}, key...)
 }
 
 // SendOnce sends msgs through a, each at most once whatever crash comes
@@ -62,7 +62,7 @@ func (s *Store) SendOnce(ctx context.Context, a channel.Adapter, msgs []channel.
 			since := doubts[0].at
 			for j, d := range doubts {
 				asked[j] = msgs[d.i]
-				asked[j].Group = GroupName(d.group)
+				asked[j].Group = channel.GroupName(d.group)
 				since = min(since, d.at)
 			}
 			found, err := finder.Find(ctx, time.UnixMilli(since), asked)
@@ -96,7 +96,7 @@ func (s *Store) SendOnce(ctx context.Context, a channel.Adapter, msgs []channel.
 	if err := s.Db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketQueueIntents)
 		for i := range send {
-			send[i].Group = GroupName(group)
+			send[i].Group = channel.GroupName(group)
 			if err := b.Put(queueIntentKey(ch, send[i].Key), v); err != nil {
 				return err
 			}

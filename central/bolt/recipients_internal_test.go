@@ -47,7 +47,7 @@ func TestRecipients_BlocksGrowAcrossCallsAndReadBack(t *testing.T) {
 	assert.EqualValues(t, 76, n.Recipients)
 
 	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
-		assert.Equal(t, (76+recipientsPerBlock-1)/recipientsPerBlock, tx.Bucket(BucketRecipients).Stats().KeyN, "76 recipients in blocks")
+		assert.Equal(t, (76+recipientsPerBlock-1)/recipientsPerBlock, tx.Bucket(bucketRecipients).Stats().KeyN, "76 recipients in blocks")
 		tokens := map[uint64]bool{}
 		for i, w := range want {
 			seq := uint32(i + 1)
@@ -71,10 +71,10 @@ func TestRecipients_BlocksGrowAcrossCallsAndReadBack(t *testing.T) {
 		assert.False(t, ok, "another notification has none")
 
 		// Walking the blocks from the middle of one, as the dispatcher does.
-		c := tx.Bucket(BucketRecipients).Cursor()
+		c := tx.Bucket(bucketRecipients).Cursor()
 		var seqs []uint32
-		for k, v := c.Seek(RecipientBlockKey(n.ID, 30)); k != nil; k, v = c.Next() {
-			b, err := OpenRecipientBlock(k, v)
+		for k, v := c.Seek(recipientBlockKey(n.ID, 30)); k != nil; k, v = c.Next() {
+			b, err := openRecipientBlock(k, v)
 			require.NoError(t, err)
 			require.NoError(t, b.SkipTo(30))
 			for {
@@ -101,9 +101,9 @@ func TestRecipients_DamagedBlockIsAnErrorAndSparesTheOthers(t *testing.T) {
 	addTestRecipients(t, s, n, 70)
 	const b = recipientsPerBlock
 	require.NotZero(t, (2*b)%3, "the second block's last recipient has no parameters: 42 bytes")
-	k := RecipientBlockKey(n.ID, b+1)
+	k := recipientBlockKey(n.ID, b+1)
 	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		bk := tx.Bucket(BucketRecipients)
+		bk := tx.Bucket(bucketRecipients)
 		v := bytes.Clone(bk.Get(k))
 		return bk.Put(k, v[:len(v)-20]) // cut short in its last recipient
 	}))
@@ -125,7 +125,7 @@ func TestRecipients_DamagedBlockIsAnErrorAndSparesTheOthers(t *testing.T) {
 
 	// Adding to a notification whose last block is missing refuses.
 	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(BucketRecipients).Delete(RecipientBlockKey(n.ID, 70))
+		return tx.Bucket(bucketRecipients).Delete(recipientBlockKey(n.ID, 70))
 	}))
 	err = s.Db.Update(func(tx *bbolt.Tx) error {
 		return s.addRecipients(tx, n, []newRecipient{{ck: make([]byte, 32), mask: 1}})

@@ -33,12 +33,12 @@ var (
 	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant
 	AllBuckets       = [][]byte{BucketEvents, BucketHW, BucketCitizens, BucketConsents, bucketConsentLog,
 		bucketConflicts, bucketRejected, bucketActive, BucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
-		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, BucketRecipients,
-		bucketDeliveries, BucketDue, BucketDeadLetters, BucketDeliveryStats, BucketEarlyReceipts, bucketTokenRanges,
+		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
+		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
 		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		BucketSendIntents, bucketQueueIntents, throttle.Bucket}
+		bucketSendIntents, bucketQueueIntents, throttle.Bucket}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -60,7 +60,7 @@ type Store struct {
 	window  time.Duration
 	now     func() time.Time
 	Details *detail.Store
-	Links   *links
+	links   *links
 	log     *slog.Logger
 	Limits  *limits
 	// codeIndex keys the receipts and question-codes buckets (codeKey).
@@ -120,7 +120,7 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	s := &Store{Db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, Links: newLinks(keys.HashKey), log: opt.Logger,
+	s := &Store{Db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger,
 		codeIndex: keys.Derive("receipt code index")}
 	if s.log == nil {
 		s.log = slog.Default()

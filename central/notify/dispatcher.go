@@ -1,30 +1,23 @@
-package central
+package notify
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sort"
-	stdsync "sync"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
-
-	"go.etcd.io/bbolt"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
 )
 
-// DispatchConfig tunes the dispatcher.
-type DispatchConfig struct {
+// Config tunes the dispatcher.
+type Config struct {
 	// Horizon: a delivery still failing this long after its first attempt
 	// falls back to SMS (messengers) or goes to the dead-letter queue.
 	Horizon     time.Duration
@@ -47,15 +40,15 @@ type DispatchConfig struct {
 	Now     func() time.Time
 }
 
-// DefaultDispatchConfig works for the demo and the tests.
-func DefaultDispatchConfig() DispatchConfig {
-	return DispatchConfig{Horizon: 4 * time.Hour, BaseBackoff: time.Second, MaxBackoff: 10 * time.Minute,
+// DefaultConfig works for the demo and the tests.
+func DefaultConfig() Config {
+	return Config{Horizon: 4 * time.Hour, BaseBackoff: time.Second, MaxBackoff: 10 * time.Minute,
 		BreakerFailures: 5, BreakerCooldown: 30 * time.Second, LinkBase: "http://127.0.0.1:8080", ScanLimit: 20000, Senders: 8,
 		Now: time.Now}
 }
 
 // Validate checks settings an operator gives.
-func (c DispatchConfig) Validate() error {
+func (c Config) Validate() error {
 	switch {
 	case c.Horizon <= 0:
 		return fmt.Errorf("retry horizon %s: must be positive: %w", c.Horizon, allimi.ErrInvalid)
@@ -69,32 +62,25 @@ func (c DispatchConfig) Validate() error {
 	return nil
 }
 
-// QuietHours reports whether t falls between 21:00 and 08:00 KST, when
-// non-urgent notices are held.
-func QuietHours(t time.Time) bool {
-	h := t.In(allimi.KST).Hour()
-	return h >= 21 || h < 8
+// Store is what the dispatcher keeps its state in.
+type Store interface {
+	allimi.Notifications
+	allimi.DeliveryQueue
+	// ReplayDeadLetters queues dead letters again (allimi.Deliveries).
+	ReplayDeadLetters(key string) (int, error)
 }
 
-// quietEnd is the next 08:00 KST after t.
-func quietEnd(t time.Time) time.Time {
-	k := t.In(allimi.KST)
-	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, allimi.KST)
-	if !end.After(k) {
-		end = end.AddDate(0, 0, 1)
-	}
-	return end
-}
-
-type dispatcher struct {
-	store    *bolt.Store
+// Dispatcher sends notifications: one lane per channel (New, Run), and
+// the service the HTTP API calls (service.go).
+type Dispatcher struct {
+	store    Store
 	adapters map[allimi.Channel]channel.Adapter
 	tmpl     *template.Set
-	cfg      DispatchConfig
+	cfg      Config
 	log      *slog.Logger
-	metrics  *metrics
+	metrics  *Metrics
 
-	mu       stdsync.Mutex
+	mu       sync.Mutex
 	active   map[uint64]*allimi.Notification // expanding or sending
 	wake     map[allimi.Channel]chan struct{}
 	breakers map[allimi.Channel]*breaker
@@ -103,7 +89,7 @@ type dispatcher struct {
 // breaker trips a provider that keeps failing. Senders record outcomes
 // concurrently, so it has its own lock.
 type breaker struct {
-	mu        stdsync.Mutex
+	mu        sync.Mutex
 	failures  int
 	openUntil time.Time
 }
@@ -114,8 +100,13 @@ func (b *breaker) isOpen(now time.Time) (bool, time.Time) {
 	return now.Before(b.openUntil), b.openUntil
 }
 
-func newDispatcher(store *bolt.Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg DispatchConfig, m *metrics, log *slog.Logger) *dispatcher {
-	d := &dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
+// New makes a dispatcher that sends through adapters (one lane each) with
+// the messages of tmpl. Its series are m's; cfg.Now may be nil (time.Now).
+func New(store Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg Config, m *Metrics, log *slog.Logger) *Dispatcher {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	d := &Dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
 		active: map[uint64]*allimi.Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
@@ -124,7 +115,7 @@ func newDispatcher(store *bolt.Store, adapters map[allimi.Channel]channel.Adapte
 	return d
 }
 
-func (d *dispatcher) poke(chs ...allimi.Channel) {
+func (d *Dispatcher) poke(chs ...allimi.Channel) {
 	if len(chs) == 0 {
 		chs = allimi.Channels
 	}
@@ -136,9 +127,9 @@ func (d *dispatcher) poke(chs ...allimi.Channel) {
 	}
 }
 
-// run loads the unfinished notifications, finishes their expansions and
-// runs one sender per channel until ctx ends.
-func (d *dispatcher) run(ctx context.Context) error {
+// Run loads the unfinished notifications, finishes their expansions and
+// runs one lane per channel until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
 	ns, err := d.store.ActiveNotifications()
 	if err != nil {
 		return err
@@ -153,7 +144,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 			}
 		}
 	}
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	for ch, a := range d.adapters {
 		wg.Add(1)
 		go func() {
@@ -165,7 +156,7 @@ func (d *dispatcher) run(ctx context.Context) error {
 	return nil
 }
 
-func (d *dispatcher) track(n allimi.Notification) {
+func (d *Dispatcher) track(n allimi.Notification) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if n.Status == allimi.StatusExpanding || n.Status == allimi.StatusSending {
@@ -176,7 +167,7 @@ func (d *dispatcher) track(n allimi.Notification) {
 }
 
 // expand finishes a campaign's expansion and starts its sending.
-func (d *dispatcher) expand(id uint64) (allimi.Notification, error) {
+func (d *Dispatcher) expand(id uint64) (allimi.Notification, error) {
 	n, err := d.store.ExpandCampaign(id, func(n allimi.Notification) {
 		d.track(n)
 		d.poke()
@@ -190,14 +181,14 @@ func (d *dispatcher) expand(id uint64) (allimi.Notification, error) {
 }
 
 type batch struct {
-	items    []bolt.Item
+	items    []allimi.Outgoing
 	progress map[uint64]uint32 // fresh recipients read, per notification
 }
 
 // add appends it to a batch of at most max items.
-func (b *batch) add(it bolt.Item, max int) {
+func (b *batch) add(it allimi.Outgoing, max int) {
 	if b.items == nil {
-		b.items = make([]bolt.Item, 0, max) // a batch is most often full
+		b.items = make([]allimi.Outgoing, 0, max) // a batch is most often full
 	}
 	b.items = append(b.items, it)
 }
@@ -206,7 +197,7 @@ func (b *batch) add(it bolt.Item, max int) {
 // leaves batches unrecorded (a render or disk failure) the pipeline starts
 // again from what the database says: batches sent but not recorded are
 // looked up at the provider through their send-intents, as after a crash.
-func (d *dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adapter) {
+func (d *Dispatcher) loop(ctx context.Context, ch allimi.Channel, a channel.Adapter) {
 	for ctx.Err() == nil {
 		if err := d.runLane(ctx, ch, a); err != nil && ctx.Err() == nil {
 			d.log.Error("dispatch pipeline restarts", "channel", ch, "err", err)
@@ -236,9 +227,21 @@ type job struct {
 // send that delivery again, and count it twice).
 type lane struct {
 	ch      allimi.Channel
-	mu      stdsync.Mutex
+	mu      sync.Mutex
 	claimed map[uint64]uint32   // notification → last recipient seq read
-	due     map[string]struct{} // due-queue keys in flight
+	due     map[dueKey]struct{} // due-queue entries in flight
+}
+
+// dueKey names a due-queue entry.
+type dueKey struct {
+	ref allimi.DeliveryRef
+	at  int64 // unix ms
+}
+
+func dueKeyOf(it *allimi.Outgoing) dueKey { return dueKey{it.Ref, it.Due.UnixMilli()} }
+
+func newLane(ch allimi.Channel) *lane {
+	return &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[dueKey]struct{}{}}
 }
 
 // claim and from are called with mu held.
@@ -258,10 +261,10 @@ func (l *lane) from(n *allimi.Notification) uint32 {
 // the send-intents of the batches about to go out (sendintents.go): a
 // batch reaches a sender only once its intents are on disk, and the
 // intents cost no commit of their own.
-func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.Adapter) error {
+func (d *Dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.Adapter) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	l := &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[string]struct{}{}}
+	l := newLane(ch)
 	workers := max(d.cfg.Senders, 1)
 	work := make(chan *job, workers)
 	// At most workers batches are with the senders (see inflight), so
@@ -280,7 +283,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	if ctx.Err() != nil {
 		return nil
 	}
-	var wg stdsync.WaitGroup
+	var wg sync.WaitGroup
 	if err != nil {
 		d.log.Warn("lost requests not yet reconciled", "channel", ch, "messages", len(left), "err", err)
 	}
@@ -298,7 +301,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		defer close(work)
 		d.read(ctx, l, a, work)
 	}()
-	var senders stdsync.WaitGroup
+	var senders sync.WaitGroup
 	for range workers {
 		senders.Add(1)
 		go func() {
@@ -393,8 +396,8 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 			err := d.commit(ch, ready, fresh, d.cfg.Now())
 			if err == nil {
 				if len(ready) > 0 {
-					d.metrics.dispatchCommit.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
-					d.metrics.dispatchBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
+					d.metrics.commitSeconds.WithLabelValues(string(ch)).Observe(time.Since(start).Seconds())
+					d.metrics.commitBatches.WithLabelValues(string(ch)).Observe(float64(len(ready)))
 				}
 				break
 			}
@@ -415,9 +418,9 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 		}
 		l.mu.Lock()
 		for _, r := range ready {
-			for _, it := range r.b.items {
-				if it.DueKey != nil {
-					delete(l.due, string(it.DueKey))
+			for i := range r.b.items {
+				if it := &r.b.items[i]; !it.Due.IsZero() {
+					delete(l.due, dueKeyOf(it))
 				}
 			}
 		}
@@ -426,7 +429,7 @@ func (d *dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 }
 
 // read hands out batches in order until ctx ends.
-func (d *dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work chan<- *job) {
+func (d *Dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work chan<- *job) {
 	ch := l.ch
 	var seq uint64
 	for ctx.Err() == nil {
@@ -456,7 +459,7 @@ func (d *dispatcher) read(ctx context.Context, l *lane, a channel.Adapter, work 
 
 // send renders and sends one batch; a tripped provider's batch falls back
 // without a request.
-func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adapter, j *job) {
+func (d *Dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adapter, j *job) {
 	if len(j.b.items) == 0 || j.err != nil {
 		return
 	}
@@ -468,7 +471,7 @@ func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 		return
 	}
 	for i := range j.msgs {
-		j.msgs[i].Group = bolt.GroupName(j.group)
+		j.msgs[i].Group = channel.GroupName(j.group)
 	}
 	start := time.Now()
 	j.results, j.sendErr = a.Send(ctx, j.msgs)
@@ -490,7 +493,7 @@ func (d *dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 // accepted, the rest as the failure it was, to be retried. A provider that
 // cannot be asked leaves the batch to be retried as before: the one case
 // left in which a provider that does not deduplicate may get a message twice.
-func (d *dispatcher) lookUpLost(ctx context.Context, a channel.Adapter, j *job, sent time.Time) {
+func (d *Dispatcher) lookUpLost(ctx context.Context, a channel.Adapter, j *job, sent time.Time) {
 	var ue *channel.UnavailableError
 	finder, ok := a.(channel.Finder)
 	if !ok || !errors.As(j.sendErr, &ue) || errors.Is(ue.Err, syscall.ECONNREFUSED) {
@@ -516,7 +519,7 @@ func (d *dispatcher) lookUpLost(ctx context.Context, a channel.Adapter, j *job, 
 }
 
 // sleep waits for a poke, the duration or ctx; it reports whether ctx is alive.
-func (d *dispatcher) sleep(ctx context.Context, ch allimi.Channel, dur time.Duration) bool {
+func (d *Dispatcher) sleep(ctx context.Context, ch allimi.Channel, dur time.Duration) bool {
 	if dur <= 0 || dur > time.Second {
 		dur = time.Second
 	}
@@ -531,7 +534,7 @@ func (d *dispatcher) sleep(ctx context.Context, ch allimi.Channel, dur time.Dura
 	return true
 }
 
-func (d *dispatcher) trip(ch allimi.Channel, err error) {
+func (d *Dispatcher) trip(ch allimi.Channel, err error) {
 	br := d.breakers[ch]
 	br.mu.Lock()
 	defer br.mu.Unlock()
@@ -550,20 +553,15 @@ func (d *dispatcher) trip(ch allimi.Channel, err error) {
 	}
 }
 
-func (d *dispatcher) tripped(ch allimi.Channel, now time.Time) bool {
+func (d *Dispatcher) tripped(ch allimi.Channel, now time.Time) bool {
 	open, _ := d.breakers[ch].isOpen(now)
 	return open
-}
-
-// eligible says whether a notification may be sent now.
-func eligible(n *allimi.Notification, now time.Time) bool {
-	return n.Urgent || !QuietHours(now)
 }
 
 // nextBatch picks up to max deliveries for ch: due retries and fallbacks
 // first, then fresh recipients of the active notifications, urgent first.
 // It also returns how long to sleep when there is nothing.
-func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Duration, error) {
+func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Duration, error) {
 	ch := l.ch
 	l.mu.Lock() // before the snapshot: see lane
 	defer l.mu.Unlock()
@@ -583,48 +581,54 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 		return active[i].ID < active[j].ID
 	})
 	notifs := map[uint64]*allimi.Notification{}
-	err := d.store.Db.View(func(tx *bbolt.Tx) error {
+	err := d.store.ReadDeliveries(func(tx allimi.DeliveryReader) error {
 		load := func(id uint64) (*allimi.Notification, error) {
 			if n, ok := notifs[id]; ok {
 				return n, nil
 			}
-			var n allimi.Notification
-			if err := bolt.GetNotification(tx, id, &n); err != nil {
+			n, err := tx.Notification(id)
+			if err != nil {
 				return nil, err
 			}
 			notifs[id] = &n
 			return &n, nil
 		}
 		// Due queue.
-		c := tx.Bucket(bolt.BucketDue).Cursor()
-		prefix := []byte{bolt.ChannelIndex(ch)}
-		for k, v := c.Seek(prefix); k != nil && k[0] == prefix[0] && len(b.items) < max; k, v = c.Next() {
-			ref, due := parseDueKey(k)
-			if due.After(now) {
-				next = min(next, due.Sub(now))
-				break
+		var err error
+		if dueErr := tx.Due(ch, func(e allimi.DueEntry) bool {
+			if len(b.items) >= max {
+				return false
 			}
-			if _, inFlight := l.due[string(k)]; inFlight {
-				continue
+			if e.At.After(now) {
+				next = min(next, e.At.Sub(now))
+				return false
 			}
-			n, err := load(ref.Notification)
-			if err != nil {
-				return err
+			k := dueKey{e.Ref, e.At.UnixMilli()}
+			if _, inFlight := l.due[k]; inFlight {
+				return true
+			}
+			var n *allimi.Notification
+			if n, err = load(e.Ref.Notification); err != nil {
+				return false
 			}
 			if !eligible(n, now) {
-				continue
+				return true
 			}
-			it, err := d.store.LoadItem(tx, n, ref)
-			if err != nil {
-				return err
+			var it allimi.Outgoing
+			if it, err = tx.Outgoing(n, e.Ref); err != nil {
+				return false
 			}
-			it.DueKey, it.Flags = append([]byte(nil), k...), v[0]
+			it.Due, it.Flags = e.At, e.Flags
 			b.add(it, max)
-			l.due[string(k)] = struct{}{}
+			l.due[k] = struct{}{}
+			return true
+		}); dueErr != nil {
+			return dueErr
+		}
+		if err != nil {
+			return err
 		}
 		// Fresh recipients.
-		rb, cs := tx.Bucket(bolt.BucketRecipients), bolt.NewContacts(tx)
-		bit := allimi.ChannelBit(ch)
 		scanned := 0
 		for _, an := range active {
 			if len(b.items) >= max || scanned >= d.cfg.ScanLimit {
@@ -647,38 +651,16 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 				l.claim(n.ID, uint32(n.Recipients))
 				continue
 			}
-			rc := rb.Cursor()
 			last := from
-			prefix := bolt.U64(n.ID)
-		blocks:
-			for k, v := rc.Seek(bolt.RecipientBlockKey(n.ID, from+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
-				blk, err := bolt.OpenRecipientBlock(k, v)
-				if err == nil {
-					err = blk.SkipTo(from + 1)
+			if err := tx.Recipients(n, ch, from, func(seq uint32, it *allimi.Outgoing) bool {
+				scanned++
+				last = seq
+				if it != nil {
+					b.add(*it, max)
 				}
-				if err != nil {
-					return fmt.Errorf("notification %d: %w", n.ID, err)
-				}
-				for len(b.items) < max && scanned < d.cfg.ScanLimit {
-					r, ok, err := blk.Next()
-					if err != nil {
-						return fmt.Errorf("notification %d: %w", n.ID, err)
-					}
-					if !ok {
-						continue blocks
-					}
-					scanned++
-					last = r.Seq
-					if r.Mask&bit == 0 {
-						continue
-					}
-					it, err := d.store.ItemFrom(tx, cs, n, r, ch)
-					if err != nil {
-						return err
-					}
-					b.add(it, max)
-				}
-				break
+				return len(b.items) < max && scanned < d.cfg.ScanLimit
+			}); err != nil {
+				return err
 			}
 			if last != from {
 				b.progress[n.ID] = last
@@ -693,19 +675,18 @@ func (d *dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 // link returns a recipient's detail page token and link: the secret part
 // is keyed, so unguessable, and the same at every resend, so a resent
 // message is the same message.
-func (d *dispatcher) link(it *bolt.Item) string {
-	secret := d.store.Links.Secret(it.N.ID, it.Ref.Seq)
-	if d.store.Details == nil {
-		return d.cfg.LinkBase + "/n/" + base64.RawURLEncoding.EncodeToString(secret[:])
+func (d *Dispatcher) link(it *allimi.Outgoing) string {
+	link := d.store.DetailLink(it.Ref, it.Token)
+	if strings.HasPrefix(link, "/") {
+		return d.cfg.LinkBase + link // the store serves no detail pages
 	}
-	_, link := d.store.Details.TokenFor(it.Token, secret)
 	return link
 }
 
 // render makes a batch's messages. Their links lead to pages answered
 // from the notification's records (Store.ResolveToken) once a provider has
 // accepted them.
-func (d *dispatcher) render(b batch) ([]channel.Message, error) {
+func (d *Dispatcher) render(b batch) ([]channel.Message, error) {
 	msgs := make([]channel.Message, len(b.items))
 	// One map for the batch: Render keeps nothing of it. It is filled
 	// again only when the notification or the person's own parameters
@@ -736,287 +717,4 @@ func (d *dispatcher) render(b batch) ([]channel.Message, error) {
 			Title: r.Title, Text: r.Text, Link: link, LMS: r.Kind == template.LMS}
 	}
 	return msgs, nil
-}
-
-// commit records what requests did, in one transaction: each delivery's
-// state, retries and fallbacks in the due queue, dead letters, progress and
-// the statistics; and it commits the send-intents of the batches about to
-// be sent (fresh).
-func (d *dispatcher) commit(ch allimi.Channel, jobs, fresh []*job, now time.Time) error {
-	var stats statDelta
-	var fellBack, retried bool
-	err := d.store.Db.Update(func(tx *bbolt.Tx) error {
-		stats, fellBack, retried = statDelta{}, false, false
-		if err := putIntents(tx, fresh, now); err != nil {
-			return err
-		}
-		progress := map[uint64]uint32{}
-		dv := bolt.NewDeliveryWriter(tx, d.log)
-		for _, j := range jobs {
-			fb, rt, err := d.record(tx, dv, ch, j, now, stats)
-			if err != nil {
-				return err
-			}
-			fellBack, retried = fellBack || fb, retried || rt
-			for id, seq := range j.b.progress {
-				progress[id] = max(progress[id], seq)
-			}
-		}
-		for id, seq := range progress {
-			var n allimi.Notification
-			if err := bolt.GetNotification(tx, id, &n); err != nil {
-				return err
-			}
-			if n.Progress == nil {
-				n.Progress = map[allimi.Channel]uint32{}
-			}
-			if seq > n.Progress[ch] {
-				n.Progress[ch] = seq
-			}
-			if n.Status == allimi.StatusSending && bolt.AllSent(&n) {
-				n.Status = allimi.StatusDone
-			}
-			if err := bolt.PutNotification(tx, &n); err != nil {
-				return err
-			}
-			d.track(n)
-		}
-		if err := dv.Flush(); err != nil {
-			return err
-		}
-		return stats.write(tx)
-	})
-	if err != nil {
-		return err
-	}
-	for k, v := range stats {
-		d.metrics.deliveries.WithLabelValues(string(k.ch), k.metric).Add(float64(v))
-	}
-	if fellBack {
-		d.poke(allimi.ChannelSMS)
-	}
-	if retried {
-		d.poke(ch)
-	}
-	return nil
-}
-
-// record stores one batch's outcome: each delivery's state, retries and
-// fallbacks in the due queue, dead letters and detail pages. It reports
-// whether anything fell back to SMS or was queued again.
-func (d *dispatcher) record(tx *bbolt.Tx, dv *bolt.DeliveryWriter, ch allimi.Channel, j *job, now time.Time, stats statDelta) (fellBack, retried bool, err error) {
-	b, results, sendErr := j.b, j.results, j.sendErr
-	due, intents := tx.Bucket(bolt.BucketDue), tx.Bucket(bolt.BucketSendIntents)
-	er := tx.Bucket(bolt.BucketEarlyReceipts)
-	// Receipts that overtake their acceptance are rare: most batches need
-	// not look for one per delivery.
-	first, _ := er.Cursor().First()
-	noEarly := first == nil
-	for i, it := range b.items {
-		rec := it.Prev
-		rec.Flags = it.Flags | rec.Flags
-		if rec.First == 0 {
-			rec.First = now.UnixMilli()
-		}
-		rec.Updated = now.UnixMilli()
-		var rl *channel.RateLimitedError
-		var res channel.Result
-		switch {
-		case now.After(it.N.ExpiresAt):
-			rec.State, rec.Reason = bolt.StateExpired, "notification expired"
-			stats.add(it.N.Type, ch, MetricExpired, 1)
-		case errors.As(sendErr, &rl):
-			rec.State, rec.Reason = bolt.StateRetrying, "provider rate limit"
-			if err := due.Put(bolt.DueKey(it.Ref, now.Add(max(rl.RetryAfter, time.Second))), []byte{rec.Flags}); err != nil {
-				return false, false, err
-			}
-			retried = true
-		case sendErr != nil:
-			rec.Attempts++
-			rec.Reason = truncate(sendErr.Error(), 200)
-			fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
-			if err != nil {
-				return false, false, err
-			}
-			fellBack, retried = fellBack || fb, retried || !fb
-		default:
-			res = results[i]
-			rec.Attempts++
-			switch res.Status {
-			case channel.Accepted:
-				rec.State, rec.Reason = bolt.StateAccepted, ""
-				stats.add(it.N.Type, ch, MetricSent, 1)
-			case channel.Rejected:
-				rec.Reason = truncate(res.Code+" "+res.Reason, 200)
-				fb, err := d.failed(tx, it, &rec, now, stats)
-				if err != nil {
-					return false, false, err
-				}
-				fellBack = fellBack || fb
-			default:
-				rec.Reason = truncate(res.Code+" "+res.Reason, 200)
-				fb, err := d.retryOrGiveUp(tx, it, &rec, now, stats)
-				if err != nil {
-					return false, false, err
-				}
-				fellBack, retried = fellBack || fb, retried || !fb
-			}
-		}
-		if it.DueKey != nil {
-			if err := due.Delete(it.DueKey); err != nil {
-				return false, false, err
-			}
-		}
-		// The answer is recorded: the request is no longer in doubt.
-		if err := intents.Delete(sendIntentKey(it.Ref)); err != nil {
-			return false, false, err
-		}
-		if err := dv.Put(it.Ref, rec); err != nil {
-			return false, false, err
-		}
-		if rec.State == bolt.StateAccepted && !noEarly {
-			if v := er.Get(bolt.RefKey(it.Ref)); v != nil {
-				var r Receipt
-				if json.Unmarshal(v, &r) == nil {
-					fb, err := d.settle(tx, dv, it.N, it.Ref, &rec, r, now, stats)
-					if err != nil {
-						return false, false, err
-					}
-					fellBack = fellBack || fb
-				}
-				if err := er.Delete(bolt.RefKey(it.Ref)); err != nil {
-					return false, false, err
-				}
-			}
-		}
-	}
-	return fellBack, retried, nil
-}
-
-// failed handles a permanent refusal: a messenger falls back to SMS/LMS
-// (unless the person gets an SMS anyway), anything else is dead-lettered.
-func (d *dispatcher) failed(tx *bbolt.Tx, it bolt.Item, rec *bolt.Delivery, now time.Time, stats statDelta) (bool, error) {
-	ch := it.Ref.Channel
-	if ch != allimi.ChannelSMS && it.Mask&allimi.ChannelBit(allimi.ChannelSMS) == 0 {
-		rec.State = bolt.StateFellBack
-		stats.add(it.N.Type, ch, MetricFellBack, 1)
-		sms := allimi.DeliveryRef{Notification: it.Ref.Notification, Seq: it.Ref.Seq, Channel: allimi.ChannelSMS}
-		return true, tx.Bucket(bolt.BucketDue).Put(bolt.DueKey(sms, now), []byte{bolt.FlagFallback})
-	}
-	rec.State = bolt.StateDeadLetter
-	stats.add(it.N.Type, ch, MetricFailed, 1)
-	stats.add(it.N.Type, ch, MetricDeadLetter, 1)
-	return false, putDeadLetter(tx, it.Ref, it.N.Type, *rec, now)
-}
-
-// retryOrGiveUp schedules a transient failure again with exponential
-// backoff and jitter, until the horizon.
-func (d *dispatcher) retryOrGiveUp(tx *bbolt.Tx, it bolt.Item, rec *bolt.Delivery, now time.Time, stats statDelta) (bool, error) {
-	if now.Sub(time.UnixMilli(rec.First)) >= d.cfg.Horizon || (it.Ref.Channel != allimi.ChannelSMS && d.tripped(it.Ref.Channel, now)) {
-		return d.failed(tx, it, rec, now, stats)
-	}
-	back := d.cfg.BaseBackoff << min(int(rec.Attempts), 20)
-	back = min(back, d.cfg.MaxBackoff)
-	back = back/2 + time.Duration(rand.Int64N(int64(back)+1)) // jitter: 0.5x to 1.5x
-	rec.State = bolt.StateRetrying
-	stats.add(it.N.Type, it.Ref.Channel, MetricRetried, 1)
-	return false, tx.Bucket(bolt.BucketDue).Put(bolt.DueKey(it.Ref, now.Add(back)), []byte{rec.Flags})
-}
-
-// Receipt is a provider's word on a delivery it accepted.
-type Receipt struct {
-	Channel        allimi.Channel `json:"channel"`
-	IdempotencyKey string         `json:"idempotencyKey"`
-	ProviderID     string         `json:"providerId"`
-	Status         string         `json:"status"` // delivered | failed
-	Reason         string         `json:"reason"`
-	At             time.Time      `json:"at"`
-}
-
-// applyReceipts moves accepted deliveries to delivered or failed (then
-// fallback or dead letter). Unknown keys and repeats are counted, not errors.
-func (d *dispatcher) applyReceipts(rs []Receipt) (applied, ignored int, err error) {
-	now := d.cfg.Now()
-	stats := statDelta{}
-	fellBack := false
-	err = d.store.Db.Update(func(tx *bbolt.Tx) error {
-		applied, ignored = 0, 0
-		dv := bolt.NewDeliveryWriter(tx, d.log)
-		for _, r := range rs {
-			ref, err := allimi.ParseDeliveryKey(r.IdempotencyKey)
-			if err != nil || ref.Channel != r.Channel {
-				ignored++
-				continue
-			}
-			if r.Status != "delivered" && r.Status != "failed" {
-				ignored++
-				continue
-			}
-			var n allimi.Notification
-			if err := bolt.GetNotification(tx, ref.Notification, &n); err != nil {
-				ignored++
-				continue
-			}
-			rec, ok := dv.Get(ref)
-			switch {
-			case ok && rec.State == bolt.StateAccepted:
-			case !ok || rec.State == bolt.StateRetrying:
-				// Ahead of the acceptance's commit: keep it for then.
-				b, _ := json.Marshal(r)
-				if err := tx.Bucket(bolt.BucketEarlyReceipts).Put(bolt.RefKey(ref), b); err != nil {
-					return err
-				}
-				applied++
-				continue
-			default:
-				ignored++ // a repeat, or a delivery already settled
-				continue
-			}
-			fb, err := d.settle(tx, dv, &n, ref, &rec, r, now, stats)
-			if err != nil {
-				return err
-			}
-			fellBack = fellBack || fb
-			applied++
-		}
-		if err := dv.Flush(); err != nil {
-			return err
-		}
-		return stats.write(tx)
-	})
-	if fellBack {
-		d.poke(allimi.ChannelSMS)
-	}
-	return applied, ignored, err
-}
-
-// settle applies a receipt to an accepted delivery and stores it.
-func (d *dispatcher) settle(tx *bbolt.Tx, dv *bolt.DeliveryWriter, n *allimi.Notification, ref allimi.DeliveryRef, rec *bolt.Delivery, r Receipt, now time.Time, stats statDelta) (bool, error) {
-	rec.Updated = now.UnixMilli()
-	fellBack := false
-	if r.Status == "delivered" {
-		rec.State = bolt.StateDelivered
-		stats.add(n.Type, ref.Channel, MetricDelivered, 1)
-	} else {
-		rec.Reason = truncate("receipt: "+r.Reason, 200)
-		it, err := d.store.LoadItem(tx, n, ref)
-		if err != nil {
-			return false, err
-		}
-		if fellBack, err = d.failed(tx, it, rec, now, stats); err != nil {
-			return false, err
-		}
-	}
-	return fellBack, dv.Put(ref, *rec)
-}
-
-// truncate cuts s to at most n bytes, at a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
