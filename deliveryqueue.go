@@ -163,3 +163,24 @@ type DeliveryTx interface {
 	// channel ch and outcome.
 	CountDeliveries(t NotificationType, ch Channel, outcome string, n int64) error
 }
+
+// QueueIntent says that a message of a durable send queue (sign-up
+// confirmations, officials' answers) is about to be, or perhaps was, handed
+// to a provider: the queues' counterpart of SendIntent
+// (central/notify/sendonce.go).
+type QueueIntent struct {
+	At    int64  // unix ms the intent was committed, just before its request
+	Group uint64 // names the request for the provider's query
+}
+
+// QueueIntents keeps the send-intents of the durable send queues, by
+// channel and message key.
+type QueueIntents interface {
+	// QueueIntents reads the intents of those of keys that have one.
+	QueueIntents(ch Channel, keys []string) (map[string]QueueIntent, error)
+	// PutQueueIntents stores in for every one of keys, in one transaction.
+	PutQueueIntents(ch Channel, keys []string, in QueueIntent) error
+	// QueueSettled forgets the intents of messages whose answers are
+	// recorded.
+	QueueSettled(ch Channel, keys ...string) error
+}

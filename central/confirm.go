@@ -10,6 +10,7 @@ import (
 	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/channel"
+	"allimi/central/notify"
 	"allimi/central/template"
 )
 
@@ -47,7 +48,7 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 		msgs[i] = channel.Message{Key: "cf-" + base64.RawURLEncoding.EncodeToString(sum[:16]), Recipient: p.Citizen.Mobile,
 			Text: text, LMS: lms, Title: "알리미"}
 	}
-	results, err := c.store.SendOnce(ctx, c.sms, msgs)
+	results, err := notify.SendOnce(ctx, c.store, c.sms, msgs)
 	if err != nil {
 		return 0, err
 	}

@@ -14,8 +14,6 @@ import (
 	"allimi/central/bolt"
 )
 
-func init() { bolt.AllBuckets = append(bolt.AllBuckets, bolt.BucketOfficialSessions) }
-
 // secureCookies reports whether the session cookie gets the Secure flag:
 // when central is reached over TLS, or its public URL (--link-base, behind a
 // TLS proxy) is https.

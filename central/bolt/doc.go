@@ -20,4 +20,5 @@ var (
 	_ allimi.Notifications = (*Store)(nil)
 	_ allimi.Deliveries    = (*Store)(nil)
 	_ allimi.DeliveryQueue = (*Store)(nil)
+	_ allimi.QueueIntents  = (*Store)(nil)
 )

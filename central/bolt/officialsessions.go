@@ -21,7 +21,9 @@ import (
 // hash of the official's token at sign-in (a new token, --rotate, ends
 // every session of the old one) and the expiry. Sessions survive a restart
 // of central.
-var BucketOfficialSessions = []byte("official-sessions") // sha256(session id) → officialSession
+var bucketOfficialSessions = []byte("official-sessions") // sha256(session id) → officialSession
+
+func init() { AllBuckets = append(AllBuckets, bucketOfficialSessions) }
 
 const (
 	SessionCookie   = "allimi_official"
@@ -61,7 +63,7 @@ func (s *Store) StartOfficialSession(official string, now time.Time) (string, ti
 		if err := json.Unmarshal(ov, &or); err != nil {
 			return fmt.Errorf("official %q: %w", official, err)
 		}
-		b := tx.Bucket(BucketOfficialSessions)
+		b := tx.Bucket(bucketOfficialSessions)
 		var expired [][]byte
 		_ = b.ForEach(func(k, v []byte) error {
 			var ss officialSession
@@ -88,7 +90,7 @@ func (s *Store) StartOfficialSession(official string, now time.Time) (string, ti
 func (s *Store) OfficialBySession(id string, now time.Time) (string, error) {
 	found := ""
 	err := s.Db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(BucketOfficialSessions).Get(sessionKey(id))
+		v := tx.Bucket(bucketOfficialSessions).Get(sessionKey(id))
 		if v == nil {
 			return nil
 		}
@@ -109,5 +111,5 @@ func (s *Store) OfficialBySession(id string, now time.Time) (string, error) {
 
 // EndOfficialSession deletes a session: signing out.
 func (s *Store) EndOfficialSession(id string) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(BucketOfficialSessions).Delete(sessionKey(id)) })
+	return s.Db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketOfficialSessions).Delete(sessionKey(id)) })
 }

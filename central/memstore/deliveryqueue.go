@@ -170,3 +170,36 @@ func (t *tx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, out
 	t.st.stats[statKey{typ, ch, outcome}] += n
 	return nil
 }
+
+// QueueIntents implements allimi.QueueIntents.
+func (s *Store) QueueIntents(ch allimi.Channel, keys []string) (map[string]allimi.QueueIntent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[string]allimi.QueueIntent{}
+	for _, k := range keys {
+		if in, ok := s.queued[queueKey{ch, k}]; ok {
+			out[k] = in
+		}
+	}
+	return out, nil
+}
+
+// PutQueueIntents implements allimi.QueueIntents.
+func (s *Store) PutQueueIntents(ch allimi.Channel, keys []string, in allimi.QueueIntent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		s.queued[queueKey{ch, k}] = in
+	}
+	return nil
+}
+
+// QueueSettled implements allimi.QueueIntents.
+func (s *Store) QueueSettled(ch allimi.Channel, keys ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, k := range keys {
+		delete(s.queued, queueKey{ch, k})
+	}
+	return nil
+}

@@ -24,6 +24,12 @@ type Store struct {
 	recips map[uint64][]recipient
 	tokens uint64 // the last detail token number given
 	st     state
+	queued map[queueKey]allimi.QueueIntent
+}
+
+type queueKey struct {
+	ch  allimi.Channel
+	key string
 }
 
 // state is what UpdateDeliveries changes: copied before, kept only when
@@ -67,7 +73,7 @@ func New(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, idem: map[string]uint64{}, recips: map[uint64][]recipient{}, st: state{
+	return &Store{now: now, idem: map[string]uint64{}, recips: map[uint64][]recipient{}, queued: map[queueKey]allimi.QueueIntent{}, st: state{
 		notifs: map[uint64]allimi.Notification{}, deliveries: map[allimi.DeliveryRef]allimi.DeliveryRecord{},
 		due: map[dueKey]byte{}, intents: map[allimi.DeliveryRef]allimi.SendIntent{},
 		early: map[allimi.DeliveryRef]allimi.ProviderReceipt{}, dead: map[allimi.DeliveryRef]allimi.DeadLetter{},
