@@ -16,14 +16,14 @@ import (
 // Size is the database's size in bytes, as of now.
 func (s *Store) Size() int64 {
 	var size int64
-	_ = s.Db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
+	_ = s.db.View(func(tx *bbolt.Tx) error { size = tx.Size(); return nil })
 	return size
 }
 
 // WriteBackup writes a consistent copy of the database to w.
 func (s *Store) WriteBackup(w io.Writer) (int64, error) {
 	var n int64
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -33,8 +33,8 @@ func (s *Store) WriteBackup(w io.Writer) (int64, error) {
 
 // CheckKeys opens one citizen's sealed data, if there is any.
 func (s *Store) CheckKeys() error {
-	return s.Db.View(func(tx *bbolt.Tx) error {
-		k, v := tx.Bucket(BucketCitizens).Cursor().First()
+	return s.db.View(func(tx *bbolt.Tx) error {
+		k, v := tx.Bucket(bucketCitizens).Cursor().First()
 		if k == nil {
 			return nil
 		}
@@ -59,7 +59,7 @@ func SyncDir(dir string) error {
 }
 
 // coreBuckets are those every central database has had, since the first.
-var coreBuckets = [][]byte{BucketEvents, BucketHW, BucketCitizens, BucketConsents, BucketMeta}
+var coreBuckets = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketMeta}
 
 // VerifyBackup checks that path is a whole central database: as long as
 // its own header says, bbolt's consistency check passes, and central's

@@ -75,7 +75,7 @@ func dueKey(r allimi.DeliveryRef, due time.Time) []byte {
 // DeliveryStats reads the table.
 func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
 	out := allimi.DeliveryStats{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		put := func(t, ch, m string, n int64) {
 			if out[t] == nil {
 				out[t] = map[string]map[string]int64{}
@@ -107,7 +107,7 @@ func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
 func (s *Store) DeadLetters(limit int) ([]allimi.DeadLetter, int, error) {
 	out := []allimi.DeadLetter{}
 	total := 0
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDeadLetters)
 		total = b.Stats().KeyN
 		c := b.Cursor()
@@ -136,7 +136,7 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 	}
 	n := 0
 	now := s.now()
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		dl, dv := tx.Bucket(bucketDeadLetters), newDeliveryWriter(tx, s.log)
 		var keys [][]byte
 		if only != nil {
@@ -173,7 +173,7 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 // DeliveryStatus reads one delivery's state.
 func (s *Store) DeliveryStatus(r allimi.DeliveryRef) (allimi.DeliveryState, string, error) {
 	var d allimi.DeliveryRecord
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		d, _, err = getDelivery(tx, r) // none: queued
 		return err

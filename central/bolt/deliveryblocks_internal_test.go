@@ -34,7 +34,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 	}
 	sms := allimi.DeliveryRef{Notification: 7, Seq: 5, Channel: allimi.ChannelSMS}
 	want[sms] = allimi.DeliveryRecord{State: allimi.DeliveryFellBack, Flags: allimi.DeliveryFallback, First: 9, Updated: 10, Reason: "not a KakaoTalk user"}
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		w := newDeliveryWriter(tx, s.log)
 		for ref, d := range want {
 			require.NoError(t, w.Put(ref, d))
@@ -45,7 +45,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 		require.Error(t, w.Put(kakao(0), allimi.DeliveryRecord{State: allimi.DeliveryAccepted}), "there is no recipient 0")
 		return w.Flush()
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		assert.Equal(t, 4, tx.Bucket(bucketDeliveries).Stats().KeyN, "kakao blocks 0, 1, 2 and one sms block")
 		for ref, d := range want {
 			got, ok, err := getDelivery(tx, ref)
@@ -69,7 +69,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 	assert.Equal(t, "provider 503 서버 점검", reason)
 
 	// A later transaction changes one record and keeps its neighbours.
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		w := newDeliveryWriter(tx, s.log)
 		d, ok := w.Get(kakao(2))
 		require.True(t, ok)
@@ -77,7 +77,7 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 		require.NoError(t, w.Put(kakao(2), d))
 		return w.Flush()
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		got, _, err := getDelivery(tx, kakao(2))
 		require.NoError(t, err)
 		assert.Equal(t, allimi.DeliveryDelivered, got.State)
@@ -96,7 +96,7 @@ func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 	ref := func(seq uint32) allimi.DeliveryRef {
 		return allimi.DeliveryRef{Notification: 3, Seq: seq, Channel: allimi.ChannelKakao}
 	}
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		w := newDeliveryWriter(tx, s.log)
 		for seq := uint32(1); seq <= 10; seq++ {
 			require.NoError(t, w.Put(ref(seq), allimi.DeliveryRecord{State: allimi.DeliveryAccepted, First: 1, Updated: 2}))
@@ -104,13 +104,13 @@ func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 		return w.Flush()
 	}))
 	k := deliveryBlockKey(ref(1))
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDeliveries)
 		v := bytes.Clone(b.Get(k))
 		return b.Put(k, v[:len(v)-15]) // the last record (20 bytes) cut short
 	}))
 
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		_, _, err := getDelivery(tx, ref(10))
 		require.ErrorIs(t, err, errDamagedDeliveries)
 		assert.Contains(t, err.Error(), "damaged deliveries entry")
@@ -123,14 +123,14 @@ func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 
 	// Writing into the block goes on, keeps the records before the damage
 	// and says where it was.
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		w := newDeliveryWriter(tx, s.log)
 		require.NoError(t, w.Put(ref(11), allimi.DeliveryRecord{State: allimi.DeliveryAccepted, First: 5, Updated: 5}))
 		require.Len(t, w.damaged, 1)
 		assert.Equal(t, "a3-1-kakao", w.damaged[0].Key())
 		return w.Flush()
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		for seq := uint32(1); seq <= 11; seq++ {
 			_, ok, err := getDelivery(tx, ref(seq))
 			require.NoError(t, err, "the entry is whole again")

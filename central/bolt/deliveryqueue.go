@@ -15,7 +15,7 @@ import (
 
 // ReadDeliveries implements allimi.DeliveryQueue: f reads one bbolt snapshot.
 func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
-	return s.Db.View(func(tx *bbolt.Tx) error {
+	return s.db.View(func(tx *bbolt.Tx) error {
 		return f(&deliveryTx{s: s, tx: tx})
 	})
 }
@@ -24,7 +24,7 @@ func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
 // write transaction, whose delivery records are written a block at a time
 // when f returns.
 func (s *Store) UpdateDeliveries(f func(allimi.DeliveryTx) error) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		t := &deliveryTx{s: s, tx: tx, dv: newDeliveryWriter(tx, s.log)}
 		if err := f(t); err != nil {
 			return err
@@ -88,7 +88,7 @@ func parseDueKey(k []byte, flags byte) allimi.DueEntry {
 
 func (t *deliveryTx) Recipients(n *allimi.Notification, ch allimi.Channel, after uint32, each func(uint32, *allimi.Outgoing) bool) error {
 	rc := t.tx.Bucket(bucketRecipients).Cursor()
-	prefix := U64(n.ID)
+	prefix := u64(n.ID)
 	bit := allimi.ChannelBit(ch)
 	var o allimi.Outgoing
 	for k, v := rc.Seek(recipientBlockKey(n.ID, after+1)); k != nil && bytes.HasPrefix(k, prefix); k, v = rc.Next() {
@@ -243,7 +243,7 @@ func (t *deliveryTx) DeleteSendIntent(ref allimi.DeliveryRef) error {
 }
 
 func (t *deliveryTx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, outcome string, n int64) error {
-	return AddU64(t.tx.Bucket(bucketDeliveryStats), []byte(string(typ)+"\x00"+string(ch)+"\x00"+outcome), n)
+	return addU64(t.tx.Bucket(bucketDeliveryStats), []byte(string(typ)+"\x00"+string(ch)+"\x00"+outcome), n)
 }
 
 func (s *Store) outgoingFor(tx *bbolt.Tx, n *allimi.Notification, r recipient, ch allimi.Channel) (allimi.Outgoing, error) {

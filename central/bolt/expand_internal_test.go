@@ -37,7 +37,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 		births[sync.SyntheticSignup("seed", uint64(i), nil, s.now()).Citizen.BirthDate] = true
 	}
 	tokens := map[uint64]bool{}
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		for seq := uint32(1); seq <= 7; seq++ {
 			r, ok, err := getRecipient(tx, n.ID, seq)
 			require.NoError(t, err)

@@ -82,8 +82,8 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 func recipientOfToken(tx *bbolt.Tx, seq uint64) (allimi.Notification, recipient, bool, error) {
 	var n allimi.Notification
 	c := tx.Bucket(bucketTokenRanges).Cursor()
-	k, v := c.Seek(U64(seq))
-	if k == nil || !bytes.Equal(k, U64(seq)) {
+	k, v := c.Seek(u64(seq))
+	if k == nil || !bytes.Equal(k, u64(seq)) {
 		k, v = c.Prev()
 	}
 	if k == nil || len(v) != 12 {
@@ -102,7 +102,7 @@ func recipientOfToken(tx *bbolt.Tx, seq uint64) (allimi.Notification, recipient,
 
 // auditDetailView is detail.Options.OnView: one audit entry per page shown.
 func (s *Store) auditDetailView(seq uint64) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		n, r, ok, err := recipientOfToken(tx, seq)
 		if err != nil {
 			return err

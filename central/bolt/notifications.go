@@ -31,7 +31,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 	}
 	var n allimi.Notification
 	repeat := false
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		nb := tx.Bucket(bucketNotifications)
 		var ik []byte
 		if idemKey != "" {
@@ -58,7 +58,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 			return err
 		}
 		if ik != nil {
-			if err := tx.Bucket(bucketNotifIdem).Put(ik, U64(id)); err != nil {
+			if err := tx.Bucket(bucketNotifIdem).Put(ik, u64(id)); err != nil {
 				return err
 			}
 		}
@@ -110,8 +110,8 @@ func (s *Store) addRecipients(tx *bbolt.Tx, n *allimi.Notification, add []newRec
 		if base, err = s.Details.Reserve(tx, uint64(len(add))); err != nil {
 			return err
 		}
-		v := binary.BigEndian.AppendUint32(U64(n.ID), first)
-		if err := tx.Bucket(bucketTokenRanges).Put(U64(base+1), v); err != nil {
+		v := binary.BigEndian.AppendUint32(u64(n.ID), first)
+		if err := tx.Bucket(bucketTokenRanges).Put(u64(base+1), v); err != nil {
 			return err
 		}
 	}
@@ -157,7 +157,7 @@ var expandChunk = 20000 // a variable so tests can make chunks small
 func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allimi.Notification, error) {
 	for {
 		var n allimi.Notification
-		err := s.Db.Update(func(tx *bbolt.Tx) error {
+		err := s.db.Update(func(tx *bbolt.Tx) error {
 			if err := getNotification(tx, id, &n); err != nil {
 				return err
 			}
@@ -228,14 +228,14 @@ func sharedDetailKey(id uint64) string { return "n" + strconv.FormatUint(id, 10)
 // GetNotification reads one notification.
 func (s *Store) GetNotification(id uint64) (allimi.Notification, error) {
 	var n allimi.Notification
-	err := s.Db.View(func(tx *bbolt.Tx) error { return getNotification(tx, id, &n) })
+	err := s.db.View(func(tx *bbolt.Tx) error { return getNotification(tx, id, &n) })
 	return n, err
 }
 
 // ActiveNotifications lists notifications still expanding or sending.
 func (s *Store) ActiveNotifications() ([]allimi.Notification, error) {
 	var out []allimi.Notification
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketNotifications).ForEach(func(_, v []byte) error {
 			var n allimi.Notification
 			if err := json.Unmarshal(v, &n); err != nil {
@@ -251,7 +251,7 @@ func (s *Store) ActiveNotifications() ([]allimi.Notification, error) {
 }
 
 func getNotification(tx *bbolt.Tx, id uint64, n *allimi.Notification) error {
-	v := tx.Bucket(bucketNotifications).Get(U64(id))
+	v := tx.Bucket(bucketNotifications).Get(u64(id))
 	if v == nil {
 		return fmt.Errorf("notification %d: %w", id, allimi.ErrNotFound)
 	}
@@ -263,7 +263,7 @@ func putNotification(tx *bbolt.Tx, n *allimi.Notification) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketNotifications).Put(U64(n.ID), v)
+	return tx.Bucket(bucketNotifications).Put(u64(n.ID), v)
 }
 
 // A notification's recipients are stored recipientsPerBlock to an entry,

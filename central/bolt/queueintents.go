@@ -23,7 +23,7 @@ func queueIntentKey(ch allimi.Channel, key string) []byte {
 // QueueIntents implements allimi.QueueIntents.
 func (s *Store) QueueIntents(ch allimi.Channel, keys []string) (map[string]allimi.QueueIntent, error) {
 	out := map[string]allimi.QueueIntent{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketQueueIntents)
 		for _, k := range keys {
 			if v := b.Get(queueIntentKey(ch, k)); len(v) == 16 {
@@ -39,7 +39,7 @@ func (s *Store) QueueIntents(ch allimi.Channel, keys []string) (map[string]allim
 func (s *Store) PutQueueIntents(ch allimi.Channel, keys []string, in allimi.QueueIntent) error {
 	v := binary.BigEndian.AppendUint64(nil, uint64(in.At))
 	v = binary.BigEndian.AppendUint64(v, in.Group)
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketQueueIntents)
 		for _, k := range keys {
 			if err := b.Put(queueIntentKey(ch, k), v); err != nil {
@@ -54,7 +54,7 @@ func (s *Store) PutQueueIntents(ch allimi.Channel, keys []string, in allimi.Queu
 // intents of messages no longer queued: they are never looked at again,
 // and cost a few bytes.
 func (s *Store) QueueSettled(ch allimi.Channel, keys ...string) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketQueueIntents)
 		for _, k := range keys {
 			if err := b.Delete(queueIntentKey(ch, k)); err != nil {

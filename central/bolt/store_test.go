@@ -858,7 +858,7 @@ func TestStore_ANewSignupRenamesThePersonInEveryCampaignIndex(t *testing.T) {
 	f.commit(storeEvent(t, "k1", 2, storeT0.Add(time.Hour), allimi.KindSignup, renamed, fine))
 
 	ck := f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		for _, typ := range []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine} {
 			v := tx.Bucket(bucketSubs).Get(subsKey(typ, ck))
 			require.NotNil(t, v, typ)
