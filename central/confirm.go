@@ -16,7 +16,7 @@ import (
 
 // confirmer sends the confirmations by SMS, through the same gateway as
 // the notices, with an idempotency key per sign-up and a send-intent
-// (queueintents.go) so that a crash between sending and deleting sends
+// (notify.SendOnce) so that a crash between sending and deleting sends
 // nothing twice.
 type confirmer struct {
 	store *bolt.Store

@@ -164,3 +164,32 @@ func TestReceipts_OneAheadOfItsAcceptanceWaitsForIt(t *testing.T) {
 		assert.Equal(t, allimi.DeliveryAccepted, state, "the failed AlimTalk went by SMS")
 	})
 }
+
+func TestDispatcher_QuietHoursHoldOnlyNonUrgentNotices(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 5, allimi.ChannelKakao)
+		d := newTestDispatcher(t, s, &scripted{ch: allimi.ChannelKakao, status: channel.Accepted})
+		night := time.Date(2026, 3, 2, 23, 0, 0, 0, allimi.KST)
+		d.cfg.Now = func() time.Time { return night }
+		for _, urgent := range []bool{false, true} {
+			req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: urgent, Params: map[string]string{"year": "2026"}}
+			req.Audience.All = true
+			_, _, err := d.Create("nhis", "", req)
+			require.NoError(t, err)
+		}
+		l := newLane(allimi.ChannelKakao)
+		b, _, err := d.nextBatch(l, 100, night)
+		require.NoError(t, err)
+		require.Len(t, b.items, 5, "the urgent notice's")
+		for _, it := range b.items {
+			assert.True(t, it.N.Urgent)
+		}
+		morning := time.Date(2026, 3, 3, 8, 0, 0, 0, allimi.KST)
+		b, _, err = d.nextBatch(l, 100, morning)
+		require.NoError(t, err)
+		require.Len(t, b.items, 5, "the held notice's, at 08:00")
+		for _, it := range b.items {
+			assert.False(t, it.N.Urgent)
+		}
+	})
+}
