@@ -52,6 +52,14 @@ type deliveryTx struct {
 	// Receipts that overtake their acceptance are rare: most transactions
 	// need not look for one per delivery.
 	earlyKnown, earlyNone bool
+	intents               *bbolt.Bucket // looked up once: it is touched per delivery
+}
+
+func (t *deliveryTx) intentBucket() *bbolt.Bucket {
+	if t.intents == nil {
+		t.intents = t.tx.Bucket(bucketSendIntents)
+	}
+	return t.intents
 }
 
 func (t *deliveryTx) contacts() *contacts {
@@ -189,6 +197,9 @@ func (t *deliveryTx) PutDeadLetter(ref allimi.DeliveryRef, dl allimi.DeadLetter)
 
 func (t *deliveryTx) EarlyReceipt(ref allimi.DeliveryRef) (allimi.ProviderReceipt, bool, error) {
 	var r allimi.ProviderReceipt
+	if t.earlyKnown && t.earlyNone {
+		return r, false, nil
+	}
 	b := t.tx.Bucket(bucketEarlyReceipts)
 	if !t.earlyKnown {
 		first, _ := b.Cursor().First()
@@ -223,7 +234,7 @@ func (t *deliveryTx) DeleteEarlyReceipt(ref allimi.DeliveryRef) error {
 
 func (t *deliveryTx) SendIntent(ref allimi.DeliveryRef) (allimi.SendIntent, bool, error) {
 	k := sendIntentKey(ref)
-	v := t.tx.Bucket(bucketSendIntents).Get(k)
+	v := t.intentBucket().Get(k)
 	if v == nil {
 		return allimi.SendIntent{}, false, nil
 	}
@@ -232,14 +243,14 @@ func (t *deliveryTx) SendIntent(ref allimi.DeliveryRef) (allimi.SendIntent, bool
 }
 
 func (t *deliveryTx) PutSendIntent(si allimi.SendIntent) error {
-	if err := t.tx.Bucket(bucketSendIntents).Put(sendIntentKey(si.Ref), sendIntentValue(&si)); err != nil {
+	if err := t.intentBucket().Put(sendIntentKey(si.Ref), sendIntentValue(&si)); err != nil {
 		return fmt.Errorf("send intent %s: %w", si.Ref.Key(), err)
 	}
 	return nil
 }
 
 func (t *deliveryTx) DeleteSendIntent(ref allimi.DeliveryRef) error {
-	return t.tx.Bucket(bucketSendIntents).Delete(sendIntentKey(ref))
+	return t.intentBucket().Delete(sendIntentKey(ref))
 }
 
 func (t *deliveryTx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, outcome string, n int64) error {
