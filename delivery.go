@@ -9,7 +9,7 @@ import (
 
 // DeliveryState is where one delivery (notification × citizen × channel) stands.
 // A delivery has no record while queued; "sending" lives only in memory, for
-// the time of one provider request, whose send-intent (sendintents.go) says
+// the time of one provider request, whose send-intent (SendIntent) says
 // after a crash that the provider must be asked before anything is resent.
 type DeliveryState byte
 

@@ -10,12 +10,13 @@ import (
 	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/channel"
+	"allimi/central/notify"
 	"allimi/central/template"
 )
 
 // confirmer sends the confirmations by SMS, through the same gateway as
 // the notices, with an idempotency key per sign-up and a send-intent
-// (queueintents.go) so that a crash between sending and deleting sends
+// (notify.SendOnce) so that a crash between sending and deleting sends
 // nothing twice.
 type confirmer struct {
 	store *bolt.Store
@@ -47,7 +48,7 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 		msgs[i] = channel.Message{Key: "cf-" + base64.RawURLEncoding.EncodeToString(sum[:16]), Recipient: p.Citizen.Mobile,
 			Text: text, LMS: lms, Title: "알리미"}
 	}
-	results, err := c.store.SendOnce(ctx, c.sms, msgs)
+	results, err := notify.SendOnce(ctx, c.store, c.sms, msgs)
 	if err != nil {
 		return 0, err
 	}

@@ -2,6 +2,6 @@
 // configuration, opens the store (central/bolt), starts the MQTT broker
 // (embedded mochi-mqtt with its limits, or an external one), ingests kiosk
 // records into the registry, publishes signed catalogs, and starts the
-// dispatcher, the senders of confirmations and answers, and the HTTP side
-// (central/api).
+// notifications' dispatcher (central/notify), the senders of confirmations
+// and answers, and the HTTP side (central/api).
 package central

@@ -5,6 +5,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"allimi/central/bolt"
+	"allimi/central/notify"
 )
 
 // metrics are central's Prometheus series, on a registry of their own so
@@ -17,12 +18,8 @@ type metrics struct {
 	acksSent    prometheus.Counter
 	brokerState prometheus.Gauge
 
-	deliveries      *prometheus.CounterVec
-	providerSeconds *prometheus.HistogramVec
-	breakerTrips    *prometheus.CounterVec
-	notifications   *prometheus.CounterVec
-	dispatchBatches *prometheus.HistogramVec
-	dispatchCommit  *prometheus.HistogramVec
+	notifications *prometheus.CounterVec
+	dispatch      *notify.Metrics
 }
 
 func newMetrics(store *bolt.Store) *metrics {
@@ -46,28 +43,12 @@ func newMetrics(store *bolt.Store) *metrics {
 			Name: "allimi_broker_connected", Help: "1 while central's ingest client is connected to the broker.",
 		}),
 	}
-	m.deliveries = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "allimi_deliveries_total", Help: "Delivery outcomes by channel (sent, delivered, failed, fellBack, deadLetter, expired, retried).",
-	}, []string{"channel", "result"})
-	m.providerSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "allimi_provider_request_seconds", Help: "Latency of one batch request to a provider.",
-		Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
-	}, []string{"channel"})
-	m.breakerTrips = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "allimi_provider_breaker_trips_total", Help: "Times a provider's circuit was opened.",
-	}, []string{"channel"})
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "allimi_notifications_total", Help: "Agency notifications received, by type.",
 	}, []string{"type"})
-	m.dispatchBatches = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "allimi_dispatch_commit_batches", Help: "Provider requests whose outcomes one dispatch transaction records.",
-		Buckets: prometheus.ExponentialBuckets(1, 2, 8),
-	}, []string{"channel"})
-	m.dispatchCommit = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "allimi_dispatch_commit_seconds", Help: "Time to record provider outcomes durably, one transaction.",
-		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-	}, []string{"channel"})
-	m.reg.MustRegister(m.deliveries, m.providerSeconds, m.breakerTrips, m.notifications, m.dispatchBatches, m.dispatchCommit)
+	m.dispatch = notify.NewMetrics()
+	m.reg.MustRegister(m.notifications)
+	m.reg.MustRegister(m.dispatch.Collectors()...)
 	subscribers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "allimi_subscribers", Help: "Citizens with at least one active consent.",
 	}, func() float64 {

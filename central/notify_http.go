@@ -85,8 +85,8 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		writeFieldError(w, allimi.FieldErr("Idempotency-Key", "longer than 200 characters"))
 		return
 	}
-	n, repeat, err := s.store.CreateNotification(agency, idem, req)
-	if err != nil {
+	n, repeat, err := s.dispatch.Create(agency, idem, req)
+	if n.ID == 0 {
 		writeFieldError(w, err)
 		return
 	}
@@ -94,14 +94,9 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		s.metrics.notifications.WithLabelValues(string(n.Type)).Inc()
 		s.log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
 	}
-	if n.Status == allimi.StatusExpanding {
-		if n, err = s.dispatch.expand(n.ID); err != nil {
-			api.WriteError(w, http.StatusInternalServerError, err)
-			return
-		}
-	} else {
-		s.dispatch.track(n)
-		s.dispatch.poke()
+	if err != nil { // stored, but its expansion failed
+		api.WriteError(w, http.StatusInternalServerError, err)
+		return
 	}
 	resp := responseOf(n)
 	resp.Repeat = repeat
@@ -160,7 +155,7 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	s.api.AllowLong(w) // a whole dead-letter queue may go back
-	n, err := s.store.ReplayDeadLetters(r.PathValue("id"))
+	n, err := s.dispatch.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
 		api.WriteError(w, http.StatusNotFound, err)
@@ -169,7 +164,6 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		api.WriteError(w, http.StatusInternalServerError, err)
 	default:
-		s.dispatch.poke()
 		api.WriteJSON(w, http.StatusOK, map[string]int{"replayed": n})
 	}
 }
@@ -187,7 +181,7 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body struct {
-		Receipts []Receipt `json:"receipts"`
+		Receipts []allimi.ProviderReceipt `json:"receipts"`
 	}
 	s.api.AllowLong(w)
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
@@ -197,7 +191,7 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
 		return
 	}
-	applied, ignored, err := s.dispatch.applyReceipts(body.Receipts)
+	applied, ignored, err := s.dispatch.ApplyReceipts(body.Receipts)
 	if err != nil {
 		api.WriteError(w, http.StatusInternalServerError, err)
 		return

@@ -20,6 +20,7 @@ import (
 	"allimi/central/keyring"
 	"allimi/internal/centraltest"
 	"allimi/internal/loadgen"
+	"allimi/central/notify"
 	"allimi/internal/testaddr"
 )
 
@@ -165,7 +166,7 @@ func TestNotify_ListedCitizensGetItOnTheirChannelAndTheRestAreCounted(t *testing
 	require.Equal(t, http.StatusAccepted, code, resp)
 	assert.EqualValues(t, 2, resp["recipients"])
 	assert.EqualValues(t, 1, resp["notSubscribed"])
-	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, central.MetricSent, 2)
+	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, notify.MetricSent, 2)
 
 	msgs := f.fake.Messages(allimi.ChannelKakao)
 	require.Len(t, msgs, 2)
@@ -189,7 +190,7 @@ func TestNotify_IdempotencyKeyRepeatReturnsTheFirstResult(t *testing.T) {
 	body := `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`
 	code, first := f.post(t, body, "nhis-2026-checkup")
 	require.Equal(t, http.StatusAccepted, code, first)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 2)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 2)
 	code, again := f.post(t, body, "nhis-2026-checkup")
 	require.Equal(t, http.StatusOK, code)
 	assert.Equal(t, first["id"], again["id"])
@@ -238,8 +239,8 @@ func TestNotify_CampaignReachesEverySubscriberOnce(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, code, resp)
 	assert.EqualValues(t, 2500, resp["recipients"])
 	assert.EqualValues(t, 5000, resp["deliveries"])
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 2500)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelNaver, central.MetricSent, 2500)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 2500)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelNaver, notify.MetricSent, 2500)
 	st := f.fakeStats(t)
 	assert.EqualValues(t, 2500, st.Accepted[allimi.ChannelKakao])
 	assert.EqualValues(t, 2500, st.Accepted[allimi.ChannelNaver])
@@ -249,8 +250,8 @@ func TestNotify_NotAKakaoUserFallsBackToSMS(t *testing.T) {
 	f := newFanout(t, fanoutOptions{people: 20, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultNotUser, Rate: 1}}})
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 20)
-	assert.EqualValues(t, 20, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack))
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 20)
+	assert.EqualValues(t, 20, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack))
 	assert.Len(t, f.fake.Messages(allimi.ChannelSMS), 20)
 }
 
@@ -258,9 +259,9 @@ func TestNotify_ProviderOutageTripsTheBreakerAndFallsBack(t *testing.T) {
 	f := newFanout(t, fanoutOptions{people: 30, faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultOutage, Rate: 1}}})
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 30)
-	assert.EqualValues(t, 30, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack))
-	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent))
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 30)
+	assert.EqualValues(t, 30, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack))
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent))
 }
 
 func TestNotify_TransientErrorsAreRetriedAndNothingIsAcceptedTwice(t *testing.T) {
@@ -272,10 +273,10 @@ func TestNotify_TransientErrorsAreRetriedAndNothingIsAcceptedTwice(t *testing.T)
 		faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultError, Rate: 0.5}}})
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 200)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 200)
 	st := f.fakeStats(t)
 	assert.EqualValues(t, 200, st.Accepted[allimi.ChannelKakao], "each accepted once")
-	assert.Positive(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricRetried))
+	assert.Positive(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricRetried))
 }
 
 // A request the provider took but whose answer was lost looks like one
@@ -287,7 +288,7 @@ func TestNotify_LostAnswersAreLookedUpNotResent(t *testing.T) {
 				faults: []channel.Fault{{Channel: ch, Kind: channel.FaultLostAnswer, Rate: 0.5}}})
 			code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 			require.Equal(t, http.StatusAccepted, code)
-			f.waitMetric(t, allimi.TypeHealthCheckup, ch, central.MetricSent, 120)
+			f.waitMetric(t, allimi.TypeHealthCheckup, ch, notify.MetricSent, 120)
 			st := f.fakeStats(t)
 			require.Positive(t, st.Faults[ch], "answers were lost")
 			assert.Zero(t, st.Repeats[ch], "no message was sent twice")
@@ -301,7 +302,7 @@ func TestNotify_SMSThatKeepsFailingIsDeadLetteredAndReplayed(t *testing.T) {
 		faults: []channel.Fault{{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 1}}})
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricDeadLetter, 5)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricDeadLetter, 5)
 
 	var dl struct {
 		Total       int
@@ -321,10 +322,10 @@ func TestNotify_SMSThatKeepsFailingIsDeadLetteredAndReplayed(t *testing.T) {
 	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 0}))
 	code2, body := postJSON(t, f.tc.http+"/api/v1/deadletters/"+dl.Deadletters[0].ID+"/replay", f.keys.AdminToken, "")
 	require.Equal(t, http.StatusOK, code2, body)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 1)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 1)
 	code2, body = postJSON(t, f.tc.http+"/api/v1/deadletters/replay", f.keys.AdminToken, "")
 	require.Equal(t, http.StatusOK, code2, body)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 5)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 5)
 	assert.Len(t, f.fake.Messages(allimi.ChannelSMS), 5)
 }
 
@@ -332,7 +333,7 @@ func TestNotify_ReceiptsMarkDeliveredAndFailedOnesFallBack(t *testing.T) {
 	f := newFanout(t, fanoutOptions{people: 10, receipts: true})
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricDelivered, 10)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricDelivered, 10)
 }
 
 func TestNotify_QuietHoursHoldNonUrgentNotices(t *testing.T) {
@@ -343,8 +344,8 @@ func TestNotify_QuietHoursHoldNonUrgentNotices(t *testing.T) {
 	code, _ = f.post(t, `{"type":"traffic-fine","audience":{"all":true},"urgent":true,"params":{"amount":"1","dueDate":"d","violation":"v"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
 	// The urgent one goes at once; once it is through, the other is surely held.
-	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, central.MetricSent, 3)
-	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent))
+	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, notify.MetricSent, 3)
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent))
 	var n map[string]any
 	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/api/v1/notifications/%v", f.tc.http, held["id"]), nil)
 	req.Header.Set("Authorization", "Bearer "+f.token)
@@ -355,15 +356,6 @@ func TestNotify_QuietHoursHoldNonUrgentNotices(t *testing.T) {
 	assert.Equal(t, "sending", n["status"])
 }
 
-func TestQuietHours(t *testing.T) {
-	k := time.FixedZone("KST", 9*3600)
-	for h, want := range map[int]bool{20: false, 21: true, 23: true, 0: true, 7: true, 8: false, 12: false} {
-		assert.Equal(t, want, central.QuietHours(time.Date(2026, 1, 1, h, 30, 0, 0, k)), "%02d:30 KST", h)
-	}
-	// 12:30 UTC is 21:30 KST.
-	assert.True(t, central.QuietHours(time.Date(2026, 1, 1, 12, 30, 0, 0, time.UTC)))
-}
-
 func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *testing.T) {
 	f := newFanout(t, fanoutOptions{people: 1})
 	p := f.people[0]
@@ -372,7 +364,7 @@ func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *test
 	  "fields":[{"label":"단속 장소","value":"세종로 사거리"}], "paymentUrl":"https://www.efine.go.kr/pay"}`
 	code, resp := f.post(t, body, "")
 	require.Equal(t, http.StatusAccepted, code, resp)
-	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, central.MetricSent, 1)
+	f.waitMetric(t, allimi.TypeTrafficFine, allimi.ChannelKakao, notify.MetricSent, 1)
 	msgs := f.fake.Messages(allimi.ChannelKakao)
 	require.Len(t, msgs, 1)
 	i := strings.Index(msgs[0].Text, "http://"+f.tc.cfg.HTTP+"/n/")
@@ -422,7 +414,7 @@ func TestNotify_StatsTableAsJSONAndHTML(t *testing.T) {
 	f := newFanout(t, fanoutOptions{people: 4})
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 4)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 4)
 	assert.EqualValues(t, 4, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, "subscribers"))
 
 	resp, err := http.Get(f.tc.http + "/stats")
@@ -498,7 +490,7 @@ func TestNotify_NDJSONListsLargeAudiences(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode, out)
 	assert.EqualValues(t, 300, out["recipients"])
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 300)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 300)
 }
 
 func TestNotify_RateLimitedProviderIsRetriedAfterRetryAfter(t *testing.T) {
@@ -512,8 +504,8 @@ func TestNotify_RateLimitedProviderIsRetriedAfterRetryAfter(t *testing.T) {
 	}
 	require.NotZero(t, f.fake.Stats().Faults[allimi.ChannelKakao])
 	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelKakao, Kind: channel.FaultRateLimit, Rate: 0}))
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent, 10)
-	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack), "a rate limit is no reason to fall back")
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 10)
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack), "a rate limit is no reason to fall back")
 	assert.EqualValues(t, 10, f.fake.Stats().Accepted[allimi.ChannelKakao])
 }
 
@@ -535,7 +527,7 @@ func TestNotify_DetailPageExistsOnlyOnceAProviderAcceptedTheMessage(t *testing.T
 	p := f.people[0]
 	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
 	require.Equal(t, http.StatusAccepted, code)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricDeadLetter, 1)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricDeadLetter, 1)
 	kakao := f.fake.Messages(allimi.ChannelKakao)
 	require.Len(t, kakao, 1)
 	require.Equal(t, "rejected", kakao[0].Status)
@@ -554,7 +546,7 @@ func TestNotify_DetailPageExistsOnlyOnceAProviderAcceptedTheMessage(t *testing.T
 	require.NoError(t, f.fake.SetFault(channel.Fault{Channel: allimi.ChannelSMS, Kind: channel.FaultError, Rate: 0}))
 	code2, body := postJSON(t, f.tc.http+"/api/v1/deadletters/replay", f.keys.AdminToken, "")
 	require.Equal(t, http.StatusOK, code2, body)
-	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, central.MetricSent, 1)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 1)
 	sms := f.fake.Messages(allimi.ChannelSMS)
 	require.NotEmpty(t, sms)
 	assert.Equal(t, link, linkIn(t, f, sms[len(sms)-1].Text))
@@ -581,8 +573,8 @@ func TestNotify_RetriesAreSentOncePerAttempt(t *testing.T) {
 	// Each person ends once on KakaoTalk: accepted, or fallen back to SMS
 	// when the breaker opened.
 	ended := func() int64 {
-		return f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent) +
-			f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricFellBack)
+		return f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent) +
+			f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for ended() < 400 && time.Now().Before(deadline) {
@@ -591,6 +583,6 @@ func TestNotify_RetriesAreSentOncePerAttempt(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // anything sent twice would be counted by now
 	assert.EqualValues(t, 400, ended(), "sent + fell back")
 	st := f.fakeStats(t)
-	assert.EqualValues(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, central.MetricSent), st.Accepted[allimi.ChannelKakao])
+	assert.EqualValues(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent), st.Accepted[allimi.ChannelKakao])
 	assert.Zero(t, st.Duplicates[allimi.ChannelKakao], "no delivery sent again after it was accepted")
 }

@@ -9,6 +9,7 @@ import (
 	"allimi"
 	"allimi/central/bolt"
 	"allimi/central/channel"
+	"allimi/central/notify"
 	"allimi/central/template"
 )
 
@@ -119,7 +120,7 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p allimi.Pendi
 		m.Template = AnswerTemplate
 		m.Params = channel.ParamsOf("name", p.Citizen.Name, "code", p.Q.Code, "answer", p.Q.Answer)
 	}
-	res, err := a.store.SendOnce(ctx, ad, []channel.Message{m})
+	res, err := notify.SendOnce(ctx, a.store, ad, []channel.Message{m})
 	if err != nil {
 		return channel.Result{}, err
 	}

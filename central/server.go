@@ -24,6 +24,7 @@ import (
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
 	"allimi/central/requests"
+	"allimi/central/notify"
 	"allimi/central/template"
 	"allimi/subsidy"
 	"allimi/sync/catalog"
@@ -60,7 +61,7 @@ type Config struct {
 	// when set, points every adapter at one base URL (the fake providers).
 	Providers   channel.Config
 	ProviderURL string
-	Dispatch    DispatchConfig
+	Dispatch    notify.Config
 	// QuestionAudio is how long recordings of people's questions are kept.
 	QuestionAudio allimi.RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
@@ -76,7 +77,7 @@ type Config struct {
 // DefaultConfig works on a fresh machine.
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
-		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: DefaultDispatchConfig(),
+		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: notify.DefaultConfig(),
 		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: api.DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
 }
 
@@ -89,7 +90,7 @@ type Server struct {
 	metrics  *metrics
 	broker   *embeddedBroker
 	ingest   *ingest
-	dispatch *dispatcher
+	dispatch *notify.Dispatcher
 	confirm  *confirmer // nil without an SMS gateway
 	answers  *answerer  // nil without an SMS gateway
 	api      *api.Server
@@ -152,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Dispatch.Now == nil {
 		cfg.Dispatch.Now = time.Now
 	}
-	s.dispatch = newDispatcher(s.store, adapters, tmpl, cfg.Dispatch, s.metrics, s.log)
+	s.dispatch = notify.New(s.store, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
 	sys, err := template.DefaultSystem()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -227,7 +228,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.dispatch.run(runCtx); err != nil {
+			if err := s.dispatch.Run(runCtx); err != nil {
 				s.log.Error("dispatcher stopped", "err", err)
 			}
 		}()
@@ -342,8 +343,7 @@ func (s *Server) notifyBenefits(prev, next *subsidy.Catalog, version uint64) {
 		"told", out.Recipients, "notification", out.Notification)
 	if out.Notification != 0 {
 		if n, err := s.store.GetNotification(out.Notification); err == nil {
-			s.dispatch.track(n)
-			s.dispatch.poke()
+			s.dispatch.Watch(n)
 		}
 	}
 }

@@ -37,7 +37,7 @@ func (s *Store) AddAgency(id string) (allimi.AgencyCredentials, error) {
 	}
 	tok := keyring.Token(24)
 	h := sha256.Sum256([]byte(tok))
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ab, tb := tx.Bucket(bucketAgencies), tx.Bucket(bucketAgencyTokens)
 		var policy allimi.AgencyPolicy // kept when the token is renewed
 		if v := ab.Get([]byte(id)); v != nil {
@@ -65,7 +65,7 @@ func (s *Store) AddAgency(id string) (allimi.AgencyCredentials, error) {
 func (s *Store) AgencyByToken(tok string) (string, bool) {
 	h := sha256.Sum256([]byte(tok))
 	var id string
-	_ = s.Db.View(func(tx *bbolt.Tx) error {
+	_ = s.db.View(func(tx *bbolt.Tx) error {
 		id = string(tx.Bucket(bucketAgencyTokens).Get(h[:]))
 		return nil
 	})

@@ -27,7 +27,7 @@ func (s *Store) SetAgencyPolicy(id string, p allimi.AgencyPolicy) error {
 		hosts = append(hosts, h)
 	}
 	p.PaymentHosts = hosts
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAgencies)
 		v := b.Get([]byte(id))
 		if v == nil {
@@ -46,7 +46,7 @@ func (s *Store) SetAgencyPolicy(id string, p allimi.AgencyPolicy) error {
 // AgencyPolicyOf returns what agency id may send.
 func (s *Store) AgencyPolicyOf(id string) (allimi.AgencyPolicy, error) {
 	var rec agencyRecord
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketAgencies).Get([]byte(id))
 		if v == nil {
 			return fmt.Errorf("agency %s: %w", id, allimi.ErrNotFound)

@@ -71,7 +71,7 @@ func (s *Store) auditBatch(tx *bbolt.Tx, kind string, items []allimi.AuditItem) 
 
 // appendAudit numbers e, chains it to the head and stores it.
 func (s *Store) appendAudit(tx *bbolt.Tx, e allimi.AuditEntry) error {
-	b, meta := tx.Bucket(bucketAudit), tx.Bucket(BucketMeta)
+	b, meta := tx.Bucket(bucketAudit), tx.Bucket(bucketMeta)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return err
@@ -88,13 +88,13 @@ func (s *Store) appendAudit(tx *bbolt.Tx, e allimi.AuditEntry) error {
 
 // AuditView records a view of a person's data in its own transaction.
 func (s *Store) AuditView(kind string, ck []byte, what string) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error { return s.audit(tx, kind, ck, "web", what) })
+	return s.db.Update(func(tx *bbolt.Tx) error { return s.audit(tx, kind, ck, "web", what) })
 }
 
 // VerifyAudit walks the chain from the first entry.
 func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
 	var r allimi.AuditReport
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		prev := ""
 		var want uint64 = 1
 		c := tx.Bucket(bucketAudit).Cursor()
@@ -118,7 +118,7 @@ func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
 			r.Entries++
 		}
 		r.Head = prev
-		if head := string(tx.Bucket(BucketMeta).Get(keyAuditHead)); head != prev {
+		if head := string(tx.Bucket(bucketMeta).Get(keyAuditHead)); head != prev {
 			r.Broken, r.Reason = want, "the last entries are missing"
 		}
 		return nil

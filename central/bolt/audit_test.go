@@ -23,7 +23,7 @@ func TestAudit_ConsentChangesAndResolutionsAreChained(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, r.Entries)
 	var entries []allimi.AuditEntry
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
 			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
@@ -72,7 +72,7 @@ func TestAudit_VerifyFindsAChangedOrRemovedEntry(t *testing.T) {
 			f := newStoreFixture(t, StoreOptions{ConflictWindow: time.Hour})
 			id := storeConflicted(t, f)
 			require.NoError(t, f.st.ResolveConflict(id, allimi.ActionGrant, "official-7"))
-			require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error { tamper(tx.Bucket(bucketAudit)); return nil }))
+			require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error { tamper(tx.Bucket(bucketAudit)); return nil }))
 			r, err := f.st.VerifyAudit()
 			require.ErrorIs(t, err, allimi.ErrAuditBroken)
 			assert.NotZero(t, r.Broken)

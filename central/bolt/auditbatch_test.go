@@ -21,7 +21,7 @@ import (
 func auditEntries(t *testing.T, f *storeFixture) []allimi.AuditEntry {
 	t.Helper()
 	var out []allimi.AuditEntry
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
 			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
@@ -93,7 +93,7 @@ func TestAudit_VerifyFindsAChangedItemOfABatch(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newStoreFixture(t, StoreOptions{})
 			f.commit(batchOfSignups(t, 3)...)
-			require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error {
+			require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
 				b := tx.Bucket(bucketAudit)
 				k := binary.BigEndian.AppendUint64(nil, 1)
 				var e allimi.AuditEntry
@@ -127,7 +127,7 @@ func TestAudit_ChainWrittenBeforeBatchEntriesStillVerifies(t *testing.T) {
 		Hash   string    `json:"hash"`
 	}
 	prev := ""
-	require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		for i, by := range []string{"k0/1", "k0/2"} {
 			seq, err := b.NextSequence()
@@ -145,7 +145,7 @@ func TestAudit_ChainWrittenBeforeBatchEntriesStillVerifies(t *testing.T) {
 			require.NoError(t, b.Put(binary.BigEndian.AppendUint64(nil, seq), v))
 			prev = e.Hash
 		}
-		return tx.Bucket(BucketMeta).Put(keyAuditHead, []byte(prev))
+		return tx.Bucket(bucketMeta).Put(keyAuditHead, []byte(prev))
 	}))
 
 	f.commit(batchOfSignups(t, 2)...)

@@ -145,7 +145,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 	}
 	var matches []match
 	var recipients []allimi.RecipientRequest
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		profiles, notified := tx.Bucket(bucketProfiles), tx.Bucket(bucketBenefitNotified)
 		return s.eachSubscriber(tx, allimi.TypeNewBenefits, func(ck, v []byte) error {
 			sealed := profiles.Get(ck)
@@ -207,11 +207,11 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 		return out, fmt.Errorf("new-benefits notice: %w", err)
 	}
 	// Remember who was told of what: the next catalog tells only of more.
-	err = s.Db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketBenefitNotified)
 		for _, m := range matches {
 			for _, sv := range m.services {
-				if err := b.Put(benefitKey(m.ck, sv.ID), U64(version)); err != nil {
+				if err := b.Put(benefitKey(m.ck, sv.ID), u64(version)); err != nil {
 					return err
 				}
 			}

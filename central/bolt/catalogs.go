@@ -23,7 +23,7 @@ func (s *Store) PutCatalog(name string, version uint64, body []byte) (catalog.Ma
 	if err := catalog.ValidateName(name); err != nil {
 		return m, err
 	}
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketCatalogs)
 		var cur storedCatalog
 		if v := b.Get([]byte(name)); v != nil {
@@ -47,7 +47,7 @@ func (s *Store) PutCatalog(name string, version uint64, body []byte) (catalog.Ma
 // Catalogs returns every stored catalog.
 func (s *Store) Catalogs() ([]storedCatalog, error) {
 	var out []storedCatalog
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketCatalogs).ForEach(func(_, v []byte) error {
 			var c storedCatalog
 			if err := json.Unmarshal(v, &c); err != nil {

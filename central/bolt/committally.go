@@ -53,7 +53,7 @@ func (t *commitTally) setSubscribed(tx *bbolt.Tx, typ allimi.NotificationType, c
 // no tally (a change outside a batch) it is written at once.
 func (t *commitTally) addActive(tx *bbolt.Tx, k []byte, d int64) error {
 	if t == nil {
-		return AddU64(tx.Bucket(bucketActive), k, d)
+		return addU64(tx.Bucket(bucketActive), k, d)
 	}
 	t.active[string(k)] += d
 	return nil
@@ -62,7 +62,7 @@ func (t *commitTally) addActive(tx *bbolt.Tx, k []byte, d int64) error {
 // addSubscribers counts a change of the subscriber count, as addActive.
 func (t *commitTally) addSubscribers(tx *bbolt.Tx, d int64) error {
 	if t == nil {
-		return AddU64(tx.Bucket(BucketMeta), keySubscribers, d)
+		return addU64(tx.Bucket(bucketMeta), keySubscribers, d)
 	}
 	t.subscribers += d
 	return nil
@@ -72,11 +72,11 @@ func (t *commitTally) addSubscribers(tx *bbolt.Tx, d int64) error {
 func (t *commitTally) flush(tx *bbolt.Tx, s *Store) error {
 	active := tx.Bucket(bucketActive)
 	for k, d := range t.active {
-		if err := AddU64(active, []byte(k), d); err != nil {
+		if err := addU64(active, []byte(k), d); err != nil {
 			return err
 		}
 	}
-	if err := AddU64(tx.Bucket(BucketMeta), keySubscribers, t.subscribers); err != nil {
+	if err := addU64(tx.Bucket(bucketMeta), keySubscribers, t.subscribers); err != nil {
 		return err
 	}
 	if err := putSorted(tx.Bucket(bucketReceipts), t.receipts); err != nil {

@@ -25,7 +25,7 @@ func queueConfirmation(tally *commitTally, e *allimi.Event, ck []byte) {
 // PendingConfirmations returns up to n confirmations still to send.
 func (s *Store) PendingConfirmations(n int) ([]allimi.PendingConfirmation, error) {
 	var out []allimi.PendingConfirmation
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketConfirmations).Cursor()
 		for k, v := c.First(); k != nil && len(out) < n; k, v = c.Next() {
 			if len(v) != 40 {
@@ -45,7 +45,7 @@ func (s *Store) PendingConfirmations(n int) ([]allimi.PendingConfirmation, error
 
 // DoneConfirmations deletes sent (or refused) confirmations.
 func (s *Store) DoneConfirmations(keys [][]byte) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketConfirmations)
 		for _, k := range keys {
 			if err := b.Delete(k); err != nil {
@@ -59,7 +59,7 @@ func (s *Store) DoneConfirmations(keys [][]byte) error {
 // ConfirmationsPending counts the confirmations not yet sent.
 func (s *Store) ConfirmationsPending() (int, error) {
 	n := 0
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		n = tx.Bucket(bucketConfirmations).Stats().KeyN
 		return nil
 	})

@@ -65,10 +65,10 @@ func (c *conformanceStore) Reopen(t *testing.T) storetest.Backend {
 // file could.
 func (c *conformanceStore) RewriteAudit(t *testing.T, seq uint64, change func(*allimi.AuditEntry)) {
 	t.Helper()
-	require.NoError(t, c.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, c.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
 		var e allimi.AuditEntry
-		if err := json.Unmarshal(b.Get(U64(seq)), &e); err != nil {
+		if err := json.Unmarshal(b.Get(u64(seq)), &e); err != nil {
 			return err
 		}
 		change(&e)
@@ -76,16 +76,16 @@ func (c *conformanceStore) RewriteAudit(t *testing.T, seq uint64, change func(*a
 		if err != nil {
 			return err
 		}
-		return b.Put(U64(seq), v)
+		return b.Put(u64(seq), v)
 	}))
 }
 
 // DeleteAudit removes an audit entry from the file.
 func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 	t.Helper()
-	require.NoError(t, c.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, c.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit)
-		require.NotNil(t, b.Get(U64(seq)), "audit entry %d", seq)
-		return b.Delete(U64(seq))
+		require.NotNil(t, b.Get(u64(seq)), "audit entry %d", seq)
+		return b.Delete(u64(seq))
 	}))
 }

@@ -61,7 +61,7 @@ func migratePII(path string, keys *keyring.Keys, log *slog.Logger) error {
 	due := false
 	if err == nil {
 		err = db.View(func(tx *bbolt.Tx) error {
-			due = tx.Bucket(BucketMeta) != nil && tx.Bucket(BucketMeta).Get(keyPIICompactDue) != nil
+			due = tx.Bucket(bucketMeta) != nil && tx.Bucket(bucketMeta).Get(keyPIICompactDue) != nil
 			return nil
 		})
 	}
@@ -104,7 +104,7 @@ func clearCompactDue(path string) error {
 	if err != nil {
 		return err
 	}
-	err = db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(BucketMeta).Delete(keyPIICompactDue) })
+	err = db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketMeta).Delete(keyPIICompactDue) })
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
@@ -120,7 +120,7 @@ func migratePIISteps(db *bbolt.DB, keys *keyring.Keys) (piiRewrites, error) {
 	if err := db.View(func(tx *bbolt.Tx) error {
 		// A file without a meta bucket is not yet a central database:
 		// OpenStore makes it one, in the current format.
-		meta := tx.Bucket(BucketMeta)
+		meta := tx.Bucket(bucketMeta)
 		current = meta == nil || getU64(meta, keyPIIFormat) >= piiFormat
 		return nil
 	}); err != nil || current {
@@ -142,11 +142,11 @@ func migratePIISteps(db *bbolt.DB, keys *keyring.Keys) (piiRewrites, error) {
 		n.codes += c
 	}
 	return n, db.Update(func(tx *bbolt.Tx) error {
-		m := tx.Bucket(BucketMeta)
-		if err := m.Put(keyPIICompactDue, U64(1)); err != nil {
+		m := tx.Bucket(bucketMeta)
+		if err := m.Put(keyPIICompactDue, u64(1)); err != nil {
 			return err
 		}
-		return m.Put(keyPIIFormat, U64(piiFormat))
+		return m.Put(keyPIIFormat, u64(piiFormat))
 	})
 }
 

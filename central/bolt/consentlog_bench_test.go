@@ -68,7 +68,7 @@ func writeOldConsentLog(b *testing.B, path string, n int) {
 		`"verified":true,"profile":{"birthDate":"1950-01-02","sex":"F","income":"JA0202","traits":["JA0328"],"household":["JA0402"]},"region":"전남/순천시"}`)
 	for start := 0; start < n; start += 10000 {
 		err := db.Update(func(tx *bbolt.Tx) error {
-			for _, name := range [][]byte{BucketMeta, bucketConsentLog} {
+			for _, name := range [][]byte{bucketMeta, bucketConsentLog} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
 				}
@@ -76,7 +76,7 @@ func writeOldConsentLog(b *testing.B, path string, n int) {
 			log := tx.Bucket(bucketConsentLog)
 			for i := start; i < min(start+10000, n); i++ {
 				ck := bytes.Repeat([]byte{byte(i), byte(i >> 8), byte(i >> 16), 7}, 8)
-				k := bytes.Join([][]byte{ck, U64(allimi.NextHLC(0, time.Unix(int64(i), 0))), eventKey("k1", uint64(i+1))}, nil)
+				k := bytes.Join([][]byte{ck, u64(allimi.NextHLC(0, time.Unix(int64(i), 0))), eventKey("k1", uint64(i+1))}, nil)
 				if err := log.Put(k, payload); err != nil {
 					return err
 				}

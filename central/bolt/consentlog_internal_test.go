@@ -73,7 +73,7 @@ func (f *storeFixture) kimKeepsHerConditions(code string) {
 	assert.Equal(t, "김*수", v.Name)
 
 	ck := f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		sealed := tx.Bucket(bucketProfiles).Get(ck)
 		require.NotNil(t, sealed, "the conditions are kept, sealed")
 		plain, err := f.keys.Open(sealed, append([]byte("profile\x00"), ck...))
@@ -130,8 +130,8 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 	// keepProfile listed subsidy's own message, value and all.
 	_, perr := subsidy.NewPerson(subsidy.Profile{BirthDate: "2099-03-04"}, storeNow)
 	require.Error(t, perr)
-	require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error {
-		logKey := bytes.Join([][]byte{ck, U64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
+	require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
+		logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
 		require.NotNil(t, tx.Bucket(bucketConsentLog).Get(logKey))
 		if err := tx.Bucket(bucketConsentLog).Put(logKey, e.Payload); err != nil {
 			return err
@@ -149,7 +149,7 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 		if err := rb.Put([]byte(code), v); err != nil {
 			return err
 		}
-		return tx.Bucket(BucketMeta).Delete(keyPIIFormat)
+		return tx.Bucket(bucketMeta).Delete(keyPIIFormat)
 	}))
 	f.close()
 	old := f.fileBytes()
@@ -206,10 +206,10 @@ func TestOpenStore_MigrationRunsInBatches(t *testing.T) {
 	}
 	f.commit(events...)
 	// Back to how earlier builds kept them: raw payloads, codes as keys.
-	require.NoError(t, f.st.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
 		for _, e := range events {
 			ck := f.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
-			if err := tx.Bucket(bucketConsentLog).Put(bytes.Join([][]byte{ck, U64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil), e.Payload); err != nil {
+			if err := tx.Bucket(bucketConsentLog).Put(bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil), e.Payload); err != nil {
 				return err
 			}
 			code := allimi.ReceiptCode(e.Kiosk, e.Seq)
@@ -222,7 +222,7 @@ func TestOpenStore_MigrationRunsInBatches(t *testing.T) {
 				return err
 			}
 		}
-		return tx.Bucket(BucketMeta).Delete(keyPIIFormat)
+		return tx.Bucket(bucketMeta).Delete(keyPIIFormat)
 	}))
 	f.close()
 	require.NotEmpty(t, plaintextIn(f.fileBytes(), kimTraits), "precondition")
@@ -235,7 +235,7 @@ func TestOpenStore_MigrationRunsInBatches(t *testing.T) {
 	}
 	assert.Empty(t, plaintextIn(f.fileBytes(), append(kimTraits, codes...)))
 	f.open(StoreOptions{})
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		assert.Equal(t, len(events), tx.Bucket(bucketConsentLog).Stats().KeyN)
 		assert.Equal(t, len(events), tx.Bucket(bucketReceipts).Stats().KeyN)
 		return nil
@@ -284,7 +284,7 @@ func TestOpenData_MigratesADirectoryTheBuildBeforeWrote(t *testing.T) {
 	require.True(t, found)
 	assert.Equal(t, allimi.ActionGrant, a)
 	ck := keys.CitizenKey("010-2468-1357", "1949-07-21")
-	require.NoError(t, st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, st.db.View(func(tx *bbolt.Tx) error {
 		plain, err := keys.Open(tx.Bucket(bucketProfiles).Get(ck), append([]byte("profile\x00"), ck...))
 		require.NoError(t, err, "her conditions are still kept, sealed")
 		var bp benefitProfile
@@ -328,7 +328,7 @@ func TestOpenData_MigrationCompactsAtTheNextStartWhenItCouldNot(t *testing.T) {
 		defer db.Close()
 		due := false
 		require.NoError(t, db.View(func(tx *bbolt.Tx) error {
-			due = tx.Bucket(BucketMeta).Get(keyPIICompactDue) != nil
+			due = tx.Bucket(bucketMeta).Get(keyPIICompactDue) != nil
 			return nil
 		}))
 		return due

@@ -8,7 +8,7 @@ import (
 
 // Catalog returns the stored catalog name, or ok false.
 func (s *Store) Catalog(name string) (c storedCatalog, ok bool, err error) {
-	err = s.Db.View(func(tx *bbolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketCatalogs).Get([]byte(name))
 		if v == nil {
 			return nil

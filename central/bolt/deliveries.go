@@ -15,62 +15,38 @@ import (
 
 var (
 	bucketDeliveries    = []byte("deliveries")  // id | channel(1) | block(4) → deliveries (see deliveryblocks.go)
-	BucketDue           = []byte("due")         // channel(1) | due ms(8) | id | seq(4) → flags(1)
-	BucketDeadLetters   = []byte("deadletters") // id | seq(4) | channel(1) → DeadLetter
-	BucketDeliveryStats = []byte("dstats")      // type 0x00 channel 0x00 metric → count
+	bucketDue           = []byte("due")         // channel(1) | due ms(8) | id | seq(4) → flags(1)
+	bucketDeadLetters   = []byte("deadletters") // id | seq(4) | channel(1) → DeadLetter
+	bucketDeliveryStats = []byte("dstats")      // type 0x00 channel 0x00 metric → count
 	// A receipt can overtake the commit of its own acceptance (or a crash
 	// can lose that commit, and the resend is then acknowledged without a
 	// second receipt): such receipts wait here for their delivery.
-	BucketEarlyReceipts = []byte("early-receipts") // id | seq(4) | channel(1) → Receipt
+	bucketEarlyReceipts = []byte("early-receipts") // id | seq(4) | channel(1) → Receipt
 )
-
-// Delivery states.
-const (
-	StateQueued allimi.DeliveryState = iota
-	StateAccepted
-	StateDelivered
-	StateFailed   // failed on this channel and nothing more to do here
-	StateFellBack // failed on this channel; an SMS/LMS took over
-	StateRetrying
-	StateDeadLetter
-	StateExpired
-)
-
-// Delivery flags.
-const FlagFallback byte = 1 // an SMS/LMS standing in for a messenger that could not deliver
-
-type Delivery struct {
-	State    allimi.DeliveryState
-	Attempts byte
-	Flags    byte
-	First    int64 // unix milliseconds of the first attempt
-	Updated  int64 // unix milliseconds
-	Reason   string
-}
 
 // deliveryFixed is the size of a record without its reason.
 const deliveryFixed = 19
 
-func (d *Delivery) appendTo(b []byte) []byte {
+func appendDelivery(b []byte, d *allimi.DeliveryRecord) []byte {
 	b = append(b, byte(d.State), d.Attempts, d.Flags)
 	b = binary.BigEndian.AppendUint64(b, uint64(d.First))
 	b = binary.BigEndian.AppendUint64(b, uint64(d.Updated))
 	return append(b, d.Reason...)
 }
 
-func decodeDelivery(v []byte) (Delivery, error) {
+func decodeDelivery(v []byte) (allimi.DeliveryRecord, error) {
 	if len(v) < deliveryFixed {
-		return Delivery{}, errors.New("damaged delivery record")
+		return allimi.DeliveryRecord{}, errors.New("damaged delivery record")
 	}
-	return Delivery{State: allimi.DeliveryState(v[0]), Attempts: v[1], Flags: v[2],
+	return allimi.DeliveryRecord{State: allimi.DeliveryState(v[0]), Attempts: v[1], Flags: v[2],
 		First: int64(binary.BigEndian.Uint64(v[3:])), Updated: int64(binary.BigEndian.Uint64(v[11:])),
 		Reason: string(v[19:])}, nil
 }
 
-// RefKey is the key of a delivery in the deliveries, dead-letter and
+// refKey is the key of a delivery in the deliveries, dead-letter and
 // early-receipt buckets: notification id(8) | recipient seq(4) | channel(1).
-func RefKey(r allimi.DeliveryRef) []byte {
-	return append(recipientKey(r.Notification, r.Seq), ChannelIndex(r.Channel))
+func refKey(r allimi.DeliveryRef) []byte {
+	return append(recipientKey(r.Notification, r.Seq), channelIndex(r.Channel))
 }
 
 // recipientKey is notification id(8) | recipient seq(4).
@@ -79,7 +55,8 @@ func recipientKey(id uint64, seq uint32) []byte {
 	return binary.BigEndian.AppendUint32(k, seq)
 }
 
-func ChannelIndex(ch allimi.Channel) byte {
+// channelIndex is a channel's byte in keys: its place in allimi.Channels.
+func channelIndex(ch allimi.Channel) byte {
 	for i, c := range allimi.Channels {
 		if c == ch {
 			return byte(i)
@@ -88,8 +65,9 @@ func ChannelIndex(ch allimi.Channel) byte {
 	return 0xff
 }
 
-func DueKey(r allimi.DeliveryRef, due time.Time) []byte {
-	k := []byte{ChannelIndex(r.Channel)}
+// dueKey is the key of a due entry: channel(1) | due ms(8) | id(8) | seq(4).
+func dueKey(r allimi.DeliveryRef, due time.Time) []byte {
+	k := []byte{channelIndex(r.Channel)}
 	k = binary.BigEndian.AppendUint64(k, uint64(due.UnixMilli()))
 	return append(k, recipientKey(r.Notification, r.Seq)...)
 }
@@ -97,7 +75,7 @@ func DueKey(r allimi.DeliveryRef, due time.Time) []byte {
 // DeliveryStats reads the table.
 func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
 	out := allimi.DeliveryStats{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		put := func(t, ch, m string, n int64) {
 			if out[t] == nil {
 				out[t] = map[string]map[string]int64{}
@@ -114,7 +92,7 @@ func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
 		}); err != nil {
 			return err
 		}
-		return tx.Bucket(BucketDeliveryStats).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketDeliveryStats).ForEach(func(k, v []byte) error {
 			p := bytes.SplitN(k, []byte{0}, 3)
 			if len(p) == 3 {
 				put(string(p[0]), string(p[1]), string(p[2]), int64(binary.BigEndian.Uint64(v)))
@@ -129,8 +107,8 @@ func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
 func (s *Store) DeadLetters(limit int) ([]allimi.DeadLetter, int, error) {
 	out := []allimi.DeadLetter{}
 	total := 0
-	err := s.Db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(BucketDeadLetters)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketDeadLetters)
 		total = b.Stats().KeyN
 		c := b.Cursor()
 		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
@@ -154,12 +132,12 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		only = RefKey(r)
+		only = refKey(r)
 	}
 	n := 0
 	now := s.now()
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
-		dl, dv := tx.Bucket(BucketDeadLetters), NewDeliveryWriter(tx, s.log)
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		dl, dv := tx.Bucket(bucketDeadLetters), newDeliveryWriter(tx, s.log)
 		var keys [][]byte
 		if only != nil {
 			if dl.Get(only) == nil {
@@ -175,11 +153,11 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 		for _, k := range keys {
 			r := allimi.DeliveryRef{Notification: binary.BigEndian.Uint64(k), Seq: binary.BigEndian.Uint32(k[8:]), Channel: allimi.Channels[k[12]]}
 			d, _ := dv.Get(r)
-			d.State, d.Attempts, d.First, d.Updated, d.Reason = StateRetrying, 0, 0, now.UnixMilli(), "replayed"
+			d.State, d.Attempts, d.First, d.Updated, d.Reason = allimi.DeliveryRetrying, 0, 0, now.UnixMilli(), "replayed"
 			if err := dv.Put(r, d); err != nil {
 				return err
 			}
-			if err := tx.Bucket(BucketDue).Put(DueKey(r, now), []byte{d.Flags}); err != nil {
+			if err := tx.Bucket(bucketDue).Put(dueKey(r, now), []byte{d.Flags}); err != nil {
 				return err
 			}
 			if err := dl.Delete(k); err != nil {
@@ -194,8 +172,8 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 
 // DeliveryStatus reads one delivery's state.
 func (s *Store) DeliveryStatus(r allimi.DeliveryRef) (allimi.DeliveryState, string, error) {
-	var d Delivery
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	var d allimi.DeliveryRecord
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		d, _, err = getDelivery(tx, r) // none: queued
 		return err

@@ -23,14 +23,14 @@ var errDamagedDeliveries = errors.New("damaged deliveries entry")
 
 func deliveryBlockKey(ref allimi.DeliveryRef) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 13), ref.Notification)
-	k = append(k, ChannelIndex(ref.Channel))
+	k = append(k, channelIndex(ref.Channel))
 	return binary.BigEndian.AppendUint32(k, (ref.Seq-1)/deliveriesPerBlock)
 }
 
 // deliveryBlock is one decoded entry: the records present, by slot.
 type deliveryBlock struct {
 	present uint32
-	recs    [deliveriesPerBlock]Delivery
+	recs    [deliveriesPerBlock]allimi.DeliveryRecord
 	dirty   bool
 }
 
@@ -91,13 +91,13 @@ func (b *deliveryBlock) encode() []byte {
 		}
 		d := &b.recs[i]
 		v = binary.AppendUvarint(v, uint64(deliveryFixed+len(d.Reason)))
-		v = d.appendTo(v)
+		v = appendDelivery(v, d)
 	}
 	return v
 }
 
 // getDelivery reads one delivery's record; ok is false when it has none.
-func getDelivery(tx *bbolt.Tx, ref allimi.DeliveryRef) (d Delivery, ok bool, err error) {
+func getDelivery(tx *bbolt.Tx, ref allimi.DeliveryRef) (d allimi.DeliveryRecord, ok bool, err error) {
 	if ref.Seq == 0 {
 		return d, false, nil
 	}
@@ -118,19 +118,19 @@ func getDelivery(tx *bbolt.Tx, ref allimi.DeliveryRef) (d Delivery, ok bool, err
 		return false
 	})
 	if walkErr != nil {
-		return Delivery{}, false, walkErr
+		return allimi.DeliveryRecord{}, false, walkErr
 	}
 	return d, ok, decodeErr
 }
 
-// DeliveryWriter reads and changes delivery records within one write
+// deliveryWriter reads and changes delivery records within one write
 // transaction, a block at a time; flush stores the blocks it changed.
 // Records read through it see its own changes.
 //
 // A damaged entry does not stop the transaction (which would stop a
 // channel's whole pipeline): the records before the damage are kept, the
 // rest read as none, and flush logs where it was (damaged lists it).
-type DeliveryWriter struct {
+type deliveryWriter struct {
 	b       *bbolt.Bucket
 	blocks  map[string]*deliveryBlock
 	order   []string // keys in first-touched order, for flush
@@ -138,13 +138,13 @@ type DeliveryWriter struct {
 	log     *slog.Logger
 }
 
-func NewDeliveryWriter(tx *bbolt.Tx, log *slog.Logger) *DeliveryWriter {
+func newDeliveryWriter(tx *bbolt.Tx, log *slog.Logger) *deliveryWriter {
 	b := tx.Bucket(bucketDeliveries)
 	b.FillPercent = 0.9 // a campaign's blocks arrive mostly in order
-	return &DeliveryWriter{b: b, blocks: map[string]*deliveryBlock{}, log: log}
+	return &deliveryWriter{b: b, blocks: map[string]*deliveryBlock{}, log: log}
 }
 
-func (w *DeliveryWriter) block(ref allimi.DeliveryRef) *deliveryBlock {
+func (w *deliveryWriter) block(ref allimi.DeliveryRef) *deliveryBlock {
 	k := deliveryBlockKey(ref)
 	if b, ok := w.blocks[string(k)]; ok {
 		return b
@@ -164,9 +164,9 @@ func (w *DeliveryWriter) block(ref allimi.DeliveryRef) *deliveryBlock {
 }
 
 // Get reads one delivery's record; ok is false when it has none.
-func (w *DeliveryWriter) Get(ref allimi.DeliveryRef) (Delivery, bool) {
+func (w *deliveryWriter) Get(ref allimi.DeliveryRef) (allimi.DeliveryRecord, bool) {
 	if ref.Seq == 0 {
-		return Delivery{}, false
+		return allimi.DeliveryRecord{}, false
 	}
 	b := w.block(ref)
 	i := (ref.Seq - 1) % deliveriesPerBlock
@@ -174,7 +174,7 @@ func (w *DeliveryWriter) Get(ref allimi.DeliveryRef) (Delivery, bool) {
 }
 
 // Put sets one delivery's record.
-func (w *DeliveryWriter) Put(ref allimi.DeliveryRef, d Delivery) error {
+func (w *deliveryWriter) Put(ref allimi.DeliveryRef, d allimi.DeliveryRecord) error {
 	if ref.Seq == 0 {
 		return errors.New("delivery of recipient 0")
 	}
@@ -185,7 +185,7 @@ func (w *DeliveryWriter) Put(ref allimi.DeliveryRef, d Delivery) error {
 }
 
 // Flush stores every block changed, and logs the damaged ones met.
-func (w *DeliveryWriter) Flush() error {
+func (w *deliveryWriter) Flush() error {
 	for _, r := range w.damaged {
 		w.log.Error("damaged delivery records rewritten", "from", r.Key())
 	}

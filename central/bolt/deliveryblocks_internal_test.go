@@ -24,28 +24,28 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 	kakao := func(seq uint32) allimi.DeliveryRef {
 		return allimi.DeliveryRef{Notification: 7, Seq: seq, Channel: allimi.ChannelKakao}
 	}
-	want := map[allimi.DeliveryRef]Delivery{}
+	want := map[allimi.DeliveryRef]allimi.DeliveryRecord{}
 	for _, seq := range []uint32{1, 2, 5, 32, 33, 64, 70} {
-		d := Delivery{State: StateAccepted, Attempts: byte(seq % 5), Flags: byte(seq % 2), First: int64(seq) * 1000, Updated: int64(seq)*1000 + 1}
+		d := allimi.DeliveryRecord{State: allimi.DeliveryAccepted, Attempts: byte(seq % 5), Flags: byte(seq % 2), First: int64(seq) * 1000, Updated: int64(seq)*1000 + 1}
 		if seq%2 == 0 {
-			d.State, d.Reason = StateRetrying, "provider 503 서버 점검"
+			d.State, d.Reason = allimi.DeliveryRetrying, "provider 503 서버 점검"
 		}
 		want[kakao(seq)] = d
 	}
 	sms := allimi.DeliveryRef{Notification: 7, Seq: 5, Channel: allimi.ChannelSMS}
-	want[sms] = Delivery{State: StateFellBack, Flags: FlagFallback, First: 9, Updated: 10, Reason: "not a KakaoTalk user"}
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		w := NewDeliveryWriter(tx, s.log)
+	want[sms] = allimi.DeliveryRecord{State: allimi.DeliveryFellBack, Flags: allimi.DeliveryFallback, First: 9, Updated: 10, Reason: "not a KakaoTalk user"}
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
+		w := newDeliveryWriter(tx, s.log)
 		for ref, d := range want {
 			require.NoError(t, w.Put(ref, d))
 		}
 		got, ok := w.Get(kakao(2))
 		assert.True(t, ok, "the writer reads its own changes before flush")
 		assert.Equal(t, want[kakao(2)], got)
-		require.Error(t, w.Put(kakao(0), Delivery{State: StateAccepted}), "there is no recipient 0")
+		require.Error(t, w.Put(kakao(0), allimi.DeliveryRecord{State: allimi.DeliveryAccepted}), "there is no recipient 0")
 		return w.Flush()
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		assert.Equal(t, 4, tx.Bucket(bucketDeliveries).Stats().KeyN, "kakao blocks 0, 1, 2 and one sms block")
 		for ref, d := range want {
 			got, ok, err := getDelivery(tx, ref)
@@ -60,27 +60,27 @@ func TestDeliveryBlocks_RecordsReadBackBySlotAndChannel(t *testing.T) {
 		}
 		state, _, err := s.DeliveryStatus(kakao(3))
 		require.NoError(t, err)
-		assert.Equal(t, StateQueued, state, "no record reads as queued")
+		assert.Equal(t, allimi.DeliveryQueued, state, "no record reads as queued")
 		return nil
 	}))
 	state, reason, err := s.DeliveryStatus(kakao(64))
 	require.NoError(t, err)
-	assert.Equal(t, StateRetrying, state)
+	assert.Equal(t, allimi.DeliveryRetrying, state)
 	assert.Equal(t, "provider 503 서버 점검", reason)
 
 	// A later transaction changes one record and keeps its neighbours.
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		w := NewDeliveryWriter(tx, s.log)
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
+		w := newDeliveryWriter(tx, s.log)
 		d, ok := w.Get(kakao(2))
 		require.True(t, ok)
-		d.State, d.Reason = StateDelivered, ""
+		d.State, d.Reason = allimi.DeliveryDelivered, ""
 		require.NoError(t, w.Put(kakao(2), d))
 		return w.Flush()
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		got, _, err := getDelivery(tx, kakao(2))
 		require.NoError(t, err)
-		assert.Equal(t, StateDelivered, got.State)
+		assert.Equal(t, allimi.DeliveryDelivered, got.State)
 		assert.Empty(t, got.Reason)
 		for _, seq := range []uint32{1, 5, 32} {
 			got, _, err := getDelivery(tx, kakao(seq))
@@ -96,41 +96,41 @@ func TestDeliveryBlocks_DamagedEntryKeepsWhatCameBeforeIt(t *testing.T) {
 	ref := func(seq uint32) allimi.DeliveryRef {
 		return allimi.DeliveryRef{Notification: 3, Seq: seq, Channel: allimi.ChannelKakao}
 	}
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		w := NewDeliveryWriter(tx, s.log)
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
+		w := newDeliveryWriter(tx, s.log)
 		for seq := uint32(1); seq <= 10; seq++ {
-			require.NoError(t, w.Put(ref(seq), Delivery{State: StateAccepted, First: 1, Updated: 2}))
+			require.NoError(t, w.Put(ref(seq), allimi.DeliveryRecord{State: allimi.DeliveryAccepted, First: 1, Updated: 2}))
 		}
 		return w.Flush()
 	}))
 	k := deliveryBlockKey(ref(1))
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketDeliveries)
 		v := bytes.Clone(b.Get(k))
 		return b.Put(k, v[:len(v)-15]) // the last record (20 bytes) cut short
 	}))
 
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		_, _, err := getDelivery(tx, ref(10))
 		require.ErrorIs(t, err, errDamagedDeliveries)
 		assert.Contains(t, err.Error(), "damaged deliveries entry")
 		d, ok, err := getDelivery(tx, ref(8))
 		require.NoError(t, err, "records before the damage still read")
 		assert.True(t, ok)
-		assert.Equal(t, StateAccepted, d.State)
+		assert.Equal(t, allimi.DeliveryAccepted, d.State)
 		return nil
 	}))
 
 	// Writing into the block goes on, keeps the records before the damage
 	// and says where it was.
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		w := NewDeliveryWriter(tx, s.log)
-		require.NoError(t, w.Put(ref(11), Delivery{State: StateAccepted, First: 5, Updated: 5}))
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
+		w := newDeliveryWriter(tx, s.log)
+		require.NoError(t, w.Put(ref(11), allimi.DeliveryRecord{State: allimi.DeliveryAccepted, First: 5, Updated: 5}))
 		require.Len(t, w.damaged, 1)
 		assert.Equal(t, "a3-1-kakao", w.damaged[0].Key())
 		return w.Flush()
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		for seq := uint32(1); seq <= 11; seq++ {
 			_, ok, err := getDelivery(tx, ref(seq))
 			require.NoError(t, err, "the entry is whole again")

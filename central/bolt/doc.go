@@ -19,4 +19,6 @@ var (
 	_ allimi.Officials     = (*Store)(nil)
 	_ allimi.Notifications = (*Store)(nil)
 	_ allimi.Deliveries    = (*Store)(nil)
+	_ allimi.DeliveryQueue = (*Store)(nil)
+	_ allimi.QueueIntents  = (*Store)(nil)
 )

@@ -72,7 +72,7 @@ func (s *Store) AddEnrolment(id string, ttl time.Duration) (code string, expires
 	}
 	code, expires = newEnrolCode(), s.now().UTC().Add(ttl).Truncate(time.Second)
 	v, _ := json.Marshal(enrolment{Kiosk: id, Expires: expires})
-	err = s.Db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketEnrolments).Put(enrolKey(code), v) })
+	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketEnrolments).Put(enrolKey(code), v) })
 	return code, expires, err
 }
 
@@ -86,7 +86,7 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 		return cred, err
 	}
 	now := s.now().UTC()
-	err = s.Db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketEnrolments)
 		k := enrolKey(code)
 		v := b.Get(k)

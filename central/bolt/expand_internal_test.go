@@ -37,7 +37,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 		births[loadgen.Signup("seed", uint64(i), nil, s.now()).Citizen.BirthDate] = true
 	}
 	tokens := map[uint64]bool{}
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		for seq := uint32(1); seq <= 7; seq++ {
 			r, ok, err := getRecipient(tx, n.ID, seq)
 			require.NoError(t, err)
@@ -47,21 +47,21 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 			tokens[r.Token] = true
 
 			// Not sent yet: no page.
-			_, _, _, _, ok, err = s.ResolveToken(tx, r.Token, s.Links.Secret(n.ID, seq))
+			_, _, _, _, ok, err = s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
 			require.NoError(t, err)
 			assert.False(t, ok, "recipient %d: a page before any provider accepted the message", seq)
 
 			ref := allimi.DeliveryRef{Notification: n.ID, Seq: seq, Channel: allimi.ChannelKakao}
-			dv := NewDeliveryWriter(tx, s.log)
-			require.NoError(t, dv.Put(ref, Delivery{State: StateAccepted}))
+			dv := newDeliveryWriter(tx, s.log)
+			require.NoError(t, dv.Put(ref, allimi.DeliveryRecord{State: allimi.DeliveryAccepted}))
 			require.NoError(t, dv.Flush())
-			_, shared, birth, _, ok, err := s.ResolveToken(tx, r.Token, s.Links.Secret(n.ID, seq))
+			_, shared, birth, _, ok, err := s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
 			require.NoError(t, err)
 			require.True(t, ok, "recipient %d", seq)
 			assert.Equal(t, sharedDetailKey(n.ID), shared)
 			assert.True(t, births[birth])
 
-			wrong := s.Links.Secret(n.ID, seq%7+1)
+			wrong := s.links.Secret(n.ID, seq%7+1)
 			_, _, _, _, ok, err = s.ResolveToken(tx, r.Token, wrong)
 			require.NoError(t, err)
 			assert.False(t, ok, "another recipient's secret opens nothing")

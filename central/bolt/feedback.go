@@ -33,7 +33,7 @@ func countFeedback(tx *bbolt.Tx, e *allimi.Event) error {
 // should look at.
 func (s *Store) Feedback() ([]allimi.FeedbackCount, error) {
 	out := []allimi.FeedbackCount{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketFeedback).ForEach(func(k, v []byte) error {
 			if len(v) == 16 {
 				out = append(out, allimi.FeedbackCount{Entry: string(k), Helpful: binary.BigEndian.Uint64(v),

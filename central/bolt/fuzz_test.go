@@ -43,7 +43,7 @@ func FuzzStoredRecords(f *testing.F) {
 	f.Add(encodePII(allimi.Citizen{Name: "김순자", Mobile: "010-1234-5678", BirthDate: "1948-03-01"}))
 	f.Add([]byte(`{"action":"grant"}`))
 	blk := &deliveryBlock{}
-	blk.recs[0], blk.recs[3], blk.present = Delivery{State: StateAccepted, First: 1, Updated: 2}, Delivery{State: StateRetrying, Reason: "503"}, 1|1<<3
+	blk.recs[0], blk.recs[3], blk.present = allimi.DeliveryRecord{State: allimi.DeliveryAccepted, First: 1, Updated: 2}, allimi.DeliveryRecord{State: allimi.DeliveryRetrying, Reason: "503"}, 1|1<<3
 	f.Add(blk.encode())
 	f.Add(appendRecipient(appendRecipient(nil, make([]byte, 32), 1, 7, nil), make([]byte, 32), 3, 8, map[string]string{"place": "보건소"}))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -53,7 +53,7 @@ func FuzzStoredRecords(f *testing.F) {
 				t.Fatalf("delivery block round trip: %v", err)
 			}
 		}
-		if rb, err := OpenRecipientBlock(recipientKey(1, 0), b); err == nil {
+		if rb, err := openRecipientBlock(recipientKey(1, 0), b); err == nil {
 			for i := 0; ; i++ {
 				r, ok, err := rb.Next()
 				if err != nil || !ok {

@@ -32,7 +32,7 @@ func TestStore_PreparedSignupIsStoredAsAnUnpreparedOne(t *testing.T) {
 			require.Equal(t, 1, out.Stored)
 
 			ck := f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)
-			require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+			require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 				cit, err := f.st.citizen(tx, ck)
 				require.NoError(t, err)
 				assert.Equal(t, storeKim, cit)

@@ -33,7 +33,7 @@ func (s *Store) AddKiosk(id string) (allimi.KioskCredentials, error) {
 	}
 	rec := kioskRecord{ID: id, Username: allimi.KioskUsername(id), PasswordHash: hash, Created: s.now().UTC()}
 	v, _ := json.Marshal(rec)
-	err = s.Db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketKiosks).Put([]byte(id), v) })
+	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketKiosks).Put([]byte(id), v) })
 	if err != nil {
 		return allimi.KioskCredentials{}, fmt.Errorf("store kiosk %s: %w", id, err)
 	}
@@ -45,7 +45,7 @@ func (s *Store) AddKiosk(id string) (allimi.KioskCredentials, error) {
 func (s *Store) CheckKiosk(username, password string) (string, bool) {
 	id, ok := strings.CutPrefix(username, "kiosk-")
 	var rec kioskRecord
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketKiosks).Get([]byte(id))
 		if v == nil {
 			return allimi.ErrNotFound

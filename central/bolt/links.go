@@ -21,7 +21,7 @@ import (
 // Token finds its recipient.
 var bucketTokenRanges = []byte("detail-ranges") // token number(8) → notification id(8) | recipient seq(4)
 
-// Links derives the secret part of every recipient's detail link from a key
+// links derives the secret part of every recipient's detail link from a key
 // only central holds. The same recipient always gets the same link, so a
 // resent message is the same message; and the page is answered from the
 // notification's own records (ResolveToken) instead of a stored copy per
@@ -67,11 +67,11 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 		return nil, "", "", time.Time{}, false, err
 	}
 	rseq := r.Seq
-	want := s.Links.Secret(n.ID, rseq)
+	want := s.links.Secret(n.ID, rseq)
 	if r.Token != seq || !hmac.Equal(want[:], secret[:]) || !sentSomewhere(tx, n.ID, rseq) {
 		return notFound()
 	}
-	it, err := s.itemFor(tx, &n, r, "")
+	it, err := s.outgoingFor(tx, &n, r, "")
 	if err != nil {
 		return nil, "", "", time.Time{}, false, err
 	}
@@ -82,14 +82,14 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 func recipientOfToken(tx *bbolt.Tx, seq uint64) (allimi.Notification, recipient, bool, error) {
 	var n allimi.Notification
 	c := tx.Bucket(bucketTokenRanges).Cursor()
-	k, v := c.Seek(U64(seq))
-	if k == nil || !bytes.Equal(k, U64(seq)) {
+	k, v := c.Seek(u64(seq))
+	if k == nil || !bytes.Equal(k, u64(seq)) {
 		k, v = c.Prev()
 	}
 	if k == nil || len(v) != 12 {
 		return n, recipient{}, false, nil
 	}
-	if err := GetNotification(tx, binary.BigEndian.Uint64(v), &n); err != nil {
+	if err := getNotification(tx, binary.BigEndian.Uint64(v), &n); err != nil {
 		return n, recipient{}, false, nil // purged
 	}
 	off := seq - binary.BigEndian.Uint64(k)
@@ -102,7 +102,7 @@ func recipientOfToken(tx *bbolt.Tx, seq uint64) (allimi.Notification, recipient,
 
 // auditDetailView is detail.Options.OnView: one audit entry per page shown.
 func (s *Store) auditDetailView(seq uint64) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		n, r, ok, err := recipientOfToken(tx, seq)
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *Store) auditDetailView(seq uint64) error {
 // message on any channel.
 func sentSomewhere(tx *bbolt.Tx, id uint64, seq uint32) bool {
 	for _, ch := range allimi.Channels {
-		if d, ok, err := getDelivery(tx, allimi.DeliveryRef{Notification: id, Seq: seq, Channel: ch}); ok && err == nil && (d.State == StateAccepted || d.State == StateDelivered) {
+		if d, ok, err := getDelivery(tx, allimi.DeliveryRef{Notification: id, Seq: seq, Channel: ch}); ok && err == nil && (d.State == allimi.DeliveryAccepted || d.State == allimi.DeliveryDelivered) {
 			return true
 		}
 	}

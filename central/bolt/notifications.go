@@ -17,7 +17,7 @@ import (
 var (
 	bucketNotifications = []byte("notifications") // id → Notification
 	bucketNotifIdem     = []byte("notif-idem")    // agency 0x00 Idempotency-Key → id
-	BucketRecipients    = []byte("recipients")    // id | block(4) → recipients (see appendRecipient)
+	bucketRecipients    = []byte("recipients")    // id | block(4) → recipients (see appendRecipient)
 )
 
 // CreateNotification stores a validated request. A repeat of an agency's
@@ -32,7 +32,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 	var n allimi.Notification
 	repeat := false
 	folded := 0
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		folded = 0
 		nb := tx.Bucket(bucketNotifications)
 		var ik []byte
@@ -67,11 +67,11 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 			}
 		}
 		if ik != nil {
-			if err := tx.Bucket(bucketNotifIdem).Put(ik, U64(id)); err != nil {
+			if err := tx.Bucket(bucketNotifIdem).Put(ik, u64(id)); err != nil {
 				return err
 			}
 		}
-		return PutNotification(tx, &n)
+		return putNotification(tx, &n)
 	})
 	if err == nil {
 		s.subsPending.Add(-int64(folded))
@@ -124,18 +124,18 @@ func (s *Store) addRecipients(tx *bbolt.Tx, n *allimi.Notification, add []newRec
 		if base, err = s.Details.Reserve(tx, uint64(len(add))); err != nil {
 			return err
 		}
-		v := binary.BigEndian.AppendUint32(U64(n.ID), first)
-		if err := tx.Bucket(bucketTokenRanges).Put(U64(base+1), v); err != nil {
+		v := binary.BigEndian.AppendUint32(u64(n.ID), first)
+		if err := tx.Bucket(bucketTokenRanges).Put(u64(base+1), v); err != nil {
 			return err
 		}
 	}
-	rb := tx.Bucket(BucketRecipients)
+	rb := tx.Bucket(bucketRecipients)
 	rb.FillPercent = 1 // keys only ever grow: full pages halve the file
 	seq := first
 	var blk []byte
 	if (seq-1)%recipientsPerBlock != 0 {
 		// The last block is not full: it grows by this call's first ones.
-		last := rb.Get(RecipientBlockKey(n.ID, seq))
+		last := rb.Get(recipientBlockKey(n.ID, seq))
 		if last == nil {
 			return fmt.Errorf("notification %d: recipients before %d: %w", n.ID, seq, errDamagedRecipients)
 		}
@@ -150,7 +150,7 @@ func (s *Store) addRecipients(tx *bbolt.Tx, n *allimi.Notification, add []newRec
 		n.AddDeliveries(r.mask)
 		if seq%recipientsPerBlock == 0 || i == len(add)-1 {
 			// bbolt keeps the value until the commit: each block is its own.
-			if err := rb.Put(RecipientBlockKey(n.ID, seq), blk); err != nil {
+			if err := rb.Put(recipientBlockKey(n.ID, seq), blk); err != nil {
 				return err
 			}
 			blk = nil
@@ -172,9 +172,9 @@ func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allim
 	for {
 		var n allimi.Notification
 		folded := 0
-		err := s.Db.Update(func(tx *bbolt.Tx) error {
+		err := s.db.Update(func(tx *bbolt.Tx) error {
 			folded = 0
-			if err := GetNotification(tx, id, &n); err != nil {
+			if err := getNotification(tx, id, &n); err != nil {
 				return err
 			}
 			if n.Status != allimi.StatusExpanding {
@@ -207,11 +207,11 @@ func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allim
 			}
 			if k == nil || !bytes.HasPrefix(k, prefix) {
 				n.Status, n.Cursor = allimi.StatusSending, nil
-				if AllSent(&n) {
+				if n.AllSent() {
 					n.Status = allimi.StatusDone // the dispatcher kept up with the expansion
 				}
 			}
-			if err := PutNotification(tx, &n); err != nil {
+			if err := putNotification(tx, &n); err != nil {
 				return err
 			}
 			if each != nil {
@@ -253,14 +253,14 @@ func sharedDetailKey(id uint64) string { return "n" + strconv.FormatUint(id, 10)
 // GetNotification reads one notification.
 func (s *Store) GetNotification(id uint64) (allimi.Notification, error) {
 	var n allimi.Notification
-	err := s.Db.View(func(tx *bbolt.Tx) error { return GetNotification(tx, id, &n) })
+	err := s.db.View(func(tx *bbolt.Tx) error { return getNotification(tx, id, &n) })
 	return n, err
 }
 
 // ActiveNotifications lists notifications still expanding or sending.
 func (s *Store) ActiveNotifications() ([]allimi.Notification, error) {
 	var out []allimi.Notification
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketNotifications).ForEach(func(_, v []byte) error {
 			var n allimi.Notification
 			if err := json.Unmarshal(v, &n); err != nil {
@@ -275,20 +275,20 @@ func (s *Store) ActiveNotifications() ([]allimi.Notification, error) {
 	return out, err
 }
 
-func GetNotification(tx *bbolt.Tx, id uint64, n *allimi.Notification) error {
-	v := tx.Bucket(bucketNotifications).Get(U64(id))
+func getNotification(tx *bbolt.Tx, id uint64, n *allimi.Notification) error {
+	v := tx.Bucket(bucketNotifications).Get(u64(id))
 	if v == nil {
 		return fmt.Errorf("notification %d: %w", id, allimi.ErrNotFound)
 	}
 	return json.Unmarshal(v, n)
 }
 
-func PutNotification(tx *bbolt.Tx, n *allimi.Notification) error {
+func putNotification(tx *bbolt.Tx, n *allimi.Notification) error {
 	v, err := json.Marshal(n)
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketNotifications).Put(U64(n.ID), v)
+	return tx.Bucket(bucketNotifications).Put(u64(n.ID), v)
 }
 
 // A notification's recipients are stored recipientsPerBlock to an entry,
@@ -303,7 +303,7 @@ const (
 )
 
 // RecipientBlockKey is the key of the block that holds recipient seq.
-func RecipientBlockKey(id uint64, seq uint32) []byte {
+func recipientBlockKey(id uint64, seq uint32) []byte {
 	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), id)
 	return binary.BigEndian.AppendUint32(k, (seq-1)/recipientsPerBlock)
 }
@@ -344,7 +344,7 @@ type recipientBlock struct {
 	rest []byte
 }
 
-func OpenRecipientBlock(k, v []byte) (recipientBlock, error) {
+func openRecipientBlock(k, v []byte) (recipientBlock, error) {
 	if len(k) != 12 || len(v) == 0 {
 		return recipientBlock{}, errDamagedRecipients
 	}
@@ -400,12 +400,12 @@ func (b *recipientBlock) step(r *recipient) ([]byte, bool, error) {
 // getRecipient reads recipient seq of notification id; ok is false when
 // there is none.
 func getRecipient(tx *bbolt.Tx, id uint64, seq uint32) (r recipient, ok bool, err error) {
-	k := RecipientBlockKey(id, seq)
-	v := tx.Bucket(BucketRecipients).Get(k)
+	k := recipientBlockKey(id, seq)
+	v := tx.Bucket(bucketRecipients).Get(k)
 	if v == nil || seq == 0 {
 		return r, false, nil
 	}
-	b, err := OpenRecipientBlock(k, v)
+	b, err := openRecipientBlock(k, v)
 	if err != nil {
 		return r, false, err
 	}

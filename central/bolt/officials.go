@@ -39,7 +39,7 @@ func (s *Store) AddOfficial(id string, rotate bool) (allimi.OfficialCredentials,
 	}
 	tok := base64.RawURLEncoding.EncodeToString(raw[:])
 	sum := sha256.Sum256([]byte(tok))
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketOfficials)
 		if b.Get([]byte(id)) != nil && !rotate {
 			return fmt.Errorf("official %q already exists: use --rotate to give them a new token: %w", id, allimi.ErrInvalid)
@@ -57,7 +57,7 @@ func (s *Store) AddOfficial(id string, rotate bool) (allimi.OfficialCredentials,
 func (s *Store) OfficialByToken(tok string) (string, error) {
 	sum := sha256.Sum256([]byte(tok))
 	found := ""
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		// Every record is compared, in constant time: officials are few.
 		return tx.Bucket(bucketOfficials).ForEach(func(k, v []byte) error {
 			var r officialRecord

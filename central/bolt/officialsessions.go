@@ -52,7 +52,7 @@ func (s *Store) StartOfficialSession(official string, now time.Time) (string, ti
 	}
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
 	exp := now.Add(sessionLifetime).UTC()
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ov := tx.Bucket(bucketOfficials).Get([]byte(official))
 		if ov == nil {
 			return fmt.Errorf("official %q: %w", official, allimi.ErrNotFound)
@@ -87,7 +87,7 @@ func (s *Store) StartOfficialSession(official string, now time.Time) (string, ti
 // OfficialBySession returns the official of a live session, "" if none.
 func (s *Store) OfficialBySession(id string, now time.Time) (string, error) {
 	found := ""
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketOfficialSessions).Get(sessionKey(id))
 		if v == nil {
 			return nil
@@ -109,5 +109,5 @@ func (s *Store) OfficialBySession(id string, now time.Time) (string, error) {
 
 // EndOfficialSession deletes a session: signing out.
 func (s *Store) EndOfficialSession(id string) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketOfficialSessions).Delete(sessionKey(id)) })
+	return s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketOfficialSessions).Delete(sessionKey(id)) })
 }

@@ -103,7 +103,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, tally *commitTally, e *allimi.Event)
 	q := allimi.Question{ID: id, Code: p.Code, Kiosk: e.Kiosk, Seq: e.Seq, AskedAt: allimi.HLCTime(e.HLC).UTC(), Received: now,
 		Lang: p.Lang, Text: p.Text, Reply: p.Reply, AudioBytes: p.AudioBytes, Chunks: p.Chunks, SHA256: p.SHA256, Audio: "none"}
 	if p.Reply != allimi.ReplyAtKiosk {
-		q.Contact = s.keys.Seal(encodePII(e.Citizen), U64(id))
+		q.Contact = s.keys.Seal(encodePII(e.Citizen), u64(id))
 	}
 	codes := tx.Bucket(bucketQCodes)
 	if codes.Get(s.codeKey(p.Code)) != nil || s.isReceiptCode(tx, tally, p.Code) {
@@ -115,7 +115,7 @@ func (s *Store) storeQuestion(tx *bbolt.Tx, tally *commitTally, e *allimi.Event)
 		// kept for an official, from whichever kiosk, and the code keeps
 		// opening what it opened.
 		q.CodeReused = true
-	} else if err := codes.Put(s.codeKey(p.Code), U64(id)); err != nil {
+	} else if err := codes.Put(s.codeKey(p.Code), u64(id)); err != nil {
 		return err
 	}
 	if err := s.assemble(tx, &q); err != nil {
@@ -190,7 +190,7 @@ func (s *Store) assemble(tx *bbolt.Tx, q *allimi.Question) error {
 		why = append(why, "the audio's SHA-256 does not match the question's: it may be garbled")
 	}
 	// Kept even when damaged: an official may still make out the question.
-	if err := tx.Bucket(bucketQAudio).Put(U64(q.ID), s.keys.Seal(audio, questionAD("audio", U64(q.ID)))); err != nil {
+	if err := tx.Bucket(bucketQAudio).Put(u64(q.ID), s.keys.Seal(audio, questionAD("audio", u64(q.ID)))); err != nil {
 		return err
 	}
 	q.Audio = "kept"
@@ -207,7 +207,7 @@ func (s *Store) putQuestion(tx *bbolt.Tx, q *allimi.Question) error {
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(bucketQuestions).Put(U64(q.ID), s.keys.Seal(v, questionAD("question", U64(q.ID))))
+	return tx.Bucket(bucketQuestions).Put(u64(q.ID), s.keys.Seal(v, questionAD("question", u64(q.ID))))
 }
 
 func questionAD(what string, key []byte) []byte {
@@ -228,17 +228,17 @@ func (s *Store) openQuestion(k, v []byte) (allimi.Question, error) {
 }
 
 func (s *Store) getQuestion(tx *bbolt.Tx, id uint64) (allimi.Question, error) {
-	v := tx.Bucket(bucketQuestions).Get(U64(id))
+	v := tx.Bucket(bucketQuestions).Get(u64(id))
 	if v == nil {
 		return allimi.Question{}, fmt.Errorf("question %d: %w", id, allimi.ErrNotFound)
 	}
-	return s.openQuestion(U64(id), v)
+	return s.openQuestion(u64(id), v)
 }
 
 // view masks the contact and drops the sealed copy.
 func (s *Store) view(q allimi.Question) allimi.Question {
 	if q.Contact != nil {
-		if plain, err := s.keys.Open(q.Contact, U64(q.ID)); err == nil {
+		if plain, err := s.keys.Open(q.Contact, u64(q.ID)); err == nil {
 			if c, err := decodePII(plain); err == nil {
 				q.Name, q.Mobile = c.MaskedName(), c.MaskedMobile()
 			}
@@ -252,7 +252,7 @@ func (s *Store) view(q allimi.Question) allimi.Question {
 // unless all is set.
 func (s *Store) Questions(all bool) ([]allimi.Question, error) {
 	out := []allimi.Question{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketQuestions).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			q, err := s.openQuestion(k, v)
@@ -272,7 +272,7 @@ func (s *Store) Questions(all bool) ([]allimi.Question, error) {
 // Question returns one question, contact masked.
 func (s *Store) Question(id uint64) (allimi.Question, error) {
 	var q allimi.Question
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
 		q, err = s.getQuestion(tx, id)
 		return err
@@ -284,19 +284,19 @@ func (s *Store) Question(id uint64) (allimi.Question, error) {
 // and records, in the audit log, that official played it.
 func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 	var pcm []byte
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		q, err := s.getQuestion(tx, id)
 		if err != nil {
 			return err
 		}
-		v := tx.Bucket(bucketQAudio).Get(U64(id))
+		v := tx.Bucket(bucketQAudio).Get(u64(id))
 		switch {
 		case v == nil && q.Audio == "deleted":
 			return fmt.Errorf("question %d: %w", id, allimi.ErrAudioDeleted)
 		case v == nil:
 			return fmt.Errorf("question %d has no recording: %w", id, allimi.ErrNotFound)
 		}
-		if pcm, err = s.keys.Open(v, questionAD("audio", U64(id))); err != nil {
+		if pcm, err = s.keys.Open(v, questionAD("audio", u64(id))); err != nil {
 			return fmt.Errorf("question %d: recording cannot be opened with this central's keys: %w", id, err)
 		}
 		return s.audit(tx, AuditQuestionAudio, nil, official, fmt.Sprintf("question %d", id))
@@ -321,7 +321,7 @@ func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio b
 		return allimi.Question{}, fmt.Errorf("answer: not UTF-8: %w", allimi.ErrInvalid)
 	}
 	var q allimi.Question
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		var err error
 		if q, err = s.getQuestion(tx, id); err != nil {
 			return err
@@ -333,7 +333,7 @@ func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio b
 		q.Answer, q.AnsweredBy, q.AnsweredAt = answer, official, &now
 		if q.Reply != allimi.ReplyAtKiosk && q.Contact != nil {
 			q.Delivery = "queued"
-			if err := tx.Bucket(bucketQSend).Put(U64(id), nil); err != nil {
+			if err := tx.Bucket(bucketQSend).Put(u64(id), nil); err != nil {
 				return err
 			}
 		}
@@ -354,7 +354,7 @@ func deleteQuestionAudio(tx *bbolt.Tx, q *allimi.Question, now time.Time) error 
 	if q.Audio != "kept" {
 		return nil
 	}
-	if err := tx.Bucket(bucketQAudio).Delete(U64(q.ID)); err != nil {
+	if err := tx.Bucket(bucketQAudio).Delete(u64(q.ID)); err != nil {
 		return err
 	}
 	q.Audio, q.AudioDeletedAt = "deleted", &now
@@ -365,7 +365,7 @@ func deleteQuestionAudio(tx *bbolt.Tx, q *allimi.Question, now time.Time) error 
 // and stray chunks; it returns how many recordings it deleted.
 func (s *Store) PurgeQuestionAudio(now time.Time, p allimi.RetentionPolicy) (int, error) {
 	n := 0
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		n = 0
 		var ids [][]byte
 		_ = tx.Bucket(bucketQAudio).ForEach(func(k, _ []byte) error {
@@ -418,7 +418,7 @@ func (s *Store) PurgeQuestionAudio(now time.Time, p allimi.RetentionPolicy) (int
 // the sign-up's.
 func (s *Store) QuestionByCode(code string) (allimi.Question, error) {
 	var q allimi.Question
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketQCodes).Get(s.codeKey(code))
 		if len(v) != 8 || s.isReceiptCode(tx, nil, code) {
 			return fmt.Errorf("question %s: %w", code, allimi.ErrNotFound)
@@ -433,7 +433,7 @@ func (s *Store) QuestionByCode(code string) (allimi.Question, error) {
 // QuestionAudioCount counts the recordings central holds, and the chunks
 // waiting for their question.
 func (s *Store) QuestionAudioCount() (recordings, chunks int, err error) {
-	err = s.Db.View(func(tx *bbolt.Tx) error {
+	err = s.db.View(func(tx *bbolt.Tx) error {
 		recordings = tx.Bucket(bucketQAudio).Stats().KeyN
 		chunks = tx.Bucket(bucketQChunks).Stats().KeyN
 		return nil

@@ -88,8 +88,8 @@ func TestQuestions_AssembledAudioEqualsTheKiosksAndChunksAreGone(t *testing.T) {
 	assert.False(t, bytes.Contains(raw, []byte("기초연금 신청은")), "the question's text is encrypted at rest")
 	assert.False(t, bytes.Contains(raw, pcm[5000:5064]), "the recording is encrypted at rest")
 	f.open(StoreOptions{})
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
-		plain, err := f.keys.Open(tx.Bucket(BucketEvents).Get(eventKey("k1", 1)), eventKey("k1", 1))
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
+		plain, err := f.keys.Open(tx.Bucket(bucketEvents).Get(eventKey("k1", 1)), eventKey("k1", 1))
 		require.NoError(t, err)
 		assert.Less(t, len(plain), 1000, "the chunk's audio is not kept with the event")
 		return nil
@@ -219,7 +219,7 @@ func TestQuestions_AnswerQueuesTheMessageDeletesAudioAndIsAudited(t *testing.T) 
 	assert.Contains(t, err.Error(), "already answered by kim.minji")
 
 	var answered bool
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
 			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
@@ -364,12 +364,12 @@ func BenchmarkQuestions_Commit60s(b *testing.B) {
 		st := open(b)
 		b.SetBytes(int64(len(pcm)))
 		for i := 0; i < b.N; i++ {
-			err := st.Db.Update(func(tx *bbolt.Tx) error {
+			err := st.db.Update(func(tx *bbolt.Tx) error {
 				bk, err := tx.CreateBucketIfNotExists([]byte("bench"))
 				if err != nil {
 					return err
 				}
-				return bk.Put(U64(uint64(i)), pcm)
+				return bk.Put(u64(uint64(i)), pcm)
 			})
 			if err != nil {
 				b.Fatal(err)

@@ -13,14 +13,14 @@ import (
 // person's contact opened.
 func (s *Store) PendingAnswers(n int) ([]allimi.PendingAnswer, error) {
 	var out []allimi.PendingAnswer
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketQSend).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < n; k, _ = c.Next() {
 			q, err := s.getQuestion(tx, binary.BigEndian.Uint64(k))
 			if err != nil {
 				return err
 			}
-			plain, err := s.keys.Open(q.Contact, U64(q.ID))
+			plain, err := s.keys.Open(q.Contact, u64(q.ID))
 			if err != nil {
 				return fmt.Errorf("question %d: contact: %w", q.ID, err)
 			}
@@ -38,13 +38,13 @@ func (s *Store) PendingAnswers(n int) ([]allimi.PendingAnswer, error) {
 
 // AnswerSent takes the answer off the queue and records how it went.
 func (s *Store) AnswerSent(id uint64, delivery string) error {
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		q, err := s.getQuestion(tx, id)
 		if err != nil {
 			return err
 		}
 		q.Delivery = delivery
-		if err := tx.Bucket(bucketQSend).Delete(U64(id)); err != nil {
+		if err := tx.Bucket(bucketQSend).Delete(u64(id)); err != nil {
 			return err
 		}
 		return s.putQuestion(tx, &q)
@@ -54,7 +54,7 @@ func (s *Store) AnswerSent(id uint64, delivery string) error {
 // AnswersPending counts the answers not yet handed to a provider.
 func (s *Store) AnswersPending() (int, error) {
 	n := 0
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		n = tx.Bucket(bucketQSend).Stats().KeyN
 		return nil
 	})

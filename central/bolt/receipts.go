@@ -73,13 +73,13 @@ var (
 // Receipt returns the sign-up behind code when birthDate is the person's.
 func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 	var view allimi.ReceiptView
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		v := tx.Bucket(bucketReceipts).Get(s.codeKey(code))
 		if len(v) < 40 {
 			return ErrReceiptNotFound
 		}
 		ck := v[:32]
-		cv := tx.Bucket(BucketCitizens).Get(ck)
+		cv := tx.Bucket(bucketCitizens).Get(ck)
 		if cv == nil {
 			return ErrReceiptNotFound
 		}
@@ -97,7 +97,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 		view = allimi.ReceiptView{CitizenKey: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
 			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(allimi.KST)}
 		byType := map[allimi.NotificationType][]string{}
-		c := tx.Bucket(BucketConsents).Cursor()
+		c := tx.Bucket(bucketConsents).Cursor()
 		for k, sv := c.Seek(ck); k != nil && bytes.HasPrefix(k, ck); k, sv = c.Next() {
 			st, err := decodeConsentState(sv)
 			if err != nil || st.Action != allimi.ActionGrant {

@@ -16,7 +16,7 @@ import (
 // third with parameters of its own, and returns what was added in order.
 func addTestRecipients(t *testing.T, s *Store, n *allimi.Notification, sizes ...int) []newRecipient {
 	var all []newRecipient
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
 		for _, size := range sizes {
 			add := make([]newRecipient, size)
 			for i := range add {
@@ -46,8 +46,8 @@ func TestRecipients_BlocksGrowAcrossCallsAndReadBack(t *testing.T) {
 	want := addTestRecipients(t, s, n, 5, 40, 1, 30)
 	assert.EqualValues(t, 76, n.Recipients)
 
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
-		assert.Equal(t, (76+recipientsPerBlock-1)/recipientsPerBlock, tx.Bucket(BucketRecipients).Stats().KeyN, "76 recipients in blocks")
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
+		assert.Equal(t, (76+recipientsPerBlock-1)/recipientsPerBlock, tx.Bucket(bucketRecipients).Stats().KeyN, "76 recipients in blocks")
 		tokens := map[uint64]bool{}
 		for i, w := range want {
 			seq := uint32(i + 1)
@@ -71,10 +71,10 @@ func TestRecipients_BlocksGrowAcrossCallsAndReadBack(t *testing.T) {
 		assert.False(t, ok, "another notification has none")
 
 		// Walking the blocks from the middle of one, as the dispatcher does.
-		c := tx.Bucket(BucketRecipients).Cursor()
+		c := tx.Bucket(bucketRecipients).Cursor()
 		var seqs []uint32
-		for k, v := c.Seek(RecipientBlockKey(n.ID, 30)); k != nil; k, v = c.Next() {
-			b, err := OpenRecipientBlock(k, v)
+		for k, v := c.Seek(recipientBlockKey(n.ID, 30)); k != nil; k, v = c.Next() {
+			b, err := openRecipientBlock(k, v)
 			require.NoError(t, err)
 			require.NoError(t, b.SkipTo(30))
 			for {
@@ -101,13 +101,13 @@ func TestRecipients_DamagedBlockIsAnErrorAndSparesTheOthers(t *testing.T) {
 	addTestRecipients(t, s, n, 70)
 	const b = recipientsPerBlock
 	require.NotZero(t, (2*b)%3, "the second block's last recipient has no parameters: 42 bytes")
-	k := RecipientBlockKey(n.ID, b+1)
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		bk := tx.Bucket(BucketRecipients)
+	k := recipientBlockKey(n.ID, b+1)
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
+		bk := tx.Bucket(bucketRecipients)
 		v := bytes.Clone(bk.Get(k))
 		return bk.Put(k, v[:len(v)-20]) // cut short in its last recipient
 	}))
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
 		_, _, err := getRecipient(tx, n.ID, 2*b)
 		require.ErrorIs(t, err, errDamagedRecipients)
 		assert.Contains(t, err.Error(), "damaged recipients entry")
@@ -124,10 +124,10 @@ func TestRecipients_DamagedBlockIsAnErrorAndSparesTheOthers(t *testing.T) {
 	}))
 
 	// Adding to a notification whose last block is missing refuses.
-	require.NoError(t, s.Db.Update(func(tx *bbolt.Tx) error {
-		return tx.Bucket(BucketRecipients).Delete(RecipientBlockKey(n.ID, 70))
+	require.NoError(t, s.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketRecipients).Delete(recipientBlockKey(n.ID, 70))
 	}))
-	err = s.Db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		return s.addRecipients(tx, n, []newRecipient{{ck: make([]byte, 32), mask: 1}})
 	})
 	require.ErrorIs(t, err, errDamagedRecipients)

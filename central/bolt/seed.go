@@ -68,8 +68,8 @@ func (s *Store) ImportSubscribers(n int, person func(i uint64) allimi.Citizen, t
 			}
 			people = append(people, p)
 		}
-		err := s.Db.Update(func(tx *bbolt.Tx) error {
-			cits, cons, subs := tx.Bucket(BucketCitizens), tx.Bucket(BucketConsents), tx.Bucket(bucketSubs)
+		err := s.db.Update(func(tx *bbolt.Tx) error {
+			cits, cons, subs := tx.Bucket(bucketCitizens), tx.Bucket(bucketConsents), tx.Bucket(bucketSubs)
 			// In key order, each bucket only grows at its end (in a fresh
 			// registry): full pages.
 			cits.FillPercent, cons.FillPercent, subs.FillPercent = 1, 1, 1
@@ -95,12 +95,12 @@ func (s *Store) ImportSubscribers(n int, person func(i uint64) allimi.Citizen, t
 			}
 			for _, t := range types {
 				for _, ch := range channels {
-					if err := AddU64(tx.Bucket(bucketActive), typeChannelKey(t, ch), added); err != nil {
+					if err := addU64(tx.Bucket(bucketActive), typeChannelKey(t, ch), added); err != nil {
 						return err
 					}
 				}
 			}
-			return AddU64(tx.Bucket(BucketMeta), keySubscribers, added)
+			return addU64(tx.Bucket(bucketMeta), keySubscribers, added)
 		})
 		if err != nil {
 			return err

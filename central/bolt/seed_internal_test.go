@@ -28,9 +28,9 @@ func TestSeedSubscribers_KeyOrderLeavesNoFreePages(t *testing.T) {
 
 	// Twelve transactions, each appending: the pages each one copies are
 	// a few at the buckets' right edges, not most of the file.
-	st := s.Db.Stats()
-	require.NoError(t, s.Db.View(func(tx *bbolt.Tx) error {
-		pages := tx.Size() / int64(s.Db.Info().PageSize)
+	st := s.db.Stats()
+	require.NoError(t, s.db.View(func(tx *bbolt.Tx) error {
+		pages := tx.Size() / int64(s.db.Info().PageSize)
 		assert.Less(t, int64(st.FreePageN), pages/10, "%d free of %d pages", st.FreePageN, pages)
 		subs := tx.Bucket(bucketSubs).Stats()
 		assert.EqualValues(t, 6000, subs.KeyN)

@@ -1,28 +1,46 @@
 package bolt
 
 import (
-	"strconv"
+	"encoding/binary"
+	"fmt"
+
+	"allimi"
 )
 
-// Send-intents make a delivery go out once without the provider's help.
-//
-// Before a batch's request goes out, the dispatcher commits one intent per
-// message (batched: whatever batches are ready share one transaction, as
-// the results do), and it deletes them in the transaction that records the
-// request's answer. An intent left over at a lane's start is a request whose
-// answer was lost (a crash, a restart of the pipeline): the provider may or
-// may not have taken it. Before anything is sent again the lane asks the
-// provider (channel.Finder): a message it has is recorded as accepted and
-// never resent; one it does not have is queued to be sent; when it cannot
-// be asked, the intent stays and the question is asked again later — the
-// message is neither sent nor given up.
-//
+// Send-intents make a delivery go out once without the provider's help
+// (central/notify/sendintents.go says how the dispatcher uses them).
 // NHN Cloud takes a repeated recipientGroupingKey as a new message and
 // Naver SENS has no key of ours, so resending "with the same keys" reached
 // people twice.
-var BucketSendIntents = []byte("send-intents") // channel(1) | id(8) | seq(4) → sendIntent
+var bucketSendIntents = []byte("send-intents") // channel(1) | id(8) | seq(4) → at(8) | group(8) | flags(1) | fresh(1)
 
-// GroupName is a request's name for the provider (NHN senderGroupingKey).
-func GroupName(g uint64) string {
-	return "allimi-" + strconv.FormatUint(g, 36)
+const sendIntentSize = 18
+
+func sendIntentKey(r allimi.DeliveryRef) []byte {
+	k := make([]byte, 0, 13)
+	k = append(k, channelIndex(r.Channel))
+	k = binary.BigEndian.AppendUint64(k, r.Notification)
+	return binary.BigEndian.AppendUint32(k, r.Seq)
+}
+
+func sendIntentValue(si *allimi.SendIntent) []byte {
+	v := make([]byte, 0, sendIntentSize)
+	v = binary.BigEndian.AppendUint64(v, uint64(si.At))
+	v = binary.BigEndian.AppendUint64(v, si.Group)
+	fresh := byte(0)
+	if si.Fresh {
+		fresh = 1
+	}
+	return append(v, si.Flags, fresh)
+}
+
+func decodeSendIntent(k, v []byte) (allimi.SendIntent, error) {
+	if len(k) != 13 || int(k[0]) >= len(allimi.Channels) || len(v) != sendIntentSize {
+		return allimi.SendIntent{}, fmt.Errorf("send intent %x: damaged", k)
+	}
+	return allimi.SendIntent{
+		Ref: allimi.DeliveryRef{Notification: binary.BigEndian.Uint64(k[1:]), Seq: binary.BigEndian.Uint32(k[9:]),
+			Channel: allimi.Channels[k[0]]},
+		At: int64(binary.BigEndian.Uint64(v)), Group: binary.BigEndian.Uint64(v[8:]), Flags: v[16], Fresh: v[17] == 1,
+	}, nil
 }

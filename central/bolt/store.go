@@ -20,26 +20,26 @@ import (
 
 // Buckets of central's bbolt file, named after what they hold.
 var (
-	BucketEvents     = []byte("events")     // kiosk 0x00 seq → sealed event
-	BucketHW         = []byte("hw")         // kiosk → highest contiguous stored seq
-	BucketCitizens   = []byte("citizens")   // citizen key → citizenRecord
-	BucketConsents   = []byte("consents")   // citizen key | type 0x00 channel → consentState
+	bucketEvents     = []byte("events")     // kiosk 0x00 seq → sealed event
+	bucketHW         = []byte("hw")         // kiosk → highest contiguous stored seq
+	bucketCitizens   = []byte("citizens")   // citizen key → citizenRecord
+	bucketConsents   = []byte("consents")   // citizen key | type 0x00 channel → consentState
 	bucketConsentLog = []byte("consentlog") // citizen key | hlc | kiosk 0x00 seq → the event's consent payload
 	bucketConflicts  = []byte("conflicts")  // id → Conflict
 	bucketRejected   = []byte("rejected")   // id → Rejection
 	bucketActive     = []byte("active")     // type 0x00 channel → count of active grants
-	BucketMeta       = []byte("meta")       // counters
+	bucketMeta       = []byte("meta")       // counters
 	bucketKiosks     = []byte("kiosks")     // kiosk id → kioskRecord
 	bucketCatalogs   = []byte("catalogs")   // name → storedCatalog
 	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant | sealed PII (subsfold.go)
-	AllBuckets       = [][]byte{BucketEvents, BucketHW, BucketCitizens, BucketConsents, bucketConsentLog,
-		bucketConflicts, bucketRejected, bucketActive, BucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
-		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, BucketRecipients,
-		bucketDeliveries, BucketDue, BucketDeadLetters, BucketDeliveryStats, BucketEarlyReceipts, bucketTokenRanges,
+	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
+		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
+		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
+		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
 		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
 		bucketAudit, bucketEnrolments,
 		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		BucketSendIntents, bucketQueueIntents, bucketOfficialSessions, throttle.Bucket, bucketSubsPending}
+		bucketSendIntents, bucketQueueIntents, bucketOfficialSessions, throttle.Bucket, bucketSubsPending}
 
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
@@ -56,12 +56,12 @@ const maxRejectionsKept = 10000
 // Store is central's registry: events, citizens, the consent log, conflicts,
 // kiosks and catalogs, in one bbolt file.
 type Store struct {
-	Db      *bbolt.DB
+	db      *bbolt.DB
 	keys    *keyring.Keys
 	window  time.Duration
 	now     func() time.Time
 	Details *detail.Store
-	Links   *links
+	links   *links
 	log     *slog.Logger
 	Limits  *limits
 	// codeIndex keys the receipts and question-codes buckets (codeKey).
@@ -105,14 +105,14 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range AllBuckets {
+		for _, b := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
 		// A new file is written in the current format from the start.
-		if m := tx.Bucket(BucketMeta); m.Get(keyPIIFormat) == nil {
-			return m.Put(keyPIIFormat, U64(piiFormat))
+		if m := tx.Bucket(bucketMeta); m.Get(keyPIIFormat) == nil {
+			return m.Put(keyPIIFormat, u64(piiFormat))
 		}
 		return nil
 	})
@@ -123,7 +123,7 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 	if opt.ConflictWindow <= 0 {
 		opt.ConflictWindow = time.Hour
 	}
-	s := &Store{Db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, Links: newLinks(keys.HashKey), log: opt.Logger,
+	s := &Store{db: db, keys: keys, window: opt.ConflictWindow, now: time.Now, links: newLinks(keys.HashKey), log: opt.Logger,
 		codeIndex: keys.Derive("receipt code index")}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -147,7 +147,7 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 }
 
 // Close closes the file.
-func (s *Store) Close() error { return s.Db.Close() }
+func (s *Store) Close() error { return s.db.Close() }
 
 type citizenRecord struct {
 	PII      []byte    `json:"pii"` // sealed allimi.Citizen
@@ -176,10 +176,10 @@ func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
 		s.Prepare(&batch[i]) // outside the transaction, which every writer waits for
 	}
 	var tally *commitTally
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		out = allimi.CommitOutcome{HW: map[string]uint64{}}
 		tally = newCommitTally()
-		events, meta := tx.Bucket(BucketEvents), tx.Bucket(BucketMeta)
+		events, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
 		for _, in := range batch {
 			prep, _ := in.Prepared.(*prepared)
 			if in.Reject != nil {
@@ -230,7 +230,7 @@ func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
 			k []byte
 			n int
 		}{{keyStored, out.Stored}, {keyDuplicates, out.Duplicates}, {keyRejected, out.Rejected}} {
-			if err := AddU64(meta, c.k, int64(c.n)); err != nil {
+			if err := addU64(meta, c.k, int64(c.n)); err != nil {
 				return err
 			}
 		}
@@ -247,25 +247,25 @@ func (s *Store) logRejection(tx *bbolt.Tx, in allimi.Incoming) error {
 	id, _ := b.NextSequence()
 	r := allimi.Rejection{ID: id, At: s.now().UTC(), Kiosk: in.Kiosk, Reason: in.Reject.Error()}
 	v, _ := json.Marshal(r)
-	if err := b.Put(U64(id), v); err != nil {
+	if err := b.Put(u64(id), v); err != nil {
 		return err
 	}
 	if id > maxRejectionsKept {
-		return b.Delete(U64(id - maxRejectionsKept))
+		return b.Delete(u64(id - maxRejectionsKept))
 	}
 	return nil
 }
 
 // advanceHW moves kiosk's high-water mark over every stored contiguous record.
 func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
-	hwb, events := tx.Bucket(BucketHW), tx.Bucket(BucketEvents)
+	hwb, events := tx.Bucket(bucketHW), tx.Bucket(bucketEvents)
 	hw := getU64(hwb, []byte(kiosk))
 	start := hw
 	for events.Get(eventKey(kiosk, hw+1)) != nil {
 		hw++
 	}
 	if hw != start {
-		if err := hwb.Put([]byte(kiosk), U64(hw)); err != nil {
+		if err := hwb.Put([]byte(kiosk), u64(hw)); err != nil {
 			return 0, err
 		}
 	}
@@ -328,7 +328,7 @@ func touchesNewBenefits(p *allimi.ConsentPayload) bool {
 }
 
 func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) error {
-	cits := tx.Bucket(BucketCitizens)
+	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord
 	known := false
 	if v := cits.Get(ck); v != nil {
@@ -351,7 +351,7 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 	rec.Updated = s.now().UTC()
 	// The citizen's consent log: one append-only entry per event, in
 	// clock order, holding the changes without personal data.
-	logKey := bytes.Join([][]byte{ck, U64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
+	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
 	entry := prep.logEntry
 	if entry == nil {
 		var err error
@@ -402,7 +402,7 @@ func putCitizen(tx *bbolt.Tx, tally *commitTally, ck []byte, rec *citizenRecord,
 	if err != nil {
 		return err
 	}
-	return tx.Bucket(BucketCitizens).Put(ck, rec.encode())
+	return tx.Bucket(bucketCitizens).Put(ck, rec.encode())
 }
 
 // setConsent decides a type and channel's state after a change and returns
@@ -414,7 +414,7 @@ func putCitizen(tx *bbolt.Tx, tally *commitTally, ck []byte, rec *citizenRecord,
 // the conflict. Otherwise the later change wins. A resolution made at central
 // supersedes everything older than it.
 func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
-	cons := tx.Bucket(BucketConsents)
+	cons := tx.Bucket(bucketConsents)
 	sk := consentKey(ck, t, ch)
 	var cur consentState
 	have := false
@@ -477,14 +477,14 @@ func (s *Store) recordConflict(tx *bbolt.Tx, ck []byte, t allimi.NotificationTyp
 		Grant:      allimi.ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
 		Withdrawal: allimi.ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
 	v, _ := json.Marshal(c)
-	return bk.Put(U64(id), v)
+	return bk.Put(u64(id), v)
 }
 
 // Conflicts lists conflicts as officials see them (allimi.Conflict.Shown),
 // unresolved ones only unless all is set.
 func (s *Store) Conflicts(all bool) ([]allimi.Conflict, error) {
 	out := []allimi.Conflict{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketConflicts).ForEach(func(_, v []byte) error {
 			var c allimi.Conflict
 			if err := json.Unmarshal(v, &c); err != nil {
@@ -513,9 +513,9 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 	if official == "" {
 		return fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
 	}
-	return s.Db.Update(func(tx *bbolt.Tx) error {
+	return s.db.Update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketConflicts)
-		v := bk.Get(U64(id))
+		v := bk.Get(u64(id))
 		if v == nil {
 			return fmt.Errorf("conflict %d: %w", id, allimi.ErrNotFound)
 		}
@@ -530,7 +530,7 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		c.Resolved = &allimi.Resolution{Decision: decision, Official: official, At: now}
 		// The resolution's clock must follow everything it settles.
 		var cur consentState
-		if v := tx.Bucket(BucketConsents).Get(consentKey(c.CitizenKey, c.Type, c.Channel)); v != nil {
+		if v := tx.Bucket(bucketConsents).Get(consentKey(c.CitizenKey, c.Type, c.Channel)); v != nil {
 			var err error
 			if cur, err = decodeConsentState(v); err != nil {
 				return fmt.Errorf("consent state: %w", err)
@@ -538,7 +538,7 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		}
 		hlc := allimi.NextHLC(cur.HLC, now)
 		next := consentState{Action: decision, HLC: hlc, By: allimi.Actor{Kind: allimi.ActorCentral, Official: official}, At: now}
-		rec, err := decodeCitizenRecord(tx.Bucket(BucketCitizens).Get(c.CitizenKey))
+		rec, err := decodeCitizenRecord(tx.Bucket(bucketCitizens).Get(c.CitizenKey))
 		if err != nil {
 			return fmt.Errorf("citizen record: %w", err)
 		}
@@ -557,13 +557,13 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 			return err
 		}
 		nv, _ := json.Marshal(c)
-		return bk.Put(U64(id), nv)
+		return bk.Put(u64(id), nv)
 	})
 }
 
 func (s *Store) citizen(tx *bbolt.Tx, ck []byte) (allimi.Citizen, error) {
 	var c allimi.Citizen
-	v := tx.Bucket(BucketCitizens).Get(ck)
+	v := tx.Bucket(bucketCitizens).Get(ck)
 	if v == nil {
 		return c, allimi.ErrNotFound
 	}
@@ -587,8 +587,8 @@ func (s *Store) openPII(ck, sealed []byte) (allimi.Citizen, error) {
 func (s *Store) ConsentOf(mobile, birthDate string, t allimi.NotificationType, ch allimi.Channel) (allimi.ConsentAction, bool, error) {
 	var st consentState
 	found := false
-	err := s.Db.View(func(tx *bbolt.Tx) error {
-		v := tx.Bucket(BucketConsents).Get(consentKey(s.keys.CitizenKey(mobile, birthDate), t, ch))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketConsents).Get(consentKey(s.keys.CitizenKey(mobile, birthDate), t, ch))
 		if v == nil {
 			return nil
 		}
@@ -605,8 +605,8 @@ func (s *Store) Stats() (allimi.RegistryStats, error) {
 	var st allimi.RegistryStats
 	st.Active = map[string]map[string]int64{}
 	st.Kiosks = map[string]uint64{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
-		m := tx.Bucket(BucketMeta)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		m := tx.Bucket(bucketMeta)
 		st.Subscribers = int64(getU64(m, keySubscribers))
 		st.Records.Stored = int64(getU64(m, keyStored))
 		st.Records.Duplicates = int64(getU64(m, keyDuplicates))
@@ -626,7 +626,7 @@ func (s *Store) Stats() (allimi.RegistryStats, error) {
 			}
 			return nil
 		})
-		return tx.Bucket(BucketHW).ForEach(func(k, v []byte) error {
+		return tx.Bucket(bucketHW).ForEach(func(k, v []byte) error {
 			st.Kiosks[string(k)] = binary.BigEndian.Uint64(v)
 			return nil
 		})
@@ -638,8 +638,8 @@ func (s *Store) Stats() (allimi.RegistryStats, error) {
 // it reads one counter, for a metric scraped every few seconds.
 func (s *Store) Subscribers() (int64, error) {
 	var n int64
-	err := s.Db.View(func(tx *bbolt.Tx) error {
-		n = int64(getU64(tx.Bucket(BucketMeta), keySubscribers))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		n = int64(getU64(tx.Bucket(bucketMeta), keySubscribers))
 		return nil
 	})
 	return n, err
@@ -648,8 +648,8 @@ func (s *Store) Subscribers() (int64, error) {
 // HW returns the kiosk's high-water mark.
 func (s *Store) HW(kiosk string) (uint64, error) {
 	var hw uint64
-	err := s.Db.View(func(tx *bbolt.Tx) error {
-		hw = getU64(tx.Bucket(BucketHW), []byte(kiosk))
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		hw = getU64(tx.Bucket(bucketHW), []byte(kiosk))
 		return nil
 	})
 	return hw, err
@@ -658,7 +658,7 @@ func (s *Store) HW(kiosk string) (uint64, error) {
 // Rejections lists the most recent refused messages, newest first.
 func (s *Store) Rejections(limit int) ([]allimi.Rejection, error) {
 	out := []allimi.Rejection{}
-	err := s.Db.View(func(tx *bbolt.Tx) error {
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(bucketRejected).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
 			var r allimi.Rejection
@@ -728,7 +728,7 @@ func typeChannelKey(t allimi.NotificationType, ch allimi.Channel) []byte {
 	return []byte(string(t) + "\x00" + string(ch))
 }
 
-func U64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 
 func getU64(b *bbolt.Bucket, k []byte) uint64 {
 	v := b.Get(k)
@@ -738,11 +738,11 @@ func getU64(b *bbolt.Bucket, k []byte) uint64 {
 	return binary.BigEndian.Uint64(v)
 }
 
-func AddU64(b *bbolt.Bucket, k []byte, d int64) error {
+func addU64(b *bbolt.Bucket, k []byte, d int64) error {
 	if d == 0 {
 		return nil
 	}
-	return b.Put(k, U64(uint64(int64(getU64(b, k))+d)))
+	return b.Put(k, u64(uint64(int64(getU64(b, k))+d)))
 }
 
 func absDuration(d time.Duration) time.Duration {

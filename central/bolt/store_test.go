@@ -863,7 +863,7 @@ func TestStore_ANewSignupRenamesThePersonInEveryCampaignIndex(t *testing.T) {
 	ck := f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)
 	check := func(types ...allimi.NotificationType) {
 		t.Helper()
-		require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+		require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 			for _, typ := range types {
 				v := tx.Bucket(bucketSubs).Get(subsKey(typ, ck))
 				require.NotNil(t, v, typ)

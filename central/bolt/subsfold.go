@@ -48,7 +48,7 @@ func noteSubs(tx *bbolt.Tx, cks [][]byte) error {
 		if err != nil {
 			return err
 		}
-		if err := b.Put(U64(seq), ck); err != nil {
+		if err := b.Put(u64(seq), ck); err != nil {
 			return err
 		}
 	}
@@ -62,7 +62,7 @@ func (s *Store) SubsPending() int64 { return s.subsPending.Load() }
 // FoldSubs brings the subs index up to date with every committed consent.
 func (s *Store) FoldSubs() error {
 	pending := false
-	if err := s.Db.View(func(tx *bbolt.Tx) error {
+	if err := s.db.View(func(tx *bbolt.Tx) error {
 		k, _ := tx.Bucket(bucketSubsPending).Cursor().First()
 		pending = k != nil
 		return nil
@@ -70,7 +70,7 @@ func (s *Store) FoldSubs() error {
 		return err
 	}
 	var n int
-	err := s.Db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Update(func(tx *bbolt.Tx) error {
 		var err error
 		n, err = s.foldSubs(tx)
 		return err
@@ -167,7 +167,7 @@ type subsOf struct {
 // subscriptions reads a person's subs entries from their consents and record.
 func (s *Store) subscriptions(tx *bbolt.Tx, ck []byte) (subsOf, error) {
 	p := subsOf{ck: ck, masks: map[allimi.NotificationType]byte{}, seen: map[allimi.NotificationType]bool{}}
-	c := tx.Bucket(BucketConsents).Cursor()
+	c := tx.Bucket(bucketConsents).Cursor()
 	for k, v := c.Seek(ck); k != nil && bytes.HasPrefix(k, ck); k, v = c.Next() {
 		t, ch, ok := bytes.Cut(k[len(ck):], []byte{0})
 		if !ok {
@@ -183,7 +183,7 @@ func (s *Store) subscriptions(tx *bbolt.Tx, ck []byte) (subsOf, error) {
 			p.masks[typ] |= allimi.ChannelBit(allimi.Channel(ch))
 		}
 	}
-	if v := tx.Bucket(BucketCitizens).Get(ck); v != nil {
+	if v := tx.Bucket(bucketCitizens).Get(ck); v != nil {
 		rec, err := decodeCitizenRecord(v)
 		if err != nil {
 			return p, fmt.Errorf("citizen record: %w", err)
@@ -197,7 +197,7 @@ func (s *Store) subscriptions(tx *bbolt.Tx, ck []byte) (subsOf, error) {
 // on any channel, from their consents (the subs index may be behind).
 func subscribedTo(tx *bbolt.Tx, ck []byte, t allimi.NotificationType) (bool, error) {
 	prefix := append(append(bytes.Clone(ck), t...), 0)
-	c := tx.Bucket(BucketConsents).Cursor()
+	c := tx.Bucket(bucketConsents).Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		st, err := decodeConsentState(v)
 		if err != nil {

@@ -23,7 +23,7 @@ import (
 func subsFromConsents(t *testing.T, tx *bbolt.Tx) map[string][]byte {
 	t.Helper()
 	masks := map[string]byte{}
-	require.NoError(t, tx.Bucket(BucketConsents).ForEach(func(k, v []byte) error {
+	require.NoError(t, tx.Bucket(bucketConsents).ForEach(func(k, v []byte) error {
 		ck, rest := k[:32], k[32:]
 		typ, ch, ok := bytes.Cut(rest, []byte{0})
 		require.True(t, ok)
@@ -37,7 +37,7 @@ func subsFromConsents(t *testing.T, tx *bbolt.Tx) map[string][]byte {
 	out := map[string][]byte{}
 	for k, m := range masks {
 		ck := []byte(k[len(k)-32:])
-		rec, err := decodeCitizenRecord(tx.Bucket(BucketCitizens).Get(ck))
+		rec, err := decodeCitizenRecord(tx.Bucket(bucketCitizens).Get(ck))
 		require.NoError(t, err)
 		out[k] = append([]byte{m}, rec.PII...)
 	}
@@ -74,7 +74,7 @@ func TestSubsFold_ACampaignCreatedWhileFoldsPendSeesEveryone(t *testing.T) {
 	f.commit(storeEvent(t, "k1", 31, storeT0.Add(time.Hour), allimi.KindConsent, quitter,
 		storeConsent(allimi.ActionWithdraw, storeT0.Add(time.Hour))))
 	require.Positive(t, f.st.SubsPending(), "nothing folded yet")
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		assert.Zero(t, tx.Bucket(bucketSubs).Stats().KeyN, "the index is behind")
 		return nil
 	}))
@@ -117,7 +117,7 @@ func TestSubsFold_ACrashBetweenCommitAndFoldLosesNothing(t *testing.T) {
 
 	// A fold that fails half way (its transaction rolled back) leaves it all.
 	boom := errors.New("power cut")
-	err := f.st.Db.Update(func(tx *bbolt.Tx) error {
+	err := f.st.db.Update(func(tx *bbolt.Tx) error {
 		_, err := f.st.foldSubs(tx)
 		require.NoError(t, err)
 		return boom
@@ -129,7 +129,7 @@ func TestSubsFold_ACrashBetweenCommitAndFoldLosesNothing(t *testing.T) {
 
 	require.NoError(t, f.st.FoldSubs())
 	assert.Zero(t, f.st.SubsPending())
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		want := subsFromConsents(t, tx)
 		assert.Len(t, want, 20*len(allimi.Types))
 		assert.Equal(t, want, subsIndex(t, tx))
@@ -189,7 +189,7 @@ func TestSubsFold_TheIndexIsWhatTheConsentsSay(t *testing.T) {
 					}
 				}
 				// Whatever is pending, a reader sees the consents.
-				require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+				require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 					want := subsFromConsents(t, tx)
 					for _, typ := range types {
 						got := map[string][]byte{}
@@ -210,7 +210,7 @@ func TestSubsFold_TheIndexIsWhatTheConsentsSay(t *testing.T) {
 				}))
 			}
 			require.NoError(t, f.st.FoldSubs())
-			require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+			require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 				want, got := subsFromConsents(t, tx), subsIndex(t, tx)
 				require.Equal(t, len(want), len(got))
 				for k, v := range want {
@@ -247,7 +247,7 @@ func TestSubsFold_AProfileIsKeptBeforeItsGrantIsFolded(t *testing.T) {
 	require.NoError(t, e.Validate(storeNow))
 	f.commit(e)
 	require.Positive(t, f.st.SubsPending())
-	require.NoError(t, f.st.Db.View(func(tx *bbolt.Tx) error {
+	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		assert.NotNil(t, tx.Bucket(bucketProfiles).Get(f.keys.CitizenKey(storeKim.Mobile, storeKim.BirthDate)))
 		return nil
 	}))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"allimi"
 )
@@ -28,6 +29,12 @@ type Message struct {
 	// Fallback is the SMS/LMS the provider itself sends when AlimTalk fails
 	// (kakao resendParameter, naver failoverConfig); nil for none.
 	Fallback *Fallback
+}
+
+// GroupName is a request's name for the provider (Message.Group): g is a
+// random number drawn for the request.
+func GroupName(g uint64) string {
+	return "allimi-" + strconv.FormatUint(g, 36)
 }
 
 // Fallback is the text message a messenger provider sends instead when it

@@ -26,6 +26,7 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
+	"allimi/central/notify"
 )
 
 // fanoutResult is what `allimi bench fanout --json` prints.
@@ -246,8 +247,8 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 			return r, err
 		}
 		k := s.Delivery["health-checkup"]["kakao"]
-		if done := k[central.MetricSent] + k[central.MetricDeadLetter] + k[central.MetricFellBack]; done >= int64(n) {
-			r.Deliveries = k[central.MetricSent]
+		if done := k[notify.MetricSent] + k[notify.MetricDeadLetter] + k[notify.MetricFellBack]; done >= int64(n) {
+			r.Deliveries = k[notify.MetricSent]
 			break
 		}
 		select {

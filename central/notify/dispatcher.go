@@ -1,0 +1,132 @@
+package notify
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"allimi"
+	"allimi/central/channel"
+	"allimi/central/template"
+)
+
+// Store is what the dispatcher keeps its state in.
+type Store interface {
+	allimi.Notifications
+	allimi.DeliveryQueue
+	// ReplayDeadLetters queues dead letters again (allimi.Deliveries).
+	ReplayDeadLetters(key string) (int, error)
+}
+
+// Dispatcher sends notifications: one lane per channel (New, Run), and
+// the service the HTTP API calls (service.go).
+type Dispatcher struct {
+	store    Store
+	adapters map[allimi.Channel]channel.Adapter
+	tmpl     *template.Set
+	cfg      Config
+	log      *slog.Logger
+	metrics  *Metrics
+
+	mu       sync.Mutex
+	active   map[uint64]*allimi.Notification // expanding or sending
+	wake     map[allimi.Channel]chan struct{}
+	breakers map[allimi.Channel]*breaker
+}
+
+// New makes a dispatcher that sends through adapters (one lane each) with
+// the messages of tmpl. Its series are m's; cfg.Now may be nil (time.Now).
+func New(store Store, adapters map[allimi.Channel]channel.Adapter, tmpl *template.Set, cfg Config, m *Metrics, log *slog.Logger) *Dispatcher {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	d := &Dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
+		active: map[uint64]*allimi.Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
+	for _, ch := range allimi.Channels {
+		d.wake[ch] = make(chan struct{}, 1)
+		d.breakers[ch] = &breaker{}
+	}
+	return d
+}
+
+func (d *Dispatcher) poke(chs ...allimi.Channel) {
+	if len(chs) == 0 {
+		chs = allimi.Channels
+	}
+	for _, ch := range chs {
+		select {
+		case d.wake[ch] <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run loads the unfinished notifications, finishes their expansions and
+// runs one lane per channel until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	ns, err := d.store.ActiveNotifications()
+	if err != nil {
+		return err
+	}
+	for i := range ns {
+		d.track(ns[i])
+	}
+	for _, n := range ns {
+		if n.Status == allimi.StatusExpanding {
+			if _, err := d.expand(n.ID); err != nil {
+				d.log.Error("expansion failed", "notification", n.ID, "err", err)
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for ch, a := range d.adapters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.loop(ctx, ch, a)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (d *Dispatcher) track(n allimi.Notification) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if n.Status == allimi.StatusExpanding || n.Status == allimi.StatusSending {
+		d.active[n.ID] = &n
+	} else {
+		delete(d.active, n.ID)
+	}
+}
+
+// expand finishes a campaign's expansion and starts its sending.
+func (d *Dispatcher) expand(id uint64) (allimi.Notification, error) {
+	n, err := d.store.ExpandCampaign(id, func(n allimi.Notification) {
+		d.track(n)
+		d.poke()
+	})
+	if err != nil {
+		return n, err
+	}
+	d.track(n)
+	d.poke()
+	return n, nil
+}
+
+// sleep waits for a poke, the duration or ctx; it reports whether ctx is alive.
+func (d *Dispatcher) sleep(ctx context.Context, ch allimi.Channel, dur time.Duration) bool {
+	if dur <= 0 || dur > time.Second {
+		dur = time.Second
+	}
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-d.wake[ch]:
+	case <-t.C:
+	}
+	return true
+}

@@ -1,0 +1,195 @@
+package notify
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central/channel"
+)
+
+// waitStat waits until the statistics count want of outcome on ch.
+func waitStat(t *testing.T, s testStore, ch allimi.Channel, outcome string, want int64) {
+	t.Helper()
+	var got int64
+	ok := assert.Eventually(t, func() bool {
+		st, err := s.DeliveryStats()
+		require.NoError(t, err)
+		got = st[string(allimi.TypeHealthCheckup)][string(ch)][outcome]
+		return got >= want
+	}, 20*time.Second, 5*time.Millisecond)
+	require.True(t, ok, "%s %s: %d, want %d", ch, outcome, got, want)
+}
+
+func TestDispatcher_SendsEveryRecipientOnceOnEachChannel(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 75, allimi.ChannelKakao, allimi.ChannelSMS)
+		fake := channel.NewFake(channel.FakeOptions{NoDedupe: true})
+		srv := httptest.NewServer(fake.Handler())
+		t.Cleanup(srv.Close)
+		cfg := channel.DefaultConfig()
+		cfg.SetBaseURL(srv.URL)
+		adapters, err := channel.New(cfg, nil)
+		require.NoError(t, err)
+		d := newTestDispatcher(t, s, adapters[allimi.ChannelKakao], adapters[allimi.ChannelNaver],
+			adapters[allimi.ChannelToss], adapters[allimi.ChannelSMS]) // a notification is done once every lane is through it
+		running(t, d)
+
+		req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
+		req.Audience.All = true
+		n, repeat, err := d.Create("nhis", "k1", req)
+		require.NoError(t, err)
+		assert.False(t, repeat)
+		assert.EqualValues(t, 75, n.Recipients)
+
+		waitStat(t, s, allimi.ChannelKakao, MetricSent, 75)
+		waitStat(t, s, allimi.ChannelSMS, MetricSent, 75)
+		require.Eventually(t, func() bool {
+			n, err := s.GetNotification(n.ID)
+			return err == nil && n.Status == allimi.StatusDone
+		}, 10*time.Second, 5*time.Millisecond, "every channel went through every recipient")
+		fs := fake.Stats()
+		for _, ch := range []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS} {
+			assert.EqualValues(t, 75, fs.Accepted[ch], "%s", ch)
+			assert.Zero(t, fs.Repeats[ch], "%s: nobody got it twice", ch)
+			st, _, err := s.DeliveryStatus(allimi.DeliveryRef{Notification: n.ID, Seq: 75, Channel: ch})
+			require.NoError(t, err)
+			assert.Equal(t, allimi.DeliveryAccepted, st)
+		}
+		assert.Zero(t, intents(t, s), "every request's answer is recorded")
+
+		again, repeat, err := d.Create("nhis", "k1", req)
+		require.NoError(t, err)
+		assert.True(t, repeat, "the same idempotency key")
+		assert.Equal(t, n.ID, again.ID)
+	})
+}
+
+func TestDispatcher_RejectedMessengerFallsBackToSMSWhichDeadLettersThenReplays(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 20, allimi.ChannelKakao) // no SMS of their own: a fallback is due
+		kakao := &scripted{ch: allimi.ChannelKakao, status: channel.Rejected}
+		sms := &scripted{ch: allimi.ChannelSMS, status: channel.Rejected}
+		d := newTestDispatcher(t, s, kakao, sms)
+		n := campaign(t, s)
+		d.Watch(n)
+		running(t, d)
+
+		waitStat(t, s, allimi.ChannelSMS, MetricDeadLetter, 20)
+		st, err := s.DeliveryStats()
+		require.NoError(t, err)
+		hc := st[string(allimi.TypeHealthCheckup)]
+		assert.EqualValues(t, 20, hc["kakao"][MetricFellBack])
+		assert.Zero(t, hc["kakao"][MetricDeadLetter], "a messenger falls back, it is not dead-lettered")
+		assert.EqualValues(t, 20, hc["sms"][MetricFailed])
+		assert.Len(t, kakao.sent(), 20)
+		assert.Len(t, sms.sent(), 20)
+
+		ref := allimi.DeliveryRef{Notification: n.ID, Seq: 7, Channel: allimi.ChannelKakao}
+		state, reason, err := s.DeliveryStatus(ref)
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryFellBack, state)
+		assert.Equal(t, "3019 not a user", reason)
+		ref.Channel = allimi.ChannelSMS
+		state, _, err = s.DeliveryStatus(ref)
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryDeadLetter, state)
+		dls, total, err := s.DeadLetters(5)
+		require.NoError(t, err)
+		assert.Equal(t, 20, total)
+		require.Len(t, dls, 5)
+		assert.Equal(t, allimi.ChannelSMS, dls[0].Channel)
+		assert.Equal(t, 1, dls[0].Attempts)
+
+		// An operator replays one: it is sent again, and parked again.
+		sms.mu.Lock()
+		sms.status = channel.Accepted
+		sms.mu.Unlock()
+		replayed, err := d.ReplayDeadLetters(ref.Key())
+		require.NoError(t, err)
+		assert.Equal(t, 1, replayed)
+		waitStat(t, s, allimi.ChannelSMS, MetricSent, 1)
+		state, _, err = s.DeliveryStatus(ref)
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryAccepted, state)
+		_, total, err = s.DeadLetters(5)
+		require.NoError(t, err)
+		assert.Equal(t, 19, total)
+		assert.Len(t, sms.sent(), 21)
+	})
+}
+
+func TestReceipts_OneAheadOfItsAcceptanceWaitsForIt(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 3, allimi.ChannelKakao)
+		kakao := &scripted{ch: allimi.ChannelKakao, status: channel.Accepted}
+		d := newTestDispatcher(t, s, kakao, &scripted{ch: allimi.ChannelSMS, status: channel.Accepted})
+		n := campaign(t, s)
+		ref := func(seq uint32, ch allimi.Channel) allimi.DeliveryRef {
+			return allimi.DeliveryRef{Notification: n.ID, Seq: seq, Channel: ch}
+		}
+		receipt := func(seq uint32, status string) allimi.ProviderReceipt {
+			return allimi.ProviderReceipt{Channel: allimi.ChannelKakao, IdempotencyKey: ref(seq, allimi.ChannelKakao).Key(), Status: status, Reason: "blocked"}
+		}
+
+		applied, ignored, err := d.ApplyReceipts([]allimi.ProviderReceipt{receipt(1, "delivered"),
+			{Channel: allimi.ChannelKakao, IdempotencyKey: "nonsense", Status: "delivered"}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, applied, "kept for its acceptance")
+		assert.Equal(t, 1, ignored)
+
+		d.Watch(n)
+		running(t, d)
+		waitStat(t, s, allimi.ChannelKakao, MetricSent, 3)
+		waitStat(t, s, allimi.ChannelKakao, MetricDelivered, 1)
+		state, _, err := s.DeliveryStatus(ref(1, allimi.ChannelKakao))
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryDelivered, state, "the early receipt applied at the acceptance")
+
+		applied, ignored, err = d.ApplyReceipts([]allimi.ProviderReceipt{receipt(1, "delivered"), receipt(2, "failed"), receipt(3, "pending")})
+		require.NoError(t, err)
+		assert.Equal(t, 1, applied)
+		assert.Equal(t, 2, ignored, "a repeat and an unknown status")
+		state, reason, err := s.DeliveryStatus(ref(2, allimi.ChannelKakao))
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryFellBack, state)
+		assert.Equal(t, "receipt: blocked", reason)
+		waitStat(t, s, allimi.ChannelSMS, MetricSent, 1)
+		state, _, err = s.DeliveryStatus(ref(2, allimi.ChannelSMS))
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryAccepted, state, "the failed AlimTalk went by SMS")
+	})
+}
+
+func TestDispatcher_QuietHoursHoldOnlyNonUrgentNotices(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 5, allimi.ChannelKakao)
+		d := newTestDispatcher(t, s, &scripted{ch: allimi.ChannelKakao, status: channel.Accepted})
+		night := time.Date(2026, 3, 2, 23, 0, 0, 0, allimi.KST)
+		d.cfg.Now = func() time.Time { return night }
+		for _, urgent := range []bool{false, true} {
+			req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: urgent, Params: map[string]string{"year": "2026"}}
+			req.Audience.All = true
+			_, _, err := d.Create("nhis", "", req)
+			require.NoError(t, err)
+		}
+		l := newLane(allimi.ChannelKakao)
+		b, _, err := d.nextBatch(l, 100, night)
+		require.NoError(t, err)
+		require.Len(t, b.items, 5, "the urgent notice's")
+		for _, it := range b.items {
+			assert.True(t, it.N.Urgent)
+		}
+		morning := time.Date(2026, 3, 3, 8, 0, 0, 0, allimi.KST)
+		b, _, err = d.nextBatch(l, 100, morning)
+		require.NoError(t, err)
+		require.Len(t, b.items, 5, "the held notice's, at 08:00")
+		for _, it := range b.items {
+			assert.False(t, it.N.Urgent)
+		}
+	})
+}

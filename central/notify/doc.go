@@ -1,0 +1,15 @@
+// Package notify sends agencies' notifications to people's phones. The
+// dispatcher runs one lane per channel: it reads due retries and fresh
+// recipients (lane.go), renders each message within its channel's limits
+// (render.go), sends it through the provider's adapter (send.go) and
+// records the outcome — acceptance, retry with backoff, fallback to SMS,
+// dead letter, expiry (record.go) — and later the providers' delivery
+// receipts (receipts.go). Send-intents make a message go out once across
+// crashes (sendintents.go; SendOnce does the same for central's durable
+// send queues). Non-urgent notices wait out the quiet hours
+// (quiethours.go).
+//
+// It keeps its state through allimi.Notifications and
+// allimi.DeliveryQueue, so it runs on any store that implements them
+// (central/bolt, and central/memstore in its tests).
+package notify
