@@ -23,8 +23,8 @@ import (
 	"allimi/central/detail"
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
-	"allimi/central/requests"
 	"allimi/central/notify"
+	"allimi/central/requests"
 	"allimi/central/template"
 	"allimi/subsidy"
 	"allimi/sync/catalog"
@@ -209,7 +209,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 		DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
 		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.health,
-		Catalogs: s, ServerCA: s.serverCA, More: s.notifyRoutes}
+		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch,
+		Accepted: func(t allimi.NotificationType) { s.metrics.notifications.WithLabelValues(string(t)).Inc() }}
 	if s.answers != nil {
 		s.api.Answers = s.answers
 	}

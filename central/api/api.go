@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 
+	"allimi"
+
 	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/consult"
@@ -32,8 +34,10 @@ type Server struct {
 	// what it trusts the broker by; nil unless the embedded broker runs TLS.
 	Certs    func(username string) (cert, key []byte, err error)
 	ServerCA []byte
-	// More adds the routes of other parts (notifications).
-	More func(*http.ServeMux)
+	// Notify takes agencies' notifications and providers' receipts.
+	Notify Notify
+	// Accepted counts a new notification (central's metrics); may be nil.
+	Accepted func(allimi.NotificationType)
 }
 
 // Config is what of central's configuration the HTTP side uses.
@@ -53,6 +57,29 @@ type Catalogs interface {
 	PublishCatalog(name string, version uint64, body []byte) (catalog.Manifest, error)
 	UpdateConsultKB(u consult.Update) (catalog.Manifest, consult.KB, error)
 	ConsultKB() (consult.KB, uint64, error)
+}
+
+// Notify is the notifications' service (central/notify): it stores a
+// notification and has it sent, applies providers' delivery receipts and
+// sends dead letters again.
+type Notify interface {
+	// Create stores a validated request and starts sending it; repeat
+	// says the agency's Idempotency-Key was seen before. A zero
+	// notification with an error means nothing was stored.
+	Create(agency, idemKey string, req *allimi.NotificationRequest) (n allimi.Notification, repeat bool, err error)
+	// ApplyReceipts applies providers' receipts, counting those applied
+	// and those ignored (unknown, repeated).
+	ApplyReceipts(rs []allimi.ProviderReceipt) (applied, ignored int, err error)
+	// ReplayDeadLetters queues dead letters again: the one named by key,
+	// or all when key is empty.
+	ReplayDeadLetters(key string) (int, error)
+}
+
+// counted counts a new notification of type t.
+func (s *Server) counted(t allimi.NotificationType) {
+	if s.Accepted != nil {
+		s.Accepted(t)
+	}
 }
 
 // Answers is the queue of officials' answers to send.

@@ -8,14 +8,14 @@ import (
 )
 
 func (s *Server) handleAuditVerify(w http.ResponseWriter, _ *http.Request) {
-	s.AllowLong(w) // the whole chain is read
+	s.allowLong(w) // the whole chain is read
 	r, err := s.Store.VerifyAudit()
 	switch {
 	case errors.Is(err, allimi.ErrAuditBroken):
-		WriteJSON(w, http.StatusConflict, r)
+		writeJSON(w, http.StatusConflict, r)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, r)
+		writeJSON(w, http.StatusOK, r)
 	}
 }

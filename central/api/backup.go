@@ -8,7 +8,7 @@ import (
 )
 
 func (s *Server) handleBackup(w http.ResponseWriter, _ *http.Request) {
-	s.AllowLong(w) // the whole database, however long it takes to stream
+	s.allowLong(w) // the whole database, however long it takes to stream
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="central-%s.db"`, time.Now().UTC().Format("20060102T150405Z")))
 	w.Header().Set("X-Allimi-Approximate-Size", strconv.FormatInt(s.Store.Size(), 10))

@@ -13,24 +13,24 @@ import (
 // handleConsultKB: POST /api/v1/consult/kb {"add":[…],"retire":[ids]}.
 func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
 	var u consult.Update
-	s.AllowLong(w)
+	s.allowLong(w)
 	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
 	d.DisallowUnknownFields()
 	if err := d.Decode(&u); err != nil {
-		if WriteTooLarge(w, r) {
+		if writeTooLarge(w, r) {
 			return
 		}
-		WriteError(w, http.StatusBadRequest, fmt.Errorf("body: %v (want {\"add\":[entries],\"retire\":[ids]})", err))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v (want {\"add\":[entries],\"retire\":[ids]})", err))
 		return
 	}
 	m, kb, err := s.Catalogs.UpdateConsultKB(u)
 	switch {
 	case errors.Is(err, allimi.ErrInvalid):
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, map[string]any{"version": m.Version, "entries": len(kb.Entries), "active": len(kb.Active())})
+		writeJSON(w, http.StatusOK, map[string]any{"version": m.Version, "entries": len(kb.Entries), "active": len(kb.Active())})
 	}
 }
 
@@ -38,8 +38,8 @@ func (s *Server) handleConsultKB(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleGetConsultKB(w http.ResponseWriter, _ *http.Request) {
 	kb, version, err := s.Catalogs.ConsultKB()
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"version": version, "entries": len(kb.Entries), "active": len(kb.Active())})
+	writeJSON(w, http.StatusOK, map[string]any{"version": version, "entries": len(kb.Entries), "active": len(kb.Active())})
 }

@@ -44,7 +44,7 @@ type EnrolError struct {
 }
 
 func writeEnrolError(w http.ResponseWriter, code int, reason string, err error) {
-	WriteJSON(w, code, EnrolError{Error: err.Error(), Reason: reason})
+	writeJSON(w, code, EnrolError{Error: err.Error(), Reason: reason})
 }
 
 // handleEnrol: POST /api/v1/enrol {"code":"…"}.
@@ -60,7 +60,7 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 		Code string `json:"code"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
-		if limit, ok := BodyTooLarge(r); ok {
+		if limit, ok := bodyTooLarge(r); ok {
 			writeEnrolError(w, http.StatusRequestEntityTooLarge, EnrolReasonBadRequest, fmt.Errorf(`body larger than %d bytes: want {"code":"XXXX-XXXX-XXXX"}`, limit))
 			return
 		}
@@ -79,20 +79,20 @@ func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, allimi.ErrEnrolExpired):
 		writeEnrolError(w, http.StatusGone, EnrolReasonExpired, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
 		resp := EnrolResponse{KioskCredentials: cred, Broker: s.Config.Broker}
 		if s.Certs != nil {
 			cert, key, err := s.Certs(cred.Username)
 			if err != nil {
 				s.Log.Error("kiosk enrolled without its client certificate", "kiosk", cred.ID, "err", err)
-				WriteError(w, http.StatusInternalServerError, fmt.Errorf("client certificate: %w (ask for a new code)", err))
+				writeError(w, http.StatusInternalServerError, fmt.Errorf("client certificate: %w (ask for a new code)", err))
 				return
 			}
 			resp.TLS = &EnrolTLS{CA: string(s.ServerCA), Cert: string(cert), Key: string(key)}
 		}
 		s.Log.Info("kiosk enrolled", "kiosk", cred.ID, "clientCert", resp.TLS != nil)
-		WriteJSON(w, http.StatusOK, resp)
+		writeJSON(w, http.StatusOK, resp)
 	}
 }
 
@@ -103,13 +103,13 @@ func (s *Server) handleAddEnrolment(w http.ResponseWriter, r *http.Request) {
 		TTL string `json:"ttl"`
 	}
 	err := json.NewDecoder(r.Body).Decode(&body) // under the route's limit (httplimits.go)
-	if WriteTooLarge(w, r) {
+	if writeTooLarge(w, r) {
 		return
 	}
 	if err == nil && body.TTL != "" {
 		d, err := time.ParseDuration(body.TTL)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, fmt.Errorf("ttl %q: %v", body.TTL, err))
+			writeError(w, http.StatusBadRequest, fmt.Errorf("ttl %q: %v", body.TTL, err))
 			return
 		}
 		ttl = d
@@ -117,10 +117,10 @@ func (s *Server) handleAddEnrolment(w http.ResponseWriter, r *http.Request) {
 	code, expires, err := s.Store.AddEnrolment(r.PathValue("id"), ttl)
 	switch {
 	case errors.Is(err, allimi.ErrInvalid):
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, map[string]any{"kiosk": r.PathValue("id"), "code": code, "expires": expires})
+		writeJSON(w, http.StatusOK, map[string]any{"kiosk": r.PathValue("id"), "code": code, "expires": expires})
 	}
 }

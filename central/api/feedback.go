@@ -7,8 +7,8 @@ import (
 func (s *Server) handleFeedback(w http.ResponseWriter, _ *http.Request) {
 	fs, err := s.Store.Feedback()
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"feedback": fs})
+	writeJSON(w, http.StatusOK, map[string]any{"feedback": fs})
 }

@@ -27,19 +27,19 @@ func (s *Server) Routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/conflicts", s.staff(s.handleConflicts))
 	// Counts per knowledge-base entry: nothing about a person or a kiosk.
 	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
-	mux.HandleFunc("GET /api/v1/backup", s.Admin(s.handleBackup))
+	mux.HandleFunc("GET /api/v1/backup", s.admin(s.handleBackup))
 	mux.HandleFunc("POST /api/v1/enrol", s.handleEnrol)
-	mux.HandleFunc("POST /api/v1/kiosks/{id}/enrol", s.Admin(s.handleAddEnrolment))
-	mux.HandleFunc("GET /api/v1/audit/verify", s.Admin(s.handleAuditVerify))
+	mux.HandleFunc("POST /api/v1/kiosks/{id}/enrol", s.admin(s.handleAddEnrolment))
+	mux.HandleFunc("GET /api/v1/audit/verify", s.admin(s.handleAuditVerify))
 	mux.HandleFunc("GET /r/{code}", s.handleReceipt)
 	mux.HandleFunc("POST /r/{code}", s.handleReceipt)
 	mux.HandleFunc("GET /api/v1/consult/kb", s.handleGetConsultKB)
-	mux.HandleFunc("POST /api/v1/consult/kb", s.Admin(s.handleConsultKB))
-	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.Admin(s.handleResolve))
+	mux.HandleFunc("POST /api/v1/consult/kb", s.admin(s.handleConsultKB))
+	mux.HandleFunc("POST /api/v1/conflicts/{id}/resolve", s.admin(s.handleResolve))
 	mux.HandleFunc("GET /api/v1/rejections", s.staff(s.handleRejections))
-	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.Admin(s.handlePutCatalog))
-	if s.More != nil {
-		s.More(mux)
+	mux.HandleFunc("PUT /api/v1/catalogs/{name}", s.admin(s.handlePutCatalog))
+	if s.Notify != nil {
+		s.notifyRoutes(mux)
 	}
 	s.questionRoutes(mux)
 	if d := s.Store.Details; d != nil {
@@ -50,13 +50,13 @@ func (s *Server) Routes() http.Handler {
 
 func (s *Server) handleHealth(w http.ResponseWriter, _ *http.Request) {
 	code, body := s.Health()
-	WriteJSON(w, code, body)
+	writeJSON(w, code, body)
 }
 
 func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	st, err := s.Store.Stats()
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	if !s.isAdmin(r) && s.official(r) == "" {
@@ -68,10 +68,10 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 	}
 	ds, err := s.Store.DeliveryStats()
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, struct {
+	writeJSON(w, http.StatusOK, struct {
 		allimi.RegistryStats
 		Delivery allimi.DeliveryStats `json:"delivery"`
 	}{st, ds})
@@ -80,16 +80,16 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleConflicts(w http.ResponseWriter, r *http.Request) {
 	cs, err := s.Store.Conflicts(r.URL.Query().Get("all") != "")
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
+	writeJSON(w, http.StatusOK, map[string]any{"conflicts": cs})
 }
 
 func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, fmt.Errorf("conflict id %q: not a number", r.PathValue("id")))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("conflict id %q: not a number", r.PathValue("id")))
 		return
 	}
 	var body struct {
@@ -97,75 +97,75 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		Official string               `json:"official"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
-		if WriteTooLarge(w, r) {
+		if writeTooLarge(w, r) {
 			return
 		}
-		WriteError(w, http.StatusBadRequest, fmt.Errorf("body: %v", err))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("body: %v", err))
 		return
 	}
 	switch err := s.Store.ResolveConflict(id, body.Decision, body.Official); {
 	case errors.Is(err, allimi.ErrNotFound):
-		WriteError(w, http.StatusNotFound, err)
+		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, map[string]any{"resolved": id})
+		writeJSON(w, http.StatusOK, map[string]any{"resolved": id})
 	}
 }
 
 func (s *Server) handleRejections(w http.ResponseWriter, _ *http.Request) {
 	rs, err := s.Store.Rejections(100)
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"rejections": rs})
+	writeJSON(w, http.StatusOK, map[string]any{"rejections": rs})
 }
 
 func (s *Server) handlePutCatalog(w http.ResponseWriter, r *http.Request) {
-	s.AllowLong(w)
+	s.allowLong(w)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxCatalogBody+1))
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	if len(body) > maxCatalogBody {
-		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("catalog larger than %d bytes", maxCatalogBody))
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("catalog larger than %d bytes", maxCatalogBody))
 		return
 	}
 	var version uint64
 	if v := r.URL.Query().Get("version"); v != "" {
 		if version, err = strconv.ParseUint(v, 10, 64); err != nil {
-			WriteError(w, http.StatusBadRequest, fmt.Errorf("version %q: not a number", v))
+			writeError(w, http.StatusBadRequest, fmt.Errorf("version %q: not a number", v))
 			return
 		}
 	}
 	m, err := s.Catalogs.PublishCatalog(r.PathValue("name"), version, body)
 	switch {
 	case errors.Is(err, allimi.ErrInvalid):
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, m)
+		writeJSON(w, http.StatusOK, m)
 	}
 }
 
-// Admin lets through only requests bearing the admin token of keys.json.
-func (s *Server) Admin(h http.HandlerFunc) http.HandlerFunc {
+// admin lets through only requests bearing the admin token of keys.json.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(tok), []byte(s.Keys.AdminToken)) != 1 {
-			WriteError(w, http.StatusUnauthorized, errors.New("admin token required (Authorization: Bearer, from keys.json)"))
+			writeError(w, http.StatusUnauthorized, errors.New("admin token required (Authorization: Bearer, from keys.json)"))
 			return
 		}
 		h(w, r)
 	}
 }
 
-func WriteJSON(w http.ResponseWriter, code int, v any) {
+func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
@@ -173,6 +173,6 @@ func WriteJSON(w http.ResponseWriter, code int, v any) {
 	_ = enc.Encode(v)
 }
 
-func WriteError(w http.ResponseWriter, code int, err error) {
-	WriteJSON(w, code, map[string]string{"error": err.Error()})
+func writeError(w http.ResponseWriter, code int, err error) {
+	writeJSON(w, code, map[string]string{"error": err.Error()})
 }

@@ -58,10 +58,10 @@ func (s *Server) NewHTTPServer(h http.Handler) *http.Server {
 		IdleTimeout: t.Idle, MaxHeaderBytes: maxHeaderBytes}
 }
 
-// AllowLong gives an authorised big or slow request (HTTPTimeouts.Long)
+// allowLong gives an authorised big or slow request (HTTPTimeouts.Long)
 // its own read and write deadlines instead of the server's. Called only
 // after the caller is known, so nobody else can hold a connection that long.
-func (s *Server) AllowLong(w http.ResponseWriter) {
+func (s *Server) allowLong(w http.ResponseWriter) {
 	d := time.Now().Add(s.Config.HTTPTimeouts.orDefault().Long)
 	rc := http.NewResponseController(w)
 	if err := rc.SetReadDeadline(d); err != nil {
@@ -78,10 +78,10 @@ func (s *Server) AllowLong(w http.ResponseWriter) {
 const (
 	defaultBodyLimit = 4 << 10
 	formBodyLimit    = 4 << 10
-	// MaxNotificationJSON bounds a notification sent as one JSON
+	// maxNotificationJSON bounds a notification sent as one JSON
 	// document, which the decoder holds whole in memory; bigger audiences
 	// come as NDJSON, read line by line, up to maxNotificationBody.
-	MaxNotificationJSON = 8 << 20
+	maxNotificationJSON = 8 << 20
 	// maxAnswerForm holds MaxAnswerText characters of Korean, percent-encoded
 	// (9 bytes a syllable), and the form's other fields.
 	maxAnswerForm = 9*allimi.MaxAnswerText + formBodyLimit
@@ -120,26 +120,26 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// LimitBody puts r's body under limit (a lower one than the route's, for
+// limitBody puts r's body under limit (a lower one than the route's, for
 // a handler that knows more, e.g. JSON rather than NDJSON).
-func LimitBody(w http.ResponseWriter, r *http.Request, limit int64) {
+func limitBody(w http.ResponseWriter, r *http.Request, limit int64) {
 	r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, limit), limit: limit}
 }
 
-// BodyTooLarge reports whether reading r's body hit its limit, and the limit.
-func BodyTooLarge(r *http.Request) (int64, bool) {
+// bodyTooLarge reports whether reading r's body hit its limit, and the limit.
+func bodyTooLarge(r *http.Request) (int64, bool) {
 	if b, ok := r.Body.(*limitedBody); ok && b.hit {
 		return b.limit, true
 	}
 	return 0, false
 }
 
-// WriteTooLarge answers 413 when r's body hit its limit, and reports
+// writeTooLarge answers 413 when r's body hit its limit, and reports
 // whether it did.
-func WriteTooLarge(w http.ResponseWriter, r *http.Request) bool {
-	limit, hit := BodyTooLarge(r)
+func writeTooLarge(w http.ResponseWriter, r *http.Request) bool {
+	limit, hit := bodyTooLarge(r)
 	if hit {
-		WriteError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body larger than %d bytes: send less", limit))
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("request body larger than %d bytes: send less", limit))
 	}
 	return hit
 }
@@ -154,7 +154,7 @@ func parseForm(w http.ResponseWriter, r *http.Request) bool {
 		// goes to a temporary file.
 		err = r.ParseMultipartForm(1 << 20)
 	}
-	if err != nil && WriteTooLarge(w, r) {
+	if err != nil && writeTooLarge(w, r) {
 		return false
 	}
 	return true
@@ -169,7 +169,7 @@ func (s *Server) guard(mux *http.ServeMux) http.Handler {
 		if !ok {
 			limit = defaultBodyLimit
 		}
-		LimitBody(w, r, limit)
+		limitBody(w, r, limit)
 		securityHeaders(w.Header())
 		r.RemoteAddr = realClient(r, s.Config.TrustedProxies)
 		mux.ServeHTTP(w, r)

@@ -141,7 +141,7 @@ func (s *Server) staff(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		privatePage(w)
 		if !s.isAdmin(r) && s.official(r) == "" {
-			WriteError(w, http.StatusUnauthorized, errors.New("the admin token (Authorization: Bearer, from keys.json) "+
+			writeError(w, http.StatusUnauthorized, errors.New("the admin token (Authorization: Bearer, from keys.json) "+
 				"or an official's sign-in (the session of /officials/login, or Authorization: Bearer <official's token>) is required"))
 			return
 		}

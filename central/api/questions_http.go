@@ -72,7 +72,7 @@ func (s *Server) officialPage(h func(http.ResponseWriter, *http.Request, string)
 			if byCookie {
 				if err := s.checkForgery(r); err != nil {
 					s.Log.Warn("officials' form refused", "official", id, "err", err)
-					WriteError(w, http.StatusForbidden, err)
+					writeError(w, http.StatusForbidden, err)
 					return
 				}
 			}
@@ -89,14 +89,14 @@ func (s *Server) officialAPI(h func(http.ResponseWriter, *http.Request, string))
 		privatePage(w)
 		id, byCookie := s.officialAuth(r)
 		if id == "" {
-			WriteError(w, http.StatusUnauthorized, errors.New("an official's sign-in is required: the session cookie of /officials/login, "+
+			writeError(w, http.StatusUnauthorized, errors.New("an official's sign-in is required: the session cookie of /officials/login, "+
 				"or Authorization: Bearer <token from `allimi central official add`>"))
 			return
 		}
 		if byCookie && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			if err := s.checkForgery(r); err != nil {
 				s.Log.Warn("officials' API call refused", "official", id, "err", err)
-				WriteError(w, http.StatusForbidden, err)
+				writeError(w, http.StatusForbidden, err)
 				return
 			}
 		}
@@ -143,7 +143,7 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.sameOrigin(r) {
 		// A sign-in forged by another site would sign this browser in
 		// as someone else.
-		WriteError(w, http.StatusForbidden, errForged)
+		writeError(w, http.StatusForbidden, errForged)
 		return
 	}
 	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
@@ -186,7 +186,7 @@ func (s *Server) handleOfficialLogout(w http.ResponseWriter, r *http.Request) {
 	if id, byCookie := s.officialAuth(r); id != "" && byCookie {
 		if err := s.checkForgery(r); err != nil {
 			s.Log.Warn("sign-out refused", "official", id, "err", err)
-			WriteError(w, http.StatusForbidden, err)
+			writeError(w, http.StatusForbidden, err)
 			return
 		}
 		if err := s.Store.EndOfficialSession(sessionID(r)); err != nil {
@@ -292,33 +292,33 @@ func (s *Server) answer(id uint64, official, text string) (allimi.Question, erro
 func (s *Server) handleQuestionsAPI(w http.ResponseWriter, r *http.Request, _ string) {
 	qs, err := s.Store.Questions(r.URL.Query().Get("all") != "")
 	if err != nil {
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"questions": qs})
+	writeJSON(w, http.StatusOK, map[string]any{"questions": qs})
 }
 
 func (s *Server) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ string) {
 	id, err := questionID(r)
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	q, err := s.Store.Question(id)
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
-		WriteError(w, http.StatusNotFound, err)
+		writeError(w, http.StatusNotFound, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, q)
+		writeJSON(w, http.StatusOK, q)
 	}
 }
 
 func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	var body struct {
@@ -327,24 +327,24 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 	d := json.NewDecoder(r.Body) // under the route's limit (httplimits.go)
 	d.DisallowUnknownFields()
 	if err := d.Decode(&body); err != nil {
-		if WriteTooLarge(w, r) {
+		if writeTooLarge(w, r) {
 			return
 		}
-		WriteError(w, http.StatusBadRequest, fmt.Errorf(`body: %v: send {"answer":"…"}`, err))
+		writeError(w, http.StatusBadRequest, fmt.Errorf(`body: %v: send {"answer":"…"}`, err))
 		return
 	}
 	q, err := s.answer(id, official, body.Answer)
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
-		WriteError(w, http.StatusNotFound, err)
+		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 	case errors.Is(err, allimi.ErrAlreadyAnswered):
-		WriteError(w, http.StatusConflict, err)
+		writeError(w, http.StatusConflict, err)
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		WriteJSON(w, http.StatusOK, q)
+		writeJSON(w, http.StatusOK, q)
 	}
 }
 
@@ -352,19 +352,19 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, official string) {
 	id, err := questionID(r)
 	if err != nil {
-		WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 		return
 	}
 	pcm, err := s.Store.QuestionAudio(id, official)
 	switch {
 	case errors.Is(err, allimi.ErrAudioDeleted):
-		WriteError(w, http.StatusGone, err)
+		writeError(w, http.StatusGone, err)
 		return
 	case errors.Is(err, allimi.ErrNotFound):
-		WriteError(w, http.StatusNotFound, err)
+		writeError(w, http.StatusNotFound, err)
 		return
 	case err != nil:
-		WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")

@@ -1,25 +1,25 @@
-package central
+package api
 
 import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"allimi"
-	"allimi/central/api"
 )
 
 func (s *Server) notifyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/notifications", s.agency(s.handlePostNotification))
 	mux.HandleFunc("GET /api/v1/notifications/{id}", s.agency(s.handleGetNotification))
-	mux.HandleFunc("GET /api/v1/deadletters", s.api.Admin(s.handleDeadLetters))
-	mux.HandleFunc("POST /api/v1/deadletters/replay", s.api.Admin(s.handleReplay))
-	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.api.Admin(s.handleReplay))
+	mux.HandleFunc("GET /api/v1/deadletters", s.admin(s.handleDeadLetters))
+	mux.HandleFunc("POST /api/v1/deadletters/replay", s.admin(s.handleReplay))
+	mux.HandleFunc("POST /api/v1/deadletters/{id}/replay", s.admin(s.handleReplay))
 	mux.HandleFunc("POST /api/v1/receipts", s.handleReceipts)
 	mux.HandleFunc("GET /stats", s.handleStatsPage)
 }
@@ -30,10 +30,10 @@ func (s *Server) agency(h func(http.ResponseWriter, *http.Request, string)) http
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		id, found := "", false
 		if ok {
-			id, found = s.store.AgencyByToken(tok)
+			id, found = s.Store.AgencyByToken(tok)
 		}
 		if !found {
-			api.WriteError(w, http.StatusUnauthorized, errors.New("agency token required (Authorization: Bearer, from `allimi central agency add`)"))
+			writeError(w, http.StatusUnauthorized, errors.New("agency token required (Authorization: Bearer, from `allimi central agency add`)"))
 			return
 		}
 		h(w, r, id)
@@ -58,20 +58,20 @@ func responseOf(n allimi.Notification) NotificationResponse {
 }
 
 func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, agency string) {
-	s.api.AllowLong(w)
+	s.allowLong(w)
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	ndjson := mt == "application/x-ndjson" || mt == "application/ndjson"
 	if !ndjson {
-		api.LimitBody(w, r, api.MaxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
+		limitBody(w, r, maxNotificationJSON) // the route allows maxNotificationBody, for NDJSON
 	}
 	req, err := allimi.DecodeNotificationRequest(r.Body, ndjson)
 	if err != nil {
-		if limit, ok := api.BodyTooLarge(r); ok {
+		if limit, ok := bodyTooLarge(r); ok {
 			how := "send NDJSON in several notifications"
 			if !ndjson {
 				how = "send a large list of citizens as NDJSON (Content-Type: application/x-ndjson)"
 			}
-			api.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: %s", limit, how)})
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: %s", limit, how)})
 			return
 		}
 		writeFieldError(w, err)
@@ -85,17 +85,17 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 		writeFieldError(w, allimi.FieldErr("Idempotency-Key", "longer than 200 characters"))
 		return
 	}
-	n, repeat, err := s.dispatch.Create(agency, idem, req)
+	n, repeat, err := s.Notify.Create(agency, idem, req)
 	if n.ID == 0 {
 		writeFieldError(w, err)
 		return
 	}
 	if !repeat {
-		s.metrics.notifications.WithLabelValues(string(n.Type)).Inc()
-		s.log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
+		s.counted(n.Type)
+		s.Log.Info("notification accepted", "id", n.ID, "agency", agency, "type", n.Type, "campaign", n.Campaign)
 	}
 	if err != nil { // stored, but its expansion failed
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	resp := responseOf(n)
@@ -104,7 +104,7 @@ func (s *Server) handlePostNotification(w http.ResponseWriter, r *http.Request, 
 	if repeat {
 		code = http.StatusOK
 	}
-	api.WriteJSON(w, code, resp)
+	writeJSON(w, code, resp)
 }
 
 func writeFieldError(w http.ResponseWriter, err error) {
@@ -112,30 +112,30 @@ func writeFieldError(w http.ResponseWriter, err error) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &fe):
-		api.WriteJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
 	case errors.As(err, &mbe):
-		api.WriteJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: send NDJSON in several notifications", mbe.Limit)})
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": fmt.Sprintf("body larger than %d bytes: send NDJSON in several notifications", mbe.Limit)})
 	default:
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	}
 }
 
 func (s *Server) handleGetNotification(w http.ResponseWriter, r *http.Request, agency string) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
-		api.WriteError(w, http.StatusBadRequest, fmt.Errorf("notification id %q: not a number", r.PathValue("id")))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("notification id %q: not a number", r.PathValue("id")))
 		return
 	}
-	n, err := s.store.GetNotification(id)
+	n, err := s.Store.GetNotification(id)
 	if errors.Is(err, allimi.ErrNotFound) || (err == nil && n.Agency != agency) {
-		api.WriteError(w, http.StatusNotFound, fmt.Errorf("notification %d: not found", id))
+		writeError(w, http.StatusNotFound, fmt.Errorf("notification %d: not found", id))
 		return
 	}
 	if err != nil {
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, responseOf(n))
+	writeJSON(w, http.StatusOK, responseOf(n))
 }
 
 func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
@@ -145,26 +145,26 @@ func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
 			limit = min(n, 100000)
 		}
 	}
-	dls, total, err := s.store.DeadLetters(limit)
+	dls, total, err := s.Store.DeadLetters(limit)
 	if err != nil {
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]any{"total": total, "deadletters": dls})
+	writeJSON(w, http.StatusOK, map[string]any{"total": total, "deadletters": dls})
 }
 
 func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
-	s.api.AllowLong(w) // a whole dead-letter queue may go back
-	n, err := s.dispatch.ReplayDeadLetters(r.PathValue("id"))
+	s.allowLong(w) // a whole dead-letter queue may go back
+	n, err := s.Notify.ReplayDeadLetters(r.PathValue("id"))
 	switch {
 	case errors.Is(err, allimi.ErrNotFound):
-		api.WriteError(w, http.StatusNotFound, err)
+		writeError(w, http.StatusNotFound, err)
 	case errors.Is(err, allimi.ErrInvalid):
-		api.WriteError(w, http.StatusBadRequest, err)
+		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 	default:
-		api.WriteJSON(w, http.StatusOK, map[string]int{"replayed": n})
+		writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
 	}
 }
 
@@ -176,33 +176,33 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		tok = r.URL.Query().Get("token")
 	}
-	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.keys.ReceiptToken)) != 1 {
-		api.WriteError(w, http.StatusUnauthorized, errors.New("receipt token required"))
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.Keys.ReceiptToken)) != 1 {
+		writeError(w, http.StatusUnauthorized, errors.New("receipt token required"))
 		return
 	}
 	var body struct {
 		Receipts []allimi.ProviderReceipt `json:"receipts"`
 	}
-	s.api.AllowLong(w)
+	s.allowLong(w)
 	if err := json.NewDecoder(r.Body).Decode(&body); err != nil { // under the route's limit (httplimits.go)
-		if api.WriteTooLarge(w, r) {
+		if writeTooLarge(w, r) {
 			return
 		}
-		api.WriteError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
+		writeError(w, http.StatusBadRequest, fmt.Errorf("receipts: %v", err))
 		return
 	}
-	applied, ignored, err := s.dispatch.ApplyReceipts(body.Receipts)
+	applied, ignored, err := s.Notify.ApplyReceipts(body.Receipts)
 	if err != nil {
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, map[string]int{"applied": applied, "ignored": ignored})
+	writeJSON(w, http.StatusOK, map[string]int{"applied": applied, "ignored": ignored})
 }
 
 func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
-	ds, err := s.store.DeliveryStats()
+	ds, err := s.Store.DeliveryStats()
 	if err != nil {
-		api.WriteError(w, http.StatusInternalServerError, err)
+		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
 	type row struct {
@@ -218,5 +218,36 @@ func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = api.StatsPage.Execute(w, rows)
+	_ = statsPage.Execute(w, rows)
 }
+
+// checkAgencyPolicy answers 403 (and returns false) when agency may not
+// send req; nothing is stored then.
+func (s *Server) checkAgencyPolicy(w http.ResponseWriter, agency string, req *allimi.NotificationRequest) bool {
+	p, err := s.Store.AgencyPolicyOf(agency)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return false
+	}
+	err = p.Permits(agency, req)
+	var fe *allimi.FieldError
+	if errors.As(err, &fe) {
+		s.Log.Warn("notification refused by the agency's policy", "agency", agency, "field", fe.Field)
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": fe.Error(), "field": fe.Field, "reason": fe.Reason})
+		return false
+	}
+	return true
+}
+
+// maxNotificationBody bounds an agency request: about 2 M listed citizens as NDJSON.
+const maxNotificationBody = 256 << 20
+
+var statsPage = template.Must(template.New("stats").Parse(`<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>알리미 발송 현황</title>
+<style>body{font-family:sans-serif;font-size:18px;margin:1.5em;color:#111}table{border-collapse:collapse}
+th,td{border:1px solid #888;padding:.3em .6em;text-align:right}th{background:#eee}td.l{text-align:left}</style></head>
+<body><h1>알리미 발송 현황</h1>
+<table><tr><th>알림 유형</th><th>채널</th><th>구독자</th><th>발송</th><th>전달</th><th>실패</th><th>대체 발송(문자)</th><th>재시도</th><th>보류(DLQ)</th></tr>
+{{range .}}<tr><td class="l">{{.Type}}</td><td class="l">{{.Channel}}</td><td>{{.M.subscribers}}</td><td>{{.M.sent}}</td><td>{{.M.delivered}}</td><td>{{.M.failed}}</td><td>{{.M.fellBack}}</td><td>{{.M.retried}}</td><td>{{.M.deadLetter}}</td></tr>
+{{end}}</table></body></html>`))
