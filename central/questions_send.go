@@ -28,10 +28,10 @@ type answerer struct {
 	adapters map[allimi.Channel]channel.Adapter
 	msgs     *template.System
 	log      *slog.Logger
-	queue    sendQueue
+	queue    notify.Queue
 }
 
-func (a *answerer) run(ctx context.Context) { a.queue.run(ctx, a.log, "answers", a.once) }
+func (a *answerer) run(ctx context.Context) { a.queue.Run(ctx, a.log, "answers", a.once) }
 
 // CheckAnswer refuses an answer that cannot be sent as a text message, so
 // that it is refused while the official is still there to shorten it.
@@ -43,7 +43,7 @@ func (a *answerer) CheckAnswer(text string) error {
 }
 
 // Poke sends what is queued now.
-func (a *answerer) Poke() { a.queue.poke() }
+func (a *answerer) Poke() { a.queue.Poke() }
 
 // once sends what is queued, one message per request (answers are few);
 // it returns how many it settled.

@@ -91,8 +91,8 @@ type Server struct {
 	broker   *embeddedBroker
 	ingest   *ingest
 	dispatch *notify.Dispatcher
-	confirm  *confirmer // nil without an SMS gateway
-	answers  *answerer  // nil without an SMS gateway
+	confirm  *notify.Confirmer // nil without an SMS gateway
+	answers  *answerer         // nil without an SMS gateway
 	api      *api.Server
 	http     *http.Server
 	httpLn   net.Listener
@@ -159,12 +159,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
-		s.confirm = &confirmer{store: s.store, sms: sms, msgs: sys, log: s.log.With("component", "confirm"), queue: newSendQueue()}
+		s.confirm = &notify.Confirmer{Store: s.store, SMS: sms, Msgs: sys, Log: s.log.With("component", "confirm"), Queue: notify.NewQueue()}
 		s.ingest.requests = requests.New(s.store, sms, sys, s.log)
-		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: newSendQueue()}
+		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: notify.NewQueue()}
 		s.ingest.onCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {
-				s.confirm.queue.poke()
+				s.confirm.Queue.Poke()
 			}
 		}
 	}
@@ -237,7 +237,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.confirm.run(runCtx)
+				s.confirm.Run(runCtx)
 			}()
 		}
 		if s.answers != nil {

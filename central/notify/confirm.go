@@ -1,4 +1,4 @@
-package central
+package notify
 
 import (
 	"context"
@@ -8,38 +8,41 @@ import (
 	"log/slog"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/channel"
-	"allimi/central/notify"
 	"allimi/central/template"
 )
 
-// confirmer sends the confirmations by SMS, through the same gateway as
+// Confirmer sends the confirmations by SMS, through the same gateway as
 // the notices, with an idempotency key per sign-up and a send-intent
-// (notify.SendOnce) so that a crash between sending and deleting sends
+// (SendOnce) so that a crash between sending and deleting sends
 // nothing twice.
-type confirmer struct {
-	store *bolt.Store
-	sms   channel.Adapter
-	msgs  *template.System
-	log   *slog.Logger
-	queue sendQueue
+type Confirmer struct {
+	// Store holds the confirmations to send and the send-intents that
+	// keep them from going twice.
+	Store interface {
+		allimi.Confirmations
+		allimi.QueueIntents
+	}
+	SMS   channel.Adapter
+	Msgs  *template.System
+	Log   *slog.Logger
+	Queue Queue
 }
 
-func (c *confirmer) run(ctx context.Context) {
-	c.queue.run(ctx, c.log, "sign-up confirmations", c.once)
+func (c *Confirmer) Run(ctx context.Context) {
+	c.Queue.Run(ctx, c.Log, "sign-up confirmations", c.once)
 }
 
 // once sends one batch; it returns how many it settled.
-func (c *confirmer) once(ctx context.Context) (int, error) {
-	pend, err := c.store.PendingConfirmations(c.sms.MaxBatch())
+func (c *Confirmer) once(ctx context.Context) (int, error) {
+	pend, err := c.Store.PendingConfirmations(c.SMS.MaxBatch())
 	if err != nil || len(pend) == 0 {
 		return 0, err
 	}
 	msgs := make([]channel.Message, len(pend))
 	for i, p := range pend {
 		at := p.At.In(allimi.KST)
-		text, lms, err := c.msgs.Render(template.SignupConfirmation, map[string]string{
+		text, lms, err := c.Msgs.Render(template.SignupConfirmation, map[string]string{
 			"name": p.Citizen.Name, "date": at.Format("1월 2일")})
 		if err != nil {
 			return 0, err
@@ -48,7 +51,7 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 		msgs[i] = channel.Message{Key: "cf-" + base64.RawURLEncoding.EncodeToString(sum[:16]), Recipient: p.Citizen.Mobile,
 			Text: text, LMS: lms, Title: "알리미"}
 	}
-	results, err := notify.SendOnce(ctx, c.store, c.sms, msgs)
+	results, err := SendOnce(ctx, c.Store, c.SMS, msgs)
 	if err != nil {
 		return 0, err
 	}
@@ -62,19 +65,19 @@ func (c *confirmer) once(ctx context.Context) (int, error) {
 			done = append(done, pend[i].Key)
 		case channel.Rejected:
 			// A number the gateway refuses will not become valid by waiting.
-			c.log.Warn("sign-up confirmation refused", "code", r.Code)
+			c.Log.Warn("sign-up confirmation refused", "code", r.Code)
 			done = append(done, pend[i].Key)
 		}
 	}
 	if len(done) == 0 {
 		return 0, errors.New("the SMS gateway accepted none")
 	}
-	if err := c.store.DoneConfirmations(done); err != nil {
+	if err := c.Store.DoneConfirmations(done); err != nil {
 		return 0, err
 	}
 	keys := make([]string, len(msgs))
 	for i := range msgs {
 		keys[i] = msgs[i].Key
 	}
-	return len(done), c.store.QueueSettled(c.sms.Channel(), keys...)
+	return len(done), c.Store.QueueSettled(c.SMS.Channel(), keys...)
 }

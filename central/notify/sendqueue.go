@@ -1,4 +1,4 @@
-package central
+package notify
 
 import (
 	"context"
@@ -6,26 +6,26 @@ import (
 	"time"
 )
 
-// sendQueue drives a durable queue of messages to people (sign-up
+// Queue drives a durable queue of messages to people (sign-up
 // confirmations, officials' answers): it sends a batch, at once again while
 // there was something to send, every minute otherwise or when poked, and
 // backs off up to five minutes while sending fails.
-type sendQueue struct {
+type Queue struct {
 	wake chan struct{}
 }
 
-func newSendQueue() sendQueue { return sendQueue{wake: make(chan struct{}, 1)} }
+func NewQueue() Queue { return Queue{wake: make(chan struct{}, 1)} }
 
-// poke asks for a batch now (something was queued).
-func (q sendQueue) poke() {
+// Poke asks for a batch now (something was queued).
+func (q Queue) Poke() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
 }
 
-// run calls once until ctx ends; once returns how many messages it settled.
-func (q sendQueue) run(ctx context.Context, log *slog.Logger, what string, once func(context.Context) (int, error)) {
+// Run calls once until ctx ends; once returns how many messages it settled.
+func (q Queue) Run(ctx context.Context, log *slog.Logger, what string, once func(context.Context) (int, error)) {
 	backoff := time.Second
 	for {
 		sent, err := once(ctx)
