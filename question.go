@@ -273,8 +273,8 @@ func DefaultRetentionPolicy() RetentionPolicy {
 
 // PendingAnswer is one answer to send.
 type PendingAnswer struct {
-	Q       Question
-	Citizen Citizen
+	Question Question
+	Citizen  Citizen
 }
 
 // Questions keeps the questions kiosks send in (text, or audio in chunks)

@@ -24,6 +24,7 @@ import (
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
 	"allimi/central/notify"
+	"allimi/central/questions"
 	"allimi/central/requests"
 	"allimi/central/template"
 	"allimi/subsidy"
@@ -91,8 +92,8 @@ type Server struct {
 	broker   *embeddedBroker
 	ingest   *ingest
 	dispatch *notify.Dispatcher
-	confirm  *notify.Confirmer // nil without an SMS gateway
-	answers  *answerer         // nil without an SMS gateway
+	confirm  *notify.Confirmer   // nil without an SMS gateway
+	answers  *questions.Answerer // nil without an SMS gateway
 	api      *api.Server
 	http     *http.Server
 	httpLn   net.Listener
@@ -161,7 +162,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
 		s.confirm = &notify.Confirmer{Store: s.store, SMS: sms, Msgs: sys, Log: s.log.With("component", "confirm"), Queue: notify.NewQueue()}
 		s.ingest.requests = requests.New(s.store, sms, sys, s.log)
-		s.answers = &answerer{store: s.store, adapters: adapters, msgs: sys, log: s.log.With("component", "answers"), queue: notify.NewQueue()}
+		s.answers = &questions.Answerer{Store: s.store, Adapters: adapters, Msgs: sys, Log: s.log.With("component", "answers"), Queue: notify.NewQueue()}
 		s.ingest.onCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {
 				s.confirm.Queue.Poke()
@@ -244,13 +245,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.answers.run(runCtx)
+				s.answers.Run(runCtx)
 			}()
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			purgeQuestionAudio(runCtx, s.store, cfg.QuestionAudio, s.log)
+			questions.PurgeAudio(runCtx, s.store, cfg.QuestionAudio, s.log)
 		}()
 		if d := s.store.Details; d != nil {
 			wg.Add(1)

@@ -29,7 +29,7 @@ func (s *Store) PendingAnswers(n int) ([]allimi.PendingAnswer, error) {
 				return fmt.Errorf("question %d: contact: %w", q.ID, err)
 			}
 			q.Contact = nil // allimi.Question: cleared before it leaves the store
-			out = append(out, allimi.PendingAnswer{Q: q, Citizen: cit})
+			out = append(out, allimi.PendingAnswer{Question: q, Citizen: cit})
 		}
 		return nil
 	})

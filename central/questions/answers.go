@@ -1,4 +1,4 @@
-package central
+package questions
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/notify"
 	"allimi/central/template"
@@ -18,37 +17,42 @@ import (
 // #{code} and #{answer}.
 const AnswerTemplate = "ALLIMI_QNA_ANSWER"
 
-// answerer sends officials' answers on the channel each person chose,
+// Answerer sends officials' answers on the channel each person chose,
 // falling back to SMS/LMS when the messenger refuses the person (not a
 // KakaoTalk user …). Each answer has an idempotency key per channel, so a
 // crash between a provider's answer and the queue's update sends nothing
 // twice to a provider that deduplicates.
-type answerer struct {
-	store    *bolt.Store
-	adapters map[allimi.Channel]channel.Adapter
-	msgs     *template.System
-	log      *slog.Logger
-	queue    notify.Queue
+type Answerer struct {
+	// Store holds the answers to send and the send-intents that keep them
+	// from going twice.
+	Store interface {
+		allimi.Questions
+		allimi.QueueIntents
+	}
+	Adapters map[allimi.Channel]channel.Adapter
+	Msgs     *template.System
+	Log      *slog.Logger
+	Queue    notify.Queue
 }
 
-func (a *answerer) run(ctx context.Context) { a.queue.Run(ctx, a.log, "answers", a.once) }
+func (a *Answerer) Run(ctx context.Context) { a.Queue.Run(ctx, a.Log, "answers", a.once) }
 
 // CheckAnswer refuses an answer that cannot be sent as a text message, so
 // that it is refused while the official is still there to shorten it.
-func (a *answerer) CheckAnswer(text string) error {
-	if _, _, err := a.msgs.Render(template.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
+func (a *Answerer) CheckAnswer(text string) error {
+	if _, _, err := a.Msgs.Render(template.QuestionAnswer, map[string]string{"name": "", "code": "", "answer": text}); err != nil {
 		return fmt.Errorf("answer: too long for a text message: %w", allimi.ErrInvalid)
 	}
 	return nil
 }
 
 // Poke sends what is queued now.
-func (a *answerer) Poke() { a.queue.Poke() }
+func (a *Answerer) Poke() { a.Queue.Poke() }
 
 // once sends what is queued, one message per request (answers are few);
 // it returns how many it settled.
-func (a *answerer) once(ctx context.Context) (int, error) {
-	pend, err := a.store.PendingAnswers(100)
+func (a *Answerer) once(ctx context.Context) (int, error) {
+	pend, err := a.Store.PendingAnswers(100)
 	if err != nil || len(pend) == 0 {
 		return 0, err
 	}
@@ -57,33 +61,33 @@ func (a *answerer) once(ctx context.Context) (int, error) {
 	for _, p := range pend {
 		delivery, err := a.send(ctx, p)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("question %d: %w", p.Q.ID, err))
+			errs = append(errs, fmt.Errorf("question %d: %w", p.Question.ID, err))
 			continue
 		}
-		if err := a.store.AnswerSent(p.Q.ID, delivery); err != nil {
+		if err := a.Store.AnswerSent(p.Question.ID, delivery); err != nil {
 			return settled, err
 		}
-		for _, ch := range []allimi.Channel{allimi.Channel(p.Q.Reply), allimi.ChannelSMS} {
-			if err := a.store.QueueSettled(ch, answerKey(p, ch)); err != nil {
+		for _, ch := range []allimi.Channel{allimi.Channel(p.Question.Reply), allimi.ChannelSMS} {
+			if err := a.Store.QueueSettled(ch, answerKey(p, ch)); err != nil {
 				return settled, err
 			}
 		}
-		a.log.Info("answer sent", "question", p.Q.ID, "delivery", delivery)
+		a.Log.Info("answer sent", "question", p.Question.ID, "delivery", delivery)
 		settled++
 	}
 	return settled, errors.Join(errs...)
 }
 
 // send sends one answer and says how it went; an error means "try again".
-func (a *answerer) send(ctx context.Context, p allimi.PendingAnswer) (string, error) {
-	text, lms, err := a.msgs.Render(template.QuestionAnswer, map[string]string{
-		"name": p.Citizen.Name, "code": p.Q.Code, "answer": p.Q.Answer})
+func (a *Answerer) send(ctx context.Context, p allimi.PendingAnswer) (string, error) {
+	text, lms, err := a.Msgs.Render(template.QuestionAnswer, map[string]string{
+		"name": p.Citizen.Name, "code": p.Question.Code, "answer": p.Question.Answer})
 	if err != nil {
 		// The answer was checked when the official gave it: this is a
 		// template that no longer fits, which waiting will not fix.
 		return "refused: " + err.Error(), nil
 	}
-	ch := allimi.Channel(p.Q.Reply)
+	ch := allimi.Channel(p.Question.Reply)
 	r, err := a.sendOn(ctx, ch, p, text, lms)
 	if err != nil {
 		return "", err
@@ -96,7 +100,7 @@ func (a *answerer) send(ctx context.Context, p allimi.PendingAnswer) (string, er
 	case ch == allimi.ChannelSMS:
 		return fmt.Sprintf("refused by sms: %s %s", r.Code, r.Reason), nil
 	}
-	a.log.Info("answer falls back to SMS", "question", p.Q.ID, "channel", ch, "code", r.Code)
+	a.Log.Info("answer falls back to SMS", "question", p.Question.ID, "channel", ch, "code", r.Code)
 	r, err = a.sendOn(ctx, allimi.ChannelSMS, p, text, lms)
 	switch {
 	case err != nil:
@@ -109,8 +113,8 @@ func (a *answerer) send(ctx context.Context, p allimi.PendingAnswer) (string, er
 	return fmt.Sprintf("refused by %s and sms: %s %s", ch, r.Code, r.Reason), nil
 }
 
-func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p allimi.PendingAnswer, text string, lms bool) (channel.Result, error) {
-	ad := a.adapters[ch]
+func (a *Answerer) sendOn(ctx context.Context, ch allimi.Channel, p allimi.PendingAnswer, text string, lms bool) (channel.Result, error) {
+	ad := a.Adapters[ch]
 	if ad == nil {
 		return channel.Result{}, fmt.Errorf("no %s provider configured", ch)
 	}
@@ -118,9 +122,9 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p allimi.Pendi
 		Text: text, LMS: lms}
 	if ch == allimi.ChannelKakao || ch == allimi.ChannelNaver {
 		m.Template = AnswerTemplate
-		m.Params = channel.ParamsOf("name", p.Citizen.Name, "code", p.Q.Code, "answer", p.Q.Answer)
+		m.Params = channel.ParamsOf("name", p.Citizen.Name, "code", p.Question.Code, "answer", p.Question.Answer)
 	}
-	res, err := notify.SendOnce(ctx, a.store, ad, []channel.Message{m})
+	res, err := notify.SendOnce(ctx, a.Store, ad, []channel.Message{m})
 	if err != nil {
 		return channel.Result{}, err
 	}
@@ -132,5 +136,5 @@ func (a *answerer) sendOn(ctx context.Context, ch allimi.Channel, p allimi.Pendi
 
 // answerKey is an answer's idempotency key on ch.
 func answerKey(p allimi.PendingAnswer, ch allimi.Channel) string {
-	return fmt.Sprintf("qa-%d-%s", p.Q.ID, ch)
+	return fmt.Sprintf("qa-%d-%s", p.Question.ID, ch)
 }

@@ -1,4 +1,4 @@
-package central
+package questions
 
 import (
 	"context"
@@ -6,13 +6,12 @@ import (
 	"time"
 
 	"allimi"
-	"allimi/central/bolt"
 )
 
-// purgeQuestionAudio applies the retention policy at start and then every
+// PurgeAudio applies the retention policy at start and then every
 // interval (a tenth of the shortest period, between a minute and an hour)
 // until ctx ends.
-func purgeQuestionAudio(ctx context.Context, st *bolt.Store, p allimi.RetentionPolicy, log *slog.Logger) {
+func PurgeAudio(ctx context.Context, st allimi.Questions, p allimi.RetentionPolicy, log *slog.Logger) {
 	every := time.Hour
 	for _, d := range []time.Duration{p.KeepAnswered, p.MaxAge} {
 		if d > 0 {
