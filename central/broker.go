@@ -18,6 +18,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"allimi/central/bolt"
+	"allimi/central/ingest"
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
 	"allimi/sync/wire"
@@ -111,7 +112,7 @@ func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskca.
 	// Kiosks keep their own windows far below this; it bounds a misbehaving
 	// client. Central holds at most ingestHold unacknowledged records and
 	// sheds the rest itself, so the broker never reaches this for central.
-	caps.MaximumInflight = 2 * ingestHold
+	caps.MaximumInflight = 2 * ingest.Hold
 	caps.MaximumPacketSize = maxInboundPacket
 	// The inline client publishes catalog bodies, far larger than any packet a client may send.
 	srv := mqtt.New(&mqtt.Options{Capabilities: caps, InlineClient: true, Logger: log.With("component", "broker")})
@@ -158,7 +159,7 @@ func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskca.
 	return &embeddedBroker{server: srv, socket: sock, preLogin: pre, log: log.With("component", "broker")}, nil
 }
 
-// publishRetained publishes a retained message through the broker's inline
+// PublishRetained publishes a retained message through the broker's inline
 // client: no packet is read, so maxInboundPacket does not apply. Kiosks
 // receive it as QoS 1 (server.go processPublish).
 func (b *embeddedBroker) publishRetained(topic string, payload []byte) error {
@@ -168,13 +169,13 @@ func (b *embeddedBroker) publishRetained(topic string, payload []byte) error {
 	return nil
 }
 
-// publishRetained publishes a retained message: into the embedded broker
+// PublishRetained publishes a retained message: into the embedded broker
 // directly, else through the ingest's connection to the external one.
 func (s *Server) publishRetained(topic string, payload []byte) error {
 	if s.broker != nil {
 		return s.broker.publishRetained(topic, payload)
 	}
-	s.ingest.publishRetained(topic, payload)
+	s.ingest.PublishRetained(topic, payload)
 	return nil
 }
 

@@ -11,38 +11,14 @@ import (
 // metrics are central's Prometheus series, on a registry of their own so
 // that several centrals can live in one test process.
 type metrics struct {
-	reg         *prometheus.Registry
-	records     *prometheus.CounterVec
-	batchSize   prometheus.Histogram
-	commitTime  prometheus.Histogram
-	acksSent    prometheus.Counter
-	brokerState prometheus.Gauge
+	reg *prometheus.Registry
 
 	notifications *prometheus.CounterVec
 	dispatch      *notify.Metrics
 }
 
 func newMetrics(store *bolt.Store) *metrics {
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		records: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "allimi_ingest_records_total", Help: "Kiosk records received, by result (stored, duplicate, rejected).",
-		}, []string{"result"}),
-		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "allimi_ingest_batch_records", Help: "Records committed per bbolt transaction.",
-			Buckets: prometheus.ExponentialBuckets(1, 4, 7),
-		}),
-		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "allimi_ingest_commit_seconds", Help: "Time to commit one ingest batch durably.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
-		}),
-		acksSent: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "allimi_ingest_acks_sent_total", Help: "Application acks published to kiosks.",
-		}),
-		brokerState: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "allimi_broker_connected", Help: "1 while central's ingest client is connected to the broker.",
-		}),
-	}
+	m := &metrics{reg: prometheus.NewRegistry()}
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "allimi_notifications_total", Help: "Agency notifications received, by type.",
 	}, []string{"type"})
@@ -62,7 +38,7 @@ func newMetrics(store *bolt.Store) *metrics {
 		Name: "allimi_subscriber_index_pending",
 		Help: "Consent changes committed and not yet folded into the campaigns' subscriber index (campaigns fold them first).",
 	}, func() float64 { return float64(store.SubsPending()) })
-	m.reg.MustRegister(m.records, m.batchSize, m.commitTime, m.acksSent, m.brokerState, subscribers, subsPending,
+	m.reg.MustRegister(subscribers, subsPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -21,6 +21,7 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/detail"
+	"allimi/central/ingest"
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
 	"allimi/central/notify"
@@ -90,7 +91,7 @@ type Server struct {
 	keys     *keyring.Keys
 	metrics  *metrics
 	broker   *embeddedBroker
-	ingest   *ingest
+	ingest   *ingest.Service
 	dispatch *notify.Dispatcher
 	confirm  *notify.Confirmer   // nil without an SMS gateway
 	answers  *questions.Answerer // nil without an SMS gateway
@@ -139,7 +140,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.metrics = newMetrics(s.store)
-	s.ingest = newIngest(s.store, s.metrics, s.log, cfg.BatchMax)
+	s.ingest = ingest.New(s.store, s.metrics.reg, s.log, cfg.BatchMax)
 	if cfg.ProviderURL != "" {
 		cfg.Providers.SetBaseURL(cfg.ProviderURL)
 	}
@@ -161,9 +162,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
 		s.confirm = &notify.Confirmer{Store: s.store, SMS: sms, Msgs: sys, Log: s.log.With("component", "confirm"), Queue: notify.NewQueue()}
-		s.ingest.requests = requests.New(s.store, sms, sys, s.log)
+		s.ingest.Requests = requests.New(s.store, sms, sys, s.log)
 		s.answers = &questions.Answerer{Store: s.store, Adapters: adapters, Msgs: sys, Log: s.log.With("component", "answers"), Queue: notify.NewQueue()}
-		s.ingest.onCommit = func(o allimi.CommitOutcome) {
+		s.ingest.OnCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {
 				s.confirm.Queue.Poke()
 			}
@@ -200,16 +201,16 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	s.cancel = cancel
-	s.ingest.onConnect = func() {
+	s.ingest.OnConnect = func() {
 		if err := s.publishCatalogs(); err != nil {
 			s.log.Error("catalogs not published", "err", err)
 		}
 	}
-	s.ingest.connect(runCtx, conn)
+	s.ingest.Connect(runCtx, conn)
 	s.api = &api.Server{Log: s.log, Store: s.store, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
 		TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 		DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
-		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.health,
+		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.Health,
 		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch,
 		Accepted: func(t allimi.NotificationType) { s.metrics.notifications.WithLabelValues(string(t)).Inc() }}
 	if s.answers != nil {
@@ -260,7 +261,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 				purgeDetails(runCtx, d, s.log)
 			}()
 		}
-		s.ingest.run(runCtx)
+		s.ingest.Run(runCtx)
 		wg.Wait()
 	}()
 	s.log.Info("central serving", "http", s.httpLn.Addr().String(), "mqtt", cfg.MQTT, "broker", conn.Broker)
@@ -292,7 +293,7 @@ func (s *Server) close() error {
 
 func (s *Server) closeParts() error {
 	if s.ingest != nil {
-		s.ingest.disconnect()
+		s.ingest.Disconnect()
 	}
 	if s.broker != nil {
 		_ = s.broker.Close()
@@ -329,7 +330,7 @@ func (s *Server) PublishCatalog(name string, version uint64, body []byte) (catal
 		// only what later catalogs change is news.
 		go s.notifyBenefits(prev, next, m.Version)
 	}
-	if !s.ingest.isConnected() {
+	if !s.ingest.IsConnected() {
 		return m, nil // published at the next connection
 	}
 	return m, s.publishCatalogs()

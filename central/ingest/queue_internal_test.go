@@ -1,4 +1,4 @@
-package central
+package ingest
 
 import (
 	"fmt"
@@ -18,13 +18,19 @@ type testMsg struct {
 	acked   bool
 }
 
-func (m *testMsg) Duplicate() bool   { return false }
-func (m *testMsg) Qos() byte         { return 1 }
-func (m *testMsg) Retained() bool    { return false }
-func (m *testMsg) Topic() string     { return m.topic }
+func (m *testMsg) Duplicate() bool { return false }
+
+func (m *testMsg) Qos() byte { return 1 }
+
+func (m *testMsg) Retained() bool { return false }
+
+func (m *testMsg) Topic() string { return m.topic }
+
 func (m *testMsg) MessageID() uint16 { return 0 }
-func (m *testMsg) Payload() []byte   { return m.payload }
-func (m *testMsg) Ack()              { m.acked = true }
+
+func (m *testMsg) Payload() []byte { return m.payload }
+
+func (m *testMsg) Ack() { m.acked = true }
 
 func msg(kiosk string, n int) *testMsg {
 	return &testMsg{topic: wire.UpTopic(kiosk), payload: fmt.Appendf(nil, "%s-%d", kiosk, n)}

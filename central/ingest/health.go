@@ -1,4 +1,4 @@
-package central
+package ingest
 
 import (
 	"errors"
@@ -109,12 +109,12 @@ func (h *ingestHealth) check(now time.Time, waiting int) ingestStatus {
 	return st
 }
 
-// health answers /healthz and /readyz: 200 while central is connected to
+// Health answers /healthz and /readyz: 200 while central is connected to
 // its broker and storing what arrives, else 503 with the reason in
 // "status". The "status" and "broker" fields are the ones monitors
 // already read; the rest is the ingest's detail.
-func (in *ingest) health() (int, map[string]any) {
-	broker := in.isConnected()
+func (in *Service) Health() (int, map[string]any) {
+	broker := in.IsConnected()
 	st := in.status()
 	code, status := http.StatusOK, "ok"
 	switch {

@@ -1,4 +1,4 @@
-package central
+package ingest
 
 import (
 	"context"
@@ -21,14 +21,14 @@ import (
 	"allimi/sync/wire"
 )
 
-// ingest takes kiosk events off the broker, commits what has arrived in one
+// Service takes kiosk events off the broker, commits what has arrived in one
 // transaction, and only then acknowledges: first to the broker (PUBACK),
 // then to each kiosk on its ack topic. Taking a message off the broker
 // never waits (see fairQueue), and a commit the store refuses is kept and
 // tried again, unacknowledged, while /healthz says why nothing is stored.
-type ingest struct {
+type Service struct {
 	store    *bolt.Store
-	metrics  *metrics
+	metrics  *ingestMetrics
 	log      *slog.Logger
 	batchMax int
 	queue    *fairQueue
@@ -40,45 +40,47 @@ type ingest struct {
 	shedLog   *rate.Sometimes // one log line per burst of shedding
 	failCount prometheus.Counter
 
-	// onConnect runs after every (re)connection, e.g. to republish
+	// OnConnect runs after every (re)connection, e.g. to republish
 	// retained catalogs that a restarted broker has forgotten.
-	onConnect func()
+	OnConnect func()
 	// Service, when set, answers kiosks' requests; onCommit, when set,
 	// hears every commit's outcome.
-	requests *requests.Service
-	onCommit func(allimi.CommitOutcome)
+	Requests *requests.Service
+	OnCommit func(allimi.CommitOutcome)
 
 	mu        sync.Mutex
 	client    paho.Client
 	connected bool
 }
 
-func newIngest(store *bolt.Store, m *metrics, log *slog.Logger, batchMax int) *ingest {
+// New makes the ingest of store, its metrics registered with reg; batchMax
+// bounds the records one commit holds (1,000 when not positive).
+func New(store *bolt.Store, reg prometheus.Registerer, log *slog.Logger, batchMax int) *Service {
 	if batchMax <= 0 {
 		batchMax = 1000
 	}
-	// The batch and the queue share ingestHold: a --batch-max above half
+	// The batch and the queue share Hold: a --batch-max above half
 	// of it is taken as half, so the queue keeps room for every kiosk.
-	batchMax = min(batchMax, ingestHold/2)
-	in := &ingest{store: store, metrics: m, log: log.With("component", "ingest"), batchMax: batchMax,
-		queue: newFairQueue(ingestHold-batchMax, ingestHoldBytes), now: time.Now,
+	batchMax = min(batchMax, Hold/2)
+	in := &Service{store: store, metrics: newIngestMetrics(), log: log.With("component", "ingest"), batchMax: batchMax,
+		queue: newFairQueue(Hold-batchMax, ingestHoldBytes), now: time.Now,
 		shedLog: &rate.Sometimes{Interval: 10 * time.Second}}
-	in.registerMetrics(m)
+	in.registerMetrics(reg)
 	return in
 }
 
-// connect starts the MQTT client; it keeps reconnecting in the background.
-func (in *ingest) connect(ctx context.Context, conn transport.Conn) {
+// Connect starts the MQTT client; it keeps reconnecting in the background.
+func (in *Service) Connect(ctx context.Context, conn transport.Conn) {
 	opts := conn.ClientOptions().
 		SetOnConnectHandler(func(c paho.Client) {
 			// Subscribe at every connection: a broker restarted without
 			// persistence has forgotten our session.
 			subs := map[string]byte{wire.UpFilter: 1}
-			if in.requests != nil {
+			if in.Requests != nil {
 				subs[wire.RequestFilter] = 1
 			}
 			t := c.SubscribeMultiple(subs, func(c paho.Client, m paho.Message) {
-				if _, ok := wire.ParseUpTopic(m.Topic()); !ok && in.requests != nil {
+				if _, ok := wire.ParseUpTopic(m.Topic()); !ok && in.Requests != nil {
 					// Answered on their own: a slow SMS gateway must not
 					// hold up records.
 					go in.answer(ctx, c, m)
@@ -93,8 +95,8 @@ func (in *ingest) connect(ctx context.Context, conn transport.Conn) {
 			}()
 			in.setConnected(true)
 			in.log.Info("connected to broker", "broker", conn.Broker)
-			if in.onConnect != nil {
-				go in.onConnect()
+			if in.OnConnect != nil {
+				go in.OnConnect()
 			}
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -121,7 +123,7 @@ func (in *ingest) connect(ctx context.Context, conn transport.Conn) {
 // work, a few tens of microseconds a record, then runs while the store
 // commits the batch before instead of in the one loop every record waits
 // on.
-func (in *ingest) take(m paho.Message) {
+func (in *Service) take(m paho.Message) {
 	kiosk, _ := wire.ParseUpTopic(m.Topic())
 	inc := in.decode(m.Topic(), m.Payload())
 	in.store.Prepare(&inc)
@@ -139,11 +141,44 @@ func (in *ingest) take(m paho.Message) {
 }
 
 // status is the ingest's state for /healthz.
-func (in *ingest) status() ingestStatus {
+func (in *Service) status() ingestStatus {
 	return in.commits.check(in.now(), in.queue.len()+int(in.inBatch.Load()))
 }
 
-func (in *ingest) registerMetrics(m *metrics) {
+// ingestMetrics are the ingest's Prometheus series.
+type ingestMetrics struct {
+	records     *prometheus.CounterVec
+	batchSize   prometheus.Histogram
+	commitTime  prometheus.Histogram
+	acksSent    prometheus.Counter
+	brokerState prometheus.Gauge
+}
+
+func newIngestMetrics() *ingestMetrics {
+	return &ingestMetrics{
+		records: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "allimi_ingest_records_total", Help: "Kiosk records received, by result (stored, duplicate, rejected).",
+		}, []string{"result"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "allimi_ingest_batch_records", Help: "Records committed per bbolt transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 7),
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "allimi_ingest_commit_seconds", Help: "Time to commit one ingest batch durably.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		acksSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "allimi_ingest_acks_sent_total", Help: "Application acks published to kiosks.",
+		}),
+		brokerState: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "allimi_broker_connected", Help: "1 while central's ingest client is connected to the broker.",
+		}),
+	}
+}
+
+func (in *Service) registerMetrics(reg prometheus.Registerer) {
+	m := in.metrics
+	reg.MustRegister(m.records, m.batchSize, m.commitTime, m.acksSent, m.brokerState)
 	in.shedCount = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "allimi_ingest_shed_total",
 		Help: "Kiosk records acknowledged to the broker unstored because the ingest queue was full (their kiosks send them again).",
@@ -154,10 +189,10 @@ func (in *ingest) registerMetrics(m *metrics) {
 	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "allimi_ingest_waiting_records", Help: "Kiosk records taken off the broker and not yet stored.",
 	}, func() float64 { return float64(in.queue.len() + int(in.inBatch.Load())) })
-	m.reg.MustRegister(in.shedCount, in.failCount, waiting)
+	reg.MustRegister(in.shedCount, in.failCount, waiting)
 }
 
-func (in *ingest) setConnected(v bool) {
+func (in *Service) setConnected(v bool) {
 	in.mu.Lock()
 	in.connected = v
 	in.mu.Unlock()
@@ -168,13 +203,13 @@ func (in *ingest) setConnected(v bool) {
 	}
 }
 
-func (in *ingest) isConnected() bool {
+func (in *Service) IsConnected() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return in.connected
 }
 
-func (in *ingest) disconnect() {
+func (in *Service) Disconnect() {
 	in.mu.Lock()
 	c := in.client
 	in.mu.Unlock()
@@ -199,8 +234,8 @@ const (
 	subsFoldMax   = 50000
 )
 
-// run commits batches until ctx ends.
-func (in *ingest) run(ctx context.Context) {
+// Run commits batches until ctx ends.
+func (in *Service) Run(ctx context.Context) {
 	var fold subsFolding
 	for {
 		// What has already arrived, up to batchMax: one transaction, one fsync.
@@ -268,7 +303,7 @@ type subsFolding struct {
 }
 
 // foldSubs folds the subs index unless a failed fold asks to wait.
-func (in *ingest) foldSubs(f *subsFolding) {
+func (in *Service) foldSubs(f *subsFolding) {
 	now := in.now()
 	if now.Before(f.retry) {
 		return
@@ -284,7 +319,7 @@ func (in *ingest) foldSubs(f *subsFolding) {
 }
 
 // commit stores items, batch's records decoded, and acknowledges them.
-func (in *ingest) commit(batch []paho.Message, items []allimi.Incoming) bool {
+func (in *Service) commit(batch []paho.Message, items []allimi.Incoming) bool {
 	start := time.Now()
 	out, err := in.store.Commit(items)
 	if err != nil {
@@ -303,8 +338,8 @@ func (in *ingest) commit(batch []paho.Message, items []allimi.Incoming) bool {
 	for _, m := range batch {
 		m.Ack()
 	}
-	if in.onCommit != nil {
-		in.onCommit(out)
+	if in.OnCommit != nil {
+		in.OnCommit(out)
 	}
 	for kiosk, hw := range out.HW {
 		b, _ := json.Marshal(wire.Ack{V: 1, Kiosk: kiosk, UpTo: hw})
@@ -321,7 +356,7 @@ const requestTimeout = 20 * time.Second
 
 // Answer replies to one kiosk request. A malformed request is answered
 // when it names its id, and otherwise only logged.
-func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
+func (in *Service) answer(ctx context.Context, c paho.Client, m paho.Message) {
 	defer m.Ack()
 	kiosk, ok := wire.ParseRequestTopic(m.Topic())
 	if !ok {
@@ -338,7 +373,7 @@ func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 		rep = wire.Reply{V: 1, ID: req.ID, Code: "invalid", Error: err.Error()}
 	} else {
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		rep = in.requests.Answer(ctx, kiosk, req)
+		rep = in.Requests.Answer(ctx, kiosk, req)
 		cancel()
 	}
 	b, _ := json.Marshal(rep)
@@ -346,7 +381,7 @@ func (in *ingest) answer(ctx context.Context, c paho.Client, m paho.Message) {
 }
 
 // decode turns one up message into an Incoming: the event, or why it was refused.
-func (in *ingest) decode(topic string, payload []byte) allimi.Incoming {
+func (in *Service) decode(topic string, payload []byte) allimi.Incoming {
 	kiosk, ok := wire.ParseUpTopic(topic)
 	if !ok {
 		return in.reject(topic, "", fmt.Errorf("topic %q is not a kiosk up topic", topic))
@@ -370,7 +405,7 @@ func (in *ingest) decode(topic string, payload []byte) allimi.Incoming {
 	return allimi.Incoming{Kiosk: kiosk, Event: &e, Consents: &p}
 }
 
-func (in *ingest) reject(topic, kiosk string, err error) allimi.Incoming {
+func (in *Service) reject(topic, kiosk string, err error) allimi.Incoming {
 	level := slog.LevelWarn
 	if errors.Is(err, allimi.ErrUnsupportedVersion) {
 		level = slog.LevelError // a kiosk newer than central: upgrade central
@@ -379,8 +414,8 @@ func (in *ingest) reject(topic, kiosk string, err error) allimi.Incoming {
 	return allimi.Incoming{Kiosk: kiosk, Reject: err}
 }
 
-// publishRetained queues a retained QoS 1 message; paho sends it once connected.
-func (in *ingest) publishRetained(topic string, payload []byte) {
+// PublishRetained queues a retained QoS 1 message; paho sends it once connected.
+func (in *Service) PublishRetained(topic string, payload []byte) {
 	in.mu.Lock()
 	c := in.client
 	in.mu.Unlock()

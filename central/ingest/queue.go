@@ -1,21 +1,21 @@
-package central
+package ingest
 
 import (
 	"slices"
 	"sync"
 
-	"allimi"
-
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"allimi"
 )
 
-// ingestHold is the most kiosk records central holds at once: taken off
+// Hold is the most kiosk records central holds at once: taken off
 // the broker, not yet committed, so not yet acknowledged (the queue plus
 // the batch being committed). The embedded broker keeps twice as many in
 // flight for any client (caps.MaximumInflight), so that while central's
 // queue is full the broker still has room for what is on the wire and
 // central, not the broker, decides what to shed.
-const ingestHold = 4096
+const Hold = 4096
 
 // ingestHoldBytes bounds the payload bytes the queue holds: a record is at
 // most wire.MaxEventSize, but ingestHold records of that size would be
