@@ -12,10 +12,7 @@ import (
 	"allimi/central/keyring"
 )
 
-var (
-	bucketAgencies     = []byte("agencies")      // agency id → agencyRecord
-	bucketAgencyTokens = []byte("agency-tokens") // sha256(token) → agency id
-)
+var ()
 
 type agencyRecord struct {
 	ID        string    `json:"id"`

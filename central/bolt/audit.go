@@ -13,12 +13,21 @@ import (
 	"allimi"
 )
 
+// The audit part of the store keeps the audit log. Its buckets, and what
+// their keys and values hold:
+var (
+	bucketAudit = []byte("audit") // seq(8) → AuditEntry JSON
+)
+
+// auditPart creates them when the store opens.
+var auditPart = part{"audit", [][]byte{
+	bucketAudit}}
+
 // The audit log records every consent change and every view of a person's
 // data (a detail page, a receipt page), each entry chained to the one
 // before by SHA-256: changing or removing an entry breaks every later
 // hash, which VerifyAudit finds. Entries name people only by a keyed
 // pseudonym, never by name or number.
-var bucketAudit = []byte("audit") // seq(8) → AuditEntry JSON
 
 var keyAuditHead = []byte("auditHead") // in meta: the last entry's hash
 

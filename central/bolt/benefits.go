@@ -19,10 +19,7 @@ import (
 // the grant lasts. When a new Subsidy 24 catalog is published, the services
 // that are new or changed are matched against every such profile, and each
 // person is told of those that turned eligible for them — once per service.
-var (
-	bucketProfiles        = []byte("profiles")         // citizen key → sealed benefitProfile JSON
-	bucketBenefitNotified = []byte("benefit-notified") // citizen key | service id → catalog version
-)
+var ()
 
 // benefitsAgency is the sender of new-benefits notices: central itself.
 const benefitsAgency = "allimi"

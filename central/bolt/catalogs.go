@@ -10,6 +10,16 @@ import (
 	"allimi/sync/catalog"
 )
 
+// The catalogs part of the store keeps the signed catalogs central publishes
+// to kiosks. Its buckets, and what their keys and values hold:
+var (
+	bucketCatalogs = []byte("catalogs") // name → storedCatalog
+)
+
+// catalogsPart creates them when the store opens.
+var catalogsPart = part{"catalogs", [][]byte{
+	bucketCatalogs}}
+
 type storedCatalog struct {
 	Manifest catalog.Manifest `json:"manifest"`
 	Body     []byte           `json:"body"`

@@ -13,7 +13,6 @@ import (
 // (the kiosk was offline, or the person skipped the code) until their
 // owners have been told by SMS. The entry is written in the transaction
 // that stores the sign-up, so a crash forgets none.
-var bucketConfirmations = []byte("confirmations") // kiosk 0x00 seq(8) → citizen key(32) | signed up at, ms(8)
 
 // queueConfirmation queues a sign-up's confirmation in the batch's tally,
 // which writes them at the end of the transaction, in key order.

@@ -13,6 +13,9 @@ import (
 	"allimi"
 )
 
+// The deliveries part of the store keeps each delivery's state, its queue,
+// and what keeps a message from going twice. Its buckets, and what their
+// keys and values hold:
 var (
 	bucketDeliveries    = []byte("deliveries")  // id | channel(1) | block(4) → deliveries (see deliveryblocks.go)
 	bucketDue           = []byte("due")         // channel(1) | due ms(8) | id | seq(4) → flags(1)
@@ -21,8 +24,15 @@ var (
 	// A receipt can overtake the commit of its own acceptance (or a crash
 	// can lose that commit, and the resend is then acknowledged without a
 	// second receipt): such receipts wait here for their delivery.
-	bucketEarlyReceipts = []byte("early-receipts") // id | seq(4) | channel(1) → Receipt
+	bucketEarlyReceipts = []byte("early-receipts") // id | seq(4) | channel(1) → ProviderReceipt
+	bucketSendIntents   = []byte("send-intents")   // channel(1) | id(8) | seq(4) → at(8) | group(8) | flags(1) | fresh(1)
+	bucketQueueIntents  = []byte("queue-intents")  // channel(1) | message key → at ms(8) | group(8)
 )
+
+// deliveriesPart creates them when the store opens.
+var deliveriesPart = part{"deliveries", [][]byte{
+	bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts,
+	bucketSendIntents, bucketQueueIntents}}
 
 // deliveryFixed is the size of a record without its reason.
 const deliveryFixed = 19

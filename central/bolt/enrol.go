@@ -20,7 +20,6 @@ import (
 // prints a one-time code; the new kiosk sends the code to central and gets
 // its credentials, so nobody types a secret. Central keeps only a hash of
 // the code.
-var bucketEnrolments = []byte("enrolments") // SHA-256(code) → enrolment JSON
 
 type enrolment struct {
 	Kiosk   string     `json:"kiosk"`

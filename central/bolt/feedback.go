@@ -11,7 +11,6 @@ import (
 
 // bucketFeedback counts, per consultation knowledge-base entry, the
 // answers to "was this helpful?" that kiosks sent.
-var bucketFeedback = []byte("feedback") // entry id → helpful(8) | not helpful(8)
 
 func countFeedback(tx *bbolt.Tx, e *allimi.Event) error {
 	f, err := e.Feedback()

@@ -19,7 +19,6 @@ import (
 // bucketTokenRanges maps the first detail token number of each range of
 // recipients to the notification and the range's first recipient, so a
 // Token finds its recipient.
-var bucketTokenRanges = []byte("detail-ranges") // token number(8) → notification id(8) | recipient seq(4)
 
 // links derives the secret part of every recipient's detail link from a key
 // only central holds. The same recipient always gets the same link, so a

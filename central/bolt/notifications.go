@@ -14,11 +14,20 @@ import (
 	"allimi/central/detail"
 )
 
+// The notifications part of the store keeps agencies' notifications and
+// their recipients. Its buckets, and what their keys and values hold:
 var (
 	bucketNotifications = []byte("notifications") // id → Notification
 	bucketNotifIdem     = []byte("notif-idem")    // agency 0x00 Idempotency-Key → id
 	bucketRecipients    = []byte("recipients")    // id | block(4) → recipients (see appendRecipient)
+	bucketTokenRanges   = []byte("detail-ranges") // token number(8) → notification id(8) | recipient seq(4)
 )
+
+// notificationsPart creates them when the store opens.
+var notificationsPart = part{"notifications", [][]byte{
+	bucketNotifications, bucketNotifIdem, bucketRecipients, bucketTokenRanges}}
+
+var ()
 
 // CreateNotification stores a validated request. A repeat of an agency's
 // Idempotency-Key returns the notification the first request created.

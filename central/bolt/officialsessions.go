@@ -21,7 +21,6 @@ import (
 // hash of the official's token at sign-in (a new token, --rotate, ends
 // every session of the old one) and the expiry. Sessions survive a restart
 // of central.
-var bucketOfficialSessions = []byte("official-sessions") // sha256(session id) → officialSession
 
 const (
 	SessionCookie   = "allimi_official"

@@ -15,6 +15,20 @@ import (
 	"allimi"
 )
 
+// The questions part of the store keeps the questions kiosks send in and the
+// answers to send back. Its buckets, and what their keys and values hold:
+var (
+	bucketQChunks   = []byte("qchunks")   // kiosk 0x00 code 0x00 index(4) → received at, ms(8) | PCM
+	bucketQuestions = []byte("questions") // id(8) → questionRecord
+	bucketQCodes    = []byte("qcodes")    // codeKey(code) → id(8)
+	bucketQAudio    = []byte("qaudio")    // id(8) → PCM of the whole question, until the retention policy deletes it
+	bucketQSend     = []byte("qsend")     // id(8) → "" : answers still to send on the person's channel
+)
+
+// questionsPart creates them when the store opens.
+var questionsPart = part{"questions", [][]byte{
+	bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend}}
+
 // Questions a kiosk could not answer arrive as audio chunks followed by
 // the question event (allimi.KindQuestion). Central keeps the chunks until
 // their question arrives, then assembles and checks the audio in the
@@ -25,14 +39,7 @@ import (
 // event: the kiosk's queue would stop at it for ever, since its ack would
 // never pass it. The question is stored marked damaged, for an official to
 // see.
-var (
-	bucketQChunks   = []byte("qchunks")   // kiosk 0x00 code 0x00 index(4) → received at, ms(8) | PCM
-	bucketQuestions = []byte("questions") // id(8) → questionRecord
-	bucketQCodes    = []byte("qcodes")    // codeKey(code) → id(8)
-	bucketQAudio    = []byte("qaudio")    // id(8) → PCM of the whole question, until the retention policy deletes it
-	bucketQSend     = []byte("qsend")     // id(8) → "" : answers still to send on the person's channel
-	bucketOfficials = []byte("officials") // official id → officialRecord
-)
+var ()
 
 // dupChunkIndex marks, among a question's chunks, that one arrived twice.
 const dupChunkIndex = 0xFFFFFFFF

@@ -14,7 +14,6 @@ import (
 // Cloud and Naver SENS do not. So, as the dispatcher does with
 // send-intents, a queue commits an intent before each request and forgets
 // it once it has recorded the answer (central/notify/sendonce.go).
-var bucketQueueIntents = []byte("queue-intents") // channel(1) | message key → at ms(8) | group(8)
 
 func queueIntentKey(ch allimi.Channel, key string) []byte {
 	return append([]byte{channelIndex(ch)}, key...)

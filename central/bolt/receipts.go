@@ -15,7 +15,6 @@ import (
 // A person takes home the receipt code (and its QR) the kiosk showed them;
 // /r/{code} lets them check, after giving their date of birth, that the
 // sign-up reached central and what they are signed up for.
-var bucketReceipts = []byte("receipts") // codeKey(code) → citizen key(32) | hlc(8) | kiosk
 
 // The code is the one the kiosk drew and printed (payload.receipt, random,
 // XXXX-XXXX-XXXX); a sign-up from an earlier kiosk carries none and is

@@ -12,7 +12,6 @@ import (
 // NHN Cloud takes a repeated recipientGroupingKey as a new message and
 // Naver SENS has no key of ours, so resending "with the same keys" reached
 // people twice.
-var bucketSendIntents = []byte("send-intents") // channel(1) | id(8) | seq(4) → at(8) | group(8) | flags(1) | fresh(1)
 
 const sendIntentSize = 18
 

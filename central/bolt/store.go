@@ -15,32 +15,10 @@ import (
 	"allimi"
 	"allimi/central/detail"
 	"allimi/central/keyring"
-	"allimi/central/throttle"
 )
 
-// Buckets of central's bbolt file, named after what they hold.
+// The registry's counters, in its meta bucket.
 var (
-	bucketEvents     = []byte("events")     // kiosk 0x00 seq → sealed event
-	bucketHW         = []byte("hw")         // kiosk → highest contiguous stored seq
-	bucketCitizens   = []byte("citizens")   // citizen key → citizenRecord
-	bucketConsents   = []byte("consents")   // citizen key | type 0x00 channel → consentState
-	bucketConsentLog = []byte("consentlog") // citizen key | hlc | kiosk 0x00 seq → the event's consent payload
-	bucketConflicts  = []byte("conflicts")  // id → Conflict
-	bucketRejected   = []byte("rejected")   // id → Rejection
-	bucketActive     = []byte("active")     // type 0x00 channel → count of active grants
-	bucketMeta       = []byte("meta")       // counters
-	bucketKiosks     = []byte("kiosks")     // kiosk id → kioskRecord
-	bucketCatalogs   = []byte("catalogs")   // name → storedCatalog
-	bucketSubs       = []byte("subs")       // type 0x00 citizen key → bitmask of channels with an active grant | sealed PII (subsfold.go)
-	allBuckets       = [][]byte{bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog,
-		bucketConflicts, bucketRejected, bucketActive, bucketMeta, bucketKiosks, bucketCatalogs, bucketSubs,
-		bucketAgencies, bucketAgencyTokens, bucketNotifications, bucketNotifIdem, bucketRecipients,
-		bucketDeliveries, bucketDue, bucketDeadLetters, bucketDeliveryStats, bucketEarlyReceipts, bucketTokenRanges,
-		bucketConfirmations, bucketFeedback, bucketProfiles, bucketBenefitNotified, bucketReceipts,
-		bucketAudit, bucketEnrolments,
-		bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketOfficials,
-		bucketSendIntents, bucketQueueIntents, bucketOfficialSessions, throttle.Bucket, bucketSubsPending}
-
 	keyStored      = []byte("stored")
 	keyDuplicates  = []byte("duplicates")
 	keyRejected    = []byte("rejected")
@@ -53,8 +31,8 @@ var ErrInUse = errors.New("the data directory is in use by a running central: st
 // maxRejectionsKept bounds the rejection log; the counter keeps counting.
 const maxRejectionsKept = 10000
 
-// Store is central's registry: events, citizens, the consent log, conflicts,
-// kiosks and catalogs, in one bbolt file.
+// Store is central's storage in one bbolt file: the parts below (parts.go),
+// each keeping its own buckets.
 type Store struct {
 	db      *bbolt.DB
 	keys    *keyring.Keys
@@ -105,9 +83,11 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
+		for _, p := range parts {
+			for _, b := range p.buckets {
+				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+					return fmt.Errorf("%s: bucket %s: %w", p.name, b, err)
+				}
 			}
 		}
 		// A new file is written in the current format from the start.

@@ -34,7 +34,6 @@ import (
 // official's resolution), and a known person's new personal data
 // (refreshSubscribed), so that the contact a dispatcher reads from the
 // index is never older than the person's record.
-var bucketSubsPending = []byte("subs-pending") // seq(8) → citizen key
 
 // noteSubs appends people whose subs entries are behind their consents.
 func noteSubs(tx *bbolt.Tx, cks [][]byte) error {
