@@ -67,3 +67,21 @@ type AuditLog interface {
 	// the last ones.
 	VerifyAudit() (AuditReport, error)
 }
+
+// Audit kinds.
+const (
+	AuditConsent    = "consent"     // a kiosk's record changed consents
+	AuditResolution = "resolution"  // an official settled a conflict
+	AuditDetailView = "detail-view" // a recipient opened a notice's detail page
+	AuditReceipt    = "receipt-view"
+)
+
+// AuditAnswer is an official's answer to a question; AuditQuestionAudio a
+// play of a question's recording.
+const (
+	AuditAnswer        = "question-answer"
+	AuditQuestionAudio = "question-audio"
+	// AuditQuestionView is a look at a question's answer through the
+	// code on its slip (the QR code's page).
+	AuditQuestionView = "question-view"
+)

@@ -2,7 +2,7 @@
 // channels, consents and their conflicts, the sync event a kiosk sends to
 // central, notifications and their deliveries, questions, the audit log
 // and credentials — and the storage interfaces central's services use
-// (Registry, Confirmations, Notifications, Deliveries, Questions, AuditLog,
-// Kiosks, Agencies, Officials), which central/bolt implements. It imports
+// (Registry, Confirmations, Notifications, Deliveries, DeliveryQueue,
+// QueueIntents, Questions, AuditLog, Kiosks, Agencies, Officials), which central/bolt implements. It imports
 // nothing of the project; the subpackages implement what it describes.
 package allimi

@@ -207,9 +207,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.ingest.Connect(runCtx, conn)
-	s.api = &api.Server{Log: s.log, Store: s.store, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
-		TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
-		DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
+	s.api = &api.Server{Log: s.log, Store: s.store, Details: s.store.Details,
+		Limits: api.Limits{Receipt: s.store.Limits.Receipt, Enrol: s.store.Limits.Enrol, Official: s.store.Limits.Official,
+			Now: s.store.Limits.Now}, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
+			TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
+			DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
 		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.Health,
 		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch,
 		Accepted: func(t allimi.NotificationType) { s.metrics.notifications.WithLabelValues(string(t)).Inc() }}

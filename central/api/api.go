@@ -1,14 +1,17 @@
 package api
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"allimi"
 
-	"allimi/central/bolt"
+	"allimi/central/detail"
 	"allimi/central/keyring"
+	"allimi/central/throttle"
 	"allimi/consult"
 	"allimi/sync/catalog"
 )
@@ -17,10 +20,14 @@ import (
 // enrolment and providers' receipts, and the pages people and officials
 // open. Its handlers call the stores and services it is given.
 type Server struct {
-	Log    *slog.Logger
-	Store  *bolt.Store
-	Keys   *keyring.Keys
-	Config Config
+	Log   *slog.Logger
+	Store Store
+	// Limits count failed guesses (persisted, central/throttle).
+	Limits Limits
+	// Details serves the notices' detail pages (/n/); nil without links.
+	Details *detail.Store
+	Keys    *keyring.Keys
+	Config  Config
 	// Metrics serves GET /metrics.
 	Metrics http.Handler
 	// Health reports whether central stores what kiosks send (GET /healthz).
@@ -38,6 +45,35 @@ type Server struct {
 	Notify Notify
 	// Accepted counts a new notification (central's metrics); may be nil.
 	Accepted func(allimi.NotificationType)
+}
+
+// Store is what the HTTP side reads and changes (central/bolt's Store).
+type Store interface {
+	allimi.Registry
+	allimi.Questions
+	allimi.AuditLog
+	allimi.Kiosks
+	allimi.Agencies
+	allimi.Officials
+	allimi.Notifications
+	allimi.Deliveries
+	// Size is about how many bytes WriteBackup writes.
+	Size() int64
+	// WriteBackup writes a consistent copy of the whole store.
+	WriteBackup(w io.Writer) (int64, error)
+}
+
+// Limits are the attempt limiters of what people and officials guess at
+// over HTTP, each persisted so that a restart unlocks nothing.
+type Limits struct {
+	// Receipt: wrong dates of birth on /r/{code}, per code and per address.
+	Receipt *throttle.Limiter
+	// Enrol: unknown enrolment codes, per address.
+	Enrol *throttle.Limiter
+	// Official: refused sign-ins, per official id and per address.
+	Official *throttle.Limiter
+	// Now is the limiters' clock.
+	Now func() time.Time
 }
 
 // Config is what of central's configuration the HTTP side uses.

@@ -42,7 +42,7 @@ func (s *Server) Routes() http.Handler {
 		s.notifyRoutes(mux)
 	}
 	s.questionRoutes(mux)
-	if d := s.Store.Details; d != nil {
+	if d := s.Details; d != nil {
 		mux.Handle("/n/", d.Handler())
 	}
 	return s.guard(mux)

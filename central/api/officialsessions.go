@@ -10,8 +10,15 @@ import (
 	"net/url"
 	"strings"
 	"time"
+)
 
-	"allimi/central/bolt"
+// sessionCookie names an official's session cookie. csrfField is the
+// hidden field of every form of the officials' pages; csrfHeader carries
+// the same token for the JSON API used with the cookie.
+const (
+	sessionCookie = "allimi_official"
+	csrfField     = "csrf"
+	csrfHeader    = "X-CSRF-Token"
 )
 
 // secureCookies reports whether the session cookie gets the Secure flag:
@@ -26,19 +33,19 @@ func (s *Server) setSession(w http.ResponseWriter, r *http.Request, official str
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: bolt.SessionCookie, Value: id, Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: id, Path: "/", HttpOnly: true,
 		Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode, Expires: exp})
 	return nil
 }
 
 func (s *Server) clearSessionCookie(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: bolt.SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: s.secureCookies(r), SameSite: http.SameSiteStrictMode})
 }
 
 // sessionID is r's session cookie, "" without one.
 func sessionID(r *http.Request) string {
-	c, err := r.Cookie(bolt.SessionCookie)
+	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return ""
 	}
@@ -99,9 +106,9 @@ func (s *Server) checkForgery(r *http.Request) error {
 		return errForged
 	}
 	want := s.csrfToken(r)
-	got := r.Header.Get(bolt.CsrfHeader)
+	got := r.Header.Get(csrfHeader)
 	if got == "" {
-		got = r.PostFormValue(bolt.CsrfField)
+		got = r.PostFormValue(csrfField)
 	}
 	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return errForged

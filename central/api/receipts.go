@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/throttle"
 )
 
@@ -41,7 +40,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	d := receiptData{Kind: "form", Code: code}
 	status := http.StatusOK
 	now := time.Now()
-	tries, client := s.Store.Limits.Receipt, ClientAddr(r.RemoteAddr)
+	tries, client := s.Limits.Receipt, ClientAddr(r.RemoteAddr)
 	switch {
 	case !ok:
 		d.Kind, status = "notfound", http.StatusNotFound
@@ -81,7 +80,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 				s.Log.Error("receipt page: resetting tries", "err", err)
 			}
 			// Not the code: the audit log is plaintext, and the code opens the page.
-			if err := s.Store.AuditView(bolt.AuditReceipt, v.CitizenKey, "receipt of a sign-up at "+v.Kiosk); err != nil {
+			if err := s.Store.AuditView(allimi.AuditReceipt, v.CitizenKey, "receipt of a sign-up at "+v.Kiosk); err != nil {
 				s.Log.Error("receipt page: audit", "err", err)
 				http.Error(w, "잠시 후 다시 시도해 주세요.", http.StatusInternalServerError)
 				return
@@ -103,7 +102,7 @@ func (s *Server) refused(err error, d *receiptData) bool {
 	case err == nil:
 		return false
 	case errors.As(err, &locked):
-		d.LockMinutes = int(math.Ceil(locked.Until.Sub(s.Store.Limits.Now()).Minutes()))
+		d.LockMinutes = int(math.Ceil(locked.Until.Sub(s.Limits.Now()).Minutes()))
 	default: // ErrBusy: too many wrong tries everywhere just now
 		d.LockMinutes = 1
 	}
@@ -125,7 +124,7 @@ func (s *Server) questionSlip(code string, d *receiptData) bool {
 	if q.CodeReused {
 		return false
 	}
-	if err := s.Store.AuditView(bolt.AuditQuestionView, nil, fmt.Sprintf("question %d", q.ID)); err != nil {
+	if err := s.Store.AuditView(allimi.AuditQuestionView, nil, fmt.Sprintf("question %d", q.ID)); err != nil {
 		s.Log.Error("receipt page: audit", "err", err)
 		return false
 	}

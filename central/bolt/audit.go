@@ -31,14 +31,6 @@ var auditPart = part{"audit", [][]byte{
 
 var keyAuditHead = []byte("auditHead") // in meta: the last entry's hash
 
-// Audit kinds.
-const (
-	AuditConsent    = "consent"     // a kiosk's record changed consents
-	AuditResolution = "resolution"  // an official settled a conflict
-	AuditDetailView = "detail-view" // a recipient opened a notice's detail page
-	AuditReceipt    = "receipt-view"
-)
-
 // pseudonym names a person in the audit log.
 func (s *Store) pseudonym(ck []byte) string {
 	m := hmac.New(sha256.New, s.keys.HashKey)

@@ -32,10 +32,10 @@ func TestAudit_ConsentChangesAndResolutionsAreChained(t *testing.T) {
 		})
 	}))
 	require.Len(t, entries, 3)
-	assert.Equal(t, AuditConsent, entries[0].Kind)
+	assert.Equal(t, allimi.AuditConsent, entries[0].Kind)
 	assert.Equal(t, "k1/1", entries[0].By)
 	assert.Equal(t, "grant health-checkup kakao", entries[0].What)
-	assert.Equal(t, AuditResolution, entries[2].Kind)
+	assert.Equal(t, allimi.AuditResolution, entries[2].Kind)
 	assert.Equal(t, "official-7", entries[2].By)
 	assert.Equal(t, entries[0].Person, entries[2].Person, "one pseudonym per person")
 	for _, e := range entries {

@@ -54,7 +54,7 @@ func TestAudit_OneEntryPerCommittedBatchNamesEveryEvent(t *testing.T) {
 	entries := auditEntries(t, f)
 	require.Len(t, entries, 1)
 	e := entries[0]
-	assert.Equal(t, AuditConsent, e.Kind)
+	assert.Equal(t, allimi.AuditConsent, e.Kind)
 	require.Len(t, e.Items, 3)
 	people := map[string]bool{}
 	for i, it := range e.Items {
@@ -132,7 +132,7 @@ func TestAudit_ChainWrittenBeforeBatchEntriesStillVerifies(t *testing.T) {
 		for i, by := range []string{"k0/1", "k0/2"} {
 			seq, err := b.NextSequence()
 			require.NoError(t, err)
-			e := oldEntry{Seq: seq, At: storeT0.Add(time.Duration(i) * time.Second).UTC(), Kind: AuditConsent,
+			e := oldEntry{Seq: seq, At: storeT0.Add(time.Duration(i) * time.Second).UTC(), Kind: allimi.AuditConsent,
 				Person: "p" + by, By: by, What: "grant relief kakao", Prev: prev}
 			plain, err := json.Marshal(e)
 			require.NoError(t, err)

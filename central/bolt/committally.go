@@ -88,7 +88,7 @@ func (t *commitTally) flush(tx *bbolt.Tx, s *Store) error {
 	if err := noteSubs(tx, t.subs); err != nil {
 		return err
 	}
-	return s.auditBatch(tx, AuditConsent, t.audit)
+	return s.auditBatch(tx, allimi.AuditConsent, t.audit)
 }
 
 // putSorted puts kvs into b in key order.

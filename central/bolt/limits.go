@@ -26,7 +26,7 @@ func DefaultLimitsConfig() LimitsConfig { return LimitsConfig{SMSPerHour: 60, SM
 // kept in the throttle bucket of central.db so that a restart unlocks
 // nothing. A client's limit is below its target's, so that one address
 // is stopped before it can lock a target for everybody.
-type limits struct {
+type Limits struct {
 	// Receipt: wrong dates of birth on /r/{code}, per code and per address.
 	Receipt *throttle.Limiter
 	// Enrol: unknown enrolment codes, per address only (a code nobody
@@ -35,22 +35,22 @@ type limits struct {
 	// Official: refused sign-ins on /officials/login, per official id and
 	// per address.
 	Official *throttle.Limiter
-	// Mqtt: wrong kiosk passwords on the embedded broker, per kiosk id and
+	// MQTT: wrong kiosk passwords on the embedded broker, per kiosk id and
 	// per address.
-	Mqtt *throttle.Limiter
-	// SmsCheck: wrong verification codes, per kiosk and number, and per
+	MQTT *throttle.Limiter
+	// SMSCheck: wrong verification codes, per kiosk and number, and per
 	// kiosk (whose address is its MQTT session, vouched for by the broker).
-	SmsCheck *throttle.Limiter
+	SMSCheck *throttle.Limiter
 	// detail: wrong dates of birth on /n/ per address, across links (each
 	// link's own lock is the detail package's).
 	detail *throttle.Limiter
-	// SmsHour and smsDay: verification SMS sent, per kiosk (quotas).
-	SmsHour, SmsDay       *throttle.Limiter
-	SmsPerHour, SmsPerDay int
+	// SMSHour and smsDay: verification SMS sent, per kiosk (quotas).
+	SMSHour, SMSDay       *throttle.Limiter
+	SMSPerHour, SMSPerDay int
 	Now                   func() time.Time
 }
 
-func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*limits, error) {
+func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*Limits, error) {
 	if cfg.SMSPerHour < 0 || cfg.SMSPerDay < 0 {
 		return nil, fmt.Errorf("sms-per-kiosk-hour %d, sms-per-kiosk-day %d: must not be negative (0 takes the default): %w",
 			cfg.SMSPerHour, cfg.SMSPerDay, allimi.ErrInvalid)
@@ -66,7 +66,7 @@ func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*limits, error) 
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	l := &limits{Now: cfg.Now, SmsPerHour: cfg.SMSPerHour, SmsPerDay: cfg.SMSPerDay}
+	l := &Limits{Now: cfg.Now, SMSPerHour: cfg.SMSPerHour, SMSPerDay: cfg.SMSPerDay}
 	for _, o := range []struct {
 		to   **throttle.Limiter
 		name string
@@ -77,11 +77,11 @@ func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*limits, error) 
 		{&l.Official, "official", throttle.Options{Key: rule(20, 15*time.Minute), Client: rule(10, 15*time.Minute), Storm: 30}},
 		// Kiosks of one centre may share an address: a kiosk left running
 		// with an old password locks its neighbours after 20 tries.
-		{&l.Mqtt, "mqtt", throttle.Options{Key: rule(50, 15*time.Minute), Client: rule(20, 15*time.Minute), Storm: 120}},
+		{&l.MQTT, "mqtt", throttle.Options{Key: rule(50, 15*time.Minute), Client: rule(20, 15*time.Minute), Storm: 120}},
 		{&l.detail, "detail", throttle.Options{Client: rule(20, time.Hour), Storm: 60}},
-		{&l.SmsCheck, "sms-check", throttle.Options{Key: rule(2*CodeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
-		{&l.SmsHour, "sms-hour", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerHour, Window: time.Hour}}},
-		{&l.SmsDay, "sms-day", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerDay, Window: 24 * time.Hour}}},
+		{&l.SMSCheck, "sms-check", throttle.Options{Key: rule(2*CodeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
+		{&l.SMSHour, "sms-hour", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerHour, Window: time.Hour}}},
+		{&l.SMSDay, "sms-day", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerDay, Window: 24 * time.Hour}}},
 	} {
 		o.opt.Secret, o.opt.Now = secret, cfg.Now
 		var err error

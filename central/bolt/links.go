@@ -111,7 +111,7 @@ func (s *Store) auditDetailView(seq uint64) error {
 		if ok {
 			ck, what = r.CK, fmt.Sprintf("notification %d (%s)", n.ID, n.Type)
 		}
-		return s.audit(tx, AuditDetailView, ck, "web", what)
+		return s.audit(tx, allimi.AuditDetailView, ck, "web", what)
 	})
 }
 

@@ -22,14 +22,8 @@ import (
 // every session of the old one) and the expiry. Sessions survive a restart
 // of central.
 
-const (
-	SessionCookie   = "allimi_official"
-	sessionLifetime = 12 * time.Hour
-	// CsrfField is the hidden field of every form of the officials' pages;
-	// CsrfHeader carries the same token for the JSON API used with the cookie.
-	CsrfField  = "csrf"
-	CsrfHeader = "X-CSRF-Token"
-)
+// sessionLifetime is how long a session lasts after sign-in.
+const sessionLifetime = 12 * time.Hour
 
 type officialSession struct {
 	Official  string    `json:"official"`

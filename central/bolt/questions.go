@@ -44,16 +44,6 @@ var ()
 // dupChunkIndex marks, among a question's chunks, that one arrived twice.
 const dupChunkIndex = 0xFFFFFFFF
 
-// AuditAnswer is an official's answer to a question; AuditQuestionAudio a
-// play of a question's recording.
-const (
-	AuditAnswer        = "question-answer"
-	AuditQuestionAudio = "question-audio"
-	// AuditQuestionView is a look at a question's answer through the
-	// code on its slip (the QR code's page).
-	AuditQuestionView = "question-view"
-)
-
 func chunkPrefix(kiosk, code string) []byte {
 	return []byte(kiosk + "\x00" + code + "\x00")
 }
@@ -306,7 +296,7 @@ func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 		if pcm, err = s.keys.Open(v, questionAD("audio", u64(id))); err != nil {
 			return fmt.Errorf("question %d: recording cannot be opened with this central's keys: %w", id, err)
 		}
-		return s.audit(tx, AuditQuestionAudio, nil, official, fmt.Sprintf("question %d", id))
+		return s.audit(tx, allimi.AuditQuestionAudio, nil, official, fmt.Sprintf("question %d", id))
 	})
 	return pcm, err
 }
@@ -349,7 +339,7 @@ func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio b
 				return err
 			}
 		}
-		if err := s.audit(tx, AuditAnswer, nil, official, fmt.Sprintf("question %d (%s/%d), reply %s", id, q.Kiosk, q.Seq, q.Reply)); err != nil {
+		if err := s.audit(tx, allimi.AuditAnswer, nil, official, fmt.Sprintf("question %d (%s/%d), reply %s", id, q.Kiosk, q.Seq, q.Reply)); err != nil {
 			return err
 		}
 		return s.putQuestion(tx, &q)

@@ -223,7 +223,7 @@ func TestQuestions_AnswerQueuesTheMessageDeletesAudioAndIsAudited(t *testing.T) 
 		return tx.Bucket(bucketAudit).ForEach(func(_, v []byte) error {
 			var e allimi.AuditEntry
 			require.NoError(t, json.Unmarshal(v, &e))
-			if e.Kind == AuditAnswer && e.By == "kim.minji" {
+			if e.Kind == allimi.AuditAnswer && e.By == "kim.minji" {
 				answered = true
 			}
 			return nil

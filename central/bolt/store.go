@@ -41,7 +41,7 @@ type Store struct {
 	Details *detail.Store
 	links   *links
 	log     *slog.Logger
-	Limits  *limits
+	Limits  *Limits
 	// codeIndex keys the receipts and question-codes buckets (codeKey).
 	codeIndex []byte
 	// subsPending counts the entries of bucketSubsPending (subsfold.go).
@@ -532,7 +532,7 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 				return err
 			}
 		}
-		if err := s.audit(tx, AuditResolution, c.CitizenKey, official,
+		if err := s.audit(tx, allimi.AuditResolution, c.CitizenKey, official,
 			fmt.Sprintf("conflict %d: %s %s %s", id, decision, c.Type, c.Channel)); err != nil {
 			return err
 		}

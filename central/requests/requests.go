@@ -161,7 +161,7 @@ func (r *Service) checkCode(kiosk, mobile, code string) (string, error) {
 	// Besides each code's own tries, wrong codes are counted per number
 	// and per kiosk in central's file: asking for new codes, or a
 	// restart, buys no more guesses.
-	tries := r.store.Limits.SmsCheck
+	tries := r.store.Limits.SMSCheck
 	if err := tries.Allow(kiosk, k); err != nil {
 		return "too-many-tries", fmt.Errorf("too many wrong codes: %w", err)
 	}
@@ -213,7 +213,7 @@ func (r *Service) spendQuota(kiosk string) (string, error) {
 		lim *throttle.Limiter
 		per string
 		max int
-	}{{l.SmsHour, "hour", l.SmsPerHour}, {l.SmsDay, "day", l.SmsPerDay}} {
+	}{{l.SMSHour, "hour", l.SMSPerHour}, {l.SMSDay, "day", l.SMSPerDay}} {
 		err := q.lim.Take("", kiosk)
 		var locked *throttle.LockedError
 		switch {
