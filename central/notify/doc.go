@@ -12,4 +12,8 @@
 // It keeps its state through allimi.Notifications and
 // allimi.DeliveryQueue, so it runs on any store that implements them
 // (central/bolt, and central/memstore in its tests).
+//
+// The Confirmer tells the owner of a number signed up without
+// verification, by SMS; it and the sender of officials' answers
+// (central/questions) run on a Queue, each message sent once (SendOnce).
 package notify
