@@ -24,6 +24,8 @@ func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openCon
 func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
 func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
 func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
+func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
+func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
 
 // conformanceStore is a Store in a data directory of its own, as central
 // opens it: keys.json beside the bbolt file, the default options.
@@ -58,6 +60,26 @@ func (c *conformanceStore) Reopen(t *testing.T) storetest.Backend {
 	t.Helper()
 	require.NoError(t, c.Close())
 	c.open(t)
+	return c
+}
+
+// openDeliveries is openConformance for the dispatcher's suites, whose
+// subscribers are imported as internal/loadgen seeds them.
+func openDeliveries(t *testing.T) storetest.DeliveryBackend {
+	return openConformance(t).(*conformanceStore)
+}
+
+// Seed imports people as subscribers of typ on chs.
+func (c *conformanceStore) Seed(t *testing.T, people []allimi.Citizen, typ allimi.NotificationType, chs ...allimi.Channel) {
+	t.Helper()
+	require.NoError(t, c.ImportSubscribers(len(people), func(i uint64) allimi.Citizen { return people[i-1] },
+		[]allimi.NotificationType{typ}, chs))
+}
+
+// ReopenDeliveries is Reopen for the dispatcher's suites.
+func (c *conformanceStore) ReopenDeliveries(t *testing.T) storetest.DeliveryBackend {
+	t.Helper()
+	c.Reopen(t)
 	return c
 }
 

@@ -42,6 +42,8 @@ func TestConformance_SuitesCallEveryMethod(t *testing.T) {
 		reflect.TypeFor[allimi.Registry](), reflect.TypeFor[allimi.Confirmations](), reflect.TypeFor[allimi.Questions](),
 		reflect.TypeFor[allimi.AuditLog](), reflect.TypeFor[allimi.Kiosks](), reflect.TypeFor[allimi.Agencies](),
 		reflect.TypeFor[allimi.Officials](), reflect.TypeFor[allimi.Notifications](), reflect.TypeFor[allimi.Deliveries](),
+		reflect.TypeFor[allimi.DeliveryQueue](), reflect.TypeFor[allimi.DeliveryReader](), reflect.TypeFor[allimi.DeliveryTx](),
+		reflect.TypeFor[allimi.QueueIntents](),
 	} {
 		for i := range iface.NumMethod() {
 			m := iface.Method(i).Name
