@@ -2,6 +2,10 @@ package memstore
 
 import (
 	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"slices"
@@ -30,9 +34,12 @@ func (s *Store) UpdateDeliveries(f func(allimi.DeliveryTx) error) error {
 	return nil
 }
 
-// DetailLink implements allimi.DeliveryQueue: the store serves no pages.
+// DetailLink implements allimi.DeliveryQueue: the store serves no pages,
+// and its links are keyed with the store's own random key.
 func (s *Store) DetailLink(ref allimi.DeliveryRef, token uint64) string {
-	return fmt.Sprintf("/n/%d-%d-%d", ref.Notification, ref.Seq, token)
+	m := hmac.New(sha256.New, s.linkKey[:])
+	m.Write(binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, ref.Notification), token), ref.Seq))
+	return "/n/" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
 }
 
 // tx is a read or an update of the delivery state.

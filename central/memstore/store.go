@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"cmp"
+	"crypto/rand"
 	"fmt"
 	"maps"
 	"slices"
@@ -25,6 +26,8 @@ type Store struct {
 	tokens uint64 // the last detail token number given
 	st     state
 	queued map[queueKey]allimi.QueueIntent
+	// linkKey keys the detail links (DetailLink).
+	linkKey [32]byte
 }
 
 type queueKey struct {
@@ -73,11 +76,13 @@ func New(now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{now: now, idem: map[string]uint64{}, recips: map[uint64][]recipient{}, queued: map[queueKey]allimi.QueueIntent{}, st: state{
+	s := &Store{now: now, idem: map[string]uint64{}, recips: map[uint64][]recipient{}, queued: map[queueKey]allimi.QueueIntent{}, st: state{
 		notifs: map[uint64]allimi.Notification{}, deliveries: map[allimi.DeliveryRef]allimi.DeliveryRecord{},
 		due: map[dueKey]byte{}, intents: map[allimi.DeliveryRef]allimi.SendIntent{},
 		early: map[allimi.DeliveryRef]allimi.ProviderReceipt{}, dead: map[allimi.DeliveryRef]allimi.DeadLetter{},
 		stats: map[statKey]int64{}}}
+	rand.Read(s.linkKey[:])
+	return s
 }
 
 // Subscribe records c's consent to notices of type t on the channels of
