@@ -103,9 +103,9 @@ type DeliveryQueue interface {
 	// UpdateDeliveries returns). f may be run again after a conflict with
 	// another writer, so it must start afresh each time.
 	UpdateDeliveries(f func(DeliveryTx) error) error
-	// DetailLink is the link to a recipient's detail page (Outgoing.Token):
-	// keyed, so unguessable, and the same at every resend, so a resent
-	// message is the same message. It is a path (/n/…) when the store
+	// DetailLink is the link to a recipient's detail page (Outgoing.Token),
+	// one for all its channels: keyed, so unguessable, and the same at
+	// every resend, so a resent message is the same message. It is a path (/n/…) when the store
 	// serves no detail pages.
 	DetailLink(ref DeliveryRef, token uint64) string
 }
@@ -118,13 +118,13 @@ type DeliveryReader interface {
 	// Due calls each with ch's due entries, earliest first, until it
 	// returns false; entries not yet due are given too.
 	Due(ch Channel, each func(DueEntry) bool) error
-	// Recipients calls each with n's recipients after seq after, in order,
-	// until it returns false: with the delivery on ch, or nil for a
-	// recipient without ch. Those given are not yet in the due queue nor
+	// Recipients calls each with n's recipients after seq after, in order
+	// (they are numbered 1 to n.Recipients), until it returns false: with
+	// the delivery on ch, or nil for a recipient without ch. Those given are not yet in the due queue nor
 	// recorded: Prev and Due are zero.
 	Recipients(n *Notification, ch Channel, after uint32, each func(seq uint32, o *Outgoing) bool) error
 	// Outgoing prepares delivery ref of n (a due entry's, or a send-intent's)
-	// with its stored record.
+	// with its stored record; an error when n has no recipient ref.Seq.
 	Outgoing(n *Notification, ref DeliveryRef) (Outgoing, error)
 	// SendIntents calls each with ch's send-intents until it returns false.
 	SendIntents(ch Channel, each func(SendIntent) bool) error
@@ -138,7 +138,7 @@ type DeliveryTx interface {
 	PutNotification(n *Notification) error
 	// Delivery reads a delivery's record; ok is false when it has none.
 	Delivery(ref DeliveryRef) (rec DeliveryRecord, ok bool, err error)
-	// PutDelivery stores a delivery's record.
+	// PutDelivery stores a delivery's record, replacing the earlier one.
 	PutDelivery(ref DeliveryRef, rec DeliveryRecord) error
 	// PutDue queues a delivery to be sent at e.At.
 	PutDue(e DueEntry) error
@@ -155,7 +155,7 @@ type DeliveryTx interface {
 	DeleteEarlyReceipt(ref DeliveryRef) error
 	// SendIntent reads a delivery's send-intent; ok is false when it has none.
 	SendIntent(ref DeliveryRef) (si SendIntent, ok bool, err error)
-	// PutSendIntent stores a send-intent.
+	// PutSendIntent stores a send-intent, replacing its delivery's earlier one.
 	PutSendIntent(si SendIntent) error
 	// DeleteSendIntent forgets a delivery's send-intent.
 	DeleteSendIntent(ref DeliveryRef) error
@@ -178,9 +178,10 @@ type QueueIntent struct {
 type QueueIntents interface {
 	// QueueIntents reads the intents of those of keys that have one.
 	QueueIntents(ch Channel, keys []string) (map[string]QueueIntent, error)
-	// PutQueueIntents stores in for every one of keys, in one transaction.
+	// PutQueueIntents stores in for every one of keys, in one transaction,
+	// replacing their earlier intents.
 	PutQueueIntents(ch Channel, keys []string, in QueueIntent) error
 	// QueueSettled forgets the intents of messages whose answers are
-	// recorded.
+	// recorded; a key without one is no error.
 	QueueSettled(ch Channel, keys ...string) error
 }

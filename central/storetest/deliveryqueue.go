@@ -190,7 +190,7 @@ func dqPutNotification(t *testing.T, b DeliveryBackend) {
 	update(t, b, func(tx allimi.DeliveryTx) {
 		got, err := tx.Notification(n.ID)
 		require.NoError(t, err)
-		got.Progress[allimi.ChannelSMS] = 3
+		got.Progress = map[allimi.Channel]uint32{allimi.ChannelKakao: got.Progress[allimi.ChannelKakao], allimi.ChannelSMS: 3}
 		got.Status = allimi.StatusDone
 		require.NoError(t, tx.PutNotification(&got))
 	})
@@ -259,7 +259,7 @@ func dqCampaignRecipients(t *testing.T, b DeliveryBackend) {
 
 	read(t, b, func(r allimi.DeliveryReader) {
 		seqs, os := recipientsOf(t, r, &n, allimi.ChannelSMS, 3)
-		assert.Equal(t, seqRange(4, 8), seqs, "only after 3")
+		require.Equal(t, seqRange(4, 8), seqs, "only after 3")
 		for i, o := range os {
 			if assert.NotNil(t, o) {
 				assert.Equal(t, sms[i+3].Citizen, o.Citizen, "seq %d the same person", seqs[i])
@@ -272,7 +272,9 @@ func dqCampaignRecipients(t *testing.T, b DeliveryBackend) {
 		require.NoError(t, r.Recipients(&n, allimi.ChannelSMS, 0, func(uint32, *allimi.Outgoing) bool { calls++; return calls < 2 }))
 		assert.Equal(t, 2, calls, "until each returns false")
 
-		for _, want := range []*allimi.Outgoing{sms[1], sms[6], kakao[slices.IndexFunc(kakao, func(o *allimi.Outgoing) bool { return o != nil })]} {
+		firstKakao := slices.IndexFunc(kakao, func(o *allimi.Outgoing) bool { return o != nil })
+		require.NotEqual(t, -1, firstKakao)
+		for _, want := range []*allimi.Outgoing{sms[1], sms[6], kakao[firstKakao]} {
 			o, err := r.Outgoing(&n, want.Ref)
 			require.NoError(t, err)
 			assert.Equal(t, want.Ref, o.Ref)
