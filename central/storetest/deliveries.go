@@ -12,8 +12,8 @@ import (
 // Deliveries checks what allimi.Deliveries says before any dispatch: the
 // table counts subscribers per type and channel, a delivery nothing has
 // tried is queued, and dead letters are refused by key. (Making dead
-// letters takes the dispatcher's side of the store, which this suite
-// leaves to that side's own.)
+// letters takes the dispatcher's side of the store: the DeliveryQueue
+// suite lists and replays them.)
 func Deliveries(t *testing.T, open Open) {
 	for _, c := range []struct {
 		name string

@@ -1,13 +1,16 @@
 // Package storetest holds the conformance suites every storage backend of
 // central passes: one exported function per storage interface of package
 // allimi, written once from the interfaces' documentation and the domain
-// types, and called from each backend's own tests (central/bolt today).
-// A second backend is a matter of passing them, as a file system is of
-// passing testing/fstest.TestFS.
+// types, and called from each backend's own tests (central/bolt; and
+// central/memstore for the dispatcher's side, DeliveryQueue and
+// QueueIntents, which take the smaller DeliveryBackend). A second backend
+// is a matter of passing them, as a file system is of passing
+// testing/fstest.TestFS.
 //
 // The suites are black-box: they reach a backend only through the
 // interfaces, set things up the way central does (kiosk events committed
 // to the Registry, requests validated by the domain types), and check
 // what a caller sees, including what must be refused and with which
-// error. Each test opens a fresh, empty store.
+// error. Each test opens a fresh, empty store. A DeliveryBackend, which
+// may have no registry, is given its subscribers by its harness (Seed).
 package storetest
