@@ -18,9 +18,9 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/keyring"
+	"allimi/central/notify"
 	"allimi/internal/centraltest"
 	"allimi/internal/loadgen"
-	"allimi/central/notify"
 	"allimi/internal/testaddr"
 )
 
