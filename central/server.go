@@ -162,7 +162,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
 		s.confirm = &notify.Confirmer{Store: s.store, SMS: sms, Msgs: sys, Log: s.log.With("component", "confirm"), Queue: notify.NewQueue()}
-		s.ingest.Requests = requests.New(s.store, sms, sys, s.log)
+		s.ingest.Requests = requests.New(s.store, requestLimits(s.store), sms, sys, s.log)
 		s.answers = &questions.Answerer{Store: s.store, Adapters: adapters, Msgs: sys, Log: s.log.With("component", "answers"), Queue: notify.NewQueue()}
 		s.ingest.OnCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {
@@ -398,4 +398,10 @@ func purgeDetails(ctx context.Context, d *detail.Store, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// requestLimits are the store's limiters of what kiosks ask for.
+func requestLimits(st *bolt.Store) requests.Limits {
+	l := st.Limits
+	return requests.Limits{Check: l.SMSCheck, Hour: l.SMSHour, Day: l.SMSDay, PerHour: l.SMSPerHour, PerDay: l.SMSPerDay}
 }

@@ -79,7 +79,7 @@ func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*Limits, error) 
 		// with an old password locks its neighbours after 20 tries.
 		{&l.MQTT, "mqtt", throttle.Options{Key: rule(50, 15*time.Minute), Client: rule(20, 15*time.Minute), Storm: 120}},
 		{&l.detail, "detail", throttle.Options{Client: rule(20, time.Hour), Storm: 60}},
-		{&l.SMSCheck, "sms-check", throttle.Options{Key: rule(2*CodeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
+		{&l.SMSCheck, "sms-check", throttle.Options{Key: rule(2*allimi.VerifyCodeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
 		{&l.SMSHour, "sms-hour", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerHour, Window: time.Hour}}},
 		{&l.SMSDay, "sms-day", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerDay, Window: 24 * time.Hour}}},
 	} {

@@ -15,11 +15,22 @@ import (
 	"golang.org/x/time/rate"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/requests"
 	"allimi/sync/transport"
 	"allimi/sync/wire"
 )
+
+// Store is where the ingest commits: the registry, with the campaigns'
+// subscriber index it keeps up to date in the background (central/bolt
+// defers the index to a log of changed people, folded when the kiosks fall
+// quiet; a store that keeps it in the commit itself has nothing to fold).
+type Store interface {
+	allimi.Registry
+	// SubsPending counts the changes not yet folded into the index.
+	SubsPending() int64
+	// FoldSubs folds them.
+	FoldSubs() error
+}
 
 // Service takes kiosk events off the broker, commits what has arrived in one
 // transaction, and only then acknowledges: first to the broker (PUBACK),
@@ -27,7 +38,7 @@ import (
 // never waits (see fairQueue), and a commit the store refuses is kept and
 // tried again, unacknowledged, while /healthz says why nothing is stored.
 type Service struct {
-	store    *bolt.Store
+	store    Store
 	metrics  *ingestMetrics
 	log      *slog.Logger
 	batchMax int
@@ -55,7 +66,7 @@ type Service struct {
 
 // New makes the ingest of store, its metrics registered with reg; batchMax
 // bounds the records one commit holds (1,000 when not positive).
-func New(store *bolt.Store, reg prometheus.Registerer, log *slog.Logger, batchMax int) *Service {
+func New(store Store, reg prometheus.Registerer, log *slog.Logger, batchMax int) *Service {
 	if batchMax <= 0 {
 		batchMax = 1000
 	}

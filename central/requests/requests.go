@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"allimi"
-	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/template"
 	"allimi/central/throttle"
@@ -25,12 +24,13 @@ import (
 // Service answers kiosks' requests (wire.Request): verification codes and
 // the consent conflicts their officials settle.
 type Service struct {
-	store *bolt.Store
-	sms   channel.Adapter
-	msgs  *template.System
-	log   *slog.Logger
-	now   func() time.Time
-	key   []byte // keys the hashes of codes held in memory
+	store  Store
+	limits Limits
+	sms    channel.Adapter
+	msgs   *template.System
+	log    *slog.Logger
+	now    func() time.Time
+	key    []byte // keys the hashes of codes held in memory
 
 	mu      sync.Mutex
 	codes   map[string]*sentCode // kiosk 0x00 mobile → the code sent
@@ -46,10 +46,28 @@ type sentCode struct {
 	tries   int
 }
 
-func New(store *bolt.Store, sms channel.Adapter, msgs *template.System, log *slog.Logger) *Service {
+// Store is what the requests read and settle: consent conflicts and
+// questions' answers.
+type Store interface {
+	allimi.Registry
+	allimi.Questions
+}
+
+// Limits bound what kiosks ask for: wrong verification codes, and
+// verification SMS per kiosk per hour and per day. Each is persisted
+// (central/throttle) so that a restart unlocks nothing.
+type Limits struct {
+	Check           *throttle.Limiter
+	Hour, Day       *throttle.Limiter
+	PerHour, PerDay int
+}
+
+// New answers kiosks' requests from store, within limits, sending codes
+// through sms (nil: none can be sent) in the words of msgs.
+func New(store Store, limits Limits, sms channel.Adapter, msgs *template.System, log *slog.Logger) *Service {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &Service{store: store, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
+	return &Service{store: store, limits: limits, sms: sms, msgs: msgs, log: log.With("component", "requests"), now: time.Now,
 		key: key, codes: map[string]*sentCode{}, pending: map[string]int{}}
 }
 
@@ -107,16 +125,16 @@ func (r *Service) sendCode(ctx context.Context, kiosk, mobile string) (string, e
 	now := r.now()
 	k := kiosk + "\x00" + mobile
 	r.mu.Lock()
-	if c := r.codes[k]; c != nil && now.Sub(c.sentAt) < bolt.CodeResend {
+	if c := r.codes[k]; c != nil && now.Sub(c.sentAt) < allimi.VerifyCodeResend {
 		r.mu.Unlock()
-		return "too-soon", fmt.Errorf("a code was sent %s ago: wait %s", now.Sub(c.sentAt).Round(time.Second), bolt.CodeResend)
+		return "too-soon", fmt.Errorf("a code was sent %s ago: wait %s", now.Sub(c.sentAt).Round(time.Second), allimi.VerifyCodeResend)
 	}
 	r.purgeLocked(now)
-	if r.pending[kiosk] >= bolt.CodeMaxPerKiosk {
+	if r.pending[kiosk] >= allimi.VerifyCodeMaxPerKiosk {
 		r.mu.Unlock()
-		return "unavailable", fmt.Errorf("this kiosk has %d codes waiting: try again in %s", bolt.CodeMaxPerKiosk, bolt.CodeLifetime)
+		return "unavailable", fmt.Errorf("this kiosk has %d codes waiting: try again in %s", allimi.VerifyCodeMaxPerKiosk, allimi.VerifyCodeLifetime)
 	}
-	if len(r.codes) >= bolt.CodeMaxActive {
+	if len(r.codes) >= allimi.VerifyCodeMaxActive {
 		r.mu.Unlock()
 		return "unavailable", errors.New("too many codes waiting: try again later")
 	}
@@ -131,7 +149,7 @@ func (r *Service) sendCode(ctx context.Context, kiosk, mobile string) (string, e
 	}
 	code := fmt.Sprintf("%06d", n.Int64())
 	text, lms, err := r.msgs.Render(template.VerificationCode, map[string]string{
-		"code": code, "minutes": fmt.Sprint(int(bolt.CodeLifetime.Minutes()))})
+		"code": code, "minutes": fmt.Sprint(int(allimi.VerifyCodeLifetime.Minutes()))})
 	if err != nil {
 		return "unavailable", err
 	}
@@ -150,7 +168,7 @@ func (r *Service) sendCode(ctx context.Context, kiosk, mobile string) (string, e
 	if r.codes[k] == nil {
 		r.pending[kiosk]++
 	}
-	r.codes[k] = &sentCode{hash: r.hash(code), sentAt: now, expires: now.Add(bolt.CodeLifetime)}
+	r.codes[k] = &sentCode{hash: r.hash(code), sentAt: now, expires: now.Add(allimi.VerifyCodeLifetime)}
 	r.mu.Unlock()
 	return "", nil
 }
@@ -161,7 +179,7 @@ func (r *Service) checkCode(kiosk, mobile, code string) (string, error) {
 	// Besides each code's own tries, wrong codes are counted per number
 	// and per kiosk in central's file: asking for new codes, or a
 	// restart, buys no more guesses.
-	tries := r.store.Limits.SMSCheck
+	tries := r.limits.Check
 	if err := tries.Allow(kiosk, k); err != nil {
 		return "too-many-tries", fmt.Errorf("too many wrong codes: %w", err)
 	}
@@ -174,7 +192,7 @@ func (r *Service) checkCode(kiosk, mobile, code string) (string, error) {
 	case !now.Before(c.expires):
 		r.forgetLocked(k, kiosk)
 		return "expired", errors.New("the code has expired: ask for a new one")
-	case c.tries >= bolt.CodeMaxTries:
+	case c.tries >= allimi.VerifyCodeMaxTries:
 		return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
 	}
 	h := r.hash(code)
@@ -183,10 +201,10 @@ func (r *Service) checkCode(kiosk, mobile, code string) (string, error) {
 		if _, err := tries.Count(kiosk, k); err != nil && !errors.Is(err, throttle.ErrBusy) {
 			r.log.Error("counting a wrong code", "kiosk", kiosk, "err", err)
 		}
-		if c.tries >= bolt.CodeMaxTries {
+		if c.tries >= allimi.VerifyCodeMaxTries {
 			return "too-many-tries", errors.New("too many wrong codes: ask for a new one")
 		}
-		return "wrong-code", fmt.Errorf("wrong code: %d tries left", bolt.CodeMaxTries-c.tries)
+		return "wrong-code", fmt.Errorf("wrong code: %d tries left", allimi.VerifyCodeMaxTries-c.tries)
 	}
 	r.forgetLocked(k, kiosk)
 	if err := tries.Reset(k); err != nil {
@@ -208,12 +226,12 @@ func (r *Service) forgetLocked(k, kiosk string) {
 // spendQuota takes one verification SMS from kiosk's quotas, or says why
 // not: over quota, the kiosk is told and no SMS is sent.
 func (r *Service) spendQuota(kiosk string) (string, error) {
-	l := r.store.Limits
+	l := r.limits
 	for _, q := range []struct {
 		lim *throttle.Limiter
 		per string
 		max int
-	}{{l.SMSHour, "hour", l.SMSPerHour}, {l.SMSDay, "day", l.SMSPerDay}} {
+	}{{l.Hour, "hour", l.PerHour}, {l.Day, "day", l.PerDay}} {
 		err := q.lim.Take("", kiosk)
 		var locked *throttle.LockedError
 		switch {

@@ -21,7 +21,8 @@ import (
 func TestRequests_KioskOfficialSeesAndSettlesItsConflicts(t *testing.T) {
 	f := newConflictFixture(t) // a grant from k1, a withdrawal from k2
 	id := f.id
-	r := New(f.st, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l := f.st.Limits
+	r := New(f.st, Limits{Check: l.SMSCheck, Hour: l.SMSHour, Day: l.SMSDay, PerHour: l.SMSPerHour, PerDay: l.SMSPerDay}, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx := context.Background()
 
 	for _, k := range []string{"k1", "k2"} {
