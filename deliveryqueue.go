@@ -80,6 +80,23 @@ type ProviderReceipt struct {
 	At             time.Time `json:"at"`
 }
 
+// Advance moves the notification's progress on ch up to recipient seq
+// (never back) and marks it done once every channel has been through every
+// recipient. It reports whether the progress moved.
+func (n *Notification) Advance(ch Channel, seq uint32) bool {
+	if n.Progress == nil {
+		n.Progress = map[Channel]uint32{}
+	}
+	moved := seq > n.Progress[ch]
+	if moved {
+		n.Progress[ch] = seq
+	}
+	if n.Status == StatusSending && n.AllSent() {
+		n.Status = StatusDone
+	}
+	return moved
+}
+
 // AllSent reports whether every channel has been through every recipient.
 func (n *Notification) AllSent() bool {
 	for _, ch := range Channels {

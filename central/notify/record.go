@@ -60,15 +60,7 @@ func (d *Dispatcher) advance(tx allimi.DeliveryTx, ch allimi.Channel, progress m
 		if err != nil {
 			return err
 		}
-		if n.Progress == nil {
-			n.Progress = map[allimi.Channel]uint32{}
-		}
-		if seq > n.Progress[ch] {
-			n.Progress[ch] = seq
-		}
-		if n.Status == allimi.StatusSending && n.AllSent() {
-			n.Status = allimi.StatusDone
-		}
+		n.Advance(ch, seq)
 		if err := tx.PutNotification(&n); err != nil {
 			return err
 		}

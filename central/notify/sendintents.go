@@ -85,15 +85,8 @@ func (d *Dispatcher) staleIntents(ch allimi.Channel) ([]allimi.SendIntent, error
 			if err != nil {
 				return err
 			}
-			if n.Progress == nil {
-				n.Progress = map[allimi.Channel]uint32{}
-			}
-			if seq <= n.Progress[ch] {
+			if !n.Advance(ch, seq) {
 				continue
-			}
-			n.Progress[ch] = seq
-			if n.Status == allimi.StatusSending && n.AllSent() {
-				n.Status = allimi.StatusDone
 			}
 			if err := tx.PutNotification(&n); err != nil {
 				return err
