@@ -156,45 +156,50 @@ func (d *Dispatcher) runLane(ctx context.Context, ch allimi.Channel, a channel.A
 	var fresh []*job // read, intents not yet committed
 	inflight := 0    // with the senders
 	in := (<-chan *job)(work)
-	for {
-		// Take new batches only while a sender is free for each.
-		var wc <-chan *job
+	// free is the reader's channel while a sender is free for one more
+	// batch, nil otherwise (a nil channel is never ready).
+	free := func() <-chan *job {
 		if in != nil && inflight+len(fresh) < workers {
-			wc = in
+			return in
 		}
+		return nil
+	}
+	finished := func(j *job) {
+		pending[j.seq] = j
+		inflight--
+	}
+	// took keeps a new batch, or notes that the reader stopped (false).
+	took := func(j *job, ok bool) bool {
+		if !ok {
+			in = nil
+			return false
+		}
+		fresh = append(fresh, j)
+		return true
+	}
+	for {
+		wc := free()
 		if wc == nil && inflight == 0 && len(fresh) == 0 {
 			return ctx.Err() // the reader stopped and everything is recorded
 		}
 		select {
 		case j := <-done:
-			pending[j.seq] = j
-			inflight--
+			finished(j)
 		case j, ok := <-wc:
-			if !ok {
-				in = nil
+			if !took(j, ok) {
 				continue
 			}
-			fresh = append(fresh, j)
 		}
 		// Whatever else has arrived goes into the same transaction: a
 		// commit's fixed cost (the freelist, two fsyncs) is then paid per
 		// several batches, not per batch.
 	drain:
 		for {
-			wc = nil
-			if in != nil && inflight+len(fresh) < workers {
-				wc = in
-			}
 			select {
 			case j := <-done:
-				pending[j.seq] = j
-				inflight--
-			case j, ok := <-wc:
-				if !ok {
-					in = nil
-					continue
-				}
-				fresh = append(fresh, j)
+				finished(j)
+			case j, ok := <-free():
+				took(j, ok)
 			default:
 				break drain
 			}
