@@ -51,7 +51,7 @@ func writeEnrolError(w http.ResponseWriter, code int, reason string, err error) 
 func (s *Server) handleEnrol(w http.ResponseWriter, r *http.Request) {
 	// Wrong codes are counted per address: one address guessing does not
 	// keep another kiosk from enrolling (limits.go).
-	tries, client := s.Limits.Enrol, ClientAddr(r.RemoteAddr)
+	tries, client := s.Limits.Enrol, throttle.Client(r.RemoteAddr)
 	if err := tries.Allow(client, ""); err != nil {
 		writeEnrolError(w, http.StatusTooManyRequests, EnrolReasonThrottled, fmt.Errorf("%w: wait, then try the code again", err))
 		return

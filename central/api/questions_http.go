@@ -147,7 +147,7 @@ func (s *Server) handleOfficialLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, tok := r.PostFormValue("id"), r.PostFormValue("token")
-	tries, client := s.Limits.Official, ClientAddr(r.RemoteAddr)
+	tries, client := s.Limits.Official, throttle.Client(r.RemoteAddr)
 	if err := tries.Allow(client, id); err != nil {
 		s.Log.Warn("official sign-in refused: too many wrong tries", "official", id, "remote", r.RemoteAddr, "err", err)
 		s.renderQuestions(w, http.StatusTooManyRequests, questionsData{Kind: "login", Message: "login-locked"})

@@ -40,7 +40,7 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 	d := receiptData{Kind: "form", Code: code}
 	status := http.StatusOK
 	now := time.Now()
-	tries, client := s.Limits.Receipt, ClientAddr(r.RemoteAddr)
+	tries, client := s.Limits.Receipt, throttle.Client(r.RemoteAddr)
 	switch {
 	case !ok:
 		d.Kind, status = "notfound", http.StatusNotFound
