@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"allimi/internal/jsonfast"
 )
 
 // EventVersion is the version of the sync event this build writes and reads.
@@ -232,6 +234,10 @@ func (e *Event) Consents() (ConsentPayload, error) {
 // from these same types, so every field they send is known; a payload
 // field added later needs central upgraded before the kiosks.
 func (e *Event) decodePayload(v any) error {
+	if jsonfast.Decode(e.Payload, v) {
+		return nil
+	}
+	// Refused by the fast decoder: encoding/json gives the verdict.
 	d := json.NewDecoder(bytes.NewReader(e.Payload))
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
+	"allimi/internal/jsonfast"
 )
 
 // consentLogEntry is what the consent log keeps of an event's payload: the
@@ -21,7 +22,7 @@ import (
 // the decoded payload, not copied from the kiosk's bytes, so that no
 // field the kiosk sent (known or not) reaches the file in plaintext.
 func consentLogEntry(p *allimi.ConsentPayload) ([]byte, error) {
-	return json.Marshal(allimi.ConsentPayload{Consents: p.Consents, Verified: p.Verified})
+	return jsonfast.Marshal(allimi.ConsentPayload{Consents: p.Consents, Verified: p.Verified})
 }
 
 // piiFormat is the version of how personal data is kept at rest, stored

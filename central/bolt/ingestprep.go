@@ -1,8 +1,9 @@
 package bolt
 
 import (
-	"encoding/json"
 	"fmt"
+
+	"allimi/internal/jsonfast"
 
 	"allimi"
 )
@@ -30,7 +31,7 @@ func (s *Store) Prepare(in *allimi.Incoming) {
 		return
 	}
 	p := &prepared{}
-	if plain, err := json.Marshal(eventToKeep(e)); err == nil {
+	if plain, err := jsonfast.Marshal(eventToKeep(e)); err == nil {
 		p.sealed = s.keys.Seal(plain, eventKey(e.Kiosk, e.Seq))
 	}
 	switch e.Kind {

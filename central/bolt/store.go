@@ -351,9 +351,13 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 		}
 	}
 	delta := 0
-	for _, c := range p.Consents {
+	// Most sign-ups are of people with no consent stored yet: one seek
+	// tells, instead of a lookup for each of their consents.
+	none := !hasConsents(tx.Bucket(bucketConsents), ck)
+	for i, c := range p.Consents {
+		stored := !none || repeats(p.Consents[:i], c)
 		d, err := s.setConsent(tx, tally, ck, rec.PII, c.Type, c.Channel,
-			consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At})
+			consentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At}, stored)
 		if err != nil {
 			return err
 		}
@@ -386,19 +390,24 @@ func putCitizen(tx *bbolt.Tx, tally *commitTally, ck []byte, rec *citizenRecord,
 }
 
 // setConsent decides a type and channel's state after a change and returns
-// the change in active grants (-1, 0 or +1).
+// the change in active grants (-1, 0 or +1). mayBeStored false says the
+// person has no state for it (the caller knows), so none is looked up.
 //
 // Order: changes from one kiosk follow its hybrid clock. Changes from
 // different kiosks whose clocks lie within the conflict window are
 // concurrent: if they disagree, the withdrawal wins and an official is shown
 // the conflict. Otherwise the later change wins. A resolution made at central
 // supersedes everything older than it.
-func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t allimi.NotificationType, ch allimi.Channel, next consentState) (int, error) {
+func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t allimi.NotificationType, ch allimi.Channel, next consentState, mayBeStored bool) (int, error) {
 	cons := tx.Bucket(bucketConsents)
 	sk := consentKey(ck, t, ch)
 	var cur consentState
 	have := false
-	if v := cons.Get(sk); v != nil {
+	var v []byte
+	if mayBeStored {
+		v = cons.Get(sk)
+	}
+	if v != nil {
 		var err error
 		if cur, err = decodeConsentState(v); err != nil {
 			return 0, fmt.Errorf("consent state: %w", err)
@@ -522,7 +531,7 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		if err != nil {
 			return fmt.Errorf("citizen record: %w", err)
 		}
-		delta, err := s.setConsent(tx, nil, c.CitizenKey, rec.PII, c.Type, c.Channel, next)
+		delta, err := s.setConsent(tx, nil, c.CitizenKey, rec.PII, c.Type, c.Channel, next, true)
 		if err != nil {
 			return err
 		}
@@ -698,6 +707,22 @@ func eventKey(kiosk string, seq uint64) []byte {
 	k = append(k, kiosk...)
 	k = append(k, 0)
 	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// hasConsents reports whether the person ck has any consent state stored.
+func hasConsents(cons *bbolt.Bucket, ck []byte) bool {
+	k, _ := cons.Cursor().Seek(ck)
+	return k != nil && bytes.HasPrefix(k, ck)
+}
+
+// repeats reports whether earlier holds a consent of c's type and channel.
+func repeats(earlier []allimi.Consent, c allimi.Consent) bool {
+	for _, o := range earlier {
+		if o.Type == c.Type && o.Channel == c.Channel {
+			return true
+		}
+	}
+	return false
 }
 
 func consentKey(ck []byte, t allimi.NotificationType, ch allimi.Channel) []byte {

@@ -191,6 +191,28 @@ func TestStore_CommitRepeatWithinOneBatchIsADuplicate(t *testing.T) {
 	assert.EqualValues(t, 1, st.Subscribers)
 }
 
+// A new person's record that names one type and channel twice is decided
+// the way it always was: the second sees the first (same kiosk, same
+// clock: the first stands), and the grant is counted once.
+func TestStore_NewPersonNamingAConsentTwiceCountsItOnce(t *testing.T) {
+	f := newStoreFixture(t, StoreOptions{})
+	grant, withdraw := storeConsent(allimi.ActionGrant, storeT0), storeConsent(allimi.ActionWithdraw, storeT0)
+	f.commit(storeEvent(t, "k1", 1, storeT0, allimi.KindSignup, storeKim, grant, grant, withdraw))
+	st := f.stats()
+	assert.EqualValues(t, 1, st.Subscribers)
+	assert.EqualValues(t, 1, st.Active[string(allimi.TypeHealthCheckup)][string(allimi.ChannelKakao)])
+	assert.Equal(t, allimi.ActionGrant, f.Consent())
+
+	// Lee, new too, with two consents: both counted.
+	f.commit(storeEvent(t, "k1", 2, storeT0, allimi.KindSignup, storeLee, grant,
+		allimi.Consent{Type: allimi.TypeRelief, Channel: allimi.ChannelSMS, Action: allimi.ActionGrant,
+			By: allimi.Actor{Kind: allimi.ActorSelf}, At: storeT0}))
+	st = f.stats()
+	assert.EqualValues(t, 2, st.Subscribers)
+	assert.EqualValues(t, 2, st.Active[string(allimi.TypeHealthCheckup)][string(allimi.ChannelKakao)])
+	assert.EqualValues(t, 1, st.Active[string(allimi.TypeRelief)][string(allimi.ChannelSMS)])
+}
+
 func TestStore_SubscribersCountedPerDistinctCitizen(t *testing.T) {
 	f := newStoreFixture(t, StoreOptions{})
 

@@ -9,7 +9,10 @@ import (
 // Queue drives a durable queue of messages to people (sign-up
 // confirmations, officials' answers): it sends a batch, at once again while
 // there was something to send, every minute otherwise or when poked, and
-// backs off up to five minutes while sending fails.
+// backs off up to five minutes while sending fails. A poke does not cut a
+// backoff short: while the gateway fails, new messages wait with the rest
+// instead of each commit that queues one trying (and reading the whole
+// batch) again.
 type Queue struct {
 	wake chan struct{}
 }
@@ -38,12 +41,16 @@ func (q Queue) Run(ctx context.Context, log *slog.Logger, what string, once func
 			wait, backoff = 0, time.Second
 		}
 		if wait > 0 {
+			wake := q.wake
+			if err != nil {
+				wake = nil // backing off
+			}
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return
-			case <-q.wake:
+			case <-wake:
 			case <-t.C:
 			}
 			t.Stop()

@@ -138,6 +138,7 @@ Seeding the registry took %.1f s (not timed).
 const benchRate = 10_000_000
 
 func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResult, error) {
+	central.TuneGC() // as central serve runs
 	var r fanoutResult
 	dir := keep
 	if keep == "" {

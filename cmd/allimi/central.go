@@ -37,6 +37,7 @@ func serveCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = slog.Default()
+			central.TuneGC()
 			srv, err := central.Start(cmd.Context(), cfg)
 			if err != nil {
 				return err

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"allimi/internal/jsonfast"
+
 	"allimi"
 )
 
@@ -85,6 +87,10 @@ func DecodeAck(b []byte) (Ack, error) {
 
 // strictUnmarshal decodes exactly one JSON value, with nothing after it.
 func strictUnmarshal(b []byte, v any) error {
+	if jsonfast.Decode(b, v) {
+		return nil
+	}
+	// Refused by the fast decoder: encoding/json gives the verdict.
 	d := json.NewDecoder(bytes.NewReader(b))
 	if err := d.Decode(v); err != nil {
 		return err
