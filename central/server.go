@@ -185,6 +185,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, err
 		}
 		conn.Broker, conn.Username, conn.Password = "unix://"+s.broker.socket, centralUsername, s.keys.BrokerPassword
+		if err := s.broker.handOver(s.ingest); err != nil {
+			return nil, fmt.Errorf("embedded broker: %w", err)
+		}
 	} else {
 		conn.Broker, conn.Username, conn.Password = cfg.Broker, cfg.BrokerUsername, cfg.BrokerPassword
 		if cfg.TLSCA != "" {

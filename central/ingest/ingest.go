@@ -59,10 +59,45 @@ type Service struct {
 	Requests *requests.Service
 	OnCommit func(allimi.CommitOutcome)
 
+	// UpInline says the kiosks' records come through Offer (the embedded
+	// broker hands them over in its process) rather than a subscription
+	// of the MQTT client, which then only answers requests and sends acks.
+	UpInline bool
+
 	mu        sync.Mutex
 	client    paho.Client
 	connected bool
 }
+
+// Message is one kiosk record as the uplink delivered it. Ack tells the
+// uplink it need not be delivered again: once it is committed, or shed
+// (the kiosk sends it again, since only central's own ack lets it go).
+// A paho.Message is one.
+type Message interface {
+	Topic() string
+	Payload() []byte
+	Ack()
+}
+
+// Offer takes a kiosk record that came without a broker session to
+// acknowledge: the embedded broker's own subscription, which hands over
+// each record as the kiosk's connection reads it (no socket, no PUBACK
+// from central, no copy per subscriber). It must not wait, like take,
+// and may be called for several kiosks at once. payload must not change
+// afterwards.
+func (in *Service) Offer(topic string, payload []byte) {
+	in.take(handedOver{topic: topic, payload: payload})
+}
+
+// handedOver is a record Offer took: nothing to acknowledge.
+type handedOver struct {
+	topic   string
+	payload []byte
+}
+
+func (h handedOver) Topic() string   { return h.topic }
+func (h handedOver) Payload() []byte { return h.payload }
+func (h handedOver) Ack()            {}
 
 // New makes the ingest of store, its metrics registered with reg; batchMax
 // bounds the records one commit holds (1,000 when not positive).
@@ -86,24 +121,29 @@ func (in *Service) Connect(ctx context.Context, conn transport.Conn) {
 		SetOnConnectHandler(func(c paho.Client) {
 			// Subscribe at every connection: a broker restarted without
 			// persistence has forgotten our session.
-			subs := map[string]byte{wire.UpFilter: 1}
+			subs := map[string]byte{}
+			if !in.UpInline {
+				subs[wire.UpFilter] = 1
+			}
 			if in.Requests != nil {
 				subs[wire.RequestFilter] = 1
 			}
-			t := c.SubscribeMultiple(subs, func(c paho.Client, m paho.Message) {
-				if _, ok := wire.ParseUpTopic(m.Topic()); !ok && in.Requests != nil {
-					// Answered on their own: a slow SMS gateway must not
-					// hold up records.
-					go in.answer(ctx, c, m)
-					return
-				}
-				in.take(m)
-			})
-			go func() {
-				if t.Wait() && t.Error() != nil {
-					in.log.Error("subscribe failed", "err", t.Error())
-				}
-			}()
+			if len(subs) > 0 {
+				t := c.SubscribeMultiple(subs, func(c paho.Client, m paho.Message) {
+					if _, ok := wire.ParseUpTopic(m.Topic()); !ok && in.Requests != nil {
+						// Answered on their own: a slow SMS gateway must not
+						// hold up records.
+						go in.answer(ctx, c, m)
+						return
+					}
+					in.take(m)
+				})
+				go func() {
+					if t.Wait() && t.Error() != nil {
+						in.log.Error("subscribe failed", "err", t.Error())
+					}
+				}()
+			}
 			in.setConnected(true)
 			in.log.Info("connected to broker", "broker", conn.Broker)
 			if in.OnConnect != nil {
@@ -120,7 +160,8 @@ func (in *Service) Connect(ctx context.Context, conn transport.Conn) {
 	in.client.Connect()
 }
 
-// take is the handler of kiosk records. It runs on paho's network loop and
+// take is the handler of kiosk records. It runs on paho's network loop, or
+// on the embedded broker's reading of a kiosk's connection (Offer), and
 // must not wait (see fairQueue): what the queue cannot hold is
 // acknowledged to the broker unstored, and the kiosk, which keeps it until
 // central's ack covers it, sends it again. PUBACKs therefore go out of the
@@ -134,7 +175,7 @@ func (in *Service) Connect(ctx context.Context, conn transport.Conn) {
 // work, a few tens of microseconds a record, then runs while the store
 // commits the batch before instead of in the one loop every record waits
 // on.
-func (in *Service) take(m paho.Message) {
+func (in *Service) take(m Message) {
 	kiosk, _ := wire.ParseUpTopic(m.Topic())
 	inc := in.decode(m.Topic(), m.Payload())
 	in.store.Prepare(&inc)
@@ -273,7 +314,7 @@ func (in *Service) Run(ctx context.Context) {
 			in.commits.idle(in.now())
 			continue
 		}
-		batch := make([]paho.Message, len(items))
+		batch := make([]Message, len(items))
 		decoded := make([]allimi.Incoming, len(items))
 		for i, it := range items {
 			batch[i], decoded[i] = it.msg, it.in
@@ -330,7 +371,7 @@ func (in *Service) foldSubs(f *subsFolding) {
 }
 
 // commit stores items, batch's records decoded, and acknowledges them.
-func (in *Service) commit(batch []paho.Message, items []allimi.Incoming) bool {
+func (in *Service) commit(batch []Message, items []allimi.Incoming) bool {
 	start := time.Now()
 	out, err := in.store.Commit(items)
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"sync"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
-
 	"allimi"
 )
 
@@ -24,7 +22,7 @@ const ingestHoldBytes = 64 << 20
 
 // queued is one message waiting to be committed.
 type queued struct {
-	msg   paho.Message
+	msg   Message
 	kiosk string          // "" for a topic that names no kiosk (it is refused)
 	in    allimi.Incoming // msg decoded, when the caller did so (offerDecoded)
 	size  int
@@ -60,15 +58,15 @@ func newFairQueue(max, maxBytes int) *fairQueue {
 // offer adds m, from kiosk, to the queue. When the queue is full it
 // returns what to shed instead: m itself, or the newest records of a
 // kiosk that holds more than kiosk would. The caller acknowledges them.
-func (q *fairQueue) offer(kiosk string, m paho.Message) (shed []paho.Message) {
+func (q *fairQueue) offer(kiosk string, m Message) (shed []Message) {
 	return q.offerDecoded(kiosk, m, allimi.Incoming{})
 }
 
 // offerDecoded is offer for a message the caller has decoded into in.
-func (q *fairQueue) offerDecoded(kiosk string, m paho.Message, in allimi.Incoming) (shed []paho.Message) {
+func (q *fairQueue) offerDecoded(kiosk string, m Message, in allimi.Incoming) (shed []Message) {
 	it := queued{msg: m, kiosk: kiosk, in: in, size: len(m.Payload())}
 	if it.size > q.maxBytes {
-		return []paho.Message{m} // it would never fit
+		return []Message{m} // it would never fit
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()

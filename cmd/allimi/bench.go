@@ -177,10 +177,12 @@ Per committed batch, not per event: one audit entry, the receipt index and the
 confirmation queue (each in key order), the counters. The campaigns' subscriber
 index is folded from a durable log of the people whose grants changed once no record
 has come for 50 ms (after the drain's clock stops). The run is CPU-bound on 2 cores
-(~1.1 s of CPU per drain: central's commits ~0.4 s, of which bbolt writing ~1,800
-pages per commit of 500 records half; the broker ~0.15 s; decoding and sealing
-~0.2 s), so what took it from ~0.95 s to this is less CPU: the records decoded in one
-pass (internal/jsonfast: encoding/json/v2 in front of encoding/json, 2.4 times
+(~0.8 s of CPU per drain: central's commits ~0.35 s, of which bbolt writing ~1,800
+pages per commit of 500 records half; decoding and sealing ~0.15 s; the broker ~0.1
+s), so what took it from ~0.95 s to this is less CPU: the embedded broker hands each
+record to central in its process (an inline subscription: no copy, socket write and
+read, or PUBACK per record; mochi had written each to central's socket apart), the
+records decoded in one pass (internal/jsonfast: encoding/json/v2 in front of encoding/json, 2.4 times
 faster on a sign-up), paho's reads buffered (it reads each packet header a byte at
 a time: 3 system calls per message on bare TCP), no consent lookups for a person
 with none stored (one seek instead of 11), sign-up confirmations not retried at every
