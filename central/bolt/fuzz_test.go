@@ -39,7 +39,7 @@ func FuzzDecodeNotificationRequest(f *testing.F) {
 func FuzzStoredRecords(f *testing.F) {
 	at := time.Date(2026, 11, 2, 6, 0, 0, 0, time.UTC)
 	f.Add((&citizenRecord{PII: []byte("sealed"), Active: 2, Created: at, Updated: at}).encode())
-	f.Add((&consentState{Action: allimi.ActionGrant, HLC: 9, Kiosk: "k", By: allimi.Actor{Kind: allimi.ActorOfficial, Official: "o", Method: allimi.MethodPaper}, At: at}).encode())
+	f.Add(encodeConsentState(&consentState{Action: allimi.ActionGrant, HLC: 9, Kiosk: "k", By: allimi.Actor{Kind: allimi.ActorOfficial, Official: "o", Method: allimi.MethodPaper}, At: at}))
 	f.Add(encodePII(allimi.Citizen{Name: "김순자", Mobile: "010-1234-5678", BirthDate: "1948-03-01"}))
 	f.Add([]byte(`{"action":"grant"}`))
 	blk := &deliveryBlock{}
@@ -71,7 +71,7 @@ func FuzzStoredRecords(f *testing.F) {
 			}
 		}
 		if s, err := decodeConsentState(b); err == nil && len(b) > 0 && b[0] == recordBinary {
-			s2, err := decodeConsentState(s.encode())
+			s2, err := decodeConsentState(encodeConsentState(&s))
 			if err != nil || s2.Action != s.Action || s2.HLC != s.HLC || s2.By != s.By {
 				t.Fatalf("consent state round trip: %v", err)
 			}

@@ -149,7 +149,7 @@ func codeOf[T comparable](codes []T, v T) (byte, bool) {
 // encode is format | action | actor kind | hlc | seq | at | kiosk |
 // Official | method. An action or actor kind this build does not know
 // (never written by it) is kept as text after a 0xff code.
-func (s *consentState) encode() []byte {
+func encodeConsentState(s *consentState) []byte {
 	b := make([]byte, 0, 48+len(s.Kiosk)+len(s.By.Official))
 	b = append(b, recordBinary)
 	if c, ok := codeOf(actionCodes, s.Action); ok {

@@ -61,8 +61,8 @@ func (s *Store) ImportSubscribers(n int, person func(i uint64) allimi.Citizen, t
 			p := row{ck: o.ck, rec: rec, pii: sealed}
 			for _, t := range types {
 				for _, ch := range channels {
-					st := (&consentState{Action: allimi.ActionGrant, HLC: hlc, Kiosk: "seed", Seq: uint64(o.i),
-						By: allimi.Actor{Kind: allimi.ActorSelf}, At: now}).encode()
+					st := encodeConsentState(&consentState{Action: allimi.ActionGrant, HLC: hlc, Kiosk: "seed", Seq: uint64(o.i),
+						By: allimi.Actor{Kind: allimi.ActorSelf}, At: now})
 					p.cons = append(p.cons, kv{consentKey(o.ck, t, ch), st})
 				}
 			}

@@ -137,14 +137,9 @@ type citizenRecord struct {
 	Updated  time.Time `json:"updated"`
 }
 
-type consentState struct {
-	Action allimi.ConsentAction `json:"action"`
-	HLC    uint64               `json:"hlc"`
-	Kiosk  string               `json:"kiosk"`
-	Seq    uint64               `json:"seq"`
-	By     allimi.Actor         `json:"by"`
-	At     time.Time            `json:"at"`
-}
+// consentState is how the consents bucket keeps an allimi.ConsentState
+// (records.go encodes it).
+type consentState = allimi.ConsentState
 
 // Commit stores a batch in one transaction: new events, their effect on
 // citizens and consents, rejections, and the kiosks' high-water marks. An
@@ -414,37 +409,19 @@ func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t a
 		}
 		have = true
 	}
-	win := true
-	if have {
-		switch {
-		case cur.By.Kind == allimi.ActorCentral || next.By.Kind == allimi.ActorCentral || cur.Kiosk == next.Kiosk:
-			// A resolution settles everything before it, and whatever the
-			// person does after it is theirs to decide.
-			win = next.HLC > cur.HLC
-		case cur.Action != next.Action && absDuration(allimi.HLCTime(next.HLC).Sub(allimi.HLCTime(cur.HLC))) <= s.window:
-			if err := s.recordConflict(tx, ck, t, ch, cur, next); err != nil {
-				return 0, err
-			}
-			win = next.Action == allimi.ActionWithdraw
-		default:
-			win = next.HLC > cur.HLC
+	win, conflict := allimi.DecideConsent(cur, have, next, s.window)
+	if conflict {
+		if err := s.recordConflict(tx, ck, t, ch, cur, next); err != nil {
+			return 0, err
 		}
 	}
 	if !win {
 		return 0, nil
 	}
-	if err := cons.Put(sk, next.encode()); err != nil {
+	if err := cons.Put(sk, encodeConsentState(&next)); err != nil {
 		return 0, err
 	}
-	delta := 0
-	wasActive := have && cur.Action == allimi.ActionGrant
-	isActive := next.Action == allimi.ActionGrant
-	switch {
-	case !wasActive && isActive:
-		delta = 1
-	case wasActive && !isActive:
-		delta = -1
-	}
+	delta := allimi.ActiveDelta(cur, have, next)
 	if delta != 0 {
 		if err := tally.addActive(tx, typeChannelKey(t, ch), int64(delta)); err != nil {
 			return 0, err
@@ -457,14 +434,10 @@ func (s *Store) setConsent(tx *bbolt.Tx, tally *commitTally, ck, pii []byte, t a
 }
 
 func (s *Store) recordConflict(tx *bbolt.Tx, ck []byte, t allimi.NotificationType, ch allimi.Channel, a, b consentState) error {
-	if a.Action == allimi.ActionWithdraw {
-		a, b = b, a
-	}
 	bk := tx.Bucket(bucketConflicts)
 	id, _ := bk.NextSequence()
-	c := allimi.Conflict{ID: id, CitizenKey: ck, Type: t, Channel: ch, DetectedAt: s.now().UTC(),
-		Grant:      allimi.ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
-		Withdrawal: allimi.ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
+	c := allimi.NewConflict(ck, t, ch, a, b, s.now().UTC())
+	c.ID = id
 	v, _ := json.Marshal(c)
 	return bk.Put(u64(id), v)
 }
@@ -748,11 +721,4 @@ func addU64(b *bbolt.Bucket, k []byte, d int64) error {
 		return nil
 	}
 	return b.Put(k, u64(uint64(int64(getU64(b, k))+d)))
-}
-
-func absDuration(d time.Duration) time.Duration {
-	if d < 0 {
-		return -d
-	}
-	return d
 }
