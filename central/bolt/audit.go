@@ -121,18 +121,3 @@ func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
 	}
 	return r, err
 }
-
-// consentsAudit summarises an event's consent changes, without personal data.
-func consentsAudit(p *allimi.ConsentPayload) string {
-	var b []byte
-	for i, c := range p.Consents {
-		if i > 0 {
-			b = append(b, "; "...)
-		}
-		b = fmt.Appendf(b, "%s %s %s", c.Action, c.Type, c.Channel)
-		if c.By.Kind == allimi.ActorOfficial {
-			b = fmt.Appendf(b, " by %s (%s)", c.By.Official, c.By.Method)
-		}
-	}
-	return string(b)
-}
