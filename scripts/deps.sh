@@ -6,6 +6,9 @@
 #   - makes sure no system mosquitto service holds 127.0.0.1:1883 (make demo's
 #     embedded broker uses that port; the tests start their own mosquitto on a
 #     random port and never rely on the system service).
+#   - makes sure no system PostgreSQL service runs on 5432 (the package's
+#     main cluster; the tests start their own server on a unix socket and
+#     never rely on it).
 #
 # Run as root, or as a user with sudo. Safe to run again and again.
 set -euo pipefail
@@ -33,6 +36,11 @@ PACKAGES=(
 	# the kiosk session test: cage (wlroots, headless backend) runs the kiosk
 	# through Xwayland, grim takes the compositor's screenshot
 	cage xwayland grim
+	# central's PostgreSQL store (central/pg): its tests start their own
+	# server from /usr/lib/postgresql/*/bin (internal/pgtest), on a unix
+	# socket in a temporary directory, run as the postgres user the package
+	# creates; they never use the system service on 5432
+	postgresql
 )
 
 log() { printf 'deps: %s\n' "$*"; }
@@ -138,6 +146,60 @@ else
 fi
 if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Hltn 'sport = :1883' 2>/dev/null)" ]; then
 	log "warning: something else still listens on port 1883; make demo will fail to start its broker" >&2
+fi
+
+# The postgresql package creates a main cluster (port 5432) and a service
+# that would start it at boot; policy-rc.d kept the install from starting
+# it. Nothing here uses it: stop it if it runs, and disable the service, so
+# that no stray database with default settings listens on the machine.
+# Only the system cluster is touched: the tests' servers listen on no port.
+system_postgres_pids() {
+	local pids=""
+	for f in /var/run/postgresql/*.pid; do
+		[ -r "$f" ] && pids="$pids $(head -n1 "$f" 2>/dev/null || true)"
+	done
+	if command -v ss >/dev/null 2>&1; then
+		pids="$pids $(ss -Hltnp 'sport = :5432' 2>/dev/null |
+			grep -o '"postgres",pid=[0-9]*' | grep -o '[0-9]*$' || true)"
+	fi
+	for pid in $pids; do
+		if [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "postgres" ] &&
+			[ "$(sed -n 's/.*) \(.\).*/\1/p' "/proc/$pid/stat" 2>/dev/null)" != "Z" ]; then
+			echo "$pid"
+		fi
+	done | sort -u
+}
+
+if is_installed postgresql; then
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		if systemctl is-enabled postgresql >/dev/null 2>&1; then
+			log "disabling the system postgresql service (the tests start their own servers)"
+			"${SUDO[@]}" systemctl disable postgresql >/dev/null 2>&1 || true
+		fi
+	elif command -v update-rc.d >/dev/null 2>&1 && ls /etc/rc[2-5].d/S*postgresql >/dev/null 2>&1; then
+		log "disabling the system postgresql service (the tests start their own servers)"
+		"${SUDO[@]}" update-rc.d postgresql disable >/dev/null 2>&1 || true
+	fi
+	pids=$(system_postgres_pids)
+	if [ -n "$pids" ]; then
+		log "a system PostgreSQL is running (pid $(echo $pids)); stopping it"
+		if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+			"${SUDO[@]}" systemctl stop postgresql || true
+		elif command -v service >/dev/null 2>&1; then
+			"${SUDO[@]}" service postgresql stop || true
+		fi
+		for _ in $(seq 50); do
+			[ -z "$(system_postgres_pids)" ] && break
+			sleep 0.2
+		done
+		for pid in $(system_postgres_pids); do
+			# SIGINT is PostgreSQL's fast shutdown.
+			log "asking postgres pid $pid to shut down"
+			"${SUDO[@]}" kill -INT "$pid" 2>/dev/null || true
+		done
+	else
+		log "no system PostgreSQL running on 5432"
+	fi
 fi
 
 # Silero VAD v5 (MIT), the voice activity detector of `consult --wav` and the

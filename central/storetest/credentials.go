@@ -11,26 +11,46 @@ import (
 	"allimi"
 )
 
+// KiosksBackend is what the Kiosks suite needs of a store: the interface,
+// and a restart (Reopen, as Backend's). A Backend is one, with B Backend;
+// so is a store that implements the credentials alone.
+type KiosksBackend[B any] interface {
+	allimi.Kiosks
+	Reopen(t *testing.T) B
+}
+
+// AgenciesBackend is what the Agencies suite needs of a store.
+type AgenciesBackend[B any] interface {
+	allimi.Agencies
+	Reopen(t *testing.T) B
+}
+
+// OfficialsBackend is what the Officials suite needs of a store.
+type OfficialsBackend[B any] interface {
+	allimi.Officials
+	Reopen(t *testing.T) B
+}
+
 // Kiosks checks allimi.Kiosks: broker logins that a new password
 // revokes, and one-time enrolment codes that expire, are spent once and
 // are refused with the reason.
-func Kiosks(t *testing.T, open Open) {
+func Kiosks[B KiosksBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"LoginChecked", kiosksLogin},
-		{"NewPasswordRevokesOld", kiosksNewPassword},
-		{"EnrolmentSpentOnce", kiosksEnrol},
-		{"EnrolmentRefusesBadInput", kiosksEnrolRefuses},
-		{"EnrolmentExpires", kiosksEnrolExpires},
-		{"Durable", kiosksDurable},
+		{"LoginChecked", kiosksLogin[B]},
+		{"NewPasswordRevokesOld", kiosksNewPassword[B]},
+		{"EnrolmentSpentOnce", kiosksEnrol[B]},
+		{"EnrolmentRefusesBadInput", kiosksEnrolRefuses[B]},
+		{"EnrolmentExpires", kiosksEnrolExpires[B]},
+		{"Durable", kiosksDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
 }
 
-func kiosksLogin(t *testing.T, b Backend) {
+func kiosksLogin[S allimi.Kiosks](t *testing.T, b S) {
 	for _, bad := range []string{"", "Kiosk-A", "kiosk a", "kiosk/a", "-kiosk", strings.Repeat("k", 64)} {
 		_, err := b.AddKiosk(bad)
 		assert.ErrorIs(t, err, allimi.ErrInvalid, "id %q", bad)
@@ -62,7 +82,7 @@ func kiosksLogin(t *testing.T, b Backend) {
 	}
 }
 
-func kiosksNewPassword(t *testing.T, b Backend) {
+func kiosksNewPassword[S allimi.Kiosks](t *testing.T, b S) {
 	old, err := b.AddKiosk("kiosk-a")
 	require.NoError(t, err)
 	renewed, err := b.AddKiosk("kiosk-a")
@@ -75,7 +95,7 @@ func kiosksNewPassword(t *testing.T, b Backend) {
 	assert.Equal(t, "kiosk-a", id)
 }
 
-func kiosksEnrol(t *testing.T, b Backend) {
+func kiosksEnrol[S allimi.Kiosks](t *testing.T, b S) {
 	old, err := b.AddKiosk("kiosk-a")
 	require.NoError(t, err)
 	before := time.Now()
@@ -112,7 +132,7 @@ func kiosksEnrol(t *testing.T, b Backend) {
 	assert.Equal(t, "kiosk-b", cred2.ID, "a kiosk enrolled without being added first")
 }
 
-func kiosksEnrolRefuses(t *testing.T, b Backend) {
+func kiosksEnrolRefuses[S allimi.Kiosks](t *testing.T, b S) {
 	for _, ttl := range []time.Duration{0, -time.Hour, 31 * 24 * time.Hour} {
 		_, _, err := b.AddEnrolment("kiosk-a", ttl)
 		assert.ErrorIs(t, err, allimi.ErrInvalid, "ttl %s", ttl)
@@ -126,7 +146,7 @@ func kiosksEnrolRefuses(t *testing.T, b Backend) {
 	}
 }
 
-func kiosksEnrolExpires(t *testing.T, b Backend) {
+func kiosksEnrolExpires[S allimi.Kiosks](t *testing.T, b S) {
 	code, expires, err := b.AddEnrolment("kiosk-a", time.Second)
 	require.NoError(t, err)
 	time.Sleep(time.Until(expires) + 10*time.Millisecond) // the expiry itself is what the test waits for
@@ -137,7 +157,7 @@ func kiosksEnrolExpires(t *testing.T, b Backend) {
 	assert.False(t, ok)
 }
 
-func kiosksDurable(t *testing.T, b Backend) {
+func kiosksDurable[B KiosksBackend[B]](t *testing.T, b B) {
 	cred, err := b.AddKiosk("kiosk-a")
 	require.NoError(t, err)
 	code, _, err := b.AddEnrolment("kiosk-b", time.Hour)
@@ -159,21 +179,21 @@ func kiosksDurable(t *testing.T, b Backend) {
 
 // Agencies checks allimi.Agencies: tokens that a new token revokes, and
 // policies that outlive a new token and refuse what central cannot check.
-func Agencies(t *testing.T, open Open) {
+func Agencies[B AgenciesBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"TokenChecked", agenciesToken},
-		{"NewTokenRevokesOldKeepsPolicy", agenciesNewToken},
-		{"PolicyRefusesBadInput", agenciesPolicyRefuses},
-		{"Durable", agenciesDurable},
+		{"TokenChecked", agenciesToken[B]},
+		{"NewTokenRevokesOldKeepsPolicy", agenciesNewToken[B]},
+		{"PolicyRefusesBadInput", agenciesPolicyRefuses[B]},
+		{"Durable", agenciesDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
 }
 
-func agenciesToken(t *testing.T, b Backend) {
+func agenciesToken[S allimi.Agencies](t *testing.T, b S) {
 	for _, bad := range []string{"", "Police", "police dept", "police/seoul"} {
 		_, err := b.AddAgency(bad)
 		assert.ErrorIs(t, err, allimi.ErrInvalid, "id %q", bad)
@@ -202,7 +222,7 @@ func agenciesToken(t *testing.T, b Backend) {
 	assert.False(t, p.Restricted(), "a new agency is unrestricted until a policy says otherwise")
 }
 
-func agenciesNewToken(t *testing.T, b Backend) {
+func agenciesNewToken[S allimi.Agencies](t *testing.T, b S) {
 	old, err := b.AddAgency("police")
 	require.NoError(t, err)
 	require.NoError(t, b.SetAgencyPolicy("police", allimi.AgencyPolicy{
@@ -233,7 +253,7 @@ func agenciesNewToken(t *testing.T, b Backend) {
 	assert.Equal(t, "police", id)
 }
 
-func agenciesPolicyRefuses(t *testing.T, b Backend) {
+func agenciesPolicyRefuses[S allimi.Agencies](t *testing.T, b S) {
 	ok := allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}
 	assert.ErrorIs(t, b.SetAgencyPolicy("police", ok), allimi.ErrNotFound, "an agency never added")
 	_, err := b.AgencyPolicyOf("police")
@@ -257,7 +277,7 @@ func agenciesPolicyRefuses(t *testing.T, b Backend) {
 	assert.Empty(t, got.PaymentHosts)
 }
 
-func agenciesDurable(t *testing.T, b Backend) {
+func agenciesDurable[B AgenciesBackend[B]](t *testing.T, b B) {
 	cred, err := b.AddAgency("police")
 	require.NoError(t, err)
 	p := allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine, allimi.TypeTrafficPenalty}, PaymentHosts: []string{"pay.police.go.kr"}}
@@ -274,38 +294,38 @@ func agenciesDurable(t *testing.T, b Backend) {
 // Officials checks allimi.Officials: tokens that a rotation revokes, and
 // browser sessions that expire, end when signed out or when the token
 // changes, and survive a restart.
-func Officials(t *testing.T, open Open) {
+func Officials[B OfficialsBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"TokenChecked", officialsToken},
-		{"AddingTwiceNeedsRotate", officialsTwice},
-		{"RotationRevokesOld", officialsRotate},
-		{"SessionLivesUntilExpiry", officialsSession},
-		{"SessionEnds", officialsSessionEnds},
-		{"RotationEndsSessions", officialsRotationEndsSessions},
-		{"Durable", officialsDurable},
+		{"TokenChecked", officialsToken[B]},
+		{"AddingTwiceNeedsRotate", officialsTwice[B]},
+		{"RotationRevokesOld", officialsRotate[B]},
+		{"SessionLivesUntilExpiry", officialsSession[B]},
+		{"SessionEnds", officialsSessionEnds[B]},
+		{"RotationEndsSessions", officialsRotationEndsSessions[B]},
+		{"Durable", officialsDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
 }
 
-func officialByToken(t *testing.T, b Backend, tok string) string {
+func officialByToken(t *testing.T, b allimi.Officials, tok string) string {
 	t.Helper()
 	id, err := b.OfficialByToken(tok)
 	require.NoError(t, err)
 	return id
 }
 
-func officialCheck(t *testing.T, b Backend, id, tok string) bool {
+func officialCheck(t *testing.T, b allimi.Officials, id, tok string) bool {
 	t.Helper()
 	ok, err := b.OfficialCheck(id, tok)
 	require.NoError(t, err)
 	return ok
 }
 
-func officialsToken(t *testing.T, b Backend) {
+func officialsToken[S allimi.Officials](t *testing.T, b S) {
 	for _, bad := range []string{"", "Officer", "officer kim", "officer/kim", ".kim", strings.Repeat("k", 64)} {
 		_, err := b.AddOfficial(bad, false)
 		assert.ErrorIs(t, err, allimi.ErrInvalid, "id %q", bad)
@@ -329,7 +349,7 @@ func officialsToken(t *testing.T, b Backend) {
 	assert.False(t, officialCheck(t, b, "", ""))
 }
 
-func officialsTwice(t *testing.T, b Backend) {
+func officialsTwice[S allimi.Officials](t *testing.T, b S) {
 	first, err := b.AddOfficial("officer-kim", false)
 	require.NoError(t, err)
 	_, err = b.AddOfficial("officer-kim", false)
@@ -337,7 +357,7 @@ func officialsTwice(t *testing.T, b Backend) {
 	assert.True(t, officialCheck(t, b, "officer-kim", first.Token), "the refused add changed nothing")
 }
 
-func officialsRotate(t *testing.T, b Backend) {
+func officialsRotate[S allimi.Officials](t *testing.T, b S) {
 	first, err := b.AddOfficial("officer-kim", false)
 	require.NoError(t, err)
 	rotated, err := b.AddOfficial("officer-kim", true)
@@ -351,14 +371,14 @@ func officialsRotate(t *testing.T, b Backend) {
 	assert.True(t, officialCheck(t, b, "officer-lee", fresh.Token))
 }
 
-func officialBySession(t *testing.T, b Backend, id string, now time.Time) string {
+func officialBySession(t *testing.T, b allimi.Officials, id string, now time.Time) string {
 	t.Helper()
 	o, err := b.OfficialBySession(id, now)
 	require.NoError(t, err)
 	return o
 }
 
-func officialsSession(t *testing.T, b Backend) {
+func officialsSession[S allimi.Officials](t *testing.T, b S) {
 	now := time.Now()
 	_, _, err := b.StartOfficialSession("officer-kim", now)
 	assert.ErrorIs(t, err, allimi.ErrNotFound, "an official never added")
@@ -380,7 +400,7 @@ func officialsSession(t *testing.T, b Backend) {
 	assert.Empty(t, officialBySession(t, b, id+"x", now), "an unknown session")
 }
 
-func officialsSessionEnds(t *testing.T, b Backend) {
+func officialsSessionEnds[S allimi.Officials](t *testing.T, b S) {
 	_, err := b.AddOfficial("officer-kim", false)
 	require.NoError(t, err)
 	now := time.Now()
@@ -395,7 +415,7 @@ func officialsSessionEnds(t *testing.T, b Backend) {
 	assert.NoError(t, b.EndOfficialSession("no such session"))
 }
 
-func officialsRotationEndsSessions(t *testing.T, b Backend) {
+func officialsRotationEndsSessions[S allimi.Officials](t *testing.T, b S) {
 	_, err := b.AddOfficial("officer-kim", false)
 	require.NoError(t, err)
 	_, err = b.AddOfficial("officer-lee", false)
@@ -414,7 +434,7 @@ func officialsRotationEndsSessions(t *testing.T, b Backend) {
 	assert.Equal(t, "officer-kim", officialBySession(t, b, fresh, now), "a session started after the rotation")
 }
 
-func officialsDurable(t *testing.T, b Backend) {
+func officialsDurable[B OfficialsBackend[B]](t *testing.T, b B) {
 	cred, err := b.AddOfficial("officer-kim", false)
 	require.NoError(t, err)
 	now := time.Now()

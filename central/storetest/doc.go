@@ -1,8 +1,10 @@
 // Package storetest holds the conformance suites every storage backend of
 // central passes: one exported function per storage interface of package
 // allimi, written once from the interfaces' documentation and the domain
-// types, and called from each backend's own tests (central/bolt; and
-// central/memstore for the dispatcher's side, DeliveryQueue and
+// types, and called from each backend's own tests (central/bolt;
+// central/pg for the interfaces it implements so far, which is why the
+// credentials' suites take any store with their interface and a Reopen;
+// and central/memstore for the dispatcher's side, DeliveryQueue and
 // QueueIntents, which take the smaller DeliveryBackend). A second backend
 // is a matter of passing them, as a file system is of passing
 // testing/fstest.TestFS.

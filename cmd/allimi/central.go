@@ -24,7 +24,7 @@ import (
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
 	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd(),
-		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd())
+		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd(), centralMigrateCmd())
 	return c
 }
 
@@ -93,16 +93,17 @@ func serveCmd() *cobra.Command {
 
 func centralAgencyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "agency", Short: "Administer agencies that send notifications"}
-	var data, id, types, hosts string
+	var stores storeFlags
+	var id, types, hosts string
 	var asJSON bool
-	// withPolicy reads --types and --payment-hosts, opens central's data
-	// (central stopped) and runs f.
-	withPolicy := func(f func(st *bolt.Store, policy allimi.AgencyPolicy) error) error {
+	// withPolicy reads --types and --payment-hosts, opens central's store
+	// (central stopped, for --data) and runs f.
+	withPolicy := func(cmd *cobra.Command, f func(st credentialStore, policy allimi.AgencyPolicy) error) error {
 		policy, err := agencyPolicy(types, hosts)
 		if err != nil {
 			return err
 		}
-		st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
+		st, _, err := stores.open(cmd)
 		if err != nil {
 			return err
 		}
@@ -114,7 +115,7 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Register an agency, say what it may send, and print its API token (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withPolicy(func(st *bolt.Store, policy allimi.AgencyPolicy) error {
+			return withPolicy(cmd, func(st credentialStore, policy allimi.AgencyPolicy) error {
 				cred, err := st.AddAgency(id)
 				if err != nil {
 					return usageError{err}
@@ -144,7 +145,7 @@ func centralAgencyCmd() *cobra.Command {
 		Short: "Set the notification types an agency may send and the hosts of its payment links, replacing the lists (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withPolicy(func(st *bolt.Store, policy allimi.AgencyPolicy) error {
+			return withPolicy(cmd, func(st credentialStore, policy allimi.AgencyPolicy) error {
 				if err := st.SetAgencyPolicy(id, policy); err != nil {
 					return usageError{err}
 				}
@@ -154,7 +155,7 @@ func centralAgencyCmd() *cobra.Command {
 		},
 	}
 	for _, sub := range []*cobra.Command{add, allow} {
-		sub.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+		stores.add(sub, false)
 		sub.Flags().StringVar(&id, "id", "", "agency id: lower-case letters, digits and dashes (e.g. police, nhis)")
 		sub.Flags().StringVar(&types, "types", "", "comma-separated notification types the agency may send (e.g. traffic-penalty,traffic-fine); none: every type")
 		sub.Flags().StringVar(&hosts, "payment-hosts", "", "comma-separated host names its payment links may point at (e.g. pay.police.go.kr); none: no payment links once --types is given")
@@ -201,14 +202,15 @@ func orNone(s string) string {
 
 func centralKioskCmd() *cobra.Command {
 	c := &cobra.Command{Use: "kiosk", Short: "Administer kiosks"}
-	var data, id string
+	var stores storeFlags
+	var id string
 	var asJSON bool
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Register a kiosk and print its broker credentials (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, keys, err := bolt.OpenData(data, bolt.StoreOptions{})
+			st, keys, err := stores.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -225,7 +227,7 @@ func centralKioskCmd() *cobra.Command {
 			return nil
 		},
 	}
-	add.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	stores.add(add, true)
 	add.Flags().StringVar(&id, "id", "", "kiosk id: lower-case letters, digits and dashes")
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = add.MarkFlagRequired("id")
@@ -234,7 +236,8 @@ func centralKioskCmd() *cobra.Command {
 }
 
 func centralEnrolCmd() *cobra.Command {
-	var data, id, url string
+	var stores storeFlags
+	var id, url string
 	var ttl time.Duration
 	var asJSON bool
 	c := &cobra.Command{
@@ -244,13 +247,15 @@ func centralEnrolCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var code string
 			var expires time.Time
-			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
+			// PostgreSQL takes the code while central serves; a bbolt
+			// file in use is reached through central's API.
+			st, _, err := stores.open(cmd)
 			switch {
 			case err == nil:
 				code, expires, err = st.AddEnrolment(id, ttl)
 				st.Close()
 			case errors.Is(err, bolt.ErrInUse):
-				code, expires, err = enrolOnline(cmd.Context(), url, data, id, ttl)
+				code, expires, err = enrolOnline(cmd.Context(), url, stores.data, id, ttl)
 			}
 			if err != nil {
 				if errors.Is(err, allimi.ErrInvalid) {
@@ -270,7 +275,7 @@ func centralEnrolCmd() *cobra.Command {
 			return nil
 		},
 	}
-	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	stores.add(c, false)
 	c.Flags().StringVar(&id, "id", "", "kiosk id: lower-case letters, digits and dashes")
 	c.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the code is valid")
 	c.Flags().StringVar(&url, "url", "http://127.0.0.1:8080", "central's HTTP API, used when central is running")

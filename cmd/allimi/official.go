@@ -5,21 +5,19 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-
-	"allimi/central"
-	"allimi/central/bolt"
 )
 
 func centralOfficialCmd() *cobra.Command {
 	c := &cobra.Command{Use: "official", Short: "Administer the officials who answer people's questions"}
-	var data, id string
+	var stores storeFlags
+	var id string
 	var asJSON, rotate bool
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Register an official and print their sign-in token, shown once (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
+			st, _, err := stores.open(cmd)
 			if err != nil {
 				return err
 			}
@@ -35,7 +33,7 @@ func centralOfficialCmd() *cobra.Command {
 			return nil
 		},
 	}
-	add.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	stores.add(add, false)
 	add.Flags().StringVar(&id, "id", "", "official id: lower-case letters, digits, dots, dashes (e.g. kim.minji)")
 	add.Flags().BoolVar(&rotate, "rotate", false, "give an existing official a new token (the old one stops working)")
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -13,13 +13,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi/internal/pgtest"
 	"allimi/voice"
 	"allimi/voice/voicetest"
 )
 
 // TestMain lets the test binary stand in for allimi when a command runs
 // this program again as a child (voice check-model's trial load), so the
-// child path is tested for real.
+// child path is tested for real; and stops the PostgreSQL server the
+// --store tests start.
 func TestMain(m *testing.M) {
 	if len(os.Args) > 2 && os.Args[1] == "voice" && os.Args[2] == "load-model" {
 		c := voiceCmd()
@@ -29,7 +31,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	pgtest.Main(m) // stops the PostgreSQL of the --store tests
 }
 
 func runVoiceCmd(t *testing.T, args ...string) (string, error) {

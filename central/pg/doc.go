@@ -1,0 +1,28 @@
+// Package pg is central's storage on PostgreSQL, for a national scale that
+// one bbolt file (central/bolt) does not reach: *Store implements the
+// storage interfaces of package allimi, so far those of the credentials
+// (Kiosks, Agencies, Officials), and passes their conformance suites
+// (central/storetest, run by conformance_test.go against a real server
+// from internal/pgtest).
+//
+// The schema is versioned: migrations/NNNN_name.sql, embedded in the
+// binary, are applied in order by Migrate (`allimi central migrate
+// --store URL`), each in its own transaction, and recorded in the table
+// schema_migrations. Open refuses a database that is not migrated to this
+// build's version, or that a newer build migrated further.
+//
+// Secrets stay out of the database, as with bbolt: kiosk passwords are
+// kept as bcrypt hashes (a broker's configuration can take those as they
+// are), agency and official tokens and session ids, random 192 or 256
+// bits, as SHA-256, enrolment codes as the SHA-256 of their normalised
+// form; central's keys (keyring.Keys, keys.json) are given to Open.
+package pg
+
+import "allimi"
+
+// The interfaces Store implements.
+var (
+	_ allimi.Kiosks    = (*Store)(nil)
+	_ allimi.Agencies  = (*Store)(nil)
+	_ allimi.Officials = (*Store)(nil)
+)

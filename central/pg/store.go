@@ -1,0 +1,60 @@
+package pg
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"allimi/central/keyring"
+)
+
+// Store is central's storage in a PostgreSQL database, through a pool of
+// connections.
+type Store struct {
+	pool *pgxpool.Pool
+	keys *keyring.Keys
+	now  func() time.Time
+}
+
+// Option tunes Open.
+type Option func(*Store)
+
+// WithKeys gives the store central's keys (keys.json): enrolment hands
+// kiosks the catalog key. Without them, redeeming an enrolment code fails.
+func WithKeys(k *keyring.Keys) Option { return func(s *Store) { s.keys = k } }
+
+// Open connects to the database at url (postgres://…, or key=value
+// settings, as pgx takes them), and checks that its schema is this
+// build's: ErrUnmigrated when migrations are missing, ErrSchemaNewer when
+// a newer build migrated it further.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	s := &Store{now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", redact(url), err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: %w", redact(url), err)
+	}
+	if err := checkSchema(ctx, pool, cfg.ConnConfig.Database, url); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.pool = pool
+	return s, nil
+}
+
+// Close closes the pool's connections, waiting for those in use.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// ctx is the context of the storage interfaces' calls, which take none.
+func (s *Store) ctx() context.Context { return context.Background() }

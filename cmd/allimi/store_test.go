@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+	"allimi/central/keyring"
+	"allimi/central/pg"
+	"allimi/internal/pgtest"
+	"allimi/sync/catalog"
+)
+
+// runPrinting runs a command and returns what it printed on stdout, where
+// the commands print (fmt.Printf, printJSON(os.Stdout)).
+func runPrinting(t *testing.T, c *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	old := os.Stdout
+	os.Stdout = w
+	out := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		out <- string(b)
+	}()
+	c.SetArgs(args)
+	c.SetOut(io.Discard)
+	c.SetErr(io.Discard)
+	c.SilenceUsage, c.SilenceErrors = true, true
+	err = c.Execute()
+	os.Stdout = old
+	w.Close()
+	return <-out, err
+}
+
+// migrated is a fresh database with this build's schema.
+func migrated(t *testing.T) string {
+	t.Helper()
+	url := pgtest.URL(t)
+	_, err := runPrinting(t, centralMigrateCmd(), "--store", url)
+	require.NoError(t, err)
+	return url
+}
+
+func openPG(t *testing.T, url string, keys *keyring.Keys) *pg.Store {
+	t.Helper()
+	st, err := pg.Open(context.Background(), url, pg.WithKeys(keys))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func TestCentralMigrate_AppliesThenSaysUpToDate(t *testing.T) {
+	url := pgtest.URL(t)
+	out, err := runPrinting(t, centralMigrateCmd(), "--store", url)
+	require.NoError(t, err)
+	assert.Contains(t, out, "applied migration 1\n")
+	out, err = runPrinting(t, centralMigrateCmd(), "--store", url)
+	require.NoError(t, err)
+	assert.Equal(t, "schema up to date (version "+strconv.Itoa(pg.Version())+")\n", out)
+
+	_, err = runPrinting(t, centralMigrateCmd())
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err), "--store is required")
+}
+
+func TestStoreFlag_WithDataIsAUsageError(t *testing.T) {
+	for name, c := range map[string]func() *cobra.Command{
+		"kiosk":    centralKioskCmd,
+		"agency":   centralAgencyCmd,
+		"official": centralOfficialCmd,
+	} {
+		args := []string{"add", "--id", "x1", "--store", "postgres://nowhere/none", "--data", t.TempDir()}
+		_, err := runPrinting(t, c(), args...)
+		require.Error(t, err, name)
+		assert.Equal(t, 2, exitCode(err), name)
+		assert.Contains(t, err.Error(), "--store and --data", name)
+	}
+	_, err := runPrinting(t, centralKioskCmd(), "enrol", "--id", "x1", "--store", "postgres://nowhere/none", "--data", t.TempDir())
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err))
+	_, err = runPrinting(t, centralKioskCmd(), "add", "--id", "x1", "--keys", t.TempDir(), "--data", t.TempDir())
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err), "--keys without --store")
+}
+
+func TestStoreFlag_UnmigratedDatabaseRefused(t *testing.T) {
+	url := pgtest.URL(t)
+	_, err := runPrinting(t, centralOfficialCmd(), "add", "--id", "kim", "--store", url)
+	require.ErrorIs(t, err, pg.ErrUnmigrated)
+	assert.Contains(t, err.Error(), "allimi central migrate --store")
+}
+
+func TestKioskCommands_OnPostgres(t *testing.T) {
+	url := migrated(t)
+	keysDir := t.TempDir()
+	out, err := runPrinting(t, centralKioskCmd(), "add", "--store", url, "--keys", keysDir, "--id", "kiosk-1", "--json")
+	require.NoError(t, err)
+	var cred allimi.KioskCredentials
+	require.NoError(t, json.Unmarshal([]byte(out), &cred))
+	keys, err := keyring.Load(keysDir)
+	require.NoError(t, err)
+	assert.Equal(t, "kiosk-1", cred.ID)
+	assert.Equal(t, catalog.EncodePublicKey(keys.CatalogPublicKey()), cred.CatalogKey, "the catalog key of --keys's keys.json")
+
+	out, err = runPrinting(t, centralKioskCmd(), "enrol", "--store", url, "--id", "kiosk-2", "--json")
+	require.NoError(t, err)
+	var enrol struct{ Kiosk, Code string }
+	require.NoError(t, json.Unmarshal([]byte(out), &enrol))
+	assert.Equal(t, "kiosk-2", enrol.Kiosk)
+
+	st := openPG(t, url, keys)
+	id, ok := st.CheckKiosk(cred.Username, cred.Password)
+	assert.True(t, ok)
+	assert.Equal(t, "kiosk-1", id)
+	got, err := st.RedeemEnrolment(enrol.Code)
+	require.NoError(t, err, "the code enrol printed")
+	assert.Equal(t, "kiosk-2", got.ID)
+	assert.Equal(t, cred.CatalogKey, got.CatalogKey)
+
+	_, err = runPrinting(t, centralKioskCmd(), "add", "--store", url, "--keys", keysDir, "--id", "Kiosk 3")
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err), "a bad id is the user's")
+}
+
+func TestAgencyCommands_OnPostgres(t *testing.T) {
+	url := migrated(t)
+	out, err := runPrinting(t, centralAgencyCmd(), "add", "--store", url, "--id", "police", "--types", "traffic-fine",
+		"--payment-hosts", "pay.police.go.kr", "--json")
+	require.NoError(t, err)
+	var cred allimi.AgencyCredentials
+	require.NoError(t, json.Unmarshal([]byte(out), &cred))
+	st := openPG(t, url, nil)
+	id, ok := st.AgencyByToken(cred.Token)
+	assert.True(t, ok)
+	assert.Equal(t, "police", id)
+	p, err := st.AgencyPolicyOf("police")
+	require.NoError(t, err)
+	assert.Equal(t, allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}, PaymentHosts: []string{"pay.police.go.kr"}}, p)
+
+	_, err = runPrinting(t, centralAgencyCmd(), "allow", "--store", url, "--id", "police", "--types", "traffic-penalty")
+	require.NoError(t, err)
+	p, err = st.AgencyPolicyOf("police")
+	require.NoError(t, err)
+	assert.Equal(t, allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficPenalty}}, p)
+}
+
+func TestOfficialCommands_OnPostgres(t *testing.T) {
+	url := migrated(t)
+	out, err := runPrinting(t, centralOfficialCmd(), "add", "--store", url, "--id", "kim.minji", "--json")
+	require.NoError(t, err)
+	var cred allimi.OfficialCredentials
+	require.NoError(t, json.Unmarshal([]byte(out), &cred))
+	st := openPG(t, url, nil)
+	ok, err := st.OfficialCheck("kim.minji", cred.Token)
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	_, err = runPrinting(t, centralOfficialCmd(), "add", "--store", url, "--id", "kim.minji")
+	require.Error(t, err)
+	assert.Equal(t, 2, exitCode(err), "adding twice without --rotate")
+	out, err = runPrinting(t, centralOfficialCmd(), "add", "--store", url, "--id", "kim.minji", "--rotate")
+	require.NoError(t, err)
+	assert.Contains(t, out, "official kim.minji\ntoken ")
+	ok, err = st.OfficialCheck("kim.minji", cred.Token)
+	require.NoError(t, err)
+	assert.False(t, ok, "rotated")
+}
