@@ -93,3 +93,20 @@ func (c Consent) Validate() error {
 	}
 	return nil
 }
+
+// AuditSummary says what a record's consent changes were, for the audit
+// log: no personal data, one "action type channel" per change, with the
+// official and how consent was taken when an official made it.
+func (p *ConsentPayload) AuditSummary() string {
+	var b []byte
+	for i, c := range p.Consents {
+		if i > 0 {
+			b = append(b, "; "...)
+		}
+		b = fmt.Appendf(b, "%s %s %s", c.Action, c.Type, c.Channel)
+		if c.By.Kind == ActorOfficial {
+			b = fmt.Appendf(b, " by %s (%s)", c.By.Official, c.By.Method)
+		}
+	}
+	return string(b)
+}

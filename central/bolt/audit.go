@@ -1,9 +1,6 @@
 package bolt
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -32,12 +29,7 @@ var auditPart = part{"audit", [][]byte{
 var keyAuditHead = []byte("auditHead") // in meta: the last entry's hash
 
 // pseudonym names a person in the audit log.
-func (s *Store) pseudonym(ck []byte) string {
-	m := hmac.New(sha256.New, s.keys.HashKey)
-	m.Write([]byte("allimi audit\x00"))
-	m.Write(ck)
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:12])
-}
+func (s *Store) pseudonym(ck []byte) string { return s.keys.Pseudonym(ck) }
 
 // audit appends an entry in tx.
 func (s *Store) audit(tx *bbolt.Tx, kind string, ck []byte, by, what string) error {
@@ -128,19 +120,4 @@ func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
 		err = fmt.Errorf("%w at entry %d: %s", allimi.ErrAuditBroken, r.Broken, r.Reason)
 	}
 	return r, err
-}
-
-// consentsAudit summarises an event's consent changes, without personal data.
-func consentsAudit(p *allimi.ConsentPayload) string {
-	var b []byte
-	for i, c := range p.Consents {
-		if i > 0 {
-			b = append(b, "; "...)
-		}
-		b = fmt.Appendf(b, "%s %s %s", c.Action, c.Type, c.Channel)
-		if c.By.Kind == allimi.ActorOfficial {
-			b = fmt.Appendf(b, " by %s (%s)", c.By.Official, c.By.Method)
-		}
-	}
-	return string(b)
 }

@@ -62,65 +62,11 @@ func (s *Store) keepProfile(tx *bbolt.Tx, e *allimi.Event, ck []byte, p *allimi.
 	if len(p.Profile) == 0 {
 		return nil // a later change that does not restate the conditions keeps them
 	}
-	if err := checkBenefitProfile(p, s.now()); err != nil {
+	if err := subsidy.CheckConditions(p.Profile, p.Region, s.now()); err != nil {
 		return s.logRejection(tx, allimi.Incoming{Kiosk: e.Kiosk, Reject: fmt.Errorf("record %d: conditions not kept: %w", e.Seq, err)})
 	}
 	plain, _ := json.Marshal(benefitProfile{Profile: p.Profile, Region: p.Region, At: allimi.HLCTime(e.HLC).UTC()})
 	return b.Put(ck, s.keys.Seal(plain, append([]byte("profile\x00"), ck...)))
-}
-
-// checkBenefitProfile checks the conditions a sign-up for new-benefits
-// carries, as ingest does before anything is stored: a profile central
-// could not match is refused with its record. The error names the field
-// and the rule it breaks, never the value: it goes to the rejection list
-// and the log, and a birth date, an income band or a disability code is
-// personal data (subsidy's own messages quote the value, for a person
-// checking what they typed).
-func checkBenefitProfile(p *allimi.ConsentPayload, now time.Time) error {
-	if len(p.Profile) == 0 && p.Region == "" {
-		return nil
-	}
-	prof, err := subsidy.ParseProfile(p.Profile)
-	if err != nil {
-		return fmt.Errorf("payload.profile: not a profile (one JSON object with only %s, each of its type) %s: %w",
-			"birthDate, age, sex, income, traits, household", valueWithheld, allimi.ErrInvalid)
-	}
-	if _, err := subsidy.NewPerson(prof, now); err != nil {
-		return fmt.Errorf("payload.profile %s %s: %w", profileProblem(prof, now), valueWithheld, allimi.ErrInvalid)
-	}
-	if _, err := subsidy.ParseRegion(p.Region); err != nil {
-		return fmt.Errorf("payload.region: not a 시도 or 시도/시군구 of Korea %s: %w", valueWithheld, allimi.ErrInvalid)
-	}
-	return nil
-}
-
-// profileProblem names the first field of prof that NewPerson refuses and
-// the rule it breaks, by checking each field alone.
-func profileProblem(prof subsidy.Profile, now time.Time) string {
-	alone := func(p subsidy.Profile) bool { _, err := subsidy.NewPerson(p, now); return err != nil }
-	switch {
-	case prof.BirthDate != "" && alone(subsidy.Profile{BirthDate: prof.BirthDate}):
-		birth, err := subsidy.ParseDate(prof.BirthDate)
-		switch {
-		case err != nil:
-			return "birth date: not a date (YYYY-MM-DD, one that exists)"
-		case birth.After(now):
-			return "birth date: in the future"
-		default:
-			return "birth date: more than 150 years ago"
-		}
-	case prof.Age != nil && alone(subsidy.Profile{Age: prof.Age}):
-		return "age: not 0 to 150"
-	case prof.Sex != "" && alone(subsidy.Profile{Sex: prof.Sex}):
-		return "sex: not M or F"
-	case prof.Income != "" && alone(subsidy.Profile{Income: prof.Income}):
-		return "income: not an income code (JA0201 to JA0205)"
-	case prof.Traits != nil && alone(subsidy.Profile{Traits: prof.Traits}):
-		return "traits: not personal-trait codes of the gov24 table, or none-of-these with another"
-	case prof.Household != nil && alone(subsidy.Profile{Household: prof.Household}):
-		return "household: not household codes of the gov24 table, or none-of-these with another"
-	}
-	return "invalid"
 }
 
 // NotifyNewBenefits matches the services of next that are new or changed

@@ -45,7 +45,7 @@ func (s *Store) Prepare(in *allimi.Incoming) {
 			if entry, err := consentLogEntry(c); err == nil {
 				p.logEntry = entry
 			}
-			p.audit, p.audited = s.auditItem(p.ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(c)), true
+			p.audit, p.audited = s.auditItem(p.ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), c.AuditSummary()), true
 		}
 	}
 	in.Prepared = p

@@ -360,7 +360,7 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 	}
 	item := prep.audit
 	if !prep.audited {
-		item = s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), consentsAudit(p))
+		item = s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), p.AuditSummary())
 	}
 	tally.audit = append(tally.audit, item)
 	return putCitizen(tx, tally, ck, &rec, delta)

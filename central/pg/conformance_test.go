@@ -2,7 +2,10 @@ package pg
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
+
+	"allimi"
 
 	"github.com/stretchr/testify/require"
 
@@ -15,9 +18,12 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // The conformance suites of the interfaces Store implements so far, run
 // against a real PostgreSQL, a fresh database each.
-func TestConformance_Kiosks(t *testing.T)    { storetest.Kiosks(t, openConformance) }
-func TestConformance_Agencies(t *testing.T)  { storetest.Agencies(t, openConformance) }
-func TestConformance_Officials(t *testing.T) { storetest.Officials(t, openConformance) }
+func TestConformance_Kiosks(t *testing.T)        { storetest.Kiosks(t, openConformance) }
+func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openConformance) }
+func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
+func TestConformance_Registry(t *testing.T)      { storetest.Registry(t, openConformance) }
+func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, openConformance) }
+func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }
 
 // conformanceStore is a Store on a migrated database of its own, with
 // keys as central's data directory has them.
@@ -53,4 +59,28 @@ func (c *conformanceStore) Reopen(t *testing.T) *conformanceStore {
 	require.NoError(t, c.Close())
 	c.open(t)
 	return c
+}
+
+// RewriteAudit changes an audit entry in the table, as someone with the
+// database could.
+func (c *conformanceStore) RewriteAudit(t *testing.T, seq uint64, change func(*allimi.AuditEntry)) {
+	t.Helper()
+	ctx := context.Background()
+	var v []byte
+	require.NoError(t, c.pool.QueryRow(ctx, `SELECT entry FROM audit WHERE seq = $1`, int64(seq)).Scan(&v))
+	var e allimi.AuditEntry
+	require.NoError(t, json.Unmarshal(v, &e))
+	change(&e)
+	v, err := json.Marshal(e)
+	require.NoError(t, err)
+	_, err = c.pool.Exec(ctx, `UPDATE audit SET entry = $2 WHERE seq = $1`, int64(seq), v)
+	require.NoError(t, err)
+}
+
+// DeleteAudit removes an audit entry from the table.
+func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
+	t.Helper()
+	tag, err := c.pool.Exec(context.Background(), `DELETE FROM audit WHERE seq = $1`, int64(seq))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected(), "audit entry %d", seq)
 }
