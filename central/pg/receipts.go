@@ -37,7 +37,10 @@ func (b *batch) putReceipt(e *allimi.Event, ck []byte, p *allimi.ConsentPayload)
 		return b.logRejection(e.Kiosk, fmt.Errorf(
 			"record %d: receipt code already names another sign-up: this sign-up is kept without a receipt page: %w", e.Seq, allimi.ErrInvalid))
 	}
-	return nil
+	// A question that took this code first (only a derived code can be
+	// known before its sign-up exists) gives it up: its slip opens
+	// nothing, and the sign-up's page is the sign-up's.
+	return b.releaseQuestionCode(key)
 }
 
 var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",

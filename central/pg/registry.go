@@ -182,10 +182,10 @@ func (b *batch) apply(e *allimi.Event, p *allimi.ConsentPayload, prep *prepared)
 	switch e.Kind {
 	case allimi.KindFeedback:
 		return false, b.countFeedback(e)
-	case allimi.KindQuestionAudio, allimi.KindQuestion:
-		// The questions part of this store is still to be written; until
-		// then central serve does not run on PostgreSQL.
-		return false, fmt.Errorf("%s records: not kept on PostgreSQL yet", e.Kind)
+	case allimi.KindQuestionAudio:
+		return false, b.storeQuestionChunk(e)
+	case allimi.KindQuestion:
+		return false, b.storeQuestion(e)
 	}
 	if p == nil {
 		dp, err := e.Consents()

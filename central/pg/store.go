@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ type Store struct {
 	keys   *keyring.Keys
 	now    func() time.Time
 	window time.Duration // the conflict window (WithConflictWindow)
+	log    *slog.Logger  // WithLogger
 }
 
 // Option tunes Open.
@@ -37,6 +39,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	if s.window <= 0 {
 		s.window = time.Hour
+	}
+	if s.log == nil {
+		s.log = slog.Default()
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {

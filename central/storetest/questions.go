@@ -12,28 +12,39 @@ import (
 	"allimi"
 )
 
+// QuestionsBackend is what the Questions suite needs of a store: the
+// questions, the registry their records arrive through (and whose
+// receipts share their codes), the audit log, and a restart. A Backend is
+// one, with B Backend.
+type QuestionsBackend[B any] interface {
+	allimi.Registry
+	allimi.Questions
+	allimi.AuditLog
+	Reopen(t *testing.T) B
+}
+
 // Questions checks allimi.Questions: questions kiosks send (typed, or
 // spoken in chunks), read by id and by code with the contact masked, the
 // recording played and kept only as the retention policy says, answers
 // recorded once and queued for sending, all durable.
-func Questions(t *testing.T, open Open) {
+func Questions[B QuestionsBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"TypedQuestion", questionsTyped},
-		{"UnknownIDsAndCodes", questionsUnknown},
-		{"SpokenQuestionAssembled", questionsSpoken},
-		{"ChunksBeforeTheirQuestion", questionsChunksFirst},
-		{"GarbledAudioMarkedNotRefused", questionsGarbled},
-		{"CodeReused", questionsCodeReused},
-		{"CodeOfASignup", questionsSignupCode},
-		{"AnswerRefusesBadInput", questionsAnswerRefuses},
-		{"AnswerQueuedOnceAndSent", questionsAnswer},
-		{"AnswerAtTheKiosk", questionsAnswerAtKiosk},
-		{"AnswerDeletesAudio", questionsAnswerDeletes},
-		{"RetentionPolicy", questionsRetention},
-		{"Durable", questionsDurable},
+		{"TypedQuestion", questionsTyped[B]},
+		{"UnknownIDsAndCodes", questionsUnknown[B]},
+		{"SpokenQuestionAssembled", questionsSpoken[B]},
+		{"ChunksBeforeTheirQuestion", questionsChunksFirst[B]},
+		{"GarbledAudioMarkedNotRefused", questionsGarbled[B]},
+		{"CodeReused", questionsCodeReused[B]},
+		{"CodeOfASignup", questionsSignupCode[B]},
+		{"AnswerRefusesBadInput", questionsAnswerRefuses[B]},
+		{"AnswerQueuedOnceAndSent", questionsAnswer[B]},
+		{"AnswerAtTheKiosk", questionsAnswerAtKiosk[B]},
+		{"AnswerDeletesAudio", questionsAnswerDeletes[B]},
+		{"RetentionPolicy", questionsRetention[B]},
+		{"Durable", questionsDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -83,7 +94,7 @@ func recording() []byte {
 	return pcm
 }
 
-func onlyQuestion(t *testing.T, b Backend, all bool) allimi.Question {
+func onlyQuestion(t *testing.T, b allimi.Questions, all bool) allimi.Question {
 	t.Helper()
 	qs, err := b.Questions(all)
 	require.NoError(t, err)
@@ -91,14 +102,14 @@ func onlyQuestion(t *testing.T, b Backend, all bool) allimi.Question {
 	return qs[0]
 }
 
-func audioCount(t *testing.T, b Backend) (int, int) {
+func audioCount(t *testing.T, b allimi.Questions) (int, int) {
 	t.Helper()
 	r, c, err := b.QuestionAudioCount()
 	require.NoError(t, err)
 	return r, c
 }
 
-func questionsTyped(t *testing.T, b Backend) {
+func questionsTyped[B QuestionsBackend[B]](t *testing.T, b B) {
 	qs, err := b.Questions(true)
 	require.NoError(t, err)
 	assert.Empty(t, qs)
@@ -147,7 +158,7 @@ func questionsTyped(t *testing.T, b Backend) {
 	onlyQuestion(t, b, true)
 }
 
-func questionsUnknown(t *testing.T, b Backend) {
+func questionsUnknown[B QuestionsBackend[B]](t *testing.T, b B) {
 	_, err := b.Question(42)
 	assert.ErrorIs(t, err, allimi.ErrNotFound)
 	_, err = b.QuestionByCode(questionCode(t))
@@ -159,7 +170,7 @@ func questionsUnknown(t *testing.T, b Backend) {
 	assert.ErrorIs(t, b.AnswerSent(42, "sms"), allimi.ErrNotFound)
 }
 
-func questionsSpoken(t *testing.T, b Backend) {
+func questionsSpoken[B QuestionsBackend[B]](t *testing.T, b B) {
 	pcm := recording()
 	code := questionCode(t)
 	k := &kiosk{id: "kiosk-a"}
@@ -187,7 +198,7 @@ func questionsSpoken(t *testing.T, b Backend) {
 	assert.Equal(t, audit+1, auditEntries(t, b), "playing a recording is audited")
 }
 
-func questionsChunksFirst(t *testing.T, b Backend) {
+func questionsChunksFirst[B QuestionsBackend[B]](t *testing.T, b B) {
 	pcm := recording()
 	code := questionCode(t)
 	k := &kiosk{id: "kiosk-a"}
@@ -209,7 +220,7 @@ func questionsChunksFirst(t *testing.T, b Backend) {
 	assert.Equal(t, pcm, got)
 }
 
-func questionsGarbled(t *testing.T, b Backend) {
+func questionsGarbled[B QuestionsBackend[B]](t *testing.T, b B) {
 	pcm := recording()
 	k := &kiosk{id: "kiosk-a"}
 	chunks, question := k.spoken(t, questionCode(t), pcm, sha256.Sum256([]byte("other audio")), time.Now().Add(-time.Minute))
@@ -233,7 +244,7 @@ func questionsGarbled(t *testing.T, b Backend) {
 	}
 }
 
-func questionsCodeReused(t *testing.T, b Backend) {
+func questionsCodeReused[B QuestionsBackend[B]](t *testing.T, b B) {
 	code := questionCode(t)
 	at := time.Now().Add(-time.Minute)
 	commit(t, b, (&kiosk{id: "kiosk-a"}).typed(t, code, "첫 질문", allimi.ReplyAtKiosk, at))
@@ -249,7 +260,7 @@ func questionsCodeReused(t *testing.T, b Backend) {
 	}
 }
 
-func questionsSignupCode(t *testing.T, b Backend) {
+func questionsSignupCode[B QuestionsBackend[B]](t *testing.T, b B) {
 	code, err := allimi.NewReceiptCode()
 	require.NoError(t, err)
 	at := time.Now().Add(-time.Minute)
@@ -265,7 +276,7 @@ func questionsSignupCode(t *testing.T, b Backend) {
 	assert.Equal(t, kim.MaskedName(), v.Name)
 }
 
-func questionsAnswerRefuses(t *testing.T, b Backend) {
+func questionsAnswerRefuses[B QuestionsBackend[B]](t *testing.T, b B) {
 	commit(t, b, (&kiosk{id: "kiosk-a"}).typed(t, questionCode(t), "질문", string(allimi.ChannelSMS), time.Now().Add(-time.Minute)))
 	q := onlyQuestion(t, b, false)
 	for name, c := range map[string]struct{ official, answer string }{
@@ -284,7 +295,7 @@ func questionsAnswerRefuses(t *testing.T, b Backend) {
 	assert.NoError(t, err, "MaxAnswerText characters, not bytes")
 }
 
-func questionsAnswer(t *testing.T, b Backend) {
+func questionsAnswer[B QuestionsBackend[B]](t *testing.T, b B) {
 	commit(t, b, (&kiosk{id: "kiosk-a"}).typed(t, questionCode(t), "질문", string(allimi.ChannelKakao), time.Now().Add(-time.Minute)))
 	q := onlyQuestion(t, b, false)
 	before := time.Now().Add(-time.Second)
@@ -336,7 +347,7 @@ func questionsAnswer(t *testing.T, b Backend) {
 	assert.Equal(t, "kakao", got.Delivery)
 }
 
-func questionsAnswerAtKiosk(t *testing.T, b Backend) {
+func questionsAnswerAtKiosk[B QuestionsBackend[B]](t *testing.T, b B) {
 	code := questionCode(t)
 	commit(t, b, (&kiosk{id: "kiosk-a"}).typed(t, code, "질문", allimi.ReplyAtKiosk, time.Now().Add(-time.Minute)))
 	q := onlyQuestion(t, b, false)
@@ -352,7 +363,10 @@ func questionsAnswerAtKiosk(t *testing.T, b Backend) {
 	assert.Equal(t, "답변", byCode.Answer, "the slip's code reads the answer")
 }
 
-func spokenQuestion(t *testing.T, b Backend, kioskID string) (allimi.Question, []byte) {
+func spokenQuestion(t *testing.T, b interface {
+	allimi.Registry
+	allimi.Questions
+}, kioskID string) (allimi.Question, []byte) {
 	t.Helper()
 	pcm := recording()
 	chunks, question := (&kiosk{id: kioskID}).spoken(t, questionCode(t), pcm, sha256.Sum256(pcm), time.Now().Add(-time.Minute))
@@ -368,7 +382,7 @@ func spokenQuestion(t *testing.T, b Backend, kioskID string) (allimi.Question, [
 	return allimi.Question{}, nil
 }
 
-func questionsAnswerDeletes(t *testing.T, b Backend) {
+func questionsAnswerDeletes[B QuestionsBackend[B]](t *testing.T, b B) {
 	q, _ := spokenQuestion(t, b, "kiosk-a")
 	kept, _ := spokenQuestion(t, b, "kiosk-b")
 	before := time.Now().Add(-time.Second)
@@ -385,7 +399,7 @@ func questionsAnswerDeletes(t *testing.T, b Backend) {
 	assert.NoError(t, err)
 }
 
-func questionsRetention(t *testing.T, b Backend) {
+func questionsRetention[B QuestionsBackend[B]](t *testing.T, b B) {
 	answered, _ := spokenQuestion(t, b, "kiosk-a")
 	open, _ := spokenQuestion(t, b, "kiosk-b")
 	// Chunks whose question never came.
@@ -432,7 +446,7 @@ func questionsRetention(t *testing.T, b Backend) {
 	assert.Nil(t, onlyQuestion(t, b, false).AnsweredAt, "the question stays, without its recording")
 }
 
-func questionsDurable(t *testing.T, b Backend) {
+func questionsDurable[B QuestionsBackend[B]](t *testing.T, b B) {
 	q, pcm := spokenQuestion(t, b, "kiosk-a")
 	typed := questionCode(t)
 	commit(t, b, (&kiosk{id: "kiosk-b"}).typed(t, typed, "질문", string(allimi.ChannelSMS), time.Now().Add(-time.Minute)))
