@@ -17,6 +17,7 @@ import (
 	"allimi/central"
 	"allimi/central/api"
 	"allimi/central/bolt"
+	"allimi/central/pg"
 	"allimi/internal/loadgen"
 	"allimi/sync/catalog"
 )
@@ -30,13 +31,16 @@ func centralCmd() *cobra.Command {
 
 func serveCmd() *cobra.Command {
 	cfg := central.DefaultConfig()
-	var configFile string
+	var configFile, store, uplink string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the broker, the ingest of kiosk records and the HTTP API",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Logger = slog.Default()
+			if err := scaleOut(cmd, store, uplink); err != nil {
+				return err
+			}
 			central.TuneGC()
 			srv, err := central.Start(cmd.Context(), cfg)
 			if err != nil {
@@ -49,6 +53,8 @@ func serveCmd() *cobra.Command {
 	}
 	f := c.Flags()
 	f.StringVar(&cfg.Data, "data", cfg.Data, "data directory (central.db, keys.json)")
+	f.StringVar(&store, "store", "", "`URL` of central's PostgreSQL database (postgres://…), instead of --data's bbolt file; migrate it first (allimi central migrate)")
+	f.StringVar(&uplink, "uplink", "", "NATS servers kiosks reach central through (`nats://h1:4222,h2:4222`), instead of the embedded broker or --broker")
 	f.StringVar(&cfg.MQTT, "mqtt", cfg.MQTT, "listen address of the embedded MQTT broker")
 	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port) instead of the embedded one")
 	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "user name on the external broker")
@@ -492,3 +498,34 @@ func (l *proxyList) Set(v string) error {
 }
 
 func (l *proxyList) Type() string { return "addresses" }
+
+// scaleOut checks --store and --uplink, which put central on PostgreSQL
+// and a NATS cluster. A database that is not at this build's schema is
+// refused, saying which (unmigrated, or migrated by a newer build). The
+// rest of central on them is still being built (see the README,
+// "Scaling out"): until it is, central serve says so and stops rather
+// than run half on one store and half on another.
+func scaleOut(cmd *cobra.Command, store, uplink string) error {
+	if store == "" && uplink == "" {
+		return nil
+	}
+	if store != "" && cmd.Flags().Changed("data") {
+		return usageError{fmt.Errorf("--store and --data: give one (--store is PostgreSQL, --data the bbolt file in a data directory)")}
+	}
+	if uplink != "" {
+		for _, u := range strings.Split(uplink, ",") {
+			if !strings.HasPrefix(strings.TrimSpace(u), "nats://") {
+				return usageError{fmt.Errorf("--uplink %q: NATS servers as nats://host:port, separated by commas", u)}
+			}
+		}
+	}
+	if store != "" {
+		st, err := pg.Open(cmd.Context(), store)
+		if err != nil {
+			return err
+		}
+		st.Close()
+	}
+	return errors.New("central serve on PostgreSQL and NATS (--store, --uplink) is not available in this build yet: " +
+		"the database is ready (central migrate, kiosk add, agency add and official add work on it); serve with --data for now")
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -174,4 +175,38 @@ func TestOfficialCommands_OnPostgres(t *testing.T) {
 	ok, err = st.OfficialCheck("kim.minji", cred.Token)
 	require.NoError(t, err)
 	assert.False(t, ok, "rotated")
+}
+
+// central serve on PostgreSQL refuses a database not at this build's
+// schema, saying which; on one that is, it says what this build lacks.
+func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
+	serve := func(url string) error {
+		_, err := runPrinting(t, serveCmd(), "--store", url, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0")
+		return err
+	}
+	url := pgtest.URL(t)
+	err := serve(url)
+	require.ErrorIs(t, err, pg.ErrUnmigrated)
+	assert.Contains(t, err.Error(), "allimi central migrate --store")
+
+	_, err = pg.Migrate(context.Background(), url)
+	require.NoError(t, err)
+	err = serve(url)
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, pg.ErrUnmigrated)
+	assert.Contains(t, err.Error(), "not available in this build yet")
+
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	_, err = conn.Exec(context.Background(), `INSERT INTO schema_migrations (version) VALUES ($1)`, pg.Version()+1)
+	require.NoError(t, err)
+	require.NoError(t, conn.Close(context.Background()))
+	err = serve(url)
+	require.ErrorIs(t, err, pg.ErrSchemaNewer)
+	assert.Contains(t, err.Error(), "newer")
+
+	_, err = runPrinting(t, serveCmd(), "--store", url, "--data", t.TempDir())
+	assert.Equal(t, 2, exitCode(err), "--store with --data")
+	_, err = runPrinting(t, serveCmd(), "--uplink", "tcp://h1:1883")
+	assert.Equal(t, 2, exitCode(err), "--uplink takes nats:// URLs")
 }
