@@ -20,10 +20,8 @@ var (
 var catalogsPart = part{"catalogs", [][]byte{
 	bucketCatalogs}}
 
-type storedCatalog struct {
-	Manifest catalog.Manifest `json:"manifest"`
-	Body     []byte           `json:"body"`
-}
+// storedCatalog is how the catalogs bucket keeps one (as JSON).
+type storedCatalog = catalog.Stored
 
 // PutCatalog signs body as the next version of catalog name (or as version,
 // when it is not zero) and stores it. A version not above the stored one is
@@ -54,7 +52,7 @@ func (s *Store) PutCatalog(name string, version uint64, body []byte) (catalog.Ma
 	return m, err
 }
 
-// Catalogs returns every stored catalog.
+// Catalogs returns every stored catalog, by name.
 func (s *Store) Catalogs() ([]storedCatalog, error) {
 	var out []storedCatalog
 	err := s.db.View(func(tx *bbolt.Tx) error {

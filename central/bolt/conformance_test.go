@@ -1,6 +1,7 @@
 package bolt
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
@@ -26,6 +27,17 @@ func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, op
 func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
 func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
 func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
+func TestConformance_Catalogs(t *testing.T) {
+	storetest.Catalogs(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}
+
+// catalogStore is the store as the Catalogs suite takes it.
+type catalogStore struct{ *conformanceStore }
+
+func (c catalogStore) Reopen(t *testing.T) catalogStore {
+	c.conformanceStore.Reopen(t)
+	return c
+}
 
 // conformanceStore is a Store in a data directory of its own, as central
 // opens it: keys.json beside the bbolt file, the default options.
@@ -111,3 +123,6 @@ func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 		return b.Delete(u64(seq))
 	}))
 }
+
+// CatalogPublicKey is what the store's catalogs verify with.
+func (c *conformanceStore) CatalogPublicKey() ed25519.PublicKey { return c.keys.CatalogPublicKey() }

@@ -6,7 +6,10 @@
 // (central/storetest, run by conformance_test.go).
 package bolt
 
-import "allimi"
+import (
+	"allimi"
+	"allimi/sync/catalog"
+)
 
 // The interfaces Store implements.
 var (
@@ -21,4 +24,5 @@ var (
 	_ allimi.Deliveries    = (*Store)(nil)
 	_ allimi.DeliveryQueue = (*Store)(nil)
 	_ allimi.QueueIntents  = (*Store)(nil)
+	_ catalog.Keeper       = (*Store)(nil)
 )

@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"log/slog"
 	"testing"
@@ -26,6 +27,7 @@ func TestConformance_Registry(t *testing.T)      { storetest.Registry(t, openCon
 func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, openConformance) }
 func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }
 func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
+func TestConformance_Catalogs(t *testing.T)      { storetest.Catalogs(t, openConformance) }
 
 // conformanceStore is a Store on a migrated database of its own, with
 // keys as central's data directory has them.
@@ -88,3 +90,6 @@ func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, tag.RowsAffected(), "audit entry %d", seq)
 }
+
+// CatalogPublicKey is what the store's catalogs verify with.
+func (c *conformanceStore) CatalogPublicKey() ed25519.PublicKey { return c.keys.CatalogPublicKey() }
