@@ -28,6 +28,7 @@ import (
 	"allimi/central/questions"
 	"allimi/central/requests"
 	"allimi/central/template"
+	"allimi/central/throttle"
 	"allimi/subsidy"
 	"allimi/sync/catalog"
 	"allimi/sync/transport"
@@ -72,7 +73,7 @@ type Config struct {
 	// X-Forwarded-For names the client (proxies.go).
 	TrustedProxies []netip.Prefix
 	// Limits: guessing, and verification SMS per kiosk (limits.go).
-	Limits bolt.LimitsConfig
+	Limits throttle.LimitsConfig
 	Logger *slog.Logger
 }
 
@@ -80,7 +81,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: notify.DefaultConfig(),
-		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: api.DefaultHTTPTimeouts(), Limits: bolt.DefaultLimitsConfig()}
+		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: api.DefaultHTTPTimeouts(), Limits: throttle.DefaultLimitsConfig()}
 }
 
 // Server is a running central.

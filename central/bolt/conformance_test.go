@@ -13,6 +13,7 @@ import (
 	"allimi"
 	"allimi/central/keyring"
 	"allimi/central/storetest"
+	"allimi/central/throttle"
 )
 
 // The conformance suites of central's storage, run against bbolt files.
@@ -29,6 +30,24 @@ func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, op
 func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
 func TestConformance_Catalogs(t *testing.T) {
 	storetest.Catalogs(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}
+
+func TestConformance_Throttle(t *testing.T) {
+	storetest.Throttle(t, func(t *testing.T) throttleStore {
+		c := openConformance(t).(*conformanceStore)
+		return throttleStore{c, throttle.Bolt(c.db)}
+	})
+}
+
+// throttleStore is the store's file as central's limiters keep counts in it.
+type throttleStore struct {
+	*conformanceStore
+	throttle.Storage
+}
+
+func (c throttleStore) Reopen(t *testing.T) throttleStore {
+	c.conformanceStore.Reopen(t)
+	return throttleStore{c.conformanceStore, throttle.Bolt(c.db)}
 }
 
 // catalogStore is the store as the Catalogs suite takes it.

@@ -15,6 +15,7 @@ import (
 	"allimi"
 	"allimi/central/detail"
 	"allimi/central/keyring"
+	"allimi/central/throttle"
 )
 
 // The registry's counters, in its meta bucket.
@@ -41,7 +42,7 @@ type Store struct {
 	Details *detail.Store
 	links   *links
 	log     *slog.Logger
-	Limits  *Limits
+	Limits  *throttle.Limits
 	// codeIndex keys the receipts and question-codes buckets (codeKey).
 	codeIndex []byte
 	// subsPending counts the entries of bucketSubsPending (subsfold.go).
@@ -60,7 +61,7 @@ type StoreOptions struct {
 	// slog's default when nil.
 	Logger *slog.Logger
 	// Limits sets the limits on guessing and on verification SMS.
-	Limits LimitsConfig
+	Limits throttle.LimitsConfig
 }
 
 // OpenStore opens (creating if needed) central's bbolt file.
@@ -112,13 +113,13 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 		s.subsPending.Store(int64(tx.Bucket(bucketSubsPending).Stats().KeyN))
 		return nil
 	})
-	if s.Limits, err = openLimits(db, keys.Derive("limits"), opt.Limits); err != nil {
+	if s.Limits, err = throttle.OpenLimits(throttle.Bolt(db), keys.Derive("limits"), opt.Limits); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if opt.LinkBase != "" {
 		if s.Details, err = detail.NewStore(db, keys.Derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
-			Clients: s.Limits.detail}); err != nil {
+			Clients: s.Limits.Detail}); err != nil {
 			db.Close()
 			return nil, err
 		}

@@ -22,7 +22,7 @@ import (
 // from another address, still sees the page.
 func TestHandler_OneAddressTryingManyLinksIsLockedAndOthersAreNot(t *testing.T) {
 	f := newFixture(t)
-	clients, err := throttle.Open(f.db, "detail", throttle.Options{Now: f.clock,
+	clients, err := throttle.Open(throttle.Bolt(f.db), "detail", throttle.Options{Now: f.clock,
 		Client: throttle.Rule{Max: 20, Window: time.Hour, Lock: time.Hour}})
 	require.NoError(t, err)
 	st, err := NewStore(f.db, f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/", Clients: clients,

@@ -28,6 +28,7 @@ func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, op
 func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }
 func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
 func TestConformance_Catalogs(t *testing.T)      { storetest.Catalogs(t, openConformance) }
+func TestConformance_Throttle(t *testing.T)      { storetest.Throttle(t, openConformance) }
 
 // conformanceStore is a Store on a migrated database of its own, with
 // keys as central's data directory has them.

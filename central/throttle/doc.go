@@ -1,7 +1,8 @@
 // Package throttle limits guessing: it counts failed attempts (a wrong
 // date of birth, a wrong password, an unknown code) per target key and per
 // client, locks either for a while after too many, and keeps the counts in
-// central's bbolt file so that a restart of central unlocks nothing.
+// central's store (a Storage: Bolt for central's bbolt file, central/pg for
+// PostgreSQL) so that a restart of central unlocks nothing.
 //
 // Each Limiter counts on two scopes, each with its own Rule:
 //
@@ -34,7 +35,8 @@
 //
 // # Storage
 //
-// One bucket, Bucket ("throttle"), shared by every Limiter of the file:
+// On bbolt (Bolt), one bucket, Bucket ("throttle"), shared by every Limiter
+// of the file:
 //
 //	key:   name 0x00 scope id
 //	         name  the Limiter's name ("receipt", "mqtt", …)

@@ -1,23 +1,16 @@
 package throttle
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
-	"go.etcd.io/bbolt"
 	"golang.org/x/time/rate"
 )
-
-// Bucket is the bbolt bucket every Limiter keeps its counts in (see the
-// package comment for its keys).
-var Bucket = []byte("throttle")
 
 // Rule limits one scope: Max failures within Window lock for Lock.
 type Rule struct {
@@ -52,10 +45,9 @@ const (
 	scopeKey    = 'k'
 	scopeClient = 'c'
 	idLen       = 1 + 16
-	valueLen    = 4 + 8 + 8
 )
 
-type id [idLen]byte
+type id ID
 
 type entry struct {
 	n     uint32
@@ -66,20 +58,19 @@ type entry struct {
 // Limiter counts failures of one kind ("receipt", "mqtt") per key and per
 // client. It is safe for concurrent use.
 type Limiter struct {
-	db     *bbolt.DB
-	prefix []byte // name 0x00
-	opt    Options
-	storm  *rate.Limiter // nil without a ceiling
+	st    Storage
+	name  string
+	opt   Options
+	storm *rate.Limiter // nil without a ceiling
 
 	mu        sync.Mutex
 	entries   map[id]entry
 	lastPrune time.Time
 }
 
-// Open loads the live counts of name from db, creating Bucket if needed,
-// and deletes the dead ones.
-func Open(db *bbolt.DB, name string, opt Options) (*Limiter, error) {
-	if name == "" || bytes.IndexByte([]byte(name), 0) >= 0 {
+// Open loads the live counts of name from st and deletes the dead ones.
+func Open(st Storage, name string, opt Options) (*Limiter, error) {
+	if name == "" || strings.IndexByte(name, 0) >= 0 {
 		return nil, fmt.Errorf("throttle %q: a name without NUL is required", name)
 	}
 	for _, r := range []Rule{opt.Key, opt.Client} {
@@ -93,41 +84,28 @@ func Open(db *bbolt.DB, name string, opt Options) (*Limiter, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	l := &Limiter{db: db, prefix: append([]byte(name), 0), opt: opt, entries: map[id]entry{}}
+	l := &Limiter{st: st, name: name, opt: opt, entries: map[id]entry{}}
 	if opt.Storm > 0 {
 		l.storm = rate.NewLimiter(rate.Limit(float64(opt.Storm)/60), opt.Storm)
 	}
 	now := opt.Now().UnixNano()
-	err := db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(Bucket)
-		if err != nil {
-			return err
-		}
-		var dead [][]byte
-		c := b.Cursor()
-		for k, v := c.Seek(l.prefix); k != nil && bytes.HasPrefix(k, l.prefix); k, v = c.Next() {
-			var i id
-			if len(k) != len(l.prefix)+idLen || len(v) != valueLen {
-				dead = append(dead, bytes.Clone(k))
-				continue
-			}
-			copy(i[:], k[len(l.prefix):])
-			e := entry{n: binary.BigEndian.Uint32(v), since: int64(binary.BigEndian.Uint64(v[4:])), until: int64(binary.BigEndian.Uint64(v[12:]))}
-			if l.dead(i, e, now) || len(l.entries) >= opt.MaxEntries {
-				dead = append(dead, bytes.Clone(k))
-				continue
-			}
-			l.entries[i] = e
-		}
-		for _, k := range dead {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	counts, err := st.LoadCounts(name)
 	if err != nil {
 		return nil, fmt.Errorf("throttle %s: load: %w", name, err)
+	}
+	var dead []ID
+	for _, c := range counts {
+		i, e := id(c.ID), entry{n: c.N, since: c.Since, until: c.Until}
+		if l.dead(i, e, now) || len(l.entries) >= opt.MaxEntries {
+			dead = append(dead, c.ID)
+			continue
+		}
+		l.entries[i] = e
+	}
+	if len(dead) > 0 {
+		if err := st.SaveCounts(name, nil, dead); err != nil {
+			return nil, fmt.Errorf("throttle %s: load: %w", name, err)
+		}
 	}
 	return l, nil
 }
@@ -336,32 +314,16 @@ func (l *Limiter) write(put map[id]entry, del []id) error {
 	if len(put) == 0 && len(del) == 0 {
 		return nil
 	}
-	err := l.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(Bucket)
-		if b == nil {
-			return errors.New("no bucket")
-		}
-		for i, e := range put {
-			// bbolt holds on to keys and values until the commit: each
-			// gets its own.
-			k := append(bytes.Clone(l.prefix), i[:]...)
-			var v [valueLen]byte
-			binary.BigEndian.PutUint32(v[:], e.n)
-			binary.BigEndian.PutUint64(v[4:], uint64(e.since))
-			binary.BigEndian.PutUint64(v[12:], uint64(e.until))
-			if err := b.Put(k, v[:]); err != nil {
-				return err
-			}
-		}
-		for _, i := range del {
-			if err := b.Delete(append(bytes.Clone(l.prefix), i[:]...)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("throttle %s: %w", l.prefix[:len(l.prefix)-1], err)
+	counts := make([]Count, 0, len(put))
+	for i, e := range put {
+		counts = append(counts, Count{ID: ID(i), N: e.n, Since: e.since, Until: e.until})
+	}
+	ids := make([]ID, len(del))
+	for k, i := range del {
+		ids[k] = ID(i)
+	}
+	if err := l.st.SaveCounts(l.name, counts, ids); err != nil {
+		return fmt.Errorf("throttle %s: %w", l.name, err)
 	}
 	return nil
 }

@@ -46,7 +46,7 @@ var receiptRules = throttle.Options{
 func open(t *testing.T, db *bbolt.DB, c *clock, opt throttle.Options) *throttle.Limiter {
 	t.Helper()
 	opt.Now = c.Now
-	l, err := throttle.Open(db, "test", opt)
+	l, err := throttle.Open(throttle.Bolt(db), "test", opt)
 	require.NoError(t, err)
 	return l
 }
@@ -201,9 +201,9 @@ func TestLimiter_OtherNamesInTheFileAreLeftAlone(t *testing.T) {
 	c := newClock()
 	opt := receiptRules
 	opt.Now = c.Now
-	a, err := throttle.Open(db, "a", opt)
+	a, err := throttle.Open(throttle.Bolt(db), "a", opt)
 	require.NoError(t, err)
-	b, err := throttle.Open(db, "b", opt)
+	b, err := throttle.Open(throttle.Bolt(db), "b", opt)
 	require.NoError(t, err)
 	for range 5 {
 		_, err := a.Count("x", "K")
@@ -211,10 +211,10 @@ func TestLimiter_OtherNamesInTheFileAreLeftAlone(t *testing.T) {
 	}
 	assert.ErrorIs(t, a.Allow("x", "K"), throttle.ErrLocked)
 	assert.NoError(t, b.Allow("x", "K"))
-	b, err = throttle.Open(db, "b", opt)
+	b, err = throttle.Open(throttle.Bolt(db), "b", opt)
 	require.NoError(t, err)
 	assert.Equal(t, 0, b.Tracked())
-	a, err = throttle.Open(db, "a", opt)
+	a, err = throttle.Open(throttle.Bolt(db), "a", opt)
 	require.NoError(t, err)
 	assert.Equal(t, 2, a.Tracked())
 }

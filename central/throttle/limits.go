@@ -1,13 +1,10 @@
-package bolt
+package throttle
 
 import (
 	"fmt"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"allimi"
-	"allimi/central/throttle"
 )
 
 // LimitsConfig sets the limits on guessing and on verification SMS.
@@ -23,34 +20,34 @@ type LimitsConfig struct {
 func DefaultLimitsConfig() LimitsConfig { return LimitsConfig{SMSPerHour: 60, SMSPerDay: 300} }
 
 // Limits are central's attempt limiters, one per thing guessed at, each
-// kept in the throttle bucket of central.db so that a restart unlocks
-// nothing. A client's limit is below its target's, so that one address
+// kept in central's store (Storage) so that a restart unlocks nothing. A client's limit is below its target's, so that one address
 // is stopped before it can lock a target for everybody.
 type Limits struct {
 	// Receipt: wrong dates of birth on /r/{code}, per code and per address.
-	Receipt *throttle.Limiter
+	Receipt *Limiter
 	// Enrol: unknown enrolment codes, per address only (a code nobody
 	// issued is no target).
-	Enrol *throttle.Limiter
+	Enrol *Limiter
 	// Official: refused sign-ins on /officials/login, per official id and
 	// per address.
-	Official *throttle.Limiter
+	Official *Limiter
 	// MQTT: wrong kiosk passwords on the embedded broker, per kiosk id and
 	// per address.
-	MQTT *throttle.Limiter
+	MQTT *Limiter
 	// SMSCheck: wrong verification codes, per kiosk and number, and per
 	// kiosk (whose address is its MQTT session, vouched for by the broker).
-	SMSCheck *throttle.Limiter
-	// detail: wrong dates of birth on /n/ per address, across links (each
+	SMSCheck *Limiter
+	// Detail: wrong dates of birth on /n/ per address, across links (each
 	// link's own lock is the detail package's).
-	detail *throttle.Limiter
+	Detail *Limiter
 	// SMSHour and smsDay: verification SMS sent, per kiosk (quotas).
-	SMSHour, SMSDay       *throttle.Limiter
+	SMSHour, SMSDay       *Limiter
 	SMSPerHour, SMSPerDay int
 	Now                   func() time.Time
 }
 
-func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*Limits, error) {
+// OpenLimits opens central's limiters on st, their ids keyed by secret.
+func OpenLimits(st Storage, secret []byte, cfg LimitsConfig) (*Limits, error) {
 	if cfg.SMSPerHour < 0 || cfg.SMSPerDay < 0 {
 		return nil, fmt.Errorf("sms-per-kiosk-hour %d, sms-per-kiosk-day %d: must not be negative (0 takes the default): %w",
 			cfg.SMSPerHour, cfg.SMSPerDay, allimi.ErrInvalid)
@@ -62,30 +59,30 @@ func openLimits(db *bbolt.DB, secret []byte, cfg LimitsConfig) (*Limits, error) 
 	if cfg.SMSPerDay <= 0 {
 		cfg.SMSPerDay = d.SMSPerDay
 	}
-	rule := func(max int, d time.Duration) throttle.Rule { return throttle.Rule{Max: max, Window: d, Lock: d} }
+	rule := func(max int, d time.Duration) Rule { return Rule{Max: max, Window: d, Lock: d} }
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	l := &Limits{Now: cfg.Now, SMSPerHour: cfg.SMSPerHour, SMSPerDay: cfg.SMSPerDay}
 	for _, o := range []struct {
-		to   **throttle.Limiter
+		to   **Limiter
 		name string
-		opt  throttle.Options
+		opt  Options
 	}{
-		{&l.Receipt, "receipt", throttle.Options{Key: rule(5, 30*time.Minute), Client: rule(20, time.Hour), Storm: 60}},
-		{&l.Enrol, "enrol", throttle.Options{Client: rule(10, 10*time.Minute), Storm: 30}},
-		{&l.Official, "official", throttle.Options{Key: rule(20, 15*time.Minute), Client: rule(10, 15*time.Minute), Storm: 30}},
+		{&l.Receipt, "receipt", Options{Key: rule(5, 30*time.Minute), Client: rule(20, time.Hour), Storm: 60}},
+		{&l.Enrol, "enrol", Options{Client: rule(10, 10*time.Minute), Storm: 30}},
+		{&l.Official, "official", Options{Key: rule(20, 15*time.Minute), Client: rule(10, 15*time.Minute), Storm: 30}},
 		// Kiosks of one centre may share an address: a kiosk left running
 		// with an old password locks its neighbours after 20 tries.
-		{&l.MQTT, "mqtt", throttle.Options{Key: rule(50, 15*time.Minute), Client: rule(20, 15*time.Minute), Storm: 120}},
-		{&l.detail, "detail", throttle.Options{Client: rule(20, time.Hour), Storm: 60}},
-		{&l.SMSCheck, "sms-check", throttle.Options{Key: rule(2*allimi.VerifyCodeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
-		{&l.SMSHour, "sms-hour", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerHour, Window: time.Hour}}},
-		{&l.SMSDay, "sms-day", throttle.Options{Key: throttle.Rule{Max: cfg.SMSPerDay, Window: 24 * time.Hour}}},
+		{&l.MQTT, "mqtt", Options{Key: rule(50, 15*time.Minute), Client: rule(20, 15*time.Minute), Storm: 120}},
+		{&l.Detail, "detail", Options{Client: rule(20, time.Hour), Storm: 60}},
+		{&l.SMSCheck, "sms-check", Options{Key: rule(2*allimi.VerifyCodeMaxTries, time.Hour), Client: rule(30, time.Hour)}},
+		{&l.SMSHour, "sms-hour", Options{Key: Rule{Max: cfg.SMSPerHour, Window: time.Hour}}},
+		{&l.SMSDay, "sms-day", Options{Key: Rule{Max: cfg.SMSPerDay, Window: 24 * time.Hour}}},
 	} {
 		o.opt.Secret, o.opt.Now = secret, cfg.Now
 		var err error
-		if *o.to, err = throttle.Open(db, o.name, o.opt); err != nil {
+		if *o.to, err = Open(st, o.name, o.opt); err != nil {
 			return nil, fmt.Errorf("limits: %w", err)
 		}
 	}
