@@ -16,6 +16,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	keys *keyring.Keys
 	now  func() time.Time
+	// linkKey keys the detail links (DetailLink), derived from keys.
+	linkKey []byte
 }
 
 // Option tunes Open.
@@ -33,6 +35,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.keys != nil {
+		s.linkKey = linkKey(s.keys.HashKey)
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
