@@ -17,9 +17,9 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 
 // The conformance suites of the interfaces Store implements so far, run
 // against a real PostgreSQL, a fresh database each.
-func TestConformance_Kiosks(t *testing.T)    { storetest.Kiosks(t, openConformance) }
-func TestConformance_Agencies(t *testing.T)  { storetest.Agencies(t, openConformance) }
-func TestConformance_Officials(t *testing.T) { storetest.Officials(t, openConformance) }
+func TestConformance_Kiosks(t *testing.T)        { storetest.Kiosks(t, openConformance) }
+func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openConformance) }
+func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
 func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
 func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
 
@@ -63,7 +63,9 @@ func (c *conformanceStore) Reopen(t *testing.T) *conformanceStore {
 func openDeliveries(t *testing.T) storetest.DeliveryBackend { return openConformance(t) }
 
 // ReopenDeliveries is Reopen for the dispatcher's suites.
-func (c *conformanceStore) ReopenDeliveries(t *testing.T) storetest.DeliveryBackend { return c.Reopen(t) }
+func (c *conformanceStore) ReopenDeliveries(t *testing.T) storetest.DeliveryBackend {
+	return c.Reopen(t)
+}
 
 // Seed makes people subscribers of typ on chs as their sign-ups would
 // have, in the registry's tables of 0002: each person a citizens row
