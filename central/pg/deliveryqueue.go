@@ -13,6 +13,14 @@ import (
 	"allimi"
 )
 
+// The dispatcher's interfaces Store implements.
+var (
+	_ allimi.Notifications = (*Store)(nil)
+	_ allimi.Deliveries    = (*Store)(nil)
+	_ allimi.DeliveryQueue = (*Store)(nil)
+	_ allimi.QueueIntents  = (*Store)(nil)
+)
+
 // ReadDeliveries implements allimi.DeliveryQueue: f reads one snapshot
 // (a read-only REPEATABLE READ transaction).
 func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
