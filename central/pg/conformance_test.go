@@ -2,6 +2,7 @@ package pg
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -20,6 +21,11 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestConformance_Kiosks(t *testing.T)        { storetest.Kiosks(t, openConformance) }
 func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openConformance) }
 func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
+func TestConformance_Registry(t *testing.T)      { storetest.Registry(t, openConformance) }
+func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, openConformance) }
+func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }
+func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
+func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
 func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
 func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
 
@@ -102,4 +108,28 @@ func (c *conformanceStore) Seed(t *testing.T, people []allimi.Citizen, typ allim
 	_, err = tx.Exec(ctx, `UPDATE registry_counters SET n = n + $1 WHERE name = 'subscribers'`, len(people))
 	require.NoError(t, err)
 	require.NoError(t, tx.Commit(ctx))
+}
+
+// RewriteAudit changes an audit entry in the table, as someone with the
+// database could.
+func (c *conformanceStore) RewriteAudit(t *testing.T, seq uint64, change func(*allimi.AuditEntry)) {
+	t.Helper()
+	ctx := context.Background()
+	var v []byte
+	require.NoError(t, c.pool.QueryRow(ctx, `SELECT entry FROM audit WHERE seq = $1`, int64(seq)).Scan(&v))
+	var e allimi.AuditEntry
+	require.NoError(t, json.Unmarshal(v, &e))
+	change(&e)
+	v, err := json.Marshal(e)
+	require.NoError(t, err)
+	_, err = c.pool.Exec(ctx, `UPDATE audit SET entry = $2 WHERE seq = $1`, int64(seq), v)
+	require.NoError(t, err)
+}
+
+// DeleteAudit removes an audit entry from the table.
+func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
+	t.Helper()
+	tag, err := c.pool.Exec(context.Background(), `DELETE FROM audit WHERE seq = $1`, int64(seq))
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected(), "audit entry %d", seq)
 }

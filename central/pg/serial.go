@@ -2,12 +2,10 @@ package pg
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // serialAttempts is how many times serial runs a transaction that keeps
@@ -19,8 +17,9 @@ const serialAttempts = 30
 // serialization failure or a deadlock with another writer (another
 // central process, or another goroutine): committed transactions then
 // behave as if run one after the other, as bbolt's single writer runs
-// them. f must start afresh each time; its own error is returned as it
-// is, and nothing it did is kept.
+// them (retryable, in registry.go, says which errors those are). f must
+// start afresh each time; its own error is returned as it is, and
+// nothing it did is kept.
 func (s *Store) serial(ctx context.Context, f func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, f)
@@ -37,11 +36,4 @@ func (s *Store) serial(ctx context.Context, f func(pgx.Tx) error) error {
 // and never fails for them.
 func (s *Store) snapshot(ctx context.Context, f func(pgx.Tx) error) error {
 	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, f)
-}
-
-// retryable reports whether err is a serialization failure or a
-// deadlock: the transaction may succeed if run again.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }

@@ -13,9 +13,10 @@ import (
 // Store is central's storage in a PostgreSQL database, through a pool of
 // connections.
 type Store struct {
-	pool *pgxpool.Pool
-	keys *keyring.Keys
-	now  func() time.Time
+	pool   *pgxpool.Pool
+	keys   *keyring.Keys
+	now    func() time.Time
+	window time.Duration // the conflict window (WithConflictWindow)
 	// linkKey keys the detail links (DetailLink), derived from keys.
 	linkKey []byte
 }
@@ -32,9 +33,12 @@ func WithKeys(k *keyring.Keys) Option { return func(s *Store) { s.keys = k } }
 // build's: ErrUnmigrated when migrations are missing, ErrSchemaNewer when
 // a newer build migrated it further.
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
-	s := &Store{now: time.Now}
+	s := &Store{now: time.Now, window: time.Hour}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.window <= 0 {
+		s.window = time.Hour
 	}
 	if s.keys != nil {
 		s.linkKey = linkKey(s.keys.HashKey)

@@ -15,27 +15,27 @@ import (
 // restart. When the backend is an AuditTamperer it also checks that
 // VerifyAudit finds an entry changed, one changed and rehashed, and one
 // removed, in the middle or at the end.
-func AuditLog(t *testing.T, open Open) {
+func AuditLog[B RegistryBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"EmptyVerifies", auditEmpty},
-		{"ViewsAndChangesChained", auditChained},
-		{"Durable", auditDurable},
-		{"FindsAChangedEntry", auditTamper(func(t *testing.T, a AuditTamperer, last uint64) uint64 {
+		{"EmptyVerifies", auditEmpty[B]},
+		{"ViewsAndChangesChained", auditChained[B]},
+		{"Durable", auditDurable[B]},
+		{"FindsAChangedEntry", auditTamper[B](func(t *testing.T, a AuditTamperer, last uint64) uint64 {
 			a.RewriteAudit(t, last-1, func(e *allimi.AuditEntry) { e.What = "receipt of someone else" })
 			return last - 1
 		})},
-		{"FindsAChangedEntryRehashed", auditTamper(func(t *testing.T, a AuditTamperer, last uint64) uint64 {
+		{"FindsAChangedEntryRehashed", auditTamper[B](func(t *testing.T, a AuditTamperer, last uint64) uint64 {
 			a.RewriteAudit(t, last-1, func(e *allimi.AuditEntry) { e.What = "nothing to see"; e.Hash = e.Digest() })
 			return last // the entry after it no longer follows it
 		})},
-		{"FindsARemovedEntry", auditTamper(func(t *testing.T, a AuditTamperer, last uint64) uint64 {
+		{"FindsARemovedEntry", auditTamper[B](func(t *testing.T, a AuditTamperer, last uint64) uint64 {
 			a.DeleteAudit(t, last-1)
 			return last - 1
 		})},
-		{"FindsTheLastEntryRemoved", auditTamper(func(t *testing.T, a AuditTamperer, last uint64) uint64 {
+		{"FindsTheLastEntryRemoved", auditTamper[B](func(t *testing.T, a AuditTamperer, last uint64) uint64 {
 			a.DeleteAudit(t, last)
 			return last
 		})},
@@ -53,14 +53,17 @@ func verify(t *testing.T, b allimi.AuditLog) allimi.AuditReport {
 	return r
 }
 
-func auditEmpty(t *testing.T, b Backend) {
+func auditEmpty[B RegistryBackend[B]](t *testing.T, b B) {
 	r := verify(t, b)
 	assert.Zero(t, r.Entries)
 }
 
 // viewed commits kim's sign-up and records views of her receipt, and
 // returns her key from the receipt.
-func viewed(t *testing.T, b Backend, views int) []byte {
+func viewed(t *testing.T, b interface {
+	allimi.Registry
+	allimi.AuditLog
+}, views int) []byte {
 	t.Helper()
 	code, err := allimi.NewReceiptCode()
 	require.NoError(t, err)
@@ -75,7 +78,7 @@ func viewed(t *testing.T, b Backend, views int) []byte {
 	return v.CitizenKey
 }
 
-func auditChained(t *testing.T, b Backend) {
+func auditChained[B RegistryBackend[B]](t *testing.T, b B) {
 	ck := viewed(t, b, 0)
 	r := verify(t, b)
 	require.Positive(t, r.Entries, "a sign-up changes a person's consents: audited")
@@ -94,7 +97,7 @@ func auditChained(t *testing.T, b Backend) {
 	assert.Greater(t, verify(t, b).Entries, n, "a withdrawal is audited")
 }
 
-func auditDurable(t *testing.T, b Backend) {
+func auditDurable[B RegistryBackend[B]](t *testing.T, b B) {
 	ck := viewed(t, b, 2)
 	r := verify(t, b)
 	b = b.Reopen(t)
@@ -108,9 +111,9 @@ func auditDurable(t *testing.T, b Backend) {
 // auditTamper makes a test that writes a sign-up's entries and three
 // views', lets tamper change the stored log (whose last entry is last),
 // and wants VerifyAudit to report the break at the entry tamper returns.
-func auditTamper(tamper func(t *testing.T, a AuditTamperer, last uint64) uint64) func(*testing.T, Backend) {
-	return func(t *testing.T, b Backend) {
-		a, ok := b.(AuditTamperer)
+func auditTamper[B RegistryBackend[B]](tamper func(t *testing.T, a AuditTamperer, last uint64) uint64) func(*testing.T, B) {
+	return func(t *testing.T, b B) {
+		a, ok := any(b).(AuditTamperer)
 		if !ok {
 			t.Skip("the backend's harness cannot change its stored audit log (storetest.AuditTamperer)")
 		}

@@ -13,14 +13,14 @@ import (
 // Confirmations checks allimi.Confirmations: a sign-up without a verified
 // number queues its owner's confirmation in the commit that stores it,
 // once; sent ones leave the queue; the queue survives a restart.
-func Confirmations(t *testing.T, open Open) {
+func Confirmations[B RegistryBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"UnverifiedSignupsQueued", confirmationsQueued},
-		{"DoneRemoves", confirmationsDone},
-		{"Durable", confirmationsDurable},
+		{"UnverifiedSignupsQueued", confirmationsQueued[B]},
+		{"DoneRemoves", confirmationsDone[B]},
+		{"Durable", confirmationsDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -28,7 +28,7 @@ func Confirmations(t *testing.T, open Open) {
 
 // signups commits kim's and park's sign-ups without a verified number and
 // lee's with one, then a change to kim's consents.
-func signups(t *testing.T, b Backend, t0 time.Time) {
+func signups(t *testing.T, b allimi.Registry, t0 time.Time) {
 	t.Helper()
 	k := &kiosk{id: "kiosk-a"}
 	out := commit(t, b,
@@ -43,14 +43,14 @@ func signups(t *testing.T, b Backend, t0 time.Time) {
 	assert.Zero(t, out.Confirmations, "only a sign-up is confirmed")
 }
 
-func pendingCount(t *testing.T, b Backend) int {
+func pendingCount[B RegistryBackend[B]](t *testing.T, b B) int {
 	t.Helper()
 	n, err := b.ConfirmationsPending()
 	require.NoError(t, err)
 	return n
 }
 
-func confirmationsQueued(t *testing.T, b Backend) {
+func confirmationsQueued[B RegistryBackend[B]](t *testing.T, b B) {
 	assert.Zero(t, pendingCount(t, b))
 	list, err := b.PendingConfirmations(10)
 	require.NoError(t, err)
@@ -78,7 +78,7 @@ func confirmationsQueued(t *testing.T, b Backend) {
 	assert.Len(t, list, 1, "at most n")
 }
 
-func confirmationsDone(t *testing.T, b Backend) {
+func confirmationsDone[B RegistryBackend[B]](t *testing.T, b B) {
 	signups(t, b, time.Now().Add(-time.Hour))
 	list, err := b.PendingConfirmations(1)
 	require.NoError(t, err)
@@ -101,7 +101,7 @@ func confirmationsDone(t *testing.T, b Backend) {
 	assert.Empty(t, list)
 }
 
-func confirmationsDurable(t *testing.T, b Backend) {
+func confirmationsDurable[B RegistryBackend[B]](t *testing.T, b B) {
 	signups(t, b, time.Now().Add(-time.Hour))
 	b = b.Reopen(t)
 	assert.Equal(t, 2, pendingCount(t, b))

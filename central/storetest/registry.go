@@ -11,6 +11,17 @@ import (
 	"allimi"
 )
 
+// RegistryBackend is what the Registry, Confirmations and AuditLog suites
+// need of a store: those interfaces (each sets up through the others: an
+// audit entry comes from a committed record, a confirmation from a
+// sign-up), and a restart. A Backend is one, with B Backend.
+type RegistryBackend[B any] interface {
+	allimi.Registry
+	allimi.Confirmations
+	allimi.AuditLog
+	Reopen(t *testing.T) B
+}
+
 // Registry checks allimi.Registry: kiosks' records stored once each, their
 // effect on consents, conflicts between kiosks and their resolution,
 // refusals, high-water marks, receipts and feedback, all durable.
@@ -19,35 +30,35 @@ import (
 // store whose window is at least a minute and at most a day (central's
 // default is an hour). The suite's concurrent changes lie seconds apart,
 // its sequential ones days apart.
-func Registry(t *testing.T, open Open) {
+func Registry[B RegistryBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"SignupGrantsConsents", registrySignup},
-		{"LaterChangesWin", registryLaterChanges},
-		{"OneKioskFollowsItsClock", registryOneKioskClock},
-		{"DuplicatesCountedNotApplied", registryDuplicates},
-		{"RefusalsCountedAndListed", registryRefusals},
-		{"HighWaterMarkIsContiguous", registryHighWater},
-		{"ConcurrentChangesConflict", registryConflict},
-		{"ConflictWhicheverArrivesFirst", registryConflictEitherOrder},
-		{"NoConflictWithoutDisagreement", registryNoConflict},
-		{"ResolveConflictRefusesBadInput", registryResolveRefuses},
-		{"ResolutionSupersedesOlderChanges", registryResolution},
-		{"ResolutionByWithdrawal", registryResolveWithdraw},
-		{"Receipt", registryReceipt},
-		{"ReceiptWithoutCode", registryReceiptDerived},
-		{"ReceiptCodeNotTakenOver", registryReceiptTaken},
-		{"FeedbackCounted", registryFeedback},
-		{"PrepareStoresNothing", registryPrepare},
-		{"Durable", registryDurable},
+		{"SignupGrantsConsents", registrySignup[B]},
+		{"LaterChangesWin", registryLaterChanges[B]},
+		{"OneKioskFollowsItsClock", registryOneKioskClock[B]},
+		{"DuplicatesCountedNotApplied", registryDuplicates[B]},
+		{"RefusalsCountedAndListed", registryRefusals[B]},
+		{"HighWaterMarkIsContiguous", registryHighWater[B]},
+		{"ConcurrentChangesConflict", registryConflict[B]},
+		{"ConflictWhicheverArrivesFirst", registryConflictEitherOrder[B]},
+		{"NoConflictWithoutDisagreement", registryNoConflict[B]},
+		{"ResolveConflictRefusesBadInput", registryResolveRefuses[B]},
+		{"ResolutionSupersedesOlderChanges", registryResolution[B]},
+		{"ResolutionByWithdrawal", registryResolveWithdraw[B]},
+		{"Receipt", registryReceipt[B]},
+		{"ReceiptWithoutCode", registryReceiptDerived[B]},
+		{"ReceiptCodeNotTakenOver", registryReceiptTaken[B]},
+		{"FeedbackCounted", registryFeedback[B]},
+		{"PrepareStoresNothing", registryPrepare[B]},
+		{"Durable", registryDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
 }
 
-func registrySignup(t *testing.T, b Backend) {
+func registrySignup[B RegistryBackend[B]](t *testing.T, b B) {
 	k := &kiosk{id: "kiosk-a"}
 	at := time.Now().Add(-time.Minute)
 	out := commit(t, b, k.signup(t, kim, allimi.ConsentPayload{
@@ -83,7 +94,7 @@ func registrySignup(t *testing.T, b Backend) {
 	assert.EqualValues(t, 1, n)
 }
 
-func registryLaterChanges(t *testing.T, b Backend) {
+func registryLaterChanges[B RegistryBackend[B]](t *testing.T, b B) {
 	k := &kiosk{id: "kiosk-a"}
 	t0 := time.Now().Add(-time.Hour)
 	commit(t, b, k.signup(t, kim, allimi.ConsentPayload{
@@ -121,7 +132,7 @@ func registryLaterChanges(t *testing.T, b Backend) {
 
 // A kiosk's records may arrive out of order (a resend overtakes): its
 // hybrid clock, not the arrival, says which change is the later.
-func registryOneKioskClock(t *testing.T, b Backend) {
+func registryOneKioskClock[B RegistryBackend[B]](t *testing.T, b B) {
 	t0 := time.Now().Add(-time.Hour)
 	signup := event(t, "kiosk-a", 1, allimi.KindSignup, kim, allimi.ConsentPayload{
 		Consents: grants(t0, allimi.TypeHealthCheckup, allimi.ChannelKakao), Verified: true}, t0)
@@ -140,7 +151,7 @@ func registryOneKioskClock(t *testing.T, b Backend) {
 	assert.Empty(t, cs, "one kiosk's changes never conflict")
 }
 
-func registryDuplicates(t *testing.T, b Backend) {
+func registryDuplicates[B RegistryBackend[B]](t *testing.T, b B) {
 	k := &kiosk{id: "kiosk-a"}
 	at := time.Now().Add(-time.Minute)
 	signup := k.signup(t, kim, allimi.ConsentPayload{Consents: grants(at, allimi.TypeHealthCheckup, allimi.ChannelKakao)}, at)
@@ -181,7 +192,7 @@ func registryDuplicates(t *testing.T, b Backend) {
 	assert.Equal(t, audit+1, auditEntries(t, b), "only the new sign-up changed anyone's data")
 }
 
-func registryRefusals(t *testing.T, b Backend) {
+func registryRefusals[B RegistryBackend[B]](t *testing.T, b B) {
 	before := time.Now().Add(-time.Second)
 	reasons := []string{"payload: not JSON", "citizen: invalid name (value withheld: personal data)", "v=2: unsupported message version"}
 	batch := make([]allimi.Incoming, len(reasons))
@@ -226,7 +237,7 @@ func registryRefusals(t *testing.T, b Backend) {
 	assert.Equal(t, allimi.ActionGrant, consentOf(t, b, kim, allimi.TypeHealthCheckup, allimi.ChannelSMS))
 }
 
-func registryHighWater(t *testing.T, b Backend) {
+func registryHighWater[B RegistryBackend[B]](t *testing.T, b B) {
 	at := time.Now().Add(-time.Hour)
 	rec := func(kiosk string, seq uint64, c allimi.Citizen) allimi.Event {
 		return event(t, kiosk, seq, allimi.KindSignup, c, allimi.ConsentPayload{
@@ -257,7 +268,7 @@ func registryHighWater(t *testing.T, b Backend) {
 // crossing commits kim's grant of health-checkup by kakao at kiosk-a and
 // her withdrawal at kiosk-b ten seconds later, the withdrawal first when
 // withdrawalFirst: two changes made without knowledge of each other.
-func crossing(t *testing.T, b Backend, t0 time.Time, withdrawalFirst bool) (grant, withdrawal allimi.Event) {
+func crossing(t *testing.T, b allimi.Registry, t0 time.Time, withdrawalFirst bool) (grant, withdrawal allimi.Event) {
 	t.Helper()
 	grant = event(t, "kiosk-a", 1, allimi.KindSignup, kim, allimi.ConsentPayload{
 		Consents: grants(t0, allimi.TypeHealthCheckup, allimi.ChannelKakao), Verified: true}, t0)
@@ -274,7 +285,7 @@ func crossing(t *testing.T, b Backend, t0 time.Time, withdrawalFirst bool) (gran
 	return grant, withdrawal
 }
 
-func registryConflict(t *testing.T, b Backend) {
+func registryConflict[B RegistryBackend[B]](t *testing.T, b B) {
 	t0 := time.Now().Add(-10 * time.Minute).Truncate(time.Millisecond)
 	before := time.Now().Add(-time.Second)
 	crossing(t, b, t0, false)
@@ -309,7 +320,7 @@ func registryConflict(t *testing.T, b Backend) {
 	assert.Equal(t, 1, st.Conflicts)
 }
 
-func registryConflictEitherOrder(t *testing.T, b Backend) {
+func registryConflictEitherOrder[B RegistryBackend[B]](t *testing.T, b B) {
 	crossing(t, b, time.Now().Add(-10*time.Minute), true)
 	assert.Equal(t, allimi.ActionWithdraw, consentOf(t, b, kim, allimi.TypeHealthCheckup, allimi.ChannelKakao),
 		"the grant that arrives after a concurrent withdrawal does not undo it")
@@ -320,7 +331,7 @@ func registryConflictEitherOrder(t *testing.T, b Backend) {
 	assert.Equal(t, "kiosk-b", cs[0].Withdrawal.Kiosk)
 }
 
-func registryNoConflict(t *testing.T, b Backend) {
+func registryNoConflict[B RegistryBackend[B]](t *testing.T, b B) {
 	t0 := time.Now().Add(-10 * time.Minute)
 	// Two kiosks agree.
 	commit(t, b, event(t, "kiosk-a", 1, allimi.KindSignup, kim, allimi.ConsentPayload{
@@ -355,7 +366,7 @@ func registryNoConflict(t *testing.T, b Backend) {
 	assert.Zero(t, st.Conflicts)
 }
 
-func registryResolveRefuses(t *testing.T, b Backend) {
+func registryResolveRefuses[B RegistryBackend[B]](t *testing.T, b B) {
 	crossing(t, b, time.Now().Add(-10*time.Minute), false)
 	cs, err := b.Conflicts(false)
 	require.NoError(t, err)
@@ -371,7 +382,7 @@ func registryResolveRefuses(t *testing.T, b Backend) {
 	assert.Equal(t, allimi.ActionWithdraw, consentOf(t, b, kim, allimi.TypeHealthCheckup, allimi.ChannelKakao))
 }
 
-func registryResolution(t *testing.T, b Backend) {
+func registryResolution[B RegistryBackend[B]](t *testing.T, b B) {
 	t0 := time.Now().Add(-10 * time.Minute)
 	crossing(t, b, t0, false)
 	cs, err := b.Conflicts(false)
@@ -421,7 +432,7 @@ func registryResolution(t *testing.T, b Backend) {
 	assert.Equal(t, allimi.ActionWithdraw, consentOf(t, b, kim, allimi.TypeHealthCheckup, allimi.ChannelKakao), "a change after the resolution")
 }
 
-func registryResolveWithdraw(t *testing.T, b Backend) {
+func registryResolveWithdraw[B RegistryBackend[B]](t *testing.T, b B) {
 	crossing(t, b, time.Now().Add(-10*time.Minute), false)
 	cs, err := b.Conflicts(false)
 	require.NoError(t, err)
@@ -438,7 +449,7 @@ func registryResolveWithdraw(t *testing.T, b Backend) {
 	assert.Equal(t, allimi.ActionWithdraw, all[0].Resolved.Decision)
 }
 
-func registryReceipt(t *testing.T, b Backend) {
+func registryReceipt[B RegistryBackend[B]](t *testing.T, b B) {
 	code, err := allimi.NewReceiptCode()
 	require.NoError(t, err)
 	k := &kiosk{id: "kiosk-a"}
@@ -478,7 +489,7 @@ func registryReceipt(t *testing.T, b Backend) {
 	assert.Equal(t, typeName(allimi.TypeHealthCheckup), v.Consents[0].Type)
 }
 
-func registryReceiptDerived(t *testing.T, b Backend) {
+func registryReceiptDerived[B RegistryBackend[B]](t *testing.T, b B) {
 	k := &kiosk{id: "kiosk-old"}
 	at := time.Now().Add(-time.Hour)
 	commit(t, b, k.signup(t, lee, allimi.ConsentPayload{Consents: grants(at, allimi.TypeWelfareCard, allimi.ChannelToss), Verified: true}, at))
@@ -492,7 +503,7 @@ func registryReceiptDerived(t *testing.T, b Backend) {
 	assert.ErrorIs(t, err, allimi.ErrNotFound)
 }
 
-func registryReceiptTaken(t *testing.T, b Backend) {
+func registryReceiptTaken[B RegistryBackend[B]](t *testing.T, b B) {
 	code, err := allimi.NewReceiptCode()
 	require.NoError(t, err)
 	at := time.Now().Add(-time.Hour)
@@ -510,7 +521,7 @@ func registryReceiptTaken(t *testing.T, b Backend) {
 	assert.ErrorIs(t, err, allimi.ErrNotFound, "the code opens nothing of the second")
 }
 
-func registryFeedback(t *testing.T, b Backend) {
+func registryFeedback[B RegistryBackend[B]](t *testing.T, b B) {
 	k := &kiosk{id: "kiosk-a"}
 	at := time.Now().Add(-time.Minute)
 	fb := func(entry string, helpful bool) allimi.Event {
@@ -531,7 +542,7 @@ func registryFeedback(t *testing.T, b Backend) {
 	assert.Zero(t, n, "feedback names nobody")
 }
 
-func registryPrepare(t *testing.T, b Backend) {
+func registryPrepare[B RegistryBackend[B]](t *testing.T, b B) {
 	at := time.Now().Add(-time.Minute)
 	k := &kiosk{id: "kiosk-a"}
 	e1 := k.signup(t, kim, allimi.ConsentPayload{Consents: grants(at, allimi.TypeHealthCheckup, allimi.ChannelSMS), Verified: true}, at)
@@ -552,7 +563,7 @@ func registryPrepare(t *testing.T, b Backend) {
 	assert.Equal(t, allimi.ActionGrant, consentOf(t, b, lee, allimi.TypeHealthCheckup, allimi.ChannelSMS))
 }
 
-func registryDurable(t *testing.T, b Backend) {
+func registryDurable[B RegistryBackend[B]](t *testing.T, b B) {
 	code, err := allimi.NewReceiptCode()
 	require.NoError(t, err)
 	t0 := time.Now().Add(-10 * time.Minute)
