@@ -1,8 +1,9 @@
 // Package pg is central's storage on PostgreSQL, for a national scale that
 // one bbolt file (central/bolt) does not reach: *Store implements the
 // storage interfaces of package allimi, so far those of the credentials
-// (Kiosks, Agencies, Officials) and of the dispatcher (Notifications,
-// Deliveries, DeliveryQueue, QueueIntents), and passes their conformance
+// (Kiosks, Agencies, Officials), the registry (Registry, Confirmations,
+// AuditLog) and the dispatcher (Notifications, Deliveries, DeliveryQueue,
+// QueueIntents), and passes their conformance
 // suites (central/storetest, run by conformance_test.go against a real
 // server from internal/pgtest).
 //
