@@ -180,8 +180,13 @@ var expandChunk = 5000 // a variable so tests can make chunks small
 // keys, into its recipients, a chunk per transaction, resuming where it
 // stood (after a crash too, or in another process). After each chunk it
 // calls each (if set) with the notification, within the transaction that
-// holds the notification's row, as central/bolt calls it under its write
-// lock.
+// holds the notification's row (FOR UPDATE), as central/bolt calls it
+// under its write lock: a dispatcher's transaction that stores the
+// notification takes the row too, so its own report of the notification
+// never comes before an older one of the expansion. A step whose
+// transaction is run again after a conflict is reported again. Its
+// audience is read in the order of the people's keys from the partial
+// index consents_granted (an index scan grouped by ck, no sort).
 func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allimi.Notification, error) {
 	for {
 		var n allimi.Notification
