@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"log/slog"
 	"testing"
-
-	"allimi"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"allimi"
 	"allimi/central/keyring"
 	"allimi/central/storetest"
 	"allimi/internal/pgtest"
@@ -29,6 +29,10 @@ func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openCon
 func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
 func TestConformance_Catalogs(t *testing.T)      { storetest.Catalogs(t, openConformance) }
 func TestConformance_Throttle(t *testing.T)      { storetest.Throttle(t, openConformance) }
+func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
+func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
+func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
+func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
 
 // conformanceStore is a Store on a migrated database of its own, with
 // keys as central's data directory has them.
@@ -66,6 +70,51 @@ func (c *conformanceStore) Reopen(t *testing.T) *conformanceStore {
 	require.NoError(t, c.Close())
 	c.open(t)
 	return c
+}
+
+// openDeliveries is openConformance for the dispatcher's suites.
+func openDeliveries(t *testing.T) storetest.DeliveryBackend { return openConformance(t) }
+
+// ReopenDeliveries is Reopen for the dispatcher's suites.
+func (c *conformanceStore) ReopenDeliveries(t *testing.T) storetest.DeliveryBackend {
+	return c.Reopen(t)
+}
+
+// Seed makes people subscribers of typ on chs as their sign-ups would
+// have, in the registry's tables of 0002: each person a citizens row
+// (sealed as keyring.SealCitizen seals them) and a granting consents row
+// per channel, made at kiosk "seed" (record i, as central/bolt's
+// ImportSubscribers records them), and the registry's counts of active
+// grants and subscribers raised to match.
+func (c *conformanceStore) Seed(t *testing.T, people []allimi.Citizen, typ allimi.NotificationType, chs ...allimi.Channel) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	hlc := allimi.NextHLC(0, now)
+	tx, err := c.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer tx.Rollback(ctx)
+	for i, p := range people {
+		ck := c.keys.CitizenKey(p.Mobile, p.BirthDate)
+		tag, err := tx.Exec(ctx, `INSERT INTO citizens (ck, pii, verified, active, created, updated) VALUES ($1, $2, false, $3, $4, $4)
+			ON CONFLICT (ck) DO NOTHING`, ck, c.keys.SealCitizen(p, ck), len(chs), now)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, tag.RowsAffected(), "%v: seeded once", p)
+		for _, ch := range chs {
+			_, err := tx.Exec(ctx, `INSERT INTO consents (ck, type, channel, action, hlc, kiosk, seq, by_kind, by_official, by_method, at)
+				VALUES ($1, $2, $3, $4, $5, 'seed', $6, $7, '', '', $8)`,
+				ck, string(typ), string(ch), string(allimi.ActionGrant), int64(hlc), i+1, allimi.ActorSelf, now)
+			require.NoError(t, err)
+		}
+	}
+	for _, ch := range chs {
+		_, err := tx.Exec(ctx, `INSERT INTO active_grants (type, channel, n) VALUES ($1, $2, $3)
+			ON CONFLICT (type, channel) DO UPDATE SET n = active_grants.n + EXCLUDED.n`, string(typ), string(ch), len(people))
+		require.NoError(t, err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE registry_counters SET n = n + $1 WHERE name = 'subscribers'`, len(people))
+	require.NoError(t, err)
+	require.NoError(t, tx.Commit(ctx))
 }
 
 // RewriteAudit changes an audit entry in the table, as someone with the

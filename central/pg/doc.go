@@ -1,9 +1,18 @@
 // Package pg is central's storage on PostgreSQL, for a national scale that
 // one bbolt file (central/bolt) does not reach: *Store implements the
 // storage interfaces of package allimi, so far those of the credentials
-// (Kiosks, Agencies, Officials), and passes their conformance suites
-// (central/storetest, run by conformance_test.go against a real server
-// from internal/pgtest).
+// (Kiosks, Agencies, Officials), the registry (Registry, Confirmations,
+// AuditLog) and the dispatcher (Notifications, Deliveries, DeliveryQueue,
+// QueueIntents), and passes their conformance
+// suites (central/storetest, run by conformance_test.go against a real
+// server from internal/pgtest).
+//
+// Several central processes may share one database. What must behave as
+// bbolt's single writer does (a dispatcher's commit, a campaign's
+// expansion step, a notification's creation) runs in a SERIALIZABLE
+// transaction, short, and is run again when PostgreSQL reports a
+// serialization failure or a deadlock (serial.go); snapshots are
+// read-only REPEATABLE READ transactions.
 //
 // The schema is versioned: migrations/NNNN_name.sql, embedded in the
 // binary, are applied in order by Migrate (`allimi central migrate

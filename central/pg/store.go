@@ -19,6 +19,8 @@ type Store struct {
 	now    func() time.Time
 	window time.Duration // the conflict window (WithConflictWindow)
 	log    *slog.Logger  // WithLogger
+	// linkKey keys the detail links (DetailLink), derived from keys.
+	linkKey []byte
 }
 
 // Option tunes Open.
@@ -42,6 +44,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	}
 	if s.log == nil {
 		s.log = slog.Default()
+	}
+	if s.keys != nil {
+		s.linkKey = linkKey(s.keys.HashKey)
 	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {

@@ -9,25 +9,34 @@ import (
 	"allimi"
 )
 
+// DeliveriesBackend is what the Deliveries suite needs of a store: the
+// interface, the registry that makes people subscribers, and
+// notifications to deliver. A Backend is one.
+type DeliveriesBackend interface {
+	allimi.Registry
+	allimi.Notifications
+	allimi.Deliveries
+}
+
 // Deliveries checks what allimi.Deliveries says before any dispatch: the
 // table counts subscribers per type and channel, a delivery nothing has
 // tried is queued, and dead letters are refused by key. (Making dead
 // letters takes the dispatcher's side of the store: the DeliveryQueue
 // suite lists and replays them.)
-func Deliveries(t *testing.T, open Open) {
+func Deliveries[B DeliveriesBackend](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"StatsCountSubscribers", deliveriesStats},
-		{"UntriedIsQueued", deliveriesQueued},
-		{"DeadLettersByKey", deliveriesDeadLetters},
+		{"StatsCountSubscribers", deliveriesStats[B]},
+		{"UntriedIsQueued", deliveriesQueued[B]},
+		{"DeadLettersByKey", deliveriesDeadLetters[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
 }
 
-func deliveriesStats(t *testing.T, b Backend) {
+func deliveriesStats[B DeliveriesBackend](t *testing.T, b B) {
 	st, err := b.DeliveryStats()
 	require.NoError(t, err)
 	assert.Zero(t, st[string(allimi.TypeHealthCheckup)][string(allimi.ChannelSMS)]["subscribers"])
@@ -41,7 +50,7 @@ func deliveriesStats(t *testing.T, b Backend) {
 	assert.EqualValues(t, 1, st[string(allimi.TypeVaccination)][string(allimi.ChannelNaver)]["subscribers"])
 }
 
-func deliveriesQueued(t *testing.T, b Backend) {
+func deliveriesQueued[B DeliveriesBackend](t *testing.T, b B) {
 	subscribe(t, b)
 	n, _ := create(t, b, "health-centre", "", checkupRequest(kim, lee))
 	for _, ref := range []allimi.DeliveryRef{
@@ -56,7 +65,7 @@ func deliveriesQueued(t *testing.T, b Backend) {
 	}
 }
 
-func deliveriesDeadLetters(t *testing.T, b Backend) {
+func deliveriesDeadLetters[B DeliveriesBackend](t *testing.T, b B) {
 	dl, total, err := b.DeadLetters(10)
 	require.NoError(t, err)
 	assert.Empty(t, dl)

@@ -3,7 +3,8 @@
 // allimi, written once from the interfaces' documentation and the domain
 // types, and called from each backend's own tests (central/bolt;
 // central/pg for the interfaces it implements so far, which is why the
-// credentials' suites take any store with their interface and a Reopen;
+// credentials', Notifications' and Deliveries' suites take any store with
+// what they call;
 // and central/memstore for the dispatcher's side, DeliveryQueue and
 // QueueIntents, which take the smaller DeliveryBackend). A second backend
 // is a matter of passing them, as a file system is of passing

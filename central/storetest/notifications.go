@@ -10,21 +10,31 @@ import (
 	"allimi"
 )
 
+// NotificationsBackend is what the Notifications suite needs of a store:
+// the interface, the registry that makes people subscribers (their
+// sign-ups and withdrawals, committed), and a restart (Reopen, as
+// Backend's). A Backend is one, with B Backend.
+type NotificationsBackend[B any] interface {
+	allimi.Registry
+	allimi.Notifications
+	Reopen(t *testing.T) B
+}
+
 // Notifications checks allimi.Notifications: requests refused or stored
 // once per idempotency key, listed audiences resolved against consents,
 // campaigns expanded to every subscriber of their type, all durable.
-func Notifications(t *testing.T, open Open) {
+func Notifications[B NotificationsBackend[B]](t *testing.T, open func(*testing.T) B) {
 	for _, c := range []struct {
 		name string
-		test func(*testing.T, Backend)
+		test func(*testing.T, B)
 	}{
-		{"ListedAudienceResolved", notificationsListed},
-		{"InvalidRequestStoresNothing", notificationsInvalid},
-		{"IdempotencyKey", notificationsIdempotent},
-		{"CampaignExpanded", notificationsCampaign},
-		{"CampaignWithoutSubscribers", notificationsEmptyCampaign},
-		{"Unknown", notificationsUnknown},
-		{"Durable", notificationsDurable},
+		{"ListedAudienceResolved", notificationsListed[B]},
+		{"InvalidRequestStoresNothing", notificationsInvalid[B]},
+		{"IdempotencyKey", notificationsIdempotent[B]},
+		{"CampaignExpanded", notificationsCampaign[B]},
+		{"CampaignWithoutSubscribers", notificationsEmptyCampaign[B]},
+		{"Unknown", notificationsUnknown[B]},
+		{"Durable", notificationsDurable[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -33,7 +43,7 @@ func Notifications(t *testing.T, open Open) {
 // subscribe commits the suite's people: kim takes health checkups by
 // kakao and sms, lee by sms, park took them by sms and withdrew, and
 // choi takes vaccinations only.
-func subscribe(t *testing.T, b Backend) {
+func subscribe(t *testing.T, b allimi.Registry) {
 	t.Helper()
 	t0 := time.Now().Add(-time.Hour)
 	k := &kiosk{id: "kiosk-a"}
@@ -64,14 +74,14 @@ func checkupRequest(people ...allimi.Citizen) *allimi.NotificationRequest {
 	return req
 }
 
-func create(t *testing.T, b Backend, agency, key string, req *allimi.NotificationRequest) (allimi.Notification, bool) {
+func create(t *testing.T, b allimi.Notifications, agency, key string, req *allimi.NotificationRequest) (allimi.Notification, bool) {
 	t.Helper()
 	n, repeat, err := b.CreateNotification(agency, key, req)
 	require.NoError(t, err)
 	return n, repeat
 }
 
-func activeIDs(t *testing.T, b Backend) []uint64 {
+func activeIDs(t *testing.T, b allimi.Notifications) []uint64 {
 	t.Helper()
 	ns, err := b.ActiveNotifications()
 	require.NoError(t, err)
@@ -82,7 +92,7 @@ func activeIDs(t *testing.T, b Backend) []uint64 {
 	return ids
 }
 
-func notificationsListed(t *testing.T, b Backend) {
+func notificationsListed[B NotificationsBackend[B]](t *testing.T, b B) {
 	subscribe(t, b)
 	before := time.Now().Add(-time.Second)
 	n, repeat := create(t, b, "health-centre", "", checkupRequest(kim, lee, park, choi, kim))
@@ -128,7 +138,7 @@ func notificationsListed(t *testing.T, b Backend) {
 	assert.ElementsMatch(t, []uint64{n.ID, n2.ID}, activeIDs(t, b))
 }
 
-func notificationsInvalid(t *testing.T, b Backend) {
+func notificationsInvalid[B NotificationsBackend[B]](t *testing.T, b B) {
 	subscribe(t, b)
 	for name, req := range map[string]*allimi.NotificationRequest{
 		"unknown type":     {Type: "parking-ticket"},
@@ -157,7 +167,7 @@ func notificationsInvalid(t *testing.T, b Backend) {
 	assert.False(t, repeat)
 }
 
-func notificationsIdempotent(t *testing.T, b Backend) {
+func notificationsIdempotent[B NotificationsBackend[B]](t *testing.T, b B) {
 	subscribe(t, b)
 	first, repeat := create(t, b, "health-centre", "batch-2026-12", checkupRequest(kim))
 	require.False(t, repeat)
@@ -181,7 +191,7 @@ func notificationsIdempotent(t *testing.T, b Backend) {
 	assert.Len(t, activeIDs(t, b), 5)
 }
 
-func notificationsCampaign(t *testing.T, b Backend) {
+func notificationsCampaign[B NotificationsBackend[B]](t *testing.T, b B) {
 	subscribe(t, b)
 	n, repeat := create(t, b, "health-centre", "", checkupRequest())
 	require.False(t, repeat)
@@ -219,7 +229,7 @@ func notificationsCampaign(t *testing.T, b Backend) {
 	assert.EqualValues(t, 1, same.Recipients, "a listed audience has nothing to expand")
 }
 
-func notificationsEmptyCampaign(t *testing.T, b Backend) {
+func notificationsEmptyCampaign[B NotificationsBackend[B]](t *testing.T, b B) {
 	subscribe(t, b)
 	req := &allimi.NotificationRequest{Type: allimi.TypeScholarship, Params: map[string]string{"semester": "2027-1"}}
 	req.Audience.All = true
@@ -231,7 +241,7 @@ func notificationsEmptyCampaign(t *testing.T, b Backend) {
 	assert.NotEqual(t, allimi.StatusExpanding, done.Status)
 }
 
-func notificationsUnknown(t *testing.T, b Backend) {
+func notificationsUnknown[B NotificationsBackend[B]](t *testing.T, b B) {
 	_, err := b.GetNotification(42)
 	assert.ErrorIs(t, err, allimi.ErrNotFound)
 	_, err = b.ExpandCampaign(42, nil)
@@ -241,7 +251,7 @@ func notificationsUnknown(t *testing.T, b Backend) {
 	assert.Empty(t, ns)
 }
 
-func notificationsDurable(t *testing.T, b Backend) {
+func notificationsDurable[B NotificationsBackend[B]](t *testing.T, b B) {
 	subscribe(t, b)
 	listed, _ := create(t, b, "health-centre", "once", checkupRequest(kim, lee))
 	campaign, _ := create(t, b, "health-centre", "", checkupRequest())

@@ -1,0 +1,439 @@
+package pg
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"allimi"
+)
+
+// The dispatcher's interfaces Store implements.
+var (
+	_ allimi.Notifications = (*Store)(nil)
+	_ allimi.Deliveries    = (*Store)(nil)
+	_ allimi.DeliveryQueue = (*Store)(nil)
+	_ allimi.QueueIntents  = (*Store)(nil)
+)
+
+// ReadDeliveries implements allimi.DeliveryQueue: f reads one snapshot
+// (a read-only REPEATABLE READ transaction).
+func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
+	return s.snapshot(s.ctx(), func(tx pgx.Tx) error {
+		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx}
+		return t.done(f(t))
+	})
+}
+
+// UpdateDeliveries implements allimi.DeliveryQueue: f runs in one
+// SERIALIZABLE transaction, run again when it meets another writer's
+// (serial). Its writes are sent to the server in batches, before its
+// next read and when it returns, so that a dispatcher's commit of many
+// deliveries costs a few round trips, not one per delivery.
+func (s *Store) UpdateDeliveries(f func(allimi.DeliveryTx) error) error {
+	return s.serial(s.ctx(), func(tx pgx.Tx) error {
+		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx, write: true}
+		if err := f(t); err != nil {
+			return t.done(err)
+		}
+		return t.done(t.flush())
+	})
+}
+
+// deliveryTx is the dispatcher's view of one transaction.
+type deliveryTx struct {
+	s     *Store
+	ctx   context.Context
+	tx    pgx.Tx
+	write bool
+	// pending are the writes not yet sent; every read sends them first.
+	pending pgx.Batch
+	// failed is the first error of a statement: once one failed, the
+	// transaction is aborted, and if f went on regardless, this, not the
+	// abort, is what UpdateDeliveries must see (a serialization failure
+	// is run again).
+	failed error
+}
+
+// done is the error the transaction ends with: the first statement's
+// that failed, if f went on after it.
+func (t *deliveryTx) done(err error) error {
+	if t.failed != nil && (err == nil || !retryable(err)) {
+		return t.failed
+	}
+	return err
+}
+
+// note records a statement's error.
+func (t *deliveryTx) note(err error) error {
+	if err != nil && t.failed == nil {
+		t.failed = err
+	}
+	return err
+}
+
+// queue adds a write to the pending batch.
+func (t *deliveryTx) queue(sql string, args ...any) error {
+	if t.failed != nil {
+		return t.failed
+	}
+	t.pending.Queue(sql, args...)
+	return nil
+}
+
+// flush sends the pending writes.
+func (t *deliveryTx) flush() error {
+	if t.failed != nil {
+		return t.failed
+	}
+	if t.pending.Len() == 0 {
+		return nil
+	}
+	b := t.pending
+	t.pending = pgx.Batch{}
+	return t.note(t.tx.SendBatch(t.ctx, &b).Close())
+}
+
+// query runs a read after the pending writes, and collects its rows with
+// scan before returning: the callers' callbacks may read again.
+func (t *deliveryTx) query(sql string, args []any, dest []any, scan func() error) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	rows, err := t.tx.Query(t.ctx, sql, args...)
+	if err != nil {
+		return t.note(err)
+	}
+	_, err = pgx.ForEachRow(rows, dest, scan)
+	return t.note(err)
+}
+
+// queryRow reads one row after the pending writes; ok is false when there
+// is none.
+func (t *deliveryTx) queryRow(sql string, args []any, dest ...any) (bool, error) {
+	if err := t.flush(); err != nil {
+		return false, err
+	}
+	err := t.tx.QueryRow(t.ctx, sql, args...).Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, t.note(err)
+}
+
+func (t *deliveryTx) Notification(id uint64) (allimi.Notification, error) {
+	if err := t.flush(); err != nil {
+		return allimi.Notification{}, err
+	}
+	// A writer takes the row: it stores the notification again, and a
+	// concurrent expansion's or dispatcher's change must not be lost.
+	n, err := getNotification(t.ctx, t.tx, id, t.write)
+	if err != nil && !errors.Is(err, allimi.ErrNotFound) {
+		t.note(err)
+	}
+	return n, err
+}
+
+// page is how many rows a listing reads at a time.
+const page = 256
+
+func (t *deliveryTx) Due(ch allimi.Channel, each func(allimi.DueEntry) bool) error {
+	// A writer locks the entries it reads and passes over those another
+	// writer holds (SKIP LOCKED): two dispatchers' transactions do not
+	// queue behind each other for the same entries.
+	lock := ""
+	if t.write {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var at, id int64 = math.MinInt64, math.MinInt64
+	var seq int64 = math.MinInt32
+	for {
+		var es []allimi.DueEntry
+		var eat, eid int64
+		var eseq int32
+		var flags int16
+		if err := t.query(`SELECT at_ms, notification, seq, flags FROM due
+			WHERE channel = $1 AND (at_ms, notification, seq) > ($2, $3, $4)
+			ORDER BY at_ms, notification, seq LIMIT `+fmt.Sprint(page)+lock,
+			[]any{string(ch), at, id, seq}, []any{&eat, &eid, &eseq, &flags}, func() error {
+				es = append(es, allimi.DueEntry{Ref: allimi.DeliveryRef{Notification: uint64(eid), Seq: uint32(eseq), Channel: ch},
+					At: time.UnixMilli(eat), Flags: byte(flags)})
+				return nil
+			}); err != nil {
+			return err
+		}
+		for _, e := range es {
+			if !each(e) {
+				return nil
+			}
+		}
+		if len(es) < page {
+			return nil
+		}
+		last := es[len(es)-1]
+		at, id, seq = last.At.UnixMilli(), int64(last.Ref.Notification), int64(last.Ref.Seq)
+	}
+}
+
+// recipientRow is a recipient as read with its person's sealed contact.
+type recipientRow struct {
+	seq    int32
+	ck     []byte
+	mask   int16
+	token  int64
+	params []byte
+	pii    []byte
+}
+
+func (r *recipientRow) dest() []any {
+	return []any{&r.seq, &r.ck, &r.mask, &r.token, &r.params, &r.pii}
+}
+
+// outgoing makes the delivery on ch of recipient r of n.
+func (t *deliveryTx) outgoing(n *allimi.Notification, r *recipientRow, ch allimi.Channel) (allimi.Outgoing, error) {
+	if t.s.keys == nil {
+		return allimi.Outgoing{}, errNoKeys
+	}
+	if r.pii == nil {
+		return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d: no such citizen", r.seq, n.ID)
+	}
+	c, err := t.s.keys.OpenCitizen(r.pii, r.ck)
+	if err != nil {
+		return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d: %w", r.seq, n.ID, err)
+	}
+	var params map[string]string
+	if len(r.params) > 0 {
+		if err := json.Unmarshal(r.params, &params); err != nil {
+			return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d params: %w", r.seq, n.ID, err)
+		}
+	}
+	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: uint32(r.seq), Channel: ch}, N: n, Citizen: c,
+		Mask: byte(r.mask), Params: params, Token: uint64(r.token)}, nil
+}
+
+func (t *deliveryTx) Recipients(n *allimi.Notification, ch allimi.Channel, after uint32, each func(uint32, *allimi.Outgoing) bool) error {
+	bit := allimi.ChannelBit(ch)
+	for {
+		var rs []recipientRow
+		var r recipientRow
+		if err := t.query(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii
+			FROM recipients r LEFT JOIN citizens c ON c.ck = r.ck
+			WHERE r.notification = $1 AND r.seq > $2 ORDER BY r.seq LIMIT `+fmt.Sprint(page),
+			[]any{n.ID, int64(after)}, r.dest(), func() error {
+				rs = append(rs, r)
+				return nil
+			}); err != nil {
+			return err
+		}
+		for i := range rs {
+			r := &rs[i]
+			if byte(r.mask)&bit == 0 {
+				if !each(uint32(r.seq), nil) {
+					return nil
+				}
+				continue
+			}
+			o, err := t.outgoing(n, r, ch)
+			if err != nil {
+				return err
+			}
+			if !each(uint32(r.seq), &o) {
+				return nil
+			}
+		}
+		if len(rs) < page {
+			return nil
+		}
+		after = uint32(rs[len(rs)-1].seq)
+	}
+}
+
+func (t *deliveryTx) Outgoing(n *allimi.Notification, ref allimi.DeliveryRef) (allimi.Outgoing, error) {
+	var r recipientRow
+	var rec deliveryRow
+	ok, err := t.queryRow(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii,
+			d.state, d.attempts, d.flags, d.first_ms, d.updated_ms, d.reason
+		FROM recipients r LEFT JOIN citizens c ON c.ck = r.ck
+		LEFT JOIN deliveries d ON d.notification = r.notification AND d.seq = r.seq AND d.channel = $3
+		WHERE r.notification = $1 AND r.seq = $2`, []any{ref.Notification, int64(ref.Seq), string(ref.Channel)},
+		append(r.dest(), rec.dest()...)...)
+	if err != nil {
+		return allimi.Outgoing{}, fmt.Errorf("delivery %s: %w", ref.Key(), err)
+	}
+	if !ok {
+		return allimi.Outgoing{}, fmt.Errorf("delivery %s: no such recipient", ref.Key())
+	}
+	o, err := t.outgoing(n, &r, ref.Channel)
+	if err != nil {
+		return o, err
+	}
+	o.Prev, _ = rec.record()
+	return o, nil
+}
+
+func (t *deliveryTx) SendIntents(ch allimi.Channel, each func(allimi.SendIntent) bool) error {
+	var id int64
+	var seq int64 = -1
+	for {
+		var sis []allimi.SendIntent
+		var sid, at, grp int64
+		var sseq int32
+		var flags int16
+		var fresh bool
+		if err := t.query(`SELECT notification, seq, at_ms, grp, flags, fresh FROM send_intents
+			WHERE channel = $1 AND (notification, seq) > ($2, $3) ORDER BY notification, seq LIMIT `+fmt.Sprint(page),
+			[]any{string(ch), id, seq}, []any{&sid, &sseq, &at, &grp, &flags, &fresh}, func() error {
+				sis = append(sis, allimi.SendIntent{Ref: allimi.DeliveryRef{Notification: uint64(sid), Seq: uint32(sseq), Channel: ch},
+					At: at, Group: uint64(grp), Flags: byte(flags), Fresh: fresh})
+				return nil
+			}); err != nil {
+			return err
+		}
+		for _, si := range sis {
+			if !each(si) {
+				return nil
+			}
+		}
+		if len(sis) < page {
+			return nil
+		}
+		last := sis[len(sis)-1]
+		id, seq = int64(last.Ref.Notification), int64(last.Ref.Seq)
+	}
+}
+
+func (t *deliveryTx) PutNotification(n *allimi.Notification) error {
+	if err := t.flush(); err != nil {
+		return err
+	}
+	return t.note(putNotification(t.ctx, t.tx, n))
+}
+
+// deliveryRow is a delivery record as read, NULL when none.
+type deliveryRow struct {
+	state, attempts, flags *int16
+	first, updated         *int64
+	reason                 *string
+}
+
+func (d *deliveryRow) dest() []any {
+	return []any{&d.state, &d.attempts, &d.flags, &d.first, &d.updated, &d.reason}
+}
+
+func (d *deliveryRow) record() (allimi.DeliveryRecord, bool) {
+	if d.state == nil {
+		return allimi.DeliveryRecord{}, false
+	}
+	return allimi.DeliveryRecord{State: allimi.DeliveryState(*d.state), Attempts: byte(*d.attempts), Flags: byte(*d.flags),
+		First: *d.first, Updated: *d.updated, Reason: *d.reason}, true
+}
+
+// refArgs are a delivery's key columns' values: notification, seq, channel.
+func refArgs(r allimi.DeliveryRef) []any {
+	return []any{r.Notification, int64(r.Seq), string(r.Channel)}
+}
+
+func (t *deliveryTx) Delivery(ref allimi.DeliveryRef) (allimi.DeliveryRecord, bool, error) {
+	var d deliveryRow
+	ok, err := t.queryRow(`SELECT state, attempts, flags, first_ms, updated_ms, reason FROM deliveries
+		WHERE notification = $1 AND seq = $2 AND channel = $3`, refArgs(ref), d.dest()...)
+	if err != nil || !ok {
+		return allimi.DeliveryRecord{}, false, err
+	}
+	rec, ok := d.record()
+	return rec, ok, nil
+}
+
+func (t *deliveryTx) PutDelivery(ref allimi.DeliveryRef, rec allimi.DeliveryRecord) error {
+	if ref.Seq == 0 {
+		return errors.New("delivery of recipient 0")
+	}
+	return t.queue(`INSERT INTO deliveries (notification, seq, channel, state, attempts, flags, first_ms, updated_ms, reason)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (notification, seq, channel) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
+			flags = EXCLUDED.flags, first_ms = EXCLUDED.first_ms, updated_ms = EXCLUDED.updated_ms, reason = EXCLUDED.reason`,
+		append(refArgs(ref), int16(rec.State), int16(rec.Attempts), int16(rec.Flags), rec.First, rec.Updated, rec.Reason)...)
+}
+
+func (t *deliveryTx) PutDue(e allimi.DueEntry) error {
+	return t.queue(`INSERT INTO due (channel, at_ms, notification, seq, flags) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (channel, at_ms, notification, seq) DO UPDATE SET flags = EXCLUDED.flags`,
+		string(e.Ref.Channel), e.At.UnixMilli(), e.Ref.Notification, int64(e.Ref.Seq), int16(e.Flags))
+}
+
+func (t *deliveryTx) DeleteDue(ref allimi.DeliveryRef, at time.Time) error {
+	return t.queue(`DELETE FROM due WHERE channel = $1 AND at_ms = $2 AND notification = $3 AND seq = $4`,
+		string(ref.Channel), at.UnixMilli(), ref.Notification, int64(ref.Seq))
+}
+
+func (t *deliveryTx) PutDeadLetter(ref allimi.DeliveryRef, dl allimi.DeadLetter) error {
+	body, err := json.Marshal(dl)
+	if err != nil {
+		return err
+	}
+	return t.queue(`INSERT INTO dead_letters (notification, seq, channel, body) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (notification, seq, channel) DO UPDATE SET body = EXCLUDED.body`, append(refArgs(ref), body)...)
+}
+
+func (t *deliveryTx) EarlyReceipt(ref allimi.DeliveryRef) (allimi.ProviderReceipt, bool, error) {
+	var r allimi.ProviderReceipt
+	var body []byte
+	ok, err := t.queryRow(`SELECT body FROM early_receipts WHERE notification = $1 AND seq = $2 AND channel = $3`,
+		refArgs(ref), &body)
+	if err != nil || !ok {
+		return r, false, err
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		// Unreadable: as good as none.
+		return allimi.ProviderReceipt{}, false, t.DeleteEarlyReceipt(ref)
+	}
+	return r, true, nil
+}
+
+func (t *deliveryTx) PutEarlyReceipt(ref allimi.DeliveryRef, r allimi.ProviderReceipt) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return t.queue(`INSERT INTO early_receipts (notification, seq, channel, body) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (notification, seq, channel) DO UPDATE SET body = EXCLUDED.body`, append(refArgs(ref), body)...)
+}
+
+func (t *deliveryTx) DeleteEarlyReceipt(ref allimi.DeliveryRef) error {
+	return t.queue(`DELETE FROM early_receipts WHERE notification = $1 AND seq = $2 AND channel = $3`, refArgs(ref)...)
+}
+
+func (t *deliveryTx) SendIntent(ref allimi.DeliveryRef) (allimi.SendIntent, bool, error) {
+	var at, grp int64
+	var flags int16
+	var fresh bool
+	ok, err := t.queryRow(`SELECT at_ms, grp, flags, fresh FROM send_intents WHERE channel = $1 AND notification = $2 AND seq = $3`,
+		[]any{string(ref.Channel), ref.Notification, int64(ref.Seq)}, &at, &grp, &flags, &fresh)
+	if err != nil || !ok {
+		return allimi.SendIntent{}, false, err
+	}
+	return allimi.SendIntent{Ref: ref, At: at, Group: uint64(grp), Flags: byte(flags), Fresh: fresh}, true, nil
+}
+
+func (t *deliveryTx) PutSendIntent(si allimi.SendIntent) error {
+	return t.queue(`INSERT INTO send_intents (channel, notification, seq, at_ms, grp, flags, fresh) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (channel, notification, seq) DO UPDATE SET at_ms = EXCLUDED.at_ms, grp = EXCLUDED.grp,
+			flags = EXCLUDED.flags, fresh = EXCLUDED.fresh`,
+		string(si.Ref.Channel), si.Ref.Notification, int64(si.Ref.Seq), si.At, int64(si.Group), int16(si.Flags), si.Fresh)
+}
+
+func (t *deliveryTx) DeleteSendIntent(ref allimi.DeliveryRef) error {
+	return t.queue(`DELETE FROM send_intents WHERE channel = $1 AND notification = $2 AND seq = $3`,
+		string(ref.Channel), ref.Notification, int64(ref.Seq))
+}
+
+func (t *deliveryTx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, outcome string, n int64) error {
+	return t.queue(`INSERT INTO delivery_stats (type, channel, outcome, n) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (type, channel, outcome) DO UPDATE SET n = delivery_stats.n + EXCLUDED.n`,
+		string(typ), string(ch), outcome, n)
+}
