@@ -1,11 +1,13 @@
 // Package pg is central's storage on PostgreSQL, for a national scale that
 // one bbolt file (central/bolt) does not reach: *Store implements the
-// storage interfaces of package allimi, so far those of the credentials
-// (Kiosks, Agencies, Officials), the registry (Registry, Confirmations,
-// AuditLog) and the dispatcher (Notifications, Deliveries, DeliveryQueue,
-// QueueIntents), and passes their conformance
-// suites (central/storetest, run by conformance_test.go against a real
-// server from internal/pgtest).
+// storage interfaces of package allimi — the credentials (Kiosks,
+// Agencies, Officials), the registry (Registry, Confirmations, AuditLog),
+// questions (Questions) and the dispatcher (Notifications, Deliveries,
+// DeliveryQueue, QueueIntents) — and central's catalogs (catalog.Keeper)
+// and its limiters' counts (throttle.Storage), and passes their
+// conformance suites (central/storetest, run by conformance_test.go
+// against a real server from internal/pgtest). Not yet on PostgreSQL:
+// detail pages, new-benefits matching, seeding, and central serve itself.
 //
 // Several central processes may share one database. What must behave as
 // bbolt's single writer does (a dispatcher's commit, a campaign's
@@ -27,11 +29,25 @@
 // form; central's keys (keyring.Keys, keys.json) are given to Open.
 package pg
 
-import "allimi"
+import (
+	"allimi"
+	"allimi/central/throttle"
+	"allimi/sync/catalog"
+)
 
 // The interfaces Store implements.
 var (
-	_ allimi.Kiosks    = (*Store)(nil)
-	_ allimi.Agencies  = (*Store)(nil)
-	_ allimi.Officials = (*Store)(nil)
+	_ allimi.Kiosks        = (*Store)(nil)
+	_ allimi.Agencies      = (*Store)(nil)
+	_ allimi.Officials     = (*Store)(nil)
+	_ allimi.Registry      = (*Store)(nil)
+	_ allimi.Confirmations = (*Store)(nil)
+	_ allimi.AuditLog      = (*Store)(nil)
+	_ allimi.Questions     = (*Store)(nil)
+	_ allimi.Notifications = (*Store)(nil)
+	_ allimi.Deliveries    = (*Store)(nil)
+	_ allimi.DeliveryQueue = (*Store)(nil)
+	_ allimi.QueueIntents  = (*Store)(nil)
+	_ catalog.Keeper       = (*Store)(nil)
+	_ throttle.Storage     = (*Store)(nil)
 )
