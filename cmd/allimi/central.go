@@ -329,7 +329,8 @@ func centralCatalogCmd() *cobra.Command {
 }
 
 func centralSeedCmd() *cobra.Command {
-	var data, types, channels string
+	var types, channels string
+	var stores storeFlags
 	var n int
 	c := &cobra.Command{
 		Use:   "seed",
@@ -350,15 +351,19 @@ func centralSeedCmd() *cobra.Command {
 			if n <= 0 {
 				return usageError{fmt.Errorf("--subscribers %d: must be positive", n)}
 			}
-			st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
+			st, _, err := stores.open(cmd)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			return loadgen.Seed(st, n, ts, chs)
+			imp, ok := st.(loadgen.Importer)
+			if !ok {
+				return fmt.Errorf("seed: this store cannot import people")
+			}
+			return loadgen.Seed(imp, n, ts, chs)
 		},
 	}
-	c.Flags().StringVar(&data, "data", central.DefaultConfig().Data, "central's data directory")
+	stores.add(c, true)
 	c.Flags().IntVar(&n, "subscribers", 1000, "synthetic people to add (the same people each time: seeding twice adds nobody new)")
 	c.Flags().StringVar(&types, "types", "health-checkup", "comma-separated notification types they consent to")
 	c.Flags().StringVar(&channels, "channels", "kakao", "comma-separated channels")

@@ -210,3 +210,25 @@ func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
 	_, err = runPrinting(t, serveCmd(), "--uplink", "tcp://h1:1883")
 	assert.Equal(t, 2, exitCode(err), "--uplink takes nats:// URLs")
 }
+
+// central seed --store fills PostgreSQL as --data fills bbolt; seeding
+// again adds nobody.
+func TestCentralSeed_OnPostgres(t *testing.T) {
+	url := pgtest.URL(t)
+	_, err := pg.Migrate(context.Background(), url)
+	require.NoError(t, err)
+	keys := t.TempDir()
+	for range 2 {
+		_, err = runPrinting(t, centralSeedCmd(), "--store", url, "--keys", keys, "--subscribers", "120", "--types", "health-checkup,relief", "--channels", "kakao,sms")
+		require.NoError(t, err)
+	}
+	k, err := keyring.Load(keys)
+	require.NoError(t, err)
+	st, err := pg.Open(context.Background(), url, pg.WithKeys(k))
+	require.NoError(t, err)
+	defer st.Close()
+	stats, err := st.Stats()
+	require.NoError(t, err)
+	assert.EqualValues(t, 120, stats.Subscribers)
+	assert.EqualValues(t, 120, stats.Active["relief"]["sms"])
+}
