@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -21,28 +20,8 @@ import (
 // person is told of those that turned eligible for them — once per service.
 var ()
 
-// benefitsAgency is the sender of new-benefits notices: central itself.
-const benefitsAgency = "allimi"
-
-type benefitProfile struct {
-	Profile json.RawMessage `json:"profile"`
-	Region  string          `json:"region,omitempty"`
-	// At is when the person gave the conditions: an age given instead of a
-	// birth date was their age then.
-	At time.Time `json:"at"`
-}
-
-// ageNow is the age a profile gave at, on now (whole years later).
-func ageNow(age int, at, now time.Time) int {
-	if at.IsZero() || !now.After(at) {
-		return age
-	}
-	years := now.Year() - at.Year()
-	if now.YearDay() < at.YearDay() {
-		years--
-	}
-	return age + max(years, 0)
-}
+// benefitProfile is how a person's conditions are kept (sealed JSON).
+type benefitProfile = subsidy.Kept
 
 // keepProfile stores (or, once no channel's grant of new-benefits is left,
 // deletes) a person's conditions after an event was applied. Conditions
@@ -103,24 +82,15 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			if err := json.Unmarshal(plain, &bp); err != nil {
 				return fmt.Errorf("profile: %w", err)
 			}
-			p, err := subsidy.ParseProfile(bp.Profile)
-			if err != nil {
-				return nil // checked when stored; a later build's stricter rules skip it
-			}
-			if p.Age != nil && p.BirthDate == "" {
-				a := ageNow(*p.Age, bp.At, now)
-				p.Age = &a
-			}
-			who, err := subsidy.NewPerson(p, now)
-			if err != nil {
+			eligible, ok := bp.Eligible(sub, now)
+			if !ok {
 				return nil
 			}
-			region, _ := subsidy.ParseRegion(bp.Region)
 			out.Profiles++
 			var got []*subsidy.Service
-			for _, r := range sub.Match(who, subsidy.Options{Region: region}) {
-				if r.Verdict == subsidy.Eligible && notified.Get(benefitKey(ck, r.Service.ID)) == nil {
-					got = append(got, r.Service)
+			for _, sv := range eligible {
+				if notified.Get(benefitKey(ck, sv.ID)) == nil {
+					got = append(got, sv)
 				}
 			}
 			if len(got) == 0 {
@@ -130,22 +100,16 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			if err != nil {
 				return err
 			}
-			service := got[0].Name
-			if len(got) > 1 {
-				service = fmt.Sprintf("%s 외 %d건", got[0].Name, len(got)-1)
-			}
 			matches = append(matches, match{ck: bytes.Clone(ck), services: got})
-			recipients = append(recipients, allimi.RecipientRequest{Mobile: cit.Mobile, BirthDate: cit.BirthDate,
-				Params: map[string]string{"service": service, "count": strconv.Itoa(len(got))}})
+			recipients = append(recipients, subsidy.BenefitsRecipient(cit, got))
 			return nil
 		})
 	})
 	if err != nil || len(recipients) == 0 {
 		return out, err
 	}
-	req := &allimi.NotificationRequest{Type: allimi.TypeNewBenefits, Title: "새로 받을 수 있는 혜택 안내"}
-	req.Audience.Citizens = recipients
-	n, _, err := s.CreateNotification(benefitsAgency, fmt.Sprintf("%s-v%d", subsidy.CatalogName, version), req)
+	key, req := subsidy.BenefitsNotice(version, recipients)
+	n, _, err := s.CreateNotification(subsidy.BenefitsAgency, key, req)
 	if err != nil {
 		return out, fmt.Errorf("new-benefits notice: %w", err)
 	}

@@ -50,7 +50,11 @@ func (c throttleStore) Reopen(t *testing.T) throttleStore {
 	return throttleStore{c.conformanceStore, throttle.Bolt(c.db)}
 }
 
-// catalogStore is the store as the Catalogs suite takes it.
+func TestConformance_Benefits(t *testing.T) {
+	storetest.Benefits(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}
+
+// catalogStore is the store as the Catalogs and Benefits suites take it.
 type catalogStore struct{ *conformanceStore }
 
 func (c catalogStore) Reopen(t *testing.T) catalogStore {

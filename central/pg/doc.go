@@ -3,11 +3,12 @@
 // storage interfaces of package allimi — the credentials (Kiosks,
 // Agencies, Officials), the registry (Registry, Confirmations, AuditLog),
 // questions (Questions) and the dispatcher (Notifications, Deliveries,
-// DeliveryQueue, QueueIntents) — and central's catalogs (catalog.Keeper)
-// and its limiters' counts (throttle.Storage), and passes their
+// DeliveryQueue, QueueIntents) — and central's catalogs (catalog.Keeper),
+// its limiters' counts (throttle.Storage), new-benefits matching
+// (NotifyNewBenefits) and seeding (ImportSubscribers), and passes their
 // conformance suites (central/storetest, run by conformance_test.go
 // against a real server from internal/pgtest). Not yet on PostgreSQL:
-// detail pages, new-benefits matching, seeding, and central serve itself.
+// detail pages, and central serve itself.
 //
 // Several central processes may share one database. What must behave as
 // bbolt's single writer does (a dispatcher's commit, a campaign's
