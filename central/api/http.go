@@ -104,12 +104,8 @@ func (s *Server) handleResolve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch err := s.Store.ResolveConflict(id, body.Decision, body.Official); {
-	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, allimi.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		writeError(w, statusOf(err), err)
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"resolved": id})
 	}
@@ -175,4 +171,20 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 func writeError(w http.ResponseWriter, code int, err error) {
 	writeJSON(w, code, map[string]string{"error": err.Error()})
+}
+
+// statusOf is the HTTP status of an error a store or service returned:
+// the domain's errors by what they mean, anything else central's fault.
+func statusOf(err error) int {
+	switch {
+	case errors.Is(err, allimi.ErrAudioDeleted):
+		return http.StatusGone
+	case errors.Is(err, allimi.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, allimi.ErrAlreadyAnswered):
+		return http.StatusConflict
+	case errors.Is(err, allimi.ErrInvalid):
+		return http.StatusBadRequest
+	}
+	return http.StatusInternalServerError
 }

@@ -157,12 +157,8 @@ func (s *Server) handleReplay(w http.ResponseWriter, r *http.Request) {
 	s.allowLong(w) // a whole dead-letter queue may go back
 	n, err := s.Notify.ReplayDeadLetters(r.PathValue("id"))
 	switch {
-	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, allimi.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		writeError(w, statusOf(err), err)
 	default:
 		writeJSON(w, http.StatusOK, map[string]int{"replayed": n})
 	}

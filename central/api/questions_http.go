@@ -306,10 +306,8 @@ func (s *Server) handleQuestionAPI(w http.ResponseWriter, r *http.Request, _ str
 	}
 	q, err := s.Store.Question(id)
 	switch {
-	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		writeError(w, statusOf(err), err)
 	default:
 		writeJSON(w, http.StatusOK, q)
 	}
@@ -335,14 +333,8 @@ func (s *Server) handleAnswerAPI(w http.ResponseWriter, r *http.Request, officia
 	}
 	q, err := s.answer(id, official, body.Answer)
 	switch {
-	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-	case errors.Is(err, allimi.ErrInvalid):
-		writeError(w, http.StatusBadRequest, err)
-	case errors.Is(err, allimi.ErrAlreadyAnswered):
-		writeError(w, http.StatusConflict, err)
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		writeError(w, statusOf(err), err)
 	default:
 		writeJSON(w, http.StatusOK, q)
 	}
@@ -357,14 +349,8 @@ func (s *Server) handleQuestionAudio(w http.ResponseWriter, r *http.Request, off
 	}
 	pcm, err := s.Store.QuestionAudio(id, official)
 	switch {
-	case errors.Is(err, allimi.ErrAudioDeleted):
-		writeError(w, http.StatusGone, err)
-		return
-	case errors.Is(err, allimi.ErrNotFound):
-		writeError(w, http.StatusNotFound, err)
-		return
 	case err != nil:
-		writeError(w, http.StatusInternalServerError, err)
+		writeError(w, statusOf(err), err)
 		return
 	}
 	w.Header().Set("Content-Type", "audio/wav")
