@@ -43,7 +43,10 @@ type conformanceStore struct {
 	keys *keyring.Keys
 }
 
-func openConformance(t *testing.T) *conformanceStore {
+func openConformance(t *testing.T) *conformanceStore { return openStore(t) }
+
+// openStore is openConformance for benchmarks too.
+func openStore(t testing.TB) *conformanceStore {
 	t.Helper()
 	keys, err := keyring.Load(t.TempDir())
 	require.NoError(t, err)
@@ -55,7 +58,7 @@ func openConformance(t *testing.T) *conformanceStore {
 	return c
 }
 
-func (c *conformanceStore) open(t *testing.T) {
+func (c *conformanceStore) open(t testing.TB) {
 	t.Helper()
 	// The suites send damaged questions on purpose: their warnings would
 	// only hide a failure's output.

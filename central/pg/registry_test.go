@@ -16,7 +16,7 @@ import (
 
 // signupEvents are n sign-ups of kiosk, made up (internal/loadgen), each
 // of another person, validated as central's ingest does.
-func signupEvents(t *testing.T, kiosk string, n int, at time.Time) []allimi.Event {
+func signupEvents(t testing.TB, kiosk string, n int, at time.Time) []allimi.Event {
 	t.Helper()
 	out := make([]allimi.Event, n)
 	hlc := uint64(0)
