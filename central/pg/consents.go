@@ -61,11 +61,30 @@ func lockCitizen(ctx context.Context, tx pgx.Tx, ck []byte) (row citizenRow, kno
 
 // putConsent stores the state that won for a person, type and channel.
 func putConsent(ctx context.Context, tx pgx.Tx, ck []byte, k typeChannel, c allimi.ConsentState) error {
+	return putConsents(ctx, tx, ck, states{k: c})
+}
+
+// putConsents stores a person's states that won, in one statement: a
+// record changes up to a type per channel (a sign-up eleven or more), and
+// each statement is a round trip to the server.
+func putConsents(ctx context.Context, tx pgx.Tx, ck []byte, st states) error {
+	if len(st) == 0 {
+		return nil
+	}
+	var types, chans, actions, kiosks, kinds, officials, methods []string
+	var hlcs, seqs []int64
+	var ats []time.Time
+	for k, c := range st {
+		types, chans, actions = append(types, string(k.t)), append(chans, string(k.ch)), append(actions, string(c.Action))
+		hlcs, kiosks, seqs = append(hlcs, int64(c.HLC)), append(kiosks, c.Kiosk), append(seqs, int64(c.Seq))
+		kinds, officials, methods = append(kinds, c.By.Kind), append(officials, c.By.Official), append(methods, string(c.By.Method))
+		ats = append(ats, c.At.UTC())
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO consents (ck, type, channel, action, hlc, kiosk, seq, by_kind, by_official, by_method, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])
 		ON CONFLICT (ck, type, channel) DO UPDATE SET action = EXCLUDED.action, hlc = EXCLUDED.hlc, kiosk = EXCLUDED.kiosk,
 			seq = EXCLUDED.seq, by_kind = EXCLUDED.by_kind, by_official = EXCLUDED.by_official, by_method = EXCLUDED.by_method, at = EXCLUDED.at`,
-		ck, string(k.t), string(k.ch), string(c.Action), int64(c.HLC), c.Kiosk, int64(c.Seq), c.By.Kind, c.By.Official, string(c.By.Method), c.At.UTC())
+		ck, types, chans, actions, hlcs, kiosks, seqs, kinds, officials, methods, ats)
 	return err
 }
 
@@ -99,6 +118,7 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		return nil, err
 	}
 	delta := 0
+	won := states{}
 	for _, c := range p.Consents {
 		k := typeChannel{c.Type, c.Channel}
 		next := allimi.ConsentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At}
@@ -112,13 +132,14 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		if !wins {
 			continue
 		}
-		if err := putConsent(b.ctx, b.tx, ck, k, next); err != nil {
-			return nil, err
-		}
+		won[k] = next
 		d := allimi.ActiveDelta(cur, have, next)
 		b.active[k] += int64(d)
 		delta += d
 		st[k] = next
+	}
+	if err := putConsents(b.ctx, b.tx, ck, won); err != nil {
+		return nil, err
 	}
 	item := prep.audit
 	if !prep.audited {
