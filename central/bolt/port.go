@@ -618,16 +618,16 @@ type Left struct {
 // on PostgreSQL yet), the campaign index and its queue (derived from the
 // consents, which other stores read directly), and the agencies' token
 // index (the agencies hold their token's hash). Empty buckets are listed
-// too.
+// too. The meta bucket is read, by Stats, AuditHead and OpenReader.
 func (r *Reader) NotRead() []Left {
 	why := map[string]string{
 		string(bucketSubs):         "the campaign index, derived from the consents (PostgreSQL reads consents directly)",
 		string(bucketSubsPending):  "the campaign index's queue, derived data",
 		string(bucketAgencyTokens): "an index of the agencies' token hashes, which the agencies table holds",
-		string(bucketMeta):         "counters and the audit head: copied as the registry's counters and the audit chain",
+		string(bucketTokenRanges):  "the detail pages' index from token to recipient: PostgreSQL has no detail pages yet (each recipient's token number is copied with them)",
 	}
 	read := map[string]bool{}
-	for _, b := range [][]byte{bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials, bucketOfficialSessions,
+	for _, b := range [][]byte{bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials, bucketOfficialSessions,
 		bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog, bucketConflicts, bucketReceipts,
 		bucketConfirmations, bucketRejected, bucketActive, bucketFeedback, bucketProfiles, bucketBenefitNotified,
 		bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketCatalogs,

@@ -167,13 +167,13 @@ func portCentral(cmd *cobra.Command, from, to string) error {
 	}
 	fmt.Printf("copied %s into PostgreSQL, in one transaction:\n", path)
 	for _, c := range rep.Counts {
-		fmt.Printf("  %-24s %10d  (read back: %d)\n", c.Kind, c.Copied, c.Read)
+		fmt.Printf("  %s: %d (read back from PostgreSQL: %d)\n", c.Kind, c.Copied, c.Read)
 	}
 	fmt.Printf("checked: every count read back from PostgreSQL matches; the registry's counters equal the file's (%d subscribers, %d records stored); the audit chain verifies (%d entries)\n",
 		rep.Stats.Subscribers, rep.Stats.Records.Stored, rep.Audit.Entries)
 	fmt.Println("not copied:")
 	for _, l := range rep.NotCopied {
-		fmt.Printf("  %-18s %8d entries: %s\n", l.Bucket, l.Entries, l.Why)
+		fmt.Printf("  %s (%d entries): %s\n", l.Bucket, l.Entries, l.Why)
 	}
 	fmt.Printf("keys: %s — the PostgreSQL central needs these same keys (everything personal is sealed under them): keep keys.json with the database, and give its directory to commands with --store as --keys %s\n",
 		keysPath, from)
