@@ -613,26 +613,34 @@ type Left struct {
 	Why     string
 }
 
+// readByReader are the buckets Reader's methods read.
+var readByReader = [][]byte{bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials,
+	bucketOfficialSessions, bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog, bucketConflicts,
+	bucketReceipts, bucketConfirmations, bucketRejected, bucketActive, bucketFeedback, bucketProfiles,
+	bucketBenefitNotified, bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend,
+	bucketCatalogs, throttle.Bucket, bucketNotifications, bucketNotifIdem, bucketRecipients, bucketDeliveries,
+	bucketDue, bucketDeadLetters, bucketEarlyReceipts, bucketSendIntents, bucketQueueIntents, bucketDeliveryStats}
+
+// notReadWhy says why Reader leaves each other bucket of the parts.
+var notReadWhy = map[string]string{
+	string(bucketSubs):         "the campaign index, derived from the consents (PostgreSQL reads the consents directly)",
+	string(bucketSubsPending):  "the campaign index's queue, derived data",
+	string(bucketAgencyTokens): "an index of the agencies' token hashes, which the agencies table holds",
+	string(bucketTokenRanges):  "the detail pages' index from token to recipient: PostgreSQL has no detail pages yet (each recipient's token number is copied with them)",
+}
+
+// detailWhy is why the detail pages' own buckets (central/detail's
+// detail-*) are left.
+const detailWhy = "the detail pages (tokens, wrong tries, shared details): PostgreSQL has no tables for them yet (central on PostgreSQL serves no detail pages), so links already sent do not open there"
+
 // NotRead lists the buckets of the file no method of Reader reads, with
-// their number of entries and why: the detail pages' buckets (no table
-// on PostgreSQL yet), the campaign index and its queue (derived from the
-// consents, which other stores read directly), and the agencies' token
-// index (the agencies hold their token's hash). Empty buckets are listed
-// too. The meta bucket is read, by Stats, AuditHead and OpenReader.
+// their number of entries (empty ones too) and why: the detail pages'
+// buckets (no tables on PostgreSQL yet), the campaign index and its queue
+// (derived from the consents, which PostgreSQL reads directly), and the
+// agencies' token index (the agencies hold their token's hash).
 func (r *Reader) NotRead() []Left {
-	why := map[string]string{
-		string(bucketSubs):         "the campaign index, derived from the consents (PostgreSQL reads consents directly)",
-		string(bucketSubsPending):  "the campaign index's queue, derived data",
-		string(bucketAgencyTokens): "an index of the agencies' token hashes, which the agencies table holds",
-		string(bucketTokenRanges):  "the detail pages' index from token to recipient: PostgreSQL has no detail pages yet (each recipient's token number is copied with them)",
-	}
 	read := map[string]bool{}
-	for _, b := range [][]byte{bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials, bucketOfficialSessions,
-		bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog, bucketConflicts, bucketReceipts,
-		bucketConfirmations, bucketRejected, bucketActive, bucketFeedback, bucketProfiles, bucketBenefitNotified,
-		bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend, bucketCatalogs,
-		throttle.Bucket, bucketNotifications, bucketNotifIdem, bucketRecipients, bucketDeliveries, bucketDue,
-		bucketDeadLetters, bucketEarlyReceipts, bucketSendIntents, bucketQueueIntents, bucketDeliveryStats} {
+	for _, b := range readByReader {
 		read[string(b)] = true
 	}
 	var out []Left
@@ -641,13 +649,13 @@ func (r *Reader) NotRead() []Left {
 		if read[n] {
 			return nil
 		}
-		w := why[n]
-		if w == "" {
-			if bytes.HasPrefix(name, []byte("detail-")) {
-				w = "the detail pages (tokens, attempts, shared details): PostgreSQL has no table for them yet; links sent before the copy stop working"
-			} else {
-				w = "not a bucket this build knows"
-			}
+		w := notReadWhy[n]
+		switch {
+		case w != "":
+		case bytes.HasPrefix(name, []byte("detail-")):
+			w = detailWhy
+		default:
+			w = "not a bucket this build knows"
 		}
 		out = append(out, Left{Bucket: n, Entries: b.Stats().KeyN, Why: w})
 		return nil
