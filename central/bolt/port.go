@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/detail"
 	"allimi/central/throttle"
 	"allimi/sync/catalog"
 )
@@ -603,7 +604,7 @@ type Sequences struct {
 func (r *Reader) Sequences() Sequences {
 	return Sequences{Conflicts: r.sequence(bucketConflicts), Rejections: r.sequence(bucketRejected),
 		Questions: r.sequence(bucketQuestions), Notifications: r.sequence(bucketNotifications),
-		DetailTokens: r.sequence([]byte("detail-tokens"))}
+		DetailTokens: r.sequence([]byte(detail.TokensBucket))}
 }
 
 // Left is a bucket of the file that Reader does not read, and why.
@@ -644,6 +645,7 @@ func (r *Reader) NotRead() []Left {
 		read[string(b)] = true
 	}
 	var out []Left
+	seen := map[string]bool{}
 	_ = r.tx.ForEach(func(name []byte, b *bbolt.Bucket) error {
 		n := string(name)
 		if read[n] {
@@ -657,9 +659,17 @@ func (r *Reader) NotRead() []Left {
 		default:
 			w = "not a bucket this build knows"
 		}
+		seen[n] = true
 		out = append(out, Left{Bucket: n, Entries: b.Stats().KeyN, Why: w})
 		return nil
 	})
+	// The detail pages' buckets are named even when central ran without
+	// links and the file has none: what is not copied is said either way.
+	for _, n := range detail.Buckets {
+		if !seen[n] {
+			out = append(out, Left{Bucket: n, Why: detailWhy + " (the file has no such bucket: central ran without links)"})
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Bucket < out[j].Bucket })
 	return out
 }

@@ -281,7 +281,7 @@ func TestCentralPort_CopiesAndChecks(t *testing.T) {
 	require.NoError(t, err)
 	for _, want := range []string{"kiosks: 1 ", "agencies: 1 ", "officials: 1 ", "events: 2 ", "people: 2 ", "consents: 2 ",
 		"consent-log entries: 2 ", "confirmations: 1 ", "rejections: 1 ", "catalogs: 1 ", "audit entries: " + strconv.Itoa(entries) + " ",
-		"notifications: 0 ", "deliveries: 0 ", "not copied:", "subs", filepath.Join(dir, "keys.json"), "--keys " + dir} {
+		"notifications: 0 ", "deliveries: 0 ", "not copied:", "subs", "detail-tokens (0 entries)", filepath.Join(dir, "keys.json"), "--keys " + dir} {
 		assert.Contains(t, out, want)
 	}
 	st := openPG(t, url, keys)
