@@ -23,6 +23,10 @@ type portFixture struct {
 	dir      string
 	keys     *keyring.Keys
 	kiosk    allimi.KioskCredentials
+	agency   allimi.AgencyCredentials
+	official allimi.OfficialCredentials
+	enrol    string
+	conflict []allimi.Conflict
 	receipt  string
 	stats    allimi.RegistryStats
 	audit    allimi.AuditReport
@@ -73,12 +77,14 @@ func newPortFixture(t *testing.T) *portFixture {
 	require.NoError(t, err)
 	_, err = s.AddKiosk("kiosk-b")
 	require.NoError(t, err)
-	_, err = s.AddAgency("health-centre")
+	f.agency, err = s.AddAgency("health-centre")
 	require.NoError(t, err)
 	require.NoError(t, s.SetAgencyPolicy("health-centre", allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeHealthCheckup}}))
 	_, err = s.AddAgency("city-hall")
 	require.NoError(t, err)
-	_, err = s.AddOfficial("officer-kim", false)
+	f.official, err = s.AddOfficial("officer-kim", false)
+	require.NoError(t, err)
+	f.enrol, _, err = s.AddEnrolment("kiosk-c", time.Hour)
 	require.NoError(t, err)
 
 	t0 := time.Now().Add(-10 * time.Minute).Truncate(time.Millisecond)
@@ -152,6 +158,8 @@ func newPortFixture(t *testing.T) *portFixture {
 	f.notified, err = s.GetNotification(n.ID)
 	require.NoError(t, err)
 
+	f.conflict, err = s.Conflicts(true)
+	require.NoError(t, err)
 	f.stats, err = s.Stats()
 	require.NoError(t, err)
 	f.audit, err = s.VerifyAudit()
@@ -257,6 +265,22 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 	id, ok := s.CheckKiosk(f.kiosk.Username, f.kiosk.Password)
 	assert.True(t, ok)
 	assert.Equal(t, "kiosk-a", id)
+	who, ok := s.AgencyByToken(f.agency.Token)
+	assert.True(t, ok)
+	assert.Equal(t, "health-centre", who)
+	pol, err := s.AgencyPolicyOf("health-centre")
+	require.NoError(t, err)
+	assert.Equal(t, []allimi.NotificationType{allimi.TypeHealthCheckup}, pol.Types)
+	off, err := s.OfficialByToken(f.official.Token)
+	require.NoError(t, err)
+	assert.Equal(t, "officer-kim", off)
+	kc, err := s.RedeemEnrolment(f.enrol)
+	require.NoError(t, err)
+	assert.Equal(t, "kiosk-c", kc.ID)
+	conflicts, err := s.Conflicts(true)
+	require.NoError(t, err)
+	assert.Equal(t, f.conflict, conflicts)
+
 	c, ok, err := s.Catalog("consult-kb")
 	require.NoError(t, err)
 	require.True(t, ok)
