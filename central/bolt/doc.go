@@ -3,7 +3,9 @@
 // recipients and deliveries; questions; the audit log; and the credentials
 // of kiosks, agencies and officials. *Store implements the storage
 // interfaces of package allimi, and passes their conformance suites
-// (central/storetest, run by conformance_test.go).
+// (central/storetest, run by conformance_test.go). Reader (port.go) reads
+// a stopped central's file, part by part, for copying it to PostgreSQL
+// (central/pg's Port).
 package bolt
 
 import (

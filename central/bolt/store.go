@@ -566,9 +566,20 @@ func (s *Store) ConsentOf(mobile, birthDate string, t allimi.NotificationType, c
 // RegistryStats reads the counters.
 func (s *Store) Stats() (allimi.RegistryStats, error) {
 	var st allimi.RegistryStats
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		st, err = statsIn(tx)
+		return err
+	})
+	return st, err
+}
+
+// statsIn reads the counters in tx.
+func statsIn(tx *bbolt.Tx) (allimi.RegistryStats, error) {
+	var st allimi.RegistryStats
 	st.Active = map[string]map[string]int64{}
 	st.Kiosks = map[string]uint64{}
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := func() error {
 		m := tx.Bucket(bucketMeta)
 		st.Subscribers = int64(getU64(m, keySubscribers))
 		st.Records.Stored = int64(getU64(m, keyStored))
@@ -593,7 +604,7 @@ func (s *Store) Stats() (allimi.RegistryStats, error) {
 			st.Kiosks[string(k)] = binary.BigEndian.Uint64(v)
 			return nil
 		})
-	})
+	}()
 	return st, err
 }
 

@@ -25,6 +25,14 @@ var (
 	allBuckets     = [][]byte{bucketTokens, bucketAttempts, bucketShared}
 )
 
+// Buckets names the buckets the detail pages keep in central's bbolt file
+// (for tools that read the file, such as the port to PostgreSQL), and
+// TokensBucket the one whose sequence counts the tokens reserved.
+var (
+	Buckets      = []string{string(bucketTokens), string(bucketAttempts), string(bucketShared)}
+	TokensBucket = string(bucketTokens)
+)
+
 // maxSharedKey bounds a shared detail's key: every token that refers to it
 // repeats it.
 const maxSharedKey = 255

@@ -77,6 +77,21 @@ func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
 	var r allimi.AuditReport
 	ctx := s.ctx()
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		r, err = verifyAuditIn(ctx, tx)
+		return err
+	})
+	if err == nil && r.Broken != 0 {
+		err = fmt.Errorf("%w at entry %d: %s", allimi.ErrAuditBroken, r.Broken, r.Reason)
+	}
+	return r, err
+}
+
+// verifyAuditIn walks the chain in tx; a break is in the report, not an
+// error.
+func verifyAuditIn(ctx context.Context, tx pgx.Tx) (allimi.AuditReport, error) {
+	var r allimi.AuditReport
+	err := func() error {
 		rows, err := tx.Query(ctx, `SELECT seq, entry FROM audit ORDER BY seq`)
 		if err != nil {
 			return err
@@ -119,9 +134,6 @@ func (s *Store) VerifyAudit() (allimi.AuditReport, error) {
 			r.Broken, r.Reason = want, "the last entries are missing"
 		}
 		return nil
-	})
-	if err == nil && r.Broken != 0 {
-		err = fmt.Errorf("%w at entry %d: %s", allimi.ErrAuditBroken, r.Broken, r.Reason)
-	}
+	}()
 	return r, err
 }

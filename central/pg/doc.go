@@ -10,6 +10,11 @@
 // against a real server from internal/pgtest). Not yet on PostgreSQL:
 // detail pages, and central serve itself.
 //
+// Port (`allimi central port --from DIR --to URL`) copies a stopped
+// central's bbolt file, read through central/bolt's Reader, into an empty
+// database in one transaction, and checks what it wrote before it
+// commits (port.go).
+//
 // Several central processes may share one database. What must behave as
 // bbolt's single writer does (a dispatcher's commit, a campaign's
 // expansion step, a notification's creation) runs in a SERIALIZABLE

@@ -11,10 +11,21 @@ import (
 // Stats reads the registry's counters, in one snapshot.
 func (s *Store) Stats() (allimi.RegistryStats, error) {
 	var st allimi.RegistryStats
-	st.Active = map[string]map[string]int64{}
-	st.Kiosks = map[string]uint64{}
 	ctx := s.ctx()
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var err error
+		st, err = statsIn(ctx, tx)
+		return err
+	})
+	return st, err
+}
+
+// statsIn reads the registry's counters in tx.
+func statsIn(ctx context.Context, tx pgx.Tx) (allimi.RegistryStats, error) {
+	var st allimi.RegistryStats
+	st.Active = map[string]map[string]int64{}
+	st.Kiosks = map[string]uint64{}
+	err := func() error {
 		rows, err := tx.Query(ctx, `SELECT name, n FROM registry_counters`)
 		if err != nil {
 			return err
@@ -64,7 +75,7 @@ func (s *Store) Stats() (allimi.RegistryStats, error) {
 			st.Kiosks[k] = uint64(hw)
 			return nil
 		})
-	})
+	}()
 	return st, err
 }
 

@@ -25,7 +25,7 @@ import (
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
 	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd(),
-		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd(), centralMigrateCmd())
+		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd(), centralMigrateCmd(), centralPortCmd())
 	return c
 }
 

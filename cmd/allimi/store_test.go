@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/bolt"
 	"allimi/central/keyring"
 	"allimi/central/pg"
 	"allimi/internal/pgtest"
@@ -231,4 +235,90 @@ func TestCentralSeed_OnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	assert.EqualValues(t, 120, stats.Subscribers)
 	assert.EqualValues(t, 120, stats.Active["relief"]["sms"])
+}
+
+// portData is a stopped bbolt central with a kiosk, an agency, an
+// official, two sign-ups (one unverified), a refusal and a catalog.
+func portData(t *testing.T) (string, *keyring.Keys, allimi.KioskCredentials, allimi.RegistryStats, int) {
+	t.Helper()
+	dir := t.TempDir()
+	st, keys, err := bolt.OpenData(dir, bolt.StoreOptions{})
+	require.NoError(t, err)
+	defer st.Close()
+	kc, err := st.AddKiosk("kiosk-a")
+	require.NoError(t, err)
+	_, err = st.AddAgency("health-centre")
+	require.NoError(t, err)
+	_, err = st.AddOfficial("officer-kim", false)
+	require.NoError(t, err)
+	at := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
+	var batch []allimi.Incoming
+	for i, c := range []allimi.Citizen{{Name: "김철수", Mobile: "010-1234-5678", BirthDate: "1950-01-02"},
+		{Name: "이영희", Mobile: "010-9876-5432", BirthDate: "1948-11-30"}} {
+		p, err := json.Marshal(allimi.ConsentPayload{Verified: i == 0, Consents: []allimi.Consent{{Type: allimi.TypeHealthCheckup,
+			Channel: allimi.ChannelSMS, Action: allimi.ActionGrant, By: allimi.Actor{Kind: allimi.ActorSelf}, At: at}}})
+		require.NoError(t, err)
+		e := allimi.Event{V: allimi.EventVersion, Kiosk: "kiosk-a", Seq: uint64(i + 1), HLC: allimi.NextHLC(0, at), Kind: allimi.KindSignup, Citizen: c, Payload: p}
+		require.NoError(t, e.Validate(time.Now()))
+		batch = append(batch, allimi.Incoming{Kiosk: "kiosk-a", Event: &e})
+	}
+	batch = append(batch, allimi.Incoming{Kiosk: "kiosk-a", Reject: errors.New("payload: not JSON")})
+	_, err = st.Commit(batch)
+	require.NoError(t, err)
+	_, err = st.PutCatalog("consult-kb", 0, []byte("{}"))
+	require.NoError(t, err)
+	stats, err := st.Stats()
+	require.NoError(t, err)
+	ar, err := st.VerifyAudit()
+	require.NoError(t, err)
+	return dir, keys, kc, stats, ar.Entries
+}
+
+func TestCentralPort_CopiesAndChecks(t *testing.T) {
+	dir, keys, kc, stats, entries := portData(t)
+	url := migrated(t)
+	out, err := runPrinting(t, centralPortCmd(), "--from", dir, "--to", url)
+	require.NoError(t, err)
+	for _, want := range []string{"kiosks: 1 ", "agencies: 1 ", "officials: 1 ", "events: 2 ", "people: 2 ", "consents: 2 ",
+		"consent-log entries: 2 ", "confirmations: 1 ", "rejections: 1 ", "catalogs: 1 ", "audit entries: " + strconv.Itoa(entries) + " ",
+		"notifications: 0 ", "deliveries: 0 ", "not copied:", "subs", "detail-tokens (0 entries)", filepath.Join(dir, "keys.json"), "--keys " + dir} {
+		assert.Contains(t, out, want)
+	}
+	st := openPG(t, url, keys)
+	got, err := st.Stats()
+	require.NoError(t, err)
+	assert.Equal(t, stats, got)
+	ar, err := st.VerifyAudit()
+	require.NoError(t, err)
+	assert.Equal(t, entries, ar.Entries)
+	id, ok := st.CheckKiosk(kc.Username, kc.Password)
+	assert.True(t, ok)
+	assert.Equal(t, "kiosk-a", id)
+
+	// Again: the database holds data now, and nothing changes.
+	_, err = runPrinting(t, centralPortCmd(), "--from", dir, "--to", url)
+	require.ErrorIs(t, err, pg.ErrNotEmpty)
+	again, err := st.Stats()
+	require.NoError(t, err)
+	assert.Equal(t, stats, again)
+}
+
+func TestCentralPort_Refuses(t *testing.T) {
+	dir, _, _, _, _ := portData(t)
+	url := migrated(t)
+	_, err := runPrinting(t, centralPortCmd(), "--to", url)
+	assert.Equal(t, 2, exitCode(err), "--from is required")
+	_, err = runPrinting(t, centralPortCmd(), "--from", dir)
+	assert.Equal(t, 2, exitCode(err), "--to is required")
+	_, err = runPrinting(t, centralPortCmd(), "--from", t.TempDir(), "--to", url)
+	require.Error(t, err, "no central.db")
+
+	st, _, err := bolt.OpenData(dir, bolt.StoreOptions{})
+	require.NoError(t, err)
+	_, err = runPrinting(t, centralPortCmd(), "--from", dir, "--to", url)
+	assert.ErrorIs(t, err, bolt.ErrInUse, "central running")
+	require.NoError(t, st.Close())
+
+	_, err = runPrinting(t, centralPortCmd(), "--from", dir, "--to", pgtest.URL(t))
+	assert.ErrorIs(t, err, pg.ErrUnmigrated)
 }
