@@ -12,9 +12,9 @@ import (
 
 // queueConfirmation queues a sign-up's confirmation.
 func (b *batch) queueConfirmation(e *allimi.Event, ck []byte) error {
-	_, err := b.tx.Exec(b.ctx, `INSERT INTO confirmations (key, ck, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+	b.w.queue(`INSERT INTO confirmations (key, ck, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
 		eventKey(e.Kiosk, e.Seq), ck, allimi.HLCTime(e.HLC).UTC().Truncate(time.Millisecond))
-	return err
+	return nil
 }
 
 // PendingConfirmations returns up to n confirmations still to send, in

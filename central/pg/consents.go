@@ -60,14 +60,14 @@ func lockCitizen(ctx context.Context, tx pgx.Tx, ck []byte) (row citizenRow, kno
 }
 
 // putConsent stores the state that won for a person, type and channel.
-func putConsent(ctx context.Context, tx pgx.Tx, ck []byte, k typeChannel, c allimi.ConsentState) error {
+func putConsent(ctx context.Context, tx execer, ck []byte, k typeChannel, c allimi.ConsentState) error {
 	return putConsents(ctx, tx, ck, states{k: c})
 }
 
 // putConsents stores a person's states that won, in one statement: a
 // record changes up to a type per channel (a sign-up eleven or more), and
 // each statement is a round trip to the server.
-func putConsents(ctx context.Context, tx pgx.Tx, ck []byte, st states) error {
+func putConsents(ctx context.Context, tx execer, ck []byte, st states) error {
 	if len(st) == 0 {
 		return nil
 	}
@@ -92,10 +92,11 @@ func putConsents(ctx context.Context, tx pgx.Tx, ck []byte, st states) error {
 // consents and row, logs them, and notes them for the batch's audit
 // entry; it returns the person's states after.
 func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) (states, error) {
-	row, known, st, err := lockCitizen(b.ctx, b.tx, ck)
+	who, err := b.person(ck)
 	if err != nil {
 		return nil, err
 	}
+	row, known, st := who.row, who.known, who.st
 	now := b.s.now().UTC()
 	if !known {
 		row.created = now
@@ -113,10 +114,8 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 			return nil, err
 		}
 	}
-	if _, err := b.tx.Exec(b.ctx, `INSERT INTO consent_log (ck, hlc, kiosk, seq, entry) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT DO NOTHING`, ck, int64(e.HLC), e.Kiosk, int64(e.Seq), entry); err != nil {
-		return nil, err
-	}
+	b.w.queue(`INSERT INTO consent_log (ck, hlc, kiosk, seq, entry) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT DO NOTHING`, ck, int64(e.HLC), e.Kiosk, int64(e.Seq), entry)
 	delta := 0
 	won := states{}
 	for _, c := range p.Consents {
@@ -125,7 +124,7 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		cur, have := st[k]
 		wins, conflict := allimi.DecideConsent(cur, have, next, b.s.window)
 		if conflict {
-			if err := b.s.recordConflict(b.ctx, b.tx, allimi.NewConflict(ck, c.Type, c.Channel, cur, next, now)); err != nil {
+			if err := b.s.recordConflict(b.ctx, b.w, allimi.NewConflict(ck, c.Type, c.Channel, cur, next, now)); err != nil {
 				return nil, err
 			}
 		}
@@ -138,7 +137,7 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		delta += d
 		st[k] = next
 	}
-	if err := putConsents(b.ctx, b.tx, ck, won); err != nil {
+	if err := putConsents(b.ctx, b.w, ck, won); err != nil {
 		return nil, err
 	}
 	item := prep.audit
@@ -154,10 +153,11 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 	case before > 0 && row.active == 0:
 		b.subscribers--
 	}
-	return st, putCitizen(b.ctx, b.tx, ck, row, now)
+	who.row, who.known = row, true
+	return st, putCitizen(b.ctx, b.w, ck, row, now)
 }
 
-func putCitizen(ctx context.Context, tx pgx.Tx, ck []byte, row citizenRow, now time.Time) error {
+func putCitizen(ctx context.Context, tx execer, ck []byte, row citizenRow, now time.Time) error {
 	_, err := tx.Exec(ctx, `INSERT INTO citizens (ck, pii, verified, active, created, updated) VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (ck) DO UPDATE SET pii = EXCLUDED.pii, verified = EXCLUDED.verified, active = EXCLUDED.active, updated = EXCLUDED.updated`,
 		ck, row.pii, row.verified, row.active, row.created, now)
@@ -165,7 +165,7 @@ func putCitizen(ctx context.Context, tx pgx.Tx, ck []byte, row citizenRow, now t
 }
 
 // recordConflict lists a conflict for officials.
-func (s *Store) recordConflict(ctx context.Context, tx pgx.Tx, c allimi.Conflict) error {
+func (s *Store) recordConflict(ctx context.Context, tx execer, c allimi.Conflict) error {
 	ck := c.CitizenKey
 	c.CitizenKey = nil
 	body, err := json.Marshal(c)

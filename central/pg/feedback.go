@@ -16,10 +16,10 @@ func (b *batch) countFeedback(e *allimi.Event) error {
 	if f.Helpful {
 		helpful, not = 1, 0
 	}
-	_, err = b.tx.Exec(b.ctx, `INSERT INTO feedback (entry, helpful, not_helpful) VALUES ($1, $2, $3)
+	b.w.queue(`INSERT INTO feedback (entry, helpful, not_helpful) VALUES ($1, $2, $3)
 		ON CONFLICT (entry) DO UPDATE SET helpful = feedback.helpful + EXCLUDED.helpful, not_helpful = feedback.not_helpful + EXCLUDED.not_helpful`,
 		f.Entry, helpful, not)
-	return err
+	return nil
 }
 
 // Feedback lists the counts, least helpful first: the entries officials

@@ -30,8 +30,8 @@ func (b *batch) keepProfile(e *allimi.Event, ck []byte, p *allimi.ConsentPayload
 		}
 	}
 	if !active {
-		_, err := b.tx.Exec(b.ctx, `DELETE FROM profiles WHERE ck = $1`, ck)
-		return err
+		b.w.queue(`DELETE FROM profiles WHERE ck = $1`, ck)
+		return nil
 	}
 	if len(p.Profile) == 0 {
 		return nil // a later change that does not restate the conditions keeps them
@@ -40,9 +40,9 @@ func (b *batch) keepProfile(e *allimi.Event, ck []byte, p *allimi.ConsentPayload
 		return b.logRejection(e.Kiosk, fmt.Errorf("record %d: conditions not kept: %w", e.Seq, err))
 	}
 	plain, _ := json.Marshal(subsidy.Kept{Profile: p.Profile, Region: p.Region, At: allimi.HLCTime(e.HLC).UTC()})
-	_, err := b.tx.Exec(b.ctx, `INSERT INTO profiles (ck, sealed) VALUES ($1, $2) ON CONFLICT (ck) DO UPDATE SET sealed = EXCLUDED.sealed`,
+	b.w.queue(`INSERT INTO profiles (ck, sealed) VALUES ($1, $2) ON CONFLICT (ck) DO UPDATE SET sealed = EXCLUDED.sealed`,
 		ck, b.s.keys.Seal(plain, profileAD(ck)))
-	return err
+	return nil
 }
 
 // benefitNotified is the benefit_notified table: who was told of which

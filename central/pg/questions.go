@@ -129,6 +129,8 @@ func (b *batch) storeQuestion(e *allimi.Event) error {
 		q.CodeReused = true
 	} else if _, err := b.tx.Exec(b.ctx, `INSERT INTO question_codes (code_key, id) VALUES ($1, $2)`, key, id); err != nil {
 		return err
+	} else {
+		b.qcodes[string(key)] = true // a sign-up later in the batch takes it back
 	}
 	if err := b.s.assemble(b.ctx, b.tx, &q); err != nil {
 		return err

@@ -19,27 +19,30 @@ import (
 // ReceiptCode(kiosk, seq). A code already in use is never taken over: the
 // later sign-up is kept, without a page.
 
-// putReceipt indexes a sign-up under its receipt code.
+// putReceipt indexes a sign-up under its receipt code. Which codes are
+// taken the batch read at its start (preload); a code taken in the same
+// moment by another process's batch keeps its first sign-up (the insert
+// does nothing), as a code already stored does.
 func (b *batch) putReceipt(e *allimi.Event, ck []byte, p *allimi.ConsentPayload) error {
-	code := p.Receipt
-	if code == "" {
-		code = allimi.ReceiptCode(e.Kiosk, e.Seq)
-	}
-	key := b.s.keys.CodeIndex(code)
-	tag, err := b.tx.Exec(b.ctx, `INSERT INTO receipts (code_key, ck, hlc, kiosk) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		key, ck, int64(e.HLC), e.Kiosk)
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
+	key := b.s.keys.CodeIndex(receiptCode(e, p))
+	if b.receipts[string(key)] {
 		// The sign-up itself is kept, so that the kiosk's queue moves on
 		// and the person's choices stand; only its slip opens nothing.
 		return b.logRejection(e.Kiosk, fmt.Errorf(
 			"record %d: receipt code already names another sign-up: this sign-up is kept without a receipt page: %w", e.Seq, allimi.ErrInvalid))
 	}
+	b.receipts[string(key)] = true
+	b.w.queue(`INSERT INTO receipts (code_key, ck, hlc, kiosk) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		key, ck, int64(e.HLC), e.Kiosk)
+	if !b.qcodes[string(key)] {
+		return nil
+	}
 	// A question that took this code first (only a derived code can be
 	// known before its sign-up exists) gives it up: its slip opens
 	// nothing, and the sign-up's page is the sign-up's.
+	if err := b.sync(); err != nil {
+		return err
+	}
 	return b.releaseQuestionCode(key)
 }
 

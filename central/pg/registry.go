@@ -1,10 +1,12 @@
 package pg
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,21 +100,172 @@ func eventKey(kiosk string, seq uint64) []byte {
 	return binary.BigEndian.AppendUint64(k, seq)
 }
 
-// batch is what one Commit adds to state that every record of the batch
-// shares, written once at its end: the counters, and the audit entry.
+// batch is one Commit's transaction. What every record of the batch shares
+// is written once at its end: the counters and the audit entry. What the
+// records read is read for the whole batch at its start: which of them are
+// new, the people they change (locked, in key order, so that two processes
+// lock in one order), the receipt codes already taken. What they write and
+// need no answer of goes into one pipeline (w), sent in one round trip
+// before anything is read again.
 type batch struct {
 	s           *Store
 	tx          pgx.Tx
 	ctx         context.Context
+	w           *pipeline
 	active      map[typeChannel]int64
 	subscribers int64
 	audit       []allimi.AuditItem
-	receipts    map[string]bool // code keys taken in this batch
+	people      map[string]*person // by ck, read at the start
+	receipts    map[string]bool    // code keys taken, stored or in this batch
+	qcodes      map[string]bool    // code keys of the batch's receipts a question holds
+}
+
+// person is someone a batch changes: their row and consent states as the
+// batch has left them so far.
+type person struct {
+	row   citizenRow
+	known bool
+	st    states
 }
 
 type typeChannel struct {
 	t  allimi.NotificationType
 	ch allimi.Channel
+}
+
+// execer runs a statement: a transaction, or a pipeline that queues it.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// pipeline queues statements whose answers nobody reads, to send them
+// together (send). Exec's answer is empty: an error comes from send.
+type pipeline struct{ b pgx.Batch }
+
+func (p *pipeline) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	p.queue(sql, args...)
+	return pgconn.CommandTag{}, nil
+}
+
+func (p *pipeline) queue(sql string, args ...any) { p.b.Queue(sql, args...) }
+
+// send runs what is queued, in order, in one round trip.
+func (p *pipeline) send(ctx context.Context, tx pgx.Tx) error {
+	if p.b.Len() == 0 {
+		return nil
+	}
+	err := tx.SendBatch(ctx, &p.b).Close()
+	p.b = pgx.Batch{}
+	return err
+}
+
+// sync sends what is queued: before anything the batch reads or needs an
+// answer of.
+func (b *batch) sync() error { return b.w.send(b.ctx, b.tx) }
+
+// person is the person ck as the batch has left them (read at the start).
+func (b *batch) person(ck []byte) (*person, error) {
+	if p := b.people[string(ck)]; p != nil {
+		return p, nil
+	}
+	// Not read at the start (a record Commit decoded itself): read now.
+	if err := b.sync(); err != nil {
+		return nil, err
+	}
+	row, known, st, err := lockCitizen(b.ctx, b.tx, ck)
+	if err != nil {
+		return nil, err
+	}
+	p := &person{row: row, known: known, st: st}
+	b.people[string(ck)] = p
+	return p, nil
+}
+
+// preload reads, for the new records of the batch, the people they change
+// (locking them, in key order) and which of their receipt codes are taken
+// already or held by a question.
+func (b *batch) preload(news []*allimi.Incoming) error {
+	var cks, codes [][]byte
+	seen := map[string]bool{}
+	for _, in := range news {
+		e := in.Event
+		switch e.Kind {
+		case allimi.KindFeedback, allimi.KindQuestionAudio, allimi.KindQuestion:
+			continue
+		}
+		prep, _ := in.Prepared.(*prepared)
+		if prep == nil || prep.ck == nil {
+			continue // read when applied
+		}
+		if !seen[string(prep.ck)] {
+			seen[string(prep.ck)] = true
+			cks = append(cks, prep.ck)
+		}
+		if e.Kind == allimi.KindSignup && in.Consents != nil {
+			codes = append(codes, b.s.keys.CodeIndex(receiptCode(e, in.Consents)))
+		}
+	}
+	if len(cks) > 0 {
+		slices.SortFunc(cks, bytes.Compare)
+		for _, ck := range cks {
+			b.people[string(ck)] = &person{st: states{}}
+		}
+		if err := eachRow(b.ctx, b.tx, `SELECT ck, pii, verified, active, created FROM citizens WHERE ck = ANY($1) ORDER BY ck FOR UPDATE`,
+			func(r pgx.Rows) error {
+				var ck []byte
+				var row citizenRow
+				if err := r.Scan(&ck, &row.pii, &row.verified, &row.active, &row.created); err != nil {
+					return err
+				}
+				p := b.people[string(ck)]
+				p.row, p.known = row, true
+				return nil
+			}, cks); err != nil {
+			return err
+		}
+		if err := eachRow(b.ctx, b.tx, `SELECT ck, type, channel, action, hlc, kiosk, seq, by_kind, by_official, by_method, at
+			FROM consents WHERE ck = ANY($1) ORDER BY ck, type, channel FOR UPDATE`, func(r pgx.Rows) error {
+			var ck []byte
+			var k typeChannel
+			var c allimi.ConsentState
+			var hlc, seq int64
+			if err := r.Scan(&ck, &k.t, &k.ch, &c.Action, &hlc, &c.Kiosk, &seq, &c.By.Kind, &c.By.Official, &c.By.Method, &c.At); err != nil {
+				return err
+			}
+			c.HLC, c.Seq = uint64(hlc), uint64(seq)
+			b.people[string(ck)].st[k] = c
+			return nil
+		}, cks); err != nil {
+			return err
+		}
+	}
+	if len(codes) > 0 {
+		for _, q := range []struct {
+			sql  string
+			into map[string]bool
+		}{{`SELECT code_key FROM receipts WHERE code_key = ANY($1)`, b.receipts}, {`SELECT code_key FROM question_codes WHERE code_key = ANY($1)`, b.qcodes}} {
+			if err := eachRow(b.ctx, b.tx, q.sql, func(r pgx.Rows) error {
+				var k []byte
+				if err := r.Scan(&k); err != nil {
+					return err
+				}
+				q.into[string(k)] = true
+				return nil
+			}, codes); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// receiptCode is the code a sign-up is found under: the one its kiosk
+// drew, or, from an earlier kiosk, ReceiptCode(kiosk, seq).
+func receiptCode(e *allimi.Event, p *allimi.ConsentPayload) string {
+	if p.Receipt != "" {
+		return p.Receipt
+	}
+	return allimi.ReceiptCode(e.Kiosk, e.Seq)
 }
 
 // Commit stores a batch in one transaction.
@@ -123,8 +276,62 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 	var out allimi.CommitOutcome
 	err := s.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		out = allimi.CommitOutcome{HW: map[string]uint64{}}
-		b := &batch{s: s, tx: tx, ctx: ctx, active: map[typeChannel]int64{}, receipts: map[string]bool{}}
+		b := &batch{s: s, tx: tx, ctx: ctx, w: &pipeline{}, active: map[typeChannel]int64{},
+			people: map[string]*person{}, receipts: map[string]bool{}, qcodes: map[string]bool{}}
+		// Every record in one statement: those it inserts are new, and a
+		// record twice in the batch is new the first time only.
+		var kiosks []string
+		var seqs []int64
+		var sealed [][]byte
 		for _, it := range in {
+			if it.Reject != nil {
+				continue
+			}
+			e := it.Event
+			prep, _ := it.Prepared.(*prepared)
+			v := prep.sealed
+			if v == nil {
+				plain, err := jsonfast.Marshal(eventToKeep(e))
+				if err != nil {
+					return err
+				}
+				v = s.keys.Seal(plain, eventKey(e.Kiosk, e.Seq))
+			}
+			kiosks, seqs, sealed = append(kiosks, e.Kiosk), append(seqs, int64(e.Seq)), append(sealed, v)
+		}
+		inserted := map[string]bool{}
+		if len(kiosks) > 0 {
+			if err := eachRow(ctx, tx, `INSERT INTO events (kiosk, seq, sealed) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bytea[])
+				ON CONFLICT DO NOTHING RETURNING kiosk, seq`, func(r pgx.Rows) error {
+				var k string
+				var q int64
+				if err := r.Scan(&k, &q); err != nil {
+					return err
+				}
+				inserted[string(eventKey(k, uint64(q)))] = true
+				return nil
+			}, kiosks, seqs, sealed); err != nil {
+				return err
+			}
+		}
+		var news []*allimi.Incoming
+		isNew := make([]bool, len(in))
+		for i := range in {
+			it := &in[i]
+			if it.Reject != nil {
+				continue
+			}
+			k := string(eventKey(it.Event.Kiosk, it.Event.Seq))
+			if inserted[k] {
+				delete(inserted, k)
+				isNew[i] = true
+				news = append(news, it)
+			}
+		}
+		if err := b.preload(news); err != nil {
+			return err
+		}
+		for i, it := range in {
 			if it.Reject != nil {
 				out.Rejected++
 				if err := b.logRejection(it.Kiosk, it.Reject); err != nil {
@@ -133,25 +340,12 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 				continue
 			}
 			e := it.Event
-			prep, _ := it.Prepared.(*prepared)
-			sealed := prep.sealed
-			if sealed == nil {
-				plain, err := jsonfast.Marshal(eventToKeep(e))
-				if err != nil {
-					return err
-				}
-				sealed = s.keys.Seal(plain, eventKey(e.Kiosk, e.Seq))
-			}
-			tag, err := tx.Exec(ctx, `INSERT INTO events (kiosk, seq, sealed) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-				e.Kiosk, int64(e.Seq), sealed)
-			if err != nil {
-				return err
-			}
 			out.HW[e.Kiosk] = 0
-			if tag.RowsAffected() == 0 {
+			if !isNew[i] {
 				out.Duplicates++
 				continue
 			}
+			prep, _ := it.Prepared.(*prepared)
 			confirm, err := b.apply(e, it.Consents, prep)
 			if err != nil {
 				return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
@@ -182,10 +376,16 @@ func (b *batch) apply(e *allimi.Event, p *allimi.ConsentPayload, prep *prepared)
 	switch e.Kind {
 	case allimi.KindFeedback:
 		return false, b.countFeedback(e)
-	case allimi.KindQuestionAudio:
+	case allimi.KindQuestionAudio, allimi.KindQuestion:
+		// Questions read what the batch wrote before them (a receipt that
+		// takes a code): what is queued goes first.
+		if err := b.sync(); err != nil {
+			return false, err
+		}
+		if e.Kind == allimi.KindQuestion {
+			return false, b.storeQuestion(e)
+		}
 		return false, b.storeQuestionChunk(e)
-	case allimi.KindQuestion:
-		return false, b.storeQuestion(e)
 	}
 	if p == nil {
 		dp, err := e.Consents()
@@ -236,18 +436,12 @@ func touchesNewBenefits(p *allimi.ConsentPayload) bool {
 	return false
 }
 
-// logRejection lists a refused record, keeping the latest maxRejectionsKept.
+// logRejection lists a refused record, keeping the latest
+// maxRejectionsKept.
 func (b *batch) logRejection(kiosk string, why error) error {
-	var id int64
-	err := b.tx.QueryRow(b.ctx, `INSERT INTO rejections (at, kiosk, reason) VALUES ($1, $2, $3) RETURNING id`,
-		b.s.now().UTC(), kiosk, why.Error()).Scan(&id)
-	if err != nil {
-		return err
-	}
-	if id > maxRejectionsKept {
-		_, err = b.tx.Exec(b.ctx, `DELETE FROM rejections WHERE id <= $1`, id-maxRejectionsKept)
-	}
-	return err
+	b.w.queue(`INSERT INTO rejections (at, kiosk, reason) VALUES ($1, $2, $3)`, b.s.now().UTC(), kiosk, why.Error())
+	b.w.queue(`DELETE FROM rejections WHERE id <= (SELECT max(id) FROM rejections) - $1`, maxRejectionsKept)
+	return nil
 }
 
 // flush writes the batch's counters and its audit entry, in one order in
@@ -257,21 +451,21 @@ func (b *batch) flush(out allimi.CommitOutcome) error {
 		name string
 		n    int64
 	}{{"duplicates", int64(out.Duplicates)}, {"rejected", int64(out.Rejected)}, {"stored", int64(out.Stored)}, {"subscribers", b.subscribers}} {
-		if c.n == 0 {
-			continue
-		}
-		if _, err := b.tx.Exec(b.ctx, `UPDATE registry_counters SET n = n + $2 WHERE name = $1`, c.name, c.n); err != nil {
-			return err
+		if c.n != 0 {
+			b.w.queue(`UPDATE registry_counters SET n = n + $2 WHERE name = $1`, c.name, c.n)
 		}
 	}
-	if err := addActive(b.ctx, b.tx, b.active); err != nil {
+	if err := addActive(b.ctx, b.w, b.active); err != nil {
+		return err
+	}
+	if err := b.sync(); err != nil {
 		return err
 	}
 	return b.s.auditBatch(b.ctx, b.tx, allimi.AuditConsent, b.audit)
 }
 
 // addActive moves the active-grant counters, in key order.
-func addActive(ctx context.Context, tx pgx.Tx, d map[typeChannel]int64) error {
+func addActive(ctx context.Context, tx execer, d map[typeChannel]int64) error {
 	keys := make([]typeChannel, 0, len(d))
 	for k, n := range d {
 		if n != 0 {
