@@ -22,7 +22,10 @@ require (
 	gopkg.in/yaml.v3 v3.0.1
 )
 
-require github.com/google/renameio/v2 v2.0.2
+require (
+	github.com/google/renameio/v2 v2.0.2
+	github.com/nats-io/nats.go v1.56.0
+)
 
 require (
 	github.com/antithesishq/antithesis-sdk-go v0.9.0-default-no-op // indirect
@@ -31,7 +34,6 @@ require (
 	github.com/minio/highwayhash v1.0.4 // indirect
 	github.com/nats-io/jwt/v2 v2.8.3 // indirect
 	github.com/nats-io/nats-server/v2 v2.15.3 // indirect
-	github.com/nats-io/nats.go v1.56.0 // indirect
 	github.com/nats-io/nkeys v0.4.17 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
 )
