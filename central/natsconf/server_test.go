@@ -181,11 +181,11 @@ func TestServer_WrongPasswordRefused(t *testing.T) {
 	a := newKiosk(t, "kiosk-a")
 	s := natstest.Start(t, natstest.Single(t, centralPassword, users(a)...))
 	for name, c := range map[string]struct{ user, pw string }{
-		"wrong password":      {a.Username, a.password + "x"},
-		"empty password":      {a.Username, ""},
+		"wrong password":       {a.Username, a.password + "x"},
+		"empty password":       {a.Username, ""},
 		"the hash as password": {a.Username, a.PasswordHash},
-		"unknown kiosk":       {"kiosk-z", a.password},
-		"central, wrong":      {natsconf.CentralUsername, a.password},
+		"unknown kiosk":        {"kiosk-z", a.password},
+		"central, wrong":       {natsconf.CentralUsername, a.password},
 	} {
 		_, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-a", c.user, c.pw)
 		assert.Error(t, err, name)
