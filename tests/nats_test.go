@@ -2,7 +2,9 @@ package tests
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,14 +24,46 @@ type natsServer struct {
 
 func startNATS(t *testing.T, data string) *natsServer {
 	t.Helper()
-	cfg := natsconf.Config{Listen: testaddr.Free(t), MQTT: testaddr.Free(t), Monitor: testaddr.Free(t), JetStreamDir: t.TempDir()}
+	n := writeNATSConfig(t, data, natsconf.Config{Listen: testaddr.Free(t), MQTT: testaddr.Free(t), Monitor: testaddr.Free(t), JetStreamDir: t.TempDir()})
+	n.Ready(t)
+	return n
+}
+
+// writeNATSConfig writes the file of a server with cfg's addresses and
+// directory with nats-config, and runs the server without waiting for it.
+func writeNATSConfig(t *testing.T, data string, cfg natsconf.Config) *natsServer {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "nats.conf")
 	n := &natsServer{args: []string{"central", "nats-config", "--data", data, "--out", file, "--listen", cfg.Listen,
 		"--mqtt", cfg.MQTT, "--jetstream-dir", cfg.JetStreamDir, "--monitor", cfg.Monitor}}
+	if cfg.Cluster != nil {
+		n.args = append(n.args, "--cluster-listen", cfg.Cluster.Listen, "--routes", strings.Join(cfg.Cluster.Routes, ","))
+	}
 	runAllimi(t, n.args...)
 	n.Server = natstest.Run(t, file, cfg)
-	n.Ready(t)
 	return n
+}
+
+// startNATSCluster runs three servers from files nats-config wrote, each
+// with its own addresses and directory and the same routes.
+func startNATSCluster(t *testing.T, data string) []*natsServer {
+	t.Helper()
+	cfgs := make([]natsconf.Config, 3)
+	var routes []string
+	for i := range cfgs {
+		cfgs[i] = natsconf.Config{Listen: testaddr.Free(t), MQTT: testaddr.Free(t), Monitor: testaddr.Free(t), JetStreamDir: t.TempDir(),
+			Cluster: &natsconf.Cluster{Listen: testaddr.Free(t)}}
+		routes = append(routes, "nats://"+cfgs[i].Cluster.Listen)
+	}
+	servers := make([]*natsServer, len(cfgs))
+	for i, cfg := range cfgs {
+		cfg.Cluster.Routes = routes
+		servers[i] = writeNATSConfig(t, data, cfg)
+	}
+	for _, s := range servers {
+		s.Ready(t)
+	}
+	return servers
 }
 
 // rewrite runs nats-config again, as an operator does after adding a
@@ -74,4 +108,30 @@ func TestNATS_CentralAndKioskInteroperate(t *testing.T) {
 	assert.Equal(t, 50, r.Acked)
 	assert.Zero(t, r.Pending)
 	assert.EqualValues(t, drainRecords+50, c.stats(t).Records.Stored)
+}
+
+func TestNATS_ClusterServerKilledMidDrainLosesAndDuplicatesNothing(t *testing.T) {
+	data, kdata := t.TempDir(), t.TempDir()
+	cred := addKiosk(t, data, "nats-cluster")
+	servers := startNATSCluster(t, data)
+	// The kiosk on the first server, central on the third; the second,
+	// which holds a replica of every MQTT stream (and may lead some), dies.
+	c := startCentral(t, data, servers[2].centralFlags(t, data)...)
+	broker := servers[0].MQTTURL()
+
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "5000")...)))
+	require.Equal(t, drainRecords, r.Pending)
+	sim := start(t, "kiosk-sim", allimiBin, simArgs(broker, cred, kdata, "--wait", "--window", slowWindow, "--timeout", "5m")...)
+	seen := c.waitStored(t, 1000)
+	servers[1].Kill(t)
+	require.Less(t, seen, int64(drainRecords), "the kill must land mid-drain")
+
+	sim.wait(t, 5*time.Minute)
+	require.NoError(t, sim.err, sim.logText())
+	res := parseSim(t, sim.output())
+	assert.Zero(t, res.Pending)
+	assert.Equal(t, drainRecords, res.Acked)
+	assertAllStoredOnce(t, c, broker, cred, kdata)
+
+	servers[1].Restart(t)
 }
