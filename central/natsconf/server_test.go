@@ -198,3 +198,32 @@ func TestServer_WrongPasswordRefused(t *testing.T) {
 	k := kioskMQTT(t, []string{s.MQTTURL()}, a)
 	assert.True(t, k.IsConnectionOpen(), "the right password still works")
 }
+
+// NATS does not tie an MQTT client id to a user: a kiosk may connect with
+// another kiosk's client id, which takes over (and drops the subscriptions
+// of) that kiosk's session. It reads nothing of it, and the kiosk, which
+// subscribes at every connection, gets its retained ack back.
+func TestServer_AnotherKiosksClientIDReadsNothingOfIt(t *testing.T) {
+	a, b := newKiosk(t, "kiosk-a"), newKiosk(t, "kiosk-b")
+	s := natstest.Start(t, natstest.Single(t, centralPassword, users(a, b)...))
+	c := centralMQTT(t, []string{s.MQTTURL()})
+	kb := kioskMQTT(t, []string{s.MQTTURL()}, b)
+	kb.Disconnect(100)
+	c.publish(t, wire.AckTopic(b.ID), "b up to 3", true)
+	c.publish(t, wire.ReplyTopic(b.ID), "queued for b", false)
+
+	evil, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-"+b.ID, a.Username, a.password)
+	require.NoError(t, err, "NATS lets a user take any client id")
+	codes := evil.subscribe(t, map[string]byte{wire.AckTopic(b.ID): 1, wire.ReplyTopic(b.ID): 1})
+	for f, code := range codes {
+		assert.Equal(t, byte(0x80), code, "SUBACK of %s", f)
+	}
+	time.Sleep(quiet)
+	assert.Empty(t, evil.in.all(), "nothing of kiosk-b's session reaches kiosk-a")
+	evil.Disconnect(100)
+
+	kb = kioskMQTT(t, []string{s.MQTTURL()}, b)
+	kb.in.waitFor(t, wire.AckTopic(b.ID), "b up to 3")
+	c.publish(t, wire.ReplyTopic(b.ID), "reply after", false)
+	kb.in.waitFor(t, wire.ReplyTopic(b.ID), "reply after")
+}
