@@ -40,6 +40,9 @@ const MaxPayload = 32<<20 - 8<<10
 // left for the headers NATS adds to an MQTT message.
 const MaxCatalogBody = MaxPayload - 4<<10
 
+// topicRoot is the first level of every topic of Allimi's.
+const topicRoot = "allimi"
+
 // Config is one server's configuration.
 type Config struct {
 	// Name is the server's name (server_name): unique in a cluster and
@@ -231,19 +234,17 @@ func kioskPermissions(id string) permissions {
 	}
 }
 
-// centralPermissions are the whole uplink: every kiosk's records and
-// requests in, acks, replies and catalogs out; and the JetStream API and
-// inboxes with which central keeps its own durable consumer of the
-// records.
+// centralPermissions are the whole uplink, as central's embedded broker
+// and the Mosquitto configuration give it: every topic under allimi/ (every
+// kiosk's records and requests in; acks, replies and catalogs out), and
+// the JetStream API and inboxes with which central keeps its own durable
+// consumer of the records.
 func centralPermissions() permissions {
-	p := permissions{
-		publish: append([]string{Subject(wire.AckTopic("+")), Subject(wire.ReplyTopic("+"))},
-			Subjects(catalog.Filter)...),
-		subscribe: []string{Subject(wire.UpFilter), Subject(wire.RequestFilter)},
+	all := Subjects(topicRoot + "/#")
+	return permissions{
+		publish:   append(all, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"),
+		subscribe: append(all, "_INBOX.>"),
 	}
-	p.publish = append(p.publish, "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>")
-	p.subscribe = append(p.subscribe, "_INBOX.>")
-	return p
 }
 
 // Subject is the NATS subject of an MQTT topic or of a filter without a
