@@ -114,16 +114,26 @@ func TestNATS_ClusterServerKilledMidDrainLosesAndDuplicatesNothing(t *testing.T)
 	data, kdata := t.TempDir(), t.TempDir()
 	cred := addKiosk(t, data, "nats-cluster")
 	servers := startNATSCluster(t, data)
-	// The kiosk on the first server, central on the third; the second,
-	// which holds a replica of every MQTT stream (and may lead some), dies.
-	c := startCentral(t, data, servers[2].centralFlags(t, data)...)
-	broker := servers[0].MQTTURL()
+	// Each side is given every server, its own first: the kiosk the first
+	// server, central the third. The kiosk's server dies mid-drain; the
+	// kiosk moves to the next one, with its session.
+	urls := func(first int) string {
+		var u []string
+		for i := range servers {
+			u = append(u, servers[(first+i)%len(servers)].MQTTURL())
+		}
+		return strings.Join(u, ",")
+	}
+	flags := servers[2].centralFlags(t, data)
+	flags[1] = urls(2)
+	c := startCentral(t, data, flags...)
+	broker := urls(0)
 
 	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--signups", "5000")...)))
 	require.Equal(t, drainRecords, r.Pending)
 	sim := start(t, "kiosk-sim", allimiBin, simArgs(broker, cred, kdata, "--wait", "--window", slowWindow, "--timeout", "5m")...)
 	seen := c.waitStored(t, 1000)
-	servers[1].Kill(t)
+	servers[0].Kill(t)
 	require.Less(t, seen, int64(drainRecords), "the kill must land mid-drain")
 
 	sim.wait(t, 5*time.Minute)
@@ -131,7 +141,8 @@ func TestNATS_ClusterServerKilledMidDrainLosesAndDuplicatesNothing(t *testing.T)
 	res := parseSim(t, sim.output())
 	assert.Zero(t, res.Pending)
 	assert.Equal(t, drainRecords, res.Acked)
+	// The kiosk's own server stayed down until here: it finished through
+	// another.
 	assertAllStoredOnce(t, c, broker, cred, kdata)
-
-	servers[1].Restart(t)
+	servers[0].Restart(t)
 }
