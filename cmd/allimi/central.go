@@ -51,7 +51,7 @@ func serveCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&cfg.Data, "data", cfg.Data, "data directory (central.db, keys.json)")
 	f.StringVar(&cfg.MQTT, "mqtt", cfg.MQTT, "listen address of the embedded MQTT broker")
-	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port) instead of the embedded one")
+	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port; several separated by commas, tried in order) instead of the embedded one")
 	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "user name on the external broker")
 	f.StringVar(&cfg.BrokerPassword, "broker-password", "", "password on the external broker")
 	f.StringVar(&cfg.HTTP, "http", cfg.HTTP, "listen address of the HTTP API")
