@@ -88,6 +88,12 @@ func (b *inbox) has(topic, payload string) bool {
 // waitFor waits until a message with this topic and payload arrives.
 func (b *inbox) waitFor(t *testing.T, topic, payload string) msg {
 	t.Helper()
+	return b.waitLong(t, topic, payload, wait)
+}
+
+// waitLong is waitFor with a limit of its own.
+func (b *inbox) waitLong(t *testing.T, topic, payload string, wait time.Duration) msg {
+	t.Helper()
 	deadline := time.After(wait)
 	for {
 		for _, m := range b.all() {
@@ -164,6 +170,12 @@ func (c *mqttClient) subscribe(t *testing.T, filters map[string]byte) map[string
 
 // publish publishes at QoS 1 and waits for the broker's PUBACK.
 func (c *mqttClient) publish(t *testing.T, topic, payload string, retained bool) {
+	t.Helper()
+	c.publishWithin(t, topic, payload, retained, wait)
+}
+
+// publishWithin is publish with a limit of its own.
+func (c *mqttClient) publishWithin(t *testing.T, topic, payload string, retained bool, wait time.Duration) {
 	t.Helper()
 	tok := c.Publish(topic, 1, retained, payload)
 	require.True(t, tok.WaitTimeout(wait), "PUBACK for %s", topic)

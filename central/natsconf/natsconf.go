@@ -40,6 +40,10 @@ const MaxPayload = 32<<20 - 8<<10
 // left for the headers NATS adds to an MQTT message.
 const MaxCatalogBody = MaxPayload - 4<<10
 
+// jsAPITimeout bounds MQTT's calls to JetStream in a cluster: longer than
+// an election.
+const jsAPITimeout = "20s"
+
 // topicRoot is the first level of every topic of Allimi's.
 const topicRoot = "allimi"
 
@@ -114,6 +118,14 @@ func (c Config) Render() ([]byte, error) {
 	kv(&b, "  ", "listen", quote(c.MQTT))
 	if c.Cluster != nil {
 		kv(&b, "  ", "stream_replicas", strconv.Itoa(c.Cluster.replicas()))
+		// When a server dies, the streams and consumers it led elect
+		// another leader within JetStream's election timeout (4 to 9 s).
+		// MQTT's calls to JetStream meanwhile (a session loaded, its
+		// subscriptions restored as a client reconnects elsewhere) must
+		// outlast that: at the default 5 s a restored subscription that
+		// times out is dropped from the session, and what was queued for
+		// it with it.
+		kv(&b, "  ", "js_api_timeout", quote(jsAPITimeout))
 	}
 	b.WriteString("}\n")
 
