@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -145,4 +146,25 @@ func TestNATS_ClusterServerKilledMidDrainLosesAndDuplicatesNothing(t *testing.T)
 	// another.
 	assertAllStoredOnce(t, c, broker, cred, kdata)
 	servers[0].Restart(t)
+}
+
+func TestNATS_WrongPasswordIsAClearErrorAndKeepsTheOutbox(t *testing.T) {
+	data, kdata := t.TempDir(), t.TempDir()
+	cred := addKiosk(t, data, "nats-wrong-pw")
+	n := startNATS(t, data)
+	c := startCentral(t, data, n.centralFlags(t, data)...)
+	broker := n.MQTTURL()
+	bad := cred
+	bad.Password = "not-the-password"
+
+	cmd := exec.Command(allimiBin, simArgs(broker, bad, kdata, "--signups", "3", "--wait", "--timeout", "1m")...)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "refused kiosk nats-wrong-pw")
+	assert.Equal(t, 3, pendingOnDisk(t, broker, cred, kdata), "records stay queued")
+	assert.Zero(t, c.stats(t).Records.Stored)
+
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, kdata, "--wait")...)))
+	assert.Zero(t, r.Pending)
+	assert.EqualValues(t, 3, c.stats(t).Subscribers)
 }
