@@ -1,7 +1,8 @@
 # 알리미 (allimi) build, test and demo.
 #
 #   make deps     install Debian packages and Go modules (scripts/deps.sh)
-#   make build    bin/allimi, bin/allimi-kiosk (cgo, Fyne) and bin/allimi-voice (cgo, sherpa-onnx)
+#   make build    bin/allimi, bin/allimi-kiosk (cgo, Fyne), bin/allimi-voice (cgo, sherpa-onnx)
+#                 and bin/nats-server (the pinned Go module, for a clustered broker)
 #   make test     deps, build, go vet, go test (unit and end-to-end)
 #   make bench    deps, build, then writes BENCHMARKS.md
 #   make demo     deps, build, then central + one kiosk window
@@ -32,14 +33,14 @@ else
   export LANG
 endif
 
-.PHONY: all deps build build-allimi build-kiosk build-voice vet test bench demo clean screenshots fuzz package
+.PHONY: all deps build build-allimi build-kiosk build-voice build-nats vet test bench demo clean screenshots fuzz package
 
 all: build
 
 deps:
 	bash scripts/deps.sh
 
-build: build-allimi build-kiosk build-voice
+build: build-allimi build-kiosk build-voice build-nats
 
 # bin/allimi is built with cgo for `consult --wav` and `voice check-model`:
 # they run Silero VAD and the speech recogniser through sherpa-onnx, whose
@@ -62,6 +63,14 @@ build-kiosk:
 build-voice:
 	@mkdir -p $(BIN)
 	CGO_ENABLED=1 $(GO) build -o $(BIN)/allimi-voice ./cmd/allimi-voice
+
+# bin/nats-server is the NATS server (JetStream, an MQTT listener) of a
+# national deployment, at the version go.mod pins as a tool: Debian's 2.9.10
+# crashes on a configuration reload, which is how a new kiosk reaches the
+# cluster. `allimi central nats-config` writes its configuration.
+build-nats:
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 vet:
 	$(GO) vet ./...

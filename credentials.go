@@ -114,6 +114,23 @@ type Kiosks interface {
 	RedeemEnrolment(code string) (KioskCredentials, error)
 }
 
+// KioskUser is a kiosk's broker login as central keeps it: the password
+// only as its bcrypt hash, which a broker that checks logins itself (NATS,
+// from its configuration file) accepts as it is.
+type KioskUser struct {
+	ID           string
+	Username     string // KioskUsername(ID)
+	PasswordHash string // bcrypt ("$2a$…")
+}
+
+// KioskUsers lists the kiosks' broker logins, for `central nats-config`,
+// which writes them into the NATS servers' configuration.
+type KioskUsers interface {
+	// KioskUsers returns every registered kiosk's login, by id; a new
+	// password (AddKiosk again, or an enrolment) replaces the old hash.
+	KioskUsers() ([]KioskUser, error)
+}
+
 // Agencies keeps the agencies allowed to send notifications: their
 // tokens and what each may send.
 type Agencies interface {

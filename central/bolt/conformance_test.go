@@ -22,6 +22,7 @@ func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, op
 func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
 func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }
 func TestConformance_Kiosks(t *testing.T)        { storetest.Kiosks(t, openConformance) }
+func TestConformance_KioskUsers(t *testing.T)    { storetest.KioskUsers(t, openConformance) }
 func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openConformance) }
 func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
 func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }

@@ -20,6 +20,7 @@ var (
 	_ allimi.Questions     = (*Store)(nil)
 	_ allimi.AuditLog      = (*Store)(nil)
 	_ allimi.Kiosks        = (*Store)(nil)
+	_ allimi.KioskUsers    = (*Store)(nil)
 	_ allimi.Agencies      = (*Store)(nil)
 	_ allimi.Officials     = (*Store)(nil)
 	_ allimi.Notifications = (*Store)(nil)

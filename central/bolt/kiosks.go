@@ -62,3 +62,23 @@ func (s *Store) CheckKiosk(username, password string) (string, bool) {
 	}
 	return id, true
 }
+
+// KioskUsers returns every kiosk's login, by id (bbolt keeps keys in
+// order).
+func (s *Store) KioskUsers() ([]allimi.KioskUser, error) {
+	var users []allimi.KioskUser
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketKiosks).ForEach(func(k, v []byte) error {
+			var rec kioskRecord
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return fmt.Errorf("kiosk %s: %w", k, err)
+			}
+			users = append(users, allimi.KioskUser{ID: rec.ID, Username: rec.Username, PasswordHash: string(rec.PasswordHash)})
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list kiosks: %w", err)
+	}
+	return users, nil
+}

@@ -23,6 +23,7 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 func TestConformance_Kiosks(t *testing.T)        { storetest.Kiosks(t, openConformance) }
 func TestConformance_Agencies(t *testing.T)      { storetest.Agencies(t, openConformance) }
 func TestConformance_Officials(t *testing.T)     { storetest.Officials(t, openConformance) }
+func TestConformance_KioskUsers(t *testing.T)    { storetest.KioskUsers(t, openConformance) }
 func TestConformance_Registry(t *testing.T)      { storetest.Registry(t, openConformance) }
 func TestConformance_Confirmations(t *testing.T) { storetest.Confirmations(t, openConformance) }
 func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openConformance) }

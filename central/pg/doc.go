@@ -44,6 +44,7 @@ import (
 // The interfaces Store implements.
 var (
 	_ allimi.Kiosks        = (*Store)(nil)
+	_ allimi.KioskUsers    = (*Store)(nil)
 	_ allimi.Agencies      = (*Store)(nil)
 	_ allimi.Officials     = (*Store)(nil)
 	_ allimi.Registry      = (*Store)(nil)

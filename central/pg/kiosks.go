@@ -61,3 +61,22 @@ func (s *Store) CheckKiosk(username, password string) (string, bool) {
 	}
 	return id, true
 }
+
+// KioskUsers lists the kiosks' broker logins by id, with their bcrypt
+// hashes, for the NATS servers' configuration (central nats-config).
+func (s *Store) KioskUsers() ([]allimi.KioskUser, error) {
+	rows, err := s.pool.Query(s.ctx(), `SELECT id, username, password_hash FROM kiosks ORDER BY id COLLATE "C"`)
+	if err != nil {
+		return nil, fmt.Errorf("list kiosks: %w", err)
+	}
+	defer rows.Close()
+	var users []allimi.KioskUser
+	for rows.Next() {
+		var u allimi.KioskUser
+		if err := rows.Scan(&u.ID, &u.Username, &u.PasswordHash); err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}

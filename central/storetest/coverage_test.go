@@ -44,7 +44,7 @@ func TestConformance_SuitesCallEveryMethod(t *testing.T) {
 		reflect.TypeFor[allimi.AuditLog](), reflect.TypeFor[allimi.Kiosks](), reflect.TypeFor[allimi.Agencies](),
 		reflect.TypeFor[allimi.Officials](), reflect.TypeFor[allimi.Notifications](), reflect.TypeFor[allimi.Deliveries](),
 		reflect.TypeFor[allimi.DeliveryQueue](), reflect.TypeFor[allimi.DeliveryReader](), reflect.TypeFor[allimi.DeliveryTx](),
-		reflect.TypeFor[allimi.QueueIntents](), reflect.TypeFor[catalog.Keeper](),
+		reflect.TypeFor[allimi.QueueIntents](), reflect.TypeFor[catalog.Keeper](), reflect.TypeFor[allimi.KioskUsers](),
 	} {
 		for i := range iface.NumMethod() {
 			m := iface.Method(i).Name

@@ -25,7 +25,8 @@ import (
 func centralCmd() *cobra.Command {
 	c := &cobra.Command{Use: "central", Short: "Run and administer central"}
 	c.AddCommand(serveCmd(), centralKioskCmd(), centralCatalogCmd(), centralAgencyCmd(), centralSeedCmd(),
-		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd(), centralMigrateCmd(), centralPortCmd())
+		centralBackupCmd(), centralCompactCmd(), centralRestoreCmd(), centralAuditCmd(), centralOfficialCmd(), centralMigrateCmd(), centralPortCmd(),
+		centralNATSConfigCmd())
 	return c
 }
 
@@ -56,7 +57,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&store, "store", "", "`URL` of central's PostgreSQL database (postgres://…), instead of --data's bbolt file; migrate it first (allimi central migrate)")
 	f.StringVar(&uplink, "uplink", "", "NATS servers kiosks reach central through (`nats://h1:4222,h2:4222`), instead of the embedded broker or --broker")
 	f.StringVar(&cfg.MQTT, "mqtt", cfg.MQTT, "listen address of the embedded MQTT broker")
-	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port) instead of the embedded one")
+	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port; several separated by commas, tried in order) instead of the embedded one")
 	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "user name on the external broker")
 	f.StringVar(&cfg.BrokerPassword, "broker-password", "", "password on the external broker")
 	f.StringVar(&cfg.HTTP, "http", cfg.HTTP, "listen address of the HTTP API")

@@ -40,7 +40,7 @@ func kioskSimCmd() *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runKioskSim(cmd.Context(), o) },
 	}
 	f := c.Flags()
-	f.StringVar(&o.conn.Broker, "broker", "tcp://127.0.0.1:1883", "broker URL")
+	f.StringVar(&o.conn.Broker, "broker", "tcp://127.0.0.1:1883", "broker URL; several separated by commas (a cluster's servers), tried in order")
 	f.StringVar(&o.id, "id", "", "kiosk id")
 	f.StringVar(&o.conn.Username, "username", "", "broker user name (from `allimi central kiosk add`)")
 	f.StringVar(&o.conn.Password, "password", "", "broker password")

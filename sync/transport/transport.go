@@ -18,7 +18,11 @@ import (
 
 // Conn describes how to reach a broker.
 type Conn struct {
-	Broker   string // tcp://host:port, ssl://host:port
+	// Broker is tcp://host:port or ssl://host:port; or several, separated
+	// by commas (the servers of a NATS cluster), tried in order at every
+	// connection, so that a client moves to another server when its own
+	// dies.
+	Broker   string
 	ClientID string
 	Username string
 	Password string
@@ -31,9 +35,19 @@ type Conn struct {
 // once what it carries is committed), and reconnection with exponential
 // backoff capped at MaxReconnectInterval.
 func (c Conn) ClientOptions() *mqtt.ClientOptions {
-	o := mqtt.NewClientOptions().
-		AddBroker(c.Broker).
-		SetClientID(c.ClientID).
+	o := mqtt.NewClientOptions()
+	brokers := c.Brokers()
+	if len(brokers) == 0 {
+		brokers = []string{c.Broker} // paho says what is wrong with it
+	}
+	plain := true
+	for _, b := range brokers {
+		o.AddBroker(b)
+		if u, err := url.Parse(b); err != nil || (u.Scheme != "tcp" && u.Scheme != "mqtt") {
+			plain = false
+		}
+	}
+	o.SetClientID(c.ClientID).
 		SetUsername(c.Username).
 		SetPassword(c.Password).
 		SetCleanSession(false).
@@ -51,10 +65,21 @@ func (c Conn) ClientOptions() *mqtt.ClientOptions {
 	if c.TLS != nil {
 		o.SetTLSConfig(c.TLS)
 	}
-	if u, err := url.Parse(c.Broker); err == nil && (u.Scheme == "tcp" || u.Scheme == "mqtt") {
+	if plain {
 		o.SetCustomOpenConnectionFn(openBuffered)
 	}
 	return o
+}
+
+// Brokers are the broker URLs in Broker, in order.
+func (c Conn) Brokers() []string {
+	var out []string
+	for b := range strings.SplitSeq(c.Broker, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // openBuffered opens a plain TCP connection the way paho does (its dialer,
