@@ -1,6 +1,9 @@
 package allimi
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // ConsentState is a person's consent to one notification type on one
 // channel as central keeps it: the change that won so far (its action,
@@ -65,6 +68,19 @@ func NewConflict(citizenKey []byte, t NotificationType, ch Channel, a, b Consent
 	return Conflict{CitizenKey: citizenKey, Type: t, Channel: ch, DetectedAt: at,
 		Grant:      ConsentRef{Kiosk: a.Kiosk, Seq: a.Seq, At: a.At, By: a.By},
 		Withdrawal: ConsentRef{Kiosk: b.Kiosk, Seq: b.Seq, At: b.At, By: b.By}}
+}
+
+// CheckResolution checks an official's decision on a conflict, as every
+// store does before it records it: grant or withdraw, by an official
+// named; otherwise ErrInvalid.
+func CheckResolution(decision ConsentAction, official string) error {
+	if decision != ActionGrant && decision != ActionWithdraw {
+		return fmt.Errorf("decision %q: must be grant or withdraw: %w", decision, ErrInvalid)
+	}
+	if official == "" {
+		return fmt.Errorf("official: empty: %w", ErrInvalid)
+	}
+	return nil
 }
 
 func absDuration(d time.Duration) time.Duration {

@@ -318,3 +318,23 @@ type Questions interface {
 	// AnswersPending counts the answers still to send.
 	AnswersPending() (int, error)
 }
+
+// CheckAnswer checks an official's answer to a question as every store
+// does before it records it, and returns it trimmed: an official is named,
+// the answer is not empty, is UTF-8 and at most MaxAnswerText characters
+// (a text message's limit). Otherwise ErrInvalid, saying which.
+func CheckAnswer(official, answer string) (string, error) {
+	answer = strings.TrimSpace(answer)
+	switch {
+	case official == "":
+		return "", fmt.Errorf("official: empty: %w", ErrInvalid)
+	case answer == "":
+		return "", fmt.Errorf("answer: empty: write the answer to the person's question: %w", ErrInvalid)
+	case utf8.RuneCountInString(answer) > MaxAnswerText:
+		return "", fmt.Errorf("answer: %d characters, at most %d (a text message's limit): shorten it: %w",
+			utf8.RuneCountInString(answer), MaxAnswerText, ErrInvalid)
+	case !utf8.ValidString(answer):
+		return "", fmt.Errorf("answer: not UTF-8: %w", ErrInvalid)
+	}
+	return answer, nil
+}

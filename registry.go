@@ -41,6 +41,28 @@ type ReceiptConsent struct {
 	Channels []string // 카카오톡, 네이버, 토스, 문자
 }
 
+// channelNames are the channels as a receipt page names them.
+var channelNames = map[Channel]string{ChannelKakao: "카카오톡", ChannelNaver: "네이버", ChannelToss: "토스", ChannelSMS: "문자"}
+
+// ReceiptConsents lists a person's active grants as the receipt page
+// shows them: each type by its Korean name, in the order of Types, with
+// its channels' names in the order granted gives them.
+func ReceiptConsents(granted map[NotificationType][]Channel) []ReceiptConsent {
+	var out []ReceiptConsent
+	for _, ti := range Types {
+		chs := granted[ti.ID]
+		if len(chs) == 0 {
+			continue
+		}
+		names := make([]string, len(chs))
+		for i, ch := range chs {
+			names[i] = channelNames[ch]
+		}
+		out = append(out, ReceiptConsent{Type: ti.Name, Channels: names})
+	}
+	return out
+}
+
 // BenefitsOutcome says what one catalog's matching did.
 type BenefitsOutcome struct {
 	Changed      int    // services new or changed in the catalog

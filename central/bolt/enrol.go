@@ -1,11 +1,8 @@
 package bolt
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -27,51 +24,14 @@ type enrolment struct {
 	Used    *time.Time `json:"used,omitempty"`
 }
 
-// newEnrolCode is 12 characters (60 bits), shown XXXX-XXXX-XXXX.
-func newEnrolCode() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	var s strings.Builder
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			s.WriteByte('-')
-		}
-		s.WriteByte(allimi.CodeAlphabet[int(c)%len(allimi.CodeAlphabet)]) // 256 is a multiple of 32: no bias
-	}
-	return s.String()
-}
-
-// normalizeEnrolCode accepts what a person types: any case, spaces, no dashes.
-func normalizeEnrolCode(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		if strings.ContainsRune(allimi.CodeAlphabet, r) {
-			b.WriteRune(r)
-		}
-	}
-	c := b.String()
-	if len(c) != 12 {
-		return c
-	}
-	return c[:4] + "-" + c[4:8] + "-" + c[8:]
-}
-
-func enrolKey(code string) []byte {
-	h := sha256.Sum256([]byte(normalizeEnrolCode(code)))
-	return h[:]
-}
-
 // AddEnrolment issues a one-time code for kiosk id, valid for ttl.
 func (s *Store) AddEnrolment(id string, ttl time.Duration) (code string, expires time.Time, err error) {
-	if err := allimi.ValidateKioskID(id); err != nil {
+	if err := allimi.CheckEnrolment(id, ttl); err != nil {
 		return "", time.Time{}, err
 	}
-	if ttl <= 0 || ttl > 30*24*time.Hour {
-		return "", time.Time{}, fmt.Errorf("ttl %s: between 1 s and 30 days: %w", ttl, allimi.ErrInvalid)
-	}
-	code, expires = newEnrolCode(), s.now().UTC().Add(ttl).Truncate(time.Second)
+	code, expires = allimi.NewEnrolCode(), s.now().UTC().Add(ttl).Truncate(time.Second)
 	v, _ := json.Marshal(enrolment{Kiosk: id, Expires: expires})
-	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketEnrolments).Put(enrolKey(code), v) })
+	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketEnrolments).Put(allimi.EnrolCodeKey(code), v) })
 	return code, expires, err
 }
 
@@ -87,7 +47,7 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 	now := s.now().UTC()
 	err = s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketEnrolments)
-		k := enrolKey(code)
+		k := allimi.EnrolCodeKey(code)
 		v := b.Get(k)
 		if v == nil {
 			return allimi.ErrEnrolUnknown

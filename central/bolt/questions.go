@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"go.etcd.io/bbolt"
 
@@ -305,20 +304,12 @@ func (s *Store) QuestionAudio(id uint64, official string) ([]byte, error) {
 // transaction with its audit entry, the message to send when the person
 // chose a channel, and — when deleteAudio — the deletion of the recording.
 func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio bool) (allimi.Question, error) {
-	answer = strings.TrimSpace(answer)
-	switch {
-	case official == "":
-		return allimi.Question{}, fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
-	case answer == "":
-		return allimi.Question{}, fmt.Errorf("answer: empty: write the answer to the person's question: %w", allimi.ErrInvalid)
-	case utf8.RuneCountInString(answer) > allimi.MaxAnswerText:
-		return allimi.Question{}, fmt.Errorf("answer: %d characters, at most %d (a text message's limit): shorten it: %w",
-			utf8.RuneCountInString(answer), allimi.MaxAnswerText, allimi.ErrInvalid)
-	case !utf8.ValidString(answer):
-		return allimi.Question{}, fmt.Errorf("answer: not UTF-8: %w", allimi.ErrInvalid)
+	answer, err := allimi.CheckAnswer(official, answer)
+	if err != nil {
+		return allimi.Question{}, err
 	}
 	var q allimi.Question
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err = s.db.Update(func(tx *bbolt.Tx) error {
 		var err error
 		if q, err = s.getQuestion(tx, id); err != nil {
 			return err

@@ -59,9 +59,6 @@ func (s *Store) isReceiptCode(tx *bbolt.Tx, tally *commitTally, code string) boo
 	return tx.Bucket(bucketReceipts).Get(k) != nil
 }
 
-var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",
-	allimi.ChannelToss: "토스", allimi.ChannelSMS: "문자"}
-
 // Both are allimi.ErrNotFound, as Registry.Receipt says: a page asked for
 // with a guessed code must learn nothing, not even that the code exists.
 var (
@@ -95,7 +92,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 		}
 		view = allimi.ReceiptView{CitizenKey: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
 			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(allimi.KST)}
-		byType := map[allimi.NotificationType][]string{}
+		byType := map[allimi.NotificationType][]allimi.Channel{}
 		c := tx.Bucket(bucketConsents).Cursor()
 		for k, sv := c.Seek(ck); k != nil && bytes.HasPrefix(k, ck); k, sv = c.Next() {
 			st, err := decodeConsentState(sv)
@@ -107,13 +104,9 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 				continue
 			}
 			typ := allimi.NotificationType(t)
-			byType[typ] = append(byType[typ], channelNames[allimi.Channel(ch)])
+			byType[typ] = append(byType[typ], allimi.Channel(ch))
 		}
-		for _, ti := range allimi.Types {
-			if chs := byType[ti.ID]; len(chs) > 0 {
-				view.Consents = append(view.Consents, allimi.ReceiptConsent{Type: ti.Name, Channels: chs})
-			}
-		}
+		view.Consents = allimi.ReceiptConsents(byType)
 		return nil
 	})
 	return view, err

@@ -470,11 +470,8 @@ func (s *Store) Conflicts(all bool) ([]allimi.Conflict, error) {
 // ResolveConflict records an official's decision and sets the consent
 // accordingly, superseding every older change.
 func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, official string) error {
-	if decision != allimi.ActionGrant && decision != allimi.ActionWithdraw {
-		return fmt.Errorf("decision %q: must be grant or withdraw: %w", decision, allimi.ErrInvalid)
-	}
-	if official == "" {
-		return fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
+	if err := allimi.CheckResolution(decision, official); err != nil {
+		return err
 	}
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		bk := tx.Bucket(bucketConflicts)

@@ -222,11 +222,8 @@ func (s *Store) Conflicts(all bool) ([]allimi.Conflict, error) {
 // ResolveConflict records an official's decision and sets the consent
 // accordingly, superseding every older change.
 func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, official string) error {
-	if decision != allimi.ActionGrant && decision != allimi.ActionWithdraw {
-		return fmt.Errorf("decision %q: must be grant or withdraw: %w", decision, allimi.ErrInvalid)
-	}
-	if official == "" {
-		return fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
+	if err := allimi.CheckResolution(decision, official); err != nil {
+		return err
 	}
 	return s.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		var body, ck []byte

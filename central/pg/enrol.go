@@ -1,11 +1,8 @@
 package pg
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,51 +17,14 @@ import (
 // SHA-256 of the code, in the form central/bolt keeps: 12 characters of
 // allimi.CodeAlphabet, shown XXXX-XXXX-XXXX.
 
-// newEnrolCode is 12 characters (60 bits), shown XXXX-XXXX-XXXX.
-func newEnrolCode() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	var s strings.Builder
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			s.WriteByte('-')
-		}
-		s.WriteByte(allimi.CodeAlphabet[int(c)%len(allimi.CodeAlphabet)]) // 256 is a multiple of 32: no bias
-	}
-	return s.String()
-}
-
-// normalizeEnrolCode accepts what a person types: any case, spaces, no dashes.
-func normalizeEnrolCode(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		if strings.ContainsRune(allimi.CodeAlphabet, r) {
-			b.WriteRune(r)
-		}
-	}
-	c := b.String()
-	if len(c) != 12 {
-		return c
-	}
-	return c[:4] + "-" + c[4:8] + "-" + c[8:]
-}
-
-func enrolKey(code string) []byte {
-	h := sha256.Sum256([]byte(normalizeEnrolCode(code)))
-	return h[:]
-}
-
 // AddEnrolment issues a one-time code for kiosk id, valid for ttl.
 func (s *Store) AddEnrolment(id string, ttl time.Duration) (code string, expires time.Time, err error) {
-	if err := allimi.ValidateKioskID(id); err != nil {
+	if err := allimi.CheckEnrolment(id, ttl); err != nil {
 		return "", time.Time{}, err
 	}
-	if ttl <= 0 || ttl > 30*24*time.Hour {
-		return "", time.Time{}, fmt.Errorf("ttl %s: between 1 s and 30 days: %w", ttl, allimi.ErrInvalid)
-	}
-	code, expires = newEnrolCode(), s.now().UTC().Add(ttl).Truncate(time.Second)
+	code, expires = allimi.NewEnrolCode(), s.now().UTC().Add(ttl).Truncate(time.Second)
 	_, err = s.pool.Exec(s.ctx(), `INSERT INTO enrolments (code_hash, kiosk, expires) VALUES ($1, $2, $3)`,
-		enrolKey(code), id, expires)
+		allimi.EnrolCodeKey(code), id, expires)
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("store enrolment of kiosk %s: %w", id, err)
 	}
@@ -94,7 +54,7 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 	// FOR UPDATE: of two redemptions at once, the second waits and finds
 	// the code used.
 	err = tx.QueryRow(ctx, `SELECT kiosk, expires, used FROM enrolments WHERE code_hash = $1 FOR UPDATE`,
-		enrolKey(code)).Scan(&kiosk, &expires, &used)
+		allimi.EnrolCodeKey(code)).Scan(&kiosk, &expires, &used)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return allimi.KioskCredentials{}, allimi.ErrEnrolUnknown
@@ -105,7 +65,7 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 	case !now.Before(expires):
 		return allimi.KioskCredentials{}, fmt.Errorf("%w (at %s)", allimi.ErrEnrolExpired, expires.In(allimi.KST).Format("2006-01-02 15:04"))
 	}
-	if _, err := tx.Exec(ctx, `UPDATE enrolments SET used = $2 WHERE code_hash = $1`, enrolKey(code), now); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE enrolments SET used = $2 WHERE code_hash = $1`, allimi.EnrolCodeKey(code), now); err != nil {
 		return allimi.KioskCredentials{}, err
 	}
 	user := allimi.KioskUsername(kiosk)

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -364,20 +363,12 @@ func (s *Store) QuestionAudioCount() (recordings, chunks int, err error) {
 // transaction with its audit entry, the message to send when the person
 // chose a channel, and — when deleteAudio — the deletion of the recording.
 func (s *Store) AnswerQuestion(id uint64, official, answer string, deleteAudio bool) (allimi.Question, error) {
-	answer = strings.TrimSpace(answer)
-	switch {
-	case official == "":
-		return allimi.Question{}, fmt.Errorf("official: empty: %w", allimi.ErrInvalid)
-	case answer == "":
-		return allimi.Question{}, fmt.Errorf("answer: empty: write the answer to the person's question: %w", allimi.ErrInvalid)
-	case utf8.RuneCountInString(answer) > allimi.MaxAnswerText:
-		return allimi.Question{}, fmt.Errorf("answer: %d characters, at most %d (a text message's limit): shorten it: %w",
-			utf8.RuneCountInString(answer), allimi.MaxAnswerText, allimi.ErrInvalid)
-	case !utf8.ValidString(answer):
-		return allimi.Question{}, fmt.Errorf("answer: not UTF-8: %w", allimi.ErrInvalid)
+	answer, err := allimi.CheckAnswer(official, answer)
+	if err != nil {
+		return allimi.Question{}, err
 	}
 	var q allimi.Question
-	err := s.inTx(func(ctx context.Context, tx pgx.Tx) error {
+	err = s.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		var err error
 		if q, err = s.getQuestion(ctx, tx, id, true); err != nil {
 			return err

@@ -46,9 +46,6 @@ func (b *batch) putReceipt(e *allimi.Event, ck []byte, p *allimi.ConsentPayload)
 	return b.releaseQuestionCode(key)
 }
 
-var channelNames = map[allimi.Channel]string{allimi.ChannelKakao: "카카오톡", allimi.ChannelNaver: "네이버",
-	allimi.ChannelToss: "토스", allimi.ChannelSMS: "문자"}
-
 // Both are allimi.ErrNotFound, as Registry.Receipt says: a page asked for
 // with a guessed code must learn nothing, not even that the code exists.
 var (
@@ -85,29 +82,25 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 	if err != nil {
 		return view, err
 	}
-	for _, ti := range allimi.Types {
-		if chs := byType[ti.ID]; len(chs) > 0 {
-			view.Consents = append(view.Consents, allimi.ReceiptConsent{Type: ti.Name, Channels: chs})
-		}
-	}
+	view.Consents = allimi.ReceiptConsents(byType)
 	return view, nil
 }
 
 // grantedChannels names, by type, the channels a person has an active
 // grant on, in the order bbolt lists them (by channel id).
-func grantedChannels(ctx context.Context, s *Store, ck []byte) (map[allimi.NotificationType][]string, error) {
+func grantedChannels(ctx context.Context, s *Store, ck []byte) (map[allimi.NotificationType][]allimi.Channel, error) {
 	rows, err := s.pool.Query(ctx, `SELECT type, channel FROM consents WHERE ck = $1 AND action = 'grant' ORDER BY type COLLATE "C", channel COLLATE "C"`, ck)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[allimi.NotificationType][]string{}
+	out := map[allimi.NotificationType][]allimi.Channel{}
 	for rows.Next() {
 		var t, ch string
 		if err := rows.Scan(&t, &ch); err != nil {
 			return nil, err
 		}
-		out[allimi.NotificationType(t)] = append(out[allimi.NotificationType(t)], channelNames[allimi.Channel(ch)])
+		out[allimi.NotificationType(t)] = append(out[allimi.NotificationType(t)], allimi.Channel(ch))
 	}
 	return out, rows.Err()
 }
