@@ -40,15 +40,6 @@ func (s *Store) audit(tx *bbolt.Tx, kind string, ck []byte, by, what string) err
 	return s.appendAudit(tx, e)
 }
 
-// auditItem is the item of a batch entry for a change to ck's data.
-func (s *Store) auditItem(ck []byte, by, what string) allimi.AuditItem {
-	it := allimi.AuditItem{By: by, What: what}
-	if ck != nil {
-		it.Person = s.pseudonym(ck)
-	}
-	return it
-}
-
 // auditBatch appends one entry for a batch's items: an entry of the
 // classic form when there is one item, none when there is none.
 func (s *Store) auditBatch(tx *bbolt.Tx, kind string, items []allimi.AuditItem) error {

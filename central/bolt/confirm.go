@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"time"
 
+	"allimi/central/record"
+
 	"go.etcd.io/bbolt"
 
 	"allimi"
@@ -18,7 +20,7 @@ import (
 // which writes them at the end of the transaction, in key order.
 func queueConfirmation(tally *commitTally, e *allimi.Event, ck []byte) {
 	v := binary.BigEndian.AppendUint64(append([]byte{}, ck...), uint64(allimi.HLCTime(e.HLC).UnixMilli()))
-	tally.confirm[string(eventKey(e.Kiosk, e.Seq))] = v
+	tally.confirm[string(record.Key(e.Kiosk, e.Seq))] = v
 }
 
 // PendingConfirmations returns up to n confirmations still to send.

@@ -14,16 +14,8 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
-	"allimi/internal/jsonfast"
+	"allimi/central/record"
 )
-
-// consentLogEntry is what the consent log keeps of an event's payload: the
-// Consent changes and whether the number was verified. It is written from
-// the decoded payload, not copied from the kiosk's bytes, so that no
-// field the kiosk sent (known or not) reaches the file in plaintext.
-func consentLogEntry(p *allimi.ConsentPayload) ([]byte, error) {
-	return jsonfast.Marshal(allimi.ConsentPayload{Consents: p.Consents, Verified: p.Verified})
-}
 
 // piiFormat is the version of how personal data is kept at rest, stored
 // under keyPIIFormat in the meta bucket. Version 1: the consent log holds
@@ -223,7 +215,7 @@ func stripConsentLogEntry(k, v []byte) ([]byte, []byte, error) {
 	if json.Unmarshal(v, &p) != nil {
 		p = allimi.ConsentPayload{}
 	}
-	nv, err := consentLogEntry(&p)
+	nv, err := record.LogEntry(&p)
 	if err != nil || string(nv) == string(v) {
 		return nil, nil, err
 	}

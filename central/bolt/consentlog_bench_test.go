@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
+	"allimi/central/record"
 )
 
 // BenchmarkMigratePII_100k rewrites a consent log of 100,000 raw payloads
@@ -76,7 +77,7 @@ func writeOldConsentLog(b *testing.B, path string, n int) {
 			log := tx.Bucket(bucketConsentLog)
 			for i := start; i < min(start+10000, n); i++ {
 				ck := bytes.Repeat([]byte{byte(i), byte(i >> 8), byte(i >> 16), 7}, 8)
-				k := bytes.Join([][]byte{ck, u64(allimi.NextHLC(0, time.Unix(int64(i), 0))), eventKey("k1", uint64(i+1))}, nil)
+				k := bytes.Join([][]byte{ck, u64(allimi.NextHLC(0, time.Unix(int64(i), 0))), record.Key("k1", uint64(i+1))}, nil)
 				if err := log.Put(k, payload); err != nil {
 					return err
 				}

@@ -14,6 +14,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/record"
 	"allimi/subsidy"
 )
 
@@ -131,7 +132,7 @@ func TestOpenStore_MigratesPlaintextConsentLogAway(t *testing.T) {
 	_, perr := subsidy.NewPerson(subsidy.Profile{BirthDate: "2099-03-04"}, storeNow)
 	require.Error(t, perr)
 	require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
-		logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
+		logKey := bytes.Join([][]byte{ck, u64(e.HLC), record.Key(e.Kiosk, e.Seq)}, nil)
 		require.NotNil(t, tx.Bucket(bucketConsentLog).Get(logKey))
 		if err := tx.Bucket(bucketConsentLog).Put(logKey, e.Payload); err != nil {
 			return err
@@ -209,7 +210,7 @@ func TestOpenStore_MigrationRunsInBatches(t *testing.T) {
 	require.NoError(t, f.st.db.Update(func(tx *bbolt.Tx) error {
 		for _, e := range events {
 			ck := f.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
-			if err := tx.Bucket(bucketConsentLog).Put(bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil), e.Payload); err != nil {
+			if err := tx.Bucket(bucketConsentLog).Put(bytes.Join([][]byte{ck, u64(e.HLC), record.Key(e.Kiosk, e.Seq)}, nil), e.Payload); err != nil {
 				return err
 			}
 			code := allimi.ReceiptCode(e.Kiosk, e.Seq)

@@ -3,6 +3,8 @@ package bolt
 import (
 	"testing"
 
+	"allimi/central/record"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.etcd.io/bbolt"
@@ -24,8 +26,8 @@ func TestStore_PreparedSignupIsStoredAsAnUnpreparedOne(t *testing.T) {
 			in := allimi.Incoming{Kiosk: "k1", Event: &e, Consents: &p}
 			if prepare {
 				f.st.Prepare(&in)
-				require.IsType(t, &prepared{}, in.Prepared)
-				require.NotNil(t, in.Prepared.(*prepared).pii, "a sign-up's personal data is sealed ahead")
+				require.IsType(t, &record.Prepared{}, in.Prepared)
+				require.NotNil(t, in.Prepared.(*record.Prepared).PII, "a sign-up's personal data is sealed ahead")
 			}
 			out, err := f.st.Commit([]allimi.Incoming{in})
 			require.NoError(t, err)

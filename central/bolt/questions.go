@@ -429,18 +429,6 @@ func (s *Store) QuestionAudioCount() (recordings, chunks int, err error) {
 	return recordings, chunks, err
 }
 
-// eventToKeep is the copy of an event the events bucket keeps: an audio
-// chunk without its audio, which lives in the question's own buckets so
-// that the retention policy can delete it.
-func eventToKeep(e *allimi.Event) *allimi.Event {
-	if e.Kind != allimi.KindQuestionAudio {
-		return e
-	}
-	c := *e
-	c.Payload = json.RawMessage(`{"audio":"kept with the question"}`)
-	return &c
-}
-
 // releaseQuestionCode takes a code (key is its codeKey) from the question
 // that holds it, if one does, for a sign-up that arrived with the same
 // code: the question is kept, marked, and its slip opens nothing.

@@ -15,6 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
+	"allimi/central/record"
 	"allimi/sync/outbox"
 )
 
@@ -89,7 +90,7 @@ func TestQuestions_AssembledAudioEqualsTheKiosksAndChunksAreGone(t *testing.T) {
 	assert.False(t, bytes.Contains(raw, pcm[5000:5064]), "the recording is encrypted at rest")
 	f.open(StoreOptions{})
 	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
-		plain, err := f.keys.Open(tx.Bucket(bucketEvents).Get(eventKey("k1", 1)), eventKey("k1", 1))
+		plain, err := f.keys.Open(tx.Bucket(bucketEvents).Get(record.Key("k1", 1)), record.Key("k1", 1))
 		require.NoError(t, err)
 		assert.Less(t, len(plain), 1000, "the chunk's audio is not kept with the event")
 		return nil

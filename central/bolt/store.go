@@ -15,6 +15,7 @@ import (
 	"allimi"
 	"allimi/central/detail"
 	"allimi/central/keyring"
+	"allimi/central/record"
 	"allimi/central/throttle"
 )
 
@@ -157,7 +158,7 @@ func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
 		tally = newCommitTally()
 		events, meta := tx.Bucket(bucketEvents), tx.Bucket(bucketMeta)
 		for _, in := range batch {
-			prep, _ := in.Prepared.(*prepared)
+			prep, _ := in.Prepared.(*record.Prepared)
 			if in.Reject != nil {
 				out.Rejected++
 				if err := s.logRejection(tx, in); err != nil {
@@ -166,13 +167,13 @@ func (s *Store) Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error) {
 				continue
 			}
 			e := in.Event
-			key := eventKey(e.Kiosk, e.Seq)
+			key := record.Key(e.Kiosk, e.Seq)
 			if events.Get(key) != nil {
 				out.Duplicates++
 			} else {
-				sealed := prep.sealed
+				sealed := prep.Sealed
 				if sealed == nil {
-					plain, err := json.Marshal(eventToKeep(e))
+					plain, err := json.Marshal(record.ToKeep(e))
 					if err != nil {
 						return err
 					}
@@ -237,7 +238,7 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 	hwb, events := tx.Bucket(bucketHW), tx.Bucket(bucketEvents)
 	hw := getU64(hwb, []byte(kiosk))
 	start := hw
-	for events.Get(eventKey(kiosk, hw+1)) != nil {
+	for events.Get(record.Key(kiosk, hw+1)) != nil {
 		hw++
 	}
 	if hw != start {
@@ -250,7 +251,7 @@ func advanceHW(tx *bbolt.Tx, kiosk string) (uint64, error) {
 
 // apply folds a new event into the citizen's record and consent states. It
 // reports whether the event is a sign-up to confirm by SMS.
-func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *allimi.ConsentPayload, prep *prepared) (confirm bool, err error) {
+func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *allimi.ConsentPayload, prep *record.Prepared) (confirm bool, err error) {
 	switch e.Kind {
 	case allimi.KindFeedback:
 		return false, countFeedback(tx, e)
@@ -267,7 +268,7 @@ func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *alli
 		p = &dp
 	}
 	// The person's key, an HMAC, is computed once for every index below.
-	ck := prep.ck
+	ck := prep.CK
 	if ck == nil {
 		ck = s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	}
@@ -303,7 +304,7 @@ func touchesNewBenefits(p *allimi.ConsentPayload) bool {
 	return false
 }
 
-func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) error {
+func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *record.Prepared) error {
 	cits := tx.Bucket(bucketCitizens)
 	var rec citizenRecord
 	known := false
@@ -318,7 +319,7 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 	}
 	piiChanged := false
 	if e.Kind == allimi.KindSignup || rec.PII == nil {
-		rec.PII, piiChanged = prep.pii, true
+		rec.PII, piiChanged = prep.PII, true
 		if rec.PII == nil {
 			rec.PII = s.keys.Seal(encodePII(e.Citizen), ck)
 		}
@@ -327,11 +328,11 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 	rec.Updated = s.now().UTC()
 	// The citizen's consent log: one append-only entry per event, in
 	// clock order, holding the changes without personal data.
-	logKey := bytes.Join([][]byte{ck, u64(e.HLC), eventKey(e.Kiosk, e.Seq)}, nil)
-	entry := prep.logEntry
+	logKey := bytes.Join([][]byte{ck, u64(e.HLC), record.Key(e.Kiosk, e.Seq)}, nil)
+	entry := prep.LogEntry
 	if entry == nil {
 		var err error
-		if entry, err = consentLogEntry(p); err != nil {
+		if entry, err = record.LogEntry(p); err != nil {
 			return err
 		}
 	}
@@ -359,9 +360,9 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 		}
 		delta += d
 	}
-	item := prep.audit
-	if !prep.audited {
-		item = s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), p.AuditSummary())
+	item := prep.Audit
+	if !prep.Audited {
+		item = record.AuditItem(s.keys, ck, e, p.AuditSummary())
 	}
 	tally.audit = append(tally.audit, item)
 	return putCitizen(tx, tally, ck, &rec, delta)
@@ -682,13 +683,6 @@ func refreshSubscribed(tx *bbolt.Tx, ck, pii []byte) error {
 
 func subsKey(t allimi.NotificationType, ck []byte) []byte {
 	return append([]byte(string(t)+"\x00"), ck...)
-}
-
-func eventKey(kiosk string, seq uint64) []byte {
-	k := make([]byte, 0, len(kiosk)+9)
-	k = append(k, kiosk...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, seq)
 }
 
 // hasConsents reports whether the person ck has any consent state stored.

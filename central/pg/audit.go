@@ -16,15 +16,6 @@ import (
 // central processes write, and an append is the last thing a transaction
 // does, so that the lock is held only until it commits.
 
-// auditItem is the item of a batch entry for a change to ck's data.
-func (s *Store) auditItem(ck []byte, by, what string) allimi.AuditItem {
-	it := allimi.AuditItem{By: by, What: what}
-	if ck != nil {
-		it.Person = s.keys.Pseudonym(ck)
-	}
-	return it
-}
-
 // audit appends an entry in tx.
 func (s *Store) audit(ctx context.Context, tx pgx.Tx, kind string, ck []byte, by, what string) error {
 	e := allimi.AuditEntry{Kind: kind, By: by, What: what}

@@ -3,6 +3,8 @@ package pg
 import (
 	"time"
 
+	"allimi/central/record"
+
 	"allimi"
 )
 
@@ -13,7 +15,7 @@ import (
 // queueConfirmation queues a sign-up's confirmation.
 func (b *batch) queueConfirmation(e *allimi.Event, ck []byte) error {
 	b.w.queue(`INSERT INTO confirmations (key, ck, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-		eventKey(e.Kiosk, e.Seq), ck, allimi.HLCTime(e.HLC).UTC().Truncate(time.Millisecond))
+		record.Key(e.Kiosk, e.Seq), ck, allimi.HLCTime(e.HLC).UTC().Truncate(time.Millisecond))
 	return nil
 }
 

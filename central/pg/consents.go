@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"allimi/central/record"
+
 	"github.com/jackc/pgx/v5"
 
 	"allimi"
@@ -91,7 +93,7 @@ func putConsents(ctx context.Context, tx execer, ck []byte, st states) error {
 // applyConsents applies a record's consent changes to the person's
 // consents and row, logs them, and notes them for the batch's audit
 // entry; it returns the person's states after.
-func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *prepared) (states, error) {
+func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *record.Prepared) (states, error) {
 	who, err := b.person(ck)
 	if err != nil {
 		return nil, err
@@ -102,15 +104,15 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		row.created = now
 	}
 	if e.Kind == allimi.KindSignup || row.pii == nil {
-		row.pii = prep.pii
+		row.pii = prep.PII
 		if row.pii == nil {
 			row.pii = b.s.keys.SealCitizen(e.Citizen, ck)
 		}
 	}
 	row.verified = row.verified || p.Verified
-	entry := prep.logEntry
+	entry := prep.LogEntry
 	if entry == nil {
-		if entry, err = consentLogEntry(p); err != nil {
+		if entry, err = record.LogEntry(p); err != nil {
 			return nil, err
 		}
 	}
@@ -140,9 +142,9 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 	if err := putConsents(b.ctx, b.w, ck, won); err != nil {
 		return nil, err
 	}
-	item := prep.audit
-	if !prep.audited {
-		item = b.s.auditItem(ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), p.AuditSummary())
+	item := prep.Audit
+	if !prep.Audited {
+		item = record.AuditItem(b.s.keys, ck, e, p.AuditSummary())
 	}
 	b.audit = append(b.audit, item)
 	before := row.active

@@ -3,7 +3,6 @@ package pg
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"allimi"
+	"allimi/central/record"
 	"allimi/internal/jsonfast"
 )
 
@@ -33,71 +33,13 @@ func WithConflictWindow(d time.Duration) Option { return func(s *Store) { s.wind
 // maxRejectionsKept bounds the rejection list; the counter keeps counting.
 const maxRejectionsKept = 10000
 
-// prepared is the part of storing an event that reads nothing stored:
-// serialising, sealing and keying it, done by Prepare ahead of the batch's
-// transaction. A field left empty is computed by Commit.
-type prepared struct {
-	sealed   []byte           // the event as kept, sealed under its key
-	ck       []byte           // the person's key (events about a person)
-	pii      []byte           // their personal data sealed under ck (sign-ups)
-	logEntry []byte           // the consent log entry
-	audit    allimi.AuditItem // the event's line in the batch's audit entry
-	audited  bool
-}
-
-// Prepare fills in.Prepared for an event; for a refusal it does nothing.
+// Prepare fills in.Prepared for an event (record.Prepare: sealing, keying,
+// its consent-log entry and audit line, ahead of the batch's transaction);
+// for a refusal it does nothing.
 func (s *Store) Prepare(in *allimi.Incoming) {
-	e := in.Event
-	if _, done := in.Prepared.(*prepared); in.Reject != nil || e == nil || done {
-		return
+	if p := record.Prepare(s.keys, in); p != nil {
+		in.Prepared = p
 	}
-	p := &prepared{}
-	if plain, err := jsonfast.Marshal(eventToKeep(e)); err == nil {
-		p.sealed = s.keys.Seal(plain, eventKey(e.Kiosk, e.Seq))
-	}
-	switch e.Kind {
-	case allimi.KindFeedback, allimi.KindQuestionAudio, allimi.KindQuestion:
-	default:
-		if c := in.Consents; c != nil {
-			p.ck = s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
-			if e.Kind == allimi.KindSignup {
-				p.pii = s.keys.SealCitizen(e.Citizen, p.ck)
-			}
-			if entry, err := consentLogEntry(c); err == nil {
-				p.logEntry = entry
-			}
-			p.audit, p.audited = s.auditItem(p.ck, fmt.Sprintf("%s/%d", e.Kiosk, e.Seq), c.AuditSummary()), true
-		}
-	}
-	in.Prepared = p
-}
-
-// eventToKeep is the record as the events table keeps it: a question's
-// recording is kept with the question (and deleted by its retention
-// policy), not in the record.
-func eventToKeep(e *allimi.Event) *allimi.Event {
-	if e.Kind != allimi.KindQuestionAudio {
-		return e
-	}
-	c := *e
-	c.Payload = []byte(`{"audio":"kept with the question"}`)
-	return &c
-}
-
-// consentLogEntry is what the consent log keeps of a record's payload: its
-// changes and whether the number was verified, written from the decoded
-// payload so that nothing else the kiosk sent is kept in plaintext.
-func consentLogEntry(p *allimi.ConsentPayload) ([]byte, error) {
-	return jsonfast.Marshal(allimi.ConsentPayload{Consents: p.Consents, Verified: p.Verified})
-}
-
-// eventKey names a record: its kiosk, a zero byte and its seq, big-endian
-// (as bbolt keys it). Sealed records are bound to it.
-func eventKey(kiosk string, seq uint64) []byte {
-	k := make([]byte, 0, len(kiosk)+9)
-	k = append(k, kiosk...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, seq)
 }
 
 // batch is one Commit's transaction. What every record of the batch shares
@@ -193,13 +135,13 @@ func (b *batch) preload(news []*allimi.Incoming) error {
 		case allimi.KindFeedback, allimi.KindQuestionAudio, allimi.KindQuestion:
 			continue
 		}
-		prep, _ := in.Prepared.(*prepared)
-		if prep == nil || prep.ck == nil {
+		prep, _ := in.Prepared.(*record.Prepared)
+		if prep == nil || prep.CK == nil {
 			continue // read when applied
 		}
-		if !seen[string(prep.ck)] {
-			seen[string(prep.ck)] = true
-			cks = append(cks, prep.ck)
+		if !seen[string(prep.CK)] {
+			seen[string(prep.CK)] = true
+			cks = append(cks, prep.CK)
 		}
 		if e.Kind == allimi.KindSignup && in.Consents != nil {
 			codes = append(codes, b.s.keys.CodeIndex(receiptCode(e, in.Consents)))
@@ -288,14 +230,14 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 				continue
 			}
 			e := it.Event
-			prep, _ := it.Prepared.(*prepared)
-			v := prep.sealed
+			prep, _ := it.Prepared.(*record.Prepared)
+			v := prep.Sealed
 			if v == nil {
-				plain, err := jsonfast.Marshal(eventToKeep(e))
+				plain, err := jsonfast.Marshal(record.ToKeep(e))
 				if err != nil {
 					return err
 				}
-				v = s.keys.Seal(plain, eventKey(e.Kiosk, e.Seq))
+				v = s.keys.Seal(plain, record.Key(e.Kiosk, e.Seq))
 			}
 			kiosks, seqs, sealed = append(kiosks, e.Kiosk), append(seqs, int64(e.Seq)), append(sealed, v)
 		}
@@ -308,7 +250,7 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 				if err := r.Scan(&k, &q); err != nil {
 					return err
 				}
-				inserted[string(eventKey(k, uint64(q)))] = true
+				inserted[string(record.Key(k, uint64(q)))] = true
 				return nil
 			}, kiosks, seqs, sealed); err != nil {
 				return err
@@ -321,7 +263,7 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 			if it.Reject != nil {
 				continue
 			}
-			k := string(eventKey(it.Event.Kiosk, it.Event.Seq))
+			k := string(record.Key(it.Event.Kiosk, it.Event.Seq))
 			if inserted[k] {
 				delete(inserted, k)
 				isNew[i] = true
@@ -345,7 +287,7 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 				out.Duplicates++
 				continue
 			}
-			prep, _ := it.Prepared.(*prepared)
+			prep, _ := it.Prepared.(*record.Prepared)
 			confirm, err := b.apply(e, it.Consents, prep)
 			if err != nil {
 				return fmt.Errorf("event %s/%d: %w", e.Kiosk, e.Seq, err)
@@ -372,7 +314,7 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 
 // apply folds a new event into the person's record and consents; it
 // reports whether the event is a sign-up to confirm by SMS.
-func (b *batch) apply(e *allimi.Event, p *allimi.ConsentPayload, prep *prepared) (confirm bool, err error) {
+func (b *batch) apply(e *allimi.Event, p *allimi.ConsentPayload, prep *record.Prepared) (confirm bool, err error) {
 	switch e.Kind {
 	case allimi.KindFeedback:
 		return false, b.countFeedback(e)
@@ -395,9 +337,9 @@ func (b *batch) apply(e *allimi.Event, p *allimi.ConsentPayload, prep *prepared)
 		p = &dp
 	}
 	if prep == nil {
-		prep = &prepared{}
+		prep = &record.Prepared{}
 	}
-	ck := prep.ck
+	ck := prep.CK
 	if ck == nil {
 		ck = b.s.keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 	}
