@@ -1,6 +1,7 @@
 package allimi
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -27,6 +28,27 @@ type AgencyCredentials struct {
 type AgencyPolicy struct {
 	Types        []NotificationType `json:"types,omitempty"`
 	PaymentHosts []string           `json:"paymentHosts,omitempty"`
+}
+
+// Checked is the policy as a store keeps it for agency id: every type one
+// central knows, and payment hosts as bare host names in lower case (as
+// Permits compares them); otherwise ErrInvalid, naming what is wrong.
+func (p AgencyPolicy) Checked(id string) (AgencyPolicy, error) {
+	for _, t := range p.Types {
+		if _, ok := t.Info(); !ok {
+			return p, fmt.Errorf("agency %s: notification type %q: unknown: %w", id, t, ErrInvalid)
+		}
+	}
+	hosts := make([]string, 0, len(p.PaymentHosts))
+	for _, h := range p.PaymentHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if u, err := url.Parse("https://" + h); err != nil || u.Host != h || u.Port() != "" || h == "" || strings.Contains(h, "*") {
+			return p, fmt.Errorf("agency %s: payment host %q: give a host name alone, such as pay.police.go.kr: %w", id, h, ErrInvalid)
+		}
+		hosts = append(hosts, h)
+	}
+	p.PaymentHosts = hosts
+	return p, nil
 }
 
 // Restricted says whether the policy limits anything: an agency without a

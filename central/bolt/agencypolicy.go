@@ -3,8 +3,6 @@ package bolt
 import (
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"go.etcd.io/bbolt"
 
@@ -13,20 +11,10 @@ import (
 
 // SetAgencyPolicy replaces what agency id may send; its token is unchanged.
 func (s *Store) SetAgencyPolicy(id string, p allimi.AgencyPolicy) error {
-	for _, t := range p.Types {
-		if _, ok := t.Info(); !ok {
-			return fmt.Errorf("agency %s: notification type %q: unknown: %w", id, t, allimi.ErrInvalid)
-		}
+	p, err := p.Checked(id)
+	if err != nil {
+		return err
 	}
-	hosts := make([]string, 0, len(p.PaymentHosts))
-	for _, h := range p.PaymentHosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if u, err := url.Parse("https://" + h); err != nil || u.Host != h || u.Port() != "" || h == "" || strings.Contains(h, "*") {
-			return fmt.Errorf("agency %s: payment host %q: give a host name alone, such as pay.police.go.kr: %w", id, h, allimi.ErrInvalid)
-		}
-		hosts = append(hosts, h)
-	}
-	p.PaymentHosts = hosts
 	return s.db.Update(func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAgencies)
 		v := b.Get([]byte(id))

@@ -4,8 +4,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -45,21 +43,15 @@ func (s *Store) AgencyByToken(tok string) (string, bool) {
 
 // SetAgencyPolicy replaces what agency id may send; its token is unchanged.
 func (s *Store) SetAgencyPolicy(id string, p allimi.AgencyPolicy) error {
+	p, err := p.Checked(id)
+	if err != nil {
+		return err
+	}
 	types := make([]string, 0, len(p.Types))
 	for _, t := range p.Types {
-		if _, ok := t.Info(); !ok {
-			return fmt.Errorf("agency %s: notification type %q: unknown: %w", id, t, allimi.ErrInvalid)
-		}
 		types = append(types, string(t))
 	}
-	hosts := make([]string, 0, len(p.PaymentHosts))
-	for _, h := range p.PaymentHosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if u, err := url.Parse("https://" + h); err != nil || u.Host != h || u.Port() != "" || h == "" || strings.Contains(h, "*") {
-			return fmt.Errorf("agency %s: payment host %q: give a host name alone, such as pay.police.go.kr: %w", id, h, allimi.ErrInvalid)
-		}
-		hosts = append(hosts, h)
-	}
+	hosts := p.PaymentHosts
 	tag, err := s.pool.Exec(s.ctx(), `UPDATE agencies SET types = $2, payment_hosts = $3 WHERE id = $1`, id, types, hosts)
 	if err != nil {
 		return fmt.Errorf("agency %s: %w", id, err)
