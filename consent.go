@@ -110,3 +110,18 @@ func (p *ConsentPayload) AuditSummary() string {
 	}
 	return string(b)
 }
+
+// TouchesNewBenefits says whether a record's payload concerns new-benefits
+// notices: it carries conditions, or changes a new-benefits consent. A
+// store then keeps, replaces or forgets the person's conditions.
+func (p *ConsentPayload) TouchesNewBenefits() bool {
+	if len(p.Profile) > 0 {
+		return true
+	}
+	for _, c := range p.Consents {
+		if c.Type == TypeNewBenefits {
+			return true
+		}
+	}
+	return false
+}

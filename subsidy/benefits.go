@@ -27,10 +27,11 @@ type Kept struct {
 	At time.Time `json:"at"`
 }
 
-// Eligible returns the services of sub the person is eligible for on now;
-// ok is false when their conditions cannot be read by this build (checked
-// when stored; a later build's stricter rules skip them).
-func (k Kept) Eligible(sub *Catalog, now time.Time) (services []*Service, ok bool) {
+// NewlyEligible returns the services of sub the person is eligible for on
+// now and was not told of (told says, by service id); ok is false when
+// their conditions cannot be read by this build (checked when stored; a
+// later build's stricter rules skip them).
+func (k Kept) NewlyEligible(sub *Catalog, now time.Time, told func(service string) bool) (services []*Service, ok bool) {
 	p, err := ParseProfile(k.Profile)
 	if err != nil {
 		return nil, false
@@ -45,7 +46,7 @@ func (k Kept) Eligible(sub *Catalog, now time.Time) (services []*Service, ok boo
 	}
 	region, _ := ParseRegion(k.Region)
 	for _, r := range sub.Match(who, Options{Region: region}) {
-		if r.Verdict == Eligible {
+		if r.Verdict == Eligible && !told(r.Service.ID) {
 			services = append(services, r.Service)
 		}
 	}

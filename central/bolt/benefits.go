@@ -82,17 +82,11 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			if err := json.Unmarshal(plain, &bp); err != nil {
 				return fmt.Errorf("profile: %w", err)
 			}
-			eligible, ok := bp.Eligible(sub, now)
+			got, ok := bp.NewlyEligible(sub, now, func(id string) bool { return notified.Get(benefitKey(ck, id)) != nil })
 			if !ok {
 				return nil
 			}
 			out.Profiles++
-			var got []*subsidy.Service
-			for _, sv := range eligible {
-				if notified.Get(benefitKey(ck, sv.ID)) == nil {
-					got = append(got, sv)
-				}
-			}
 			if len(got) == 0 {
 				return nil
 			}

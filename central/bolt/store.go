@@ -284,24 +284,12 @@ func (s *Store) apply(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, p *alli
 	if err := s.applyConsents(tx, tally, e, ck, p, prep); err != nil {
 		return false, err
 	}
-	if touchesNewBenefits(p) {
+	if p.TouchesNewBenefits() {
 		if err := s.keepProfile(tx, e, ck, p); err != nil {
 			return false, err
 		}
 	}
 	return confirm, nil
-}
-
-func touchesNewBenefits(p *allimi.ConsentPayload) bool {
-	if len(p.Profile) > 0 {
-		return true
-	}
-	for _, c := range p.Consents {
-		if c.Type == allimi.TypeNewBenefits {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event, ck []byte, p *allimi.ConsentPayload, prep *record.Prepared) error {

@@ -92,17 +92,11 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 			if err := json.Unmarshal(plain, &k); err != nil {
 				return fmt.Errorf("profile: %w", err)
 			}
-			eligible, ok := k.Eligible(sub, now)
+			got, ok := k.NewlyEligible(sub, now, func(id string) bool { return slices.Contains(told, id) })
 			if !ok {
 				continue
 			}
 			out.Profiles++
-			var got []*subsidy.Service
-			for _, sv := range eligible {
-				if !slices.Contains(told, sv.ID) {
-					got = append(got, sv)
-				}
-			}
 			if len(got) == 0 {
 				continue
 			}

@@ -358,24 +358,12 @@ func (b *batch) apply(e *allimi.Event, p *allimi.ConsentPayload, prep *record.Pr
 	if err != nil {
 		return false, err
 	}
-	if touchesNewBenefits(p) {
+	if p.TouchesNewBenefits() {
 		if err := b.keepProfile(e, ck, p, states); err != nil {
 			return false, err
 		}
 	}
 	return confirm, nil
-}
-
-func touchesNewBenefits(p *allimi.ConsentPayload) bool {
-	if len(p.Profile) > 0 {
-		return true
-	}
-	for _, c := range p.Consents {
-		if c.Type == allimi.TypeNewBenefits {
-			return true
-		}
-	}
-	return false
 }
 
 // logRejection lists a refused record, keeping the latest
