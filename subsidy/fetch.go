@@ -211,7 +211,12 @@ func (f *Fetcher) getPage(ctx context.Context, ep string, n, perPage int, rep *F
 			err = fmt.Errorf("the answer is not a page: %v", perr) // a proxy's error page, a cut body: retry
 		}
 		last = fmt.Errorf("fetch %s page %d (attempt %d of %d): %w", ep, n, try, attempts, err)
-		if errors.Is(err, ErrFetch) || ctx.Err() != nil || try >= attempts {
+		if ctx.Err() != nil {
+			// Cancelled while the page was asked for: say so, as when
+			// cancelled during the backoff below.
+			return nil, storedPage{}, fmt.Errorf("%w (%v)", last, ctx.Err())
+		}
+		if errors.Is(err, ErrFetch) || try >= attempts {
 			return nil, storedPage{}, last
 		}
 		rep.Retries++
