@@ -30,6 +30,7 @@ func TestCluster_KioskAndCentralOnDifferentServers(t *testing.T) {
 	cfgs := natstest.Cluster(t, 3, centralPassword, users(a)...)
 	servers := natstest.StartCluster(t, cfgs)
 	assertMQTTReplicas(t, servers[0], 3)
+	mqttLed(t, servers)
 
 	viaNATS := centralNATS(t, servers[1].ClientURL())
 	c := centralMQTT(t, mqttURLs(servers, 2))
@@ -73,6 +74,7 @@ func TestCluster_MQTTSessionSurvivesAServerKilled(t *testing.T) {
 	servers := natstest.StartCluster(t, natstest.Cluster(t, 3, centralPassword, users(a)...))
 	viaNATS := centralNATS(t, servers[2].ClientURL())
 	c := centralMQTT(t, mqttURLs(servers, 2))
+	mqttLed(t, servers)
 
 	// The kiosk subscribes once; after the kill it must not need to.
 	k := kioskMQTT(t, mqttURLs(servers, 0), a)
@@ -98,6 +100,16 @@ func TestCluster_MQTTSessionSurvivesAServerKilled(t *testing.T) {
 
 	// The killed server comes back (healthy: JetStream current).
 	servers[0].Restart(t)
+}
+
+// mqttLed waits until every server reports the MQTT streams led and
+// current: a retained message published before is lost (see
+// natstest.WaitMQTTStreams). An MQTT client must have connected.
+func mqttLed(t *testing.T, servers []*natstest.Server) {
+	t.Helper()
+	for _, s := range servers {
+		s.WaitMQTTStreams(t)
+	}
 }
 
 // failover bounds how long a cluster takes to carry on without a server

@@ -9,6 +9,7 @@ package natstest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -383,4 +384,69 @@ func build() (string, error) {
 		return "", err
 	}
 	return bin, nil
+}
+
+// mqttStreams are the JetStream streams a server's MQTT listener keeps
+// sessions, QoS 1 messages and retained messages in. The server makes them
+// when the first MQTT client connects; their leaders are elected after.
+var mqttStreams = []string{"$MQTT_sess", "$MQTT_msgs", "$MQTT_rmsgs"}
+
+// WaitMQTTStreams waits until s reports the MQTT streams, each (in a
+// cluster) with a leader. Until then a retained
+// message sent to the server is lost to its 20 s store timeout and never
+// acknowledged. Call it after an MQTT client has connected.
+func (s *Server) WaitMQTTStreams(t testing.TB) {
+	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(ReadyTimeout)
+	last := "no answer"
+	for time.Now().Before(deadline) {
+		var missing []string
+		missing, last = s.unledStreams(client)
+		if last == "" && len(missing) == 0 {
+			return
+		}
+		if last == "" {
+			last = "not led: " + strings.Join(missing, ", ")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("natstest: %s: MQTT streams not ready within %s (%s)\n%s", s.Config.Name, ReadyTimeout, last, tail(s.Log(), 40))
+}
+
+// unledStreams names the MQTT streams s does not report with a leader; problem is why it could not tell ("" when it could).
+func (s *Server) unledStreams(client *http.Client) (missing []string, problem string) {
+	resp, err := client.Get("http://" + s.Config.Monitor + "/jsz?streams=true")
+	if err != nil {
+		return nil, err.Error()
+	}
+	defer resp.Body.Close()
+	var jsz struct {
+		AccountDetails []struct {
+			Streams []struct {
+				Name    string `json:"name"`
+				Cluster *struct {
+					Leader string `json:"leader"`
+				} `json:"cluster"`
+			} `json:"stream_detail"`
+		} `json:"account_details"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&jsz); err != nil {
+		return nil, "jsz: " + err.Error()
+	}
+	ready := map[string]bool{}
+	for _, a := range jsz.AccountDetails {
+		for _, st := range a.Streams {
+			// A follower's view of the other replicas is not to be
+			// trusted (it says "not current" of healthy peers); that
+			// each server knows a leader is what matters.
+			ready[st.Name] = st.Cluster == nil || st.Cluster.Leader != ""
+		}
+	}
+	for _, name := range mqttStreams {
+		if !ready[name] {
+			missing = append(missing, name)
+		}
+	}
+	return missing, ""
 }
