@@ -40,7 +40,7 @@ type Config struct {
 	// keeps its state in instead of Data's bbolt file; several centrals
 	// may share it.
 	Store string
-	MQTT string // embedded broker's listen address
+	MQTT  string // embedded broker's listen address
 	// PublicBroker is the broker URL enrolled kiosks are given; default
 	// the external broker, else tcp:// and MQTT.
 	PublicBroker string

@@ -29,8 +29,8 @@ type Dispatcher struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
-	mu       sync.Mutex
-	active   map[uint64]*allimi.Notification // expanding or sending
+	mu     sync.Mutex
+	active map[uint64]*allimi.Notification // expanding or sending
 	// finished are notifications this dispatcher saw finish that the
 	// store may still list as active in a read begun before (rescan).
 	finished map[uint64]struct{}
