@@ -155,10 +155,18 @@ func (d *Dispatcher) rescan() error {
 	}
 	d.mu.Unlock()
 	for _, n := range fresh {
-		if n.Status == allimi.StatusExpanding {
-			continue // its own central expands it; see below
-		}
 		d.track(n)
+		if n.Status == allimi.StatusExpanding {
+			// Its central expands it, or died doing so: expanding it here
+			// too is safe (each step takes the next chunk after the
+			// cursor stored, under the notification's lock) and finishes
+			// it either way.
+			go func() {
+				if _, err := d.expand(n.ID); err != nil {
+					d.log.Error("expansion failed", "notification", n.ID, "err", err)
+				}
+			}()
+		}
 	}
 	if len(fresh) > 0 {
 		d.poke()

@@ -228,5 +228,19 @@ func TestDispatcher_RescanSendsWhatAnotherCentralStored(t *testing.T) {
 		leader.mu.Lock()
 		assert.Empty(t, leader.active, "a finished notification is not taken up again")
 		leader.mu.Unlock()
+
+		// A campaign whose central died before expanding it: the leader
+		// expands it and sends it.
+		req.Params = map[string]string{"year": "2027"}
+		orphan, _, err := s.CreateNotification("nhis", "k2", req)
+		require.NoError(t, err)
+		require.Equal(t, allimi.StatusExpanding, orphan.Status)
+		waitStat(t, s, allimi.ChannelSMS, MetricSent, 60)
+		require.Eventually(t, func() bool {
+			n, err := s.GetNotification(orphan.ID)
+			return err == nil && n.Status == allimi.StatusDone
+		}, 10*time.Second, 5*time.Millisecond)
+		assert.EqualValues(t, 60, fake.Stats().Accepted[allimi.ChannelSMS])
+		assert.Zero(t, fake.Stats().Repeats[allimi.ChannelSMS])
 	})
 }
