@@ -89,3 +89,25 @@ func TestPostgres_TwoCentralsAreOneAndSurviveTheLeaderKilled(t *testing.T) {
 	assert.Equal(t, n.Recipients, other.delivery(t, "health-checkup", "kakao", "sent"))
 	assert.Empty(t, fakes.repeatedKeys(t, "kakao"))
 }
+
+// bench fanout --store runs a campaign through central processes on
+// PostgreSQL and reports what they sent.
+func TestPostgres_BenchFanoutWithWorkers(t *testing.T) {
+	url := pgtest.URL(t)
+	out := runAllimi(t, "bench", "fanout", "--store", url, "--workers", "2", "--provider-latency", "5ms", "--subscribers", "2000", "--json")
+	var r struct {
+		Store           string
+		Workers         int
+		ProviderLatency string
+		Deliveries      int64
+		Seconds         float64
+		PerSecond       float64
+	}
+	require.NoError(t, json.Unmarshal(out, &r), "%s", out)
+	assert.Equal(t, "postgres", r.Store)
+	assert.Equal(t, 2, r.Workers)
+	assert.Equal(t, "5ms", r.ProviderLatency)
+	assert.EqualValues(t, 2000, r.Deliveries)
+	assert.Positive(t, r.Seconds)
+	assert.InDelta(t, float64(r.Deliveries)/r.Seconds, r.PerSecond, 1)
+}
