@@ -58,6 +58,10 @@ type deliveryTx struct {
 	// abort, is what UpdateDeliveries must see (a serialization failure
 	// is run again).
 	failed error
+	// early are the receipts kept ahead of their acceptance, of the
+	// notifications read so far (EarlyReceipt): read once per
+	// notification, not once per delivery, as there are hardly ever any.
+	early map[uint64]map[allimi.DeliveryRef]allimi.ProviderReceipt
 }
 
 // done is the error the transaction ends with: the first statement's
@@ -381,18 +385,47 @@ func (t *deliveryTx) PutDeadLetter(ref allimi.DeliveryRef, dl allimi.DeadLetter)
 }
 
 func (t *deliveryTx) EarlyReceipt(ref allimi.DeliveryRef) (allimi.ProviderReceipt, bool, error) {
-	var r allimi.ProviderReceipt
+	kept, err := t.earlyOf(ref.Notification)
+	if err != nil {
+		return allimi.ProviderReceipt{}, false, err
+	}
+	r, ok := kept[ref]
+	return r, ok, nil
+}
+
+// earlyOf reads notification id's early receipts, once per transaction.
+// An unreadable one is as good as none, and deleted.
+func (t *deliveryTx) earlyOf(id uint64) (map[allimi.DeliveryRef]allimi.ProviderReceipt, error) {
+	if kept, ok := t.early[id]; ok {
+		return kept, nil
+	}
+	kept := map[allimi.DeliveryRef]allimi.ProviderReceipt{}
+	var bad []allimi.DeliveryRef
+	var seq int64
+	var ch string
 	var body []byte
-	ok, err := t.queryRow(`SELECT body FROM early_receipts WHERE notification = $1 AND seq = $2 AND channel = $3`,
-		refArgs(ref), &body)
-	if err != nil || !ok {
-		return r, false, err
+	if err := t.query(`SELECT seq, channel, body FROM early_receipts WHERE notification = $1`, []any{id}, []any{&seq, &ch, &body}, func() error {
+		ref := allimi.DeliveryRef{Notification: id, Seq: uint32(seq), Channel: allimi.Channel(ch)}
+		var r allimi.ProviderReceipt
+		if err := json.Unmarshal(body, &r); err != nil {
+			bad = append(bad, ref)
+			return nil
+		}
+		kept[ref] = r
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		// Unreadable: as good as none.
-		return allimi.ProviderReceipt{}, false, t.DeleteEarlyReceipt(ref)
+	if t.early == nil {
+		t.early = map[uint64]map[allimi.DeliveryRef]allimi.ProviderReceipt{}
 	}
-	return r, true, nil
+	t.early[id] = kept
+	for _, ref := range bad {
+		if err := t.DeleteEarlyReceipt(ref); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
 }
 
 func (t *deliveryTx) PutEarlyReceipt(ref allimi.DeliveryRef, r allimi.ProviderReceipt) error {
@@ -400,11 +433,17 @@ func (t *deliveryTx) PutEarlyReceipt(ref allimi.DeliveryRef, r allimi.ProviderRe
 	if err != nil {
 		return err
 	}
+	if kept, ok := t.early[ref.Notification]; ok {
+		kept[ref] = r
+	}
 	return t.queue(`INSERT INTO early_receipts (notification, seq, channel, body) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (notification, seq, channel) DO UPDATE SET body = EXCLUDED.body`, append(refArgs(ref), body)...)
 }
 
 func (t *deliveryTx) DeleteEarlyReceipt(ref allimi.DeliveryRef) error {
+	if kept, ok := t.early[ref.Notification]; ok {
+		delete(kept, ref)
+	}
 	return t.queue(`DELETE FROM early_receipts WHERE notification = $1 AND seq = $2 AND channel = $3`, refArgs(ref)...)
 }
 
