@@ -111,3 +111,48 @@ func TestPostgres_BenchFanoutWithWorkers(t *testing.T) {
 	assert.Positive(t, r.Seconds)
 	assert.InDelta(t, float64(r.Deliveries)/r.Seconds, r.PerSecond, 1)
 }
+
+// PostgreSQL restarted (as after a crash) mid-campaign: the centrals
+// reconnect, the one that leads sends the rest, and every recipient has
+// the message once.
+func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
+	url, keys := pgtest.URL(t), t.TempDir()
+	runAllimi(t, "central", "migrate", "--store", url)
+	runAllimi(t, "central", "seed", "--store", url, "--keys", keys, "--subscribers", fmt.Sprint(campaignSize),
+		"--types", "health-checkup", "--channels", "kakao")
+	var ag struct{ ID, Token string }
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", url,
+		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
+	fakes := startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
+	provider := "--provider-url=http://" + fakes.addr
+	a := pgCentral(t, url, keys, provider, "--senders", "2")
+	b := pgCentral(t, url, keys, provider, "--senders", "2")
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+a.http+"/api/v1/notifications",
+		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
+	req.Header.Set("Authorization", "Bearer "+ag.Token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+
+	deadline := time.Now().Add(time.Minute)
+	for fakes.stats(t).Accepted["kakao"] < campaignSize/4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	pgtest.Restart(t)
+	require.Less(t, fakes.stats(t).Accepted["kakao"], int64(campaignSize), "the restart must land mid-campaign")
+
+	b.waitDelivery(t, "health-checkup", "kakao", "sent", campaignSize)
+	st := fakes.stats(t)
+	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
+	assert.EqualValues(t, campaignSize, st.Accepted["kakao"], "every recipient accepted exactly once by the provider")
+	assert.EqualValues(t, campaignSize, a.delivery(t, "health-checkup", "kakao", "sent"))
+	for _, c := range []*central{a, b} {
+		select {
+		case <-c.done:
+			t.Fatalf("a central exited when its database restarted: %v", c.err)
+		default:
+		}
+	}
+}

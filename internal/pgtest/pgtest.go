@@ -130,6 +130,39 @@ func Database(name string) (string, error) {
 	return s.url(name), nil
 }
 
+// Restart cuts the server down as a crash would (SIGQUIT, PostgreSQL's
+// immediate shutdown: every session ended, no checkpoint) and starts it
+// again on the same directory: every database is kept, and clients must
+// reconnect. t fails when it cannot.
+func Restart(t testing.TB) {
+	t.Helper()
+	s, err := get()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_ = s.admin.Close(ctx)
+	cancel()
+	_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+	if !s.waitExit(30 * time.Second) {
+		t.Fatalf("pgtest: postgres did not stop on SIGQUIT")
+	}
+	bin, err := binDir()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	cred, err := runAs()
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	s.exited = make(chan struct{})
+	if err := s.run(bin, cred); err != nil {
+		t.Fatalf("pgtest: restart: %v", err)
+	}
+}
+
 func get() (*server, error) {
 	once.Do(func() { running, startErr = start() })
 	if startErr != nil {
