@@ -44,6 +44,8 @@ CGO_ENABLED=0 "$GO" build -o "$work/allimi" ./cmd/allimi
 root=$(stage allimi-central)
 install -m 0755 "$work/allimi" "$root/usr/bin/allimi"
 install -m 0644 packaging/central/allimi-central.service "$root/lib/systemd/system/"
+install -m 0644 packaging/central/allimi-central-worker@.service "$root/lib/systemd/system/"
+install -D -m 0640 packaging/central/worker.env "$root/etc/allimi/worker.env"
 install -D -m 0640 packaging/central/central.yaml "$root/etc/allimi/central.yaml"
 cat >"$root/DEBIAN/control" <<EOT
 Package: allimi-central
@@ -57,7 +59,7 @@ Description: Allimi central: public-service notifications for people who never i
  The MQTT broker, the registry of consents and the dispatcher that sends
  agency notices through KakaoTalk, Naver, Toss and SMS.
 EOT
-echo /etc/allimi/central.yaml >"$root/DEBIAN/conffiles"
+printf '%s\n' /etc/allimi/central.yaml /etc/allimi/worker.env >"$root/DEBIAN/conffiles"
 cat >"$root/DEBIAN/postinst" <<'EOT'
 #!/bin/sh
 set -e

@@ -37,7 +37,8 @@ func TestPackage_DebsHoldTheBinariesConfigAndHardenedUnits(t *testing.T) {
 
 	central := filepath.Join(out, "allimi-central_1.2.3_amd64.deb")
 	c := contents(central)
-	for _, p := range []string{"./usr/bin/allimi", "./etc/allimi/central.yaml", "./lib/systemd/system/allimi-central.service"} {
+	for _, p := range []string{"./usr/bin/allimi", "./etc/allimi/central.yaml", "./lib/systemd/system/allimi-central.service",
+		"./lib/systemd/system/allimi-central-worker@.service", "./etc/allimi/worker.env"} {
 		assert.Contains(t, c, p)
 	}
 	assert.Regexp(t, `drwxr-xr-x root/root\s+0 \S+ \S+ \./\n`, c, "the package must not change / to 0700")
@@ -70,6 +71,9 @@ func TestPackage_DebsHoldTheBinariesConfigAndHardenedUnits(t *testing.T) {
 		b, err := exec.Command("systemd-analyze", "security", "--offline=yes", filepath.Join(root, "lib/systemd/system/allimi-central.service")).CombinedOutput()
 		require.NoError(t, err, "%s", b)
 		assert.Regexp(t, `Overall exposure level for allimi-central.service: [0-2]\.\d OK`, string(b))
+		b, err = exec.Command("systemd-analyze", "security", "--offline=yes", filepath.Join(root, "lib/systemd/system/allimi-central-worker@.service")).CombinedOutput()
+		require.NoError(t, err, "the workers' unit parses: %s", b)
+		assert.Regexp(t, `Overall exposure level for allimi-central-worker@\S*\.service: [0-2]\.\d OK`, string(b))
 		b, err = exec.Command("systemd-analyze", "security", "--offline=yes", filepath.Join(root, "lib/systemd/system/allimi-kiosk.service")).CombinedOutput()
 		require.NoError(t, err, "the kiosk's unit parses: %s", b)
 	}
