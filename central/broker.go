@@ -17,7 +17,6 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 	"github.com/mochi-mqtt/server/v2/packets"
 
-	"allimi/central/bolt"
 	"allimi/central/ingest"
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
@@ -35,7 +34,7 @@ const (
 // topic and the catalogs.
 type authHook struct {
 	mqtt.HookBase
-	store           *bolt.Store
+	store           *opened
 	centralPassword []byte
 	kioskCA         *x509.Certificate // nil without TLS
 }
@@ -122,7 +121,7 @@ func (b *embeddedBroker) handOver(in *ingest.Service) error {
 	})
 }
 
-func startBroker(cfg Config, store *bolt.Store, keys *keyring.Keys, ca *kioskca.CA, log *slog.Logger) (*embeddedBroker, error) {
+func startBroker(cfg Config, store *opened, keys *keyring.Keys, ca *kioskca.CA, log *slog.Logger) (*embeddedBroker, error) {
 	caps := mqtt.NewDefaultServerCapabilities()
 	// Kiosks keep their own windows far below this; it bounds a misbehaving
 	// client. Central holds at most ingestHold unacknowledged records and

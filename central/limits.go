@@ -12,7 +12,7 @@ import (
 // password is even checked: too many wrong ones for this kiosk id or from
 // this address, the right one included.
 func (h *authHook) locked(cl *mqtt.Client, user string) bool {
-	err := h.store.Limits.MQTT.Allow(throttle.Client(cl.Net.Remote), user)
+	err := h.store.limits.MQTT.Allow(throttle.Client(cl.Net.Remote), user)
 	if err != nil {
 		h.Log.Warn("kiosk refused: too many wrong passwords", "username", user, "remote", cl.Net.Remote, "err", err)
 	}
@@ -21,7 +21,7 @@ func (h *authHook) locked(cl *mqtt.Client, user string) bool {
 
 // failed counts a refused kiosk connection.
 func (h *authHook) failed(cl *mqtt.Client, user string) {
-	if _, err := h.store.Limits.MQTT.Count(throttle.Client(cl.Net.Remote), user); err != nil && !errors.Is(err, throttle.ErrBusy) {
+	if _, err := h.store.limits.MQTT.Count(throttle.Client(cl.Net.Remote), user); err != nil && !errors.Is(err, throttle.ErrBusy) {
 		h.Log.Error("counting a wrong kiosk password", "err", err)
 	}
 }

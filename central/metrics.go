@@ -4,7 +4,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"allimi/central/bolt"
 	"allimi/central/notify"
 )
 
@@ -17,7 +16,7 @@ type metrics struct {
 	dispatch      *notify.Metrics
 }
 
-func newMetrics(store *bolt.Store) *metrics {
+func newMetrics(store Store) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "allimi_notifications_total", Help: "Agency notifications received, by type.",

@@ -18,7 +18,6 @@ import (
 
 	"allimi"
 	"allimi/central/api"
-	"allimi/central/bolt"
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/ingest"
@@ -36,7 +35,11 @@ import (
 
 // Config is central's configuration; every field has a flag of the same name.
 type Config struct {
-	Data string // data directory: central.db and keys.json
+	Data string // data directory: central.db and keys.json (with Store: keys.json)
+	// Store, when set, is a PostgreSQL database (postgres://…) central
+	// keeps its state in instead of Data's bbolt file; several centrals
+	// may share it.
+	Store string
 	MQTT string // embedded broker's listen address
 	// PublicBroker is the broker URL enrolled kiosks are given; default
 	// the external broker, else tcp:// and MQTT.
@@ -88,7 +91,7 @@ func DefaultConfig() Config {
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *bolt.Store
+	store    *opened
 	keys     *keyring.Keys
 	metrics  *metrics
 	broker   *embeddedBroker
@@ -136,10 +139,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Dispatch.LinkBase == "" {
 		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
 	}
-	if s.store, s.keys, err = bolt.OpenData(cfg.Data, bolt.StoreOptions{ConflictWindow: cfg.ConflictWindow, LinkBase: cfg.Dispatch.LinkBase, Logger: cfg.Logger,
-		Limits: cfg.Limits}); err != nil {
+	if s.store, err = openStore(ctx, cfg); err != nil {
 		return nil, err
 	}
+	s.keys = s.store.keys
 	s.metrics = newMetrics(s.store)
 	s.ingest = ingest.New(s.store, s.metrics.reg, s.log, cfg.BatchMax)
 	if cfg.ProviderURL != "" {
@@ -211,9 +214,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.ingest.Connect(runCtx, conn)
-	s.api = &api.Server{Log: s.log, Store: s.store, Details: s.store.Details,
-		Limits: api.Limits{Receipt: s.store.Limits.Receipt, Enrol: s.store.Limits.Enrol, Official: s.store.Limits.Official,
-			Now: s.store.Limits.Now}, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
+	s.api = &api.Server{Log: s.log, Store: s.store, Details: s.store.details, Backup: s.store.backup,
+		Limits: api.Limits{Receipt: s.store.limits.Receipt, Enrol: s.store.limits.Enrol, Official: s.store.limits.Official,
+			Now: s.store.limits.Now}, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
 			TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 			DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
 		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.Health,
@@ -260,7 +263,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			defer wg.Done()
 			questions.PurgeAudio(runCtx, s.store, cfg.QuestionAudio, s.log)
 		}()
-		if d := s.store.Details; d != nil {
+		if d := s.store.details; d != nil {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -323,7 +326,7 @@ func (s *Server) PublishCatalog(name string, version uint64, body []byte) (catal
 		}
 		s.kbMu.Lock() // one catalog change at a time: prev must be the one replaced
 		defer s.kbMu.Unlock()
-		if prev, _, err = s.store.SubsidyCatalog(); err != nil && !errors.Is(err, bolt.ErrNoCatalog) {
+		if prev, _, err = s.store.SubsidyCatalog(); err != nil && !errors.Is(err, subsidy.ErrNoCatalog) {
 			return catalog.Manifest{}, err
 		}
 	}
@@ -405,7 +408,7 @@ func purgeDetails(ctx context.Context, d *detail.Store, log *slog.Logger) {
 }
 
 // requestLimits are the store's limiters of what kiosks ask for.
-func requestLimits(st *bolt.Store) requests.Limits {
-	l := st.Limits
+func requestLimits(st *opened) requests.Limits {
+	l := st.limits
 	return requests.Limits{Check: l.SMSCheck, Hour: l.SMSHour, Day: l.SMSDay, PerHour: l.SMSPerHour, PerDay: l.SMSPerDay}
 }

@@ -2,11 +2,13 @@ package subsidy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"allimi"
+	"allimi/sync/catalog"
 )
 
 // Central tells people who granted new-benefits of the Subsidy 24 services
@@ -82,4 +84,27 @@ func BenefitsNotice(version uint64, recipients []allimi.RecipientRequest) (idemK
 	req = &allimi.NotificationRequest{Type: allimi.TypeNewBenefits, Title: "새로 받을 수 있는 혜택 안내"}
 	req.Audience.Citizens = recipients
 	return fmt.Sprintf("%s-v%d", CatalogName, version), req
+}
+
+// ErrNoCatalog: central keeps no Subsidy 24 catalog yet, so there is none
+// to compare a new one with.
+var ErrNoCatalog = errors.New("no previous catalog")
+
+// CatalogKeeper is where central keeps its catalogs (sync/catalog.Keeper).
+type CatalogKeeper interface {
+	Catalog(name string) (catalog.Stored, bool, error)
+}
+
+// KeptCatalog decodes the Subsidy 24 catalog k keeps, and gives its
+// version; ErrNoCatalog when k keeps none.
+func KeptCatalog(k CatalogKeeper) (*Catalog, uint64, error) {
+	c, ok, err := k.Catalog(CatalogName)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !ok {
+		return nil, 0, ErrNoCatalog
+	}
+	cat, err := Decode(c.Body)
+	return cat, c.Manifest.Version, err
 }

@@ -22,6 +22,9 @@ import (
 type Server struct {
 	Log   *slog.Logger
 	Store Store
+	// Backup writes GET /api/v1/backup; nil when the store is backed up
+	// by its own tools (PostgreSQL: pg_dump, a streaming replica).
+	Backup Backup
 	// Limits count failed guesses (persisted, central/throttle).
 	Limits Limits
 	// Details serves the notices' detail pages (/n/); nil without links.
@@ -57,6 +60,10 @@ type Store interface {
 	allimi.Officials
 	allimi.Notifications
 	allimi.Deliveries
+}
+
+// Backup is a store that writes a copy of itself (central/bolt's file).
+type Backup interface {
 	// Size is about how many bytes WriteBackup writes.
 	Size() int64
 	// WriteBackup writes a consistent copy of the whole store.

@@ -3,7 +3,6 @@ package bolt
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -128,17 +127,7 @@ func benefitKey(ck []byte, service string) []byte {
 }
 
 // ErrNoCatalog: there is no previous catalog to compare with.
-var ErrNoCatalog = errors.New("no previous catalog")
+var ErrNoCatalog = subsidy.ErrNoCatalog
 
-// SubsidyCatalog decodes a stored Subsidy 24 catalog.
-func (s *Store) SubsidyCatalog() (*subsidy.Catalog, uint64, error) {
-	c, ok, err := s.Catalog(subsidy.CatalogName)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !ok {
-		return nil, 0, ErrNoCatalog
-	}
-	cat, err := subsidy.Decode(c.Body)
-	return cat, c.Manifest.Version, err
-}
+// SubsidyCatalog decodes the kept Subsidy 24 catalog (subsidy.KeptCatalog).
+func (s *Store) SubsidyCatalog() (*subsidy.Catalog, uint64, error) { return subsidy.KeptCatalog(s) }

@@ -3,7 +3,6 @@ package pg
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -134,17 +133,7 @@ func (s *Store) NotifyNewBenefits(prev, next *subsidy.Catalog, version uint64, n
 }
 
 // ErrNoCatalog: there is no previous catalog to compare with.
-var ErrNoCatalog = errors.New("no previous catalog")
+var ErrNoCatalog = subsidy.ErrNoCatalog
 
-// SubsidyCatalog decodes the kept Subsidy 24 catalog.
-func (s *Store) SubsidyCatalog() (*subsidy.Catalog, uint64, error) {
-	c, ok, err := s.Catalog(subsidy.CatalogName)
-	if err != nil {
-		return nil, 0, err
-	}
-	if !ok {
-		return nil, 0, ErrNoCatalog
-	}
-	cat, err := subsidy.Decode(c.Body)
-	return cat, c.Manifest.Version, err
-}
+// SubsidyCatalog decodes the kept Subsidy 24 catalog (subsidy.KeptCatalog).
+func (s *Store) SubsidyCatalog() (*subsidy.Catalog, uint64, error) { return subsidy.KeptCatalog(s) }

@@ -60,6 +60,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	if s.keys != nil {
+		if err := checkKeys(ctx, pool, cfg.ConnConfig.Database, s.keys); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
 	s.pool = pool
 	return s, nil
 }
