@@ -30,6 +30,7 @@ func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openCon
 func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
 func TestConformance_Catalogs(t *testing.T)      { storetest.Catalogs(t, openConformance) }
 func TestConformance_Throttle(t *testing.T)      { storetest.Throttle(t, openConformance) }
+func TestConformance_Details(t *testing.T)       { storetest.Details(t, openConformance) }
 func TestConformance_Benefits(t *testing.T)      { storetest.Benefits(t, openConformance) }
 func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
 func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
