@@ -66,6 +66,9 @@ func (c *conformanceStore) open(t testing.TB) {
 	// only hide a failure's output.
 	st, err := Open(context.Background(), c.url, WithKeys(c.keys), WithLogger(slog.New(slog.DiscardHandler)))
 	require.NoError(t, err)
+	// With detail pages, as central/bolt's suites open theirs.
+	_, err = st.OpenDetails("https://allimi.example/", nil)
+	require.NoError(t, err)
 	c.Store = st
 }
 
