@@ -19,11 +19,15 @@ var (
 )
 
 // Buckets names the buckets the detail pages keep in central's bbolt file
-// (for tools that read the file, such as the port to PostgreSQL), and
-// TokensBucket the one whose sequence counts the tokens reserved.
+// (for tools that read the file, such as the port to PostgreSQL):
+// TokensBucket, whose sequence counts the tokens reserved and which holds
+// the records of tokens issued one by one, AttemptsBucket the wrong tries
+// and SharedBucket the shared details (ReadBolt reads them).
 var (
-	Buckets      = []string{string(bucketTokens), string(bucketAttempts), string(bucketShared)}
-	TokensBucket = string(bucketTokens)
+	Buckets        = []string{string(bucketTokens), string(bucketAttempts), string(bucketShared)}
+	TokensBucket   = string(bucketTokens)
+	AttemptsBucket = string(bucketAttempts)
+	SharedBucket   = string(bucketShared)
 )
 
 // Resolver answers, on bbolt, for the tokens a caller made with TokenFor
@@ -163,15 +167,21 @@ func (t *boltTx) Attempts(seq uint64) (Attempts, bool, error) {
 	if b == nil {
 		return Attempts{}, false, errNoBuckets
 	}
-	v := b.Get(boltKey(seq))
+	a, ok := decodeAttempts(b.Get(boltKey(seq)))
+	return a, ok, nil
+}
+
+// decodeAttempts reads a try counter (record.go); ok is false for one
+// damaged or missing.
+func decodeAttempts(v []byte) (a Attempts, ok bool) {
 	if len(v) != attemptsLen {
-		return Attempts{}, false, nil
+		return Attempts{}, false
 	}
-	a := Attempts{Failures: int(v[0])}
+	a.Failures = int(v[0])
 	if u := int64(binary.BigEndian.Uint64(v[1:])); u != 0 {
 		a.LockedUntil = time.Unix(u, 0)
 	}
-	return a, true, nil
+	return a, true
 }
 
 // PutAttempts keeps no expiry: the counters of tokens with a record go
@@ -267,4 +277,57 @@ func (b *boltStorage) PurgeDetails(now time.Time) (int, error) {
 		return total, fmt.Errorf("purge shared details: %w", err)
 	}
 	return total, nil
+}
+
+// BoltContents takes what Bolt keeps, as a Storage is given it, for a copy
+// to another Storage (central/bolt's Reader, for the port to PostgreSQL):
+// the shared details and the try counters (the records of tokens issued
+// one by one are not read). Each func may be nil; a damaged entry is
+// left, as the Store ignores it.
+type BoltContents struct {
+	Shared func(key string, expires time.Time, detail []byte) error
+	// Attempts: expires is the token's when it has a record; zero for a
+	// token without one (Resolver), whose expiry only its caller knows.
+	Attempts func(seq uint64, a Attempts, expires time.Time) error
+}
+
+// ReadBolt reads what Bolt keeps in tx's file into c. The slices given
+// are valid until tx ends.
+func ReadBolt(tx *bbolt.Tx, c BoltContents) error {
+	seqOf := func(k []byte) (uint64, bool) {
+		if len(k) != seqLen {
+			return 0, false
+		}
+		var b [8]byte
+		copy(b[8-seqLen:], k)
+		return binary.BigEndian.Uint64(b[:]), true
+	}
+	if b := tx.Bucket(bucketShared); b != nil && c.Shared != nil {
+		if err := b.ForEach(func(k, v []byte) error {
+			if len(v) < sharedHeaderLen {
+				return nil
+			}
+			return c.Shared(string(k), time.Unix(int64(binary.BigEndian.Uint64(v)), 0), v[sharedHeaderLen:])
+		}); err != nil {
+			return err
+		}
+	}
+	tokens := tx.Bucket(bucketTokens)
+	if b := tx.Bucket(bucketAttempts); b != nil && c.Attempts != nil {
+		return b.ForEach(func(k, v []byte) error {
+			seq, ok := seqOf(k)
+			a, valid := decodeAttempts(v)
+			if !ok || !valid {
+				return nil
+			}
+			var expires time.Time
+			if tokens != nil {
+				if r := tokens.Get(k); len(r) >= headerLen {
+					expires = expiresOf(r)
+				}
+			}
+			return c.Attempts(seq, a, expires)
+		})
+	}
+	return nil
 }
