@@ -78,6 +78,13 @@ func (c *conformanceStore) detailStorage(t *testing.T) detail.Storage {
 	return st
 }
 
+func TestConformance_DetailLinks(t *testing.T) {
+	storetest.DetailLinks(t, func(t *testing.T) storetest.DetailLinkBackend { return openConformance(t).(*conformanceStore) })
+}
+
+// DetailPages serves the store's detail pages.
+func (c *conformanceStore) DetailPages() *detail.Store { return c.Details }
+
 func TestConformance_Benefits(t *testing.T) {
 	storetest.Benefits(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
 }

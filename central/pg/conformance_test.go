@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/detail"
 	"allimi/central/keyring"
 	"allimi/central/storetest"
 	"allimi/internal/pgtest"
@@ -31,11 +32,17 @@ func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openCo
 func TestConformance_Catalogs(t *testing.T)      { storetest.Catalogs(t, openConformance) }
 func TestConformance_Throttle(t *testing.T)      { storetest.Throttle(t, openConformance) }
 func TestConformance_Details(t *testing.T)       { storetest.Details(t, openConformance) }
-func TestConformance_Benefits(t *testing.T)      { storetest.Benefits(t, openConformance) }
-func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
-func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
-func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
-func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
+func TestConformance_DetailLinks(t *testing.T) {
+	storetest.DetailLinks(t, func(t *testing.T) storetest.DetailLinkBackend { return openConformance(t) })
+}
+
+// DetailPages serves the store's detail pages (OpenDetails).
+func (c *conformanceStore) DetailPages() *detail.Store { return c.details }
+func TestConformance_Benefits(t *testing.T)            { storetest.Benefits(t, openConformance) }
+func TestConformance_Notifications(t *testing.T)       { storetest.Notifications(t, openConformance) }
+func TestConformance_Deliveries(t *testing.T)          { storetest.Deliveries(t, openConformance) }
+func TestConformance_DeliveryQueue(t *testing.T)       { storetest.DeliveryQueue(t, openDeliveries) }
+func TestConformance_QueueIntents(t *testing.T)        { storetest.QueueIntents(t, openDeliveries) }
 
 // conformanceStore is a Store on a migrated database of its own, with
 // keys as central's data directory has them.

@@ -461,3 +461,79 @@ func detailsPurge[B DetailBackend[B]](t *testing.T, b B) {
 	_, err = d.Check(long, detailBirth)
 	assert.NoError(t, err)
 }
+
+// DetailLinkBackend is a DeliveryBackend that serves detail pages: the
+// links it gives its deliveries (DetailLink) open on DetailPages.
+type DetailLinkBackend interface {
+	DeliveryBackend
+	DetailPages() *detail.Store
+}
+
+// DetailLinks checks the pages of a store's own deliveries: a recipient's
+// link opens once a provider took their message, with their own date of
+// birth, and shows their own fields before the notice's; a link whose
+// secret is another's does not open.
+func DetailLinks(t *testing.T, open func(*testing.T) DetailLinkBackend) {
+	b := open(t)
+	ps := people(1, 2)
+	b.Seed(t, ps, allimi.TypeHealthCheckup, allimi.ChannelSMS)
+	req := checkupRequest()
+	req.Audience.All = false
+	req.Audience.Citizens = []allimi.RecipientRequest{{Mobile: ps[0].Mobile, BirthDate: ps[0].BirthDate, Params: map[string]string{"year": "2027"}},
+		recipient(ps[1])}
+	n, _, err := b.CreateNotification("health-centre", "", req)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, n.Recipients)
+	var tokens []string
+	var refs []allimi.DeliveryRef
+	read(t, b, func(r allimi.DeliveryReader) {
+		for seq := uint32(1); seq <= 2; seq++ {
+			o, err := r.Outgoing(&n, ref(n, seq, allimi.ChannelSMS))
+			require.NoError(t, err)
+			link := b.DetailLink(o.Ref, o.Token)
+			tokens = append(tokens, link[strings.LastIndex(link, "/n/")+3:])
+			refs = append(refs, o.Ref)
+		}
+	})
+	d := b.DetailPages()
+	_, err = d.Check(tokens[0], ps[0].BirthDate)
+	assert.ErrorIs(t, err, detail.ErrNotFound, "no page before a provider took the message")
+
+	update(t, b, func(tx allimi.DeliveryTx) {
+		require.NoError(t, tx.PutDelivery(refs[0], record(allimi.DeliveryAccepted, "")))
+		require.NoError(t, tx.PutDelivery(refs[1], record(allimi.DeliveryFailed, "rejected")))
+	})
+	_, err = d.Check(tokens[1], ps[1].BirthDate)
+	assert.ErrorIs(t, err, detail.ErrNotFound, "a message that failed has no page")
+	_, err = d.Check(tokens[0], ps[1].BirthDate)
+	assert.ErrorIs(t, err, detail.ErrWrongBirthDate, "another person's date of birth")
+	page, err := d.Check(tokens[0], ps[0].BirthDate)
+	require.NoError(t, err)
+	assert.Equal(t, req.Title, page.Title)
+	assert.Equal(t, allimi.TypeHealthCheckup, page.Type)
+	assert.Equal(t, []detail.Field{{Label: "대상 연도", Value: "2027"}, {Label: "기간", Value: "12월 31일까지"}}, page.Fields,
+		"the recipient's own fields, then the notice's")
+	assert.Equal(t, n.ExpiresAt.Unix(), page.Expires.Unix())
+
+	update(t, b, func(tx allimi.DeliveryTx) {
+		require.NoError(t, tx.PutDelivery(refs[1], record(allimi.DeliveryDelivered, "")))
+	})
+	page, err = d.Check(tokens[1], ps[1].BirthDate)
+	require.NoError(t, err, "delivered on a retry")
+	assert.Equal(t, []detail.Field{{Label: "대상 연도", Value: "2026"}, {Label: "기간", Value: "12월 31일까지"}}, page.Fields)
+
+	// One recipient's number with another's secret opens nothing.
+	raw0, err := base64.RawURLEncoding.DecodeString(tokens[0])
+	require.NoError(t, err)
+	raw1, err := base64.RawURLEncoding.DecodeString(tokens[1])
+	require.NoError(t, err)
+	copy(raw0[:5], raw1[:5])
+	_, err = d.Check(base64.RawURLEncoding.EncodeToString(raw0), ps[1].BirthDate)
+	assert.ErrorIs(t, err, detail.ErrNotFound)
+
+	if re, ok := b.(DeliveryReopener); ok {
+		b = re.ReopenDeliveries(t).(DetailLinkBackend)
+		_, err = b.DetailPages().Check(tokens[0], ps[0].BirthDate)
+		assert.NoError(t, err, "after a restart")
+	}
+}
