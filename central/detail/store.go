@@ -73,6 +73,9 @@ type Field struct{ Label, Value string }
 // date of birth and the sealing of each record: give it a key of its own,
 // kept apart from the storage.
 func NewStore(st Storage, secret []byte, opts Options) (*Store, error) {
+	if st == nil {
+		return nil, fmt.Errorf("detail store: no storage")
+	}
 	if len(secret) != 32 {
 		return nil, fmt.Errorf("detail store: secret is %d bytes, want 32", len(secret))
 	}
