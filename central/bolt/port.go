@@ -695,10 +695,8 @@ func (r *Reader) NotRead() []Left {
 	// The detail pages' tokens bucket is named even when central ran
 	// without links and the file has none: what is not copied is said
 	// either way.
-	for _, n := range []string{detail.TokensBucket} {
-		if !seen[n] {
-			out = append(out, Left{Bucket: n, Why: detailWhy + " (the file has no such bucket: central ran without links)"})
-		}
+	if n := detail.TokensBucket; !seen[n] {
+		out = append(out, Left{Bucket: n, Why: detailWhy + " (the file has no such bucket: central ran without links)"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Bucket < out[j].Bucket })
 	return out
