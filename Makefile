@@ -80,7 +80,7 @@ test: deps build vet
 
 bench: deps build
 	$(GO) test -run '^$$' -bench 'Match|Import|Decode|Encode' -benchmem -count 1 ./subsidy/ | tee BENCHMARKS.subsidy.tmp
-	$(BIN)/allimi bench report --out BENCHMARKS.md --go-bench BENCHMARKS.subsidy.tmp
+	$(GO) run ./internal/pgtest/pgrun $(BIN)/allimi bench report --out BENCHMARKS.md --go-bench BENCHMARKS.subsidy.tmp --store '{store}'
 	rm -f BENCHMARKS.subsidy.tmp
 
 # Every decoder at a trust boundary, each for FUZZTIME. A failing input is

@@ -152,7 +152,12 @@ func startBroker(cfg Config, store *opened, keys *keyring.Keys, ca *kioskca.CA, 
 		ln.Close()
 		return nil, fmt.Errorf("MQTT listener on %s: %w", cfg.MQTT, err)
 	}
-	sock, err := filepath.Abs(filepath.Join(cfg.Data, "broker.sock"))
+	name := "broker.sock" // the bbolt file's lock keeps one central per data directory
+	if cfg.Store != "" {
+		// Centrals on one database may share the directory of keys.json.
+		name = fmt.Sprintf("broker-%d.sock", os.Getpid())
+	}
+	sock, err := filepath.Abs(filepath.Join(cfg.Data, name))
 	if err != nil {
 		return nil, err
 	}

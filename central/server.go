@@ -40,7 +40,7 @@ type Config struct {
 	// keeps its state in instead of Data's bbolt file; several centrals
 	// may share it.
 	Store string
-	MQTT string // embedded broker's listen address
+	MQTT  string // embedded broker's listen address
 	// PublicBroker is the broker URL enrolled kiosks are given; default
 	// the external broker, else tcp:// and MQTT.
 	PublicBroker string
@@ -159,15 +159,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if cfg.Dispatch.Now == nil {
 		cfg.Dispatch.Now = time.Now
 	}
+	if s.store.lead != nil && cfg.Dispatch.Rescan == 0 {
+		cfg.Dispatch.Rescan = sharedRescan
+	}
 	s.dispatch = notify.New(s.store, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
 	sys, err := template.DefaultSystem()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
 	if sms := adapters[allimi.ChannelSMS]; sms != nil {
-		s.confirm = &notify.Confirmer{Store: s.store, SMS: sms, Msgs: sys, Log: s.log.With("component", "confirm"), Queue: notify.NewQueue()}
+		s.confirm = &notify.Confirmer{Store: s.store, SMS: sms, Msgs: sys, Log: s.log.With("component", "confirm"), Queue: s.store.queue()}
 		s.ingest.Requests = requests.New(s.store, requestLimits(s.store), sms, sys, s.log)
-		s.answers = &questions.Answerer{Store: s.store, Adapters: adapters, Msgs: sys, Log: s.log.With("component", "answers"), Queue: notify.NewQueue()}
+		s.answers = &questions.Answerer{Store: s.store, Adapters: adapters, Msgs: sys, Log: s.log.With("component", "answers"), Queue: s.store.queue()}
 		s.ingest.OnCommit = func(o allimi.CommitOutcome) {
 			if o.Confirmations > 0 {
 				s.confirm.Queue.Poke()
@@ -240,41 +243,47 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.dispatch.Run(runCtx); err != nil {
-				s.log.Error("dispatcher stopped", "err", err)
+			if s.store.lead != nil {
+				// Of the centrals on one database, one at a time sends.
+				s.store.lead(runCtx, "jobs", s.runJobs)
+				return
 			}
+			s.runJobs(runCtx)
 		}()
-		if s.confirm != nil {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.confirm.Run(runCtx)
-			}()
-		}
-		if s.answers != nil {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.answers.Run(runCtx)
-			}()
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			questions.PurgeAudio(runCtx, s.store, cfg.QuestionAudio, s.log)
-		}()
-		if d := s.store.details; d != nil {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				purgeDetails(runCtx, d, s.log)
-			}()
-		}
 		s.ingest.Run(runCtx)
 		wg.Wait()
 	}()
 	s.log.Info("central serving", "http", s.httpLn.Addr().String(), "mqtt", cfg.MQTT, "broker", conn.Broker)
 	return s, nil
+}
+
+// runJobs sends notifications, sign-up confirmations and officials'
+// answers, and purges old recordings and detail pages, until ctx ends.
+func (s *Server) runJobs(ctx context.Context) {
+	var wg sync.WaitGroup
+	run := func(f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f()
+		}()
+	}
+	run(func() {
+		if err := s.dispatch.Run(ctx); err != nil {
+			s.log.Error("dispatcher stopped", "err", err)
+		}
+	})
+	if s.confirm != nil {
+		run(func() { s.confirm.Run(ctx) })
+	}
+	if s.answers != nil {
+		run(func() { s.answers.Run(ctx) })
+	}
+	run(func() { questions.PurgeAudio(ctx, s.store, s.cfg.QuestionAudio, s.log) })
+	if d := s.store.details; d != nil {
+		run(func() { purgeDetails(ctx, d, s.log) })
+	}
+	wg.Wait()
 }
 
 // HTTPAddr is the address the HTTP API listens on.

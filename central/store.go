@@ -54,6 +54,23 @@ type opened struct {
 	limits  *throttle.Limits
 	details *detail.Store
 	backup  api.Backup
+	// lead runs f while this central leads the job name among those on
+	// the same database (pg.Store.Lead); nil when nothing is shared.
+	lead func(ctx context.Context, name string, f func(ctx context.Context))
+}
+
+// sharedRescan is how often, on a database several centrals share, the
+// one that sends looks for what the others stored (notifications,
+// confirmations and answers to send): their pokes do not reach it.
+const sharedRescan = 2 * time.Second
+
+// queue is a queue of messages to people, looking every sharedRescan
+// when others may fill it.
+func (o *opened) queue() notify.Queue {
+	if o.lead != nil {
+		return notify.NewQueueEvery(sharedRescan)
+	}
+	return notify.NewQueue()
 }
 
 // openStore opens the store cfg names: PostgreSQL when cfg.Store is set,
@@ -80,5 +97,5 @@ func openStore(ctx context.Context, cfg Config) (*opened, error) {
 		st.Close()
 		return nil, fmt.Errorf("limits: %w", err)
 	}
-	return &opened{Store: st, keys: keys, limits: limits}, nil
+	return &opened{Store: st, keys: keys, limits: limits, lead: st.Lead}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"allimi/internal/pgtest"
 )
 
 // allimiBin is the path of bin/allimi under test.
@@ -52,5 +54,6 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
+	defer pgtest.Stop() // the PostgreSQL of the tests that use one
 	return m.Run()
 }

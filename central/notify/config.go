@@ -28,7 +28,12 @@ type Config struct {
 	// (same machine, alternating runs); 16 gave no more, before and after
 	// the recipient and delivery blocks.
 	Senders int
-	Now     func() time.Time
+	// Rescan, when positive, is how often the dispatcher looks in the
+	// store for notifications others stored (other centrals on a shared
+	// database): on one central's own store every notification comes
+	// through it, and 0 never looks.
+	Rescan time.Duration
+	Now    func() time.Time
 }
 
 // DefaultConfig works for the demo and the tests.

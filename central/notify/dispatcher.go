@@ -29,8 +29,11 @@ type Dispatcher struct {
 	log      *slog.Logger
 	metrics  *Metrics
 
-	mu       sync.Mutex
-	active   map[uint64]*allimi.Notification // expanding or sending
+	mu     sync.Mutex
+	active map[uint64]*allimi.Notification // expanding or sending
+	// finished are notifications this dispatcher saw finish that the
+	// store may still list as active in a read begun before (rescan).
+	finished map[uint64]struct{}
 	wake     map[allimi.Channel]chan struct{}
 	breakers map[allimi.Channel]*breaker
 }
@@ -42,7 +45,7 @@ func New(store Store, adapters map[allimi.Channel]channel.Adapter, tmpl *templat
 		cfg.Now = time.Now
 	}
 	d := &Dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
-		active: map[uint64]*allimi.Notification{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
+		active: map[uint64]*allimi.Notification{}, finished: map[uint64]struct{}{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
 		d.breakers[ch] = &breaker{}
@@ -80,6 +83,13 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		}
 	}
 	var wg sync.WaitGroup
+	if d.cfg.Rescan > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.rescanEvery(ctx, d.cfg.Rescan)
+		}()
+	}
 	for ch, a := range d.adapters {
 		wg.Add(1)
 		go func() {
@@ -98,7 +108,70 @@ func (d *Dispatcher) track(n allimi.Notification) {
 		d.active[n.ID] = &n
 	} else {
 		delete(d.active, n.ID)
+		d.finished[n.ID] = struct{}{}
 	}
+}
+
+// rescanEvery takes up, every period until ctx ends, the notifications
+// other centrals stored: their campaigns expanded there, their messages
+// to send here.
+func (d *Dispatcher) rescanEvery(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := d.rescan(); err != nil {
+			d.log.Warn("looking for notifications stored elsewhere failed", "err", err)
+		}
+	}
+}
+
+// rescan tracks the active notifications of the store it does not track
+// yet, and expands those whose expansion stopped (its central died).
+func (d *Dispatcher) rescan() error {
+	ns, err := d.store.ActiveNotifications()
+	if err != nil {
+		return err
+	}
+	listed := make(map[uint64]bool, len(ns))
+	var fresh []allimi.Notification
+	d.mu.Lock()
+	for _, n := range ns {
+		listed[n.ID] = true
+		_, tracked := d.active[n.ID]
+		_, done := d.finished[n.ID]
+		if !tracked && !done {
+			fresh = append(fresh, n)
+		}
+	}
+	for id := range d.finished {
+		if !listed[id] {
+			delete(d.finished, id) // finished in the store too
+		}
+	}
+	d.mu.Unlock()
+	for _, n := range fresh {
+		d.track(n)
+		if n.Status == allimi.StatusExpanding {
+			// Its central expands it, or died doing so: expanding it here
+			// too is safe (each step takes the next chunk after the
+			// cursor stored, under the notification's lock) and finishes
+			// it either way.
+			go func() {
+				if _, err := d.expand(n.ID); err != nil {
+					d.log.Error("expansion failed", "notification", n.ID, "err", err)
+				}
+			}()
+		}
+	}
+	if len(fresh) > 0 {
+		d.poke()
+	}
+	return nil
 }
 
 // expand finishes a campaign's expansion and starts its sending.

@@ -193,3 +193,54 @@ func TestDispatcher_QuietHoursHoldOnlyNonUrgentNotices(t *testing.T) {
 		}
 	})
 }
+
+// Two centrals on one store: the one that takes a notification does not
+// run the lanes (it does not lead); the one that does finds it by
+// rescanning, sends it once, and does not take it up again once done.
+func TestDispatcher_RescanSendsWhatAnotherCentralStored(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 30, allimi.ChannelSMS)
+		fake := channel.NewFake(channel.FakeOptions{NoDedupe: true})
+		srv := httptest.NewServer(fake.Handler())
+		t.Cleanup(srv.Close)
+		cfg := channel.DefaultConfig()
+		cfg.SetBaseURL(srv.URL)
+		adapters, err := channel.New(cfg, nil)
+		require.NoError(t, err)
+		all := []channel.Adapter{adapters[allimi.ChannelKakao], adapters[allimi.ChannelNaver], adapters[allimi.ChannelToss], adapters[allimi.ChannelSMS]}
+		taker := newTestDispatcher(t, s, all...) // never Run
+		leader := newTestDispatcher(t, s, all...)
+		leader.cfg.Rescan = 20 * time.Millisecond
+		running(t, leader)
+
+		req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
+		req.Audience.All = true
+		n, _, err := taker.Create("nhis", "k1", req)
+		require.NoError(t, err)
+		waitStat(t, s, allimi.ChannelSMS, MetricSent, 30)
+		require.Eventually(t, func() bool {
+			n, err := s.GetNotification(n.ID)
+			return err == nil && n.Status == allimi.StatusDone
+		}, 10*time.Second, 5*time.Millisecond)
+		time.Sleep(10 * leader.cfg.Rescan) // rescans after it is done
+		assert.EqualValues(t, 30, fake.Stats().Accepted[allimi.ChannelSMS])
+		assert.Zero(t, fake.Stats().Repeats[allimi.ChannelSMS], "nobody got it twice")
+		leader.mu.Lock()
+		assert.Empty(t, leader.active, "a finished notification is not taken up again")
+		leader.mu.Unlock()
+
+		// A campaign whose central died before expanding it: the leader
+		// expands it and sends it.
+		req.Params = map[string]string{"year": "2027"}
+		orphan, _, err := s.CreateNotification("nhis", "k2", req)
+		require.NoError(t, err)
+		require.Equal(t, allimi.StatusExpanding, orphan.Status)
+		waitStat(t, s, allimi.ChannelSMS, MetricSent, 60)
+		require.Eventually(t, func() bool {
+			n, err := s.GetNotification(orphan.ID)
+			return err == nil && n.Status == allimi.StatusDone
+		}, 10*time.Second, 5*time.Millisecond)
+		assert.EqualValues(t, 60, fake.Stats().Accepted[allimi.ChannelSMS])
+		assert.Zero(t, fake.Stats().Repeats[allimi.ChannelSMS])
+	})
+}

@@ -15,9 +15,17 @@ import (
 // batch) again.
 type Queue struct {
 	wake chan struct{}
+	idle time.Duration
 }
 
-func NewQueue() Queue { return Queue{wake: make(chan struct{}, 1)} }
+func NewQueue() Queue { return NewQueueEvery(time.Minute) }
+
+// NewQueueEvery is a queue that looks every idle when not poked: sooner
+// than a minute when what it sends is queued by other centrals on a
+// shared database, whose pokes do not reach it.
+func NewQueueEvery(idle time.Duration) Queue {
+	return Queue{wake: make(chan struct{}, 1), idle: idle}
+}
 
 // Poke asks for a batch now (something was queued).
 func (q Queue) Poke() {
@@ -32,7 +40,7 @@ func (q Queue) Run(ctx context.Context, log *slog.Logger, what string, once func
 	backoff := time.Second
 	for {
 		sent, err := once(ctx)
-		wait := time.Minute
+		wait := q.idle
 		switch {
 		case err != nil:
 			log.Warn(what+" wait", "err", err, "retry", backoff)

@@ -1,11 +1,13 @@
 package pg
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +60,87 @@ type deliveryTx struct {
 	// abort, is what UpdateDeliveries must see (a serialization failure
 	// is run again).
 	failed error
+	// early are the receipts kept ahead of their acceptance, of the
+	// notifications read so far (EarlyReceipt): read once per
+	// notification, not once per delivery, as there are hardly ever any.
+	early map[uint64]map[allimi.DeliveryRef]allimi.ProviderReceipt
+	// rows are the deliveries and send-intents written and not yet sent:
+	// one statement each per flush, however many (see rowWrites).
+	rows rowWrites
+}
+
+// rowWrites gathers a transaction's writes of deliveries and send-intents,
+// the dispatcher's several per delivery, to send each table's as one
+// statement over arrays. Per key the last write wins, as it would one
+// statement after another; no other statement writes these tables in a
+// dispatcher's transaction, so their order against the rest is free.
+type rowWrites struct {
+	deliveries map[allimi.DeliveryRef]allimi.DeliveryRecord
+	intents    map[allimi.DeliveryRef]*allimi.SendIntent // nil: delete
+}
+
+// sortedRefs are m's keys in the tables' order: concurrent writers take
+// the rows' locks in the same order, and do not deadlock.
+func sortedRefs[V any](m map[allimi.DeliveryRef]V) []allimi.DeliveryRef {
+	refs := make([]allimi.DeliveryRef, 0, len(m))
+	for ref := range m {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, func(a, b allimi.DeliveryRef) int {
+		return cmp.Or(cmp.Compare(a.Notification, b.Notification), cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.Channel, b.Channel))
+	})
+	return refs
+}
+
+// queue adds the statements of the writes gathered to b, and forgets them.
+func (w *rowWrites) queue(b *pgx.Batch) {
+	if n := len(w.deliveries); n > 0 {
+		ids, seqs, chs := make([]int64, 0, n), make([]int32, 0, n), make([]string, 0, n)
+		states, attempts, flags := make([]int16, 0, n), make([]int16, 0, n), make([]int16, 0, n)
+		firsts, updateds, reasons := make([]int64, 0, n), make([]int64, 0, n), make([]string, 0, n)
+		for _, ref := range sortedRefs(w.deliveries) {
+			rec := w.deliveries[ref]
+			ids, seqs, chs = append(ids, int64(ref.Notification)), append(seqs, int32(ref.Seq)), append(chs, string(ref.Channel))
+			states, attempts, flags = append(states, int16(rec.State)), append(attempts, int16(rec.Attempts)), append(flags, int16(rec.Flags))
+			firsts, updateds, reasons = append(firsts, rec.First), append(updateds, rec.Updated), append(reasons, rec.Reason)
+		}
+		b.Queue(`INSERT INTO deliveries (notification, seq, channel, state, attempts, flags, first_ms, updated_ms, reason)
+			SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::smallint[], $5::smallint[], $6::smallint[], $7::bigint[], $8::bigint[], $9::text[])
+			ON CONFLICT (notification, seq, channel) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
+				flags = EXCLUDED.flags, first_ms = EXCLUDED.first_ms, updated_ms = EXCLUDED.updated_ms, reason = EXCLUDED.reason`,
+			ids, seqs, chs, states, attempts, flags, firsts, updateds, reasons)
+		w.deliveries = nil
+	}
+	if len(w.intents) > 0 {
+		var put, del struct {
+			chs  []string
+			ids  []int64
+			seqs []int32
+		}
+		var ats, grps []int64
+		var flags []int16
+		var fresh []bool
+		for _, ref := range sortedRefs(w.intents) {
+			si := w.intents[ref]
+			if si == nil {
+				del.chs, del.ids, del.seqs = append(del.chs, string(ref.Channel)), append(del.ids, int64(ref.Notification)), append(del.seqs, int32(ref.Seq))
+				continue
+			}
+			put.chs, put.ids, put.seqs = append(put.chs, string(ref.Channel)), append(put.ids, int64(ref.Notification)), append(put.seqs, int32(ref.Seq))
+			ats, grps, flags, fresh = append(ats, si.At), append(grps, int64(si.Group)), append(flags, int16(si.Flags)), append(fresh, si.Fresh)
+		}
+		if len(del.ids) > 0 {
+			b.Queue(`DELETE FROM send_intents s USING unnest($1::text[], $2::bigint[], $3::integer[]) AS d(channel, notification, seq)
+				WHERE s.channel = d.channel AND s.notification = d.notification AND s.seq = d.seq`, del.chs, del.ids, del.seqs)
+		}
+		if len(put.ids) > 0 {
+			b.Queue(`INSERT INTO send_intents (channel, notification, seq, at_ms, grp, flags, fresh)
+				SELECT * FROM unnest($1::text[], $2::bigint[], $3::integer[], $4::bigint[], $5::bigint[], $6::smallint[], $7::boolean[])
+				ON CONFLICT (channel, notification, seq) DO UPDATE SET at_ms = EXCLUDED.at_ms, grp = EXCLUDED.grp,
+					flags = EXCLUDED.flags, fresh = EXCLUDED.fresh`, put.chs, put.ids, put.seqs, ats, grps, flags, fresh)
+		}
+		w.intents = nil
+	}
 }
 
 // done is the error the transaction ends with: the first statement's
@@ -91,6 +174,7 @@ func (t *deliveryTx) flush() error {
 	if t.failed != nil {
 		return t.failed
 	}
+	t.rows.queue(&t.pending)
 	if t.pending.Len() == 0 {
 		return nil
 	}
@@ -353,11 +437,14 @@ func (t *deliveryTx) PutDelivery(ref allimi.DeliveryRef, rec allimi.DeliveryReco
 	if ref.Seq == 0 {
 		return errors.New("delivery of recipient 0")
 	}
-	return t.queue(`INSERT INTO deliveries (notification, seq, channel, state, attempts, flags, first_ms, updated_ms, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (notification, seq, channel) DO UPDATE SET state = EXCLUDED.state, attempts = EXCLUDED.attempts,
-			flags = EXCLUDED.flags, first_ms = EXCLUDED.first_ms, updated_ms = EXCLUDED.updated_ms, reason = EXCLUDED.reason`,
-		append(refArgs(ref), int16(rec.State), int16(rec.Attempts), int16(rec.Flags), rec.First, rec.Updated, rec.Reason)...)
+	if t.failed != nil {
+		return t.failed
+	}
+	if t.rows.deliveries == nil {
+		t.rows.deliveries = map[allimi.DeliveryRef]allimi.DeliveryRecord{}
+	}
+	t.rows.deliveries[ref] = rec
+	return nil
 }
 
 func (t *deliveryTx) PutDue(e allimi.DueEntry) error {
@@ -381,18 +468,47 @@ func (t *deliveryTx) PutDeadLetter(ref allimi.DeliveryRef, dl allimi.DeadLetter)
 }
 
 func (t *deliveryTx) EarlyReceipt(ref allimi.DeliveryRef) (allimi.ProviderReceipt, bool, error) {
-	var r allimi.ProviderReceipt
+	kept, err := t.earlyOf(ref.Notification)
+	if err != nil {
+		return allimi.ProviderReceipt{}, false, err
+	}
+	r, ok := kept[ref]
+	return r, ok, nil
+}
+
+// earlyOf reads notification id's early receipts, once per transaction.
+// An unreadable one is as good as none, and deleted.
+func (t *deliveryTx) earlyOf(id uint64) (map[allimi.DeliveryRef]allimi.ProviderReceipt, error) {
+	if kept, ok := t.early[id]; ok {
+		return kept, nil
+	}
+	kept := map[allimi.DeliveryRef]allimi.ProviderReceipt{}
+	var bad []allimi.DeliveryRef
+	var seq int64
+	var ch string
 	var body []byte
-	ok, err := t.queryRow(`SELECT body FROM early_receipts WHERE notification = $1 AND seq = $2 AND channel = $3`,
-		refArgs(ref), &body)
-	if err != nil || !ok {
-		return r, false, err
+	if err := t.query(`SELECT seq, channel, body FROM early_receipts WHERE notification = $1`, []any{id}, []any{&seq, &ch, &body}, func() error {
+		ref := allimi.DeliveryRef{Notification: id, Seq: uint32(seq), Channel: allimi.Channel(ch)}
+		var r allimi.ProviderReceipt
+		if err := json.Unmarshal(body, &r); err != nil {
+			bad = append(bad, ref)
+			return nil
+		}
+		kept[ref] = r
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		// Unreadable: as good as none.
-		return allimi.ProviderReceipt{}, false, t.DeleteEarlyReceipt(ref)
+	if t.early == nil {
+		t.early = map[uint64]map[allimi.DeliveryRef]allimi.ProviderReceipt{}
 	}
-	return r, true, nil
+	t.early[id] = kept
+	for _, ref := range bad {
+		if err := t.DeleteEarlyReceipt(ref); err != nil {
+			return nil, err
+		}
+	}
+	return kept, nil
 }
 
 func (t *deliveryTx) PutEarlyReceipt(ref allimi.DeliveryRef, r allimi.ProviderReceipt) error {
@@ -400,11 +516,17 @@ func (t *deliveryTx) PutEarlyReceipt(ref allimi.DeliveryRef, r allimi.ProviderRe
 	if err != nil {
 		return err
 	}
+	if kept, ok := t.early[ref.Notification]; ok {
+		kept[ref] = r
+	}
 	return t.queue(`INSERT INTO early_receipts (notification, seq, channel, body) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (notification, seq, channel) DO UPDATE SET body = EXCLUDED.body`, append(refArgs(ref), body)...)
 }
 
 func (t *deliveryTx) DeleteEarlyReceipt(ref allimi.DeliveryRef) error {
+	if kept, ok := t.early[ref.Notification]; ok {
+		delete(kept, ref)
+	}
 	return t.queue(`DELETE FROM early_receipts WHERE notification = $1 AND seq = $2 AND channel = $3`, refArgs(ref)...)
 }
 
@@ -421,15 +543,23 @@ func (t *deliveryTx) SendIntent(ref allimi.DeliveryRef) (allimi.SendIntent, bool
 }
 
 func (t *deliveryTx) PutSendIntent(si allimi.SendIntent) error {
-	return t.queue(`INSERT INTO send_intents (channel, notification, seq, at_ms, grp, flags, fresh) VALUES ($1, $2, $3, $4, $5, $6, $7)
-		ON CONFLICT (channel, notification, seq) DO UPDATE SET at_ms = EXCLUDED.at_ms, grp = EXCLUDED.grp,
-			flags = EXCLUDED.flags, fresh = EXCLUDED.fresh`,
-		string(si.Ref.Channel), si.Ref.Notification, int64(si.Ref.Seq), si.At, int64(si.Group), int16(si.Flags), si.Fresh)
+	return t.intent(si.Ref, &si)
 }
 
 func (t *deliveryTx) DeleteSendIntent(ref allimi.DeliveryRef) error {
-	return t.queue(`DELETE FROM send_intents WHERE channel = $1 AND notification = $2 AND seq = $3`,
-		string(ref.Channel), ref.Notification, int64(ref.Seq))
+	return t.intent(ref, nil)
+}
+
+// intent gathers a send-intent's write (nil: its deletion).
+func (t *deliveryTx) intent(ref allimi.DeliveryRef, si *allimi.SendIntent) error {
+	if t.failed != nil {
+		return t.failed
+	}
+	if t.rows.intents == nil {
+		t.rows.intents = map[allimi.DeliveryRef]*allimi.SendIntent{}
+	}
+	t.rows.intents[ref] = si
+	return nil
 }
 
 func (t *deliveryTx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, outcome string, n int64) error {

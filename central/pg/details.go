@@ -16,7 +16,7 @@ import (
 )
 
 // The Store keeps the detail pages' data (detail.Storage, migration
-// 0009): the records of tokens issued with their detail, the shared
+// 0010_details): the records of tokens issued with their detail, the shared
 // details, and each token's wrong tries. The dispatcher's tokens have no
 // record: Resolve answers for them from the recipients and their
 // deliveries, as central/bolt's ResolveToken does, with the same keys (the

@@ -55,8 +55,8 @@ func benchCmd() *cobra.Command {
 	drainC.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	drainC.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of each run's drain (sender start to empty outbox) to `prefix`.N (go tool pprof merges them)")
 
-	var out, goBench string
-	var fanoutN int
+	var out, goBench, store string
+	var fanoutN, storeN int
 	report := &cobra.Command{
 		Use:   "report",
 		Short: "Run every benchmark and write the report (BENCHMARKS.md)",
@@ -75,6 +75,13 @@ func benchCmd() *cobra.Command {
 				return err
 			}
 			b.WriteString(f.markdown(fanoutN))
+			if store != "" {
+				md, err := storeFanoutReport(cmd.Context(), store, storeN)
+				if err != nil {
+					return fmt.Errorf("fan-out on PostgreSQL: %w", err)
+				}
+				b.WriteString(md)
+			}
 			var ev strings.Builder
 			if err := runConsultEval(&ev, consultOptions{}); err != nil {
 				return fmt.Errorf("consult eval: %w", err)
@@ -107,6 +114,8 @@ func benchCmd() *cobra.Command {
 	}
 	report.Flags().StringVar(&out, "out", "BENCHMARKS.md", "report file")
 	report.Flags().IntVar(&fanoutN, "fanout-subscribers", 1000000, "subscribers of the fan-out benchmark")
+	report.Flags().StringVar(&store, "store", "", "also measure the fan-out through 1, 2 and 3 central processes on this PostgreSQL database (postgres://…)")
+	report.Flags().IntVar(&storeN, "store-subscribers", 50000, "subscribers of the fan-out on PostgreSQL")
 	report.Flags().StringVar(&goBench, "go-bench", "", "output `file` of go test -bench ./subsidy/ to report too")
 	var kioskRuns int
 	kioskC := &cobra.Command{

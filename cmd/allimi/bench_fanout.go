@@ -59,11 +59,30 @@ func benchFanoutCmd() *cobra.Command {
 	var n int
 	var asJSON bool
 	var profile, memProfile, tracePath, keep string
+	var store, keysDir string
+	var workers int
+	var latency time.Duration
 	c := &cobra.Command{
 		Use:   "fanout",
 		Short: "One campaign to N subscribers through central to the fake providers, beside a bare HTTP client",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if store != "" {
+				r, err := benchFanoutStore(cmd.Context(), store, keysDir, n, workers, latency)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return printJSON(os.Stdout, r)
+				}
+				fmt.Print(r.markdown(n))
+				return nil
+			}
+			for _, f := range []string{"workers", "provider-latency", "keys"} {
+				if cmd.Flags().Changed(f) {
+					return usageError{fmt.Errorf("--%s goes with --store (workers are central processes on one PostgreSQL database)", f)}
+				}
+			}
 			if profile != "" {
 				f, err := os.Create(profile)
 				if err != nil {
@@ -96,6 +115,10 @@ func benchFanoutCmd() *cobra.Command {
 	c.Flags().StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	c.Flags().StringVar(&tracePath, "trace", "", "write an execution trace of the campaign (not the baseline) to this file")
 	c.Flags().StringVar(&memProfile, "memprofile", "", "write an allocation profile of the whole run to this file")
+	c.Flags().StringVar(&store, "store", "", "run the campaign through `central serve --store` processes on this PostgreSQL database (postgres://…; migrated if need be) instead of one central in this process")
+	c.Flags().IntVar(&workers, "workers", 1, "with --store: central processes on the database")
+	c.Flags().DurationVar(&latency, "provider-latency", 0, "with --store: the fake providers answer each request after this long (e.g. 20ms)")
+	c.Flags().StringVar(&keysDir, "keys", "", "with --store: the `directory` of central's keys.json (default: new keys in a temporary directory; a database remembers the keys it was first given)")
 	c.Flags().StringVar(&keep, "keep", "", "keep central's data in this new `directory` for inspection (default: a temporary one, removed)")
 	return c
 }

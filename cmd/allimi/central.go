@@ -32,7 +32,7 @@ func centralCmd() *cobra.Command {
 
 func serveCmd() *cobra.Command {
 	cfg := central.DefaultConfig()
-	var configFile, store, uplink string
+	var configFile, store, uplink, keys string
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the broker, the ingest of kiosk records and the HTTP API",
@@ -41,6 +41,9 @@ func serveCmd() *cobra.Command {
 			cfg.Logger = slog.Default()
 			if err := scaleOut(cmd, store, uplink); err != nil {
 				return err
+			}
+			if store != "" {
+				cfg.Store, cfg.Data = store, keys
 			}
 			central.TuneGC()
 			srv, err := central.Start(cmd.Context(), cfg)
@@ -55,6 +58,7 @@ func serveCmd() *cobra.Command {
 	f := c.Flags()
 	f.StringVar(&cfg.Data, "data", cfg.Data, "data directory (central.db, keys.json)")
 	f.StringVar(&store, "store", "", "`URL` of central's PostgreSQL database (postgres://…), instead of --data's bbolt file; migrate it first (allimi central migrate)")
+	f.StringVar(&keys, "keys", cfg.Data, "with --store: the `directory` of central's keys.json (every central on the database needs the same one) and of the kiosk CA")
 	f.StringVar(&uplink, "uplink", "", "NATS servers kiosks reach central through (`nats://h1:4222,h2:4222`), instead of the embedded broker or --broker")
 	f.StringVar(&cfg.MQTT, "mqtt", cfg.MQTT, "listen address of the embedded MQTT broker")
 	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port; several separated by commas, tried in order) instead of the embedded one")
@@ -507,16 +511,18 @@ func (l *proxyList) Type() string { return "addresses" }
 
 // scaleOut checks --store and --uplink, which put central on PostgreSQL
 // and a NATS cluster. A database that is not at this build's schema is
-// refused, saying which (unmigrated, or migrated by a newer build). The
-// rest of central on them is still being built (see the README,
-// "Scaling out"): until it is, central serve says so and stops rather
-// than run half on one store and half on another.
+// refused, saying which (unmigrated, or migrated by a newer build), as
+// central.Start would. The NATS uplink is still being built (see the
+// README, "Scaling out"): until it is, central serve says so and stops.
 func scaleOut(cmd *cobra.Command, store, uplink string) error {
 	if store == "" && uplink == "" {
+		if cmd.Flags().Changed("keys") {
+			return usageError{fmt.Errorf("--keys goes with --store (with --data, keys.json is in the data directory)")}
+		}
 		return nil
 	}
 	if store != "" && cmd.Flags().Changed("data") {
-		return usageError{fmt.Errorf("--store and --data: give one (--store is PostgreSQL, --data the bbolt file in a data directory)")}
+		return usageError{fmt.Errorf("--store and --data: give one (--store is PostgreSQL, --data the bbolt file in a data directory; with --store, keys.json is in --keys)")}
 	}
 	if uplink != "" {
 		for _, u := range strings.Split(uplink, ",") {
@@ -532,6 +538,9 @@ func scaleOut(cmd *cobra.Command, store, uplink string) error {
 		}
 		st.Close()
 	}
-	return errors.New("central serve on PostgreSQL and NATS (--store, --uplink) is not available in this build yet: " +
-		"the database is ready (central migrate, kiosk add, agency add and official add work on it); serve with --data for now")
+	if uplink != "" {
+		return errors.New("central serve with a NATS uplink (--uplink) is not available in this build yet: " +
+			"serve on PostgreSQL (--store) with the embedded broker or --broker for now")
+	}
+	return nil
 }

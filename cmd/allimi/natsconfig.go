@@ -87,6 +87,13 @@ server's cluster listener).`,
 			if err := cfg.Write(out); err != nil {
 				return err
 			}
+			if store != "" {
+				// central serve --uplink finds this server's MQTT
+				// listener here.
+				if err := recordNATSServer(cmd.Context(), store, pg.NATSServer{Name: cfg.Name, Listen: cfg.Listen, MQTT: cfg.MQTT}); err != nil {
+					return err
+				}
+			}
 			for _, c := range tooLarge {
 				fmt.Fprintf(os.Stderr, "warning: %s\n", c)
 			}
@@ -115,6 +122,19 @@ server's cluster listener).`,
 // defaultServerName names a server after its host and client port:
 // unique in a cluster of servers on different hosts or ports, and the same
 // at every run, as JetStream needs.
+// recordNATSServer records in the store a server nats-config wrote.
+func recordNATSServer(ctx context.Context, store string, srv pg.NATSServer) error {
+	st, err := pg.Open(ctx, store)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.PutNATSServer(srv); err != nil {
+		return fmt.Errorf("recording server %s in the store: %w", srv.Name, err)
+	}
+	return nil
+}
+
 func defaultServerName(listen string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {

@@ -117,4 +117,17 @@ func TestNATSConfig_FromPostgres(t *testing.T) {
 	assert.Contains(t, conf, `user: "kiosk-sejong-01"`)
 	assert.Contains(t, conf, `user: "allimi-central"`)
 	assert.NotContains(t, conf, a.Password)
+
+	// The server's listeners are recorded for central serve --uplink, and
+	// writing it again updates them.
+	require.NoError(t, runNATSConfig(t, "--store", url, "--data", keysDir, "--out", out, "--jetstream-dir", t.TempDir(),
+		"--name", "n1", "--listen", "10.0.0.1:4222", "--mqtt", "10.0.0.1:1883"))
+	require.NoError(t, runNATSConfig(t, "--store", url, "--data", keysDir, "--out", out, "--jetstream-dir", t.TempDir(),
+		"--name", "n1", "--listen", "10.0.0.1:4222", "--mqtt", "10.0.0.1:1993"))
+	st, err = pg.Open(context.Background(), url)
+	require.NoError(t, err)
+	defer st.Close()
+	servers, err := st.NATSServers()
+	require.NoError(t, err)
+	assert.Contains(t, servers, pg.NATSServer{Name: "n1", Listen: "10.0.0.1:4222", MQTT: "10.0.0.1:1993"})
 }

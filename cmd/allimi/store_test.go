@@ -182,7 +182,8 @@ func TestOfficialCommands_OnPostgres(t *testing.T) {
 }
 
 // central serve on PostgreSQL refuses a database not at this build's
-// schema, saying which; on one that is, it says what this build lacks.
+// schema, saying which; on one that is, with a NATS uplink, it says what
+// this build lacks.
 func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
 	serve := func(url string) error {
 		_, err := runPrinting(t, serveCmd(), "--store", url, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0")
@@ -195,7 +196,7 @@ func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
 
 	_, err = pg.Migrate(context.Background(), url)
 	require.NoError(t, err)
-	err = serve(url)
+	_, err = runPrinting(t, serveCmd(), "--store", url, "--uplink", "nats://127.0.0.1:4222", "--http", "127.0.0.1:0")
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, pg.ErrUnmigrated)
 	assert.Contains(t, err.Error(), "not available in this build yet")

@@ -111,6 +111,25 @@ func URL(t testing.TB) string {
 	return s.url(name)
 }
 
+// Database creates a fresh, empty database named name (letters, digits
+// and _) outside any test, for programs such as pgrun, and returns its
+// URL; Stop drops it with the server.
+func Database(name string) (string, error) {
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return "", fmt.Errorf("pgtest: database name %q: lower-case letters, digits and _ only", name)
+		}
+	}
+	s, err := get()
+	if err != nil {
+		return "", err
+	}
+	if err := s.exec("CREATE DATABASE " + name); err != nil {
+		return "", fmt.Errorf("pgtest: create database %s: %w", name, err)
+	}
+	return s.url(name), nil
+}
+
 func get() (*server, error) {
 	once.Do(func() { running, startErr = start() })
 	if startErr != nil {

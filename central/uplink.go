@@ -1,0 +1,60 @@
+package central
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"allimi/central/pg"
+)
+
+// mqttOfUplink finds, for each NATS server of the uplink (nats://host:port,
+// as --uplink gives them), the MQTT listener nats-config recorded for it
+// (tcp://host:port), through which central publishes what kiosks must
+// find retained. A server recorded as listening on every address
+// (0.0.0.0:4222) is the uplink's host on those ports.
+func mqttOfUplink(uplink []string, servers []pg.NATSServer) ([]string, error) {
+	var out []string
+	for _, raw := range uplink {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		if err != nil || u.Scheme != "nats" || u.Port() == "" {
+			return nil, fmt.Errorf("--uplink %q: want nats://host:port", raw)
+		}
+		mqtt, ok := "", false
+		for _, s := range servers {
+			if mqtt, ok = listenerFor(u.Hostname(), u.Port(), s); ok {
+				break
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("--uplink %s: no NATS server with that client listener is recorded in the store: "+
+				"write its configuration with `allimi central nats-config --store … --listen %s --mqtt HOST:PORT …`, or give central its MQTT listeners with --uplink-mqtt",
+				raw, u.Host)
+		}
+		out = append(out, mqtt)
+	}
+	return out, nil
+}
+
+// listenerFor is s's MQTT listener as tcp://host:port when s's client
+// listener is host:port (or port on every address).
+func listenerFor(host, port string, s pg.NATSServer) (string, bool) {
+	lh, lp, err := net.SplitHostPort(s.Listen)
+	if err != nil || lp != port || !(lh == host || unspecified(lh)) {
+		return "", false
+	}
+	mh, mp, err := net.SplitHostPort(s.MQTT)
+	if err != nil {
+		return "", false
+	}
+	if unspecified(mh) {
+		mh = host
+	}
+	return "tcp://" + net.JoinHostPort(mh, mp), true
+}
+
+func unspecified(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || (ip != nil && ip.IsUnspecified())
+}
