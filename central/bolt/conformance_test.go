@@ -11,6 +11,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/detail"
 	"allimi/central/keyring"
 	"allimi/central/storetest"
 	"allimi/central/throttle"
@@ -50,6 +51,39 @@ func (c throttleStore) Reopen(t *testing.T) throttleStore {
 	c.conformanceStore.Reopen(t)
 	return throttleStore{c.conformanceStore, throttle.Bolt(c.db)}
 }
+
+func TestConformance_Details(t *testing.T) {
+	storetest.Details(t, func(t *testing.T) detailStore {
+		c := openConformance(t).(*conformanceStore)
+		return detailStore{c, c.detailStorage(t)}
+	})
+}
+
+// detailStore is the store's file as the detail pages keep their data in
+// it, answering for reserved tokens as the store does.
+type detailStore struct {
+	*conformanceStore
+	detail.Storage
+}
+
+func (c detailStore) Reopen(t *testing.T) detailStore {
+	c.conformanceStore.Reopen(t)
+	return detailStore{c.conformanceStore, c.detailStorage(t)}
+}
+
+func (c *conformanceStore) detailStorage(t *testing.T) detail.Storage {
+	t.Helper()
+	st, err := detail.Bolt(c.db, c.Store)
+	require.NoError(t, err)
+	return st
+}
+
+func TestConformance_DetailLinks(t *testing.T) {
+	storetest.DetailLinks(t, func(t *testing.T) storetest.DetailLinkBackend { return openConformance(t).(*conformanceStore) })
+}
+
+// DetailPages serves the store's detail pages.
+func (c *conformanceStore) DetailPages() *detail.Store { return c.Details }
 
 func TestConformance_Benefits(t *testing.T) {
 	storetest.Benefits(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })

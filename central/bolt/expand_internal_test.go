@@ -8,6 +8,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/detail"
 	"allimi/internal/loadgen"
 )
 
@@ -58,7 +59,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 			_, shared, birth, _, ok, err := s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
 			require.NoError(t, err)
 			require.True(t, ok, "recipient %d", seq)
-			assert.Equal(t, sharedDetailKey(n.ID), shared)
+			assert.Equal(t, detail.NoticeKey(n.ID), shared)
 			assert.True(t, births[birth])
 
 			wrong := s.links.Secret(n.ID, seq%7+1)

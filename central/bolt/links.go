@@ -74,7 +74,7 @@ func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields 
 	if err != nil {
 		return nil, "", "", time.Time{}, false, err
 	}
-	return recipientFields(&n, r.Params), sharedDetailKey(n.ID), it.Citizen.BirthDate, n.ExpiresAt, true, nil
+	return detail.RecipientFields(&n, r.Params), detail.NoticeKey(n.ID), it.Citizen.BirthDate, n.ExpiresAt, true, nil
 }
 
 // recipientOfToken finds the recipient whose detail token is number seq.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"go.etcd.io/bbolt"
 
@@ -130,7 +129,7 @@ func (s *Store) addRecipients(tx *bbolt.Tx, n *allimi.Notification, add []newRec
 	first := uint32(n.Recipients) + 1
 	if s.Details != nil {
 		var err error
-		if base, err = s.Details.Reserve(tx, uint64(len(add))); err != nil {
+		if base, err = s.Details.Reserve(detail.BoltTx(tx), uint64(len(add))); err != nil {
 			return err
 		}
 		v := binary.BigEndian.AppendUint32(u64(n.ID), first)
@@ -244,20 +243,8 @@ func (s *Store) putShared(tx *bbolt.Tx, n *allimi.Notification) error {
 	if s.Details == nil {
 		return nil
 	}
-	ti, _ := n.Type.Info()
-	title := n.Title
-	if title == "" {
-		title = ti.Name
-	}
-	fields := make([]detail.Field, len(n.Fields))
-	for i, f := range n.Fields {
-		fields[i] = detail.Field{Label: f.Label, Value: f.Value}
-	}
-	return s.Details.PutShared(tx, sharedDetailKey(n.ID), detail.Detail{Type: n.Type, Title: title, Agency: n.Agency,
-		Fields: fields, PaymentURL: n.PaymentURL, Expires: n.ExpiresAt})
+	return s.Details.PutShared(detail.BoltTx(tx), detail.NoticeKey(n.ID), detail.NoticeDetail(n))
 }
-
-func sharedDetailKey(id uint64) string { return "n" + strconv.FormatUint(id, 10) }
 
 // GetNotification reads one notification.
 func (s *Store) GetNotification(id uint64) (allimi.Notification, error) {

@@ -593,6 +593,31 @@ func (r *Reader) DeliveryStats(f func(t, ch, outcome string, n uint64) error) er
 	})
 }
 
+// DetailShared reads the detail pages' shared details: the key, expiry
+// and encoded detail each, as central/detail keeps them on any storage.
+func (r *Reader) DetailShared(f func(key string, expires time.Time, detail []byte) error) error {
+	return detail.ReadBolt(r.tx, detail.BoltContents{Shared: f})
+}
+
+// DetailAttempts reads the detail tokens' wrong tries and locks, each with
+// the token's expiry: its record's, or its recipient's notification's.
+// The counts of tokens neither has are left: their pages no longer open.
+func (r *Reader) DetailAttempts(f func(seq uint64, a detail.Attempts, expires time.Time) error) error {
+	return detail.ReadBolt(r.tx, detail.BoltContents{Attempts: func(seq uint64, a detail.Attempts, expires time.Time) error {
+		if expires.IsZero() {
+			n, _, ok, err := recipientOfToken(r.tx, seq)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			expires = n.ExpiresAt
+		}
+		return f(seq, a, expires)
+	}})
+}
+
 // Sequences are the last ids the file handed out, which the copy's own
 // must go on from.
 type Sequences struct {
@@ -620,24 +645,28 @@ var readByReader = [][]byte{bucketMeta, bucketKiosks, bucketEnrolments, bucketAg
 	bucketReceipts, bucketConfirmations, bucketRejected, bucketActive, bucketFeedback, bucketProfiles,
 	bucketBenefitNotified, bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend,
 	bucketCatalogs, throttle.Bucket, bucketNotifications, bucketNotifIdem, bucketRecipients, bucketDeliveries,
-	bucketDue, bucketDeadLetters, bucketEarlyReceipts, bucketSendIntents, bucketQueueIntents, bucketDeliveryStats}
+	bucketDue, bucketDeadLetters, bucketEarlyReceipts, bucketSendIntents, bucketQueueIntents, bucketDeliveryStats,
+	[]byte(detail.SharedBucket), []byte(detail.AttemptsBucket)}
 
 // notReadWhy says why Reader leaves each other bucket of the parts.
 var notReadWhy = map[string]string{
 	string(bucketSubs):         "the campaign index, derived from the consents (PostgreSQL reads the consents directly)",
 	string(bucketSubsPending):  "the campaign index's queue, derived data",
 	string(bucketAgencyTokens): "an index of the agencies' token hashes, which the agencies table holds",
-	string(bucketTokenRanges):  "the detail pages' index from token to recipient: PostgreSQL has no detail pages yet (each recipient's token number is copied with them)",
+	string(bucketTokenRanges):  "the detail pages' index from token to recipient, derived data (each recipient's token number is copied with them, and PostgreSQL finds a token's recipient by it)",
 }
 
-// detailWhy is why the detail pages' own buckets (central/detail's
-// detail-*) are left.
-const detailWhy = "the detail pages (tokens, wrong tries, shared details): PostgreSQL has no tables for them yet (central on PostgreSQL serves no detail pages), so links already sent do not open there"
+// detailWhy is why the detail pages' tokens bucket is left: its sequence
+// is copied (Sequences), and its records are of tokens issued one by one
+// with their whole detail, which central does not issue (its dispatcher's
+// tokens are answered from the recipients, copied with their numbers).
+const detailWhy = "records of detail tokens issued one by one, which central's dispatcher does not issue (the links it sent are answered from the recipients, copied with their token numbers, and the sequence goes on on PostgreSQL); any such links stop opening"
 
 // NotRead lists the buckets of the file no method of Reader reads, with
 // their number of entries (empty ones too) and why: the detail pages'
-// buckets (no tables on PostgreSQL yet), the campaign index and its queue
-// (derived from the consents, which PostgreSQL reads directly), and the
+// tokens bucket (no records central issues), the campaign index and its
+// queue (derived from the consents, which PostgreSQL reads directly), the
+// detail pages' token ranges (derived from the recipients), and the
 // agencies' token index (the agencies hold their token's hash).
 func (r *Reader) NotRead() []Left {
 	read := map[string]bool{}
@@ -663,12 +692,11 @@ func (r *Reader) NotRead() []Left {
 		out = append(out, Left{Bucket: n, Entries: b.Stats().KeyN, Why: w})
 		return nil
 	})
-	// The detail pages' buckets are named even when central ran without
-	// links and the file has none: what is not copied is said either way.
-	for _, n := range detail.Buckets {
-		if !seen[n] {
-			out = append(out, Left{Bucket: n, Why: detailWhy + " (the file has no such bucket: central ran without links)"})
-		}
+	// The detail pages' tokens bucket is named even when central ran
+	// without links and the file has none: what is not copied is said
+	// either way.
+	if n := detail.TokensBucket; !seen[n] {
+		out = append(out, Left{Bucket: n, Why: detailWhy + " (the file has no such bucket: central ran without links)"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Bucket < out[j].Bucket })
 	return out

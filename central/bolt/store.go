@@ -119,8 +119,12 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 		return nil, err
 	}
 	if opt.LinkBase != "" {
-		if s.Details, err = detail.NewStore(db, keys.Derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, Resolver: s, OnView: s.auditDetailView,
-			Clients: s.Limits.Detail}); err != nil {
+		st, err := detail.Bolt(db, s)
+		if err == nil {
+			s.Details, err = detail.NewStore(st, keys.Derive("detail pages"), detail.Options{BaseURL: opt.LinkBase, OnView: s.auditDetailView,
+				Clients: s.Limits.Detail})
+		}
+		if err != nil {
 			db.Close()
 			return nil, err
 		}

@@ -26,7 +26,7 @@ func benchDB(b *testing.B) *bbolt.DB {
 func benchStore(b *testing.B) (*bbolt.DB, *Store) {
 	b.Helper()
 	db := benchDB(b)
-	st, err := NewStore(db, []byte(strings.Repeat("k", 32)), Options{BaseURL: "https://allimi.example.kr"})
+	st, err := NewStore(openBolt(b, db, nil), []byte(strings.Repeat("k", 32)), Options{BaseURL: "https://allimi.example.kr"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func BenchmarkIssue(b *testing.B) {
 		d := penalty()
 		d.Expires = time.Now().Add(30 * 24 * time.Hour)
 		benchTx(b, db, func(tx *bbolt.Tx) error {
-			_, _, err := st.Issue(tx, d, kimBirth)
+			_, _, err := st.Issue(BoltTx(tx), d, kimBirth)
 			return err
 		})
 	})
@@ -58,11 +58,11 @@ func BenchmarkIssue(b *testing.B) {
 		d := penalty()
 		d.Fields = nil
 		d.Expires = time.Now().Add(30 * 24 * time.Hour)
-		if err := db.Update(func(tx *bbolt.Tx) error { return st.PutShared(tx, "n1", d) }); err != nil {
+		if err := db.Update(func(tx *bbolt.Tx) error { return st.PutShared(BoltTx(tx), "n1", d) }); err != nil {
 			b.Fatal(err)
 		}
 		benchTx(b, db, func(tx *bbolt.Tx) error {
-			_, _, err := st.IssueRef(tx, "n1", benchOwn, kimBirth, time.Time{})
+			_, _, err := st.IssueRef(BoltTx(tx), "n1", benchOwn, kimBirth, time.Time{})
 			return err
 		})
 	})
@@ -132,10 +132,10 @@ func refRecordLen(b *testing.B) int {
 	d.Expires = time.Now().Add(time.Hour)
 	var n int
 	err := db.Update(func(tx *bbolt.Tx) error {
-		if err := st.PutShared(tx, "n1", d); err != nil {
+		if err := st.PutShared(BoltTx(tx), "n1", d); err != nil {
 			return err
 		}
-		if _, _, err := st.IssueRef(tx, "n1", benchOwn, kimBirth, time.Time{}); err != nil {
+		if _, _, err := st.IssueRef(BoltTx(tx), "n1", benchOwn, kimBirth, time.Time{}); err != nil {
 			return err
 		}
 		_, v := tx.Bucket(bucketTokens).Cursor().First()

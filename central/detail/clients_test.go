@@ -25,7 +25,7 @@ func TestHandler_OneAddressTryingManyLinksIsLockedAndOthersAreNot(t *testing.T) 
 	clients, err := throttle.Open(throttle.Bolt(f.db), "detail", throttle.Options{Now: f.clock,
 		Client: throttle.Rule{Max: 20, Window: time.Hour, Lock: time.Hour}})
 	require.NoError(t, err)
-	st, err := NewStore(f.db, f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/", Clients: clients,
+	st, err := NewStore(openBolt(f.t, f.db, nil), f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/", Clients: clients,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
 	srv := httptest.NewServer(st.Handler())

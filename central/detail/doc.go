@@ -3,13 +3,20 @@
 // date of birth and only then shows the notice's details and, for
 // penalties, the payment link.
 //
-// Tokens live in central's bbolt file so that the dispatcher issues them
-// inside the transactions it already runs. A token is a 40-bit sequence
-// number followed by 128 random bits: the sequence makes the bbolt key
-// grow in order, so a campaign of a million tokens appends to the last
-// page instead of rewriting pages all over the tree; the random part is
-// the secret. The file holds neither: each record is sealed with a key
-// derived from the whole token, so a copy of the file, even with the
-// secret, yields no working link and no recipient's details, and the date
-// of birth is kept only as a keyed hash.
+// The Store holds the page logic: tokens, the check of the date of birth,
+// wrong tries and locks, the sealing of records, the page. What it keeps
+// goes through a Storage: Bolt, central's bbolt file, in which the
+// dispatcher issues tokens inside the transactions it already runs
+// (BoltTx), or central/pg's PostgreSQL tables.
+//
+// A token is a 40-bit sequence number followed by 128 random bits: the
+// sequence makes the bbolt key grow in order, so a campaign of a million
+// tokens appends to the last page instead of rewriting pages all over the
+// tree; the random part is the secret. The storage holds neither: each
+// record is sealed with a key derived from the whole token, so a copy of
+// the file or the tables, even with the secret, yields no working link and
+// no recipient's details, and the date of birth is kept only as a keyed
+// hash. Tokens a caller makes itself (Reserve, TokenFor) have no record:
+// the storage answers for them from the caller's own records (Resolver on
+// bbolt).
 package detail

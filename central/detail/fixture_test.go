@@ -79,7 +79,7 @@ func (f *fixture) open() {
 	f.t.Helper()
 	db, err := bbolt.Open(f.path, 0o600, &bbolt.Options{Timeout: time.Second})
 	require.NoError(f.t, err)
-	st, err := NewStore(db, f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/",
+	st, err := NewStore(openBolt(f.t, db, nil), f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/",
 		Logger: slog.New(slog.NewTextHandler(f.t.Output(), nil))})
 	require.NoError(f.t, err)
 	f.db, f.st = db, st
@@ -104,7 +104,7 @@ func (f *fixture) issue(d Detail, birthDate string) string {
 	var token string
 	require.NoError(f.t, f.db.Update(func(tx *bbolt.Tx) error {
 		var err error
-		token, _, err = f.st.Issue(tx, d, birthDate)
+		token, _, err = f.st.Issue(BoltTx(tx), d, birthDate)
 		return err
 	}))
 	return token
@@ -160,4 +160,12 @@ func (f *fixture) attemptsStored() int {
 		return nil
 	}))
 	return n
+}
+
+// openBolt is db as the Store's storage.
+func openBolt(t testing.TB, db *bbolt.DB, r Resolver) Storage {
+	t.Helper()
+	st, err := Bolt(db, r)
+	require.NoError(t, err)
+	return st
 }

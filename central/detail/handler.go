@@ -194,11 +194,7 @@ func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.opt.OnView != nil {
 		t, _ := parseToken(token)
-		var seq uint64
-		for _, c := range t.key() {
-			seq = seq<<8 | uint64(c)
-		}
-		if err := s.opt.OnView(seq); err != nil {
+		if err := s.opt.OnView(t.seq()); err != nil {
 			s.renderResult(w, err, form)
 			return
 		}

@@ -48,7 +48,7 @@ func resolverFixture(t *testing.T) (*fixture, *mapResolver, []string) {
 	db, err := bbolt.Open(f.path, 0o600, &bbolt.Options{Timeout: time.Second})
 	require.NoError(t, err)
 	res := &mapResolver{recs: map[uint64]resolved{}}
-	st, err := NewStore(db, f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/", Resolver: res,
+	st, err := NewStore(openBolt(t, db, res), f.secret, Options{Now: f.clock, BaseURL: "http://127.0.0.1:8080/",
 		Logger: slog.New(slog.NewTextHandler(t.Output(), nil))})
 	require.NoError(t, err)
 	f.db, f.st = db, st
@@ -56,10 +56,10 @@ func resolverFixture(t *testing.T) (*fixture, *mapResolver, []string) {
 
 	var base uint64
 	require.NoError(t, db.Update(func(tx *bbolt.Tx) error {
-		if err := st.PutShared(tx, "n1", penalty()); err != nil {
+		if err := st.PutShared(BoltTx(tx), "n1", penalty()); err != nil {
 			return err
 		}
-		base, err = st.Reserve(tx, 3)
+		base, err = st.Reserve(BoltTx(tx), 3)
 		return err
 	}))
 	var tokens []string

@@ -1,36 +1,16 @@
 package detail
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strings"
 	"time"
 
-	"go.etcd.io/bbolt"
-
 	"allimi"
 	"allimi/central/throttle"
-)
-
-// Buckets in central's bbolt file.
-var (
-	bucketTokens   = []byte("detail-tokens")   // sequence → token record (record.go)
-	bucketAttempts = []byte("detail-attempts") // sequence → wrong tries and lock
-	bucketShared   = []byte("detail-shared")   // caller's key → shared detail
-	allBuckets     = [][]byte{bucketTokens, bucketAttempts, bucketShared}
-)
-
-// Buckets names the buckets the detail pages keep in central's bbolt file
-// (for tools that read the file, such as the port to PostgreSQL), and
-// TokensBucket the one whose sequence counts the tokens reserved.
-var (
-	Buckets      = []string{string(bucketTokens), string(bucketAttempts), string(bucketShared)}
-	TokensBucket = string(bucketTokens)
 )
 
 // maxSharedKey bounds a shared detail's key: every token that refers to it
@@ -51,9 +31,6 @@ type Options struct {
 	// Logger gets server-side failures (slog.Default()). Nothing personal
 	// and no token is ever logged.
 	Logger *slog.Logger
-	// Resolver, when set, answers for reserved tokens that have no stored
-	// record (see Resolver).
-	Resolver Resolver
 	// OnView, when set, is told of every page shown after a right date of
 	// birth, by token number, before it is shown: central's audit log. An
 	// error keeps the page from being shown.
@@ -65,26 +42,11 @@ type Options struct {
 	Clients *throttle.Limiter
 }
 
-// Resolver answers for the tokens a caller made with TokenFor from a
-// secret it can derive again, so that it need not store a record per
-// token: central's dispatcher keeps a million recipients' details in its
-// own records already, and one write per delivery instead of two is most
-// of a campaign's speed. Dates of birth are still checked, and tries
-// counted and locked, by the Store.
-type Resolver interface {
-	// ResolveToken returns the record of token number seq whose secret
-	// part is secret: the recipient's own fields, the key of the shared
-	// detail (PutShared), their date of birth (YYYY-MM-DD) and when the page
-	// expires. ok is false for a token it does not know or whose secret
-	// does not match (compare in constant time); err is a failure of the
-	// store.
-	ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields []Field, shared, birthDate string, expires time.Time, ok bool, err error)
-}
-
-// Store keeps detail tokens in central's bbolt file, so the dispatcher can
-// issue tokens inside its own transactions.
+// Store issues detail tokens and serves their pages, over a Storage: on
+// central's bbolt file (Bolt), so the dispatcher can issue tokens inside
+// its own transactions, or on PostgreSQL (central/pg).
 type Store struct {
-	db   *bbolt.DB
+	st   Storage
 	macs *macs
 	opt  Options
 	base string
@@ -107,10 +69,13 @@ type Detail struct {
 // Field is one line of a detail: {"과태료", "40,000원"}.
 type Field struct{ Label, Value string }
 
-// NewStore creates the buckets it needs in db. secret (32 bytes) keys the
-// hash of the date of birth and the sealing of each record: give it a key
-// of its own, kept apart from the bbolt file.
-func NewStore(db *bbolt.DB, secret []byte, opts Options) (*Store, error) {
+// NewStore makes a Store over st. secret (32 bytes) keys the hash of the
+// date of birth and the sealing of each record: give it a key of its own,
+// kept apart from the storage.
+func NewStore(st Storage, secret []byte, opts Options) (*Store, error) {
+	if st == nil {
+		return nil, fmt.Errorf("detail store: no storage")
+	}
 	if len(secret) != 32 {
 		return nil, fmt.Errorf("detail store: secret is %d bytes, want 32", len(secret))
 	}
@@ -133,25 +98,14 @@ func NewStore(db *bbolt.DB, secret []byte, opts Options) (*Store, error) {
 	if u, err := url.Parse(base); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("detail store: BaseURL %q: want the address phones reach, like https://allimi.example.kr", opts.BaseURL)
 	}
-	err := db.Update(func(tx *bbolt.Tx) error {
-		for _, b := range allBuckets {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return fmt.Errorf("create bucket %s: %w", b, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("detail store: %w", err)
-	}
-	return &Store{db: db, macs: newMACs(secret), opt: opts, base: base}, nil
+	return &Store{st: st, macs: newMACs(secret), opt: opts, base: base}, nil
 }
 
 // Issue creates a token for one recipient of one notification inside tx
 // and returns the token and the link. The whole detail is stored with the
 // token; when many recipients share most of it, PutShared and IssueRef
 // store the shared part once.
-func (s *Store) Issue(tx *bbolt.Tx, d Detail, birthDate string) (token, link string, err error) {
+func (s *Store) Issue(tx Writer, d Detail, birthDate string) (token, link string, err error) {
 	now := s.opt.Now()
 	if err := validateDetail(d, now); err != nil {
 		return "", "", err
@@ -160,7 +114,7 @@ func (s *Store) Issue(tx *bbolt.Tx, d Detail, birthDate string) (token, link str
 	if err != nil {
 		return "", "", err
 	}
-	return s.put(tx, formatInline, d.Expires, dob, "", appendDetail(nil, d), nil)
+	return s.put(tx, formatInline, d.Expires, dob, "", appendDetail(nil, d))
 }
 
 // PutShared stores inside tx what all recipients of one notice see the
@@ -168,23 +122,21 @@ func (s *Store) Issue(tx *bbolt.Tx, d Detail, birthDate string) (token, link str
 // IssueRef. Its Expires bounds the tokens that refer to it: Purge deletes
 // it with them. Putting the same key again replaces it (to fix a typo); the
 // expiry may not move earlier.
-func (s *Store) PutShared(tx *bbolt.Tx, key string, d Detail) error {
+func (s *Store) PutShared(tx Writer, key string, d Detail) error {
 	if key == "" || len(key) > maxSharedKey {
 		return fmt.Errorf("shared detail key %q: want 1 to %d bytes: %w", key, maxSharedKey, allimi.ErrInvalid)
 	}
 	if err := validateDetail(d, s.opt.Now()); err != nil {
 		return err
 	}
-	b := tx.Bucket(bucketShared)
-	if b == nil {
-		return errNoBuckets
+	old, v, err := tx.Shared(key)
+	if err != nil {
+		return fmt.Errorf("shared detail %q: %w", key, err)
 	}
-	if old := b.Get([]byte(key)); len(old) >= sharedHeaderLen && d.Expires.Unix() < int64(binary.BigEndian.Uint64(old)) {
+	if v != nil && d.Expires.Unix() < old.Unix() {
 		return fmt.Errorf("shared detail %q: expiry moved earlier; tokens already refer to it until the old one: %w", key, allimi.ErrInvalid)
 	}
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 256), uint64(d.Expires.Unix()))
-	v = appendDetail(v, d)
-	if err := b.Put([]byte(key), v); err != nil {
+	if err := tx.PutShared(key, time.Unix(d.Expires.Unix(), 0), appendDetail(make([]byte, 0, 256), d)); err != nil {
 		return fmt.Errorf("shared detail %q: %w", key, err)
 	}
 	return nil
@@ -194,17 +146,15 @@ func (s *Store) PutShared(tx *bbolt.Tx, key string, d Detail) error {
 // key: the token keeps only the recipient's own fields, shown before the
 // shared ones. A zero expires takes the shared detail's; a later one is
 // refused. Keep keys short: every token repeats its key.
-func (s *Store) IssueRef(tx *bbolt.Tx, key string, fields []Field, birthDate string, expires time.Time) (token, link string, err error) {
+func (s *Store) IssueRef(tx Writer, key string, fields []Field, birthDate string, expires time.Time) (token, link string, err error) {
 	now := s.opt.Now()
-	b := tx.Bucket(bucketShared)
-	if b == nil {
-		return "", "", errNoBuckets
+	sharedExp, v, err := tx.Shared(key)
+	if err != nil {
+		return "", "", fmt.Errorf("shared detail %q: %w", key, err)
 	}
-	v := b.Get([]byte(key))
-	if len(v) < sharedHeaderLen {
+	if v == nil {
 		return "", "", fmt.Errorf("shared detail %q: put it with PutShared first: %w", key, allimi.ErrNotFound)
 	}
-	sharedExp := time.Unix(int64(binary.BigEndian.Uint64(v)), 0)
 	switch {
 	case expires.IsZero():
 		expires = sharedExp
@@ -221,23 +171,22 @@ func (s *Store) IssueRef(tx *bbolt.Tx, key string, fields []Field, birthDate str
 	if err != nil {
 		return "", "", err
 	}
-	return s.put(tx, formatRef, expires, dob, key, appendFields(nil, fields), nil)
+	return s.put(tx, formatRef, expires, dob, key, appendFields(nil, fields))
 }
 
 // Reserve sets aside n token sequence numbers, base+1 to base+n, for a
 // caller that makes its tokens itself with TokenFor: a dispatcher that must
 // put the same link in a message each time it resends it, before the token
 // is stored.
-func (s *Store) Reserve(tx *bbolt.Tx, n uint64) (base uint64, err error) {
-	b := tx.Bucket(bucketTokens)
-	if b == nil {
-		return 0, errNoBuckets
+func (s *Store) Reserve(tx Writer, n uint64) (base uint64, err error) {
+	base, err = tx.ReserveTokens(n)
+	if err != nil {
+		return 0, fmt.Errorf("reserve detail tokens: %w", err)
 	}
-	base = b.Sequence()
 	if base+n > maxSeq {
 		return 0, fmt.Errorf("detail token sequence exhausted (%d issued)", base)
 	}
-	return base, b.SetSequence(base + n)
+	return base, nil
 }
 
 // TokenFor makes the token of a reserved sequence number from 16 secret
@@ -253,47 +202,34 @@ func (s *Store) TokenFor(seq uint64, secret [16]byte) (token, link string) {
 	return token, s.base + "/n/" + token
 }
 
-var errNoBuckets = errors.New("detail store: the transaction's database has no detail buckets: use the db given to NewStore")
-
-// put stores a record under a new token, or under given when it is set.
-func (s *Store) put(tx *bbolt.Tx, format byte, expires time.Time, dob, shared string, plain []byte, given *rawToken) (token, link string, err error) {
-	b := tx.Bucket(bucketTokens)
-	if b == nil {
-		return "", "", errNoBuckets
+// put stores a record under a new token.
+func (s *Store) put(tx Writer, format byte, expires time.Time, dob, shared string, plain []byte) (token, link string, err error) {
+	base, err := tx.ReserveTokens(1)
+	if err != nil {
+		return "", "", fmt.Errorf("issue detail token: %w", err)
 	}
-	// Records are never rewritten and keys only grow: full pages.
-	b.FillPercent = 1
-	var t rawToken
-	if given != nil {
-		t = *given
-	} else {
-		seq, err := b.NextSequence()
-		if err != nil {
-			return "", "", fmt.Errorf("issue detail token: %w", err)
-		}
-		if t, err = newToken(seq); err != nil {
-			return "", "", err
-		}
+	t, err := newToken(base + 1)
+	if err != nil {
+		return "", "", err
 	}
-	key, v := s.seal(&t, format, expires, dob, shared, plain)
-	if err := b.Put(key, v); err != nil {
+	v := s.seal(&t, format, expires, dob, shared, plain)
+	if err := tx.PutRecord(base+1, time.Unix(expires.Unix(), 0), v); err != nil {
 		return "", "", fmt.Errorf("issue detail token: %w", err)
 	}
 	token = t.String()
 	return token, s.base + "/n/" + token, nil
 }
 
-// seal makes t's record: its key and sealed value.
-func (s *Store) seal(t *rawToken, format byte, expires time.Time, dob, shared string, plain []byte) (key, v []byte) {
-	v = make([]byte, headerLen, headerLen+binary.MaxVarintLen64+len(shared)+len(plain)+16)
+// seal makes t's record.
+func (s *Store) seal(t *rawToken, format byte, expires time.Time, dob, shared string, plain []byte) []byte {
+	v := make([]byte, headerLen, headerLen+binary.MaxVarintLen64+len(shared)+len(plain)+16)
 	v[0] = format
 	binary.BigEndian.PutUint64(v[offExpires:], uint64(expires.Unix()))
 	copy(v[offMAC:], s.macs.dobMAC(t, dob))
 	if format == formatRef {
 		v = appendString(v, shared)
 	}
-	key = bytes.Clone(t.key()) // bbolt keeps key and value until commit
-	return key, s.macs.sealer(t).Seal(v, zeroNonce, plain, sealAD(key, v))
+	return s.macs.sealer(t).Seal(v, zeroNonce, plain, sealAD(t.key(), v))
 }
 
 func sealAD(key, clear []byte) []byte {
@@ -312,13 +248,12 @@ type record struct {
 
 // open finds and opens t's record; a token whose random part does not
 // match is not found, like one never issued.
-func (s *Store) open(tx *bbolt.Tx, t *rawToken) (record, error) {
-	b := tx.Bucket(bucketTokens)
-	if b == nil {
-		return record{}, errNoBuckets
+func (s *Store) open(tx Tx, t *rawToken) (record, error) {
+	v, err := tx.Record(t.seq())
+	if err != nil {
+		return record{}, err
 	}
-	v := b.Get(t.key())
-	if v == nil && s.opt.Resolver != nil {
+	if v == nil {
 		return s.resolve(tx, t)
 	}
 	if len(v) < headerLen {
@@ -346,42 +281,41 @@ func (s *Store) open(tx *bbolt.Tx, t *rawToken) (record, error) {
 	return r, nil
 }
 
-// resolve asks the Resolver for a token without a stored record.
-func (s *Store) resolve(tx *bbolt.Tx, t *rawToken) (record, error) {
-	var seq uint64
-	for _, c := range t.key() {
-		seq = seq<<8 | uint64(c)
-	}
+// resolve asks the storage for a token without a stored record.
+func (s *Store) resolve(tx Tx, t *rawToken) (record, error) {
 	var secret [16]byte
 	copy(secret[:], t[seqLen:])
-	fields, shared, birthDate, expires, ok, err := s.opt.Resolver.ResolveToken(tx, seq, secret)
+	res, ok, err := tx.Resolve(t.seq(), secret)
 	if err != nil {
 		return record{}, err
 	}
 	if !ok {
 		return record{}, ErrNotFound
 	}
-	dob, err := canonicalBirthDate(birthDate, s.opt.Now())
+	dob, err := canonicalBirthDate(res.BirthDate, s.opt.Now())
 	if err != nil {
 		return record{}, fmt.Errorf("resolved detail token: %w", err)
 	}
-	return record{format: formatRef, expires: expires, shared: shared, plain: appendFields(nil, fields),
+	return record{format: formatRef, expires: res.Expires, shared: res.Shared, plain: appendFields(nil, res.Fields),
 		mac: s.macs.dobMAC(t, dob)}, nil
 }
 
 // detail puts the opened record together with its shared part.
-func (s *Store) detail(tx *bbolt.Tx, r record) (Detail, error) {
+func (s *Store) detail(tx Tx, r record) (Detail, error) {
 	dec := decoder{b: r.plain}
 	var d Detail
 	if r.format == formatInline {
 		d = dec.detail()
 	} else {
 		own := dec.fields()
-		v := tx.Bucket(bucketShared).Get([]byte(r.shared))
-		if len(v) < sharedHeaderLen {
+		_, v, err := tx.Shared(r.shared)
+		if err != nil {
+			return Detail{}, fmt.Errorf("shared detail %q: %w", r.shared, err)
+		}
+		if v == nil {
 			return Detail{}, fmt.Errorf("shared detail %q of a live token: missing", r.shared)
 		}
-		sd := decoder{b: v[sharedHeaderLen:]}
+		sd := decoder{b: v}
 		d = sd.detail()
 		if err := sd.end(); err != nil {
 			return Detail{}, fmt.Errorf("shared detail %q: %w", r.shared, err)
@@ -395,43 +329,25 @@ func (s *Store) detail(tx *bbolt.Tx, r record) (Detail, error) {
 	return d, nil
 }
 
-// attempts is a token's try counter.
-type attempts struct {
-	failures    int
-	lockedUntil time.Time
-}
-
-func readAttempts(tx *bbolt.Tx, t *rawToken, now time.Time) (a attempts, stored bool) {
-	v := tx.Bucket(bucketAttempts).Get(t.key())
-	if len(v) != attemptsLen {
-		return attempts{}, false
+// readAttempts reads t's try counter; a lock that is over starts a fresh
+// series of tries.
+func readAttempts(tx Tx, t *rawToken, now time.Time) (a Attempts, stored bool, err error) {
+	a, stored, err = tx.Attempts(t.seq())
+	if err != nil || !stored {
+		return Attempts{}, false, err
 	}
-	a.failures = int(v[0])
-	if u := int64(binary.BigEndian.Uint64(v[1:])); u != 0 {
-		a.lockedUntil = time.Unix(u, 0)
-		if !now.Before(a.lockedUntil) {
-			// The lock is over: a fresh series of tries.
-			a = attempts{}
-		}
+	if !a.LockedUntil.IsZero() && !now.Before(a.LockedUntil) {
+		a = Attempts{}
 	}
-	return a, true
-}
-
-func writeAttempts(tx *bbolt.Tx, t *rawToken, a attempts) error {
-	v := make([]byte, attemptsLen)
-	v[0] = byte(a.failures)
-	if !a.lockedUntil.IsZero() {
-		binary.BigEndian.PutUint64(v[1:], uint64(a.lockedUntil.Unix()))
-	}
-	return tx.Bucket(bucketAttempts).Put(bytes.Clone(t.key()), v)
+	return a, true, nil
 }
 
 // Check returns the detail behind token when birthDate (YYYY-MM-DD) is the
 // recipient's. A malformed token is not found without a lookup. A wrong
 // date counts; the MaxFailures-th wrong one in a row locks the token for
-// Lockout; a right one resets the count. Counts and locks are in the bbolt
-// file, so a restart forgets none. A date of birth that is not a real date
-// (allimi.ErrInvalid) does not count.
+// Lockout; a right one resets the count. Counts and locks are in the
+// Storage, so a restart forgets none. A date of birth that is not a real
+// date (allimi.ErrInvalid) does not count.
 func (s *Store) Check(token, birthDate string) (Detail, error) {
 	t, ok := parseToken(token)
 	if !ok {
@@ -441,17 +357,17 @@ func (s *Store) Check(token, birthDate string) (Detail, error) {
 	var d Detail
 	var result error
 	write := false
-	err := s.db.View(func(tx *bbolt.Tx) error {
+	err := s.st.ViewDetails(func(tx Tx) error {
 		var err error
-		d, result, write, err = s.check(tx, &t, birthDate, now)
+		d, result, write, err = s.check(tx, false, &t, birthDate, now)
 		return err
 	})
 	if err == nil && write {
-		// Counting needs the write lock; check again under it so that
+		// Counting needs a write transaction; check again in it so that
 		// concurrent wrong tries all count.
-		err = s.db.Update(func(tx *bbolt.Tx) error {
+		err = s.st.UpdateDetails(func(tx Tx) error {
 			var err error
-			d, result, _, err = s.check(tx, &t, birthDate, now)
+			d, result, _, err = s.check(tx, true, &t, birthDate, now)
 			return err
 		})
 	}
@@ -461,11 +377,15 @@ func (s *Store) Check(token, birthDate string) (Detail, error) {
 	return d, result
 }
 
-// check decides about one try. In a read-only tx it stops, with write set,
-// where the try must change the counter; result is the answer for the
-// person, err a failure of the store (which rolls tx back).
-func (s *Store) check(tx *bbolt.Tx, t *rawToken, birthDate string, now time.Time) (d Detail, result error, write bool, err error) {
-	r, a, stored, result := s.status(tx, t, now)
+// check decides about one try. In a read-only tx (writable false) it
+// stops, with write set, where the try must change the counter; result is
+// the answer for the person, err a failure of the store (which rolls tx
+// back).
+func (s *Store) check(tx Tx, writable bool, t *rawToken, birthDate string, now time.Time) (d Detail, result error, write bool, err error) {
+	r, a, stored, result, err := s.status(tx, t, now)
+	if err != nil {
+		return Detail{}, nil, false, err
+	}
 	if result != nil {
 		return Detail{}, result, false, nil
 	}
@@ -475,27 +395,27 @@ func (s *Store) check(tx *bbolt.Tx, t *rawToken, birthDate string, now time.Time
 	}
 	if hmac.Equal(s.macs.dobMAC(t, dob), r.mac) {
 		if stored {
-			if !tx.Writable() {
+			if !writable {
 				return Detail{}, nil, true, nil
 			}
-			if err := tx.Bucket(bucketAttempts).Delete(t.key()); err != nil {
+			if err := tx.DeleteAttempts(t.seq()); err != nil {
 				return Detail{}, nil, false, err
 			}
 		}
 		d, err = s.detail(tx, r)
 		return d, nil, false, err
 	}
-	if !tx.Writable() {
+	if !writable {
 		return Detail{}, nil, true, nil
 	}
-	a.failures++
-	if a.failures >= s.opt.MaxFailures {
-		a.lockedUntil = ceilSecond(now.Add(s.opt.Lockout))
-		result = &LockedError{Until: a.lockedUntil}
+	a.Failures++
+	if a.Failures >= s.opt.MaxFailures {
+		a.LockedUntil = ceilSecond(now.Add(s.opt.Lockout))
+		result = &LockedError{Until: a.LockedUntil}
 	} else {
-		result = &WrongBirthDateError{TriesLeft: s.opt.MaxFailures - a.failures}
+		result = &WrongBirthDateError{TriesLeft: s.opt.MaxFailures - a.Failures}
 	}
-	return Detail{}, result, false, writeAttempts(tx, t, a)
+	return Detail{}, result, false, tx.PutAttempts(t.seq(), a, r.expires)
 }
 
 // ceilSecond rounds t up to a whole second: locks are stored in seconds
@@ -508,19 +428,24 @@ func ceilSecond(t time.Time) time.Time {
 }
 
 // status says whether t may be tried now: not found, expired or locked.
-func (s *Store) status(tx *bbolt.Tx, t *rawToken, now time.Time) (r record, a attempts, stored bool, result error) {
+// err is a failure of the store in reading the try counter; one in finding
+// the record comes as result, as before.
+func (s *Store) status(tx Tx, t *rawToken, now time.Time) (r record, a Attempts, stored bool, result, err error) {
 	r, result = s.open(tx, t)
 	if result != nil {
-		return r, a, false, result
+		return r, a, false, result, nil
 	}
 	if !now.Before(r.expires) {
-		return r, a, false, ErrExpired
+		return r, a, false, ErrExpired, nil
 	}
-	a, stored = readAttempts(tx, t, now)
-	if !a.lockedUntil.IsZero() {
-		return r, a, stored, &LockedError{Until: a.lockedUntil}
+	a, stored, err = readAttempts(tx, t, now)
+	if err != nil {
+		return r, a, false, nil, err
 	}
-	return r, a, stored, nil
+	if !a.LockedUntil.IsZero() {
+		return r, a, stored, &LockedError{Until: a.LockedUntil}, nil
+	}
+	return r, a, stored, nil, nil
 }
 
 // state is status for the page's first visit: nil when the form may be
@@ -528,9 +453,10 @@ func (s *Store) status(tx *bbolt.Tx, t *rawToken, now time.Time) (r record, a at
 func (s *Store) state(t *rawToken) error {
 	now := s.opt.Now()
 	var result error
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		_, _, _, result = s.status(tx, t, now)
-		return nil
+	err := s.st.ViewDetails(func(tx Tx) error {
+		var err error
+		_, _, _, result, err = s.status(tx, t, now)
+		return err
 	})
 	if err != nil {
 		return err
@@ -538,80 +464,12 @@ func (s *Store) state(t *rawToken) error {
 	return result
 }
 
-// purgeBatch bounds the records one Purge transaction scans, so that the
-// dispatcher's transactions do not wait long for the write lock.
-var purgeBatch = 50000
-
 // Purge deletes the tokens that expired at or before now, their try
 // counters, and the shared details that expired with them; it returns the
 // number of tokens deleted. Until purged, an expired link shows "expired"
 // rather than "not found": pass a time some days back to keep that longer.
 func (s *Store) Purge(now time.Time) (int, error) {
-	total := 0
-	var from []byte
-	for {
-		var next []byte
-		err := s.db.Update(func(tx *bbolt.Tx) error {
-			b, att := tx.Bucket(bucketTokens), tx.Bucket(bucketAttempts)
-			if b == nil {
-				return errNoBuckets
-			}
-			c := b.Cursor()
-			k, v := c.First()
-			if from != nil {
-				k, v = c.Seek(from)
-			}
-			var dead [][]byte
-			for n := 0; k != nil; k, v = c.Next() {
-				if n == purgeBatch {
-					next = bytes.Clone(k)
-					break
-				}
-				n++
-				if len(v) < headerLen || !now.Before(expiresOf(v)) {
-					dead = append(dead, bytes.Clone(k))
-				}
-			}
-			// Deleting under a live cursor can skip keys: delete after.
-			for _, k := range dead {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-				if err := att.Delete(k); err != nil {
-					return err
-				}
-			}
-			total += len(dead)
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("purge detail tokens: %w", err)
-		}
-		if next == nil {
-			break
-		}
-		from = next
-	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketShared)
-		var dead [][]byte
-		c := b.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			if len(v) < sharedHeaderLen || !now.Before(time.Unix(int64(binary.BigEndian.Uint64(v)), 0)) {
-				dead = append(dead, bytes.Clone(k))
-			}
-		}
-		for _, k := range dead {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return total, fmt.Errorf("purge shared details: %w", err)
-	}
-	return total, nil
+	return s.st.PurgeDetails(now)
 }
 
 func validateDetail(d Detail, now time.Time) error {

@@ -20,7 +20,7 @@ func TestStore_CheckRightBirthDateReturnsDetail(t *testing.T) {
 	var token, link string
 	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error {
 		var err error
-		token, link, err = f.st.Issue(tx, penalty(), kimBirth)
+		token, link, err = f.st.Issue(BoltTx(tx), penalty(), kimBirth)
 		return err
 	}))
 	assert.Equal(t, "http://127.0.0.1:8080/n/"+token, link)
@@ -41,9 +41,9 @@ func TestStore_IssueRefJoinsOwnAndSharedFields(t *testing.T) {
 	shared.Fields = []Field{{"문의", "경찰청 민원실"}}
 	var token string
 	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error {
-		require.NoError(t, f.st.PutShared(tx, "n1", shared))
+		require.NoError(t, f.st.PutShared(BoltTx(tx), "n1", shared))
 		var err error
-		token, _, err = f.st.IssueRef(tx, "n1", []Field{{"과태료", "40,000원"}}, kimBirth, time.Time{})
+		token, _, err = f.st.IssueRef(BoltTx(tx), "n1", []Field{{"과태료", "40,000원"}}, kimBirth, time.Time{})
 		return err
 	}))
 
@@ -57,7 +57,7 @@ func TestStore_IssueRefJoinsOwnAndSharedFields(t *testing.T) {
 
 func TestStore_IssueRefRefuses(t *testing.T) {
 	f := newFixture(t)
-	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(tx, "n1", checkup()) }))
+	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(BoltTx(tx), "n1", checkup()) }))
 	tests := []struct {
 		name    string
 		key     string
@@ -71,7 +71,7 @@ func TestStore_IssueRefRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := f.db.Update(func(tx *bbolt.Tx) error {
-				_, _, err := f.st.IssueRef(tx, tt.key, nil, kimBirth, tt.expires)
+				_, _, err := f.st.IssueRef(BoltTx(tx), tt.key, nil, kimBirth, tt.expires)
 				return err
 			})
 			assert.ErrorIs(t, err, tt.want)
@@ -102,7 +102,7 @@ func TestStore_IssueRefuses(t *testing.T) {
 			d := penalty()
 			tt.change(&d)
 			err := f.db.Update(func(tx *bbolt.Tx) error {
-				_, _, err := f.st.Issue(tx, d, tt.birthDate)
+				_, _, err := f.st.Issue(BoltTx(tx), d, tt.birthDate)
 				return err
 			})
 			assert.ErrorIs(t, err, allimi.ErrInvalid)
@@ -263,7 +263,7 @@ func TestStore_TokensAreDistinctAndURLSafe(t *testing.T) {
 	urlSafe := regexp.MustCompile(`^[A-Za-z0-9_-]{22,}$`)
 	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error {
 		for range 10000 {
-			token, link, err := f.st.Issue(tx, checkup(), kimBirth)
+			token, link, err := f.st.Issue(BoltTx(tx), checkup(), kimBirth)
 			require.NoError(t, err)
 			require.Regexp(t, urlSafe, token)
 			require.True(t, strings.HasSuffix(link, "/n/"+token))
@@ -299,15 +299,15 @@ func TestStore_PurgeRemovesExpired(t *testing.T) {
 	shared.Expires = t0.Add(2 * time.Hour)
 	var gone, ref, kept []string
 	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error {
-		require.NoError(t, f.st.PutShared(tx, "n1", shared))
+		require.NoError(t, f.st.PutShared(BoltTx(tx), "n1", shared))
 		for range 5 {
-			tok, _, err := f.st.Issue(tx, short, kimBirth)
+			tok, _, err := f.st.Issue(BoltTx(tx), short, kimBirth)
 			require.NoError(t, err)
 			gone = append(gone, tok)
-			tok, _, err = f.st.IssueRef(tx, "n1", nil, kimBirth, time.Time{})
+			tok, _, err = f.st.IssueRef(BoltTx(tx), "n1", nil, kimBirth, time.Time{})
 			require.NoError(t, err)
 			ref = append(ref, tok)
-			tok, _, err = f.st.Issue(tx, checkup(), kimBirth)
+			tok, _, err = f.st.Issue(BoltTx(tx), checkup(), kimBirth)
 			require.NoError(t, err)
 			kept = append(kept, tok)
 		}
@@ -335,7 +335,7 @@ func TestStore_PurgeRemovesExpired(t *testing.T) {
 		assert.NoError(t, err)
 	}
 	err = f.db.Update(func(tx *bbolt.Tx) error {
-		_, _, err := f.st.IssueRef(tx, "n1", nil, kimBirth, time.Time{})
+		_, _, err := f.st.IssueRef(BoltTx(tx), "n1", nil, kimBirth, time.Time{})
 		return err
 	})
 	assert.ErrorIs(t, err, allimi.ErrNotFound, "the shared detail expired with its tokens")
@@ -344,20 +344,20 @@ func TestStore_PurgeRemovesExpired(t *testing.T) {
 func TestStore_PutSharedKeepsExpiryFromMovingEarlier(t *testing.T) {
 	f := newFixture(t)
 	d := checkup()
-	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(tx, "n1", d) }))
+	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(BoltTx(tx), "n1", d) }))
 	d.Title = "국가건강검진 안내 (고침)"
-	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(tx, "n1", d) }))
+	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(BoltTx(tx), "n1", d) }))
 	d.Expires = d.Expires.Add(-time.Hour)
-	err := f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(tx, "n1", d) })
+	err := f.db.Update(func(tx *bbolt.Tx) error { return f.st.PutShared(BoltTx(tx), "n1", d) })
 	assert.ErrorIs(t, err, allimi.ErrInvalid)
 }
 
 func TestNewStore_RefusesBadOptions(t *testing.T) {
 	f := newFixture(t)
-	_, err := NewStore(f.db, []byte("short"), Options{BaseURL: "https://a.kr"})
+	_, err := NewStore(openBolt(t, f.db, nil), []byte("short"), Options{BaseURL: "https://a.kr"})
 	assert.Error(t, err)
 	for _, base := range []string{"", "allimi.kr", "ftp://a.kr"} {
-		_, err := NewStore(f.db, f.secret, Options{BaseURL: base})
+		_, err := NewStore(openBolt(t, f.db, nil), f.secret, Options{BaseURL: base})
 		assert.Error(t, err, base)
 	}
 }
@@ -387,8 +387,8 @@ func TestStore_IssueRefRecordIsSmall(t *testing.T) {
 	f := newFixture(t)
 	own := []Field{{"과태료", "40,000원"}}
 	require.NoError(t, f.db.Update(func(tx *bbolt.Tx) error {
-		require.NoError(t, f.st.PutShared(tx, "n1", penalty()))
-		_, _, err := f.st.IssueRef(tx, "n1", own, kimBirth, time.Time{})
+		require.NoError(t, f.st.PutShared(BoltTx(tx), "n1", penalty()))
+		_, _, err := f.st.IssueRef(BoltTx(tx), "n1", own, kimBirth, time.Time{})
 		require.NoError(t, err)
 		k, v := tx.Bucket(bucketTokens).Cursor().First()
 		fields := len(appendFields(nil, own))

@@ -104,3 +104,12 @@ func (m *macs) sealer(t *rawToken) cipher.AEAD {
 }
 
 var zeroNonce = make([]byte, 12)
+
+// seq is t's sequence number.
+func (t *rawToken) seq() uint64 {
+	var seq uint64
+	for _, c := range t[:seqLen] {
+		seq = seq<<8 | uint64(c)
+	}
+	return seq
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/detail"
 	"allimi/central/keyring"
 	"allimi/central/storetest"
 	"allimi/internal/pgtest"
@@ -30,11 +31,18 @@ func TestConformance_AuditLog(t *testing.T)      { storetest.AuditLog(t, openCon
 func TestConformance_Questions(t *testing.T)     { storetest.Questions(t, openConformance) }
 func TestConformance_Catalogs(t *testing.T)      { storetest.Catalogs(t, openConformance) }
 func TestConformance_Throttle(t *testing.T)      { storetest.Throttle(t, openConformance) }
-func TestConformance_Benefits(t *testing.T)      { storetest.Benefits(t, openConformance) }
-func TestConformance_Notifications(t *testing.T) { storetest.Notifications(t, openConformance) }
-func TestConformance_Deliveries(t *testing.T)    { storetest.Deliveries(t, openConformance) }
-func TestConformance_DeliveryQueue(t *testing.T) { storetest.DeliveryQueue(t, openDeliveries) }
-func TestConformance_QueueIntents(t *testing.T)  { storetest.QueueIntents(t, openDeliveries) }
+func TestConformance_Details(t *testing.T)       { storetest.Details(t, openConformance) }
+func TestConformance_DetailLinks(t *testing.T) {
+	storetest.DetailLinks(t, func(t *testing.T) storetest.DetailLinkBackend { return openConformance(t) })
+}
+
+// DetailPages serves the store's detail pages (OpenDetails).
+func (c *conformanceStore) DetailPages() *detail.Store { return c.details }
+func TestConformance_Benefits(t *testing.T)            { storetest.Benefits(t, openConformance) }
+func TestConformance_Notifications(t *testing.T)       { storetest.Notifications(t, openConformance) }
+func TestConformance_Deliveries(t *testing.T)          { storetest.Deliveries(t, openConformance) }
+func TestConformance_DeliveryQueue(t *testing.T)       { storetest.DeliveryQueue(t, openDeliveries) }
+func TestConformance_QueueIntents(t *testing.T)        { storetest.QueueIntents(t, openDeliveries) }
 
 // conformanceStore is a Store on a migrated database of its own, with
 // keys as central's data directory has them.
@@ -64,6 +72,9 @@ func (c *conformanceStore) open(t testing.TB) {
 	// The suites send damaged questions on purpose: their warnings would
 	// only hide a failure's output.
 	st, err := Open(context.Background(), c.url, WithKeys(c.keys), WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	// With detail pages, as central/bolt's suites open theirs.
+	_, err = st.OpenDetails("https://allimi.example/", nil)
 	require.NoError(t, err)
 	c.Store = st
 }

@@ -4,11 +4,11 @@
 // Agencies, Officials), the registry (Registry, Confirmations, AuditLog),
 // questions (Questions) and the dispatcher (Notifications, Deliveries,
 // DeliveryQueue, QueueIntents) — and central's catalogs (catalog.Keeper),
-// its limiters' counts (throttle.Storage), new-benefits matching
+// its limiters' counts (throttle.Storage), the detail pages' data
+// (detail.Storage; OpenDetails serves them), new-benefits matching
 // (NotifyNewBenefits) and seeding (ImportSubscribers), and passes their
 // conformance suites (central/storetest, run by conformance_test.go
-// against a real server from internal/pgtest). Not yet on PostgreSQL:
-// detail pages, and central serve itself.
+// against a real server from internal/pgtest).
 //
 // Port (`allimi central port --from DIR --to URL`) copies a stopped
 // central's bbolt file, read through central/bolt's Reader, into an empty
@@ -37,6 +37,7 @@ package pg
 
 import (
 	"allimi"
+	"allimi/central/detail"
 	"allimi/central/throttle"
 	"allimi/sync/catalog"
 )
@@ -57,4 +58,5 @@ var (
 	_ allimi.QueueIntents  = (*Store)(nil)
 	_ catalog.Keeper       = (*Store)(nil)
 	_ throttle.Storage     = (*Store)(nil)
+	_ detail.Storage       = (*Store)(nil)
 )

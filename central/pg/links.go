@@ -30,14 +30,20 @@ func linkSecret(key []byte, id uint64, seq uint32) [16]byte {
 	return secret
 }
 
-// DetailLink implements allimi.DeliveryQueue: a keyed secret of the
-// recipient (its notification and number), one for all its channels and
-// every resend. The store serves no detail pages, so it is a path, as
-// central/bolt's is without them; empty when the store has no keys.
-func (s *Store) DetailLink(ref allimi.DeliveryRef, _ uint64) string {
+// DetailLink implements allimi.DeliveryQueue: the link of the page of
+// the recipient (its notification and number), one for all its channels
+// and every resend, its secret keyed as central/bolt keys it (the same
+// keys give the same links). Without detail pages (OpenDetails) it is a
+// path, as central/bolt's is without them; empty when the store has no
+// keys.
+func (s *Store) DetailLink(ref allimi.DeliveryRef, token uint64) string {
 	if s.keys == nil {
 		return ""
 	}
 	secret := linkSecret(s.linkKey, ref.Notification, ref.Seq)
+	if s.details != nil {
+		_, link := s.details.TokenFor(token, secret)
+		return link
+	}
 	return "/n/" + base64.RawURLEncoding.EncodeToString(secret[:])
 }

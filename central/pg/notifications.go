@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"allimi"
+	"allimi/central/detail"
 )
 
 // errNoKeys is what a store opened without central's keys (WithKeys)
@@ -73,6 +74,11 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 		if req.ExpiresAt != nil {
 			n.ExpiresAt = req.ExpiresAt.UTC()
 		}
+		if s.details != nil {
+			if err := s.details.PutShared(s.detailWriter(s.ctx(), tx), detail.NoticeKey(n.ID), detail.NoticeDetail(&n)); err != nil {
+				return err
+			}
+		}
 		if n.Campaign {
 			n.Status = allimi.StatusExpanding
 		} else if err := s.addListed(s.ctx(), tx, &n, req.Audience.Citizens); err != nil {
@@ -128,7 +134,7 @@ func (s *Store) addListed(ctx context.Context, tx pgx.Tx, n *allimi.Notification
 		seen[string(cks[i])] = true
 		add = append(add, newRecipient{cks[i], mask, c.Params})
 	}
-	return addRecipients(ctx, tx, n, add)
+	return s.addRecipients(ctx, tx, n, add)
 }
 
 // newRecipient is a recipient about to be added.
@@ -138,11 +144,22 @@ type newRecipient struct {
 	params map[string]string
 }
 
-// addRecipients appends recipients to n, numbered after its last, each
-// with a detail token number of its own, in one statement.
-func addRecipients(ctx context.Context, tx pgx.Tx, n *allimi.Notification, add []newRecipient) error {
+// addRecipients appends recipients to n, numbered after its last, in one
+// statement, with their detail page token numbers, reserved as one range
+// per call as central/bolt reserves them.
+func (s *Store) addRecipients(ctx context.Context, tx pgx.Tx, n *allimi.Notification, add []newRecipient) error {
 	if len(add) == 0 {
 		return nil
+	}
+	var base uint64
+	var err error
+	if s.details != nil {
+		base, err = s.details.Reserve(s.detailWriter(ctx, tx), uint64(len(add)))
+	} else {
+		base, err = reserveTokens(ctx, tx, uint64(len(add)))
+	}
+	if err != nil {
+		return err
 	}
 	cks := make([][]byte, len(add))
 	masks := make([]int16, len(add))
@@ -159,9 +176,9 @@ func addRecipients(ctx context.Context, tx pgx.Tx, n *allimi.Notification, add [
 		}
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO recipients (notification, seq, ck, mask, token, params)
-		SELECT $1, $2 + o, ck, mask, nextval('detail_tokens'), params::jsonb
+		SELECT $1, $2 + o, ck, mask, $6 + o, params::jsonb
 		FROM unnest($3::bytea[], $4::smallint[], $5::text[]) WITH ORDINALITY AS r(ck, mask, params, o)`,
-		n.ID, n.Recipients, cks, masks, params); err != nil {
+		n.ID, n.Recipients, cks, masks, params, int64(base)); err != nil {
 		return fmt.Errorf("notification %d: recipients: %w", n.ID, err)
 	}
 	for _, r := range add {
@@ -236,7 +253,7 @@ func (s *Store) expandStep(ctx context.Context, tx pgx.Tx, n *allimi.Notificatio
 	if len(add) > 0 {
 		n.Cursor = bytes.Clone(add[len(add)-1].ck)
 	}
-	if err := addRecipients(ctx, tx, n, add); err != nil {
+	if err := s.addRecipients(ctx, tx, n, add); err != nil {
 		return err
 	}
 	if !more {

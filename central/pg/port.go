@@ -13,6 +13,7 @@ import (
 
 	"allimi"
 	"allimi/central/bolt"
+	"allimi/central/detail"
 	"allimi/central/throttle"
 	"allimi/sync/catalog"
 )
@@ -59,7 +60,8 @@ var portTables = []string{"kiosks", "enrolments", "agencies", "officials", "offi
 	"citizens", "consents", "consent_log", "conflicts", "receipts", "confirmations", "rejections", "active_grants",
 	"feedback", "profiles", "benefit_notified", "audit", "question_chunks", "questions", "question_codes",
 	"question_audio", "question_send", "catalogs", "throttle_counts", "notifications", "recipients", "deliveries",
-	"due", "dead_letters", "early_receipts", "send_intents", "queue_intents", "delivery_stats"}
+	"due", "dead_letters", "early_receipts", "send_intents", "queue_intents", "delivery_stats", "detail_shared",
+	"detail_attempts"}
 
 // Port copies r into the database (see above).
 func (s *Store) Port(r *bolt.Reader) (PortReport, error) {
@@ -402,6 +404,26 @@ func (p *porter) copyAll() error {
 				return r.Deliveries(func(ref allimi.DeliveryRef, d allimi.DeliveryRecord) error {
 					return t.add(int64(ref.Notification), int32(ref.Seq), string(ref.Channel), int16(d.State),
 						int16(d.Attempts), int16(d.Flags), d.First, d.Updated, d.Reason)
+				})
+			})
+		},
+		func() error {
+			t := p.table("shared details", "detail_shared", "key", "expires", "detail")
+			return t.fill(func() error {
+				return r.DetailShared(func(key string, expires time.Time, d []byte) error {
+					return t.add(key, expires.Unix(), d)
+				})
+			})
+		},
+		func() error {
+			t := p.table("detail page tries", "detail_attempts", "seq", "failures", "locked_until", "expires")
+			return t.fill(func() error {
+				return r.DetailAttempts(func(seq uint64, a detail.Attempts, expires time.Time) error {
+					var until int64
+					if !a.LockedUntil.IsZero() {
+						until = a.LockedUntil.Unix()
+					}
+					return t.add(int64(seq), int16(a.Failures), until, expires.Unix())
 				})
 			})
 		},

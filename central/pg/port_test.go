@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"allimi"
 	"allimi/central/bolt"
+	"allimi/central/detail"
 	"allimi/central/keyring"
 	"allimi/internal/pgtest"
 )
@@ -32,6 +34,10 @@ type portFixture struct {
 	audit    allimi.AuditReport
 	catalog  string
 	notified allimi.Notification
+	// link is the page of the accepted delivery's recipient, token its
+	// number; one wrong date of birth was tried on it.
+	link  string
+	token uint64
 }
 
 var (
@@ -155,6 +161,13 @@ func newPortFixture(t *testing.T) *portFixture {
 		return tx.CountDeliveries(allimi.TypeHealthCheckup, allimi.ChannelSMS, "accepted", 1)
 	}))
 	require.NoError(t, s.PutQueueIntents(allimi.ChannelKakao, []string{"a1-1-kakao"}, allimi.QueueIntent{At: now.UnixMilli(), Group: 7}))
+	require.NoError(t, s.ReadDeliveries(func(r allimi.DeliveryReader) error {
+		o, err := r.Outgoing(&n, allimi.DeliveryRef{Notification: n.ID, Seq: 1, Channel: allimi.ChannelSMS})
+		f.link, f.token = s.DetailLink(o.Ref, o.Token), o.Token
+		return err
+	}))
+	_, err = s.Details.Check(f.link[strings.LastIndex(f.link, "/")+1:], "1950-01-03")
+	require.ErrorIs(t, err, detail.ErrWrongBirthDate)
 	f.notified, err = s.GetNotification(n.ID)
 	require.NoError(t, err)
 
@@ -221,7 +234,7 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 		"consents": 5, "consent-log entries": 4, "conflicts": 1, "receipts": 3, "confirmations": 1, "rejections": 1,
 		"feedback": 1, "questions": 1, "catalogs": 1, "notifications": 1, "recipients": 2, "deliveries": 2,
 		"due deliveries": 1, "send-intents": 1, "queue-intents": 1, "delivery counts": 1, "answers to send": 1,
-		"audit entries": int64(f.audit.Entries)} {
+		"shared details": 1, "detail page tries": 1, "audit entries": int64(f.audit.Entries)} {
 		assert.Equal(t, n, countOf(rep, kind), kind)
 	}
 	for _, c := range rep.Counts {
@@ -292,6 +305,21 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 	pend, err := s.PendingConfirmations(10)
 	require.NoError(t, err)
 	assert.Len(t, pend, 1)
+
+	// The link sent from bbolt opens on PostgreSQL, its wrong try counted.
+	d, err := s.OpenDetails("https://allimi.example/d/", nil)
+	require.NoError(t, err)
+	r1 := allimi.DeliveryRef{Notification: f.notified.ID, Seq: 1, Channel: allimi.ChannelSMS}
+	assert.Equal(t, f.link, s.DetailLink(r1, f.token), "the same link")
+	token := f.link[strings.LastIndex(f.link, "/")+1:]
+	_, err = d.Check(token, "1950-01-04")
+	var wrong *detail.WrongBirthDateError
+	require.ErrorAs(t, err, &wrong)
+	assert.Equal(t, 3, wrong.TriesLeft, "the wrong try on bbolt came along")
+	page, err := d.Check(token, portKim.BirthDate)
+	require.NoError(t, err)
+	assert.Equal(t, "국가건강검진 안내", page.Title)
+	assert.Contains(t, page.Fields, detail.Field{Label: "대상 연도", Value: "2027"}, "the recipient's own parameter")
 
 	// New ids go on after the copied ones.
 	m, err := s.PutCatalog("consult-kb", 0, []byte("{}"))

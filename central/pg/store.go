@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"allimi/central/detail"
 	"allimi/central/keyring"
 )
 
@@ -21,6 +22,9 @@ type Store struct {
 	log    *slog.Logger  // WithLogger
 	// linkKey keys the detail links (DetailLink), derived from keys.
 	linkKey []byte
+	// details serves the detail pages (OpenDetails); nil when it serves
+	// none.
+	details *detail.Store
 }
 
 // Option tunes Open.

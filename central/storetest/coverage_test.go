@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/detail"
 	"allimi/sync/catalog"
 )
 
@@ -45,6 +46,7 @@ func TestConformance_SuitesCallEveryMethod(t *testing.T) {
 		reflect.TypeFor[allimi.Officials](), reflect.TypeFor[allimi.Notifications](), reflect.TypeFor[allimi.Deliveries](),
 		reflect.TypeFor[allimi.DeliveryQueue](), reflect.TypeFor[allimi.DeliveryReader](), reflect.TypeFor[allimi.DeliveryTx](),
 		reflect.TypeFor[allimi.QueueIntents](), reflect.TypeFor[catalog.Keeper](), reflect.TypeFor[allimi.KioskUsers](),
+		reflect.TypeFor[detail.Storage](), reflect.TypeFor[detail.Tx](),
 	} {
 		for i := range iface.NumMethod() {
 			m := iface.Method(i).Name

@@ -6,7 +6,11 @@
 // credentials', Notifications' and Deliveries' suites take any store with
 // what they call;
 // and central/memstore for the dispatcher's side, DeliveryQueue and
-// QueueIntents, which take the smaller DeliveryBackend). A second backend
+// QueueIntents, which take the smaller DeliveryBackend). Central's own
+// storage interfaces have suites too, generic over the backend so that it
+// gives only what they need: Throttle (throttle.Storage), Catalogs and
+// Benefits, Details (detail.Storage) and DetailLinks (a store's delivery
+// links open on its detail pages). A second backend
 // is a matter of passing them, as a file system is of passing
 // testing/fstest.TestFS.
 //

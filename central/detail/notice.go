@@ -1,0 +1,62 @@
+package detail
+
+import (
+	"strconv"
+
+	"allimi"
+)
+
+// What a notification's pages show, the same on every store: the shared
+// detail of the notification (NoticeDetail, under NoticeKey) and each
+// recipient's own fields (RecipientFields).
+
+// paramLabels name the notification parameters on the detail page, in the
+// order they are shown.
+// TODO(i18n): move to the translation files when the kiosk's i18n lands.
+var paramLabels = []struct{ param, label string }{
+	{"violation", "위반 내용"},
+	{"amount", "금액(원)"},
+	{"dueDate", "기한"},
+	{"year", "대상 연도"},
+	{"dose", "접종 차수"},
+	{"date", "예정일"},
+	{"semester", "학기"},
+	{"applyUntil", "신청 기한"},
+	{"service", "새로 받을 수 있는 혜택"},
+	{"count", "혜택 수"},
+}
+
+// RecipientFields are the lines of one recipient's detail page that are
+// theirs: the notification's parameters with their own values.
+func RecipientFields(n *allimi.Notification, own map[string]string) []Field {
+	var out []Field
+	for _, pl := range paramLabels {
+		v, ok := own[pl.param]
+		if !ok {
+			v, ok = n.Params[pl.param]
+		}
+		if ok {
+			out = append(out, Field{Label: pl.label, Value: v})
+		}
+	}
+	return out
+}
+
+// NoticeKey is the key of notification id's shared detail (PutShared).
+func NoticeKey(id uint64) string { return "n" + strconv.FormatUint(id, 10) }
+
+// NoticeDetail is what every recipient of n sees on their page: its type,
+// title (the type's name when it has none), agency, fields and payment
+// link, until it expires.
+func NoticeDetail(n *allimi.Notification) Detail {
+	ti, _ := n.Type.Info()
+	title := n.Title
+	if title == "" {
+		title = ti.Name
+	}
+	fields := make([]Field, len(n.Fields))
+	for i, f := range n.Fields {
+		fields[i] = Field{Label: f.Label, Value: f.Value}
+	}
+	return Detail{Type: n.Type, Title: title, Agency: n.Agency, Fields: fields, PaymentURL: n.PaymentURL, Expires: n.ExpiresAt}
+}
