@@ -1,6 +1,7 @@
 package central_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +21,9 @@ import (
 	"allimi/central/keyring"
 	"allimi/central/notify"
 	"allimi/internal/centraltest"
+	"allimi/central/pg"
 	"allimi/internal/loadgen"
+	"allimi/internal/pgtest"
 	"allimi/internal/testaddr"
 )
 
@@ -47,6 +50,17 @@ type fanoutOptions struct {
 	// noDedupe makes the fake take a resent key as a new message, as NHN
 	// Cloud and Naver SENS do.
 	noDedupe bool
+	// postgres runs central on a PostgreSQL database of the test's own
+	// (internal/pgtest) instead of its bbolt file.
+	postgres bool
+}
+
+// fanoutSetup is what newFanout writes into either store before central
+// starts.
+type fanoutSetup interface {
+	loadgen.Importer
+	AddAgency(id string) (allimi.AgencyCredentials, error)
+	SetAgencyPolicy(id string, p allimi.AgencyPolicy) error
 }
 
 func newFanout(t *testing.T, o fanoutOptions) *fanout {
@@ -75,7 +89,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 		o.channels = []allimi.Channel{allimi.ChannelKakao}
 	}
 	f := &fanout{}
-	c.Store(func(st *bolt.Store, keys *keyring.Keys) {
+	setup := func(st fanoutSetup, keys *keyring.Keys) {
 		require.NoError(t, loadgen.Seed(st, o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
 		ag, err := st.AddAgency("nhis")
 		require.NoError(t, err)
@@ -83,7 +97,20 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 			Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
 			PaymentHosts: []string{"www.efine.go.kr"}}))
 		f.token, f.keys = ag.Token, keys
-	})
+	}
+	if o.postgres {
+		c.Config.Store = pgtest.URL(t)
+		_, err := pg.Migrate(context.Background(), c.Config.Store)
+		require.NoError(t, err)
+		keys, err := keyring.Load(c.Config.Data)
+		require.NoError(t, err)
+		st, err := pg.Open(context.Background(), c.Config.Store, pg.WithKeys(keys))
+		require.NoError(t, err)
+		setup(st, keys)
+		require.NoError(t, st.Close())
+	} else {
+		c.Store(func(st *bolt.Store, keys *keyring.Keys) { setup(st, keys) })
+	}
 	for i := 1; i <= o.people; i++ {
 		f.people = append(f.people, loadgen.Signup("seed", uint64(i), nil, time.Now()).Citizen)
 	}
@@ -357,7 +384,13 @@ func TestNotify_QuietHoursHoldNonUrgentNotices(t *testing.T) {
 }
 
 func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *testing.T) {
-	f := newFanout(t, fanoutOptions{people: 1})
+	for _, store := range []string{"bolt", "postgres"} {
+		t.Run(store, func(t *testing.T) { testDetailPage(t, store == "postgres") })
+	}
+}
+
+func testDetailPage(t *testing.T, postgres bool) {
+	f := newFanout(t, fanoutOptions{people: 1, postgres: postgres})
 	p := f.people[0]
 	body := `{"type":"traffic-fine","params":{"amount":"40,000","dueDate":"2026-12-31","violation":"신호위반"},
 	  "audience":{"citizens":[` + listed(p) + `]}, "urgent":true, "title":"교통 범칙금 안내",

@@ -97,5 +97,12 @@ func openStore(ctx context.Context, cfg Config) (*opened, error) {
 		st.Close()
 		return nil, fmt.Errorf("limits: %w", err)
 	}
-	return &opened{Store: st, keys: keys, limits: limits, lead: st.Lead}, nil
+	var details *detail.Store
+	if cfg.Dispatch.LinkBase != "" {
+		if details, err = st.OpenDetails(cfg.Dispatch.LinkBase, limits.Detail); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("detail pages: %w", err)
+		}
+	}
+	return &opened{Store: st, keys: keys, limits: limits, lead: st.Lead, details: details}, nil
 }
