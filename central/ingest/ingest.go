@@ -63,6 +63,10 @@ type Service struct {
 	// broker hands them over in its process) rather than a subscription
 	// of the MQTT client, which then only answers requests and sends acks.
 	UpInline bool
+	// RequestsElsewhere says the kiosks' requests come some other way
+	// (a NATS queue group, so that several centrals answer each once):
+	// the MQTT client does not subscribe to them, and Answer answers.
+	RequestsElsewhere bool
 
 	mu        sync.Mutex
 	client    paho.Client
@@ -88,6 +92,11 @@ type Message interface {
 func (in *Service) Offer(topic string, payload []byte) {
 	in.take(handedOver{topic: topic, payload: payload})
 }
+
+// Take takes a kiosk record from an uplink of central's own (a JetStream
+// consumer), to be acknowledged to it through m.Ack once committed or
+// shed. Like Offer, it must not wait.
+func (in *Service) Take(m Message) { in.take(m) }
 
 // handedOver is a record Offer took: nothing to acknowledge.
 type handedOver struct {
@@ -125,7 +134,7 @@ func (in *Service) Connect(ctx context.Context, conn transport.Conn) {
 			if !in.UpInline {
 				subs[wire.UpFilter] = 1
 			}
-			if in.Requests != nil {
+			if in.Requests != nil && !in.RequestsElsewhere {
 				subs[wire.RequestFilter] = 1
 			}
 			if len(subs) > 0 {
@@ -406,8 +415,7 @@ func (in *Service) commit(batch []Message, items []allimi.Incoming) bool {
 // sooner and carries on.
 const requestTimeout = 20 * time.Second
 
-// Answer replies to one kiosk request. A malformed request is answered
-// when it names its id, and otherwise only logged.
+// answer replies to one kiosk request that came over MQTT.
 func (in *Service) answer(ctx context.Context, c paho.Client, m paho.Message) {
 	defer m.Ack()
 	kiosk, ok := wire.ParseRequestTopic(m.Topic())
@@ -415,12 +423,21 @@ func (in *Service) answer(ctx context.Context, c paho.Client, m paho.Message) {
 		in.log.Warn("message on an unknown topic ignored", "topic", m.Topic())
 		return
 	}
-	req, err := wire.DecodeRequest(m.Payload())
+	if b, ok := in.Answer(ctx, kiosk, m.Payload()); ok {
+		c.Publish(wire.ReplyTopic(kiosk), 1, false, b)
+	}
+}
+
+// Answer is the reply to kiosk's request payload, to publish on its reply
+// topic; ok is false for a malformed request that names no id, which is
+// only logged.
+func (in *Service) Answer(ctx context.Context, kiosk string, payload []byte) (reply []byte, ok bool) {
+	req, err := wire.DecodeRequest(payload)
 	var rep wire.Reply
 	if err != nil {
 		in.log.Warn("request refused", "kiosk", kiosk, "err", err)
 		if req.ID == "" {
-			return
+			return nil, false
 		}
 		rep = wire.Reply{V: 1, ID: req.ID, Code: "invalid", Error: err.Error()}
 	} else {
@@ -429,7 +446,7 @@ func (in *Service) answer(ctx context.Context, c paho.Client, m paho.Message) {
 		cancel()
 	}
 	b, _ := json.Marshal(rep)
-	c.Publish(wire.ReplyTopic(kiosk), 1, false, b)
+	return b, true
 }
 
 // decode turns one up message into an Incoming: the event, or why it was refused.

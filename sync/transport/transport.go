@@ -27,6 +27,10 @@ type Conn struct {
 	Username string
 	Password string
 	TLS      *tls.Config
+	// Clean asks for a clean session: for a client that only publishes
+	// (central's publisher on a NATS uplink, one per process), whose
+	// session the broker need not keep.
+	Clean bool
 }
 
 // ClientOptions returns paho options both sides share: a stable client id and
@@ -50,7 +54,7 @@ func (c Conn) ClientOptions() *mqtt.ClientOptions {
 	o.SetClientID(c.ClientID).
 		SetUsername(c.Username).
 		SetPassword(c.Password).
-		SetCleanSession(false).
+		SetCleanSession(c.Clean).
 		SetAutoAckDisabled(true).
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
