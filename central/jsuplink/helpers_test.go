@@ -70,9 +70,13 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 func testLogger(t *testing.T) *slog.Logger {
 	lb := &logBuffer{}
 	t.Cleanup(func() {
+		lb.mu.Lock()
+		defer lb.mu.Unlock()
+		// Central's permissions (natsconf) cover all the uplink does.
+		if strings.Contains(strings.ToLower(lb.b.String()), "permissions violation") {
+			t.Errorf("the servers refused central something")
+		}
 		if t.Failed() {
-			lb.mu.Lock()
-			defer lb.mu.Unlock()
 			t.Logf("uplink log:\n%s", lb.b.String())
 		}
 	})
