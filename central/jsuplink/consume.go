@@ -23,6 +23,16 @@ import (
 // elections, and creates the stream and the consumer again if the servers
 // lost them. Call it once per Uplink.
 func (u *Uplink) Consume(ctx context.Context, take func(m ingest.Message)) {
+	// Close ends the pull under way too.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-u.done:
+			stop()
+		case <-ctx.Done():
+		}
+	}()
 	h := &holding{freed: make(chan struct{}, 1)}
 	failed := &rate.Sometimes{Interval: 10 * time.Second}
 	backoff := time.Duration(0)
@@ -36,7 +46,7 @@ func (u *Uplink) Consume(ctx context.Context, take func(m ingest.Message)) {
 		}
 	}
 	var cons jetstream.Consumer
-	for ctx.Err() == nil && !u.closed.Load() {
+	for ctx.Err() == nil {
 		room := u.cfg.MaxInFlight - int(h.n.Load())
 		if room <= 0 {
 			select {
@@ -48,7 +58,7 @@ func (u *Uplink) Consume(ctx context.Context, take func(m ingest.Message)) {
 		if cons == nil {
 			c, err := u.consumer(ctx)
 			if err != nil {
-				if ctx.Err() == nil && !u.closed.Load() {
+				if ctx.Err() == nil {
 					failed.Do(func() { u.log.Warn("uplink consumer unavailable, trying again", "err", err) })
 				}
 				if !pause() {
@@ -62,7 +72,7 @@ func (u *Uplink) Consume(ctx context.Context, take func(m ingest.Message)) {
 		start := time.Now()
 		n, err := u.fetch(ctx, cons, min(room, u.cfg.FetchBatch), h, take)
 		switch {
-		case ctx.Err() != nil || u.closed.Load():
+		case ctx.Err() != nil:
 			return
 		case err == nil:
 			backoff = 0

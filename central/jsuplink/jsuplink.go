@@ -193,6 +193,7 @@ type Uplink struct {
 	setupMu  sync.Mutex
 	replicas int // the stream's, as Open settled it (setupMu)
 	closed   atomic.Bool
+	done     chan struct{} // closed by Close
 }
 
 // Open connects to the servers (reconnecting forever once connected) and
@@ -243,7 +244,7 @@ func Open(ctx context.Context, cfg Config) (*Uplink, error) {
 		nc.Close()
 		return nil, fmt.Errorf("uplink: %w", err)
 	}
-	u := &Uplink{cfg: cfg, log: log, nc: nc, js: js}
+	u := &Uplink{cfg: cfg, log: log, nc: nc, js: js, done: make(chan struct{})}
 	if err := u.setup(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -369,6 +370,7 @@ func (u *Uplink) Close() {
 	if u.closed.Swap(true) {
 		return
 	}
+	close(u.done)
 	_ = u.nc.FlushTimeout(2 * time.Second)
 	u.nc.Close()
 }

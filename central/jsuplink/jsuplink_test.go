@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi/central/ingest"
 	"allimi/central/jsuplink"
 	"allimi/central/natsconf"
 	"allimi/internal/natstest"
@@ -103,18 +104,73 @@ func TestConsume_AWorkerClosedLeavesWhatItHeldToAnother(t *testing.T) {
 	short := func(c *jsuplink.Config) { c.AckWait = time.Second }
 	u1 := openUplink(t, []string{s.ClientURL()}, short)
 	dying := newTaken(func(record, int) bool { return false }) // takes, never commits
-	dying.consume(t, u1, "w1")
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		u1.Consume(context.Background(), func(m ingest.Message) { dying.take("w1", m) })
+	}()
 
 	k := connectKiosk(t, []string{s.MQTTURL()}, a)
 	k.publish(t, wire.UpTopic(a.ID), "held by w1", wait)
 	dying.waitCount(t, wire.UpTopic(a.ID), "held by w1", 1)
 	u1.Close()
 	assert.False(t, u1.IsConnected())
+	select {
+	case <-returned:
+	case <-time.After(wait):
+		t.Fatal("Consume goes on after Close")
+	}
 
 	u2 := openUplink(t, []string{s.ClientURL()}, short)
 	tk := newTaken(nil)
 	tk.consume(t, u2, "w2")
 	tk.waitCount(t, wire.UpTopic(a.ID), "held by w1", 1)
+}
+
+func TestConsume_HoldsAtMostMaxInFlight(t *testing.T) {
+	a := newKiosk(t, "kiosk-a")
+	s := startServer(t, a)
+	u := openUplink(t, []string{s.ClientURL()}, func(c *jsuplink.Config) { c.MaxInFlight = 5 })
+	var mu sync.Mutex
+	var held []ingest.Message
+	tk := newTaken(func(record, int) bool { return false })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		u.Consume(ctx, func(m ingest.Message) {
+			mu.Lock()
+			held = append(held, m)
+			mu.Unlock()
+			tk.take("w1", m)
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	ackHeld := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range held {
+			m.Ack()
+		}
+		held = nil
+	}
+
+	k := connectKiosk(t, []string{s.MQTTURL()}, a)
+	for i := range 12 {
+		k.publish(t, wire.UpTopic(a.ID), fmt.Sprintf("record %d", i), wait)
+	}
+	for _, want := range []int{5, 10, 12} {
+		tk.waitUntil(t, wait, fmt.Sprintf("%d records", want), func(rs []record) bool { return len(rs) >= want })
+		time.Sleep(quiet)
+		assert.Len(t, tk.all(), want, "no more than 5 held at once")
+		ackHeld()
+	}
+	for i := range 12 {
+		assert.Equal(t, 1, tk.count(wire.UpTopic(a.ID), fmt.Sprintf("record %d", i)), "record %d", i)
+	}
 }
 
 func TestConsume_TwoWorkersShareEveryRecordOnce(t *testing.T) {
@@ -326,3 +382,33 @@ func startWithoutJetStream(t *testing.T) string {
 	}
 }
 
+func TestConsume_CreatesTheStreamAgainWhenTheServersLostIt(t *testing.T) {
+	a := newKiosk(t, "kiosk-a")
+	s := startServer(t, a)
+	tk := newTaken(nil)
+	tk.consume(t, openUplink(t, []string{s.ClientURL()}, nil), "w1")
+	k := connectKiosk(t, []string{s.MQTTURL()}, a)
+	k.publish(t, wire.UpTopic(a.ID), "before", wait)
+	tk.waitCount(t, wire.UpTopic(a.ID), "before", 1)
+
+	// As if a server's storage had been wiped.
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(natsconf.CentralUsername, centralPassword))
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	require.NoError(t, js.DeleteStream(context.Background(), jsuplink.DefaultStream))
+
+	deadline := time.Now().Add(wait)
+	for {
+		c, err := js.Consumer(context.Background(), jsuplink.DefaultStream, jsuplink.DefaultConsumer)
+		if err == nil {
+			assert.Equal(t, jetstream.AckExplicitPolicy, c.CachedInfo().Config.AckPolicy)
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "stream and consumer not made again: %v", err)
+		time.Sleep(100 * time.Millisecond)
+	}
+	k.publish(t, wire.UpTopic(a.ID), "after", wait)
+	tk.waitCount(t, wire.UpTopic(a.ID), "after", 1)
+}
