@@ -20,6 +20,8 @@
 //   - A record a worker took and did not acknowledge goes to another
 //     worker (or the same) after AckWait; a worker that dies loses nothing.
 //     Redelivery is harmless: the store deduplicates by kiosk and sequence.
+//   - An ack sent while the consumer has no leader is lost: that record too
+//     comes again after AckWait.
 package jsuplink
 
 import (
