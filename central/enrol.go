@@ -8,6 +8,9 @@ func publicBroker(cfg Config) string {
 	if cfg.Broker != "" {
 		return cfg.Broker
 	}
+	if cfg.UplinkMQTT != "" {
+		return cfg.UplinkMQTT
+	}
 	if cfg.TLSCert != "" {
 		return "ssl://" + cfg.MQTT
 	}

@@ -21,6 +21,7 @@ import (
 	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/ingest"
+	"allimi/central/jsuplink"
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
 	"allimi/central/notify"
@@ -47,7 +48,14 @@ type Config struct {
 	// Broker, when set, is an external broker's URL (tcp://host:port,
 	// ssl://host:port) used instead of the embedded one.
 	Broker         string
-	BrokerUsername string
+	// Uplink, when set, is the NATS servers kiosks reach central through
+	// (nats://h1:4222,h2:4222): records come from a JetStream stream every
+	// central on the uplink shares (central/jsuplink), requests through a
+	// queue group; acks and catalogs go out retained through the servers'
+	// MQTT listeners, UplinkMQTT (tcp://…, comma-separated) or, with
+	// Store, those nats-config recorded there.
+	Uplink, UplinkMQTT string
+	BrokerUsername     string
 	BrokerPassword string
 	HTTP           string // HTTP API listen address
 	// TLS for the embedded broker's listener (cert+key), and the CA that
@@ -95,6 +103,7 @@ type Server struct {
 	keys     *keyring.Keys
 	metrics  *metrics
 	broker   *embeddedBroker
+	uplink   *jsuplink.Uplink // nil without Uplink
 	ingest   *ingest.Service
 	dispatch *notify.Dispatcher
 	confirm  *notify.Confirmer   // nil without an SMS gateway
@@ -179,7 +188,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	conn := transport.Conn{ClientID: centralClientID}
-	if cfg.Broker == "" {
+	if cfg.Uplink != "" {
+		if conn, err = s.openUplink(ctx, cfg); err != nil {
+			return nil, err
+		}
+		if cfg.UplinkMQTT == "" {
+			cfg.UplinkMQTT = conn.Broker // what enrolled kiosks are told
+			s.cfg.UplinkMQTT = conn.Broker
+		}
+	} else if cfg.Broker == "" {
 		if cfg.TLSCert != "" {
 			if s.kioskCA, err = kioskca.Load(cfg.Data); err != nil {
 				return nil, err
@@ -217,6 +234,15 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 	s.ingest.Connect(runCtx, conn)
+	if s.uplink != nil {
+		go s.uplink.Consume(runCtx, s.ingest.Take)
+		if s.ingest.Requests != nil {
+			if err := s.uplink.ServeRequests(runCtx, s.ingest.Answer); err != nil {
+				cancel()
+				return nil, err
+			}
+		}
+	}
 	s.api = &api.Server{Log: s.log, Store: s.store, Details: s.store.details, Backup: s.store.backup,
 		Limits: api.Limits{Receipt: s.store.limits.Receipt, Enrol: s.store.limits.Enrol, Official: s.store.limits.Official,
 			Now: s.store.limits.Now}, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
@@ -310,6 +336,9 @@ func (s *Server) close() error {
 }
 
 func (s *Server) closeParts() error {
+	if s.uplink != nil {
+		s.uplink.Close()
+	}
 	if s.ingest != nil {
 		s.ingest.Disconnect()
 	}

@@ -1,13 +1,51 @@
 package central
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 
+	"allimi/central/jsuplink"
+	"allimi/central/natsconf"
 	"allimi/central/pg"
+	"allimi/sync/transport"
 )
+
+// openUplink connects to the NATS uplink: the JetStream consumer of the
+// records (s.uplink), and the MQTT connection through which the ingest
+// publishes acks and catalogs, returned, with a client id of this
+// process's own and a clean session (it only publishes).
+func (s *Server) openUplink(ctx context.Context, cfg Config) (transport.Conn, error) {
+	urls, err := jsuplink.ParseURLs(cfg.Uplink)
+	if err != nil {
+		return transport.Conn{}, err
+	}
+	mqtt := transport.Conn{Broker: cfg.UplinkMQTT}.Brokers()
+	if len(mqtt) == 0 {
+		lister, ok := s.store.Store.(interface{ NATSServers() ([]pg.NATSServer, error) })
+		if !ok {
+			return transport.Conn{}, fmt.Errorf("--uplink: give the servers' MQTT listeners with --uplink-mqtt (only a PostgreSQL store records them)")
+		}
+		servers, err := lister.NATSServers()
+		if err != nil {
+			return transport.Conn{}, err
+		}
+		if mqtt, err = mqttOfUplink(urls, servers); err != nil {
+			return transport.Conn{}, err
+		}
+	}
+	host, _ := os.Hostname()
+	if s.uplink, err = jsuplink.Open(ctx, jsuplink.Config{URLs: urls, User: natsconf.CentralUsername, Password: s.keys.BrokerPassword,
+		Name: fmt.Sprintf("allimi-central %s:%d", host, os.Getpid()), Logger: s.log.With("component", "uplink")}); err != nil {
+		return transport.Conn{}, err
+	}
+	s.ingest.UpInline, s.ingest.RequestsElsewhere = true, true
+	return transport.Conn{Broker: strings.Join(mqtt, ","), ClientID: fmt.Sprintf("%s-%s-%d", centralClientID, host, os.Getpid()),
+		Username: natsconf.CentralUsername, Password: s.keys.BrokerPassword, Clean: true}, nil
+}
 
 // mqttOfUplink finds, for each NATS server of the uplink (nats://host:port,
 // as --uplink gives them), the MQTT listener nats-config recorded for it

@@ -45,6 +45,7 @@ func serveCmd() *cobra.Command {
 			if store != "" {
 				cfg.Store, cfg.Data = store, keys
 			}
+			cfg.Uplink = uplink
 			central.TuneGC()
 			srv, err := central.Start(cmd.Context(), cfg)
 			if err != nil {
@@ -60,6 +61,7 @@ func serveCmd() *cobra.Command {
 	f.StringVar(&store, "store", "", "`URL` of central's PostgreSQL database (postgres://…), instead of --data's bbolt file; migrate it first (allimi central migrate)")
 	f.StringVar(&keys, "keys", cfg.Data, "with --store: the `directory` of central's keys.json (every central on the database needs the same one) and of the kiosk CA")
 	f.StringVar(&uplink, "uplink", "", "NATS servers kiosks reach central through (`nats://h1:4222,h2:4222`), instead of the embedded broker or --broker")
+	f.StringVar(&cfg.UplinkMQTT, "uplink-mqtt", "", "with --uplink: the NATS servers' MQTT listeners (`tcp://h1:1883,…`), for the retained acks and catalogs (default: those `central nats-config --store` recorded)")
 	f.StringVar(&cfg.MQTT, "mqtt", cfg.MQTT, "listen address of the embedded MQTT broker")
 	f.StringVar(&cfg.Broker, "broker", "", "use this external broker (tcp://host:port or ssl://host:port; several separated by commas, tried in order) instead of the embedded one")
 	f.StringVar(&cfg.BrokerUsername, "broker-username", "", "user name on the external broker")
@@ -512,9 +514,11 @@ func (l *proxyList) Type() string { return "addresses" }
 // scaleOut checks --store and --uplink, which put central on PostgreSQL
 // and a NATS cluster. A database that is not at this build's schema is
 // refused, saying which (unmigrated, or migrated by a newer build), as
-// central.Start would. The NATS uplink is still being built (see the
-// README, "Scaling out"): until it is, central serve says so and stops.
+// central.Start would.
 func scaleOut(cmd *cobra.Command, store, uplink string) error {
+	if uplink == "" && cmd.Flags().Changed("uplink-mqtt") {
+		return usageError{fmt.Errorf("--uplink-mqtt goes with --uplink")}
+	}
 	if store == "" && uplink == "" {
 		if cmd.Flags().Changed("keys") {
 			return usageError{fmt.Errorf("--keys goes with --store (with --data, keys.json is in the data directory)")}
@@ -530,6 +534,9 @@ func scaleOut(cmd *cobra.Command, store, uplink string) error {
 				return usageError{fmt.Errorf("--uplink %q: NATS servers as nats://host:port, separated by commas", u)}
 			}
 		}
+		if cmd.Flags().Changed("broker") {
+			return usageError{fmt.Errorf("--uplink and --broker: give one (--uplink is a NATS cluster's JetStream, --broker an MQTT broker)")}
+		}
 	}
 	if store != "" {
 		st, err := pg.Open(cmd.Context(), store)
@@ -537,10 +544,6 @@ func scaleOut(cmd *cobra.Command, store, uplink string) error {
 			return err
 		}
 		st.Close()
-	}
-	if uplink != "" {
-		return errors.New("central serve with a NATS uplink (--uplink) is not available in this build yet: " +
-			"serve on PostgreSQL (--store) with the embedded broker or --broker for now")
 	}
 	return nil
 }

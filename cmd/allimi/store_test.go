@@ -182,8 +182,8 @@ func TestOfficialCommands_OnPostgres(t *testing.T) {
 }
 
 // central serve on PostgreSQL refuses a database not at this build's
-// schema, saying which; on one that is, with a NATS uplink, it says what
-// this build lacks.
+// schema, saying which; on one that is, a NATS uplink nats-config did not
+// record is a clear error.
 func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
 	serve := func(url string) error {
 		_, err := runPrinting(t, serveCmd(), "--store", url, "--http", "127.0.0.1:0", "--mqtt", "127.0.0.1:0")
@@ -196,10 +196,10 @@ func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
 
 	_, err = pg.Migrate(context.Background(), url)
 	require.NoError(t, err)
-	_, err = runPrinting(t, serveCmd(), "--store", url, "--uplink", "nats://127.0.0.1:4222", "--http", "127.0.0.1:0")
+	_, err = runPrinting(t, serveCmd(), "--store", url, "--keys", t.TempDir(), "--uplink", "nats://127.0.0.1:4222", "--http", "127.0.0.1:0")
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, pg.ErrUnmigrated)
-	assert.Contains(t, err.Error(), "not available in this build yet")
+	assert.Contains(t, err.Error(), "nats-config --store")
 
 	conn, err := pgx.Connect(context.Background(), url)
 	require.NoError(t, err)
@@ -214,6 +214,10 @@ func TestServeStore_RefusesUnmigratedAndNewerSchemas(t *testing.T) {
 	assert.Equal(t, 2, exitCode(err), "--store with --data")
 	_, err = runPrinting(t, serveCmd(), "--uplink", "tcp://h1:1883")
 	assert.Equal(t, 2, exitCode(err), "--uplink takes nats:// URLs")
+	_, err = runPrinting(t, serveCmd(), "--uplink", "nats://h1:4222", "--broker", "tcp://h1:1883")
+	assert.Equal(t, 2, exitCode(err), "--uplink with --broker")
+	_, err = runPrinting(t, serveCmd(), "--uplink-mqtt", "tcp://h1:1883")
+	assert.Equal(t, 2, exitCode(err), "--uplink-mqtt without --uplink")
 }
 
 // central seed --store fills PostgreSQL as --data fills bbolt; seeding
