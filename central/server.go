@@ -47,7 +47,7 @@ type Config struct {
 	PublicBroker string
 	// Broker, when set, is an external broker's URL (tcp://host:port,
 	// ssl://host:port) used instead of the embedded one.
-	Broker         string
+	Broker string
 	// Uplink, when set, is the NATS servers kiosks reach central through
 	// (nats://h1:4222,h2:4222): records come from a JetStream stream every
 	// central on the uplink shares (central/jsuplink), requests through a
@@ -56,8 +56,8 @@ type Config struct {
 	// Store, those nats-config recorded there.
 	Uplink, UplinkMQTT string
 	BrokerUsername     string
-	BrokerPassword string
-	HTTP           string // HTTP API listen address
+	BrokerPassword     string
+	HTTP               string // HTTP API listen address
 	// TLS for the embedded broker's listener (cert+key), and the CA that
 	// signs kiosk client certificates (or, with an external ssl:// broker,
 	// the CA to trust).

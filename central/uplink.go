@@ -25,7 +25,9 @@ func (s *Server) openUplink(ctx context.Context, cfg Config) (transport.Conn, er
 	}
 	mqtt := transport.Conn{Broker: cfg.UplinkMQTT}.Brokers()
 	if len(mqtt) == 0 {
-		lister, ok := s.store.Store.(interface{ NATSServers() ([]pg.NATSServer, error) })
+		lister, ok := s.store.Store.(interface {
+			NATSServers() ([]pg.NATSServer, error)
+		})
 		if !ok {
 			return transport.Conn{}, fmt.Errorf("--uplink: give the servers' MQTT listeners with --uplink-mqtt (only a PostgreSQL store records them)")
 		}
