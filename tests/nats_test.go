@@ -34,9 +34,16 @@ func startNATS(t *testing.T, data string) *natsServer {
 // directory with nats-config, and runs the server without waiting for it.
 func writeNATSConfig(t *testing.T, data string, cfg natsconf.Config) *natsServer {
 	t.Helper()
+	return writeNATSConfigFrom(t, []string{"--data", data}, cfg)
+}
+
+// writeNATSConfigFrom is writeNATSConfig with nats-config reading central
+// as from says (--data DIR, or --store URL --data KEYS).
+func writeNATSConfigFrom(t *testing.T, from []string, cfg natsconf.Config) *natsServer {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "nats.conf")
-	n := &natsServer{args: []string{"central", "nats-config", "--data", data, "--out", file, "--listen", cfg.Listen,
-		"--mqtt", cfg.MQTT, "--jetstream-dir", cfg.JetStreamDir, "--monitor", cfg.Monitor}}
+	n := &natsServer{args: append(append([]string{"central", "nats-config"}, from...), "--out", file, "--listen", cfg.Listen,
+		"--mqtt", cfg.MQTT, "--jetstream-dir", cfg.JetStreamDir, "--monitor", cfg.Monitor)}
 	if cfg.Cluster != nil {
 		n.args = append(n.args, "--cluster-listen", cfg.Cluster.Listen, "--routes", strings.Join(cfg.Cluster.Routes, ","))
 	}
@@ -49,6 +56,13 @@ func writeNATSConfig(t *testing.T, data string, cfg natsconf.Config) *natsServer
 // with its own addresses and directory and the same routes.
 func startNATSCluster(t *testing.T, data string) []*natsServer {
 	t.Helper()
+	return startNATSClusterFrom(t, []string{"--data", data})
+}
+
+// startNATSClusterFrom is startNATSCluster with nats-config reading
+// central as from says.
+func startNATSClusterFrom(t *testing.T, from []string) []*natsServer {
+	t.Helper()
 	cfgs := make([]natsconf.Config, 3)
 	var routes []string
 	for i := range cfgs {
@@ -59,7 +73,7 @@ func startNATSCluster(t *testing.T, data string) []*natsServer {
 	servers := make([]*natsServer, len(cfgs))
 	for i, cfg := range cfgs {
 		cfg.Cluster.Routes = routes
-		servers[i] = writeNATSConfig(t, data, cfg)
+		servers[i] = writeNATSConfigFrom(t, from, cfg)
 	}
 	for _, s := range servers {
 		s.Ready(t)
