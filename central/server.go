@@ -104,6 +104,9 @@ type Server struct {
 	metrics  *metrics
 	broker   *embeddedBroker
 	uplink   *jsuplink.Uplink // nil without Uplink
+	// newDispatcher makes a dispatcher like dispatch on another view of
+	// the store: a leader's, fenced by its lease (runJobs).
+	newDispatcher func(notify.Store) *notify.Dispatcher
 	ingest   *ingest.Service
 	dispatch *notify.Dispatcher
 	confirm  *notify.Confirmer   // nil without an SMS gateway
@@ -172,6 +175,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		cfg.Dispatch.Rescan = sharedRescan
 	}
 	s.dispatch = notify.New(s.store, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
+	s.newDispatcher = func(st notify.Store) *notify.Dispatcher {
+		return notify.New(st, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
+	}
 	sys, err := template.DefaultSystem()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -274,7 +280,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 				s.store.lead(runCtx, "jobs", s.runJobs)
 				return
 			}
-			s.runJobs(runCtx)
+			s.runJobs(runCtx, s.store.Store)
 		}()
 		s.ingest.Run(runCtx)
 		wg.Wait()
@@ -284,8 +290,24 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 }
 
 // runJobs sends notifications, sign-up confirmations and officials'
-// answers, and purges old recordings and detail pages, until ctx ends.
-func (s *Server) runJobs(ctx context.Context) {
+// answers, and purges old recordings and detail pages, until ctx ends,
+// writing to st: the store, or on a shared database the leader's fenced
+// view of it, whose dispatcher's writes are refused once another central
+// has taken the lease over. A leader's term starts afresh, as a restarted
+// central does (requests in doubt are reconciled with the providers).
+func (s *Server) runJobs(ctx context.Context, st Store) {
+	dispatch, confirm, answers := s.dispatch, s.confirm, s.answers
+	if st != s.store.Store {
+		dispatch = s.newDispatcher(st)
+		if confirm != nil {
+			c := *confirm // the same queue: the ingest's pokes reach it
+			c.Store, confirm = st, &c
+		}
+		if answers != nil {
+			a := *answers
+			a.Store, answers = st, &a
+		}
+	}
 	var wg sync.WaitGroup
 	run := func(f func()) {
 		wg.Add(1)
@@ -295,15 +317,15 @@ func (s *Server) runJobs(ctx context.Context) {
 		}()
 	}
 	run(func() {
-		if err := s.dispatch.Run(ctx); err != nil {
+		if err := dispatch.Run(ctx); err != nil {
 			s.log.Error("dispatcher stopped", "err", err)
 		}
 	})
-	if s.confirm != nil {
-		run(func() { s.confirm.Run(ctx) })
+	if confirm != nil {
+		run(func() { confirm.Run(ctx) })
 	}
-	if s.answers != nil {
-		run(func() { s.answers.Run(ctx) })
+	if answers != nil {
+		run(func() { answers.Run(ctx) })
 	}
 	run(func() { questions.PurgeAudio(ctx, s.store, s.cfg.QuestionAudio, s.log) })
 	if d := s.store.details; d != nil {

@@ -55,8 +55,9 @@ type opened struct {
 	details *detail.Store
 	backup  api.Backup
 	// lead runs f while this central leads the job name among those on
-	// the same database (pg.Store.Lead); nil when nothing is shared.
-	lead func(ctx context.Context, name string, f func(ctx context.Context))
+	// the same database (pg.Store.Lead), with the store as the leader
+	// writes to it (pg.Fenced); nil when nothing is shared.
+	lead func(ctx context.Context, name string, f func(ctx context.Context, st Store))
 }
 
 // sharedRescan is how often, on a database several centrals share, the
@@ -104,5 +105,8 @@ func openStore(ctx context.Context, cfg Config) (*opened, error) {
 			return nil, fmt.Errorf("detail pages: %w", err)
 		}
 	}
-	return &opened{Store: st, keys: keys, limits: limits, lead: st.Lead, details: details}, nil
+	lead := func(ctx context.Context, name string, f func(context.Context, Store)) {
+		st.Lead(ctx, name, func(ctx context.Context, l pg.Lease) { f(ctx, st.Fenced(l)) })
+	}
+	return &opened{Store: st, keys: keys, limits: limits, lead: lead, details: details}, nil
 }

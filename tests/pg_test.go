@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,4 +156,65 @@ func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
 		default:
 		}
 	}
+}
+
+// The central sending is stopped (SIGSTOP) past its lease: the other
+// takes the lease over and sends the rest; when the stopped one resumes,
+// its late writes are refused (its lease's fence has moved on), and every
+// recipient still has the message once.
+func TestPostgres_LeaderStoppedPastItsLeaseCannotWriteLate(t *testing.T) {
+	url, keys := pgtest.URL(t), t.TempDir()
+	runAllimi(t, "central", "migrate", "--store", url)
+	runAllimi(t, "central", "seed", "--store", url, "--keys", keys, "--subscribers", fmt.Sprint(campaignSize),
+		"--types", "health-checkup", "--channels", "kakao")
+	var ag struct{ ID, Token string }
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", url,
+		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
+	fakes := startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
+	provider := "--provider-url=http://" + fakes.addr
+	a := pgCentral(t, url, keys, provider, "--senders", "2")
+	b := pgCentral(t, url, keys, provider, "--senders", "2")
+
+	req, _ := http.NewRequest(http.MethodPost, "http://"+a.http+"/api/v1/notifications",
+		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
+	req.Header.Set("Authorization", "Bearer "+ag.Token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+
+	deadline := time.Now().Add(time.Minute)
+	for fakes.stats(t).Accepted["kakao"] < campaignSize/4 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	leader, other := a, b
+	if strings.Contains(b.logText(), "msg=leading") {
+		leader, other = b, a
+	}
+	require.NoError(t, leader.cmd.Process.Signal(syscall.SIGSTOP))
+	stopped := fakes.stats(t).Accepted["kakao"]
+	require.Less(t, stopped, int64(campaignSize), "the stop must land mid-campaign")
+
+	// The other takes over once the lease has run out, and sends more.
+	deadline = time.Now().Add(time.Minute)
+	for !strings.Contains(other.logText(), "msg=leading") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Contains(t, other.logText(), "msg=leading", "the other took the lease over")
+	for fakes.stats(t).Accepted["kakao"] < stopped+campaignSize/10 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.NoError(t, leader.cmd.Process.Signal(syscall.SIGCONT))
+
+	other.waitDelivery(t, "health-checkup", "kakao", "sent", campaignSize)
+	deadline = time.Now().Add(30 * time.Second)
+	for !strings.Contains(leader.logText(), "no longer leading") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.Contains(t, leader.logText(), "no longer leading", "the resumed one noticed it lost its lease")
+	time.Sleep(time.Second) // what the resumed one might still write
+	st := fakes.stats(t)
+	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
+	assert.EqualValues(t, campaignSize, st.Accepted["kakao"], "every recipient accepted exactly once by the provider")
+	assert.EqualValues(t, campaignSize, other.delivery(t, "health-checkup", "kakao", "sent"), "counted once")
 }

@@ -38,7 +38,18 @@ func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
 // next read and when it returns, so that a dispatcher's commit of many
 // deliveries costs a few round trips, not one per delivery.
 func (s *Store) UpdateDeliveries(f func(allimi.DeliveryTx) error) error {
+	return s.updateDeliveries(nil, f)
+}
+
+// updateDeliveries is UpdateDeliveries, under lease l when it is not nil
+// (Fenced).
+func (s *Store) updateDeliveries(l *Lease, f func(allimi.DeliveryTx) error) error {
 	return s.serial(s.ctx(), func(tx pgx.Tx) error {
+		if l != nil {
+			if err := checkLease(s.ctx(), tx, *l); err != nil {
+				return err
+			}
+		}
 		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx, write: true}
 		if err := f(t); err != nil {
 			return t.done(err)

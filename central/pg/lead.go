@@ -2,99 +2,185 @@ package pg
 
 import (
 	"context"
-	"hash/fnv"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"allimi"
 )
 
-// leadPoll is how often a central that does not lead a job tries to take
-// it over, and how often the leader checks that it still holds it.
-const leadPoll = 2 * time.Second
+// Lease timings: a leader renews its lease every leaseRenew, and loses it
+// leaseTTL after its last renewal; the others try to take it every
+// leasePoll.
+const (
+	leaseTTL   = 10 * time.Second
+	leaseRenew = 2 * time.Second
+	leasePoll  = 2 * time.Second
+)
 
-// Lead runs f while this process holds the job name, until ctx ends: of
-// all the centrals on the database, one at a time runs it. It is a
-// PostgreSQL session advisory lock held on a connection of its own; the
-// others try again every two seconds, so a leader that dies (its
-// connection ends) is replaced within seconds. When the connection is
-// lost f's context is cancelled and Lead waits for f before trying again.
-//
-// A leader cut off from the database may go on a moment (up to
-// leadPoll) after another has taken over: what f writes must be safe
-// for that (the dispatcher's send-intents and serializable commits are).
-func (s *Store) Lead(ctx context.Context, name string, f func(ctx context.Context)) {
-	key := leadKey(name)
+// ErrLeaseLost: a write of a leader whose lease another central has taken
+// over (it stalled, or lost the database, past the lease's end). Nothing
+// of the transaction is kept.
+var ErrLeaseLost = errors.New("the lease was taken over by another central")
+
+// Lease is a job's lease as one central holds it: Fence counts the
+// leaderships, and a write under the lease is refused once the count has
+// moved on.
+type Lease struct {
+	Name  string
+	Fence int64
+}
+
+// Lead runs f while this process holds the lease of job name, until ctx
+// ends: of all the centrals on the database, one at a time runs it. The
+// leader renews its lease every two seconds; when it cannot (it stalled,
+// or lost the database) for ten, another central takes the lease over,
+// with the next fence, and the leader's f is cancelled as soon as it
+// notices. What f writes through Fenced(lease) is refused once the lease
+// is someone else's: a leader that stalled past its lease cannot write
+// late. When ctx ends the lease is given up at once.
+func (s *Store) Lead(ctx context.Context, name string, f func(ctx context.Context, l Lease)) {
+	owner := leaseOwner()
 	for ctx.Err() == nil {
-		if conn, ok := s.tryLead(ctx, key); ok {
-			s.log.Info("leading", "job", name)
-			s.hold(ctx, conn, key, f)
-			s.log.Info("no longer leading", "job", name)
+		if l, ok := s.takeLease(ctx, name, owner); ok {
+			s.log.Info("leading", "job", name, "fence", l.Fence)
+			s.holdLease(ctx, l, owner, f)
+			s.log.Info("no longer leading", "job", name, "fence", l.Fence)
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(leadPoll):
+		case <-time.After(leasePoll):
 		}
 	}
 }
 
-// tryLead takes a connection and the lock on it; ok is false (and the
-// connection given back) when another central holds the lock or the
-// database cannot be reached.
-func (s *Store) tryLead(ctx context.Context, key int64) (*pgxpool.Conn, bool) {
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return nil, false
-	}
-	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&got); err != nil || !got {
-		conn.Release()
-		return nil, false
-	}
-	return conn, true
+// leaseOwner names this process among the leaseholders.
+func leaseOwner() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
 }
 
-// hold runs f while conn, which holds the lock, answers; then it lets the
-// lock go. A connection that failed is closed rather than given back (the
-// server has dropped its locks with it).
-func (s *Store) hold(ctx context.Context, conn *pgxpool.Conn, key int64, f func(ctx context.Context)) {
+// takeLease takes the lease when nobody holds it or its holder let it
+// run out.
+func (s *Store) takeLease(ctx context.Context, name, owner string) (Lease, bool) {
+	l := Lease{Name: name}
+	// A stalled leader's transaction may hold the row (checkLease) until
+	// the server ends its session (idleInTransaction): wait for it no
+	// longer than a poll.
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SET LOCAL lock_timeout = '1s'`); err != nil {
+			return err
+		}
+		return tx.QueryRow(ctx, `INSERT INTO leases (name, owner, fence, expires) VALUES ($1, $2, 1, clock_timestamp() + $3::interval)
+			ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, fence = leases.fence + 1, expires = EXCLUDED.expires
+			WHERE leases.expires < clock_timestamp()
+			RETURNING fence`, name, owner, leaseTTL.String()).Scan(&l.Fence)
+	})
+	if err != nil {
+		if !errors.Is(err, pgx.ErrNoRows) && !lockTimedOut(err) && ctx.Err() == nil {
+			s.log.Warn("lease not taken", "job", name, "err", err)
+		}
+		return l, false
+	}
+	return l, true
+}
+
+// holdLease runs f while the lease is renewed, and cancels it when it is
+// not: the database said it is someone else's, or leaseTTL passed since
+// the last renewal (what the others wait for before they take it).
+func (s *Store) holdLease(ctx context.Context, l Lease, owner string, f func(ctx context.Context, l Lease)) {
 	run, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		f(run)
+		f(run, l)
 	}()
-	lost := false
-	t := time.NewTicker(leadPoll)
-	for !lost && run.Err() == nil {
+	renewed := time.Now()
+	t := time.NewTicker(leaseRenew)
+	defer t.Stop()
+	for run.Err() == nil {
 		select {
 		case <-run.Done():
 		case <-done:
 			cancel()
 		case <-t.C:
-			pctx, pcancel := context.WithTimeout(ctx, leadPoll)
-			lost = conn.Ping(pctx) != nil && ctx.Err() == nil
-			pcancel()
+			ok, err := s.renewLease(run, l, owner)
+			switch {
+			case err == nil && ok:
+				renewed = time.Now()
+			case err == nil:
+				s.log.Warn("lease taken over by another central", "job", l.Name, "fence", l.Fence)
+				cancel()
+			case time.Since(renewed) > leaseTTL-leaseRenew:
+				s.log.Warn("lease not renewed in time; stopping", "job", l.Name, "err", err)
+				cancel()
+			}
 		}
 	}
-	t.Stop()
 	cancel()
 	<-done
-	if lost {
-		_ = conn.Conn().Close(context.Background())
-		conn.Release()
-		return
+	if ctx.Err() != nil {
+		// Stopping: let the others take over now rather than in ten
+		// seconds.
+		rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer rcancel()
+		_, _ = s.pool.Exec(rctx, `UPDATE leases SET expires = clock_timestamp() WHERE name = $1 AND owner = $2 AND fence = $3`,
+			l.Name, owner, l.Fence)
 	}
-	uctx, ucancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer ucancel()
-	if _, err := conn.Exec(uctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
-		_ = conn.Conn().Close(context.Background())
-	}
-	conn.Release()
 }
 
-// leadKey is the advisory lock's number for a job name.
-func leadKey(name string) int64 {
-	h := fnv.New64a()
-	h.Write([]byte("allimi lead " + name))
-	return int64(h.Sum64())
+// renewLease extends the lease; ok is false when it is no longer ours.
+func (s *Store) renewLease(ctx context.Context, l Lease, owner string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, leaseRenew)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, `UPDATE leases SET expires = clock_timestamp() + $4::interval
+		WHERE name = $1 AND owner = $2 AND fence = $3`, l.Name, owner, l.Fence, leaseTTL.String())
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// checkLease fails with ErrLeaseLost unless l is the lease's current
+// fence. It takes the lease's row for share until the transaction ends:
+// a central taking the lease over waits for this transaction, so what it
+// writes is in before the takeover, or refused after it.
+func checkLease(ctx context.Context, tx pgx.Tx, l Lease) error {
+	var fence int64
+	err := tx.QueryRow(ctx, `SELECT fence FROM leases WHERE name = $1 FOR SHARE`, l.Name).Scan(&fence)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && fence != l.Fence) {
+		return fmt.Errorf("lease %s (fence %d): %w", l.Name, l.Fence, ErrLeaseLost)
+	}
+	return err
+}
+
+// Fenced is the store as the holder of lease l writes to it: the
+// dispatcher's transactions (UpdateDeliveries) are refused with
+// ErrLeaseLost once the lease is someone else's. Everything else is the
+// store's.
+type Fenced struct {
+	*Store
+	lease Lease
+}
+
+// Fenced is s for the holder of l.
+func (s *Store) Fenced(l Lease) *Fenced { return &Fenced{Store: s, lease: l} }
+
+// UpdateDeliveries implements allimi.DeliveryQueue under the lease.
+func (f *Fenced) UpdateDeliveries(fn func(allimi.DeliveryTx) error) error {
+	return f.updateDeliveries(&f.lease, fn)
+}
+
+// lockTimedOut says whether err is PostgreSQL's lock_timeout.
+func lockTimedOut(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "55P03"
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"allimi"
 )
 
 // leaders runs Lead on n stores of one database and tells which runs f.
@@ -16,20 +18,22 @@ type leaders struct {
 	running atomic.Int32 // how many fs run now
 	most    atomic.Int32 // the most that ever ran at once
 	who     chan int     // each f's store, as it starts
+	leases  chan Lease
 }
 
-func (l *leaders) job(i int) func(ctx context.Context) {
-	return func(ctx context.Context) {
+func (l *leaders) job(i int) func(ctx context.Context, lease Lease) {
+	return func(ctx context.Context, lease Lease) {
 		n := l.running.Add(1)
 		for m := l.most.Load(); n > m && !l.most.CompareAndSwap(m, n); m = l.most.Load() {
 		}
 		l.who <- i
+		l.leases <- lease
 		<-ctx.Done()
 		l.running.Add(-1)
 	}
 }
 
-func TestLead_OneAtATimeAndTakenOverWhenTheLeaderGoes(t *testing.T) {
+func TestLead_OneAtATimeTakenOverWhenTheLeaderGoesOrStalls(t *testing.T) {
 	c := openStore(t)
 	stores := []*Store{c.Store}
 	for range 2 {
@@ -38,7 +42,7 @@ func TestLead_OneAtATimeAndTakenOverWhenTheLeaderGoes(t *testing.T) {
 		t.Cleanup(func() { st.Close() })
 		stores = append(stores, st)
 	}
-	l := &leaders{who: make(chan int, 10)}
+	l := &leaders{who: make(chan int, 10), leases: make(chan Lease, 10)}
 	cancels := make([]context.CancelFunc, len(stores))
 	var wg sync.WaitGroup
 	for i, st := range stores {
@@ -54,27 +58,39 @@ func TestLead_OneAtATimeAndTakenOverWhenTheLeaderGoes(t *testing.T) {
 		wg.Wait()
 	}()
 
-	first := <-l.who
-	// The leader stops (central stopped): another takes over, and only one.
+	first, lease1 := <-l.who, <-l.leases
+	// The leader stops (central stopped): it gives the lease up, another
+	// takes it over with the next fence, and only one runs.
 	cancels[first]()
-	second := <-l.who
+	second, lease2 := <-l.who, <-l.leases
 	assert.NotEqual(t, first, second)
-	time.Sleep(2 * leadPoll) // the third tries, and must not get in
+	assert.Greater(t, lease2.Fence, lease1.Fence)
+	time.Sleep(2 * leasePoll) // the third tries, and must not get in
 	assert.Equal(t, int32(1), l.most.Load(), "never two leaders at once")
 
-	// The leader's connection is cut (its backend terminated, as a
-	// database restart or a network cut would): its f is stopped and
-	// the third takes over.
-	_, err := stores[first].pool.Exec(context.Background(),
-		`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objid = ($1::bigint & 4294967295)::oid`, leadKey("dispatch"))
+	// The leader stalls past its lease (its renewals stop reaching the
+	// database: here the lease is made to run out): the third takes it
+	// over, and the stalled one's writes under its old fence are refused,
+	// with nothing of them kept.
+	_, err := c.pool.Exec(context.Background(), `UPDATE leases SET expires = clock_timestamp() - interval '1 second', owner = 'stalled'
+		WHERE name = 'dispatch'`)
 	require.NoError(t, err)
+	var third int
 	select {
-	case third := <-l.who:
-		assert.NotEqual(t, second, third)
-		assert.NotEqual(t, first, third)
+	case third = <-l.who:
 	case <-time.After(30 * time.Second):
-		t.Fatal("nobody took over from a leader whose connection was cut")
+		t.Fatal("nobody took over a lease that ran out")
 	}
-	// (A leader cut off may still run a moment after the next has taken
-	// over: Lead's doc says so, and the fencing is the writers' own.)
+	lease3 := <-l.leases
+	assert.Greater(t, lease3.Fence, lease2.Fence)
+	err = stores[second].Fenced(lease2).UpdateDeliveries(func(tx allimi.DeliveryTx) error {
+		return tx.CountDeliveries(allimi.TypeHealthCheckup, allimi.ChannelSMS, "sent", 1)
+	})
+	require.ErrorIs(t, err, ErrLeaseLost)
+	require.NoError(t, stores[third].Fenced(lease3).UpdateDeliveries(func(tx allimi.DeliveryTx) error {
+		return tx.CountDeliveries(allimi.TypeHealthCheckup, allimi.ChannelSMS, "sent", 1)
+	}))
+	stats, err := c.DeliveryStats()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, stats[string(allimi.TypeHealthCheckup)][string(allimi.ChannelSMS)]["sent"], "only the leader's write is kept")
 }

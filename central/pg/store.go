@@ -56,6 +56,13 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", redact(url), err)
 	}
+	// A transaction whose central stalls (a stopped process, a long
+	// pause) must not hold its locks for ever: the lease of the jobs is
+	// taken over only once the stalled leader's last transaction lets
+	// its row go.
+	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
+		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(idleInTransaction.Milliseconds())
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: %w", redact(url), err)
@@ -73,6 +80,12 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s.pool = pool
 	return s, nil
 }
+
+// idleInTransaction ends a session that has left a transaction open and
+// idle this long (PostgreSQL's idle_in_transaction_session_timeout, unless
+// the URL sets it): central's transactions never wait on anything but the
+// database.
+const idleInTransaction = 10 * time.Second
 
 // Close closes the pool's connections, waiting for those in use.
 func (s *Store) Close() error {
