@@ -97,25 +97,25 @@ func DefaultConfig() Config {
 
 // Server is a running central.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    *opened
-	keys     *keyring.Keys
-	metrics  *metrics
-	broker   *embeddedBroker
-	uplink   *jsuplink.Uplink // nil without Uplink
+	cfg     Config
+	log     *slog.Logger
+	store   *opened
+	keys    *keyring.Keys
+	metrics *metrics
+	broker  *embeddedBroker
+	uplink  *jsuplink.Uplink // nil without Uplink
 	// newDispatcher makes a dispatcher like dispatch on another view of
 	// the store: a leader's, fenced by its lease (runJobs).
 	newDispatcher func(notify.Store) *notify.Dispatcher
-	ingest   *ingest.Service
-	dispatch *notify.Dispatcher
-	confirm  *notify.Confirmer   // nil without an SMS gateway
-	answers  *questions.Answerer // nil without an SMS gateway
-	api      *api.Server
-	http     *http.Server
-	httpLn   net.Listener
-	cancel   context.CancelFunc
-	done     chan struct{}
+	ingest        *ingest.Service
+	dispatch      *notify.Dispatcher
+	confirm       *notify.Confirmer   // nil without an SMS gateway
+	answers       *questions.Answerer // nil without an SMS gateway
+	api           *api.Server
+	http          *http.Server
+	httpLn        net.Listener
+	cancel        context.CancelFunc
+	done          chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
