@@ -297,7 +297,7 @@ returns once the campaign is expanded to every subscriber; sending starts meanwh
 	fmt.Fprintf(&b, `
 Goals (issue 16): at least 15,000 deliveries/s with 3 workers and no latency (here %.0f); with
 20 ms of latency, 3 workers at least 2.5 times one (here %.2f). Of the centrals on one database
-one at a time sends (a PostgreSQL advisory lock; the others ingest and serve HTTP, and take over
+one at a time sends (a lease with fencing; the others ingest and serve HTTP, and take over
 within seconds when it dies): more workers add no sending until campaigns are cut into leased
 chunks, which is the next step of issue 16.
 
