@@ -254,7 +254,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			Now: s.store.limits.Now}, Keys: s.keys, Config: api.Config{HTTPTimeouts: cfg.HTTPTimeouts,
 			TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 			DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
-		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.ingest.Health,
+		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.health,
 		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch,
 		Accepted: func(t allimi.NotificationType) { s.metrics.notifications.WithLabelValues(string(t)).Inc() }}
 	if s.answers != nil {
@@ -332,6 +332,21 @@ func (s *Server) runJobs(ctx context.Context, st Store) {
 		run(func() { purgeDetails(ctx, d, s.log) })
 	}
 	wg.Wait()
+}
+
+// health is /healthz: the ingest's, and with a NATS uplink whether the
+// JetStream consumer's connection is up (records wait in the stream
+// meanwhile).
+func (s *Server) health() (int, map[string]any) {
+	code, h := s.ingest.Health()
+	if s.uplink != nil {
+		up := s.uplink.IsConnected()
+		h["uplink"] = up
+		if !up && code == http.StatusOK {
+			code, h["status"] = http.StatusServiceUnavailable, "uplink unreachable"
+		}
+	}
+	return code, h
 }
 
 // HTTPAddr is the address the HTTP API listens on.

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -80,4 +81,16 @@ func TestUplink_TwoCentralsOnNATSAndOneServerKilledMidDrain(t *testing.T) {
 		assert.Zero(t, s.Records.Rejected)
 	}
 	servers[0].Restart(t)
+
+	// /healthz says the uplink is up.
+	resp, err := http.Get("http://" + a.http + "/healthz")
+	require.NoError(t, err)
+	var h struct {
+		Status string
+		Uplink bool
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
+	resp.Body.Close()
+	assert.Equal(t, "ok", h.Status)
+	assert.True(t, h.Uplink)
 }
