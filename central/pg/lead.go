@@ -163,7 +163,8 @@ func checkLease(ctx context.Context, tx pgx.Tx, l Lease) error {
 }
 
 // Fenced is the store as the holder of lease l writes to it: the
-// dispatcher's transactions (UpdateDeliveries) are refused with
+// dispatcher's transactions (UpdateDeliveries) and the send-intents of
+// confirmations and answers (PutQueueIntents) are refused with
 // ErrLeaseLost once the lease is someone else's. Everything else is the
 // store's.
 type Fenced struct {
@@ -183,4 +184,10 @@ func (f *Fenced) UpdateDeliveries(fn func(allimi.DeliveryTx) error) error {
 func lockTimedOut(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "55P03"
+}
+
+// PutQueueIntents implements allimi.QueueIntents under the lease: sign-up
+// confirmations and answers are not sent by a leader whose lease is gone.
+func (f *Fenced) PutQueueIntents(ch allimi.Channel, keys []string, in allimi.QueueIntent) error {
+	return f.putQueueIntents(&f.lease, ch, keys, in)
 }

@@ -93,4 +93,13 @@ func TestLead_OneAtATimeTakenOverWhenTheLeaderGoesOrStalls(t *testing.T) {
 	stats, err := c.DeliveryStats()
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, stats[string(allimi.TypeHealthCheckup)][string(allimi.ChannelSMS)]["sent"], "only the leader's write is kept")
+
+	// Confirmations' and answers' send-intents too: the stalled one's
+	// are refused (it sends nothing), the leader's kept.
+	in := allimi.QueueIntent{At: time.Now().UnixMilli(), Group: 7}
+	require.ErrorIs(t, stores[second].Fenced(lease2).PutQueueIntents(allimi.ChannelSMS, []string{"late"}, in), ErrLeaseLost)
+	require.NoError(t, stores[third].Fenced(lease3).PutQueueIntents(allimi.ChannelSMS, []string{"now"}, in))
+	kept, err := c.QueueIntents(allimi.ChannelSMS, []string{"late", "now"})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]allimi.QueueIntent{"now": in}, kept)
 }

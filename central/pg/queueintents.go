@@ -33,14 +33,28 @@ func (s *Store) QueueIntents(ch allimi.Channel, keys []string) (map[string]allim
 // PutQueueIntents implements allimi.QueueIntents: one statement, so all
 // the keys' intents are stored together.
 func (s *Store) PutQueueIntents(ch allimi.Channel, keys []string, in allimi.QueueIntent) error {
+	return s.putQueueIntents(nil, ch, keys, in)
+}
+
+// putQueueIntents is PutQueueIntents, under lease l when it is not nil
+// (Fenced): the intents are written before the messages are sent, so a
+// leader whose lease is gone sends nothing.
+func (s *Store) putQueueIntents(l *Lease, ch allimi.Channel, keys []string, in allimi.QueueIntent) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(s.ctx(), `INSERT INTO queue_intents (channel, key, at_ms, grp)
-		SELECT $1, k, $3, $4 FROM unnest($2::text[]) AS k
-		ON CONFLICT (channel, key) DO UPDATE SET at_ms = EXCLUDED.at_ms, grp = EXCLUDED.grp`,
-		string(ch), dedupe(keys), in.At, int64(in.Group))
-	return err
+	return pgx.BeginFunc(s.ctx(), s.pool, func(tx pgx.Tx) error {
+		if l != nil {
+			if err := checkLease(s.ctx(), tx, *l); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(s.ctx(), `INSERT INTO queue_intents (channel, key, at_ms, grp)
+			SELECT $1, k, $3, $4 FROM unnest($2::text[]) AS k
+			ON CONFLICT (channel, key) DO UPDATE SET at_ms = EXCLUDED.at_ms, grp = EXCLUDED.grp`,
+			string(ch), dedupe(keys), in.At, int64(in.Group))
+		return err
+	})
 }
 
 // QueueSettled implements allimi.QueueIntents.
