@@ -220,6 +220,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	} else {
 		conn.Broker, conn.Username, conn.Password = cfg.Broker, cfg.BrokerUsername, cfg.BrokerPassword
+		if cfg.Store != "" {
+			// Every central would read every record, under one client id.
+			s.log.Warn("one central only on --broker: several centrals on one database share a NATS cluster with --uplink, or each run its own broker")
+		}
 		if cfg.TLSCA != "" {
 			pool, err := loadPool(cfg.TLSCA)
 			if err != nil {
