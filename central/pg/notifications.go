@@ -207,15 +207,20 @@ var expandChunk = 5000 // a variable so tests can make chunks small
 func (s *Store) ExpandCampaign(id uint64, each func(allimi.Notification)) (allimi.Notification, error) {
 	for {
 		var n allimi.Notification
-		err := s.serial(s.ctx(), func(tx pgx.Tx) error {
+		// READ COMMITTED, the notification's row locked first: the step
+		// continues from the cursor the last step committed, and a
+		// dispatcher's commit of progress on the same row waits for it
+		// instead of failing it (as SERIALIZABLE did, retried with pauses:
+		// 50,000 recipients took 3-4 s while being sent, 0.3 s alone).
+		err := s.inTx(func(ctx context.Context, tx pgx.Tx) error {
 			var err error
-			if n, err = getNotification(s.ctx(), tx, id, true); err != nil {
+			if n, err = getNotification(ctx, tx, id, true); err != nil {
 				return err
 			}
 			if n.Status != allimi.StatusExpanding {
 				return nil
 			}
-			return s.expandStep(s.ctx(), tx, &n, each)
+			return s.expandStep(ctx, tx, &n, each)
 		})
 		if err != nil || n.Status != allimi.StatusExpanding {
 			return n, err
