@@ -27,68 +27,115 @@ func pgCentral(t *testing.T, url, keys string, extra ...string) *central {
 	return c
 }
 
+// pgPair is two centrals (`central serve --store`, each with its own
+// embedded broker) on one PostgreSQL database in which campaignSize
+// people consent to health check-ups by KakaoTalk, agency nhis may send
+// them, and fake providers that recognise no repeat answer each request
+// after 100 ms.
+type pgPair struct {
+	url, keys string
+	token     string // the agency's
+	fakes     *fakeProviders
+	a, b      *central
+}
+
+func startPGPair(t *testing.T) *pgPair {
+	t.Helper()
+	p := &pgPair{url: pgtest.URL(t), keys: t.TempDir()}
+	runAllimi(t, "central", "migrate", "--store", p.url)
+	runAllimi(t, "central", "seed", "--store", p.url, "--keys", p.keys, "--subscribers", fmt.Sprint(campaignSize),
+		"--types", "health-checkup", "--channels", "kakao")
+	var ag struct{ ID, Token string }
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", p.url,
+		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
+	p.token = ag.Token
+	p.fakes = startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
+	provider := "--provider-url=http://" + p.fakes.addr
+	p.a = pgCentral(t, p.url, p.keys, provider, "--senders", "2")
+	p.b = pgCentral(t, p.url, p.keys, provider, "--senders", "2")
+	return p
+}
+
+// campaign posts a health check-up campaign to everyone through c and
+// returns how many recipients it has.
+func (p *pgPair) campaign(t *testing.T, c *central) int64 {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+c.http+"/api/v1/notifications",
+		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	req.Header.Set("Idempotency-Key", "checkup-2026")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	var n struct{ Recipients int64 }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&n))
+	return n.Recipients
+}
+
+// waitAccepted waits (a minute at most) until the provider has taken n
+// messages.
+func (p *pgPair) waitAccepted(t *testing.T, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for p.fakes.stats(t).Accepted["kakao"] < n && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// leader is the central that has said it leads, and the other.
+func (p *pgPair) leader() (leader, other *central) {
+	if strings.Contains(p.b.logText(), "msg=leading") {
+		return p.b, p.a
+	}
+	return p.a, p.b
+}
+
+// assertOnce checks that the provider took each of n recipients' message
+// once, and that c counted n sent.
+func (p *pgPair) assertOnce(t *testing.T, c *central, n int64) {
+	t.Helper()
+	st := p.fakes.stats(t)
+	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
+	assert.Equal(t, n, st.Accepted["kakao"], "every recipient accepted exactly once by the provider")
+	assert.Equal(t, n, c.delivery(t, "health-checkup", "kakao", "sent"), "counted once")
+	assert.Empty(t, p.fakes.repeatedKeys(t, "kakao"))
+}
+
 // Two centrals on one PostgreSQL database are one central: a kiosk's
 // records stored through one are counted by the other; a campaign posted
 // to one is sent by whichever leads; when the leader is killed with
 // SIGKILL mid-campaign the other takes over, and the provider (which
 // recognises no repeat) has taken every recipient's message exactly once.
 func TestPostgres_TwoCentralsAreOneAndSurviveTheLeaderKilled(t *testing.T) {
-	url, keys := pgtest.URL(t), t.TempDir()
-	runAllimi(t, "central", "migrate", "--store", url)
-	runAllimi(t, "central", "seed", "--store", url, "--keys", keys, "--subscribers", fmt.Sprint(campaignSize),
-		"--types", "health-checkup", "--channels", "kakao")
-	var ag struct{ ID, Token string }
-	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", url,
-		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
+	p := startPGPair(t)
+	a, b := p.a, p.b
+	// A kiosk added while the centrals serve.
 	var cred kioskCred
-	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "kiosk", "add", "--store", url, "--keys", keys,
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "kiosk", "add", "--store", p.url, "--keys", p.keys,
 		"--id", "kiosk-1", "--json"), &cred))
-
-	fakes := startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
-	provider := "--provider-url=http://" + fakes.addr
-	a := pgCentral(t, url, keys, provider, "--senders", "2")
-	b := pgCentral(t, url, keys, provider, "--senders", "2")
 
 	// Records through a's broker, seen through b.
 	sim := parseSim(t, string(runAllimi(t, simArgs("tcp://"+a.mqtt, cred, t.TempDir(), "--signups", "40", "--wait", "--timeout", "1m")...)))
 	require.Equal(t, 40, sim.Acked, "every record acknowledged by central")
 	assert.EqualValues(t, 40, b.stats(t).Records.Stored)
 
-	req, _ := http.NewRequest(http.MethodPost, "http://"+b.http+"/api/v1/notifications",
-		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
-	req.Header.Set("Authorization", "Bearer "+ag.Token)
-	req.Header.Set("Idempotency-Key", "checkup-2026")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	var n struct{ Recipients int64 }
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&n))
-	resp.Body.Close()
-	require.Equal(t, http.StatusAccepted, resp.StatusCode)
 	// The seeded people, and those of the kiosk's sign-ups who chose
 	// health check-ups by KakaoTalk.
-	require.GreaterOrEqual(t, n.Recipients, int64(campaignSize))
+	recipients := p.campaign(t, b)
+	require.GreaterOrEqual(t, recipients, int64(campaignSize))
 
 	// Kill whichever is sending, a quarter of the way through.
-	deadline := time.Now().Add(time.Minute)
-	for fakes.stats(t).Accepted["kakao"] < campaignSize/4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	leader, other := a, b
-	if strings.Contains(b.logText(), `msg=leading`) {
-		leader, other = b, a
-	}
+	p.waitAccepted(t, campaignSize/4)
+	leader, other := p.leader()
 	require.Contains(t, leader.logText(), "msg=leading")
 	require.NotContains(t, other.logText(), "msg=leading", "one leads at a time")
 	leader.kill()
-	require.Less(t, fakes.stats(t).Accepted["kakao"], n.Recipients, "the kill must land mid-campaign")
+	require.Less(t, p.fakes.stats(t).Accepted["kakao"], recipients, "the kill must land mid-campaign")
 
-	other.waitDelivery(t, "health-checkup", "kakao", "sent", n.Recipients)
+	other.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
 	assert.Contains(t, other.logText(), "msg=leading", "the other took over")
-	st := fakes.stats(t)
-	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
-	assert.Equal(t, n.Recipients, st.Accepted["kakao"], "every recipient accepted exactly once by the provider")
-	assert.Equal(t, n.Recipients, other.delivery(t, "health-checkup", "kakao", "sent"))
-	assert.Empty(t, fakes.repeatedKeys(t, "kakao"))
+	p.assertOnce(t, other, recipients)
 }
 
 // bench fanout --store runs a campaign through central processes on
@@ -117,39 +164,16 @@ func TestPostgres_BenchFanoutWithWorkers(t *testing.T) {
 // reconnect, the one that leads sends the rest, and every recipient has
 // the message once.
 func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
-	url, keys := pgtest.URL(t), t.TempDir()
-	runAllimi(t, "central", "migrate", "--store", url)
-	runAllimi(t, "central", "seed", "--store", url, "--keys", keys, "--subscribers", fmt.Sprint(campaignSize),
-		"--types", "health-checkup", "--channels", "kakao")
-	var ag struct{ ID, Token string }
-	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", url,
-		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
-	fakes := startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
-	provider := "--provider-url=http://" + fakes.addr
-	a := pgCentral(t, url, keys, provider, "--senders", "2")
-	b := pgCentral(t, url, keys, provider, "--senders", "2")
-
-	req, _ := http.NewRequest(http.MethodPost, "http://"+a.http+"/api/v1/notifications",
-		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
-	req.Header.Set("Authorization", "Bearer "+ag.Token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusAccepted, resp.StatusCode)
-
-	deadline := time.Now().Add(time.Minute)
-	for fakes.stats(t).Accepted["kakao"] < campaignSize/4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	p := startPGPair(t)
+	recipients := p.campaign(t, p.a)
+	require.EqualValues(t, campaignSize, recipients)
+	p.waitAccepted(t, campaignSize/4)
 	pgtest.Restart(t)
-	require.Less(t, fakes.stats(t).Accepted["kakao"], int64(campaignSize), "the restart must land mid-campaign")
+	require.Less(t, p.fakes.stats(t).Accepted["kakao"], recipients, "the restart must land mid-campaign")
 
-	b.waitDelivery(t, "health-checkup", "kakao", "sent", campaignSize)
-	st := fakes.stats(t)
-	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
-	assert.EqualValues(t, campaignSize, st.Accepted["kakao"], "every recipient accepted exactly once by the provider")
-	assert.EqualValues(t, campaignSize, a.delivery(t, "health-checkup", "kakao", "sent"))
-	for _, c := range []*central{a, b} {
+	p.b.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
+	p.assertOnce(t, p.a, recipients)
+	for _, c := range []*central{p.a, p.b} {
 		select {
 		case <-c.done:
 			t.Fatalf("a central exited when its database restarted: %v", c.err)
@@ -163,58 +187,30 @@ func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
 // its late writes are refused (its lease's fence has moved on), and every
 // recipient still has the message once.
 func TestPostgres_LeaderStoppedPastItsLeaseCannotWriteLate(t *testing.T) {
-	url, keys := pgtest.URL(t), t.TempDir()
-	runAllimi(t, "central", "migrate", "--store", url)
-	runAllimi(t, "central", "seed", "--store", url, "--keys", keys, "--subscribers", fmt.Sprint(campaignSize),
-		"--types", "health-checkup", "--channels", "kakao")
-	var ag struct{ ID, Token string }
-	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", url,
-		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
-	fakes := startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
-	provider := "--provider-url=http://" + fakes.addr
-	a := pgCentral(t, url, keys, provider, "--senders", "2")
-	b := pgCentral(t, url, keys, provider, "--senders", "2")
-
-	req, _ := http.NewRequest(http.MethodPost, "http://"+a.http+"/api/v1/notifications",
-		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
-	req.Header.Set("Authorization", "Bearer "+ag.Token)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusAccepted, resp.StatusCode)
-
-	deadline := time.Now().Add(time.Minute)
-	for fakes.stats(t).Accepted["kakao"] < campaignSize/4 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	leader, other := a, b
-	if strings.Contains(b.logText(), "msg=leading") {
-		leader, other = b, a
-	}
+	p := startPGPair(t)
+	recipients := p.campaign(t, p.a)
+	require.EqualValues(t, campaignSize, recipients)
+	p.waitAccepted(t, campaignSize/4)
+	leader, other := p.leader()
 	require.NoError(t, leader.cmd.Process.Signal(syscall.SIGSTOP))
-	stopped := fakes.stats(t).Accepted["kakao"]
-	require.Less(t, stopped, int64(campaignSize), "the stop must land mid-campaign")
+	stopped := p.fakes.stats(t).Accepted["kakao"]
+	require.Less(t, stopped, recipients, "the stop must land mid-campaign")
 
 	// The other takes over once the lease has run out, and sends more.
-	deadline = time.Now().Add(time.Minute)
+	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(other.logText(), "msg=leading") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	require.Contains(t, other.logText(), "msg=leading", "the other took the lease over")
-	for fakes.stats(t).Accepted["kakao"] < stopped+campaignSize/10 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	p.waitAccepted(t, stopped+campaignSize/10)
 	require.NoError(t, leader.cmd.Process.Signal(syscall.SIGCONT))
 
-	other.waitDelivery(t, "health-checkup", "kakao", "sent", campaignSize)
+	other.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
 	deadline = time.Now().Add(30 * time.Second)
 	for !strings.Contains(leader.logText(), "no longer leading") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	assert.Contains(t, leader.logText(), "no longer leading", "the resumed one noticed it lost its lease")
 	time.Sleep(time.Second) // what the resumed one might still write
-	st := fakes.stats(t)
-	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
-	assert.EqualValues(t, campaignSize, st.Accepted["kakao"], "every recipient accepted exactly once by the provider")
-	assert.EqualValues(t, campaignSize, other.delivery(t, "health-checkup", "kakao", "sent"), "counted once")
+	p.assertOnce(t, other, recipients)
 }
