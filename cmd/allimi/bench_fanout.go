@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -197,20 +198,11 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	}
 	r.SeedSeconds = time.Since(seedStart).Seconds()
 
-	fakeAddr, err := freePort()
+	fakeURL, stopFakes, err := startBenchFakes(ctx, exe)
 	if err != nil {
 		return r, err
 	}
-	fake := exec.CommandContext(ctx, exe, "fake-providers", "--http", fakeAddr, "--keep-text=false")
-	fake.Stderr = io.Discard
-	if err := fake.Start(); err != nil {
-		return r, err
-	}
-	defer func() { _ = fake.Process.Kill(); _ = fake.Wait() }()
-	fakeURL := "http://" + fakeAddr
-	if err := waitHTTP(ctx, fakeURL+"/_fake/stats"); err != nil {
-		return r, fmt.Errorf("fake providers: %w", err)
-	}
+	defer stopFakes()
 
 	cfg := central.DefaultConfig()
 	cfg.Data, cfg.HTTP, cfg.Logger, cfg.ProviderURL = data, "127.0.0.1:0", quiet, fakeURL
@@ -263,23 +255,18 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	if resp.StatusCode != http.StatusAccepted {
 		return r, fmt.Errorf("campaign refused: %d %s", resp.StatusCode, body)
 	}
-	for {
+	if err := pollUntil(ctx, func() (bool, error) {
 		var s struct {
 			Delivery map[string]map[string]map[string]int64 `json:"delivery"`
 		}
 		if err := getJSONURL(api+"/api/v1/stats", keys.AdminToken, &s); err != nil {
-			return r, err
+			return false, err
 		}
 		k := s.Delivery["health-checkup"]["kakao"]
-		if done := k[notify.MetricSent] + k[notify.MetricDeadLetter] + k[notify.MetricFellBack]; done >= int64(n) {
-			r.Deliveries = k[notify.MetricSent]
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+		r.Deliveries = k[notify.MetricSent]
+		return k[notify.MetricSent]+k[notify.MetricDeadLetter]+k[notify.MetricFellBack] >= int64(n), nil
+	}); err != nil {
+		return r, err
 	}
 	r.Seconds = time.Since(start).Seconds()
 	stopTrace() // the campaign only
@@ -379,12 +366,27 @@ func bareKakaoClient(ctx context.Context, base string, n int, keyPrefix string) 
 }
 
 func waitHTTP(ctx context.Context, url string) error {
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	err := pollUntil(ctx, func() (bool, error) {
 		resp, err := http.Get(url)
 		if err == nil {
 			resp.Body.Close()
-			return nil
+		}
+		return err == nil, nil
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s not answering", url)
+	}
+	return err
+}
+
+// pollUntil calls done every 20 ms until it says so, fails, or ctx ends.
+func pollUntil(ctx context.Context, done func() (bool, error)) error {
+	for {
+		ok, err := done()
+		if ok || err != nil {
+			return err
 		}
 		select {
 		case <-ctx.Done():
@@ -392,7 +394,28 @@ func waitHTTP(ctx context.Context, url string) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("%s not answering", url)
+}
+
+// startBenchFakes runs `allimi fake-providers --keep-text=false` (exe is
+// allimi) with args on a free port, and returns its URL once it answers,
+// and what stops it.
+func startBenchFakes(ctx context.Context, exe string, args ...string) (url string, stop func(), err error) {
+	addr, err := freePort()
+	if err != nil {
+		return "", nil, err
+	}
+	fake := exec.CommandContext(ctx, exe, append([]string{"fake-providers", "--http", addr, "--keep-text=false"}, args...)...)
+	fake.Stderr = io.Discard
+	if err := fake.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { _ = fake.Process.Kill(); _ = fake.Wait() }
+	url = "http://" + addr
+	if err := waitHTTP(ctx, url+"/_fake/stats"); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("fake providers: %w", err)
+	}
+	return url, stop, nil
 }
 
 // getJSONURL GETs url with the admin token (the statistics are staff-only).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -87,20 +86,11 @@ func benchFanoutStore(ctx context.Context, store, keysDir string, n, workers int
 		return r, err
 	}
 
-	fakeAddr, err := freePort()
+	fakeURL, stopFakes, err := startBenchFakes(ctx, exe, "--latency", latency.String())
 	if err != nil {
 		return r, err
 	}
-	fake := exec.CommandContext(ctx, exe, "fake-providers", "--http", fakeAddr, "--keep-text=false", "--latency", latency.String())
-	fake.Stderr = io.Discard
-	if err := fake.Start(); err != nil {
-		return r, err
-	}
-	defer func() { _ = fake.Process.Kill(); _ = fake.Wait() }()
-	fakeURL := "http://" + fakeAddr
-	if err := waitHTTP(ctx, fakeURL+"/_fake/stats"); err != nil {
-		return r, fmt.Errorf("fake providers: %w", err)
-	}
+	defer stopFakes()
 
 	// The kakao token bucket far above what loopback carries, as in the
 	// single-box benchmark.
@@ -166,19 +156,12 @@ func benchFanoutStore(ctx context.Context, store, keysDir string, n, workers int
 	if resp.StatusCode != http.StatusAccepted || err != nil {
 		return r, fmt.Errorf("campaign refused: %s (%v)", resp.Status, err)
 	}
-	for {
+	if err := pollUntil(ctx, func() (bool, error) {
 		var n allimi.Notification
-		if err := getJSONURL(fmt.Sprintf("%s/api/v1/notifications/%d", apis[len(apis)-1], created.ID), ag.Token, &n); err != nil {
-			return r, err
-		}
-		if n.Status == allimi.StatusDone {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return r, ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
+		err := getJSONURL(fmt.Sprintf("%s/api/v1/notifications/%d", apis[len(apis)-1], created.ID), ag.Token, &n)
+		return n.Status == allimi.StatusDone, err
+	}); err != nil {
+		return r, err
 	}
 	r.Seconds = time.Since(start).Seconds()
 	r.WorkersCPUSeconds = childrenCPU(procs) - cpuBefore
