@@ -31,23 +31,11 @@ const (
 )
 
 // kiosk is a kiosk's login and its password.
-type kiosk struct {
-	allimi.KioskUser
-	password string
-}
+type kiosk = natstest.Kiosk
 
-func newKiosk(t *testing.T, id string) kiosk {
-	pw := "pw-" + id
-	return kiosk{KioskUser: allimi.KioskUser{ID: id, Username: allimi.KioskUsername(id), PasswordHash: natstest.Hash(t, pw)}, password: pw}
-}
+func newKiosk(t *testing.T, id string) kiosk { return natstest.NewKiosk(t, id) }
 
-func users(ks ...kiosk) []allimi.KioskUser {
-	out := make([]allimi.KioskUser, len(ks))
-	for i, k := range ks {
-		out[i] = k.KioskUser
-	}
-	return out
-}
+func users(ks ...kiosk) []allimi.KioskUser { return natstest.Users(ks...) }
 
 // startServer runs one server with JetStream, kiosks ks and central's user.
 func startServer(t *testing.T, ks ...kiosk) *natstest.Server {
@@ -202,7 +190,7 @@ type mqttKiosk struct {
 func connectKiosk(t *testing.T, brokers []string, k kiosk, filters ...string) *mqttKiosk {
 	t.Helper()
 	mk := &mqttKiosk{ch: make(chan struct{}, 1)}
-	o := transport.Conn{Broker: strings.Join(brokers, ","), ClientID: "allimi-kiosk-" + k.ID, Username: k.Username, Password: k.password}.ClientOptions()
+	o := transport.Conn{Broker: strings.Join(brokers, ","), ClientID: "allimi-kiosk-" + k.ID, Username: k.Username, Password: k.Password}.ClientOptions()
 	o.SetConnectRetry(false)
 	o.SetConnectRetryInterval(200 * time.Millisecond).SetMaxReconnectInterval(time.Second)
 	o.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) {

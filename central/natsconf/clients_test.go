@@ -27,23 +27,11 @@ const (
 )
 
 // kiosk is a kiosk's login and its password.
-type kiosk struct {
-	allimi.KioskUser
-	password string
-}
+type kiosk = natstest.Kiosk
 
-func newKiosk(t *testing.T, id string) kiosk {
-	pw := "pw-" + id
-	return kiosk{KioskUser: allimi.KioskUser{ID: id, Username: allimi.KioskUsername(id), PasswordHash: natstest.Hash(t, pw)}, password: pw}
-}
+func newKiosk(t *testing.T, id string) kiosk { return natstest.NewKiosk(t, id) }
 
-func users(ks ...kiosk) []allimi.KioskUser {
-	out := make([]allimi.KioskUser, len(ks))
-	for i, k := range ks {
-		out[i] = k.KioskUser
-	}
-	return out
-}
+func users(ks ...kiosk) []allimi.KioskUser { return natstest.Users(ks...) }
 
 // inbox collects the messages an MQTT or NATS subscription delivers.
 type inbox struct {
@@ -193,7 +181,7 @@ func mustMQTT(t *testing.T, brokers []string, clientID, user, password string, f
 // allimi-kiosk-ID), subscribed to what sync/uplink subscribes to.
 func kioskMQTT(t *testing.T, brokers []string, k kiosk) *mqttClient {
 	t.Helper()
-	return mustMQTT(t, brokers, "allimi-kiosk-"+k.ID, k.Username, k.password, kioskFilters(k.ID)...)
+	return mustMQTT(t, brokers, "allimi-kiosk-"+k.ID, k.Username, k.Password, kioskFilters(k.ID)...)
 }
 
 // centralNATS is central's user on the NATS client port, subscribed to

@@ -50,7 +50,7 @@ func TestCluster_KioskAndCentralOnDifferentServers(t *testing.T) {
 
 	// A kiosk added reaches every server by a reload of each, none
 	// restarted.
-	_, err := connectMQTT(t, mqttURLs(servers, 1), "allimi-kiosk-b", b.Username, b.password)
+	_, err := connectMQTT(t, mqttURLs(servers, 1), "allimi-kiosk-b", b.Username, b.Password)
 	require.Error(t, err)
 	for i, s := range servers {
 		pid := s.PID()
@@ -59,7 +59,7 @@ func TestCluster_KioskAndCentralOnDifferentServers(t *testing.T) {
 		assert.Equal(t, pid, s.PID())
 	}
 	for i := range servers {
-		kb := mustMQTT(t, []string{servers[i].MQTTURL()}, fmt.Sprintf("allimi-kiosk-b-%d", i), b.Username, b.password, kioskFilters(b.ID)...)
+		kb := mustMQTT(t, []string{servers[i].MQTTURL()}, fmt.Sprintf("allimi-kiosk-b-%d", i), b.Username, b.Password, kioskFilters(b.ID)...)
 		kb.in.waitFor(t, catalog.Topic("subsidy"), "manifest v3")
 		kb.publish(t, wire.UpTopic(b.ID), fmt.Sprintf("b via server %d", i+1), false)
 		viaNATS.waitFor(t, "allimi.v1.kiosk.kiosk-b.up", fmt.Sprintf("b via server %d", i+1))

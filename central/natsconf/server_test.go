@@ -147,7 +147,7 @@ func TestServer_KioskAddedIsLetInAfterReload(t *testing.T) {
 	c.publish(t, catalog.Topic("subsidy"), "manifest v1", true)
 	ka := kioskMQTT(t, []string{s.MQTTURL()}, a)
 
-	_, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-b", b.Username, b.password, kioskFilters(b.ID)...)
+	_, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-b", b.Username, b.Password, kioskFilters(b.ID)...)
 	require.Error(t, err, "kiosk-b is not in the file yet")
 
 	pid := s.PID()
@@ -173,7 +173,7 @@ func TestServer_KioskAddedIsLetInAfterReload(t *testing.T) {
 	cfg.Kiosks = users(b)
 	s.Reload(t, cfg)
 	require.Eventually(t, func() bool { return !ka.IsConnectionOpen() }, wait, 20*time.Millisecond, "kiosk-a is disconnected")
-	_, err = connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-a-again", a.Username, a.password)
+	_, err = connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-a-again", a.Username, a.Password)
 	assert.Error(t, err, "kiosk-a is no longer let in")
 }
 
@@ -181,16 +181,16 @@ func TestServer_WrongPasswordRefused(t *testing.T) {
 	a := newKiosk(t, "kiosk-a")
 	s := natstest.Start(t, natstest.Single(t, centralPassword, users(a)...))
 	for name, c := range map[string]struct{ user, pw string }{
-		"wrong password":       {a.Username, a.password + "x"},
+		"wrong password":       {a.Username, a.Password + "x"},
 		"empty password":       {a.Username, ""},
 		"the hash as password": {a.Username, a.PasswordHash},
-		"unknown kiosk":        {"kiosk-z", a.password},
-		"central, wrong":       {natsconf.CentralUsername, a.password},
+		"unknown kiosk":        {"kiosk-z", a.Password},
+		"central, wrong":       {natsconf.CentralUsername, a.Password},
 	} {
 		_, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-a", c.user, c.pw)
 		assert.Error(t, err, name)
 	}
-	_, err := nats.Connect(s.ClientURL(), nats.UserInfo(a.Username, a.password))
+	_, err := nats.Connect(s.ClientURL(), nats.UserInfo(a.Username, a.Password))
 	assert.Error(t, err, "a kiosk's login opens no NATS connection")
 	_, err = nats.Connect(s.ClientURL(), nats.UserInfo(natsconf.CentralUsername, "wrong"))
 	assert.Error(t, err)
@@ -212,7 +212,7 @@ func TestServer_AnotherKiosksClientIDReadsNothingOfIt(t *testing.T) {
 	c.publish(t, wire.AckTopic(b.ID), "b up to 3", true)
 	c.publish(t, wire.ReplyTopic(b.ID), "queued for b", false)
 
-	evil, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-"+b.ID, a.Username, a.password)
+	evil, err := connectMQTT(t, []string{s.MQTTURL()}, "allimi-kiosk-"+b.ID, a.Username, a.Password)
 	require.NoError(t, err, "NATS lets a user take any client id")
 	codes := evil.subscribe(t, map[string]byte{wire.AckTopic(b.ID): 1, wire.ReplyTopic(b.ID): 1})
 	for f, code := range codes {

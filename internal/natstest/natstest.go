@@ -450,3 +450,25 @@ func (s *Server) unledStreams(client *http.Client) (missing []string, problem st
 	}
 	return missing, ""
 }
+
+// Kiosk is a kiosk's login as a server's configuration holds it (the
+// bcrypt hash of its password) and the password it logs in with.
+type Kiosk struct {
+	allimi.KioskUser
+	Password string
+}
+
+// NewKiosk is kiosk id with a password of its own.
+func NewKiosk(t testing.TB, id string) Kiosk {
+	pw := "pw-" + id
+	return Kiosk{KioskUser: allimi.KioskUser{ID: id, Username: allimi.KioskUsername(id), PasswordHash: Hash(t, pw)}, Password: pw}
+}
+
+// Users are the kiosks' logins, for a configuration.
+func Users(ks ...Kiosk) []allimi.KioskUser {
+	out := make([]allimi.KioskUser, len(ks))
+	for i, k := range ks {
+		out[i] = k.KioskUser
+	}
+	return out
+}
