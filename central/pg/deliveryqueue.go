@@ -313,13 +313,19 @@ func (t *deliveryTx) outgoing(n *allimi.Notification, r *recipientRow, ch allimi
 
 func (t *deliveryTx) Recipients(n *allimi.Notification, ch allimi.Channel, after uint32, each func(uint32, *allimi.Outgoing) bool) error {
 	bit := allimi.ChannelBit(ch)
-	for {
+	// Recipients are numbered 1 to n.Recipients without gaps: a page is a
+	// range of numbers, which the recipients' key finds as it is, whatever
+	// the planner's statistics say. (With "seq > after ORDER BY seq
+	// LIMIT", statistics from before the expansion made it read and join
+	// every recipient after the cursor for each page: 4 k/s.)
+	for int64(after) < n.Recipients {
+		to := min(int64(after)+page, n.Recipients)
 		var rs []recipientRow
 		var r recipientRow
 		if err := t.query(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii
 			FROM recipients r LEFT JOIN citizens c ON c.ck = r.ck
-			WHERE r.notification = $1 AND r.seq > $2 ORDER BY r.seq LIMIT `+fmt.Sprint(page),
-			[]any{n.ID, int64(after)}, r.dest(), func() error {
+			WHERE r.notification = $1 AND r.seq > $2 AND r.seq <= $3 ORDER BY r.seq`,
+			[]any{n.ID, int64(after), to}, r.dest(), func() error {
 				rs = append(rs, r)
 				return nil
 			}); err != nil {
@@ -341,11 +347,9 @@ func (t *deliveryTx) Recipients(n *allimi.Notification, ch allimi.Channel, after
 				return nil
 			}
 		}
-		if len(rs) < page {
-			return nil
-		}
-		after = uint32(rs[len(rs)-1].seq)
+		after = uint32(to)
 	}
+	return nil
 }
 
 func (t *deliveryTx) Outgoing(n *allimi.Notification, ref allimi.DeliveryRef) (allimi.Outgoing, error) {
