@@ -105,7 +105,7 @@ type Server struct {
 	broker  *embeddedBroker
 	uplink  *jsuplink.Uplink // nil without Uplink
 	// newDispatcher makes a dispatcher like dispatch on another view of
-	// the store: a leader's, fenced by its lease (runJobs).
+	// the store: a send slot's, fenced by its lease (sendSlot).
 	newDispatcher func(notify.Store) *notify.Dispatcher
 	ingest        *ingest.Service
 	dispatch      *notify.Dispatcher
@@ -280,7 +280,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		go func() {
 			defer wg.Done()
 			if s.store.lead != nil {
-				// Of the centrals on one database, one at a time sends.
+				// Of the centrals on one database, all send, each its
+				// share of the send slots; one at a time runs the rest.
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.store.share(runCtx, s.sendSlot)
+				}()
 				s.store.lead(runCtx, "jobs", s.runJobs)
 				return
 			}
@@ -296,13 +302,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 // runJobs sends notifications, sign-up confirmations and officials'
 // answers, and purges old recordings and detail pages, until ctx ends,
 // writing to st: the store, or on a shared database the leader's fenced
-// view of it, whose dispatcher's writes are refused once another central
-// has taken the lease over. A leader's term starts afresh, as a restarted
-// central does (requests in doubt are reconciled with the providers).
+// view of it, whose writes are refused once another central has taken
+// the lease over; there the send slots' dispatchers send the
+// notifications (sendSlot), not the leader.
 func (s *Server) runJobs(ctx context.Context, st Store) {
 	dispatch, confirm, answers := s.dispatch, s.confirm, s.answers
 	if st != s.store.Store {
-		dispatch = s.newDispatcher(st)
+		dispatch = nil // the send slots' dispatchers send (sendSlot)
 		if confirm != nil {
 			c := *confirm // the same queue: the ingest's pokes reach it
 			c.Store, confirm = st, &c
@@ -320,11 +326,13 @@ func (s *Server) runJobs(ctx context.Context, st Store) {
 			f()
 		}()
 	}
-	run(func() {
-		if err := dispatch.Run(ctx); err != nil {
-			s.log.Error("dispatcher stopped", "err", err)
-		}
-	})
+	if dispatch != nil {
+		run(func() {
+			if err := dispatch.Run(ctx); err != nil {
+				s.log.Error("dispatcher stopped", "err", err)
+			}
+		})
+	}
 	if confirm != nil {
 		run(func() { confirm.Run(ctx) })
 	}
@@ -336,6 +344,16 @@ func (s *Server) runJobs(ctx context.Context, st Store) {
 		run(func() { purgeDetails(ctx, d, s.log) })
 	}
 	wg.Wait()
+}
+
+// sendSlot sends, until ctx ends, a send slot's share of the
+// notifications (st: the slot's view of a shared database) with a
+// dispatcher of its own, which starts as a restarted central's does
+// (requests in doubt are reconciled with the providers).
+func (s *Server) sendSlot(ctx context.Context, st notify.Store) {
+	if err := s.newDispatcher(st).Run(ctx); err != nil {
+		s.log.Error("dispatcher stopped", "err", err)
+	}
 }
 
 // health is /healthz: the ingest's, and with a NATS uplink whether the

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi/central/pg"
 	"allimi/internal/pgtest"
 	"allimi/internal/testaddr"
 )
@@ -83,12 +84,34 @@ func (p *pgPair) waitAccepted(t *testing.T, n int64) {
 	}
 }
 
-// leader is the central that has said it leads, and the other.
-func (p *pgPair) leader() (leader, other *central) {
-	if strings.Contains(p.b.logText(), "msg=leading") {
-		return p.b, p.a
+// slotsHeld are the send slots c's log says it holds now.
+func slotsHeld(c *central) map[string]bool {
+	held := map[string]bool{}
+	for _, line := range strings.Split(c.logText(), "\n") {
+		slot := ""
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, "slot="); ok {
+				slot = v
+			}
+		}
+		switch {
+		case strings.Contains(line, `msg="no longer sending"`):
+			delete(held, slot)
+		case strings.Contains(line, "msg=sending"):
+			held[slot] = true
+		}
 	}
-	return p.a, p.b
+	return held
+}
+
+// waitSlots waits (a minute at most) until c holds all the send slots.
+func waitAllSlots(t *testing.T, c *central) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for len(slotsHeld(c)) < pg.SendSlots && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Len(t, slotsHeld(c), pg.SendSlots, "c took over every send slot")
 }
 
 // assertOnce checks that the provider took each of n recipients' message
@@ -104,10 +127,11 @@ func (p *pgPair) assertOnce(t *testing.T, c *central, n int64) {
 
 // Two centrals on one PostgreSQL database are one central: a kiosk's
 // records stored through one are counted by the other; a campaign posted
-// to one is sent by whichever leads; when the leader is killed with
-// SIGKILL mid-campaign the other takes over, and the provider (which
-// recognises no repeat) has taken every recipient's message exactly once.
-func TestPostgres_TwoCentralsAreOneAndSurviveTheLeaderKilled(t *testing.T) {
+// to one is sent by both, each its share of the send slots; when one is
+// killed with SIGKILL mid-campaign the other takes its slots over, and
+// the provider (which recognises no repeat) has taken every recipient's
+// message exactly once.
+func TestPostgres_TwoCentralsAreOneAndSurviveOneKilled(t *testing.T) {
 	p := startPGPair(t)
 	a, b := p.a, p.b
 	// A kiosk added while the centrals serve.
@@ -120,22 +144,37 @@ func TestPostgres_TwoCentralsAreOneAndSurviveTheLeaderKilled(t *testing.T) {
 	require.Equal(t, 40, sim.Acked, "every record acknowledged by central")
 	assert.EqualValues(t, 40, b.stats(t).Records.Stored)
 
+	// Both send: the slots are shared out.
+	p.waitShared(t)
+
 	// The seeded people, and those of the kiosk's sign-ups who chose
 	// health check-ups by KakaoTalk.
 	recipients := p.campaign(t, b)
 	require.GreaterOrEqual(t, recipients, int64(campaignSize))
 
-	// Kill whichever is sending, a quarter of the way through.
+	// Kill one a quarter of the way through.
 	p.waitAccepted(t, campaignSize/4)
-	leader, other := p.leader()
-	require.Contains(t, leader.logText(), "msg=leading")
-	require.NotContains(t, other.logText(), "msg=leading", "one leads at a time")
-	leader.kill()
+	a.kill()
 	require.Less(t, p.fakes.stats(t).Accepted["kakao"], recipients, "the kill must land mid-campaign")
 
-	other.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
-	assert.Contains(t, other.logText(), "msg=leading", "the other took over")
-	p.assertOnce(t, other, recipients)
+	waitAllSlots(t, b)
+	b.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
+	p.assertOnce(t, b, recipients)
+}
+
+// waitShared waits (a minute at most) until both centrals hold send
+// slots and together all of them.
+func (p *pgPair) waitShared(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	ok := func() bool {
+		na, nb := len(slotsHeld(p.a)), len(slotsHeld(p.b))
+		return na > 0 && nb > 0 && na+nb == pg.SendSlots
+	}
+	for !ok() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.True(t, ok(), "the send slots shared out: a holds %v, b %v", slotsHeld(p.a), slotsHeld(p.b))
 }
 
 // bench fanout --store runs a campaign through central processes on
@@ -182,35 +221,32 @@ func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
 	}
 }
 
-// The central sending is stopped (SIGSTOP) past its lease: the other
-// takes the lease over and sends the rest; when the stopped one resumes,
-// its late writes are refused (its lease's fence has moved on), and every
-// recipient still has the message once.
-func TestPostgres_LeaderStoppedPastItsLeaseCannotWriteLate(t *testing.T) {
+// One of the centrals is stopped (SIGSTOP) past its slots' leases: the
+// other takes them over and sends the rest; when the stopped one resumes,
+// its late writes are refused (its leases' fences have moved on), and
+// every recipient still has the message once.
+func TestPostgres_CentralStoppedPastItsLeasesCannotWriteLate(t *testing.T) {
 	p := startPGPair(t)
+	p.waitShared(t)
 	recipients := p.campaign(t, p.a)
 	require.EqualValues(t, campaignSize, recipients)
 	p.waitAccepted(t, campaignSize/4)
-	leader, other := p.leader()
-	require.NoError(t, leader.cmd.Process.Signal(syscall.SIGSTOP))
+	stoppedOne, other := p.a, p.b
+	require.NoError(t, stoppedOne.cmd.Process.Signal(syscall.SIGSTOP))
 	stopped := p.fakes.stats(t).Accepted["kakao"]
 	require.Less(t, stopped, recipients, "the stop must land mid-campaign")
 
-	// The other takes over once the lease has run out, and sends more.
-	deadline := time.Now().Add(time.Minute)
-	for !strings.Contains(other.logText(), "msg=leading") && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	require.Contains(t, other.logText(), "msg=leading", "the other took the lease over")
+	// The other takes the slots over once their leases have run out.
+	waitAllSlots(t, other)
 	p.waitAccepted(t, stopped+campaignSize/10)
-	require.NoError(t, leader.cmd.Process.Signal(syscall.SIGCONT))
+	require.NoError(t, stoppedOne.cmd.Process.Signal(syscall.SIGCONT))
 
 	other.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
-	deadline = time.Now().Add(30 * time.Second)
-	for !strings.Contains(leader.logText(), "no longer leading") && time.Now().Before(deadline) {
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stoppedOne.logText(), `msg="no longer sending"`) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	assert.Contains(t, leader.logText(), "no longer leading", "the resumed one noticed it lost its lease")
+	assert.Contains(t, stoppedOne.logText(), `msg="no longer sending"`, "the resumed one noticed it lost its slots")
 	time.Sleep(time.Second) // what the resumed one might still write
 	p.assertOnce(t, other, recipients)
 }

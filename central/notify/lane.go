@@ -378,6 +378,12 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			}
 			from := l.from(n)
 			if int64(from) >= n.Recipients {
+				if n.Status == allimi.StatusSending && n.AllSent() {
+					// Sent through but not marked done: the last step of
+					// its expansion did not see the last progress (another
+					// slot's, on a shared database). The commit marks it.
+					b.progress[n.ID] = from
+				}
 				continue
 			}
 			if n.NoneFor(ch) {

@@ -39,7 +39,7 @@ func (s *Store) DeliveryStats() (allimi.DeliveryStats, error) {
 	}
 	err := s.snapshot(s.ctx(), func(tx pgx.Tx) error {
 		rows, err := tx.Query(s.ctx(), `SELECT type, channel, 'subscribers', n FROM active_grants
-			UNION ALL SELECT type, channel, outcome, n FROM delivery_stats`)
+			UNION ALL SELECT type, channel, outcome, sum(n)::bigint FROM delivery_stats GROUP BY type, channel, outcome`)
 		if err != nil {
 			return err
 		}

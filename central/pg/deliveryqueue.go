@@ -27,7 +27,7 @@ var (
 // (a read-only REPEATABLE READ transaction).
 func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
 	return s.snapshot(s.ctx(), func(tx pgx.Tx) error {
-		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx}
+		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx, slot: -1}
 		return t.done(f(t))
 	})
 }
@@ -38,19 +38,33 @@ func (s *Store) ReadDeliveries(f func(allimi.DeliveryReader) error) error {
 // next read and when it returns, so that a dispatcher's commit of many
 // deliveries costs a few round trips, not one per delivery.
 func (s *Store) UpdateDeliveries(f func(allimi.DeliveryTx) error) error {
-	return s.updateDeliveries(nil, f)
+	return s.updateDeliveries(nil, -1, f)
 }
 
 // updateDeliveries is UpdateDeliveries, under lease l when it is not nil
-// (Fenced).
-func (s *Store) updateDeliveries(l *Lease, f func(allimi.DeliveryTx) error) error {
-	return s.serial(s.ctx(), func(tx pgx.Tx) error {
+// (Fenced, Slot), in send slot slot's view when it is not -1 (Slot).
+//
+// A slot's transactions are READ COMMITTED, not SERIALIZABLE: what a
+// slot writes is its own (its recipients' deliveries, due entries and
+// send-intents, its progress, its counters), and under SERIALIZABLE the
+// slots failed one another's commits (one in ten) for the pages of
+// indexes they share. Where slots meet, the notification's row, they
+// take it (finishIfAllSent), and each statement after sees what the
+// others committed. The one race left with the whole store's writers, a
+// receipt kept as early while its delivery's acceptance commits, is
+// settled afterwards (StrandedReceipts).
+func (s *Store) updateDeliveries(l *Lease, slot int, f func(allimi.DeliveryTx) error) error {
+	iso := pgx.Serializable
+	if slot >= 0 {
+		iso = pgx.ReadCommitted
+	}
+	return s.retried(s.ctx(), iso, func(tx pgx.Tx) error {
 		if l != nil {
 			if err := checkLease(s.ctx(), tx, *l); err != nil {
 				return err
 			}
 		}
-		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx, write: true}
+		t := &deliveryTx{s: s, ctx: s.ctx(), tx: tx, write: true, slot: slot}
 		if err := f(t); err != nil {
 			return t.done(err)
 		}
@@ -64,6 +78,9 @@ type deliveryTx struct {
 	ctx   context.Context
 	tx    pgx.Tx
 	write bool
+	// slot is the send slot whose view this is (Slot), -1 for the whole
+	// store.
+	slot int
 	// pending are the writes not yet sent; every read sends them first.
 	pending pgx.Batch
 	// failed is the first error of a statement: once one failed, the
@@ -225,6 +242,14 @@ func (t *deliveryTx) Notification(id uint64) (allimi.Notification, error) {
 	if err := t.flush(); err != nil {
 		return allimi.Notification{}, err
 	}
+	if t.slot >= 0 {
+		// A slot stores its own progress, not the row (PutNotification).
+		n, err := t.slotNotification(id)
+		if err != nil && !errors.Is(err, allimi.ErrNotFound) {
+			t.note(err)
+		}
+		return n, err
+	}
 	// A writer takes the row: it stores the notification again, and a
 	// concurrent expansion's or dispatcher's change must not be lost.
 	n, err := getNotification(t.ctx, t.tx, id, t.write)
@@ -247,15 +272,16 @@ func (t *deliveryTx) Due(ch allimi.Channel, each func(allimi.DueEntry) bool) err
 	}
 	var at, id int64 = math.MinInt64, math.MinInt64
 	var seq int64 = math.MinInt32
+	only, args := t.slotFilter(4)
 	for {
 		var es []allimi.DueEntry
 		var eat, eid int64
 		var eseq int32
 		var flags int16
 		if err := t.query(`SELECT at_ms, notification, seq, flags FROM due
-			WHERE channel = $1 AND (at_ms, notification, seq) > ($2, $3, $4)
+			WHERE channel = $1 AND (at_ms, notification, seq) > ($2, $3, $4)`+only+`
 			ORDER BY at_ms, notification, seq LIMIT `+fmt.Sprint(page)+lock,
-			[]any{string(ch), at, id, seq}, []any{&eat, &eid, &eseq, &flags}, func() error {
+			append([]any{string(ch), at, id, seq}, args...), []any{&eat, &eid, &eseq, &flags}, func() error {
 				es = append(es, allimi.DueEntry{Ref: allimi.DeliveryRef{Notification: uint64(eid), Seq: uint32(eseq), Channel: ch},
 					At: time.UnixMilli(eat), Flags: byte(flags)})
 				return nil
@@ -312,44 +338,70 @@ func (t *deliveryTx) outgoing(n *allimi.Notification, r *recipientRow, ch allimi
 }
 
 func (t *deliveryTx) Recipients(n *allimi.Notification, ch allimi.Channel, after uint32, each func(uint32, *allimi.Outgoing) bool) error {
+	if t.slot < 0 {
+		_, err := t.recipients(n, ch, after, n.Recipients, each)
+		return err
+	}
+	// A slot reads its own chunks; once through them, its progress is
+	// the last recipient's.
+	for {
+		lo, hi, ok := slotRange(n.ID, t.slot, after, n.Recipients)
+		if !ok {
+			break
+		}
+		more, err := t.recipients(n, ch, uint32(lo), hi, each)
+		if err != nil || !more {
+			return err
+		}
+		after = uint32(hi)
+	}
+	if int64(after) < n.Recipients {
+		each(uint32(n.Recipients), nil)
+	}
+	return nil
+}
+
+// recipients calls each with the recipients after, up to to, in order;
+// more is false when each asked to stop.
+func (t *deliveryTx) recipients(n *allimi.Notification, ch allimi.Channel, after uint32, to int64, each func(uint32, *allimi.Outgoing) bool) (more bool, err error) {
 	bit := allimi.ChannelBit(ch)
 	// Recipients are numbered 1 to n.Recipients without gaps: a page is a
 	// range of numbers, which the recipients' key finds as it is, whatever
 	// the planner's statistics say. (With "seq > after ORDER BY seq
 	// LIMIT", statistics from before the expansion made it read and join
 	// every recipient after the cursor for each page: 4 k/s.)
-	for int64(after) < n.Recipients {
-		to := min(int64(after)+page, n.Recipients)
+	for int64(after) < to {
+		end := min(int64(after)+page, to)
 		var rs []recipientRow
 		var r recipientRow
 		if err := t.query(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii
 			FROM recipients r LEFT JOIN citizens c ON c.ck = r.ck
 			WHERE r.notification = $1 AND r.seq > $2 AND r.seq <= $3 ORDER BY r.seq`,
-			[]any{n.ID, int64(after), to}, r.dest(), func() error {
+			[]any{n.ID, int64(after), end}, r.dest(), func() error {
 				rs = append(rs, r)
 				return nil
 			}); err != nil {
-			return err
+			return false, err
 		}
 		for i := range rs {
 			r := &rs[i]
 			if byte(r.mask)&bit == 0 {
 				if !each(uint32(r.seq), nil) {
-					return nil
+					return false, nil
 				}
 				continue
 			}
 			o, err := t.outgoing(n, r, ch)
 			if err != nil {
-				return err
+				return false, err
 			}
 			if !each(uint32(r.seq), &o) {
-				return nil
+				return false, nil
 			}
 		}
-		after = uint32(to)
+		after = uint32(end)
 	}
-	return nil
+	return true, nil
 }
 
 func (t *deliveryTx) Outgoing(n *allimi.Notification, ref allimi.DeliveryRef) (allimi.Outgoing, error) {
@@ -378,6 +430,7 @@ func (t *deliveryTx) Outgoing(n *allimi.Notification, ref allimi.DeliveryRef) (a
 func (t *deliveryTx) SendIntents(ch allimi.Channel, each func(allimi.SendIntent) bool) error {
 	var id int64
 	var seq int64 = -1
+	only, args := t.slotFilter(3)
 	for {
 		var sis []allimi.SendIntent
 		var sid, at, grp int64
@@ -385,8 +438,8 @@ func (t *deliveryTx) SendIntents(ch allimi.Channel, each func(allimi.SendIntent)
 		var flags int16
 		var fresh bool
 		if err := t.query(`SELECT notification, seq, at_ms, grp, flags, fresh FROM send_intents
-			WHERE channel = $1 AND (notification, seq) > ($2, $3) ORDER BY notification, seq LIMIT `+fmt.Sprint(page),
-			[]any{string(ch), id, seq}, []any{&sid, &sseq, &at, &grp, &flags, &fresh}, func() error {
+			WHERE channel = $1 AND (notification, seq) > ($2, $3)`+only+` ORDER BY notification, seq LIMIT `+fmt.Sprint(page),
+			append([]any{string(ch), id, seq}, args...), []any{&sid, &sseq, &at, &grp, &flags, &fresh}, func() error {
 				sis = append(sis, allimi.SendIntent{Ref: allimi.DeliveryRef{Notification: uint64(sid), Seq: uint32(sseq), Channel: ch},
 					At: at, Group: uint64(grp), Flags: byte(flags), Fresh: fresh})
 				return nil
@@ -409,6 +462,9 @@ func (t *deliveryTx) SendIntents(ch allimi.Channel, each func(allimi.SendIntent)
 func (t *deliveryTx) PutNotification(n *allimi.Notification) error {
 	if err := t.flush(); err != nil {
 		return err
+	}
+	if t.slot >= 0 {
+		return t.note(t.putSlotNotification(n))
 	}
 	return t.note(putNotification(t.ctx, t.tx, n))
 }
@@ -578,7 +634,17 @@ func (t *deliveryTx) intent(ref allimi.DeliveryRef, si *allimi.SendIntent) error
 }
 
 func (t *deliveryTx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, outcome string, n int64) error {
-	return t.queue(`INSERT INTO delivery_stats (type, channel, outcome, n) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (type, channel, outcome) DO UPDATE SET n = delivery_stats.n + EXCLUDED.n`,
-		string(typ), string(ch), outcome, n)
+	return t.queue(`INSERT INTO delivery_stats (type, channel, outcome, part, n) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (type, channel, outcome, part) DO UPDATE SET n = delivery_stats.n + EXCLUDED.n`,
+		string(typ), string(ch), outcome, int16(t.slot), n)
+}
+
+// slotFilter is the condition that keeps a slot's rows of a table keyed
+// by notification and seq, with its argument numbered after the query's
+// last (n); none for the whole store.
+func (t *deliveryTx) slotFilter(n int) (string, []any) {
+	if t.slot < 0 {
+		return "", nil
+	}
+	return fmt.Sprintf(" AND %s = $%d", slotSQL, n+1), []any{t.slot}
 }

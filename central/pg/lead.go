@@ -46,12 +46,20 @@ type Lease struct {
 // is someone else's: a leader that stalled past its lease cannot write
 // late. When ctx ends the lease is given up at once.
 func (s *Store) Lead(ctx context.Context, name string, f func(ctx context.Context, l Lease)) {
-	owner := leaseOwner()
+	s.lead(ctx, name, leaseOwner(), true, f)
+}
+
+// lead is Lead for owner, saying so in the log when logged.
+func (s *Store) lead(ctx context.Context, name, owner string, logged bool, f func(ctx context.Context, l Lease)) {
 	for ctx.Err() == nil {
 		if l, ok := s.takeLease(ctx, name, owner); ok {
-			s.log.Info("leading", "job", name, "fence", l.Fence)
+			if logged {
+				s.log.Info("leading", "job", name, "fence", l.Fence)
+			}
 			s.holdLease(ctx, l, owner, f)
-			s.log.Info("no longer leading", "job", name, "fence", l.Fence)
+			if logged {
+				s.log.Info("no longer leading", "job", name, "fence", l.Fence)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -177,7 +185,7 @@ func (s *Store) Fenced(l Lease) *Fenced { return &Fenced{Store: s, lease: l} }
 
 // UpdateDeliveries implements allimi.DeliveryQueue under the lease.
 func (f *Fenced) UpdateDeliveries(fn func(allimi.DeliveryTx) error) error {
-	return f.updateDeliveries(&f.lease, fn)
+	return f.updateDeliveries(&f.lease, -1, fn)
 }
 
 // lockTimedOut says whether err is PostgreSQL's lock_timeout.

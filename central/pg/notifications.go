@@ -263,6 +263,9 @@ func (s *Store) expandStep(ctx context.Context, tx pgx.Tx, n *allimi.Notificatio
 	}
 	if !more {
 		n.Status, n.Cursor = allimi.StatusSending, nil
+		if err := withSlotProgress(ctx, tx, n); err != nil {
+			return err
+		}
 		if n.AllSent() {
 			n.Status = allimi.StatusDone // the dispatcher kept up with the expansion
 		}
@@ -277,8 +280,17 @@ func (s *Store) expandStep(ctx context.Context, tx pgx.Tx, n *allimi.Notificatio
 }
 
 // GetNotification implements allimi.Notifications.
+// Its progress is its send slots' when they have any (slots.go).
 func (s *Store) GetNotification(id uint64) (allimi.Notification, error) {
-	return getNotification(s.ctx(), s.pool, id, false)
+	var n allimi.Notification
+	err := s.snapshot(s.ctx(), func(tx pgx.Tx) error {
+		var err error
+		if n, err = getNotification(s.ctx(), tx, id, false); err != nil {
+			return err
+		}
+		return withSlotProgress(s.ctx(), tx, &n)
+	})
+	return n, err
 }
 
 // ActiveNotifications implements allimi.Notifications, in the order of

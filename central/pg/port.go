@@ -475,6 +475,7 @@ func (p *porter) copyAll() error {
 			})
 		},
 		p.setSequences,
+		p.setSlotProgress,
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -553,6 +554,21 @@ func (p *porter) setSequences() error {
 			s.seq, int64(s.file)); err != nil {
 			return fmt.Errorf("sequence %s: %w", s.seq, err)
 		}
+	}
+	return nil
+}
+
+// setSlotProgress gives every send slot the progress of each notification
+// still being sent: its recipients up to there were handed over (the
+// slots send from there on, and none again).
+func (p *porter) setSlotProgress() error {
+	_, err := p.tx.Exec(p.ctx, `INSERT INTO slot_progress (notification, slot, channel, seq)
+		SELECT n.id, s.slot, pr.key, pr.value::integer
+		FROM notifications n CROSS JOIN generate_series(0, $1::integer - 1) AS s(slot)
+			CROSS JOIN LATERAL jsonb_each_text(COALESCE(n.body->'progress', '{}'::jsonb)) AS pr
+		WHERE n.active`, SendSlots)
+	if err != nil {
+		return fmt.Errorf("send slots' progress: %w", err)
 	}
 	return nil
 }

@@ -21,8 +21,14 @@ const serialAttempts = 30
 // start afresh each time; its own error is returned as it is, and
 // nothing it did is kept.
 func (s *Store) serial(ctx context.Context, f func(pgx.Tx) error) error {
+	return s.retried(ctx, pgx.Serializable, f)
+}
+
+// retried runs f in one transaction at isolation level iso as serial
+// does, run again after a conflict.
+func (s *Store) retried(ctx context.Context, iso pgx.TxIsoLevel, f func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.Serializable}, f)
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: iso}, f)
 		if err == nil || !retryable(err) || attempt == serialAttempts {
 			return err
 		}
