@@ -339,11 +339,51 @@ func (s *Server) runJobs(ctx context.Context, st Store) {
 	if answers != nil {
 		run(func() { answers.Run(ctx) })
 	}
+	if sr, ok := s.store.Store.(strandedReceipts); ok && st != s.store.Store {
+		run(func() { s.settleStrandedEvery(ctx, sr, strandedEvery) })
+	}
 	run(func() { questions.PurgeAudio(ctx, s.store, s.cfg.QuestionAudio, s.log) })
 	if d := s.store.details; d != nil {
 		run(func() { purgeDetails(ctx, d, s.log) })
 	}
 	wg.Wait()
+}
+
+// strandedReceipts lists the receipts kept as early whose delivery a send
+// slot accepted without seeing them (pg.Store.StrandedReceipts).
+type strandedReceipts interface {
+	StrandedReceipts(limit int) ([]allimi.ProviderReceipt, error)
+}
+
+// strandedEvery is how often the leader looks for stranded receipts.
+const strandedEvery = 5 * time.Second
+
+// settleStrandedEvery applies, every period until ctx ends, the receipts
+// the send slots stranded (notify.Dispatcher.SettleStranded).
+func (s *Server) settleStrandedEvery(ctx context.Context, sr strandedReceipts, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for ctx.Err() == nil {
+			rs, err := sr.StrandedReceipts(1000)
+			if err == nil && len(rs) > 0 {
+				var n int
+				n, err = s.dispatch.SettleStranded(rs)
+				s.log.Info("receipts settled after their acceptance", "receipts", n)
+			}
+			if err != nil {
+				s.log.Warn("settling stranded receipts failed", "err", err)
+			}
+			if err != nil || len(rs) < 1000 {
+				break
+			}
+		}
+	}
 }
 
 // sendSlot sends, until ctx ends, a send slot's share of the

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -242,5 +243,59 @@ func TestDispatcher_RescanSendsWhatAnotherCentralStored(t *testing.T) {
 		}, 10*time.Second, 5*time.Millisecond)
 		assert.EqualValues(t, 60, fake.Stats().Accepted[allimi.ChannelSMS])
 		assert.Zero(t, fake.Stats().Repeats[allimi.ChannelSMS])
+	})
+}
+
+// A receipt kept as early whose delivery was accepted without seeing it
+// (a send slot's commit, on a shared database) is settled afterwards;
+// one still ahead of its acceptance stays kept.
+func TestReceipts_StrandedAfterTheirAcceptanceAreSettled(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T, int, ...allimi.Channel) testStore) {
+		s := open(t, 3, allimi.ChannelKakao, allimi.ChannelSMS)
+		d := newTestDispatcher(t, s, &scripted{ch: allimi.ChannelKakao, status: channel.Accepted})
+		n := campaign(t, s)
+		ref := func(seq uint32) allimi.DeliveryRef {
+			return allimi.DeliveryRef{Notification: n.ID, Seq: seq, Channel: allimi.ChannelKakao}
+		}
+		receipt := func(seq uint32) allimi.ProviderReceipt {
+			return allimi.ProviderReceipt{Channel: allimi.ChannelKakao, IdempotencyKey: ref(seq).Key(), Status: "delivered"}
+		}
+		// 1 accepted with its receipt stranded; 2 retrying, its receipt
+		// genuinely early; 3 accepted, no receipt.
+		require.NoError(t, s.UpdateDeliveries(func(tx allimi.DeliveryTx) error {
+			for seq, state := range map[uint32]allimi.DeliveryState{1: allimi.DeliveryAccepted, 2: allimi.DeliveryRetrying, 3: allimi.DeliveryAccepted} {
+				if err := tx.PutDelivery(ref(seq), allimi.DeliveryRecord{State: state, Attempts: 1, First: 1, Updated: 1}); err != nil {
+					return err
+				}
+			}
+			if err := tx.PutEarlyReceipt(ref(1), receipt(1)); err != nil {
+				return err
+			}
+			return tx.PutEarlyReceipt(ref(2), receipt(2))
+		}))
+
+		settled, err := d.SettleStranded([]allimi.ProviderReceipt{receipt(1), receipt(2), receipt(3),
+			{Channel: allimi.ChannelKakao, IdempotencyKey: "nonsense", Status: "delivered"}})
+		require.NoError(t, err)
+		assert.Equal(t, 1, settled)
+		state, _, err := s.DeliveryStatus(ref(1))
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryDelivered, state, "the stranded receipt applied")
+		state, _, err = s.DeliveryStatus(ref(3))
+		require.NoError(t, err)
+		assert.Equal(t, allimi.DeliveryAccepted, state, "no receipt kept: untouched")
+		waitStat(t, s, allimi.ChannelKakao, MetricDelivered, 1)
+		require.NoError(t, s.UpdateDeliveries(func(tx allimi.DeliveryTx) error {
+			_, kept, err := tx.EarlyReceipt(ref(1))
+			assert.False(t, kept, "forgotten once applied")
+			_, kept, err2 := tx.EarlyReceipt(ref(2))
+			assert.True(t, kept, "still ahead of its acceptance")
+			return errors.Join(err, err2)
+		}))
+
+		// Again: nothing more to do.
+		settled, err = d.SettleStranded([]allimi.ProviderReceipt{receipt(1)})
+		require.NoError(t, err)
+		assert.Zero(t, settled)
 	})
 }

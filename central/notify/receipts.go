@@ -58,3 +58,62 @@ func (d *Dispatcher) applyReceipts(rs []allimi.ProviderReceipt) (applied, ignore
 	}
 	return applied, ignored, err
 }
+
+// SettleStranded applies receipts kept as early whose delivery has been
+// accepted since, and forgets them. On a database the send slots share,
+// a slot's commit of an acceptance does not wait for a receipt being kept
+// at the same moment, and can miss it: the receipts it stranded so are
+// settled here (what central's jobs do every few seconds). A receipt
+// whose delivery is still not accepted stays kept; one already settled
+// otherwise is forgotten. It returns how many it applied.
+func (d *Dispatcher) SettleStranded(rs []allimi.ProviderReceipt) (int, error) {
+	now := d.cfg.Now()
+	var stats statDelta
+	settled, fellBack := 0, false
+	err := d.store.UpdateDeliveries(func(tx allimi.DeliveryTx) error {
+		settled, stats, fellBack = 0, statDelta{}, false
+		for _, r := range rs {
+			ref, err := allimi.ParseDeliveryKey(r.IdempotencyKey)
+			if err != nil {
+				continue
+			}
+			kept, ok, err := tx.EarlyReceipt(ref)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // settled meanwhile
+			}
+			rec, ok, err := tx.Delivery(ref)
+			if err != nil {
+				return err
+			}
+			if !ok || rec.State == allimi.DeliveryRetrying {
+				continue // still ahead of its acceptance
+			}
+			if rec.State == allimi.DeliveryAccepted {
+				n, err := tx.Notification(ref.Notification)
+				if err != nil {
+					return err
+				}
+				fb, err := d.settle(tx, &n, ref, &rec, kept, now, stats)
+				if err != nil {
+					return err
+				}
+				fellBack = fellBack || fb
+				settled++
+			}
+			if err := tx.DeleteEarlyReceipt(ref); err != nil {
+				return err
+			}
+		}
+		return stats.write(tx)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if fellBack {
+		d.poke(allimi.ChannelSMS)
+	}
+	return settled, nil
+}

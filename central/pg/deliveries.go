@@ -138,3 +138,27 @@ func (s *Store) ReplayDeadLetters(key string) (int, error) {
 	})
 	return n, err
 }
+
+// StrandedReceipts are up to limit receipts kept as early whose delivery
+// has been accepted since: a send slot's commit of the acceptance (READ
+// COMMITTED) missed them while they were being kept. notify's
+// Dispatcher.SettleStranded applies them.
+func (s *Store) StrandedReceipts(limit int) ([]allimi.ProviderReceipt, error) {
+	rows, err := s.pool.Query(s.ctx(), `SELECT e.body FROM early_receipts e
+		JOIN deliveries d ON d.notification = e.notification AND d.seq = e.seq AND d.channel = e.channel
+		WHERE d.state = $1 ORDER BY e.notification, e.seq, e.channel LIMIT $2`, int16(allimi.DeliveryAccepted), limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []allimi.ProviderReceipt
+	var body []byte
+	_, err = pgx.ForEachRow(rows, []any{&body}, func() error {
+		var r allimi.ProviderReceipt
+		if err := json.Unmarshal(body, &r); err != nil {
+			return nil // unreadable: the slot that meets it deletes it
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out, err
+}

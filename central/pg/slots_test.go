@@ -248,3 +248,40 @@ func TestShare_SlotsSpreadAndTakenOverWhenOneStops(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// StrandedReceipts lists the receipts kept as early whose delivery has
+// been accepted since, and no other.
+func TestStrandedReceipts_OnlyThoseWhoseDeliveryWasAccepted(t *testing.T) {
+	c := openConformance(t)
+	c.Seed(t, citizens(1, 4), allimi.TypeHealthCheckup, allimi.ChannelKakao)
+	n, _, err := c.CreateNotification("health-centre", "all", checkup())
+	require.NoError(t, err)
+	n, err = c.ExpandCampaign(n.ID, nil)
+	require.NoError(t, err)
+	ref := func(seq uint32) allimi.DeliveryRef {
+		return allimi.DeliveryRef{Notification: n.ID, Seq: seq, Channel: allimi.ChannelKakao}
+	}
+	receipt := func(seq uint32) allimi.ProviderReceipt {
+		return allimi.ProviderReceipt{Channel: allimi.ChannelKakao, IdempotencyKey: ref(seq).Key(), Status: "delivered"}
+	}
+	states := map[uint32]allimi.DeliveryState{1: allimi.DeliveryAccepted, 2: allimi.DeliveryRetrying, 3: allimi.DeliveryAccepted, 4: allimi.DeliveryAccepted}
+	require.NoError(t, c.UpdateDeliveries(func(tx allimi.DeliveryTx) error {
+		for seq, state := range states {
+			if err := tx.PutDelivery(ref(seq), allimi.DeliveryRecord{State: state, Attempts: 1, First: 1, Updated: 1}); err != nil {
+				return err
+			}
+		}
+		for _, seq := range []uint32{1, 2, 4} {
+			if err := tx.PutEarlyReceipt(ref(seq), receipt(seq)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	got, err := c.StrandedReceipts(10)
+	require.NoError(t, err)
+	assert.Equal(t, []allimi.ProviderReceipt{receipt(1), receipt(4)}, got)
+	got, err = c.StrandedReceipts(1)
+	require.NoError(t, err)
+	assert.Equal(t, []allimi.ProviderReceipt{receipt(1)}, got, "at most limit")
+}
