@@ -175,8 +175,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		cfg.Dispatch.Rescan = sharedRescan
 	}
 	s.dispatch = notify.New(s.store, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
+	slotCfg := cfg.Dispatch
+	slotCfg.Gate = notify.NewGate(cfg.Dispatch.Senders) // the send slots' dispatchers: --senders in all
 	s.newDispatcher = func(st notify.Store) *notify.Dispatcher {
-		return notify.New(st, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
+		return notify.New(st, adapters, tmpl, slotCfg, s.metrics.dispatch, s.log)
 	}
 	sys, err := template.DefaultSystem()
 	if err != nil {

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -33,8 +34,40 @@ type Config struct {
 	// database): on one central's own store every notification comes
 	// through it, and 0 never looks.
 	Rescan time.Duration
-	Now    func() time.Time
+	// Gate, when set, is shared by the dispatchers of one process (a
+	// shared database's send slots, one dispatcher each): their requests
+	// in flight on a channel are then Senders in all, as on one
+	// dispatcher, not Senders each.
+	Gate *Gate
+	Now  func() time.Time
 }
+
+// Gate bounds the requests in flight per channel across dispatchers.
+type Gate struct {
+	slots map[allimi.Channel]chan struct{}
+}
+
+// NewGate lets n requests per channel through at once.
+func NewGate(n int) *Gate {
+	g := &Gate{slots: map[allimi.Channel]chan struct{}{}}
+	for _, ch := range allimi.Channels {
+		g.slots[ch] = make(chan struct{}, max(n, 1))
+	}
+	return g
+}
+
+// enter waits for room on ch; false when ctx ended first.
+func (g *Gate) enter(ctx context.Context, ch allimi.Channel) bool {
+	select {
+	case g.slots[ch] <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// leave frees the room enter took.
+func (g *Gate) leave(ch allimi.Channel) { <-g.slots[ch] }
 
 // DefaultConfig works for the demo and the tests.
 func DefaultConfig() Config {

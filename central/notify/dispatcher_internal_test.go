@@ -1,7 +1,11 @@
 package notify
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -11,6 +15,7 @@ import (
 
 	"allimi"
 	"allimi/central/channel"
+	"allimi/central/template"
 )
 
 // waitStat waits until the statistics count want of outcome on ch.
@@ -298,4 +303,44 @@ func TestReceipts_StrandedAfterTheirAcceptanceAreSettled(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, settled)
 	})
+}
+
+// concurrent is a provider that takes a little time per request and
+// notes the most requests it had at once.
+type concurrent struct {
+	scripted
+	now, most atomic.Int32
+}
+
+func (a *concurrent) Send(ctx context.Context, msgs []channel.Message) ([]channel.Result, error) {
+	n := a.now.Add(1)
+	defer a.now.Add(-1)
+	for m := a.most.Load(); n > m && !a.most.CompareAndSwap(m, n); m = a.most.Load() {
+	}
+	time.Sleep(3 * time.Millisecond)
+	return a.scripted.Send(ctx, msgs)
+}
+
+// Dispatchers sharing a gate (one process's send slots) keep, all
+// together, no more requests in flight than it lets through.
+func TestGate_BoundsRequestsInFlightAcrossDispatchers(t *testing.T) {
+	s := stores[1].open(t, 300, allimi.ChannelKakao)
+	kakao := &concurrent{scripted: scripted{ch: allimi.ChannelKakao, status: channel.Accepted}}
+	tmpl, err := template.Default()
+	require.NoError(t, err)
+	cfg := DefaultConfig()
+	cfg.Gate = NewGate(2)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	n := campaign(t, s)
+	for range 3 {
+		d := New(s, map[allimi.Channel]channel.Adapter{allimi.ChannelKakao: kakao}, tmpl, cfg, NewMetrics(), log)
+		d.Watch(n)
+		running(t, d)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(kakao.sent()) < 300 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	require.GreaterOrEqual(t, len(kakao.sent()), 300)
+	assert.LessOrEqual(t, kakao.most.Load(), int32(2), "at most the gate's two requests at once")
 }

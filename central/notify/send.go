@@ -24,6 +24,12 @@ func (d *Dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 	if j.msgs, j.err = d.render(j.b); j.err != nil {
 		return
 	}
+	if g := d.cfg.Gate; g != nil {
+		if !g.enter(ctx, ch) {
+			return // stopping: nothing is recorded, as below
+		}
+		defer g.leave(ch)
+	}
 	for i := range j.msgs {
 		j.msgs[i].Group = channel.GroupName(j.group)
 	}
