@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
