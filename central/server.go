@@ -107,6 +107,8 @@ type Server struct {
 	// newDispatcher makes a dispatcher like dispatch on another view of
 	// the store: a send slot's, fenced by its lease (sendSlot).
 	newDispatcher func(notify.Store) *notify.Dispatcher
+	// slots are the dispatchers of the send slots held (sendSlot).
+	slots slotDispatchers
 	ingest        *ingest.Service
 	dispatch      *notify.Dispatcher
 	confirm       *notify.Confirmer   // nil without an SMS gateway
@@ -174,7 +176,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.store.lead != nil && cfg.Dispatch.Rescan == 0 {
 		cfg.Dispatch.Rescan = sharedRescan
 	}
-	s.dispatch = notify.New(s.store, adapters, tmpl, cfg.Dispatch, s.metrics.dispatch, s.log)
+	apiCfg := cfg.Dispatch
+	if s.store.share != nil {
+		apiCfg.Forward = s.slots.watch // what the API stores, to the send slots here at once
+	}
+	s.dispatch = notify.New(s.store, adapters, tmpl, apiCfg, s.metrics.dispatch, s.log)
 	slotCfg := cfg.Dispatch
 	slotCfg.Gate = notify.NewGate(cfg.Dispatch.Senders) // the send slots' dispatchers: --senders in all
 	s.newDispatcher = func(st notify.Store) *notify.Dispatcher {
@@ -393,8 +399,42 @@ func (s *Server) settleStrandedEvery(ctx context.Context, sr strandedReceipts, p
 // dispatcher of its own, which starts as a restarted central's does
 // (requests in doubt are reconciled with the providers).
 func (s *Server) sendSlot(ctx context.Context, st notify.Store) {
-	if err := s.newDispatcher(st).Run(ctx); err != nil {
+	d := s.newDispatcher(st)
+	s.slots.add(d)
+	defer s.slots.remove(d)
+	if err := d.Run(ctx); err != nil {
 		s.log.Error("dispatcher stopped", "err", err)
+	}
+}
+
+// slotDispatchers are the dispatchers of the send slots this central
+// holds now.
+type slotDispatchers struct {
+	mu sync.Mutex
+	ds map[*notify.Dispatcher]struct{}
+}
+
+func (sd *slotDispatchers) add(d *notify.Dispatcher) {
+	sd.mu.Lock()
+	defer sd.mu.Unlock()
+	if sd.ds == nil {
+		sd.ds = map[*notify.Dispatcher]struct{}{}
+	}
+	sd.ds[d] = struct{}{}
+}
+
+func (sd *slotDispatchers) remove(d *notify.Dispatcher) {
+	sd.mu.Lock()
+	defer sd.mu.Unlock()
+	delete(sd.ds, d)
+}
+
+// watch has each of them send n (notify.Dispatcher.Watch).
+func (sd *slotDispatchers) watch(n allimi.Notification) {
+	sd.mu.Lock()
+	defer sd.mu.Unlock()
+	for d := range sd.ds {
+		d.Watch(n)
 	}
 }
 

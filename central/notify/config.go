@@ -39,7 +39,13 @@ type Config struct {
 	// in flight on a channel are then Senders in all, as on one
 	// dispatcher, not Senders each.
 	Gate *Gate
-	Now  func() time.Time
+	// Forward, when set, is given each notification this dispatcher
+	// starts to watch, as it is stored (Create, Watch, each step of an
+	// expansion): on a shared database, central's API's dispatcher hands
+	// them to its send slots' dispatchers, which would otherwise find
+	// them only at their next rescan.
+	Forward func(allimi.Notification)
+	Now     func() time.Time
 }
 
 // Gate bounds the requests in flight per channel across dispatchers.

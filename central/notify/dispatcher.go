@@ -102,13 +102,17 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 }
 
 func (d *Dispatcher) track(n allimi.Notification) {
+	active := n.Status == allimi.StatusExpanding || n.Status == allimi.StatusSending
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if n.Status == allimi.StatusExpanding || n.Status == allimi.StatusSending {
+	if active {
 		d.active[n.ID] = &n
 	} else {
 		delete(d.active, n.ID)
 		d.finished[n.ID] = struct{}{}
+	}
+	d.mu.Unlock()
+	if active && d.cfg.Forward != nil {
+		d.cfg.Forward(n)
 	}
 }
 

@@ -372,6 +372,10 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			if err != nil {
 				return err
 			}
+			if n.Status != allimi.StatusExpanding && n.Status != allimi.StatusSending {
+				d.track(*n) // finished where this dispatcher did not see it (another slot)
+				continue
+			}
 			if !eligible(n, now) {
 				next = min(next, quietEnd(now).Sub(now))
 				continue
