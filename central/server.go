@@ -182,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.dispatch = notify.New(s.store, adapters, tmpl, apiCfg, s.metrics.dispatch, s.log)
 	slotCfg := cfg.Dispatch
-	slotCfg.Gate = notify.NewGate(cfg.Dispatch.Senders) // the send slots' dispatchers: --senders in all
+	slotCfg.Shared = notify.NewShared(cfg.Dispatch.Senders) // the send slots' dispatchers: --senders in all, one breaker per provider
 	s.newDispatcher = func(st notify.Store) *notify.Dispatcher {
 		return notify.New(st, adapters, tmpl, slotCfg, s.metrics.dispatch, s.log)
 	}

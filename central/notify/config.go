@@ -34,11 +34,12 @@ type Config struct {
 	// database): on one central's own store every notification comes
 	// through it, and 0 never looks.
 	Rescan time.Duration
-	// Gate, when set, is shared by the dispatchers of one process (a
+	// Shared, when set, is shared by the dispatchers of one process (a
 	// shared database's send slots, one dispatcher each): their requests
 	// in flight on a channel are then Senders in all, as on one
-	// dispatcher, not Senders each.
-	Gate *Gate
+	// dispatcher, not Senders each, and a provider that keeps failing
+	// trips one breaker for all of them.
+	Shared *Shared
 	// Forward, when set, is given each notification this dispatcher
 	// starts to watch, as it is stored (Create, Watch, each step of an
 	// expansion): on a shared database, central's API's dispatcher hands
@@ -48,24 +49,27 @@ type Config struct {
 	Now     func() time.Time
 }
 
-// Gate bounds the requests in flight per channel across dispatchers.
-type Gate struct {
-	slots map[allimi.Channel]chan struct{}
+// Shared is what the dispatchers of one process share: room for requests
+// in flight per channel, and the providers' breakers.
+type Shared struct {
+	room     map[allimi.Channel]chan struct{}
+	breakers map[allimi.Channel]*breaker
 }
 
-// NewGate lets n requests per channel through at once.
-func NewGate(n int) *Gate {
-	g := &Gate{slots: map[allimi.Channel]chan struct{}{}}
+// NewShared lets n requests per channel through at once.
+func NewShared(n int) *Shared {
+	sh := &Shared{room: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
 	for _, ch := range allimi.Channels {
-		g.slots[ch] = make(chan struct{}, max(n, 1))
+		sh.room[ch] = make(chan struct{}, max(n, 1))
+		sh.breakers[ch] = &breaker{}
 	}
-	return g
+	return sh
 }
 
 // enter waits for room on ch; false when ctx ended first.
-func (g *Gate) enter(ctx context.Context, ch allimi.Channel) bool {
+func (sh *Shared) enter(ctx context.Context, ch allimi.Channel) bool {
 	select {
-	case g.slots[ch] <- struct{}{}:
+	case sh.room[ch] <- struct{}{}:
 		return true
 	case <-ctx.Done():
 		return false
@@ -73,7 +77,7 @@ func (g *Gate) enter(ctx context.Context, ch allimi.Channel) bool {
 }
 
 // leave frees the room enter took.
-func (g *Gate) leave(ch allimi.Channel) { <-g.slots[ch] }
+func (sh *Shared) leave(ch allimi.Channel) { <-sh.room[ch] }
 
 // DefaultConfig works for the demo and the tests.
 func DefaultConfig() Config {

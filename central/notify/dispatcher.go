@@ -49,6 +49,9 @@ func New(store Store, adapters map[allimi.Channel]channel.Adapter, tmpl *templat
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
 		d.breakers[ch] = &breaker{}
+		if cfg.Shared != nil {
+			d.breakers[ch] = cfg.Shared.breakers[ch]
+		}
 	}
 	return d
 }

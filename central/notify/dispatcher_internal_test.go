@@ -321,26 +321,37 @@ func (a *concurrent) Send(ctx context.Context, msgs []channel.Message) ([]channe
 	return a.scripted.Send(ctx, msgs)
 }
 
-// Dispatchers sharing a gate (one process's send slots) keep, all
-// together, no more requests in flight than it lets through.
-func TestGate_BoundsRequestsInFlightAcrossDispatchers(t *testing.T) {
+// Dispatchers sharing room for requests (one process's send slots) keep,
+// all together, no more requests in flight than it has.
+func TestShared_BoundsRequestsInFlightAcrossDispatchers(t *testing.T) {
 	s := stores[1].open(t, 300, allimi.ChannelKakao)
 	kakao := &concurrent{scripted: scripted{ch: allimi.ChannelKakao, status: channel.Accepted}}
 	tmpl, err := template.Default()
 	require.NoError(t, err)
 	cfg := DefaultConfig()
-	cfg.Gate = NewGate(2)
+	cfg.Shared = NewShared(2)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	n := campaign(t, s)
+	var ds []*Dispatcher
 	for range 3 {
 		d := New(s, map[allimi.Channel]channel.Adapter{allimi.ChannelKakao: kakao}, tmpl, cfg, NewMetrics(), log)
 		d.Watch(n)
 		running(t, d)
+		ds = append(ds, d)
 	}
+	// One breaker per provider for all of them: what trips one trips all.
+	for range cfg.BreakerFailures {
+		ds[0].trip(allimi.ChannelKakao, &channel.UnavailableError{Err: errors.New("down")})
+	}
+	open, _ := ds[2].breakers[allimi.ChannelKakao].isOpen(time.Now())
+	assert.True(t, open, "tripped by another dispatcher's failures")
+	ds[1].breakers[allimi.ChannelKakao].mu.Lock()
+	ds[1].breakers[allimi.ChannelKakao].openUntil = time.Time{} // closed again, for the sending below
+	ds[1].breakers[allimi.ChannelKakao].mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for len(kakao.sent()) < 300 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	require.GreaterOrEqual(t, len(kakao.sent()), 300)
-	assert.LessOrEqual(t, kakao.most.Load(), int32(2), "at most the gate's two requests at once")
+	assert.LessOrEqual(t, kakao.most.Load(), int32(2), "at most the two requests there is room for")
 }

@@ -24,11 +24,11 @@ func (d *Dispatcher) send(ctx context.Context, ch allimi.Channel, a channel.Adap
 	if j.msgs, j.err = d.render(j.b); j.err != nil {
 		return
 	}
-	if g := d.cfg.Gate; g != nil {
-		if !g.enter(ctx, ch) {
+	if sh := d.cfg.Shared; sh != nil {
+		if !sh.enter(ctx, ch) {
 			return // stopping: nothing is recorded, as below
 		}
-		defer g.leave(ch)
+		defer sh.leave(ch)
 	}
 	for i := range j.msgs {
 		j.msgs[i].Group = channel.GroupName(j.group)
