@@ -108,16 +108,16 @@ type Server struct {
 	// the store: a send slot's, fenced by its lease (sendSlot).
 	newDispatcher func(notify.Store) *notify.Dispatcher
 	// slots are the dispatchers of the send slots held (sendSlot).
-	slots slotDispatchers
-	ingest        *ingest.Service
-	dispatch      *notify.Dispatcher
-	confirm       *notify.Confirmer   // nil without an SMS gateway
-	answers       *questions.Answerer // nil without an SMS gateway
-	api           *api.Server
-	http          *http.Server
-	httpLn        net.Listener
-	cancel        context.CancelFunc
-	done          chan struct{}
+	slots    slotDispatchers
+	ingest   *ingest.Service
+	dispatch *notify.Dispatcher
+	confirm  *notify.Confirmer   // nil without an SMS gateway
+	answers  *questions.Answerer // nil without an SMS gateway
+	api      *api.Server
+	http     *http.Server
+	httpLn   net.Listener
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
