@@ -103,17 +103,24 @@ const migrateLock int64 = 0x616c6c696d69 // "allimi"
 // migration once. A database migrated by a newer build is ErrSchemaNewer,
 // and left alone.
 func Migrate(ctx context.Context, url string) (applied []int, err error) {
+	return migrateTo(ctx, url, Version())
+}
+
+// migrateTo is Migrate up to version last (tests: a database as an
+// older build left it).
+func migrateTo(ctx context.Context, url string, last int) (applied []int, err error) {
 	ms, err := migrations()
 	if err != nil {
 		return nil, err
 	}
+	ms = ms[:min(last, len(ms))]
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", redact(url), err)
 	}
 	defer conn.Close(context.Background())
 	for _, m := range ms {
-		done, err := apply(ctx, conn, m, len(ms))
+		done, err := apply(ctx, conn, m, Version())
 		if err != nil {
 			return applied, err
 		}

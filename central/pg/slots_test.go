@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/internal/pgtest"
 )
 
 // Whatever the notification and however far its expansion has come, the
@@ -284,4 +285,36 @@ func TestStrandedReceipts_OnlyThoseWhoseDeliveryWasAccepted(t *testing.T) {
 	got, err = c.StrandedReceipts(1)
 	require.NoError(t, err)
 	assert.Equal(t, []allimi.ProviderReceipt{receipt(1)}, got, "at most limit")
+}
+
+// A database upgraded while a notification is being sent by one central
+// (schema 11, its progress in the notification): every slot starts from
+// that progress, and nothing handed over is sent again.
+func TestMigrate_SlotsStartFromTheProgressOfANotificationBeingSent(t *testing.T) {
+	url := pgtest.URL(t)
+	_, err := migrateTo(context.Background(), url, 11)
+	require.NoError(t, err)
+	exec(t, url, `INSERT INTO notifications (id, agency, active, body) VALUES
+		(1, 'nhis', true, '{"id":1,"status":"sending","recipients":5000,"progress":{"kakao":1500,"sms":5000}}'),
+		(2, 'nhis', false, '{"id":2,"status":"done","recipients":10,"progress":{"kakao":10}}')`)
+	_, err = Migrate(context.Background(), url)
+	require.NoError(t, err)
+	st, err := Open(context.Background(), url)
+	require.NoError(t, err)
+	defer st.Close()
+	for i := range SendSlots {
+		l, ok := st.takeLease(context.Background(), SlotLease(i), "test")
+		require.True(t, ok)
+		require.NoError(t, st.Slot(l, i).ReadDeliveries(func(tx allimi.DeliveryReader) error {
+			n, err := tx.Notification(1)
+			assert.Equal(t, map[allimi.Channel]uint32{allimi.ChannelKakao: 1500, allimi.ChannelSMS: 5000}, n.Progress, "slot %d", i)
+			return err
+		}))
+	}
+	n, err := st.GetNotification(1)
+	require.NoError(t, err)
+	assert.EqualValues(t, 1500, n.Progress[allimi.ChannelKakao])
+	var rows int
+	require.NoError(t, st.pool.QueryRow(context.Background(), `SELECT count(*) FROM slot_progress WHERE notification = 2`).Scan(&rows))
+	assert.Zero(t, rows, "a finished notification needs none")
 }

@@ -28,3 +28,11 @@ CREATE TABLE rate_buckets (
 	tokens  double precision NOT NULL,
 	at      timestamptz      NOT NULL
 );
+
+-- Notifications being sent when this migration runs were sent in order
+-- by one central: what it handed over, each slot has.
+INSERT INTO slot_progress (notification, slot, channel, seq)
+SELECT n.id, s.slot, pr.key, pr.value::integer
+FROM notifications n CROSS JOIN generate_series(0, 7) AS s(slot)
+	CROSS JOIN LATERAL jsonb_each_text(COALESCE(n.body->'progress', '{}'::jsonb)) AS pr
+WHERE n.active;
