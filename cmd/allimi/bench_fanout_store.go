@@ -303,15 +303,28 @@ returns once the campaign is expanded to every subscriber; sending starts meanwh
 			fmt.Fprintf(&b, "| %d | %s | %.1f | %.1f | %.0f | %.1f | %.0f |\n", workers, latency, r.Seconds, r.PostSeconds, r.PerSecond, r.WorkersCPUSeconds, r.BaselinePerSecond)
 		}
 	}
+	zero3 := rates[fmt.Sprint(3, time.Duration(0))]
+	scale := rates[fmt.Sprint(3, 20*time.Millisecond)] / rates[fmt.Sprint(1, 20*time.Millisecond)]
 	fmt.Fprintf(&b, `
-Goals (issue 16): at least 15,000 deliveries/s with 3 workers and no latency (here %.0f); with
-20 ms of latency, 3 workers at least 2.5 times one (here %.2f). Of the centrals on one database
-one at a time sends (a lease with fencing; the others ingest and serve HTTP, and take over
-within seconds when it dies): more workers add no sending until campaigns are cut into leased
-chunks, which is the next step of issue 16.
+Goals (issue 16): at least 15,000 deliveries/s with 3 workers and no latency (here %.0f: %s);
+with 20 ms of latency, 3 workers at least 2.5 times one (here %.2f: %s). Every worker sends
+its share of the 8 send slots (README, "Central on PostgreSQL"). On this machine the workers
+and PostgreSQL share 2 cores, and a campaign is CPU-bound with or without the 20 ms: one worker
+keeps --senders (8) requests of up to 1,000 messages in flight per channel, room for 400,000
+messages/s at 20 ms, so the latency never holds a worker back and a second or third worker on
+the same 2 cores adds contention, not sending. Workers on hosts of their own add CPU; the
+scaling the goal asks for needs them (and a database that is not the limit).
 
-`, rates[fmt.Sprint(3, time.Duration(0))], rates[fmt.Sprint(3, 20*time.Millisecond)]/rates[fmt.Sprint(1, 20*time.Millisecond)])
+`, zero3, metOrNot(zero3 >= 15000), scale, metOrNot(scale >= 2.5))
 	return b.String(), nil
+}
+
+// metOrNot says whether a goal was met.
+func metOrNot(met bool) string {
+	if met {
+		return "met"
+	}
+	return "not met"
 }
 
 // freshDatabase creates database name on the server of store (whose user
