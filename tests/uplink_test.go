@@ -26,14 +26,14 @@ func uplinkCentral(t *testing.T, url, keys, uplink string, extra ...string) *cen
 }
 
 // Three NATS servers (JetStream R3), two centrals on one PostgreSQL
-// database consuming the uplink together, four kiosks draining 5,000
+// database consuming the uplink together, twenty kiosks draining 5,000
 // records over MQTT; one NATS server killed with SIGKILL mid-drain →
 // every record stored exactly once, every kiosk's outbox empty (each
 // kiosk deletes a record only on central's ack).
 func TestUplink_TwoCentralsOnNATSAndOneServerKilledMidDrain(t *testing.T) {
 	url, keys := pgtest.URL(t), t.TempDir()
 	runAllimi(t, "central", "migrate", "--store", url)
-	const kiosks, each = 4, drainRecords / 4
+	const kiosks, each = 20, drainRecords / 20
 	var creds []kioskCred
 	for i := range kiosks {
 		var c kioskCred
