@@ -229,8 +229,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	} else {
 		conn.Broker, conn.Username, conn.Password = cfg.Broker, cfg.BrokerUsername, cfg.BrokerPassword
 		if cfg.Store != "" {
-			// Every central would read every record, under one client id.
-			s.log.Warn("one central only on --broker: several centrals on one database share a NATS cluster with --uplink, or each run its own broker")
+			// Several centrals on one database may share the broker: each
+			// keeps a session of its own (named for its host and HTTP
+			// address, so a restarted one finds its session again), and
+			// the broker gives each record and request to one of them.
+			conn.ClientID = sharedClientID(cfg.HTTP)
+			s.ingest.ShareGroup = centralClientID
 		}
 		if cfg.TLSCA != "" {
 			pool, err := loadPool(cfg.TLSCA)

@@ -98,3 +98,18 @@ func unspecified(host string) bool {
 	ip := net.ParseIP(host)
 	return host == "" || (ip != nil && ip.IsUnspecified())
 }
+
+// sharedClientID is the MQTT client id of a central sharing an external
+// broker with others on one database: its host's name and HTTP address,
+// which no two centrals share and a restarted one keeps (so the broker
+// keeps its session), in the characters every broker takes.
+func sharedClientID(httpAddr string) string {
+	host, _ := os.Hostname()
+	id := []byte(fmt.Sprintf("%s-%s-%s", centralClientID, host, httpAddr))
+	for i, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			id[i] = '-'
+		}
+	}
+	return string(id)
+}

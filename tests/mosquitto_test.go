@@ -1,8 +1,7 @@
 package tests
 
 import (
-	"allimi/internal/testaddr"
-
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"allimi/internal/pgtest"
+	"allimi/internal/testaddr"
 )
 
 // mosquitto is Debian's broker, configured as an operator would run it for
@@ -135,4 +137,37 @@ func TestMosquitto_BrokerKilledMidDrainLosesAndDuplicatesNothing(t *testing.T) {
 	res := parseSim(t, sim.output())
 	assert.Zero(t, res.Pending)
 	assertAllStoredOnce(t, c, broker, cred, kdata)
+}
+
+// Two centrals on one PostgreSQL database sharing one Mosquitto: each
+// keeps a session of its own and subscribes in one shared-subscription
+// group, so the broker gives each record to one of them: every record
+// stored once, none read twice (no duplicates counted), the kiosk's
+// outbox empty.
+func TestMosquitto_TwoCentralsOnOneDatabaseShareTheBroker(t *testing.T) {
+	url, keys := pgtest.URL(t), t.TempDir()
+	runAllimi(t, "central", "migrate", "--store", url)
+	var cred kioskCred
+	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "kiosk", "add", "--store", url, "--keys", keys,
+		"--id", "mosq-shared", "--json"), &cred))
+	m := startMosquitto(t, cred)
+	var cs []*central
+	for range 2 {
+		c := &central{data: keys, http: testaddr.Free(t)}
+		args := append([]string{"central", "serve", "--store", url, "--keys", keys, "--http", c.http}, m.centralFlags()...)
+		c.proc = start(t, "central", allimiBin, args...)
+		c.waitHealthy(t)
+		cs = append(cs, c)
+	}
+	broker := "tcp://" + m.addr
+	r := parseSim(t, string(runAllimi(t, simArgs(broker, cred, t.TempDir(), "--signups", "2000", "--wait", "--timeout", "2m")...)))
+	assert.Equal(t, 2000, r.Acked)
+	assert.Zero(t, r.Pending)
+	for i, c := range cs {
+		s := c.stats(t)
+		assert.EqualValues(t, 2000, s.Records.Stored, "central %d", i+1)
+		assert.Zero(t, s.Records.Duplicates, "no record read by both centrals")
+		assert.Contains(t, c.logText(), "connected to broker", "central %d", i+1)
+		assert.NotContains(t, c.logText(), "lost the broker", "central %d: no client id taken over", i+1)
+	}
 }

@@ -67,6 +67,10 @@ type Service struct {
 	// (a NATS queue group, so that several centrals answer each once):
 	// the MQTT client does not subscribe to them, and Answer answers.
 	RequestsElsewhere bool
+	// ShareGroup, when set, subscribes as a member of this MQTT shared
+	// subscription group ($share/GROUP/…): the broker gives each record
+	// and request to one of the centrals sharing an external broker.
+	ShareGroup string
 
 	mu        sync.Mutex
 	client    paho.Client
@@ -131,11 +135,17 @@ func (in *Service) Connect(ctx context.Context, conn transport.Conn) {
 			// Subscribe at every connection: a broker restarted without
 			// persistence has forgotten our session.
 			subs := map[string]byte{}
+			filter := func(f string) string {
+				if in.ShareGroup != "" {
+					return "$share/" + in.ShareGroup + "/" + f
+				}
+				return f
+			}
 			if !in.UpInline {
-				subs[wire.UpFilter] = 1
+				subs[filter(wire.UpFilter)] = 1
 			}
 			if in.Requests != nil && !in.RequestsElsewhere {
-				subs[wire.RequestFilter] = 1
+				subs[filter(wire.RequestFilter)] = 1
 			}
 			if len(subs) > 0 {
 				t := c.SubscribeMultiple(subs, func(c paho.Client, m paho.Message) {
