@@ -29,6 +29,7 @@ import (
 	"allimi/central/requests"
 	"allimi/central/template"
 	"allimi/central/throttle"
+	"allimi/internal/periodic"
 	"allimi/subsidy"
 	"allimi/sync/catalog"
 	"allimi/sync/transport"
@@ -373,14 +374,7 @@ const strandedEvery = 5 * time.Second
 // settleStrandedEvery applies, every period until ctx ends, the receipts
 // the send slots stranded (notify.Dispatcher.SettleStranded).
 func (s *Server) settleStrandedEvery(ctx context.Context, sr strandedReceipts, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Every(ctx, period, func() {
 		for ctx.Err() == nil {
 			rs, err := sr.StrandedReceipts(1000)
 			if err == nil && len(rs) > 0 {
@@ -395,7 +389,7 @@ func (s *Server) settleStrandedEvery(ctx context.Context, sr strandedReceipts, p
 				break
 			}
 		}
-	}
+	})
 }
 
 // sendSlot sends, until ctx ends, a send slot's share of the
@@ -574,20 +568,15 @@ const detailGrace = 7 * 24 * time.Hour
 
 // purgeDetails deletes long-expired detail pages every hour until ctx ends.
 func purgeDetails(ctx context.Context, d *detail.Store, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
+	purge := func() {
 		if n, err := d.Purge(time.Now().Add(-detailGrace)); err != nil {
 			log.Error("purging detail pages", "err", err)
 		} else if n > 0 {
 			log.Info("purged expired detail pages", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	purge()
+	periodic.Every(ctx, time.Hour, purge)
 }
 
 // requestLimits are the store's limiters of what kiosks ask for.

@@ -9,6 +9,7 @@ import (
 	"allimi"
 	"allimi/central/channel"
 	"allimi/central/template"
+	"allimi/internal/periodic"
 )
 
 // Store is what the dispatcher keeps its state in.
@@ -123,18 +124,11 @@ func (d *Dispatcher) track(n allimi.Notification) {
 // other centrals stored: their campaigns expanded there, their messages
 // to send here.
 func (d *Dispatcher) rescanEvery(ctx context.Context, period time.Duration) {
-	t := time.NewTicker(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	periodic.Every(ctx, period, func() {
 		if err := d.rescan(); err != nil {
 			d.log.Warn("looking for notifications stored elsewhere failed", "err", err)
 		}
-	}
+	})
 }
 
 // rescan tracks the active notifications of the store it does not track

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/internal/periodic"
 )
 
 // PurgeAudio applies the retention policy at start and then every
@@ -18,18 +19,13 @@ func PurgeAudio(ctx context.Context, st allimi.Questions, p allimi.RetentionPoli
 			every = min(every, max(d/10, time.Minute))
 		}
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	purge := func() {
 		if n, err := st.PurgeQuestionAudio(time.Now(), p); err != nil {
 			log.Error("deleting question recordings", "err", err)
 		} else if n > 0 {
 			log.Info("deleted question recordings under the retention policy", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	purge()
+	periodic.Every(ctx, every, purge)
 }
