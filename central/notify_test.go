@@ -70,8 +70,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fakeHandler.ServeHTTP(w, r) }))
 	// HTTP on a port known before the start: links and receipts name it.
 	c := centraltest.New(t, func(cfg *central.Config) {
-		cfg.HTTP = testaddr.Free(t)
-		cfg.Dispatch.LinkBase = "http://" + cfg.HTTP
+		cfg.HTTP = testaddr.Free(t) // the links follow it (no LinkBase given)
 		cfg.Dispatch.BaseBackoff = 10 * time.Millisecond
 		cfg.Dispatch.MaxBackoff = 50 * time.Millisecond
 		cfg.Dispatch.BreakerCooldown = 200 * time.Millisecond

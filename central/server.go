@@ -89,11 +89,14 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// DefaultConfig works on a fresh machine.
+// DefaultConfig works on a fresh machine. Its detail pages' link base is
+// empty: the HTTP address, whichever it is (Start).
 func DefaultConfig() Config {
-	return Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
+	cfg := Config{Data: "./central-data", MQTT: "127.0.0.1:1883", HTTP: "127.0.0.1:8080",
 		ConflictWindow: time.Hour, BatchMax: 1000, Providers: channel.DefaultConfig(), Dispatch: notify.DefaultConfig(),
 		QuestionAudio: allimi.DefaultRetentionPolicy(), HTTPTimeouts: api.DefaultHTTPTimeouts(), Limits: throttle.DefaultLimitsConfig()}
+	cfg.Dispatch.LinkBase = ""
+	return cfg
 }
 
 // Server is a running central.
