@@ -3,6 +3,7 @@ package pg
 import (
 	"context"
 	"fmt"
+	"strings"
 	"log/slog"
 	"time"
 
@@ -38,6 +39,16 @@ func WithKeys(k *keyring.Keys) Option { return func(s *Store) { s.keys = k } }
 // settings, as pgx takes them), and checks that its schema is this
 // build's: ErrUnmigrated when migrations are missing, ErrSchemaNewer when
 // a newer build migrated it further.
+//
+// The pool holds up to poolConns connections unless the URL says
+// otherwise (pool_max_conns=N).
+// poolConns is how many connections a central's pool holds at most: its
+// send slots' dispatchers read and commit at once, campaigns expand, the
+// ingest commits and the leases are renewed, and with pgx's default (4
+// on 2 cores) a central expanding a campaign barely sent meanwhile, and a
+// lease given up waited for a connection past its end.
+const poolConns = 24
+
 func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	s := &Store{now: time.Now, window: time.Hour}
 	for _, o := range opts {
@@ -62,6 +73,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	// its row go.
 	if _, set := cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"]; !set {
 		cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(idleInTransaction.Milliseconds())
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = poolConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
