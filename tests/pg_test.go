@@ -3,7 +3,12 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi"
 	"allimi/central/pg"
 	"allimi/internal/pgtest"
 	"allimi/internal/testaddr"
@@ -28,38 +34,51 @@ func pgCentral(t *testing.T, url, keys string, extra ...string) *central {
 	return c
 }
 
-// pgPair is two centrals (`central serve --store`, each with its own
-// embedded broker) on one PostgreSQL database in which campaignSize
-// people consent to health check-ups by KakaoTalk, agency nhis may send
-// them, and fake providers that recognise no repeat answer each request
-// after 100 ms.
-type pgPair struct {
+// pgCluster is n centrals (`central serve --store`, each with its own
+// embedded broker) on one PostgreSQL database in which a number of people
+// consent to health check-ups by KakaoTalk, agency nhis may send them,
+// and fake providers that recognise no repeat answer each request after
+// 100 ms.
+type pgCluster struct {
 	url, keys string
 	token     string // the agency's
 	fakes     *fakeProviders
-	a, b      *central
+	centrals  []*central
 }
 
-func startPGPair(t *testing.T) *pgPair {
+// startPGCluster seeds people and starts n centrals, each sending with
+// senders requests in flight per channel.
+func startPGCluster(t *testing.T, n, people, senders int) *pgCluster {
 	t.Helper()
-	p := &pgPair{url: pgtest.URL(t), keys: t.TempDir()}
+	p := &pgCluster{url: pgtest.URL(t), keys: t.TempDir()}
 	runAllimi(t, "central", "migrate", "--store", p.url)
-	runAllimi(t, "central", "seed", "--store", p.url, "--keys", p.keys, "--subscribers", fmt.Sprint(campaignSize),
+	seeding := time.Now()
+	runAllimi(t, "central", "seed", "--store", p.url, "--keys", p.keys, "--subscribers", fmt.Sprint(people),
 		"--types", "health-checkup", "--channels", "kakao")
+	t.Logf("%d people seeded in %s", people, time.Since(seeding).Round(time.Millisecond))
 	var ag struct{ ID, Token string }
 	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "agency", "add", "--store", p.url,
 		"--id", "nhis", "--types", "health-checkup", "--json"), &ag))
 	p.token = ag.Token
 	p.fakes = startFakes(t, "--latency", "100ms", "--keep-text=false", "--no-dedupe")
 	provider := "--provider-url=http://" + p.fakes.addr
-	p.a = pgCentral(t, p.url, p.keys, provider, "--senders", "2")
-	p.b = pgCentral(t, p.url, p.keys, provider, "--senders", "2")
+	for range n {
+		p.centrals = append(p.centrals, pgCentral(t, p.url, p.keys, provider, "--senders", fmt.Sprint(senders)))
+	}
 	return p
 }
 
+// startPGPair is a cluster of two centrals, campaignSize people, two
+// requests in flight per channel.
+func startPGPair(t *testing.T) (p *pgCluster, a, b *central) {
+	t.Helper()
+	p = startPGCluster(t, 2, campaignSize, 2)
+	return p, p.centrals[0], p.centrals[1]
+}
+
 // campaign posts a health check-up campaign to everyone through c and
-// returns how many recipients it has.
-func (p *pgPair) campaign(t *testing.T, c *central) int64 {
+// returns how many recipients it has, and its id.
+func (p *pgCluster) campaign(t *testing.T, c *central) (int64, uint64) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+c.http+"/api/v1/notifications",
 		strings.NewReader(`{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`))
@@ -69,14 +88,31 @@ func (p *pgPair) campaign(t *testing.T, c *central) int64 {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusAccepted, resp.StatusCode)
-	var n struct{ Recipients int64 }
+	var n struct {
+		ID         uint64
+		Recipients int64
+	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&n))
-	return n.Recipients
+	return n.Recipients, n.ID
+}
+
+// status is notification id's status ("sending", "done") as c reads it.
+func (p *pgCluster) status(t *testing.T, c *central, id uint64) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://%s/api/v1/notifications/%d", c.http, id), nil)
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var n struct{ Status string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&n))
+	return n.Status
 }
 
 // waitAccepted waits (a minute at most) until the provider has taken n
 // messages.
-func (p *pgPair) waitAccepted(t *testing.T, n int64) {
+func (p *pgCluster) waitAccepted(t *testing.T, n int64) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for p.fakes.stats(t).Accepted["kakao"] < n && time.Now().Before(deadline) {
@@ -104,19 +140,9 @@ func slotsHeld(c *central) map[string]bool {
 	return held
 }
 
-// waitSlots waits (a minute at most) until c holds all the send slots.
-func waitAllSlots(t *testing.T, c *central) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for len(slotsHeld(c)) < pg.SendSlots && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	require.Len(t, slotsHeld(c), pg.SendSlots, "c took over every send slot")
-}
-
 // assertOnce checks that the provider took each of n recipients' message
 // once, and that c counted n sent.
-func (p *pgPair) assertOnce(t *testing.T, c *central, n int64) {
+func (p *pgCluster) assertOnce(t *testing.T, c *central, n int64) {
 	t.Helper()
 	st := p.fakes.stats(t)
 	assert.Zero(t, st.Repeats["kakao"], "no request repeated a message the provider had taken")
@@ -132,8 +158,7 @@ func (p *pgPair) assertOnce(t *testing.T, c *central, n int64) {
 // the provider (which recognises no repeat) has taken every recipient's
 // message exactly once.
 func TestPostgres_TwoCentralsAreOneAndSurviveOneKilled(t *testing.T) {
-	p := startPGPair(t)
-	a, b := p.a, p.b
+	p, a, b := startPGPair(t)
 	// A kiosk added while the centrals serve.
 	var cred kioskCred
 	require.NoError(t, json.Unmarshal(runAllimi(t, "central", "kiosk", "add", "--store", p.url, "--keys", p.keys,
@@ -145,11 +170,11 @@ func TestPostgres_TwoCentralsAreOneAndSurviveOneKilled(t *testing.T) {
 	assert.EqualValues(t, 40, b.stats(t).Records.Stored)
 
 	// Both send: the slots are shared out.
-	p.waitShared(t)
+	waitShared(t, a, b)
 
 	// The seeded people, and those of the kiosk's sign-ups who chose
 	// health check-ups by KakaoTalk.
-	recipients := p.campaign(t, b)
+	recipients, _ := p.campaign(t, b)
 	require.GreaterOrEqual(t, recipients, int64(campaignSize))
 
 	// Kill one a quarter of the way through.
@@ -157,24 +182,30 @@ func TestPostgres_TwoCentralsAreOneAndSurviveOneKilled(t *testing.T) {
 	a.kill()
 	require.Less(t, p.fakes.stats(t).Accepted["kakao"], recipients, "the kill must land mid-campaign")
 
-	waitAllSlots(t, b)
+	waitShared(t, b)
 	b.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
 	p.assertOnce(t, b, recipients)
 }
 
-// waitShared waits (a minute at most) until both centrals hold send
-// slots and together all of them.
-func (p *pgPair) waitShared(t *testing.T) {
+// waitShared waits (a minute at most) until each of cs holds send slots
+// and together all of them (one central: all of them).
+func waitShared(t *testing.T, cs ...*central) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
-	ok := func() bool {
-		na, nb := len(slotsHeld(p.a)), len(slotsHeld(p.b))
-		return na > 0 && nb > 0 && na+nb == pg.SendSlots
+	held := func() ([]map[string]bool, bool) {
+		all, sum, each := make([]map[string]bool, len(cs)), 0, true
+		for i, c := range cs {
+			all[i] = slotsHeld(c)
+			sum += len(all[i])
+			each = each && len(all[i]) > 0
+		}
+		return all, each && sum == pg.SendSlots
 	}
-	for !ok() && time.Now().Before(deadline) {
+	for _, ok := held(); !ok && time.Now().Before(deadline); _, ok = held() {
 		time.Sleep(50 * time.Millisecond)
 	}
-	require.True(t, ok(), "the send slots shared out: a holds %v, b %v", slotsHeld(p.a), slotsHeld(p.b))
+	all, ok := held()
+	require.True(t, ok, "the send slots shared out: each holds %v", all)
 }
 
 // bench fanout --store runs a campaign through central processes on
@@ -203,16 +234,16 @@ func TestPostgres_BenchFanoutWithWorkers(t *testing.T) {
 // reconnect, the one that leads sends the rest, and every recipient has
 // the message once.
 func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
-	p := startPGPair(t)
-	recipients := p.campaign(t, p.a)
+	p, a, b := startPGPair(t)
+	recipients, _ := p.campaign(t, a)
 	require.EqualValues(t, campaignSize, recipients)
 	p.waitAccepted(t, campaignSize/4)
 	pgtest.Restart(t)
 	require.Less(t, p.fakes.stats(t).Accepted["kakao"], recipients, "the restart must land mid-campaign")
 
-	p.b.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
-	p.assertOnce(t, p.a, recipients)
-	for _, c := range []*central{p.a, p.b} {
+	b.waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
+	p.assertOnce(t, a, recipients)
+	for _, c := range []*central{a, b} {
 		select {
 		case <-c.done:
 			t.Fatalf("a central exited when its database restarted: %v", c.err)
@@ -226,18 +257,18 @@ func TestPostgres_DatabaseRestartedMidCampaign(t *testing.T) {
 // its late writes are refused (its leases' fences have moved on), and
 // every recipient still has the message once.
 func TestPostgres_CentralStoppedPastItsLeasesCannotWriteLate(t *testing.T) {
-	p := startPGPair(t)
-	p.waitShared(t)
-	recipients := p.campaign(t, p.a)
+	p, a, b := startPGPair(t)
+	waitShared(t, a, b)
+	recipients, _ := p.campaign(t, a)
 	require.EqualValues(t, campaignSize, recipients)
 	p.waitAccepted(t, campaignSize/4)
-	stoppedOne, other := p.a, p.b
+	stoppedOne, other := a, b
 	require.NoError(t, stoppedOne.cmd.Process.Signal(syscall.SIGSTOP))
 	stopped := p.fakes.stats(t).Accepted["kakao"]
 	require.Less(t, stopped, recipients, "the stop must land mid-campaign")
 
 	// The other takes the slots over once their leases have run out.
-	waitAllSlots(t, other)
+	waitShared(t, other)
 	p.waitAccepted(t, stopped+campaignSize/10)
 	require.NoError(t, stoppedOne.cmd.Process.Signal(syscall.SIGCONT))
 
@@ -249,4 +280,58 @@ func TestPostgres_CentralStoppedPastItsLeasesCannotWriteLate(t *testing.T) {
 	assert.Contains(t, stoppedOne.logText(), `msg="no longer sending"`, "the resumed one noticed it lost its slots")
 	time.Sleep(time.Second) // what the resumed one might still write
 	p.assertOnce(t, other, recipients)
+}
+
+// Three centrals send a 200,000-recipient campaign between them; one of
+// them, chosen at random, is killed with SIGKILL at a random moment
+// (between a tenth and four fifths of the campaign accepted by the
+// provider). The survivors take its send slots over and finish the
+// campaign, and the provider, which recognises no repeat, has taken every
+// recipient's message exactly once: the requests the killed one had in
+// flight are settled through their send-intents, never sent again.
+// ALLIMI_TEST_SEED=n replays the moment and victim of a run's log.
+func TestPostgres_ThreeCentralsBigCampaignSurviveOneKilledAtRandom(t *testing.T) {
+	const people = 200000
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("ALLIMI_TEST_SEED"); s != "" {
+		var err error
+		seed, err = strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err, "ALLIMI_TEST_SEED")
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	at := people/10 + rng.Int64N(people*7/10)
+	victim := rng.IntN(3)
+	t.Logf("seed %d (ALLIMI_TEST_SEED): central %d killed once %d messages are accepted", seed, victim, at)
+
+	begin := time.Now()
+	p := startPGCluster(t, 3, people, 2)
+	waitShared(t, p.centrals...)
+	t.Logf("3 centrals share the send slots %s after the start", time.Since(begin).Round(time.Millisecond))
+
+	sending := time.Now()
+	recipients, id := p.campaign(t, p.centrals[0])
+	require.EqualValues(t, people, recipients)
+	p.waitAccepted(t, at)
+	killed := p.centrals[victim]
+	held := slotsHeld(killed)
+	killed.kill()
+	kill := time.Now()
+	accepted := p.fakes.stats(t).Accepted["kakao"]
+	t.Logf("central %d (slots %v) killed %s into the campaign, %d messages accepted", victim,
+		slices.Sorted(maps.Keys(held)), time.Since(sending).Round(time.Millisecond), accepted)
+	require.GreaterOrEqual(t, accepted, at, "the kill must land past its moment")
+	require.Less(t, accepted, recipients, "the kill must land mid-campaign")
+
+	survivors := slices.Delete(slices.Clone(p.centrals), victim, victim+1)
+	waitShared(t, survivors...)
+	t.Logf("the survivors hold every send slot %s after the kill", time.Since(kill).Round(time.Millisecond))
+	survivors[0].waitDelivery(t, "health-checkup", "kakao", "sent", recipients)
+	deadline := time.Now().Add(30 * time.Second)
+	for p.status(t, survivors[1], id) != allimi.StatusDone && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("campaign sent %s after it was posted, %s after the kill; %d lookups at the provider",
+		time.Since(sending).Round(time.Millisecond), time.Since(kill).Round(time.Millisecond), p.fakes.stats(t).Lookups["kakao"])
+	assert.Equal(t, allimi.StatusDone, p.status(t, survivors[1], id), "the campaign is done")
+	p.assertOnce(t, survivors[1], recipients)
 }
