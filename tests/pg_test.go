@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -187,6 +189,29 @@ func TestPostgres_TwoCentralsAreOneAndSurviveOneKilled(t *testing.T) {
 	p.assertOnce(t, b, recipients)
 }
 
+// slotState says, for each send slot, how far it is through notification
+// id (slot_progress: the last recipient handed to the senders), how many
+// of its messages it counted sent, and how many of its send-intents are
+// in the database (requests perhaps with the provider, not yet recorded).
+func (p *pgCluster) slotState(t *testing.T, id uint64) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, p.url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var out []string
+	for slot := range pg.SendSlots {
+		var progress, sent, intents int64
+		require.NoError(t, conn.QueryRow(ctx, `SELECT
+			(SELECT coalesce(max(seq), 0) FROM slot_progress WHERE notification = $1 AND slot = $2 AND channel = 'kakao'),
+			(SELECT coalesce(sum(n), 0) FROM delivery_stats WHERE outcome = 'sent' AND part = $2),
+			(SELECT count(*) FROM send_intents WHERE notification = $1 AND (notification + (seq - 1) / 1000) % 8 = $2)`,
+			id, slot).Scan(&progress, &sent, &intents))
+		out = append(out, fmt.Sprintf("%d: through %d, %d sent, %d intents", slot, progress, sent, intents))
+	}
+	return strings.Join(out, "; ")
+}
+
 // waitShared waits (a minute at most) until each of cs holds send slots
 // and together all of them (one central: all of them).
 func waitShared(t *testing.T, cs ...*central) {
@@ -311,6 +336,13 @@ func TestPostgres_ThreeCentralsBigCampaignSurviveOneKilledAtRandom(t *testing.T)
 	sending := time.Now()
 	recipients, id := p.campaign(t, p.centrals[0])
 	require.EqualValues(t, people, recipients)
+	defer func() {
+		if t.Failed() {
+			st := p.fakes.stats(t)
+			t.Logf("at the failure: %d accepted, %d repeats, %d lookups; the slots: %s",
+				st.Accepted["kakao"], st.Repeats["kakao"], st.Lookups["kakao"], p.slotState(t, id))
+		}
+	}()
 	p.waitAccepted(t, at)
 	killed := p.centrals[victim]
 	held := slotsHeld(killed)
@@ -319,6 +351,7 @@ func TestPostgres_ThreeCentralsBigCampaignSurviveOneKilledAtRandom(t *testing.T)
 	accepted := p.fakes.stats(t).Accepted["kakao"]
 	t.Logf("central %d (slots %v) killed %s into the campaign, %d messages accepted", victim,
 		slices.Sorted(maps.Keys(held)), time.Since(sending).Round(time.Millisecond), accepted)
+	t.Logf("the slots then: %s", p.slotState(t, id))
 	require.GreaterOrEqual(t, accepted, at, "the kill must land past its moment")
 	require.Less(t, accepted, recipients, "the kill must land mid-campaign")
 
