@@ -427,4 +427,13 @@ func TestPostgres_ThreeCentralsBigCampaignSurviveOneKilledAtRandom(t *testing.T)
 		time.Since(sending).Round(time.Millisecond), time.Since(kill).Round(time.Millisecond), p.fakes.stats(t).Lookups["kakao"])
 	assert.Equal(t, allimi.StatusDone, p.status(t, survivors[1], n.ID), "the campaign is done")
 	p.assertOnce(t, survivors[1], n.Recipients)
+	for i, c := range p.centrals {
+		var said []string
+		for _, line := range strings.Split(c.logText(), "\n") {
+			if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") || strings.Contains(line, " slot=") {
+				said = append(said, line)
+			}
+		}
+		t.Logf("central %d's log of send slots taken and given up, warnings and errors:\n%s", i, strings.Join(said, "\n"))
+	}
 }
