@@ -110,7 +110,7 @@ type Server struct {
 	uplink  *jsuplink.Uplink // nil without Uplink
 	// newDispatcher makes a dispatcher like dispatch on another view of
 	// the store: a send slot's, fenced by its lease (sendSlot).
-	newDispatcher func(notify.Store) *notify.Dispatcher
+	newDispatcher func(st notify.Store, expands bool) *notify.Dispatcher
 	// slots are the dispatchers of the send slots held (sendSlot).
 	slots    slotDispatchers
 	ingest   *ingest.Service
@@ -187,8 +187,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.dispatch = notify.New(s.store, adapters, tmpl, apiCfg, s.metrics.dispatch, s.log)
 	slotCfg := cfg.Dispatch
 	slotCfg.Shared = notify.NewShared(cfg.Dispatch.Senders) // the send slots' dispatchers: --senders in all, one breaker per provider
-	s.newDispatcher = func(st notify.Store) *notify.Dispatcher {
-		return notify.New(st, adapters, tmpl, slotCfg, s.metrics.dispatch, s.log)
+	s.newDispatcher = func(st notify.Store, expands bool) *notify.Dispatcher {
+		cfg := slotCfg
+		cfg.LeaveExpansions = !expands
+		return notify.New(st, adapters, tmpl, cfg, s.metrics.dispatch, s.log)
 	}
 	sys, err := template.DefaultSystem()
 	if err != nil {
@@ -399,8 +401,14 @@ func (s *Server) settleStrandedEvery(ctx context.Context, sr strandedReceipts, p
 // notifications (st: the slot's view of a shared database) with a
 // dispatcher of its own, which starts as a restarted central's does
 // (requests in doubt are reconciled with the providers).
-func (s *Server) sendSlot(ctx context.Context, st notify.Store) {
-	d := s.newDispatcher(st)
+//
+// Slot 0's dispatcher also expands the campaigns it finds half expanded
+// (their central died expanding them); the others leave them: one
+// expansion in the cluster besides the one of the central that took the
+// campaign, rather than one per slot, each waiting for the campaign's row
+// with a connection.
+func (s *Server) sendSlot(ctx context.Context, slot int, st notify.Store) {
+	d := s.newDispatcher(st, slot == 0)
 	s.slots.add(d)
 	defer s.slots.remove(d)
 	if err := d.Run(ctx); err != nil {

@@ -61,7 +61,7 @@ type opened struct {
 	// share runs f on each send slot this central holds of those the
 	// centrals on the same database share out (pg.Store.Share), with the
 	// slot's view of the store; nil when one central sends everything.
-	share func(ctx context.Context, f func(ctx context.Context, st notify.Store))
+	share func(ctx context.Context, f func(ctx context.Context, slot int, st notify.Store))
 }
 
 // sharedRescan is how often, on a database several centrals share, the
@@ -112,8 +112,8 @@ func openStore(ctx context.Context, cfg Config) (*opened, error) {
 	lead := func(ctx context.Context, name string, f func(context.Context, Store)) {
 		st.Lead(ctx, name, func(ctx context.Context, l pg.Lease) { f(ctx, st.Fenced(l)) })
 	}
-	share := func(ctx context.Context, f func(context.Context, notify.Store)) {
-		st.Share(ctx, func(ctx context.Context, _ int, slot *pg.Slot) { f(ctx, slot) })
+	share := func(ctx context.Context, f func(context.Context, int, notify.Store)) {
+		st.Share(ctx, func(ctx context.Context, i int, slot *pg.Slot) { f(ctx, i, slot) })
 	}
 	return &opened{Store: st, keys: keys, limits: limits, lead: lead, share: share, details: details}, nil
 }

@@ -40,6 +40,12 @@ type Config struct {
 	// dispatcher, not Senders each, and a provider that keeps failing
 	// trips one breaker for all of them.
 	Shared *Shared
+	// LeaveExpansions: the dispatcher does not expand the campaigns it
+	// finds half expanded (at its start, or stored by others), another
+	// does. On a shared database send slot 0's dispatcher expands them,
+	// not every slot's (each expansion waits for the campaign's row with a
+	// connection of the pool).
+	LeaveExpansions bool
 	// Forward, when set, is given each notification this dispatcher
 	// starts to watch, as it is stored (Create, Watch, each step of an
 	// expansion): on a shared database, central's API's dispatcher hands

@@ -80,7 +80,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		d.track(ns[i])
 	}
 	for _, n := range ns {
-		if n.Status == allimi.StatusExpanding {
+		if n.Status == allimi.StatusExpanding && !d.cfg.LeaveExpansions {
 			if _, err := d.expand(n.ID); err != nil {
 				d.log.Error("expansion failed", "notification", n.ID, "err", err)
 			}
@@ -157,7 +157,7 @@ func (d *Dispatcher) rescan() error {
 	d.mu.Unlock()
 	for _, n := range fresh {
 		d.track(n)
-		if n.Status == allimi.StatusExpanding {
+		if n.Status == allimi.StatusExpanding && !d.cfg.LeaveExpansions {
 			// Its central expands it, or died doing so: expanding it here
 			// too is safe (each step takes the next chunk after the
 			// cursor stored, under the notification's lock) and finishes

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -218,6 +219,14 @@ func TestDispatcher_RescanSendsWhatAnotherCentralStored(t *testing.T) {
 		leader := newTestDispatcher(t, s, all...)
 		leader.cfg.Rescan = 20 * time.Millisecond
 		running(t, leader)
+		// Another that leaves expansions to the leader (a send slot other
+		// than 0): it never expands the orphan below.
+		bystander := newTestDispatcher(t, s)
+		bystander.cfg.Rescan, bystander.cfg.LeaveExpansions = 5*time.Millisecond, true
+		expansions := 0
+		bystanderStore := &countingExpansions{Store: s, n: &expansions}
+		bystander.store = bystanderStore
+		running(t, bystander)
 
 		req := &allimi.NotificationRequest{Type: allimi.TypeHealthCheckup, Urgent: true, Params: map[string]string{"year": "2026"}}
 		req.Audience.All = true
@@ -248,7 +257,24 @@ func TestDispatcher_RescanSendsWhatAnotherCentralStored(t *testing.T) {
 		}, 10*time.Second, 5*time.Millisecond)
 		assert.EqualValues(t, 60, fake.Stats().Accepted[allimi.ChannelSMS])
 		assert.Zero(t, fake.Stats().Repeats[allimi.ChannelSMS])
+		bystanderStore.mu.Lock()
+		assert.Zero(t, expansions, "the bystander left the expansion to the leader")
+		bystanderStore.mu.Unlock()
 	})
+}
+
+// countingExpansions counts the expansions asked of a store.
+type countingExpansions struct {
+	Store
+	mu sync.Mutex
+	n  *int
+}
+
+func (c *countingExpansions) ExpandCampaign(id uint64, each func(allimi.Notification)) (allimi.Notification, error) {
+	c.mu.Lock()
+	*c.n++
+	c.mu.Unlock()
+	return c.Store.ExpandCampaign(id, each)
 }
 
 // A receipt kept as early whose delivery was accepted without seeing it
