@@ -258,12 +258,21 @@ func Open(ctx context.Context, cfg Config) (*Uplink, error) {
 
 // setup creates or updates the stream and the consumer, trying again
 // while the servers cannot (no JetStream leader yet) until SetupTimeout.
+// setupAttempt bounds one attempt of setup's.
+const setupAttempt = 5 * time.Second
+
 func (u *Uplink) setup(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, u.cfg.SetupTimeout)
 	defer cancel()
 	wait := 100 * time.Millisecond
 	for {
-		err := u.ensure(ctx)
+		// Each attempt has a time of its own: a call whose answer is lost
+		// (the cluster electing its leaders as it starts) must not use
+		// up the whole time (seen in CI: one call waited the full minute
+		// although the stream had its leader a second later).
+		actx, acancel := context.WithTimeout(ctx, setupAttempt)
+		err := u.ensure(actx)
+		acancel()
 		if err == nil {
 			return nil
 		}
