@@ -256,11 +256,11 @@ func Open(ctx context.Context, cfg Config) (*Uplink, error) {
 	return u, nil
 }
 
-// setup creates or updates the stream and the consumer, trying again
-// while the servers cannot (no JetStream leader yet) until SetupTimeout.
 // setupAttempt bounds one attempt of setup's.
 const setupAttempt = 5 * time.Second
 
+// setup creates or updates the stream and the consumer, trying again
+// while the servers cannot (no JetStream leader yet) until SetupTimeout.
 func (u *Uplink) setup(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, u.cfg.SetupTimeout)
 	defer cancel()
