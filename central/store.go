@@ -65,7 +65,7 @@ type opened struct {
 	share func(ctx context.Context, f func(ctx context.Context, st notify.Store))
 	// tokens are the providers' token buckets the centrals on the same
 	// database share (pg.Store.TakeTokens), so that a provider's rate
-	// limit holds for all of them together; nil when one central sends.
+	// limit holds for all of them together; nil on bbolt (one box).
 	tokens channel.SharedTokens
 }
 
