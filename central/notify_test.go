@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -35,6 +36,7 @@ type fanout struct {
 	token   string // agency token
 	keys    *keyring.Keys
 	people  []allimi.Citizen
+	store   string // the PostgreSQL database's URL; empty on bbolt
 }
 
 type fanoutOptions struct {
@@ -107,6 +109,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 		require.NoError(t, err)
 		setup(st, keys)
 		require.NoError(t, st.Close())
+		f.store = c.Config.Store
 	} else {
 		c.Store(func(st *bolt.Store, keys *keyring.Keys) { setup(st, keys) })
 	}
@@ -380,6 +383,23 @@ func TestNotify_QuietHoursHoldNonUrgentNotices(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&n))
 	resp.Body.Close()
 	assert.Equal(t, "sending", n["status"])
+}
+
+// On PostgreSQL the providers' token buckets are the database's, shared by
+// every central on it (pg.Store.TakeTokens): sending takes from kakao's.
+func TestNotify_OnPostgresTheProvidersRateIsSharedThroughTheDatabase(t *testing.T) {
+	start := time.Now()
+	f := newFanout(t, fanoutOptions{people: 20, postgres: true})
+	code, resp := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code, resp)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 20)
+
+	conn, err := pgx.Connect(context.Background(), f.store)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var at time.Time
+	require.NoError(t, conn.QueryRow(context.Background(), `SELECT at FROM rate_buckets WHERE channel = 'kakao'`).Scan(&at))
+	assert.True(t, at.After(start), "kakao's bucket was taken from (at %s)", at)
 }
 
 func TestNotify_DetailPageAsksTheBirthDateThenShowsTheFineAndPaymentLink(t *testing.T) {

@@ -170,6 +170,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("providers: %w", err)
 	}
+	if s.store.tokens != nil {
+		channel.ShareRates(adapters, s.store.tokens)
+	}
 	tmpl, err := template.Default()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

@@ -8,6 +8,7 @@ import (
 	"allimi"
 	"allimi/central/api"
 	"allimi/central/bolt"
+	"allimi/central/channel"
 	"allimi/central/detail"
 	"allimi/central/ingest"
 	"allimi/central/keyring"
@@ -62,6 +63,10 @@ type opened struct {
 	// centrals on the same database share out (pg.Store.Share), with the
 	// slot's view of the store; nil when one central sends everything.
 	share func(ctx context.Context, f func(ctx context.Context, slot int, st notify.Store))
+	// tokens are the providers' token buckets the centrals on the same
+	// database share (pg.Store.TakeTokens), so that a provider's rate
+	// limit holds for all of them together; nil on bbolt (one box).
+	tokens channel.SharedTokens
 }
 
 // sharedRescan is how often, on a database several centrals share, the
@@ -115,5 +120,5 @@ func openStore(ctx context.Context, cfg Config) (*opened, error) {
 	share := func(ctx context.Context, f func(context.Context, int, notify.Store)) {
 		st.Share(ctx, func(ctx context.Context, i int, slot *pg.Slot) { f(ctx, i, slot) })
 	}
-	return &opened{Store: st, keys: keys, limits: limits, lead: lead, share: share, details: details}, nil
+	return &opened{Store: st, keys: keys, limits: limits, lead: lead, share: share, details: details, tokens: st}, nil
 }

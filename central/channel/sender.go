@@ -39,10 +39,13 @@ var wireOptions = jsonv2.JoinOptions(
 // sender is what the four adapters share: the HTTP client, the per-request
 // timeout, the token bucket and the classification of whole-batch failures.
 type sender struct {
-	ch       allimi.Channel
-	client   *http.Client
-	timeout  time.Duration
+	ch      allimi.Channel
+	client  *http.Client
+	timeout time.Duration
+	// limiter is the token bucket, or with shared set only its rate and
+	// burst: the tokens then come from shared (ShareRates).
 	limiter  *rate.Limiter
+	shared   SharedTokens
 	maxBatch int
 }
 
@@ -65,10 +68,14 @@ func newSender(ch allimi.Channel, ep Endpoint, client *http.Client, maxBatch int
 // wait takes n tokens from the bucket, in burst-sized parts. It returns at
 // once, with an error wrapping context.DeadlineExceeded, when ctx's deadline
 // comes before the tokens would (rate.Limiter.WaitN's own error for that
-// case wraps nothing).
+// case wraps nothing). With a shared bucket (ShareRates) the tokens come
+// from there.
 func (s *sender) wait(ctx context.Context, n int) error {
 	if s.limiter.Limit() == rate.Inf {
 		return ctx.Err()
+	}
+	if s.shared != nil {
+		return s.waitShared(ctx, n)
 	}
 	burst := s.limiter.Burst()
 	for n > 0 {

@@ -22,7 +22,8 @@ ALTER TABLE delivery_stats DROP CONSTRAINT delivery_stats_pkey;
 ALTER TABLE delivery_stats ADD PRIMARY KEY (type, channel, outcome, part);
 
 -- Providers' rate limits for the whole cluster: one token bucket per
--- channel (pg.Store.TakeTokens), the tokens there were at "at".
+-- channel (pg.Store.TakeTokens), the tokens there were at "at" (below
+-- zero: taken ahead, the takers wait for them).
 CREATE TABLE rate_buckets (
 	channel text             PRIMARY KEY,
 	tokens  double precision NOT NULL,
