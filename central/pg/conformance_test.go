@@ -54,6 +54,20 @@ type conformanceStore struct {
 
 func openConformance(t *testing.T) *conformanceStore { return openStore(t) }
 
+// others are n more stores on c's database with c's keys, as other
+// centrals open it, closed when the test ends.
+func (c *conformanceStore) others(t testing.TB, n int) []*Store {
+	t.Helper()
+	var out []*Store
+	for range n {
+		st, err := Open(context.Background(), c.url, WithKeys(c.keys))
+		require.NoError(t, err)
+		t.Cleanup(func() { st.Close() })
+		out = append(out, st)
+	}
+	return out
+}
+
 // openStore is openConformance for benchmarks too.
 func openStore(t testing.TB) *conformanceStore {
 	t.Helper()

@@ -35,13 +35,7 @@ func (l *leaders) job(i int) func(ctx context.Context, lease Lease) {
 
 func TestLead_OneAtATimeTakenOverWhenTheLeaderGoesOrStalls(t *testing.T) {
 	c := openStore(t)
-	stores := []*Store{c.Store}
-	for range 2 {
-		st, err := Open(context.Background(), c.url, WithKeys(c.keys))
-		require.NoError(t, err)
-		t.Cleanup(func() { st.Close() })
-		stores = append(stores, st)
-	}
+	stores := append([]*Store{c.Store}, c.others(t, 2)...)
 	l := &leaders{who: make(chan int, 10), leases: make(chan Lease, 10)}
 	cancels := make([]context.CancelFunc, len(stores))
 	var wg sync.WaitGroup

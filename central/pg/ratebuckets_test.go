@@ -20,13 +20,7 @@ import (
 // and what it refilled since the first take), and they get most of it.
 func TestTakeTokens_TheRateHoldsForTheCluster(t *testing.T) {
 	c := openStore(t)
-	stores := []*Store{c.Store}
-	for range 2 {
-		st, err := Open(context.Background(), c.url, WithKeys(c.keys))
-		require.NoError(t, err)
-		t.Cleanup(func() { st.Close() })
-		stores = append(stores, st)
-	}
+	stores := append([]*Store{c.Store}, c.others(t, 2)...)
 	const (
 		rate  = 2000.0
 		burst = 200

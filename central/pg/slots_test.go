@@ -217,9 +217,7 @@ func (h *held) counts() (a, b int, overlap bool) {
 // stops, the other takes every slot.
 func TestShare_SlotsSpreadAndTakenOverWhenOneStops(t *testing.T) {
 	c := openStore(t)
-	other, err := Open(context.Background(), c.url, WithKeys(c.keys))
-	require.NoError(t, err)
-	t.Cleanup(func() { other.Close() })
+	other := c.others(t, 1)[0]
 	h := &held{now: map[int]map[int]bool{}}
 	ctxA, stopA := context.WithCancel(context.Background())
 	ctxB, stopB := context.WithCancel(context.Background())
