@@ -1,7 +1,6 @@
 package jsuplink_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"allimi/central/jsuplink"
 	"allimi/central/natsconf"
 	"allimi/internal/natstest"
+	"allimi/internal/testlog"
 	"allimi/sync/transport"
 )
 
@@ -43,29 +43,17 @@ func startServer(t *testing.T, ks ...kiosk) *natstest.Server {
 	return natstest.Start(t, natstest.Single(t, centralPassword, users(ks...)...))
 }
 
-// logBuffer keeps what the uplinks log, shown when the test fails.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
+// testLogger keeps what the uplinks log, shown when the test fails.
 func testLogger(t *testing.T) *slog.Logger {
-	lb := &logBuffer{}
+	lb := &testlog.Buffer{}
 	t.Cleanup(func() {
-		lb.mu.Lock()
-		defer lb.mu.Unlock()
+		logged := lb.String()
 		// Central's permissions (natsconf) cover all the uplink does.
-		if strings.Contains(strings.ToLower(lb.b.String()), "permissions violation") {
+		if strings.Contains(strings.ToLower(logged), "permissions violation") {
 			t.Errorf("the servers refused central something")
 		}
 		if t.Failed() {
-			t.Logf("uplink log:\n%s", lb.b.String())
+			t.Logf("uplink log:\n%s", logged)
 		}
 	})
 	return slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -121,6 +121,13 @@ type Config struct {
 	SetupTimeout  time.Duration
 }
 
+// positive sets *v to d unless it is above zero.
+func positive[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
+}
+
 func (c *Config) setDefaults() {
 	set := func(s *string, v string) {
 		if *s == "" {
@@ -134,27 +141,13 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.AckWait <= 0 {
-		c.AckWait = DefaultAckWait
-	}
-	if c.MaxAckPending <= 0 {
-		c.MaxAckPending = DefaultMaxAckPending
-	}
-	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = DefaultMaxInFlight
-	}
-	if c.FetchBatch <= 0 {
-		c.FetchBatch = DefaultFetchBatch
-	}
-	if c.FetchWait <= 0 {
-		c.FetchWait = DefaultFetchWait
-	}
-	if c.MaxAge <= 0 {
-		c.MaxAge = DefaultMaxAge
-	}
-	if c.SetupTimeout <= 0 {
-		c.SetupTimeout = DefaultSetupTimeout
-	}
+	positive(&c.AckWait, DefaultAckWait)
+	positive(&c.MaxAckPending, DefaultMaxAckPending)
+	positive(&c.MaxInFlight, DefaultMaxInFlight)
+	positive(&c.FetchBatch, DefaultFetchBatch)
+	positive(&c.FetchWait, DefaultFetchWait)
+	positive(&c.MaxAge, DefaultMaxAge)
+	positive(&c.SetupTimeout, DefaultSetupTimeout)
 }
 
 // ParseURLs reads --uplink: the servers' URLs separated by commas,

@@ -184,16 +184,8 @@ func benchFanout(ctx context.Context, n int, keep, tracePath string) (fanoutResu
 	}
 	seedStart := time.Now()
 	data := filepath.Join(dir, "central")
-	if out, err := exec.CommandContext(ctx, exe, "central", "seed", "--data", data, "--subscribers", fmt.Sprint(n),
-		"--types", "health-checkup", "--channels", "kakao").CombinedOutput(); err != nil {
-		return r, fmt.Errorf("seed: %v: %s", err, out)
-	}
-	agOut, err := exec.CommandContext(ctx, exe, "central", "agency", "add", "--data", data, "--id", "bench", "--types", "health-checkup", "--json").Output()
+	ag, err := seedBenchCentral(ctx, exe, n, "bench", []string{"--data", data}, []string{"--data", data})
 	if err != nil {
-		return r, fmt.Errorf("agency add: %w", err)
-	}
-	var ag allimi.AgencyCredentials
-	if err := json.Unmarshal(agOut, &ag); err != nil {
 		return r, err
 	}
 	r.SeedSeconds = time.Since(seedStart).Seconds()
@@ -379,6 +371,23 @@ func waitHTTP(ctx context.Context, url string) error {
 		return fmt.Errorf("%s not answering", url)
 	}
 	return err
+}
+
+// seedBenchCentral seeds n people consenting to health check-ups by
+// KakaoTalk into the central named by where (--data DIR, or --store URL
+// and, for the seed, --keys DIR), and adds an agency that may send them.
+func seedBenchCentral(ctx context.Context, exe string, n int, agency string, seedWhere, agencyWhere []string) (allimi.AgencyCredentials, error) {
+	var ag allimi.AgencyCredentials
+	args := append(append([]string{"central", "seed"}, seedWhere...), "--subscribers", fmt.Sprint(n), "--types", "health-checkup", "--channels", "kakao")
+	if out, err := exec.CommandContext(ctx, exe, args...).CombinedOutput(); err != nil {
+		return ag, fmt.Errorf("seed: %v: %s", err, out)
+	}
+	args = append(append([]string{"central", "agency", "add"}, agencyWhere...), "--id", agency, "--types", "health-checkup", "--json")
+	out, err := exec.CommandContext(ctx, exe, args...).Output()
+	if err != nil {
+		return ag, fmt.Errorf("agency add: %w", err)
+	}
+	return ag, json.Unmarshal(out, &ag)
 }
 
 // pollUntil calls done every 20 ms until it says so, fails, or ctx ends.

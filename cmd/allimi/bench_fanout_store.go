@@ -67,17 +67,9 @@ func benchFanoutStore(ctx context.Context, store, keysDir string, n, workers int
 		return r, err
 	}
 	seedStart := time.Now()
-	if out, err := exec.CommandContext(ctx, exe, "central", "seed", "--store", store, "--keys", keysDir, "--subscribers", fmt.Sprint(n),
-		"--types", "health-checkup", "--channels", "kakao").CombinedOutput(); err != nil {
-		return r, fmt.Errorf("seed: %v: %s", err, out)
-	}
 	agency := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	agOut, err := exec.CommandContext(ctx, exe, "central", "agency", "add", "--store", store, "--id", agency, "--types", "health-checkup", "--json").Output()
+	ag, err := seedBenchCentral(ctx, exe, n, agency, []string{"--store", store, "--keys", keysDir}, []string{"--store", store})
 	if err != nil {
-		return r, fmt.Errorf("agency add: %w", err)
-	}
-	var ag allimi.AgencyCredentials
-	if err := json.Unmarshal(agOut, &ag); err != nil {
 		return r, err
 	}
 	r.SeedSeconds = time.Since(seedStart).Seconds()

@@ -30,6 +30,7 @@ import (
 	"allimi"
 	"allimi/central/natsconf"
 	"allimi/internal/testaddr"
+	"allimi/internal/testlog"
 )
 
 // ReadyTimeout bounds how long a server (or a cluster's JetStream) may take
@@ -46,7 +47,7 @@ type Server struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error
-	log  *lockedBuffer
+	log  *testlog.Buffer // the server's output, written by the process's copier and read by the test
 }
 
 // ClientURL is the server's NATS client URL, nats://host:port.
@@ -145,7 +146,7 @@ func StartCluster(t testing.TB, cfgs []natsconf.Config) []*Server {
 // does not wait for the server to be ready.
 func Run(t testing.TB, file string, cfg natsconf.Config) *Server {
 	t.Helper()
-	s := &Server{Config: cfg, File: file, bin: Binary(t), done: make(chan struct{}), log: &lockedBuffer{}}
+	s := &Server{Config: cfg, File: file, bin: Binary(t), done: make(chan struct{}), log: &testlog.Buffer{}}
 	s.start(t)
 	t.Cleanup(func() { s.stop(t) })
 	return s
@@ -294,25 +295,6 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// lockedBuffer is the server's output, written by the process's copier
-// and read by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var (
