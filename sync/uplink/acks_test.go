@@ -40,7 +40,12 @@ func TestSender_AppliesAcksThatArrivedTogetherInOneTransaction(t *testing.T) {
 		cancel()
 		<-done
 	})
-	require.Eventually(t, func() bool { return s.Status().Connected }, 30*time.Second, 10*time.Millisecond)
+	// Connected is said before the broker has the subscription (it is
+	// sent on connection, answered later): an ack published in between
+	// would reach no one, so wait for the broker to know the subscriber.
+	require.Eventually(t, func() bool {
+		return s.Status().Connected && len(srv.Topics.Subscribers(wire.AckTopic("k1")).Subscriptions) > 0
+	}, 30*time.Second, 10*time.Millisecond)
 	txid := func() int {
 		tx, err := f.db.Begin(false)
 		require.NoError(t, err)
