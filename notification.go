@@ -55,6 +55,9 @@ type Notification struct {
 	// Progress is, per channel, the last recipient sequence number handed
 	// to the provider and committed.
 	Progress map[Channel]uint32 `json:"progress,omitempty"`
+	// Template names the templates it is written with when they are not
+	// its type's: a program's step ("vaccination/dose1.reminder").
+	Template string `json:"template,omitempty"`
 }
 
 // NotificationRequest is the body of POST /api/v1/notifications.
@@ -70,6 +73,11 @@ type NotificationRequest struct {
 	Title      string            `json:"title"`
 	Fields     []DetailField     `json:"fields"`
 	PaymentURL string            `json:"paymentUrl"`
+	// Template and ExtraParams are central's own, never an agency's JSON:
+	// the templates of a program's step (Notification.Template) and the
+	// parameters they take besides the type's.
+	Template    string   `json:"-"`
+	ExtraParams []string `json:"-"`
 }
 
 // RecipientRequest is one listed citizen.
@@ -77,6 +85,10 @@ type RecipientRequest struct {
 	Mobile    string            `json:"mobile"`
 	BirthDate string            `json:"birthDate"`
 	Params    map[string]string `json:"params"`
+	// Key is the citizen's key when central has it already (a program's
+	// enrolment keeps no number): Mobile and BirthDate are then empty.
+	// Never from an agency's JSON.
+	Key []byte `json:"-"`
 }
 
 // FieldError is a 400: which field, and why.
@@ -165,12 +177,24 @@ func (req *NotificationRequest) Validate(now time.Time) (TypeInfo, error) {
 	if req.Audience.All == (len(req.Audience.Citizens) > 0) {
 		return ti, FieldErr("audience", `give either "all": true or a list of "citizens"`)
 	}
+	if len(req.ExtraParams) > 0 {
+		ti.Params = append(slices.Clip(ti.Params), req.ExtraParams...)
+	}
 	if err := checkParams("params", req.Params, ti, false); err != nil {
 		return ti, err
 	}
 	for i := range req.Audience.Citizens {
 		c := &req.Audience.Citizens[i]
 		field := fmt.Sprintf("audience.citizens[%d]", i)
+		if c.Key != nil {
+			if c.Mobile != "" || c.BirthDate != "" {
+				return ti, FieldErr(field, "a citizen is given by key or by number and date of birth, not both")
+			}
+			if err := checkParams(field+".params", mergeParams(req.Params, c.Params), ti, true); err != nil {
+				return ti, err
+			}
+			continue
+		}
 		m, err := NormalizeMobile(c.Mobile)
 		if err != nil {
 			return ti, FieldErr(field+".mobile", "must be a mobile number 010-NNNN-NNNN")

@@ -184,3 +184,15 @@ func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 
 // CatalogPublicKey is what the store's catalogs verify with.
 func (c *conformanceStore) CatalogPublicKey() ed25519.PublicKey { return c.keys.CatalogPublicKey() }
+
+func TestConformance_Enrolments(t *testing.T) {
+	storetest.Enrolments(t, func(t *testing.T) enrolmentStore { return enrolmentStore{openConformance(t).(*conformanceStore)} })
+}
+
+// enrolmentStore is the store as the enrolments' suite reopens it.
+type enrolmentStore struct{ *conformanceStore }
+
+func (c enrolmentStore) Reopen(t *testing.T) enrolmentStore {
+	c.conformanceStore.Reopen(t)
+	return c
+}

@@ -53,7 +53,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 		}
 		id, _ := nb.NextSequence()
 		n = allimi.Notification{ID: id, Agency: agency, Type: req.Type, Urgent: req.Urgent, Params: req.Params,
-			Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Created: now,
+			Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Template: req.Template, Created: now,
 			ExpiresAt: now.Add(allimi.DefaultLifetime), Campaign: req.Audience.All, Status: allimi.StatusSending,
 			Progress: map[allimi.Channel]uint32{}}
 		if req.ExpiresAt != nil {
@@ -94,7 +94,10 @@ func (s *Store) addListed(tx *bbolt.Tx, n *allimi.Notification, cs []allimi.Reci
 	seen := map[string]bool{}
 	var add []newRecipient
 	for _, c := range cs {
-		ck := s.keys.CitizenKey(c.Mobile, c.BirthDate)
+		ck := c.Key
+		if ck == nil {
+			ck = s.keys.CitizenKey(c.Mobile, c.BirthDate)
+		}
 		var mask byte
 		if v := subs.Get(subsKey(n.Type, ck)); len(v) >= 1 {
 			mask = v[0]

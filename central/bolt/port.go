@@ -442,6 +442,29 @@ func (r *Reader) Notifications(f func(n allimi.Notification, idemKey string) err
 	})
 }
 
+// ProgramEnrolments reads the enrolments in programs, with the
+// Idempotency-Key that created each (empty: none).
+func (r *Reader) ProgramEnrolments(f func(e allimi.Enrolment, idemKey string) error) error {
+	idem := map[string]string{}
+	if err := r.each(bucketProgramIdem, func(k, v []byte) error {
+		_, key, ok := bytes.Cut(k, []byte{0})
+		if !ok {
+			return errors.New("damaged idempotency key")
+		}
+		idem[string(v)] = string(key)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return r.each(bucketProgramEnrolments, func(k, v []byte) error {
+		var e allimi.Enrolment
+		if err := json.Unmarshal(v, &e); err != nil {
+			return err
+		}
+		return f(e, idem[string(k)])
+	})
+}
+
 // Recipient is a notification's recipient.
 type Recipient struct {
 	Notification uint64
@@ -640,7 +663,7 @@ type Left struct {
 }
 
 // readByReader are the buckets Reader's methods read.
-var readByReader = [][]byte{bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials,
+var readByReader = [][]byte{bucketProgramEnrolments, bucketProgramIdem, bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials,
 	bucketOfficialSessions, bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog, bucketConflicts,
 	bucketReceipts, bucketConfirmations, bucketRejected, bucketActive, bucketFeedback, bucketProfiles,
 	bucketBenefitNotified, bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend,
@@ -650,6 +673,7 @@ var readByReader = [][]byte{bucketMeta, bucketKiosks, bucketEnrolments, bucketAg
 
 // notReadWhy says why Reader leaves each other bucket of the parts.
 var notReadWhy = map[string]string{
+	string(bucketStepsDue):     "the index of the enrolments' steps by due time, derived from their steps",
 	string(bucketSubs):         "the campaign index, derived from the consents (PostgreSQL reads the consents directly)",
 	string(bucketSubsPending):  "the campaign index's queue, derived data",
 	string(bucketAgencyTokens): "an index of the agencies' token hashes, which the agencies table holds",

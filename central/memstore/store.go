@@ -117,7 +117,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 	}
 	s.nextID++
 	n := allimi.Notification{ID: s.nextID, Agency: agency, Type: req.Type, Urgent: req.Urgent, Params: req.Params,
-		Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Created: now,
+		Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Template: req.Template, Created: now,
 		ExpiresAt: now.Add(allimi.DefaultLifetime), Campaign: req.Audience.All, Status: allimi.StatusSending,
 		Progress: map[allimi.Channel]uint32{}}
 	if req.ExpiresAt != nil {

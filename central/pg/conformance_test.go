@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"allimi"
@@ -173,3 +174,31 @@ func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 
 // CatalogPublicKey is what the store's catalogs verify with.
 func (c *conformanceStore) CatalogPublicKey() ed25519.PublicKey { return c.keys.CatalogPublicKey() }
+
+func TestConformance_Enrolments(t *testing.T) { storetest.Enrolments(t, openConformance) }
+
+// The scheduler of a leader whose lease another central took over changes
+// no step: its update is refused and the enrolment left as it was.
+func TestEnrolments_FencedUpdateRefusedAfterTakeover(t *testing.T) {
+	c := openConformance(t)
+	e := allimi.Enrolment{ID: "e1", Program: "vaccination", Agency: "kdca", Citizen: []byte("ck"), Created: time.Now().UTC(),
+		Steps: []allimi.EnrolmentStep{{Step: "appointment", State: allimi.StepScheduled, Due: ptrTime(time.Now().UTC())}}}
+	_, _, err := c.CreateEnrolment(e, "")
+	require.NoError(t, err)
+	ctx := context.Background()
+	old, ok := c.takeLease(ctx, "jobs", "old")
+	require.True(t, ok)
+	_, err = c.Fenced(old).UpdateEnrolment("e1", func(e *allimi.Enrolment) error { e.Steps[0].State = allimi.StepSending; return nil })
+	require.NoError(t, err, "the holder writes")
+	_, err = c.pool.Exec(ctx, `UPDATE leases SET expires = clock_timestamp() - interval '1 second' WHERE name = 'jobs'`)
+	require.NoError(t, err)
+	_, ok = c.takeLease(ctx, "jobs", "new")
+	require.True(t, ok)
+	_, err = c.Fenced(old).UpdateEnrolment("e1", func(e *allimi.Enrolment) error { e.Steps[0].State = allimi.StepSent; return nil })
+	require.ErrorIs(t, err, ErrLeaseLost)
+	got, err := c.GetEnrolment("e1")
+	require.NoError(t, err)
+	assert.Equal(t, allimi.StepSending, got.Steps[0].State)
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }

@@ -68,7 +68,7 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 			return err
 		}
 		n = allimi.Notification{ID: id, Agency: agency, Type: req.Type, Urgent: req.Urgent, Params: req.Params,
-			Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Created: now,
+			Title: req.Title, Fields: req.Fields, PaymentURL: req.PaymentURL, Template: req.Template, Created: now,
 			ExpiresAt: now.Add(allimi.DefaultLifetime), Campaign: req.Audience.All, Status: allimi.StatusSending,
 			Progress: map[allimi.Channel]uint32{}}
 		if req.ExpiresAt != nil {
@@ -105,7 +105,10 @@ func active(n *allimi.Notification) bool {
 func (s *Store) addListed(ctx context.Context, tx pgx.Tx, n *allimi.Notification, cs []allimi.RecipientRequest) error {
 	cks := make([][]byte, len(cs))
 	for i, c := range cs {
-		cks[i] = s.keys.CitizenKey(c.Mobile, c.BirthDate)
+		cks[i] = c.Key
+		if cks[i] == nil {
+			cks[i] = s.keys.CitizenKey(c.Mobile, c.BirthDate)
+		}
 	}
 	rows, err := tx.Query(ctx, `SELECT ck, bit_or(`+channelBitSQL+`)::smallint FROM consents
 		WHERE type = $1 AND action = 'grant' AND ck = ANY($2) GROUP BY ck`, string(n.Type), cks)

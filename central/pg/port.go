@@ -380,6 +380,37 @@ func (p *porter) copyAll() error {
 			})
 		},
 		func() error {
+			t := p.table("enrolments in programs", "program_enrolments", "id", "agency", "idem_key", "body")
+			return t.fill(func() error {
+				return r.ProgramEnrolments(func(e allimi.Enrolment, idem string) error {
+					body, err := json.Marshal(&e)
+					if err != nil {
+						return err
+					}
+					var ik *string
+					if idem != "" {
+						ik = &idem
+					}
+					return t.add(e.ID, e.Agency, ik, string(body))
+				})
+			})
+		},
+		func() error {
+			t := p.table("program steps to act on", "program_due", "at_ms", "enrolment", "step")
+			return t.fill(func() error {
+				return r.ProgramEnrolments(func(e allimi.Enrolment, _ string) error {
+					for i := range e.Steps {
+						if at, ok := e.Steps[i].DueAt(); ok {
+							if err := t.add(at.UnixMilli(), e.ID, e.Steps[i].Step); err != nil {
+								return err
+							}
+						}
+					}
+					return nil
+				})
+			})
+		},
+		func() error {
 			t := p.table("recipients", "recipients", "notification", "seq", "ck", "mask", "token", "params")
 			return t.fill(func() error {
 				return r.Recipients(func(rc bolt.Recipient) error {

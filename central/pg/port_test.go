@@ -85,6 +85,12 @@ func newPortFixture(t *testing.T) *portFixture {
 	require.NoError(t, err)
 	f.agency, err = s.AddAgency("health-centre")
 	require.NoError(t, err)
+	due := time.Date(2027, 5, 1, 10, 0, 0, 0, allimi.KST).UTC()
+	_, _, err = s.CreateEnrolment(allimi.Enrolment{ID: "enr-1", Program: "health-checkup", Agency: "health-centre",
+		Citizen: []byte("ck"), Created: due.AddDate(0, -1, 0), Steps: []allimi.EnrolmentStep{
+			{Step: "notice", State: allimi.StepSent, Notification: 1},
+			{Step: "remind30", State: allimi.StepScheduled, Due: &due}}}, "enrol-1")
+	require.NoError(t, err)
 	require.NoError(t, s.SetAgencyPolicy("health-centre", allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeHealthCheckup}}))
 	_, err = s.AddAgency("city-hall")
 	require.NoError(t, err)
@@ -234,7 +240,7 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 		"consents": 5, "consent-log entries": 4, "conflicts": 1, "receipts": 3, "confirmations": 1, "rejections": 1,
 		"feedback": 1, "questions": 1, "catalogs": 1, "notifications": 1, "recipients": 2, "deliveries": 2,
 		"due deliveries": 1, "send-intents": 1, "queue-intents": 1, "delivery counts": 1, "answers to send": 1,
-		"shared details": 1, "detail page tries": 1, "audit entries": int64(f.audit.Entries)} {
+		"shared details": 1, "detail page tries": 1, "enrolments in programs": 1, "program steps to act on": 1, "audit entries": int64(f.audit.Entries)} {
 		assert.Equal(t, n, countOf(rep, kind), kind)
 	}
 	for _, c := range rep.Counts {
@@ -333,6 +339,16 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, repeat, "the Idempotency-Key came along")
 	assert.Equal(t, f.notified.ID, rep2.ID)
+
+	// Enrolments in programs, their keys and their steps' index too.
+	due := time.Date(2027, 5, 1, 10, 0, 0, 0, allimi.KST)
+	ds, err := s.DueSteps(due, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []allimi.DueStep{{Enrolment: "enr-1", Step: "remind30", At: due.UTC()}}, ds)
+	e, repeat, err := s.CreateEnrolment(allimi.Enrolment{ID: "enr-2", Agency: "health-centre"}, "enrol-1")
+	require.NoError(t, err)
+	assert.True(t, repeat)
+	assert.Equal(t, "enr-1", e.ID)
 }
 
 func TestPort_RefusesANonEmptyDatabase(t *testing.T) {
