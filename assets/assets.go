@@ -16,6 +16,9 @@ var files embed.FS
 //go:embed templates
 var templates embed.FS
 
+//go:embed programs
+var programs embed.FS
+
 // FS returns the embedded fonts, rooted at the assets directory (for
 // example "fonts/NotoSansThai-Regular.ttf").
 func FS() fs.FS { return files }
@@ -27,6 +30,17 @@ func Templates() fs.FS {
 	sub, err := fs.Sub(templates, "templates")
 	if err != nil {
 		panic("assets: templates: " + err.Error()) // "templates" is a valid path
+	}
+	return sub
+}
+
+// Programs returns the programs of notifications central ships (a
+// vaccination's seven messages, a licence's reminders), one file per
+// program, rooted at the programs directory (for example "vaccination.toml").
+func Programs() fs.FS {
+	sub, err := fs.Sub(programs, "programs")
+	if err != nil {
+		panic("assets: programs: " + err.Error()) // "programs" is a valid path
 	}
 	return sub
 }

@@ -377,7 +377,7 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 				continue
 			}
 			if !eligible(n, now) {
-				next = min(next, quietEnd(now).Sub(now))
+				next = min(next, QuietEnd(now).Sub(now))
 				continue
 			}
 			from := l.from(n)

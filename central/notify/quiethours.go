@@ -13,8 +13,8 @@ func QuietHours(t time.Time) bool {
 	return h >= 21 || h < 8
 }
 
-// quietEnd is the next 08:00 KST after t.
-func quietEnd(t time.Time) time.Time {
+// QuietEnd is the next 08:00 KST after t.
+func QuietEnd(t time.Time) time.Time {
 	k := t.In(allimi.KST)
 	end := time.Date(k.Year(), k.Month(), k.Day(), 8, 0, 0, 0, allimi.KST)
 	if !end.After(k) {

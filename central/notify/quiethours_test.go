@@ -23,6 +23,6 @@ func TestQuietEnd_IsTheNextEightOClockInKorea(t *testing.T) {
 		{time.Date(2026, 1, 2, 3, 0, 0, 0, k), time.Date(2026, 1, 2, 8, 0, 0, 0, k)},
 		{time.Date(2026, 1, 2, 8, 0, 0, 0, k), time.Date(2026, 1, 3, 8, 0, 0, 0, k)},
 	} {
-		assert.True(t, tc.want.Equal(quietEnd(tc.at)), "after %s: %s", tc.at, quietEnd(tc.at))
+		assert.True(t, tc.want.Equal(QuietEnd(tc.at)), "after %s: %s", tc.at, QuietEnd(tc.at))
 	}
 }

@@ -46,7 +46,7 @@ func (d *Dispatcher) render(b batch) ([]channel.Message, error) {
 		}
 		link := d.link(&b.items[i])
 		vars["name"], vars["link"] = it.Citizen.Name, link
-		r, err := d.tmpl.Render(it.N.Type, it.Ref.Channel, vars)
+		r, err := d.tmpl.RenderNamed(it.N.Type, it.N.Template, it.Ref.Channel, vars)
 		if err != nil {
 			return nil, fmt.Errorf("notification %d: %w", it.N.ID, err)
 		}

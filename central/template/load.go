@@ -1,6 +1,7 @@
 package template
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,8 +31,9 @@ type Set struct {
 }
 
 type key struct {
-	t  allimi.NotificationType
-	ch allimi.Channel
+	t    allimi.NotificationType
+	name string // a Variant's; empty for the type's own
+	ch   allimi.Channel
 }
 
 // compiled is one template, split at load into literal text and variables
@@ -93,7 +95,7 @@ func Load(fsys fs.FS) (*Set, error) {
 		tmpls, ferrs := loadFile(name, data, info)
 		errs = append(errs, ferrs...)
 		for _, c := range tmpls {
-			s.byKey[key{c.t, c.ch}] = c
+			s.byKey[key{c.t, "", c.ch}] = c
 		}
 	}
 	for _, ti := range allimi.Types {
@@ -267,25 +269,50 @@ func checkText(s string, u unit, newlines bool) error {
 	return nil
 }
 
-// checkCodes refuses two types with one provider template code on a
+// checkCodes refuses two templates with one provider template code on a
 // channel: one of them would be sent with the other's text.
 func checkCodes(s *Set) []error {
 	var errs []error
-	for _, ch := range allimi.Channels {
-		seen := map[string]allimi.NotificationType{}
-		for _, ti := range allimi.Types {
-			c := s.byKey[key{ti.ID, ch}]
-			if c == nil || c.code == "" {
-				continue
-			}
-			if other, ok := seen[c.code]; ok {
-				errs = append(errs, invalid(nil, "%s%s: %s: code %q is also the code of %s", ti.ID, ext, ch, c.code, other))
-				continue
-			}
-			seen[c.code] = ti.ID
+	keys := slices.SortedFunc(maps.Keys(s.byKey), func(a, b key) int {
+		return cmp.Or(cmp.Compare(a.ch, b.ch), cmp.Compare(typeIndex(a.t), typeIndex(b.t)), cmp.Compare(a.name, b.name))
+	})
+	seen := map[allimi.Channel]map[string]key{}
+	for _, k := range keys {
+		c := s.byKey[k]
+		if c.code == "" {
+			continue
 		}
+		if seen[k.ch] == nil {
+			seen[k.ch] = map[string]key{}
+		}
+		if other, ok := seen[k.ch][c.code]; ok {
+			errs = append(errs, invalid(nil, "%s: %s: code %q is also the code of %s", k.source(), k.ch, c.code, other.owner()))
+			continue
+		}
+		seen[k.ch][c.code] = k
 	}
 	return errs
+}
+
+// owner names whose template it is: a variant, or a type.
+func (k key) owner() string {
+	if k.name != "" {
+		return k.name
+	}
+	return string(k.t)
+}
+
+// typeIndex orders types as allimi.Types lists them.
+func typeIndex(t allimi.NotificationType) int {
+	return slices.IndexFunc(allimi.Types, func(ti allimi.TypeInfo) bool { return ti.ID == t })
+}
+
+// source names where a template comes from, for messages.
+func (k key) source() string {
+	if k.name != "" {
+		return k.name
+	}
+	return string(k.t) + ext
 }
 
 func unitName(u unit) string {

@@ -66,7 +66,16 @@ func (p Params) Map() map[string]string {
 // If the text cannot fit even so, Render returns an error that wraps
 // ErrTooLong.
 func (s *Set) Render(t allimi.NotificationType, ch allimi.Channel, vars map[string]string) (Rendered, error) {
-	c := s.byKey[key{t, ch}]
+	return s.RenderNamed(t, "", ch, vars)
+}
+
+// RenderNamed is Render with the templates of the Variant called name
+// (an empty name: the type's own).
+func (s *Set) RenderNamed(t allimi.NotificationType, name string, ch allimi.Channel, vars map[string]string) (Rendered, error) {
+	c := s.byKey[key{t, name, ch}]
+	if c == nil && name != "" {
+		return Rendered{}, fmt.Errorf("render %s %s: no template %q: %w", t, ch, name, allimi.ErrNotFound)
+	}
 	if c == nil {
 		if err := t.Validate(); err != nil {
 			return Rendered{}, fmt.Errorf("render: %w", err)
