@@ -114,7 +114,9 @@ var (
 )
 
 // fieldErr is a 400 naming the field.
-func fieldErr(field, format string, args ...any) error { return allimi.FieldErr(field, format, args...) }
+func fieldErr(field, format string, args ...any) error {
+	return allimi.FieldErr(field, format, args...)
+}
 
 // Enrol enrols the person of req in program, for agency; with an
 // idempotency key already used by the agency, it returns that enrolment
