@@ -13,7 +13,13 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	notifications *prometheus.CounterVec
+	programSteps  *prometheus.CounterVec
 	dispatch      *notify.Metrics
+}
+
+// programStep counts a program step's outcome.
+func (m *metrics) programStep(program, step, outcome string) {
+	m.programSteps.WithLabelValues(program, step, outcome).Inc()
 }
 
 func newMetrics(store Store) *metrics {
@@ -21,8 +27,12 @@ func newMetrics(store Store) *metrics {
 	m.notifications = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "allimi_notifications_total", Help: "Agency notifications received, by type.",
 	}, []string{"type"})
+	m.programSteps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "allimi_program_steps_total",
+		Help: "Steps of programs of notifications dealt with, by program, step and outcome: sent, stale (due when it could no longer help: dropped) or failed.",
+	}, []string{"program", "step", "outcome"})
 	m.dispatch = notify.NewMetrics()
-	m.reg.MustRegister(m.notifications)
+	m.reg.MustRegister(m.notifications, m.programSteps)
 	m.reg.MustRegister(m.dispatch.Collectors()...)
 	subscribers := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "allimi_subscribers", Help: "Citizens with at least one active consent.",

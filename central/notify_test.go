@@ -22,6 +22,8 @@ import (
 	"allimi/central/keyring"
 	"allimi/central/notify"
 	"allimi/central/pg"
+	"allimi/central/programs"
+	"allimi/central/template"
 	"allimi/internal/centraltest"
 	"allimi/internal/loadgen"
 	"allimi/internal/pgtest"
@@ -116,7 +118,8 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	for i := 1; i <= o.people; i++ {
 		f.people = append(f.people, loadgen.Signup("seed", uint64(i), nil, time.Now()).Citizen)
 	}
-	fo := channel.FakeOptions{Faults: o.faults, Seed: 1, Undeliverable: o.undeliverable, NoDedupe: o.noDedupe}
+	fo := channel.FakeOptions{Faults: o.faults, Seed: 1, Undeliverable: o.undeliverable, NoDedupe: o.noDedupe,
+		Templates: registeredTemplates(t)}
 	if o.receipts {
 		fo.ReceiptsURL = "http://" + c.Config.HTTP + "/api/v1/receipts?token=" + f.keys.ReceiptToken
 		fo.ReceiptInterval = 10 * time.Millisecond
@@ -130,6 +133,19 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	c.Start()
 	f.tc = seen(c)
 	return f
+}
+
+// registeredTemplates are central's AlimTalk templates, the types' and the
+// programs' steps', as registered with Kakao: the fake renders with them.
+func registeredTemplates(t *testing.T) map[string]string {
+	t.Helper()
+	set, err := template.Default()
+	require.NoError(t, err)
+	progs, err := programs.Default()
+	require.NoError(t, err)
+	set, err = progs.Templates(set)
+	require.NoError(t, err)
+	return set.ProviderTemplates(allimi.ChannelKakao)
 }
 
 func (f *fanout) post(t *testing.T, body, idem string) (int, map[string]any) {

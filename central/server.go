@@ -25,6 +25,7 @@ import (
 	"allimi/central/keyring"
 	"allimi/central/kioskca"
 	"allimi/central/notify"
+	"allimi/central/programs"
 	"allimi/central/questions"
 	"allimi/central/requests"
 	"allimi/central/template"
@@ -115,6 +116,7 @@ type Server struct {
 	slots    slotDispatchers
 	ingest   *ingest.Service
 	dispatch *notify.Dispatcher
+	programs *programs.Service
 	confirm  *notify.Confirmer   // nil without an SMS gateway
 	answers  *questions.Answerer // nil without an SMS gateway
 	api      *api.Server
@@ -177,6 +179,13 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	progs, err := programs.Default()
+	if err != nil {
+		return nil, fmt.Errorf("programs: %w", err)
+	}
+	if tmpl, err = progs.Templates(tmpl); err != nil {
+		return nil, fmt.Errorf("programs' templates: %w", err)
+	}
 	if cfg.Dispatch.Now == nil {
 		cfg.Dispatch.Now = time.Now
 	}
@@ -188,6 +197,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		apiCfg.Forward = s.slots.watch // what the API stores, to the send slots here at once
 	}
 	s.dispatch = notify.New(s.store, adapters, tmpl, apiCfg, s.metrics.dispatch, s.log)
+	s.programs = programs.New(programs.Service{Programs: progs, Store: s.store, Notify: s.dispatch, CitizenKey: s.keys.CitizenKey,
+		Now: cfg.Dispatch.Now, Log: s.log.With("component", "programs"), Counted: s.metrics.programStep})
 	slotCfg := cfg.Dispatch
 	slotCfg.Shared = notify.NewShared(cfg.Dispatch.Senders) // the send slots' dispatchers: --senders in all, one breaker per provider
 	s.newDispatcher = func(st notify.Store, expands bool) *notify.Dispatcher {
@@ -280,7 +291,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 			DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
 		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.health,
-		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch,
+		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch, Programs: s.programs,
 		Accepted: func(t allimi.NotificationType) { s.metrics.notifications.WithLabelValues(string(t)).Inc() }}
 	if s.answers != nil {
 		s.api.Answers = s.answers
@@ -357,6 +368,9 @@ func (s *Server) runJobs(ctx context.Context, st Store) {
 	if confirm != nil {
 		run(func() { confirm.Run(ctx) })
 	}
+	progs := *s.programs // the same wake-ups, st's writes
+	progs.Store = st
+	run(func() { progs.Run(ctx) })
 	if answers != nil {
 		run(func() { answers.Run(ctx) })
 	}

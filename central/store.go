@@ -30,6 +30,7 @@ type Store interface {
 	api.Store
 	allimi.Confirmations
 	allimi.QueueIntents
+	allimi.Enrolments
 	catalog.Keeper
 	// SubsidyCatalog is the Subsidy 24 catalog kept, and its version;
 	// subsidy.ErrNoCatalog when there is none.

@@ -46,6 +46,9 @@ type Server struct {
 	ServerCA []byte
 	// Notify takes agencies' notifications and providers' receipts.
 	Notify Notify
+	// Programs takes agencies' enrolments in programs of notifications;
+	// nil: none.
+	Programs Programs
 	// Accepted counts a new notification (central's metrics); may be nil.
 	Accepted func(allimi.NotificationType)
 }

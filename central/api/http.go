@@ -41,6 +41,9 @@ func (s *Server) Routes() http.Handler {
 	if s.Notify != nil {
 		s.notifyRoutes(mux)
 	}
+	if s.Programs != nil {
+		s.programRoutes(mux)
+	}
 	s.questionRoutes(mux)
 	if d := s.Details; d != nil {
 		mux.Handle("/n/", d.Handler())

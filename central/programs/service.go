@@ -165,6 +165,15 @@ func (s *Service) Enrol(agency, program, idemKey string, req *EnrolRequest) (Vie
 	return s.afterChange(got), false, nil
 }
 
+// Type is the notification type of a program's steps.
+func (s *Service) Type(program string) (allimi.NotificationType, bool) {
+	p, ok := s.Programs.Get(program)
+	if !ok {
+		return "", false
+	}
+	return p.Type, true
+}
+
 // Get is an enrolment of agency's (ErrNotFound for another's).
 func (s *Service) Get(agency, id string) (View, error) {
 	e, err := s.own(agency, id)

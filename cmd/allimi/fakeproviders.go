@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"allimi"
+	"allimi/central/programs"
 	"allimi/central/template"
 
 	"allimi/central/channel"
@@ -68,6 +69,13 @@ See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 				// Allimi's own templates, as they would be registered with Kakao.
 				set, err := template.Default()
 				if err != nil {
+					return err
+				}
+				progs, err := programs.Default()
+				if err != nil {
+					return err
+				}
+				if set, err = progs.Templates(set); err != nil {
 					return err
 				}
 				opts.Templates = set.ProviderTemplates(allimi.ChannelKakao)
