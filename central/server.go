@@ -77,7 +77,10 @@ type Config struct {
 	// when set, points every adapter at one base URL (the fake providers).
 	Providers   channel.Config
 	ProviderURL string
-	Dispatch    notify.Config
+	// Programs is a directory of more programs of notifications, one
+	// TOML file each, besides those central ships (central/programs).
+	Programs string
+	Dispatch notify.Config
 	// QuestionAudio is how long recordings of people's questions are kept.
 	QuestionAudio allimi.RetentionPolicy
 	// HTTPTimeouts bound slow and idle clients of the HTTP API (httplimits.go).
@@ -179,7 +182,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	progs, err := programs.Default()
+	progs, err := programs.WithDir(cfg.Programs)
 	if err != nil {
 		return nil, fmt.Errorf("programs: %w", err)
 	}

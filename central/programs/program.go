@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/BurntSushi/toml"
 
@@ -77,11 +79,16 @@ type Step struct {
 	On string
 	// Anchor, Days and Minute place a timed step: the anchor's day (KST)
 	// plus Days, at Minute minutes past midnight KST, moved out of quiet
-	// hours.
+	// hours. With Offset set instead, it is the anchor plus Offset (an
+	// hour before an appointment).
 	Anchor string
 	Days   int
 	Minute int
+	Offset time.Duration
 	Stale  Stale
+	// Urgent timed steps go day or night, and are not moved out of
+	// quiet hours.
+	Urgent bool
 	Title  string
 	// Set gives the type's parameters from the step's variables
 	// ("{{dose1}}"), so that its detail page reads as the type's do.
@@ -126,6 +133,18 @@ var defaultSet = sync.OnceValues(func() (*Set, error) { return Load(assets.Progr
 // Default returns the programs compiled into the binary (assets/programs).
 func Default() (*Set, error) { return defaultSet() }
 
+// WithDir returns the programs compiled into the binary and those of the
+// directory dir (an operator's own); Default when dir is empty.
+func WithDir(dir string) (*Set, error) {
+	if dir == "" {
+		return Default()
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("programs directory: %w", err)
+	}
+	return Load(assets.Programs(), os.DirFS(dir))
+}
+
 // file is a program file as written.
 type file struct {
 	Name    string       `toml:"name"`
@@ -156,6 +175,8 @@ type fileStep struct {
 	Anchor string            `toml:"anchor"`
 	Days   int               `toml:"days"`
 	At     string            `toml:"at"`
+	Offset string            `toml:"offset"`
+	Urgent bool              `toml:"urgent"`
 	Stale  string            `toml:"stale"`
 	Title  string            `toml:"title"`
 	Body   string            `toml:"body"`
@@ -178,15 +199,36 @@ var (
 // anchors, timing, events, every step's templates on every channel — and
 // reports every problem, each naming the file and step; the error wraps
 // allimi.ErrInvalid.
-func Load(fsys fs.FS) (*Set, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("load programs: %w", err)
-	}
+//
+// Several file systems are read in turn (the programs shipped, then an
+// operator's directory); a program's id is unique among all of them.
+func Load(fsyss ...fs.FS) (*Set, error) {
 	s := &Set{byID: map[string]*Program{}}
 	base, err := template.Default()
 	if err != nil {
 		return nil, err
+	}
+	var errs []error
+	for _, fsys := range fsyss {
+		errs = append(errs, s.load(fsys)...)
+	}
+	if len(errs) == 0 {
+		if _, err := base.With(s.variants...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	slices.SortFunc(s.ordered, func(a, b *Program) int { return strings.Compare(a.ID, b.ID) })
+	return s, nil
+}
+
+// load adds the programs of one directory.
+func (s *Set) load(fsys fs.FS) []error {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return []error{fmt.Errorf("load programs: %w", err)}
 	}
 	var errs []error
 	for _, e := range entries {
@@ -214,16 +256,7 @@ func Load(fsys fs.FS) (*Set, error) {
 		s.ordered = append(s.ordered, p)
 		s.variants = append(s.variants, vs...)
 	}
-	if len(errs) == 0 {
-		if _, err := base.With(s.variants...); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	slices.SortFunc(s.ordered, func(a, b *Program) int { return strings.Compare(a.ID, b.ID) })
-	return s, nil
+	return errs
 }
 
 func invalidf(format string, args ...any) error {
@@ -328,10 +361,10 @@ func parse(name string, data []byte) (*Program, []template.Variant, []error) {
 		}
 		seen[fs.ID] = true
 		st := Step{ID: fs.ID, On: fs.On, Anchor: fs.Anchor, Days: fs.Days, Stale: Stale(fs.Stale), Title: strings.TrimSpace(fs.Title),
-			Set: fs.Set, Template: p.ID + "/" + fs.ID}
+			Set: fs.Set, Template: p.ID + "/" + fs.ID, Urgent: fs.Urgent}
 		switch {
-		case st.On != "" && (st.Anchor != "" || fs.At != "" || st.Days != 0 || st.Stale != ""):
-			bad("%s: a step is either on an event or at a time from an anchor, not both", where)
+		case st.On != "" && (st.Anchor != "" || fs.At != "" || fs.Offset != "" || st.Days != 0 || st.Stale != "" || st.Urgent):
+			bad("%s: a step is either on an event (sent at once) or at a time from an anchor, not both", where)
 		case st.On != "":
 			if st.On != OnEnrolment && !eventPattern.MatchString(st.On) {
 				bad("%s: on %q: %q or an event of lower-case words joined by dots", where, st.On, OnEnrolment)
@@ -339,6 +372,17 @@ func parse(name string, data []byte) (*Program, []template.Variant, []error) {
 		default:
 			if !slices.ContainsFunc(p.Anchors, func(a Anchor) bool { return a.ID == st.Anchor }) {
 				bad("%s: anchor %q: not one of the program's", where, st.Anchor)
+			}
+			if fs.Offset != "" {
+				d, err := time.ParseDuration(fs.Offset)
+				switch {
+				case fs.At != "" || st.Days != 0:
+					bad("%s: offset, or days and at: not both", where)
+				case err != nil || d.Abs() > 366*24*time.Hour:
+					bad("%s: offset %q: a duration within a year of the anchor (-1h, -90m)", where, fs.Offset)
+				}
+				st.Offset = d
+				break
 			}
 			m := atPattern.FindStringSubmatch(fs.At)
 			if m == nil {

@@ -107,7 +107,7 @@ anchor = "due"
 title = "t"
 set = { dueDate = "{{due}}" }
 body = "{{link}}"
-`, "either on an event or at a time"},
+`, "either on an event (sent at once) or at a time"},
 		{"too long for AlimTalk", head + `
 [[step]]
 id = "remind"
@@ -154,4 +154,41 @@ body = "{{link}}"
 	assert.True(t, time.Date(2027, 3, 10, 8, 0, 0, 0, allimi.KST).Equal(*steps[0].Due), "%v", steps[0].Due)
 	assert.True(t, time.Date(2027, 3, 10, 0, 0, 0, 0, allimi.KST).Equal(*steps[0].Stale))
 	assert.Equal(t, allimi.StepStale, p.Schedule(map[string]time.Time{"due": due}, due)[0].State, "past its day at enrolment")
+}
+
+// A step may be placed at an offset from its anchor (an hour before an
+// appointment) and, when urgent, stays in quiet hours and goes at once.
+func TestSchedule_OffsetSteps(t *testing.T) {
+	file := "name = \"x\"\ntype = \"licence-renewal\"\n[[anchor]]\nid = \"due\"\nlabel = \"기한\"\n" + `
+[[step]]
+id = "hour-before"
+anchor = "due"
+offset = "-1h"
+urgent = true
+stale = "anchor"
+title = "t"
+set = { dueDate = "{{due}}" }
+body = "{{link}}"
+
+[[step]]
+id = "quiet"
+anchor = "due"
+offset = "-1h"
+title = "t"
+set = { dueDate = "{{due}}" }
+body = "{{link}}"
+`
+	s, err := Load(fstest.MapFS{"soon.toml": &fstest.MapFile{Data: []byte(file)}})
+	require.NoError(t, err)
+	p, _ := s.Get("soon")
+	due := time.Date(2027, 3, 10, 6, 30, 0, 0, allimi.KST)
+	steps := p.Schedule(map[string]time.Time{"due": due}, due.AddDate(0, 0, -1))
+	assert.True(t, due.Add(-time.Hour).Equal(*steps[0].Due), "05:30, quiet hours or not: %v", steps[0].Due)
+	assert.True(t, steps[0].Urgent)
+	assert.True(t, time.Date(2027, 3, 10, 8, 0, 0, 0, allimi.KST).Equal(*steps[1].Due), "moved to 08:00: %v", steps[1].Due)
+	assert.False(t, steps[1].Urgent)
+
+	bad := strings.Replace(file, `offset = "-1h"`, `offset = "-1h"`+"\nat = \"10:00\"", 1)
+	_, err = Load(fstest.MapFS{"soon.toml": &fstest.MapFile{Data: []byte(bad)}})
+	assert.ErrorContains(t, err, "offset, or days and at: not both")
 }

@@ -14,8 +14,12 @@ import (
 func (s *Step) times(anchor time.Time) (due time.Time, stale *time.Time) {
 	k := anchor.In(allimi.KST)
 	day := time.Date(k.Year(), k.Month(), k.Day(), 0, 0, 0, 0, allimi.KST)
-	due = day.AddDate(0, 0, s.Days).Add(time.Duration(s.Minute) * time.Minute)
-	if notify.QuietHours(due) {
+	if s.Offset != 0 {
+		due = anchor.Add(s.Offset)
+	} else {
+		due = day.AddDate(0, 0, s.Days).Add(time.Duration(s.Minute) * time.Minute)
+	}
+	if !s.Urgent && notify.QuietHours(due) {
 		due = notify.QuietEnd(due)
 	}
 	switch s.Stale {
@@ -45,6 +49,7 @@ func (p *Program) Schedule(anchors map[string]time.Time, now time.Time) []allimi
 		case s.On != "":
 			st.Urgent = true
 		default:
+			st.Urgent = s.Urgent
 			place(s, &st, anchors, now)
 		}
 		out[i] = st

@@ -75,6 +75,7 @@ func serveCmd() *cobra.Command {
 	f.DurationVar(&cfg.ConflictWindow, "conflict-window", cfg.ConflictWindow, "a grant and a withdrawal from different kiosks this close in time are concurrent")
 	f.IntVar(&cfg.BatchMax, "batch-max", cfg.BatchMax, "most kiosk records committed in one transaction")
 	f.StringVar(&cfg.ProviderURL, "provider-url", "", "send to every provider at this base URL (e.g. the fakes of `allimi fake-providers`)")
+	f.StringVar(&cfg.Programs, "programs", "", "directory of more programs of notifications, one TOML file each, besides those shipped (see assets/programs/README.md)")
 	f.StringVar(&cfg.Dispatch.LinkBase, "link-base", cfg.Dispatch.LinkBase, "public base URL of the detail pages in messages (default http:// and the --http address)")
 	f.DurationVar(&cfg.Dispatch.Horizon, "retry-horizon", cfg.Dispatch.Horizon, "keep retrying a delivery this long, then fall back or dead-letter it")
 	f.IntVar(&cfg.Dispatch.Senders, "senders", cfg.Dispatch.Senders, "provider requests in flight per channel")

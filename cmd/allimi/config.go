@@ -23,6 +23,7 @@ type fileConfig struct {
 	HTTP        *string `yaml:"http"`
 	ProviderURL *string `yaml:"provider-url"`
 	LinkBase    *string `yaml:"link-base"`
+	Programs    *string `yaml:"programs"`
 
 	PublicBroker         *string         `yaml:"public-broker"`
 	TLSCert              *string         `yaml:"tls-cert"`
@@ -76,6 +77,7 @@ func loadConfigFile(path string, cfg *central.Config, flags *pflag.FlagSet) erro
 	setValue(flags, "tls-server-ca", &cfg.TLSServerCA, fc.TLSServerCA)
 	setValue(flags, "tls-require-client-cert", &cfg.TLSRequireClientCert, fc.TLSRequireClientCert)
 	setValue(flags, "link-base", &cfg.Dispatch.LinkBase, fc.LinkBase)
+	setValue(flags, "programs", &cfg.Programs, fc.Programs)
 	setValue(flags, "retry-horizon", &cfg.Dispatch.Horizon, fc.RetryHorizon)
 	setValue(flags, "senders", &cfg.Dispatch.Senders, fc.Senders)
 	setValue(flags, "breaker-failures", &cfg.Dispatch.BreakerFailures, fc.BreakerFailures)

@@ -27,6 +27,7 @@ func fakeProvidersCmd() *cobra.Command {
 		faults        []string
 		keepText      bool
 		templatesFile string
+		programsDir   string
 	)
 	c := &cobra.Command{
 		Use:   "fake-providers",
@@ -71,7 +72,7 @@ See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 				if err != nil {
 					return err
 				}
-				progs, err := programs.Default()
+				progs, err := programs.WithDir(programsDir)
 				if err != nil {
 					return err
 				}
@@ -87,6 +88,7 @@ See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 	}
 	f := c.Flags()
 	f.StringVar(&addr, "http", "127.0.0.1:9090", "listen address; central's --provider-url is http://ADDR")
+	f.StringVar(&programsDir, "programs", "", "central's --programs directory: its steps' AlimTalk templates are registered too")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay every provider request by this much (e.g. 20ms)")
 	f.StringArrayVar(&faults, "fault", nil, "CHANNEL=KIND:RATE, repeatable (e.g. kakao=notuser:0.1)")
 	f.StringVar(&opts.ReceiptsURL, "receipts", "", "POST delivery receipts to this URL (central's http://127.0.0.1:8080/api/v1/receipts)")
