@@ -554,3 +554,47 @@ func TestEventValidate_ProfileOnlyWithANewBenefitsGrant(t *testing.T) {
 		assert.NotEqual(t, TypeNewBenefits, ti.ID)
 	}
 }
+
+func TestLanguages_AreTheKiosksSixWithKoreanFirst(t *testing.T) {
+	assert.Equal(t, []string{"ko", "en", "ja", "zh", "th", "vi"}, Languages)
+	assert.Equal(t, Languages[0], DefaultLanguage)
+	for _, l := range append([]string{""}, Languages...) {
+		assert.NoError(t, ValidateLanguage("lang", l), l)
+	}
+	assert.Equal(t, "ko", LanguageOr(""))
+	assert.Equal(t, "th", LanguageOr("th"))
+}
+
+// TestEventValidate_SignupLanguage: a sign-up names the kiosk's language
+// or none (Korean); anything else is refused with the field and the
+// languages allowed, and a record of changes names none.
+func TestEventValidate_SignupLanguage(t *testing.T) {
+	withLang := func(kind, lang string) Event {
+		e := validEvent(t)
+		e.Kind = kind
+		b, err := json.Marshal(ConsentPayload{Consents: []Consent{validConsent()}, Lang: lang})
+		require.NoError(t, err)
+		e.Payload = b
+		return e
+	}
+	for _, l := range append([]string{""}, Languages...) {
+		e := withLang(KindSignup, l)
+		p, err := e.ValidatePayload(domainNow)
+		require.NoError(t, err, l)
+		assert.Equal(t, l, p.Lang)
+	}
+	for _, l := range []string{"fr", "KO", "ko-KR", "한국어", " ko"} {
+		e := withLang(KindSignup, l)
+		err := e.Validate(domainNow)
+		require.Error(t, err, l)
+		assert.ErrorIs(t, err, ErrInvalid)
+		assert.Contains(t, err.Error(), "payload.lang")
+		assert.Contains(t, err.Error(), "must be one of ko, en, ja, zh, th, vi")
+	}
+	e := withLang(KindConsent, "en")
+	err := e.Validate(domainNow)
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), "payload.lang: only a sign-up")
+	e = withLang(KindConsent, "")
+	assert.NoError(t, e.Validate(domainNow))
+}

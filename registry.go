@@ -129,6 +129,11 @@ type Registry interface {
 	// (the mobile number as NormalizeMobile writes it); false when they
 	// never gave or withdrew one.
 	ConsentOf(mobile, birthDate string, t NotificationType, ch Channel) (ConsentAction, bool, error)
+	// LanguageOf is the language a person last signed up in
+	// (ConsentPayload.Lang; empty means DefaultLanguage), as each delivery
+	// to them reads it (Outgoing.Lang); false when central knows no such
+	// person.
+	LanguageOf(mobile, birthDate string) (string, bool, error)
 	// Conflicts lists conflicts as officials see them (Conflict.Shown),
 	// unresolved ones only unless all is set.
 	Conflicts(all bool) ([]Conflict, error)

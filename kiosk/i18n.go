@@ -28,8 +28,15 @@ const (
 	LangVi Lang = "vi"
 )
 
-// Langs lists every language the kiosk offers.
-var Langs = []Lang{LangKo, LangEn, LangJa, LangZh, LangTh, LangVi}
+// Langs lists every language the kiosk offers: allimi.Languages, the
+// languages a sign-up may name (the constants above are the same six).
+var Langs = func() []Lang {
+	ls := make([]Lang, len(allimi.Languages))
+	for i, l := range allimi.Languages {
+		ls[i] = Lang(l)
+	}
+	return ls
+}()
 
 // DefaultLang is the language a fresh session starts in.
 const DefaultLang = LangKo

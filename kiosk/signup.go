@@ -345,6 +345,9 @@ func (u *UI) verifyPage() *page {
 func (u *UI) finishSignup(p *page) {
 	s := u.session
 	now := u.clock.Now()
+	// The record names the language the person read the screens in:
+	// central keeps it with them.
+	s.Lang = u.Lang()
 	d, err := s.SignupDraft(now)
 	if err != nil {
 		p.failErr(err, "err.save_failed")

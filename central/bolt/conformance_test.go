@@ -89,7 +89,12 @@ func TestConformance_Benefits(t *testing.T) {
 	storetest.Benefits(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
 }
 
-// catalogStore is the store as the Catalogs and Benefits suites take it.
+func TestConformance_Languages(t *testing.T) {
+	storetest.Languages(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}
+
+// catalogStore is the store as the Catalogs, Benefits and Languages
+// suites take it.
 type catalogStore struct{ *conformanceStore }
 
 func (c catalogStore) Reopen(t *testing.T) catalogStore {
