@@ -192,3 +192,17 @@ body = "{{link}}"
 	_, err = Load(fstest.MapFS{"soon.toml": &fstest.MapFile{Data: []byte(bad)}})
 	assert.ErrorContains(t, err, "offset, or days and at: not both")
 }
+
+// The demo's programs (make demo: central serve --programs
+// scripts/demo-programs) load beside those shipped.
+func TestWithDir_LoadsTheDemosPrograms(t *testing.T) {
+	s, err := WithDir("../../scripts/demo-programs")
+	require.NoError(t, err)
+	p, ok := s.Get("vaccination-demo")
+	require.True(t, ok)
+	assert.Len(t, p.Steps, 7)
+	_, ok = s.Get("vaccination")
+	assert.True(t, ok, "the shipped ones too")
+	_, err = WithDir("no-such-dir")
+	assert.ErrorContains(t, err, "programs directory")
+}
