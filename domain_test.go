@@ -173,8 +173,8 @@ func TestTypes_AreTheTenServiceIDsInOrder(t *testing.T) {
 }
 
 func TestNotificationType_EveryKnownTypeValidates(t *testing.T) {
-	require.Len(t, Types, 11, "the service's ten and Allimi's new-benefits")
-	for _, ti := range Types {
+	require.Len(t, Types(), 11, "the service's ten and Allimi's new-benefits")
+	for _, ti := range Types() {
 		t.Run(string(ti.ID), func(t *testing.T) {
 			assert.NoError(t, ti.ID.Validate())
 			info, ok := ti.ID.Info()
@@ -383,7 +383,7 @@ func TestEventValidate_AcceptsConsentKind(t *testing.T) {
 
 func TestEventValidate_AcceptsEveryTypeOnEveryChannel(t *testing.T) {
 	var all []Consent
-	for _, ti := range Types {
+	for _, ti := range Types() {
 		for _, ch := range Channels {
 			c := validConsent()
 			c.Type, c.Channel = ti.ID, ch
@@ -409,7 +409,7 @@ func TestEventValidate_WrongVersionIsUnsupported(t *testing.T) {
 }
 
 func TestEventValidate_Refuses(t *testing.T) {
-	tooMany := make([]Consent, len(Types)*len(Channels)+1)
+	tooMany := make([]Consent, len(Types())*len(Channels)+1)
 	for i := range tooMany {
 		tooMany[i] = validConsent()
 	}
@@ -430,7 +430,7 @@ func TestEventValidate_Refuses(t *testing.T) {
 		{"bad citizen", func(e *Event) { e.Citizen.Mobile = "011-1234-5678" }, "citizen: mobile number"},
 		{"empty consents", func(e *Event) { e.Payload = payloadOf(t) }, "payload.consents: empty"},
 		{"null consents", func(e *Event) { e.Payload = json.RawMessage(`{"consents":null}`) }, "payload.consents: empty"},
-		{"too many consents", func(e *Event) { e.Payload = payloadOf(t, tooMany...) }, fmt.Sprintf("%d entries, at most %d", len(Types)*len(Channels)+1, len(Types)*len(Channels))},
+		{"too many consents", func(e *Event) { e.Payload = payloadOf(t, tooMany...) }, fmt.Sprintf("%d entries, at most %d", len(Types())*len(Channels)+1, len(Types())*len(Channels))},
 		{"bad nested consent", func(e *Event) { e.Payload = payloadOf(t, validConsent(), badSecond) }, "payload.consents[1]: channel"},
 		{"malformed payload", func(e *Event) { e.Payload = json.RawMessage(`{"consents":[`) }, "payload"},
 		{"payload of the wrong shape", func(e *Event) { e.Payload = json.RawMessage(`{"consents":{}}`) }, "payload"},
@@ -448,7 +448,7 @@ func TestEventValidate_Refuses(t *testing.T) {
 }
 
 func TestEventValidate_FortyConsentsAccepted(t *testing.T) {
-	full := make([]Consent, len(Types)*len(Channels))
+	full := make([]Consent, len(Types())*len(Channels))
 	for i := range full {
 		full[i] = validConsent()
 	}

@@ -147,8 +147,8 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 	if len(p.Consents) == 0 {
 		return p, fmt.Errorf("payload.consents: empty: %w", ErrInvalid)
 	}
-	if len(p.Consents) > len(Types)*len(Channels) {
-		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
+	if len(p.Consents) > len(Types())*len(Channels) {
+		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types())*len(Channels), ErrInvalid)
 	}
 	if p.Receipt != "" {
 		switch {

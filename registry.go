@@ -49,7 +49,7 @@ var channelNames = map[Channel]string{ChannelKakao: "카카오톡", ChannelNaver
 // its channels' names in the order granted gives them.
 func ReceiptConsents(granted map[NotificationType][]Channel) []ReceiptConsent {
 	var out []ReceiptConsent
-	for _, ti := range Types {
+	for _, ti := range Types() {
 		chs := granted[ti.ID]
 		if len(chs) == 0 {
 			continue

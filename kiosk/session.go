@@ -179,7 +179,7 @@ func (s *Session) normalizedMobile() string {
 
 func (s *Session) chosenTypes() []allimi.NotificationType {
 	var out []allimi.NotificationType
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		if s.Types[ti.ID] {
 			out = append(out, ti.ID)
 		}

@@ -100,7 +100,7 @@ func (u *UI) staffMenuPage() *page {
 		{"staff.withdraw", theme.DeleteIcon(), func() {
 			u.session.Clear()
 			u.session.Official = u.staff
-			for _, ti := range allimi.Types {
+			for _, ti := range allimi.Types() {
 				u.session.Types[ti.ID] = true
 			}
 			u.push(staffWithdrawScreen)
@@ -181,7 +181,7 @@ func (u *UI) withdrawConfirmPage() *page {
 	p.heading(u.T("consent.method"))
 	p.add(u.methodCards(p, s))
 	p.heading(u.T("withdraw.types"))
-	p.add(u.typeCards(p, s, allimi.Types))
+	p.add(u.typeCards(p, s, allimi.Types()))
 	confirm := u.button(u.T("withdraw.confirm"), theme.DeleteIcon(), widget.DangerImportance, func() {
 		if s.receipt != nil {
 			return

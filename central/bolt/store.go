@@ -692,7 +692,7 @@ func setSubscribed(tx *bbolt.Tx, t allimi.NotificationType, ck []byte, ch allimi
 // refreshSubscribed puts a citizen's new personal data into their entries.
 func refreshSubscribed(tx *bbolt.Tx, ck, pii []byte) error {
 	b := tx.Bucket(bucketSubs)
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		k := subsKey(ti.ID, ck)
 		if v := b.Get(k); len(v) >= 1 {
 			if err := b.Put(k, append([]byte{v[0]}, pii...)); err != nil {

@@ -72,7 +72,7 @@ func Load(fsys fs.FS) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load templates: %w", err)
 	}
-	s := &Set{byKey: make(map[key]*compiled, len(allimi.Types)*len(allimi.Channels))}
+	s := &Set{byKey: make(map[key]*compiled, len(allimi.Types())*len(allimi.Channels))}
 	var errs []error
 	found := map[allimi.NotificationType]bool{}
 	for _, e := range entries {
@@ -98,7 +98,7 @@ func Load(fsys fs.FS) (*Set, error) {
 			s.byKey[key{c.t, "", c.ch}] = c
 		}
 	}
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		if !found[ti.ID] {
 			errs = append(errs, invalid(nil, "%s%s: missing: no templates for %s (%s)", ti.ID, ext, ti.ID, ti.Name))
 		}
@@ -302,9 +302,9 @@ func (k key) owner() string {
 	return string(k.t)
 }
 
-// typeIndex orders types as allimi.Types lists them.
+// typeIndex orders types as allimi.Types() lists them.
 func typeIndex(t allimi.NotificationType) int {
-	return slices.IndexFunc(allimi.Types, func(ti allimi.TypeInfo) bool { return ti.ID == t })
+	return slices.IndexFunc(allimi.Types(), func(ti allimi.TypeInfo) bool { return ti.ID == t })
 }
 
 // source names where a template comes from, for messages.
@@ -323,8 +323,8 @@ func unitName(u unit) string {
 }
 
 func typeIDs() string {
-	ids := make([]string, len(allimi.Types))
-	for i, ti := range allimi.Types {
+	ids := make([]string, len(allimi.Types()))
+	for i, ti := range allimi.Types() {
 		ids[i] = string(ti.ID)
 	}
 	return strings.Join(ids, ", ")

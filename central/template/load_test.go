@@ -41,7 +41,7 @@ body = "{{link}}"
 // by files (name → content; an empty content removes the file).
 func testFS(files map[string]string) fstest.MapFS {
 	fsys := fstest.MapFS{}
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		fsys[string(ti.ID)+ext] = &fstest.MapFile{Data: []byte(minimalFile(ti.ID))}
 	}
 	for name, data := range files {
@@ -71,7 +71,7 @@ func withChannel(ch allimi.Channel, table string) map[string]string {
 func TestDefault_LoadsEmbeddedTemplates(t *testing.T) {
 	s, err := Default()
 	require.NoError(t, err)
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		for _, ch := range allimi.Channels {
 			assert.NotNil(t, s.byKey[key{ti.ID, "", ch}], "%s %s", ti.ID, ch)
 		}

@@ -31,8 +31,8 @@ func Person(kiosk string, n uint64) allimi.Citizen {
 // Person(kiosk, n), consenting at at to every notification type on the
 // given channels. Its payload is an *allimi.ConsentPayload.
 func Signup(kiosk string, n uint64, channels []allimi.Channel, at time.Time) outbox.Draft {
-	types := make([]allimi.NotificationType, len(allimi.Types))
-	for i, t := range allimi.Types {
+	types := make([]allimi.NotificationType, len(allimi.Types()))
+	for i, t := range allimi.Types() {
 		types[i] = t.ID
 	}
 	return SignupOf(Person(kiosk, n), types, channels, "", at)
