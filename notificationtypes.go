@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // NotificationType identifies one kind of notice of the public Virtual
@@ -197,3 +198,25 @@ func (t NotificationType) Has(c Capability) bool {
 // penalty (과태료) and a fine (범칙금) can both be paid online, though only
 // the penalty's notice is authenticated for payment by the service itself.
 func (t NotificationType) Payable() bool { return t.Has(CapPay) || t == TypeTrafficFine }
+
+// TypeDef is a notification type as an administrator put it: its file
+// (the [type] table and the templates of its channels, as the files of
+// assets/templates), one version per put.
+type TypeDef struct {
+	ID      NotificationType `json:"id"`
+	Version uint64           `json:"version"`
+	File    []byte           `json:"file"`
+	Put     time.Time        `json:"put"`
+}
+
+// TypeDefs keeps the types administrators put, every version of each.
+type TypeDefs interface {
+	// PutTypeDef stores def's file as the next version of its type (1
+	// for a type never put) and returns it with its version and time.
+	PutTypeDef(def TypeDef) (TypeDef, error)
+	// TypeDefs lists the latest version of every type put, by id.
+	TypeDefs() ([]TypeDef, error)
+	// TypeDefVersions lists every version of one type, oldest first
+	// (none for a type never put).
+	TypeDefVersions(id NotificationType) ([]TypeDef, error)
+}

@@ -201,3 +201,7 @@ func (c enrolmentStore) Reopen(t *testing.T) enrolmentStore {
 	c.conformanceStore.Reopen(t)
 	return c
 }
+
+func TestConformance_TypeDefs(t *testing.T) {
+	storetest.TypeDefs(t, func(t *testing.T) enrolmentStore { return enrolmentStore{openConformance(t).(*conformanceStore)} })
+}

@@ -177,6 +177,7 @@ func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 func (c *conformanceStore) CatalogPublicKey() ed25519.PublicKey { return c.keys.CatalogPublicKey() }
 
 func TestConformance_Enrolments(t *testing.T) { storetest.Enrolments(t, openConformance) }
+func TestConformance_TypeDefs(t *testing.T)   { storetest.TypeDefs(t, openConformance) }
 
 // The scheduler of a leader whose lease another central took over changes
 // no step: its update is refused and the enrolment left as it was.
