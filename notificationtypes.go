@@ -59,8 +59,11 @@ type TypeInfo struct {
 	// (CommonParams).
 	Params []string
 	// Names are the type's name in the kiosk's other languages (en, ja,
-	// zh, th, vi), for a type the kiosk's translation files do not know.
+	// zh, th, vi), and Descs a line saying what it tells the person, in
+	// every language (ko too): for a type the kiosk's translation files do
+	// not know.
 	Names map[string]string `json:",omitempty"`
+	Descs map[string]string `json:",omitempty"`
 	// Labels name the params on the detail page (param → Korean label),
 	// for params the page does not already know.
 	Labels map[string]string `json:",omitempty"`

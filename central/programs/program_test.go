@@ -65,7 +65,7 @@ at = "10:00"
 title = "t"
 set = { dueDate = "{{due}}" }
 body = "{{name}}님 {{amount}} {{link}}"
-`, `renewal.toml: step 1 (remind): kakao: unknown variable "amount"`},
+`, `renewal.toml: step 1 (remind): kakao: body line 1: unknown variable "amount"`},
 		{"no link", head + `
 [[step]]
 id = "remind"

@@ -19,6 +19,10 @@ import (
 	"allimi/assets"
 )
 
+// TypeTable is the table of a type's file that describes the type itself
+// rather than a channel's template (read by central/typefile).
+const TypeTable = "type"
+
 // ext is the extension of a template file; the rest of its name is the
 // notification type's id.
 const ext = ".toml"
@@ -136,6 +140,9 @@ func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []er
 		errs []error
 	)
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		if k == TypeTable {
+			continue // the type's own description (central/typefile)
+		}
 		if allimi.Channel(k).Validate() != nil {
 			errs = append(errs, invalid(nil, "%s: unknown channel %q (known: %s)", file, k, channelIDs()))
 		}
@@ -206,7 +213,7 @@ func compile(info allimi.TypeInfo, ch allimi.Channel, fc fileChannel) (*compiled
 			continue
 		}
 		if !slices.Contains(allowed, p.name) {
-			return nil, fmt.Errorf("unknown variable %q (allowed: %s)", p.name, strings.Join(allowed, ", "))
+			return nil, fmt.Errorf("body line %d: unknown variable %q (allowed: %s)", varLine(body, p.name), p.name, strings.Join(allowed, ", "))
 		}
 		i := slices.Index(c.vars, p.name)
 		if i < 0 {
@@ -224,7 +231,25 @@ func compile(info allimi.TypeInfo, ch allimi.Channel, fc fileChannel) (*compiled
 	if c.static > r.limit {
 		return nil, fmt.Errorf("body is %d %s without its variables, over the limit of %d", c.static, unitName(r.unit), r.limit)
 	}
+	if room := r.limit - c.static; room < c.counts[c.link]*LinkRoom {
+		return nil, fmt.Errorf("body line %d: the link would be cut: the text leaves %d %s of the limit of %d for {{link}}, which needs %d",
+			varLine(body, "link"), room, unitName(r.unit), r.limit, c.counts[c.link]*LinkRoom)
+	}
 	return c, nil
+}
+
+// LinkRoom is what a body must leave of its limit for each {{link}}: a
+// detail link (https://host/n/ and a 28-character token) with room to
+// spare, since a link is never shortened.
+const LinkRoom = 64
+
+// varLine is the line of body on which variable name first appears.
+func varLine(body, name string) int {
+	i := strings.Index(body, "{{"+name)
+	if i < 0 {
+		i = strings.Index(body, name)
+	}
+	return 1 + strings.Count(body[:max(i, 0)], "\n")
 }
 
 // checkTitle checks a title, which is fixed text: it is registered with the

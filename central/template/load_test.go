@@ -103,7 +103,7 @@ body = "{{amout}}원 {{link}}"`),
 		{"other type's variable", withChannel(allimi.ChannelKakao, `code = "C"
 title = "t"
 body = "{{semester}} {{link}}"`),
-			`traffic-fine.toml: kakao: unknown variable "semester"`},
+			`traffic-fine.toml: kakao: body line 1: unknown variable "semester"`},
 		{"missing type", map[string]string{"welfare-card.toml": ""},
 			`welfare-card.toml: missing: no templates for welfare-card`},
 		{"unknown type", map[string]string{"parking.toml": minimalFile("parking")},

@@ -76,3 +76,28 @@ func (s *Set) With(vs ...Variant) (*Set, error) {
 	}
 	return out, nil
 }
+
+// WithType returns a Set holding s's templates with those of a type's file
+// (an administrator's, `allimi central type put`) in place of the type's
+// own: the file is checked as Load checks one, for info (its params), and
+// every problem reported, naming file and channel; the error wraps
+// allimi.ErrInvalid. s is unchanged.
+func (s *Set) WithType(info allimi.TypeInfo, file string, data []byte) (*Set, error) {
+	tmpls, errs := loadFile(file, data, info)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	out := &Set{byKey: maps.Clone(s.byKey)}
+	for k := range out.byKey {
+		if k.t == info.ID && k.name == "" {
+			delete(out.byKey, k)
+		}
+	}
+	for _, c := range tmpls {
+		out.byKey[key{c.t, "", c.ch}] = c
+	}
+	if errs := checkCodes(out); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
