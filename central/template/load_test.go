@@ -99,7 +99,7 @@ func TestLoad_Refuses(t *testing.T) {
 	}{
 		{"unknown variable", withChannel(allimi.ChannelSMS, `title = "t"
 body = "{{amout}}원 {{link}}"`),
-			`traffic-fine.toml: sms: unknown variable "amout" (allowed: name, link, amount, dueDate, violation)`},
+			`traffic-fine.toml: sms: body line 1: unknown variable "amout" (allowed: name, link, amount, dueDate, violation)`},
 		{"other type's variable", withChannel(allimi.ChannelKakao, `code = "C"
 title = "t"
 body = "{{semester}} {{link}}"`),
