@@ -223,3 +223,13 @@ type TypeDefs interface {
 	// (none for a type never put).
 	TypeDefVersions(id NotificationType) ([]TypeDef, error)
 }
+
+// TypesCatalog is the name of the signed catalog in which central gives
+// kiosks the types administrators put (TypeList): a type added at central
+// is offered at sign-up without a new kiosk release.
+const TypesCatalog = "types"
+
+// TypeList is the body of the types' catalog.
+type TypeList struct {
+	Types []TypeInfo `json:"types"`
+}

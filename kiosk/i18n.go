@@ -143,6 +143,45 @@ func typeKey(t allimi.NotificationType, field string) string {
 	return "type." + string(t) + "." + field
 }
 
+// TypeName is a type's name in l: the translation files' for the types
+// the kiosk ships with, else the one central's types' catalog gave (in l,
+// else Korean).
+func (l Lang) TypeName(t allimi.NotificationType) string {
+	if l.has(typeKey(t, "name")) {
+		return l.T(typeKey(t, "name"))
+	}
+	ti, _ := t.Info()
+	if n := ti.Names[string(l)]; n != "" {
+		return n
+	}
+	if ti.Name != "" {
+		return ti.Name
+	}
+	return string(t)
+}
+
+// TypeDesc is a type's line saying what it tells the person, in l, as
+// TypeName finds it.
+func (l Lang) TypeDesc(t allimi.NotificationType) string {
+	if l.has(typeKey(t, "desc")) {
+		return l.T(typeKey(t, "desc"))
+	}
+	ti, _ := t.Info()
+	if d := ti.Descs[string(l)]; d != "" {
+		return d
+	}
+	return ti.Descs[string(DefaultLang)]
+}
+
+// has says whether the translation files have key, in l or in Korean.
+func (l Lang) has(key string) bool {
+	_, ok := builtin[l][key]
+	if !ok {
+		_, ok = builtin[DefaultLang][key]
+	}
+	return ok
+}
+
 func channelKey(c allimi.Channel, field string) string {
 	return "channel." + string(c) + "." + field
 }
