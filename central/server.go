@@ -127,13 +127,13 @@ type Server struct {
 	tmpl         atomic.Pointer[template.Set]
 	typesMu      sync.Mutex
 	typeVersions map[allimi.NotificationType]uint64
-	confirm  *notify.Confirmer   // nil without an SMS gateway
-	answers  *questions.Answerer // nil without an SMS gateway
-	api      *api.Server
-	http     *http.Server
-	httpLn   net.Listener
-	cancel   context.CancelFunc
-	done     chan struct{}
+	confirm      *notify.Confirmer   // nil without an SMS gateway
+	answers      *questions.Answerer // nil without an SMS gateway
+	api          *api.Server
+	http         *http.Server
+	httpLn       net.Listener
+	cancel       context.CancelFunc
+	done         chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
