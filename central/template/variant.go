@@ -10,7 +10,8 @@ import (
 
 // Variant is a named set of templates of a type other than its own: the
 // messages of a program's steps ("vaccination/dose1.reminder"), each
-// saying something the type's one template does not. A variant is checked
+// saying something the type's one template does not. A variant is in
+// Korean: RenderIn sends it in Korean to everyone. A variant is checked
 // as a type's file is (every channel, its limits, its variables, a code
 // per AlimTalk channel unique among all templates); its body may use the
 // variables of Vars besides the type's and the common ones.
@@ -57,7 +58,7 @@ func (s *Set) With(vs ...Variant) (*Set, error) {
 				errs = append(errs, invalid(nil, "%s: missing channel %s", v.Source, ch))
 				continue
 			}
-			k := key{v.Type, v.Name, ch}
+			k := key{v.Type, v.Name, ch, allimi.DefaultLanguage}
 			if _, dup := out.byKey[k]; dup {
 				errs = append(errs, invalid(nil, "%s: %s: a second variant named %q", v.Source, ch, v.Name))
 				continue
