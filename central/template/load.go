@@ -146,6 +146,10 @@ func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []er
 		case allimi.Channel(k).Validate() == nil:
 		case k != allimi.DefaultLanguage && slices.Contains(allimi.Languages, k):
 			var tables map[string]toml.Primitive
+			if typ := md.Type(k); typ != "" && typ != "Hash" {
+				errs = append(errs, invalid(nil, "%s: [%s]: want a table per channel ([%s.kakao] …)", file, k, k))
+				continue
+			}
 			if err := md.PrimitiveDecode(raw[k], &tables); err != nil {
 				errs = append(errs, invalid(err, "%s: [%s]: want a table per channel ([%s.kakao] …)", file, k, k))
 				continue
