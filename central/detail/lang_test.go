@@ -15,6 +15,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"allimi"
+	"allimi/central/pagetext"
 )
 
 func TestText_EveryLanguageSaysEverything(t *testing.T) {
@@ -26,10 +27,10 @@ func TestText_EveryLanguageSaysEverything(t *testing.T) {
 		require.Contains(t, raw, lang)
 		for i := range typ.NumField() {
 			f := typ.Field(i)
-			if f.Name == "Lang" || (f.Name == "Labels" && lang == allimi.DefaultLanguage) {
+			if pagetext.Key(f) == "" || (f.Name == "Labels" && lang == allimi.DefaultLanguage) {
 				continue
 			}
-			assert.Contains(t, raw[lang], tomlKey(f), "[%s] %s", lang, tomlKey(f))
+			assert.Contains(t, raw[lang], pagetext.Key(f), "[%s] %s", lang, pagetext.Key(f))
 		}
 		if lang != allimi.DefaultLanguage {
 			labels, _ := raw[lang]["labels"].(map[string]any)

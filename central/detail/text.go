@@ -3,13 +3,10 @@ package detail
 import (
 	_ "embed"
 	"fmt"
-	"reflect"
-	"slices"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"allimi"
+	"allimi/central/pagetext"
 )
 
 //go:embed text.toml
@@ -34,7 +31,7 @@ type pageText struct {
 	Months                                                          []string
 	// Labels name a notice's parameters (RecipientFieldsIn); Korean's
 	// are paramLabels.
-	Labels map[string]string `toml:"labels"`
+	Labels map[string]string `toml:"labels" pagetext:"optional"`
 }
 
 // texts are the page's words by language, every one complete: a key a
@@ -49,70 +46,19 @@ func mustLoadTexts(src string) map[string]*pageText {
 	return m
 }
 
-// loadTexts reads text.toml: a table per language of allimi.Languages,
-// Korean complete; a string or list another language lacks is Korean's.
+// loadTexts reads text.toml (pagetext.Load) and checks its lists.
 func loadTexts(src string) (map[string]*pageText, error) {
-	var raw map[string]*pageText
-	md, err := toml.Decode(src, &raw)
+	m, err := pagetext.Load[pageText]("detail page text", src)
 	if err != nil {
-		return nil, fmt.Errorf("detail page text: %w", err)
+		return nil, err
 	}
-	if un := md.Undecoded(); len(un) > 0 {
-		return nil, fmt.Errorf("detail page text: unknown keys %v", un)
-	}
-	ko := raw[allimi.DefaultLanguage]
-	if ko == nil {
-		return nil, fmt.Errorf("detail page text: no [%s] table", allimi.DefaultLanguage)
-	}
-	kv := reflect.ValueOf(ko).Elem()
-	for i := range kv.NumField() {
-		if f := kv.Type().Field(i); f.Name != "Lang" && f.Name != "Labels" && kv.Field(i).IsZero() {
-			return nil, fmt.Errorf("detail page text: [%s] has no %s", allimi.DefaultLanguage, f.Name)
-		}
-	}
-	if len(ko.Months) != 12 {
-		return nil, fmt.Errorf("detail page text: [%s] months: want 12", allimi.DefaultLanguage)
-	}
-	out := map[string]*pageText{}
-	for lang, t := range raw {
-		if !slices.Contains(allimi.Languages, lang) {
-			return nil, fmt.Errorf("detail page text: [%s]: not one of %s", lang, strings.Join(allimi.Languages, ", "))
-		}
-		if len(t.Months) != 0 && len(t.Months) != 12 {
+	for lang, t := range m {
+		if len(t.Months) != 12 {
 			return nil, fmt.Errorf("detail page text: [%s] months: want 12", lang)
 		}
-		tv := reflect.ValueOf(t).Elem()
-		for i := range tv.NumField() {
-			f := tv.Type().Field(i)
-			if f.Name != "Lang" && !md.IsDefined(lang, tomlKey(f)) {
-				tv.Field(i).Set(kv.Field(i))
-			}
-		}
 		t.Lang = lang
-		out[lang] = t
 	}
-	for _, lang := range allimi.Languages {
-		if out[lang] == nil {
-			c := *ko
-			c.Lang = lang
-			out[lang] = &c
-		}
-	}
-	return out, nil
-}
-
-// tomlKey is the key of field f in text.toml: its tag, else its name with
-// its first letters lower case (AM → am, TitleForm → titleForm), as the
-// decoder matches them.
-func tomlKey(f reflect.StructField) string {
-	if tag := f.Tag.Get("toml"); tag != "" {
-		return tag
-	}
-	name := f.Name
-	if strings.ToUpper(name) == name {
-		return strings.ToLower(name)
-	}
-	return strings.ToLower(name[:1]) + name[1:]
+	return m, nil
 }
 
 // textFor is the page's words in lang, Korean for one it does not speak.
