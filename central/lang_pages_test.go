@@ -142,3 +142,22 @@ func TestReceiptPage_SpeaksTheSignupsLanguageAfterTheBirthDate(t *testing.T) {
 	}
 	assert.NotContains(t, body, "신청이 접수되어 있습니다")
 }
+
+// TestQuestions_SlipPageSpeaksTheQuestionsLanguage: a question's slip
+// (no date of birth: its code is the secret) speaks the language the
+// question was asked in.
+func TestQuestions_SlipPageSpeaksTheQuestionsLanguage(t *testing.T) {
+	f := newKioskFixture(t)
+	cred := withOfficial(t, f, "kim")
+	code := ask(t, f, allimi.QuestionPayload{Lang: "vi", Reply: "kiosk", Text: "Tôi lấy giấy tờ ở đâu?"}, allimi.Citizen{}, nil)
+	base := "http://" + f.srv.HTTPAddr()
+	require.Eventually(t, func() bool { return len(apiQuestions(t, base, cred.Token)) == 1 }, 20*time.Second, 20*time.Millisecond)
+	resp, err := http.Get(base + "/r/" + code)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(b), `<html lang="vi">`)
+	assert.Contains(t, string(b), "Chưa có câu trả lời.")
+	assert.Contains(t, string(b), "Tôi lấy giấy tờ ở đâu?")
+}
