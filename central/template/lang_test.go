@@ -54,6 +54,9 @@ func TestRenderIn_EveryTypeLanguageAndChannel(t *testing.T) {
 				assert.NotContains(t, r.Text, "{{")
 				if ch == allimi.ChannelSMS {
 					assert.Equal(t, EUCKRLen(r.Text), r.Bytes)
+					if s.Lang(ti.ID, "", lang, ch) == lang {
+						assert.LessOrEqual(t, r.Bytes, 90, "%s [%s.sms] is written to fit an SMS: %s", ti.ID, lang, r.Text)
+					}
 				} else {
 					assert.NotContains(t, r.Text, "님", "%s %s %s is not the Korean text", ti.ID, lang, ch)
 				}
