@@ -33,3 +33,27 @@ func LanguageOr(lang string) string {
 	}
 	return lang
 }
+
+// PreferredLanguage is the first of Languages that an HTTP
+// Accept-Language header asks for ("en-US,en;q=0.9,ko;q=0.8" → "en"), by
+// its primary subtag and quality; "" when it asks for none of them.
+func PreferredLanguage(acceptLanguage string) string {
+	best, bestQ := "", 0.0
+	for _, part := range strings.Split(acceptLanguage, ",") {
+		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+		if !slices.Contains(Languages, primary) {
+			continue
+		}
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if _, err := fmt.Sscanf(v, "%g", &q); err != nil {
+				continue
+			}
+		}
+		if q > bestQ {
+			best, bestQ = primary, q
+		}
+	}
+	return best
+}

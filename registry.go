@@ -1,6 +1,9 @@
 package allimi
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Rejection records a refused up message (no payload: it may hold personal data).
 type Rejection struct {
@@ -33,12 +36,19 @@ type ReceiptView struct {
 	Received   time.Time
 	Verified   bool
 	Consents   []ReceiptConsent // active grants
+	// Lang is the language the person last signed up in (one of
+	// Languages; empty is DefaultLanguage), in which the page speaks.
+	Lang string
 }
 
 // ReceiptConsent is one type the person is signed up for.
 type ReceiptConsent struct {
 	Type     string   // its Korean name
 	Channels []string // 카카오톡, 네이버, 토스, 문자
+	// TypeID and ChannelIDs are the same by id, for a page in another
+	// language.
+	TypeID     NotificationType
+	ChannelIDs []Channel
 }
 
 // channelNames are the channels as a receipt page names them.
@@ -58,7 +68,7 @@ func ReceiptConsents(granted map[NotificationType][]Channel) []ReceiptConsent {
 		for i, ch := range chs {
 			names[i] = channelNames[ch]
 		}
-		out = append(out, ReceiptConsent{Type: ti.Name, Channels: names})
+		out = append(out, ReceiptConsent{Type: ti.Name, Channels: names, TypeID: ti.ID, ChannelIDs: slices.Clone(chs)})
 	}
 	return out
 }

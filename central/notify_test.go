@@ -57,6 +57,9 @@ type fanoutOptions struct {
 	// postgres runs central on a PostgreSQL database of the test's own
 	// (internal/pgtest) instead of its bbolt file.
 	postgres bool
+	// langs[i], when set, is the language person i+1 signed up in: a
+	// sign-up at a kiosk in it, after the seeding.
+	langs []string
 }
 
 // fanoutSetup is what newFanout writes into either store before central
@@ -65,6 +68,7 @@ type fanoutSetup interface {
 	loadgen.Importer
 	AddAgency(id string) (allimi.AgencyCredentials, error)
 	SetAgencyPolicy(id string, p allimi.AgencyPolicy) error
+	Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error)
 }
 
 func newFanout(t *testing.T, o fanoutOptions) *fanout {
@@ -93,7 +97,9 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	}
 	f := &fanout{}
 	setup := func(st fanoutSetup, keys *keyring.Keys) {
-		require.NoError(t, loadgen.Seed(st, o.people, []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}, o.channels))
+		types := []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine}
+		require.NoError(t, loadgen.Seed(st, o.people, types, o.channels))
+		signUpIn(t, st, o.langs, types, o.channels)
 		ag, err := st.AddAgency("nhis")
 		require.NoError(t, err)
 		require.NoError(t, st.SetAgencyPolicy("nhis", allimi.AgencyPolicy{
@@ -133,6 +139,32 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 	c.Start()
 	f.tc = seen(c)
 	return f
+}
+
+// signUpIn records, for each seeded person i+1 with a langs[i], a sign-up
+// in that language at a kiosk, as central's ingest would.
+func signUpIn(t *testing.T, st fanoutSetup, langs []string, types []allimi.NotificationType, channels []allimi.Channel) {
+	t.Helper()
+	var batch []allimi.Incoming
+	now := time.Now()
+	for i, lang := range langs {
+		if lang == "" {
+			continue
+		}
+		d := loadgen.SignupOf(loadgen.Person(loadgen.SeedKiosk, uint64(i+1)), types, channels, lang, now)
+		d.Payload.(*allimi.ConsentPayload).Verified = true // no confirmation SMS
+		p, err := json.Marshal(d.Payload)
+		require.NoError(t, err)
+		seq := uint64(len(batch) + 1)
+		batch = append(batch, allimi.Incoming{Kiosk: "lang-kiosk", Event: &allimi.Event{V: 1, Kiosk: "lang-kiosk", Seq: seq,
+			HLC: allimi.NextHLC(0, now) + seq, Kind: d.Kind, Citizen: d.Citizen, Payload: p}})
+	}
+	if len(batch) == 0 {
+		return
+	}
+	out, err := st.Commit(batch)
+	require.NoError(t, err)
+	require.Equal(t, len(batch), out.Stored, "%+v", out)
 }
 
 // registeredTemplates are central's AlimTalk templates, the types' and the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/central/typefile"
 )
 
 // HTTPTimeouts bound how long one client may hold central's HTTP server:
@@ -88,18 +89,22 @@ const (
 )
 
 var bodyLimits = map[string]int64{
-	"POST /api/v1/notifications":            maxNotificationBody,
-	"PUT /api/v1/catalogs/{name}":           maxCatalogBody + 1, // its handler says 413 itself
-	"POST /api/v1/consult/kb":               maxCatalogBody,
-	"POST /api/v1/receipts":                 32 << 20,
-	"POST /api/v1/questions/{id}/answer":    16 << 10,
-	"POST /officials/questions/{id}/answer": maxAnswerForm,
-	"POST /officials/login":                 formBodyLimit,
-	"POST /officials/logout":                formBodyLimit,
-	"POST /r/{code}":                        formBodyLimit,
-	"POST /api/v1/enrol":                    1 << 10,
-	"POST /api/v1/kiosks/{id}/enrol":        1 << 10,
-	"POST /api/v1/conflicts/{id}/resolve":   4 << 10,
+	"POST /api/v1/notifications":                   maxNotificationBody,
+	"PUT /api/v1/catalogs/{name}":                  maxCatalogBody + 1, // its handler says 413 itself
+	"POST /api/v1/consult/kb":                      maxCatalogBody,
+	"POST /api/v1/receipts":                        32 << 20,
+	"POST /api/v1/questions/{id}/answer":           16 << 10,
+	"POST /officials/questions/{id}/answer":        maxAnswerForm,
+	"POST /officials/login":                        formBodyLimit,
+	"POST /officials/logout":                       formBodyLimit,
+	"POST /r/{code}":                               formBodyLimit,
+	"POST /api/v1/enrol":                           1 << 10,
+	"POST /api/v1/kiosks/{id}/enrol":               1 << 10,
+	"POST /api/v1/conflicts/{id}/resolve":          4 << 10,
+	"PUT /api/v1/types/{id}":                       typefile.MaxSize + 1, // its handler says 413 itself
+	"POST /api/v1/programs/{program}/enrolments":   maxProgramBody,
+	"PATCH /api/v1/programs/enrolments/{id}":       maxProgramBody,
+	"POST /api/v1/programs/enrolments/{id}/events": maxProgramBody,
 }
 
 // limitedBody is a request body under http.MaxBytesReader that remembers

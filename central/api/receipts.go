@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -10,17 +11,87 @@ import (
 	"time"
 
 	"allimi"
+	"allimi/central/pagetext"
 	"allimi/central/throttle"
 )
 
-//go:embed receipt.ko.html
+//go:embed receipt.html
 var receiptPage string
 
-var receiptTemplate = template.Must(template.New("receipt").Funcs(template.FuncMap{"kst": kstTime}).Parse(receiptPage))
+//go:embed receipt.toml
+var receiptWords string
+
+var (
+	receiptTemplate = template.Must(template.New("receipt").Funcs(template.FuncMap{"kst": kstTime}).Parse(receiptPage))
+	receiptTexts    = mustLoadReceiptTexts()
+)
+
+// receiptText is the receipt page's words in one language (receipt.toml).
+type receiptText struct {
+	Lang string `toml:"-"`
+
+	Brand, Title, FormTitle, CodeLabel, Wrong, FormIntro, BirthDate, Submit string
+	ViewTitle, Name, Received, TimeLayout, Phone, Verified, Unverified      string
+	Consents, NoConsents, Change                                            string
+	QuestionTitle, Asked, Question, AnswerTitle, AnsweredAt                 string
+	NoAnswer, NoAnswerSent                                                  string
+	LockedTitle, Locked, NotFoundTitle, NotFound                            string
+	// Types and Channels name a sign-up's notices and channels by id;
+	// Korean's are the names ReceiptConsent carries.
+	Types    map[string]string `toml:"types" pagetext:"optional"`
+	Channels map[string]string `toml:"channels" pagetext:"optional"`
+}
+
+func mustLoadReceiptTexts() map[string]*receiptText {
+	m, err := pagetext.Load[receiptText]("receipt page text", receiptWords)
+	if err != nil {
+		panic(err)
+	}
+	for lang, t := range m {
+		t.Lang = lang
+	}
+	return m
+}
+
+// receiptTextFor is the page's words in lang, Korean for one it does not
+// speak.
+func receiptTextFor(lang string) *receiptText {
+	if t := receiptTexts[lang]; t != nil {
+		return t
+	}
+	return receiptTexts[allimi.DefaultLanguage]
+}
+
+// Fmt is format with args: the sentences with a number or a time.
+func (t *receiptText) Fmt(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// TypeName names a granted type in the page's language.
+func (t *receiptText) TypeName(c allimi.ReceiptConsent) string {
+	if n := t.Types[string(c.TypeID)]; n != "" {
+		return n
+	}
+	return c.Type
+}
+
+// ChannelNames names a grant's channels in the page's language.
+func (t *receiptText) ChannelNames(c allimi.ReceiptConsent) []string {
+	if len(t.Channels) == 0 || len(c.ChannelIDs) != len(c.Channels) {
+		return c.Channels
+	}
+	out := make([]string, len(c.ChannelIDs))
+	for i, ch := range c.ChannelIDs {
+		if out[i] = t.Channels[string(ch)]; out[i] == "" {
+			out[i] = c.Channels[i]
+		}
+	}
+	return out
+}
 
 type receiptData struct {
 	Kind      string // form, view, notfound, locked, question
 	Code      string
+	Action    string
+	T         *receiptText
 	Wrong     bool
 	TriesLeft int
 	// LockMinutes: how long until the code, or this address, may try again.
@@ -37,7 +108,18 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code, ok := allimi.NormalizeReceiptCode(r.PathValue("code"))
-	d := receiptData{Kind: "form", Code: code}
+	// Until the date of birth is right the page speaks the visitor's
+	// language (?lang=, else the browser's), never the sign-up's: a
+	// guessed code must learn nothing. The sign-up's comes with it.
+	override := ""
+	if l := r.URL.Query().Get("lang"); l != "" && allimi.ValidateLanguage("lang", l) == nil {
+		override = l
+	}
+	lang := allimi.LanguageOr(cmp.Or(override, allimi.PreferredLanguage(r.Header.Get("Accept-Language"))))
+	d := receiptData{Kind: "form", Code: code, Action: "/r/" + code}
+	if override != "" {
+		d.Action += "?lang=" + override
+	}
 	status := http.StatusOK
 	now := time.Now()
 	tries, client := s.Limits.Receipt, throttle.Client(r.RemoteAddr)
@@ -86,8 +168,15 @@ func (s *Server) handleReceipt(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			d.Kind, d.View = "view", v
+			lang = allimi.LanguageOr(cmp.Or(override, v.Lang))
 		}
 	}
+	if d.Kind == "question" {
+		if l := d.Question.Lang; override == "" && allimi.ValidateLanguage("lang", l) == nil {
+			lang = allimi.LanguageOr(l)
+		}
+	}
+	d.T = receiptTextFor(lang)
 	w.WriteHeader(status)
 	if err := receiptTemplate.Execute(w, d); err != nil {
 		s.Log.Error("receipt page", "err", err)

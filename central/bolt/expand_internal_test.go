@@ -48,7 +48,7 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 			tokens[r.Token] = true
 
 			// Not sent yet: no page.
-			_, _, _, _, ok, err = s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
+			_, ok, err = s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
 			require.NoError(t, err)
 			assert.False(t, ok, "recipient %d: a page before any provider accepted the message", seq)
 
@@ -56,18 +56,19 @@ func TestExpandCampaign_ChunksAreSendableAndEveryLinkResolves(t *testing.T) {
 			dv := newDeliveryWriter(tx, s.log)
 			require.NoError(t, dv.Put(ref, allimi.DeliveryRecord{State: allimi.DeliveryAccepted}))
 			require.NoError(t, dv.Flush())
-			_, shared, birth, _, ok, err := s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
+			res, ok, err := s.ResolveToken(tx, r.Token, s.links.Secret(n.ID, seq))
+			shared, birth := res.Shared, res.BirthDate
 			require.NoError(t, err)
 			require.True(t, ok, "recipient %d", seq)
 			assert.Equal(t, detail.NoticeKey(n.ID), shared)
 			assert.True(t, births[birth])
 
 			wrong := s.links.Secret(n.ID, seq%7+1)
-			_, _, _, _, ok, err = s.ResolveToken(tx, r.Token, wrong)
+			_, ok, err = s.ResolveToken(tx, r.Token, wrong)
 			require.NoError(t, err)
 			assert.False(t, ok, "another recipient's secret opens nothing")
 		}
-		_, _, _, _, ok, err := s.ResolveToken(tx, 1<<39, [16]byte{})
+		_, ok, err := s.ResolveToken(tx, 1<<39, [16]byte{})
 		require.NoError(t, err)
 		assert.False(t, ok, "a token number never issued")
 		assert.Equal(t, 3, tx.Bucket(bucketTokenRanges).Stats().KeyN, "one token range per chunk")

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"sync"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -56,25 +55,24 @@ func (l *links) Secret(id uint64, seq uint32) [16]byte {
 
 // ResolveToken implements detail.Resolver: token number seq belongs to the
 // recipient range that starts at or before it. The page exists once a
-// provider has accepted the message on some channel.
-func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields []detail.Field, shared, birthDate string, expires time.Time, ok bool, err error) {
-	notFound := func() ([]detail.Field, string, string, time.Time, bool, error) {
-		return nil, "", "", time.Time{}, false, nil
-	}
+// provider has accepted the message on some channel; it speaks the
+// language the person last signed up in, as the messages to them do.
+func (s *Store) ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (detail.Resolved, bool, error) {
 	n, r, ok, err := recipientOfToken(tx, seq)
 	if err != nil || !ok {
-		return nil, "", "", time.Time{}, false, err
+		return detail.Resolved{}, false, err
 	}
 	rseq := r.Seq
 	want := s.links.Secret(n.ID, rseq)
 	if r.Token != seq || !hmac.Equal(want[:], secret[:]) || !sentSomewhere(tx, n.ID, rseq) {
-		return notFound()
+		return detail.Resolved{}, false, nil
 	}
 	it, err := s.outgoingFor(tx, &n, r, "")
 	if err != nil {
-		return nil, "", "", time.Time{}, false, err
+		return detail.Resolved{}, false, err
 	}
-	return detail.RecipientFields(&n, r.Params), detail.NoticeKey(n.ID), it.Citizen.BirthDate, n.ExpiresAt, true, nil
+	return detail.Resolved{Fields: detail.RecipientFieldsIn(&n, r.Params, it.Lang), Shared: detail.NoticeKey(n.ID),
+		BirthDate: it.Citizen.BirthDate, Expires: n.ExpiresAt, Lang: it.Lang}, true, nil
 }
 
 // recipientOfToken finds the recipient whose detail token is number seq.

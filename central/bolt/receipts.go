@@ -83,7 +83,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 		if err != nil {
 			return err
 		}
-		cit, err := s.openPII(ck, rec.PII)
+		cit, lang, err := s.openPerson(ck, rec.PII)
 		if err != nil {
 			return err
 		}
@@ -91,7 +91,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 			return ErrReceiptWrongDOB
 		}
 		view = allimi.ReceiptView{CitizenKey: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: string(v[40:]), Verified: rec.Verified,
-			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(allimi.KST)}
+			Received: allimi.HLCTime(binary.BigEndian.Uint64(v[32:40])).In(allimi.KST), Lang: lang}
 		byType := map[allimi.NotificationType][]allimi.Channel{}
 		c := tx.Bucket(bucketConsents).Cursor()
 		for k, sv := c.Seek(ck); k != nil && bytes.HasPrefix(k, ck); k, sv = c.Next() {

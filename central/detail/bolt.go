@@ -39,11 +39,11 @@ var (
 type Resolver interface {
 	// ResolveToken returns the record of token number seq whose secret
 	// part is secret: the recipient's own fields, the key of the shared
-	// detail (PutShared), their date of birth (YYYY-MM-DD) and when the page
-	// expires. ok is false for a token it does not know or whose secret
-	// does not match (compare in constant time); err is a failure of the
-	// store.
-	ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (fields []Field, shared, birthDate string, expires time.Time, ok bool, err error)
+	// detail (PutShared), their date of birth (YYYY-MM-DD), when the page
+	// expires and their language. ok is false for a token it does not
+	// know or whose secret does not match (compare in constant time); err
+	// is a failure of the store.
+	ResolveToken(tx *bbolt.Tx, seq uint64, secret [16]byte) (r Resolved, ok bool, err error)
 }
 
 // Bolt keeps the pages' data in db's buckets (Buckets), which it creates
@@ -158,8 +158,7 @@ func (t *boltTx) Resolve(seq uint64, secret [16]byte) (Resolved, bool, error) {
 	if t.r == nil {
 		return Resolved{}, false, nil
 	}
-	fields, shared, birthDate, expires, ok, err := t.r.ResolveToken(t.tx(), seq, secret)
-	return Resolved{Fields: fields, Shared: shared, BirthDate: birthDate, Expires: expires}, ok, err
+	return t.r.ResolveToken(t.tx(), seq, secret)
 }
 
 func (t *boltTx) Attempts(seq uint64) (Attempts, bool, error) {

@@ -19,4 +19,9 @@
 // hash. Tokens a caller makes itself (Reserve, TokenFor) have no record:
 // the storage answers for them from the caller's own records (Resolver on
 // bbolt).
+//
+// The page speaks the recipient's language (Detail.Lang, Resolved.Lang):
+// one template, page.html, whose words come from text.toml, a table per
+// language of the kiosk with Korean for what a language lacks; the notice's
+// own title, agency and fields are shown as the agency wrote them.
 package detail

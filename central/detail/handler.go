@@ -18,14 +18,14 @@ import (
 	"allimi/central/throttle"
 )
 
-//go:embed page.ko.html
+//go:embed page.html
 var pageSource string
 
 //go:embed page.css
 var pageCSS string
 
 var (
-	pageTemplate = template.Must(template.New("page.ko.html").Parse(pageSource))
+	pageTemplate = template.Must(template.New("page.html").Parse(pageSource))
 
 	// The style block is allowed by its hash; 'unsafe-inline' is there
 	// for browsers older than CSP level 2, and browsers that know hashes
@@ -58,8 +58,8 @@ func (s *Store) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /n/{token}", s.serveForm)
 	mux.HandleFunc("POST /n/{token}", s.serveCheck)
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.render(w, http.StatusNotFound, page{Kind: "notfound", Lang: visitorLang(r, "")})
 	})
 	return secure(mux)
 }
@@ -84,6 +84,12 @@ type page struct {
 	Kind   string // form, details, notfound, expired, locked, error
 	CSS    template.CSS
 	Action string
+	// Lang is the language of the page's words (T): the recipient's.
+	Lang string
+	T    *pageText
+	// FormLang goes back with the form: the language to answer in
+	// should its record not be read (an address locked).
+	FormLang string
 
 	// The form, filled again with what was typed after a failed try.
 	Year           string
@@ -105,11 +111,12 @@ type clock struct {
 	PM               bool
 	Hour, Minute     int  // Hour 0-11 in the morning, 12, 1-11 in the afternoon
 	OtherDay         bool // not the same day as now: say the date too
+	Hour24           int  // 0-23
 }
 
 func kstClock(t, now time.Time) clock {
 	t, now = t.In(kst), now.In(kst)
-	c := clock{Year: t.Year(), Month: int(t.Month()), Day: t.Day(), Hour: t.Hour(), Minute: t.Minute()}
+	c := clock{Year: t.Year(), Month: int(t.Month()), Day: t.Day(), Hour: t.Hour(), Minute: t.Minute(), Hour24: t.Hour()}
 	c.OtherDay = t.YearDay() != now.YearDay() || t.Year() != now.Year()
 	if c.Hour >= 12 {
 		c.PM = true
@@ -142,47 +149,95 @@ func intsFrom(lo, hi int) []int {
 	return s
 }
 
-func (s *Store) formPage(token string) page {
-	return page{Kind: "form", Action: "/n/" + token, Months: months, Days: days}
+// formPage is the form of token, in lang; override is the language the
+// visitor asked for (?lang=), which the form's answer keeps.
+func (s *Store) formPage(token, lang, override string) page {
+	action := "/n/" + token
+	if override != "" {
+		action += "?lang=" + override
+	}
+	return page{Kind: "form", Action: action, Months: months, Days: days, Lang: lang, FormLang: lang}
+}
+
+// langOverride is the language a visitor asked for with ?lang=xx, one of
+// allimi.Languages; "" when none (or one not spoken).
+func langOverride(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l != "" && allimi.ValidateLanguage("lang", l) == nil {
+		return l
+	}
+	return ""
+}
+
+// visitorLang is the language of a page that has no recipient: the one
+// asked for with ?lang=, else hint (a form's), else the browser's
+// (Accept-Language), else Korean.
+func visitorLang(r *http.Request, hint string) string {
+	if l := langOverride(r); l != "" {
+		return l
+	}
+	if hint != "" && allimi.ValidateLanguage("lang", hint) == nil {
+		return hint
+	}
+	return allimi.LanguageOr(allimi.PreferredLanguage(r.Header.Get("Accept-Language")))
+}
+
+// pageLang is the language of a page about a recipient whose language
+// is lang ("" when their record was not read): ?lang= first, then theirs.
+func pageLang(r *http.Request, lang, hint string) string {
+	if l := langOverride(r); l != "" {
+		return l
+	}
+	if lang != "" {
+		return lang
+	}
+	return visitorLang(r, hint)
 }
 
 func (s *Store) serveForm(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	t, ok := parseToken(token)
 	if !ok {
-		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+		s.render(w, http.StatusNotFound, page{Kind: "notfound", Lang: visitorLang(r, "")})
 		return
 	}
-	if err := s.state(&t); err != nil {
-		s.renderResult(w, err, s.formPage(token))
+	recLang, err := s.state(&t)
+	form := s.formPage(token, pageLang(r, recLang, ""), langOverride(r))
+	if err != nil {
+		s.renderResult(w, err, form)
 		return
 	}
-	s.render(w, http.StatusOK, s.formPage(token))
+	s.render(w, http.StatusOK, form)
 }
 
 func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	if _, ok := parseToken(token); !ok {
-		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+		s.render(w, http.StatusNotFound, page{Kind: "notfound", Lang: visitorLang(r, "")})
 		return
 	}
-	form := s.formPage(token)
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	var dob string
+	var form page
 	if err := r.ParseForm(); err == nil {
+		form = s.formPage(token, visitorLang(r, r.PostForm.Get("lang")), langOverride(r))
 		dob = readBirthDate(r.PostForm, &form)
 	} else if tooBig := new(http.MaxBytesError); errors.As(err, &tooBig) {
 		// Not a date anyone typed: say so, count no try.
+		form = s.formPage(token, visitorLang(r, ""), langOverride(r))
 		form.BadDate = true
 		s.render(w, http.StatusRequestEntityTooLarge, form)
 		return
+	} else {
+		form = s.formPage(token, visitorLang(r, ""), langOverride(r))
 	}
 	client := throttle.Client(r.RemoteAddr)
 	if err := s.clientAllowed(client); err != nil {
 		s.renderResult(w, err, form)
 		return
 	}
-	d, err := s.Check(token, dob)
+	d, recLang, err := s.checkToken(token, dob)
+	form.Lang = pageLang(r, recLang, form.FormLang)
+	form.FormLang = form.Lang
 	if err != nil {
 		if s.opt.Clients != nil && (errors.As(err, new(*WrongBirthDateError)) || errors.Is(err, ErrNotFound)) {
 			if _, cerr := s.opt.Clients.Count(client, ""); cerr != nil && !errors.Is(cerr, throttle.ErrBusy) {
@@ -199,7 +254,7 @@ func (s *Store) serveCheck(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.render(w, http.StatusOK, page{Kind: "details", Detail: d,
+	s.render(w, http.StatusOK, page{Kind: "details", Detail: d, Lang: form.Lang,
 		Expires: kstClock(d.Expires.Add(-time.Second), s.opt.Now())})
 }
 
@@ -268,21 +323,22 @@ func isDigits(s string) bool {
 	return true
 }
 
-// renderResult shows the page for an error of Check or state; form is the
-// form to show again when the person may try again.
+// renderResult shows the page for an error of Check or state, in form's
+// language; form is the form to show again when the person may try
+// again.
 func (s *Store) renderResult(w http.ResponseWriter, err error, form page) {
 	var locked *LockedError
 	var wrong *WrongBirthDateError
 	switch {
 	case errors.Is(err, ErrNotFound):
-		s.render(w, http.StatusNotFound, page{Kind: "notfound"})
+		s.render(w, http.StatusNotFound, page{Kind: "notfound", Lang: form.Lang})
 	case errors.Is(err, ErrExpired):
-		s.render(w, http.StatusGone, page{Kind: "expired"})
+		s.render(w, http.StatusGone, page{Kind: "expired", Lang: form.Lang})
 	case errors.As(err, &locked):
 		now := s.opt.Now()
 		until := ceilMinute(locked.Until)
 		w.Header().Set("Retry-After", strconv.Itoa(int(max(until.Sub(now), time.Second)/time.Second)))
-		s.render(w, http.StatusTooManyRequests, page{Kind: "locked", Until: kstClock(until, now)})
+		s.render(w, http.StatusTooManyRequests, page{Kind: "locked", Lang: form.Lang, Until: kstClock(until, now)})
 	case errors.As(err, &wrong):
 		form.Wrong, form.TriesLeft = true, wrong.TriesLeft
 		s.render(w, http.StatusForbidden, form)
@@ -291,12 +347,13 @@ func (s *Store) renderResult(w http.ResponseWriter, err error, form page) {
 		s.render(w, http.StatusBadRequest, form)
 	default:
 		s.opt.Logger.Error("detail page", "err", err)
-		s.render(w, http.StatusInternalServerError, page{Kind: "error"})
+		s.render(w, http.StatusInternalServerError, page{Kind: "error", Lang: form.Lang})
 	}
 }
 
 func (s *Store) render(w http.ResponseWriter, status int, p page) {
 	p.CSS = template.CSS(pageCSS)
+	p.T = textFor(p.Lang)
 	p.MaxFailures, p.LockMinutes = s.opt.MaxFailures, int(s.opt.Lockout/time.Minute)
 	var b bytes.Buffer
 	if err := pageTemplate.ExecuteTemplate(&b, "page", p); err != nil {

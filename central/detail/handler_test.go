@@ -191,9 +191,9 @@ func TestKSTClock(t *testing.T) {
 		at   time.Time
 		want clock
 	}{
-		{time.Date(2026, 11, 2, 14, 20, 0, 0, time.UTC), clock{2026, 11, 2, true, 11, 20, false}},
-		{time.Date(2026, 11, 2, 15, 5, 0, 0, time.UTC), clock{2026, 11, 3, false, 0, 5, true}},
-		{time.Date(2026, 11, 3, 3, 0, 0, 0, time.UTC), clock{2026, 11, 3, true, 12, 0, true}},
+		{time.Date(2026, 11, 2, 14, 20, 0, 0, time.UTC), clock{2026, 11, 2, true, 11, 20, false, 23}},
+		{time.Date(2026, 11, 2, 15, 5, 0, 0, time.UTC), clock{2026, 11, 3, false, 0, 5, true, 0}},
+		{time.Date(2026, 11, 3, 3, 0, 0, 0, time.UTC), clock{2026, 11, 3, true, 12, 0, true, 12}},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, kstClock(tt.at, now), tt.at)

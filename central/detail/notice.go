@@ -11,8 +11,8 @@ import (
 // recipient's own fields (RecipientFields).
 
 // paramLabels name the notification parameters on the detail page, in the
-// order they are shown.
-// TODO(i18n): move to the translation files when the kiosk's i18n lands.
+// order they are shown, in Korean; labels (text.toml) in the other
+// languages.
 var paramLabels = []struct{ param, label string }{
 	{"violation", "위반 내용"},
 	{"amount", "금액(원)"},
@@ -27,8 +27,16 @@ var paramLabels = []struct{ param, label string }{
 }
 
 // RecipientFields are the lines of one recipient's detail page that are
-// theirs: the notification's parameters with their own values.
+// theirs: the notification's parameters with their own values, labelled
+// in Korean.
 func RecipientFields(n *allimi.Notification, own map[string]string) []Field {
+	return RecipientFieldsIn(n, own, allimi.DefaultLanguage)
+}
+
+// RecipientFieldsIn is RecipientFields labelled in lang (Korean for a
+// label lang lacks); the values are as given.
+func RecipientFieldsIn(n *allimi.Notification, own map[string]string, lang string) []Field {
+	labels := paramLabelsIn(lang)
 	var out []Field
 	for _, pl := range paramLabels {
 		v, ok := own[pl.param]
@@ -36,7 +44,11 @@ func RecipientFields(n *allimi.Notification, own map[string]string) []Field {
 			v, ok = n.Params[pl.param]
 		}
 		if ok {
-			out = append(out, Field{Label: pl.label, Value: v})
+			label := pl.label
+			if l := labels[pl.param]; l != "" {
+				label = l
+			}
+			out = append(out, Field{Label: label, Value: v})
 		}
 	}
 	return out

@@ -15,7 +15,9 @@ import (
 //	[0]     format: formatInline or formatRef
 //	[1:9]   expiry, Unix seconds, big endian (in clear: Purge reads it)
 //	[9:25]  HMAC-SHA256(secret, "dob", token, date of birth), first 16 bytes
-//	[25:]   formatInline: seal(detail)
+//	[25:]   formatInline: seal(detail, then the recipient's language
+//	                      when it has one: records written before
+//	                      languages end after the detail, and are Korean)
 //	        formatRef:    uvarint length, shared key, seal(fields)
 //
 // seal is AES-256-GCM under a key derived from the secret and the whole
@@ -70,6 +72,15 @@ func appendDetail(b []byte, d Detail) []byte {
 	b = appendString(b, d.Agency)
 	b = appendString(b, d.PaymentURL)
 	return appendFields(b, d.Fields)
+}
+
+// appendLang appends a recipient's language, when there is one, after an
+// inline record's detail.
+func appendLang(b []byte, lang string) []byte {
+	if lang == "" {
+		return b
+	}
+	return appendString(b, lang)
 }
 
 // decoder reads what the append functions wrote; the first problem sticks.
@@ -129,6 +140,15 @@ func (r *decoder) detail() Detail {
 	d.PaymentURL = r.string()
 	d.Fields = r.fields()
 	return d
+}
+
+// lang reads what appendLang wrote: "" when nothing is left (a record
+// written before languages, or a Korean recipient's).
+func (r *decoder) lang() string {
+	if r.err != nil || len(r.b) == 0 {
+		return ""
+	}
+	return r.string()
 }
 
 // end reports the first problem, or trailing bytes.

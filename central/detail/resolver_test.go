@@ -26,18 +26,19 @@ type resolved struct {
 	fields  []Field
 	dob     string
 	expires time.Time
+	lang    string
 }
 
-func (m *mapResolver) ResolveToken(_ *bbolt.Tx, seq uint64, secret [16]byte) ([]Field, string, string, time.Time, bool, error) {
+func (m *mapResolver) ResolveToken(_ *bbolt.Tx, seq uint64, secret [16]byte) (Resolved, bool, error) {
 	m.calls++
 	if m.err != nil {
-		return nil, "", "", time.Time{}, false, m.err
+		return Resolved{}, false, m.err
 	}
 	r, ok := m.recs[seq]
 	if !ok || r.secret != secret {
-		return nil, "", "", time.Time{}, false, nil
+		return Resolved{}, false, nil
 	}
-	return r.fields, "n1", r.dob, r.expires, true, nil
+	return Resolved{Fields: r.fields, Shared: "n1", BirthDate: r.dob, Expires: r.expires, Lang: r.lang}, true, nil
 }
 
 // resolverFixture is a store whose tokens 1..3 are reserved and answered by

@@ -66,12 +66,15 @@ type Tx interface {
 
 // Resolved is a token answered for by the caller's records: the
 // recipient's own fields, the key of the shared detail (PutShared), their
-// date of birth (YYYY-MM-DD) and when the page expires.
+// date of birth (YYYY-MM-DD), when the page expires and their language.
 type Resolved struct {
 	Fields    []Field
 	Shared    string
 	BirthDate string
 	Expires   time.Time
+	// Lang is the recipient's language (one of allimi.Languages; empty
+	// is Korean), in which their page speaks.
+	Lang string
 }
 
 // Attempts is a token's try counter: wrong dates of birth since the last

@@ -64,6 +64,10 @@ type Detail struct {
 	PaymentURL string
 	// Expires is when the link stops working; Unix seconds are kept.
 	Expires time.Time
+	// Lang is the recipient's language (one of allimi.Languages), in
+	// which the page speaks; empty is Korean. Issue keeps it with the
+	// token; a shared detail has none (each recipient's is their own).
+	Lang string
 }
 
 // Field is one line of a detail: {"과태료", "40,000원"}.
@@ -114,7 +118,10 @@ func (s *Store) Issue(tx Writer, d Detail, birthDate string) (token, link string
 	if err != nil {
 		return "", "", err
 	}
-	return s.put(tx, formatInline, d.Expires, dob, "", appendDetail(nil, d))
+	if err := allimi.ValidateLanguage("detail language", d.Lang); err != nil {
+		return "", "", err
+	}
+	return s.put(tx, formatInline, d.Expires, dob, "", appendLang(appendDetail(nil, d), d.Lang))
 }
 
 // PutShared stores inside tx what all recipients of one notice see the
@@ -244,6 +251,7 @@ type record struct {
 	shared  string // formatRef: the shared detail's key
 	plain   []byte // formatInline: the detail; formatRef: the fields
 	format  byte
+	lang    string // the recipient's language; empty: Korean
 }
 
 // open finds and opens t's record; a token whose random part does not
@@ -278,6 +286,11 @@ func (s *Store) open(tx Tx, t *rawToken) (record, error) {
 		return record{}, ErrNotFound
 	}
 	r.plain = plain
+	if r.format == formatInline {
+		dec := decoder{b: plain}
+		dec.detail()
+		r.lang = dec.lang()
+	}
 	return r, nil
 }
 
@@ -297,7 +310,7 @@ func (s *Store) resolve(tx Tx, t *rawToken) (record, error) {
 		return record{}, fmt.Errorf("resolved detail token: %w", err)
 	}
 	return record{format: formatRef, expires: res.Expires, shared: res.Shared, plain: appendFields(nil, res.Fields),
-		mac: s.macs.dobMAC(t, dob)}, nil
+		mac: s.macs.dobMAC(t, dob), lang: res.Lang}, nil
 }
 
 // detail puts the opened record together with its shared part.
@@ -306,6 +319,7 @@ func (s *Store) detail(tx Tx, r record) (Detail, error) {
 	var d Detail
 	if r.format == formatInline {
 		d = dec.detail()
+		dec.lang()
 	} else {
 		own := dec.fields()
 		_, v, err := tx.Shared(r.shared)
@@ -326,6 +340,7 @@ func (s *Store) detail(tx Tx, r record) (Detail, error) {
 		return Detail{}, err
 	}
 	d.Expires = r.expires
+	d.Lang = allimi.LanguageOr(r.lang)
 	return d, nil
 }
 
@@ -349,17 +364,26 @@ func readAttempts(tx Tx, t *rawToken, now time.Time) (a Attempts, stored bool, e
 // Storage, so a restart forgets none. A date of birth that is not a real
 // date (allimi.ErrInvalid) does not count.
 func (s *Store) Check(token, birthDate string) (Detail, error) {
+	d, _, err := s.checkToken(token, birthDate)
+	return d, err
+}
+
+// checkToken is Check, and the recipient's language whenever their record
+// was read (also after a wrong date, or when locked or expired); "" when
+// it was not.
+func (s *Store) checkToken(token, birthDate string) (Detail, string, error) {
 	t, ok := parseToken(token)
 	if !ok {
-		return Detail{}, ErrNotFound
+		return Detail{}, "", ErrNotFound
 	}
 	now := s.opt.Now()
 	var d Detail
+	var lang string
 	var result error
 	write := false
 	err := s.st.ViewDetails(func(tx Tx) error {
 		var err error
-		d, result, write, err = s.check(tx, false, &t, birthDate, now)
+		d, lang, result, write, err = s.check(tx, false, &t, birthDate, now)
 		return err
 	})
 	if err == nil && write {
@@ -367,46 +391,49 @@ func (s *Store) Check(token, birthDate string) (Detail, error) {
 		// concurrent wrong tries all count.
 		err = s.st.UpdateDetails(func(tx Tx) error {
 			var err error
-			d, result, _, err = s.check(tx, true, &t, birthDate, now)
+			d, lang, result, _, err = s.check(tx, true, &t, birthDate, now)
 			return err
 		})
 	}
 	if err != nil {
-		return Detail{}, fmt.Errorf("check detail token: %w", err)
+		return Detail{}, "", fmt.Errorf("check detail token: %w", err)
 	}
-	return d, result
+	return d, lang, result
 }
 
 // check decides about one try. In a read-only tx (writable false) it
 // stops, with write set, where the try must change the counter; result is
 // the answer for the person, err a failure of the store (which rolls tx
-// back).
-func (s *Store) check(tx Tx, writable bool, t *rawToken, birthDate string, now time.Time) (d Detail, result error, write bool, err error) {
+// back); lang is the recipient's language once their record is read.
+func (s *Store) check(tx Tx, writable bool, t *rawToken, birthDate string, now time.Time) (d Detail, lang string, result error, write bool, err error) {
 	r, a, stored, result, err := s.status(tx, t, now)
 	if err != nil {
-		return Detail{}, nil, false, err
+		return Detail{}, "", nil, false, err
+	}
+	if r.format != 0 {
+		lang = allimi.LanguageOr(r.lang)
 	}
 	if result != nil {
-		return Detail{}, result, false, nil
+		return Detail{}, lang, result, false, nil
 	}
 	dob, result := canonicalBirthDate(birthDate, now)
 	if result != nil {
-		return Detail{}, result, false, nil
+		return Detail{}, lang, result, false, nil
 	}
 	if hmac.Equal(s.macs.dobMAC(t, dob), r.mac) {
 		if stored {
 			if !writable {
-				return Detail{}, nil, true, nil
+				return Detail{}, lang, nil, true, nil
 			}
 			if err := tx.DeleteAttempts(t.seq()); err != nil {
-				return Detail{}, nil, false, err
+				return Detail{}, lang, nil, false, err
 			}
 		}
 		d, err = s.detail(tx, r)
-		return d, nil, false, err
+		return d, lang, nil, false, err
 	}
 	if !writable {
-		return Detail{}, nil, true, nil
+		return Detail{}, lang, nil, true, nil
 	}
 	a.Failures++
 	if a.Failures >= s.opt.MaxFailures {
@@ -415,7 +442,7 @@ func (s *Store) check(tx Tx, writable bool, t *rawToken, birthDate string, now t
 	} else {
 		result = &WrongBirthDateError{TriesLeft: s.opt.MaxFailures - a.Failures}
 	}
-	return Detail{}, result, false, tx.PutAttempts(t.seq(), a, r.expires)
+	return Detail{}, lang, result, false, tx.PutAttempts(t.seq(), a, r.expires)
 }
 
 // ceilSecond rounds t up to a whole second: locks are stored in seconds
@@ -449,19 +476,24 @@ func (s *Store) status(tx Tx, t *rawToken, now time.Time) (r record, a Attempts,
 }
 
 // state is status for the page's first visit: nil when the form may be
-// shown.
-func (s *Store) state(t *rawToken) error {
+// shown; lang is the recipient's language when their record was read, ""
+// when not.
+func (s *Store) state(t *rawToken) (lang string, _ error) {
 	now := s.opt.Now()
 	var result error
 	err := s.st.ViewDetails(func(tx Tx) error {
 		var err error
-		_, _, _, result, err = s.status(tx, t, now)
+		var r record
+		r, _, _, result, err = s.status(tx, t, now)
+		if r.format != 0 {
+			lang = allimi.LanguageOr(r.lang)
+		}
 		return err
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
-	return result
+	return lang, result
 }
 
 // Purge deletes the tokens that expired at or before now, their try

@@ -20,7 +20,8 @@ func (d *Dispatcher) link(it *allimi.Outgoing) string {
 	return link
 }
 
-// render makes a batch's messages. Their links lead to pages answered
+// render makes a batch's messages, each in its recipient's language
+// (Outgoing.Lang) where the template has one, else in Korean. Their links lead to pages answered
 // from the notification's records (Store.ResolveToken) once a provider has
 // accepted them.
 func (d *Dispatcher) render(b batch) ([]channel.Message, error) {
@@ -47,7 +48,7 @@ func (d *Dispatcher) render(b batch) ([]channel.Message, error) {
 		}
 		link := d.link(&b.items[i])
 		vars["name"], vars["link"] = it.Citizen.Name, link
-		r, err := tmpl.RenderNamed(it.N.Type, it.N.Template, it.Ref.Channel, vars)
+		r, err := tmpl.RenderIn(it.N.Type, it.N.Template, it.Lang, it.Ref.Channel, vars)
 		if err != nil {
 			return nil, fmt.Errorf("notification %d: %w", it.N.ID, err)
 		}

@@ -159,7 +159,8 @@ func (t *detailTx) Record(seq uint64) ([]byte, error) {
 }
 
 // Resolve answers for a recipient's token: the page exists once a
-// provider has accepted the message on some channel, as on central/bolt.
+// provider has accepted the message on some channel, as on central/bolt,
+// in the language the person last signed up in.
 func (t *detailTx) Resolve(seq uint64, secret [16]byte) (detail.Resolved, bool, error) {
 	s := t.s
 	if s.keys == nil {
@@ -203,7 +204,7 @@ func (t *detailTx) Resolve(seq uint64, secret [16]byte) (detail.Resolved, bool, 
 		if r.pii == nil {
 			return detail.Resolved{}, false, fmt.Errorf("recipient %d of notification %d: no such citizen", r.seq, r.id)
 		}
-		c, err := s.keys.OpenCitizen(r.pii, r.ck)
+		c, lang, err := s.keys.OpenPerson(r.pii, r.ck)
 		if err != nil {
 			return detail.Resolved{}, false, fmt.Errorf("recipient %d of notification %d: %w", r.seq, r.id, err)
 		}
@@ -213,8 +214,8 @@ func (t *detailTx) Resolve(seq uint64, secret [16]byte) (detail.Resolved, bool, 
 				return detail.Resolved{}, false, fmt.Errorf("recipient %d of notification %d params: %w", r.seq, r.id, err)
 			}
 		}
-		return detail.Resolved{Fields: detail.RecipientFields(&n, params), Shared: detail.NoticeKey(n.ID),
-			BirthDate: c.BirthDate, Expires: n.ExpiresAt}, true, nil
+		return detail.Resolved{Fields: detail.RecipientFieldsIn(&n, params, lang), Shared: detail.NoticeKey(n.ID),
+			BirthDate: c.BirthDate, Expires: n.ExpiresAt, Lang: lang}, true, nil
 	}
 	return detail.Resolved{}, false, nil
 }

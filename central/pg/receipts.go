@@ -69,7 +69,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 	if err != nil {
 		return view, err
 	}
-	cit, err := s.keys.OpenCitizen(pii, ck)
+	cit, lang, err := s.keys.OpenPerson(pii, ck)
 	if err != nil {
 		return view, err
 	}
@@ -77,7 +77,7 @@ func (s *Store) Receipt(code, birthDate string) (allimi.ReceiptView, error) {
 		return view, ErrReceiptWrongDOB
 	}
 	view = allimi.ReceiptView{CitizenKey: bytes.Clone(ck), Code: code, Name: cit.MaskedName(), Kiosk: kiosk, Verified: verified,
-		Received: allimi.HLCTime(uint64(hlc)).In(allimi.KST)}
+		Received: allimi.HLCTime(uint64(hlc)).In(allimi.KST), Lang: lang}
 	byType, err := grantedChannels(ctx, s, ck)
 	if err != nil {
 		return view, err

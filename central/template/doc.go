@@ -15,6 +15,14 @@
 // Every body has {{link}}. A title is fixed text: it is registered with an
 // AlimTalk template, so it cannot vary.
 //
+// Those tables are Korean. Another language of the kiosk (allimi.Languages)
+// adds its own to the same file, [en.kakao], [en.naver], [en.toss],
+// [en.sms] …, each optional and checked as the Korean ones are, each
+// kakao and naver one with its own code. RenderIn renders a recipient's
+// notice in their language, template by template falling back to Korean:
+// an SMS in Thai, which EUC-KR cannot carry, has no table and goes in
+// Korean. A Variant is Korean only.
+//
 // Load checks everything once (each type, each channel, each variable, the
 // limits) and splits each body into literal text and variables, so that
 // Render, called once per delivery, only looks values up and copies

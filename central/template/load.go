@@ -38,6 +38,7 @@ type key struct {
 	t    allimi.NotificationType
 	name string // a Variant's; empty for the type's own
 	ch   allimi.Channel
+	lang string // one of allimi.Languages; Korean is allimi.DefaultLanguage
 }
 
 // compiled is one template, split at load into literal text and variables
@@ -45,6 +46,7 @@ type key struct {
 type compiled struct {
 	t     allimi.NotificationType
 	ch    allimi.Channel
+	lang  string
 	rules channelRules
 	code  string
 	title string // for sms, already cut to the LMS subject limit
@@ -99,7 +101,7 @@ func Load(fsys fs.FS) (*Set, error) {
 		tmpls, ferrs := loadFile(name, data, info)
 		errs = append(errs, ferrs...)
 		for _, c := range tmpls {
-			s.byKey[key{c.t, "", c.ch}] = c
+			s.byKey[key{c.t, "", c.ch, c.lang}] = c
 		}
 	}
 	for _, ti := range allimi.Types() {
@@ -127,8 +129,11 @@ type fileChannel struct {
 	Body  string `toml:"body"`
 }
 
-// loadFile parses and checks the file of one notification type. It returns
-// the templates that are sound and an error for each problem.
+// loadFile parses and checks the file of one notification type: the
+// Korean tables [kakao] [naver] [toss] [sms], all four required, and any
+// other language's ([en.kakao], [ja.sms] …), each optional: a channel a
+// language has no table for is sent in Korean. It returns the templates
+// that are sound and an error for each problem.
 func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []error) {
 	var raw map[string]toml.Primitive
 	md, err := toml.Decode(string(data), &raw)
@@ -139,12 +144,32 @@ func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []er
 		out  []*compiled
 		errs []error
 	)
+	langs := map[string]map[string]toml.Primitive{}
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
-		if k == TypeTable {
-			continue // the type's own description (central/typefile)
-		}
-		if allimi.Channel(k).Validate() != nil {
-			errs = append(errs, invalid(nil, "%s: unknown channel %q (known: %s)", file, k, channelIDs()))
+		switch {
+		case k == TypeTable: // the type's own description (central/typefile)
+		case allimi.Channel(k).Validate() == nil:
+		case k != allimi.DefaultLanguage && slices.Contains(allimi.Languages, k):
+			var tables map[string]toml.Primitive
+			if typ := md.Type(k); typ != "" && typ != "Hash" {
+				errs = append(errs, invalid(nil, "%s: [%s]: want a table per channel ([%s.kakao] …)", file, k, k))
+				continue
+			}
+			if err := md.PrimitiveDecode(raw[k], &tables); err != nil {
+				errs = append(errs, invalid(err, "%s: [%s]: want a table per channel ([%s.kakao] …)", file, k, k))
+				continue
+			}
+			for _, ch := range slices.Sorted(maps.Keys(tables)) {
+				if allimi.Channel(ch).Validate() != nil {
+					errs = append(errs, invalid(nil, "%s: [%s.%s]: unknown channel %q (known: %s)", file, k, ch, ch, channelIDs()))
+				}
+			}
+			langs[k] = tables
+		case k == allimi.DefaultLanguage:
+			errs = append(errs, invalid(nil, "%s: [%s]: Korean is the file's own tables ([kakao], [naver], [toss], [sms])", file, k))
+		default:
+			errs = append(errs, invalid(nil, "%s: unknown channel %q (known: %s) or language (known: %s)",
+				file, k, channelIDs(), strings.Join(allimi.Languages[1:], ", ")))
 		}
 	}
 	for _, ch := range allimi.Channels {
@@ -165,9 +190,36 @@ func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []er
 		}
 		out = append(out, c)
 	}
+	for _, lang := range allimi.Languages {
+		tables := langs[lang]
+		for _, ch := range allimi.Channels {
+			prim, ok := tables[string(ch)]
+			if !ok {
+				continue // sent in Korean
+			}
+			var fc fileChannel
+			if err := md.PrimitiveDecode(prim, &fc); err != nil {
+				errs = append(errs, invalid(err, "%s: [%s.%s]", file, lang, ch))
+				continue
+			}
+			c, err := compile(info, ch, fc)
+			if err != nil {
+				if ch == allimi.ChannelSMS && errors.Is(err, errNotEUCKR) {
+					err = fmt.Errorf("%w; write no [%s.sms] table: its notices then go by SMS in Korean", err, lang)
+				}
+				errs = append(errs, invalid(nil, "%s: [%s.%s]: %v", file, lang, ch, err))
+				continue
+			}
+			c.lang = lang
+			out = append(out, c)
+		}
+	}
 	for _, k := range md.Undecoded() {
-		if len(k) == 2 && allimi.Channel(k[0]).Validate() == nil {
+		switch {
+		case len(k) == 2 && allimi.Channel(k[0]).Validate() == nil:
 			errs = append(errs, invalid(nil, "%s: %s: unknown key %q (known: code, title, body)", file, k[0], k[1]))
+		case len(k) == 3 && langs[k[0]] != nil && allimi.Channel(k[1]).Validate() == nil:
+			errs = append(errs, invalid(nil, "%s: [%s.%s]: unknown key %q (known: code, title, body)", file, k[0], k[1], k[2]))
 		}
 	}
 	return out, errs
@@ -176,7 +228,7 @@ func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []er
 // compile checks one channel's template and splits its body.
 func compile(info allimi.TypeInfo, ch allimi.Channel, fc fileChannel) (*compiled, error) {
 	r := rules(ch)
-	c := &compiled{t: info.ID, ch: ch, rules: r, code: fc.Code, link: -1}
+	c := &compiled{t: info.ID, ch: ch, lang: allimi.DefaultLanguage, rules: r, code: fc.Code, link: -1}
 
 	if fc.Code == "" && r.needCode {
 		return nil, errors.New("code: missing: AlimTalk sends the provider's template code")
@@ -288,18 +340,22 @@ func checkText(s string, u unit, newlines bool) error {
 		case unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029':
 			return fmt.Errorf("line %d: control character %U", 1+strings.Count(s[:i], "\n"), r)
 		case u == unitEUCKR && r >= utf8.RuneSelf && !inEUCKR(set, r):
-			return fmt.Errorf("line %d: %q (%U) is not in EUC-KR and cannot be sent by SMS", 1+strings.Count(s[:i], "\n"), r, r)
+			return fmt.Errorf("line %d: %q (%U) %w", 1+strings.Count(s[:i], "\n"), r, r, errNotEUCKR)
 		}
 	}
 	return nil
 }
+
+// errNotEUCKR is a character of an SMS template that EUC-KR lacks.
+var errNotEUCKR = errors.New("is not in EUC-KR and cannot be sent by SMS")
 
 // checkCodes refuses two templates with one provider template code on a
 // channel: one of them would be sent with the other's text.
 func checkCodes(s *Set) []error {
 	var errs []error
 	keys := slices.SortedFunc(maps.Keys(s.byKey), func(a, b key) int {
-		return cmp.Or(cmp.Compare(a.ch, b.ch), cmp.Compare(typeIndex(a.t), typeIndex(b.t)), cmp.Compare(a.name, b.name))
+		return cmp.Or(cmp.Compare(a.ch, b.ch), cmp.Compare(typeIndex(a.t), typeIndex(b.t)), cmp.Compare(a.name, b.name),
+			cmp.Compare(langIndex(a.lang), langIndex(b.lang)))
 	})
 	seen := map[allimi.Channel]map[string]key{}
 	for _, k := range keys {
@@ -311,7 +367,7 @@ func checkCodes(s *Set) []error {
 			seen[k.ch] = map[string]key{}
 		}
 		if other, ok := seen[k.ch][c.code]; ok {
-			errs = append(errs, invalid(nil, "%s: %s: code %q is also the code of %s", k.source(), k.ch, c.code, other.owner()))
+			errs = append(errs, invalid(nil, "%s: %s: code %q is also the code of %s", k.source(), k.table(), c.code, other.owner()))
 			continue
 		}
 		seen[k.ch][c.code] = k
@@ -319,13 +375,21 @@ func checkCodes(s *Set) []error {
 	return errs
 }
 
-// owner names whose template it is: a variant, or a type.
+// owner names whose template it is: a variant, or a type, and its
+// language when not Korean.
 func (k key) owner() string {
+	o := string(k.t)
 	if k.name != "" {
-		return k.name
+		o = k.name
 	}
-	return string(k.t)
+	if k.lang != allimi.DefaultLanguage {
+		o += " [" + k.lang + "." + string(k.ch) + "]"
+	}
+	return o
 }
+
+// langIndex orders languages as allimi.Languages lists them.
+func langIndex(lang string) int { return slices.Index(allimi.Languages, lang) }
 
 // typeIndex orders types as allimi.Types() lists them.
 func typeIndex(t allimi.NotificationType) int {
@@ -338,6 +402,15 @@ func (k key) source() string {
 		return k.name
 	}
 	return string(k.t) + ext
+}
+
+// table names the table a template was written in: the channel for
+// Korean, [lang.channel] for another language.
+func (k key) table() string {
+	if k.lang == allimi.DefaultLanguage {
+		return string(k.ch)
+	}
+	return "[" + k.lang + "." + string(k.ch) + "]"
 }
 
 func unitName(u unit) string {
@@ -388,9 +461,10 @@ func (e *loadError) Unwrap() []error {
 	return []error{allimi.ErrInvalid}
 }
 
-// ProviderTemplates returns the templates of channel ch as a provider
-// registers them: code → body with NHN's #{variable} placeholders. The fake
-// providers render template sends with them.
+// ProviderTemplates returns the templates of channel ch, in every
+// language, as a provider registers them: code → body with NHN's
+// #{variable} placeholders. The fake providers render template sends with
+// them.
 func (s *Set) ProviderTemplates(ch allimi.Channel) map[string]string {
 	out := map[string]string{}
 	for _, c := range s.byKey {

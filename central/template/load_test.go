@@ -73,7 +73,7 @@ func TestDefault_LoadsEmbeddedTemplates(t *testing.T) {
 	require.NoError(t, err)
 	for _, ti := range allimi.Types() {
 		for _, ch := range allimi.Channels {
-			assert.NotNil(t, s.byKey[key{ti.ID, "", ch}], "%s %s", ti.ID, ch)
+			assert.NotNil(t, s.byKey[key{ti.ID, "", ch, allimi.DefaultLanguage}], "%s %s", ti.ID, ch)
 		}
 	}
 	again, err := Default()

@@ -72,7 +72,15 @@ func (s *Set) Render(t allimi.NotificationType, ch allimi.Channel, vars map[stri
 // RenderNamed is Render with the templates of the Variant called name
 // (an empty name: the type's own).
 func (s *Set) RenderNamed(t allimi.NotificationType, name string, ch allimi.Channel, vars map[string]string) (Rendered, error) {
-	c := s.byKey[key{t, name, ch}]
+	return s.RenderIn(t, name, allimi.DefaultLanguage, ch, vars)
+}
+
+// RenderIn is RenderNamed in language lang (one of allimi.Languages; empty
+// is Korean): the template lang has for the channel, else, template by
+// template, the Korean one. A variant is Korean only; so is the SMS of a
+// language EUC-KR cannot carry.
+func (s *Set) RenderIn(t allimi.NotificationType, name, lang string, ch allimi.Channel, vars map[string]string) (Rendered, error) {
+	c := s.lookup(t, name, lang, ch)
 	if c == nil && name != "" {
 		return Rendered{}, fmt.Errorf("render %s %s: no template %q: %w", t, ch, name, allimi.ErrNotFound)
 	}
@@ -147,6 +155,27 @@ func (s *Set) RenderNamed(t allimi.NotificationType, name string, ch allimi.Chan
 	}
 	r.Params = Params{Names: c.vars[:len(c.vars):len(c.vars)], Values: vals}
 	return r, nil
+}
+
+// lookup finds the template of t (or its variant name) for ch in lang,
+// falling back to Korean; nil when there is none.
+func (s *Set) lookup(t allimi.NotificationType, name, lang string, ch allimi.Channel) *compiled {
+	if lang != "" && lang != allimi.DefaultLanguage {
+		if c := s.byKey[key{t, name, ch, lang}]; c != nil {
+			return c
+		}
+	}
+	return s.byKey[key{t, name, ch, allimi.DefaultLanguage}]
+}
+
+// Lang is the language RenderIn sends t's template (or its variant
+// name's) for ch in, to a person who signed up in lang: lang when the
+// template has it, else Korean.
+func (s *Set) Lang(t allimi.NotificationType, name, lang string, ch allimi.Channel) string {
+	if c := s.lookup(t, name, lang, ch); c != nil {
+		return c.lang
+	}
+	return allimi.DefaultLanguage
 }
 
 // shorten cuts the values in vals, all but the link, so that the text fits

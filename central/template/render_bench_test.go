@@ -37,7 +37,7 @@ func BenchmarkRender(b *testing.B) {
 			})
 		})
 
-		c := s.byKey[key{allimi.TypeTrafficFine, "", ch}]
+		c := s.byKey[key{allimi.TypeTrafficFine, "", ch, allimi.DefaultLanguage}]
 		var raw strings.Builder
 		for _, sg := range c.segs {
 			if sg.v < 0 {

@@ -11,7 +11,8 @@ import (
 
 // Variant is a named set of templates of a type other than its own: the
 // messages of a program's steps ("vaccination/dose1.reminder"), each
-// saying something the type's one template does not. A variant is checked
+// saying something the type's one template does not. A variant is in
+// Korean: RenderIn sends it in Korean to everyone. A variant is checked
 // as a type's file is (every channel, its limits, its variables, a code
 // per AlimTalk channel unique among all templates); its body may use the
 // variables of Vars besides the type's and the common ones.
@@ -58,7 +59,7 @@ func (s *Set) With(vs ...Variant) (*Set, error) {
 				errs = append(errs, invalid(nil, "%s: missing channel %s", v.Source, ch))
 				continue
 			}
-			k := key{v.Type, v.Name, ch}
+			k := key{v.Type, v.Name, ch, allimi.DefaultLanguage}
 			if _, dup := out.byKey[k]; dup {
 				errs = append(errs, invalid(nil, "%s: %s: a second variant named %q", v.Source, ch, v.Name))
 				continue
@@ -97,10 +98,10 @@ func (s *Set) WithType(info allimi.TypeInfo, file string, data []byte) (*Set, er
 	for _, c := range tmpls {
 		// The provider keeps a template's text under its code: new words
 		// need a new code (registered with the new words).
-		if old := s.byKey[key{c.t, "", c.ch}]; old != nil && old.code != "" && old.code == c.code && old.source() != c.source() {
-			errs = append(errs, invalid(nil, "%s: %s: code %q: its text changed, and the provider has the old text under that code: register the new text under a new code", file, c.ch, c.code))
+		if old := s.byKey[key{c.t, "", c.ch, c.lang}]; old != nil && old.code != "" && old.code == c.code && old.source() != c.source() {
+			errs = append(errs, invalid(nil, "%s: %s: code %q: its text changed, and the provider has the old text under that code: register the new text under a new code", file, key{c.t, "", c.ch, c.lang}.table(), c.code))
 		}
-		out.byKey[key{c.t, "", c.ch}] = c
+		out.byKey[key{c.t, "", c.ch, c.lang}] = c
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)

@@ -53,7 +53,7 @@ type table struct {
 var paramPattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9]{0,30}$`)
 
 // MaxSize bounds a type's file.
-const MaxSize = 64 << 10
+const MaxSize = 256 << 10
 
 // Parse reads the [type] table of a type's file named name and checks it.
 // Its error wraps allimi.ErrInvalid and names every problem.
