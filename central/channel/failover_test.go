@@ -1,0 +1,365 @@
+package channel
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"allimi"
+)
+
+// keysOf lists the idempotency keys of the fake's messages.
+func keysOf(msgs []FakeMessage) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.IdempotencyKey)
+	}
+	return out
+}
+
+func batchKeys(msgs []Message) []string {
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Key)
+	}
+	return out
+}
+
+func requireAccepted(t *testing.T, res []Result, batch []Message) {
+	t.Helper()
+	require.Len(t, res, len(batch))
+	for i, r := range res {
+		require.Equal(t, batch[i].Key, r.Key)
+		require.Equal(t, Accepted, r.Status, "%+v", r)
+		require.NotEmpty(t, r.ProviderID)
+	}
+}
+
+// NHN refuses the connection: nothing reached it, so the batch goes
+// through SENS at once, and is taken there once.
+func TestKakao_NHNRefusingGoesThroughSENSOnce(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{NoDedupe: true}, func(c *Config) { c.Kakao.URL = closedURL(t) })
+	a := env.adapters[allimi.ChannelKakao]
+	batch := testMessages(allimi.ChannelKakao, "down", 7)
+	res, err := a.Send(context.Background(), batch)
+	require.NoError(t, err)
+	requireAccepted(t, res, batch)
+
+	got := env.fake.Messages(allimi.ChannelKakao)
+	assert.ElementsMatch(t, batchKeys(batch), keysOf(got), "each message taken once")
+	for _, m := range got {
+		assert.Equal(t, "kakao.sens", m.Provider)
+		assert.Equal(t, allimi.ChannelKakao, m.Channel, "KakaoTalk, whoever carried it")
+	}
+	st := env.fake.Stats()
+	assert.EqualValues(t, 7, st.Accepted[allimi.ChannelKakao])
+	assert.EqualValues(t, 7, st.Providers["kakao.sens"].Accepted)
+	assert.Zero(t, st.Repeats[allimi.ChannelKakao])
+	ps := Stats(env.adapters)[allimi.ChannelKakao]
+	assert.EqualValues(t, 1, ps.Failovers)
+	assert.EqualValues(t, 1, ps.Batches[ProviderSENS])
+}
+
+// NHN answering 5xx may have taken the batch: the error goes back to the
+// caller (which looks it up); after FailoverAfter such failures in a row
+// NHN is skipped, and what was in doubt there is looked up at NHN before
+// it goes through SENS.
+func TestKakao_NHNFailingRepeatedlyFailsOverAndNothingGoesTwice(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{NoDedupe: true, Faults: []Fault{{Channel: FakeNHN, Kind: FaultError, Rate: 1}}},
+		func(c *Config) { c.Kakao.FailoverAfter = 2 })
+	a := env.adapters[allimi.ChannelKakao]
+	first := testMessages(allimi.ChannelKakao, "one", 3)
+	second := testMessages(allimi.ChannelKakao, "two", 3)
+	for _, b := range [][]Message{first, second} {
+		res, err := a.Send(context.Background(), b)
+		assert.Nil(t, res)
+		ue, ok := unavailable(err)
+		require.True(t, ok, "%v", err)
+		assert.Equal(t, http.StatusInternalServerError, ue.StatusCode)
+	}
+	assert.Zero(t, env.fake.Stats().Providers["kakao.sens"].Requests, "a 5xx alone is no proof NHN has nothing")
+	assert.True(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
+
+	// The first batch again (a retry): NHN is down; NHN's result query
+	// says it has none of it, so it goes through SENS.
+	res, err := a.Send(context.Background(), first)
+	require.NoError(t, err)
+	requireAccepted(t, res, first)
+	third := testMessages(allimi.ChannelKakao, "three", 2)
+	res, err = a.Send(context.Background(), third)
+	require.NoError(t, err)
+	requireAccepted(t, res, third)
+	st := env.fake.Stats()
+	assert.Positive(t, st.Providers["kakao.nhn"].Lookups, "NHN was asked about the messages in doubt")
+	assert.EqualValues(t, 5, st.Providers["kakao.sens"].Accepted)
+	assert.Zero(t, st.Repeats[allimi.ChannelKakao])
+}
+
+// A lost answer from NHN: NHN took the batch. When NHN is then down, a
+// resend of the batch is looked up at NHN, found, and not sent through
+// SENS; if NHN cannot be asked the messages wait (Retry), never go twice.
+func TestKakao_LostAnswerAtNHNIsNeverSentTwice(t *testing.T) {
+	for _, lookupFails := range []bool{false, true} {
+		name := "found"
+		if lookupFails {
+			name = "lookup fails"
+		}
+		t.Run(name, func(t *testing.T) {
+			env := newFakeEnv(t, FakeOptions{NoDedupe: true, Faults: []Fault{{Channel: FakeNHN, Kind: FaultLostAnswer, Rate: 1}}},
+				func(c *Config) { c.Kakao.FailoverAfter = 1 })
+			a := env.adapters[allimi.ChannelKakao]
+			batch := testMessages(allimi.ChannelKakao, "lost", 4)
+			_, err := a.Send(context.Background(), batch)
+			_, ok := unavailable(err)
+			require.True(t, ok, "%v", err)
+			require.Len(t, env.fake.Messages(FakeNHN), 4, "NHN took them")
+			if lookupFails {
+				require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultLookup, Rate: 1}))
+			}
+
+			res, err := a.Send(context.Background(), batch) // NHN is down now
+			require.NoError(t, err)
+			for i, r := range res {
+				assert.Equal(t, batch[i].Key, r.Key)
+				if lookupFails {
+					assert.Equal(t, Retry, r.Status)
+					assert.Equal(t, "in-doubt", r.Code)
+				} else {
+					assert.Equal(t, Accepted, r.Status, "found at NHN")
+				}
+			}
+			st := env.fake.Stats()
+			assert.Zero(t, st.Providers["kakao.sens"].Requests, "nothing went through SENS")
+			assert.Zero(t, st.Repeats[allimi.ChannelKakao])
+			assert.EqualValues(t, 4, st.Accepted[allimi.ChannelKakao])
+		})
+	}
+}
+
+// The caller's lost-answer lookup (the dispatcher's) goes through Find,
+// which asks both providers: a batch taken by SENS whose answer was lost is
+// found there.
+func TestKakao_FindAsksBothProviders(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{NoDedupe: true}, func(c *Config) { c.Kakao.FailoverAfter = 1 })
+	a := env.adapters[allimi.ChannelKakao]
+	since := time.Now()
+	viaNHN := withGroup(testMessages(allimi.ChannelKakao, "nhn", 3), "allimi-f1")
+	_, err := a.Send(context.Background(), viaNHN)
+	require.NoError(t, err)
+
+	// NHN goes down; SENS takes the next batch but its answer is lost.
+	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultError, Rate: 1}))
+	viaSENS := withGroup(testMessages(allimi.ChannelKakao, "sens", 3), "allimi-f2")
+	_, err = a.Send(context.Background(), viaSENS)
+	require.Error(t, err, "NHN's 500 opens the circuit")
+	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeSENS, Kind: FaultLostAnswer, Rate: 1}))
+	_, err = a.Send(context.Background(), viaSENS)
+	_, ok := unavailable(err)
+	require.True(t, ok, "%v", err)
+	require.Len(t, env.fake.Messages(FakeSENS), 3)
+
+	never := withGroup(testMessages(allimi.ChannelKakao, "never", 2), "allimi-f3")
+	all := append(append(append([]Message{}, viaNHN...), viaSENS...), never...)
+	res, err := a.(Finder).Find(context.Background(), since, all)
+	require.NoError(t, err)
+	require.Len(t, res, len(all))
+	for i, r := range res {
+		want := Accepted
+		if i >= 6 {
+			want = NotFound
+		}
+		assert.Equal(t, all[i].Key, r.Key)
+		assert.Equal(t, want, r.Status, "%s", r.Key)
+	}
+
+	// Found, the messages are no longer in doubt at SENS: once NHN is back,
+	// the dispatcher would not resend them (it has them accepted), and
+	// nothing was sent twice.
+	assert.Zero(t, env.fake.Stats().Repeats[allimi.ChannelKakao])
+
+	// SENS's query failing leaves the messages NHN lacks unknown: an error.
+	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeSENS, Kind: FaultLookup, Rate: 1}))
+	_, err = a.(Finder).Find(context.Background(), since, all)
+	require.Error(t, err)
+}
+
+// Find does not ask SENS when it cannot have the messages: it was never
+// sent anything since they were.
+func TestKakao_FindSkipsSENSWhenItWasNotUsed(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{NoDedupe: true}, nil)
+	a := env.adapters[allimi.ChannelKakao]
+	since := time.Now()
+	batch := testMessages(allimi.ChannelKakao, "only", 3)
+	_, err := a.Send(context.Background(), batch[:2])
+	require.NoError(t, err)
+	res, err := a.(Finder).Find(context.Background(), since, batch)
+	require.NoError(t, err)
+	assert.Equal(t, []Status{Accepted, Accepted, NotFound}, []Status{res[0].Status, res[1].Status, res[2].Status})
+	assert.Zero(t, env.fake.Stats().Providers["kakao.sens"].Lookups)
+
+	// After a crash (this process started after since) SENS is asked.
+	res, err = a.(Finder).Find(context.Background(), since.Add(-time.Hour), batch)
+	require.NoError(t, err)
+	assert.Equal(t, NotFound, res[2].Status)
+	assert.Positive(t, env.fake.Stats().Providers["kakao.sens"].Lookups)
+}
+
+// "Not a KakaoTalk user" is the person, not the provider: no failover.
+func TestKakao_NotAUserAtNHNIsNotFailedOver(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{Faults: []Fault{{Channel: FakeNHN, Kind: FaultNotUser, Rate: 1}}}, nil)
+	batch := testMessages(allimi.ChannelKakao, "nu", 3)
+	batch[2].Recipient = "02-123-4567" // and a bad number
+	res, err := env.adapters[allimi.ChannelKakao].Send(context.Background(), batch)
+	require.NoError(t, err)
+	assert.Equal(t, []Status{Rejected, Rejected, Rejected}, []Status{res[0].Status, res[1].Status, res[2].Status})
+	assert.Equal(t, "3019", res[0].Code)
+	st := env.fake.Stats()
+	assert.Zero(t, st.Providers["kakao.sens"].Requests)
+	assert.EqualValues(t, 0, Stats(env.adapters)[allimi.ChannelKakao].Failovers)
+}
+
+// A rate limit at NHN is waited out, not failed over.
+func TestKakao_RateLimitAtNHNIsNotFailedOver(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{Faults: []Fault{{Channel: FakeNHN, Kind: FaultRateLimit, Rate: 1}}},
+		func(c *Config) { c.Kakao.FailoverAfter = 1 })
+	a := env.adapters[allimi.ChannelKakao]
+	for range 3 {
+		_, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, "rl", 2))
+		var rl *RateLimitedError
+		require.ErrorAs(t, err, &rl)
+		assert.Equal(t, time.Second, rl.RetryAfter)
+	}
+	assert.Zero(t, env.fake.Stats().Providers["kakao.sens"].Requests)
+	assert.False(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
+}
+
+// After the cooldown the next batch tries NHN again; once it answers, the
+// channel is back on NHN.
+func TestKakao_BackToNHNWhenItRecovers(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{Faults: []Fault{{Channel: FakeNHN, Kind: FaultOutage, Rate: 1}}},
+		func(c *Config) { c.Kakao.FailoverAfter, c.Kakao.FailoverCooldown = 1, 100*time.Millisecond })
+	a := env.adapters[allimi.ChannelKakao]
+	_, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, "o", 1))
+	require.Error(t, err)
+	res, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, "s", 2))
+	require.NoError(t, err)
+	assert.Equal(t, Accepted, res[0].Status)
+	assert.Len(t, env.fake.Messages(FakeSENS), 2)
+
+	// Still down after the cooldown: the probe fails, and SENS carries on.
+	time.Sleep(150 * time.Millisecond)
+	_, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, "p", 1))
+	require.Error(t, err, "the probe went to NHN")
+	_, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, "s2", 1))
+	require.NoError(t, err)
+	assert.Len(t, env.fake.Messages(FakeSENS), 3)
+
+	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultOutage}))
+	time.Sleep(150 * time.Millisecond)
+	for _, p := range []string{"back1", "back2"} {
+		res, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, p, 2))
+		require.NoError(t, err)
+		assert.Equal(t, Accepted, res[0].Status)
+	}
+	assert.Len(t, env.fake.Messages(FakeNHN), 4, "back on NHN")
+	assert.Len(t, env.fake.Messages(FakeSENS), 3)
+	assert.False(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
+}
+
+// A full kakao batch (1,000) goes to SENS in requests of 100.
+func TestKakao_FullBatchGoesToSENSInRequestsOfHundred(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{Lean: true}, func(c *Config) { c.Kakao.URL = closedURL(t) })
+	batch := testMessages(allimi.ChannelKakao, "full", 250)
+	res, err := env.adapters[allimi.ChannelKakao].Send(context.Background(), batch)
+	require.NoError(t, err)
+	requireAccepted(t, res, batch)
+	st := env.fake.Stats()
+	assert.EqualValues(t, 3, st.Providers["kakao.sens"].Requests)
+	assert.EqualValues(t, 250, st.Accepted[allimi.ChannelKakao])
+}
+
+// A later SENS request failing keeps the earlier ones' results and gives
+// the rest Retry; the one without an answer is then in doubt at SENS.
+func TestKakao_LaterSENSRequestFailingGivesRetryNotLoss(t *testing.T) {
+	fake := NewFake(FakeOptions{Logger: quiet, NoDedupe: true})
+	defer fake.Close()
+	sensCalls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/alimtalk/v2/") {
+			sensCalls++
+			if sensCalls == 2 {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fake.Handler().ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	cfg := DefaultConfig()
+	cfg.SetBaseURL(srv.URL)
+	cfg.Kakao.URL = closedURL(t)
+	ads, err := New(cfg, nil)
+	require.NoError(t, err)
+	SetLogger(ads, quiet)
+	batch := testMessages(allimi.ChannelKakao, "part", 250)
+	res, err := ads[allimi.ChannelKakao].Send(context.Background(), batch)
+	require.NoError(t, err)
+	for i, r := range res {
+		if i < 100 {
+			assert.Equal(t, Accepted, r.Status)
+		} else {
+			assert.Equal(t, Retry, r.Status)
+			assert.Equal(t, "http-503", r.Code)
+		}
+	}
+	f := ads[allimi.ChannelKakao].(*failover)
+	f.mu.Lock()
+	d, ok := f.doubts[batch[150].Key]
+	_, other := f.doubts[batch[220].Key]
+	f.mu.Unlock()
+	assert.True(t, ok && d.at == pSENS, "the failed request's messages are in doubt at SENS")
+	assert.False(t, other, "the ones never sent are not")
+}
+
+// Without SENS credentials the kakao channel is NHN alone.
+func TestKakao_WithoutSENSThereIsNoFailover(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{}, func(c *Config) {
+		c.Kakao.URL = closedURL(t)
+		c.Naver = NaverConfig{Endpoint: c.Naver.Endpoint}
+	})
+	a := env.adapters[allimi.ChannelKakao]
+	_, isNHN := a.(*kakao)
+	assert.True(t, isNHN)
+	_, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, "alone", 2))
+	_, ok := unavailable(err)
+	require.True(t, ok, "%v", err)
+	assert.Zero(t, env.fake.Stats().Requests[allimi.ChannelKakao])
+	assert.Empty(t, Stats(env.adapters))
+}
+
+// SENS is rate limited by its own bucket, shared as "kakao.sens".
+func TestKakao_SENSHasARateBucketOfItsOwn(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{Lean: true}, func(c *Config) {
+		c.Kakao.URL = closedURL(t)
+		c.Kakao.Rate, c.Naver.Rate, c.Naver.Burst = 1000, 50, 100
+	})
+	tokens := bucketTokens()
+	ShareRates(env.adapters, tokens)
+	_, err := env.adapters[allimi.ChannelKakao].Send(context.Background(), testMessages(allimi.ChannelKakao, "b", 20))
+	require.NoError(t, err)
+	var names []allimi.Channel
+	for _, c := range tokens.taken() {
+		names = append(names, c.ch)
+		if c.ch == "kakao.sens" {
+			assert.Equal(t, 50.0, c.rate)
+			assert.Equal(t, 100, c.burst)
+		}
+	}
+	assert.Equal(t, []allimi.Channel{"kakao", "kakao.sens"}, names, "NHN's tokens, then SENS's")
+}
