@@ -205,7 +205,7 @@ func (f *Fake) Close() error {
 //	POST   /sms/v3.0/appKeys/{appKey}/sender/sms         sms (NHN SMS), and …/sender/mms for LMS
 //	POST   /toss/v1/push                                 toss
 //	GET    the same paths (toss, naver: POST …/query)    each provider's result query (fake_find.go)
-//	GET    /_fake/messages[?channel=kakao]               what was taken: [{"channel","provider","recipient","status","idempotencyKey","text",…}]
+//	GET    /_fake/messages[?channel=kakao|kakao.sens]    what was taken: [{"channel","provider","recipient","status","idempotencyKey","text",…}]
 //	DELETE /_fake/messages                               forget messages and counts
 //	GET    /_fake/stats                                  {"accepted":{…},"rejected":{…},"duplicates":{…},"requests":{…},…,"providers":{…}}
 //	GET    /_fake/faults, POST /_fake/faults             {"kakao":"outage:1"} sets rates ("none" clears a channel);
@@ -714,7 +714,7 @@ func (f *Fake) serveSetFaults(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) serveMessages(w http.ResponseWriter, r *http.Request) {
 	ch := allimi.Channel(r.URL.Query().Get("channel"))
 	if ch != "" {
-		if err := ch.Validate(); err != nil {
+		if err := validTarget(ch); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
