@@ -240,6 +240,12 @@ func (s *sender) do(ctx context.Context, method, url string, header http.Header,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.ch, err)
 	}
+	// No GetBody: net/http would then replay a request that carries an
+	// Idempotency-Key header (Toss, the Naver app) on a fresh connection
+	// when a reused one closes before the answer, and a provider that
+	// took the first copy may take the second. A lost answer is looked up
+	// (Finder), never replayed behind the caller's back.
+	req.GetBody = nil
 	for k, v := range header {
 		req.Header[k] = v
 	}
