@@ -24,12 +24,20 @@ package channel
 //     was skipped (the circuit is open: nothing was sent to it), or the
 //     connection to NHN could not be made (refused, or any failure to
 //     dial: nothing reached it), in which case the batch fails over at
-//     once.
+//     once, or NHN's result query (Find), asked after the failure, says it
+//     lacks the messages.
 //   - Any other NHN failure may have left the batch at NHN (a 5xx after
-//     it took it, a timeout or a dropped connection after it sent it): the
-//     batch's error is returned as it is. The dispatcher then asks Find,
-//     which asks both providers (below), records what was taken and sends
-//     the rest again later — through SENS if NHN is down by then.
+//     it took it, a timeout or a dropped connection after it sent it).
+//     While NHN is not counted down, the batch's error is returned as it
+//     is: the dispatcher then asks Find, which asks both providers
+//     (below), records what was taken and sends the rest again later. The
+//     failure that counts NHN down (and any that comes while it is down:
+//     requests in flight, a probe) asks NHN's result query at once: what
+//     NHN has is Accepted, the rest goes through SENS now; the query
+//     failing, the batch's error is returned. So at most FailoverAfter-1
+//     errors reach the dispatcher when NHN goes down, fewer than its
+//     breaker's --breaker-failures (5), which would send KakaoTalk's
+//     traffic to SMS: keep FailoverAfter below it.
 //   - Every message whose request ended without an answer is remembered as
 //     in doubt at that provider until a provider answers for it or that
 //     provider's result query says whether it has it. Before a message in
@@ -179,8 +187,9 @@ func (f *failover) nhnAnswered() {
 }
 
 // nhnFailed counts an unavailable NHN request, and opens the circuit after
-// f.after in a row (again at once when a probe fails).
-func (f *failover) nhnFailed(err error) {
+// f.after in a row (again at once when a probe fails). It says whether NHN
+// now counts as down.
+func (f *failover) nhnFailed(err error) bool {
 	f.mu.Lock()
 	f.failures++
 	open := f.failures >= f.after || f.down
@@ -194,6 +203,7 @@ func (f *failover) nhnFailed(err error) {
 		f.log.Load().Warn("kakao: NHN Cloud is down: sending through Naver Cloud SENS", "channel", allimi.ChannelKakao,
 			"provider", ProviderSENS, "until", until, "err", err)
 	}
+	return open
 }
 
 // notReached says whether a failed request certainly never reached the
@@ -234,7 +244,7 @@ func (f *failover) Send(ctx context.Context, batch []Message) ([]Result, error) 
 		res[i].Key = batch[i].Key
 	}
 	// Messages in doubt at the other provider are asked about there first.
-	send, err := f.clearDoubts(ctx, other, batch, allIndexes(len(batch)), res)
+	send, err := f.clearDoubts(ctx, other, batch, allIndexes(len(batch)), res, true)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +265,7 @@ func (f *failover) Send(ctx context.Context, batch []Message) ([]Result, error) 
 			// Messages in doubt at NHN from an earlier request are asked
 			// about there first (which, NHN being unreachable, leaves them
 			// to wait).
-			if send, err = f.clearDoubts(ctx, pNHN, batch, send, res); err != nil {
+			if send, err = f.clearDoubts(ctx, pNHN, batch, send, res, true); err != nil {
 				return nil, err
 			}
 			if len(send) == 0 {
@@ -263,7 +273,24 @@ func (f *failover) Send(ctx context.Context, batch []Message) ([]Result, error) 
 			}
 			err = f.sendVia(ctx, pSENS, batch, send, res)
 		case isUnavailable && ctx.Err() == nil:
-			f.nhnFailed(err)
+			if !f.nhnFailed(err) {
+				break // the dispatcher looks the batch up and sends it again
+			}
+			// NHN is down now: NHN's result query says what of the batch
+			// it lacks, and that goes through SENS at once. The query
+			// failing, the batch's error stands.
+			sendErr := err
+			left, ferr := f.clearDoubts(ctx, pNHN, batch, send, res, false)
+			if ferr != nil {
+				return nil, sendErr
+			}
+			if len(left) == 0 {
+				return res, nil
+			}
+			f.failovers.Add(1)
+			f.log.Load().Info("kakao: NHN Cloud failed and does not have this batch: it goes through Naver Cloud SENS",
+				"channel", allimi.ChannelKakao, "provider", ProviderSENS, "messages", len(left), "err", sendErr)
+			err = f.sendVia(ctx, pSENS, batch, left, res)
 		case !isUnavailable && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled):
 			f.nhnAnswered() // a refusal or a rate limit: NHN is there
 		}
@@ -284,10 +311,11 @@ func allIndexes(n int) []int {
 
 // clearDoubts asks provider p about the messages of idx in doubt there.
 // Those it has get an Accepted result, those it does not have are no
-// longer in doubt; if it cannot be asked they get a Retry result. It
-// returns the indexes still to send: the messages not in doubt at p, and
-// those p does not have. An error is a ctx ending.
-func (f *failover) clearDoubts(ctx context.Context, p int, batch []Message, idx []int, res []Result) ([]int, error) {
+// longer in doubt; if it cannot be asked they get a Retry result (wait),
+// or without wait its error is returned. It returns the indexes still to
+// send: the messages not in doubt at p, and those p does not have. An
+// error is also a ctx ending.
+func (f *failover) clearDoubts(ctx context.Context, p int, batch []Message, idx []int, res []Result, wait bool) ([]int, error) {
 	var ask []int
 	since := time.Time{}
 	f.mu.Lock()
@@ -317,6 +345,9 @@ func (f *failover) clearDoubts(ctx context.Context, p int, batch []Message, idx 
 	asked := map[int]bool{}
 	for _, i := range ask {
 		asked[i] = true
+	}
+	if err != nil && !wait {
+		return nil, err
 	}
 	if err != nil {
 		f.log.Load().Warn("kakao: messages in doubt cannot be looked up: they wait", "channel", allimi.ChannelKakao,

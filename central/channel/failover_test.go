@@ -67,28 +67,34 @@ func TestKakao_NHNRefusingGoesThroughSENSOnce(t *testing.T) {
 }
 
 // NHN answering 5xx may have taken the batch: the error goes back to the
-// caller (which looks it up); after FailoverAfter such failures in a row
-// NHN is skipped, and what was in doubt there is looked up at NHN before
-// it goes through SENS.
+// caller (which looks it up). The failure that counts NHN down
+// (FailoverAfter in a row) asks NHN's result query at once and sends what
+// NHN lacks through SENS; then NHN is skipped, and a retry of what was in
+// doubt there is looked up at NHN before it goes through SENS.
 func TestKakao_NHNFailingRepeatedlyFailsOverAndNothingGoesTwice(t *testing.T) {
 	env := newFakeEnv(t, FakeOptions{NoDedupe: true, Faults: []Fault{{Channel: FakeNHN, Kind: FaultError, Rate: 1}}},
 		func(c *Config) { c.Kakao.FailoverAfter = 2 })
 	a := env.adapters[allimi.ChannelKakao]
 	first := testMessages(allimi.ChannelKakao, "one", 3)
-	second := testMessages(allimi.ChannelKakao, "two", 3)
-	for _, b := range [][]Message{first, second} {
-		res, err := a.Send(context.Background(), b)
-		assert.Nil(t, res)
-		ue, ok := unavailable(err)
-		require.True(t, ok, "%v", err)
-		assert.Equal(t, http.StatusInternalServerError, ue.StatusCode)
-	}
-	assert.Zero(t, env.fake.Stats().Providers["kakao.sens"].Requests, "a 5xx alone is no proof NHN has nothing")
-	assert.True(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
-
-	// The first batch again (a retry): NHN is down; NHN's result query
-	// says it has none of it, so it goes through SENS.
 	res, err := a.Send(context.Background(), first)
+	assert.Nil(t, res)
+	ue, ok := unavailable(err)
+	require.True(t, ok, "%v", err)
+	assert.Equal(t, http.StatusInternalServerError, ue.StatusCode)
+	assert.Zero(t, env.fake.Stats().Providers["kakao.sens"].Requests, "a 5xx alone is no proof NHN has nothing")
+	assert.False(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
+
+	second := testMessages(allimi.ChannelKakao, "two", 3)
+	res, err = a.Send(context.Background(), second)
+	require.NoError(t, err, "NHN is down, and its query says it lacks the batch")
+	requireAccepted(t, res, second)
+	assert.True(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
+	lookups := env.fake.Stats().Providers["kakao.nhn"].Lookups
+	assert.Positive(t, lookups)
+
+	// The first batch again (a retry): NHN is skipped; it was in doubt
+	// there, so NHN is asked first.
+	res, err = a.Send(context.Background(), first)
 	require.NoError(t, err)
 	requireAccepted(t, res, first)
 	third := testMessages(allimi.ChannelKakao, "three", 2)
@@ -96,14 +102,17 @@ func TestKakao_NHNFailingRepeatedlyFailsOverAndNothingGoesTwice(t *testing.T) {
 	require.NoError(t, err)
 	requireAccepted(t, res, third)
 	st := env.fake.Stats()
-	assert.Positive(t, st.Providers["kakao.nhn"].Lookups, "NHN was asked about the messages in doubt")
-	assert.EqualValues(t, 5, st.Providers["kakao.sens"].Accepted)
+	assert.Greater(t, st.Providers["kakao.nhn"].Lookups, lookups, "NHN was asked about the messages in doubt")
+	assert.EqualValues(t, 2, st.Providers["kakao.nhn"].Requests, "NHN skipped once down")
+	assert.EqualValues(t, 8, st.Providers["kakao.sens"].Accepted)
 	assert.Zero(t, st.Repeats[allimi.ChannelKakao])
+	assert.EqualValues(t, 3, Stats(env.adapters)[allimi.ChannelKakao].Failovers)
 }
 
-// A lost answer from NHN: NHN took the batch. When NHN is then down, a
-// resend of the batch is looked up at NHN, found, and not sent through
-// SENS; if NHN cannot be asked the messages wait (Retry), never go twice.
+// A lost answer from NHN: NHN took the batch. The failure that counts NHN
+// down finds its batch at NHN and answers Accepted; a resend of an earlier
+// batch in doubt at NHN is looked up there and not sent through SENS; if
+// NHN cannot be asked the messages wait (Retry), never go twice.
 func TestKakao_LostAnswerAtNHNIsNeverSentTwice(t *testing.T) {
 	for _, lookupFails := range []bool{false, true} {
 		name := "found"
@@ -112,7 +121,7 @@ func TestKakao_LostAnswerAtNHNIsNeverSentTwice(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			env := newFakeEnv(t, FakeOptions{NoDedupe: true, Faults: []Fault{{Channel: FakeNHN, Kind: FaultLostAnswer, Rate: 1}}},
-				func(c *Config) { c.Kakao.FailoverAfter = 1 })
+				func(c *Config) { c.Kakao.FailoverAfter = 2 })
 			a := env.adapters[allimi.ChannelKakao]
 			batch := testMessages(allimi.ChannelKakao, "lost", 4)
 			_, err := a.Send(context.Background(), batch)
@@ -123,7 +132,17 @@ func TestKakao_LostAnswerAtNHNIsNeverSentTwice(t *testing.T) {
 				require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultLookup, Rate: 1}))
 			}
 
-			res, err := a.Send(context.Background(), batch) // NHN is down now
+			other := testMessages(allimi.ChannelKakao, "other", 2)
+			res, err := a.Send(context.Background(), other) // NHN counted down
+			if lookupFails {
+				_, ok := unavailable(err)
+				require.True(t, ok, "NHN cannot say: the error stands: %v", err)
+			} else {
+				require.NoError(t, err)
+				requireAccepted(t, res, other)
+			}
+
+			res, err = a.Send(context.Background(), batch) // NHN is skipped now
 			require.NoError(t, err)
 			for i, r := range res {
 				assert.Equal(t, batch[i].Key, r.Key)
@@ -137,7 +156,7 @@ func TestKakao_LostAnswerAtNHNIsNeverSentTwice(t *testing.T) {
 			st := env.fake.Stats()
 			assert.Zero(t, st.Providers["kakao.sens"].Requests, "nothing went through SENS")
 			assert.Zero(t, st.Repeats[allimi.ChannelKakao])
-			assert.EqualValues(t, 4, st.Accepted[allimi.ChannelKakao])
+			assert.EqualValues(t, 6, st.Accepted[allimi.ChannelKakao])
 		})
 	}
 }
@@ -153,12 +172,11 @@ func TestKakao_FindAsksBothProviders(t *testing.T) {
 	_, err := a.Send(context.Background(), viaNHN)
 	require.NoError(t, err)
 
-	// NHN goes down; SENS takes the next batch but its answer is lost.
+	// NHN goes down; the batch goes to SENS, which takes it, but its
+	// answer is lost.
 	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultError, Rate: 1}))
-	viaSENS := withGroup(testMessages(allimi.ChannelKakao, "sens", 3), "allimi-f2")
-	_, err = a.Send(context.Background(), viaSENS)
-	require.Error(t, err, "NHN's 500 opens the circuit")
 	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeSENS, Kind: FaultLostAnswer, Rate: 1}))
+	viaSENS := withGroup(testMessages(allimi.ChannelKakao, "sens", 3), "allimi-f2")
 	_, err = a.Send(context.Background(), viaSENS)
 	_, ok := unavailable(err)
 	require.True(t, ok, "%v", err)
@@ -245,30 +263,32 @@ func TestKakao_BackToNHNWhenItRecovers(t *testing.T) {
 	env := newFakeEnv(t, FakeOptions{Faults: []Fault{{Channel: FakeNHN, Kind: FaultOutage, Rate: 1}}},
 		func(c *Config) { c.Kakao.FailoverAfter, c.Kakao.FailoverCooldown = 1, 100*time.Millisecond })
 	a := env.adapters[allimi.ChannelKakao]
-	_, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, "o", 1))
-	require.Error(t, err)
-	res, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, "s", 2))
-	require.NoError(t, err)
-	assert.Equal(t, Accepted, res[0].Status)
-	assert.Len(t, env.fake.Messages(FakeSENS), 2)
-
-	// Still down after the cooldown: the probe fails, and SENS carries on.
-	time.Sleep(150 * time.Millisecond)
-	_, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, "p", 1))
-	require.Error(t, err, "the probe went to NHN")
-	_, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, "s2", 1))
-	require.NoError(t, err)
-	assert.Len(t, env.fake.Messages(FakeSENS), 3)
-
-	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultOutage}))
-	time.Sleep(150 * time.Millisecond)
-	for _, p := range []string{"back1", "back2"} {
-		res, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, p, 2))
+	send := func(prefix string, n int) {
+		t.Helper()
+		res, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, prefix, n))
 		require.NoError(t, err)
 		assert.Equal(t, Accepted, res[0].Status)
 	}
-	assert.Len(t, env.fake.Messages(FakeNHN), 4, "back on NHN")
+	nhnRequests := func() int64 { return env.fake.Stats().Providers["kakao.nhn"].Requests }
+	send("o", 1) // NHN drops it, lacks it: SENS
+	send("s", 2) // NHN skipped
+	assert.EqualValues(t, 1, nhnRequests())
 	assert.Len(t, env.fake.Messages(FakeSENS), 3)
+
+	// Still down after the cooldown: the probe fails (and its batch goes
+	// through SENS), and SENS carries on.
+	time.Sleep(150 * time.Millisecond)
+	send("p", 1)
+	send("s2", 1)
+	assert.EqualValues(t, 2, nhnRequests(), "one probe")
+	assert.Len(t, env.fake.Messages(FakeSENS), 5)
+
+	require.NoError(t, env.fake.SetFault(Fault{Channel: FakeNHN, Kind: FaultOutage}))
+	time.Sleep(150 * time.Millisecond)
+	send("back1", 2)
+	send("back2", 2)
+	assert.Len(t, env.fake.Messages(FakeNHN), 4, "back on NHN")
+	assert.Len(t, env.fake.Messages(FakeSENS), 5)
 	assert.False(t, Stats(env.adapters)[allimi.ChannelKakao].Down)
 }
 
