@@ -109,6 +109,7 @@ func TestFake_MalformedRequestsAre400InTheProviderShape(t *testing.T) {
 	kakaoURL := srv.URL + "/alimtalk/v2.3/appkeys/" + cfg.Kakao.AppKey + "/messages"
 	smsURL := srv.URL + "/sms/v3.0/appKeys/" + cfg.SMS.AppKey + "/sender/sms"
 	tossURL := srv.URL + "/toss/v1/push"
+	naverURL := srv.URL + "/naver/v1/notices"
 	for _, tc := range []struct {
 		name, url, ctype, body, want string
 		header                       map[string]string
@@ -126,6 +127,15 @@ func TestFake_MalformedRequestsAre400InTheProviderShape(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + cfg.Toss.Token, "Idempotency-Key": "k"}},
 		{"toss no idempotency key", tossURL, "application/json", `{"messages":[]}`, `"INVALID_REQUEST"`,
 			map[string]string{"Authorization": "Bearer " + cfg.Toss.Token}},
+		{"naver no key", naverURL, "application/json", `{"messages":[{"phone":"01012345678","body":"x"}]}`, `"INVALID_REQUEST"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token, "Idempotency-Key": "k"}},
+		{"naver too many", naverURL, "application/json", `{"messages":[` + strings.Repeat(`{"key":"k","phone":"01012345678","body":"x"},`, 100) +
+			`{"key":"k","phone":"01012345678","body":"x"}]}`, `"INVALID_REQUEST"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token, "Idempotency-Key": "k"}},
+		{"naver no idempotency key", naverURL, "application/json", `{"messages":[]}`, `"INVALID_REQUEST"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token}},
+		{"naver not JSON", naverURL, "application/json", `{`, `"code":"-9997"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token, "Idempotency-Key": "k"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, tc.url, strings.NewReader(tc.body))
