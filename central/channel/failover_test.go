@@ -2,6 +2,7 @@ package channel
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -382,4 +383,38 @@ func TestKakao_SENSHasARateBucketOfItsOwn(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []allimi.Channel{"kakao", "kakao.sens"}, names, "NHN's tokens, then SENS's")
+}
+
+// SENS's result query: a few messages are looked up by number, many by
+// listing the window; either way by number and content.
+func TestSENS_FindByNumberOrByWindow(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{NoDedupe: true}, func(c *Config) { c.Kakao.URL = closedURL(t) })
+	a := env.adapters[allimi.ChannelKakao]
+	since := time.Now()
+	sent := testMessages(allimi.ChannelKakao, "w", 150) // two pages of the list
+	_, err := a.Send(context.Background(), sent)
+	require.NoError(t, err)
+	never := testMessages(allimi.ChannelKakao, "n", 5) // the same numbers, other texts
+	s := a.(*failover).sens
+	for _, n := range []int{3, 150} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			before := env.fake.Stats().Providers["kakao.sens"].Lookups
+			msgs := append(append([]Message{}, sent[:n]...), never...)
+			res, err := s.Find(context.Background(), since, msgs)
+			require.NoError(t, err)
+			for i, r := range res {
+				want := Accepted
+				if i >= n {
+					want = NotFound
+				}
+				require.Equal(t, want, r.Status, "%s", r.Key)
+			}
+			lookups := env.fake.Stats().Providers["kakao.sens"].Lookups - before
+			if n > sensByNumber {
+				assert.EqualValues(t, 2, lookups, "the window's two pages")
+			} else {
+				assert.EqualValues(t, n+5, lookups, "one query per number")
+			}
+		})
+	}
 }

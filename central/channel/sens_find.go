@@ -18,10 +18,11 @@ package channel
 //
 // SENS keeps no key of ours, and its requestId comes back only with the
 // send's answer, which is what a crash loses. So Find lists what was sent
-// to the message's number since the intent, and the message is the one
-// whose content is ours: every Allimi message holds its own detail link,
-// so no other message has the same content. requestStatusCode A000 was
-// taken; anything else was refused and may be sent again.
+// to the message's number since the intent (or, for many messages,
+// everything sent in that time), and the message is the one whose content
+// is ours: every Allimi message holds its own detail link, so no other
+// message has the same content. requestStatusCode A000 was taken; anything
+// else was refused and may be sent again.
 
 import (
 	"context"
@@ -54,52 +55,102 @@ type sensListed struct {
 	MessageStatusCode string `json:"messageStatusCode"`
 }
 
+// sensByNumber is the most messages Find looks up one number at a time;
+// more are looked up by listing everything the window holds, page by page
+// (what a crash's reconciliation asks about is often thousands of
+// messages, mostly never sent, and SENS mostly idle).
+const sensByNumber = 8
+
 // Find implements Finder.
 func (n *sens) Find(ctx context.Context, since time.Time, msgs []Message) ([]Result, error) {
 	res, _ := notFound(msgs)
 	from, to := window(since)
+	base := url.Values{"plusFriendId": {n.cfg.PlusFriendID},
+		"requestStartTime": {from.Format("2006-01-02 15:04:05")},
+		"requestEndTime":   {to.Format("2006-01-02 15:04:05")},
+		"pageSize":         {strconv.Itoa(sensPageSize)}}
+	if len(msgs) > sensByNumber {
+		// The whole window: each listed message taken marks one of ours
+		// with its number and content.
+		want := map[string][]int{}
+		for i, m := range msgs {
+			if digits, ok := mobileDigits(m.Recipient); ok {
+				k := digits + "\x00" + m.Text
+				want[k] = append(want[k], i)
+			}
+		}
+		err := n.list(ctx, base, func(l *sensListed) bool {
+			k := l.To + "\x00" + l.Content
+			if l.RequestStatusCode != "A000" || len(want[k]) == 0 {
+				return false
+			}
+			i := want[k][0]
+			want[k] = want[k][1:]
+			r := &res[i]
+			r.Status, r.Code, r.Reason, r.ProviderID = Accepted, l.RequestStatusCode, "found by the message list query", l.MessageID
+			return false
+		})
+		if err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
 	for i, m := range msgs {
 		digits, ok := mobileDigits(m.Recipient)
 		if !ok {
 			continue // never sent: prepare refuses it
 		}
-		q := url.Values{"plusFriendId": {n.cfg.PlusFriendID},
-			"requestStartTime": {from.Format("2006-01-02 15:04:05")},
-			"requestEndTime":   {to.Format("2006-01-02 15:04:05")},
-			"to":               {digits}, "pageSize": {strconv.Itoa(sensPageSize)}}
+		q := url.Values{}
+		for k, v := range base {
+			q[k] = v
+		}
+		q.Set("to", digits)
 		if m.Template != "" {
 			q.Set("templateCode", m.Template)
 		}
-	pages:
-		for {
-			var resp sensListResponse
-			pathQuery := n.path + "?" + q.Encode()
-			ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-			h := http.Header{
-				"X-Ncp-Apigw-Timestamp":    {ts},
-				"X-Ncp-Iam-Access-Key":     {n.cfg.AccessKey},
-				"X-Ncp-Apigw-Signature-V2": {SENSSignature(n.cfg.SecretKey, http.MethodGet, pathQuery, ts, n.cfg.AccessKey)},
+		err := n.list(ctx, q, func(l *sensListed) bool {
+			if l.To == digits && l.Content == m.Text && l.RequestStatusCode == "A000" {
+				r := &res[i]
+				r.Status, r.Code, r.Reason, r.ProviderID = Accepted, l.RequestStatusCode, "found by the message list query", l.MessageID
+				return true
 			}
-			_, err := n.get(ctx, n.url+"?"+q.Encode(), h, &resp, sensRefusal)
-			var pe *ProviderError
-			if errors.As(err, &pe) && pe.StatusCode == http.StatusNotFound {
-				break // none
-			}
-			if err != nil {
-				return nil, err
-			}
-			for _, l := range resp.Messages {
-				if l.To == digits && l.Content == m.Text && l.RequestStatusCode == "A000" {
-					r := &res[i]
-					r.Status, r.Code, r.Reason, r.ProviderID = Accepted, l.RequestStatusCode, "found by the message list query", l.MessageID
-					break pages
-				}
-			}
-			if resp.NextToken == "" || len(resp.Messages) == 0 {
-				break
-			}
-			q.Set("nextToken", resp.NextToken)
+			return false
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return res, nil
+}
+
+// list reads every page of the message list query q, handing each message
+// to found until it says it has what it wanted. A 404 is an empty list.
+func (n *sens) list(ctx context.Context, q url.Values, found func(*sensListed) bool) error {
+	for {
+		var resp sensListResponse
+		pathQuery := n.path + "?" + q.Encode()
+		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+		h := http.Header{
+			"X-Ncp-Apigw-Timestamp":    {ts},
+			"X-Ncp-Iam-Access-Key":     {n.cfg.AccessKey},
+			"X-Ncp-Apigw-Signature-V2": {SENSSignature(n.cfg.SecretKey, http.MethodGet, pathQuery, ts, n.cfg.AccessKey)},
+		}
+		_, err := n.get(ctx, n.url+"?"+q.Encode(), h, &resp, sensRefusal)
+		var pe *ProviderError
+		if errors.As(err, &pe) && pe.StatusCode == http.StatusNotFound {
+			return nil // none
+		}
+		if err != nil {
+			return err
+		}
+		for i := range resp.Messages {
+			if found(&resp.Messages[i]) {
+				return nil
+			}
+		}
+		if resp.NextToken == "" || len(resp.Messages) == 0 {
+			return nil
+		}
+		q.Set("nextToken", resp.NextToken)
+	}
 }
