@@ -216,6 +216,14 @@ func notReached(err error) bool {
 	return errors.As(err, &oe) && oe.Op == "dial"
 }
 
+// answered says whether err is the provider's own answer: a refusal or a
+// rate limit.
+func answered(err error) bool {
+	var rl *RateLimitedError
+	var pe *ProviderError
+	return errors.As(err, &rl) || errors.As(err, &pe)
+}
+
 // unavailable returns err as an *UnavailableError, if it is one.
 func unavailable(err error) (*UnavailableError, bool) {
 	var ue *UnavailableError
@@ -291,7 +299,7 @@ func (f *failover) Send(ctx context.Context, batch []Message) ([]Result, error) 
 			f.log.Load().Info("kakao: NHN Cloud failed and does not have this batch: it goes through Naver Cloud SENS",
 				"channel", allimi.ChannelKakao, "provider", ProviderSENS, "messages", len(left), "err", sendErr)
 			err = f.sendVia(ctx, pSENS, batch, left, res)
-		case !isUnavailable && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled):
+		case answered(err):
 			f.nhnAnswered() // a refusal or a rate limit: NHN is there
 		}
 	}
