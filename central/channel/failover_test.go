@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -417,4 +418,41 @@ func TestSENS_FindByNumberOrByWindow(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Batches in flight together when NHN goes down: at most FailoverAfter-1
+// of them fail back to the caller (fewer than the dispatcher's breaker
+// needs to send KakaoTalk's traffic to SMS); the rest go through SENS, and
+// the failed ones, sent again, too. Nobody gets a message twice.
+func TestKakao_ConcurrentBatchesWhenNHNGoesDown(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{NoDedupe: true, Latency: 20 * time.Millisecond,
+		Faults: []Fault{{Channel: FakeNHN, Kind: FaultOutage, Rate: 1}}}, nil)
+	a := env.adapters[allimi.ChannelKakao]
+	const batches, each = 10, 5
+	var mu sync.Mutex
+	var failed [][]Message
+	var wg sync.WaitGroup
+	for b := range batches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			batch := testMessages(allimi.ChannelKakao, fmt.Sprint("c", b), each)
+			if _, err := a.Send(context.Background(), batch); err != nil {
+				mu.Lock()
+				failed = append(failed, batch)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, len(failed), defaultFailoverAfter-1)
+	for _, batch := range failed {
+		res, err := a.Send(context.Background(), batch)
+		require.NoError(t, err)
+		requireAccepted(t, res, batch)
+	}
+	st := env.fake.Stats()
+	assert.EqualValues(t, batches*each, st.Accepted[allimi.ChannelKakao])
+	assert.EqualValues(t, batches*each, st.Providers["kakao.sens"].Accepted)
+	assert.Zero(t, st.Repeats[allimi.ChannelKakao])
 }
