@@ -44,10 +44,14 @@ type Outgoing struct {
 	Ref     DeliveryRef
 	N       *Notification
 	Citizen Citizen
-	Mask    byte              // the recipient's consented channels (ChannelBit)
-	Params  map[string]string // the recipient's own parameters
-	Token   uint64            // the number of the recipient's detail page token
-	Prev    DeliveryRecord    // the stored record, zero if none
+	// Lang is the language the recipient signed up in (ConsentPayload.Lang),
+	// kept with their personal data; empty means DefaultLanguage (a
+	// sign-up that named none, or a person imported without one).
+	Lang   string
+	Mask   byte              // the recipient's consented channels (ChannelBit)
+	Params map[string]string // the recipient's own parameters
+	Token  uint64            // the number of the recipient's detail page token
+	Prev   DeliveryRecord    // the stored record, zero if none
 	// Due is the time of the due entry it was read from; zero for a fresh
 	// recipient.
 	Due   time.Time

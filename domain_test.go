@@ -173,8 +173,8 @@ func TestTypes_AreTheTenServiceIDsInOrder(t *testing.T) {
 }
 
 func TestNotificationType_EveryKnownTypeValidates(t *testing.T) {
-	require.Len(t, Types, 11, "the service's ten and Allimi's new-benefits")
-	for _, ti := range Types {
+	require.Len(t, Types(), 11, "the service's ten and Allimi's new-benefits")
+	for _, ti := range Types() {
 		t.Run(string(ti.ID), func(t *testing.T) {
 			assert.NoError(t, ti.ID.Validate())
 			info, ok := ti.ID.Info()
@@ -383,7 +383,7 @@ func TestEventValidate_AcceptsConsentKind(t *testing.T) {
 
 func TestEventValidate_AcceptsEveryTypeOnEveryChannel(t *testing.T) {
 	var all []Consent
-	for _, ti := range Types {
+	for _, ti := range Types() {
 		for _, ch := range Channels {
 			c := validConsent()
 			c.Type, c.Channel = ti.ID, ch
@@ -409,7 +409,7 @@ func TestEventValidate_WrongVersionIsUnsupported(t *testing.T) {
 }
 
 func TestEventValidate_Refuses(t *testing.T) {
-	tooMany := make([]Consent, len(Types)*len(Channels)+1)
+	tooMany := make([]Consent, len(Types())*len(Channels)+1)
 	for i := range tooMany {
 		tooMany[i] = validConsent()
 	}
@@ -430,7 +430,7 @@ func TestEventValidate_Refuses(t *testing.T) {
 		{"bad citizen", func(e *Event) { e.Citizen.Mobile = "011-1234-5678" }, "citizen: mobile number"},
 		{"empty consents", func(e *Event) { e.Payload = payloadOf(t) }, "payload.consents: empty"},
 		{"null consents", func(e *Event) { e.Payload = json.RawMessage(`{"consents":null}`) }, "payload.consents: empty"},
-		{"too many consents", func(e *Event) { e.Payload = payloadOf(t, tooMany...) }, fmt.Sprintf("%d entries, at most %d", len(Types)*len(Channels)+1, len(Types)*len(Channels))},
+		{"too many consents", func(e *Event) { e.Payload = payloadOf(t, tooMany...) }, fmt.Sprintf("%d entries, at most %d", len(Types())*len(Channels)+1, len(Types())*len(Channels))},
 		{"bad nested consent", func(e *Event) { e.Payload = payloadOf(t, validConsent(), badSecond) }, "payload.consents[1]: channel"},
 		{"malformed payload", func(e *Event) { e.Payload = json.RawMessage(`{"consents":[`) }, "payload"},
 		{"payload of the wrong shape", func(e *Event) { e.Payload = json.RawMessage(`{"consents":{}}`) }, "payload"},
@@ -448,7 +448,7 @@ func TestEventValidate_Refuses(t *testing.T) {
 }
 
 func TestEventValidate_FortyConsentsAccepted(t *testing.T) {
-	full := make([]Consent, len(Types)*len(Channels))
+	full := make([]Consent, len(Types())*len(Channels))
 	for i := range full {
 		full[i] = validConsent()
 	}
@@ -553,4 +553,48 @@ func TestEventValidate_ProfileOnlyWithANewBenefitsGrant(t *testing.T) {
 	for _, ti := range SignupTypes() {
 		assert.NotEqual(t, TypeNewBenefits, ti.ID)
 	}
+}
+
+func TestLanguages_AreTheKiosksSixWithKoreanFirst(t *testing.T) {
+	assert.Equal(t, []string{"ko", "en", "ja", "zh", "th", "vi"}, Languages)
+	assert.Equal(t, Languages[0], DefaultLanguage)
+	for _, l := range append([]string{""}, Languages...) {
+		assert.NoError(t, ValidateLanguage("lang", l), l)
+	}
+	assert.Equal(t, "ko", LanguageOr(""))
+	assert.Equal(t, "th", LanguageOr("th"))
+}
+
+// TestEventValidate_SignupLanguage: a sign-up names the kiosk's language
+// or none (Korean); anything else is refused with the field and the
+// languages allowed, and a record of changes names none.
+func TestEventValidate_SignupLanguage(t *testing.T) {
+	withLang := func(kind, lang string) Event {
+		e := validEvent(t)
+		e.Kind = kind
+		b, err := json.Marshal(ConsentPayload{Consents: []Consent{validConsent()}, Lang: lang})
+		require.NoError(t, err)
+		e.Payload = b
+		return e
+	}
+	for _, l := range append([]string{""}, Languages...) {
+		e := withLang(KindSignup, l)
+		p, err := e.ValidatePayload(domainNow)
+		require.NoError(t, err, l)
+		assert.Equal(t, l, p.Lang)
+	}
+	for _, l := range []string{"fr", "KO", "ko-KR", "한국어", " ko"} {
+		e := withLang(KindSignup, l)
+		err := e.Validate(domainNow)
+		require.Error(t, err, l)
+		assert.ErrorIs(t, err, ErrInvalid)
+		assert.Contains(t, err.Error(), "payload.lang")
+		assert.Contains(t, err.Error(), "must be one of ko, en, ja, zh, th, vi")
+	}
+	e := withLang(KindConsent, "en")
+	err := e.Validate(domainNow)
+	require.ErrorIs(t, err, ErrInvalid)
+	assert.Contains(t, err.Error(), "payload.lang: only a sign-up")
+	e = withLang(KindConsent, "")
+	assert.NoError(t, e.Validate(domainNow))
 }

@@ -57,6 +57,11 @@ type ConsentPayload struct {
 	// without one (from an earlier kiosk) is indexed under
 	// ReceiptCode(kiosk, seq), the code such kiosks printed.
 	Receipt string `json:"receipt,omitempty"`
+	// Lang is the language the kiosk was in when the person signed up,
+	// one of Languages; empty (a kiosk built before sign-ups recorded it)
+	// means DefaultLanguage. Central keeps it with the person: a later
+	// sign-up replaces it. Only a sign-up carries one.
+	Lang string `json:"lang,omitempty"`
 }
 
 // MaxProfileSize bounds ConsentPayload.Profile.
@@ -142,8 +147,8 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 	if len(p.Consents) == 0 {
 		return p, fmt.Errorf("payload.consents: empty: %w", ErrInvalid)
 	}
-	if len(p.Consents) > len(Types)*len(Channels) {
-		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types)*len(Channels), ErrInvalid)
+	if len(p.Consents) > len(Types())*len(Channels) {
+		return p, fmt.Errorf("payload.consents: %d entries, at most %d: %w", len(p.Consents), len(Types())*len(Channels), ErrInvalid)
 	}
 	if p.Receipt != "" {
 		switch {
@@ -152,6 +157,14 @@ func (e *Event) ValidatePayload(now time.Time) (ConsentPayload, error) {
 		case !IsRandomReceiptCode(p.Receipt):
 			// Not quoted: a receipt code is half of what opens the sign-up's page.
 			return p, fmt.Errorf("payload.receipt: must be %d letters of the receipt alphabet as XXXX-XXXX-XXXX: %w", ReceiptCodeLetters, ErrInvalid)
+		}
+	}
+	if p.Lang != "" {
+		if e.Kind != KindSignup {
+			return p, fmt.Errorf("payload.lang: only a sign-up records a language: %w", ErrInvalid)
+		}
+		if err := ValidateLanguage("payload.lang", p.Lang); err != nil {
+			return p, err
 		}
 	}
 	if len(p.Profile) > 0 || p.Region != "" {

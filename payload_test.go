@@ -36,6 +36,7 @@ func payloadKinds(t *testing.T) []payloadKind {
 				By: allimi.Actor{Kind: allimi.ActorOfficial, Official: "o-7", Method: allimi.MethodSpoken}, At: now},
 		},
 		Verified: true, Profile: json.RawMessage(`{"age":78}`), Region: "서울특별시/종로구", Receipt: receipt,
+		Lang: "vi",
 	}
 	change := allimi.ConsentPayload{Consents: []allimi.Consent{
 		{Type: allimi.TypeVaccination, Channel: allimi.ChannelSMS, Action: allimi.ActionWithdraw, By: allimi.Actor{Kind: allimi.ActorSelf}, At: now},

@@ -49,7 +49,7 @@ var channelNames = map[Channel]string{ChannelKakao: "카카오톡", ChannelNaver
 // its channels' names in the order granted gives them.
 func ReceiptConsents(granted map[NotificationType][]Channel) []ReceiptConsent {
 	var out []ReceiptConsent
-	for _, ti := range Types {
+	for _, ti := range Types() {
 		chs := granted[ti.ID]
 		if len(chs) == 0 {
 			continue
@@ -129,6 +129,11 @@ type Registry interface {
 	// (the mobile number as NormalizeMobile writes it); false when they
 	// never gave or withdrew one.
 	ConsentOf(mobile, birthDate string, t NotificationType, ch Channel) (ConsentAction, bool, error)
+	// LanguageOf is the language a person last signed up in
+	// (ConsentPayload.Lang; empty means DefaultLanguage), as each delivery
+	// to them reads it (Outgoing.Lang); false when central knows no such
+	// person.
+	LanguageOf(mobile, birthDate string) (string, bool, error)
 	// Conflicts lists conflicts as officials see them (Conflict.Shown),
 	// unresolved ones only unless all is set.
 	Conflicts(all bool) ([]Conflict, error)

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -120,13 +121,19 @@ type Server struct {
 	ingest   *ingest.Service
 	dispatch *notify.Dispatcher
 	programs *programs.Service
-	confirm  *notify.Confirmer   // nil without an SMS gateway
-	answers  *questions.Answerer // nil without an SMS gateway
-	api      *api.Server
-	http     *http.Server
-	httpLn   net.Listener
-	cancel   context.CancelFunc
-	done     chan struct{}
+	progs    *programs.Set
+	// tmpl are the templates in use; typeVersions the version of each
+	// type put that they hold (types.go), changed under typesMu.
+	tmpl         atomic.Pointer[template.Set]
+	typesMu      sync.Mutex
+	typeVersions map[allimi.NotificationType]uint64
+	confirm      *notify.Confirmer   // nil without an SMS gateway
+	answers      *questions.Answerer // nil without an SMS gateway
+	api          *api.Server
+	http         *http.Server
+	httpLn       net.Listener
+	cancel       context.CancelFunc
+	done         chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -184,6 +191,10 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	s.typeVersions = map[allimi.NotificationType]uint64{}
+	if tmpl, _, err = s.loadTypes(tmpl); err != nil {
+		return nil, err
+	}
 	progs, err := programs.WithDir(cfg.Programs)
 	if err != nil {
 		return nil, fmt.Errorf("programs: %w", err)
@@ -191,6 +202,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if tmpl, err = progs.Templates(tmpl); err != nil {
 		return nil, fmt.Errorf("programs' templates: %w", err)
 	}
+	s.progs = progs
+	s.tmpl.Store(tmpl)
 	if cfg.Dispatch.Now == nil {
 		cfg.Dispatch.Now = time.Now
 	}
@@ -209,7 +222,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.newDispatcher = func(st notify.Store, expands bool) *notify.Dispatcher {
 		cfg := slotCfg
 		cfg.LeaveExpansions = !expands
-		return notify.New(st, adapters, tmpl, cfg, s.metrics.dispatch, s.log)
+		return notify.New(st, adapters, s.tmpl.Load(), cfg, s.metrics.dispatch, s.log)
 	}
 	sys, err := template.DefaultSystem()
 	if err != nil {
@@ -296,7 +309,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			TrustedProxies: cfg.TrustedProxies, LinkBase: cfg.Dispatch.LinkBase, Broker: publicBroker(cfg),
 			DeleteAnsweredAudio: cfg.QuestionAudio.KeepAnswered <= 0},
 		Metrics: promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}), Health: s.health,
-		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch, Programs: s.programs,
+		Catalogs: s, ServerCA: s.serverCA, Notify: s.dispatch, Programs: s.programs, Types: s,
 		Accepted: func(t allimi.NotificationType) { s.metrics.notifications.WithLabelValues(string(t)).Inc() }}
 	if s.answers != nil {
 		s.api.Answers = s.answers
@@ -323,6 +336,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 				go func() {
 					defer wg.Done()
 					s.store.share(runCtx, s.sendSlot)
+				}()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s.refreshTypesEvery(runCtx, typesEvery) // those another central put
 				}()
 				s.store.lead(runCtx, "jobs", s.runJobs)
 				return
@@ -458,6 +476,15 @@ func (sd *slotDispatchers) remove(d *notify.Dispatcher) {
 	sd.mu.Lock()
 	defer sd.mu.Unlock()
 	delete(sd.ds, d)
+}
+
+// each calls f with each of them.
+func (sd *slotDispatchers) each(f func(*notify.Dispatcher)) {
+	sd.mu.Lock()
+	defer sd.mu.Unlock()
+	for d := range sd.ds {
+		f(d)
+	}
 }
 
 // watch has each of them send n (notify.Dispatcher.Watch).

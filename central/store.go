@@ -31,6 +31,7 @@ type Store interface {
 	allimi.Confirmations
 	allimi.QueueIntents
 	allimi.Enrolments
+	allimi.TypeDefs
 	catalog.Keeper
 	// SubsidyCatalog is the Subsidy 24 catalog kept, and its version;
 	// subsidy.ErrNoCatalog when there is none.

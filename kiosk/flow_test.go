@@ -1,6 +1,7 @@
 package kiosk
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"allimi"
+	"allimi/sync/outbox"
 )
 
 // The flows below walk the kiosk by tapping its widgets with Fyne's test
@@ -196,4 +198,34 @@ func TestFlow_WrongPINIsRefusedAndLocksAfterFive(t *testing.T) {
 func tapTwice(b *widget.Button) {
 	test.Tap(b)
 	test.Tap(b)
+}
+
+// TestFlow_SignupRecordsTheScreensLanguage: the sign-up record names the
+// language the person read the screens in, the one they chose on the
+// home screen, so that central writes to them in it. The record is the
+// one queued in a real outbox, which validates it as central does.
+func TestFlow_SignupRecordsTheScreensLanguage(t *testing.T) {
+	for _, l := range []Lang{DefaultLang, LangTh, LangVi} {
+		t.Run(string(l), func(t *testing.T) {
+			db, err := outbox.OpenDB(filepath.Join(t.TempDir(), "k"))
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			ob, err := outbox.Open(db, "k1")
+			require.NoError(t, err)
+			rec := &spyRecorder{inner: ob}
+			k := newKiosk(t, Options{Recorder: rec})
+			pr := k.ui.prefs
+			pr.Lang = l
+			k.ui.SetPrefs(pr)
+			signUpSelf(k, "Nguyen Lan", "010-3434-5656", []allimi.NotificationType{allimi.TypeVaccination}, nil)
+			k.tap("consent.agree")
+			k.requireScreen("signup-done")
+			evs := rec.Events()
+			require.Len(t, evs, 1)
+			assert.Equal(t, allimi.KindSignup, evs[0].Kind)
+			p, err := evs[0].Consents()
+			require.NoError(t, err)
+			assert.Equal(t, string(l), p.Lang)
+		})
+	}
 }

@@ -28,8 +28,15 @@ const (
 	LangVi Lang = "vi"
 )
 
-// Langs lists every language the kiosk offers.
-var Langs = []Lang{LangKo, LangEn, LangJa, LangZh, LangTh, LangVi}
+// Langs lists every language the kiosk offers: allimi.Languages, the
+// languages a sign-up may name (the constants above are the same six).
+var Langs = func() []Lang {
+	ls := make([]Lang, len(allimi.Languages))
+	for i, l := range allimi.Languages {
+		ls[i] = Lang(l)
+	}
+	return ls
+}()
 
 // DefaultLang is the language a fresh session starts in.
 const DefaultLang = LangKo
@@ -134,6 +141,45 @@ func (l Lang) Valid() bool {
 // time goes through these two, so the coverage test can list them all.
 func typeKey(t allimi.NotificationType, field string) string {
 	return "type." + string(t) + "." + field
+}
+
+// TypeName is a type's name in l: the translation files' for the types
+// the kiosk ships with, else the one central's types' catalog gave (in l,
+// else Korean).
+func (l Lang) TypeName(t allimi.NotificationType) string {
+	if l.has(typeKey(t, "name")) {
+		return l.T(typeKey(t, "name"))
+	}
+	ti, _ := t.Info()
+	if n := ti.Names[string(l)]; n != "" {
+		return n
+	}
+	if ti.Name != "" {
+		return ti.Name
+	}
+	return string(t)
+}
+
+// TypeDesc is a type's line saying what it tells the person, in l, as
+// TypeName finds it.
+func (l Lang) TypeDesc(t allimi.NotificationType) string {
+	if l.has(typeKey(t, "desc")) {
+		return l.T(typeKey(t, "desc"))
+	}
+	ti, _ := t.Info()
+	if d := ti.Descs[string(l)]; d != "" {
+		return d
+	}
+	return ti.Descs[string(DefaultLang)]
+}
+
+// has says whether the translation files have key, in l or in Korean.
+func (l Lang) has(key string) bool {
+	_, ok := builtin[l][key]
+	if !ok {
+		_, ok = builtin[DefaultLang][key]
+	}
+	return ok
 }
 
 func channelKey(c allimi.Channel, field string) string {

@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"allimi"
+
 	"allimi/assets"
 )
 
@@ -180,4 +182,14 @@ func TestT_ReplacesPlaceholdersAndFallsBack(t *testing.T) {
 	assert.Equal(t, "no.such.key", LangEn.T("no.such.key"))
 	assert.True(t, LangTh.Valid())
 	assert.False(t, Lang("fr").Valid())
+}
+
+// TestLangs_AreTheLanguagesASignupMayName: the kiosk offers exactly the
+// languages central accepts in a sign-up, in the order of its constants.
+func TestLangs_AreTheLanguagesASignupMayName(t *testing.T) {
+	assert.Equal(t, []Lang{LangKo, LangEn, LangJa, LangZh, LangTh, LangVi}, Langs)
+	assert.Equal(t, allimi.DefaultLanguage, string(DefaultLang))
+	for _, l := range Langs {
+		assert.NoError(t, allimi.ValidateLanguage("lang", string(l)))
+	}
 }

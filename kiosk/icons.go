@@ -73,7 +73,12 @@ func svgIcon(name string, paths []string, c color.Color) fyne.Resource {
 
 // typeIcon is the icon of notification type t in colour c.
 func typeIcon(t allimi.NotificationType, c color.Color) fyne.Resource {
-	return svgIcon("type-"+string(t), typeIconPaths[t], c)
+	paths, ok := typeIconPaths[t]
+	if !ok {
+		// A type central added (its catalog): the notice's bell.
+		t, paths = "added", typeIconPaths[allimi.TypeNewBenefits]
+	}
+	return svgIcon("type-"+string(t), paths, c)
 }
 
 // channelIcon is the icon of channel ch in colour c.

@@ -36,6 +36,12 @@ type Session struct {
 	Verified    bool
 	verifyAsked bool
 
+	// Lang is the language the sign-up record names
+	// (allimi.ConsentPayload.Lang): the screen's when the person finishes
+	// (finishSignup sets it); empty names none, which central reads as
+	// Korean.
+	Lang Lang
+
 	// receipt is set once the record is stored: a second tap on the
 	// button that stores it (a double tap, a tap while the screen
 	// changes) returns it instead of storing a second record.
@@ -173,7 +179,7 @@ func (s *Session) normalizedMobile() string {
 
 func (s *Session) chosenTypes() []allimi.NotificationType {
 	var out []allimi.NotificationType
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		if s.Types[ti.ID] {
 			out = append(out, ti.ID)
 		}
@@ -228,7 +234,7 @@ func (s *Session) SignupDraft(now time.Time) (outbox.Draft, error) {
 	if err != nil {
 		return outbox.Draft{}, err
 	}
-	p := allimi.ConsentPayload{Verified: s.Verified, Receipt: code}
+	p := allimi.ConsentPayload{Verified: s.Verified, Receipt: code, Lang: string(s.Lang)}
 	for _, t := range types {
 		for _, ch := range channels {
 			p.Consents = append(p.Consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionGrant, By: s.actor(), At: now})

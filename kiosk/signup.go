@@ -140,7 +140,7 @@ func (u *UI) typeCards(p *page, s *Session, list []allimi.TypeInfo) fyne.CanvasO
 	var cards []fyne.CanvasObject
 	for _, ti := range list {
 		t := ti.ID
-		name, desc := u.T(typeKey(t, "name")), u.T(typeKey(t, "desc"))
+		name, desc := u.prefs.Lang.TypeName(t), u.prefs.Lang.TypeDesc(t)
 		p.say(name + ". " + desc)
 		cards = append(cards, u.optionCard(typeIcon(t, fg), name, desc, s.Types[t], func() bool {
 			s.Types[t] = !s.Types[t]
@@ -184,7 +184,7 @@ func (u *UI) channelsPage() *page {
 func (u *UI) consentText(s *Session) string {
 	var types, channels []string
 	for _, t := range s.chosenTypes() {
-		types = append(types, u.T(typeKey(t, "name")))
+		types = append(types, u.prefs.Lang.TypeName(t))
 	}
 	for _, c := range s.chosenChannels() {
 		channels = append(channels, u.T(channelKey(c, "name")))
@@ -345,6 +345,9 @@ func (u *UI) verifyPage() *page {
 func (u *UI) finishSignup(p *page) {
 	s := u.session
 	now := u.clock.Now()
+	// The record names the language the person read the screens in:
+	// central keeps it with them.
+	s.Lang = u.Lang()
 	d, err := s.SignupDraft(now)
 	if err != nil {
 		p.failErr(err, "err.save_failed")

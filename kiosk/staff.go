@@ -100,7 +100,7 @@ func (u *UI) staffMenuPage() *page {
 		{"staff.withdraw", theme.DeleteIcon(), func() {
 			u.session.Clear()
 			u.session.Official = u.staff
-			for _, ti := range allimi.Types {
+			for _, ti := range allimi.Types() {
 				u.session.Types[ti.ID] = true
 			}
 			u.push(staffWithdrawScreen)
@@ -138,7 +138,7 @@ func (u *UI) todayPage() *page {
 	for _, e := range entries {
 		var types []string
 		for _, t := range e.Types {
-			types = append(types, u.T(typeKey(t, "name")))
+			types = append(types, u.prefs.Lang.TypeName(t))
 		}
 		line := u.T("today.item", "time", e.At.Local().Format("15:04"), "name", e.Name, "mobile", e.Mobile,
 			"types", strings.Join(types, u.T("consent.list_sep")))
@@ -181,7 +181,7 @@ func (u *UI) withdrawConfirmPage() *page {
 	p.heading(u.T("consent.method"))
 	p.add(u.methodCards(p, s))
 	p.heading(u.T("withdraw.types"))
-	p.add(u.typeCards(p, s, allimi.Types))
+	p.add(u.typeCards(p, s, allimi.Types()))
 	confirm := u.button(u.T("withdraw.confirm"), theme.DeleteIcon(), widget.DangerImportance, func() {
 		if s.receipt != nil {
 			return
@@ -323,7 +323,7 @@ func (u *UI) conflictsPage() *page {
 		for _, c := range cs {
 			c := c
 			line := u.T("conflict.item", "name", c.Name, "mobile", c.Mobile,
-				"type", u.T(typeKey(c.Type, "name")), "channel", u.T(channelKey(c.Channel, "name")))
+				"type", u.prefs.Lang.TypeName(c.Type), "channel", u.T(channelKey(c.Channel, "name")))
 			resolve := func(d allimi.ConsentAction) func() {
 				return func() {
 					if u.staff == nil {

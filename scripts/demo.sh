@@ -73,6 +73,15 @@ if ! grep -q '"staff"' "$KIOSK_JSON"; then
 	log "demo official official-01 (김주무관), staff PIN 1234"
 fi
 
+# A second, headless kiosk that signs the demo's person up (kiosk-sim
+# --people), once: central must be stopped to register it.
+SIM_JSON=$DEMO_DIR/sim-kiosk.json
+if [ ! -s "$SIM_JSON" ]; then
+	"$BIN/allimi" central kiosk add --data "$DEMO_DIR" --id demo-sim --json >"$SIM_JSON.tmp"
+	mv "$SIM_JSON.tmp" "$SIM_JSON"
+	chmod 600 "$SIM_JSON"
+fi
+
 # The demo's agency and population, once: an agency allowed to post
 # notices, and 200 synthetic people subscribed to every notice on KakaoTalk
 # (and 50 of them on SMS too), so a campaign has somewhere to go.
@@ -105,7 +114,7 @@ RECEIPT_TOKEN=$(sed -n 's/.*"receiptToken": *"\([^"]*\)".*/\1/p' "$DEMO_DIR/keys
 FAKES_ADDR=${FAKES_ADDR:-127.0.0.1:9090}
 fakes_log=$DEMO_DIR/fake-providers.log
 log "starting fake KakaoTalk/Naver/Toss/SMS providers on $FAKES_ADDR (log: $fakes_log)"
-"$BIN/allimi" fake-providers --http "$FAKES_ADDR" --latency 30ms \
+"$BIN/allimi" fake-providers --http "$FAKES_ADDR" --latency 30ms --programs scripts/demo-programs \
 	--receipts "http://127.0.0.1:8080/api/v1/receipts?token=$RECEIPT_TOKEN" >"$fakes_log" 2>&1 &
 fakes_pid=$!
 
@@ -116,7 +125,7 @@ fi
 
 central_log=$DEMO_DIR/central.log
 log "starting central (log: $central_log)"
-"$BIN/allimi" central serve --data "$DEMO_DIR" --provider-url "http://$FAKES_ADDR" >"$central_log" 2>&1 &
+"$BIN/allimi" central serve --data "$DEMO_DIR" --provider-url "http://$FAKES_ADDR" --programs scripts/demo-programs >"$central_log" 2>&1 &
 central_pid=$!
 
 stop_central() {
@@ -135,6 +144,9 @@ stop_central() {
 	fi
 }
 stop_all() {
+	if [ -n "${series_pid:-}" ]; then
+		kill -TERM "$series_pid" 2>/dev/null || true
+	fi
 	stop_central
 	kill -TERM "$fakes_pid" 2>/dev/null || true
 	wait "$fakes_pid" 2>/dev/null || true
@@ -161,9 +173,38 @@ until healthy "$DEMO_HEALTHZ"; do
 	sleep 0.2
 done
 log "central is up: $DEMO_HEALTHZ"
+
+# A vaccination series for 김영희, with her doses minutes away: she signs
+# up at the headless kiosk (vaccination notices on KakaoTalk and SMS), the
+# agency enrols her, and posts each dose as given when its time comes. The
+# seven messages arrive in the phones' inboxes over about eight minutes.
+series_log=$DEMO_DIR/vaccination-series.log
+(
+	set -e
+	people=$DEMO_DIR/demo-people.ndjson
+	printf '%s\n' '{"name":"김영희","mobile":"010-1234-5678","birthDate":"1948-05-17","types":["vaccination","health-checkup"],"channels":["kakao","sms"],"lang":"ko"}' >"$people"
+	sim_user=$(sed -n 's/.*"username":"\([^"]*\)".*/\1/p' "$SIM_JSON")
+	sim_pass=$(sed -n 's/.*"password":"\([^"]*\)".*/\1/p' "$SIM_JSON")
+	"$BIN/allimi" kiosk-sim --id demo-sim --broker tcp://127.0.0.1:1883 --username "$sim_user" --password "$sim_pass" \
+		--data "$DEMO_DIR/sim-data" --people "$people" --wait --timeout 60s
+	export ALLIMI_AGENCY_TOKEN=$AGENCY_TOKEN
+	dose1=$(date -d '+4 minutes' --iso-8601=seconds)
+	dose2=$(date -d '+8 minutes' --iso-8601=seconds)
+	enrolment=$("$BIN/allimi" program enrol --program vaccination-demo --mobile 010-1234-5678 --birth-date 1948-05-17 \
+		--anchor "dose1=$dose1" --anchor "dose2=$dose2" --param "place=종로구 보건소")
+	echo "$enrolment"
+	id=$(printf '%s' "$enrolment" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+	sleep 240
+	"$BIN/allimi" program event "$id" --event dose1.administered --param "vaccine=화이자"
+	sleep 240
+	"$BIN/allimi" program event "$id" --event dose2.administered --param "vaccine=화이자"
+) >"$series_log" 2>&1 &
+series_pid=$!
 cat <<EOT
 demo: ──────────────────────────────────────────────────────────────────────
 demo:  phones' inboxes (fake providers):  http://$FAKES_ADDR/_fake/inbox
+demo:    김영희 (010-1234-5678) gets a vaccination series over the next 8 minutes
+demo:    (program vaccination-demo; log: $series_log)
 demo:  delivery table:                    http://127.0.0.1:8080/stats
 demo:  questions left at the kiosk:       http://127.0.0.1:8080/officials/login
 demo:    (sign in as demo.official with the token $OFFICIAL_TOKEN)

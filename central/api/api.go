@@ -49,6 +49,9 @@ type Server struct {
 	// Programs takes agencies' enrolments in programs of notifications;
 	// nil: none.
 	Programs Programs
+	// Types lists the notification types and takes an administrator's
+	// (PUT /api/v1/types/{id}); nil: none.
+	Types Types
 	// Accepted counts a new notification (central's metrics); may be nil.
 	Accepted func(allimi.NotificationType)
 }

@@ -44,6 +44,9 @@ func (s *Server) Routes() http.Handler {
 	if s.Programs != nil {
 		s.programRoutes(mux)
 	}
+	if s.Types != nil {
+		s.typeRoutes(mux)
+	}
 	s.questionRoutes(mux)
 	if d := s.Details; d != nil {
 		mux.Handle("/n/", d.Handler())

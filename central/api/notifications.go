@@ -206,7 +206,7 @@ func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
 		M             map[string]int64
 	}
 	var rows []row
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		for _, ch := range allimi.Channels {
 			if m := ds[string(ti.ID)][string(ch)]; m != nil {
 				rows = append(rows, row{ti.Name + " (" + string(ti.ID) + ")", string(ch), m})

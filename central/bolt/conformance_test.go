@@ -89,7 +89,12 @@ func TestConformance_Benefits(t *testing.T) {
 	storetest.Benefits(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
 }
 
-// catalogStore is the store as the Catalogs and Benefits suites take it.
+func TestConformance_Languages(t *testing.T) {
+	storetest.Languages(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}
+
+// catalogStore is the store as the Catalogs, Benefits and Languages
+// suites take it.
 type catalogStore struct{ *conformanceStore }
 
 func (c catalogStore) Reopen(t *testing.T) catalogStore {
@@ -195,4 +200,8 @@ type enrolmentStore struct{ *conformanceStore }
 func (c enrolmentStore) Reopen(t *testing.T) enrolmentStore {
 	c.conformanceStore.Reopen(t)
 	return c
+}
+
+func TestConformance_TypeDefs(t *testing.T) {
+	storetest.TypeDefs(t, func(t *testing.T) enrolmentStore { return enrolmentStore{openConformance(t).(*conformanceStore)} })
 }

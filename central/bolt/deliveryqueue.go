@@ -288,17 +288,19 @@ func (cs *contacts) get(t allimi.NotificationType, ck []byte) []byte {
 
 func (s *Store) outgoingFrom(tx *bbolt.Tx, cs *contacts, n *allimi.Notification, r recipient, ch allimi.Channel) (allimi.Outgoing, error) {
 	var c allimi.Citizen
+	var lang string
 	var err error
-	// The subs index holds the contact in campaign order; someone who has
-	// since withdrawn is read from their record (they consented when the
-	// notice was made).
+	// The subs index holds the contact (and language) in campaign order;
+	// someone who has since withdrawn is read from their record (they
+	// consented when the notice was made).
 	if v := cs.get(n.Type, r.CK); len(v) > 1 {
-		c, err = s.openPII(r.CK, v[1:])
+		c, lang, err = s.openPerson(r.CK, v[1:])
 	} else {
-		c, err = s.citizen(tx, r.CK)
+		c, lang, err = s.person(tx, r.CK)
 	}
 	if err != nil {
 		return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
 	}
-	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: r.Seq, Channel: ch}, N: n, Citizen: c, Mask: r.Mask, Params: r.Params, Token: r.Token}, nil
+	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: r.Seq, Channel: ch}, N: n, Citizen: c, Lang: lang,
+		Mask: r.Mask, Params: r.Params, Token: r.Token}, nil
 }

@@ -7,4 +7,7 @@ import "allimi/central/keyring"
 var (
 	encodePII = keyring.EncodeCitizen
 	decodePII = keyring.DecodeCitizen
+	// decodePerson reads the language too: the sealed personal data keeps
+	// the one the person signed up in.
+	decodePerson = keyring.DecodePerson
 )

@@ -465,6 +465,19 @@ func (r *Reader) ProgramEnrolments(f func(e allimi.Enrolment, idemKey string) er
 	})
 }
 
+// TypeDefs reads every version of the types administrators put.
+func (r *Reader) TypeDefs(f func(allimi.TypeDef) error) error {
+	var err error
+	if e := eachTypeDef(r.tx, nil, func(d allimi.TypeDef) {
+		if err == nil {
+			err = f(d)
+		}
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
 // Recipient is a notification's recipient.
 type Recipient struct {
 	Notification uint64
@@ -663,7 +676,7 @@ type Left struct {
 }
 
 // readByReader are the buckets Reader's methods read.
-var readByReader = [][]byte{bucketProgramEnrolments, bucketProgramIdem, bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials,
+var readByReader = [][]byte{bucketTypeDefs, bucketProgramEnrolments, bucketProgramIdem, bucketMeta, bucketKiosks, bucketEnrolments, bucketAgencies, bucketOfficials,
 	bucketOfficialSessions, bucketEvents, bucketHW, bucketCitizens, bucketConsents, bucketConsentLog, bucketConflicts,
 	bucketReceipts, bucketConfirmations, bucketRejected, bucketActive, bucketFeedback, bucketProfiles,
 	bucketBenefitNotified, bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend,

@@ -309,11 +309,13 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 	} else {
 		rec.Created = s.now().UTC()
 	}
+	// A sign-up replaces the person's data, and with it the language
+	// they signed up in (sealed together: keyring.EncodePerson).
 	piiChanged := false
 	if e.Kind == allimi.KindSignup || rec.PII == nil {
 		rec.PII, piiChanged = prep.PII, true
 		if rec.PII == nil {
-			rec.PII = s.keys.Seal(encodePII(e.Citizen), ck)
+			rec.PII = s.keys.SealPerson(e.Citizen, p.Lang, ck)
 		}
 	}
 	rec.Verified = rec.Verified || p.Verified
@@ -515,25 +517,53 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 }
 
 func (s *Store) citizen(tx *bbolt.Tx, ck []byte) (allimi.Citizen, error) {
-	var c allimi.Citizen
+	c, _, err := s.person(tx, ck)
+	return c, err
+}
+
+// person is a citizen's stored personal data and the language they
+// signed up in.
+func (s *Store) person(tx *bbolt.Tx, ck []byte) (allimi.Citizen, string, error) {
 	v := tx.Bucket(bucketCitizens).Get(ck)
 	if v == nil {
-		return c, allimi.ErrNotFound
+		return allimi.Citizen{}, "", allimi.ErrNotFound
 	}
 	rec, err := decodeCitizenRecord(v)
 	if err != nil {
-		return c, fmt.Errorf("citizen record: %w", err)
+		return allimi.Citizen{}, "", fmt.Errorf("citizen record: %w", err)
 	}
-	return s.openPII(ck, rec.PII)
+	return s.openPerson(ck, rec.PII)
 }
 
 // openPII decrypts a citizen's sealed personal data.
 func (s *Store) openPII(ck, sealed []byte) (allimi.Citizen, error) {
+	c, _, err := s.openPerson(ck, sealed)
+	return c, err
+}
+
+// openPerson decrypts a citizen's sealed personal data and the language
+// they signed up in (empty when none was kept).
+func (s *Store) openPerson(ck, sealed []byte) (allimi.Citizen, string, error) {
 	plain, err := s.keys.Open(sealed, ck)
 	if err != nil {
-		return allimi.Citizen{}, err
+		return allimi.Citizen{}, "", err
 	}
-	return decodePII(plain)
+	return decodePerson(plain)
+}
+
+// LanguageOf reports the language a person last signed up in.
+func (s *Store) LanguageOf(mobile, birthDate string) (string, bool, error) {
+	var lang string
+	found := false
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		_, l, err := s.person(tx, s.keys.CitizenKey(mobile, birthDate))
+		if errors.Is(err, allimi.ErrNotFound) {
+			return nil
+		}
+		lang, found = l, err == nil
+		return err
+	})
+	return lang, found, err
 }
 
 // ConsentOf reports the current consent of a person for a type and channel.
@@ -662,7 +692,7 @@ func setSubscribed(tx *bbolt.Tx, t allimi.NotificationType, ck []byte, ch allimi
 // refreshSubscribed puts a citizen's new personal data into their entries.
 func refreshSubscribed(tx *bbolt.Tx, ck, pii []byte) error {
 	b := tx.Bucket(bucketSubs)
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		k := subsKey(ti.ID, ck)
 		if v := b.Get(k); len(v) >= 1 {
 			if err := b.Put(k, append([]byte{v[0]}, pii...)); err != nil {

@@ -572,8 +572,8 @@ func TestStore_StatsActivePerTypeAndChannel(t *testing.T) {
 	)
 	st := f.stats()
 	assert.EqualValues(t, 2, st.Subscribers)
-	require.Len(t, st.Active, len(allimi.Types))
-	for _, ti := range allimi.Types {
+	require.Len(t, st.Active, len(allimi.Types()))
+	for _, ti := range allimi.Types() {
 		want := map[string]int64{"kakao": 1, "sms": 1}
 		if ti.ID == allimi.TypeHealthCheckup {
 			want["kakao"] = 2

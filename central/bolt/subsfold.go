@@ -101,7 +101,7 @@ func (s *Store) foldSubs(tx *bbolt.Tx) (int, error) {
 	cks = slices.CompactFunc(cks, bytes.Equal)
 	people := make([]subsOf, len(cks))
 	types := map[allimi.NotificationType]bool{}
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		types[ti.ID] = true
 	}
 	for i, ck := range cks {

@@ -131,7 +131,7 @@ func TestSubsFold_ACrashBetweenCommitAndFoldLosesNothing(t *testing.T) {
 	assert.Zero(t, f.st.SubsPending())
 	require.NoError(t, f.st.db.View(func(tx *bbolt.Tx) error {
 		want := subsFromConsents(t, tx)
-		assert.Len(t, want, 20*len(allimi.Types))
+		assert.Len(t, want, 20*len(allimi.Types()))
 		assert.Equal(t, want, subsIndex(t, tx))
 		assert.Zero(t, tx.Bucket(bucketSubsPending).Stats().KeyN)
 		return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"allimi"
@@ -25,7 +26,7 @@ type Store interface {
 type Dispatcher struct {
 	store    Store
 	adapters map[allimi.Channel]channel.Adapter
-	tmpl     *template.Set
+	tmpl     atomic.Pointer[template.Set]
 	cfg      Config
 	log      *slog.Logger
 	metrics  *Metrics
@@ -45,8 +46,9 @@ func New(store Store, adapters map[allimi.Channel]channel.Adapter, tmpl *templat
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	d := &Dispatcher{store: store, adapters: adapters, tmpl: tmpl, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
+	d := &Dispatcher{store: store, adapters: adapters, cfg: cfg, metrics: m, log: log.With("component", "dispatch"),
 		active: map[uint64]*allimi.Notification{}, finished: map[uint64]struct{}{}, wake: map[allimi.Channel]chan struct{}{}, breakers: map[allimi.Channel]*breaker{}}
+	d.tmpl.Store(tmpl)
 	for _, ch := range allimi.Channels {
 		d.wake[ch] = make(chan struct{}, 1)
 		d.breakers[ch] = &breaker{}
@@ -68,6 +70,10 @@ func (d *Dispatcher) poke(chs ...allimi.Channel) {
 		}
 	}
 }
+
+// SetTemplates makes the dispatcher write its messages with tmpl from now
+// on (an administrator changed a type).
+func (d *Dispatcher) SetTemplates(tmpl *template.Set) { d.tmpl.Store(tmpl) }
 
 // Run loads the unfinished notifications, finishes their expansions and
 // runs one lane per channel until ctx ends.

@@ -48,7 +48,10 @@ type job struct {
 }
 
 // lane is what a channel's reader has claimed ahead of its committer: the
-// recipients and due entries handed to senders but not yet recorded.
+// recipients and due entries handed to senders but not yet recorded. A
+// read claims them only once it has succeeded (nextBatch): a batch whose
+// read failed is never handed on, and what it had claimed would never be
+// sent, while the batches after it moved the progress past it.
 //
 // The reader holds mu for the whole of a read, from before its snapshot
 // to the end, and the committer takes it to clear the due entries it has
@@ -74,9 +77,18 @@ func newLane(ch allimi.Channel) *lane {
 	return &lane{ch: ch, claimed: map[uint64]uint32{}, due: map[dueKey]struct{}{}}
 }
 
-// claim and from are called with mu held.
-func (l *lane) claim(id uint64, seq uint32) {
-	l.claimed[id] = max(l.claimed[id], seq)
+// hold claims what batch b, just read, carries: its recipients (up to its
+// progress) and its due entries are in flight. hold and from are called
+// with mu held.
+func (l *lane) hold(b *batch) {
+	for id, seq := range b.progress {
+		l.claimed[id] = max(l.claimed[id], seq)
+	}
+	for i := range b.items {
+		if it := &b.items[i]; !it.Due.IsZero() {
+			l.due[dueKeyOf(it)] = struct{}{}
+		}
+	}
 }
 
 func (l *lane) from(n *allimi.Notification) uint32 {
@@ -314,8 +326,9 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 		}
 		return active[i].ID < active[j].ID
 	})
-	notifs := map[uint64]*allimi.Notification{}
+	var notifs map[uint64]*allimi.Notification
 	err := d.store.ReadDeliveries(func(tx allimi.DeliveryReader) error {
+		b, notifs = batch{progress: map[uint64]uint32{}}, map[uint64]*allimi.Notification{}
 		load := func(id uint64) (*allimi.Notification, error) {
 			if n, ok := notifs[id]; ok {
 				return n, nil
@@ -354,7 +367,6 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			}
 			it.Due, it.Flags = e.At, e.Flags
 			b.add(it, max)
-			l.due[k] = struct{}{}
 			return true
 		}); dueErr != nil {
 			return dueErr
@@ -392,7 +404,6 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			}
 			if n.NoneFor(ch) {
 				b.progress[n.ID] = uint32(n.Recipients)
-				l.claim(n.ID, uint32(n.Recipients))
 				continue
 			}
 			last := from
@@ -408,10 +419,17 @@ func (d *Dispatcher) nextBatch(l *lane, max int, now time.Time) (batch, time.Dur
 			}
 			if last != from {
 				b.progress[n.ID] = last
-				l.claim(n.ID, last)
 			}
 		}
 		return nil
 	})
-	return b, next, err
+	if err != nil {
+		// Nothing of it is handed on (a snapshot's COMMIT that failed
+		// with its connection, the database restarting, fails the read
+		// after every row was read): the next read starts where this one
+		// did.
+		return batch{}, next, err
+	}
+	l.hold(&b)
+	return b, next, nil
 }

@@ -28,6 +28,7 @@ func (d *Dispatcher) render(b batch) ([]channel.Message, error) {
 	// One map for the batch: Render keeps nothing of it. It is filled
 	// again only when the notification or the person's own parameters
 	// change (a campaign's have none): name and link are always set.
+	tmpl := d.tmpl.Load()
 	vars := make(map[string]string, 8)
 	var filledFor *allimi.Notification
 	for i, it := range b.items {
@@ -46,7 +47,7 @@ func (d *Dispatcher) render(b batch) ([]channel.Message, error) {
 		}
 		link := d.link(&b.items[i])
 		vars["name"], vars["link"] = it.Citizen.Name, link
-		r, err := d.tmpl.RenderNamed(it.N.Type, it.N.Template, it.Ref.Channel, vars)
+		r, err := tmpl.RenderNamed(it.N.Type, it.N.Template, it.Ref.Channel, vars)
 		if err != nil {
 			return nil, fmt.Errorf("notification %d: %w", it.N.ID, err)
 		}

@@ -41,6 +41,7 @@ func TestConformance_DetailLinks(t *testing.T) {
 func (c *conformanceStore) DetailPages() *detail.Store { return c.details }
 func TestConformance_Benefits(t *testing.T)            { storetest.Benefits(t, openConformance) }
 func TestConformance_Notifications(t *testing.T)       { storetest.Notifications(t, openConformance) }
+func TestConformance_Languages(t *testing.T)           { storetest.Languages(t, openConformance) }
 func TestConformance_Deliveries(t *testing.T)          { storetest.Deliveries(t, openConformance) }
 func TestConformance_DeliveryQueue(t *testing.T)       { storetest.DeliveryQueue(t, openDeliveries) }
 func TestConformance_QueueIntents(t *testing.T)        { storetest.QueueIntents(t, openDeliveries) }
@@ -176,6 +177,7 @@ func (c *conformanceStore) DeleteAudit(t *testing.T, seq uint64) {
 func (c *conformanceStore) CatalogPublicKey() ed25519.PublicKey { return c.keys.CatalogPublicKey() }
 
 func TestConformance_Enrolments(t *testing.T) { storetest.Enrolments(t, openConformance) }
+func TestConformance_TypeDefs(t *testing.T)   { storetest.TypeDefs(t, openConformance) }
 
 // The scheduler of a leader whose lease another central took over changes
 // no step: its update is refused and the enrolment left as it was.

@@ -103,10 +103,12 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 	if !known {
 		row.created = now
 	}
+	// A sign-up replaces the person's data, and with it the language
+	// they signed up in (sealed together: keyring.EncodePerson).
 	if e.Kind == allimi.KindSignup || row.pii == nil {
 		row.pii = prep.PII
 		if row.pii == nil {
-			row.pii = b.s.keys.SealCitizen(e.Citizen, ck)
+			row.pii = b.s.keys.SealPerson(e.Citizen, p.Lang, ck)
 		}
 	}
 	row.verified = row.verified || p.Verified
@@ -176,6 +178,24 @@ func (s *Store) recordConflict(ctx context.Context, tx execer, c allimi.Conflict
 	}
 	_, err = tx.Exec(ctx, `INSERT INTO conflicts (ck, body) VALUES ($1, $2)`, ck, body)
 	return err
+}
+
+// LanguageOf reports the language a person last signed up in.
+func (s *Store) LanguageOf(mobile, birthDate string) (string, bool, error) {
+	if s.keys == nil {
+		return "", false, errNoKeys
+	}
+	ck := s.keys.CitizenKey(mobile, birthDate)
+	var pii []byte
+	err := s.pool.QueryRow(s.ctx(), `SELECT pii FROM citizens WHERE ck = $1`, ck).Scan(&pii)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	_, lang, err := s.keys.OpenPerson(pii, ck)
+	return lang, err == nil, err
 }
 
 // ConsentOf reports a person's current consent for a type and channel.

@@ -323,7 +323,7 @@ func (t *deliveryTx) outgoing(n *allimi.Notification, r *recipientRow, ch allimi
 	if r.pii == nil {
 		return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d: no such citizen", r.seq, n.ID)
 	}
-	c, err := t.s.keys.OpenCitizen(r.pii, r.ck)
+	c, lang, err := t.s.keys.OpenPerson(r.pii, r.ck)
 	if err != nil {
 		return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d: %w", r.seq, n.ID, err)
 	}
@@ -333,7 +333,7 @@ func (t *deliveryTx) outgoing(n *allimi.Notification, r *recipientRow, ch allimi
 			return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d params: %w", r.seq, n.ID, err)
 		}
 	}
-	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: uint32(r.seq), Channel: ch}, N: n, Citizen: c,
+	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: uint32(r.seq), Channel: ch}, N: n, Citizen: c, Lang: lang,
 		Mask: byte(r.mask), Params: params, Token: uint64(r.token)}, nil
 }
 

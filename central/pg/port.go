@@ -380,6 +380,12 @@ func (p *porter) copyAll() error {
 			})
 		},
 		func() error {
+			t := p.table("types put", "type_defs", "id", "version", "file", "put")
+			return t.fill(func() error {
+				return r.TypeDefs(func(d allimi.TypeDef) error { return t.add(string(d.ID), int64(d.Version), d.File, d.Put) })
+			})
+		},
+		func() error {
 			t := p.table("enrolments in programs", "program_enrolments", "id", "agency", "idem_key", "body")
 			return t.fill(func() error {
 				return r.ProgramEnrolments(func(e allimi.Enrolment, idem string) error {

@@ -85,6 +85,8 @@ func newPortFixture(t *testing.T) *portFixture {
 	require.NoError(t, err)
 	f.agency, err = s.AddAgency("health-centre")
 	require.NoError(t, err)
+	_, err = s.PutTypeDef(allimi.TypeDef{ID: "parking-fine", File: []byte("[type]\nid = \"parking-fine\"\n")})
+	require.NoError(t, err)
 	due := time.Date(2027, 5, 1, 10, 0, 0, 0, allimi.KST).UTC()
 	_, _, err = s.CreateEnrolment(allimi.Enrolment{ID: "enr-1", Program: "health-checkup", Agency: "health-centre",
 		Citizen: []byte("ck"), Created: due.AddDate(0, -1, 0), Steps: []allimi.EnrolmentStep{
@@ -240,7 +242,7 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 		"consents": 5, "consent-log entries": 4, "conflicts": 1, "receipts": 3, "confirmations": 1, "rejections": 1,
 		"feedback": 1, "questions": 1, "catalogs": 1, "notifications": 1, "recipients": 2, "deliveries": 2,
 		"due deliveries": 1, "send-intents": 1, "queue-intents": 1, "delivery counts": 1, "answers to send": 1,
-		"shared details": 1, "detail page tries": 1, "enrolments in programs": 1, "program steps to act on": 1, "audit entries": int64(f.audit.Entries)} {
+		"shared details": 1, "detail page tries": 1, "enrolments in programs": 1, "program steps to act on": 1, "types put": 1, "audit entries": int64(f.audit.Entries)} {
 		assert.Equal(t, n, countOf(rep, kind), kind)
 	}
 	for _, c := range rep.Counts {
@@ -339,6 +341,11 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, repeat, "the Idempotency-Key came along")
 	assert.Equal(t, f.notified.ID, rep2.ID)
+
+	// The types put, and their next version.
+	td, err := s.PutTypeDef(allimi.TypeDef{ID: "parking-fine", File: []byte("v2")})
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, td.Version)
 
 	// Enrolments in programs, their keys and their steps' index too.
 	due := time.Date(2027, 5, 1, 10, 0, 0, 0, allimi.KST)

@@ -133,11 +133,12 @@ var defaultSet = sync.OnceValues(func() (*Set, error) { return Load(assets.Progr
 // Default returns the programs compiled into the binary (assets/programs).
 func Default() (*Set, error) { return defaultSet() }
 
-// WithDir returns the programs compiled into the binary and those of the
-// directory dir (an operator's own); Default when dir is empty.
+// WithDir loads the programs compiled into the binary and those of the
+// directory dir (an operator's own; none when empty), against the types
+// known now (an administrator's too, unlike Default's, loaded once).
 func WithDir(dir string) (*Set, error) {
 	if dir == "" {
-		return Default()
+		return Load(assets.Programs())
 	}
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("programs directory: %w", err)
@@ -485,4 +486,25 @@ func (p *Program) Step(id string) (*Step, bool) {
 		}
 	}
 	return nil, false
+}
+
+// CheckType says whether the programs still work with a type as info
+// describes it (an administrator changing it): every step of a program of
+// the type must give each of the type's params, by its set or a param of
+// the program.
+func (s *Set) CheckType(info allimi.TypeInfo) error {
+	var errs []error
+	for _, p := range s.ordered {
+		if p.Type != info.ID {
+			continue
+		}
+		for _, st := range p.Steps {
+			for _, tp := range info.Params {
+				if _, ok := st.Set[tp]; !ok && !slices.ContainsFunc(p.Params, func(pa Param) bool { return pa.ID == tp }) {
+					errs = append(errs, invalidf("program %s, step %s: gives no %s, a param of %s", p.ID, st.ID, tp, info.ID))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

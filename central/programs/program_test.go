@@ -65,7 +65,7 @@ at = "10:00"
 title = "t"
 set = { dueDate = "{{due}}" }
 body = "{{name}}님 {{amount}} {{link}}"
-`, `renewal.toml: step 1 (remind): kakao: unknown variable "amount"`},
+`, `renewal.toml: step 1 (remind): kakao: body line 1: unknown variable "amount"`},
 		{"no link", head + `
 [[step]]
 id = "remind"
@@ -191,4 +191,18 @@ body = "{{link}}"
 	bad := strings.Replace(file, `offset = "-1h"`, `offset = "-1h"`+"\nat = \"10:00\"", 1)
 	_, err = Load(fstest.MapFS{"soon.toml": &fstest.MapFile{Data: []byte(bad)}})
 	assert.ErrorContains(t, err, "offset, or days and at: not both")
+}
+
+// The demo's programs (make demo: central serve --programs
+// scripts/demo-programs) load beside those shipped.
+func TestWithDir_LoadsTheDemosPrograms(t *testing.T) {
+	s, err := WithDir("../../scripts/demo-programs")
+	require.NoError(t, err)
+	p, ok := s.Get("vaccination-demo")
+	require.True(t, ok)
+	assert.Len(t, p.Steps, 7)
+	_, ok = s.Get("vaccination")
+	assert.True(t, ok, "the shipped ones too")
+	_, err = WithDir("no-such-dir")
+	assert.ErrorContains(t, err, "programs directory")
 }

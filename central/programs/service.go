@@ -99,7 +99,10 @@ func (s *Service) ViewOf(e allimi.Enrolment) View {
 		sv := StepView{Step: st.Step, Due: st.Due, State: st.State.Public(), Notification: st.Notification}
 		if p != nil {
 			if ps, ok := p.Step(st.Step); ok && ps.On != "" {
-				sv.On, sv.Due = ps.On, nil
+				sv.On = ps.On
+				if ps.On != OnEnrolment {
+					sv.Due = nil // an agency's event: when it comes
+				}
 			}
 		}
 		v.Steps[i] = sv

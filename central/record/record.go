@@ -52,7 +52,7 @@ func LogEntry(p *allimi.ConsentPayload) ([]byte, error) {
 type Prepared struct {
 	Sealed   []byte           // the record as kept, sealed under Key
 	CK       []byte           // the person's key (records about a person)
-	PII      []byte           // their personal data sealed under CK (sign-ups)
+	PII      []byte           // their personal data and language sealed under CK (sign-ups)
 	LogEntry []byte           // the consent log entry
 	Audit    allimi.AuditItem // the record's line in its batch's audit entry
 	Audited  bool
@@ -75,7 +75,7 @@ func Prepare(keys *keyring.Keys, in *allimi.Incoming) *Prepared {
 		if c := in.Consents; c != nil {
 			p.CK = keys.CitizenKey(e.Citizen.Mobile, e.Citizen.BirthDate)
 			if e.Kind == allimi.KindSignup {
-				p.PII = keys.SealCitizen(e.Citizen, p.CK)
+				p.PII = keys.SealPerson(e.Citizen, c.Lang, p.CK)
 			}
 			if entry, err := LogEntry(c); err == nil {
 				p.LogEntry = entry

@@ -35,7 +35,7 @@ func TestPrepare_KeepsNoPersonalDataInPlaintext(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, allimi.KST)
 	c := allimi.Citizen{Name: "김영희", Mobile: "010-1234-5678", BirthDate: "1948-05-17"}
 	p := allimi.ConsentPayload{Consents: []allimi.Consent{{Type: allimi.TypeVaccination, Channel: allimi.ChannelSMS,
-		Action: allimi.ActionGrant, By: allimi.Actor{Kind: allimi.ActorSelf}, At: at}}, Region: "서울특별시"}
+		Action: allimi.ActionGrant, By: allimi.Actor{Kind: allimi.ActorSelf}, At: at}}, Region: "서울특별시", Lang: "th"}
 	b, err := json.Marshal(p)
 	require.NoError(t, err)
 	e := &allimi.Event{V: allimi.EventVersion, Kiosk: "k1", Seq: 3, HLC: allimi.NextHLC(0, at), Kind: allimi.KindSignup, Citizen: c, Payload: b}
@@ -48,9 +48,11 @@ func TestPrepare_KeepsNoPersonalDataInPlaintext(t *testing.T) {
 		assert.NotContains(t, string(prep.Sealed), pd)
 	}
 	assert.Equal(t, "k1/3", prep.Audit.By)
-	opened, err := keys.OpenCitizen(prep.PII, prep.CK)
+	opened, lang, err := keys.OpenPerson(prep.PII, prep.CK)
 	require.NoError(t, err)
 	assert.Equal(t, c, opened)
+	assert.Equal(t, "th", lang, "the language is kept with the person, sealed")
+	assert.NotContains(t, string(prep.LogEntry), `"lang"`)
 	in.Prepared = prep
 	assert.Nil(t, record.Prepare(keys, in), "prepared once")
 }

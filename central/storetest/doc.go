@@ -10,7 +10,8 @@
 // storage interfaces have suites too, generic over the backend so that it
 // gives only what they need: Throttle (throttle.Storage), Catalogs and
 // Benefits, Details (detail.Storage) and DetailLinks (a store's delivery
-// links open on its detail pages). A second backend
+// links open on its detail pages), and Languages (a person's language,
+// kept by the registry, read by the dispatcher). A second backend
 // is a matter of passing them, as a file system is of passing
 // testing/fstest.TestFS.
 //

@@ -19,6 +19,10 @@ import (
 	"allimi/assets"
 )
 
+// TypeTable is the table of a type's file that describes the type itself
+// rather than a channel's template (read by central/typefile).
+const TypeTable = "type"
+
 // ext is the extension of a template file; the rest of its name is the
 // notification type's id.
 const ext = ".toml"
@@ -72,7 +76,7 @@ func Load(fsys fs.FS) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load templates: %w", err)
 	}
-	s := &Set{byKey: make(map[key]*compiled, len(allimi.Types)*len(allimi.Channels))}
+	s := &Set{byKey: make(map[key]*compiled, len(allimi.Types())*len(allimi.Channels))}
 	var errs []error
 	found := map[allimi.NotificationType]bool{}
 	for _, e := range entries {
@@ -98,7 +102,7 @@ func Load(fsys fs.FS) (*Set, error) {
 			s.byKey[key{c.t, "", c.ch}] = c
 		}
 	}
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		if !found[ti.ID] {
 			errs = append(errs, invalid(nil, "%s%s: missing: no templates for %s (%s)", ti.ID, ext, ti.ID, ti.Name))
 		}
@@ -136,6 +140,9 @@ func loadFile(file string, data []byte, info allimi.TypeInfo) ([]*compiled, []er
 		errs []error
 	)
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
+		if k == TypeTable {
+			continue // the type's own description (central/typefile)
+		}
 		if allimi.Channel(k).Validate() != nil {
 			errs = append(errs, invalid(nil, "%s: unknown channel %q (known: %s)", file, k, channelIDs()))
 		}
@@ -206,7 +213,7 @@ func compile(info allimi.TypeInfo, ch allimi.Channel, fc fileChannel) (*compiled
 			continue
 		}
 		if !slices.Contains(allowed, p.name) {
-			return nil, fmt.Errorf("unknown variable %q (allowed: %s)", p.name, strings.Join(allowed, ", "))
+			return nil, fmt.Errorf("body line %d: unknown variable %q (allowed: %s)", varLine(body, p.name), p.name, strings.Join(allowed, ", "))
 		}
 		i := slices.Index(c.vars, p.name)
 		if i < 0 {
@@ -224,7 +231,25 @@ func compile(info allimi.TypeInfo, ch allimi.Channel, fc fileChannel) (*compiled
 	if c.static > r.limit {
 		return nil, fmt.Errorf("body is %d %s without its variables, over the limit of %d", c.static, unitName(r.unit), r.limit)
 	}
+	if room := r.limit - c.static; room < c.counts[c.link]*LinkRoom {
+		return nil, fmt.Errorf("body line %d: the link would be cut: the text leaves %d %s of the limit of %d for {{link}}, which needs %d",
+			varLine(body, "link"), room, unitName(r.unit), r.limit, c.counts[c.link]*LinkRoom)
+	}
 	return c, nil
+}
+
+// LinkRoom is what a body must leave of its limit for each {{link}}: a
+// detail link (https://host/n/ and a 28-character token) with room to
+// spare, since a link is never shortened.
+const LinkRoom = 64
+
+// varLine is the line of body on which variable name first appears.
+func varLine(body, name string) int {
+	i := strings.Index(body, "{{"+name)
+	if i < 0 {
+		i = strings.Index(body, name)
+	}
+	return 1 + strings.Count(body[:max(i, 0)], "\n")
 }
 
 // checkTitle checks a title, which is fixed text: it is registered with the
@@ -302,9 +327,9 @@ func (k key) owner() string {
 	return string(k.t)
 }
 
-// typeIndex orders types as allimi.Types lists them.
+// typeIndex orders types as allimi.Types() lists them.
 func typeIndex(t allimi.NotificationType) int {
-	return slices.IndexFunc(allimi.Types, func(ti allimi.TypeInfo) bool { return ti.ID == t })
+	return slices.IndexFunc(allimi.Types(), func(ti allimi.TypeInfo) bool { return ti.ID == t })
 }
 
 // source names where a template comes from, for messages.
@@ -323,8 +348,8 @@ func unitName(u unit) string {
 }
 
 func typeIDs() string {
-	ids := make([]string, len(allimi.Types))
-	for i, ti := range allimi.Types {
+	ids := make([]string, len(allimi.Types()))
+	for i, ti := range allimi.Types() {
 		ids[i] = string(ti.ID)
 	}
 	return strings.Join(ids, ", ")

@@ -41,7 +41,7 @@ body = "{{link}}"
 // by files (name → content; an empty content removes the file).
 func testFS(files map[string]string) fstest.MapFS {
 	fsys := fstest.MapFS{}
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		fsys[string(ti.ID)+ext] = &fstest.MapFile{Data: []byte(minimalFile(ti.ID))}
 	}
 	for name, data := range files {
@@ -71,7 +71,7 @@ func withChannel(ch allimi.Channel, table string) map[string]string {
 func TestDefault_LoadsEmbeddedTemplates(t *testing.T) {
 	s, err := Default()
 	require.NoError(t, err)
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		for _, ch := range allimi.Channels {
 			assert.NotNil(t, s.byKey[key{ti.ID, "", ch}], "%s %s", ti.ID, ch)
 		}
@@ -99,11 +99,11 @@ func TestLoad_Refuses(t *testing.T) {
 	}{
 		{"unknown variable", withChannel(allimi.ChannelSMS, `title = "t"
 body = "{{amout}}원 {{link}}"`),
-			`traffic-fine.toml: sms: unknown variable "amout" (allowed: name, link, amount, dueDate, violation)`},
+			`traffic-fine.toml: sms: body line 1: unknown variable "amout" (allowed: name, link, amount, dueDate, violation)`},
 		{"other type's variable", withChannel(allimi.ChannelKakao, `code = "C"
 title = "t"
 body = "{{semester}} {{link}}"`),
-			`traffic-fine.toml: kakao: unknown variable "semester"`},
+			`traffic-fine.toml: kakao: body line 1: unknown variable "semester"`},
 		{"missing type", map[string]string{"welfare-card.toml": ""},
 			`welfare-card.toml: missing: no templates for welfare-card`},
 		{"unknown type", map[string]string{"parking.toml": minimalFile("parking")},

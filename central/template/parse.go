@@ -51,7 +51,7 @@ func parseBody(body string) ([]part, error) {
 }
 
 // isName reports whether s is a variable name: a letter, then letters,
-// digits or underscores (ASCII), like the parameters of allimi.Types.
+// digits or underscores (ASCII), like the parameters of allimi.Types().
 func isName(s string) bool {
 	if s == "" {
 		return false

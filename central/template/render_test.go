@@ -31,7 +31,7 @@ var sampleVars = map[string]string{
 func TestRender_EveryTypeAndChannel(t *testing.T) {
 	s, err := Default()
 	require.NoError(t, err)
-	for _, ti := range allimi.Types {
+	for _, ti := range allimi.Types() {
 		for _, ch := range allimi.Channels {
 			t.Run(string(ti.ID)+"/"+string(ch), func(t *testing.T) {
 				r, err := s.Render(ti.ID, ch, sampleVars)

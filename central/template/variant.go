@@ -4,6 +4,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"allimi"
 )
@@ -75,4 +76,53 @@ func (s *Set) With(vs ...Variant) (*Set, error) {
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// WithType returns a Set holding s's templates with those of a type's file
+// (an administrator's, `allimi central type put`) in place of the type's
+// own: the file is checked as Load checks one, for info (its params), and
+// every problem reported, naming file and channel; the error wraps
+// allimi.ErrInvalid. s is unchanged.
+func (s *Set) WithType(info allimi.TypeInfo, file string, data []byte) (*Set, error) {
+	tmpls, errs := loadFile(file, data, info)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	out := &Set{byKey: maps.Clone(s.byKey)}
+	for k := range out.byKey {
+		if k.t == info.ID && k.name == "" {
+			delete(out.byKey, k)
+		}
+	}
+	for _, c := range tmpls {
+		// The provider keeps a template's text under its code: new words
+		// need a new code (registered with the new words).
+		if old := s.byKey[key{c.t, "", c.ch}]; old != nil && old.code != "" && old.code == c.code && old.source() != c.source() {
+			errs = append(errs, invalid(nil, "%s: %s: code %q: its text changed, and the provider has the old text under that code: register the new text under a new code", file, c.ch, c.code))
+		}
+		out.byKey[key{c.t, "", c.ch}] = c
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if errs := checkCodes(out); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// source is the template as registered with a provider: title, and body
+// with its variables.
+func (c *compiled) source() string {
+	var b strings.Builder
+	b.WriteString(c.title)
+	b.WriteByte(0)
+	for _, sg := range c.segs {
+		if sg.v < 0 {
+			b.WriteString(sg.text)
+		} else {
+			b.WriteString("{{" + c.vars[sg.v] + "}}")
+		}
+	}
+	return b.String()
 }

@@ -30,6 +30,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"allimi"
 	"allimi/consult"
 	"allimi/kiosk"
 	_ "allimi/kiosk/localefix" // before Fyne reads the locale
@@ -226,6 +227,7 @@ func startSync(ctx context.Context, cfg kiosk.Config, dataDir string, opt *kiosk
 		return nil, err
 	}
 	opt.Voice = adviser
+	installTypes(cats, log)
 	today, err := kiosk.OpenBoltToday(db)
 	if err != nil {
 		db.Close()
@@ -359,6 +361,37 @@ func consultAdviser(cats *catalog.Store, log *slog.Logger) (*kiosk.Adviser, erro
 		}
 	}
 	return a, nil
+}
+
+// installTypes makes known the types of central's types' catalog, the one
+// installed now and each new one as the store installs it (chained after
+// the store's OnInstalled).
+func installTypes(cats *catalog.Store, log *slog.Logger) {
+	if cats == nil {
+		return
+	}
+	install := func() {
+		_, body, err := cats.Get(allimi.TypesCatalog)
+		if err != nil {
+			return // none yet: the built-in types
+		}
+		n, err := kiosk.InstallTypes(body)
+		if err != nil {
+			log.Error("types' catalog not installed", "err", err)
+			return
+		}
+		log.Info("types' catalog installed", "types", n)
+	}
+	install()
+	prev := cats.OnInstalled
+	cats.OnInstalled = func(m catalog.Manifest) {
+		if prev != nil {
+			prev(m)
+		}
+		if m.Name == allimi.TypesCatalog {
+			install()
+		}
+	}
 }
 
 func parseLangs(s string) ([]kiosk.Lang, error) {

@@ -38,7 +38,7 @@ func main() {
 		slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		return nil
 	}
-	root.AddCommand(centralCmd(), kioskSimCmd(), benchCmd(), fakeProvidersCmd(), subsidyCmd(), consultCmd(), voiceCmd())
+	root.AddCommand(centralCmd(), kioskSimCmd(), benchCmd(), fakeProvidersCmd(), subsidyCmd(), consultCmd(), voiceCmd(), programCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "allimi:", err)
 		os.Exit(exitCode(err))

@@ -31,13 +31,26 @@ func Person(kiosk string, n uint64) allimi.Citizen {
 // Person(kiosk, n), consenting at at to every notification type on the
 // given channels. Its payload is an *allimi.ConsentPayload.
 func Signup(kiosk string, n uint64, channels []allimi.Channel, at time.Time) outbox.Draft {
-	var consents []allimi.Consent
-	for _, t := range allimi.Types {
+	types := make([]allimi.NotificationType, len(allimi.Types()))
+	for i, t := range allimi.Types() {
+		types[i] = t.ID
+	}
+	return SignupOf(Person(kiosk, n), types, channels, "", at)
+}
+
+// SignupOf is the sign-up a simulated kiosk writes for person c: a grant
+// at at of each type on each channel, by the person, in language lang
+// (allimi.ConsentPayload.Lang; empty names none), the number not
+// verified and no receipt code, as Signup's. Its payload is an
+// *allimi.ConsentPayload.
+func SignupOf(c allimi.Citizen, types []allimi.NotificationType, channels []allimi.Channel, lang string, at time.Time) outbox.Draft {
+	consents := make([]allimi.Consent, 0, len(types)*len(channels))
+	for _, t := range types {
 		for _, ch := range channels {
-			consents = append(consents, allimi.Consent{Type: t.ID, Channel: ch, Action: allimi.ActionGrant,
+			consents = append(consents, allimi.Consent{Type: t, Channel: ch, Action: allimi.ActionGrant,
 				By: allimi.Actor{Kind: allimi.ActorSelf}, At: at})
 		}
 	}
-	return outbox.Draft{Kind: allimi.KindSignup, Citizen: Person(kiosk, n),
-		Payload: &allimi.ConsentPayload{Consents: consents}}
+	return outbox.Draft{Kind: allimi.KindSignup, Citizen: c,
+		Payload: &allimi.ConsentPayload{Consents: consents, Lang: lang}}
 }

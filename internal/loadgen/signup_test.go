@@ -59,7 +59,7 @@ func TestSignup_EventsValidate(t *testing.T) {
 	for _, i := range []uint64{1, 2, 7, 9999, 10000, 10001, 17999, 18000, 18001, 19999, 20000} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			d := loadgen.Signup("k1", i, channels, signupAt)
-			require.Len(t, d.Payload.(*allimi.ConsentPayload).Consents, len(allimi.Types)*len(channels))
+			require.Len(t, d.Payload.(*allimi.ConsentPayload).Consents, len(allimi.Types())*len(channels))
 			payload, err := json.Marshal(d.Payload)
 			require.NoError(t, err)
 			e := allimi.Event{V: allimi.EventVersion, Kiosk: "k1", Seq: i, HLC: allimi.NextHLC(0, signupAt),

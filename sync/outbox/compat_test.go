@@ -28,7 +28,7 @@ func v1Drafts(t *testing.T) []outbox.Draft {
 	p := signup.Payload.(*allimi.ConsentPayload)
 	p.Verified, p.Region, p.Receipt = true, "세종", "4F7K-Q2MX-9TDR"
 	consent := outbox.Draft{Kind: allimi.KindConsent, Citizen: signup.Citizen, Payload: &allimi.ConsentPayload{Consents: []allimi.Consent{
-		{Type: allimi.Types[0].ID, Channel: allimi.ChannelSMS, Action: allimi.ActionWithdraw, By: allimi.Actor{Kind: allimi.ActorSelf}, At: v1At}}}}
+		{Type: allimi.Types()[0].ID, Channel: allimi.ChannelSMS, Action: allimi.ActionWithdraw, By: allimi.Actor{Kind: allimi.ActorSelf}, At: v1At}}}}
 	feedback := outbox.Draft{Kind: allimi.KindFeedback, Payload: &allimi.FeedbackPayload{Entry: "kb-042", Helpful: true}}
 	pcm := make([]byte, 3200)
 	for i := range pcm {

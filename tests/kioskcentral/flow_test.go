@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"allimi"
+	"allimi/central/bolt"
+	"allimi/central/keyring"
 	"allimi/kiosk"
 	"allimi/kiosk/kiosktest"
 	"allimi/sync/uplink"
@@ -236,4 +238,34 @@ func TestFlow_OfflineVerificationWithTheRealClient(t *testing.T) {
 	k.Tap("nav.back")
 	k.Tap("staff.conflicts")
 	k.RequireShows(k.UI.T("conflict.empty"))
+}
+
+// TestFlow_SignupInThaiIsKeptInThai: a person who chose Thai on the home
+// screen signs up; the record names Thai and central keeps it with them.
+func TestFlow_SignupInThaiIsKeptInThai(t *testing.T) {
+	c := newCentral(t, "kiosk-a")
+	c.Start()
+	ks := startKioskSync(t, c)
+	k := kiosktest.New(t, ks.options(c))
+	pr := k.UI.Prefs()
+	pr.Lang = kiosk.LangTh
+	k.UI.SetPrefs(pr)
+
+	signUpSelf(t, k, "Somchai Jaidee", "01023456789", []allimi.NotificationType{allimi.TypeVaccination}, nil)
+	k.Tap("consent.agree")
+	k.RequireScreen("signup-done")
+	evs := ks.spy.Events()
+	require.Len(t, evs, 1)
+	p, err := evs[0].Consents()
+	require.NoError(t, err)
+	assert.Equal(t, "th", p.Lang)
+	ks.waitDelivered(t, c)
+
+	require.NoError(t, c.Server.Close())
+	c.Store(func(st *bolt.Store, _ *keyring.Keys) {
+		lang, found, err := st.LanguageOf("010-2345-6789", "1948-05-17")
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, "th", lang)
+	})
 }
