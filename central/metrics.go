@@ -4,6 +4,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"allimi"
+	"allimi/central/channel"
 	"allimi/central/notify"
 )
 
@@ -50,4 +52,24 @@ func newMetrics(store Store) *metrics {
 	m.reg.MustRegister(subscribers, subsPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchProviders adds the series of the channels with more than one
+// provider (the kakao channel with SENS): batches per provider and
+// failovers, read from the adapters (channel.Stats).
+func (m *metrics) watchProviders(adapters map[allimi.Channel]channel.Adapter) {
+	for ch, st := range channel.Stats(adapters) {
+		for name := range st.Batches {
+			m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name:        "allimi_provider_batches_total",
+				Help:        "Requests sent through each provider of a channel with several (kakao: nhn, sens).",
+				ConstLabels: prometheus.Labels{"channel": string(ch), "provider": name},
+			}, func() float64 { return float64(channel.Stats(adapters)[ch].Batches[name]) }))
+		}
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "allimi_provider_failovers_total",
+			Help:        "Batches sent through a channel's second provider because the first was down or unreachable (kakao: SENS for NHN).",
+			ConstLabels: prometheus.Labels{"channel": string(ch)},
+		}, func() float64 { return float64(channel.Stats(adapters)[ch].Failovers) }))
+	}
 }

@@ -341,6 +341,24 @@ func TestNotify_ProviderOutageTripsTheBreakerAndFallsBack(t *testing.T) {
 	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent))
 }
 
+// NHN Cloud down: KakaoTalk goes through Naver Cloud SENS, each message
+// once, and nothing falls back to SMS.
+func TestNotify_KakaoFailsOverToSENSWhileNHNIsDown(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 300, noDedupe: true,
+		faults: []channel.Fault{{Channel: channel.FakeNHN, Kind: channel.FaultOutage, Rate: 1}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricSent, 300)
+	st := f.fakeStats(t)
+	assert.EqualValues(t, 300, st.Accepted[allimi.ChannelKakao])
+	assert.EqualValues(t, 300, st.Providers["kakao.sens"].Accepted, "all through SENS")
+	assert.Zero(t, st.Repeats[allimi.ChannelKakao], "no message was sent twice")
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack))
+	for _, m := range f.fake.Messages(allimi.ChannelKakao) {
+		assert.Contains(t, m.Text, "2026", "SENS carries the full text")
+	}
+}
+
 func TestNotify_TransientErrorsAreRetriedAndNothingIsAcceptedTwice(t *testing.T) {
 	// At one request in two failing, five failures in a row come often
 	// enough (1 run in 40 before send-intents, 3 in 40 with them) to

@@ -185,6 +185,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.store.tokens != nil {
 		channel.ShareRates(adapters, s.store.tokens)
 	}
+	channel.SetLogger(adapters, s.log.With("component", "providers"))
+	s.metrics.watchProviders(adapters)
 	tmpl, err := template.Default()
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

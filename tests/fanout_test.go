@@ -45,6 +45,7 @@ type fakeStats struct {
 	Duplicates map[string]int64
 	Repeats    map[string]int64 // --no-dedupe: acceptances of a key already accepted
 	Lookups    map[string]int64
+	Providers  map[string]map[string]int64 // per provider API: "kakao.nhn", "kakao.sens", …
 }
 
 // repeatedKeys lists the keys /_fake/messages shows more than once.
@@ -221,4 +222,40 @@ func TestCrash_ProviderThatCannotSayWhatItTookGetsNothingResentUntilItCan(t *tes
 	assert.Zero(t, st.Repeats["kakao"])
 	assert.EqualValues(t, campaignSize, st.Accepted["kakao"])
 	assert.EqualValues(t, campaignSize, c.delivery(t, "health-checkup", "kakao", "sent"))
+}
+
+// NHN Cloud goes down mid-campaign (the fake drops its connections): the
+// kakao channel fails over to Naver Cloud SENS, and a kill of central while
+// it does leaves central to ask both providers what they took. Everyone
+// gets the notice once, through one provider or the other, and its
+// receipt.
+func TestProviders_KakaoFailsOverToSENSAcrossACrashOnceEach(t *testing.T) {
+	c, fakes, _ := startCampaign(t)
+	waitAccepted := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for fakes.stats(t).Accepted["kakao"] < n && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitAccepted(campaignSize / 5)
+	fakes.setFaults(t, `{"kakao.nhn":"outage:1"}`)
+	require.Eventually(t, func() bool { return fakes.stats(t).Providers["kakao.sens"]["accepted"] > 0 },
+		time.Minute, 5*time.Millisecond, "the kakao channel fails over to SENS")
+	c.kill()
+	require.Less(t, fakes.stats(t).Accepted["kakao"], int64(campaignSize), "the kill must land mid-campaign")
+	c.start(t)
+	c.waitDelivery(t, "health-checkup", "kakao", "sent", campaignSize)
+	fakes.setFaults(t, `{"kakao.nhn":"none"}`)
+	c.waitDelivery(t, "health-checkup", "kakao", "delivered", campaignSize)
+
+	st := fakes.stats(t)
+	assert.Zero(t, st.Repeats["kakao"], "no message taken twice, by one provider or both")
+	assert.Empty(t, fakes.repeatedKeys(t, "kakao"))
+	assert.EqualValues(t, campaignSize, st.Accepted["kakao"])
+	assert.EqualValues(t, campaignSize, st.Providers["kakao.nhn"]["accepted"]+st.Providers["kakao.sens"]["accepted"])
+	assert.Positive(t, st.Providers["kakao.nhn"]["accepted"])
+	assert.Positive(t, st.Providers["kakao.sens"]["accepted"])
+	assert.Zero(t, c.delivery(t, "health-checkup", "kakao", "fellBack"), "KakaoTalk carried everyone")
+	t.Logf("nhn %v, sens %v", st.Providers["kakao.nhn"], st.Providers["kakao.sens"])
 }

@@ -109,7 +109,7 @@ func TestAdapters_EmptyBatchSendsNothing(t *testing.T) {
 
 func TestAdapters_Faults(t *testing.T) {
 	notUserCode := map[allimi.Channel]string{
-		allimi.ChannelKakao: "3019", allimi.ChannelNaver: "3019", allimi.ChannelSMS: "3001", allimi.ChannelToss: TossNotUser,
+		allimi.ChannelKakao: "3019", allimi.ChannelNaver: NaverNotUser, allimi.ChannelSMS: "3001", allimi.ChannelToss: TossNotUser,
 	}
 	for _, ch := range allimi.Channels {
 		for _, tc := range []struct {
@@ -246,8 +246,11 @@ func TestAdapters_WrongCredentialsAreAProviderErrorNamingProviderAndStatus(t *te
 	}{
 		{allimi.ChannelKakao, func(c *Config) { c.Kakao.SecretKey = "wrong" }, "-1001"},
 		{allimi.ChannelKakao, func(c *Config) { c.Kakao.AppKey = "wrong" }, "-1000"},
-		{allimi.ChannelNaver, func(c *Config) { c.Naver.SecretKey = "wrong" }, "200"},
-		{allimi.ChannelNaver, func(c *Config) { c.Naver.AccessKey = "wrong" }, "200"},
+		{allimi.ChannelNaver, func(c *Config) { c.NaverApp.Token = "wrong" }, "UNAUTHORIZED"},
+		// The kakao channel's second provider, SENS, when NHN cannot be
+		// reached (failover.go): the API gateway's refusal.
+		{allimi.ChannelKakao, func(c *Config) { c.Kakao.URL, c.Naver.SecretKey = closedURL(t), "wrong" }, "200"},
+		{allimi.ChannelKakao, func(c *Config) { c.Kakao.URL, c.Naver.AccessKey = closedURL(t), "wrong" }, "200"},
 		{allimi.ChannelSMS, func(c *Config) { c.SMS.SecretKey = "wrong" }, "-1000"},
 		{allimi.ChannelToss, func(c *Config) { c.Toss.Token = "wrong" }, "UNAUTHORIZED"},
 	} {
@@ -501,6 +504,8 @@ func TestNew_RefusesIncompleteConfig(t *testing.T) {
 		{"no access key", func(c *Config) { c.Naver.AccessKey = " " }, "[naver] accessKey"},
 		{"no send number", func(c *Config) { c.SMS.SendNo = "" }, "[sms] sendNo"},
 		{"no token", func(c *Config) { c.Toss.Token = "" }, "[toss] token"},
+		{"no naver app token", func(c *Config) { c.NaverApp.Token = "" }, "[naverApp] token"},
+		{"bad naver app url", func(c *Config) { c.NaverApp.URL = "x" }, "[naverApp] url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := DefaultConfig()

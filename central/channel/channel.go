@@ -16,7 +16,7 @@ type Message struct {
 	// wire so that a provider (or the fake) can recognise a resend.
 	Key       string
 	Recipient string // mobile number "010-1234-5678"; providers get digits only
-	Template  string // provider template code (kakao/naver AlimTalk); empty for sms/toss
+	Template  string // provider template code (kakao AlimTalk; naver's notice carries it too); empty for sms/toss
 	Params    Params // template parameters (AlimTalk templateParameter)
 	Title     string // LMS subject / push title / AlimTalk title
 	Text      string // the full rendered text (AlimTalk content, SMS/LMS body, push body)
@@ -27,7 +27,7 @@ type Message struct {
 	// senderGroupingKey, at most 100 characters). Empty: none.
 	Group string
 	// Fallback is the SMS/LMS the provider itself sends when AlimTalk fails
-	// (kakao resendParameter, naver failoverConfig); nil for none.
+	// (kakao: NHN's resendParameter, SENS's failoverConfig); nil for none.
 	Fallback *Fallback
 }
 
@@ -83,8 +83,9 @@ type Result struct {
 	Status Status
 	Code   string // provider's per-recipient result code, as text ("0", "3019", "A000" …)
 	Reason string
-	// ProviderID is the provider's id of the message: kakao and sms
-	// "{requestId}/{recipientSeq}", naver the messageId, toss the messageId.
+	// ProviderID is the provider's id of the message: kakao through NHN
+	// and sms "{requestId}/{recipientSeq}", kakao through SENS its
+	// messageId, naver and toss the messageId.
 	// Receipts carry it, and the Key.
 	ProviderID string
 }
@@ -93,8 +94,9 @@ type Result struct {
 type Adapter interface {
 	Channel() allimi.Channel
 	// MaxBatch is the most messages Send accepts at once: kakao 1,000
-	// (recipientList ≤ 1,000), naver 100 (messages ≤ 100), sms 1,000
-	// (recipientList ≤ 1,000), toss 500 (our assumption, see toss.go).
+	// (NHN's recipientList ≤ 1,000; SENS takes them 100 a request), naver
+	// 100 (our assumption, see naver.go), sms 1,000 (recipientList ≤
+	// 1,000), toss 500 (our assumption, see toss.go).
 	MaxBatch() int
 	// Send sends one batch (len ≤ MaxBatch) and returns one Result per
 	// message, in order. A whole-batch failure returns an error instead:
@@ -106,17 +108,27 @@ type Adapter interface {
 	Send(ctx context.Context, batch []Message) ([]Result, error)
 }
 
-// New builds the four adapters from cfg. They share client; nil means
-// NewHTTPClient().
+// New builds the four channels' adapters from cfg: kakao through NHN Cloud
+// ([kakao]) with failover to Naver Cloud SENS when [naver] has credentials
+// (failover.go), naver the Naver app notice ([naverApp]), sms NHN Cloud SMS,
+// toss Toss push. They share client; nil means NewHTTPClient().
 func New(cfg Config, client *http.Client) (map[allimi.Channel]Adapter, error) {
 	if client == nil {
 		client = NewHTTPClient()
 	}
-	k, err := newKakao(cfg.Kakao, client)
+	nhn, err := newKakao(cfg.Kakao, client)
 	if err != nil {
 		return nil, err
 	}
-	n, err := newNaver(cfg.Naver, client)
+	var k Adapter = nhn
+	if sensConfigured(cfg.Naver) {
+		s, err := newSENS(cfg.Naver, client)
+		if err != nil {
+			return nil, err
+		}
+		k = newFailover(nhn, s, cfg.Kakao)
+	}
+	n, err := newNaver(cfg.NaverApp, client)
 	if err != nil {
 		return nil, err
 	}

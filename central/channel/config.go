@@ -12,11 +12,20 @@ import (
 // Config holds every provider's endpoint, credentials and limits. It reads
 // from TOML, YAML or JSON with the same names (durations as "10s" in TOML and
 // YAML).
+//
+// The kakao channel has two providers: NHN Cloud ([kakao]) and, when its
+// credentials are set, Naver Cloud SENS ([naver], a name kept from when
+// SENS was the naver channel's provider), to which it fails over while NHN
+// is down (failover.go). The naver channel is the Naver app notice
+// ([naverApp], naver.go).
 type Config struct {
 	Kakao KakaoConfig `toml:"kakao" yaml:"kakao" json:"kakao"`
-	Naver NaverConfig `toml:"naver" yaml:"naver" json:"naver"`
-	SMS   SMSConfig   `toml:"sms" yaml:"sms" json:"sms"`
-	Toss  TossConfig  `toml:"toss" yaml:"toss" json:"toss"`
+	// Naver is Naver Cloud SENS AlimTalk: the kakao channel's second
+	// provider. Leave its credentials empty for none.
+	Naver    NaverConfig    `toml:"naver" yaml:"naver" json:"naver"`
+	SMS      SMSConfig      `toml:"sms" yaml:"sms" json:"sms"`
+	Toss     TossConfig     `toml:"toss" yaml:"toss" json:"toss"`
+	NaverApp NaverAppConfig `toml:"naverApp" yaml:"naverApp" json:"naverApp"`
 }
 
 // Endpoint is what every channel has: where the provider is, how long one
@@ -47,9 +56,19 @@ type KakaoConfig struct {
 	// Raw sends the full rendered text (POST …/raw-messages, recipientList[].content)
 	// instead of template parameters (POST …/messages, templateParameter).
 	Raw bool `toml:"raw" yaml:"raw" json:"raw"`
+	// FailoverAfter is how many NHN requests in a row must fail (5xx,
+	// timeout, connection refused or dropped) before the kakao channel
+	// sends through SENS without trying NHN first (default 3; with no SENS
+	// configured there is no failover). See failover.go.
+	FailoverAfter int `toml:"failoverAfter" yaml:"failoverAfter" json:"failoverAfter"`
+	// FailoverCooldown is how long it then keeps to SENS before it tries
+	// NHN again (default 30s).
+	FailoverCooldown time.Duration `toml:"failoverCooldown" yaml:"failoverCooldown" json:"failoverCooldown"`
 }
 
-// NaverConfig is Naver Cloud SENS AlimTalk (see naver.go).
+// NaverConfig is Naver Cloud SENS AlimTalk (see sens.go): the kakao
+// channel's second provider. Empty credentials (serviceId, accessKey,
+// secretKey, plusFriendId) mean none.
 type NaverConfig struct {
 	Endpoint     `yaml:",inline"`
 	ServiceID    string `toml:"serviceId" yaml:"serviceId" json:"serviceId"`
@@ -73,6 +92,13 @@ type SMSConfig struct {
 	// sends one request per distinct text.
 	SMSTemplateID string `toml:"smsTemplateId" yaml:"smsTemplateId" json:"smsTemplateId"`
 	LMSTemplateID string `toml:"lmsTemplateId" yaml:"lmsTemplateId" json:"lmsTemplateId"`
+}
+
+// NaverAppConfig is the Naver app notice webhook (see naver.go): the
+// naver channel.
+type NaverAppConfig struct {
+	Endpoint `yaml:",inline"`
+	Token    string `toml:"token" yaml:"token" json:"token"`
 }
 
 // TossConfig is the Toss push webhook (see toss.go).
@@ -100,13 +126,15 @@ func DefaultConfig() Config {
 			AccessKey: "fakeNaverAccessKey", SecretKey: "fakeNaverSecretKey", PlusFriendID: "@allimi", FailoverFrom: "15880000"},
 		SMS: SMSConfig{Endpoint: ep, AppKey: "fakeSmsAppKey", SecretKey: "fakeSmsSecret", SendNo: "15880000",
 			SMSTemplateID: "ALLIMI_SMS_BODY", LMSTemplateID: "ALLIMI_LMS_BODY"},
-		Toss: TossConfig{Endpoint: ep, Token: "fakeTossToken"},
+		Toss:     TossConfig{Endpoint: ep, Token: "fakeTossToken"},
+		NaverApp: NaverAppConfig{Endpoint: ep, Token: "fakeNaverAppToken"},
 	}
 }
 
-// SetBaseURL points every channel at one base URL (central's --provider-url).
+// SetBaseURL points every provider at one base URL (central's
+// --provider-url): the fake providers serve them all.
 func (c *Config) SetBaseURL(u string) {
-	c.Kakao.URL, c.Naver.URL, c.SMS.URL, c.Toss.URL = u, u, u, u
+	c.Kakao.URL, c.Naver.URL, c.SMS.URL, c.Toss.URL, c.NaverApp.URL = u, u, u, u, u
 }
 
 // NewHTTPClient returns the client the adapters share: enough idle

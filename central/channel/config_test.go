@@ -21,6 +21,8 @@ func TestConfig_ReadsFromTOMLYAMLAndJSON(t *testing.T) {
 	want.Naver.ServiceID = "ncp:kkobizmsg:kr:123:x"
 	want.SMS.SMSTemplateID = ""
 	want.Toss.Token = "TOKEN"
+	want.Kakao.FailoverAfter, want.Kakao.FailoverCooldown = 5, time.Minute
+	want.NaverApp.URL, want.NaverApp.Token = "https://notice.naver.example", "NTOKEN"
 
 	tomlText := `
 [kakao]
@@ -30,12 +32,17 @@ rate = 300
 burst = 1000
 appKey = "APPKEY"
 raw = true
+failoverAfter = 5
+failoverCooldown = "1m"
 [naver]
 serviceId = "ncp:kkobizmsg:kr:123:x"
 [sms]
 smsTemplateId = ""
 [toss]
 token = "TOKEN"
+[naverApp]
+url = "https://notice.naver.example"
+token = "NTOKEN"
 `
 	yamlText := `
 kakao:
@@ -45,12 +52,17 @@ kakao:
   burst: 1000
   appKey: APPKEY
   raw: true
+  failoverAfter: 5
+  failoverCooldown: 1m
 naver:
   serviceId: "ncp:kkobizmsg:kr:123:x"
 sms:
   smsTemplateId: ""
 toss:
   token: TOKEN
+naverApp:
+  url: https://notice.naver.example
+  token: NTOKEN
 `
 	got := DefaultConfig()
 	_, err := toml.Decode(tomlText, &got)
@@ -72,7 +84,7 @@ toss:
 func TestConfig_SetBaseURLPointsEveryChannel(t *testing.T) {
 	c := DefaultConfig()
 	c.SetBaseURL("http://127.0.0.1:1234")
-	for _, u := range []string{c.Kakao.URL, c.Naver.URL, c.SMS.URL, c.Toss.URL} {
+	for _, u := range []string{c.Kakao.URL, c.Naver.URL, c.SMS.URL, c.Toss.URL, c.NaverApp.URL} {
 		assert.Equal(t, "http://127.0.0.1:1234", u)
 	}
 }

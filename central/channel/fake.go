@@ -65,22 +65,50 @@ type FakeOptions struct {
 	Logger *slog.Logger
 }
 
-// Channel indices in the fake's arrays.
+// Provider indices in the fake's arrays: one per provider API. The kakao
+// channel has two, NHN Cloud AlimTalk and Naver Cloud SENS AlimTalk.
 const (
-	fkKakao = iota
-	fkNaver
+	fkKakao = iota // NHN Cloud AlimTalk
+	fkNaver        // the Naver app notice
 	fkToss
 	fkSMS
-	fkChannels
+	fkSENS // Naver Cloud SENS AlimTalk, the kakao channel's second provider
+	fkSlots
 )
 
-var fakeChannels = [fkChannels]allimi.Channel{allimi.ChannelKakao, allimi.ChannelNaver, allimi.ChannelToss, allimi.ChannelSMS}
+// fakeChannels is each provider's channel.
+var fakeChannels = [fkSlots]allimi.Channel{allimi.ChannelKakao, allimi.ChannelNaver, allimi.ChannelToss, allimi.ChannelSMS, allimi.ChannelKakao}
 
-func fakeIndex(ch allimi.Channel) int {
-	for i, c := range fakeChannels {
-		if c == ch {
-			return i
+// fakeProviders names each provider: in /_fake/messages ("provider"),
+// /_fake/stats ("providers") and as a fault's target.
+var fakeProviders = [fkSlots]string{"kakao.nhn", "naver", "toss", "sms", "kakao.sens"}
+
+// Fault targets naming one of the kakao channel's providers (a fault on
+// "kakao" strikes both).
+const (
+	FakeNHN  allimi.Channel = "kakao.nhn"
+	FakeSENS allimi.Channel = "kakao.sens"
+)
+
+// fakeSlots lists the providers a fault target names: a channel's every
+// provider, or one provider by name (FakeNHN, FakeSENS). Nil for none.
+func fakeSlots(target allimi.Channel) []int {
+	var out []int
+	for i := range fakeChannels {
+		if fakeChannels[i] == target || allimi.Channel(fakeProviders[i]) == target {
+			out = append(out, i)
 		}
+	}
+	return out
+}
+
+// sibling is the other provider of the same channel, or -1.
+func sibling(slot int) int {
+	switch slot {
+	case fkKakao:
+		return fkSENS
+	case fkSENS:
+		return fkKakao
 	}
 	return -1
 }
@@ -95,12 +123,12 @@ type Fake struct {
 
 	mu       sync.Mutex
 	rng      *rand.Rand
-	faults   [fkChannels]faultSet
-	counts   [fkChannels]fakeCounts
-	accepted [fkChannels]map[string]uint64   // idempotency key → message id (the first, under NoDedupe)
-	repeats  [fkChannels]map[string]int      // NoDedupe: key → acceptances after the first
-	groups   [fkChannels]map[string][]string // senderGroupingKey → keys accepted in it (fake_find.go)
-	recs     []fakeRecord                    // recs[id-1], unless Lean
+	faults   [fkSlots]faultSet
+	counts   [fkSlots]fakeCounts
+	accepted [fkSlots]map[string]uint64   // idempotency key → message id (the first, under NoDedupe)
+	repeats  [fkSlots]map[string]int      // NoDedupe: key → acceptances after the first
+	groups   [fkSlots]map[string][]string // senderGroupingKey → keys accepted in it (fake_find.go)
+	recs     []fakeRecord                 // recs[id-1], unless Lean
 	nextID   uint64
 	nextReq  atomic.Uint64
 
@@ -149,7 +177,7 @@ func NewFake(opts FakeOptions) *Fake {
 		f.faults[i] = faultSet{}
 	}
 	for _, ft := range opts.Faults {
-		if i := fakeIndex(ft.Channel); i >= 0 {
+		for _, i := range fakeSlots(ft.Channel) {
 			f.faults[i][ft.Kind] = ft.Rate
 		}
 	}
@@ -168,30 +196,34 @@ func (f *Fake) Close() error {
 	return nil
 }
 
-// Handler serves the four provider APIs on one base URL, plus the fake's own
+// Handler serves the five provider APIs on one base URL, plus the fake's own
 // endpoints:
 //
 //	POST   /alimtalk/v2.3/appkeys/{appkey}/messages      kakao (NHN AlimTalk), and …/raw-messages
-//	POST   /alimtalk/v2/services/{serviceId}/messages    naver (SENS AlimTalk)
+//	POST   /alimtalk/v2/services/{serviceId}/messages    kakao's second provider (SENS AlimTalk)
+//	POST   /naver/v1/notices                             naver (the Naver app notice)
 //	POST   /sms/v3.0/appKeys/{appKey}/sender/sms         sms (NHN SMS), and …/sender/mms for LMS
 //	POST   /toss/v1/push                                 toss
-//	GET    the same paths (toss: POST /toss/v1/push/query)  each provider's result query (fake_find.go)
-//	GET    /_fake/messages[?channel=kakao]               what was taken: [{"channel","recipient","status","idempotencyKey","text",…}]
+//	GET    the same paths (toss, naver: POST …/query)    each provider's result query (fake_find.go)
+//	GET    /_fake/messages[?channel=kakao|kakao.sens]    what was taken: [{"channel","provider","recipient","status","idempotencyKey","text",…}]
 //	DELETE /_fake/messages                               forget messages and counts
-//	GET    /_fake/stats                                  {"accepted":{…},"rejected":{…},"duplicates":{…},"requests":{…},…}
-//	GET    /_fake/faults, POST /_fake/faults             {"kakao":"outage:1"} sets rates ("none" clears a channel)
+//	GET    /_fake/stats                                  {"accepted":{…},"rejected":{…},"duplicates":{…},"requests":{…},…,"providers":{…}}
+//	GET    /_fake/faults, POST /_fake/faults             {"kakao":"outage:1"} sets rates ("none" clears a channel);
+//	                                                     "kakao.nhn" or "kakao.sens" one of kakao's providers
 //	GET    /_fake/inbox                                  each phone's inbox, as HTML
 //	GET    /_fake/healthz                                "ok"
 func (f *Fake) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /alimtalk/v2.3/appkeys/{appkey}/messages", f.provider(fkKakao, f.kakaoSend(false)))
 	mux.Handle("POST /alimtalk/v2.3/appkeys/{appkey}/raw-messages", f.provider(fkKakao, f.kakaoSend(true)))
-	mux.Handle("POST /alimtalk/v2/services/{serviceId}/messages", f.provider(fkNaver, f.naverSend))
+	mux.Handle("POST /alimtalk/v2/services/{serviceId}/messages", f.provider(fkSENS, f.sensSend))
+	mux.Handle("POST /naver/v1/notices", f.provider(fkNaver, f.naverSend))
 	mux.Handle("POST /sms/v3.0/appKeys/{appKey}/sender/sms", f.provider(fkSMS, f.smsSend(false)))
 	mux.Handle("POST /sms/v3.0/appKeys/{appKey}/sender/mms", f.provider(fkSMS, f.smsSend(true)))
 	mux.Handle("POST /toss/v1/push", f.provider(fkToss, f.tossSend))
 	mux.Handle("GET /alimtalk/v2.3/appkeys/{appkey}/messages", f.lookup(fkKakao, f.kakaoList))
-	mux.Handle("GET /alimtalk/v2/services/{serviceId}/messages", f.lookup(fkNaver, f.naverList))
+	mux.Handle("GET /alimtalk/v2/services/{serviceId}/messages", f.lookup(fkSENS, f.sensList))
+	mux.Handle("POST /naver/v1/notices/query", f.lookup(fkNaver, f.naverQuery))
 	mux.Handle("GET /sms/v3.0/appKeys/{appKey}/sender/sms", f.lookup(fkSMS, f.smsList))
 	mux.Handle("GET /sms/v3.0/appKeys/{appKey}/sender/mms", f.lookup(fkSMS, f.smsList))
 	mux.Handle("POST /toss/v1/push/query", f.lookup(fkToss, f.tossQuery))
@@ -208,7 +240,7 @@ func (f *Fake) Handler() http.Handler {
 	return mux
 }
 
-// provider wraps a provider's handler with what all four share: counting,
+// provider wraps a provider's handler with what all five share: counting,
 // latency and the request-wide faults.
 func (f *Fake) provider(ch int, h func(w http.ResponseWriter, r *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -329,6 +361,7 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 	for j := range msgs {
 		m := &msgs[j]
 		o := &out[j]
+		sib := sibling(ch)
 		if m.key != "" && !f.opts.NoDedupe {
 			if id, dup := f.accepted[ch][m.key]; dup {
 				f.counts[ch].Duplicates++
@@ -354,6 +387,11 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 					f.repeats[ch][m.key]++
 				} else {
 					f.accepted[ch][m.key] = o.id
+					if sib >= 0 && f.accepted[sib][m.key] != 0 {
+						// The channel's other provider took it too: the
+						// person gets it twice.
+						f.counts[ch].Repeats++
+					}
 				}
 				if m.group != "" {
 					f.groups[ch][m.group] = append(f.groups[ch][m.group], m.key)
@@ -364,8 +402,8 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 			f.counts[ch].Rejected++
 		}
 		// Lean keeps SENS's messages all the same: its result query
-		// finds them by number and content (naver_find.go).
-		if !f.opts.Lean || ch == fkNaver {
+		// finds them by number and content (sens_find.go).
+		if !f.opts.Lean || ch == fkSENS {
 			o.providerID = providerID(o.id, j)
 			f.recs = append(f.recs, fakeRecord{at: now.UnixNano(), key: m.key, recipient: m.recipient,
 				title: m.title, text: m.text, code: o.code, providerID: o.providerID, ch: uint8(ch),
@@ -395,9 +433,10 @@ func (f *Fake) take(ch int, msgs []fakeMsg, notUserCode, notUserReason string,
 }
 
 // undeliveredReason is what a "failed" receipt says, per channel.
-var undeliveredReason = [fkChannels]string{
+var undeliveredReason = [fkSlots]string{
 	fkKakao: "3018: message could not be delivered (user inactive)",
-	fkNaver: "3018: message could not be delivered (user inactive)",
+	fkSENS:  "3018: message could not be delivered (user inactive)",
+	fkNaver: "DEVICE_UNREACHABLE: notice could not be delivered (app notifications off)",
 	fkToss:  "DEVICE_UNREACHABLE: push could not be delivered",
 	fkSMS:   "2003: handset switched off",
 }
@@ -418,25 +457,36 @@ func (f *Fake) requestID() string {
 // FakeMessage is one message the fake took or refused, as /_fake/messages
 // lists it.
 type FakeMessage struct {
-	Channel        allimi.Channel `json:"channel"`
-	Recipient      string         `json:"recipient,omitempty"` // 010-1234-5678
-	Status         string         `json:"status"`              // "accepted" or "rejected"
-	IdempotencyKey string         `json:"idempotencyKey"`
-	Title          string         `json:"title,omitempty"`
-	Text           string         `json:"text,omitempty"`
-	Code           string         `json:"code,omitempty"`
-	ProviderID     string         `json:"providerId,omitempty"`
-	Undelivered    bool           `json:"undelivered,omitempty"` // its receipt says failed
-	At             time.Time      `json:"at,omitzero"`
+	Channel allimi.Channel `json:"channel"`
+	// Provider is the provider API that took it: "kakao.nhn" or
+	// "kakao.sens" for the kakao channel, else the channel.
+	Provider       string    `json:"provider,omitempty"`
+	Recipient      string    `json:"recipient,omitempty"` // 010-1234-5678
+	Status         string    `json:"status"`              // "accepted" or "rejected"
+	IdempotencyKey string    `json:"idempotencyKey"`
+	Title          string    `json:"title,omitempty"`
+	Text           string    `json:"text,omitempty"`
+	Code           string    `json:"code,omitempty"`
+	ProviderID     string    `json:"providerId,omitempty"`
+	Undelivered    bool      `json:"undelivered,omitempty"` // its receipt says failed
+	At             time.Time `json:"at,omitzero"`
 }
 
 // Messages lists what the fake took or refused on ch ("" for every
-// channel), oldest first. With Lean only accepted keys are listed.
+// channel; a provider's name, FakeNHN or FakeSENS, for one provider), oldest
+// first. With Lean only accepted keys are listed.
 func (f *Fake) Messages(ch allimi.Channel) []FakeMessage {
-	want := -1
+	var wanted [fkSlots]bool
+	for i := range wanted {
+		wanted[i] = ch == ""
+	}
 	if ch != "" {
-		if want = fakeIndex(ch); want < 0 {
+		slots := fakeSlots(ch)
+		if slots == nil {
 			return nil
+		}
+		for _, i := range slots {
+			wanted[i] = true
 		}
 	}
 	f.mu.Lock()
@@ -450,7 +500,7 @@ func (f *Fake) Messages(ch allimi.Channel) []FakeMessage {
 		}
 		var all []kv
 		for i := range f.accepted {
-			if want >= 0 && i != want {
+			if !wanted[i] {
 				continue
 			}
 			for k, id := range f.accepted[i] {
@@ -461,14 +511,14 @@ func (f *Fake) Messages(ch allimi.Channel) []FakeMessage {
 		for _, x := range all {
 			// Under NoDedupe a key accepted again is listed again.
 			for range 1 + f.repeats[x.ch][x.key] {
-				out = append(out, FakeMessage{Channel: fakeChannels[x.ch], Status: "accepted", IdempotencyKey: x.key})
+				out = append(out, FakeMessage{Channel: fakeChannels[x.ch], Provider: fakeProviders[x.ch], Status: "accepted", IdempotencyKey: x.key})
 			}
 		}
 		return out
 	}
 	for i := range f.recs {
 		r := &f.recs[i]
-		if want >= 0 && int(r.ch) != want {
+		if !wanted[r.ch] {
 			continue
 		}
 		out = append(out, r.message())
@@ -481,7 +531,7 @@ func (r *fakeRecord) message() FakeMessage {
 	if r.accepted {
 		st = "accepted"
 	}
-	return FakeMessage{Channel: fakeChannels[r.ch], Recipient: hyphenate(r.recipient), Status: st,
+	return FakeMessage{Channel: fakeChannels[r.ch], Provider: fakeProviders[r.ch], Recipient: hyphenate(r.recipient), Status: st,
 		IdempotencyKey: r.key, Title: r.title, Text: r.text, Code: r.code, ProviderID: r.providerID,
 		Undelivered: r.undelivered, At: time.Unix(0, r.at)}
 }
@@ -508,7 +558,8 @@ func hyphenate(d string) string {
 	return d
 }
 
-// FakeStats are the fake's counters per channel.
+// FakeStats are the fake's counters per channel (the kakao channel's two
+// providers together), and per provider.
 type FakeStats struct {
 	Accepted   map[allimi.Channel]int64 `json:"accepted"`
 	Rejected   map[allimi.Channel]int64 `json:"rejected"`
@@ -521,6 +572,20 @@ type FakeStats struct {
 	// Lookups are result queries (message list, query) answered or failed.
 	Lookups  map[allimi.Channel]int64 `json:"lookups"`
 	Receipts ReceiptStats             `json:"receipts"`
+	// Providers are the same counters per provider API, by name
+	// ("kakao.nhn", "kakao.sens", "naver", "toss", "sms").
+	Providers map[string]ProviderCounts `json:"providers"`
+}
+
+// ProviderCounts are one provider API's counters (FakeStats.Providers).
+type ProviderCounts struct {
+	Accepted   int64 `json:"accepted"`
+	Rejected   int64 `json:"rejected"`
+	Duplicates int64 `json:"duplicates"`
+	Requests   int64 `json:"requests"`
+	Faults     int64 `json:"faults"`
+	Repeats    int64 `json:"repeats"`
+	Lookups    int64 `json:"lookups"`
 }
 
 // ReceiptStats count the receipts the fake posted.
@@ -535,12 +600,18 @@ type ReceiptStats struct {
 func (f *Fake) Stats() FakeStats {
 	s := FakeStats{Accepted: map[allimi.Channel]int64{}, Rejected: map[allimi.Channel]int64{},
 		Duplicates: map[allimi.Channel]int64{}, Requests: map[allimi.Channel]int64{}, Faults: map[allimi.Channel]int64{},
-		Repeats: map[allimi.Channel]int64{}, Lookups: map[allimi.Channel]int64{}}
+		Repeats: map[allimi.Channel]int64{}, Lookups: map[allimi.Channel]int64{}, Providers: map[string]ProviderCounts{}}
 	f.mu.Lock()
 	for i, ch := range fakeChannels {
 		c := f.counts[i]
-		s.Accepted[ch], s.Rejected[ch], s.Duplicates[ch], s.Requests[ch], s.Faults[ch], s.Repeats[ch], s.Lookups[ch] =
-			c.Accepted, c.Rejected, c.Duplicates, c.Requests, c.Faults, c.Repeats, c.Lookups
+		s.Accepted[ch] += c.Accepted
+		s.Rejected[ch] += c.Rejected
+		s.Duplicates[ch] += c.Duplicates
+		s.Requests[ch] += c.Requests
+		s.Faults[ch] += c.Faults
+		s.Repeats[ch] += c.Repeats
+		s.Lookups[ch] += c.Lookups
+		s.Providers[fakeProviders[i]] = ProviderCounts(c)
 	}
 	f.mu.Unlock()
 	if f.receipts != nil {
@@ -555,7 +626,7 @@ func (f *Fake) Reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.recs = nil
-	f.counts = [fkChannels]fakeCounts{}
+	f.counts = [fkSlots]fakeCounts{}
 	for i := range f.accepted {
 		f.accepted[i] = map[string]uint64{}
 		f.repeats[i] = map[string]int{}
@@ -563,10 +634,11 @@ func (f *Fake) Reset() {
 	}
 }
 
-// SetFault sets the rate of one fault on one channel (0 turns it off).
+// SetFault sets the rate of one fault on one channel, all its providers,
+// or on one provider (FakeNHN, FakeSENS); 0 turns it off.
 func (f *Fake) SetFault(ft Fault) error {
-	i := fakeIndex(ft.Channel)
-	if i < 0 {
+	slots := fakeSlots(ft.Channel)
+	if slots == nil {
 		return fmt.Errorf("fault: channel %q: unknown", ft.Channel)
 	}
 	if !knownFault(ft.Kind) {
@@ -577,28 +649,33 @@ func (f *Fake) SetFault(ft Fault) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if ft.Rate == 0 {
-		delete(f.faults[i], ft.Kind)
-	} else {
-		f.faults[i][ft.Kind] = ft.Rate
+	for _, i := range slots {
+		if ft.Rate == 0 {
+			delete(f.faults[i], ft.Kind)
+		} else {
+			f.faults[i][ft.Kind] = ft.Rate
+		}
 	}
 	return nil
 }
 
-// Faults returns the fault rates in force, per channel ("kind:rate,…").
+// Faults returns the fault rates in force ("kind:rate,…"), per channel
+// (kakao: those of NHN, its first provider) and per kakao provider
+// ("kakao.nhn", "kakao.sens").
 func (f *Fake) Faults() map[allimi.Channel]string {
 	out := map[allimi.Channel]string{}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for i, ch := range fakeChannels {
-		out[ch] = f.faults[i].String()
+	for i := len(fakeChannels) - 1; i >= 0; i-- { // kakao ends as NHN's
+		out[fakeChannels[i]] = f.faults[i].String()
 	}
+	out[FakeNHN], out[FakeSENS] = f.faults[fkKakao].String(), f.faults[fkSENS].String()
 	return out
 }
 
 // serveSetFaults: {"kakao": "outage:1", "sms": "error:0.1,ratelimit:0.05",
-// "naver": "none"}. Kinds not named keep their rate; "none" clears the
-// channel.
+// "naver": "none", "kakao.sens": "error:1"}. Kinds not named keep their
+// rate; "none" clears the channel (or provider).
 func (f *Fake) serveSetFaults(w http.ResponseWriter, r *http.Request) {
 	var req map[allimi.Channel]string
 	if err := json.NewDecoder(io.LimitReader(r.Body, 64<<10)).Decode(&req); err != nil {
@@ -608,7 +685,7 @@ func (f *Fake) serveSetFaults(w http.ResponseWriter, r *http.Request) {
 	var all []Fault
 	for ch, spec := range req {
 		if s := strings.TrimSpace(spec); s == "" || s == "none" {
-			if err := ch.Validate(); err != nil {
+			if err := validTarget(ch); err != nil {
 				http.Error(w, "faults: "+err.Error(), http.StatusBadRequest)
 				return
 			}
@@ -637,7 +714,7 @@ func (f *Fake) serveSetFaults(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) serveMessages(w http.ResponseWriter, r *http.Request) {
 	ch := allimi.Channel(r.URL.Query().Get("channel"))
 	if ch != "" {
-		if err := ch.Validate(); err != nil {
+		if err := validTarget(ch); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
@@ -664,9 +741,9 @@ func providerError(w http.ResponseWriter, ch int, status int, code, msg string) 
 	case fkKakao, fkSMS:
 		n, _ := strconv.Atoi(code)
 		writeJSON(w, status, map[string]any{"header": nhnHeader{ResultCode: n, ResultMessage: msg, IsSuccessful: false}})
-	case fkNaver:
+	case fkSENS:
 		writeJSON(w, status, map[string]any{"error": map[string]string{"errorCode": code, "message": http.StatusText(status), "details": msg}})
-	case fkToss:
+	case fkToss, fkNaver:
 		writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 	}
 }

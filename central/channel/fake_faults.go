@@ -22,8 +22,9 @@ const (
 	// FaultRateLimit answers the whole request HTTP 429 with Retry-After: 1.
 	FaultRateLimit FaultKind = "ratelimit"
 	// FaultNotUser rejects a recipient as not being on the channel: kakao
-	// resultCode 3019 (not a KakaoTalk user), naver requestStatusCode 3019,
-	// sms resultCode 3001 (no subscriber), toss code NOT_TOSS_USER. Unlike
+	// resultCode 3019 (not a KakaoTalk user; through SENS
+	// requestStatusCode 3019), naver code NOT_NAVER_USER, sms resultCode
+	// 3001 (no subscriber), toss code NOT_TOSS_USER. Unlike
 	// the others it strikes per phone number, not at random per request: the
 	// same number is always, or never, a user (for a given seed and rate).
 	FaultNotUser FaultKind = "notuser"
@@ -43,6 +44,9 @@ var faultKinds = []FaultKind{FaultOutage, FaultError, FaultRateLimit, FaultNotUs
 
 // Fault sets the rate of one kind of fault on one channel.
 type Fault struct {
+	// Channel is a channel, which means every provider of it (kakao: NHN
+	// Cloud and SENS), or one provider: FakeNHN ("kakao.nhn") or FakeSENS
+	// ("kakao.sens").
 	Channel allimi.Channel
 	Kind    FaultKind
 	Rate    float64
@@ -50,7 +54,9 @@ type Fault struct {
 
 // ParseFault reads "CHANNEL=KIND:RATE" (kakao=notuser:0.1); several kinds
 // for one channel may be given comma-separated
-// (kakao=error:0.1,notuser:0.2).
+// (kakao=error:0.1,notuser:0.2). CHANNEL may also name one of the kakao
+// channel's providers: kakao.nhn or kakao.sens (kakao.nhn=outage:1 makes
+// the kakao channel fail over to SENS).
 func ParseFault(s string) ([]Fault, error) {
 	ch, spec, ok := strings.Cut(strings.TrimSpace(s), "=")
 	if !ok {
@@ -61,7 +67,7 @@ func ParseFault(s string) ([]Fault, error) {
 
 // parseFaultSpec reads "KIND:RATE[,KIND:RATE…]" for one channel.
 func parseFaultSpec(ch allimi.Channel, spec string) ([]Fault, error) {
-	if err := ch.Validate(); err != nil {
+	if err := validTarget(ch); err != nil {
 		return nil, fmt.Errorf("fault for %q: %w", ch, err)
 	}
 	var out []Fault
@@ -82,6 +88,17 @@ func parseFaultSpec(ch allimi.Channel, spec string) ([]Fault, error) {
 		out = append(out, Fault{Channel: ch, Kind: k, Rate: rate})
 	}
 	return out, nil
+}
+
+// validTarget checks a fault's target: a channel, or a provider's name.
+func validTarget(ch allimi.Channel) error {
+	if ch == FakeNHN || ch == FakeSENS {
+		return nil
+	}
+	if err := ch.Validate(); err != nil {
+		return fmt.Errorf("%w (or %s, %s: one of kakao's providers)", err, FakeNHN, FakeSENS)
+	}
+	return nil
 }
 
 func knownFault(k FaultKind) bool {

@@ -185,17 +185,17 @@ func (f *Fake) smsList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, &resp)
 }
 
-// naverList serves SENS AlimTalk's message list (naver_find.go): by
+// sensList serves SENS AlimTalk's message list (sens_find.go): by
 // number within a request time window, newest last; 404 with an empty body
 // when nothing matches, as SENS answers.
-func (f *Fake) naverList(w http.ResponseWriter, r *http.Request) {
+func (f *Fake) sensList(w http.ResponseWriter, r *http.Request) {
 	cfg := f.cfg.Naver
 	if r.PathValue("serviceId") != cfg.ServiceID {
-		providerError(w, fkNaver, http.StatusNotFound, "404", "No such service: "+r.PathValue("serviceId"))
+		providerError(w, fkSENS, http.StatusNotFound, "404", "No such service: "+r.PathValue("serviceId"))
 		return
 	}
 	if err := f.checkSENSSignature(r); err != nil {
-		providerError(w, fkNaver, http.StatusUnauthorized, "200", "Authentication Failed: "+err.Error())
+		providerError(w, fkSENS, http.StatusUnauthorized, "200", "Authentication Failed: "+err.Error())
 		return
 	}
 	q := r.URL.Query()
@@ -204,17 +204,17 @@ func (f *Fake) naverList(w http.ResponseWriter, r *http.Request) {
 	to, err2 := time.ParseInLocation(layout, q.Get("requestEndTime"), kst)
 	switch {
 	case q.Get("requestId") == "" && (err1 != nil || err2 != nil):
-		providerError(w, fkNaver, http.StatusBadRequest, "400", "requestId, or requestStartTime and requestEndTime (YYYY-MM-DD HH:mm:ss), are required")
+		providerError(w, fkSENS, http.StatusBadRequest, "400", "requestId, or requestStartTime and requestEndTime (YYYY-MM-DD HH:mm:ss), are required")
 		return
 	case q.Get("requestId") == "" && q.Get("plusFriendId") != cfg.PlusFriendID:
-		providerError(w, fkNaver, http.StatusBadRequest, "400", "plusFriendId is required and must be a channel of this service")
+		providerError(w, fkSENS, http.StatusBadRequest, "400", "plusFriendId is required and must be a channel of this service")
 		return
 	}
 	size := 20
 	if v := q.Get("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > naverPageSize {
-			providerError(w, fkNaver, http.StatusBadRequest, "400", "pageSize must be 1 to 100")
+		if err != nil || n < 1 || n > sensPageSize {
+			providerError(w, fkSENS, http.StatusBadRequest, "400", "pageSize must be 1 to 100")
 			return
 		}
 		size = n
@@ -223,22 +223,22 @@ func (f *Fake) naverList(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("nextToken"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			providerError(w, fkNaver, http.StatusBadRequest, "400", "nextToken is not one this service gave")
+			providerError(w, fkSENS, http.StatusBadRequest, "400", "nextToken is not one this service gave")
 			return
 		}
 		start = n
 	}
 	to1, msgID := q.Get("to"), q.Get("messageId")
-	var all []naverListed
+	var all []sensListed
 	f.mu.Lock()
 	for i := range f.recs {
 		rec := &f.recs[i]
 		at := time.Unix(0, rec.at)
-		if int(rec.ch) != fkNaver || !rec.accepted || (to1 != "" && rec.recipient != to1) ||
+		if int(rec.ch) != fkSENS || !rec.accepted || (to1 != "" && rec.recipient != to1) ||
 			(msgID != "" && rec.providerID != msgID) || (err1 == nil && (at.Before(from) || at.After(to))) {
 			continue
 		}
-		all = append(all, naverListed{MessageID: rec.providerID, RequestTime: at.In(kst).Format("2006-01-02T15:04:05.000"),
+		all = append(all, sensListed{MessageID: rec.providerID, RequestTime: at.In(kst).Format("2006-01-02T15:04:05.000"),
 			PlusFriendID: cfg.PlusFriendID, To: rec.recipient, Content: rec.text, RequestStatusCode: "A000"})
 	}
 	f.mu.Unlock()
@@ -246,7 +246,7 @@ func (f *Fake) naverList(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	resp := naverListResponse{StatusCode: "200", StatusName: "success", Messages: all[start:min(start+size, len(all))]}
+	resp := sensListResponse{StatusCode: "200", StatusName: "success", Messages: all[start:min(start+size, len(all))]}
 	if start+size < len(all) {
 		resp.NextToken = strconv.Itoa(start + size)
 	}

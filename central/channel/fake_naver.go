@@ -1,108 +1,91 @@
 package channel
 
 import (
-	"crypto/hmac"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 )
 
-// naverSend serves SENS AlimTalk's send API (see naver.go), checking the
-// API gateway's signature the way the gateway does.
+// naverSend serves the assumed Naver app notice API (see naver.go).
 func (f *Fake) naverSend(w http.ResponseWriter, r *http.Request) {
-	cfg := f.cfg.Naver
-	if r.PathValue("serviceId") != cfg.ServiceID {
-		providerError(w, fkNaver, http.StatusNotFound, "404", "No such service: "+r.PathValue("serviceId"))
+	if r.Header.Get("Authorization") != "Bearer "+f.cfg.NaverApp.Token {
+		providerError(w, fkNaver, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid bearer token")
 		return
 	}
-	if err := f.checkSENSSignature(r); err != nil {
-		// The API gateway's answer to a bad signature.
-		providerError(w, fkNaver, http.StatusUnauthorized, "200", "Authentication Failed: "+err.Error())
+	if r.Header.Get("Idempotency-Key") == "" {
+		providerError(w, fkNaver, http.StatusBadRequest, "INVALID_REQUEST", "the Idempotency-Key header is required")
 		return
 	}
 	var req naverRequest
 	if !decodeBody(w, r, fkNaver, &req) {
 		return
 	}
-	var keys []string
-	if h := r.Header.Get(NaverKeysHeader); h != "" {
-		keys = strings.Split(h, ",")
-	}
-	switch {
-	case req.PlusFriendID != cfg.PlusFriendID:
-		providerError(w, fkNaver, http.StatusBadRequest, "400", fmt.Sprintf("plusFriendId %q is not a channel of this service", req.PlusFriendID))
-		return
-	case req.TemplateCode == "":
-		providerError(w, fkNaver, http.StatusBadRequest, "400", "templateCode is required")
-		return
-	case len(req.Messages) == 0 || len(req.Messages) > naverMaxBatch:
-		providerError(w, fkNaver, http.StatusBadRequest, "400", fmt.Sprintf("messages: %d entries, must be 1 to 100", len(req.Messages)))
-		return
-	case keys != nil && len(keys) != len(req.Messages):
-		providerError(w, fkNaver, http.StatusBadRequest, "400", fmt.Sprintf("%s: %d keys for %d messages", NaverKeysHeader, len(keys), len(req.Messages)))
+	if len(req.Messages) == 0 || len(req.Messages) > naverMaxBatch {
+		providerError(w, fkNaver, http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("messages: %d entries, must be 1 to %d", len(req.Messages), naverMaxBatch))
 		return
 	}
 	msgs := make([]fakeMsg, len(req.Messages))
 	for j := range req.Messages {
 		nm := &req.Messages[j]
+		if nm.Key == "" {
+			providerError(w, fkNaver, http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("messages[%d].key is required", j))
+			return
+		}
 		m := &msgs[j]
-		m.recipient = nm.To
-		if keys != nil {
-			m.key = strings.TrimSpace(keys[j])
+		m.key, m.recipient = nm.Key, nm.Phone
+		if !f.opts.Lean {
+			m.title, m.text = nm.Title, nm.Body
 		}
-		m.title, m.text = nm.Title, nm.Content // kept even when Lean: see take
 		switch {
-		case !validNumber(nm.To):
-			m.code, m.reason = "3008", "전화번호 오류 (invalid number)"
-		case nm.Content == "":
-			m.code, m.reason = "3013", "메시지가 비어 있음 (empty message)"
+		case !validNumber(nm.Phone):
+			m.code, m.reason = "INVALID_PHONE", "phone is not a mobile number"
+		case nm.Body == "":
+			m.code, m.reason = "EMPTY_BODY", "body is empty"
 		}
 	}
-	start := uint32(f.start.Unix())
-	out := f.take(fkNaver, msgs, "3019", "카카오톡 유저가 아님 (not a KakaoTalk user)",
-		func(id uint64, _ int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", start, id) })
-	now := time.Now()
-	resp := naverResponse{RequestID: "RSSA-" + f.requestID(), RequestTime: now.Format("2006-01-02T15:04:05.000"),
-		StatusCode: "202", StatusName: "success", Messages: make([]naverMessageReply, len(out))}
+	prefix := f.naverPrefix()
+	out := f.take(fkNaver, msgs, NaverNotUser, "no Naver account takes notices for this phone",
+		func(id uint64, _ int) string { return prefix + strconv.FormatUint(id, 36) })
+	resp := tossResponse{Results: make([]tossResult, len(out))}
 	for j, o := range out {
-		nm := &req.Messages[j]
-		mr := &resp.Messages[j]
-		mr.MessageID, mr.To, mr.CountryCode, mr.UseSmsFailover = o.providerID, nm.To, "82", nm.UseSmsFailover
+		tr := &resp.Results[j]
+		tr.Key, tr.MessageID = msgs[j].key, o.providerID
 		if o.accepted {
-			mr.RequestStatusCode, mr.RequestStatusName, mr.RequestStatusDesc = "A000", "success", "성공"
+			tr.Status = "accepted"
 		} else {
-			mr.RequestStatusCode, mr.RequestStatusName, mr.RequestStatusDesc = o.code, "fail", o.reason
+			tr.Status, tr.Code, tr.Reason = "rejected", o.code, o.reason
 		}
 	}
-	writeJSON(w, http.StatusAccepted, &resp)
+	writeJSON(w, http.StatusOK, &resp)
 }
 
-// checkSENSSignature verifies the x-ncp-apigw-* headers: the access key,
-// a timestamp within 5 minutes, and the HMAC over method, path, timestamp
-// and access key.
-func (f *Fake) checkSENSSignature(r *http.Request) error {
-	cfg := f.cfg.Naver
-	ts := r.Header.Get("X-Ncp-Apigw-Timestamp")
-	ak := r.Header.Get("X-Ncp-Iam-Access-Key")
-	sig := r.Header.Get("X-Ncp-Apigw-Signature-V2")
-	if ts == "" || ak == "" || sig == "" {
-		return fmt.Errorf("x-ncp-apigw-timestamp, x-ncp-iam-access-key and x-ncp-apigw-signature-v2 are required")
+// naverPrefix starts the fake's Naver notice ids.
+func (f *Fake) naverPrefix() string { return "nv_" + strconv.FormatInt(f.start.Unix(), 36) + "_" }
+
+// naverQuery serves the assumed Naver app notice result query
+// (naver_find.go).
+func (f *Fake) naverQuery(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") != "Bearer "+f.cfg.NaverApp.Token {
+		providerError(w, fkNaver, http.StatusUnauthorized, "UNAUTHORIZED", "missing or invalid bearer token")
+		return
 	}
-	if ak != cfg.AccessKey {
-		return fmt.Errorf("unknown access key")
+	var req tossQuery
+	if !decodeBody(w, r, fkNaver, &req) {
+		return
 	}
-	ms, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return fmt.Errorf("timestamp %q is not milliseconds since 1970", ts)
+	if len(req.Keys) == 0 || len(req.Keys) > naverMaxBatch {
+		providerError(w, fkNaver, http.StatusBadRequest, "INVALID_REQUEST", fmt.Sprintf("keys: must be 1 to %d", naverMaxBatch))
+		return
 	}
-	if d := time.Since(time.UnixMilli(ms)); d > 5*time.Minute || d < -5*time.Minute {
-		return fmt.Errorf("timestamp is %s away from now (at most 5m)", d.Round(time.Second))
+	resp := tossResponse{Results: make([]tossResult, len(req.Keys))}
+	prefix := f.naverPrefix()
+	f.mu.Lock()
+	for j, k := range req.Keys {
+		resp.Results[j] = tossResult{Key: k, Status: "notFound"}
+		if id, ok := f.accepted[fkNaver][k]; ok {
+			resp.Results[j].Status, resp.Results[j].MessageID = "accepted", prefix+strconv.FormatUint(id, 36)
+		}
 	}
-	want := SENSSignature(cfg.SecretKey, r.Method, r.URL.RequestURI(), ts, ak)
-	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return fmt.Errorf("signature does not match")
-	}
-	return nil
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, &resp)
 }

@@ -3,6 +3,7 @@ package channel
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,6 +109,7 @@ func TestFake_MalformedRequestsAre400InTheProviderShape(t *testing.T) {
 	kakaoURL := srv.URL + "/alimtalk/v2.3/appkeys/" + cfg.Kakao.AppKey + "/messages"
 	smsURL := srv.URL + "/sms/v3.0/appKeys/" + cfg.SMS.AppKey + "/sender/sms"
 	tossURL := srv.URL + "/toss/v1/push"
+	naverURL := srv.URL + "/naver/v1/notices"
 	for _, tc := range []struct {
 		name, url, ctype, body, want string
 		header                       map[string]string
@@ -125,6 +127,15 @@ func TestFake_MalformedRequestsAre400InTheProviderShape(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + cfg.Toss.Token, "Idempotency-Key": "k"}},
 		{"toss no idempotency key", tossURL, "application/json", `{"messages":[]}`, `"INVALID_REQUEST"`,
 			map[string]string{"Authorization": "Bearer " + cfg.Toss.Token}},
+		{"naver no key", naverURL, "application/json", `{"messages":[{"phone":"01012345678","body":"x"}]}`, `"INVALID_REQUEST"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token, "Idempotency-Key": "k"}},
+		{"naver too many", naverURL, "application/json", `{"messages":[` + strings.Repeat(`{"key":"k","phone":"01012345678","body":"x"},`, 100) +
+			`{"key":"k","phone":"01012345678","body":"x"}]}`, `"INVALID_REQUEST"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token, "Idempotency-Key": "k"}},
+		{"naver no idempotency key", naverURL, "application/json", `{"messages":[]}`, `"INVALID_REQUEST"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token}},
+		{"naver not JSON", naverURL, "application/json", `{`, `"code":"-9997"`,
+			map[string]string{"Authorization": "Bearer " + cfg.NaverApp.Token, "Idempotency-Key": "k"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodPost, tc.url, strings.NewReader(tc.body))
@@ -295,7 +306,10 @@ func TestParseFault(t *testing.T) {
 	got, err = ParseFault(" sms = error:1, ratelimit:0.5 ")
 	require.NoError(t, err)
 	assert.Equal(t, []Fault{{allimi.ChannelSMS, FaultError, 1}, {allimi.ChannelSMS, FaultRateLimit, 0.5}}, got)
-	for _, bad := range []string{"kakao", "kakao=notuser", "pigeon=error:1", "kakao=meltdown:1", "kakao=error:2", "kakao=error:x", "kakao=error:NaN"} {
+	got, err = ParseFault("kakao.sens=outage:1")
+	require.NoError(t, err, "one of kakao's providers")
+	assert.Equal(t, []Fault{{FakeSENS, FaultOutage, 1}}, got)
+	for _, bad := range []string{"kakao", "kakao=notuser", "pigeon=error:1", "kakao=meltdown:1", "kakao=error:2", "kakao=error:x", "kakao=error:NaN", "kakao.pigeon=error:1"} {
 		t.Run(bad, func(t *testing.T) {
 			_, err := ParseFault(bad)
 			assert.Error(t, err)
@@ -324,4 +338,45 @@ func TestFake_Latency(t *testing.T) {
 	_, err := env.adapters[allimi.ChannelToss].Send(context.Background(), testMessages(allimi.ChannelToss, "lat", 1))
 	var ue *UnavailableError
 	require.ErrorAs(t, err, &ue, "an hour is past the request timeout")
+}
+
+// A fault on "kakao" strikes both of its providers; "kakao.nhn" and
+// "kakao.sens" one each, set at start or at run time.
+func TestFake_KakaoFaultsByProvider(t *testing.T) {
+	env := newFakeEnv(t, FakeOptions{Faults: []Fault{{Channel: allimi.ChannelKakao, Kind: FaultError, Rate: 1}}}, nil)
+	assert.Equal(t, "error:1", env.fake.Faults()[FakeNHN])
+	assert.Equal(t, "error:1", env.fake.Faults()[FakeSENS])
+	assert.Equal(t, "error:1", env.fake.Faults()[allimi.ChannelKakao])
+
+	resp, err := http.Post(env.srv.URL+"/_fake/faults", "application/json", strings.NewReader(`{"kakao.sens":"none","kakao.nhn":"outage:1"}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "error:1,outage:1", env.fake.Faults()[FakeNHN])
+	assert.Empty(t, env.fake.Faults()[FakeSENS])
+
+	// The kakao channel then goes through SENS (after NHN's failures) and
+	// the fake lists it under kakao, and under kakao.sens.
+	a := env.adapters[allimi.ChannelKakao]
+	for i := range defaultFailoverAfter - 1 {
+		_, err := a.Send(context.Background(), testMessages(allimi.ChannelKakao, fmt.Sprint("f", i), 1))
+		require.Error(t, err)
+	}
+	_, err = a.Send(context.Background(), testMessages(allimi.ChannelKakao, "ok", 2))
+	require.NoError(t, err)
+	var sens []map[string]any
+	getJSON(t, env.srv.URL+"/_fake/messages?channel=kakao.sens", &sens)
+	require.Len(t, sens, 2, "NHN failed, and did not have it")
+	assert.Equal(t, "kakao", sens[0]["channel"])
+	assert.Equal(t, "kakao.sens", sens[0]["provider"])
+	assert.Len(t, env.fake.Messages(allimi.ChannelKakao), 2)
+	assert.Empty(t, env.fake.Messages(FakeNHN))
+	var st struct {
+		Accepted  map[string]int64            `json:"accepted"`
+		Providers map[string]map[string]int64 `json:"providers"`
+	}
+	getJSON(t, env.srv.URL+"/_fake/stats", &st)
+	assert.EqualValues(t, 2, st.Accepted["kakao"])
+	assert.EqualValues(t, 2, st.Providers["kakao.sens"]["accepted"])
+	assert.EqualValues(t, defaultFailoverAfter, st.Providers["kakao.nhn"]["faults"])
 }

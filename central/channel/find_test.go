@@ -3,6 +3,7 @@ package channel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -152,6 +153,31 @@ func TestFake_LostAnswerSendsTheMessagesButAnswersNothing(t *testing.T) {
 				}
 				assert.Equal(t, want, r.Status, "the result query knows about %s", batch[i].Key)
 			}
+		})
+	}
+}
+
+// A request with an Idempotency-Key header (Toss, the Naver app) whose
+// answer is lost on a reused connection is not replayed by net/http: the
+// provider would take it twice.
+func TestAdapters_LostAnswerIsNotReplayedByTheTransport(t *testing.T) {
+	for _, ch := range []allimi.Channel{allimi.ChannelToss, allimi.ChannelNaver} {
+		t.Run(string(ch), func(t *testing.T) {
+			env := newFakeEnv(t, FakeOptions{NoDedupe: true}, nil)
+			a := env.adapters[ch]
+			for i := range 3 { // connections to reuse
+				_, err := a.Send(context.Background(), testMessages(ch, fmt.Sprint("warm", i), 1))
+				require.NoError(t, err)
+			}
+			require.NoError(t, env.fake.SetFault(Fault{Channel: ch, Kind: FaultLostAnswer, Rate: 1}))
+			for i := range 5 {
+				_, err := a.Send(context.Background(), testMessages(ch, fmt.Sprint("lost", i), 2))
+				var ue *UnavailableError
+				require.ErrorAs(t, err, &ue)
+			}
+			st := env.fake.Stats()
+			assert.Zero(t, st.Repeats[ch], "each request taken once")
+			assert.EqualValues(t, 13, st.Accepted[ch])
 		})
 	}
 }

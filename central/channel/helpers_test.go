@@ -51,6 +51,7 @@ func newFakeEnv(t testing.TB, opts FakeOptions, change func(*Config)) *fakeEnv {
 	client := NewHTTPClient()
 	ads, err := New(cfg, client)
 	require.NoError(t, err)
+	SetLogger(ads, quiet)
 	t.Cleanup(func() {
 		client.CloseIdleConnections()
 		srv.Close()
@@ -114,4 +115,14 @@ func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	rc.next.ServeHTTP(w, r)
+}
+
+// closedURL is a base URL on loopback where nothing listens: a request
+// there is refused (NHN down, as the kakao channel's failover sees it).
+func closedURL(t testing.TB) string {
+	t.Helper()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	u := srv.URL
+	srv.Close()
+	return u
 }

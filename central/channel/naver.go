@@ -1,229 +1,107 @@
 package channel
 
-// Naver Cloud SENS (Simple & Easy Notification Service), AlimTalk v2
-// (api.ncloud-docs.com/docs/sens-alimtalk-send, and sens-overview for the
-// signature):
+// The Naver app notice: the naver channel, a notice in the Naver app's
+// notification tab. Naver publishes no API through which a sender can put a
+// notice there (its developer site documents login, search and maps), so,
+// as for Toss push (toss.go), this is an assumed JSON webhook in the style
+// of the public APIs we know (Bearer token, Idempotency-Key header, camelCase
+// JSON, error objects with code and message):
 //
-//	POST {base}/alimtalk/v2/services/{serviceId}/messages
-//	x-ncp-apigw-timestamp: {ms since 1970}
-//	x-ncp-iam-access-key: {accessKey}
-//	x-ncp-apigw-signature-v2: base64(HMAC-SHA256(secretKey,
-//	    "POST {path}\n{timestamp}\n{accessKey}"))
+//	POST {base}/naver/v1/notices
+//	Authorization: Bearer {token}
+//	Idempotency-Key: {hex SHA-256 of the batch's keys, first 32 characters}
 //
-//	{"plusFriendId": "@…", "templateCode": "…",
-//	 "messages": [{                                         // at most 100
-//	   "countryCode": "82", "to": "01012345678", "title": "…", "content": "…",
-//	   "useSmsFailover": true,
-//	   "failoverConfig": {"type": "SMS"|"LMS", "from": "…", "subject": "…", "content": "…"}}]}
+//	{"messages": [{"key": "…", "phone": "01012345678",      // at most 100
+//	   "title": "…", "body": "…", "link": "https://…", "templateCode": "…"}]}
 //
-//	→ 202 {"requestId": "…", "requestTime": "…", "statusCode": "202", "statusName": "success",
-//	       "messages": [{"messageId": "…", "countryCode": "82", "to": "…", "content": "…",
-//	         "requestStatusCode": "A000", "requestStatusName": "success",
-//	         "requestStatusDesc": "성공", "useSmsFailover": true}]}
+//	→ 200 {"results": [{"key": "…", "status": "accepted"|"rejected"|"retry",
+//	         "code": "…", "reason": "…", "messageId": "…"}]}
+//	→ 401 {"error": {"code": "UNAUTHORIZED", "message": "…"}}
+//	→ 429 (Retry-After), 5xx {"error": {"code": "…", "message": "…"}}
 //
-// Authentication failures come from the API gateway:
-// 401 {"error": {"errorCode": "200", "message": "Authentication Failed", "details": "…"}}.
-//
-// SENS has no per-message field for a caller's key. We send the batch's
-// idempotency keys in a request header, X-Allimi-Idempotency-Keys: the keys
-// comma-separated in the order of "messages" (keys never contain a comma).
-// A real gateway ignores it; the fake deduplicates by it (unless NoDedupe).
-// Once-only at the real SENS therefore rests on the dispatcher never
-// resending an accepted message: a request whose answer was lost is looked
-// up by number and content first (naver_find.go). Receipts are matched by
-// messageId (ProviderID).
-//
-// requestStatusCode "A000" is accepted; anything else is Rejected (the fake
-// reports its "notuser" fault as 3019, the reception code Naver uses for
-// "not a KakaoTalk user", which the real service reports later through
-// GET …/messages/{messageId} as messageStatusCode).
-//
-// Note that SENS AlimTalk reaches the person in KakaoTalk (it is Kakao's
-// AlimTalk resold by Naver Cloud), not in the Naver app.
+// Each message carries our idempotency key; the provider answers a key it
+// has already accepted with the original result. "rejected" with code
+// NOT_NAVER_USER (NaverNotUser) is a phone with no Naver account that takes
+// notices: the dispatcher falls back, as for "not a KakaoTalk user".
+// INVALID_PHONE and EMPTY_BODY are rejected too. templateCode is the
+// template's code, if the notice has one (Naver may show notices of one
+// template together); it is optional. MaxBatch 100 is the batch size of
+// the channel's earlier provider, SENS, kept so that the dispatcher's
+// batches do not change. Its result query is in naver_find.go.
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
-	"time"
 
 	"allimi"
 )
 
 const naverMaxBatch = 100
 
-// NaverKeysHeader carries the batch's idempotency keys, comma-separated in
-// message order (our extension, see above).
-const NaverKeysHeader = "X-Allimi-Idempotency-Keys"
+// NaverNotUser is the code for a phone without a Naver account that takes
+// app notices.
+const NaverNotUser = "NOT_NAVER_USER"
 
 type naverRequest struct {
-	PlusFriendID string         `json:"plusFriendId"`
-	TemplateCode string         `json:"templateCode"`
-	Messages     []naverMessage `json:"messages"`
+	Messages []naverMessage `json:"messages"`
 }
 
 type naverMessage struct {
-	CountryCode    string         `json:"countryCode,omitempty"`
-	To             string         `json:"to"`
-	Title          string         `json:"title,omitempty"`
-	Content        string         `json:"content"`
-	UseSmsFailover bool           `json:"useSmsFailover,omitzero"`
-	FailoverConfig *naverFailover `json:"failoverConfig,omitempty"`
+	Key          string `json:"key"`
+	Phone        string `json:"phone"`
+	Title        string `json:"title,omitempty"`
+	Body         string `json:"body"`
+	Link         string `json:"link,omitempty"`
+	TemplateCode string `json:"templateCode,omitempty"`
 }
 
-type naverFailover struct {
-	Type    string `json:"type,omitempty"`
-	From    string `json:"from,omitempty"`
-	Subject string `json:"subject,omitempty"`
-	Content string `json:"content,omitempty"`
-}
-
-type naverResponse struct {
-	RequestID   string              `json:"requestId"`
-	RequestTime string              `json:"requestTime"`
-	StatusCode  string              `json:"statusCode"`
-	StatusName  string              `json:"statusName"`
-	Messages    []naverMessageReply `json:"messages"`
-}
-
-type naverMessageReply struct {
-	MessageID         string `json:"messageId"`
-	To                string `json:"to"`
-	CountryCode       string `json:"countryCode,omitempty"`
-	Content           string `json:"content,omitempty"`
-	RequestStatusCode string `json:"requestStatusCode"`
-	RequestStatusName string `json:"requestStatusName"`
-	RequestStatusDesc string `json:"requestStatusDesc"`
-	UseSmsFailover    bool   `json:"useSmsFailover"`
-}
-
+// naver is the Naver app notice adapter. Its answers have Toss's shape
+// (tossResponse).
 type naver struct {
 	*sender
-	cfg  NaverConfig
-	url  string
-	path string // what the signature covers
+	url   string
+	token string
 }
 
-func newNaver(cfg NaverConfig, client *http.Client) (*naver, error) {
-	base, err := cfg.baseURL("naver")
+func newNaver(cfg NaverAppConfig, client *http.Client) (*naver, error) {
+	base, err := cfg.baseURL("naverApp")
 	if err != nil {
 		return nil, err
 	}
-	if err := required("naver", "serviceId", cfg.ServiceID, "accessKey", cfg.AccessKey,
-		"secretKey", cfg.SecretKey, "plusFriendId", cfg.PlusFriendID); err != nil {
-		return nil, err
-	}
-	full := base + "/alimtalk/v2/services/" + url.PathEscape(cfg.ServiceID) + "/messages"
-	u, err := url.Parse(full)
-	if err != nil {
+	if err := required("naverApp", "token", cfg.Token); err != nil {
 		return nil, err
 	}
 	return &naver{sender: newSender(allimi.ChannelNaver, cfg.Endpoint, client, naverMaxBatch),
-		cfg: cfg, url: full, path: u.RequestURI()}, nil
+		url: base + "/naver/v1/notices", token: cfg.Token}, nil
 }
 
 func (n *naver) Channel() allimi.Channel { return allimi.ChannelNaver }
 func (n *naver) MaxBatch() int           { return naverMaxBatch }
-
-// SENSSignature is the x-ncp-apigw-signature-v2 of a request: the method,
-// a space and the path with its query, the timestamp and the access key, one
-// per line, signed with HMAC-SHA256 under the secret key, in base64.
-func SENSSignature(secretKey, method, pathAndQuery, timestamp, accessKey string) string {
-	mac := hmac.New(sha256.New, []byte(secretKey))
-	mac.Write([]byte(method + " " + pathAndQuery + "\n" + timestamp + "\n" + accessKey))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
 
 func (n *naver) Send(ctx context.Context, batch []Message) ([]Result, error) {
 	if err := n.begin(ctx, batch); err != nil {
 		return nil, err
 	}
 	res, out := prepare(batch)
-	out = rejectIf(res, out, needTemplate)
 	out = rejectIf(res, out, needText)
-	groups := groupBy(out, func(o *outgoing) string { return o.m.Template })
-	err := sendGroups(res, groups, func(g []outgoing) error { return n.sendOne(ctx, g, res) })
-	if err != nil {
+	if len(out) == 0 {
+		return res, nil
+	}
+	req := naverRequest{Messages: make([]naverMessage, len(out))}
+	for j, o := range out {
+		req.Messages[j] = naverMessage{Key: o.m.Key, Phone: o.digits, Title: o.m.Title, Body: o.m.Text,
+			Link: o.m.Link, TemplateCode: o.m.Template}
+	}
+	hdr := http.Header{
+		"Authorization":   {"Bearer " + n.token},
+		"Idempotency-Key": {batchKey(out)},
+	}
+	var resp tossResponse
+	if _, err := n.post(ctx, n.url, hdr, &req, &resp, tossRefusal); err != nil {
+		return nil, err
+	}
+	if err := webhookResults(n.sender, out, res, resp.Results); err != nil {
 		return nil, err
 	}
 	return res, nil
-}
-
-func (n *naver) sendOne(ctx context.Context, g []outgoing, res []Result) error {
-	req := naverRequest{PlusFriendID: n.cfg.PlusFriendID, TemplateCode: g[0].m.Template, Messages: make([]naverMessage, len(g))}
-	keys := make([]string, len(g))
-	for j, o := range g {
-		keys[j] = o.m.Key
-		m := &req.Messages[j]
-		m.CountryCode, m.To, m.Title, m.Content = "82", o.digits, o.m.Title, o.m.Text
-		if fb := o.m.Fallback; fb != nil {
-			m.UseSmsFailover = true
-			m.FailoverConfig = &naverFailover{Type: smsType(fb.LMS), From: n.cfg.FailoverFrom, Content: fb.Text}
-			if fb.LMS {
-				m.FailoverConfig.Subject = fb.Title
-			}
-		}
-	}
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	h := http.Header{
-		"X-Ncp-Apigw-Timestamp":    {ts},
-		"X-Ncp-Iam-Access-Key":     {n.cfg.AccessKey},
-		"X-Ncp-Apigw-Signature-V2": {SENSSignature(n.cfg.SecretKey, http.MethodPost, n.path, ts, n.cfg.AccessKey)},
-		NaverKeysHeader:            {strings.Join(keys, ",")},
-	}
-	var resp naverResponse
-	if _, err := n.post(ctx, n.url, h, &req, &resp, naverRefusal); err != nil {
-		return err
-	}
-	if len(resp.Messages) != len(g) {
-		return n.malformed(http.StatusAccepted, "%d messages for %d sent", len(resp.Messages), len(g))
-	}
-	for j, mr := range resp.Messages {
-		o := g[j]
-		if mr.To != "" && mr.To != o.digits {
-			return n.malformed(http.StatusAccepted, "messages[%d] is for another number", j)
-		}
-		r := &res[o.i]
-		r.Code, r.Reason, r.ProviderID = mr.RequestStatusCode, mr.RequestStatusDesc, mr.MessageID
-		if mr.RequestStatusCode == "A000" {
-			r.Status = Accepted
-		} else {
-			r.Status = Rejected
-		}
-	}
-	return nil
-}
-
-// naverRefusal reads the API gateway's error body, or SENS's own.
-func naverRefusal(_ int, body []byte) *ProviderError {
-	var r struct {
-		Error *struct {
-			ErrorCode string `json:"errorCode"`
-			Message   string `json:"message"`
-			Details   string `json:"details"`
-		} `json:"error"`
-		StatusCode   string `json:"statusCode"`
-		StatusName   string `json:"statusName"`
-		ErrorMessage string `json:"errorMessage"`
-	}
-	if json.Unmarshal(body, &r) != nil {
-		return nil
-	}
-	if r.Error != nil {
-		msg := r.Error.Message
-		if r.Error.Details != "" {
-			msg += ": " + r.Error.Details
-		}
-		return &ProviderError{Code: r.Error.ErrorCode, Message: msg}
-	}
-	if r.StatusCode != "" || r.ErrorMessage != "" {
-		return &ProviderError{Code: r.StatusCode, Message: strings.TrimSpace(r.StatusName + " " + r.ErrorMessage)}
-	}
-	return nil
 }

@@ -44,8 +44,11 @@ type sender struct {
 	timeout time.Duration
 	// limiter is the token bucket, or with shared set only its rate and
 	// burst: the tokens then come from shared (ShareRates).
-	limiter  *rate.Limiter
-	shared   SharedTokens
+	limiter *rate.Limiter
+	shared  SharedTokens
+	// bucket names the shared bucket (SharedTokens): the channel, or for
+	// a channel's second provider a name of its own (bucketSENS).
+	bucket   allimi.Channel
 	maxBatch int
 }
 
@@ -62,7 +65,7 @@ func newSender(ch allimi.Channel, ep Endpoint, client *http.Client, maxBatch int
 	if ep.Rate <= 0 {
 		limit = rate.Inf
 	}
-	return &sender{ch: ch, client: client, timeout: timeout, limiter: rate.NewLimiter(limit, burst), maxBatch: maxBatch}
+	return &sender{ch: ch, client: client, timeout: timeout, limiter: rate.NewLimiter(limit, burst), bucket: ch, maxBatch: maxBatch}
 }
 
 // wait takes n tokens from the bucket, in burst-sized parts. It returns at
@@ -237,6 +240,12 @@ func (s *sender) do(ctx context.Context, method, url string, header http.Header,
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.ch, err)
 	}
+	// No GetBody: net/http would then replay a request that carries an
+	// Idempotency-Key header (Toss, the Naver app) on a fresh connection
+	// when a reused one closes before the answer, and a provider that
+	// took the first copy may take the second. A lost answer is looked up
+	// (Finder), never replayed behind the caller's back.
+	req.GetBody = nil
 	for k, v := range header {
 		req.Header[k] = v
 	}

@@ -22,9 +22,15 @@ type SharedTokens interface {
 	TakeTokens(ctx context.Context, ch allimi.Channel, n int, rate float64, burst int, maxWait time.Duration) (wait time.Duration, ok bool, err error)
 }
 
+// bucketSENS is the shared bucket of the kakao channel's second provider,
+// Naver Cloud SENS, whose rate is its own ([naver]); NHN Cloud's is
+// "kakao".
+const bucketSENS allimi.Channel = "kakao.sens"
+
 // ShareRates makes the adapters New built take their tokens from t, each
-// channel's with its endpoint's rate and burst, instead of from a bucket
-// of their own. An endpoint without a rate stays unlimited and never asks
+// provider's with its endpoint's rate and burst, instead of from a bucket
+// of their own: one bucket per channel, and one more for the kakao
+// channel's second provider (bucketSENS). An endpoint without a rate stays unlimited and never asks
 // t. Call it before the adapters send; adapters New did not build are left
 // as they are.
 func ShareRates(adapters map[allimi.Channel]Adapter, t SharedTokens) {
@@ -49,7 +55,7 @@ func (s *sender) waitShared(ctx context.Context, n int) error {
 		if dl, ok := ctx.Deadline(); ok {
 			maxWait = max(time.Until(dl), 0)
 		}
-		delay, ok, err := s.shared.TakeTokens(ctx, s.ch, k, limit, burst, maxWait)
+		delay, ok, err := s.shared.TakeTokens(ctx, s.bucket, k, limit, burst, maxWait)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return fmt.Errorf("%s: waiting for the rate limit: %w", s.ch, ctx.Err())

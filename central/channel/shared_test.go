@@ -199,7 +199,7 @@ func TestShareRates_RefusedOrFailed(t *testing.T) {
 // An unlimited endpoint never asks the shared bucket.
 func TestShareRates_UnlimitedNeverAsks(t *testing.T) {
 	env := newFakeEnv(t, FakeOptions{Lean: true}, func(c *Config) {
-		for _, ep := range []*Endpoint{&c.Kakao.Endpoint, &c.Naver.Endpoint, &c.SMS.Endpoint, &c.Toss.Endpoint} {
+		for _, ep := range []*Endpoint{&c.Kakao.Endpoint, &c.Naver.Endpoint, &c.SMS.Endpoint, &c.Toss.Endpoint, &c.NaverApp.Endpoint} {
 			ep.Rate = 0
 		}
 	})

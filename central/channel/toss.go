@@ -91,27 +91,34 @@ func (t *toss) Send(ctx context.Context, batch []Message) ([]Result, error) {
 		return res, nil
 	}
 	req := tossRequest{Messages: make([]tossMessage, len(out))}
-	h := sha256.New()
 	for j, o := range out {
 		req.Messages[j] = tossMessage{Key: o.m.Key, Phone: o.digits, Title: o.m.Title, Body: o.m.Text, Link: o.m.Link}
-		h.Write([]byte(o.m.Key))
-		h.Write([]byte{','})
 	}
 	hdr := http.Header{
 		"Authorization":   {"Bearer " + t.token},
-		"Idempotency-Key": {hex.EncodeToString(h.Sum(nil))[:32]},
+		"Idempotency-Key": {batchKey(out)},
 	}
 	var resp tossResponse
 	if _, err := t.post(ctx, t.url, hdr, &req, &resp, tossRefusal); err != nil {
 		return nil, err
 	}
-	if len(resp.Results) != len(out) {
-		return nil, t.malformed(http.StatusOK, "%d results for %d messages", len(resp.Results), len(out))
+	if err := webhookResults(t.sender, out, res, resp.Results); err != nil {
+		return nil, err
 	}
-	for j, tr := range resp.Results {
+	return res, nil
+}
+
+// webhookResults reads the assumed webhooks' per-message results (Toss
+// push, the Naver app notice) into res: one per message sent, in order,
+// each naming its key.
+func webhookResults(s *sender, out []outgoing, res []Result, got []tossResult) error {
+	if len(got) != len(out) {
+		return s.malformed(http.StatusOK, "%d results for %d messages", len(got), len(out))
+	}
+	for j, tr := range got {
 		o := out[j]
 		if tr.Key != o.m.Key {
-			return nil, t.malformed(http.StatusOK, "results[%d] names key %q, expected %q", j, tr.Key, o.m.Key)
+			return s.malformed(http.StatusOK, "results[%d] names key %q, expected %q", j, tr.Key, o.m.Key)
 		}
 		r := &res[o.i]
 		r.Code, r.Reason, r.ProviderID = tr.Code, tr.Reason, tr.MessageID
@@ -123,10 +130,21 @@ func (t *toss) Send(ctx context.Context, batch []Message) ([]Result, error) {
 		case "retry":
 			r.Status = Retry
 		default:
-			return nil, t.malformed(http.StatusOK, "results[%d] has status %q", j, tr.Status)
+			return s.malformed(http.StatusOK, "results[%d] has status %q", j, tr.Status)
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// batchKey is a webhook request's Idempotency-Key: the first 32 hex
+// characters of the SHA-256 of its messages' keys, each followed by a comma.
+func batchKey(out []outgoing) string {
+	h := sha256.New()
+	for _, o := range out {
+		h.Write([]byte(o.m.Key))
+		h.Write([]byte{','})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // tossRefusal reads {"error": {"code": …, "message": …}}.

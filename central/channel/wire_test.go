@@ -33,6 +33,7 @@ func wireEnv(t *testing.T, change func(*Config)) (*recorder, map[allimi.Channel]
 	}
 	ads, err := New(cfg, nil)
 	require.NoError(t, err)
+	SetLogger(ads, quiet)
 	return rec, ads, cfg
 }
 
@@ -108,12 +109,13 @@ func TestKakao_RawRequestCarriesContent(t *testing.T) {
 	assert.NotContains(t, r0, "templateParameter")
 }
 
-func TestNaver_RequestHasSENSShapeAndSignature(t *testing.T) {
-	rec, ads, cfg := wireEnv(t, nil)
-	batch := testMessages(allimi.ChannelNaver, "sens", 2)
+// SENS carries the kakao channel when NHN cannot be reached (failover.go).
+func TestKakao_SENSRequestHasSENSShapeAndSignature(t *testing.T) {
+	rec, ads, cfg := wireEnv(t, func(c *Config) { c.Kakao.URL = closedURL(t) })
+	batch := testMessages(allimi.ChannelKakao, "sens", 2)
 	batch[0].Fallback = &Fallback{Title: "건강검진 안내", Text: "[알리미] 대체 문자", LMS: true}
 	before := time.Now().UnixMilli()
-	res, err := ads[allimi.ChannelNaver].Send(context.Background(), batch)
+	res, err := ads[allimi.ChannelKakao].Send(context.Background(), batch)
 	require.NoError(t, err)
 	assert.Equal(t, Accepted, res[0].Status)
 	assert.Equal(t, "A000", res[0].Code)
@@ -222,6 +224,30 @@ func TestSMS_RequestHasNHNSMSShape(t *testing.T) {
 			"recipientGroupingKey": want.m.Key,
 		}, rl[0])
 	}
+}
+
+func TestNaver_RequestHasTheAssumedNoticeShape(t *testing.T) {
+	rec, ads, cfg := wireEnv(t, nil)
+	batch := testMessages(allimi.ChannelNaver, "notice", 2)
+	res, err := ads[allimi.ChannelNaver].Send(context.Background(), batch)
+	require.NoError(t, err)
+	assert.Equal(t, Accepted, res[0].Status)
+	r, body := lastRequest(t, rec)
+	assert.Equal(t, "/naver/v1/notices", r.uri)
+	assert.Equal(t, "Bearer "+cfg.NaverApp.Token, r.header.Get("Authorization"))
+	assert.Len(t, r.header.Get("Idempotency-Key"), 32)
+	assert.Empty(t, r.header.Get("x-ncp-apigw-signature-v2"), "not SENS")
+	m0 := obj(t, list(t, body["messages"], "messages")[0], "messages[0]")
+	assert.Equal(t, map[string]any{"key": batch[0].Key, "phone": digitsOf(t, batch[0].Recipient),
+		"title": batch[0].Title, "body": batch[0].Text, "link": batch[0].Link, "templateCode": testTemplateCode}, m0)
+
+	// The same batch again has the same Idempotency-Key, and is answered
+	// with the original message ids.
+	again, err := ads[allimi.ChannelNaver].Send(context.Background(), batch)
+	require.NoError(t, err)
+	r2, _ := lastRequest(t, rec)
+	assert.Equal(t, r.header.Get("Idempotency-Key"), r2.header.Get("Idempotency-Key"))
+	assert.Equal(t, res[1].ProviderID, again[1].ProviderID)
 }
 
 func TestToss_RequestHasTheAssumedShape(t *testing.T) {

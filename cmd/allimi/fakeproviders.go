@@ -31,15 +31,21 @@ func fakeProvidersCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Use:   "fake-providers",
-		Short: "Serve fake KakaoTalk (NHN AlimTalk), Naver (SENS), Toss and SMS (NHN) provider APIs for tests and the demo",
+		Short: "Serve fake KakaoTalk (NHN AlimTalk, and Naver Cloud SENS AlimTalk for failover), Naver app notice, Toss and SMS (NHN) provider APIs for tests and the demo",
 		Long: `Serve fake provider APIs on one base URL, speaking each provider's published
 request and response shapes, for central's adapters (--provider-url).
+
+The kakao channel has two providers: NHN Cloud AlimTalk and, for central's
+failover while NHN is down, Naver Cloud SENS AlimTalk; the naver channel is
+the Naver app notice (an assumed webhook, POST /naver/v1/notices).
 
 Faults: --fault CHANNEL=KIND:RATE, repeatable, KIND one of error (HTTP 500),
 ratelimit (HTTP 429, Retry-After: 1), notuser (per phone: not on the channel),
 outage (connection dropped), lookup (result queries fail, HTTP 500) and
 lostanswer (the messages are taken, then the connection is dropped); RATE
-from 0 to 1. Change them while running with POST /_fake/faults
+from 0 to 1. A fault on kakao strikes both of its providers; kakao.nhn or
+kakao.sens names one (--fault kakao.nhn=outage:1 shows the failover to
+SENS). Change them while running with POST /_fake/faults
 {"kakao":"outage:0"}.
 
 --no-dedupe takes every request as new, as NHN Cloud and Naver SENS do: a
@@ -90,7 +96,7 @@ See GET /_fake/messages, /_fake/stats and, in a browser, /_fake/inbox.`,
 	f.StringVar(&addr, "http", "127.0.0.1:9090", "listen address; central's --provider-url is http://ADDR")
 	f.StringVar(&programsDir, "programs", "", "central's --programs directory: its steps' AlimTalk templates are registered too")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay every provider request by this much (e.g. 20ms)")
-	f.StringArrayVar(&faults, "fault", nil, "CHANNEL=KIND:RATE, repeatable (e.g. kakao=notuser:0.1)")
+	f.StringArrayVar(&faults, "fault", nil, "CHANNEL=KIND:RATE, repeatable (e.g. kakao=notuser:0.1; kakao.nhn or kakao.sens for one of kakao's providers)")
 	f.StringVar(&opts.ReceiptsURL, "receipts", "", "POST delivery receipts to this URL (central's http://127.0.0.1:8080/api/v1/receipts)")
 	f.Float64Var(&opts.Undeliverable, "undeliverable", 0, "fraction of accepted messages whose receipt says failed (0 to 1)")
 	f.Int64Var(&opts.Seed, "seed", 1, "seed of the random faults, for reproducible runs")
