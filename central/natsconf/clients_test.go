@@ -162,12 +162,23 @@ func (c *mqttClient) publish(t *testing.T, topic, payload string, retained bool)
 	c.publishWithin(t, topic, payload, retained, wait)
 }
 
-// publishWithin is publish with a limit of its own.
+// publishWithin is publish with a limit of its own. A publish the
+// connection's loss ended (the server it was on killed, or the client's
+// session taken over on another: NATS closes the older connection) is
+// made again, as central's own publishers do, until the limit.
 func (c *mqttClient) publishWithin(t *testing.T, topic, payload string, retained bool, wait time.Duration) {
 	t.Helper()
-	tok := c.Publish(topic, 1, retained, payload)
-	require.True(t, tok.WaitTimeout(wait), "PUBACK for %s", topic)
-	require.NoError(t, tok.Error(), "publish %s", topic)
+	deadline := time.Now().Add(wait)
+	for {
+		tok := c.Publish(topic, 1, retained, payload)
+		require.True(t, tok.WaitTimeout(time.Until(deadline)), "PUBACK for %s", topic)
+		err := tok.Error()
+		if err == nil {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "publish %s: %v", topic, err)
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 func mustMQTT(t *testing.T, brokers []string, clientID, user, password string, filters ...string) *mqttClient {
