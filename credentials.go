@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // AgencyCredentials are what an agency's system needs to post notifications.
@@ -170,6 +172,21 @@ type Agencies interface {
 	// AgencyPolicyOf is what an agency may send (ErrNotFound for an agency
 	// never added).
 	AgencyPolicyOf(id string) (AgencyPolicy, error)
+	// SetAgencyName sets the name people read for an agency (경찰청) on
+	// the pages of its notices: 1-50 characters, else ErrInvalid;
+	// ErrNotFound for an agency never added. A new token keeps it.
+	SetAgencyName(id, name string) error
+	// AgencyName is that name, "" when none was set (ErrNotFound for an
+	// agency never added).
+	AgencyName(id string) (string, error)
+}
+
+// ValidateAgencyName checks an agency's name as people read it.
+func ValidateAgencyName(name string) error {
+	if n := utf8.RuneCountInString(strings.TrimSpace(name)); n == 0 || n > 50 || strings.ContainsFunc(name, unicode.IsControl) {
+		return fmt.Errorf("agency name %q: 1-50 characters, no control characters: %w", name, ErrInvalid)
+	}
+	return nil
 }
 
 // Officials keeps the officials of the community centres and central:

@@ -58,6 +58,9 @@ type Notification struct {
 	// Template names the templates it is written with when they are not
 	// its type's: a program's step ("vaccination/dose1.reminder").
 	Template string `json:"template,omitempty"`
+	// AgencyName is the agency's name as people read it, when it has one
+	// (Agencies.SetAgencyName), as it was when the notification was made.
+	AgencyName string `json:"agencyName,omitempty"`
 }
 
 // NotificationRequest is the body of POST /api/v1/notifications.

@@ -68,6 +68,7 @@ type fanoutSetup interface {
 	loadgen.Importer
 	AddAgency(id string) (allimi.AgencyCredentials, error)
 	SetAgencyPolicy(id string, p allimi.AgencyPolicy) error
+	SetAgencyName(id, name string) error
 	Commit(batch []allimi.Incoming) (allimi.CommitOutcome, error)
 }
 
@@ -105,6 +106,7 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 		require.NoError(t, st.SetAgencyPolicy("nhis", allimi.AgencyPolicy{
 			Types:        []allimi.NotificationType{allimi.TypeHealthCheckup, allimi.TypeTrafficFine, allimi.TypeTrafficPenalty, allimi.TypeVaccination},
 			PaymentHosts: []string{"www.efine.go.kr"}}))
+		require.NoError(t, st.SetAgencyName("nhis", "국민건강보험공단"))
 		f.token, f.keys = ag.Token, keys
 	}
 	if o.postgres {
@@ -525,6 +527,7 @@ func testDetailPage(t *testing.T, postgres bool) {
 	assert.Contains(t, html, "40,000")
 	assert.Contains(t, html, "신호위반")
 	assert.Contains(t, html, "세종로 사거리")
+	assert.Contains(t, html, "국민건강보험공단", "the agency by its name")
 	assert.Contains(t, html, "https://www.efine.go.kr/pay")
 }
 

@@ -22,6 +22,8 @@ type agencyRecord struct {
 	// from before policies has none, and is unrestricted until an
 	// operator sets one.
 	allimi.AgencyPolicy
+	// Name is the agency's name as people read it ("" until set).
+	Name string `json:"name,omitempty"`
 }
 
 // AddAgency registers an agency and returns its bearer token. Adding an id
@@ -36,17 +38,18 @@ func (s *Store) AddAgency(id string) (allimi.AgencyCredentials, error) {
 	h := sha256.Sum256([]byte(tok))
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		ab, tb := tx.Bucket(bucketAgencies), tx.Bucket(bucketAgencyTokens)
-		var policy allimi.AgencyPolicy // kept when the token is renewed
+		var policy allimi.AgencyPolicy // kept when the token is renewed, and the name
+		var name string
 		if v := ab.Get([]byte(id)); v != nil {
 			var old agencyRecord
 			if err := json.Unmarshal(v, &old); err == nil {
 				if err := tb.Delete(old.TokenHash); err != nil {
 					return err
 				}
-				policy = old.AgencyPolicy
+				policy, name = old.AgencyPolicy, old.Name
 			}
 		}
-		v, _ := json.Marshal(agencyRecord{ID: id, TokenHash: h[:], Created: s.now().UTC(), AgencyPolicy: policy})
+		v, _ := json.Marshal(agencyRecord{ID: id, TokenHash: h[:], Created: s.now().UTC(), AgencyPolicy: policy, Name: name})
 		if err := ab.Put([]byte(id), v); err != nil {
 			return err
 		}

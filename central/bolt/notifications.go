@@ -59,6 +59,9 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 		if req.ExpiresAt != nil {
 			n.ExpiresAt = req.ExpiresAt.UTC()
 		}
+		if name, err := agencyNameIn(tx, agency); err == nil {
+			n.AgencyName = name
+		}
 		if err := s.putShared(tx, &n); err != nil {
 			return err
 		}

@@ -139,6 +139,7 @@ type Agency struct {
 	TokenHash []byte
 	Created   time.Time
 	Policy    allimi.AgencyPolicy
+	Name      string
 }
 
 // Agencies reads the agencies.
@@ -148,7 +149,7 @@ func (r *Reader) Agencies(f func(Agency) error) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
 		}
-		return f(Agency{ID: string(k), TokenHash: rec.TokenHash, Created: rec.Created, Policy: rec.AgencyPolicy})
+		return f(Agency{ID: string(k), TokenHash: rec.TokenHash, Created: rec.Created, Policy: rec.AgencyPolicy, Name: rec.Name})
 	})
 }
 

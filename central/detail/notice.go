@@ -70,5 +70,9 @@ func NoticeDetail(n *allimi.Notification) Detail {
 	for i, f := range n.Fields {
 		fields[i] = Field{Label: f.Label, Value: f.Value}
 	}
-	return Detail{Type: n.Type, Title: title, Agency: n.Agency, Fields: fields, PaymentURL: n.PaymentURL, Expires: n.ExpiresAt}
+	agency := n.Agency
+	if n.AgencyName != "" {
+		agency = n.AgencyName // the name people know it by, not its id
+	}
+	return Detail{Type: n.Type, Title: title, Agency: agency, Fields: fields, PaymentURL: n.PaymentURL, Expires: n.ExpiresAt}
 }

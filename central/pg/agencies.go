@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -60,6 +61,31 @@ func (s *Store) SetAgencyPolicy(id string, p allimi.AgencyPolicy) error {
 		return fmt.Errorf("agency %s: not registered (run `allimi central agency add`): %w", id, allimi.ErrNotFound)
 	}
 	return nil
+}
+
+// SetAgencyName implements allimi.Agencies.
+func (s *Store) SetAgencyName(id, name string) error {
+	if err := allimi.ValidateAgencyName(name); err != nil {
+		return err
+	}
+	tag, err := s.pool.Exec(s.ctx(), `UPDATE agencies SET name = $2 WHERE id = $1`, id, strings.TrimSpace(name))
+	if err != nil {
+		return fmt.Errorf("agency %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("agency %s: not registered (run `allimi central agency add`): %w", id, allimi.ErrNotFound)
+	}
+	return nil
+}
+
+// AgencyName implements allimi.Agencies.
+func (s *Store) AgencyName(id string) (string, error) {
+	var name string
+	err := s.pool.QueryRow(s.ctx(), `SELECT name FROM agencies WHERE id = $1`, id).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("agency %s: %w", id, allimi.ErrNotFound)
+	}
+	return name, err
 }
 
 // AgencyPolicyOf returns what agency id may send.

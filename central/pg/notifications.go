@@ -74,6 +74,9 @@ func (s *Store) CreateNotification(agency, idemKey string, req *allimi.Notificat
 		if req.ExpiresAt != nil {
 			n.ExpiresAt = req.ExpiresAt.UTC()
 		}
+		if err := tx.QueryRow(s.ctx(), `SELECT name FROM agencies WHERE id = $1`, agency).Scan(&n.AgencyName); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		if s.details != nil {
 			if err := s.details.PutShared(s.detailWriter(s.ctx(), tx), detail.NoticeKey(n.ID), detail.NoticeDetail(&n)); err != nil {
 				return err

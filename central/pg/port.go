@@ -193,7 +193,7 @@ func (p *porter) copyAll() error {
 			})
 		},
 		func() error {
-			t := p.table("agencies", "agencies", "id", "token_hash", "created", "types", "payment_hosts")
+			t := p.table("agencies", "agencies", "id", "token_hash", "created", "types", "payment_hosts", "name")
 			return t.fill(func() error {
 				return r.Agencies(func(a bolt.Agency) error {
 					types := make([]string, 0, len(a.Policy.Types))
@@ -201,7 +201,7 @@ func (p *porter) copyAll() error {
 						types = append(types, string(ty))
 					}
 					hosts := append([]string{}, a.Policy.PaymentHosts...)
-					return t.add(a.ID, a.TokenHash, a.Created, types, hosts)
+					return t.add(a.ID, a.TokenHash, a.Created, types, hosts, a.Name)
 				})
 			})
 		},

@@ -188,6 +188,7 @@ func Agencies[B AgenciesBackend[B]](t *testing.T, open func(*testing.T) B) {
 		{"NewTokenRevokesOldKeepsPolicy", agenciesNewToken[B]},
 		{"PolicyRefusesBadInput", agenciesPolicyRefuses[B]},
 		{"Durable", agenciesDurable[B]},
+		{"NameKeptWithNewTokens", agenciesName[B]},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, open(t)) })
 	}
@@ -289,6 +290,30 @@ func agenciesDurable[B AgenciesBackend[B]](t *testing.T, b B) {
 	got, err := b.AgencyPolicyOf("police")
 	require.NoError(t, err)
 	assert.Equal(t, p, got)
+}
+
+// An agency's name as people read it: none until set, kept when its token
+// is renewed and across a restart; a bad name or an unknown agency changes
+// nothing.
+func agenciesName[B AgenciesBackend[B]](t *testing.T, b B) {
+	_, err := b.AddAgency("police")
+	require.NoError(t, err)
+	name, err := b.AgencyName("police")
+	require.NoError(t, err)
+	assert.Empty(t, name)
+	require.NoError(t, b.SetAgencyName("police", " 경찰청 "))
+	for _, bad := range []string{"", "   ", strings.Repeat("가", 51), "경찰\n청"} {
+		assert.ErrorIs(t, b.SetAgencyName("police", bad), allimi.ErrInvalid, "%q", bad)
+	}
+	assert.ErrorIs(t, b.SetAgencyName("nobody", "누구"), allimi.ErrNotFound)
+	_, err = b.AgencyName("nobody")
+	assert.ErrorIs(t, err, allimi.ErrNotFound)
+	_, err = b.AddAgency("police") // a new token
+	require.NoError(t, err)
+	b = b.Reopen(t)
+	name, err = b.AgencyName("police")
+	require.NoError(t, err)
+	assert.Equal(t, "경찰청", name)
 }
 
 // Officials checks allimi.Officials: tokens that a rotation revokes, and

@@ -56,3 +56,25 @@ func TestAgencyCommands_AddAndAllowSetWhatAnAgencyMaySend(t *testing.T) {
 	assert.Equal(t, allimi.AgencyPolicy{Types: []allimi.NotificationType{allimi.TypeTrafficFine}}, policy(),
 		"allow replaces both lists: no --payment-hosts, no payment links")
 }
+
+// --name gives the agency the name its notices' pages show; a new token
+// without it keeps it; a bad one is refused before anything changes.
+func TestAgencyCommands_NameShownOnItsPages(t *testing.T) {
+	data := t.TempDir()
+	name := func() string {
+		st, _, err := bolt.OpenData(data, bolt.StoreOptions{})
+		require.NoError(t, err)
+		defer st.Close()
+		n, err := st.AgencyName("police")
+		require.NoError(t, err)
+		return n
+	}
+	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--name", "경찰청", "--json"))
+	assert.Equal(t, "경찰청", name())
+	require.NoError(t, runAgency(t, "add", "--data", data, "--id", "police", "--json"))
+	assert.Equal(t, "경찰청", name(), "a new token keeps it")
+	err := runAgency(t, "add", "--data", data, "--id", "police", "--name", " ")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "1-50 characters")
+	assert.Equal(t, "경찰청", name())
+}

@@ -108,7 +108,7 @@ func serveCmd() *cobra.Command {
 func centralAgencyCmd() *cobra.Command {
 	c := &cobra.Command{Use: "agency", Short: "Administer agencies that send notifications"}
 	var stores storeFlags
-	var id, types, hosts string
+	var id, types, hosts, name string
 	var asJSON bool
 	// withPolicy reads --types and --payment-hosts, opens central's store
 	// (central stopped, for --data) and runs f.
@@ -130,9 +130,19 @@ func centralAgencyCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withPolicy(cmd, func(st credentialStore, policy allimi.AgencyPolicy) error {
+				if name != "" {
+					if err := allimi.ValidateAgencyName(name); err != nil {
+						return usageError{err}
+					}
+				}
 				cred, err := st.AddAgency(id)
 				if err != nil {
 					return usageError{err}
+				}
+				if name != "" {
+					if err := st.SetAgencyName(id, name); err != nil {
+						return usageError{err}
+					}
 				}
 				// Without --types a new token keeps the lists the agency
 				// had: renewing a token must not lift its restrictions.
@@ -177,6 +187,7 @@ func centralAgencyCmd() *cobra.Command {
 	}
 	_ = allow.MarkFlagRequired("types")
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	add.Flags().StringVar(&name, "name", "", "the agency's name as people read it on its notices' pages (e.g. 경찰청); kept when omitted")
 	c.AddCommand(add, allow)
 	return c
 }

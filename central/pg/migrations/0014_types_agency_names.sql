@@ -7,3 +7,7 @@ CREATE TABLE type_defs (
 	put     timestamptz NOT NULL,
 	PRIMARY KEY (id, version)
 );
+
+-- An agency's name as people read it on the pages of its notices
+-- (allimi.Agencies.SetAgencyName); '' until set.
+ALTER TABLE agencies ADD COLUMN name text NOT NULL DEFAULT '';
