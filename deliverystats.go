@@ -94,3 +94,12 @@ type KioskRegions interface {
 	// kiosk).
 	KioskRegion(id string) (string, error)
 }
+
+// ChannelName is a channel as people in Korea call it: 카카오톡, 네이버,
+// 토스, 문자; the channel's id for one this build does not know.
+func ChannelName(ch Channel) string {
+	if n, ok := channelNames[ch]; ok {
+		return n
+	}
+	return string(ch)
+}
