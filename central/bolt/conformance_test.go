@@ -201,3 +201,7 @@ func (c enrolmentStore) Reopen(t *testing.T) enrolmentStore {
 	c.conformanceStore.Reopen(t)
 	return c
 }
+
+func TestConformance_Stats(t *testing.T) {
+	storetest.Stats(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}
