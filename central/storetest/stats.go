@@ -113,7 +113,20 @@ func statsPeoplePerChannel[B StatsBackend[B]](t *testing.T, b B) {
 		k.consent(t, lee, withdrawals(later, allimi.TypeHealthCheckup, allimi.ChannelSMS), later))
 	want := map[allimi.Channel]int64{allimi.ChannelKakao: 0, allimi.ChannelNaver: 1, allimi.ChannelToss: 1, allimi.ChannelSMS: 1}
 	assert.Equal(t, want, people(b))
-	assert.Equal(t, want, people(b.Reopen(t)), "durable")
+	b = b.Reopen(t)
+	assert.Equal(t, want, people(b), "durable")
+
+	// A grant and a withdrawal crossing between kiosks: the withdrawal
+	// wins until an official resolves it for the grant.
+	t1 := later.Add(time.Minute)
+	commit(t, b, k.consent(t, kim, grants(t1, allimi.TypeVaccination, allimi.ChannelKakao), t1))
+	commit(t, b, (&kiosk{id: "kiosk-b"}).consent(t, kim, withdrawals(t1.Add(10*time.Second), allimi.TypeVaccination, allimi.ChannelKakao), t1.Add(10*time.Second)))
+	assert.Zero(t, people(b)[allimi.ChannelKakao], "the withdrawal won")
+	cs, err := b.Conflicts(false)
+	require.NoError(t, err)
+	require.Len(t, cs, 1)
+	require.NoError(t, b.ResolveConflict(cs[0].ID, allimi.ActionGrant, "officer-kim"))
+	assert.EqualValues(t, 1, people(b)[allimi.ChannelKakao], "the official's grant counts kim on kakao again")
 }
 
 func statsRegions[B StatsBackend[B]](t *testing.T, b B) {
