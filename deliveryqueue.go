@@ -47,7 +47,11 @@ type Outgoing struct {
 	// Lang is the language the recipient signed up in (ConsentPayload.Lang),
 	// kept with their personal data; empty means DefaultLanguage (a
 	// sign-up that named none, or a person imported without one).
-	Lang   string
+	Lang string
+	// Region is where the recipient signed up: the region of the kiosk of
+	// their last sign-up (KioskRegions), "" when it had none. The dated
+	// statistics count the delivery under it (DeliveryCell.Region).
+	Region string
 	Mask   byte              // the recipient's consented channels (ChannelBit)
 	Params map[string]string // the recipient's own parameters
 	Token  uint64            // the number of the recipient's detail page token
@@ -183,6 +187,9 @@ type DeliveryTx interface {
 	// CountDeliveries adds n to the statistics (DeliveryStats) of type t,
 	// channel ch and outcome.
 	CountDeliveries(t NotificationType, ch Channel, outcome string, n int64) error
+	// CountDailyDeliveries adds n to a figure of the dated statistics
+	// (DeliveryReports.DailyDeliveries).
+	CountDailyDeliveries(c DeliveryCell, n int64) error
 }
 
 // QueueIntent says that a message of a durable send queue (sign-up

@@ -60,12 +60,18 @@ type fanoutOptions struct {
 	// langs[i], when set, is the language person i+1 signed up in: a
 	// sign-up at a kiosk in it, after the seeding.
 	langs []string
+	// setup writes more into the store before central starts (people
+	// signed up at kiosks, the kiosks' regions).
+	setup func(st fanoutSetup)
 }
 
 // fanoutSetup is what newFanout writes into either store before central
 // starts.
 type fanoutSetup interface {
 	loadgen.Importer
+	allimi.Registry
+	allimi.Kiosks
+	allimi.KioskRegions
 	AddAgency(id string) (allimi.AgencyCredentials, error)
 	SetAgencyPolicy(id string, p allimi.AgencyPolicy) error
 	SetAgencyName(id, name string) error
@@ -108,6 +114,9 @@ func newFanout(t *testing.T, o fanoutOptions) *fanout {
 			PaymentHosts: []string{"www.efine.go.kr"}}))
 		require.NoError(t, st.SetAgencyName("nhis", "국민건강보험공단"))
 		f.token, f.keys = ag.Token, keys
+		if o.setup != nil {
+			o.setup(st)
+		}
 	}
 	if o.postgres {
 		c.Config.Store = pgtest.URL(t)
@@ -332,6 +341,28 @@ func TestNotify_NotAKakaoUserFallsBackToSMS(t *testing.T) {
 	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 20)
 	assert.EqualValues(t, 20, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack))
 	assert.Len(t, f.fake.Messages(allimi.ChannelSMS), 20)
+}
+
+// Someone who is not a KakaoTalk user but also consented to SMS gets the
+// notice by their own SMS: the refusal counts as a fallback, no second SMS
+// goes, and nothing is dead-lettered (dead letters are for what could not
+// reach the person at all).
+func TestNotify_NotAKakaoUserWithSMSFallsBackToTheirSMSNotToTheDeadLetters(t *testing.T) {
+	f := newFanout(t, fanoutOptions{people: 10, channels: []allimi.Channel{allimi.ChannelKakao, allimi.ChannelSMS},
+		faults: []channel.Fault{{Channel: allimi.ChannelKakao, Kind: channel.FaultNotUser, Rate: 1}}})
+	code, _ := f.post(t, `{"type":"health-checkup","audience":{"all":true},"urgent":true,"params":{"year":"2026"}}`, "")
+	require.Equal(t, http.StatusAccepted, code)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFellBack, 10)
+	f.waitMetric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent, 10)
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricDeadLetter))
+	assert.Zero(t, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelKakao, notify.MetricFailed))
+	var dl struct{ Total int }
+	getJSONAs(t, f.tc.http+"/api/v1/deadletters", f.keys.AdminToken, &dl)
+	assert.Zero(t, dl.Total)
+	// Nothing more is coming: no SMS was queued besides their own.
+	time.Sleep(100 * time.Millisecond)
+	assert.Len(t, f.fake.Messages(allimi.ChannelSMS), 10, "one SMS each")
+	assert.EqualValues(t, 10, f.metric(t, allimi.TypeHealthCheckup, allimi.ChannelSMS, notify.MetricSent))
 }
 
 func TestNotify_ProviderOutageTripsTheBreakerAndFallsBack(t *testing.T) {

@@ -113,7 +113,7 @@ func TestStaffEndpoints_RefuseAnonymousCallersAndAdmitAdminAndOfficials(t *testi
 	f := newWebFixture(t, func(*central.Config) {})
 	signedIn := browser()
 	f.signIn(t, signedIn)
-	for _, path := range []string{"/api/v1/conflicts", "/api/v1/rejections"} {
+	for _, path := range []string{"/api/v1/conflicts", "/api/v1/rejections", "/api/v1/stats/subscribers", "/api/v1/stats/messages"} {
 		t.Run(path, func(t *testing.T) {
 			resp := getAs(t, f.tc.http+path, "")
 			body, _ := io.ReadAll(resp.Body)

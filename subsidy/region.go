@@ -184,3 +184,37 @@ func (r Region) covers(p place) bool {
 	}
 	return true
 }
+
+// Canonical is r with its 시도 by its official name ("경기/성남시" →
+// "경기도/성남시"), so that a region written short or long is one region
+// (central counts sign-ups per kiosk region). A merged 시도 keeps its own
+// name; the zero Region is "".
+func (r Region) Canonical() string {
+	if r.IsZero() {
+		return ""
+	}
+	sd := r.Sido
+	for _, x := range sidos {
+		if x.keys == r.keys {
+			sd = x.full[0]
+			break
+		}
+	}
+	if r.Sigungu == "" {
+		return sd
+	}
+	return sd + "/" + r.Sigungu
+}
+
+// CanonicalRegion checks a region as ParseRegion does, and as a sign-up's
+// payload.region is checked (at most 100 bytes), and returns it Canonical.
+func CanonicalRegion(s string) (string, error) {
+	if len(s) > 100 {
+		return "", fmt.Errorf("region: longer than 100 bytes: %w", ErrUnknownRegion)
+	}
+	r, err := ParseRegion(s)
+	if err != nil {
+		return "", err
+	}
+	return r.Canonical(), nil
+}

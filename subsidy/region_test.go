@@ -1,6 +1,7 @@
 package subsidy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,4 +104,22 @@ func TestMatch_RegionFilterComesAfterTheVerdict(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, Eligible, res.Verdict, "Check ignores the region")
 	assert.Equal(t, map[Verdict]int{Eligible: 1, Ineligible: 1}, c.Counts(who, r))
+}
+
+// TestCanonicalRegion: a region written short or long is one region,
+// its 시도 by its official name; what ParseRegion refuses, or longer than
+// a sign-up's payload.region may be, is refused.
+func TestCanonicalRegion(t *testing.T) {
+	for in, want := range map[string]string{
+		"서울/종로구": "서울특별시/종로구", " 서울특별시 / 종로구 ": "서울특별시/종로구", "경기": "경기도", "강원도/평창군": "강원특별자치도/평창군",
+		"광주/동구": "광주광역시/동구", "전남광주/보성군": "전남광주통합특별시/보성군", "": "",
+	} {
+		got, err := CanonicalRegion(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"성남시", "경기/성남시/분당구", "서울/" + strings.Repeat("구", 40)} {
+		_, err := CanonicalRegion(bad)
+		assert.ErrorIs(t, err, ErrUnknownRegion, bad)
+	}
 }

@@ -66,6 +66,8 @@ type Store interface {
 	allimi.Officials
 	allimi.Notifications
 	allimi.Deliveries
+	allimi.DeliveryReports
+	allimi.SubscriberReports
 }
 
 // Backup is a store that writes a copy of itself (central/bolt's file).

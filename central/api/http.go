@@ -24,6 +24,10 @@ func (s *Server) Routes() http.Handler {
 	// Open since the first central (scripts and monitors read the totals),
 	// but the kiosks and their record counts only for staff.
 	mux.HandleFunc("GET /api/v1/stats", s.handleStats)
+	// The ministry's tables (stats.go): staff only, as the kiosks' part of
+	// the stats above.
+	mux.HandleFunc("GET /api/v1/stats/subscribers", s.staff(s.handleSubscriberStats))
+	mux.HandleFunc("GET /api/v1/stats/messages", s.staff(s.handleMessageStats))
 	mux.HandleFunc("GET /api/v1/conflicts", s.staff(s.handleConflicts))
 	// Counts per knowledge-base entry: nothing about a person or a kiosk.
 	mux.HandleFunc("GET /api/v1/consult/feedback", s.handleFeedback)
@@ -77,10 +81,17 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	// People per channel: counts, naming nobody (open, like the rest).
+	people, err := s.Store.ChannelSubscribers()
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		allimi.RegistryStats
-		Delivery allimi.DeliveryStats `json:"delivery"`
-	}{st, ds})
+		Delivery             allimi.DeliveryStats     `json:"delivery"`
+		SubscribersByChannel map[allimi.Channel]int64 `json:"subscribersByChannel"`
+	}{st, ds, people})
 }
 
 func (s *Server) handleConflicts(w http.ResponseWriter, r *http.Request) {

@@ -50,6 +50,8 @@ type NotificationResponse struct {
 	Deliveries    int64                   `json:"deliveries"`
 	Urgent        bool                    `json:"urgent"`
 	Repeat        bool                    `json:"repeat,omitempty"`
+	// Channels is where the deliveries stand per channel (GET only).
+	Channels map[allimi.Channel]ChannelStatus `json:"channels,omitempty"`
 }
 
 func responseOf(n allimi.Notification) NotificationResponse {
@@ -135,7 +137,14 @@ func (s *Server) handleGetNotification(w http.ResponseWriter, r *http.Request, a
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, responseOf(n))
+	states, err := s.Store.NotificationChannels(n.ID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	resp := responseOf(n)
+	resp.Channels = channelStatus(n, states)
+	writeJSON(w, http.StatusOK, resp)
 }
 
 func (s *Server) handleDeadLetters(w http.ResponseWriter, r *http.Request) {
@@ -195,26 +204,38 @@ func (s *Server) handleReceipts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"applied": applied, "ignored": ignored})
 }
 
+// statsView is what the delivery table's page shows.
+type statsView struct {
+	Rows []statsRow
+	// People are the subscribers per channel and their shares.
+	People SubscriberStats
+}
+
+type statsRow struct {
+	Type, Channel string
+	M             map[string]int64
+}
+
 func (s *Server) handleStatsPage(w http.ResponseWriter, _ *http.Request) {
 	ds, err := s.Store.DeliveryStats()
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	type row struct {
-		Type, Channel string
-		M             map[string]int64
-	}
-	var rows []row
+	var v statsView
 	for _, ti := range allimi.Types() {
 		for _, ch := range allimi.Channels {
 			if m := ds[string(ti.ID)][string(ch)]; m != nil {
-				rows = append(rows, row{ti.Name + " (" + string(ti.ID) + ")", string(ch), m})
+				v.Rows = append(v.Rows, statsRow{ti.Name + " (" + string(ti.ID) + ")", string(ch), m})
 			}
 		}
 	}
+	if v.People, err = s.subscriberStats(); err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = statsPage.Execute(w, rows)
+	_ = statsPage.Execute(w, v)
 }
 
 // checkAgencyPolicy answers 403 (and returns false) when agency may not
@@ -245,5 +266,9 @@ var statsPage = template.Must(template.New("stats").Parse(`<!doctype html>
 th,td{border:1px solid #888;padding:.3em .6em;text-align:right}th{background:#eee}td.l{text-align:left}</style></head>
 <body><h1>알리미 발송 현황</h1>
 <table><tr><th>알림 유형</th><th>채널</th><th>구독자</th><th>발송</th><th>전달</th><th>실패</th><th>대체 발송(문자)</th><th>재시도</th><th>보류(DLQ)</th></tr>
-{{range .}}<tr><td class="l">{{.Type}}</td><td class="l">{{.Channel}}</td><td>{{.M.subscribers}}</td><td>{{.M.sent}}</td><td>{{.M.delivered}}</td><td>{{.M.failed}}</td><td>{{.M.fellBack}}</td><td>{{.M.retried}}</td><td>{{.M.deadLetter}}</td></tr>
-{{end}}</table></body></html>`))
+{{range .Rows}}<tr><td class="l">{{.Type}}</td><td class="l">{{.Channel}}</td><td>{{.M.subscribers}}</td><td>{{.M.sent}}</td><td>{{.M.delivered}}</td><td>{{.M.failed}}</td><td>{{.M.fellBack}}</td><td>{{.M.retried}}</td><td>{{.M.deadLetter}}</td></tr>
+{{end}}</table>
+<h2>채널별 구독자</h2>
+<table><tr><th>채널</th><th>구독자(명)</th><th>점유율</th></tr>
+{{range .People.Channels}}<tr><td class="l">{{.Name}}</td><td>{{.Subscribers}}</td><td>{{printf "%.1f" .Share}} %</td></tr>
+{{end}}<tr><td class="l">합계(중복 제외)</td><td>{{.People.Total}}</td><td></td></tr></table></body></html>`))

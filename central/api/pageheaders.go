@@ -26,7 +26,7 @@ var styleBlock = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
 // Receipt and delivery-table pages.
 func styleHashes() string {
 	var stats bytes.Buffer
-	_ = statsPage.Execute(&stats, nil) // its style is static; rows are not needed
+	_ = statsPage.Execute(&stats, statsView{}) // its style is static; rows are not needed
 	var hs []string
 	for _, src := range []string{questionsPage, receiptPage, stats.String()} {
 		for _, m := range styleBlock.FindAllStringSubmatch(src, -1) {

@@ -24,6 +24,8 @@ import (
 type commitTally struct {
 	active      map[string]int64 // typeChannelKey → change in active grants
 	subscribers int64
+	people      [4]int64          // per channel (allimi.Channels): change in people with an active grant on it
+	kioskRegion map[string]string // kiosk → its region, looked up once a batch
 	audit       []allimi.AuditItem
 	subs        [][]byte          // people whose subs entries are to be folded, each once
 	subsSeen    map[string]bool   // subs as a set
@@ -32,7 +34,7 @@ type commitTally struct {
 }
 
 func newCommitTally() *commitTally {
-	return &commitTally{active: map[string]int64{}, subsSeen: map[string]bool{},
+	return &commitTally{active: map[string]int64{}, subsSeen: map[string]bool{}, kioskRegion: map[string]string{},
 		receipts: map[string][]byte{}, confirm: map[string][]byte{}}
 }
 
@@ -68,6 +70,19 @@ func (t *commitTally) addSubscribers(tx *bbolt.Tx, d int64) error {
 	return nil
 }
 
+// regionOf is the region of a kiosk, read once a batch.
+func (t *commitTally) regionOf(tx *bbolt.Tx, kiosk string) string {
+	if t == nil {
+		return kioskRegionOf(tx, kiosk)
+	}
+	r, ok := t.kioskRegion[kiosk]
+	if !ok {
+		r = kioskRegionOf(tx, kiosk)
+		t.kioskRegion[kiosk] = r
+	}
+	return r
+}
+
 // Flush writes the batch's counters and its audit entry.
 func (t *commitTally) flush(tx *bbolt.Tx, s *Store) error {
 	active := tx.Bucket(bucketActive)
@@ -78,6 +93,11 @@ func (t *commitTally) flush(tx *bbolt.Tx, s *Store) error {
 	}
 	if err := addU64(tx.Bucket(bucketMeta), keySubscribers, t.subscribers); err != nil {
 		return err
+	}
+	for i, n := range t.people {
+		if err := addU64(tx.Bucket(bucketMeta), peopleKey(allimi.Channels[i]), n); err != nil {
+			return err
+		}
 	}
 	if err := putSorted(tx.Bucket(bucketReceipts), t.receipts); err != nil {
 		return err

@@ -205,3 +205,7 @@ func (c enrolmentStore) Reopen(t *testing.T) enrolmentStore {
 func TestConformance_TypeDefs(t *testing.T) {
 	storetest.TypeDefs(t, func(t *testing.T) enrolmentStore { return enrolmentStore{openConformance(t).(*conformanceStore)} })
 }
+
+func TestConformance_Stats(t *testing.T) {
+	storetest.Stats(t, func(t *testing.T) catalogStore { return catalogStore{openConformance(t).(*conformanceStore)} })
+}

@@ -268,9 +268,13 @@ type contacts struct {
 	c    *bbolt.Cursor
 	k, v []byte
 	key  []byte
+	// regions are the people's regions, read alongside.
+	regions *regions
 }
 
-func newContacts(tx *bbolt.Tx) *contacts { return &contacts{c: tx.Bucket(bucketSubs).Cursor()} }
+func newContacts(tx *bbolt.Tx) *contacts {
+	return &contacts{c: tx.Bucket(bucketSubs).Cursor(), regions: newRegions(tx)}
+}
 
 func (cs *contacts) get(t allimi.NotificationType, ck []byte) []byte {
 	cs.key = append(append(append(cs.key[:0], t...), 0), ck...)
@@ -302,5 +306,5 @@ func (s *Store) outgoingFrom(tx *bbolt.Tx, cs *contacts, n *allimi.Notification,
 		return allimi.Outgoing{}, fmt.Errorf("recipient %d of notification %d: %w", r.Seq, n.ID, err)
 	}
 	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: r.Seq, Channel: ch}, N: n, Citizen: c, Lang: lang,
-		Mask: r.Mask, Params: r.Params, Token: r.Token}, nil
+		Region: cs.regions.get(r.CK), Mask: r.Mask, Params: r.Params, Token: r.Token}, nil
 }

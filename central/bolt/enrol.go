@@ -67,7 +67,8 @@ func (s *Store) RedeemEnrolment(code string) (allimi.KioskCredentials, error) {
 		if err := b.Put(k, nv); err != nil {
 			return err
 		}
-		rec := kioskRecord{ID: e.Kiosk, Username: allimi.KioskUsername(e.Kiosk), PasswordHash: hash, Created: now}
+		rec := kioskRecord{ID: e.Kiosk, Username: allimi.KioskUsername(e.Kiosk), PasswordHash: hash, Created: now,
+			Region: kioskRegionOf(tx, e.Kiosk)}
 		rv, _ := json.Marshal(rec)
 		cred = allimi.KioskCredentials{ID: e.Kiosk, Username: rec.Username, Password: pw,
 			CatalogKey: catalog.EncodePublicKey(s.keys.CatalogPublicKey())}

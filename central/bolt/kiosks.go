@@ -11,6 +11,7 @@ import (
 
 	"allimi"
 	"allimi/central/keyring"
+	"allimi/subsidy"
 )
 
 type kioskRecord struct {
@@ -18,6 +19,58 @@ type kioskRecord struct {
 	Username     string    `json:"username"`
 	PasswordHash []byte    `json:"passwordHash"`
 	Created      time.Time `json:"created"`
+	// Region is where the kiosk stands (allimi.KioskRegions), canonical
+	// (subsidy.CanonicalRegion); a new password keeps it.
+	Region string `json:"region,omitempty"`
+}
+
+// kioskRegionOf is the region of a kiosk's stored record ("" for none or
+// an unknown kiosk).
+func kioskRegionOf(tx *bbolt.Tx, id string) string {
+	v := tx.Bucket(bucketKiosks).Get([]byte(id))
+	if v == nil {
+		return ""
+	}
+	var rec struct {
+		Region string `json:"region"`
+	}
+	_ = json.Unmarshal(v, &rec)
+	return rec.Region
+}
+
+// SetKioskRegion implements allimi.KioskRegions.
+func (s *Store) SetKioskRegion(id, region string) error {
+	region, err := subsidy.CanonicalRegion(region)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketKiosks)
+		v := b.Get([]byte(id))
+		if v == nil {
+			return fmt.Errorf("kiosk %s: %w", id, allimi.ErrNotFound)
+		}
+		var rec kioskRecord
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return fmt.Errorf("kiosk %s: %w", id, err)
+		}
+		rec.Region = region
+		nv, _ := json.Marshal(rec)
+		return b.Put([]byte(id), nv)
+	})
+}
+
+// KioskRegion implements allimi.KioskRegions.
+func (s *Store) KioskRegion(id string) (string, error) {
+	region := ""
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		if tx.Bucket(bucketKiosks).Get([]byte(id)) == nil {
+			return fmt.Errorf("kiosk %s: %w", id, allimi.ErrNotFound)
+		}
+		region = kioskRegionOf(tx, id)
+		return nil
+	})
+	return region, err
 }
 
 // AddKiosk registers a kiosk and returns its fresh credentials. Adding an id
@@ -32,8 +85,11 @@ func (s *Store) AddKiosk(id string) (allimi.KioskCredentials, error) {
 		return allimi.KioskCredentials{}, err
 	}
 	rec := kioskRecord{ID: id, Username: allimi.KioskUsername(id), PasswordHash: hash, Created: s.now().UTC()}
-	v, _ := json.Marshal(rec)
-	err = s.db.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketKiosks).Put([]byte(id), v) })
+	err = s.db.Update(func(tx *bbolt.Tx) error {
+		rec.Region = kioskRegionOf(tx, id) // a new password keeps where the kiosk stands
+		v, _ := json.Marshal(rec)
+		return tx.Bucket(bucketKiosks).Put([]byte(id), v)
+	})
 	if err != nil {
 		return allimi.KioskCredentials{}, fmt.Errorf("store kiosk %s: %w", id, err)
 	}

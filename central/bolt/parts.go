@@ -18,4 +18,4 @@ var limitsPart = part{"limits", [][]byte{throttle.Bucket}}
 
 // parts are the store's parts.
 var parts = []part{registryPart, catalogsPart, notificationsPart, deliveriesPart, questionsPart, auditPart,
-	credentialsPart, limitsPart, programsPart, typesPart}
+	credentialsPart, limitsPart, programsPart, typesPart, statsPart}

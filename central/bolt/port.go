@@ -96,11 +96,12 @@ func (r *Reader) sequence(name []byte) uint64 {
 // Stats are the registry's counters, as Store.Stats reads them.
 func (r *Reader) Stats() (allimi.RegistryStats, error) { return statsIn(r.tx) }
 
-// Kiosk is a kiosk's broker login.
+// Kiosk is a kiosk's broker login, and where it stands.
 type Kiosk struct {
 	ID, Username string
 	PasswordHash []byte // bcrypt
 	Created      time.Time
+	Region       string
 }
 
 // Kiosks reads the kiosks.
@@ -110,7 +111,7 @@ func (r *Reader) Kiosks(f func(Kiosk) error) error {
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
 		}
-		return f(Kiosk{ID: string(k), Username: rec.Username, PasswordHash: rec.PasswordHash, Created: rec.Created})
+		return f(Kiosk{ID: string(k), Username: rec.Username, PasswordHash: rec.PasswordHash, Created: rec.Created, Region: rec.Region})
 	})
 }
 
@@ -630,6 +631,29 @@ func (r *Reader) DeliveryStats(f func(t, ch, outcome string, n uint64) error) er
 	})
 }
 
+// Regions reads the region of each person's sign-up kiosk, by citizen
+// key (people without one are absent).
+func (r *Reader) Regions(f func(ck []byte, region string) error) error {
+	return r.each(bucketRegions, func(k, v []byte) error { return f(k, string(v)) })
+}
+
+// DailyDeliveries reads the dated delivery statistics.
+func (r *Reader) DailyDeliveries(f func(allimi.DeliveryCount) error) error {
+	return r.each(bucketDailyStats, func(k, v []byte) error {
+		p := bytes.SplitN(k, []byte{0}, 5)
+		if len(p) != 5 || len(v) != 8 {
+			return errors.New("damaged dated delivery count")
+		}
+		return f(allimi.DeliveryCount{DeliveryCell: allimi.DeliveryCell{Day: string(p[0]), Region: string(p[1]),
+			Type: allimi.NotificationType(p[2]), Channel: allimi.Channel(p[3]), Outcome: string(p[4])},
+			N: int64(binary.BigEndian.Uint64(v))})
+	})
+}
+
+// ChannelSubscribers are the people counted per channel, as
+// Store.ChannelSubscribers reads them (meta counters).
+func (r *Reader) ChannelSubscribers() map[allimi.Channel]int64 { return channelPeopleIn(r.tx) }
+
 // DetailShared reads the detail pages' shared details: the key, expiry
 // and encoded detail each, as central/detail keeps them on any storage.
 func (r *Reader) DetailShared(f func(key string, expires time.Time, detail []byte) error) error {
@@ -683,7 +707,7 @@ var readByReader = [][]byte{bucketTypeDefs, bucketProgramEnrolments, bucketProgr
 	bucketBenefitNotified, bucketAudit, bucketQChunks, bucketQuestions, bucketQCodes, bucketQAudio, bucketQSend,
 	bucketCatalogs, throttle.Bucket, bucketNotifications, bucketNotifIdem, bucketRecipients, bucketDeliveries,
 	bucketDue, bucketDeadLetters, bucketEarlyReceipts, bucketSendIntents, bucketQueueIntents, bucketDeliveryStats,
-	[]byte(detail.SharedBucket), []byte(detail.AttemptsBucket)}
+	bucketRegions, bucketDailyStats, []byte(detail.SharedBucket), []byte(detail.AttemptsBucket)}
 
 // notReadWhy says why Reader leaves each other bucket of the parts.
 var notReadWhy = map[string]string{

@@ -100,6 +100,13 @@ func (s *Store) ImportSubscribers(n int, person func(i uint64) allimi.Citizen, t
 					}
 				}
 			}
+			if len(types) > 0 {
+				for _, ch := range channels {
+					if err := addU64(tx.Bucket(bucketMeta), peopleKey(ch), added); err != nil {
+						return err
+					}
+				}
+			}
 			return addU64(tx.Bucket(bucketMeta), keySubscribers, added)
 		})
 		if err != nil {

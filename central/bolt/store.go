@@ -92,6 +92,9 @@ func OpenStore(path string, keys *keyring.Keys, opt StoreOptions) (*Store, error
 				}
 			}
 		}
+		if err := countPeopleOnce(tx); err != nil {
+			return fmt.Errorf("count people per channel: %w", err)
+		}
 		// A new file is written in the current format from the start.
 		if m := tx.Bucket(bucketMeta); m.Get(keyPIIFormat) == nil {
 			return m.Put(keyPIIFormat, u64(piiFormat))
@@ -341,7 +344,14 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 			return err
 		}
 	}
+	// A sign-up counts the person under its kiosk's region from now on.
+	if e.Kind == allimi.KindSignup {
+		if err := putRegion(tx, ck, tally.regionOf(tx, e.Kiosk), known); err != nil {
+			return err
+		}
+	}
 	delta := 0
+	var perChannel chanDelta
 	// Most sign-ups are of people with no consent stored yet: one seek
 	// tells, instead of a lookup for each of their consents.
 	none := !hasConsents(tx.Bucket(bucketConsents), ck)
@@ -353,6 +363,10 @@ func (s *Store) applyConsents(tx *bbolt.Tx, tally *commitTally, e *allimi.Event,
 			return err
 		}
 		delta += d
+		perChannel.add(c.Channel, d)
+	}
+	if err := countPeople(tx, tally, ck, perChannel, none); err != nil {
+		return err
 	}
 	item := prep.Audit
 	if !prep.Audited {
@@ -504,6 +518,11 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 		if delta != 0 {
 			rec.Updated = now
 			if err := putCitizen(tx, nil, c.CitizenKey, &rec, delta); err != nil {
+				return err
+			}
+			var perChannel chanDelta
+			perChannel.add(c.Channel, delta)
+			if err := countPeople(tx, nil, c.CitizenKey, perChannel, false); err != nil {
 				return err
 			}
 		}

@@ -178,6 +178,49 @@ func (t *tx) CountDeliveries(typ allimi.NotificationType, ch allimi.Channel, out
 	return nil
 }
 
+func (t *tx) CountDailyDeliveries(c allimi.DeliveryCell, n int64) error {
+	t.st.daily[c] += n
+	return nil
+}
+
+// DailyDeliveries implements allimi.DeliveryReports.
+func (s *Store) DailyDeliveries(from, to string) ([]allimi.DeliveryCount, error) {
+	if _, err := allimi.ParseKSTDay("from", from); err != nil {
+		return nil, err
+	}
+	if _, err := allimi.ParseKSTDay("to", to); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []allimi.DeliveryCount{}
+	for c, n := range s.st.daily {
+		if c.Day >= from && c.Day <= to {
+			out = append(out, allimi.DeliveryCount{DeliveryCell: c, N: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b allimi.DeliveryCount) int {
+		return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Region, b.Region), cmp.Compare(a.Type, b.Type),
+			cmp.Compare(a.Channel, b.Channel), cmp.Compare(a.Outcome, b.Outcome))
+	})
+	return out, nil
+}
+
+// NotificationChannels implements allimi.DeliveryReports.
+func (s *Store) NotificationChannels(id uint64) (map[allimi.Channel]allimi.ChannelStates, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := map[allimi.Channel]allimi.ChannelStates{}
+	for ref, rec := range s.st.deliveries {
+		if ref.Notification == id {
+			cs := out[ref.Channel]
+			cs.Add(rec)
+			out[ref.Channel] = cs
+		}
+	}
+	return out, nil
+}
+
 // QueueIntents implements allimi.QueueIntents.
 func (s *Store) QueueIntents(ch allimi.Channel, keys []string) (map[string]allimi.QueueIntent, error) {
 	s.mu.RLock()

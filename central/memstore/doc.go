@@ -10,8 +10,9 @@ import "allimi"
 
 // The interfaces Store implements.
 var (
-	_ allimi.Notifications = (*Store)(nil)
-	_ allimi.Deliveries    = (*Store)(nil)
-	_ allimi.DeliveryQueue = (*Store)(nil)
-	_ allimi.QueueIntents  = (*Store)(nil)
+	_ allimi.Notifications   = (*Store)(nil)
+	_ allimi.Deliveries      = (*Store)(nil)
+	_ allimi.DeliveryReports = (*Store)(nil)
+	_ allimi.DeliveryQueue   = (*Store)(nil)
+	_ allimi.QueueIntents    = (*Store)(nil)
 )

@@ -45,6 +45,7 @@ type state struct {
 	early      map[allimi.DeliveryRef]allimi.ProviderReceipt
 	dead       map[allimi.DeliveryRef]allimi.DeadLetter
 	stats      map[statKey]int64
+	daily      map[allimi.DeliveryCell]int64
 }
 
 type dueKey struct {
@@ -80,7 +81,7 @@ func New(now func() time.Time) *Store {
 		notifs: map[uint64]allimi.Notification{}, deliveries: map[allimi.DeliveryRef]allimi.DeliveryRecord{},
 		due: map[dueKey]byte{}, intents: map[allimi.DeliveryRef]allimi.SendIntent{},
 		early: map[allimi.DeliveryRef]allimi.ProviderReceipt{}, dead: map[allimi.DeliveryRef]allimi.DeadLetter{},
-		stats: map[statKey]int64{}}}
+		stats: map[statKey]int64{}, daily: map[allimi.DeliveryCell]int64{}}}
 	rand.Read(s.linkKey[:])
 	return s
 }
@@ -95,7 +96,8 @@ func (s *Store) Subscribe(c allimi.Citizen, t allimi.NotificationType, mask byte
 
 func (st *state) clone() state {
 	return state{notifs: maps.Clone(st.notifs), deliveries: maps.Clone(st.deliveries), due: maps.Clone(st.due),
-		intents: maps.Clone(st.intents), early: maps.Clone(st.early), dead: maps.Clone(st.dead), stats: maps.Clone(st.stats)}
+		intents: maps.Clone(st.intents), early: maps.Clone(st.early), dead: maps.Clone(st.dead), stats: maps.Clone(st.stats),
+		daily: maps.Clone(st.daily)}
 }
 
 // copyNotification gives n maps of its own: callers change Progress.

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"allimi"
@@ -58,21 +60,54 @@ func (m *Metrics) Collectors() []prometheus.Collector {
 }
 
 // statDelta gathers a transaction's statistics, written once at its end
-// and added to the metrics once it is committed.
+// and added to the metrics once it is committed: per type, channel and
+// outcome (allimi.DeliveryStats), and per KST day and the recipient's
+// region too (allimi.DeliveryCell).
 type statDelta map[statKey]int64
 
 type statKey struct {
 	t      allimi.NotificationType
 	ch     allimi.Channel
 	metric string
+	region string
+	day    int64 // days since 1970-01-01 in KST: no formatting per delivery
 }
 
-func (d statDelta) add(t allimi.NotificationType, ch allimi.Channel, metric string, n int64) {
-	d[statKey{t, ch, metric}] += n
+// kstDays is the KST day of t as a number.
+func kstDays(t time.Time) int64 { return (t.Unix() + 9*3600) / 86400 }
+
+// add counts n deliveries of it (one recipient's, on its channel) at now.
+func (d statDelta) add(it *allimi.Outgoing, now time.Time, metric string, n int64) {
+	d[statKey{it.N.Type, it.Ref.Channel, metric, it.Region, kstDays(now)}] += n
 }
+
+// undated are the outcomes the dated statistics leave out: a retry is
+// not an outcome of a message.
+var undated = map[string]bool{MetricRetried: true}
 
 func (d statDelta) write(tx allimi.DeliveryTx) error {
+	type total struct {
+		t      allimi.NotificationType
+		ch     allimi.Channel
+		metric string
+	}
+	totals := make(map[total]int64, len(d))
+	days := map[int64]string{}
 	for k, n := range d {
+		totals[total{k.t, k.ch, k.metric}] += n
+		if undated[k.metric] {
+			continue
+		}
+		day, ok := days[k.day]
+		if !ok {
+			day = time.Unix(k.day*86400, 0).UTC().Format(time.DateOnly)
+			days[k.day] = day
+		}
+		if err := tx.CountDailyDeliveries(allimi.DeliveryCell{Day: day, Region: k.region, Type: k.t, Channel: k.ch, Outcome: k.metric}, n); err != nil {
+			return err
+		}
+	}
+	for k, n := range totals {
 		if err := tx.CountDeliveries(k.t, k.ch, k.metric, n); err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func (d *Dispatcher) record(tx allimi.DeliveryTx, ch allimi.Channel, j *job, now
 		switch {
 		case now.After(it.N.ExpiresAt):
 			rec.State, rec.Reason = allimi.DeliveryExpired, "notification expired"
-			stats.add(it.N.Type, ch, MetricExpired, 1)
+			stats.add(it, now, MetricExpired, 1)
 		case errors.As(sendErr, &rl):
 			rec.State, rec.Reason = allimi.DeliveryRetrying, "provider rate limit"
 			if err := tx.PutDue(allimi.DueEntry{Ref: it.Ref, At: now.Add(max(rl.RetryAfter, time.Second)), Flags: rec.Flags}); err != nil {
@@ -110,7 +110,7 @@ func (d *Dispatcher) record(tx allimi.DeliveryTx, ch allimi.Channel, j *job, now
 			switch res.Status {
 			case channel.Accepted:
 				rec.State, rec.Reason = allimi.DeliveryAccepted, ""
-				stats.add(it.N.Type, ch, MetricSent, 1)
+				stats.add(it, now, MetricSent, 1)
 			case channel.Rejected:
 				rec.Reason = truncate(res.Code+" "+res.Reason, 200)
 				fb, err := d.failed(tx, it, &rec, now, stats)
@@ -164,19 +164,25 @@ func (d *Dispatcher) settleEarly(tx allimi.DeliveryTx, n *allimi.Notification, r
 	return fb, tx.DeleteEarlyReceipt(ref)
 }
 
-// failed handles a permanent refusal: a messenger falls back to SMS/LMS
-// (unless the person gets an SMS anyway), anything else is dead-lettered.
+// failed handles a permanent refusal: a messenger falls back to SMS/LMS,
+// anything else is dead-lettered. A person who also consented to SMS gets
+// the notice by SMS anyway: that delivery is the fallback, so the
+// messenger's counts as fallen back (not a dead letter, which is for what
+// could not reach the person at all) and no second SMS is queued.
 func (d *Dispatcher) failed(tx allimi.DeliveryTx, it *allimi.Outgoing, rec *allimi.DeliveryRecord, now time.Time, stats statDelta) (bool, error) {
 	ch := it.Ref.Channel
-	if ch != allimi.ChannelSMS && it.Mask&allimi.ChannelBit(allimi.ChannelSMS) == 0 {
+	if ch != allimi.ChannelSMS {
 		rec.State = allimi.DeliveryFellBack
-		stats.add(it.N.Type, ch, MetricFellBack, 1)
+		stats.add(it, now, MetricFellBack, 1)
+		if it.Mask&allimi.ChannelBit(allimi.ChannelSMS) != 0 {
+			return false, nil // their own SMS delivery carries it
+		}
 		sms := allimi.DeliveryRef{Notification: it.Ref.Notification, Seq: it.Ref.Seq, Channel: allimi.ChannelSMS}
 		return true, tx.PutDue(allimi.DueEntry{Ref: sms, At: now, Flags: allimi.DeliveryFallback})
 	}
 	rec.State = allimi.DeliveryDeadLetter
-	stats.add(it.N.Type, ch, MetricFailed, 1)
-	stats.add(it.N.Type, ch, MetricDeadLetter, 1)
+	stats.add(it, now, MetricFailed, 1)
+	stats.add(it, now, MetricDeadLetter, 1)
 	r := it.Ref
 	return false, tx.PutDeadLetter(r, allimi.DeadLetter{ID: r.Key(), Notification: r.Notification, Type: it.N.Type, Channel: r.Channel,
 		Reason: rec.Reason, Attempts: int(rec.Attempts), At: now.UTC()})
@@ -192,7 +198,7 @@ func (d *Dispatcher) retryOrGiveUp(tx allimi.DeliveryTx, it *allimi.Outgoing, re
 	back = min(back, d.cfg.MaxBackoff)
 	back = back/2 + time.Duration(rand.Int64N(int64(back)+1)) // jitter: 0.5x to 1.5x
 	rec.State = allimi.DeliveryRetrying
-	stats.add(it.N.Type, it.Ref.Channel, MetricRetried, 1)
+	stats.add(it, now, MetricRetried, 1)
 	return false, tx.PutDue(allimi.DueEntry{Ref: it.Ref, At: now.Add(back), Flags: rec.Flags})
 }
 
@@ -200,15 +206,17 @@ func (d *Dispatcher) retryOrGiveUp(tx allimi.DeliveryTx, it *allimi.Outgoing, re
 func (d *Dispatcher) settle(tx allimi.DeliveryTx, n *allimi.Notification, ref allimi.DeliveryRef, rec *allimi.DeliveryRecord, r allimi.ProviderReceipt, now time.Time, stats statDelta) (bool, error) {
 	rec.Updated = now.UnixMilli()
 	fellBack := false
+	// The recipient: their channels for a fallback, their region for the
+	// dated statistics.
+	it, err := tx.Outgoing(n, ref)
+	if err != nil {
+		return false, err
+	}
 	if r.Status == "delivered" {
 		rec.State = allimi.DeliveryDelivered
-		stats.add(n.Type, ref.Channel, MetricDelivered, 1)
+		stats.add(&it, now, MetricDelivered, 1)
 	} else {
 		rec.Reason = truncate("receipt: "+r.Reason, 200)
-		it, err := tx.Outgoing(n, ref)
-		if err != nil {
-			return false, err
-		}
 		if fellBack, err = d.failed(tx, &it, rec, now, stats); err != nil {
 			return false, err
 		}

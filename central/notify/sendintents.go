@@ -248,7 +248,11 @@ func (d *Dispatcher) settleIntents(ch allimi.Channel, sis []allimi.SendIntent, r
 			}
 			rec.Attempts++
 			rec.State, rec.Reason, rec.Updated = allimi.DeliveryAccepted, "", now.UnixMilli()
-			stats.add(n.Type, ch, MetricSent, 1)
+			it, err := tx.Outgoing(n, si.Ref) // for the recipient's region
+			if err != nil {
+				return err
+			}
+			stats.add(&it, now, MetricSent, 1)
 			if err := tx.PutDelivery(si.Ref, rec); err != nil {
 				return err
 			}

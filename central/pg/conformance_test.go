@@ -204,3 +204,5 @@ func TestEnrolments_FencedUpdateRefusedAfterTakeover(t *testing.T) {
 }
 
 func ptrTime(t time.Time) *time.Time { return &t }
+
+func TestConformance_Stats(t *testing.T) { storetest.Stats(t, openConformance) }

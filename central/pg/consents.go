@@ -20,6 +20,7 @@ type citizenRow struct {
 	verified bool
 	active   int
 	created  time.Time
+	region   string // of the kiosk of the last sign-up (allimi.Outgoing.Region)
 }
 
 // states are a person's consent states, by type and channel.
@@ -28,8 +29,8 @@ type states map[typeChannel]allimi.ConsentState
 // lockCitizen reads a person's row and their consent states, locking
 // them until the transaction ends; known is false for a person not stored.
 func lockCitizen(ctx context.Context, tx pgx.Tx, ck []byte) (row citizenRow, known bool, st states, err error) {
-	err = tx.QueryRow(ctx, `SELECT pii, verified, active, created FROM citizens WHERE ck = $1 FOR UPDATE`, ck).
-		Scan(&row.pii, &row.verified, &row.active, &row.created)
+	err = tx.QueryRow(ctx, `SELECT pii, verified, active, created, region FROM citizens WHERE ck = $1 FOR UPDATE`, ck).
+		Scan(&row.pii, &row.verified, &row.active, &row.created, &row.region)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		err = nil
@@ -112,6 +113,12 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		}
 	}
 	row.verified = row.verified || p.Verified
+	// A sign-up counts the person under its kiosk's region from now on.
+	if e.Kind == allimi.KindSignup {
+		if row.region, err = b.kioskRegion(e.Kiosk); err != nil {
+			return nil, err
+		}
+	}
 	entry := prep.LogEntry
 	if entry == nil {
 		if entry, err = record.LogEntry(p); err != nil {
@@ -122,6 +129,7 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 		ON CONFLICT DO NOTHING`, ck, int64(e.HLC), e.Kiosk, int64(e.Seq), entry)
 	delta := 0
 	won := states{}
+	channelsBefore := channelMask(st)
 	for _, c := range p.Consents {
 		k := typeChannel{c.Type, c.Channel}
 		next := allimi.ConsentState{Action: c.Action, HLC: e.HLC, Kiosk: e.Kiosk, Seq: e.Seq, By: c.By, At: c.At}
@@ -144,6 +152,7 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 	if err := putConsents(b.ctx, b.w, ck, won); err != nil {
 		return nil, err
 	}
+	peopleDelta(b.chanPeople, channelsBefore, channelMask(st))
 	item := prep.Audit
 	if !prep.Audited {
 		item = record.AuditItem(b.s.keys, ck, e, p.AuditSummary())
@@ -162,9 +171,10 @@ func (b *batch) applyConsents(e *allimi.Event, ck []byte, p *allimi.ConsentPaylo
 }
 
 func putCitizen(ctx context.Context, tx execer, ck []byte, row citizenRow, now time.Time) error {
-	_, err := tx.Exec(ctx, `INSERT INTO citizens (ck, pii, verified, active, created, updated) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (ck) DO UPDATE SET pii = EXCLUDED.pii, verified = EXCLUDED.verified, active = EXCLUDED.active, updated = EXCLUDED.updated`,
-		ck, row.pii, row.verified, row.active, row.created, now)
+	_, err := tx.Exec(ctx, `INSERT INTO citizens (ck, pii, verified, active, created, updated, region) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (ck) DO UPDATE SET pii = EXCLUDED.pii, verified = EXCLUDED.verified, active = EXCLUDED.active, updated = EXCLUDED.updated,
+			region = EXCLUDED.region`,
+		ck, row.pii, row.verified, row.active, row.created, now, row.region)
 	return err
 }
 
@@ -279,6 +289,13 @@ func (s *Store) ResolveConflict(id uint64, decision allimi.ConsentAction, offici
 			By: allimi.Actor{Kind: allimi.ActorCentral, Official: official}, At: now}
 		if wins, _ := allimi.DecideConsent(cur, have, next, s.window); wins {
 			if err := putConsent(ctx, tx, ck, k, next); err != nil {
+				return err
+			}
+			channelsBefore := channelMask(st)
+			st[k] = next
+			people := map[allimi.Channel]int64{}
+			peopleDelta(people, channelsBefore, channelMask(st))
+			if err := addPeople(tx, s, people); err != nil {
 				return err
 			}
 			if d := allimi.ActiveDelta(cur, have, next); d != 0 {

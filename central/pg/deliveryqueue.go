@@ -309,10 +309,11 @@ type recipientRow struct {
 	token  int64
 	params []byte
 	pii    []byte
+	region string
 }
 
 func (r *recipientRow) dest() []any {
-	return []any{&r.seq, &r.ck, &r.mask, &r.token, &r.params, &r.pii}
+	return []any{&r.seq, &r.ck, &r.mask, &r.token, &r.params, &r.pii, &r.region}
 }
 
 // outgoing makes the delivery on ch of recipient r of n.
@@ -334,7 +335,7 @@ func (t *deliveryTx) outgoing(n *allimi.Notification, r *recipientRow, ch allimi
 		}
 	}
 	return allimi.Outgoing{Ref: allimi.DeliveryRef{Notification: n.ID, Seq: uint32(r.seq), Channel: ch}, N: n, Citizen: c, Lang: lang,
-		Mask: byte(r.mask), Params: params, Token: uint64(r.token)}, nil
+		Region: r.region, Mask: byte(r.mask), Params: params, Token: uint64(r.token)}, nil
 }
 
 func (t *deliveryTx) Recipients(n *allimi.Notification, ch allimi.Channel, after uint32, each func(uint32, *allimi.Outgoing) bool) error {
@@ -374,7 +375,7 @@ func (t *deliveryTx) recipients(n *allimi.Notification, ch allimi.Channel, after
 		end := min(int64(after)+page, to)
 		var rs []recipientRow
 		var r recipientRow
-		if err := t.query(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii
+		if err := t.query(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii, COALESCE(c.region, '')
 			FROM recipients r LEFT JOIN citizens c ON c.ck = r.ck
 			WHERE r.notification = $1 AND r.seq > $2 AND r.seq <= $3 ORDER BY r.seq`,
 			[]any{n.ID, int64(after), end}, r.dest(), func() error {
@@ -407,7 +408,7 @@ func (t *deliveryTx) recipients(n *allimi.Notification, ch allimi.Channel, after
 func (t *deliveryTx) Outgoing(n *allimi.Notification, ref allimi.DeliveryRef) (allimi.Outgoing, error) {
 	var r recipientRow
 	var rec deliveryRow
-	ok, err := t.queryRow(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii,
+	ok, err := t.queryRow(`SELECT r.seq, r.ck, r.mask, r.token, r.params, c.pii, COALESCE(c.region, ''),
 			d.state, d.attempts, d.flags, d.first_ms, d.updated_ms, d.reason
 		FROM recipients r LEFT JOIN citizens c ON c.ck = r.ck
 		LEFT JOIN deliveries d ON d.notification = r.notification AND d.seq = r.seq AND d.channel = $3
@@ -637,6 +638,12 @@ func (t *deliveryTx) CountDeliveries(typ allimi.NotificationType, ch allimi.Chan
 	return t.queue(`INSERT INTO delivery_stats (type, channel, outcome, part, n) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (type, channel, outcome, part) DO UPDATE SET n = delivery_stats.n + EXCLUDED.n`,
 		string(typ), string(ch), outcome, int16(t.slot), n)
+}
+
+func (t *deliveryTx) CountDailyDeliveries(c allimi.DeliveryCell, n int64) error {
+	return t.queue(`INSERT INTO delivery_daily (day, region, type, channel, outcome, part, n) VALUES ($1::text::date, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (day, region, type, channel, outcome, part) DO UPDATE SET n = delivery_daily.n + EXCLUDED.n`,
+		c.Day, c.Region, string(c.Type), string(c.Channel), c.Outcome, int16(t.slot), n)
 }
 
 // slotFilter is the condition that keeps a slot's rows of a table keyed

@@ -40,6 +40,8 @@ type PortCount struct {
 	Table  string
 	Copied int64
 	Read   int64
+	// where narrows the rows read back (a column of rows copied before).
+	where string
 }
 
 // PortReport is what Port did.
@@ -60,7 +62,7 @@ var portTables = []string{"kiosks", "enrolments", "agencies", "officials", "offi
 	"citizens", "consents", "consent_log", "conflicts", "receipts", "confirmations", "rejections", "active_grants",
 	"feedback", "profiles", "benefit_notified", "audit", "question_chunks", "questions", "question_codes",
 	"question_audio", "question_send", "catalogs", "throttle_counts", "notifications", "recipients", "deliveries",
-	"due", "dead_letters", "early_receipts", "send_intents", "queue_intents", "delivery_stats", "detail_shared",
+	"due", "dead_letters", "early_receipts", "send_intents", "queue_intents", "delivery_stats", "delivery_daily", "detail_shared",
 	"detail_attempts"}
 
 // Port copies r into the database (see above).
@@ -181,9 +183,9 @@ func (p *porter) copyAll() error {
 	r := p.r
 	steps := []func() error{
 		func() error {
-			t := p.table("kiosks", "kiosks", "id", "username", "password_hash", "created")
+			t := p.table("kiosks", "kiosks", "id", "username", "password_hash", "created", "region")
 			return t.fill(func() error {
-				return r.Kiosks(func(k bolt.Kiosk) error { return t.add(k.ID, k.Username, string(k.PasswordHash), k.Created) })
+				return r.Kiosks(func(k bolt.Kiosk) error { return t.add(k.ID, k.Username, string(k.PasswordHash), k.Created, k.Region) })
 			})
 		},
 		func() error {
@@ -511,6 +513,19 @@ func (p *porter) copyAll() error {
 				return r.DeliveryStats(func(ty, ch, outcome string, n uint64) error { return t.add(ty, ch, outcome, int64(n)) })
 			})
 		},
+		func() error {
+			t := p.table("dated delivery counts", "delivery_daily", "day", "region", "type", "channel", "outcome", "part", "n")
+			return t.fill(func() error {
+				return r.DailyDeliveries(func(c allimi.DeliveryCount) error {
+					day, err := time.Parse(time.DateOnly, c.Day)
+					if err != nil {
+						return fmt.Errorf("dated delivery count: day %q: %w", c.Day, err)
+					}
+					return t.add(day, c.Region, string(c.Type), string(c.Channel), c.Outcome, int16(-1), c.N)
+				})
+			})
+		},
+		p.copyRegions,
 		p.setSequences,
 		p.setSlotProgress,
 	}
@@ -522,6 +537,39 @@ func (p *porter) copyAll() error {
 	return nil
 }
 
+// copyRegions gives the people copied the regions of their sign-up
+// kiosks (a column of citizens, a bucket of the file), and counts them.
+func (p *porter) copyRegions() error {
+	p.counts = append(p.counts, PortCount{Kind: "people's regions", Table: "citizens", where: "region <> ''"})
+	count := &p.counts[len(p.counts)-1]
+	var cks [][]byte
+	var regions []string
+	flush := func() error {
+		if len(cks) == 0 {
+			return nil
+		}
+		_, err := p.tx.Exec(p.ctx, `UPDATE citizens c SET region = u.region FROM unnest($1::bytea[], $2::text[]) AS u(ck, region)
+			WHERE c.ck = u.ck`, cks, regions)
+		cks, regions = cks[:0], regions[:0]
+		return err
+	}
+	err := p.r.Regions(func(ck []byte, region string) error {
+		cks, regions = append(cks, append([]byte{}, ck...)), append(regions, region)
+		count.Copied++
+		if len(cks) >= portBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		return fmt.Errorf("people's regions: %w", err)
+	}
+	return nil
+}
+
 // copyCounters copies the registry's counters: the four counters, the
 // kiosks' high-water marks and the active grants, as the file's Stats.
 func (p *porter) copyCounters() error {
@@ -529,8 +577,12 @@ func (p *porter) copyCounters() error {
 	if err != nil {
 		return err
 	}
-	for name, n := range map[string]int64{"stored": st.Records.Stored, "duplicates": st.Records.Duplicates,
-		"rejected": st.Records.Rejected, "subscribers": st.Subscribers} {
+	counters := map[string]int64{"stored": st.Records.Stored, "duplicates": st.Records.Duplicates,
+		"rejected": st.Records.Rejected, "subscribers": st.Subscribers}
+	for ch, n := range p.r.ChannelSubscribers() {
+		counters["people:"+string(ch)] = n
+	}
+	for name, n := range counters {
 		if _, err := p.tx.Exec(p.ctx, `UPDATE registry_counters SET n = $2 WHERE name = $1`, name, n); err != nil {
 			return err
 		}
@@ -617,7 +669,11 @@ func (p *porter) check() (PortReport, error) {
 	var bad []string
 	for i := range rep.Counts {
 		c := &rep.Counts[i]
-		if err := p.tx.QueryRow(p.ctx, `SELECT count(*) FROM `+c.Table).Scan(&c.Read); err != nil {
+		q := `SELECT count(*) FROM ` + c.Table
+		if c.where != "" {
+			q += ` WHERE ` + c.where
+		}
+		if err := p.tx.QueryRow(p.ctx, q).Scan(&c.Read); err != nil {
 			return rep, err
 		}
 		if c.Read != c.Copied {

@@ -38,6 +38,9 @@ type portFixture struct {
 	// number; one wrong date of birth was tried on it.
 	link  string
 	token uint64
+	// people are the people per channel; daily the dated delivery counts.
+	people map[allimi.Channel]int64
+	daily  []allimi.DeliveryCount
 }
 
 var (
@@ -81,6 +84,7 @@ func newPortFixture(t *testing.T) *portFixture {
 
 	f.kiosk, err = s.AddKiosk("kiosk-a")
 	require.NoError(t, err)
+	require.NoError(t, s.SetKioskRegion("kiosk-a", "서울/종로구")) // its sign-ups are counted there
 	_, err = s.AddKiosk("kiosk-b")
 	require.NoError(t, err)
 	f.agency, err = s.AddAgency("health-centre")
@@ -166,8 +170,17 @@ func newPortFixture(t *testing.T) *portFixture {
 		if err := tx.PutSendIntent(allimi.SendIntent{Ref: r1, At: now.UnixMilli(), Group: 1 << 63, Flags: 1, Fresh: true}); err != nil {
 			return err
 		}
+		if err := tx.CountDailyDeliveries(allimi.DeliveryCell{Day: "2026-12-07", Region: "서울특별시/종로구", Type: allimi.TypeHealthCheckup,
+			Channel: allimi.ChannelSMS, Outcome: "sent"}, 1); err != nil {
+			return err
+		}
 		return tx.CountDeliveries(allimi.TypeHealthCheckup, allimi.ChannelSMS, "accepted", 1)
 	}))
+	f.people, err = s.ChannelSubscribers()
+	require.NoError(t, err)
+	require.EqualValues(t, 3, f.people[allimi.ChannelSMS])
+	f.daily, err = s.DailyDeliveries("2026-12-01", "2026-12-31")
+	require.NoError(t, err)
 	require.NoError(t, s.PutQueueIntents(allimi.ChannelKakao, []string{"a1-1-kakao"}, allimi.QueueIntent{At: now.UnixMilli(), Group: 7}))
 	require.NoError(t, s.ReadDeliveries(func(r allimi.DeliveryReader) error {
 		o, err := r.Outgoing(&n, allimi.DeliveryRef{Notification: n.ID, Seq: 1, Channel: allimi.ChannelSMS})
@@ -242,7 +255,9 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 		"consents": 5, "consent-log entries": 4, "conflicts": 1, "receipts": 3, "confirmations": 1, "rejections": 1,
 		"feedback": 1, "questions": 1, "catalogs": 1, "notifications": 1, "recipients": 2, "deliveries": 2,
 		"due deliveries": 1, "send-intents": 1, "queue-intents": 1, "delivery counts": 1, "answers to send": 1,
-		"shared details": 1, "detail page tries": 1, "enrolments in programs": 1, "program steps to act on": 1, "types put": 1, "audit entries": int64(f.audit.Entries)} {
+		"dated delivery counts": 1, "people's regions": 3,
+		"shared details": 1, "detail page tries": 1, "enrolments in programs": 1, "program steps to act on": 1, "types put": 1,
+		"audit entries": int64(f.audit.Entries)} {
 		assert.Equal(t, n, countOf(rep, kind), kind)
 	}
 	for _, c := range rep.Counts {
@@ -283,6 +298,23 @@ func TestPort_CopiesEveryPart(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, c.want, a)
 	}
+	// The statistics: kiosks' and people's regions, people per channel,
+	// the dated counts.
+	region, err := s.KioskRegion("kiosk-a")
+	require.NoError(t, err)
+	assert.Equal(t, "서울특별시/종로구", region)
+	people, err := s.ChannelSubscribers()
+	require.NoError(t, err)
+	assert.Equal(t, f.people, people)
+	daily, err := s.DailyDeliveries("2026-12-01", "2026-12-31")
+	require.NoError(t, err)
+	assert.Equal(t, f.daily, daily)
+	require.NoError(t, s.ReadDeliveries(func(r allimi.DeliveryReader) error {
+		o, err := r.Outgoing(&f.notified, allimi.DeliveryRef{Notification: f.notified.ID, Seq: 1, Channel: allimi.ChannelSMS})
+		assert.Equal(t, "서울특별시/종로구", o.Region, "kim signed up at kiosk-a")
+		return err
+	}))
+
 	id, ok := s.CheckKiosk(f.kiosk.Username, f.kiosk.Password)
 	assert.True(t, ok)
 	assert.Equal(t, "kiosk-a", id)

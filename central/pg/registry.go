@@ -56,6 +56,8 @@ type batch struct {
 	w           *pipeline
 	active      map[typeChannel]int64
 	subscribers int64
+	chanPeople  map[allimi.Channel]int64 // change of people with an active grant per channel
+	regions     map[string]string        // kiosk → its region, read once a batch
 	audit       []allimi.AuditItem
 	people      map[string]*person // by ck, read at the start
 	receipts    map[string]bool    // code keys taken, stored or in this batch
@@ -123,11 +125,29 @@ func (b *batch) person(ck []byte) (*person, error) {
 	return p, nil
 }
 
+// kioskRegion is the region of a kiosk, read once a batch.
+func (b *batch) kioskRegion(kiosk string) (string, error) {
+	if r, ok := b.regions[kiosk]; ok {
+		return r, nil
+	}
+	if err := b.sync(); err != nil {
+		return "", err
+	}
+	var r string
+	err := b.tx.QueryRow(b.ctx, `SELECT region FROM kiosks WHERE id = $1`, kiosk).Scan(&r)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", err
+	}
+	b.regions[kiosk] = r
+	return r, nil
+}
+
 // preload reads, for the new records of the batch, the people they change
 // (locking them, in key order) and which of their receipt codes are taken
 // already or held by a question.
 func (b *batch) preload(news []*allimi.Incoming) error {
 	var cks, codes [][]byte
+	var kiosks []string
 	seen := map[string]bool{}
 	for _, in := range news {
 		e := in.Event
@@ -146,17 +166,21 @@ func (b *batch) preload(news []*allimi.Incoming) error {
 		if e.Kind == allimi.KindSignup && in.Consents != nil {
 			codes = append(codes, b.s.keys.CodeIndex(receiptCode(e, in.Consents)))
 		}
+		if _, ok := b.regions[e.Kiosk]; e.Kind == allimi.KindSignup && !ok {
+			b.regions[e.Kiosk] = "" // unless the kiosk has one (read below)
+			kiosks = append(kiosks, e.Kiosk)
+		}
 	}
 	if len(cks) > 0 {
 		slices.SortFunc(cks, bytes.Compare)
 		for _, ck := range cks {
 			b.people[string(ck)] = &person{st: states{}}
 		}
-		if err := eachRow(b.ctx, b.tx, `SELECT ck, pii, verified, active, created FROM citizens WHERE ck = ANY($1) ORDER BY ck FOR UPDATE`,
+		if err := eachRow(b.ctx, b.tx, `SELECT ck, pii, verified, active, created, region FROM citizens WHERE ck = ANY($1) ORDER BY ck FOR UPDATE`,
 			func(r pgx.Rows) error {
 				var ck []byte
 				var row citizenRow
-				if err := r.Scan(&ck, &row.pii, &row.verified, &row.active, &row.created); err != nil {
+				if err := r.Scan(&ck, &row.pii, &row.verified, &row.active, &row.created, &row.region); err != nil {
 					return err
 				}
 				p := b.people[string(ck)]
@@ -178,6 +202,18 @@ func (b *batch) preload(news []*allimi.Incoming) error {
 			b.people[string(ck)].st[k] = c
 			return nil
 		}, cks); err != nil {
+			return err
+		}
+	}
+	if len(kiosks) > 0 {
+		if err := eachRow(b.ctx, b.tx, `SELECT id, region FROM kiosks WHERE id = ANY($1)`, func(r pgx.Rows) error {
+			var id, region string
+			if err := r.Scan(&id, &region); err != nil {
+				return err
+			}
+			b.regions[id] = region
+			return nil
+		}, kiosks); err != nil {
 			return err
 		}
 	}
@@ -219,6 +255,7 @@ func (s *Store) Commit(in []allimi.Incoming) (allimi.CommitOutcome, error) {
 	err := s.inTx(func(ctx context.Context, tx pgx.Tx) error {
 		out = allimi.CommitOutcome{HW: map[string]uint64{}}
 		b := &batch{s: s, tx: tx, ctx: ctx, w: &pipeline{}, active: map[typeChannel]int64{},
+			chanPeople: map[allimi.Channel]int64{}, regions: map[string]string{},
 			people: map[string]*person{}, receipts: map[string]bool{}, qcodes: map[string]bool{}}
 		// Every record in one statement: those it inserts are new, and a
 		// record twice in the batch is new the first time only.
@@ -386,6 +423,9 @@ func (b *batch) flush(out allimi.CommitOutcome) error {
 		}
 	}
 	if err := addActive(b.ctx, b.w, b.active); err != nil {
+		return err
+	}
+	if err := addPeople(b.w, b.s, b.chanPeople); err != nil {
 		return err
 	}
 	if err := b.sync(); err != nil {

@@ -79,6 +79,15 @@ func (s *Store) ImportSubscribers(n int, person func(i uint64) allimi.Citizen, t
 			if err := addActive(ctx, tx, active); err != nil {
 				return err
 			}
+			if len(types) > 0 {
+				people := map[allimi.Channel]int64{}
+				for _, ch := range channels {
+					people[ch] = added
+				}
+				if err := addPeople(tx, s, people); err != nil {
+					return err
+				}
+			}
 			_, err := tx.Exec(ctx, `UPDATE registry_counters SET n = n + $1 WHERE name = 'subscribers'`, added)
 			return err
 		})

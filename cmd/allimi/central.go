@@ -19,6 +19,7 @@ import (
 	"allimi/central/bolt"
 	"allimi/central/pg"
 	"allimi/internal/loadgen"
+	"allimi/subsidy"
 	"allimi/sync/catalog"
 )
 
@@ -228,13 +229,21 @@ func orNone(s string) string {
 func centralKioskCmd() *cobra.Command {
 	c := &cobra.Command{Use: "kiosk", Short: "Administer kiosks"}
 	var stores storeFlags
-	var id string
+	var id, region string
 	var asJSON bool
 	add := &cobra.Command{
 		Use:   "add",
 		Short: "Register a kiosk and print its broker credentials (central must be stopped)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			setRegion := cmd.Flags().Changed("region")
+			if setRegion {
+				// Checked before anything is stored: a kiosk is not
+				// registered with a region it cannot have.
+				if _, err := subsidy.CanonicalRegion(region); err != nil {
+					return usageError{fmt.Errorf("--region: %w", err)}
+				}
+			}
 			st, keys, err := stores.open(cmd)
 			if err != nil {
 				return err
@@ -243,6 +252,16 @@ func centralKioskCmd() *cobra.Command {
 			cred, err := st.AddKiosk(id)
 			if err != nil {
 				return usageError{err}
+			}
+			if setRegion {
+				if err := st.SetKioskRegion(id, region); err != nil {
+					return usageError{fmt.Errorf("--region: %w", err)}
+				}
+				got, err := st.KioskRegion(id)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(os.Stderr, "kiosk %s stands in %s: its sign-ups are counted there\n", id, orNone(got))
 			}
 			cred.CatalogKey = catalog.EncodePublicKey(keys.CatalogPublicKey())
 			if asJSON {
@@ -254,6 +273,7 @@ func centralKioskCmd() *cobra.Command {
 	}
 	stores.add(add, true)
 	add.Flags().StringVar(&id, "id", "", "kiosk id: lower-case letters, digits and dashes")
+	add.Flags().StringVar(&region, "region", "", `where the kiosk stands, "시도" or "시도/시군구" (e.g. "서울특별시/종로구"): the statistics count its sign-ups there; "" clears it; without the flag an existing kiosk keeps its own`)
 	add.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	_ = add.MarkFlagRequired("id")
 	c.AddCommand(add, centralEnrolCmd())

@@ -19,6 +19,7 @@ import (
 // (--data) or in PostgreSQL (--store).
 type credentialStore interface {
 	allimi.Kiosks
+	allimi.KioskRegions
 	allimi.Agencies
 	allimi.Officials
 	Close() error
