@@ -249,11 +249,12 @@ func (req *NotificationRequest) Validate(now time.Time) (TypeInfo, error) {
 	return ti, nil
 }
 
-// checkParams refuses unknown parameters and, when complete is set, missing ones.
+// checkParams refuses unknown parameters (neither the type's nor its
+// optional ones) and, when complete is set, missing ones.
 func checkParams(field string, p map[string]string, ti TypeInfo, complete bool) error {
 	for k, v := range p {
-		if !slices.Contains(ti.Params, k) {
-			return FieldErr(field+"."+k, "not a parameter of %s (allowed: %s)", ti.ID, strings.Join(ti.Params, ", "))
+		if !slices.Contains(ti.Params, k) && !slices.Contains(ti.Optional, k) {
+			return FieldErr(field+"."+k, "not a parameter of %s (allowed: %s)", ti.ID, strings.Join(append(slices.Clip(ti.Params), ti.Optional...), ", "))
 		}
 		if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > maxParamLen {
 			return FieldErr(field+"."+k, "must be 1-%d characters", maxParamLen)

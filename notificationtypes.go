@@ -58,6 +58,11 @@ type TypeInfo struct {
 	// templates may use them, plus the ones central always supplies
 	// (CommonParams).
 	Params []string
+	// Optional are the parameters an agency may give besides Params: what
+	// the service's own notice says of it beyond the message (a relief
+	// payment's application period and how to apply), shown on the
+	// detail page; a template may not use them, since they may be absent.
+	Optional []string `json:",omitempty"`
 	// Names are the type's name in the kiosk's other languages (en, ja,
 	// zh, th, vi), and Descs a line saying what it tells the person, in
 	// every language (ko too): for a type the kiosk's translation files do
@@ -81,14 +86,16 @@ var CommonParams = []string{"name", "link"}
 var builtinTypes = []TypeInfo{
 	{ID: TypeTrafficPenalty, Name: "교통 과태료", Capabilities: []Capability{CapNotify, CapAuthenticate, CapPay}, Params: []string{"amount", "dueDate", "violation"}},
 	{ID: TypeTrafficFine, Name: "교통 범칙금", Capabilities: []Capability{CapNotify, CapAuthenticate}, Params: []string{"amount", "dueDate", "violation"}},
-	{ID: TypeHealthCheckup, Name: "국가건강검진", Capabilities: []Capability{CapNotify}, Params: []string{"year"}},
+	{ID: TypeHealthCheckup, Name: "국가건강검진", Capabilities: []Capability{CapNotify}, Params: []string{"year"},
+		Optional: []string{"date", "place", "cancers"}},
 	{ID: TypeLicenceRenewal, Name: "운전면허 갱신", Capabilities: []Capability{CapNotify}, Params: []string{"dueDate"}},
 	{ID: TypeSchoolBusTraining, Name: "어린이통학버스 운전자 안전교육", Capabilities: []Capability{CapNotify}, Params: []string{"dueDate"}},
 	{ID: TypeSeniorDriverTraining, Name: "고령운전자 교통안전교육", Capabilities: []Capability{CapNotify}, Params: []string{"dueDate"}},
 	{ID: TypeWelfareCard, Name: "복지카드 가입", Capabilities: []Capability{CapNotify}},
 	{ID: TypeVaccination, Name: "코로나19 예방접종", Capabilities: []Capability{CapNotify, CapPerDose}, Params: []string{"dose", "date"}},
 	{ID: TypeScholarship, Name: "국가장학금", Capabilities: []Capability{CapNotify}, Params: []string{"semester"}},
-	{ID: TypeRelief, Name: "재난지원금", Capabilities: []Capability{CapNotify, CapEligibility}, Params: []string{"amount", "applyUntil"}},
+	{ID: TypeRelief, Name: "재난지원금", Capabilities: []Capability{CapNotify, CapEligibility}, Params: []string{"amount", "applyUntil"},
+		Optional: []string{"applyFrom", "validUntil", "howToApply"}},
 	{ID: TypeNewBenefits, Name: "새로 받을 수 있는 혜택", Capabilities: []Capability{CapNotify, CapEligibility}, Params: []string{"service", "count"}},
 }
 

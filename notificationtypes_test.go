@@ -2,6 +2,7 @@ package allimi
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,4 +41,27 @@ func TestPutType_AddsOrReplacesAKnownType(t *testing.T) {
 	ResetTypes()
 	assert.Len(t, Types(), builtin)
 	assert.Error(t, NotificationType("parking-fine").Validate())
+}
+
+// A type's optional params may be given, need not be, and are the only
+// other ones allowed.
+func TestValidate_OptionalParams(t *testing.T) {
+	now := time.Date(2027, 3, 1, 9, 0, 0, 0, KST)
+	req := func(params map[string]string) *NotificationRequest {
+		r := &NotificationRequest{Type: TypeRelief, Params: params}
+		r.Audience.All = true
+		return r
+	}
+	_, err := req(map[string]string{"amount": "250,000", "applyUntil": "2027-03-31"}).Validate(now)
+	require.NoError(t, err, "none of them")
+	_, err = req(map[string]string{"amount": "250,000", "applyUntil": "2027-03-31", "applyFrom": "2027-03-02", "howToApply": "주민센터 방문"}).Validate(now)
+	require.NoError(t, err, "some of them")
+	_, err = req(map[string]string{"amount": "250,000", "applyUntil": "2027-03-31", "colour": "red"}).Validate(now)
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "params.colour", fe.Field)
+	assert.Contains(t, fe.Reason, "howToApply")
+	_, err = req(map[string]string{"applyFrom": "2027-03-02"}).Validate(now)
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, "params.amount", fe.Field, "the required ones still are")
 }

@@ -199,3 +199,22 @@ func (f *fixture) getWith(path, acceptLanguage string) response {
 	require.NoError(f.t, err)
 	return response{status: res.StatusCode, header: res.Header, body: string(b)}
 }
+
+// The optional params of a type (a relief payment's application period,
+// how to apply; a check-up's cancer screenings) are on the page when the
+// agency gives them, and a type an administrator put labels its own.
+func TestRecipientFields_OptionalParamsAndAnAdministratorsLabels(t *testing.T) {
+	relief := &allimi.Notification{Type: allimi.TypeRelief, Params: map[string]string{"amount": "250,000",
+		"applyUntil": "2027-03-31", "applyFrom": "2027-03-02", "validUntil": "2027-08-31", "howToApply": "행정복지센터 방문"}}
+	assert.Equal(t, []Field{{"금액(원)", "250,000"}, {"신청 시작", "2027-03-02"}, {"신청 기한", "2027-03-31"},
+		{"사용 기한", "2027-08-31"}, {"신청 방법", "행정복지센터 방문"}}, RecipientFields(relief, nil))
+	assert.Contains(t, RecipientFieldsIn(relief, nil, "en"), Field{"How to apply", "행정복지센터 방문"})
+	checkup := &allimi.Notification{Type: allimi.TypeHealthCheckup, Params: map[string]string{"year": "2027"}}
+	assert.Equal(t, []Field{{"대상 연도", "2027"}, {"받으실 암 검진", "위암, 대장암"}}, RecipientFields(checkup, map[string]string{"cancers": "위암, 대장암"}))
+
+	t.Cleanup(allimi.ResetTypes)
+	require.NoError(t, allimi.PutType(allimi.TypeInfo{ID: "parking-fine", Name: "주정차 위반 과태료", Params: []string{"amount", "street"},
+		Labels: map[string]string{"street": "단속 도로"}}))
+	parking := &allimi.Notification{Type: "parking-fine", Params: map[string]string{"amount": "40,000", "street": "세종대로"}}
+	assert.Equal(t, []Field{{"금액(원)", "40,000"}, {"단속 도로", "세종대로"}}, RecipientFields(parking, nil))
+}

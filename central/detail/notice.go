@@ -1,6 +1,7 @@
 package detail
 
 import (
+	"slices"
 	"strconv"
 
 	"allimi"
@@ -21,7 +22,12 @@ var paramLabels = []struct{ param, label string }{
 	{"dose", "접종 차수"},
 	{"date", "예정일"},
 	{"semester", "학기"},
+	{"applyFrom", "신청 시작"},
 	{"applyUntil", "신청 기한"},
+	{"validUntil", "사용 기한"},
+	{"howToApply", "신청 방법"},
+	{"place", "장소"},
+	{"cancers", "받으실 암 검진"},
 	{"service", "새로 받을 수 있는 혜택"},
 	{"count", "혜택 수"},
 }
@@ -38,7 +44,8 @@ func RecipientFields(n *allimi.Notification, own map[string]string) []Field {
 func RecipientFieldsIn(n *allimi.Notification, own map[string]string, lang string) []Field {
 	labels := paramLabelsIn(lang)
 	var out []Field
-	for _, pl := range paramLabels {
+	ti, _ := n.Type.Info()
+	for _, pl := range typeLabels(ti) {
 		v, ok := own[pl.param]
 		if !ok {
 			v, ok = n.Params[pl.param]
@@ -50,6 +57,23 @@ func RecipientFieldsIn(n *allimi.Notification, own map[string]string, lang strin
 			}
 			out = append(out, Field{Label: label, Value: v})
 		}
+	}
+	return out
+}
+
+// typeLabels are paramLabels, then the params of ti they do not name (a
+// type an administrator put) labelled as ti says, or by their names.
+func typeLabels(ti allimi.TypeInfo) []struct{ param, label string } {
+	out := paramLabels
+	for _, p := range append(slices.Clip(ti.Params), ti.Optional...) {
+		if slices.ContainsFunc(paramLabels, func(pl struct{ param, label string }) bool { return pl.param == p }) {
+			continue
+		}
+		label := ti.Labels[p]
+		if label == "" {
+			label = p
+		}
+		out = append(slices.Clip(out), struct{ param, label string }{p, label})
 	}
 	return out
 }

@@ -44,6 +44,7 @@ type table struct {
 	Names        map[string]string `toml:"names"`
 	Descs        map[string]string `toml:"descs"`
 	Params       []string          `toml:"params"`
+	Optional     []string          `toml:"optional"`
 	Labels       map[string]string `toml:"labels"`
 	Payable      bool              `toml:"payable"`
 	Authenticate bool              `toml:"authenticate"`
@@ -74,7 +75,7 @@ func Parse(name string, data []byte) (allimi.TypeInfo, error) {
 		errs = append(errs, fmt.Errorf("%s: [type] %s: %w", name, fmt.Sprintf(format, args...), allimi.ErrInvalid))
 	}
 	info := allimi.TypeInfo{ID: allimi.NotificationType(t.ID), Name: strings.TrimSpace(t.Name), Names: t.Names, Descs: t.Descs,
-		Params: t.Params, Labels: t.Labels, Capabilities: []allimi.Capability{allimi.CapNotify}}
+		Params: t.Params, Optional: t.Optional, Labels: t.Labels, Capabilities: []allimi.Capability{allimi.CapNotify}}
 	if err := allimi.ValidateTypeID(info.ID); err != nil {
 		bad("id: %v", err)
 	}
@@ -91,19 +92,20 @@ func Parse(name string, data []byte) (allimi.TypeInfo, error) {
 			bad("descs: %q: one of %s", lang, strings.Join(allimi.Languages, ", "))
 		}
 	}
-	for i, p := range t.Params {
+	all := append(slices.Clip(t.Params), t.Optional...)
+	for i, p := range all {
 		switch {
 		case !paramPattern.MatchString(p):
-			bad("params[%d] %q: letters and digits, starting lower-case", i, p)
+			bad("params %q: letters and digits, starting lower-case", p)
 		case slices.Contains(allimi.CommonParams, p):
-			bad("params[%d] %q: central fills it in itself", i, p)
-		case slices.Contains(t.Params[:i], p):
-			bad("params[%d] %q: twice", i, p)
+			bad("params %q: central fills it in itself", p)
+		case slices.Contains(all[:i], p):
+			bad("params %q: twice (params and optional are one list)", p)
 		}
 	}
 	for p, l := range t.Labels {
-		if !slices.Contains(t.Params, p) {
-			bad("labels: %q is not one of params", p)
+		if !slices.Contains(all, p) {
+			bad("labels: %q is not one of params or optional", p)
 		}
 		if strings.TrimSpace(l) == "" || len([]rune(l)) > 50 {
 			bad("labels.%s: 1-50 characters", p)

@@ -51,7 +51,7 @@ func TestCheck_RefusesNamingEveryProblem(t *testing.T) {
 		{"bad id", "Parking Fine", strings.Replace(file, `id = "parking-fine"`, `id = "Parking Fine"`, 1), "id:"},
 		{"unknown language", "parking-fine", strings.Replace(file, "vi = ", "fr = ", 1), `names: "fr"`},
 		{"label of no param", "parking-fine", strings.Replace(file, `place = "단속 장소"`, `street = "거리"`, 1), `labels: "street" is not one of params`},
-		{"central's param", "parking-fine", strings.Replace(file, `params = ["amount"`, `params = ["link", "amount"`, 1), `"link": central fills it in itself`},
+		{"central's param", "parking-fine", strings.Replace(file, `params = ["amount"`, `params = ["link", "amount"`, 1), `params "link": central fills it in itself`},
 		{"unknown variable", "parking-fine", strings.Replace(file, "납부 기한은 {{dueDate}}", "납부 기한은 {{due}}", 1), `parking-fine.toml: kakao: body line 3: unknown variable "due"`},
 		{"too long for SMS as LMS", "parking-fine", strings.Replace(file, `body = "[알리미] {{name}}님 주정차`, `body = "`+strings.Repeat("가", 980)+` {{name}}님 주정차`, 1), "sms: body line 1: the link would be cut"},
 		{"new-benefits is central's", "new-benefits", strings.Replace(file, `id = "parking-fine"`, `id = "new-benefits"`, 1), "central's own"},
