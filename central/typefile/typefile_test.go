@@ -2,6 +2,7 @@ package typefile
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,4 +69,41 @@ func TestCheck_RefusesNamingEveryProblem(t *testing.T) {
 	}
 	_, err = Parse("big.toml", make([]byte, MaxSize+1))
 	assert.ErrorContains(t, err, "larger than")
+}
+
+// The ten types ship as files an administrator can put as they are: each
+// one's [type] table is the type as central knows it, and putting it
+// unchanged checks.
+func TestShippedTypeFiles_AreTheTypesAndCheck(t *testing.T) {
+	t.Cleanup(allimi.ResetTypes)
+	base, err := template.Default()
+	require.NoError(t, err)
+	progs, err := programs.Default()
+	require.NoError(t, err)
+	for _, want := range allimi.Types() {
+		t.Run(string(want.ID), func(t *testing.T) {
+			name := string(want.ID) + ".toml"
+			data, err := os.ReadFile("../../assets/templates/" + name)
+			require.NoError(t, err)
+			got, err := Parse(name, data)
+			require.NoError(t, err)
+			assert.Equal(t, want.ID, got.ID)
+			assert.Equal(t, want.Name, got.Name)
+			assert.Equal(t, want.Params, nilIfEmpty(got.Params))
+			assert.Equal(t, want.Optional, got.Optional)
+			assert.Equal(t, want.ID.Payable(), slices.Contains(got.Capabilities, allimi.CapPay) || want.ID == allimi.TypeTrafficFine)
+			if want.ID == allimi.TypeNewBenefits {
+				return // central's own: not put
+			}
+			_, _, err = Check(want.ID, name, data, base, progs)
+			assert.NoError(t, err, "put as shipped")
+		})
+	}
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
