@@ -108,6 +108,10 @@ func (s *Server) handlePutType(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
+	if file, err = typefile.FromJSON(file); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error(), "problems": []string{err.Error()}})
+		return
+	}
 	ti, err := s.Types.PutType(id, file)
 	if errors.Is(err, allimi.ErrInvalid) {
 		// Every problem, one per line: the template, the channel, the line.

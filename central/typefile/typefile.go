@@ -19,6 +19,7 @@
 package typefile
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -185,4 +186,24 @@ func Catalog(defs []allimi.TypeDef) ([]byte, error) {
 		}
 	}
 	return json.Marshal(list)
+}
+
+// FromJSON is a type's file given as JSON — the same tables as the TOML,
+// {"type":{…},"kakao":{…},"en":{"kakao":{…}}} — written as TOML, the form
+// central keeps; a TOML file is returned as it is.
+func FromJSON(data []byte) ([]byte, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return data, nil
+	}
+	var v map[string]any
+	d := json.NewDecoder(bytes.NewReader(trimmed))
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("a type's file as JSON: %v: %w", err, allimi.ErrInvalid)
+	}
+	var b bytes.Buffer
+	if err := toml.NewEncoder(&b).Encode(v); err != nil {
+		return nil, fmt.Errorf("a type's file as JSON: %v: %w", err, allimi.ErrInvalid)
+	}
+	return b.Bytes(), nil
 }

@@ -107,3 +107,25 @@ func nilIfEmpty(s []string) []string {
 	}
 	return s
 }
+
+// A type's file may come as JSON: the same tables, kept as TOML.
+func TestFromJSON_TheSameTablesAsTOML(t *testing.T) {
+	t.Cleanup(allimi.ResetTypes)
+	js := `{"type":{"id":"parking-fine","name":"주정차 위반 과태료","params":["amount"],"payable":true},
+	  "kakao":{"code":"ALLIMI_PARKING_J","title":"주정차 위반","body":"{{name}}님 과태료 {{amount}}원\n{{link}}"},
+	  "naver":{"code":"ALLIMI_PARKING_J","title":"주정차 위반","body":"{{name}}님 과태료 {{amount}}원\n{{link}}"},
+	  "toss":{"title":"주정차 위반","body":"{{name}}님 과태료 {{amount}}원 {{link}}"},
+	  "sms":{"title":"[알리미] 주정차","body":"[알리미] {{name}}님 과태료 {{amount}}원 {{link}}"}}`
+	file, err := FromJSON([]byte(js))
+	require.NoError(t, err)
+	base, err := template.Default()
+	require.NoError(t, err)
+	info, _, err := Check("parking-fine", "parking-fine.json", file, base, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"amount"}, info.Params)
+	same, err := FromJSON(parking(t))
+	require.NoError(t, err)
+	assert.Equal(t, parking(t), same, "TOML as it is")
+	_, err = FromJSON([]byte(`{"type":`))
+	assert.ErrorIs(t, err, allimi.ErrInvalid)
+}

@@ -37,6 +37,9 @@ func centralTypeCmd() *cobra.Command {
 			if err != nil {
 				return usageError{fmt.Errorf("--file: %w", err)}
 			}
+			if data, err = typefile.FromJSON(data); err != nil {
+				return usageError{err}
+			}
 			info, err := typefile.Parse(filepath.Base(file), data)
 			if err != nil {
 				return usageError{err}
@@ -81,7 +84,7 @@ func centralTypeCmd() *cobra.Command {
 			return nil
 		},
 	}
-	put.Flags().StringVar(&file, "file", "", "the type's file (TOML: see assets/templates/README.md)")
+	put.Flags().StringVar(&file, "file", "", "the type's file (TOML, or the same tables as JSON: see assets/templates/README.md)")
 	put.Flags().StringVar(&programsDir, "programs", "", "central's --programs directory, if it has one: its programs must still work with the type")
 	_ = put.MarkFlagRequired("file")
 	stores.add(put, true)
