@@ -39,12 +39,10 @@ func trafficFineV1(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile("../assets/templates/traffic-fine.toml")
 	require.NoError(t, err)
-	file := `[type]
-id = "traffic-fine"
-name = "교통 범칙금"
-params = ["amount", "dueDate", "violation", "place"]
-labels = { place = "단속 장소" }
-` + string(b)
+	// The shipped file begins with its [type] table: a new param.
+	file := strings.Replace(string(b), `params = ["amount", "dueDate", "violation"]`,
+		`params = ["amount", "dueDate", "violation", "place"]`+"\nlabels = { place = \"단속 장소\" }", 1)
+	require.NotEqual(t, string(b), file)
 	file = strings.Replace(file, "[알리미] 교통 범칙금 부과 안내\n", "[알리미] 교통 범칙금 부과 안내 ({{place}})\n", 1)
 	// New words need new AlimTalk template codes (registered with them).
 	return strings.ReplaceAll(file, "ALLIMI_TRAFFIC_FINE_01", "ALLIMI_TRAFFIC_FINE_02")
