@@ -1,11 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 
 	"allimi"
@@ -32,18 +30,15 @@ func (s *Server) programRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/programs/enrolments/{id}/events", s.agency(s.handleEnrolmentEvent))
 }
 
-// maxProgramBody bounds an enrolment's, a change's or an event's body.
+// maxProgramBody bounds an enrolment's, a change's or an event's body
+// (httplimits.go).
 const maxProgramBody = 16 << 10
 
-// decodeStrict reads one JSON object into v, refusing unknown fields and
-// anything after it, as a 400 naming what is wrong.
-func decodeStrict(w http.ResponseWriter, r *http.Request, v any) error {
-	limitBody(w, r, maxProgramBody)
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return err
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
+// decodeStrict reads one JSON object into v (under the route's limit,
+// httplimits.go), refusing unknown fields and anything after it, as a 400
+// naming what is wrong.
+func decodeStrict(r *http.Request, v any) error {
+	d := json.NewDecoder(r.Body)
 	d.DisallowUnknownFields()
 	if err := d.Decode(v); err != nil {
 		return allimi.FieldErr("body", "not the JSON expected: %v", err)
@@ -62,7 +57,7 @@ func (s *Server) handleEnrolInProgram(w http.ResponseWriter, r *http.Request, ag
 		return
 	}
 	var req programs.EnrolRequest
-	if err := decodeStrict(w, r, &req); err != nil {
+	if err := decodeStrict(r, &req); err != nil {
 		writeFieldError(w, err)
 		return
 	}
@@ -99,7 +94,7 @@ func (s *Server) handleGetEnrolment(w http.ResponseWriter, r *http.Request, agen
 
 func (s *Server) handleChangeEnrolment(w http.ResponseWriter, r *http.Request, agency string) {
 	var req programs.ChangeRequest
-	if err := decodeStrict(w, r, &req); err != nil {
+	if err := decodeStrict(r, &req); err != nil {
 		writeFieldError(w, err)
 		return
 	}
@@ -122,7 +117,7 @@ func (s *Server) handleCancelEnrolment(w http.ResponseWriter, r *http.Request, a
 
 func (s *Server) handleEnrolmentEvent(w http.ResponseWriter, r *http.Request, agency string) {
 	var req programs.EventRequest
-	if err := decodeStrict(w, r, &req); err != nil {
+	if err := decodeStrict(r, &req); err != nil {
 		writeFieldError(w, err)
 		return
 	}

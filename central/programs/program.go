@@ -415,10 +415,8 @@ func parse(name string, data []byte) (*Program, []template.Variant, []error) {
 				}
 			}
 		}
-		for _, tp := range info.Params {
-			if _, ok := st.Set[tp]; !ok && !slices.ContainsFunc(p.Params, func(pa Param) bool { return pa.ID == tp }) {
-				bad("%s: the type's parameter %s is neither set nor a param of the program", where, tp)
-			}
+		for _, tp := range p.ungiven(&st, info.Params) {
+			bad("%s: the type's parameter %s is neither set nor a param of the program", where, tp)
 		}
 		v := template.Variant{Type: p.Type, Name: st.Template, Source: name + ": " + where, Vars: extra,
 			Channels: map[allimi.Channel]template.Source{}}
@@ -499,12 +497,22 @@ func (s *Set) CheckType(info allimi.TypeInfo) error {
 			continue
 		}
 		for _, st := range p.Steps {
-			for _, tp := range info.Params {
-				if _, ok := st.Set[tp]; !ok && !slices.ContainsFunc(p.Params, func(pa Param) bool { return pa.ID == tp }) {
-					errs = append(errs, invalidf("program %s, step %s: gives no %s, a param of %s", p.ID, st.ID, tp, info.ID))
-				}
+			for _, tp := range p.ungiven(&st, info.Params) {
+				errs = append(errs, invalidf("program %s, step %s: gives no %s, a param of %s", p.ID, st.ID, tp, info.ID))
 			}
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ungiven are the type params among params that step st gives neither by
+// its set nor as a param of the program.
+func (p *Program) ungiven(st *Step, params []string) []string {
+	var out []string
+	for _, tp := range params {
+		if _, ok := st.Set[tp]; !ok && !slices.ContainsFunc(p.Params, func(pa Param) bool { return pa.ID == tp }) {
+			out = append(out, tp)
+		}
+	}
+	return out
 }

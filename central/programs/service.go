@@ -251,24 +251,26 @@ func (s *Service) Change(agency, id string, req *ChangeRequest) (View, error) {
 // Cancel cancels an enrolment: its steps not sent are dropped. Cancelling
 // one already cancelled changes nothing.
 func (s *Service) Cancel(agency, id string) (View, error) {
-	e, err := s.own(agency, id)
+	if _, err := s.own(agency, id); err != nil {
+		return View{}, err
+	}
+	e, err := s.Store.UpdateEnrolment(id, func(e *allimi.Enrolment) error {
+		if e.Cancelled == nil {
+			now := s.now().UTC()
+			e.Cancelled = &now
+			cancelPending(e, now)
+		}
+		return nil
+	})
 	if err != nil {
 		return View{}, err
 	}
-	if e.Cancelled != nil {
-		return s.ViewOf(e), nil
-	}
-	return s.update(agency, id, func(_ *Program, e *allimi.Enrolment) error {
-		now := s.now().UTC()
-		e.Cancelled = &now
-		cancelPending(e, now)
-		return nil
-	})
+	return s.ViewOf(e), nil
 }
 
 func cancelPending(e *allimi.Enrolment, now time.Time) {
 	for i := range e.Steps {
-		if e.Steps[i].State == allimi.StepScheduled || e.Steps[i].State == allimi.StepStale && e.Steps[i].Due == nil {
+		if e.Steps[i].State == allimi.StepScheduled {
 			e.Steps[i].State, e.Steps[i].Changed = allimi.StepCancelled, now
 		}
 	}

@@ -90,6 +90,16 @@ func keyValues(flag string, kvs []string) (map[string]string, error) {
 	return m, nil
 }
 
+// anchorsAndParams parses the --anchor and --param flags.
+func anchorsAndParams(anchors, params []string) (map[string]string, map[string]string, error) {
+	a, err := keyValues("anchor", anchors)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := keyValues("param", params)
+	return a, p, err
+}
+
 func programCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "program",
@@ -111,11 +121,7 @@ func programEnrolCmd() *cobra.Command {
 		Short: "Enrol a person in a program: POST /api/v1/programs/{program}/enrolments",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := keyValues("anchor", anchors)
-			if err != nil {
-				return err
-			}
-			p, err := keyValues("param", params)
+			a, p, err := anchorsAndParams(anchors, params)
 			if err != nil {
 				return err
 			}
@@ -164,11 +170,7 @@ func programChangeCmd() *cobra.Command {
 		Short: "Give an enrolment new anchors or params: PATCH /api/v1/programs/enrolments/{id}",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := keyValues("anchor", anchors)
-			if err != nil {
-				return err
-			}
-			p, err := keyValues("param", params)
+			a, p, err := anchorsAndParams(anchors, params)
 			if err != nil {
 				return err
 			}
